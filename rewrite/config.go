@@ -1,0 +1,139 @@
+package rewrite
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Config tunes the engine. The zero value is the default behaviour.
+//
+// The same settings can be given in three places, merged in this order
+// (later wins for booleans, lists are unioned):
+//   - the Config the caller passes (CLI flags, or defaults);
+//   - a `# hushfile=` comment among the Dockerfile's leading comments;
+//   - the frontend's HUSHFILE build-arg.
+//
+// The text form, shared by the directive and the build-arg, is a
+// semicolon-separated list of key=value pairs:
+//
+//	# hushfile=secrets=SENTRY_DSN,INTERNAL_URL;not-secrets=GPG_KEY;optional=true
+type Config struct {
+	// Secrets are extra ARG/ENV names to treat as secrets.
+	Secrets []string
+	// NotSecrets are names never to treat as secrets.
+	NotSecrets []string
+	// SecretFiles are extra file name patterns (path.Match syntax, matched
+	// against the base name and the whole source path) to treat as
+	// credential files when copied from the build context.
+	SecretFiles []string
+	// Optional makes the secret mounts of ARGs without a default optional
+	// instead of required: a build without the secret runs the commands
+	// with the variable unset instead of stopping.
+	Optional bool
+	// AllowRuntimeSecretFiles turns the error for a credential file that
+	// stays in a stage reaching the image into a warning.
+	AllowRuntimeSecretFiles bool
+	// Target is the build target stage; empty means the last stage. It
+	// decides which stages reach the image.
+	Target string
+	// Disable lists rule names not to run.
+	Disable []string
+}
+
+// ConfigDirective is the key of the Dockerfile comment directive and of the
+// frontend build-arg that carry configuration.
+const ConfigDirective = "hushfile"
+
+// ParseConfig reads the text form of a Config (see Config) and merges it
+// onto base.
+func ParseConfig(base Config, text string) (Config, error) {
+	cfg := base
+	cfg.Secrets = append([]string(nil), base.Secrets...)
+	cfg.NotSecrets = append([]string(nil), base.NotSecrets...)
+	cfg.SecretFiles = append([]string(nil), base.SecretFiles...)
+	cfg.Disable = append([]string(nil), base.Disable...)
+	for _, part := range strings.Split(text, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return base, fmt.Errorf("hushfile config: %q is not key=value", part)
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		v = strings.TrimSpace(v)
+		switch k {
+		case "secrets":
+			cfg.Secrets = append(cfg.Secrets, splitList(v)...)
+		case "not-secrets":
+			cfg.NotSecrets = append(cfg.NotSecrets, splitList(v)...)
+		case "secret-files":
+			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
+		case "disable":
+			cfg.Disable = append(cfg.Disable, splitList(v)...)
+		case "optional", "allow-runtime-secret-files":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return base, fmt.Errorf("hushfile config: %s=%q is not a boolean", k, v)
+			}
+			if k == "optional" {
+				cfg.Optional = b
+			} else {
+				cfg.AllowRuntimeSecretFiles = b
+			}
+		case "target":
+			cfg.Target = v
+		default:
+			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, target)", k)
+		}
+	}
+	return cfg, nil
+}
+
+// String gives the text form of cfg, for logs and reports.
+func (c Config) String() string {
+	var parts []string
+	add := func(k string, v []string) {
+		if len(v) > 0 {
+			s := append([]string(nil), v...)
+			sort.Strings(s)
+			parts = append(parts, k+"="+strings.Join(s, ","))
+		}
+	}
+	add("secrets", c.Secrets)
+	add("not-secrets", c.NotSecrets)
+	add("secret-files", c.SecretFiles)
+	add("disable", c.Disable)
+	if c.Optional {
+		parts = append(parts, "optional=true")
+	}
+	if c.AllowRuntimeSecretFiles {
+		parts = append(parts, "allow-runtime-secret-files=true")
+	}
+	if c.Target != "" {
+		parts = append(parts, "target="+c.Target)
+	}
+	return strings.Join(parts, ";")
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c Config) disabled(rule string) bool {
+	for _, d := range c.Disable {
+		if strings.EqualFold(d, rule) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,109 @@
+package rewrite
+
+// Rule describes one check of the engine. Rules are data: every finding
+// names one, and each has a documentation page under docs/rules/.
+type Rule struct {
+	// Name is the stable identifier used in findings, directives and SARIF.
+	Name string
+	// Description is one line for listings.
+	Description string
+	// Severity is the default severity of its findings.
+	Severity Severity
+	// Fixes reports whether the engine rewrites what the rule finds.
+	Fixes bool
+}
+
+// DocsURL is where a rule's page lives.
+func (r Rule) DocsURL() string {
+	return "https://github.com/hushfile/hushfile/blob/main/docs/rules/" + kebab(r.Name) + ".md"
+}
+
+var (
+	RuleSecretArg = Rule{
+		Name:        "SecretArg",
+		Description: "A secret-named ARG would put its value in the image history and provenance; it becomes a secret mount on every RUN in its scope.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
+	RuleSecretEnv = Rule{
+		Name:        "SecretEnv",
+		Description: "An ENV carrying a build secret would persist it in the image config; it is removed and its RUN consumers get a secret mount.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
+	RuleSecretFile = Rule{
+		Name:        "SecretFile",
+		Description: "A credential file copied from the build context stays in a layer even when deleted later; it becomes a secret mount at the same path.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
+	RuleSourcedEnvFile = Rule{
+		Name:        "SourcedEnvFile",
+		Description: "An env file sourced by a RUN is mounted as a secret at the path the command reads instead of living in a layer.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
+	RuleSecretExpanded = Rule{
+		Name:        "SecretExpandedAtParse",
+		Description: "A secret is used where BuildKit expands it into the image or the build graph (FROM, LABEL, COPY paths, WORKDIR, USER, …); no mount can carry it there.",
+		Severity:    SeverityError,
+	}
+	RuleHardcodedSecret = Rule{
+		Name:        "HardcodedSecret",
+		Description: "A credential is written literally in the Dockerfile; rewriting cannot un-leak it.",
+		Severity:    SeverityError,
+	}
+	RuleSecretFileInImage = Rule{
+		Name:        "SecretFileInImage",
+		Description: "A credential file stays to the end of a stage whose files reach the built image: a runtime secret baked into the image.",
+		Severity:    SeverityError,
+	}
+	RuleCannotRewrite = Rule{
+		Name:        "CannotRewrite",
+		Description: "A secret is used in a way the engine cannot rewrite safely; the build stops instead of leaking.",
+		Severity:    SeverityError,
+	}
+	RuleSecretBuildArg = Rule{
+		Name:        "SecretBuildArg",
+		Description: "A secret-named value was passed with --build-arg, which records it in the build's provenance; pass it with --secret.",
+		Severity:    SeverityError,
+	}
+)
+
+// Rules lists every rule, in documentation order.
+var Rules = []Rule{
+	RuleSecretArg,
+	RuleSecretEnv,
+	RuleSecretFile,
+	RuleSourcedEnvFile,
+	RuleSecretExpanded,
+	RuleHardcodedSecret,
+	RuleSecretFileInImage,
+	RuleCannotRewrite,
+	RuleSecretBuildArg,
+}
+
+// LookupRule finds a rule by name.
+func LookupRule(name string) (Rule, bool) {
+	for _, r := range Rules {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+func kebab(s string) string {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				out = append(out, '-')
+			}
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
