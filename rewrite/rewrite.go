@@ -3,16 +3,122 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"sort"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
+
+// maxPasses bounds the analysis restarts that promotions cause (an ARG
+// found to feed a secret ENV, an env file found to come from a broad COPY).
+const maxPasses = 4
 
 // Rewrite parses src as a Dockerfile and rewrites it so that no build
 // secret reaches the image. Parse errors are BuildKit's own. Findings at
 // SeverityError mean the output must not be built; Result.Err returns
 // them as an error.
 func Rewrite(src []byte, cfg Config) (*Result, error) {
-	// Placeholder until the engine lands: returns the input unchanged.
-	return &Result{Output: bytes.Clone(src)}, nil
+	ast, stages, meta, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	if text, line, ok := findDirective(src); ok {
+		c, err := ParseConfig(cfg, text)
+		if err != nil {
+			return nil, parser.WithLocation(err, []parser.Range{{Start: parser.Position{Line: line}, End: parser.Position{Line: line}}})
+		}
+		cfg = c
+	}
+	nodes := map[int]*parser.Node{}
+	for _, n := range ast.AST.Children {
+		nodes[n.StartLine] = n
+	}
+	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}}
+	for pass := 0; ; pass++ {
+		*a = analyzer{
+			cfg:          cfg,
+			src:          newSource(src, ast.EscapeToken),
+			lex:          shell.NewLex(ast.EscapeToken),
+			nodes:        nodes,
+			stages:       stages,
+			meta:         meta,
+			promoted:     a.promoted,
+			broadEnv:     a.broadEnv,
+			touchedLines: map[int]bool{},
+			reachable:    computeReach(stages, cfg.Target),
+		}
+		a.walk()
+		if !a.newPromotions || pass+1 >= maxPasses {
+			break
+		}
+	}
+	a.summarize()
+
+	out, err := a.src.apply()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
+	// The output must parse as the input did: anything else is a bug, and
+	// a bug here must not reach a build.
+	_, outStages, _, err := parse(out)
+	if err != nil {
+		return nil, fmt.Errorf("internal error: the rewritten Dockerfile does not parse: %w", err)
+	}
+	res.Requirements = requirements(outStages)
+	sort.SliceStable(res.Findings, func(i, j int) bool {
+		fi, fj := res.Findings[i], res.Findings[j]
+		if fi.Range.Start != fj.Range.Start {
+			return fi.Range.Start < fj.Range.Start
+		}
+		return fi.Rule < fj.Rule
+	})
+	return res, nil
+}
+
+// parse runs BuildKit's parser and instruction parser, as the stock
+// frontend does.
+func parse(src []byte) (*parser.Result, []instructions.Stage, []instructions.ArgCommand, error) {
+	ast, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// A linter is required: instructions.Parse dereferences it for some
+	// inputs (a `# check=` comment among them).
+	lint := linter.New(&linter.Config{})
+	stages, meta, err := instructions.Parse(ast.AST, lint)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ast, stages, meta, nil
+}
+
+var directiveRe = regexp.MustCompile(`(?i)^#\s*hushfile\s*=\s*(.*?)\s*$`)
+
+// findDirective looks for `# hushfile=...` among the comments before the
+// first instruction.
+func findDirective(src []byte) (string, int, bool) {
+	s := newSource(src, '\\')
+	for n := 1; n <= s.numLines(); n++ {
+		c := bytes.TrimSpace(s.lineContent(n))
+		if n == 1 {
+			c = bytes.TrimPrefix(c, []byte("\xef\xbb\xbf"))
+		}
+		if len(c) == 0 {
+			continue
+		}
+		if c[0] != '#' {
+			return "", 0, false
+		}
+		if m := directiveRe.FindSubmatch(c); m != nil {
+			return string(m[1]), n, true
+		}
+	}
+	return "", 0, false
 }
 
 // Err returns an *Error carrying every finding at SeverityError, or nil.

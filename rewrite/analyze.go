@@ -1,0 +1,881 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+)
+
+// varKind says where a secret variable comes from.
+type varKind int
+
+const (
+	fromArg varKind = iota
+	fromEnv
+)
+
+// secretVar is a variable that RUN commands see and that holds a secret.
+type secretVar struct {
+	name     string // the variable the commands read
+	id       string // the secret id that supplies it; "" for derived values
+	kind     varKind
+	line     int     // the ARG or ENV that declared it
+	required bool    // no default: the build stops without the secret
+	def      *string // default value, kept with a shell prelude
+	expr     string  // derived: the raw Dockerfile word, evaluated in the RUN
+	deps     []*secretVar
+	uses     []int // RUN lines that got it
+	rule     Rule
+}
+
+// fileSecret is a credential file that lives on a secret mount.
+type fileSecret struct {
+	id     string // context path
+	target string // absolute, or relative to an unknown workdir
+	line   int
+	uid    *int
+	gid    *int
+	mode   *int
+	uses   []int
+	ended  int // line of the RUN that deleted it, 0 while alive
+	rule   Rule
+	copied bool // came from a COPY (not a broad copy)
+}
+
+// broadCopy is a COPY/ADD of a whole context directory.
+type broadCopy struct {
+	node    *parser.Node
+	cmd     *instructions.CopyCommand
+	srcDir  string // context directory, cleaned ("." for the root)
+	destAbs string // absolute, or relative to an unknown workdir
+	exclude []string
+}
+
+// stageState is what the analysis knows while walking a stage.
+type stageState struct {
+	index    int
+	name     string
+	workdir  string // absolute or "" when unknown (base image's)
+	user     string
+	shell    []string
+	vars     map[string]string // Dockerfile-level values, for expansion
+	declared map[string]bool   // names visible to commands (ARG in stage, ENV)
+	secrets  []*secretVar      // secret variables in scope, in order
+	files    []*fileSecret     // credential files on mounts
+	broad    []*broadCopy
+	reaches  bool
+}
+
+func (st *stageState) clone() *stageState {
+	c := &stageState{
+		workdir:  st.workdir,
+		user:     st.user,
+		shell:    append([]string(nil), st.shell...),
+		vars:     map[string]string{},
+		declared: map[string]bool{},
+	}
+	return c
+}
+
+func (st *stageState) lookupSecret(name string) *secretVar {
+	for i := len(st.secrets) - 1; i >= 0; i-- {
+		if st.secrets[i].name == name {
+			return st.secrets[i]
+		}
+	}
+	return nil
+}
+
+func (st *stageState) dropSecret(name string) {
+	out := st.secrets[:0]
+	for _, v := range st.secrets {
+		if v.name != name {
+			out = append(out, v)
+		}
+	}
+	st.secrets = out
+}
+
+func (st *stageState) home() string {
+	u := st.user
+	if i := strings.IndexByte(u, ':'); i >= 0 {
+		u = u[:i]
+	}
+	if u == "" || u == "root" || u == "0" {
+		if _, ok := st.vars["HOME"]; !ok {
+			return "/root"
+		}
+	}
+	if h, ok := st.vars["HOME"]; ok && path.IsAbs(h) {
+		return h
+	}
+	return ""
+}
+
+// envGetter adapts a map for BuildKit's shell lexer.
+type envGetter map[string]string
+
+func (e envGetter) Get(k string) (string, bool) { v, ok := e[k]; return v, ok }
+func (e envGetter) Keys() []string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// analyzer walks a parsed Dockerfile and records edits and findings.
+type analyzer struct {
+	cfg      Config
+	src      *source
+	lex      *shell.Lex
+	nodes    map[int]*parser.Node // by start line
+	stages   []instructions.Stage
+	meta     []instructions.ArgCommand
+	states   []*stageState
+	findings []Finding
+	// promoted are non-secret-named ARGs that feed a secret-named ENV.
+	promoted map[string]bool
+	// newPromotions is set when the walk promoted a name it had already
+	// passed, so the walk must run again.
+	newPromotions bool
+	vars          []*secretVar
+	files         []*fileSecret
+	metaSecrets   map[string]*string // secret global ARGs and their defaults
+	metaVars      map[string]string
+	touchedLines  map[int]bool
+	// broadEnv holds "line:path" for env files that commands read and that
+	// a broad COPY on that line brought from the context.
+	broadEnv  map[string]bool
+	reachable []bool
+}
+
+func (a *analyzer) add(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
+	if a.cfg.disabled(rule.Name) {
+		return
+	}
+	a.findings = append(a.findings, Finding{
+		Rule:     rule.Name,
+		Severity: sev,
+		Range:    Range{Start: start, End: end},
+		Message:  fmt.Sprintf(msg, args...),
+		Fix:      fix,
+		Fixed:    fixed,
+	})
+}
+
+func nodeRange(n *parser.Node) (int, int) { return n.StartLine, n.EndLine }
+
+func (a *analyzer) isSecret(name string) bool {
+	if a.promoted[name] && !matchAnyName(a.cfg.NotSecrets, name) {
+		return true
+	}
+	return IsSecretName(name, a.cfg)
+}
+
+// refs returns the variables a Dockerfile word references, among names.
+func (a *analyzer) refs(word string, names map[string]bool) []string {
+	env := envGetter{}
+	for n := range names {
+		env[n] = "x"
+	}
+	res, err := a.lex.ProcessWordWithMatches(word, env)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for n := range res.Matched {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// eval expands a Dockerfile word with the known values; ok is false when it
+// references a name without a known value.
+func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
+	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
+	if err != nil || len(res.Unmatched) > 0 {
+		return "", false
+	}
+	return res.Result, true
+}
+
+// names in scope for reference detection: every variable and secret.
+func (a *analyzer) scopeNames(st *stageState) map[string]bool {
+	m := map[string]bool{}
+	for k := range st.vars {
+		m[k] = true
+	}
+	for k := range st.declared {
+		m[k] = true
+	}
+	for _, v := range st.secrets {
+		m[v.name] = true
+	}
+	return m
+}
+
+func (a *analyzer) secretRefs(st *stageState, word string) []*secretVar {
+	var out []*secretVar
+	for _, n := range a.refs(word, a.scopeNames(st)) {
+		if v := st.lookupSecret(n); v != nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// walk runs the analysis over every stage.
+func (a *analyzer) walk() {
+	a.walkMeta()
+	byName := map[string]int{}
+	for i := range a.stages {
+		s := &a.stages[i]
+		var st *stageState
+		base := strings.ToLower(s.BaseName)
+		if j, ok := byName[base]; ok {
+			st = a.inherit(a.states[j])
+		} else if j, err := strconv.Atoi(base); err == nil && j >= 0 && j < i && false {
+			st = a.inherit(a.states[j])
+		} else {
+			st = &stageState{vars: map[string]string{}, declared: map[string]bool{}}
+		}
+		st.index = i
+		st.name = s.Name
+		st.reaches = a.reachable[i]
+		a.states = append(a.states, st)
+		a.checkFrom(s)
+		for _, cmd := range s.Commands {
+			a.command(st, cmd)
+		}
+		a.endStage(st)
+		if s.Name != "" {
+			byName[strings.ToLower(s.Name)] = i
+		}
+	}
+}
+
+func (a *analyzer) inherit(parent *stageState) *stageState {
+	st := parent.clone()
+	for k := range parent.declared {
+		if parent.lookupSecret(k) == nil {
+			if _, isEnv := parent.vars["\x00env:"+k]; isEnv {
+				st.declared[k] = true
+				st.vars[k] = parent.vars[k]
+				st.vars["\x00env:"+k] = ""
+			}
+		}
+	}
+	for _, v := range parent.secrets {
+		if v.kind == fromEnv {
+			st.secrets = append(st.secrets, v)
+		}
+	}
+	for _, f := range parent.files {
+		if f.ended == 0 {
+			st.files = append(st.files, f)
+		}
+	}
+	return st
+}
+
+func (a *analyzer) node(cmd interface{ Location() []parser.Range }) *parser.Node {
+	loc := cmd.Location()
+	if len(loc) == 0 {
+		return nil
+	}
+	return a.nodes[loc[0].Start.Line]
+}
+
+// walkMeta handles the global ARGs before the first FROM.
+func (a *analyzer) walkMeta() {
+	a.metaSecrets = map[string]*string{}
+	a.metaVars = map[string]string{}
+	for i := range a.meta {
+		arg := &a.meta[i]
+		n := a.node(arg)
+		if n == nil {
+			continue
+		}
+		var removed []string
+		for _, kv := range arg.Args {
+			if a.isSecret(kv.Key) {
+				a.metaSecrets[kv.Key] = kv.Value
+				removed = append(removed, kv.Key)
+				continue
+			}
+			if kv.Value != nil {
+				if v, ok := a.eval(*kv.Value, a.metaVars); ok {
+					a.metaVars[kv.Key] = v
+				}
+			} else {
+				a.metaVars[kv.Key] = ""
+			}
+		}
+		if len(removed) > 0 {
+			a.rewriteArgs(n, arg, removed)
+			for _, k := range removed {
+				if v := a.metaSecrets[k]; v != nil {
+					a.checkLiteralDefault(n, k, *v)
+				}
+			}
+			a.add(RuleSecretArg, SeverityWarning, n.StartLine, n.EndLine, true,
+				"stages that redeclare it get a secret mount",
+				"global ARG %s is a secret: removed from the build args", strings.Join(removed, ", "))
+		}
+	}
+}
+
+// checkFrom fails closed on secrets expanded into FROM.
+func (a *analyzer) checkFrom(s *instructions.Stage) {
+	names := map[string]bool{}
+	for k := range a.metaSecrets {
+		names[k] = true
+	}
+	for _, w := range []string{s.BaseName, s.Platform} {
+		for _, r := range a.refs(w, names) {
+			line := 0
+			if len(s.Location) > 0 {
+				line = s.Location[0].Start.Line
+			}
+			a.add(RuleSecretExpanded, SeverityError, line, line, false,
+				"do not put a secret in an image reference; pass registry credentials to the builder (docker login) instead",
+				"FROM uses the secret ARG %s: BuildKit expands it into the image reference, where no mount can carry it", r)
+		}
+	}
+}
+
+// command dispatches one instruction.
+func (a *analyzer) command(st *stageState, cmd instructions.Command) {
+	n := a.node(cmd)
+	if n == nil {
+		return
+	}
+	switch c := cmd.(type) {
+	case *instructions.ArgCommand:
+		a.arg(st, n, c)
+	case *instructions.EnvCommand:
+		a.env(st, n, c)
+	case *instructions.RunCommand:
+		a.checkExpansion(st, n, c)
+		a.run(st, n, c)
+	case *instructions.CopyCommand:
+		a.checkExpansion(st, n, c)
+		a.copyCmd(st, n, c, c.From, c.SourcesAndDest, c.Chown, c.Chmod, c.Parents, false)
+	case *instructions.AddCommand:
+		a.checkExpansion(st, n, c)
+		a.copyCmd(st, n, nil, "", c.SourcesAndDest, c.Chown, c.Chmod, false, true)
+	case *instructions.WorkdirCommand:
+		a.checkExpansion(st, n, c)
+		a.workdir(st, c.Path)
+	case *instructions.UserCommand:
+		a.checkExpansion(st, n, c)
+		if v, ok := a.eval(c.User, st.vars); ok {
+			st.user = v
+		} else {
+			st.user = "?"
+		}
+	case *instructions.ShellCommand:
+		st.shell = append([]string(nil), c.Shell...)
+	default:
+		a.checkExpansion(st, n, cmd)
+	}
+}
+
+// checkExpansion fails closed when BuildKit would expand a secret variable
+// into the image or the build graph while parsing.
+func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructions.Command) {
+	ex, ok := cmd.(instructions.SupportsSingleWordExpansion)
+	if !ok {
+		return
+	}
+	names := a.scopeNames(st)
+	seen := map[string]bool{}
+	_ = ex.Expand(func(word string) (string, error) {
+		for _, r := range a.refs(word, names) {
+			if st.lookupSecret(r) != nil && !seen[r] {
+				seen[r] = true
+				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+					"use the secret only inside RUN commands, where it arrives on a secret mount",
+					"%s uses the secret %s: BuildKit expands it while parsing and records the value in the image or the build graph",
+					strings.ToUpper(n.Value), r)
+			}
+		}
+		return word, nil
+	})
+	if c, ok := cmd.(*instructions.CopyCommand); ok {
+		for _, r := range a.refs(c.From, names) {
+			if st.lookupSecret(r) != nil {
+				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+					"use the secret only inside RUN commands", "COPY --from uses the secret %s", r)
+			}
+		}
+	}
+}
+
+func (a *analyzer) workdir(st *stageState, p string) {
+	v, ok := a.eval(p, st.vars)
+	switch {
+	case !ok:
+		st.workdir = ""
+	case path.IsAbs(v):
+		st.workdir = path.Clean(v)
+	case st.workdir != "":
+		st.workdir = path.Join(st.workdir, v)
+	default:
+		st.workdir = ""
+	}
+	st.vars["\x00wdset"] = "1"
+}
+
+// arg handles ARG inside a stage.
+func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgCommand) {
+	var removed []string
+	var derived []string
+	for _, kv := range c.Args {
+		value := kv.Value
+		if value == nil {
+			if d, ok := a.metaSecrets[kv.Key]; ok {
+				value = d
+			} else if d, ok := a.metaVars[kv.Key]; ok {
+				value = &d
+			}
+		}
+		if a.isSecret(kv.Key) {
+			v := &secretVar{name: kv.Key, id: kv.Key, kind: fromArg, line: n.StartLine, rule: RuleSecretArg}
+			if value != nil && *value != "" {
+				if refs := a.secretRefs(st, *value); len(refs) > 0 {
+					v.id, v.expr, v.deps = "", *value, refs
+				} else if ev, ok := a.eval(*value, st.vars); ok {
+					v.def = &ev
+					a.checkLiteralDefault(n, kv.Key, ev)
+				} else {
+					v.id, v.expr = "", *value
+					v.deps = nil
+				}
+			} else if value == nil {
+				v.required = !a.cfg.Optional
+			}
+			st.dropSecret(kv.Key)
+			st.secrets = append(st.secrets, v)
+			a.vars = append(a.vars, v)
+			delete(st.vars, kv.Key)
+			removed = append(removed, kv.Key)
+			continue
+		}
+		if value != nil {
+			if refs := a.secretRefs(st, *value); len(refs) > 0 {
+				v := &secretVar{name: kv.Key, kind: fromArg, line: n.StartLine, expr: *value, deps: refs, rule: RuleSecretArg}
+				st.dropSecret(kv.Key)
+				st.secrets = append(st.secrets, v)
+				a.vars = append(a.vars, v)
+				removed = append(removed, kv.Key)
+				derived = append(derived, kv.Key)
+				continue
+			}
+		}
+		st.dropSecret(kv.Key)
+		st.declared[kv.Key] = true
+		if value != nil {
+			if ev, ok := a.eval(*value, st.vars); ok {
+				st.vars[kv.Key] = ev
+			}
+		} else {
+			st.vars[kv.Key] = ""
+		}
+	}
+	if len(removed) > 0 {
+		a.rewriteArgs(n, c, removed)
+	}
+	_ = derived
+}
+
+// checkLiteralDefault reports a secret's literal default that looks like a
+// real credential.
+func (a *analyzer) checkLiteralDefault(n *parser.Node, name, value string) {
+	if looksLikeCredential(name, value) {
+		a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+			"remove the default and supply the value with --secret; rotate the credential, it is in the Dockerfile's history",
+			"the default of ARG %s looks like a real credential: it is written in the Dockerfile and lands in the image history when no secret is supplied", name)
+	}
+}
+
+// rewriteArgs removes names from an ARG instruction, keeping the others.
+func (a *analyzer) rewriteArgs(n *parser.Node, c *instructions.ArgCommand, removed []string) {
+	drop := map[string]bool{}
+	for _, k := range removed {
+		drop[k] = true
+	}
+	var kept []string
+	for w := n.Next; w != nil; w = w.Next {
+		key := w.Value
+		if i := strings.IndexByte(key, '='); i >= 0 {
+			key = key[:i]
+		}
+		if !drop[key] {
+			kept = append(kept, w.Value)
+		}
+	}
+	note := fmt.Sprintf("hushfile: ARG %s is a secret mount now", strings.Join(removed, " "))
+	a.replaceInstruction(n, kept, note)
+}
+
+// replaceInstruction rewrites an instruction as keyword + kept words on
+// its first line and comments out its other lines; with nothing kept the
+// whole instruction becomes a comment.
+func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string) {
+	a.touchedLines[n.StartLine] = true
+	if len(kept) == 0 {
+		a.src.commentOut(n.StartLine, n.EndLine, note)
+		return
+	}
+	first := a.src.lineContent(n.StartLine)
+	indent := first[:len(first)-len(trimLeft(first))]
+	kw := trimLeft(first)
+	if i := indexSpace(kw); i >= 0 {
+		kw = kw[:i]
+	}
+	text := string(indent) + string(kw)
+	for _, f := range n.Flags {
+		text += " " + f
+	}
+	text += " " + strings.Join(kept, " ")
+	start := a.src.lineOff[n.StartLine-1]
+	a.src.replace(start, start+len(first), text)
+	if n.EndLine > n.StartLine {
+		a.src.commentOut(n.StartLine+1, n.EndLine, "")
+	}
+}
+
+func trimLeft(b []byte) []byte {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return b[i:]
+}
+
+func indexSpace(b []byte) int {
+	for i, c := range b {
+		if isSpace(c) {
+			return i
+		}
+	}
+	return -1
+}
+
+// env handles ENV.
+func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvCommand) {
+	var removed []string
+	for _, kv := range c.Env {
+		refs := a.secretRefs(st, kv.Value)
+		if len(refs) > 0 {
+			v := &secretVar{name: kv.Key, kind: fromEnv, line: n.StartLine, rule: RuleSecretEnv}
+			if r := refs[0]; len(refs) == 1 && isPlainRef(kv.Value, r.name) && r.id != "" {
+				v.id, v.required, v.def = r.id, r.required, r.def
+			} else {
+				v.expr, v.deps = kv.Value, refs
+			}
+			st.dropSecret(kv.Key)
+			st.secrets = append(st.secrets, v)
+			a.vars = append(a.vars, v)
+			delete(st.vars, kv.Key)
+			delete(st.declared, kv.Key)
+			removed = append(removed, kv.Key)
+			continue
+		}
+		if a.isSecret(kv.Key) {
+			plain := strings.Trim(kv.Value, `"'`)
+			inputs := a.refs(kv.Value, a.scopeNames(st))
+			switch {
+			case plain == "":
+				// ENV X= clears an earlier value: commands after it no
+				// longer see the secret.
+				st.dropSecret(kv.Key)
+			case len(inputs) > 0:
+				var args []string
+				for _, r := range inputs {
+					if _, isArg := st.vars[r]; isArg && st.declared[r] {
+						if _, isEnv := st.vars["\x00env:"+r]; !isEnv {
+							args = append(args, r)
+						}
+					}
+				}
+				for _, r := range args {
+					if !a.promoted[r] {
+						a.promoted[r] = true
+						a.newPromotions = true
+					}
+				}
+			case looksLikePath(plain):
+			case looksLikePlaceholder(kv.Key, plain):
+				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, false,
+					"if this is a real credential, remove it and supply it with --secret",
+					"ENV %s has a literal value that looks like a placeholder; it is stored in the image config", kv.Key)
+			default:
+				a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+					"remove the value from the Dockerfile, supply it with --secret id="+kv.Key+" on the RUN that needs it, and rotate the credential",
+					"ENV %s has a literal secret value: it is in the Dockerfile and in the image config, and no rewrite can un-leak it", kv.Key)
+			}
+		}
+		st.dropSecret(kv.Key)
+		st.declared[kv.Key] = true
+		if ev, ok := a.eval(kv.Value, st.vars); ok {
+			st.vars[kv.Key] = ev
+		} else {
+			delete(st.vars, kv.Key)
+		}
+		st.vars["\x00env:"+kv.Key] = ""
+	}
+	if len(removed) > 0 {
+		var kept []string
+		drop := map[string]bool{}
+		for _, k := range removed {
+			drop[k] = true
+		}
+		for w := n.Next; w != nil && w.Next != nil; {
+			if !drop[w.Value] {
+				kept = append(kept, envPair(w))
+			}
+			if w.Next.Next == nil {
+				break
+			}
+			w = w.Next.Next.Next
+		}
+		note := fmt.Sprintf("hushfile: ENV %s is a secret mount now", strings.Join(removed, " "))
+		a.replaceInstruction(n, kept, note)
+	}
+}
+
+
+// envPair gives the text of one ENV key/value node triple.
+func envPair(w *parser.Node) string {
+	sep := " "
+	if w.Next.Next != nil && w.Next.Next.Value == "=" {
+		sep = "="
+	}
+	return w.Value + sep + w.Next.Value
+}
+
+func isPlainRef(word, name string) bool {
+	w := strings.Trim(word, `"`)
+	return w == "$"+name || w == "${"+name+"}"
+}
+
+// copyCmd handles COPY and ADD from the build context.
+func (a *analyzer) copyCmd(st *stageState, n *parser.Node, cc *instructions.CopyCommand, from string, sd instructions.SourcesAndDest, chown, chmod string, parents, isAdd bool) {
+	if from != "" {
+		return
+	}
+	dest, ok := a.eval(sd.DestPath, st.vars)
+	if !ok {
+		dest = sd.DestPath
+	}
+	destDir := strings.HasSuffix(dest, "/") || dest == "." || dest == ".." || strings.HasSuffix(dest, "/.") || len(sd.SourcePaths) > 1
+	destAbs := dest
+	if !path.IsAbs(dest) {
+		if st.workdir != "" {
+			destAbs = path.Join(st.workdir, dest)
+		} else if st.vars["\x00wdset"] != "" {
+			destAbs = ""
+		} else {
+			destAbs = path.Clean(dest)
+		}
+	} else {
+		destAbs = path.Clean(dest)
+	}
+	var removedSrc []string
+	var files []*fileSecret
+	for _, srcRaw := range sd.SourcePaths {
+		src, ok := a.eval(srcRaw, st.vars)
+		if !ok {
+			src = srcRaw
+		}
+		if isAdd && (strings.Contains(src, "://") || strings.HasPrefix(src, "git@")) {
+			continue
+		}
+		clean := secretID(src)
+		if isSecretDir(clean) {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"copy only the files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
+				"%s copies the credential directory %s into a layer; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean)
+			continue
+		}
+		if !isSecretFile(clean, a.cfg) {
+			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
+				if cc != nil && destAbs != "" && !strings.ContainsAny(clean, "*?[") {
+					b := &broadCopy{node: n, cmd: cc, srcDir: cleanDir(clean), destAbs: destAbs}
+					st.broad = append(st.broad, b)
+					a.broadEnvFiles(st, b)
+				}
+			}
+			continue
+		}
+		if strings.ContainsAny(clean, "*?[") {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"name each credential file in its own COPY so that it can become a secret mount",
+				"%s copies credential files by the pattern %s; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
+			continue
+		}
+		if destAbs == "" {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"use an absolute destination or a WORKDIR without build-time variables",
+				"the destination of %s cannot be resolved, so its secret mount has no target", clean)
+			continue
+		}
+		target := destAbs
+		switch {
+		case parents:
+			target = path.Join(destAbs, clean)
+		case destDir || isKnownDir(destAbs):
+			target = path.Join(destAbs, path.Base(clean))
+		}
+		f := &fileSecret{id: clean, target: target, line: n.StartLine, rule: RuleSecretFile, copied: true}
+		if chown != "" {
+			uid, gid, ok := parseChown(chown)
+			if !ok {
+				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					"use numeric --chown=UID:GID so that the secret mount can carry the owner",
+					"%s --chown=%s names a user; a secret mount needs numeric ids", strings.ToUpper(n.Value), chown)
+				continue
+			}
+			f.uid, f.gid = uid, gid
+		}
+		if chmod != "" {
+			m, err := strconv.ParseUint(chmod, 8, 32)
+			if err != nil {
+				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					"use an octal --chmod", "%s --chmod=%s is not an octal mode", strings.ToUpper(n.Value), chmod)
+				continue
+			}
+			mi := int(m)
+			f.mode = &mi
+		}
+		removedSrc = append(removedSrc, srcRaw)
+		files = append(files, f)
+	}
+	if len(removedSrc) == 0 {
+		return
+	}
+	if a.cfg.AllowRuntimeSecretFiles && st.reaches {
+		// The user keeps the file in the image; leave the COPY alone and
+		// say so at the end of the stage if it stays.
+		for _, f := range files {
+			f.copied = false
+			a.add(RuleSecretFileInImage, SeverityWarning, n.StartLine, n.EndLine, false,
+				"remove allow-runtime-secret-files to turn it into a secret mount",
+				"%s stays in the image: allowed by allow-runtime-secret-files", f.id)
+		}
+		return
+	}
+	for _, f := range files {
+		st.files = append(st.files, f)
+		a.files = append(a.files, f)
+	}
+	a.rewriteCopy(n, sd, removedSrc)
+}
+
+func cleanDir(p string) string {
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+// isKnownDir lists destinations that are directories in every image.
+func isKnownDir(p string) bool {
+	switch p {
+	case "/", "/root", "/tmp", "/etc", "/home", "/usr/local/bin", "/opt", "/app", "/src", "/srv", "/var/tmp":
+		return true
+	}
+	return false
+}
+
+func parseChown(s string) (*int, *int, bool) {
+	u, g, hasG := strings.Cut(s, ":")
+	ui, err := strconv.Atoi(u)
+	if err != nil {
+		return nil, nil, false
+	}
+	gi := ui
+	if hasG {
+		if gi, err = strconv.Atoi(g); err != nil {
+			return nil, nil, false
+		}
+	}
+	return &ui, &gi, true
+}
+
+// rewriteCopy removes sources from a COPY/ADD, keeping the others.
+func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, removed []string) {
+	drop := map[string]int{}
+	for _, r := range removed {
+		drop[r]++
+	}
+	var words []string
+	for w := n.Next; w != nil; w = w.Next {
+		words = append(words, w.Value)
+	}
+	if len(words) == 0 {
+		return
+	}
+	dest := words[len(words)-1]
+	var kept []string
+	for _, w := range words[:len(words)-1] {
+		if drop[w] > 0 {
+			drop[w]--
+			continue
+		}
+		kept = append(kept, w)
+	}
+	note := fmt.Sprintf("hushfile: %s of %s is a secret mount now", strings.ToUpper(n.Value), strings.Join(removed, " "))
+	if len(kept) == 0 {
+		a.replaceInstruction(n, nil, note)
+		return
+	}
+	if n.Attributes["json"] {
+		q := make([]string, 0, len(kept)+1)
+		for _, k := range append(kept, dest) {
+			q = append(q, strconv.Quote(k))
+		}
+		a.replaceInstruction(n, []string{"[" + strings.Join(q, ", ") + "]"}, note)
+		return
+	}
+	a.replaceInstruction(n, append(kept, dest), note)
+}
+
+// endStage reports credential files still on mounts at the end of a stage
+// whose files reach the image.
+func (a *analyzer) endStage(st *stageState) {
+	for _, f := range st.files {
+		if f.ended != 0 || !st.reaches {
+			continue
+		}
+		if !a.inheritedOnlyHere(st, f) {
+			continue
+		}
+		a.add(RuleSecretFileInImage, SeverityError, f.line, f.line, false,
+			"delete the file in the build (RUN rm "+f.target+") so that it lives only on secret mounts, or supply it to the container at run time; set allow-runtime-secret-files=true to keep it in the image",
+			"%s stays to the end of a stage that reaches the image: a runtime secret baked into the image", f.id)
+	}
+}
+
+// inheritedOnlyHere avoids reporting one file once per stage: it is
+// reported in the last reaching stage that holds it.
+func (a *analyzer) inheritedOnlyHere(st *stageState, f *fileSecret) bool {
+	for j := st.index + 1; j < len(a.stages); j++ {
+		if strings.EqualFold(a.stages[j].BaseName, st.name) && st.name != "" && a.reachable[j] {
+			return false
+		}
+	}
+	return true
+}

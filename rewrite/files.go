@@ -1,0 +1,88 @@
+package rewrite
+
+import (
+	"path"
+	"strings"
+)
+
+// Credential files: copied from the build context, they stay in a layer
+// even when a later RUN deletes them.
+
+// secretFilePatterns match a source path's base name (or, with a '/', its
+// trailing path components).
+var secretFilePatterns = []string{
+	".env", ".env.*", "*.env", ".envrc",
+	".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", "pip.conf", ".pgpass",
+	".git-credentials", ".htpasswd", ".dockercfg",
+	"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
+	"*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ppk",
+	".aws/credentials", ".docker/config.json", "credentials.json", "service-account*.json",
+	".kube/config", "kubeconfig", ".composer/auth.json", "auth.json", ".m2/settings.xml",
+	".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml", ".terraformrc", "terraform.rc",
+	"secrets.env", "secret.env",
+}
+
+// notSecretFilePatterns are templates and public halves that look like
+// credential files by name but are not.
+var notSecretFilePatterns = []string{
+	".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults", "*.env.example",
+	"*.pub", "*.pub.pem", "*public*.pem", "*public*.key", "*.crt",
+}
+
+// secretDirNames are directories that hold credentials as a whole.
+var secretDirNames = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, ".docker": true, ".kube": true}
+
+// envFilePatterns are the files a command sources as variables.
+var envFilePatterns = []string{".env", ".env.*", "*.env", "config.env", ".envrc"}
+
+func matchPathPatterns(patterns []string, p string) bool {
+	p = strings.TrimPrefix(path.Clean(p), "./")
+	base := path.Base(p)
+	for _, pat := range patterns {
+		if strings.Contains(pat, "/") {
+			n := strings.Count(pat, "/") + 1
+			parts := strings.Split(p, "/")
+			if len(parts) >= n {
+				tail := strings.Join(parts[len(parts)-n:], "/")
+				if ok, _ := path.Match(pat, tail); ok {
+					return true
+				}
+			}
+			continue
+		}
+		if ok, _ := path.Match(pat, base); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// isSecretFile reports whether a context path names a credential file.
+func isSecretFile(p string, cfg Config) bool {
+	if matchPathPatterns(notSecretFilePatterns, p) {
+		return false
+	}
+	return matchPathPatterns(secretFilePatterns, p) || matchPathPatterns(cfg.SecretFiles, p)
+}
+
+func isEnvFile(p string) bool {
+	if matchPathPatterns(notSecretFilePatterns, p) {
+		return false
+	}
+	return matchPathPatterns(envFilePatterns, p)
+}
+
+// isSecretDir reports whether a context path is a credential directory.
+func isSecretDir(p string) bool {
+	return secretDirNames[path.Base(strings.TrimSuffix(path.Clean(p), "/"))]
+}
+
+// secretID is the secret id for a context path: the path as written,
+// without a leading ./ .
+func secretID(src string) string {
+	s := strings.TrimPrefix(src, "./")
+	for strings.HasPrefix(s, "./") {
+		s = strings.TrimPrefix(s, "./")
+	}
+	return strings.TrimPrefix(path.Clean("/"+s), "/")
+}

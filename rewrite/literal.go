@@ -1,0 +1,116 @@
+package rewrite
+
+import (
+	"math"
+	"regexp"
+	"strings"
+)
+
+// Heuristics over literal values of secret-named variables.
+
+var placeholderRe = regexp.MustCompile(`(?i)^(|x+|\*+|-+|\.+|none|null|nil|empty|changeme|change_me|change-me|replaceme|replace_me|placeholder|dummy|dummy.*|fake.*|test|testing|example|sample|secret|password|token|todo|tbd|default|unset|undefined|your.*|<.*>|\{\{.*\}\}|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`)
+
+// looksLikePlaceholder reports values that stand in for a credential:
+// dummy, changeme, <your-token>, or the variable's own name.
+func looksLikePlaceholder(name, value string) bool {
+	v := strings.TrimSpace(value)
+	if placeholderRe.MatchString(v) {
+		return true
+	}
+	lv := strings.ToLower(v)
+	ln := strings.ToLower(name)
+	if lv == ln || strings.Contains(ln, lv) || strings.Contains(lv, ln) {
+		return true
+	}
+	// pypi_pass for PYPI_PASS, etc.: made of the name's tokens.
+	toks := splitName(v)
+	if len(toks) > 0 {
+		all := true
+		nameToks := map[string]bool{}
+		for _, t := range splitName(name) {
+			nameToks[t] = true
+		}
+		for _, t := range toks {
+			if !nameToks[t] && !placeholderRe.MatchString(t) {
+				all = false
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikePath reports values that point at a credential instead of
+// holding it.
+func looksLikePath(v string) bool {
+	if strings.ContainsAny(v, " \t") {
+		return false
+	}
+	return strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") || strings.HasPrefix(v, "file:")
+}
+
+var credentialRes = []*regexp.Regexp{
+	regexp.MustCompile(`^AKIA[0-9A-Z]{16}$`),
+	regexp.MustCompile(`^gh[pousr]_[A-Za-z0-9]{36,}$`),
+	regexp.MustCompile(`^github_pat_[A-Za-z0-9_]{22,}$`),
+	regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20,}$`),
+	regexp.MustCompile(`^xox[abprs]-[A-Za-z0-9-]{10,}$`),
+	regexp.MustCompile(`^npm_[A-Za-z0-9]{36}$`),
+	regexp.MustCompile(`^pypi-[A-Za-z0-9_-]{50,}$`),
+	regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}$`),
+	regexp.MustCompile(`^sk-[A-Za-z0-9_-]{20,}$`),
+	regexp.MustCompile(`^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`),
+	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`),
+}
+
+// looksLikeCredential reports a literal that is a real credential: a
+// well-known token format, or a long random-looking string.
+func looksLikeCredential(name, value string) bool {
+	v := strings.TrimSpace(value)
+	if v == "" || looksLikePlaceholder(name, v) || looksLikePath(v) {
+		return false
+	}
+	for _, re := range credentialRes {
+		if re.MatchString(v) {
+			return true
+		}
+	}
+	return len(v) >= 16 && !strings.ContainsAny(v, " /") && entropy(v) >= 3.5 && hasMixedClasses(v)
+}
+
+func entropy(s string) float64 {
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	var h float64
+	n := float64(len([]rune(s)))
+	for _, c := range counts {
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+func hasMixedClasses(s string) bool {
+	var lower, upper, digit bool
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		}
+	}
+	n := 0
+	for _, b := range []bool{lower, upper, digit} {
+		if b {
+			n++
+		}
+	}
+	return n >= 2
+}

@@ -1,0 +1,158 @@
+package rewrite
+
+import (
+	"path"
+	"strings"
+	"unicode"
+)
+
+// Secret-name classification.
+//
+// A name is split into lowercase tokens on '_', '-', '.' and camelCase
+// boundaries ("ORG_GRADLE_PROJECT_mavenPassword" → org gradle project maven
+// password). It is a secret when a token is a secret word, or when the
+// token "key" is qualified by a word that makes it a credential, unless the
+// last token names something that is not the credential itself (an id, a
+// path, a URL, a version, …) or a token says it is public.
+//
+// The secret words include every token of BuildKit's SecretsUsedInArgOrEnv
+// check (apikey, auth, credential(s), key, password, pword, passwd, secret,
+// token), matched in any position rather than only first or last.
+
+// secretTokens are tokens that make a name a secret wherever they stand.
+var secretTokens = map[string]bool{
+	"apikey": true, "auth": true, "credential": true, "credentials": true, "creds": true,
+	"password": true, "passwd": true, "pword": true, "pwd": true, "pass": true,
+	"passphrase": true, "secret": true, "secrets": true, "token": true, "tokens": true,
+	"dsn": true, "privatekey": true, "pat": true, "authtoken": true, "accesstoken": true,
+	"apitoken": true, "bearer": true, "cookie": true, "jwt": true, "htpasswd": true,
+	"netrc": true, "npmrc": true, "pypirc": true, "kubeconfig": true,
+}
+
+// keyTokens make a name a secret when they stand as the last token, or
+// before a secret-neutral token ("SECRET_KEY_BASE").
+var keyTokens = map[string]bool{"key": true, "keys": true}
+
+// notKeyQualifiers are words before "key" that make it a public identifier:
+// GPG_KEY in the official images holds a key fingerprint.
+var notKeyQualifiers = map[string]bool{
+	"gpg": true, "pgp": true, "public": true, "pub": true, "sort": true, "partition": true,
+	"primary": true, "foreign": true, "cache": true, "idempotency": true, "map": true,
+	"hotkey": true, "shortcut": true, "keyboard": true,
+}
+
+// nonSecretLast are last tokens that name something about a credential
+// rather than the credential: its id, where it is, its format.
+var nonSecretLast = map[string]bool{
+	"id": true, "ids": true, "name": true, "names": true, "path": true, "paths": true,
+	"file": true, "files": true, "dir": true, "directory": true, "version": true,
+	"type": true, "url": true, "uri": true, "urls": true, "endpoint": true, "host": true,
+	"port": true, "user": true, "username": true, "length": true, "len": true, "size": true,
+	"count": true, "mode": true, "format": true, "server": true, "region": true,
+	"fingerprint": true, "fingerprints": true, "algorithm": true, "alg": true, "scope": true,
+	"scopes": true, "enabled": true, "disabled": true, "method": true, "provider": true,
+	"header": true, "prefix": true, "location": true, "expiry": true, "expires": true,
+	"ttl": true, "timeout": true, "issuer": true, "audience": true, "kind": true, "env": true,
+}
+
+// publicTokens anywhere make a name public: NEXT_PUBLIC_*, *_PUBLIC_KEY.
+var publicTokens = map[string]bool{"public": true, "pub": true, "publishable": true}
+
+// wholeNotSecret are names that are never secrets.
+var wholeNotSecret = map[string]bool{"PWD": true, "OLDPWD": true}
+
+// splitName splits an ARG/ENV name into lowercase tokens.
+func splitName(name string) []string {
+	var tokens []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			tokens = append(tokens, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	rs := []rune(name)
+	for i, r := range rs {
+		switch {
+		case r == '_' || r == '-' || r == '.':
+			flush()
+			continue
+		case unicode.IsUpper(r) && len(cur) > 0:
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				flush()
+			}
+		}
+		cur = append(cur, r)
+	}
+	flush()
+	return tokens
+}
+
+// isSecretByTokens classifies a name by its tokens alone.
+func isSecretByTokens(name string) bool {
+	if wholeNotSecret[name] {
+		return false
+	}
+	tokens := splitName(name)
+	if len(tokens) == 0 {
+		return false
+	}
+	for _, t := range tokens {
+		if publicTokens[t] {
+			return false
+		}
+	}
+	last := tokens[len(tokens)-1]
+	if nonSecretLast[last] && len(tokens) > 1 {
+		return false
+	}
+	for i, t := range tokens {
+		if secretTokens[t] {
+			return true
+		}
+		if keyTokens[t] {
+			if i > 0 && notKeyQualifiers[tokens[i-1]] {
+				continue
+			}
+			return true
+		}
+		// "connection string" and "private key" split across tokens.
+		if i+1 < len(tokens) {
+			pair := t + " " + tokens[i+1]
+			if pair == "connection string" || pair == "conn string" || pair == "conn str" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsSecretName reports whether an ARG or ENV name holds a secret under cfg:
+// cfg.NotSecrets wins over cfg.Secrets, which wins over the built-in
+// classification. Names in the config match case-insensitively and may be
+// path.Match patterns ("NEXT_PUBLIC_*").
+func IsSecretName(name string, cfg Config) bool {
+	if matchAnyName(cfg.NotSecrets, name) {
+		return false
+	}
+	if matchAnyName(cfg.Secrets, name) {
+		return true
+	}
+	return isSecretByTokens(name)
+}
+
+func matchAnyName(patterns []string, name string) bool {
+	up := strings.ToUpper(name)
+	for _, p := range patterns {
+		p = strings.ToUpper(p)
+		if p == up {
+			return true
+		}
+		if ok, err := path.Match(p, up); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}

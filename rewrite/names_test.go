@@ -1,0 +1,64 @@
+package rewrite
+
+import "testing"
+
+func TestIsSecretName(t *testing.T) {
+	secret := []string{
+		"PASSWORD", "DATABASE_PASSWORD", "DB_PWD", "PYPI_PASS", "GITHUB_TOKEN", "NPM_TOKEN",
+		"API_KEY", "APIKEY", "apiKey", "SECRET_KEY_BASE", "AWS_SECRET_ACCESS_KEY",
+		"SSH_PRIVATE_KEY", "PRIVATE_KEY", "SENTRY_AUTH_TOKEN", "OPENAI_API_KEY",
+		"COMPOSER_AUTH", "NPM_CONFIG__AUTH", "ORG_GRADLE_PROJECT_mavenPassword",
+		"UV_INDEX_INTERNAL_PASSWORD", "SENTRY_DSN", "DB_CONNECTION_STRING", "KEY",
+		"MY_ENV_SECRET", "my_env_secret", "CLIENT_SECRET", "GH_PAT", "TLS_KEY", "SIGNING_KEY",
+		"SSH_KEY", "AUTH", "CREDENTIALS", "PASSPHRASE", "FEED_ACCESSTOKEN", "JWT_SECRET",
+		"NUGET_AUTH_TOKEN",
+	}
+	notSecret := []string{
+		"PWD", "OLDPWD", "GPG_KEY", "GPG_KEYS", "PUBLIC_KEY", "SSH_PUBLIC_KEY", "KEY_ID",
+		"AWS_ACCESS_KEY_ID", "PASSWORD_FILE", "TOKEN_URL", "NEXT_PUBLIC_API_KEY",
+		"VITE_PUBLIC_TOKEN", "PYTHON_VERSION", "PYPI_USER", "PYPI_URL", "KEYCLOAK_URL",
+		"MONKEY", "HOME", "PATH", "AUTH_TYPE", "SECRET_NAME", "TOKEN_ENDPOINT",
+		"PYTHON_GET_PIP_SHA256", "LANG", "PASSPORT", "NODE_ENV", "PASSENGER_VERSION",
+	}
+	for _, n := range secret {
+		if !IsSecretName(n, Config{}) {
+			t.Errorf("%s: not classified as a secret", n)
+		}
+	}
+	for _, n := range notSecret {
+		if IsSecretName(n, Config{}) {
+			t.Errorf("%s: classified as a secret", n)
+		}
+	}
+}
+
+func TestIsSecretNameConfig(t *testing.T) {
+	cfg := Config{Secrets: []string{"internal_url", "DEPLOY_*"}, NotSecrets: []string{"API_KEY", "LEGACY_*"}}
+	for name, want := range map[string]bool{
+		"INTERNAL_URL": true, "DEPLOY_HOOK": true, "API_KEY": false, "LEGACY_TOKEN": false, "GITHUB_TOKEN": true,
+	} {
+		if got := IsSecretName(name, cfg); got != want {
+			t.Errorf("%s: got %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestSplitName(t *testing.T) {
+	for in, want := range map[string]string{
+		"ORG_GRADLE_PROJECT_mavenPassword": "org gradle project maven password",
+		"apiKey":                           "api key",
+		"HTTPServerToken":                  "http server token",
+		"a.b-c_d":                          "a b c d",
+	} {
+		got := ""
+		for i, tok := range splitName(in) {
+			if i > 0 {
+				got += " "
+			}
+			got += tok
+		}
+		if got != want {
+			t.Errorf("splitName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

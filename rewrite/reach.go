@@ -1,0 +1,135 @@
+package rewrite
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// computeReach marks the stages whose files reach the built target: the
+// target, the stages it is built FROM, and the stages it copies or mounts
+// from, transitively.
+func computeReach(stages []instructions.Stage, target string) []bool {
+	reach := make([]bool, len(stages))
+	if len(stages) == 0 {
+		return reach
+	}
+	index := func(name string) int {
+		name = strings.ToLower(name)
+		for i, s := range stages {
+			if s.Name != "" && strings.ToLower(s.Name) == name {
+				return i
+			}
+		}
+		if i, err := strconv.Atoi(name); err == nil && i >= 0 && i < len(stages) {
+			return i
+		}
+		return -1
+	}
+	t := len(stages) - 1
+	if target != "" {
+		if i := index(target); i >= 0 {
+			t = i
+		}
+	}
+	var visit func(i int)
+	visit = func(i int) {
+		if i < 0 || reach[i] {
+			return
+		}
+		reach[i] = true
+		s := stages[i]
+		if j := index(s.BaseName); j >= 0 && j < i {
+			visit(j)
+		}
+		for _, cmd := range s.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" {
+					if j := index(c.From); j >= 0 && j < i {
+						visit(j)
+					}
+				}
+			case *instructions.RunCommand:
+				for _, m := range mountsOf(c) {
+					if m.From != "" {
+						if j := index(m.From); j >= 0 && j < i {
+							visit(j)
+						}
+					}
+				}
+			}
+		}
+	}
+	visit(t)
+	return reach
+}
+
+// broadEnvFiles turns the env files that commands read, and that this
+// broad COPY brings from the context, into secret mounts: the COPY
+// excludes them and later RUNs mount them at the same path.
+func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
+	prefix := ""
+	var rels []string
+	key := strconvItoa(b.node.StartLine) + ":"
+	for k := range a.broadEnv {
+		if strings.HasPrefix(k, key) {
+			rels = append(rels, strings.TrimPrefix(k, key))
+		}
+	}
+	sortStrings(rels)
+	var added []string
+	for _, rel := range rels {
+		excluded := false
+		for _, e := range b.cmd.ExcludePatterns {
+			if e == rel {
+				excluded = true
+			}
+		}
+		target := path.Join(b.destAbs, rel)
+		id := secretID(path.Join(b.srcDir, rel))
+		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile}
+		st.files = append(st.files, f)
+		a.files = append(a.files, f)
+		if !excluded {
+			added = append(added, prefix+"--exclude="+mountValue(rel))
+		}
+	}
+	if len(added) == 0 {
+		return
+	}
+	l, err := a.src.join(b.node.StartLine)
+	if err != nil || l.text != b.node.Original {
+		a.add(RuleCannotRewrite, SeverityError, b.node.StartLine, b.node.EndLine, false,
+			"copy the env file's directory without line continuations", "cannot edit this COPY to exclude the env file")
+		return
+	}
+	a.touchedLines[b.node.StartLine] = true
+	ke := keywordEnd(l)
+	a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(added, " "))
+}
+
+func strconvItoa(i int) string { return strconv.Itoa(i) }
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+var _ = parser.Node{}
+
+// mountsOf parses a RUN's --mount flags. BuildKit defers parsing them to
+// the expansion step; an identity expander parses them with their values
+// as written.
+func mountsOf(run *instructions.RunCommand) []*instructions.Mount {
+	if err := run.Expand(func(w string) (string, error) { return w, nil }); err != nil {
+		return nil
+	}
+	return instructions.GetMounts(run)
+}

@@ -1,0 +1,167 @@
+package rewrite
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+)
+
+// summarize adds one finding per secret variable and credential file that
+// the rewrite moved onto mounts.
+func (a *analyzer) summarize() {
+	for _, v := range a.vars {
+		a.summarizeVar(v)
+	}
+	seen := map[*fileSecret]bool{}
+	for _, f := range a.files {
+		if seen[f] {
+			continue
+		}
+		seen[f] = true
+		a.summarizeFile(f)
+	}
+}
+
+func linesText(lines []int) string {
+	lines = uniqueInts(lines)
+	s := make([]string, len(lines))
+	for i, l := range lines {
+		s[i] = fmt.Sprint(l)
+	}
+	if len(s) == 1 {
+		return "line " + s[0]
+	}
+	return "lines " + strings.Join(s, ", ")
+}
+
+func uniqueInts(in []int) []int {
+	m := map[int]bool{}
+	var out []int
+	for _, i := range in {
+		if !m[i] {
+			m[i] = true
+			out = append(out, i)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func (a *analyzer) summarizeVar(v *secretVar) {
+	what := "ARG"
+	if v.kind == fromEnv {
+		what = "ENV"
+	}
+	var uses string
+	if len(v.uses) > 0 {
+		uses = "; the RUN on " + linesText(v.uses) + " reads it from a secret mount"
+	} else {
+		uses = "; no RUN in its scope needed it"
+	}
+	var msg, fix string
+	switch {
+	case v.expr != "":
+		var deps []string
+		for _, d := range v.deps {
+			deps = append(deps, d.name)
+		}
+		msg = fmt.Sprintf("%s %s is built from the secret %s: removed, and rebuilt inside each RUN from secret mounts%s", what, v.name, strings.Join(deps, ", "), uses)
+	case v.kind == fromEnv:
+		msg = fmt.Sprintf("ENV %s carries the secret %s: removed from the image config, so containers no longer get it at run time%s", v.name, v.id, uses)
+		fix = "build with --secret id=" + v.id + ",env=" + v.id
+	default:
+		msg = fmt.Sprintf("ARG %s is a secret: removed, so it no longer lands in the image history or provenance%s", v.name, uses)
+		fix = "build with --secret id=" + v.id + ",env=" + v.id + " instead of --build-arg " + v.name
+		if v.def != nil && *v.def != "" {
+			msg += "; its default still applies when no secret is supplied"
+		}
+	}
+	a.add(v.rule, SeverityWarning, v.line, v.line, true, fix, "%s", msg)
+}
+
+func (a *analyzer) summarizeFile(f *fileSecret) {
+	var msg string
+	if f.rule.Name == RuleSourcedEnvFile.Name {
+		msg = fmt.Sprintf("the env file %s that commands read came in with this copy of the context: excluded from it, and mounted as a secret at %s", f.id, f.target)
+	} else {
+		msg = fmt.Sprintf("the credential file %s is no longer copied into a layer: it is a secret mount at %s", f.id, f.target)
+	}
+	if len(f.uses) > 0 {
+		msg += " for the RUN on " + linesText(f.uses)
+	}
+	if f.ended != 0 {
+		msg += fmt.Sprintf("; its deletion on line %d was taken out", f.ended)
+	}
+	a.add(f.rule, SeverityWarning, f.line, f.line, true, "build with --secret id="+f.id+",src="+f.id, "%s", msg)
+}
+
+// requirements lists the secret and ssh mounts of a parsed Dockerfile.
+func requirements(stages []instructions.Stage) []Requirement {
+	byKey := map[string]*Requirement{}
+	var keys []string
+	for _, s := range stages {
+		for _, cmd := range s.Commands {
+			run, ok := cmd.(*instructions.RunCommand)
+			if !ok {
+				continue
+			}
+			line := 0
+			if loc := run.Location(); len(loc) > 0 {
+				line = loc[0].Start.Line
+			}
+			for _, m := range mountsOf(run) {
+				var r Requirement
+				switch m.Type {
+				case instructions.MountTypeSecret:
+					r.ID = m.CacheID
+					if r.ID == "" {
+						r.ID = m.Target
+					}
+					switch {
+					case m.Env != nil:
+						r.Kind, r.Env = SecretEnv, r.ID
+						r.Flag = "--secret id=" + r.ID + ",env=" + r.ID
+					case m.Target != "" && m.Target != "/run/secrets/"+r.ID:
+						r.Kind, r.Src = SecretFile, r.ID
+						r.Flag = "--secret id=" + r.ID + ",src=" + r.ID
+					default:
+						r.Kind = SecretFile
+						r.Flag = "--secret id=" + r.ID
+					}
+				case instructions.MountTypeSSH:
+					r.Kind, r.ID = SSH, m.CacheID
+					if r.ID == "" {
+						r.ID = "default"
+					}
+					r.Flag = "--ssh " + r.ID
+				default:
+					continue
+				}
+				key := string(r.Kind) + "\x00" + r.ID
+				have, ok := byKey[key]
+				if !ok {
+					r.Required = m.Required
+					r.Lines = []int{line}
+					byKey[key] = &r
+					keys = append(keys, key)
+					continue
+				}
+				have.Required = have.Required || m.Required
+				have.Lines = uniqueInts(append(have.Lines, line))
+			}
+		}
+	}
+	out := make([]Requirement, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *byKey[k])
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].ID != out[j].ID {
+			return out[i].ID < out[j].ID
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out
+}

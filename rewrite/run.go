@@ -1,0 +1,324 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// runPlan collects what one RUN gets.
+type runPlan struct {
+	mounts  []string
+	prelude []string
+	emitted map[*secretVar]bool
+	// envMounts are variables that existing secret mounts already set.
+	envMounts map[string]bool
+	targets   map[string]bool
+	canPre    bool
+	failed    bool
+}
+
+// run rewrites one RUN: secret mounts for every secret variable in scope
+// and every credential file alive, the deletions of those files taken out
+// of the command, env files read by the command moved to mounts.
+func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunCommand) {
+	line := n.StartLine
+	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}}
+	for _, m := range mountsOf(c) {
+		if m.Type != instructions.MountTypeSecret {
+			continue
+		}
+		if m.Env != nil {
+			name := *m.Env
+			if name == "" {
+				name = m.CacheID
+			}
+			p.envMounts[name] = true
+		}
+		t := m.Target
+		if t == "" && m.Env == nil {
+			t = "/run/secrets/" + m.CacheID
+		}
+		if t != "" {
+			p.targets[absPath(t, shellEnv{workdir: st.workdir})] = true
+		}
+	}
+	posix := isPOSIXShell(st.shell)
+	heredoc := len(c.Files) > 0
+	p.canPre = c.PrependShell && posix && !heredoc
+
+	l, err := a.src.join(n.StartLine)
+	if err != nil || l.text != n.Original {
+		if len(st.secrets) > 0 || len(st.files) > 0 {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"simplify the line continuations of this RUN",
+				"the RUN's source text could not be mapped back to its lines")
+		}
+		return
+	}
+
+	// Shell analysis: deletions of credential files and env files read.
+	var spans []span
+	var cmdStart int
+	whole := false
+	ended := map[*fileSecret]bool{}
+	if c.PrependShell && posix && len(c.CmdLine) == 1 {
+		args := c.CmdLine[0]
+		var ok bool
+		cmdStart, ok = commandStart(l, args)
+		env := shellEnv{workdir: st.workdir, home: st.home()}
+		var targets []string
+		for _, f := range st.files {
+			targets = append(targets, f.target)
+		}
+		script, scriptOK := args, ok
+		if f, err := parseShell(script); err == nil && scriptOK {
+			facts := analyzeShell(f, env, targets)
+			for t, parent := range facts.parentRemoved {
+				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					"delete the credential file by its own path ("+t+") instead of its directory",
+					"RUN deletes %s, which holds the credential file %s; that file is a read-only secret mount now and the deletion would fail", parent, t)
+				p.failed = true
+			}
+			if len(facts.removals) > 0 && !p.failed {
+				sp, all, err := removalSpans(f, script, facts.removals)
+				if err != nil {
+					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+						"delete the credential file in a RUN of its own, or with a plain `rm FILE` joined by && or ;",
+						"the deletion of a credential file cannot be taken out of this RUN: %v", err)
+					p.failed = true
+				} else {
+					spans, whole = sp, all
+				}
+			}
+			for _, fs := range st.files {
+				if facts.removed[fs.target] {
+					ended[fs] = true
+				}
+			}
+			a.envFilesRead(st, n, facts.reads, p)
+		}
+	} else if heredoc {
+		for _, f := range st.files {
+			for _, hf := range c.Files {
+				if strings.Contains(hf.Data, path.Base(f.target)) && strings.Contains(hf.Data, "rm ") {
+					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+						"delete the credential file in a RUN of its own",
+						"this heredoc RUN may delete the credential file %s, which is a read-only secret mount now", f.target)
+				}
+			}
+		}
+	}
+
+	if whole {
+		// The RUN only deleted credential files: with the files on
+		// mounts, there is nothing left to do.
+		for f := range ended {
+			f.ended = line
+			f.uses = append(f.uses, line)
+		}
+		a.touchedLines[line] = true
+		a.src.commentOut(n.StartLine, n.EndLine, "hushfile: deletion of a credential file removed (it is a secret mount now)")
+		a.dropEnded(st)
+		return
+	}
+
+	for _, v := range st.secrets {
+		a.ensure(st, n, v, p)
+	}
+	for _, f := range st.files {
+		if f.ended != 0 || p.targets[f.target] {
+			continue
+		}
+		m := "--mount=type=secret,id=" + mountValue(f.id) + ",target=" + mountValue(f.target) + ",required=true"
+		if f.uid != nil {
+			m += ",uid=" + strconv.Itoa(*f.uid) + ",gid=" + strconv.Itoa(*f.gid)
+		}
+		if f.mode != nil {
+			m += fmt.Sprintf(",mode=0%o", *f.mode)
+		} else if f.uid == nil && !isRootUser(st.user) {
+			m += ",mode=0444"
+		}
+		p.mounts = append(p.mounts, m)
+		f.uses = append(f.uses, line)
+	}
+	for f := range ended {
+		f.ended = line
+	}
+	a.dropEnded(st)
+
+	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 {
+		return
+	}
+	a.touchedLines[line] = true
+	if len(p.mounts) > 0 {
+		ke := keywordEnd(l)
+		a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(p.mounts, " "))
+	}
+	if len(p.prelude) > 0 {
+		a.src.insert(l.srcOffset(cmdStart), strings.Join(p.prelude, " ")+" ")
+	}
+	if len(spans) > 0 {
+		for _, s := range spans {
+			a.src.deleteText(l, cmdStart+s.start, cmdStart+s.end)
+		}
+		a.fixTrailing(l, cmdStart, spans)
+	}
+}
+
+func isRootUser(u string) bool {
+	if i := strings.IndexByte(u, ':'); i >= 0 {
+		u = u[:i]
+	}
+	return u == "" || u == "root" || u == "0"
+}
+
+// mountValue quotes a --mount field value when it holds a comma or quote.
+func mountValue(s string) string {
+	if strings.ContainsAny(s, `,"= `) {
+		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+	}
+	return s
+}
+
+func (a *analyzer) dropEnded(st *stageState) {
+	out := st.files[:0]
+	for _, f := range st.files {
+		if f.ended == 0 {
+			out = append(out, f)
+		}
+	}
+	st.files = out
+}
+
+// ensure adds the mount (and, for defaults and derived values, the shell
+// prelude) that gives one secret variable to the RUN.
+func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPlan) {
+	if p.emitted[v] {
+		return
+	}
+	p.emitted[v] = true
+	if p.envMounts[v.name] {
+		return
+	}
+	line := n.StartLine
+	if v.expr != "" {
+		for _, d := range v.deps {
+			a.ensure(st, n, d, p)
+		}
+		if !p.canPre {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"use the shell form of RUN (or read the parts of "+v.name+" in the command itself)",
+				"%s is built from secrets on line %d; hushfile rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
+			return
+		}
+		// Non-secret variables the value uses must be visible here.
+		for _, r := range a.refs(v.expr, a.scopeNamesPlus(st)) {
+			if st.lookupSecret(r) == nil && !st.declared[r] && r != v.name {
+				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					"declare ARG "+r+" in this stage",
+					"%s (line %d) uses %s, which this RUN does not see", v.name, v.line, r)
+				return
+			}
+		}
+		p.prelude = append(p.prelude, v.name+"="+v.expr+"; export "+v.name+";")
+		v.uses = append(v.uses, line)
+		return
+	}
+	required := v.required
+	if v.def != nil && *v.def != "" {
+		if p.canPre {
+			p.prelude = append(p.prelude, v.name+"=${"+v.name+"-"+shellQuote(*v.def)+"}; export "+v.name+";")
+		} else {
+			required = true
+		}
+	}
+	m := "--mount=type=secret,id=" + mountValue(v.id) + ",env=" + v.name
+	if required {
+		m += ",required=true"
+	}
+	p.mounts = append(p.mounts, m)
+	v.uses = append(v.uses, line)
+}
+
+func (a *analyzer) scopeNamesPlus(st *stageState) map[string]bool {
+	m := a.scopeNames(st)
+	for _, v := range a.vars {
+		m[v.name] = true
+	}
+	return m
+}
+
+// fixTrailing ends the instruction on its last line that keeps any text:
+// when the deletions emptied the last physical lines, the continuation
+// escapes before them are removed, so the next instruction is not joined.
+func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans []span) {
+	deleted := func(i int) bool {
+		for _, s := range spans {
+			if i >= cmdStart+s.start && i < cmdStart+s.end {
+				return true
+			}
+		}
+		return false
+	}
+	lastKept := -1
+	for i := len(l.text) - 1; i >= 0; i-- {
+		if !deleted(i) && !isSpace(l.text[i]) {
+			lastKept = i
+			break
+		}
+	}
+	if lastKept < 0 {
+		return
+	}
+	keptLine := a.src.lineOf(l.off[lastKept])
+	for ln := keptLine; ln < l.lastLine; ln++ {
+		content := a.src.lineContent(ln)
+		if isCommentLine(content) && ln != keptLine {
+			continue
+		}
+		if esc, ok := a.src.continuation(content); ok {
+			start := a.src.lineOff[ln-1]
+			a.src.replace(start+esc, start+len(content), "")
+		}
+	}
+}
+
+// envFilesRead moves env files that a command reads, and that came into
+// the stage with a broad COPY of the context, onto secret mounts.
+func (a *analyzer) envFilesRead(st *stageState, n *parser.Node, reads []string, p *runPlan) {
+	for _, r := range reads {
+		if !isEnvFile(r) || p.targets[r] {
+			continue
+		}
+		covered := false
+		for _, f := range st.files {
+			if f.target == r {
+				covered = true
+			}
+		}
+		if covered {
+			continue
+		}
+		for _, b := range st.broad {
+			prefix := strings.TrimSuffix(b.destAbs, "/") + "/"
+			if b.destAbs == "." || b.destAbs == "" {
+				prefix = ""
+			}
+			if !strings.HasPrefix(r, prefix) || path.IsAbs(r) != path.IsAbs(b.destAbs) {
+				continue
+			}
+			rel := strings.TrimPrefix(r, prefix)
+			key := fmt.Sprintf("%d:%s", b.node.StartLine, rel)
+			if !a.broadEnv[key] {
+				a.broadEnv[key] = true
+				a.newPromotions = true
+			}
+			break
+		}
+	}
+}

@@ -1,0 +1,383 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Shell analysis of RUN commands, with mvdan.cc/sh: which files a command
+// deletes and which env files it reads, and the edits that take a
+// deletion out without touching any other word.
+
+func parseShell(src string) (*syntax.File, error) {
+	p := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(true))
+	return p.Parse(strings.NewReader(src), "")
+}
+
+// shellEnv is what a path in a command resolves against.
+type shellEnv struct {
+	workdir string // absolute, or "" when unknown
+	home    string // "" when unknown
+}
+
+// wordPath resolves a shell word to a path when it is made only of
+// literals, quotes and $HOME. glob reports unquoted glob characters.
+func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
+	var b strings.Builder
+	for i, part := range w.Parts {
+		switch x := part.(type) {
+		case *syntax.Lit:
+			v := x.Value
+			if i == 0 && (v == "~" || strings.HasPrefix(v, "~/")) {
+				if env.home == "" {
+					return "", false, false
+				}
+				v = env.home + v[1:]
+			}
+			if strings.ContainsAny(v, "*?[") {
+				glob = true
+			}
+			v = strings.ReplaceAll(v, `\`, "")
+			b.WriteString(v)
+		case *syntax.SglQuoted:
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, dp := range x.Parts {
+				switch y := dp.(type) {
+				case *syntax.Lit:
+					b.WriteString(y.Value)
+				case *syntax.ParamExp:
+					if !isPlainHome(y) || env.home == "" {
+						return "", false, false
+					}
+					b.WriteString(env.home)
+				default:
+					return "", false, false
+				}
+			}
+		case *syntax.ParamExp:
+			if !isPlainHome(x) || env.home == "" {
+				return "", false, false
+			}
+			b.WriteString(env.home)
+		default:
+			return "", false, false
+		}
+	}
+	return b.String(), glob, true
+}
+
+func isPlainHome(p *syntax.ParamExp) bool {
+	return p.Param != nil && p.Param.Value == "HOME" && p.Exp == nil && p.Repl == nil &&
+		p.Index == nil && p.Slice == nil && !p.Length && !p.Excl && !p.Width
+}
+
+// absPath resolves p against env's workdir. Relative paths under an
+// unknown workdir stay relative, cleaned.
+func absPath(p string, env shellEnv) string {
+	if path.IsAbs(p) {
+		return path.Clean(p)
+	}
+	if env.workdir != "" {
+		return path.Join(env.workdir, p)
+	}
+	return path.Clean(p)
+}
+
+// removal is one `rm` that deletes a secret file.
+type removal struct {
+	stmt      *syntax.Stmt
+	call      *syntax.CallExpr
+	argIdx    []int // indices in call.Args of the words that name secret files
+	pathsLeft int   // path arguments that stay
+}
+
+// shellFacts is what the analysis learns about one command.
+type shellFacts struct {
+	file     *syntax.File
+	removals []*removal
+	// removed maps a secret target to true when the command deletes it.
+	removed map[string]bool
+	// parentRemoved lists targets under a directory the command deletes
+	// recursively: the deletion cannot be taken out word by word.
+	parentRemoved map[string]string
+	// reads lists every path argument of every command, resolved.
+	reads []string
+	// cdBefore is true when a `cd` precedes some command, making relative
+	// paths uncertain.
+	hasCd bool
+}
+
+// analyzeShell finds the deletions of targets (absolute or workdir-relative
+// paths) and the paths the command names.
+func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
+	facts := &shellFacts{file: f, removed: map[string]bool{}, parentRemoved: map[string]string{}}
+	var stmts []*syntax.Stmt
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch x := n.(type) {
+		case *syntax.Stmt:
+			stmts = append(stmts, x)
+		case *syntax.CallExpr:
+			if len(x.Args) == 0 {
+				return true
+			}
+			name := x.Args[0].Lit()
+			if name == "cd" || name == "pushd" {
+				facts.hasCd = true
+			}
+			for _, a := range x.Args[1:] {
+				if p, _, ok := wordPath(a, env); ok && !strings.HasPrefix(p, "-") {
+					facts.reads = append(facts.reads, absPath(p, env))
+				}
+			}
+			if name != "rm" || len(stmts) == 0 {
+				return true
+			}
+			stmt := stmts[len(stmts)-1]
+			recursive := false
+			endOfFlags := false
+			r := &removal{stmt: stmt, call: x}
+			for i, a := range x.Args[1:] {
+				lit := a.Lit()
+				if !endOfFlags && strings.HasPrefix(lit, "-") && lit != "-" {
+					if lit == "--" {
+						endOfFlags = true
+					} else if lit == "--recursive" || (!strings.HasPrefix(lit, "--") && strings.ContainsAny(lit, "rR")) {
+						recursive = true
+					}
+					continue
+				}
+				p, glob, ok := wordPath(a, env)
+				matched := false
+				if ok {
+					abs := absPath(p, env)
+					for _, t := range targets {
+						switch {
+						case glob:
+							if m, _ := path.Match(abs, t); m {
+								facts.parentRemoved[t] = abs
+							}
+						case abs == t:
+							matched = true
+							facts.removed[t] = true
+						case recursive && strings.HasPrefix(t, strings.TrimSuffix(abs, "/")+"/"):
+							facts.parentRemoved[t] = abs
+						}
+					}
+				}
+				if matched {
+					r.argIdx = append(r.argIdx, i+1)
+				} else {
+					r.pathsLeft++
+				}
+			}
+			if len(r.argIdx) > 0 {
+				facts.removals = append(facts.removals, r)
+			}
+		}
+		return true
+	})
+	return facts
+}
+
+// span is a byte range [start,end) of the command text.
+type span struct{ start, end int }
+
+// removalSpans computes the ranges of the command text to delete so that
+// the given removals disappear and the rest of the command keeps its words.
+// whole is true when nothing of the command would remain.
+func removalSpans(f *syntax.File, src string, rs []*removal) (spans []span, whole bool, err error) {
+	parents := map[*syntax.Stmt]syntax.Node{}
+	var stack []syntax.Node
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if s, ok := n.(*syntax.Stmt); ok && len(stack) > 0 {
+			parents[s] = stack[len(stack)-1]
+		}
+		stack = append(stack, n)
+		return true
+	})
+	dropped := map[*syntax.Stmt]bool{}
+	for _, r := range rs {
+		if r.pathsLeft > 0 {
+			// Delete only the words naming secret files.
+			for _, i := range r.argIdx {
+				w := r.call.Args[i]
+				start, end := int(w.Pos().Offset()), int(w.End().Offset())
+				if i+1 < len(r.call.Args) {
+					end = int(r.call.Args[i+1].Pos().Offset())
+				} else {
+					start = int(r.call.Args[i-1].End().Offset())
+				}
+				spans = append(spans, span{start, end})
+			}
+			continue
+		}
+		dropped[r.stmt] = true
+	}
+	// Delete whole statements, climbing through && / || chains.
+	for s := range dropped {
+		sp, all, err := stmtSpan(s, parents, dropped)
+		if err != nil {
+			return nil, false, err
+		}
+		if all {
+			whole = true
+			continue
+		}
+		spans = append(spans, sp...)
+	}
+	if whole {
+		return nil, true, nil
+	}
+	spans = mergeSpans(spans)
+	// The result must still parse.
+	if _, err := parseShell(applySpans(src, spans)); err != nil {
+		return nil, false, fmt.Errorf("command no longer parses after removing the deletion: %v", err)
+	}
+	return spans, false, nil
+}
+
+// stmtSpan returns the range that removes statement s from its parent.
+func stmtSpan(s *syntax.Stmt, parents map[*syntax.Stmt]syntax.Node, dropped map[*syntax.Stmt]bool) ([]span, bool, error) {
+	switch p := parents[s].(type) {
+	case *syntax.BinaryCmd:
+		if p.Op != syntax.AndStmt && p.Op != syntax.OrStmt {
+			return nil, false, fmt.Errorf("a deletion inside a pipe cannot be taken out")
+		}
+		other := p.Y
+		if s == p.Y {
+			other = p.X
+		}
+		if dropped[other] {
+			// Both sides go: drop the statement that holds the chain.
+			parent := findStmtOf(p, parents)
+			if parent == nil {
+				return nil, false, fmt.Errorf("cannot locate the command holding the deletion")
+			}
+			dropped[parent] = true
+			return stmtSpan(parent, parents, dropped)
+		}
+		if s == p.X {
+			return []span{{int(p.X.Pos().Offset()), int(p.Y.Pos().Offset())}}, false, nil
+		}
+		return []span{{int(p.X.End().Offset()), int(p.Y.End().Offset())}}, false, nil
+	case *syntax.File:
+		return listSpan(s, p.Stmts, true)
+	case *syntax.Block:
+		return listSpan(s, p.Stmts, false)
+	case *syntax.Subshell:
+		return listSpan(s, p.Stmts, false)
+	default:
+		return nil, false, fmt.Errorf("a deletion inside %T cannot be taken out", p)
+	}
+}
+
+func findStmtOf(n syntax.Node, parents map[*syntax.Stmt]syntax.Node) *syntax.Stmt {
+	for s := range parents {
+		if s.Cmd == n {
+			return s
+		}
+	}
+	return nil
+}
+
+// listSpan removes s from a statement list. When s is alone, the whole
+// command goes (top) or the list cannot lose it (inside a block).
+func listSpan(s *syntax.Stmt, list []*syntax.Stmt, top bool) ([]span, bool, error) {
+	idx := -1
+	for i, x := range list {
+		if x == s {
+			idx = i
+		}
+	}
+	switch {
+	case idx < 0:
+		return nil, false, fmt.Errorf("cannot locate the deletion in its command list")
+	case len(list) == 1 && top:
+		return nil, true, nil
+	case len(list) == 1:
+		return nil, false, fmt.Errorf("a deletion alone in a block cannot be taken out")
+	case idx+1 < len(list):
+		return []span{{int(s.Pos().Offset()), int(list[idx+1].Pos().Offset())}}, false, nil
+	default:
+		prev := list[idx-1]
+		start := int(prev.End().Offset())
+		if prev.Semicolon.IsValid() {
+			start = int(prev.Semicolon.Offset())
+		}
+		return []span{{start, int(s.End().Offset())}}, false, nil
+	}
+}
+
+func mergeSpans(spans []span) []span {
+	if len(spans) < 2 {
+		return spans
+	}
+	sortSpans(spans)
+	out := []span{spans[0]}
+	for _, s := range spans[1:] {
+		last := &out[len(out)-1]
+		if s.start <= last.end {
+			if s.end > last.end {
+				last.end = s.end
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func sortSpans(spans []span) {
+	for i := 1; i < len(spans); i++ {
+		for j := i; j > 0 && spans[j].start < spans[j-1].start; j-- {
+			spans[j], spans[j-1] = spans[j-1], spans[j]
+		}
+	}
+}
+
+func applySpans(src string, spans []span) string {
+	var b strings.Builder
+	pos := 0
+	for _, s := range spans {
+		b.WriteString(src[pos:s.start])
+		pos = s.end
+	}
+	b.WriteString(src[pos:])
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell when it is not a plain word.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_-./:@,+%=", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// isPOSIXShell reports whether a SHELL instruction's program runs POSIX
+// shell text, so that hushfile may edit and prefix commands.
+func isPOSIXShell(shell []string) bool {
+	if len(shell) == 0 {
+		return true
+	}
+	switch path.Base(shell[0]) {
+	case "sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,245 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// source is the Dockerfile text split into physical lines, with the edits
+// the rewrite makes to it. BuildKit has no Dockerfile printer, so the
+// rewrite edits byte ranges of the original text and leaves every other
+// byte alone.
+type source struct {
+	data    []byte
+	lineOff []int // lineOff[i] is the offset of line i+1; lineOff[len] == len(data)
+	escape  byte
+	edits   []edit
+}
+
+// edit replaces data[start:end] with text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+func newSource(data []byte, escape rune) *source {
+	s := &source{data: data, escape: byte(escape)}
+	s.lineOff = append(s.lineOff, 0)
+	for i, c := range data {
+		if c == '\n' && i+1 < len(data) {
+			s.lineOff = append(s.lineOff, i+1)
+		}
+	}
+	s.lineOff = append(s.lineOff, len(data))
+	return s
+}
+
+func (s *source) numLines() int { return len(s.lineOff) - 1 }
+
+// line returns physical line n (1-based) with its line ending.
+func (s *source) line(n int) []byte {
+	if n < 1 || n > s.numLines() {
+		return nil
+	}
+	return s.data[s.lineOff[n-1]:s.lineOff[n]]
+}
+
+// lineContent returns line n without its line ending.
+func (s *source) lineContent(n int) []byte {
+	return bytes.TrimRight(s.line(n), "\r\n")
+}
+
+// logical is one instruction's logical line as BuildKit's parser joins it:
+// continuation escapes, comment lines and empty lines removed. off maps each
+// byte of text back to its offset in the source.
+type logical struct {
+	text      string
+	off       []int
+	firstLine int
+	lastLine  int // last physical line of the logical line, before any heredoc body
+}
+
+// srcOffset maps a text offset to a source offset; len(text) maps to just
+// after the last byte.
+func (l *logical) srcOffset(i int) int {
+	if i < len(l.off) {
+		return l.off[i]
+	}
+	if len(l.off) == 0 {
+		return 0
+	}
+	return l.off[len(l.off)-1] + 1
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+
+// continuation reports whether the line content ends in a line
+// continuation, and where the escape character stands. It follows
+// BuildKit's lineContinuationRegex: the escape, then only blanks, and the
+// escape not itself escaped.
+func (s *source) continuation(content []byte) (int, bool) {
+	i := len(content) - 1
+	for i >= 0 && (content[i] == ' ' || content[i] == '\t') {
+		i--
+	}
+	if i < 0 || content[i] != s.escape {
+		return 0, false
+	}
+	if i > 0 && content[i-1] == s.escape {
+		return 0, false
+	}
+	return i, true
+}
+
+func isCommentLine(content []byte) bool {
+	t := bytes.TrimLeft(content, " \t\r\n\v\f")
+	return len(t) > 0 && t[0] == '#'
+}
+
+func isBlank(content []byte) bool {
+	return len(bytes.TrimLeft(content, " \t\r\n\v\f")) == 0
+}
+
+// join rebuilds the logical line of the instruction starting at line start.
+func (s *source) join(start int) (*logical, error) {
+	l := &logical{firstLine: start}
+	n := start
+	content := s.lineContent(n)
+	base := s.lineOff[n-1]
+	lead := 0
+	if n == 1 && bytes.HasPrefix(content, []byte("\xef\xbb\xbf")) {
+		lead = 3
+	}
+	for lead < len(content) && isSpace(content[lead]) {
+		lead++
+	}
+	var buf []byte
+	appendRange := func(lineBase int, c []byte, from, to int) {
+		for i := from; i < to; i++ {
+			buf = append(buf, c[i])
+			l.off = append(l.off, lineBase+i)
+		}
+	}
+	esc, cont := s.continuation(content)
+	if cont {
+		appendRange(base, content, lead, esc)
+	} else {
+		appendRange(base, content, lead, len(content))
+	}
+	l.lastLine = n
+	for cont {
+		n++
+		if n > s.numLines() {
+			break
+		}
+		l.lastLine = n
+		content = s.lineContent(n)
+		base = s.lineOff[n-1]
+		if isCommentLine(content) || isBlank(content) {
+			continue
+		}
+		esc, cont = s.continuation(content)
+		if cont {
+			appendRange(base, content, 0, esc)
+		} else {
+			appendRange(base, content, 0, len(content))
+		}
+	}
+	l.text = string(buf)
+	return l, nil
+}
+
+// replace records an edit of source bytes [start,end).
+func (s *source) replace(start, end int, text string) {
+	s.edits = append(s.edits, edit{start: start, end: end, text: text})
+}
+
+// insert records an insertion at offset off.
+func (s *source) insert(off int, text string) {
+	s.replace(off, off, text)
+}
+
+// deleteText deletes logical text [a,b) of l from the source, keeping the
+// bytes the logical line does not contain (continuation escapes, line
+// breaks, comment lines), so that every line stays where it is.
+func (s *source) deleteText(l *logical, a, b int) {
+	i := a
+	for i < b {
+		j := i + 1
+		for j < b && l.off[j] == l.off[j-1]+1 {
+			j++
+		}
+		s.replace(l.off[i], l.off[j-1]+1, "")
+		i = j
+	}
+}
+
+// commentOut replaces physical lines [from,to] with comment lines; the first
+// gets note (which must hold no secret value), the others a bare '#'.
+func (s *source) commentOut(from, to int, note string) {
+	for n := from; n <= to; n++ {
+		content := s.lineContent(n)
+		start := s.lineOff[n-1]
+		text := "#"
+		if n == from && note != "" {
+			text = "# " + note
+		}
+		s.replace(start, start+len(content), text)
+	}
+}
+
+// apply returns the source with all edits applied. Overlapping edits are a
+// bug in the caller and are reported as an error.
+func (s *source) apply() ([]byte, error) {
+	edits := append([]edit(nil), s.edits...)
+	sort.SliceStable(edits, func(i, j int) bool {
+		if edits[i].start != edits[j].start {
+			return edits[i].start < edits[j].start
+		}
+		return edits[i].end < edits[j].end
+	})
+	var out bytes.Buffer
+	pos := 0
+	for _, e := range edits {
+		if e.start < pos {
+			return nil, fmt.Errorf("internal error: overlapping edits at offset %d", e.start)
+		}
+		out.Write(s.data[pos:e.start])
+		out.WriteString(e.text)
+		pos = e.end
+	}
+	out.Write(s.data[pos:])
+	return out.Bytes(), nil
+}
+
+// lineOf returns the 1-based line of a source offset.
+func (s *source) lineOf(off int) int {
+	i := sort.Search(len(s.lineOff), func(i int) bool { return s.lineOff[i] > off })
+	return i
+}
+
+// commandStart returns the offset in l.text where an instruction's
+// arguments begin, given the arguments as the parser saw them (trimmed).
+func commandStart(l *logical, args string) (int, bool) {
+	end := len(strings.TrimRight(l.text, " \t\r\n\v\f"))
+	start := end - len(args)
+	if start < 0 || l.text[start:end] != args {
+		return 0, false
+	}
+	return start, true
+}
+
+// keywordEnd returns the offset in l.text just after the instruction
+// keyword.
+func keywordEnd(l *logical) int {
+	i := 0
+	for i < len(l.text) && isSpace(l.text[i]) {
+		i++
+	}
+	for i < len(l.text) && !isSpace(l.text[i]) {
+		i++
+	}
+	return i
+}
