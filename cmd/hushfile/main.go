@@ -163,7 +163,7 @@ func newFlagSet(name, synopsis, help string) *flag.FlagSet {
 // parseFlags parses args with fs, allowing flags after positional
 // arguments ("FILE -w" as well as "-w FILE"; "--" ends the flags). When done
 // is true the caller returns code at once: -h printed the usage on stdout
-// (code 0), or a bad flag printed the error and usage on stderr (code 2).
+// (code 0), or a bad flag printed the error on stderr (code 2).
 func parseFlags(fs *flag.FlagSet, args []string, s stdio) (positional []string, code int, done bool) {
 	var buf bytes.Buffer
 	fs.SetOutput(&buf)
@@ -174,8 +174,7 @@ func parseFlags(fs *flag.FlagSet, args []string, s stdio) (positional []string, 
 			return nil, exitOK, true
 		}
 		if err != nil {
-			s.err.Write(buf.Bytes())
-			return nil, exitUsage, true
+			return nil, usageErrorf(fs, s, "%v", err), true
 		}
 		rest := fs.Args()
 		consumed := len(args) - len(rest)

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushfile/hushfile/rewrite/report"
+)
+
+// rewriteDockerfile is the engine; tests replace it with a scripted one.
+var rewriteDockerfile = rewrite.Rewrite
+
+// listFlag is a repeatable, comma-separated list flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// configFlags are the engine settings every command takes.
+type configFlags struct {
+	secrets, notSecrets, secretFiles, disable listFlag
+	optional, allowRuntimeSecretFiles         bool
+	target, config                            string
+}
+
+func (c *configFlags) register(fs *flag.FlagSet) {
+	fs.Var(&c.secrets, "secret-names", "extra ARG/ENV `names` to treat as secrets, comma-separated (repeatable)")
+	fs.Var(&c.notSecrets, "not-secret-names", "ARG/ENV `names` never to treat as secrets, comma-separated (repeatable)")
+	fs.Var(&c.secretFiles, "secret-files", "extra credential file `patterns` (path.Match syntax, matched against the base name and the source path), comma-separated (repeatable)")
+	fs.Var(&c.disable, "disable", "`rules` not to run, comma-separated (repeatable)")
+	fs.BoolVar(&c.optional, "optional", false, "make the secret mounts of ARGs without a default optional instead of required")
+	fs.BoolVar(&c.allowRuntimeSecretFiles, "allow-runtime-secret-files", false, "report a credential file left in the built image as a warning instead of an error")
+	fs.StringVar(&c.target, "target", "", "build target `stage` (default: the last stage); decides which stages reach the image")
+	fs.StringVar(&c.config, "config", "", "`settings` in the text form of the '# hushfile=' directive, e.g. 'secrets=SENTRY_DSN;optional=true' (applied after the other flags)")
+}
+
+// build returns the engine configuration the flags describe.
+func (c *configFlags) build() (rewrite.Config, error) {
+	for _, name := range c.disable {
+		if _, ok := lookupRuleFold(name); !ok {
+			return rewrite.Config{}, fmt.Errorf("-disable: unknown rule %q (known: %s)", name, ruleNames())
+		}
+	}
+	cfg := rewrite.Config{
+		Secrets:                 c.secrets,
+		NotSecrets:              c.notSecrets,
+		SecretFiles:             c.secretFiles,
+		Disable:                 c.disable,
+		Optional:                c.optional,
+		AllowRuntimeSecretFiles: c.allowRuntimeSecretFiles,
+		Target:                  c.target,
+	}
+	if c.config != "" {
+		return rewrite.ParseConfig(cfg, c.config)
+	}
+	return cfg, nil
+}
+
+func lookupRuleFold(name string) (rewrite.Rule, bool) {
+	for _, r := range rewrite.Rules {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return rewrite.Rule{}, false
+}
+
+func ruleNames() string {
+	names := make([]string, len(rewrite.Rules))
+	for i, r := range rewrite.Rules {
+		names[i] = r.Name
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// checkFileArgs rejects naming standard input twice.
+func checkFileArgs(files []string) error {
+	stdin := 0
+	for _, f := range files {
+		if f == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return fmt.Errorf("standard input (-) can be read only once")
+	}
+	return nil
+}
+
+// readFile reads a Dockerfile; "-" is standard input.
+func readFile(name string, s stdio) ([]byte, error) {
+	if name == "-" {
+		if s.in == nil {
+			return nil, fmt.Errorf("no standard input")
+		}
+		data, err := io.ReadAll(s.in)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return data, nil
+	}
+	data, err := os.ReadFile(name)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// Reports already start with the file name.
+		return nil, fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
+	}
+	return data, err
+}
+
+// input is one Dockerfile: its name, its bytes and what the engine made
+// of them.
+type input struct {
+	report.File
+	data []byte
+}
+
+// load reads and rewrites one file. A read or parse error is the File's
+// Err. An engine panic becomes an error too: the command fails closed
+// instead of crashing or writing anything.
+func load(name string, cfg rewrite.Config, s stdio) input {
+	in := input{File: report.File{Name: name}}
+	data, err := readFile(name, s)
+	if err != nil {
+		in.Err = err
+		return in
+	}
+	in.data = data
+	in.Result, in.Err = runEngine(data, cfg)
+	return in
+}
+
+func runEngine(data []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// Only a runtime error's text is safe to print: a panic value
+			// of the engine's own could hold Dockerfile content.
+			detail := ""
+			if re, ok := r.(runtime.Error); ok {
+				detail = ": " + re.Error()
+			}
+			res, err = nil, fmt.Errorf("internal error in the rewrite engine%s (please report it)", detail)
+		}
+	}()
+	res, err = rewriteDockerfile(bytes.Clone(data), cfg)
+	if err == nil && res == nil {
+		err = fmt.Errorf("internal error: the rewrite engine returned no result")
+	}
+	return res, err
+}
+
+// printErrorFindings prints the findings that make a rewrite unsafe to
+// build, one per line, on stderr.
+func printErrorFindings(w io.Writer, f report.File) {
+	for _, fd := range f.Result.Findings {
+		if fd.Severity >= rewrite.SeverityError {
+			fmt.Fprintln(w, report.FindingLine(f.Name, fd))
+		}
+	}
+}
