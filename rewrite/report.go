@@ -83,10 +83,16 @@ func (a *analyzer) summarizeVar(v *secretVar) {
 
 func (a *analyzer) summarizeFile(f *fileSecret) {
 	var msg string
-	if f.rule.Name == RuleSourcedEnvFile.Name {
+	if isEnvFile(f.id) {
+		f.rule = RuleSourcedEnvFile
+	}
+	if f.rule.Name == RuleSourcedEnvFile.Name && !f.copied {
 		msg = fmt.Sprintf("the env file %s that commands read came in with this copy of the context: excluded from it, and mounted as a secret at %s", f.id, f.target)
 	} else {
 		msg = fmt.Sprintf("the credential file %s is no longer copied into a layer: it is a secret mount at %s", f.id, f.target)
+		if f.rule.Name == RuleSourcedEnvFile.Name {
+			msg = fmt.Sprintf("the env file %s is no longer copied into a layer: it is a secret mount at %s, where the commands read it", f.id, f.target)
+		}
 	}
 	if len(f.uses) > 0 {
 		msg += " for the RUN on " + linesText(f.uses)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // runPlan collects what one RUN gets.
@@ -66,6 +67,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	var cmdStart int
 	whole := false
 	ended := map[*fileSecret]bool{}
+	var comments []span
 	if c.PrependShell && posix && len(c.CmdLine) == 1 {
 		args := c.CmdLine[0]
 		var ok bool
@@ -99,7 +101,11 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				if facts.removed[fs.target] {
 					ended[fs] = true
 				}
+				for _, r := range facts.changed[fs.target] {
+					applyOwnership(fs, r, st.user)
+				}
 			}
+			comments = commentRanges(f)
 			a.envFilesRead(st, n, facts.reads, p)
 		}
 	} else if heredoc {
@@ -119,10 +125,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		// mounts, there is nothing left to do.
 		for f := range ended {
 			f.ended = line
-			f.uses = append(f.uses, line)
 		}
 		a.touchedLines[line] = true
-		a.src.commentOut(n.StartLine, n.EndLine, "hushfile: deletion of a credential file removed (it is a secret mount now)")
+		a.src.commentOut(n.StartLine, n.EndLine, "hushfile: this RUN only deleted or changed credential files, which are secret mounts now")
 		a.dropEnded(st)
 		return
 	}
@@ -166,7 +171,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		for _, s := range spans {
 			a.src.deleteText(l, cmdStart+s.start, cmdStart+s.end)
 		}
-		a.fixTrailing(l, cmdStart, spans)
+		a.fixTrailing(l, cmdStart, spans, comments)
 	}
 }
 
@@ -256,9 +261,9 @@ func (a *analyzer) scopeNamesPlus(st *stageState) map[string]bool {
 // fixTrailing ends the instruction on its last line that keeps any text:
 // when the deletions emptied the last physical lines, the continuation
 // escapes before them are removed, so the next instruction is not joined.
-func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans []span) {
+func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans, comments []span) {
 	deleted := func(i int) bool {
-		for _, s := range spans {
+		for _, s := range append(spans, comments...) {
 			if i >= cmdStart+s.start && i < cmdStart+s.end {
 				return true
 			}
@@ -319,6 +324,57 @@ func (a *analyzer) envFilesRead(st *stageState, n *parser.Node, reads []string, 
 				a.newPromotions = true
 			}
 			break
+		}
+	}
+}
+
+// commentRanges lists the shell comments of a command: text that does not
+// keep an instruction going.
+func commentRanges(f *syntax.File) []span {
+	var out []span
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if c, ok := n.(*syntax.Comment); ok {
+			out = append(out, span{int(c.Pos().Offset()), int(c.End().Offset())})
+		}
+		return true
+	})
+	for _, c := range f.Last {
+		out = append(out, span{int(c.Pos().Offset()), int(c.End().Offset())})
+	}
+	return out
+}
+
+// applyOwnership carries a chmod/chown of a mounted file into the mount's
+// mode, uid and gid.
+func applyOwnership(f *fileSecret, r *removal, user string) {
+	switch r.cmd {
+	case "chmod":
+		if m, err := strconv.ParseUint(r.operand, 8, 32); err == nil {
+			mi := int(m)
+			f.mode = &mi
+		}
+	case "chown", "chgrp":
+		owner := r.operand
+		u, g, _ := strings.Cut(owner, ":")
+		if r.cmd == "chgrp" {
+			u, g = "", owner
+		}
+		if ui, err := strconv.Atoi(u); err == nil {
+			f.uid = &ui
+			if f.gid == nil {
+				f.gid = &ui
+			}
+		}
+		if gi, err := strconv.Atoi(g); err == nil {
+			f.gid = &gi
+			if f.uid == nil {
+				zero := 0
+				f.uid = &zero
+			}
+		}
+		if f.uid == nil && f.mode == nil {
+			m := 0o444
+			f.mode = &m
 		}
 	}
 }

@@ -87,8 +87,20 @@ func absPath(p string, env shellEnv) string {
 	return path.Clean(p)
 }
 
-// removal is one `rm` that deletes a secret file.
+// fileCommands are the commands that fail on a read-only secret mount and
+// are taken out of a command for the files that became mounts: rm deletes
+// the file (the mount ends with the RUN anyway), chmod/chown set what the
+// mount's mode, uid and gid carry instead.
+var fileCommands = map[string]bool{"rm": true, "chmod": true, "chown": true, "chgrp": true}
+
+func isSymbolicMode(s string) bool {
+	return strings.Trim(s, "ugoa+-=rwxXst,") == ""
+}
+
+// removal is one rm/chmod/chown of a secret file.
 type removal struct {
+	cmd       string
+	operand   string // chmod's mode or chown's owner
 	stmt      *syntax.Stmt
 	call      *syntax.CallExpr
 	argIdx    []int // indices in call.Args of the words that name secret files
@@ -101,6 +113,8 @@ type shellFacts struct {
 	removals []*removal
 	// removed maps a secret target to true when the command deletes it.
 	removed map[string]bool
+	// changed maps a secret target to the chmod/chown commands on it.
+	changed map[string][]*removal
 	// parentRemoved lists targets under a directory the command deletes
 	// recursively: the deletion cannot be taken out word by word.
 	parentRemoved map[string]string
@@ -114,7 +128,7 @@ type shellFacts struct {
 // analyzeShell finds the deletions of targets (absolute or workdir-relative
 // paths) and the paths the command names.
 func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
-	facts := &shellFacts{file: f, removed: map[string]bool{}, parentRemoved: map[string]string{}}
+	facts := &shellFacts{file: f, removed: map[string]bool{}, changed: map[string][]*removal{}, parentRemoved: map[string]string{}}
 	var stmts []*syntax.Stmt
 	syntax.Walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {
@@ -133,21 +147,27 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					facts.reads = append(facts.reads, absPath(p, env))
 				}
 			}
-			if name != "rm" || len(stmts) == 0 {
+			if !fileCommands[name] || len(stmts) == 0 {
 				return true
 			}
 			stmt := stmts[len(stmts)-1]
 			recursive := false
 			endOfFlags := false
-			r := &removal{stmt: stmt, call: x}
+			r := &removal{stmt: stmt, call: x, cmd: name}
+			operand := name != "rm" // chmod/chown take a mode or owner first
 			for i, a := range x.Args[1:] {
 				lit := a.Lit()
-				if !endOfFlags && strings.HasPrefix(lit, "-") && lit != "-" {
+				if !endOfFlags && strings.HasPrefix(lit, "-") && lit != "-" && !(name == "chmod" && operand && isSymbolicMode(lit)) {
 					if lit == "--" {
 						endOfFlags = true
 					} else if lit == "--recursive" || (!strings.HasPrefix(lit, "--") && strings.ContainsAny(lit, "rR")) {
 						recursive = true
 					}
+					continue
+				}
+				if operand {
+					operand = false
+					r.operand = lit
 					continue
 				}
 				p, glob, ok := wordPath(a, env)
@@ -157,12 +177,16 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					for _, t := range targets {
 						switch {
 						case glob:
-							if m, _ := path.Match(abs, t); m {
+							if m, _ := path.Match(abs, t); m && name == "rm" {
 								facts.parentRemoved[t] = abs
 							}
 						case abs == t:
 							matched = true
-							facts.removed[t] = true
+							if name == "rm" {
+								facts.removed[t] = true
+							} else {
+								facts.changed[t] = append(facts.changed[t], r)
+							}
 						case recursive && strings.HasPrefix(t, strings.TrimSuffix(abs, "/")+"/"):
 							facts.parentRemoved[t] = abs
 						}
