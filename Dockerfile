@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+
+# Builds the hushfile frontend image: the image a Dockerfile names in its
+# `# syntax=` line.
+#
+#   docker buildx build -t hushfile/frontend \
+#     --build-arg VERSION=$(git describe --tags --always) \
+#     --build-arg REVISION=$(git rev-parse HEAD) .
+
+ARG GO_VERSION=1.26
+
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-alpine AS build
+WORKDIR /src
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath
+ARG TARGETOS
+ARG TARGETARCH
+ARG TARGETVARIANT
+ARG VERSION=0.0.0+unknown
+ARG REVISION=
+RUN --mount=type=bind,target=. \
+    --mount=type=cache,target=/root/.cache/go-build \
+    --mount=type=cache,target=/go/pkg/mod \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
+    go build -o /out/hushfile-frontend \
+      -tags "netgo osusergo static_build" \
+      -ldflags "-s -w -X main.Version=${VERSION} -X main.Revision=${REVISION}" \
+      ./cmd/hushfile-frontend
+
+FROM scratch AS release
+ARG VERSION=0.0.0+unknown
+ARG REVISION=
+ARG CREATED=
+# The capabilities are those of BuildKit's own Dockerfile frontend, whose
+# code this frontend runs (frontend/caps.go); without them buildx's
+# subrequests (--call) and named contexts (--build-context) are refused.
+LABEL moby.buildkit.frontend.network.none="true"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd"
+LABEL org.opencontainers.image.title="hushfile-frontend" \
+      org.opencontainers.image.description="BuildKit Dockerfile frontend that keeps build secrets out of images" \
+      org.opencontainers.image.source="https://github.com/hushfile/hushfile" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}"
+COPY --from=build /out/hushfile-frontend /bin/hushfile-frontend
+ENTRYPOINT ["/bin/hushfile-frontend"]

@@ -1,0 +1,41 @@
+// Command hushfile-frontend is hushfile's BuildKit gateway frontend: the
+// image a Dockerfile names in its `# syntax=` line. It rewrites the
+// Dockerfile so that build secrets reach the commands through secret and
+// ssh mounts and nowhere else, then builds it with BuildKit's own
+// Dockerfile builder.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/moby/buildkit/frontend/gateway/grpcclient"
+	"github.com/moby/buildkit/util/appcontext"
+	_ "github.com/moby/buildkit/util/grpcutil/encoding/proto"
+	"github.com/moby/buildkit/util/stack"
+	"github.com/sirupsen/logrus"
+
+	"github.com/hushfile/hushfile/frontend"
+)
+
+func init() {
+	stack.SetVersionInfo(Version, Revision)
+}
+
+func main() {
+	var version bool
+	flag.BoolVar(&version, "version", false, "show version")
+	flag.Parse()
+
+	if version {
+		fmt.Printf("%s %s %s %s\n", os.Args[0], Package, Version, Revision)
+		os.Exit(0)
+	}
+
+	logrus.SetOutput(os.Stderr)
+	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
+		logrus.Errorf("hushfile-frontend: %v", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,254 @@
+// Package frontend is hushfile's BuildKit gateway frontend: BuildKit's own
+// Dockerfile builder, fed the Dockerfile as rewritten by the engine.
+//
+// Build follows github.com/moby/buildkit/frontend/dockerfile/builder.Build
+// (v0.34.2) step for step, with three differences:
+//   - the Dockerfile read by dockerui is rewritten before anything else
+//     sees it, and only the rewritten text (and a source map holding it) is
+//     handed to BuildKit, for builds and for every subrequest;
+//   - it never forwards to another frontend (`# syntax=`, BUILDKIT_SYNTAX):
+//     it is the syntax target, and forwarding would build the original;
+//   - it stops builds that pass a secret as a build-arg, and builds the
+//     engine found unsafe, before any conversion, and it reports the
+//     engine's findings as warnings and `--call=check` results.
+package frontend
+
+import (
+	"context"
+	"maps"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	bkfrontend "github.com/moby/buildkit/frontend"
+	"github.com/moby/buildkit/frontend/attestations/sbom"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/convertllb"
+	"github.com/moby/buildkit/frontend/subrequests/lint"
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/result"
+	"github.com/moby/buildkit/util/bkmaps"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/pkg/errors"
+	"github.com/sirupsen/logrus"
+
+	"github.com/hushfile/hushfile/rewrite"
+)
+
+// keySyntaxArg is the build-arg BuildKit's builder forwards on. hushfile
+// ignores it.
+const keySyntaxArg = buildArgPrefix + "BUILDKIT_SYNTAX"
+
+// Build is the frontend's entry point, for grpcclient.RunFromEnvironment.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	return build(ctx, c, rewrite.Rewrite)
+}
+
+func build(ctx context.Context, c client.Client, rw rewriteFunc) (_ *client.Result, err error) {
+	c = &withResolveCache{Client: c}
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	opts := bc.BuildOpts().Opts
+	// BuildKit's builder forwards to another frontend when the client asks
+	// for a capability it lacks; hushfile never forwards.
+	if err := validateCaps(opts["frontend.caps"]); err != nil {
+		return nil, err
+	}
+	if _, ok := opts[keySyntaxArg]; ok {
+		logrus.Info("hushfile: ignoring BUILDKIT_SYNTAX: this frontend builds the Dockerfile itself")
+	}
+
+	cfg, err := configFromOpts(opts)
+	if err != nil {
+		return nil, err
+	}
+	// HUSHFILE configures hushfile, not the Dockerfile.
+	delete(bc.BuildArgs, configArgName)
+
+	df, err := readDockerfile(ctx, bc, cfg, rw)
+	if err != nil {
+		return nil, err
+	}
+	logrus.Infof("hushfile: %s: %s", df.sourceMap.Filename, df.summary())
+
+	// Errors that point into the Dockerfile carry the rewritten text, so
+	// that clients print the lines under them.
+	defer func() {
+		err = df.withSources(err)
+	}()
+
+	if err := checkBuildArgs(bc.BuildArgs, df); err != nil {
+		logrus.Warn("hushfile: stopped: a secret was passed as a build-arg")
+		return nil, err
+	}
+
+	warn := df.warner(c)
+	convertOpt := dockerfile2llb.ConvertOpt{
+		Config:       bc.Config,
+		Client:       bc,
+		SourceMap:    df.sourceMap,
+		MetaResolver: c,
+		Warn: func(rulename, description, url, msg string, location []parser.Range) {
+			startLine := 0
+			if len(location) > 0 {
+				startLine = location[0].Start.Line
+			}
+			msg = linter.LintFormatShort(rulename, msg, startLine)
+			warn(ctx, msg, warnOpts(location, [][]byte{[]byte(description)}, url))
+		},
+	}
+
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		Outline: func(ctx context.Context) (*outline.Outline, error) {
+			if err := df.unsafeError(); err != nil {
+				return nil, err
+			}
+			return dockerfile2llb.Dockerfile2Outline(ctx, df.data, convertOpt)
+		},
+		ListTargets: func(ctx context.Context) (*targets.List, error) {
+			if err := df.unsafeError(); err != nil {
+				return nil, err
+			}
+			return dockerfile2llb.ListTargets(ctx, df.data)
+		},
+		Lint: func(ctx context.Context) (*lint.LintResults, error) {
+			// The check reports an unsafe Dockerfile instead of failing.
+			results, err := dockerfile2llb.DockerfileLint(ctx, df.data, convertOpt)
+			if err != nil {
+				return nil, err
+			}
+			df.addToLint(results)
+			return results, nil
+		},
+		ConvertLLB: func(ctx context.Context) (*convertllb.Result, error) {
+			if err := df.unsafeError(); err != nil {
+				return nil, err
+			}
+			return dockerfile2llb.DockerfileConvertLLB(ctx, df.data, convertOpt)
+		},
+	}); err != nil {
+		return nil, err
+	} else if ok {
+		return res, nil
+	}
+
+	df.reportFindings(ctx, warn)
+	if err := df.unsafeError(); err != nil {
+		logrus.Warn("hushfile: stopped: the Dockerfile cannot be built without leaking a secret")
+		return nil, err
+	}
+
+	var scanner sbom.Scanner
+	if bc.SBOM != nil {
+		scannerPlatform := bc.BuildPlatforms[0]
+		scanner, err = sbom.CreateSBOMScanner(ctx, c, bc.SBOM.Generator, scannerPlatform, sourceresolver.Opt{
+			ImageOpt: &sourceresolver.ResolveImageOpt{
+				ResolveMode: opts["image-resolve-mode"],
+				Platform:    &scannerPlatform,
+			},
+		}, bc.SBOM.Parameters)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	scanTargets := bkmaps.SyncMap[string, *dockerfile2llb.Result]{}
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
+		opt := convertOpt
+		opt.BuildArgs = maps.Clone(opt.BuildArgs)
+		opt.TargetPlatform = platform
+		if idx != 0 {
+			opt.Warn = nil
+		}
+
+		dfRes, err := dockerfile2llb.Dockerfile2LLB(ctx, df.data, opt)
+		if err != nil {
+			return nil, err
+		}
+
+		def, err := dfRes.State.Marshal(ctx)
+		if err != nil {
+			return nil, errors.Wrapf(err, "failed to marshal LLB definition")
+		}
+
+		r, err := c.Solve(ctx, client.SolveRequest{
+			Definition:   def.ToPB(),
+			CacheImports: bc.CacheImports,
+		})
+		if err != nil {
+			return nil, err
+		}
+
+		ref, err := r.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+
+		var p ocispecs.Platform
+		if platform != nil {
+			p = *platform
+		} else {
+			p = platforms.DefaultSpec()
+		}
+		id := platforms.FormatAll(platforms.Normalize(p))
+		scanTargets.Store(id, dfRes)
+		return &dockerui.BuildResult{
+			Reference: ref,
+			Image:     dfRes.Image,
+			BaseImage: dfRes.BaseImage,
+			Epoch:     dfRes.Epoch,
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	if scanner != nil {
+		if err := rb.EachPlatform(ctx, func(ctx context.Context, id string, p ocispecs.Platform) error {
+			target, ok := scanTargets.Load(id)
+			if !ok {
+				return errors.Errorf("no scan targets for %s", id)
+			}
+
+			var opts []llb.ConstraintsOpt
+			if target.IsIgnoreCache {
+				opts = append(opts, llb.IgnoreCache)
+			}
+			att, err := scanner(ctx, id, target.SBOM.Core, target.SBOM.Extras, opts...)
+			if err != nil {
+				return err
+			}
+
+			attSolve, err := result.ConvertAttestation(&att, func(st *llb.State) (client.Reference, error) {
+				def, err := st.Marshal(ctx)
+				if err != nil {
+					return nil, err
+				}
+				r, err := c.Solve(ctx, bkfrontend.SolveRequest{
+					Definition: def.ToPB(),
+				})
+				if err != nil {
+					return nil, err
+				}
+				return r.Ref, nil
+			})
+			if err != nil {
+				return err
+			}
+			rb.AddAttestation(id, *attSolve)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+
+	return rb.Finalize()
+}

@@ -1,0 +1,206 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path"
+	"runtime"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/hushfile/hushfile/rewrite"
+)
+
+// rewriteFunc is the engine: rewrite.Rewrite, or a stand-in in tests.
+type rewriteFunc func(src []byte, cfg rewrite.Config) (*rewrite.Result, error)
+
+// dockerfile is the Dockerfile as everything after prepare sees it: the
+// rewritten text and what the engine reported about it. Nothing in it
+// refers to the original bytes, so no code that is handed a *dockerfile can
+// pass the original, leaking text to BuildKit.
+type dockerfile struct {
+	// data is the rewritten Dockerfile, the only text given to BuildKit's
+	// Dockerfile conversion.
+	data []byte
+	// sourceMap is the source that LLB ops, warnings and errors point into.
+	// Its Data is data: the source map ends up in the build graph and in
+	// provenance, so it must never hold the original text.
+	sourceMap *llb.SourceMap
+	// vertex is the digest of the vertex that loaded the Dockerfile;
+	// warnings about the Dockerfile are attached to it.
+	vertex digest.Digest
+
+	findings     []rewrite.Finding
+	requirements []rewrite.Requirement
+	// unsafe is the engine's verdict (Result.Err): when it is not nil, data
+	// must not be built.
+	unsafe error
+
+	// argLines maps every ARG name the Dockerfile declares to the lines
+	// that declare it. It holds names and line numbers, never values.
+	argLines map[string][]int
+	// classifier is the configuration the engine applies to this
+	// Dockerfile (options and directive merged), for deciding which
+	// build-args name secrets.
+	classifier rewrite.Config
+}
+
+// readDockerfile reads the Dockerfile exactly as BuildKit's own Dockerfile
+// frontend does (the filename option, the dockerfilekey option, frontend
+// inputs, git and HTTP contexts) and rewrites it. The original text does
+// not outlive this call: only the rewritten one is returned.
+func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc) (*dockerfile, error) {
+	src, err := bc.ReadEntrypoint(ctx, "Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	// src.Warn is deliberately not kept: it attaches src.SourceMap, the
+	// original text, to every warning that carries no source of its own.
+	return prepare(ctx, src.SourceMap, cfg, rw)
+}
+
+// prepare rewrites the Dockerfile held by orig and returns the rewritten
+// form. It is the only function that sees the original text.
+func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw rewriteFunc) (*dockerfile, error) {
+	if orig == nil {
+		return nil, fmt.Errorf("hushfile: no Dockerfile was read")
+	}
+	classifier, err := classifierConfig(cfg, orig.Data)
+	if err != nil {
+		return nil, err
+	}
+
+	res, err := runRewrite(rw, orig.Data, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if res == nil || (len(res.Output) == 0 && len(orig.Data) != 0) {
+		return nil, fmt.Errorf("hushfile: the rewrite returned no Dockerfile")
+	}
+
+	df := &dockerfile{
+		data:         bytes.Clone(res.Output),
+		findings:     res.Findings,
+		requirements: res.Requirements,
+		unsafe:       res.Err(),
+		argLines:     declaredArgs(orig.Data),
+		classifier:   classifier,
+	}
+
+	var def *llb.Definition
+	if orig.Definition != nil {
+		if df.vertex, err = orig.Definition.Head(); err != nil {
+			return nil, fmt.Errorf("hushfile: reading the Dockerfile's load vertex: %w", err)
+		}
+		if definitionIsSafe(orig.Definition, orig.Data) {
+			def = orig.Definition
+		}
+	}
+	if def == nil {
+		// The Dockerfile was loaded by an LLB graph that carries file
+		// content (a frontend input made with mkfile, for example): that
+		// graph may hold the original text, so the source map describes
+		// the rewritten file instead.
+		name := path.Base(orig.Filename)
+		if name == "." || name == "/" || name == "" {
+			name = dockerui.DefaultDockerfileName
+		}
+		st := llb.Scratch().File(llb.Mkfile("/"+name, 0o644, df.data), dockerui.WithInternalName("hushfile: rewritten "+orig.Filename))
+		if def, err = st.Marshal(ctx); err != nil {
+			return nil, fmt.Errorf("hushfile: marshalling the source of the rewritten Dockerfile: %w", err)
+		}
+	}
+	df.sourceMap = &llb.SourceMap{
+		Definition: def,
+		Filename:   orig.Filename,
+		Language:   orig.Language,
+		Data:       df.data,
+	}
+	return df, nil
+}
+
+// runRewrite calls the engine and turns a panic into an error, so that a
+// bug in the engine fails the build instead of crashing the frontend. The
+// panic value is only reported for runtime errors, whose text carries no
+// Dockerfile content.
+func runRewrite(rw rewriteFunc, src []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = nil
+			if re, ok := r.(runtime.Error); ok {
+				err = fmt.Errorf("hushfile: internal error in the rewrite: %v", re)
+			} else {
+				err = fmt.Errorf("hushfile: internal error in the rewrite")
+			}
+		}
+	}()
+	return rw(bytes.Clone(src), cfg)
+}
+
+// definitionIsSafe reports whether def, the LLB graph that loaded the
+// Dockerfile, can be recorded as the source of the rewritten text: it
+// must only fetch and copy files (local, git, HTTP sources and the copies
+// of context sub-directories and archives), and must not contain the
+// original text.
+func definitionIsSafe(def *llb.Definition, orig []byte) bool {
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			return false
+		}
+		switch o := op.Op.(type) {
+		case nil, *pb.Op_Source:
+		case *pb.Op_File:
+			for _, a := range o.File.Actions {
+				switch a.Action.(type) {
+				case *pb.FileAction_Copy, *pb.FileAction_Mkdir, *pb.FileAction_Rm:
+				default:
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	if len(bytes.TrimSpace(orig)) == 0 {
+		return true
+	}
+	dt, err := def.ToPB().MarshalVT()
+	if err != nil {
+		return false
+	}
+	return !bytes.Contains(dt, bytes.TrimSpace(orig))
+}
+
+// declaredArgs maps the name of every ARG in dt to the lines declaring it,
+// as BuildKit's instruction parser reads them. A Dockerfile that does not
+// parse has none; the rewrite reports the parse error.
+func declaredArgs(dt []byte) map[string][]int {
+	out := map[string][]int{}
+	res, err := parser.Parse(bytes.NewReader(dt))
+	if err != nil {
+		return out
+	}
+	for _, n := range res.AST.Children {
+		if !strings.EqualFold(n.Value, "arg") {
+			continue
+		}
+		v, err := instructions.ParseInstruction(n)
+		if err != nil {
+			continue
+		}
+		if c, ok := v.(*instructions.ArgCommand); ok {
+			for _, a := range c.Args {
+				out[a.Key] = append(out[a.Key], n.StartLine)
+			}
+		}
+	}
+	return out
+}
