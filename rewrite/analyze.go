@@ -155,6 +155,7 @@ type analyzer struct {
 	// a broad COPY on that line brought from the context.
 	broadEnv  map[string]bool
 	reachable []bool
+	reqs      reqSet
 }
 
 func (a *analyzer) add(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
@@ -182,6 +183,9 @@ func (a *analyzer) isSecret(name string) bool {
 
 // refs returns the variables a Dockerfile word references, among names.
 func (a *analyzer) refs(word string, names map[string]bool) []string {
+	if !strings.Contains(word, "$") {
+		return nil
+	}
 	env := envGetter{}
 	for n := range names {
 		env[n] = "x"
@@ -224,6 +228,9 @@ func (a *analyzer) scopeNames(st *stageState) map[string]bool {
 }
 
 func (a *analyzer) secretRefs(st *stageState, word string) []*secretVar {
+	if !strings.Contains(word, "$") {
+		return nil
+	}
 	var out []*secretVar
 	for _, n := range a.refs(word, a.scopeNames(st)) {
 		if v := st.lookupSecret(n); v != nil {
@@ -397,9 +404,15 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 	if !ok {
 		return
 	}
-	names := a.scopeNames(st)
+	var names map[string]bool
 	seen := map[string]bool{}
 	_ = ex.Expand(func(word string) (string, error) {
+		if !strings.Contains(word, "$") {
+			return word, nil
+		}
+		if names == nil {
+			names = a.scopeNames(st)
+		}
 		for _, r := range a.refs(word, names) {
 			if st.lookupSecret(r) != nil && !seen[r] {
 				seen[r] = true
@@ -411,8 +424,8 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		}
 		return word, nil
 	})
-	if c, ok := cmd.(*instructions.CopyCommand); ok {
-		for _, r := range a.refs(c.From, names) {
+	if c, ok := cmd.(*instructions.CopyCommand); ok && strings.Contains(c.From, "$") {
+		for _, r := range a.refs(c.From, a.scopeNames(st)) {
 			if st.lookupSecret(r) != nil {
 				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
 					"use the secret only inside RUN commands", "COPY --from uses the secret %s", r)

@@ -66,6 +66,9 @@ func isSecretFile(p string, cfg Config) bool {
 }
 
 func isEnvFile(p string) bool {
+	if !strings.Contains(path.Base(p), "env") {
+		return false
+	}
 	if matchPathPatterns(notSecretFilePatterns, p) {
 		return false
 	}

@@ -103,65 +103,65 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	a.add(f.rule, SeverityWarning, f.line, f.line, true, "build with --secret id="+f.id+",src="+f.id, "%s", msg)
 }
 
-// requirements lists the secret and ssh mounts of a parsed Dockerfile.
-func requirements(stages []instructions.Stage) []Requirement {
-	byKey := map[string]*Requirement{}
-	var keys []string
-	for _, s := range stages {
-		for _, cmd := range s.Commands {
-			run, ok := cmd.(*instructions.RunCommand)
-			if !ok {
-				continue
-			}
-			line := 0
-			if loc := run.Location(); len(loc) > 0 {
-				line = loc[0].Start.Line
-			}
-			for _, m := range mountsOf(run) {
-				var r Requirement
-				switch m.Type {
-				case instructions.MountTypeSecret:
-					r.ID = m.CacheID
-					if r.ID == "" {
-						r.ID = m.Target
-					}
-					switch {
-					case m.Env != nil:
-						r.Kind, r.Env = SecretEnv, r.ID
-						r.Flag = "--secret id=" + r.ID + ",env=" + r.ID
-					case m.Target != "" && m.Target != "/run/secrets/"+r.ID:
-						r.Kind, r.Src = SecretFile, r.ID
-						r.Flag = "--secret id=" + r.ID + ",src=" + r.ID
-					default:
-						r.Kind = SecretFile
-						r.Flag = "--secret id=" + r.ID
-					}
-				case instructions.MountTypeSSH:
-					r.Kind, r.ID = SSH, m.CacheID
-					if r.ID == "" {
-						r.ID = "default"
-					}
-					r.Flag = "--ssh " + r.ID
-				default:
-					continue
-				}
-				key := string(r.Kind) + "\x00" + r.ID
-				have, ok := byKey[key]
-				if !ok {
-					r.Required = m.Required
-					r.Lines = []int{line}
-					byKey[key] = &r
-					keys = append(keys, key)
-					continue
-				}
-				have.Required = have.Required || m.Required
-				have.Lines = uniqueInts(append(have.Lines, line))
-			}
+// reqSet collects the secret and ssh mounts of the rewritten Dockerfile:
+// those the input already had and those the rewrite adds.
+type reqSet struct {
+	byKey map[string]*Requirement
+	keys  []string
+}
+
+func (rs *reqSet) add(m *instructions.Mount, line int) {
+	var r Requirement
+	switch m.Type {
+	case instructions.MountTypeSecret:
+		r.ID = m.CacheID
+		if r.ID == "" {
+			r.ID = m.Target
 		}
+		switch {
+		case m.Env != nil:
+			r.Kind, r.Env = SecretEnv, r.ID
+			r.Flag = "--secret id=" + r.ID + ",env=" + r.ID
+		case m.Target != "" && m.Target != "/run/secrets/"+r.ID:
+			r.Kind, r.Src = SecretFile, r.ID
+			r.Flag = "--secret id=" + r.ID + ",src=" + r.ID
+		default:
+			r.Kind = SecretFile
+			r.Flag = "--secret id=" + r.ID
+		}
+	case instructions.MountTypeSSH:
+		r.Kind, r.ID = SSH, m.CacheID
+		if r.ID == "" {
+			r.ID = "default"
+		}
+		r.Flag = "--ssh " + r.ID
+	default:
+		return
 	}
-	out := make([]Requirement, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, *byKey[k])
+	if rs.byKey == nil {
+		rs.byKey = map[string]*Requirement{}
+	}
+	key := string(r.Kind) + "\x00" + r.ID
+	have, ok := rs.byKey[key]
+	if !ok {
+		r.Required = m.Required
+		r.Lines = []int{line}
+		rs.byKey[key] = &r
+		rs.keys = append(rs.keys, key)
+		return
+	}
+	have.Required = have.Required || m.Required
+	if have.Lines[len(have.Lines)-1] != line {
+		have.Lines = append(have.Lines, line)
+	}
+}
+
+func (rs *reqSet) list() []Requirement {
+	out := make([]Requirement, 0, len(rs.keys))
+	for _, k := range rs.keys {
+		r := *rs.byKey[k]
+		r.Lines = uniqueInts(r.Lines)
+		out = append(out, r)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].ID != out[j].ID {

@@ -21,6 +21,8 @@ type runPlan struct {
 	targets   map[string]bool
 	canPre    bool
 	failed    bool
+	// added describes the mounts in mounts, for the requirements.
+	added []*instructions.Mount
 }
 
 // run rewrites one RUN: secret mounts for every secret variable in scope
@@ -30,6 +32,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	line := n.StartLine
 	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}}
 	for _, m := range mountsOf(c) {
+		a.reqs.add(m, line)
 		if m.Type != instructions.MountTypeSecret {
 			continue
 		}
@@ -149,6 +152,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			m += ",mode=0444"
 		}
 		p.mounts = append(p.mounts, m)
+		p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: f.id, Target: f.target, Required: true})
 		f.uses = append(f.uses, line)
 	}
 	for f := range ended {
@@ -160,6 +164,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		return
 	}
 	a.touchedLines[line] = true
+	for _, m := range p.added {
+		a.reqs.add(m, line)
+	}
 	if len(p.mounts) > 0 {
 		ke := keywordEnd(l)
 		a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(p.mounts, " "))
@@ -247,6 +254,8 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		m += ",required=true"
 	}
 	p.mounts = append(p.mounts, m)
+	env := v.name
+	p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
 	v.uses = append(v.uses, line)
 }
 

@@ -1,0 +1,78 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// generated returns a Dockerfile of about n instructions mixing every
+// pattern the engine rewrites.
+func generated(n int) []byte {
+	var b strings.Builder
+	b.WriteString("ARG BASE=alpine\n")
+	i := 0
+	for stage := 0; i < n; stage++ {
+		fmt.Fprintf(&b, "FROM $BASE AS s%d\nWORKDIR /app\nARG NPM_TOKEN\nARG VERSION=1.%d\nCOPY .netrc .\n", stage, stage)
+		i += 5
+		for j := 0; j < 40 && i < n; j++ {
+			switch j % 4 {
+			case 0:
+				fmt.Fprintf(&b, "RUN echo %d && \\\n    npm ci --prefix /app/%d\n", j, j)
+			case 1:
+				fmt.Fprintf(&b, "ENV PATH_%d=/opt/%d\n", j, j)
+			case 2:
+				fmt.Fprintf(&b, "COPY src%d/ /app/src%d/\n", j, j)
+			default:
+				fmt.Fprintf(&b, "RUN make -C /app/src%d VERSION=$VERSION\n", j-1)
+			}
+			i++
+		}
+		b.WriteString("RUN pip install -r requirements.txt && rm -f .netrc\n")
+		i++
+	}
+	return []byte(b.String())
+}
+
+func benchInputs(b *testing.B) map[string][]byte {
+	typical, err := os.ReadFile(filepath.Join("..", "examples", "015-seed004-build-arg-defaults", "Dockerfile"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return map[string][]byte{"typical": typical, "5000": generated(5000)}
+}
+
+// BenchmarkRewrite compares the whole rewrite with BuildKit's parser alone
+// (parser.Parse + instructions.Parse) on the same input.
+func BenchmarkRewrite(b *testing.B) {
+	for _, name := range []string{"typical", "5000"} {
+		src := benchInputs(b)[name]
+		b.Run("parse/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for i := 0; i < b.N; i++ {
+				ast, err := parser.Parse(bytes.NewReader(src))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := instructions.Parse(ast.AST, linter.New(&linter.Config{})); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("rewrite/"+name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for i := 0; i < b.N; i++ {
+				if _, err := Rewrite(src, Config{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
