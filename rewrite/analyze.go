@@ -668,7 +668,6 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 	}
 }
 
-
 // envPair gives the text of one ENV key/value node triple.
 func envPair(w *parser.Node) string {
 	sep := " "

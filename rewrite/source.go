@@ -73,7 +73,9 @@ func (l *logical) srcOffset(i int) int {
 	return l.off[len(l.off)-1] + 1
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // continuation reports whether the line content ends in a line
 // continuation, and where the escape character stands. It follows
