@@ -242,6 +242,7 @@ func (a *analyzer) secretRefs(st *stageState, word string) []*secretVar {
 
 // walk runs the analysis over every stage.
 func (a *analyzer) walk() {
+	defer a.scanLiterals()
 	a.walkMeta()
 	byName := map[string]int{}
 	for i := range a.stages {
