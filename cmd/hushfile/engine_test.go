@@ -194,3 +194,59 @@ func TestNoSecretValueInOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusReports runs check over every real Dockerfile of the shared
+// corpus at once and validates each report format.
+func TestCorpusReports(t *testing.T) {
+	root := filepath.Join("..", "..", "..", "shared", "corpus")
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() || name == "LICENSE" || name == "COMMIT" || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".tsv") {
+			return nil
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("the corpus of real Dockerfiles must be at %s: %v", root, err)
+	}
+
+	code, stdout, stderr := runCLI(t, "", append([]string{"check", "--format", "sarif", "--fail-on", "none"}, files...)...)
+	if code != 0 && code != 2 {
+		t.Errorf("check --fail-on none: exit %d", code)
+	}
+	if err := sarif.ValidateGitHub([]byte(stdout)); err != nil {
+		t.Errorf("SARIF over the corpus: %v", err)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		if l != "" && !regexp.MustCompile(`^[^:]+:(\d+:)? `).MatchString(l) {
+			t.Errorf("error line without file name: %q", l)
+		}
+	}
+
+	_, stdout, _ = runCLI(t, "", append([]string{"check", "--format", "json"}, files...)...)
+	var doc report.JSONReport
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+		t.Fatalf("JSON over the corpus: %v", err)
+	}
+	if len(doc.Files) != len(files) {
+		t.Errorf("JSON report has %d files, want %d", len(doc.Files), len(files))
+	}
+
+	_, stdout, _ = runCLI(t, "", append([]string{"check"}, files...)...)
+	lines := 0
+	for _, l := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		if l == "" {
+			continue
+		}
+		lines++
+		if !findingLine.MatchString(l) {
+			t.Errorf("text line not in file:line: [Rule] severity: message form: %q", l)
+		}
+	}
+	t.Logf("%d corpus files, %d findings", len(files), lines)
+}
