@@ -65,7 +65,7 @@ func runContext(ctx context.Context, args []string, s stdio) int {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 {
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 			if c, ok := commands[rest[0]]; ok {
 				return c.run(ctx, []string{"-h"}, s)
 			}
