@@ -1,0 +1,185 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hushfile/hushfile/internal/sarif"
+	"github.com/hushfile/hushfile/secretscan"
+)
+
+// WriteText writes the report for people: one line per hit, the notes,
+// and a summary.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, h := range r.Hits {
+		what := h.What()
+		if h.Encoding != "" {
+			what += " [" + h.Encoding + "]"
+		}
+		fmt.Fprintf(&b, "FOUND %s at %s", what, h.Where())
+		var extra []string
+		if h.Offset >= 0 {
+			extra = append(extra, fmt.Sprintf("offset %d", h.Offset))
+		}
+		if h.Count > 1 {
+			extra = append(extra, fmt.Sprintf("%d times", h.Count))
+		}
+		extra = append(extra, h.Notes...)
+		if len(extra) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(extra, "; "))
+		}
+		b.WriteString("\n")
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	st := r.Stats
+	scanned := fmt.Sprintf("%d manifests, %d blobs, %d layers, %d files, %s", st.Manifests, st.Blobs, st.Layers, st.Files, humanBytes(st.Bytes))
+	if r.Clean() {
+		fmt.Fprintf(&b, "clean: nothing found in %s (scanned %s)\n", r.Image, scanned)
+	} else {
+		fmt.Fprintf(&b, "%d finding(s) in %s (scanned %s)\n", len(r.Hits), r.Image, scanned)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// KnownSecretRule is the SARIF rule ID of known-value hits.
+const KnownSecretRule = "known-secret"
+
+// SARIF returns the report as a SARIF 2.1.0 log. Each hit is a result;
+// its location's URI is the file path in the layer (or the blob), and its
+// logical location says where in the image it is.
+func (r *Report) SARIF(toolVersion string) *sarif.Log {
+	rules := []sarif.ReportingDescriptor{{
+		ID:                   KnownSecretRule,
+		Name:                 "KnownSecret",
+		ShortDescription:     &sarif.MultiformatMessageString{Text: "A secret the build used is in the image."},
+		FullDescription:      &sarif.MultiformatMessageString{Text: "The exact value of a build secret (or its base64, URL-encoded or JSON-escaped form) is stored in the image: in a layer, the config, a manifest or an attestation. Anyone who can pull the image can read it."},
+		DefaultConfiguration: &sarif.ReportingConfiguration{Level: sarif.LevelError},
+	}}
+	index := map[string]int{KnownSecretRule: 0}
+	for _, rule := range secretscan.Rules() {
+		index[rule.ID] = len(rules)
+		rules = append(rules, sarif.ReportingDescriptor{
+			ID:                   rule.ID,
+			ShortDescription:     &sarif.MultiformatMessageString{Text: rule.Description},
+			DefaultConfiguration: &sarif.ReportingConfiguration{Level: sarif.LevelError},
+		})
+	}
+	results := []sarif.Result{}
+	for _, h := range r.Hits {
+		id := h.Rule
+		if id == "" {
+			id = KnownSecretRule
+		}
+		ri := index[id]
+		msg := h.What()
+		if h.Encoding != "" && h.Encoding != EncRaw {
+			msg += " (" + h.Encoding + "-encoded)"
+		}
+		msg += " found at " + h.Where()
+		if len(h.Notes) > 0 {
+			msg += " (" + strings.Join(h.Notes, "; ") + ")"
+		}
+		props := sarif.Properties{"kind": h.Kind, "blob": h.Blob, "count": h.Count}
+		for k, v := range map[string]string{"platform": h.Platform, "manifest": h.Manifest, "path": h.Path, "in": h.In, "field": h.Field, "secret": h.SecretID, "secretField": h.SecretField, "encoding": h.Encoding, "attestation": h.Attestation} {
+			if v != "" {
+				props[k] = v
+			}
+		}
+		if h.Layer != nil {
+			props["layer"] = *h.Layer
+		}
+		if h.History != nil {
+			props["history"] = *h.History
+		}
+		uri := strings.TrimPrefix(h.Path, "/")
+		if uri == "" {
+			uri = blobURI(h.Blob)
+		}
+		fp := sha256.Sum256([]byte(id + "\x00" + h.SecretID + "\x00" + h.SecretField + "\x00" + h.Where()))
+		results = append(results, sarif.Result{
+			RuleID:    id,
+			RuleIndex: &ri,
+			Level:     sarif.LevelError,
+			Message:   sarif.Message{Text: msg},
+			Locations: []sarif.Location{{
+				PhysicalLocation: &sarif.PhysicalLocation{
+					ArtifactLocation: sarif.ArtifactLocation{URI: escapeURI(uri)},
+					Region:           &sarif.Region{StartLine: 1},
+				},
+				LogicalLocations: []sarif.LogicalLocation{{FullyQualifiedName: r.Image + " " + h.Where(), Kind: "member"}},
+			}},
+			PartialFingerprints: map[string]string{"hushfileVerify/v1": hex.EncodeToString(fp[:16])},
+			Properties:          props,
+		})
+	}
+	var notes []sarif.Notification
+	for _, n := range r.Notes {
+		notes = append(notes, sarif.Notification{Level: sarif.LevelNote, Message: sarif.Message{Text: n}})
+	}
+	run := sarif.Run{
+		Tool: sarif.Tool{Driver: sarif.ToolComponent{
+			Name:           "hushfile-verify",
+			Version:        toolVersion,
+			InformationURI: "https://github.com/hushfile/hushfile",
+			Rules:          rules,
+		}},
+		Invocations: []sarif.Invocation{{ExecutionSuccessful: true, ToolExecutionNotifications: notes}},
+		Results:     results,
+		Properties:  sarif.Properties{"image": r.Image},
+	}
+	return sarif.NewLog(run)
+}
+
+// WriteSARIF writes the report as a SARIF 2.1.0 log.
+func (r *Report) WriteSARIF(w io.Writer, toolVersion string) error {
+	return r.SARIF(toolVersion).Write(w)
+}
+
+func blobURI(blob string) string {
+	if alg, hex, ok := strings.Cut(blob, ":"); ok && !strings.Contains(blob, "/") {
+		return "blobs/" + alg + "/" + hex
+	}
+	return blob
+}
+
+// escapeURI escapes what a relative URI reference cannot hold.
+func escapeURI(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c > 0x20 && c < 0x7f && !strings.ContainsRune(`"%<>\^`+"`{|}#?[] ", rune(c)) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}

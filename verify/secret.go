@@ -1,0 +1,464 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Secret is a known value to search for: a secret the build used.
+type Secret struct {
+	// ID is the build's secret id (`--secret id=ID`), reported with each
+	// hit.
+	ID string
+	// Field is the key, inside a secret file, this value came from ("" for
+	// the whole secret). It is reported with each hit.
+	Field string
+	// Value is what to search for. It is never reported.
+	Value string
+}
+
+// MinValueLen is the shortest value searched: shorter ones would match by
+// chance all over an image. They are skipped with a note.
+const MinValueLen = 6
+
+// SecretSpec is one `--secret` flag, in buildx's syntax:
+// `id=ID[,type=env|file][,env=VAR][,src=FILE]`. With only an id, the
+// value is the environment variable ID, or else the file ID.
+type SecretSpec struct {
+	ID  string
+	Env string
+	Src string
+}
+
+// ParseSecretSpec reads a `--secret` flag value.
+func ParseSecretSpec(s string) (SecretSpec, error) {
+	var spec SecretSpec
+	typ := ""
+	for _, field := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(field), "=")
+		if !ok {
+			return spec, fmt.Errorf("--secret %q: %q is not key=value", s, field)
+		}
+		switch strings.ToLower(k) {
+		case "id":
+			spec.ID = v
+		case "type":
+			if v != "env" && v != "file" {
+				return spec, fmt.Errorf("--secret %q: type must be env or file", s)
+			}
+			typ = v
+		case "env":
+			spec.Env = v
+		case "src", "source":
+			spec.Src = v
+		default:
+			return spec, fmt.Errorf("--secret %q: unknown key %q (known: id, type, env, src)", s, k)
+		}
+	}
+	if spec.ID == "" {
+		// buildx takes the id from the source's base name.
+		switch {
+		case spec.Src != "":
+			spec.ID = filepath.Base(spec.Src)
+		case spec.Env != "":
+			spec.ID = spec.Env
+		default:
+			return spec, fmt.Errorf("--secret %q: no id", s)
+		}
+	}
+	if spec.Env != "" && spec.Src != "" {
+		return spec, fmt.Errorf("--secret %q: env and src are exclusive", s)
+	}
+	switch typ {
+	case "env":
+		if spec.Src != "" {
+			// buildx reads src as the variable name for type=env.
+			spec.Env, spec.Src = spec.Src, ""
+		}
+		if spec.Env == "" {
+			spec.Env = spec.ID
+		}
+	case "file":
+		if spec.Env != "" {
+			return spec, fmt.Errorf("--secret %q: type=file with env", s)
+		}
+		if spec.Src == "" {
+			spec.Src = spec.ID
+		}
+	}
+	return spec, nil
+}
+
+// Load reads the secret's value: from the environment (lookupEnv, usually
+// os.LookupEnv) or from its file. A file yields its whole content and each
+// credential-like value inside it (see FileSecrets).
+func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Secret, notes []string, err error) {
+	env, src := spec.Env, spec.Src
+	if env == "" && src == "" {
+		if _, ok := lookupEnv(spec.ID); ok {
+			env = spec.ID
+		} else {
+			src = spec.ID
+		}
+	}
+	if env != "" {
+		v, ok := lookupEnv(env)
+		if !ok {
+			return nil, nil, fmt.Errorf("secret %s: environment variable %s is not set", spec.ID, env)
+		}
+		s, n := filterValues(spec.ID, []candidate{{Secret: Secret{ID: spec.ID, Value: v}}})
+		return s, n, nil
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		if spec.Src == "" && os.IsNotExist(err) {
+			return nil, nil, fmt.Errorf("secret %s: no environment variable or file named %s", spec.ID, spec.ID)
+		}
+		return nil, nil, fmt.Errorf("secret %s: %w", spec.ID, err)
+	}
+	s, n := FileSecrets(spec.ID, filepath.Base(src), data)
+	return s, n, nil
+}
+
+// FileSecrets returns the values to search for a secret file called name
+// with content data: the whole content (trimmed), and each credential-like
+// value inside it:
+//   - each KEY=VALUE (or KEY: VALUE, KEY = VALUE) line's value, with
+//     `export` and quotes stripped (.env, .npmrc, .pypirc, YAML);
+//   - .netrc `password`, `account` and token-like `login` values;
+//   - the password of each URL with userinfo (.git-credentials, DSNs);
+//   - in JSON, string values under secret-like keys, and the password in
+//     Docker config.json `auth` entries.
+//
+// A value shorter than MinValueLen, or one under a name that does not say
+// secret and that looks like plain configuration (a word, a number, a
+// path), is not searched; a note says so. Notes never hold values.
+func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
+	out := []candidate{{Secret: Secret{ID: id, Value: string(bytes.TrimSpace(data))}}}
+	for _, f := range extractFields(data) {
+		out = append(out, candidate{Secret{ID: id, Field: f.key, Value: f.value}, f.secretKey || secretName(f.key)})
+	}
+	return filterValues(id, out)
+}
+
+// candidate is a value found in a secret, before filtering.
+type candidate struct {
+	Secret
+	secretKey bool // its key says secret: search even a plain-looking value
+}
+
+type field struct {
+	key, value string
+	secretKey  bool
+}
+
+func filterValues(id string, in []candidate) ([]Secret, []string) {
+	var out []Secret
+	var notes []string
+	seen := map[string]bool{}
+	for _, c := range in {
+		s := c.Secret
+		where := "secret " + id
+		if s.Field != "" {
+			where += " field " + s.Field
+		}
+		switch {
+		case seen[s.Value]:
+			continue
+		case len(s.Value) < MinValueLen:
+			if s.Field == "" || len(s.Value) > 0 {
+				notes = append(notes, fmt.Sprintf("%s: value shorter than %d bytes, not searched", where, MinValueLen))
+			}
+			continue
+		case s.Field != "" && !c.secretKey && plainValue(s.Value):
+			notes = append(notes, fmt.Sprintf("%s: value looks like plain configuration, not searched (pass it with its own --secret to search it)", where))
+			continue
+		}
+		seen[s.Value] = true
+		out = append(out, s)
+	}
+	return out, notes
+}
+
+// secretName reports whether a key names a credential.
+func secretName(k string) bool {
+	k = strings.ToLower(k)
+	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "auth", "cred", "private", "dsn", "session", "cookie", "signature", "salt", "api", "login", "account", "cert"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainValue reports values that look like configuration rather than
+// credentials: numbers, booleans, single lower-case words, paths, URLs
+// without userinfo, host names.
+func plainValue(v string) bool {
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseBool(v); err == nil {
+		return true
+	}
+	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") {
+		return true
+	}
+	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" && u.User == nil {
+		return true
+	}
+	var lower, upper, digit, other int
+	for _, c := range v {
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower++
+		case c >= 'A' && c <= 'Z':
+			upper++
+		case c >= '0' && c <= '9':
+			digit++
+		default:
+			other++
+		}
+	}
+	if digit == 0 && upper == 0 && other == 0 {
+		return true // a lower-case word
+	}
+	if digit == 0 && lower == 0 && strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+		return true // a CONSTANT_NAME
+	}
+	// host names and dotted versions: letters, digits, dots, dashes,
+	// colons, no upper case.
+	if upper == 0 && strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789.-:") == "" && strings.ContainsAny(v, ".:") {
+		return true
+	}
+	return false
+}
+
+func extractFields(data []byte) []field {
+	var out []field
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		var v any
+		if json.Unmarshal(trimmed, &v) == nil {
+			jsonFields("", v, &out)
+			return out
+		}
+	}
+	lines := strings.Split(string(data), "\n")
+	netrc := isNetrc(string(data))
+	for _, line := range lines {
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || line[0] == '#' || line[0] == ';' || line[0] == '[' {
+			continue
+		}
+		for _, p := range urlPasswords(line) {
+			out = append(out, field{key: "url password", value: p, secretKey: true})
+		}
+		if netrc {
+			out = append(out, netrcFields(line)...)
+			continue
+		}
+		if k, v, ok := keyValue(line); ok {
+			out = append(out, field{key: k, value: v})
+		}
+	}
+	return out
+}
+
+func isNetrc(s string) bool {
+	f := strings.Fields(s)
+	return len(f) > 2 && (f[0] == "machine" || f[0] == "default")
+}
+
+func netrcFields(line string) []field {
+	var out []field
+	f := strings.Fields(line)
+	for i := 0; i+1 < len(f); i++ {
+		switch f[i] {
+		case "password", "account":
+			out = append(out, field{key: "netrc " + f[i], value: f[i+1], secretKey: true})
+			i++
+		case "login":
+			// A login is searched when it looks like a token, not a
+			// user name that every home directory would match.
+			if len(f[i+1]) >= 16 {
+				out = append(out, field{key: "netrc login", value: f[i+1], secretKey: true})
+			}
+			i++
+		}
+	}
+	return out
+}
+
+// keyValue reads `[export ]KEY=VALUE`, `KEY = VALUE` and `KEY: VALUE`.
+func keyValue(line string) (string, string, bool) {
+	line = strings.TrimPrefix(line, "export ")
+	i := strings.IndexAny(line, "=:")
+	if i <= 0 {
+		return "", "", false
+	}
+	k := strings.TrimSpace(line[:i])
+	v := strings.TrimSpace(line[i+1:])
+	if line[i] == ':' && strings.HasPrefix(v, "//") {
+		return "", "", false // a URL, not a key
+	}
+	if strings.ContainsAny(k, " \t\"'") && !strings.HasPrefix(k, "//") {
+		return "", "", false
+	}
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		v = v[1 : len(v)-1]
+	} else if j := strings.Index(v, " #"); j >= 0 {
+		v = strings.TrimSpace(v[:j])
+	}
+	return k, v, v != ""
+}
+
+// urlPasswords returns the passwords of URLs with userinfo in s.
+func urlPasswords(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '"' || r == '\'' || r == '=' || r == ',' }) {
+		if !strings.Contains(w, "://") {
+			continue
+		}
+		u, err := url.Parse(w[strings.Index(w, "://")-schemeLen(w):])
+		if err != nil || u.User == nil {
+			continue
+		}
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func schemeLen(w string) int {
+	i := strings.Index(w, "://")
+	n := 0
+	for i-n-1 >= 0 {
+		c := w[i-n-1]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-' {
+			n++
+			continue
+		}
+		break
+	}
+	return n
+}
+
+func jsonFields(path string, v any, out *[]field) {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if s, ok := v[k].(string); ok {
+				if secretName(k) {
+					*out = append(*out, field{key: p, value: s, secretKey: true})
+				}
+				if k == "auth" {
+					// Docker config.json: base64 of user:password.
+					if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
+						if _, pw, ok := strings.Cut(string(dec), ":"); ok {
+							*out = append(*out, field{key: p + " password", value: pw, secretKey: true})
+						}
+					}
+				}
+				for _, pw := range urlPasswords(s) {
+					*out = append(*out, field{key: p + " url password", value: pw, secretKey: true})
+				}
+				continue
+			}
+			jsonFields(p, v[k], out)
+		}
+	case []any:
+		for i, e := range v {
+			jsonFields(fmt.Sprintf("%s[%d]", path, i), e, out)
+		}
+	}
+}
+
+// Needle encodings.
+const (
+	EncRaw    = "raw"
+	EncBase64 = "base64"
+	EncURL    = "url"
+	EncJSON   = "json"
+)
+
+type needle struct {
+	value    []byte
+	encoding string
+}
+
+// needles returns the byte strings that stand for v in an image: v itself,
+// its base64 forms (standard and URL alphabets, each at the three
+// alignments v can have inside a longer base64 text), its URL-encoded and
+// its JSON-escaped forms. Forms shorter than MinValueLen are left out.
+func needles(v string) []needle {
+	var out []needle
+	seen := map[string]bool{}
+	add := func(b []byte, enc string) {
+		if len(b) < MinValueLen || seen[string(b)] {
+			return
+		}
+		seen[string(b)] = true
+		out = append(out, needle{b, enc})
+	}
+	add([]byte(v), EncRaw)
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for k := 0; k < 3; k++ {
+			src := append(make([]byte, k), v...)
+			e := enc.EncodeToString(src)
+			from := (8*k + 5) / 6
+			to := 8 * (k + len(v)) / 6
+			if to > from {
+				add([]byte(e[from:to]), EncBase64)
+			}
+		}
+	}
+	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+		add([]byte(u), EncURL)
+		add([]byte(lowerHexEscapes(u)), EncURL)
+	}
+	for _, html := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		_ = enc.Encode(v) // a string always encodes
+		j := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+		j = j[1 : len(j)-1]
+		add(bytes.Clone(j), EncJSON)
+		add(bytes.ReplaceAll(j, []byte("/"), []byte(`\/`)), EncJSON)
+	}
+	return out
+}
+
+func lowerHexEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			for j := i + 1; j <= i+2; j++ {
+				if b[j] >= 'A' && b[j] <= 'F' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			i += 2
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,577 @@
+// Package verify proves that a built image carries no secret: it reads
+// every place an image keeps data — the index and every manifest of every
+// platform, image configs (env, labels, entrypoint, cmd, history),
+// every layer's file names, link targets, headers and contents (files that
+// a later layer deletes included: a whiteout hides data, it does not
+// remove it), attestation manifests and their in-toto statements
+// (provenance, SBOM), and annotations — and searches them for the exact
+// secrets the build used (in raw, base64, URL-encoded and JSON-escaped
+// forms) and for credential patterns (see package secretscan).
+//
+// The image is an OCI image layout directory, an OCI or `docker save`
+// archive, or a registry reference (plain HTTP for loopback registries).
+// Layers are streamed: each blob is read once, decompressed (gzip, zstd or
+// none) and walked as a tar stream with a few megabytes of memory whatever
+// its size. Nested archives inside layers are not unpacked.
+//
+// A report says where each hit is and what matched, never the matched
+// value.
+//
+// # Benchmark
+//
+// BenchmarkScan measures the scan's throughput in MB/s of uncompressed
+// layer data on a generated image, next to BenchmarkDecompressWalk, which
+// only decompresses and walks the same layers (the limit for this job):
+//
+//	go test ./verify -run '^$' -bench 'Scan$|DecompressWalk' -benchtime 3x -verify.benchsize 1024
+//
+// -verify.benchsize sets the image's uncompressed size in MB (default 64),
+// -verify.benchcomp its compression (gzip, zstd or none).
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/platforms"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Options say what to scan and what to look for.
+type Options struct {
+	// Image is an OCI layout directory, an OCI or docker-save archive
+	// (possibly compressed), or a registry reference.
+	Image string
+	// Secrets are the known values to search for.
+	Secrets []Secret
+	// Patterns turns the pattern rules on.
+	Patterns bool
+	// Rules restricts the pattern rules to these IDs; nil means all.
+	Rules []string
+	// Platforms restricts the scan to the images of these platforms
+	// (os/arch[/variant]); nil means all. Attestations follow the image
+	// they describe.
+	Platforms []string
+	// PlainHTTP talks plain HTTP to every registry, not only to loopback
+	// ones.
+	PlainHTTP bool
+	// Concurrency is the number of blobs scanned at once; 0 means
+	// GOMAXPROCS.
+	Concurrency int
+}
+
+const (
+	// maxManifestSize bounds the documents read whole to be parsed:
+	// indexes, manifests, configs.
+	maxManifestSize = 32 << 20
+	// maxJSONWalk bounds the JSON blobs (attestations) walked field by
+	// field; larger ones are scanned as a byte stream.
+	maxJSONWalk = 64 << 20
+	// maxDepth bounds index nesting.
+	maxDepth = 8
+)
+
+// Scan scans an image. It returns the report even on error, with what was
+// found before and besides the failure; an error means the image could not
+// be fully scanned (so a clean report proves nothing).
+func Scan(ctx context.Context, opts Options) (*Report, error) {
+	report := &Report{Image: opts.Image, Hits: []Hit{}}
+	m, err := newMatcher(opts.Secrets, opts.Patterns, opts.Rules)
+	if err != nil {
+		return report, err
+	}
+	for _, s := range opts.Secrets {
+		if len(s.Value) < MinValueLen {
+			where := "secret " + s.ID
+			if s.Field != "" {
+				where += " field " + s.Field
+			}
+			report.Notes = append(report.Notes, fmt.Sprintf("%s: value shorter than %d bytes, not searched", where, MinValueLen))
+		}
+	}
+	src, err := openSource(ctx, opts.Image, opts)
+	if err != nil {
+		return report, err
+	}
+	defer src.close()
+	s := &scan{opts: opts, src: src, m: m, report: report, tasks: map[taskKey]*task{}}
+	if len(opts.Platforms) > 0 {
+		var ps []ocispec.Platform
+		for _, p := range opts.Platforms {
+			pp, err := platforms.Parse(p)
+			if err != nil {
+				return report, fmt.Errorf("platform %q: %w", p, err)
+			}
+			ps = append(ps, pp)
+		}
+		s.platforms = platforms.Any(ps...)
+	}
+	err = s.run(ctx)
+	sortHits(report.Hits)
+	return report, err
+}
+
+// scan is the state of one Scan.
+type scan struct {
+	opts      Options
+	src       source
+	m         *matcher
+	report    *Report
+	platforms platforms.MatchComparer
+
+	mu      sync.Mutex
+	errs    []error
+	entries []*entry
+	tasks   map[taskKey]*task
+	order   []*task
+}
+
+// entry is one image (or attestation) manifest.
+type entry struct {
+	platform      string
+	manifest      string // digest
+	config        *task
+	layers        []*task
+	attestationOf string // the described manifest's digest
+}
+
+type taskKey struct {
+	digest digest.Digest
+	kind   string
+}
+
+// task is one blob to scan, shared by every manifest that lists it.
+type task struct {
+	desc  ocispec.Descriptor
+	kind  string
+	hits  []rawHit
+	layer *layerResult
+	// platform is read from an image config.
+	platform string
+	notes    []string
+	err      error
+}
+
+func (s *scan) fail(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
+}
+
+func (s *scan) run(ctx context.Context) error {
+	r, err := s.src.root(ctx)
+	if err != nil {
+		return err
+	}
+	// Find every blob.
+	switch {
+	case r.index != nil:
+		s.walkIndex(ctx, r.index, r.name, "", 0)
+	case r.desc != nil:
+		s.walkDesc(ctx, *r.desc, "", "", 0)
+	default:
+		s.walkLegacy(r)
+	}
+	// Scan them.
+	s.scanTasks(ctx)
+	// Place the findings.
+	s.assemble()
+	return errors.Join(s.errs...)
+}
+
+func platformString(p *ocispec.Platform) string {
+	if p == nil || p.OS == "" || p.OS == "unknown" {
+		return ""
+	}
+	return platforms.Format(*p)
+}
+
+// fetchDoc reads a small document (index, manifest, config) whole.
+func (s *scan) fetchDoc(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
+	if desc.Size > maxManifestSize {
+		return nil, fmt.Errorf("blob %s: %d bytes is too large for a %s", desc.Digest, desc.Size, desc.MediaType)
+	}
+	data, err := readAllLimit(func() (io.ReadCloser, error) { return s.src.open(ctx, desc) }, maxManifestSize)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.report.Stats.Blobs++
+	s.report.Stats.Bytes += int64(len(data))
+	s.mu.Unlock()
+	return data, nil
+}
+
+// scanDoc scans an index or manifest document and places its hits.
+func (s *scan) scanDoc(data []byte, where Hit) {
+	c := newCollector()
+	s.m.scanJSON(data, c, rawHit{history: -1})
+	for _, h := range c.list() {
+		s.report.Hits = append(s.report.Hits, place(where, h))
+	}
+}
+
+// place makes a Hit from a raw one at a location.
+func place(where Hit, h rawHit) Hit {
+	out := where
+	out.Layer = cloneInt(where.Layer)
+	out.Path, out.In, out.Field = h.path, h.in, h.field
+	if h.history >= 0 {
+		hi := h.history
+		out.History = &hi
+	}
+	out.Offset, out.Count = h.offset, h.count
+	out.Rule = h.id.rule
+	out.Encoding = h.id.encoding
+	out.secret = h.id.secret
+	return out
+}
+
+func cloneInt(p *int) *int {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func (s *scan) walkIndex(ctx context.Context, data []byte, name, platform string, depth int) {
+	s.scanDoc(data, Hit{Kind: KindIndex, Blob: name, Platform: platform, Offset: -1})
+	var idx ocispec.Index
+	if err := json.Unmarshal(data, &idx); err != nil {
+		s.fail(fmt.Errorf("index %s: bad JSON: %w", name, err))
+		return
+	}
+	if depth > maxDepth {
+		s.fail(fmt.Errorf("index %s: nested more than %d deep", name, maxDepth))
+		return
+	}
+	// Images first, so that attestations can follow the platform filter
+	// and name the platform of the image they describe.
+	included := map[digest.Digest]bool{}
+	var attestations []ocispec.Descriptor
+	for _, d := range idx.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+			attestations = append(attestations, d)
+			continue
+		}
+		if s.platforms != nil && d.Platform != nil && !s.platforms.Match(*d.Platform) {
+			continue
+		}
+		included[d.Digest] = true
+		p := platformString(d.Platform)
+		if p == "" {
+			p = platform
+		}
+		s.walkDesc(ctx, d, p, "", depth+1)
+	}
+	for _, d := range attestations {
+		subject := digest.Digest(d.Annotations["vnd.docker.reference.digest"])
+		if s.platforms != nil && !included[subject] {
+			continue
+		}
+		s.walkDesc(ctx, d, "", subject.String(), depth+1)
+	}
+}
+
+func (s *scan) walkDesc(ctx context.Context, d ocispec.Descriptor, platform, attestationOf string, depth int) {
+	mt := d.MediaType
+	if !images.IsIndexType(mt) && !images.IsManifestType(mt) && mt != "" {
+		// An artifact or unknown blob listed in an index.
+		s.addTask(d, KindBlob)
+		return
+	}
+	data, err := s.fetchDoc(ctx, d)
+	if err != nil {
+		s.fail(fmt.Errorf("%s %s: %w", kindOfMediaType(mt), d.Digest, err))
+		return
+	}
+	if mt == "" {
+		mt = sniffMediaType(data)
+	}
+	if images.IsIndexType(mt) {
+		s.walkIndex(ctx, data, d.Digest.String(), platform, depth)
+		return
+	}
+	s.walkManifest(d, data, platform, attestationOf)
+}
+
+func kindOfMediaType(mt string) string {
+	if images.IsIndexType(mt) {
+		return "index"
+	}
+	return "manifest"
+}
+
+// sniffMediaType tells an index from a manifest whose descriptor has no
+// media type.
+func sniffMediaType(data []byte) string {
+	var probe struct {
+		MediaType string          `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+	}
+	_ = json.Unmarshal(data, &probe)
+	if probe.MediaType != "" {
+		return probe.MediaType
+	}
+	if probe.Manifests != nil {
+		return ocispec.MediaTypeImageIndex
+	}
+	return ocispec.MediaTypeImageManifest
+}
+
+func (s *scan) walkManifest(d ocispec.Descriptor, data []byte, platform, attestationOf string) {
+	kind := KindLayer
+	if attestationOf != "" {
+		kind = KindAttestation
+	}
+	s.scanDoc(data, Hit{Kind: KindManifest, Blob: d.Digest.String(), Manifest: d.Digest.String(), Platform: platform, Offset: -1})
+	var man ocispec.Manifest
+	if err := json.Unmarshal(data, &man); err != nil {
+		s.fail(fmt.Errorf("manifest %s: bad JSON: %w", d.Digest, err))
+		return
+	}
+	e := &entry{platform: platform, manifest: d.Digest.String(), attestationOf: attestationOf}
+	if man.Config.Digest != "" {
+		e.config = s.addTask(man.Config, KindConfig)
+	}
+	for _, l := range man.Layers {
+		k := kind
+		if kind == KindLayer && !isTarLayer(l.MediaType) {
+			k = KindBlob
+		}
+		e.layers = append(e.layers, s.addTask(l, k))
+	}
+	s.entries = append(s.entries, e)
+	s.report.Stats.Manifests++
+}
+
+func isTarLayer(mt string) bool {
+	return images.IsLayerType(mt) && mt != images.MediaTypeErofsLayer && !strings.HasSuffix(mt, "+encrypted")
+}
+
+func (s *scan) addTask(d ocispec.Descriptor, kind string) *task {
+	k := taskKey{d.Digest, kind}
+	if t, ok := s.tasks[k]; ok {
+		return t
+	}
+	t := &task{desc: d, kind: kind}
+	s.tasks[k] = t
+	s.order = append(s.order, t)
+	return t
+}
+
+// walkLegacy makes entries for a legacy docker-save archive.
+func (s *scan) walkLegacy(r *root) {
+	for _, img := range r.legacy {
+		byPath := func(p, mt string) ocispec.Descriptor {
+			d := ocispec.Descriptor{MediaType: mt, Annotations: map[string]string{pathAnnotation: p}}
+			if a, ok := s.src.(*archiveSource); ok {
+				d.Size = a.size(p)
+			}
+			// Legacy archives name configs by their digest.
+			hex := strings.TrimSuffix(strings.TrimPrefix(p, "blobs/sha256/"), ".json")
+			if digest.Algorithm("sha256").Validate(hex) == nil {
+				d.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex)
+			} else {
+				d.Digest = digest.Digest(p)
+			}
+			return d
+		}
+		e := &entry{manifest: "manifest.json"}
+		e.config = s.addTask(byPath(img.Config, images.MediaTypeDockerSchema2Config), KindConfig)
+		for _, l := range img.Layers {
+			e.layers = append(e.layers, s.addTask(byPath(l, images.MediaTypeDockerSchema2Layer), KindLayer))
+		}
+		s.entries = append(s.entries, e)
+		s.report.Stats.Manifests++
+	}
+}
+
+// scanTasks scans every blob, the largest first.
+func (s *scan) scanTasks(ctx context.Context) {
+	tasks := append([]*task(nil), s.order...)
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].desc.Size > tasks[j].desc.Size })
+	n := s.opts.Concurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	queue := make(chan *task)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range queue {
+				s.scanTask(ctx, t)
+			}
+		}()
+	}
+	for _, t := range tasks {
+		queue <- t
+	}
+	close(queue)
+	wg.Wait()
+	for _, t := range s.order {
+		if t.err != nil {
+			s.errs = append(s.errs, t.err)
+		}
+	}
+}
+
+func (s *scan) scanTask(ctx context.Context, t *task) {
+	c := newCollector()
+	defer func() { t.hits = c.list() }()
+	name := t.kind + " " + string(t.desc.Digest)
+	if p, ok := t.desc.Annotations[pathAnnotation]; ok {
+		name = t.kind + " " + p
+	}
+	if images.IsNonDistributable(t.desc.MediaType) {
+		if _, err := s.src.open(ctx, t.desc); err != nil {
+			t.notes = append(t.notes, "non-distributable layer not in the image, not scanned")
+			return
+		}
+	}
+	switch {
+	case t.kind == KindConfig:
+		data, err := s.fetchDoc(ctx, t.desc)
+		if err != nil {
+			t.err = fmt.Errorf("%s: %w", name, err)
+			return
+		}
+		if !s.m.scanJSON(data, c, rawHit{history: -1}) {
+			t.err = fmt.Errorf("%s: bad JSON", name)
+			return
+		}
+		var img ocispec.Image
+		if json.Unmarshal(data, &img) == nil && img.OS != "" {
+			t.platform = platforms.Format(img.Platform)
+		}
+	case t.kind == KindLayer:
+		rc, err := s.src.open(ctx, t.desc)
+		if err != nil {
+			t.err = fmt.Errorf("%s: %w", name, err)
+			return
+		}
+		defer rc.Close()
+		res, err := s.m.scanLayer(ctx, rc, c)
+		t.layer = res
+		s.mu.Lock()
+		s.report.Stats.Blobs++
+		s.report.Stats.Layers++
+		s.report.Stats.Files += res.entries
+		s.report.Stats.Bytes += res.bytes
+		s.mu.Unlock()
+		if err != nil {
+			t.err = fmt.Errorf("%s: %w", name, err)
+		}
+	default: // attestations and other blobs
+		rc, err := s.src.open(ctx, t.desc)
+		if err != nil {
+			t.err = fmt.Errorf("%s: %w", name, err)
+			return
+		}
+		defer rc.Close()
+		var n int64
+		if strings.Contains(t.desc.MediaType, "json") && t.desc.Size <= maxJSONWalk {
+			var data []byte
+			data, err = io.ReadAll(io.LimitReader(rc, maxJSONWalk+1))
+			n = int64(len(data))
+			if err == nil {
+				s.m.scanJSON(data, c, rawHit{history: -1, offset: 0})
+			}
+		} else {
+			if strings.HasSuffix(t.desc.MediaType, "+encrypted") {
+				t.notes = append(t.notes, "encrypted layer: only its bytes are scanned")
+			}
+			n, err = s.m.scanRaw(rc, "", c, rawHit{history: -1})
+		}
+		s.mu.Lock()
+		s.report.Stats.Blobs++
+		s.report.Stats.Bytes += n
+		s.mu.Unlock()
+		if err != nil {
+			t.err = fmt.Errorf("%s: %w", name, err)
+		}
+	}
+}
+
+// assemble places every blob's findings in every image that lists it.
+func (s *scan) assemble() {
+	platformOf := map[string]string{}
+	for _, e := range s.entries {
+		if e.platform == "" && e.config != nil {
+			e.platform = e.config.platform
+		}
+		platformOf[e.manifest] = e.platform
+	}
+	for _, e := range s.entries {
+		platform := e.platform
+		if e.attestationOf != "" {
+			platform = platformOf[e.attestationOf]
+		}
+		if e.config != nil {
+			where := Hit{Kind: KindConfig, Platform: platform, Manifest: e.manifest, Blob: blobName(e.config.desc)}
+			for _, h := range e.config.hits {
+				s.report.Hits = append(s.report.Hits, place(where, h))
+			}
+		}
+		for i, t := range e.layers {
+			li := i
+			where := Hit{Kind: t.kind, Platform: platform, Manifest: e.manifest, Blob: blobName(t.desc), Layer: &li}
+			if e.attestationOf != "" {
+				where.Attestation = t.desc.Annotations["in-toto.io/predicate-type"]
+			}
+			for _, h := range t.hits {
+				out := place(where, h)
+				if t.kind == KindLayer {
+					out.Notes = hiddenBy(e.layers[i+1:], i+1, h.real)
+				}
+				s.report.Hits = append(s.report.Hits, out)
+			}
+			for _, n := range t.notes {
+				s.report.Notes = append(s.report.Notes, fmt.Sprintf("%s layer %d %s: %s", platform, i, short(blobName(t.desc)), n))
+			}
+		}
+	}
+	for i := range s.report.Hits {
+		h := &s.report.Hits[i]
+		if h.Rule == "" && h.secret >= 0 {
+			h.SecretID = s.m.secrets[h.secret].ID
+			h.SecretField = s.m.secrets[h.secret].Field
+		}
+	}
+}
+
+func blobName(d ocispec.Descriptor) string {
+	if p, ok := d.Annotations[pathAnnotation]; ok {
+		return p
+	}
+	return d.Digest.String()
+}
+
+// hiddenBy says which later layer (the first at index first) deletes or
+// replaces p.
+func hiddenBy(later []*task, first int, p string) []string {
+	if p == "" {
+		return nil
+	}
+	for j, t := range later {
+		if t.layer == nil {
+			continue
+		}
+		if how, ok := t.layer.hides(p); ok {
+			return []string{fmt.Sprintf("%s in layer %d: still in this layer's blob", how, first+j)}
+		}
+	}
+	return nil
+}

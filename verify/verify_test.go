@@ -1,0 +1,383 @@
+package verify
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// run scans with opts and checks that no output form holds a secret value
+// (in any of the forms searched).
+func run(t *testing.T, opts Options) (*Report, error) {
+	t.Helper()
+	r, err := Scan(context.Background(), opts)
+	if r == nil {
+		t.Fatalf("Scan returned no report (err %v)", err)
+	}
+	var out bytes.Buffer
+	r.WriteText(&out)
+	r.WriteJSON(&out)
+	r.WriteSARIF(&out, "test")
+	if err != nil {
+		out.WriteString(err.Error())
+	}
+	for _, s := range opts.Secrets {
+		for _, n := range needles(s.Value) {
+			if bytes.Contains(out.Bytes(), n.value) {
+				t.Fatalf("the report holds secret %s in %s form", s.ID, n.encoding)
+			}
+		}
+	}
+	return r, err
+}
+
+func mustRun(t *testing.T, opts Options) *Report {
+	t.Helper()
+	r, err := run(t, opts)
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	return r
+}
+
+// find returns the hits for which ok holds.
+func find(r *Report, ok func(Hit) bool) []Hit {
+	var out []Hit
+	for _, h := range r.Hits {
+		if ok(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func dump(r *Report) string {
+	var b bytes.Buffer
+	r.WriteText(&b)
+	return b.String()
+}
+
+func secretHit(id string) func(Hit) bool {
+	return func(h Hit) bool { return h.SecretID == id }
+}
+
+func TestDeletedFile(t *testing.T) {
+	c := canary(t)
+	l := newLayout(t).write(timage{
+		platform: amd64,
+		layers: []tlayer{
+			{files: []tfile{{name: "app/", typ: tar.TypeDir}, {name: "app/.env", body: "API_TOKEN=" + c + "\n"}}},
+			{files: []tfile{{name: "app/.wh..env", body: ""}}},
+			{files: []tfile{{name: "etc/hostname", body: "x"}}},
+		},
+	})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "API_TOKEN", Value: c}}})
+	hits := find(r, secretHit("API_TOKEN"))
+	if len(hits) != 1 {
+		t.Fatalf("want 1 hit, got:\n%s", dump(r))
+	}
+	h := hits[0]
+	if h.Kind != KindLayer || h.Layer == nil || *h.Layer != 0 || h.Path != "/app/.env" || h.Platform != "linux/amd64" || h.Offset != int64(len("API_TOKEN=")) {
+		t.Errorf("wrong place: %s", dump(r))
+	}
+	if len(h.Notes) != 1 || !strings.HasPrefix(h.Notes[0], "deleted in layer 1") {
+		t.Errorf("want a note that layer 1 deletes the file, got %q", h.Notes)
+	}
+}
+
+func TestHiddenByOpaqueAndReplaced(t *testing.T) {
+	c := canary(t)
+	l := newLayout(t).write(timage{
+		platform: amd64,
+		layers: []tlayer{
+			{files: []tfile{{name: "a/secret.txt", body: c}, {name: "b/secret.txt", body: c}}},
+			{files: []tfile{{name: "a/.wh..wh..opq"}, {name: "b/secret.txt", body: "clean"}}},
+		},
+	})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	notes := map[string]string{}
+	for _, h := range r.Hits {
+		notes[h.Path] = strings.Join(h.Notes, ";")
+	}
+	if !strings.HasPrefix(notes["/a/secret.txt"], "deleted (a parent directory is made opaque) in layer 1") {
+		t.Errorf("/a/secret.txt: notes %q", notes["/a/secret.txt"])
+	}
+	if !strings.HasPrefix(notes["/b/secret.txt"], "replaced in layer 1") {
+		t.Errorf("/b/secret.txt: notes %q", notes["/b/secret.txt"])
+	}
+}
+
+func TestHistoryEnvLabels(t *testing.T) {
+	c := canary(t)
+	cfg := ocispec.Image{
+		Config: ocispec.ImageConfig{
+			Env:    []string{"PATH=/usr/bin", "DB_PASSWORD=" + c},
+			Labels: map[string]string{"build.token": c},
+			Cmd:    []string{"sh", "-c", "curl -H 'X: " + c + "' x"},
+		},
+		History: []ocispec.History{
+			{CreatedBy: "ADD rootfs /"},
+			{CreatedBy: "ARG PYPI_PASS=" + c, EmptyLayer: true},
+			{CreatedBy: "RUN |1 PYPI_PASS=" + c + " /bin/sh -c pip install x"},
+		},
+	}
+	l := newLayout(t).write(timage{platform: amd64, config: cfg, layers: []tlayer{{files: []tfile{{name: "x", body: "y"}}}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "PYPI_PASS", Value: c}}})
+	fields := map[string]*int{}
+	for _, h := range r.Hits {
+		if h.Kind != KindConfig {
+			t.Errorf("unexpected hit: %s", h.Where())
+		}
+		fields[h.Field] = h.History
+	}
+	for _, f := range []string{"config.Env[1]", "config.Labels.build.token", "config.Cmd[2]", "history[1].created_by", "history[2].created_by"} {
+		if _, ok := fields[f]; !ok {
+			t.Errorf("no hit at %s; got:\n%s", f, dump(r))
+		}
+	}
+	if h := fields["history[2].created_by"]; h == nil || *h != 2 {
+		t.Errorf("history index: got %v, want 2", h)
+	}
+}
+
+func TestAttestation(t *testing.T) {
+	c := canary(t)
+	stmt := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2","subject":[],"predicate":{"invocation":{"parameters":{"args":{"build-arg:PYPI_PASS":%q}}}}}`, c)
+	l := newLayout(t).write(timage{
+		platform:    amd64,
+		layers:      []tlayer{{files: []tfile{{name: "x", body: "y"}}}},
+		attestation: &tattest{predicateType: "https://slsa.dev/provenance/v0.2", statement: stmt},
+	})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "PYPI_PASS", Value: c}}})
+	hits := find(r, secretHit("PYPI_PASS"))
+	if len(hits) != 1 {
+		t.Fatalf("want 1 hit, got:\n%s", dump(r))
+	}
+	h := hits[0]
+	if h.Kind != KindAttestation || h.Field != "predicate.invocation.parameters.args.build-arg:PYPI_PASS" || h.Platform != "linux/amd64" || h.Attestation != "https://slsa.dev/provenance/v0.2" {
+		t.Errorf("wrong place: %+v", h)
+	}
+}
+
+func TestEncodedForms(t *testing.T) {
+	c := canary(t) + "/+?&\"x" // characters that every encoding changes
+	var files []tfile
+	for i := 0; i < 3; i++ {
+		prefix := strings.Repeat("p", i)
+		files = append(files,
+			tfile{name: fmt.Sprintf("b64std%d", i), body: base64.StdEncoding.EncodeToString([]byte(prefix + c + "tail"))},
+			tfile{name: fmt.Sprintf("b64url%d", i), body: base64.URLEncoding.EncodeToString([]byte(prefix + c))},
+		)
+	}
+	js, _ := json.Marshal(map[string]string{"v": c})
+	files = append(files,
+		tfile{name: "query", body: "https://x/?p=" + url.QueryEscape(c)},
+		tfile{name: "path", body: "https://x/" + url.PathEscape(c)},
+		tfile{name: "json", body: string(js)},
+	)
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: files}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	got := map[string]string{}
+	for _, h := range r.Hits {
+		got[h.Path] = h.Encoding
+	}
+	for _, f := range files {
+		want := map[byte]string{'b': EncBase64, 'q': EncURL, 'p': EncURL, 'j': EncJSON}[f.name[0]]
+		if got["/"+f.name] != want {
+			t.Errorf("%s: found as %q, want %q", f.name, got["/"+f.name], want)
+		}
+	}
+}
+
+func TestBase64ConfigFile(t *testing.T) {
+	c := canary(t)
+	auth := base64.StdEncoding.EncodeToString([]byte("ci-bot:" + c))
+	cfg := `{"auths":{"registry.corp":{"auth":"` + auth + `"}}}`
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{{name: "root/.docker/config.json", body: cfg}}}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "REG_PASS", Value: c}}, Patterns: true})
+	var sawSecret, sawRule bool
+	for _, h := range r.Hits {
+		if h.Path != "/root/.docker/config.json" {
+			t.Errorf("unexpected hit %s", h.Where())
+		}
+		sawSecret = sawSecret || (h.SecretID == "REG_PASS" && h.Encoding == EncBase64)
+		sawRule = sawRule || h.Rule == "docker-config-auth"
+	}
+	if !sawSecret || !sawRule {
+		t.Errorf("want the base64 secret and the docker-config-auth rule, got:\n%s", dump(r))
+	}
+}
+
+func TestSymlinks(t *testing.T) {
+	c := canary(t)
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{
+		{name: "opt/real/", typ: tar.TypeDir},
+		{name: "opt/real/token.txt", body: c},
+		{name: "app", typ: tar.TypeSymlink, link: "/opt/real"},
+		{name: "etc/token", typ: tar.TypeSymlink, link: "../opt/real/token.txt"},
+		{name: "loop/a", typ: tar.TypeSymlink, link: "b"},
+		{name: "loop/b", typ: tar.TypeSymlink, link: "a"},
+		{name: "opt/hard", typ: tar.TypeLink, link: "opt/real/token.txt"},
+	}}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	hits := find(r, secretHit("S"))
+	if len(hits) != 1 || hits[0].Path != "/opt/real/token.txt" {
+		t.Fatalf("want one hit in /opt/real/token.txt, got:\n%s", dump(r))
+	}
+}
+
+func TestMultiPlatformOneLeaks(t *testing.T) {
+	c := canary(t)
+	base := tlayer{files: []tfile{{name: "bin/sh", body: "#!shell"}}}
+	l := newLayout(t).write(
+		timage{platform: amd64, layers: []tlayer{base, {files: []tfile{{name: "app/run", body: "clean"}}}}},
+		timage{platform: arm64, layers: []tlayer{base, {files: []tfile{{name: "app/run", body: "token " + c}}, comp: zst}}},
+	)
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	if len(r.Hits) != 1 || r.Hits[0].Platform != "linux/arm64" || *r.Hits[0].Layer != 1 || r.Hits[0].Path != "/app/run" {
+		t.Fatalf("want one hit in linux/arm64 layer 1, got:\n%s", dump(r))
+	}
+	if r.Stats.Manifests != 2 || r.Stats.Layers != 3 {
+		t.Errorf("stats %+v: want 2 manifests and 3 distinct layers", r.Stats)
+	}
+	// With a platform filter, the leaking platform is not scanned.
+	r = mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}, Platforms: []string{"linux/amd64"}})
+	if !r.Clean() {
+		t.Errorf("linux/amd64 only: want clean, got:\n%s", dump(r))
+	}
+}
+
+func TestCompressions(t *testing.T) {
+	for _, cp := range []comp{gz, zst, none} {
+		c := canary(t)
+		l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{comp: cp, files: []tfile{{name: "f", body: c}}}}})
+		r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+		if len(r.Hits) != 1 {
+			t.Errorf("compression %d: got:\n%s", cp, dump(r))
+		}
+	}
+}
+
+func TestBlockBoundaries(t *testing.T) {
+	c := canary(t)
+	// A large file with the secret across each block boundary, and many
+	// small files around it.
+	big := bytes.Repeat([]byte("abcdefgh"), 3*blockSize/8)
+	for _, at := range []int{blockSize - 5, 2*blockSize - 1, len(big) - len(c)} {
+		copy(big[at:], c)
+	}
+	files := []tfile{{name: "big", body: string(big)}}
+	for i := 0; i < 5000; i++ {
+		files = append(files, tfile{name: fmt.Sprintf("small/%d", i), body: "x"})
+	}
+	files = append(files, tfile{name: "last", body: "a" + c})
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: files}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	got := map[string]Hit{}
+	for _, h := range r.Hits {
+		got[h.Path] = h
+	}
+	if h := got["/big"]; h.Count != 3 || h.Offset != blockSize-5 {
+		t.Errorf("/big: %d hits from offset %d, want 3 from %d", h.Count, h.Offset, blockSize-5)
+	}
+	if h := got["/last"]; h.Count != 1 || h.Offset != 1 {
+		t.Errorf("/last: %+v", h)
+	}
+	if r.Stats.Files != len(files) {
+		t.Errorf("files: %d, want %d", r.Stats.Files, len(files))
+	}
+}
+
+func TestPatternsAndRedactedNames(t *testing.T) {
+	c := canary(t)
+	tok := "ghp_" + strings.Repeat("a1B2", 9)
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{
+		{name: "src/.git/config", body: "[remote \"origin\"]\n\turl = https://bot:" + c + "@git.corp/x.git\n"},
+		{name: "tokens/" + c + ".txt", body: "clean"},
+		{name: "etc/gh", body: "GH=" + tok},
+		{name: "link", typ: tar.TypeSymlink, link: "/run/" + c},
+	}}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}, Patterns: true})
+	want := []string{
+		"S /src/.git/config content", "url-userinfo /src/.git/config content",
+		"S /tokens/<redacted>.txt name",
+		"github-token /etc/gh content",
+		"S /link linkname",
+	}
+	var got []string
+	for _, h := range r.Hits {
+		what := h.Rule
+		if what == "" {
+			what = h.SecretID
+		}
+		got = append(got, what+" "+h.Path+" "+h.In)
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("missing %q in %q", w, got)
+		}
+	}
+	// Patterns off: only the known value.
+	r = mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	for _, h := range r.Hits {
+		if h.Rule != "" {
+			t.Errorf("rule %s ran with patterns off", h.Rule)
+		}
+	}
+}
+
+func TestArchives(t *testing.T) {
+	c := canary(t)
+	img := timage{platform: amd64, layers: []tlayer{
+		{files: []tfile{{name: "root/.netrc", body: "machine x login y password " + c + "\n"}}},
+		{files: []tfile{{name: "root/.wh..netrc"}}},
+	}}
+	l := newLayout(t).write(img)
+	for name, path := range map[string]string{
+		"oci archive":         l.archive(none),
+		"gzipped oci archive": l.archive(gz),
+		"docker save":         dockerSave(t, img),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := mustRun(t, Options{Image: path, Secrets: []Secret{{ID: "NETRC", Value: c}}})
+			if len(r.Hits) != 1 || r.Hits[0].Path != "/root/.netrc" || *r.Hits[0].Layer != 0 || len(r.Hits[0].Notes) != 1 {
+				t.Fatalf("got:\n%s", dump(r))
+			}
+		})
+	}
+}
+
+func TestLayoutThroughSymlink(t *testing.T) {
+	c := canary(t)
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{{name: "f", body: c}}}}})
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(l.dir, link); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRun(t, Options{Image: link, Secrets: []Secret{{ID: "S", Value: c}}})
+	if len(r.Hits) != 1 {
+		t.Fatalf("got:\n%s", dump(r))
+	}
+}
+
+func TestShortSecretNote(t *testing.T) {
+	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{{name: "f", body: "abc"}}}}})
+	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "TINY", Value: "abc"}}})
+	if !r.Clean() || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "TINY") {
+		t.Fatalf("want clean with a note, got:\n%s", dump(r))
+	}
+}
