@@ -44,7 +44,7 @@ func (c *configFlags) register(set *flag.FlagSet) {
 	set.Var(&c.secrets, "secret-names", "extra ARG/ENV `names` to treat as secrets, comma-separated (repeatable)")
 	set.Var(&c.notSecrets, "not-secret-names", "ARG/ENV `names` never to treat as secrets, comma-separated (repeatable)")
 	set.Var(&c.secretFiles, "secret-files", "extra credential file `patterns` (path.Match syntax, matched against the base name and the source path), comma-separated (repeatable)")
-	set.Var(&c.disable, "disable", "`rules` not to run, comma-separated (repeatable)")
+	set.Var(&c.disable, "disable", "`rules` whose findings to drop, comma-separated (repeatable)")
 	set.BoolVar(&c.optional, "optional", false, "make the secret mounts of ARGs without a default optional instead of required")
 	set.BoolVar(&c.allowRuntimeSecretFiles, "allow-runtime-secret-files", false, "report a credential file left in the built image as a warning instead of an error")
 	set.StringVar(&c.target, "target", "", "build target `stage` (default: the last stage); decides which stages reach the image")
