@@ -90,10 +90,16 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (_ *client.Resu
 	}
 
 	warn := df.warner(c)
+	// An unsafe Dockerfile is only ever converted by the check, which
+	// shows its results to the client: it gets the source without text.
+	sourceMap := df.sourceMap
+	if df.unsafe != nil {
+		sourceMap = df.shown
+	}
 	convertOpt := dockerfile2llb.ConvertOpt{
 		Config:       bc.Config,
 		Client:       bc,
-		SourceMap:    df.sourceMap,
+		SourceMap:    sourceMap,
 		MetaResolver: c,
 		Warn: func(rulename, description, url, msg string, location []parser.Range) {
 			startLine := 0

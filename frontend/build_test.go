@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,48 @@ func assertNoCanary(t *testing.T, where string, data []byte, canary string) {
 	t.Helper()
 	if bytes.Contains(data, []byte(canary)) {
 		t.Errorf("the secret value is in %s", where)
+	}
+}
+
+// canaryInResult returns where a subrequest's result metadata holds the
+// canary. JSON results hold sources as base64, so every string of them is
+// also decoded and searched.
+func canaryInResult(md map[string][]byte, canary string) []string {
+	var found []string
+	for k, v := range md {
+		if bytes.Contains(v, []byte(canary)) {
+			found = append(found, k)
+		}
+		var doc any
+		if json.Unmarshal(v, &doc) != nil {
+			continue
+		}
+		var walk func(any)
+		walk = func(x any) {
+			switch x := x.(type) {
+			case map[string]any:
+				for _, e := range x {
+					walk(e)
+				}
+			case []any:
+				for _, e := range x {
+					walk(e)
+				}
+			case string:
+				if dt, err := base64.StdEncoding.DecodeString(x); err == nil && bytes.Contains(dt, []byte(canary)) {
+					found = append(found, k+" (base64)")
+				}
+			}
+		}
+		walk(doc)
+	}
+	return found
+}
+
+func assertNoCanaryInResult(t *testing.T, where string, md map[string][]byte, canary string) {
+	t.Helper()
+	for _, k := range canaryInResult(md, canary) {
+		t.Errorf("the secret value is in %s %s", where, k)
 	}
 }
 
@@ -133,6 +176,20 @@ var contextKinds = []struct {
 	{"git context", func(c *fakeClient, dt []byte) {
 		c.opts["context"] = "https://github.com/example/app.git#main"
 		c.files["git://github.com/example/app.git#main"] = map[string][]byte{"Dockerfile": dt}
+	}},
+	{"git context sent as frontend inputs", func(c *fakeClient, dt []byte) {
+		// what buildx sends for a git URL with a query string
+		st := llb.Git("https://github.com/example/app.git", "main")
+		c.inputs["context"] = st
+		c.inputs["dockerfile"] = st
+		c.opts["input:context"] = "https://github.com/example/app.git?ref=main"
+		c.files["git://github.com/example/app.git#main"] = map[string][]byte{"Dockerfile": dt}
+	}},
+	{"dockerfile from stdin or inline (buildx)", func(c *fakeClient, dt []byte) {
+		c.opts["dockerfilekey"] = "dockerfile"
+		c.opts["context"] = "https://github.com/example/app.git#main"
+		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": dt}
+		c.files["git://github.com/example/app.git#main"] = map[string][]byte{"Dockerfile": []byte("FROM scratch\n")}
 	}},
 	{"http context", func(c *fakeClient, dt []byte) {
 		c.opts["context"] = "https://example.com/app/Dockerfile"
@@ -252,9 +309,7 @@ func TestBuildConvertsOnlyTheRewrittenText(t *testing.T) {
 					}
 				}
 			}
-			for k, v := range res.Metadata {
-				assertNoCanary(t, "result metadata "+k, v, canary)
-			}
+			assertNoCanaryInResult(t, "result metadata", res.Metadata, canary)
 			checkWarnings(t, c, want.Output, canary)
 		})
 	}
@@ -315,6 +370,18 @@ func TestBuildPositiveControl(t *testing.T) {
 	if !bytes.Contains(dt, []byte(canary)) {
 		t.Fatal("the control build does not hold the secret: the search proves nothing")
 	}
+
+	for _, req := range []string{"frontend.outline", "frontend.lint", "frontend.targets"} {
+		c := newFakeClient(map[string]string{"requestid": req})
+		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": testDockerfile(canary)}
+		res, err := build(context.Background(), c, identityEngine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(canaryInResult(res.Metadata, canary)) == 0 {
+			t.Errorf("the control %s result does not hold the secret: the search proves nothing", req)
+		}
+	}
 }
 
 // TestSubrequestsUseTheRewrittenText runs --call=outline, targets, check
@@ -335,9 +402,7 @@ func TestSubrequestsUseTheRewrittenText(t *testing.T) {
 				if len(c.forwarded) > 0 {
 					t.Fatalf("%s: forwarded", kind.name)
 				}
-				for k, v := range res.Metadata {
-					assertNoCanary(t, kind.name+": result "+k, v, canary)
-				}
+				assertNoCanaryInResult(t, kind.name+": result", res.Metadata, canary)
 				assertSolvesClean(t, c, kind.name, canary)
 				if kind.name == "local" {
 					checkSubrequestResult(t, req, res.Metadata["result.json"])
@@ -570,5 +635,60 @@ func TestUnsupportedCapabilityIsNotForwarded(t *testing.T) {
 	}
 	if len(c.forwarded) != 0 || len(c.solved) != 0 {
 		t.Errorf("forwarded %d, solved %d", len(c.forwarded), len(c.solved))
+	}
+}
+
+// TestUnsafeDockerfileShowsNoText has the engine keep a credential it cannot
+// remove (a literal written in the Dockerfile) and report it: the build
+// stops, and neither the error, the warnings nor the check result show the
+// text that holds it.
+func TestUnsafeDockerfileShowsNoText(t *testing.T) {
+	for _, req := range []string{"", "frontend.lint", "frontend.outline"} {
+		t.Run(req, func(t *testing.T) {
+			canary := newCanary(t)
+			literal := newCanary(t)
+			engine := &stubEngine{canary: canary, findings: []rewrite.Finding{{
+				Rule:     rewrite.RuleHardcodedSecret.Name,
+				Severity: rewrite.SeverityError,
+				Range:    rewrite.Range{Start: 8, End: 8},
+				Message:  "ENV PASSWORD has a literal secret value",
+				Fix:      "remove it and rotate it",
+			}}}
+			c := newFakeClient(nil)
+			if req != "" {
+				c.opts["requestid"] = req
+			}
+			dt := append(testDockerfile(canary), []byte("ENV PASSWORD="+literal+"\n")...)
+			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": dt}
+			res, err := build(context.Background(), c, engine.rewrite)
+			if req == "frontend.lint" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				assertNoCanaryInResult(t, "check result", res.Metadata, literal)
+				if !strings.Contains(string(res.Metadata["result.txt"]), "HardcodedSecret") {
+					t.Errorf("the check does not report the finding:\n%s", res.Metadata["result.txt"])
+				}
+			} else {
+				if err == nil {
+					t.Fatal("build passed")
+				}
+				assertNoCanary(t, "the error", []byte(fmt.Sprintf("%+v", err)), literal)
+				for _, s := range errdefs.Sources(err) {
+					assertNoCanary(t, "the error's source", s.Info.Data, literal)
+					assertNoCanary(t, "the error's source definition", marshalDef(t, s.Info.Definition), literal)
+				}
+			}
+			for _, w := range c.warnings {
+				assertNoCanary(t, "a warning", []byte(w.msg), literal)
+				if w.opts.SourceInfo != nil {
+					assertNoCanary(t, "a warning's source", w.opts.SourceInfo.Data, literal)
+					assertNoCanary(t, "a warning's source definition", marshalDef(t, w.opts.SourceInfo.Definition), literal)
+				}
+			}
+			if n := len(buildDefinitions(c)); n != 0 {
+				t.Errorf("%d conversions", n)
+			}
+		})
 	}
 }

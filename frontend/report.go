@@ -20,19 +20,19 @@ import (
 // warnFunc emits one BuildKit warning.
 type warnFunc func(ctx context.Context, msg string, opts client.WarnOpts)
 
-// sourceInfo is the rewritten Dockerfile as a BuildKit source, for
-// warnings and errors.
+// sourceInfo is the Dockerfile as shown to clients (the rewritten text, or
+// no text when it is unsafe), as a BuildKit source for warnings and errors.
 func (df *dockerfile) sourceInfo() *pb.SourceInfo {
 	return &pb.SourceInfo{
-		Data:       df.sourceMap.Data,
-		Filename:   df.sourceMap.Filename,
-		Language:   df.sourceMap.Language,
-		Definition: df.sourceMap.Definition.ToPB(),
+		Data:       df.shown.Data,
+		Filename:   df.shown.Filename,
+		Language:   df.shown.Language,
+		Definition: df.shown.Definition.ToPB(),
 	}
 }
 
 // warner returns a warnFunc that attaches warnings to the vertex that
-// loaded the Dockerfile and always sets their source to the rewritten text
+// loaded the Dockerfile and always sets their source to the shown text
 // (dockerui's own Source.Warn would fall back to the original).
 func (df *dockerfile) warner(c client.Client) warnFunc {
 	return func(ctx context.Context, msg string, opts client.WarnOpts) {
@@ -68,7 +68,7 @@ func (df *dockerfile) reportFindings(ctx context.Context, warn warnFunc) {
 // location in the rewritten Dockerfile. When the Dockerfile is not safe to
 // build, the result also carries that as its build error.
 func (df *dockerfile) addToLint(results *lint.LintResults) {
-	idx := results.AddSource(df.sourceMap)
+	idx := results.AddSource(df.shown)
 	for _, f := range df.findings {
 		if !reported(f) {
 			continue
@@ -172,7 +172,7 @@ func warnOpts(r []parser.Range, detail [][]byte, url string) client.WarnOpts {
 	return opts
 }
 
-// withSources attaches the rewritten Dockerfile, with the ranges of every
+// withSources attaches the shown Dockerfile, with the ranges of every
 // location err carries, so that clients print the lines under the error
 // (BuildKit's builder does the same with the original text).
 func (df *dockerfile) withSources(err error) error {

@@ -133,24 +133,32 @@ func TestReportFindings(t *testing.T) {
 		t.Errorf("finding without a line: %q %+v", got[1].msg, got[1].opts)
 	}
 
-	// the warner always points into the rewritten text
-	c := newFakeClient(nil)
-	df.warner(c)(context.Background(), "m", client.WarnOpts{})
-	if len(c.warnings) != 1 || string(c.warnings[0].opts.SourceInfo.Data) != string(df.data) || c.warnings[0].vertex != df.vertex || c.warnings[0].opts.Level != 1 {
-		t.Errorf("warner: %+v", c.warnings)
+	// the warner always points into the rewritten text, and shows no text
+	// of an unsafe Dockerfile
+	for _, df := range []*dockerfile{testDF(t, reportFindings[:2], nil), df} {
+		c := newFakeClient(nil)
+		df.warner(c)(context.Background(), "m", client.WarnOpts{})
+		want := string(df.data)
+		if df.unsafe != nil {
+			want = ""
+		}
+		if len(c.warnings) != 1 || string(c.warnings[0].opts.SourceInfo.Data) != want || c.warnings[0].vertex != df.vertex || c.warnings[0].opts.Level != 1 {
+			t.Errorf("warner: %+v", c.warnings)
+		}
 	}
 }
 
 func TestAddToLint(t *testing.T) {
 	df := testDF(t, reportFindings, nil)
-	// a stock result with a warning of its own, from the same source
+	// a stock result with a warning of its own, from the same source (the
+	// check converts an unsafe Dockerfile with the source without text)
 	results := &lint.LintResults{}
-	idx := results.AddSource(df.sourceMap)
+	idx := results.AddSource(df.shown)
 	results.AddWarning("UndefinedVar", "desc", "https://docs.docker.com/go/dockerfile/rule/undefined-var/", "Usage of undefined variable '$X'", idx, lineRange(3, 3))
 
 	df.addToLint(results)
-	if len(results.Sources) != 1 {
-		t.Errorf("%d sources, want the rewritten text once", len(results.Sources))
+	if len(results.Sources) != 1 || len(results.Sources[0].Data) != 0 {
+		t.Errorf("%d sources, want one, without the text of an unsafe Dockerfile", len(results.Sources))
 	}
 	var rules []string
 	for _, w := range results.Warnings {

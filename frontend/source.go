@@ -29,10 +29,14 @@ type dockerfile struct {
 	// data is the rewritten Dockerfile, the only text given to BuildKit's
 	// Dockerfile conversion.
 	data []byte
-	// sourceMap is the source that LLB ops, warnings and errors point into.
-	// Its Data is data: the source map ends up in the build graph and in
-	// provenance, so it must never hold the original text.
+	// sourceMap is the source that LLB ops point into. Its Data is data:
+	// the source map ends up in the build graph and in provenance, so it
+	// must never hold the original text.
 	sourceMap *llb.SourceMap
+	// shown is the source that warnings, errors and check results point
+	// into: sourceMap, or, when the Dockerfile is unsafe, the same without
+	// its text.
+	shown *llb.SourceMap
 	// vertex is the digest of the vertex that loaded the Dockerfile;
 	// warnings about the Dockerfile are attached to it.
 	vertex digest.Digest
@@ -94,36 +98,54 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 		classifier:   classifier,
 	}
 
-	var def *llb.Definition
+	// shown is the text clients are shown in warnings, errors and check
+	// results. When the engine found the Dockerfile unsafe, the rewritten
+	// text may still hold what it could not remove (a credential written
+	// in the Dockerfile): nothing is built then, and no text is shown, so
+	// that it cannot reach a terminal or CI log; findings keep their
+	// line numbers.
+	shown := df.data
+	if df.unsafe != nil {
+		shown = nil
+	}
+
+	var loader *llb.Definition
 	if orig.Definition != nil {
 		if df.vertex, err = orig.Definition.Head(); err != nil {
 			return nil, fmt.Errorf("hushfile: reading the Dockerfile's load vertex: %w", err)
 		}
 		if definitionIsSafe(orig.Definition, orig.Data) {
-			def = orig.Definition
+			loader = orig.Definition
 		}
 	}
+	if df.sourceMap, err = newSourceMap(ctx, loader, orig.Filename, orig.Language, df.data); err != nil {
+		return nil, err
+	}
+	if df.shown, err = newSourceMap(ctx, loader, orig.Filename, orig.Language, shown); err != nil {
+		return nil, err
+	}
+	return df, nil
+}
+
+// newSourceMap is a source map holding data. Its definition, which BuildKit
+// records next to the text, is loader, the LLB that loaded the Dockerfile,
+// when that only fetches and copies files. Otherwise (a frontend input
+// made with mkfile, for example, which may hold the original text) it is
+// a definition that makes a file holding data.
+func newSourceMap(ctx context.Context, loader *llb.Definition, filename, lang string, data []byte) (*llb.SourceMap, error) {
+	def := loader
 	if def == nil {
-		// The Dockerfile was loaded by an LLB graph that carries file
-		// content (a frontend input made with mkfile, for example): that
-		// graph may hold the original text, so the source map describes
-		// the rewritten file instead.
-		name := path.Base(orig.Filename)
+		name := path.Base(filename)
 		if name == "." || name == "/" || name == "" {
 			name = dockerui.DefaultDockerfileName
 		}
-		st := llb.Scratch().File(llb.Mkfile("/"+name, 0o644, df.data), dockerui.WithInternalName("hushfile: rewritten "+orig.Filename))
+		st := llb.Scratch().File(llb.Mkfile("/"+name, 0o644, data), dockerui.WithInternalName("hushfile: rewritten "+filename))
+		var err error
 		if def, err = st.Marshal(ctx); err != nil {
 			return nil, fmt.Errorf("hushfile: marshalling the source of the rewritten Dockerfile: %w", err)
 		}
 	}
-	df.sourceMap = &llb.SourceMap{
-		Definition: def,
-		Filename:   orig.Filename,
-		Language:   orig.Language,
-		Data:       df.data,
-	}
-	return df, nil
+	return &llb.SourceMap{Definition: def, Filename: filename, Language: lang, Data: data}, nil
 }
 
 // runRewrite calls the engine and turns a panic into an error, so that a
