@@ -551,6 +551,13 @@ func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string
 		a.src.commentOut(n.StartLine, n.EndLine, note)
 		return
 	}
+	if strings.HasPrefix(kept[0], "-") {
+		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			"write the instruction's arguments so that none starts with '-'",
+			"the rewritten %s would start with %q, which BuildKit reads as a flag", strings.ToUpper(n.Value), kept[0])
+		a.src.commentOut(n.StartLine, n.EndLine, note)
+		return
+	}
 	first := a.src.lineContent(n.StartLine)
 	indent := first[:len(first)-len(trimLeft(first))]
 	kw := trimLeft(first)

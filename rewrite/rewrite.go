@@ -63,6 +63,9 @@ func Rewrite(src []byte, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
+	if err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken); err != nil {
+		return nil, fmt.Errorf("internal error: %w", err)
+	}
 	res.Requirements = a.reqs.list()
 	sort.SliceStable(res.Findings, func(i, j int) bool {
 		fi, fj := res.Findings[i], res.Findings[j]
@@ -147,4 +150,53 @@ func (e *Error) Error() string {
 		}
 	}
 	return b.String()
+}
+
+// verifyEdits re-parses every rewritten instruction on its own, with the
+// lines it had: each must parse as BuildKit parses it, end where it ended,
+// and not run on into the next instruction. A rewrite that fails this is
+// a bug, and a bug must not reach a build. Parsing only what changed keeps
+// the check cheap on large files.
+func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, escape rune) error {
+	if len(touched) == 0 {
+		return nil
+	}
+	s := newSource(out, escape)
+	for start := range touched {
+		n := nodes[start]
+		if n == nil {
+			continue
+		}
+		var snippet bytes.Buffer
+		if escape != '\\' {
+			snippet.WriteString("# escape=" + string(escape) + "\n")
+		}
+		snippet.WriteString("FROM scratch\n")
+		last := 0
+		for l := n.StartLine; l <= n.EndLine; l++ {
+			content := s.lineContent(l)
+			snippet.Write(content)
+			snippet.WriteByte('\n')
+			if !isBlank(content) && !isCommentLine(content) {
+				last = l
+			}
+		}
+		if last == 0 {
+			continue // commented out
+		}
+		if _, cont := s.continuation(s.lineContent(last)); cont && len(n.Heredocs) == 0 {
+			return fmt.Errorf("line %d: the rewritten instruction runs on into the next one", last)
+		}
+		ast, err := parser.Parse(bytes.NewReader(snippet.Bytes()))
+		if err != nil {
+			return fmt.Errorf("line %d: the rewritten instruction does not parse: %w", start, err)
+		}
+		if len(ast.AST.Children) != 2 {
+			return fmt.Errorf("line %d: the rewritten instruction parses as %d instructions", start, len(ast.AST.Children)-1)
+		}
+		if _, _, err := instructions.Parse(ast.AST, linter.New(&linter.Config{})); err != nil {
+			return fmt.Errorf("line %d: the rewritten instruction is not valid: %w", start, err)
+		}
+	}
+	return nil
 }
