@@ -758,6 +758,12 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, cc *instructions.Copy
 		case destDir || isKnownDir(destAbs):
 			target = path.Join(destAbs, path.Base(clean))
 		}
+		if !safeMountValue(clean) || !safeMountValue(target) {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"rename the file or its destination without quotes, blanks, commas or '='",
+				"the path of %s cannot be written into a --mount flag safely", strings.ToUpper(n.Value))
+			continue
+		}
 		f := &fileSecret{id: clean, target: target, line: n.StartLine, rule: RuleSecretFile, copied: true}
 		if chown != "" {
 			uid, gid, ok := parseChown(chown)
@@ -894,6 +900,20 @@ func (a *analyzer) endStage(st *stageState) {
 func (a *analyzer) inheritedOnlyHere(st *stageState, f *fileSecret) bool {
 	for j := st.index + 1; j < len(a.stages); j++ {
 		if strings.EqualFold(a.stages[j].BaseName, st.name) && st.name != "" && a.reachable[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// safeMountValue reports whether a path can stand in a --mount flag as
+// written: BuildKit reads flags with quote removal and then as CSV.
+func safeMountValue(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.@+~:%/-", c)) {
 			return false
 		}
 	}

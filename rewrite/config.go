@@ -129,7 +129,13 @@ func splitList(v string) []string {
 	return out
 }
 
+// disabled reports whether a rule's findings are turned off. Rules whose
+// findings stop a build cannot be: turning them off would let a leaking
+// Dockerfile through. Use not-secrets for a name that is not a secret.
 func (c Config) disabled(rule string) bool {
+	if r, ok := LookupRule(rule); ok && r.Severity >= SeverityError {
+		return false
+	}
 	for _, d := range c.Disable {
 		if strings.EqualFold(d, rule) {
 			return true

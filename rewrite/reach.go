@@ -94,6 +94,11 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
 		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile}
 		st.files = append(st.files, f)
 		a.files = append(a.files, f)
+		if !safeMountValue(id) || !safeMountValue(target) || !safeMountValue(rel) {
+			a.add(RuleCannotRewrite, SeverityError, b.node.StartLine, b.node.EndLine, false,
+				"rename the env file without quotes, blanks, commas or '='", "the path of the env file %s cannot be written into a flag safely", rel)
+			continue
+		}
 		if !excluded {
 			added = append(added, prefix+"--exclude="+mountValue(rel))
 		}

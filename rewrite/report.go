@@ -141,8 +141,19 @@ func (rs *reqSet) add(m *instructions.Mount, line int) {
 	if rs.byKey == nil {
 		rs.byKey = map[string]*Requirement{}
 	}
-	key := string(r.Kind) + "\x00" + r.ID
+	// One flag per secret id: a build gets each id once. An env mount
+	// says where the value comes from better than a plain one.
+	key := r.ID
+	if r.Kind == SSH {
+		key = "ssh\x00" + r.ID
+	}
 	have, ok := rs.byKey[key]
+	if ok && kindRank(r.Kind) > kindRank(have.Kind) {
+		r.Required = have.Required || m.Required
+		r.Lines = append(have.Lines, line)
+		*have = r
+		return
+	}
 	if !ok {
 		r.Required = m.Required
 		r.Lines = []int{line}
@@ -170,4 +181,14 @@ func (rs *reqSet) list() []Requirement {
 		return out[i].Kind < out[j].Kind
 	})
 	return out
+}
+
+func kindRank(k SecretKind) int {
+	switch k {
+	case SecretEnv:
+		return 2
+	case SecretFile:
+		return 1
+	}
+	return 0
 }
