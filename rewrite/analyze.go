@@ -69,7 +69,7 @@ type stageState struct {
 	secrets  []*secretVar      // secret variables in scope, in order
 	files    []*fileSecret     // credential files on mounts
 	broad    []*broadCopy
-	reaches  bool
+	reaches  stageReach
 }
 
 func (st *stageState) clone() *stageState {
@@ -154,7 +154,7 @@ type analyzer struct {
 	// broadEnv holds "line:path" for env files that commands read and that
 	// a broad COPY on that line brought from the context.
 	broadEnv  map[string]bool
-	reachable []bool
+	reachable []stageReach
 	reqs      reqSet
 }
 
@@ -791,7 +791,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, cc *instructions.Copy
 	if len(removedSrc) == 0 {
 		return
 	}
-	if a.cfg.AllowRuntimeSecretFiles && st.reaches {
+	if a.cfg.AllowRuntimeSecretFiles && st.reaches.any() {
 		// The user keeps the file in the image; leave the COPY alone and
 		// say so at the end of the stage if it stays.
 		for _, f := range files {
@@ -883,7 +883,7 @@ func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, r
 // whose files reach the image.
 func (a *analyzer) endStage(st *stageState) {
 	for _, f := range st.files {
-		if f.ended != 0 || !st.reaches {
+		if f.ended != 0 || !st.reaches.covers(f.target) {
 			continue
 		}
 		if !a.inheritedOnlyHere(st, f) {
@@ -899,7 +899,7 @@ func (a *analyzer) endStage(st *stageState) {
 // reported in the last reaching stage that holds it.
 func (a *analyzer) inheritedOnlyHere(st *stageState, f *fileSecret) bool {
 	for j := st.index + 1; j < len(a.stages); j++ {
-		if strings.EqualFold(a.stages[j].BaseName, st.name) && st.name != "" && a.reachable[j] {
+		if strings.EqualFold(a.stages[j].BaseName, st.name) && st.name != "" && a.reachable[j].any() {
 			return false
 		}
 	}

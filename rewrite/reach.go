@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"fmt"
 	"path"
 	"strconv"
 	"strings"
@@ -9,11 +10,35 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// computeReach marks the stages whose files reach the built target: the
-// target, the stages it is built FROM, and the stages it copies or mounts
-// from, transitively.
-func computeReach(stages []instructions.Stage, target string) []bool {
-	reach := make([]bool, len(stages))
+// stageReach says how much of a stage's filesystem reaches the built
+// image: all of it (the target, a stage it is built FROM, a stage a RUN
+// mounts), or only the paths that COPY --from takes.
+type stageReach struct {
+	all   bool
+	paths []string
+}
+
+// covers reports whether a file at target reaches the image.
+func (r stageReach) covers(target string) bool {
+	if r.all {
+		return true
+	}
+	for _, p := range r.paths {
+		if strings.ContainsAny(p, "*?[") || p == "/" || p == target || strings.HasPrefix(target, strings.TrimSuffix(p, "/")+"/") {
+			return true
+		}
+		if !path.IsAbs(target) {
+			return true // an unknown workdir: assume the worst
+		}
+	}
+	return false
+}
+
+func (r stageReach) any() bool { return r.all || len(r.paths) > 0 }
+
+// computeReach finds, for each stage, what of it reaches the built target.
+func computeReach(stages []instructions.Stage, target string) []stageReach {
+	reach := make([]stageReach, len(stages))
 	if len(stages) == 0 {
 		return reach
 	}
@@ -35,36 +60,50 @@ func computeReach(stages []instructions.Stage, target string) []bool {
 			t = i
 		}
 	}
-	var visit func(i int)
-	visit = func(i int) {
-		if i < 0 || reach[i] {
+	visited := map[string]bool{}
+	var visit func(i int, all bool, paths []string)
+	visit = func(i int, all bool, paths []string) {
+		if i < 0 || reach[i].all {
 			return
 		}
-		reach[i] = true
+		key := fmt.Sprint(i, all, paths)
+		if visited[key] {
+			return
+		}
+		visited[key] = true
+		if all {
+			reach[i].all = true
+		} else {
+			reach[i].paths = append(reach[i].paths, paths...)
+		}
 		s := stages[i]
 		if j := index(s.BaseName); j >= 0 && j < i {
-			visit(j)
+			visit(j, all, paths)
 		}
 		for _, cmd := range s.Commands {
 			switch c := cmd.(type) {
 			case *instructions.CopyCommand:
 				if c.From != "" {
 					if j := index(c.From); j >= 0 && j < i {
-						visit(j)
+						var ps []string
+						for _, p := range c.SourcePaths {
+							ps = append(ps, path.Clean("/"+p))
+						}
+						visit(j, false, ps)
 					}
 				}
 			case *instructions.RunCommand:
 				for _, m := range mountsOf(c) {
 					if m.From != "" {
 						if j := index(m.From); j >= 0 && j < i {
-							visit(j)
+							visit(j, true, nil)
 						}
 					}
 				}
 			}
 		}
 	}
-	visit(t)
+	visit(t, true, nil)
 	return reach
 }
 

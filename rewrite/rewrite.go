@@ -184,7 +184,7 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 		if last == 0 {
 			continue // commented out
 		}
-		if _, cont := s.continuation(s.lineContent(last)); cont && len(n.Heredocs) == 0 {
+		if _, cont := s.continuation(s.lineContent(last)); cont && len(n.Heredocs) == 0 && n.EndLine < s.numLines() {
 			return fmt.Errorf("line %d: the rewritten instruction runs on into the next one", last)
 		}
 		ast, err := parser.Parse(bytes.NewReader(snippet.Bytes()))
