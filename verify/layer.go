@@ -128,7 +128,7 @@ func readLayer(ctx context.Context, r io.Reader, free <-chan *block, out chan<- 
 	// (a truncated gzip stream fails here) and the reader below checks
 	// the blob's digest.
 	if _, err := io.Copy(io.Discard, dr); err != nil {
-		fail(fmt.Errorf("decompressing: %w", describe(err)))
+		fail(fmt.Errorf("reading: %w", describe(err)))
 		return
 	}
 	if _, err := io.Copy(io.Discard, r); err != nil {

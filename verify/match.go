@@ -204,14 +204,15 @@ func (m *matcher) scanRaw(r io.Reader, name string, c *collector, base rawHit) (
 // scanJSON finds matches in a JSON document and places each at its JSON
 // path (field). The raw bytes are scanned too, for what only exists in
 // escaped form; those are reported without a field unless the walk found
-// the same secret or rule already. It reports whether data parsed.
-func (m *matcher) scanJSON(data []byte, c *collector, base rawHit) bool {
+// the same secret or rule already. Data that does not parse is scanned as
+// bytes, and the parse error returned.
+func (m *matcher) scanJSON(data []byte, c *collector, base rawHit) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		m.scanRaw(bytes.NewReader(data), "", c, base)
-		return false
+		return err
 	}
 	found := map[matchID]bool{}
 	sm := m.small()
@@ -257,7 +258,7 @@ func (m *matcher) scanJSON(data []byte, c *collector, base rawHit) bool {
 			c.add(h)
 		}
 	})
-	return true
+	return nil
 }
 
 // jsonKey renders one step of a JSON path; a key that matches anything

@@ -303,6 +303,8 @@ func (a *archiveSource) root(context.Context) (*root, error) {
 			return nil, err
 		}
 		return &root{name: "index.json", index: data}, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
 	}
 	data, err := a.readFile("manifest.json")
 	if err != nil {

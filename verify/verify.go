@@ -448,8 +448,8 @@ func (s *scan) scanTask(ctx context.Context, t *task) {
 			t.err = fmt.Errorf("%s: %w", name, err)
 			return
 		}
-		if !s.m.scanJSON(data, c, rawHit{history: -1}) {
-			t.err = fmt.Errorf("%s: bad JSON", name)
+		if err := s.m.scanJSON(data, c, rawHit{history: -1}); err != nil {
+			t.err = fmt.Errorf("%s: bad JSON: %w", name, err)
 			return
 		}
 		var img ocispec.Image

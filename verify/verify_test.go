@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	vt "github.com/hushfile/hushfile/verify/verifytest"
 )
 
 // run scans with opts and checks that no output form holds a secret value
@@ -72,16 +74,16 @@ func secretHit(id string) func(Hit) bool {
 }
 
 func TestDeletedFile(t *testing.T) {
-	c := canary(t)
-	l := newLayout(t).write(timage{
-		platform: amd64,
-		layers: []tlayer{
-			{files: []tfile{{name: "app/", typ: tar.TypeDir}, {name: "app/.env", body: "API_TOKEN=" + c + "\n"}}},
-			{files: []tfile{{name: "app/.wh..env", body: ""}}},
-			{files: []tfile{{name: "etc/hostname", body: "x"}}},
+	c := vt.Canary(t)
+	l := vt.NewLayout(t).Write(vt.Image{
+		Platform: vt.Amd64,
+		Layers: []vt.Layer{
+			{Files: []vt.File{{Name: "app/", Type: tar.TypeDir}, {Name: "app/.env", Body: "API_TOKEN=" + c + "\n"}}},
+			{Files: []vt.File{{Name: "app/.wh..env", Body: ""}}},
+			{Files: []vt.File{{Name: "etc/hostname", Body: "x"}}},
 		},
 	})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "API_TOKEN", Value: c}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "API_TOKEN", Value: c}}})
 	hits := find(r, secretHit("API_TOKEN"))
 	if len(hits) != 1 {
 		t.Fatalf("want 1 hit, got:\n%s", dump(r))
@@ -96,15 +98,15 @@ func TestDeletedFile(t *testing.T) {
 }
 
 func TestHiddenByOpaqueAndReplaced(t *testing.T) {
-	c := canary(t)
-	l := newLayout(t).write(timage{
-		platform: amd64,
-		layers: []tlayer{
-			{files: []tfile{{name: "a/secret.txt", body: c}, {name: "b/secret.txt", body: c}}},
-			{files: []tfile{{name: "a/.wh..wh..opq"}, {name: "b/secret.txt", body: "clean"}}},
+	c := vt.Canary(t)
+	l := vt.NewLayout(t).Write(vt.Image{
+		Platform: vt.Amd64,
+		Layers: []vt.Layer{
+			{Files: []vt.File{{Name: "a/secret.txt", Body: c}, {Name: "b/secret.txt", Body: c}}},
+			{Files: []vt.File{{Name: "a/.wh..wh..opq"}, {Name: "b/secret.txt", Body: "clean"}}},
 		},
 	})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 	notes := map[string]string{}
 	for _, h := range r.Hits {
 		notes[h.Path] = strings.Join(h.Notes, ";")
@@ -118,7 +120,7 @@ func TestHiddenByOpaqueAndReplaced(t *testing.T) {
 }
 
 func TestHistoryEnvLabels(t *testing.T) {
-	c := canary(t)
+	c := vt.Canary(t)
 	cfg := ocispec.Image{
 		Config: ocispec.ImageConfig{
 			Env:    []string{"PATH=/usr/bin", "DB_PASSWORD=" + c},
@@ -131,8 +133,8 @@ func TestHistoryEnvLabels(t *testing.T) {
 			{CreatedBy: "RUN |1 PYPI_PASS=" + c + " /bin/sh -c pip install x"},
 		},
 	}
-	l := newLayout(t).write(timage{platform: amd64, config: cfg, layers: []tlayer{{files: []tfile{{name: "x", body: "y"}}}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "PYPI_PASS", Value: c}}})
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Config: cfg, Layers: []vt.Layer{{Files: []vt.File{{Name: "x", Body: "y"}}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "PYPI_PASS", Value: c}}})
 	fields := map[string]*int{}
 	for _, h := range r.Hits {
 		if h.Kind != KindConfig {
@@ -151,14 +153,14 @@ func TestHistoryEnvLabels(t *testing.T) {
 }
 
 func TestAttestation(t *testing.T) {
-	c := canary(t)
+	c := vt.Canary(t)
 	stmt := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2","subject":[],"predicate":{"invocation":{"parameters":{"args":{"build-arg:PYPI_PASS":%q}}}}}`, c)
-	l := newLayout(t).write(timage{
-		platform:    amd64,
-		layers:      []tlayer{{files: []tfile{{name: "x", body: "y"}}}},
-		attestation: &tattest{predicateType: "https://slsa.dev/provenance/v0.2", statement: stmt},
+	l := vt.NewLayout(t).Write(vt.Image{
+		Platform:    vt.Amd64,
+		Layers:      []vt.Layer{{Files: []vt.File{{Name: "x", Body: "y"}}}},
+		Attestation: &vt.Attestation{PredicateType: "https://slsa.dev/provenance/v0.2", Statement: stmt},
 	})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "PYPI_PASS", Value: c}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "PYPI_PASS", Value: c}}})
 	hits := find(r, secretHit("PYPI_PASS"))
 	if len(hits) != 1 {
 		t.Fatalf("want 1 hit, got:\n%s", dump(r))
@@ -170,41 +172,41 @@ func TestAttestation(t *testing.T) {
 }
 
 func TestEncodedForms(t *testing.T) {
-	c := canary(t) + "/+?&\"x" // characters that every encoding changes
-	var files []tfile
+	c := vt.Canary(t) + "/+?&\"x" // characters that every encoding changes
+	var files []vt.File
 	for i := 0; i < 3; i++ {
 		prefix := strings.Repeat("p", i)
 		files = append(files,
-			tfile{name: fmt.Sprintf("b64std%d", i), body: base64.StdEncoding.EncodeToString([]byte(prefix + c + "tail"))},
-			tfile{name: fmt.Sprintf("b64url%d", i), body: base64.URLEncoding.EncodeToString([]byte(prefix + c))},
+			vt.File{Name: fmt.Sprintf("b64std%d", i), Body: base64.StdEncoding.EncodeToString([]byte(prefix + c + "tail"))},
+			vt.File{Name: fmt.Sprintf("b64url%d", i), Body: base64.URLEncoding.EncodeToString([]byte(prefix + c))},
 		)
 	}
 	js, _ := json.Marshal(map[string]string{"v": c})
 	files = append(files,
-		tfile{name: "query", body: "https://x/?p=" + url.QueryEscape(c)},
-		tfile{name: "path", body: "https://x/" + url.PathEscape(c)},
-		tfile{name: "json", body: string(js)},
+		vt.File{Name: "query", Body: "https://x/?p=" + url.QueryEscape(c)},
+		vt.File{Name: "path", Body: "https://x/" + url.PathEscape(c)},
+		vt.File{Name: "json", Body: string(js)},
 	)
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: files}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: files}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 	got := map[string]string{}
 	for _, h := range r.Hits {
 		got[h.Path] = h.Encoding
 	}
 	for _, f := range files {
-		want := map[byte]string{'b': EncBase64, 'q': EncURL, 'p': EncURL, 'j': EncJSON}[f.name[0]]
-		if got["/"+f.name] != want {
-			t.Errorf("%s: found as %q, want %q", f.name, got["/"+f.name], want)
+		want := map[byte]string{'b': EncBase64, 'q': EncURL, 'p': EncURL, 'j': EncJSON}[f.Name[0]]
+		if got["/"+f.Name] != want {
+			t.Errorf("%s: found as %q, want %q", f.Name, got["/"+f.Name], want)
 		}
 	}
 }
 
 func TestBase64ConfigFile(t *testing.T) {
-	c := canary(t)
+	c := vt.Canary(t)
 	auth := base64.StdEncoding.EncodeToString([]byte("ci-bot:" + c))
 	cfg := `{"auths":{"registry.corp":{"auth":"` + auth + `"}}}`
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{{name: "root/.docker/config.json", body: cfg}}}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "REG_PASS", Value: c}}, Patterns: true})
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{{Name: "root/.docker/config.json", Body: cfg}}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "REG_PASS", Value: c}}, Patterns: true})
 	var sawSecret, sawRule bool
 	for _, h := range r.Hits {
 		if h.Path != "/root/.docker/config.json" {
@@ -219,17 +221,17 @@ func TestBase64ConfigFile(t *testing.T) {
 }
 
 func TestSymlinks(t *testing.T) {
-	c := canary(t)
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{
-		{name: "opt/real/", typ: tar.TypeDir},
-		{name: "opt/real/token.txt", body: c},
-		{name: "app", typ: tar.TypeSymlink, link: "/opt/real"},
-		{name: "etc/token", typ: tar.TypeSymlink, link: "../opt/real/token.txt"},
-		{name: "loop/a", typ: tar.TypeSymlink, link: "b"},
-		{name: "loop/b", typ: tar.TypeSymlink, link: "a"},
-		{name: "opt/hard", typ: tar.TypeLink, link: "opt/real/token.txt"},
+	c := vt.Canary(t)
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{
+		{Name: "opt/real/", Type: tar.TypeDir},
+		{Name: "opt/real/token.txt", Body: c},
+		{Name: "app", Type: tar.TypeSymlink, Link: "/opt/real"},
+		{Name: "etc/token", Type: tar.TypeSymlink, Link: "../opt/real/token.txt"},
+		{Name: "loop/a", Type: tar.TypeSymlink, Link: "b"},
+		{Name: "loop/b", Type: tar.TypeSymlink, Link: "a"},
+		{Name: "opt/hard", Type: tar.TypeLink, Link: "opt/real/token.txt"},
 	}}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 	hits := find(r, secretHit("S"))
 	if len(hits) != 1 || hits[0].Path != "/opt/real/token.txt" {
 		t.Fatalf("want one hit in /opt/real/token.txt, got:\n%s", dump(r))
@@ -237,13 +239,13 @@ func TestSymlinks(t *testing.T) {
 }
 
 func TestMultiPlatformOneLeaks(t *testing.T) {
-	c := canary(t)
-	base := tlayer{files: []tfile{{name: "bin/sh", body: "#!shell"}}}
-	l := newLayout(t).write(
-		timage{platform: amd64, layers: []tlayer{base, {files: []tfile{{name: "app/run", body: "clean"}}}}},
-		timage{platform: arm64, layers: []tlayer{base, {files: []tfile{{name: "app/run", body: "token " + c}}, comp: zst}}},
+	c := vt.Canary(t)
+	base := vt.Layer{Files: []vt.File{{Name: "bin/sh", Body: "#!shell"}}}
+	l := vt.NewLayout(t).Write(
+		vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{base, {Files: []vt.File{{Name: "app/run", Body: "clean"}}}}},
+		vt.Image{Platform: vt.Arm64, Layers: []vt.Layer{base, {Files: []vt.File{{Name: "app/run", Body: "token " + c}}, Compression: vt.Zstd}}},
 	)
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 	if len(r.Hits) != 1 || r.Hits[0].Platform != "linux/arm64" || *r.Hits[0].Layer != 1 || r.Hits[0].Path != "/app/run" {
 		t.Fatalf("want one hit in linux/arm64 layer 1, got:\n%s", dump(r))
 	}
@@ -251,17 +253,17 @@ func TestMultiPlatformOneLeaks(t *testing.T) {
 		t.Errorf("stats %+v: want 2 manifests and 3 distinct layers", r.Stats)
 	}
 	// With a platform filter, the leaking platform is not scanned.
-	r = mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}, Platforms: []string{"linux/amd64"}})
+	r = mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}, Platforms: []string{"linux/amd64"}})
 	if !r.Clean() {
 		t.Errorf("linux/amd64 only: want clean, got:\n%s", dump(r))
 	}
 }
 
 func TestCompressions(t *testing.T) {
-	for _, cp := range []comp{gz, zst, none} {
-		c := canary(t)
-		l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{comp: cp, files: []tfile{{name: "f", body: c}}}}})
-		r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	for _, cp := range []vt.Compression{vt.Gzip, vt.Zstd, vt.Uncompressed} {
+		c := vt.Canary(t)
+		l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Compression: cp, Files: []vt.File{{Name: "f", Body: c}}}}})
+		r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 		if len(r.Hits) != 1 {
 			t.Errorf("compression %d: got:\n%s", cp, dump(r))
 		}
@@ -269,20 +271,20 @@ func TestCompressions(t *testing.T) {
 }
 
 func TestBlockBoundaries(t *testing.T) {
-	c := canary(t)
+	c := vt.Canary(t)
 	// A large file with the secret across each block boundary, and many
 	// small files around it.
 	big := bytes.Repeat([]byte("abcdefgh"), 3*blockSize/8)
 	for _, at := range []int{blockSize - 5, 2*blockSize - 1, len(big) - len(c)} {
 		copy(big[at:], c)
 	}
-	files := []tfile{{name: "big", body: string(big)}}
+	files := []vt.File{{Name: "big", Body: string(big)}}
 	for i := 0; i < 5000; i++ {
-		files = append(files, tfile{name: fmt.Sprintf("small/%d", i), body: "x"})
+		files = append(files, vt.File{Name: fmt.Sprintf("small/%d", i), Body: "x"})
 	}
-	files = append(files, tfile{name: "last", body: "a" + c})
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: files}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	files = append(files, vt.File{Name: "last", Body: "a" + c})
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: files}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 	got := map[string]Hit{}
 	for _, h := range r.Hits {
 		got[h.Path] = h
@@ -299,15 +301,15 @@ func TestBlockBoundaries(t *testing.T) {
 }
 
 func TestPatternsAndRedactedNames(t *testing.T) {
-	c := canary(t)
+	c := vt.Canary(t)
 	tok := "ghp_" + strings.Repeat("a1B2", 9)
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{
-		{name: "src/.git/config", body: "[remote \"origin\"]\n\turl = https://bot:" + c + "@git.corp/x.git\n"},
-		{name: "tokens/" + c + ".txt", body: "clean"},
-		{name: "etc/gh", body: "GH=" + tok},
-		{name: "link", typ: tar.TypeSymlink, link: "/run/" + c},
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{
+		{Name: "src/.git/config", Body: "[remote \"origin\"]\n\turl = https://bot:" + c + "@git.corp/x.git\n"},
+		{Name: "tokens/" + c + ".txt", Body: "clean"},
+		{Name: "etc/gh", Body: "GH=" + tok},
+		{Name: "link", Type: tar.TypeSymlink, Link: "/run/" + c},
 	}}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}, Patterns: true})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}, Patterns: true})
 	want := []string{
 		"S /src/.git/config content", "url-userinfo /src/.git/config content",
 		"S /tokens/<redacted>.txt name",
@@ -332,7 +334,7 @@ func TestPatternsAndRedactedNames(t *testing.T) {
 		}
 	}
 	// Patterns off: only the known value.
-	r = mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	r = mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
 	for _, h := range r.Hits {
 		if h.Rule != "" {
 			t.Errorf("rule %s ran with patterns off", h.Rule)
@@ -341,16 +343,16 @@ func TestPatternsAndRedactedNames(t *testing.T) {
 }
 
 func TestArchives(t *testing.T) {
-	c := canary(t)
-	img := timage{platform: amd64, layers: []tlayer{
-		{files: []tfile{{name: "root/.netrc", body: "machine x login y password " + c + "\n"}}},
-		{files: []tfile{{name: "root/.wh..netrc"}}},
+	c := vt.Canary(t)
+	img := vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{
+		{Files: []vt.File{{Name: "root/.netrc", Body: "machine x login y password " + c + "\n"}}},
+		{Files: []vt.File{{Name: "root/.wh..netrc"}}},
 	}}
-	l := newLayout(t).write(img)
+	l := vt.NewLayout(t).Write(img)
 	for name, path := range map[string]string{
-		"oci archive":         l.archive(none),
-		"gzipped oci archive": l.archive(gz),
-		"docker save":         dockerSave(t, img),
+		"oci archive":         l.Archive(vt.Uncompressed),
+		"gzipped oci archive": l.Archive(vt.Gzip),
+		"docker save":         vt.DockerSave(t, img),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := mustRun(t, Options{Image: path, Secrets: []Secret{{ID: "NETRC", Value: c}}})
@@ -362,10 +364,10 @@ func TestArchives(t *testing.T) {
 }
 
 func TestLayoutThroughSymlink(t *testing.T) {
-	c := canary(t)
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{{name: "f", body: c}}}}})
+	c := vt.Canary(t)
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{{Name: "f", Body: c}}}}})
 	link := filepath.Join(t.TempDir(), "link")
-	if err := os.Symlink(l.dir, link); err != nil {
+	if err := os.Symlink(l.Dir, link); err != nil {
 		t.Fatal(err)
 	}
 	r := mustRun(t, Options{Image: link, Secrets: []Secret{{ID: "S", Value: c}}})
@@ -375,8 +377,8 @@ func TestLayoutThroughSymlink(t *testing.T) {
 }
 
 func TestShortSecretNote(t *testing.T) {
-	l := newLayout(t).write(timage{platform: amd64, layers: []tlayer{{files: []tfile{{name: "f", body: "abc"}}}}})
-	r := mustRun(t, Options{Image: l.dir, Secrets: []Secret{{ID: "TINY", Value: "abc"}}})
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{{Name: "f", Body: "abc"}}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "TINY", Value: "abc"}}})
 	if !r.Clean() || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "TINY") {
 		t.Fatalf("want clean with a note, got:\n%s", dump(r))
 	}
