@@ -49,7 +49,23 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	return build(ctx, c, rewrite.Rewrite)
 }
 
-func build(ctx context.Context, c client.Client, rw rewriteFunc) (_ *client.Result, err error) {
+func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Result, err error) {
+	// Every error leaves with a source. When a Dockerfile names this
+	// frontend in its `# syntax=` line, BuildKit's own frontend forwards
+	// to it and attaches the original Dockerfile to any error that comes
+	// back without a source: buildx would print its first lines, and the
+	// build history would keep all of it.
+	filename := dockerui.DefaultDockerfileName
+	if v := c.BuildOpts().Opts[keyFilename]; v != "" {
+		filename = v
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, internalError("the frontend", r)
+		}
+		err = withEmptySource(err, filename)
+	}()
+
 	c = &withResolveCache{Client: c}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {

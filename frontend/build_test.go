@@ -692,3 +692,55 @@ func TestUnsafeDockerfileShowsNoText(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryErrorCarriesASource checks errors from every stage of a build.
+// BuildKit's own frontend, which forwards `# syntax=` builds here, attaches
+// the original Dockerfile to an error that carries no source, so each must
+// carry one, and none may hold the original's secret.
+func TestEveryErrorCarriesASource(t *testing.T) {
+	canary := newCanary(t)
+	cases := []struct {
+		name  string
+		setup func(c *fakeClient)
+		rw    rewriteFunc
+	}{
+		{"unsupported capability", func(c *fakeClient) { c.opts["frontend.caps"] = "moby.buildkit.frontend.future" }, nil},
+		{"bad HUSHFILE", func(c *fakeClient) { c.opts[keyConfigArg] = "nonsense" }, nil},
+		{"no Dockerfile", func(c *fakeClient) { delete(c.files, "local://dockerfile") }, nil},
+		{"parse error", nil, func([]byte, rewrite.Config) (*rewrite.Result, error) {
+			return nil, errString("dockerfile parse error on line 3: unknown instruction: ARGG")
+		}},
+		{"engine panic", nil, func([]byte, rewrite.Config) (*rewrite.Result, error) { panic("boom") }},
+		{"undeclared secret build-arg", func(c *fakeClient) { c.opts["build-arg:NPM_TOKEN"] = "x" }, nil},
+		{"conversion error", func(c *fakeClient) { c.opts["target"] = "nosuchstage" }, nil},
+		{"unknown subrequest", func(c *fakeClient) { c.opts["requestid"] = "frontend.nosuch" }, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeClient(nil)
+			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": testDockerfile(canary)}
+			if tc.setup != nil {
+				tc.setup(c)
+			}
+			rw := tc.rw
+			if rw == nil {
+				rw = (&stubEngine{canary: canary}).rewrite
+			}
+			_, err := build(context.Background(), c, rw)
+			if err == nil {
+				t.Fatal("build passed")
+			}
+			srcs := errdefs.Sources(err)
+			if len(srcs) == 0 {
+				t.Fatalf("error without a source: %v", err)
+			}
+			for _, s := range srcs {
+				assertNoCanary(t, "the error's source", s.Info.Data, canary)
+				if s.Info.Definition != nil {
+					assertNoCanary(t, "the error's source definition", marshalDef(t, s.Info.Definition), canary)
+				}
+			}
+			assertNoCanary(t, "the error", []byte(fmt.Sprintf("%+v", err)), canary)
+		})
+	}
+}

@@ -18,6 +18,8 @@ const (
 	configArgName = "HUSHFILE"
 	// keyTarget is the frontend option of --target.
 	keyTarget = "target"
+	// keyFilename is the frontend option naming the Dockerfile.
+	keyFilename = "filename"
 )
 
 // configFromOpts reads the engine configuration a build was given: the

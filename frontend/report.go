@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -75,6 +76,15 @@ func (df *dockerfile) addToLint(results *lint.LintResults) {
 		}
 		rule := findingRule(f)
 		results.AddWarning(rule.Name, rule.Description, rule.DocsURL(), findingDetail(f), idx, findingRange(f))
+	}
+	if df.unsafe != nil {
+		// No text is shown, so no snippet says where a warning is.
+		for i := range results.Warnings {
+			w := &results.Warnings[i]
+			if w.Location != nil && len(w.Location.Ranges) > 0 && w.Location.Ranges[0].Start.Line > 0 {
+				w.Detail = fmt.Sprintf("%s (line %d)", w.Detail, w.Location.Ranges[0].Start.Line)
+			}
+		}
 	}
 	if df.unsafe != nil && results.Error == nil {
 		be := &lint.BuildError{
@@ -206,4 +216,24 @@ func (df *dockerfile) summary() string {
 		}
 	}
 	return fmt.Sprintf("findings=%d [%s] secrets=%d ssh=%d unsafe=%t", len(df.findings), strings.Join(names, " "), secrets, ssh, df.unsafe != nil)
+}
+
+// withEmptySource gives err, when it carries no source, a source that
+// names the Dockerfile but holds none of its text.
+func withEmptySource(err error, filename string) error {
+	if err == nil || len(errdefs.Sources(err)) > 0 {
+		return err
+	}
+	return errdefs.WithSource(err, &errdefs.Source{
+		Info: &pb.SourceInfo{Filename: filename, Language: "Dockerfile"},
+	})
+}
+
+// internalError reports a panic in where. Only a runtime error's text is
+// kept: a panic value could hold anything, Dockerfile text included.
+func internalError(where string, r any) error {
+	if re, ok := r.(runtime.Error); ok {
+		return fmt.Errorf("hushfile: internal error in %s: %v", where, re)
+	}
+	return fmt.Errorf("hushfile: internal error in %s", where)
 }

@@ -168,7 +168,10 @@ func TestAddToLint(t *testing.T) {
 		t.Errorf("warnings = %v", rules)
 	}
 	w := results.Warnings[2]
-	if w.Detail != "a credential is written in the Dockerfile (fix: use a build secret)" || w.URL != rewrite.RuleHardcodedSecret.DocsURL() ||
+	if results.Warnings[0].Detail != "Usage of undefined variable '$X' (line 3)" {
+		t.Errorf("stock warning detail = %q, want its line", results.Warnings[0].Detail)
+	}
+	if w.Detail != "a credential is written in the Dockerfile (fix: use a build secret) (line 3)" || w.URL != rewrite.RuleHardcodedSecret.DocsURL() ||
 		w.Location.SourceIndex != int32(idx) || w.Location.Ranges[0].Start.Line != 3 || w.Location.Ranges[0].End.Line != 4 {
 		t.Errorf("warning = %+v", w)
 	}

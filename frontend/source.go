@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"runtime"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -149,18 +148,11 @@ func newSourceMap(ctx context.Context, loader *llb.Definition, filename, lang st
 }
 
 // runRewrite calls the engine and turns a panic into an error, so that a
-// bug in the engine fails the build instead of crashing the frontend. The
-// panic value is only reported for runtime errors, whose text carries no
-// Dockerfile content.
+// bug in the engine fails the build instead of crashing the frontend.
 func runRewrite(rw rewriteFunc, src []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = nil
-			if re, ok := r.(runtime.Error); ok {
-				err = fmt.Errorf("hushfile: internal error in the rewrite: %v", re)
-			} else {
-				err = fmt.Errorf("hushfile: internal error in the rewrite")
-			}
+			res, err = nil, internalError("the rewrite", r)
 		}
 	}()
 	return rw(bytes.Clone(src), cfg)

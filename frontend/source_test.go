@@ -188,7 +188,7 @@ func TestPrepareEngineFailures(t *testing.T) {
 			var s []int
 			_ = s[len(b)]
 			return nil, nil
-		}, "internal error in the rewrite: runtime error: index out of range"},
+		}, "hushfile: internal error in the rewrite: runtime error: index out of range"},
 		{"panic with a value", func(b []byte, _ rewrite.Config) (*rewrite.Result, error) {
 			panic(string(b))
 		}, "hushfile: internal error in the rewrite"},
