@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-
 # Builds the hushfile frontend image: the image a Dockerfile names in its
 # `# syntax=` line.
 #
