@@ -4,6 +4,9 @@
 #   docker buildx build -t hushfile/frontend \
 #     --build-arg VERSION=$(git describe --tags --always) \
 #     --build-arg REVISION=$(git rev-parse HEAD) .
+#
+# Where Docker Hub cannot be reached, point the builder stage at a Go image
+# of your own: --build-context golang:1.26-alpine=docker-image://REGISTRY/golang
 
 ARG GO_VERSION=1.26
 
@@ -27,7 +30,6 @@ RUN --mount=type=bind,target=. \
 FROM scratch AS release
 ARG VERSION=0.0.0+unknown
 ARG REVISION=
-ARG CREATED=
 # The capabilities are those of BuildKit's own Dockerfile frontend, whose
 # code this frontend runs (frontend/caps.go); without them buildx's
 # subrequests (--call) and named contexts (--build-context) are refused.
@@ -37,7 +39,6 @@ LABEL org.opencontainers.image.title="hushfile-frontend" \
       org.opencontainers.image.description="BuildKit Dockerfile frontend that keeps build secrets out of images" \
       org.opencontainers.image.source="https://github.com/hushfile/hushfile" \
       org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}"
+      org.opencontainers.image.revision="${REVISION}"
 COPY --from=build /out/hushfile-frontend /bin/hushfile-frontend
 ENTRYPOINT ["/bin/hushfile-frontend"]
