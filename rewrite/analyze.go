@@ -32,6 +32,7 @@ type secretVar struct {
 	deps     []*secretVar
 	uses     []int // RUN lines that got it
 	rule     Rule
+	sshKey   bool // a private key that commands wrote to a key file
 }
 
 // fileSecret is a credential file that lives on a secret mount.
@@ -70,6 +71,9 @@ type stageState struct {
 	files    []*fileSecret     // credential files on mounts
 	broad    []*broadCopy
 	reaches  stageReach
+	keys     []*sshKey     // private keys now on the ssh mount
+	git      []*gitSetting // git settings now in the environment
+	gen      []*genFile    // files commands write secrets into
 }
 
 func (st *stageState) clone() *stageState {
@@ -156,6 +160,14 @@ type analyzer struct {
 	broadEnv  map[string]bool
 	reachable []stageReach
 	reqs      reqSet
+	keys      []*sshKey
+	git       []*gitSetting
+	gen       []*genFile
+	clones    []int
+	slots     int
+	// sshKeyVars are secret variables found to hold private keys that
+	// commands only write to key files; they survive restarts.
+	sshKeyVars map[string]bool
 }
 
 func (a *analyzer) add(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
@@ -292,6 +304,9 @@ func (a *analyzer) inherit(parent *stageState) *stageState {
 			st.files = append(st.files, f)
 		}
 	}
+	st.keys = append(st.keys, parent.keys...)
+	st.git = append(st.git, parent.git...)
+	st.gen = append(st.gen, parent.gen...)
 	return st
 }
 

@@ -61,6 +61,20 @@ var publicTokens = map[string]bool{"public": true, "pub": true, "publishable": t
 // wholeNotSecret are names that are never secrets.
 var wholeNotSecret = map[string]bool{"PWD": true, "OLDPWD": true}
 
+// credentialSettings are tool settings that carry a credential whatever
+// their tokens say: index URLs with userinfo, auth blobs.
+var credentialSettings = map[string]bool{
+	"PIP_INDEX_URL": true, "PIP_EXTRA_INDEX_URL": true, "UV_INDEX_URL": true, "UV_EXTRA_INDEX_URL": true,
+	"UV_DEFAULT_INDEX": true, "UV_INDEX": true, "POETRY_REPOSITORIES_URL": true,
+	"NPM_CONFIG__AUTH": true, "NPM_CONFIG__AUTHTOKEN": true, "COMPOSER_AUTH": true,
+	"DATABASE_URL": true, "DB_URL": true, "REDIS_URL": true, "MONGO_URL": true, "MONGODB_URI": true,
+	"AMQP_URL": true, "RABBITMQ_URL": true, "SENTRY_DSN": true, "GIT_ASKPASS_PASSWORD": true,
+}
+
+// publicPrefixes mark variables that front-end builds inline into the
+// client bundle: public by design.
+var publicPrefixes = []string{"NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC_", "EXPO_PUBLIC_", "NUXT_PUBLIC_", "PUBLIC_", "GATSBY_PUBLIC_"}
+
 // splitName splits an ARG/ENV name into lowercase tokens.
 func splitName(name string) []string {
 	var tokens []string
@@ -94,6 +108,15 @@ func splitName(name string) []string {
 func isSecretByTokens(name string) bool {
 	if wholeNotSecret[name] {
 		return false
+	}
+	up := strings.ToUpper(name)
+	for _, p := range publicPrefixes {
+		if strings.HasPrefix(up, p) {
+			return false
+		}
+	}
+	if credentialSettings[up] {
+		return true
 	}
 	tokens := splitName(name)
 	if len(tokens) == 0 {

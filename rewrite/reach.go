@@ -130,14 +130,14 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
 		}
 		target := path.Join(b.destAbs, rel)
 		id := secretID(path.Join(b.srcDir, rel))
-		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile}
-		st.files = append(st.files, f)
-		a.files = append(a.files, f)
 		if !safeMountValue(id) || !safeMountValue(target) || !safeMountValue(rel) {
 			a.add(RuleCannotRewrite, SeverityError, b.node.StartLine, b.node.EndLine, false,
 				"rename the env file without quotes, blanks, commas or '='", "the path of the env file %s cannot be written into a flag safely", rel)
 			continue
 		}
+		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile}
+		st.files = append(st.files, f)
+		a.files = append(a.files, f)
 		if !excluded {
 			added = append(added, prefix+"--exclude="+mountValue(rel))
 		}

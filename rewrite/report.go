@@ -14,6 +14,29 @@ func (a *analyzer) summarize() {
 	for _, v := range a.vars {
 		a.summarizeVar(v)
 	}
+	for _, k := range a.keys {
+		what := "a private key"
+		if k.v != nil {
+			what = "the private key " + k.v.name
+		}
+		a.add(RuleSSHKeyFile, SeverityWarning, k.line, k.line, true, "build with --ssh default (an ssh agent or --ssh default=PATH-TO-KEY)",
+			"%s was written to %s, where it stayed in the layer: the write is removed and the RUN on %s get the ssh agent with --mount=type=ssh", what, k.path, linesText(k.uses))
+	}
+	for _, g := range a.git {
+		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "",
+			"git config --global with a secret wrote it into ~/.gitconfig: the setting is given to git through GIT_CONFIG_* variables on %s instead", linesText(g.uses))
+	}
+	for _, g := range a.gen {
+		msg := fmt.Sprintf("a command writes a secret into %s, which stayed in the layer: the file is now removed when the RUN ends (its earlier content put back)", g.path)
+		if len(uniqueInts(g.uses)) > 1 {
+			msg += ", and rewritten at the start of the RUN on " + linesText(g.uses[1:])
+		}
+		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "", "%s", msg)
+	}
+	for _, l := range a.clones {
+		a.add(RuleSecretWrittenToFile, SeverityWarning, l, l, true, "",
+			"git clone of a URL with a secret kept the URL, secret included, in .git/config: the remote is reset to the URL without credentials right after the clone")
+	}
 	seen := map[*fileSecret]bool{}
 	for _, f := range a.files {
 		if seen[f] {
@@ -71,6 +94,9 @@ func (a *analyzer) summarizeVar(v *secretVar) {
 	case v.kind == fromEnv:
 		msg = fmt.Sprintf("ENV %s carries the secret %s: removed from the image config, so containers no longer get it at run time%s", v.name, v.id, uses)
 		fix = "build with --secret id=" + v.id + ",env=" + v.id
+	case len(v.uses) == 0 && a.sshKeyVars[v.name]:
+		msg = fmt.Sprintf("ARG %s is a private key: removed, so it no longer lands in the image history or provenance; the commands that used it get the ssh agent instead", v.name)
+		fix = "build with --ssh default instead of --build-arg " + v.name
 	default:
 		msg = fmt.Sprintf("ARG %s is a secret: removed, so it no longer lands in the image history or provenance%s", v.name, uses)
 		fix = "build with --secret id=" + v.id + ",env=" + v.id + " instead of --build-arg " + v.name

@@ -37,7 +37,7 @@ func Rewrite(src []byte, cfg Config) (*Result, error) {
 	for _, n := range ast.AST.Children {
 		nodes[n.StartLine] = n
 	}
-	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}}
+	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}}
 	for pass := 0; ; pass++ {
 		*a = analyzer{
 			cfg:          cfg,
@@ -48,6 +48,7 @@ func Rewrite(src []byte, cfg Config) (*Result, error) {
 			meta:         meta,
 			promoted:     a.promoted,
 			broadEnv:     a.broadEnv,
+			sshKeyVars:   a.sshKeyVars,
 			touchedLines: map[int]bool{},
 			reachable:    computeReach(stages, cfg.Target),
 		}

@@ -63,6 +63,28 @@ var (
 		Description: "A secret is used in a way the engine cannot rewrite safely; the build stops instead of leaking.",
 		Severity:    SeverityError,
 	}
+	RuleSecretWrittenToFile = Rule{
+		Name:        "SecretWrittenToFile",
+		Description: "A command writes a secret into a file (.npmrc, pip.conf, .git-credentials, git config, a clone's .git/config); the file would stay in the layer, so it is recreated and removed inside each RUN that needs it.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
+	RuleSSHKeyFile = Rule{
+		Name:        "SSHKeyFile",
+		Description: "A private key from a build secret is written to a key file; the write is removed and the RUNs that need the key get the ssh agent with --mount=type=ssh.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
+	RuleSecretInLog = Rule{
+		Name:        "SecretInLog",
+		Description: "A command prints a secret into the build log (echo, printenv, env, set -x, cat of a secret), which CI systems keep.",
+		Severity:    SeverityWarning,
+	}
+	RuleOnbuildSecret = Rule{
+		Name:        "OnbuildSecret",
+		Description: "An ONBUILD instruction carries a secret into every image built FROM this one.",
+		Severity:    SeverityWarning,
+	}
 	RuleSecretBuildArg = Rule{
 		Name:        "SecretBuildArg",
 		Description: "A secret-named value was passed with --build-arg, which records it in the build's provenance; pass it with --secret.",
@@ -80,6 +102,10 @@ var Rules = []Rule{
 	RuleHardcodedSecret,
 	RuleSecretFileInImage,
 	RuleCannotRewrite,
+	RuleSecretWrittenToFile,
+	RuleSSHKeyFile,
+	RuleSecretInLog,
+	RuleOnbuildSecret,
 	RuleSecretBuildArg,
 }
 

@@ -23,6 +23,16 @@ type runPlan struct {
 	failed    bool
 	// added describes the mounts in mounts, for the requirements.
 	added []*instructions.Mount
+	// skip are secret variables this RUN does not need: private keys that
+	// were only written to key files.
+	skip   map[*secretVar]bool
+	hasSSH bool
+}
+
+// insertion is text to insert at an offset of the command.
+type insertion struct {
+	off  int
+	text string
 }
 
 // run rewrites one RUN: secret mounts for every secret variable in scope
@@ -30,7 +40,8 @@ type runPlan struct {
 // of the command, env files read by the command moved to mounts.
 func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunCommand) {
 	line := n.StartLine
-	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}}
+	defer a.flowsDone(st, line)
+	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}, skip: map[*secretVar]bool{}}
 	for _, m := range mountsOf(c) {
 		a.reqs.add(m, line)
 		if m.Type != instructions.MountTypeSecret {
@@ -71,6 +82,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	whole := false
 	ended := map[*fileSecret]bool{}
 	var comments []span
+	var inserts []insertion
 	if c.PrependShell && posix && len(c.CmdLine) == 1 {
 		args := c.CmdLine[0]
 		var ok bool
@@ -80,8 +92,81 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		for _, f := range st.files {
 			targets = append(targets, f.target)
 		}
+		for _, k := range st.keys {
+			targets = append(targets, k.path)
+		}
 		script, scriptOK := args, ok
+		// A RUN that carries hushfile's own save/replay/restore prelude
+		// was rewritten already: its flows are handled.
+		marked := strings.Contains(script, hushfileBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
 		if f, err := parseShell(script); err == nil && scriptOK {
+			// Secrets written into files, git config, clones, key files.
+			names := map[string]bool{}
+			for _, v := range st.secrets {
+				names[v.name] = true
+			}
+			for name := range p.envMounts {
+				names[name] = true
+			}
+			if marked {
+				names = map[string]bool{}
+			}
+			var flowRemovals []*removal
+			keyStmts := map[*syntax.Stmt]bool{}
+			for _, fl := range findFlows(f, script, env, names) {
+				if fl.problem != "" {
+					a.flowProblem(n.StartLine, n.EndLine, fl)
+					p.failed = true
+					continue
+				}
+				switch fl.kind {
+				case flowSSHKey:
+					flowRemovals = append(flowRemovals, &removal{stmt: fl.stmt})
+					keyStmts[fl.stmt] = true
+					for _, name := range fl.vars {
+						v := st.lookupSecret(name)
+						if v != nil {
+							v.sshKey = true
+							if !a.sshKeyVars[name] {
+								a.sshKeyVars[name] = true
+								a.newPromotions = true
+							}
+						}
+						k := &sshKey{path: fl.file, v: v, line: line}
+						st.keys = append(st.keys, k)
+						a.keys = append(a.keys, k)
+						targets = append(targets, fl.file)
+					}
+				case flowGitConfig:
+					flowRemovals = append(flowRemovals, &removal{stmt: fl.stmt})
+					g := &gitSetting{key: fl.key, value: fl.value, line: line}
+					for _, name := range fl.vars {
+						g.vars = append(g.vars, st.lookupSecret(name))
+					}
+					st.git = append(st.git, g)
+					a.git = append(a.git, g)
+				case flowClone:
+					inserts = append(inserts, insertion{fl.cloneAt, fl.cloneOp})
+					a.clones = append(a.clones, line)
+				case flowFile:
+					g := st.genFile(fl.file)
+					if g == nil {
+						a.slots++
+						g = &genFile{path: fl.file, line: line, slot: a.slots}
+						st.gen = append(st.gen, g)
+						a.gen = append(a.gen, g)
+					}
+					g.pending = append(g.pending, replayText(fl.text, env.workdir))
+					for _, name := range fl.vars {
+						g.vars = append(g.vars, st.lookupSecret(name))
+					}
+				}
+			}
+			for _, v := range st.secrets {
+				if v.sshKey && !usedOutside(f, v.name, keyStmts) {
+					p.skip[v] = true
+				}
+			}
 			facts := analyzeShell(f, env, targets)
 			for t, parent := range facts.parentRemoved {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
@@ -89,12 +174,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					"RUN deletes %s, which holds the credential file %s; that file is a read-only secret mount now and the deletion would fail", parent, t)
 				p.failed = true
 			}
-			if len(facts.removals) > 0 && !p.failed {
-				sp, all, err := removalSpans(f, script, facts.removals)
+			removals := append(facts.removals, flowRemovals...)
+			if len(removals) > 0 && !p.failed {
+				sp, all, err := removalSpans(f, script, removals)
 				if err != nil {
 					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
-						"delete the credential file in a RUN of its own, or with a plain `rm FILE` joined by && or ;",
-						"the deletion of a credential file cannot be taken out of this RUN: %v", err)
+						"delete or change the credential file in a RUN of its own, or with a plain command joined by && or ;",
+						"a command on a credential file cannot be taken out of this RUN: %v", err)
 					p.failed = true
 				} else {
 					spans, whole = sp, all
@@ -108,8 +194,27 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					applyOwnership(fs, r, st.user)
 				}
 			}
+			for _, k := range st.keys {
+				if facts.removed[k.path] && k.line != line {
+					k.ended = line
+				}
+			}
+			if len(st.gen) > 0 {
+				var genPaths []string
+				for _, g := range st.gen {
+					genPaths = append(genPaths, g.path)
+				}
+				gf := analyzeShell(f, env, genPaths)
+				for _, g := range st.gen {
+					if gf.removed[g.path] {
+						g.endsHere = true
+					}
+				}
+			}
 			comments = commentRanges(f)
-			a.envFilesRead(st, n, facts.reads, p)
+			if !marked {
+				a.envFilesRead(st, n, facts.reads, p)
+			}
 		}
 	} else if heredoc {
 		for _, f := range st.files {
@@ -130,14 +235,18 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			f.ended = line
 		}
 		a.touchedLines[line] = true
-		a.src.commentOut(n.StartLine, n.EndLine, "hushfile: this RUN only deleted or changed credential files, which are secret mounts now")
+		a.src.commentOut(n.StartLine, n.EndLine, "hushfile: this RUN only handled credential files or settings; the RUNs that need them get them now")
 		a.dropEnded(st)
 		return
 	}
 
 	for _, v := range st.secrets {
-		a.ensure(st, n, v, p)
+		keyOnly := v.sshKey || a.sshKeyVars[v.name]
+		if !p.skip[v] && (!keyOnly || usesVar(c.CmdLine, v.name) && !v.sshKey) {
+			a.ensure(st, n, v, p)
+		}
 	}
+	a.flowPreludes(st, n, p)
 	for _, f := range st.files {
 		if f.ended != 0 || p.targets[f.target] {
 			continue
@@ -160,7 +269,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	}
 	a.dropEnded(st)
 
-	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 {
+	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 && len(inserts) == 0 {
 		return
 	}
 	a.touchedLines[line] = true
@@ -177,8 +286,14 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if len(spans) > 0 {
 		for _, s := range spans {
 			a.src.deleteText(l, cmdStart+s.start, cmdStart+s.end)
+			if s.text != "" {
+				a.src.insert(l.srcOffset(cmdStart+s.start), s.text)
+			}
 		}
 		a.fixTrailing(l, cmdStart, spans, comments)
+	}
+	for _, in := range inserts {
+		a.src.insert(l.srcOffset(cmdStart+in.off), in.text)
 	}
 }
 
@@ -343,12 +458,12 @@ func commentRanges(f *syntax.File) []span {
 	var out []span
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if c, ok := n.(*syntax.Comment); ok {
-			out = append(out, span{int(c.Pos().Offset()), int(c.End().Offset())})
+			out = append(out, span{start: int(c.Pos().Offset()), end: int(c.End().Offset())})
 		}
 		return true
 	})
 	for _, c := range f.Last {
-		out = append(out, span{int(c.Pos().Offset()), int(c.End().Offset())})
+		out = append(out, span{start: int(c.Pos().Offset()), end: int(c.End().Offset())})
 	}
 	return out
 }

@@ -207,8 +207,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 	return facts
 }
 
-// span is a byte range [start,end) of the command text.
-type span struct{ start, end int }
+// span is a byte range [start,end) of the command text, replaced by text.
+type span struct {
+	start, end int
+	text       string
+}
 
 // removalSpans computes the ranges of the command text to delete so that
 // the given removals disappear and the rest of the command keeps its words.
@@ -239,7 +242,7 @@ func removalSpans(f *syntax.File, src string, rs []*removal) (spans []span, whol
 				} else {
 					start = int(r.call.Args[i-1].End().Offset())
 				}
-				spans = append(spans, span{start, end})
+				spans = append(spans, span{start: start, end: end})
 			}
 			continue
 		}
@@ -289,18 +292,41 @@ func stmtSpan(s *syntax.Stmt, parents map[*syntax.Stmt]syntax.Node, dropped map[
 			return stmtSpan(parent, parents, dropped)
 		}
 		if s == p.X {
-			return []span{{int(p.X.Pos().Offset()), int(p.Y.Pos().Offset())}}, false, nil
+			return []span{{start: int(p.X.Pos().Offset()), end: int(p.Y.Pos().Offset())}}, false, nil
 		}
-		return []span{{int(p.X.End().Offset()), int(p.Y.End().Offset())}}, false, nil
+		return []span{{start: int(p.X.End().Offset()), end: int(p.Y.End().Offset())}}, false, nil
 	case *syntax.File:
 		return listSpan(s, p.Stmts, true)
 	case *syntax.Block:
 		return listSpan(s, p.Stmts, false)
 	case *syntax.Subshell:
 		return listSpan(s, p.Stmts, false)
+	case *syntax.IfClause:
+		if containsStmt(p.Cond, s) {
+			return listSpan(s, p.Cond, false)
+		}
+		return listSpan(s, p.Then, false)
+	case *syntax.WhileClause:
+		if containsStmt(p.Cond, s) {
+			return listSpan(s, p.Cond, false)
+		}
+		return listSpan(s, p.Do, false)
+	case *syntax.ForClause:
+		return listSpan(s, p.Do, false)
+	case *syntax.CaseItem:
+		return listSpan(s, p.Stmts, false)
 	default:
 		return nil, false, fmt.Errorf("a deletion inside %T cannot be taken out", p)
 	}
+}
+
+func containsStmt(list []*syntax.Stmt, s *syntax.Stmt) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func findStmtOf(n syntax.Node, parents map[*syntax.Stmt]syntax.Node) *syntax.Stmt {
@@ -327,16 +353,21 @@ func listSpan(s *syntax.Stmt, list []*syntax.Stmt, top bool) ([]span, bool, erro
 	case len(list) == 1 && top:
 		return nil, true, nil
 	case len(list) == 1:
-		return nil, false, fmt.Errorf("a deletion alone in a block cannot be taken out")
+		// Alone in a block: the block needs a command, so it becomes ':'.
+		end := int(s.End().Offset())
+		if s.Semicolon.IsValid() {
+			end = int(s.Semicolon.Offset())
+		}
+		return []span{{int(s.Pos().Offset()), end, ":"}}, false, nil
 	case idx+1 < len(list):
-		return []span{{int(s.Pos().Offset()), int(list[idx+1].Pos().Offset())}}, false, nil
+		return []span{{start: int(s.Pos().Offset()), end: int(list[idx+1].Pos().Offset())}}, false, nil
 	default:
 		prev := list[idx-1]
 		start := int(prev.End().Offset())
 		if prev.Semicolon.IsValid() {
 			start = int(prev.Semicolon.Offset())
 		}
-		return []span{{start, int(s.End().Offset())}}, false, nil
+		return []span{{start: start, end: int(s.End().Offset())}}, false, nil
 	}
 }
 
@@ -348,7 +379,7 @@ func mergeSpans(spans []span) []span {
 	out := []span{spans[0]}
 	for _, s := range spans[1:] {
 		last := &out[len(out)-1]
-		if s.start <= last.end {
+		if s.start <= last.end && s.text == "" && last.text == "" {
 			if s.end > last.end {
 				last.end = s.end
 			}
@@ -372,6 +403,7 @@ func applySpans(src string, spans []span) string {
 	pos := 0
 	for _, s := range spans {
 		b.WriteString(src[pos:s.start])
+		b.WriteString(s.text)
 		pos = s.end
 	}
 	b.WriteString(src[pos:])

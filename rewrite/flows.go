@@ -1,0 +1,510 @@
+package rewrite
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Secrets that flow into files.
+//
+// Moving a variable onto a secret mount is not enough when a command
+// writes its value into a file: the file is in the layer. The engine
+// finds such writes in the shell of each RUN and makes sure that no file
+// holding a secret outlives the RUN that made it, while every later
+// command still finds it:
+//
+//   - a file written with >, >>, tee, sed -i, or a tool's `config set`
+//     (npm, yarn, pnpm, pip, composer, poetry) is a generated secret file.
+//     The RUN that writes it, and every later RUN of its lifetime (until a
+//     RUN deletes it, or the end of the stage and the stages built FROM
+//     it), starts by saving what the file held before (if anything) and
+//     sets an EXIT trap that puts that back; the later RUNs then replay the
+//     writing commands, so they find the same content. No layer ever holds
+//     the secret content.
+//   - `git config --global KEY VALUE` with a secret becomes git's
+//     GIT_CONFIG_COUNT/GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n environment,
+//     set at the start of that RUN and every later RUN: the same setting
+//     for git, in no file.
+//   - `git clone` of a URL with credentials is followed by
+//     `git -C DIR remote set-url origin URL-without-credentials`, so the
+//     remote in .git/config holds none.
+//   - a private key written to a key file (~/.ssh/id_*) is not written at
+//     all: the RUNs after it get `--mount=type=ssh`, and the build needs
+//     `--ssh default`.
+
+// hushfileBackup is where a RUN saves a generated file's earlier content;
+// it also marks a RUN that hushfile already rewrote.
+const hushfileBackup = "/tmp/.hushfile-"
+
+// genFile is a file that commands write a secret into.
+type genFile struct {
+	path   string
+	writes []string // replayable commands, in order
+	vars   []*secretVar
+	line   int // the RUN that first wrote it
+	uses   []int
+	ended  int
+	slot   int // backup slot number, unique in the Dockerfile
+	// pending are the writes of the RUN being rewritten, replayed from the
+	// next RUN on; endsHere is set when that RUN deletes the file.
+	pending  []string
+	endsHere bool
+}
+
+// gitSetting is a git config setting carried by the environment.
+type gitSetting struct {
+	key, value string // shell words as written
+	vars       []*secretVar
+	line       int
+	uses       []int
+}
+
+// sshKey is a private key that used to be written to a file.
+type sshKey struct {
+	path  string
+	v     *secretVar
+	line  int
+	uses  []int
+	ended int
+}
+
+// flowKind says what a write is.
+type flowKind int
+
+const (
+	flowFile flowKind = iota
+	flowGitConfig
+	flowClone
+	flowSSHKey
+)
+
+// flow is one command that writes a secret somewhere.
+type flow struct {
+	kind    flowKind
+	stmt    *syntax.Stmt
+	file    string // absolute path for flowFile and flowSSHKey
+	text    string // the command's source text, for replay
+	key     string // git config key word
+	value   string // git config value word
+	vars    []string
+	cloneAt int    // offset after the clone command, for flowClone
+	cloneOp string // text to insert after the clone
+	problem string // why it cannot be rewritten, when set
+}
+
+// wordVars lists the variables in names that a node references.
+func wordVars(n syntax.Node, names map[string]bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	syntax.Walk(n, func(x syntax.Node) bool {
+		if p, ok := x.(*syntax.ParamExp); ok && p.Param != nil && names[p.Param.Value] && !seen[p.Param.Value] {
+			seen[p.Param.Value] = true
+			out = append(out, p.Param.Value)
+		}
+		return true
+	})
+	return out
+}
+
+func stmtText(src string, s *syntax.Stmt) string {
+	end := int(s.End().Offset())
+	if s.Semicolon.IsValid() {
+		end = int(s.Semicolon.Offset())
+	}
+	return strings.TrimSpace(src[int(s.Pos().Offset()):end])
+}
+
+func nodeText(src string, n syntax.Node) string {
+	return src[int(n.Pos().Offset()):int(n.End().Offset())]
+}
+
+// toolConfigFiles maps `TOOL config set` to the file it writes.
+var toolConfigFiles = map[string]string{
+	"npm": ".npmrc", "pnpm": ".npmrc", "yarn": ".yarnrc", "pip": ".config/pip/pip.conf",
+	"pip3": ".config/pip/pip.conf", "poetry": ".config/pypoetry/auth.toml", "composer": ".composer/auth.json",
+}
+
+// findFlows finds the commands of a script that write one of the secret
+// variables somewhere.
+func findFlows(f *syntax.File, src string, env shellEnv, names map[string]bool) []*flow {
+	var out []*flow
+	var stmts []*syntax.Stmt
+	syntax.Walk(f, func(n syntax.Node) bool {
+		s, ok := n.(*syntax.Stmt)
+		if !ok {
+			return true
+		}
+		stmts = append(stmts, s)
+		// Redirections into a file.
+		for _, r := range s.Redirs {
+			if r.Op != syntax.RdrOut && r.Op != syntax.AppOut && r.Op != syntax.RdrClob {
+				continue
+			}
+			vars := wordVars(s.Cmd, names)
+			for _, r2 := range s.Redirs {
+				if r2.Hdoc != nil {
+					vars = append(vars, wordVars(r2.Hdoc, names)...)
+				}
+			}
+			out = append(out, fileFlow(s, src, r.Word, env, vars))
+		}
+		switch c := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			// echo $T | tee FILE
+			if c.Op == syntax.Pipe {
+				if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 1 && call.Args[0].Lit() == "tee" {
+					vars := wordVars(c.X, names)
+					for _, a := range call.Args[1:] {
+						if !strings.HasPrefix(a.Lit(), "-") {
+							out = append(out, fileFlow(s, src, a, env, vars))
+						}
+					}
+				}
+			}
+		case *syntax.CallExpr:
+			out = append(out, callFlows(s, c, src, env, names)...)
+		}
+		return true
+	})
+	// A file that gets a secret is replayed whole: every write to it in
+	// this command, with or without a secret, in order.
+	secretFiles := map[string]bool{}
+	for _, fl := range out {
+		if (fl.kind == flowFile || fl.kind == flowSSHKey) && len(fl.vars) > 0 {
+			secretFiles[fl.file] = true
+		}
+	}
+	kept := out[:0]
+	for _, fl := range out {
+		switch {
+		case fl.kind == flowFile || fl.kind == flowSSHKey:
+			if secretFiles[fl.file] && (fl.file != "" || len(fl.vars) > 0) {
+				kept = append(kept, fl)
+			}
+		case len(fl.vars) > 0:
+			kept = append(kept, fl)
+		}
+	}
+	return kept
+}
+
+func fileFlow(s *syntax.Stmt, src string, target *syntax.Word, env shellEnv, vars []string) *flow {
+	fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+	p, glob, ok := wordPath(target, env)
+	if !ok || glob {
+		fl.problem = "the file it writes is not a plain path"
+		return fl
+	}
+	fl.file = absPath(p, env)
+	if !path.IsAbs(fl.file) {
+		fl.problem = "the file it writes is relative to an unknown directory"
+	}
+	if isKeyFile(fl.file) {
+		fl.kind = flowSSHKey
+	}
+	return fl
+}
+
+func isKeyFile(p string) bool {
+	base := path.Base(p)
+	return strings.Contains(p, "/.ssh/") && strings.HasPrefix(base, "id_") && !strings.HasSuffix(base, ".pub")
+}
+
+// callFlows handles commands that write a secret by themselves.
+func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool) []*flow {
+	if len(c.Args) < 2 {
+		return nil
+	}
+	name := path.Base(c.Args[0].Lit())
+	vars := wordVars(c, names)
+	var args []string
+	for _, a := range c.Args[1:] {
+		args = append(args, a.Lit())
+	}
+	switch {
+	case name == "sed":
+		inPlace := false
+		var files []*syntax.Word
+		script := true
+		for i, a := range c.Args[1:] {
+			lit := args[i]
+			switch {
+			case lit == "-i" || strings.HasPrefix(lit, "-i") || lit == "--in-place":
+				inPlace = true
+			case lit == "-e" || lit == "-f":
+				script = false
+			case strings.HasPrefix(lit, "-"):
+			case script:
+				script = false
+			default:
+				files = append(files, a)
+			}
+		}
+		if !inPlace {
+			return nil
+		}
+		var out []*flow
+		for _, f := range files {
+			out = append(out, fileFlow(s, src, f, env, vars))
+		}
+		return out
+	case toolConfigFiles[name] != "" && len(args) >= 2 && args[0] == "config":
+		rel := toolConfigFiles[name]
+		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+		if env.home == "" {
+			fl.problem = "the home directory of the user is unknown"
+			return []*flow{fl}
+		}
+		fl.file = path.Join(env.home, rel)
+		for _, a := range args {
+			if a == "--location=project" || a == "--local" || a == "--site" {
+				fl.problem = "it writes a project configuration file"
+			}
+		}
+		return []*flow{fl}
+	case name == "git" && len(args) >= 1 && args[0] == "config" && len(vars) > 0:
+		fl := &flow{kind: flowGitConfig, stmt: s, text: stmtText(src, s), vars: vars}
+		var words []*syntax.Word
+		global := false
+		for i, a := range c.Args[2:] {
+			lit := args[i+1]
+			switch {
+			case lit == "--global" || lit == "--system":
+				global = true
+			case lit == "--add" || lit == "--replace-all":
+			case strings.HasPrefix(lit, "-"):
+				fl.problem = "git config with " + lit + " cannot be carried by the environment"
+			default:
+				words = append(words, a)
+			}
+		}
+		switch {
+		case !global:
+			fl.problem = "it writes the repository's .git/config"
+		case len(words) != 2:
+			fl.problem = "git config without exactly a key and a value"
+		default:
+			fl.key, fl.value = nodeText(src, words[0]), nodeText(src, words[1])
+		}
+		return []*flow{fl}
+	case name == "git" && len(args) >= 2 && args[0] == "clone" && len(vars) > 0 && !strings.Contains(src, "remote set-url origin"):
+		var url *syntax.Word
+		var dir string
+		for i, a := range c.Args[2:] {
+			lit := nodeText(src, a)
+			if strings.HasPrefix(lit, "-") {
+				continue
+			}
+			if url == nil {
+				if strings.Contains(lit, "://") || strings.Contains(lit, "@") {
+					url = a
+				}
+				continue
+			}
+			if dir == "" && i+1 < len(args) {
+				dir = lit
+			}
+		}
+		if url == nil || len(wordVars(url, names)) == 0 {
+			return nil
+		}
+		fl := &flow{kind: flowClone, stmt: s, vars: vars}
+		clean, ok := stripUserinfo(nodeText(src, url))
+		if !ok {
+			fl.problem = "the credentials in the clone URL are not in the user:password@ part"
+			return []*flow{fl}
+		}
+		if dir == "" {
+			lit, _, ok := wordPath(url, shellEnv{})
+			if !ok {
+				lit = clean
+			}
+			dir = strings.TrimSuffix(path.Base(strings.TrimSuffix(lit, "/")), ".git")
+			if strings.ContainsAny(dir, "$`\"'") || dir == "" {
+				fl.problem = "the clone's directory cannot be told from its URL"
+				return []*flow{fl}
+			}
+		}
+		end := int(c.End().Offset())
+		for _, r := range s.Redirs {
+			if e := int(r.End().Offset()); e > end {
+				end = e
+			}
+		}
+		fl.cloneAt = end
+		fl.cloneOp = " && git -C " + dir + " remote set-url origin " + clean
+		return []*flow{fl}
+	}
+	return nil
+}
+
+// stripUserinfo removes user:password@ from a URL word as written.
+func stripUserinfo(word string) (string, bool) {
+	i := strings.Index(word, "://")
+	if i < 0 {
+		return "", false
+	}
+	rest := word[i+3:]
+	at := strings.Index(rest, "@")
+	slash := strings.Index(rest, "/")
+	if at < 0 || (slash >= 0 && slash < at) {
+		return "", false
+	}
+	return word[:i+3] + rest[at+1:], true
+}
+
+// flowFinding names a flow's problem as a CannotRewrite error.
+func (a *analyzer) flowProblem(line, end int, fl *flow) {
+	a.add(RuleCannotRewrite, SeverityError, line, end, false,
+		"write the file inside one RUN and delete it there, or pass the credential to the tool through its environment",
+		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
+}
+
+func (st *stageState) genFile(p string) *genFile {
+	for _, g := range st.gen {
+		if g.path == p && g.ended == 0 {
+			return g
+		}
+	}
+	return nil
+}
+
+// replayText is a write to replay at the start of a later RUN, in the
+// directory it ran in.
+func replayText(text, wd string) string {
+	if wd == "" {
+		return "(" + text + ")"
+	}
+	return "(cd " + shellQuote(wd) + " && " + text + ")"
+}
+
+// usedOutside reports whether a script references name outside the given
+// statements.
+func usedOutside(f *syntax.File, name string, stmts map[*syntax.Stmt]bool) bool {
+	names := map[string]bool{name: true}
+	total := 0
+	syntax.Walk(f, func(x syntax.Node) bool {
+		if p, ok := x.(*syntax.ParamExp); ok && p.Param != nil && names[p.Param.Value] {
+			total++
+		}
+		return true
+	})
+	inside := 0
+	for s := range stmts {
+		syntax.Walk(s, func(x syntax.Node) bool {
+			if p, ok := x.(*syntax.ParamExp); ok && p.Param != nil && names[p.Param.Value] {
+				inside++
+			}
+			return true
+		})
+	}
+	return total > inside
+}
+
+// usesVar reports whether a RUN's command names a variable.
+func usesVar(cmdline []string, name string) bool {
+	t := strings.Join(cmdline, " ")
+	return strings.Contains(t, "$"+name) || strings.Contains(t, "${"+name)
+}
+
+// flowPreludes gives a RUN what the flows of earlier RUNs (and its own)
+// need: the ssh mount for private keys, git settings in the environment,
+// and the generated secret files saved, replayed and restored.
+func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
+	line := n.StartLine
+	for _, k := range st.keys {
+		if k.ended != 0 && k.ended != line {
+			continue
+		}
+		if !p.hasSSH {
+			p.hasSSH = true
+			p.mounts = append(p.mounts, "--mount=type=ssh")
+			p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSSH})
+		}
+		k.uses = append(k.uses, line)
+	}
+	if len(st.git) == 0 && len(st.gen) == 0 {
+		return
+	}
+	if !p.canPre {
+		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			"use the shell form of RUN",
+			"an earlier RUN wrote a secret into a file or into git's configuration; hushfile gives it to later commands at the start of each RUN, which needs the shell form")
+		return
+	}
+	var pre []string
+	if len(st.git) > 0 {
+		var names []string
+		pre = append(pre, fmt.Sprintf("GIT_CONFIG_COUNT=%d;", len(st.git)))
+		names = append(names, "GIT_CONFIG_COUNT")
+		for i, g := range st.git {
+			for _, v := range g.vars {
+				if v != nil {
+					a.ensure(st, n, v, p)
+				}
+			}
+			pre = append(pre, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s; GIT_CONFIG_VALUE_%d=%s;", i, g.key, i, g.value))
+			names = append(names, fmt.Sprintf("GIT_CONFIG_KEY_%d", i), fmt.Sprintf("GIT_CONFIG_VALUE_%d", i))
+			g.uses = append(g.uses, line)
+		}
+		pre = append(pre, "export "+strings.Join(names, " ")+";")
+	}
+	var restore []string
+	var replays []string
+	for _, g := range st.gen {
+		if g.ended != 0 {
+			continue
+		}
+		if !safeMountValue(g.path) {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"write the secret into a file whose path has no quotes, blanks or special characters",
+				"the file %s that a command writes a secret into cannot be handled safely", g.path)
+			continue
+		}
+		for _, v := range g.vars {
+			if v != nil {
+				a.ensure(st, n, v, p)
+			}
+		}
+		b := fmt.Sprintf("%s%d", hushfileBackup, g.slot)
+		pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", g.path, g.path, b))
+		restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, g.path, g.path))
+		for _, w := range g.writes {
+			replays = append(replays, w+";")
+		}
+		g.uses = append(g.uses, line)
+	}
+	if len(restore) > 0 {
+		pre = append(pre, "trap '"+strings.Join(restore, "; ")+"' EXIT;")
+	}
+	pre = append(pre, replays...)
+	p.prelude = append(p.prelude, pre...)
+}
+
+// flowsDone ends a RUN for the flows: its own writes become replays for
+// later RUNs, and files it deleted end their lifetime.
+func (a *analyzer) flowsDone(st *stageState, line int) {
+	out := st.gen[:0]
+	for _, g := range st.gen {
+		g.writes = append(g.writes, g.pending...)
+		g.pending = nil
+		if g.endsHere {
+			g.ended = line
+			continue
+		}
+		out = append(out, g)
+	}
+	st.gen = out
+	keys := st.keys[:0]
+	for _, k := range st.keys {
+		if k.ended == 0 {
+			keys = append(keys, k)
+		}
+	}
+	st.keys = keys
+}
