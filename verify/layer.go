@@ -15,11 +15,13 @@ import (
 	"github.com/hushfile/hushfile/secretscan"
 )
 
-// A layer is read by two goroutines: one decompresses the blob and walks
-// its tar stream, packing entry headers and file contents into blocks;
-// the other scans the blocks. A few blocks circulate between them, so a
-// layer costs a few megabytes of memory whatever its size, and the scan
-// of one block overlaps the decompression of the next.
+// A layer is read in blocks: the reader decompresses the blob and walks
+// its tar stream, packing entry headers and file contents into blocks,
+// and the scanner scans them. When other layers keep every core busy both
+// run in one goroutine; otherwise (the last layers of an image, or an
+// image of one layer) in two, with a few blocks circulating between them
+// so that the scan of one block overlaps the decompression of the next.
+// Either way a layer costs a few megabytes of memory whatever its size.
 const (
 	blockSize   = 1 << 20
 	blocksInUse = 3
@@ -53,23 +55,22 @@ var pathSeed = maphash.MakeSeed()
 
 func pathHash(p string) uint64 { return maphash.String(pathSeed, p) }
 
-// readLayer decompresses and walks a layer, sending blocks to out. It
-// closes out when done; a failure is carried by the last block.
-func readLayer(ctx context.Context, r io.Reader, free <-chan *block, out chan<- *block) {
-	defer close(out)
+// readLayer decompresses and walks a layer, filling blocks taken from
+// next and handing each full one to emit (which owns it until it comes
+// back from next). A failure is carried by the last block emitted. It
+// stops early when next or emit returns false.
+func readLayer(r io.Reader, next func() (*block, bool), emit func(*block) bool) {
 	var blk *block
 	get := func() bool {
-		select {
-		case blk = <-free:
+		var ok bool
+		if blk, ok = next(); ok {
 			blk.buf = blk.buf[:0]
 			blk.segs = blk.segs[:0]
 			blk.err = nil
-			return true
-		case <-ctx.Done():
-			return false
 		}
+		return ok
 	}
-	send := func() { out <- blk; blk = nil }
+	send := func() bool { b := blk; blk = nil; return emit(b) }
 	fail := func(err error) {
 		if blk == nil && !get() {
 			return
@@ -103,8 +104,7 @@ func readLayer(ctx context.Context, r io.Reader, free <-chan *block, out chan<- 
 		first := true
 		for first || size > 0 {
 			if len(blk.buf) == cap(blk.buf) || len(blk.segs) == maxSegments {
-				send()
-				if !get() {
+				if !send() || !get() {
 					return
 				}
 			}
@@ -140,16 +140,11 @@ func readLayer(ctx context.Context, r io.Reader, free <-chan *block, out chan<- 
 	}
 }
 
-func describe(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("%w (the layer is truncated)", err)
-	}
-	return err
-}
-
-// scanLayer scans one layer blob.
-func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector) (*layerResult, error) {
-	res := &layerResult{files: map[uint64]bool{}, whiteouts: map[string]bool{}, opaque: map[string]bool{}}
+// pipeline runs readLayer in its own goroutine and calls process for
+// each block in the caller's, with a few blocks in flight, so that
+// decompression and scanning overlap. It stops at the first error of
+// either side.
+func pipeline(ctx context.Context, r io.Reader, process func(*block) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	free := make(chan *block, blocksInUse)
@@ -157,33 +152,84 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector) (*la
 		free <- &block{buf: make([]byte, 0, blockSize)}
 	}
 	blocks := make(chan *block)
-	done := make(chan struct{})
 	go func() {
-		readLayer(ctx, r, free, blocks)
-		close(done)
+		defer close(blocks)
+		readLayer(r,
+			func() (*block, bool) {
+				select {
+				case b := <-free:
+					return b, true
+				case <-ctx.Done():
+					return nil, false
+				}
+			},
+			func(b *block) bool {
+				select {
+				case blocks <- b:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			})
 	}()
 	defer func() {
 		cancel()
 		for range blocks {
 		}
-		<-done
 	}()
-
-	sm := m.small()
-	var cur struct {
-		path, real string
-		hdr        *tar.Header
+	for blk := range blocks {
+		if err := process(blk); err != nil {
+			return err
+		}
+		if blk.err != nil {
+			return blk.err
+		}
+		free <- blk
 	}
+	return ctx.Err()
+}
+
+// inline runs readLayer and process in the caller's goroutine with one
+// block: the better choice when other layers keep the other cores busy.
+func inline(ctx context.Context, r io.Reader, process func(*block) error) error {
+	blk := &block{buf: make([]byte, 0, blockSize)}
+	var err error
+	readLayer(r,
+		func() (*block, bool) { return blk, err == nil && ctx.Err() == nil },
+		func(b *block) bool {
+			if err = process(b); err == nil {
+				err = b.err
+			}
+			return err == nil
+		})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+func describe(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w (the layer is truncated)", err)
+	}
+	return err
+}
+
+// scanLayer scans one layer blob; with overlap, decompression and
+// scanning run in two goroutines.
+func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, overlap bool) (*layerResult, error) {
+	res := &layerResult{files: map[uint64]bool{}, whiteouts: map[string]bool{}, opaque: map[string]bool{}}
+	sm := m.small()
+	var cur struct{ path, real string }
 	st := m.sc.Stream("", nil)
 	onMatch := func(x secretscan.Match) {
 		m.ids(x, func(id matchID) {
 			c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1, offset: x.Offset})
 		})
 	}
-	for blk := range blocks {
+	process := func(blk *block) error {
 		for _, seg := range blk.segs {
 			if seg.hdr != nil {
-				cur.hdr = seg.hdr
 				cur.real = "/" + strings.TrimPrefix(path.Clean("/"+seg.hdr.Name), "/")
 				cur.path, _ = sm.redact(cur.real)
 				m.scanHeader(sm, seg.hdr, cur.path, cur.real, c)
@@ -198,12 +244,12 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector) (*la
 				st.Close()
 			}
 		}
-		if blk.err != nil {
-			return res, blk.err
-		}
-		free <- blk
+		return nil
 	}
-	return res, ctx.Err()
+	if overlap {
+		return res, pipeline(ctx, r, process)
+	}
+	return res, inline(ctx, r, process)
 }
 
 // scanHeader scans an entry's name, link target and PAX records.

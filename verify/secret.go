@@ -301,15 +301,15 @@ func netrcFields(line string) []field {
 // keyValue reads `[export ]KEY=VALUE`, `KEY = VALUE` and `KEY: VALUE`.
 func keyValue(line string) (string, string, bool) {
 	line = strings.TrimPrefix(line, "export ")
-	i := strings.IndexAny(line, "=:")
+	i, sep := strings.IndexByte(line, '='), 1
+	if c := strings.Index(line, ": "); c > 0 && (i < 0 || c < i) {
+		i, sep = c, 2
+	}
 	if i <= 0 {
 		return "", "", false
 	}
 	k := strings.TrimSpace(line[:i])
-	v := strings.TrimSpace(line[i+1:])
-	if line[i] == ':' && strings.HasPrefix(v, "//") {
-		return "", "", false // a URL, not a key
-	}
+	v := strings.TrimSpace(line[i+sep:])
 	if strings.ContainsAny(k, " \t\"'") && !strings.HasPrefix(k, "//") {
 		return "", "", false
 	}

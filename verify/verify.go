@@ -39,6 +39,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/platforms"
@@ -127,6 +128,9 @@ type scan struct {
 	m         *matcher
 	report    *Report
 	platforms platforms.MatchComparer
+
+	workers       int
+	layersWaiting atomic.Int64
 
 	mu      sync.Mutex
 	errs    []error
@@ -405,6 +409,12 @@ func (s *scan) scanTasks(ctx context.Context) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
+	s.workers = n
+	for _, t := range tasks {
+		if t.kind == KindLayer {
+			s.layersWaiting.Add(1)
+		}
+	}
 	queue := make(chan *task)
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -463,7 +473,10 @@ func (s *scan) scanTask(ctx context.Context, t *task) {
 			return
 		}
 		defer rc.Close()
-		res, err := s.m.scanLayer(ctx, rc, c)
+		// Overlap decompression and scanning when no other layer waits
+		// to keep the other cores busy.
+		overlap := s.layersWaiting.Add(-1) < int64(s.workers)-1
+		res, err := s.m.scanLayer(ctx, rc, c, overlap)
 		t.layer = res
 		s.mu.Lock()
 		s.report.Stats.Blobs++
