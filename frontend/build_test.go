@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,9 +19,20 @@ import (
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/sirupsen/logrus"
 
 	"github.com/hushfile/hushfile/rewrite"
 )
+
+// captureLogs sends the frontend's logs to a buffer for the rest of the
+// test.
+func captureLogs(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	logrus.SetOutput(&buf)
+	t.Cleanup(func() { logrus.SetOutput(os.Stderr) })
+	return &buf
+}
 
 // newCanary returns a random value standing for a secret. Tests never
 // print it: they say where it was found.
@@ -279,9 +291,14 @@ func TestBuildConvertsOnlyTheRewrittenText(t *testing.T) {
 
 			c := newFakeClient(nil)
 			kind.setup(c, orig)
+			logs := captureLogs(t)
 			res, err := build(context.Background(), c, engine.rewrite)
 			if err != nil {
 				t.Fatalf("build: %v", err)
+			}
+			assertNoCanary(t, "the logs", logs.Bytes(), canary)
+			if !strings.Contains(logs.String(), "findings=1 [SecretArg=1]") {
+				t.Errorf("no summary in the logs")
 			}
 			if engine.calls != 1 || !engine.sawOrig {
 				t.Fatalf("engine called %d times, saw the original: %t", engine.calls, engine.sawOrig)
@@ -485,10 +502,13 @@ func TestSecretBuildArgStopsTheBuild(t *testing.T) {
 					c.opts["requestid"] = req
 				}
 				c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": testDockerfile(canary)}
+				logs := captureLogs(t)
 				_, err := build(context.Background(), c, engine.rewrite)
 				if err == nil {
 					t.Fatal("build passed")
 				}
+				assertNoCanary(t, "the logs", logs.Bytes(), value)
+				assertNoCanary(t, "the logs", logs.Bytes(), canary)
 				if !IsSecretBuildArg(err) {
 					t.Errorf("not a secret build-arg error")
 				}
