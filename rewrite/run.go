@@ -212,6 +212,25 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				}
 			}
 			comments = commentRanges(f)
+			logNames := map[string]bool{}
+			for _, v := range st.secrets {
+				logNames[v.name] = true
+			}
+			for name := range p.envMounts {
+				logNames[name] = true
+			}
+			secretFiles := map[string]bool{}
+			for t := range p.targets {
+				secretFiles[t] = true
+			}
+			for _, fs := range st.files {
+				secretFiles[fs.target] = true
+			}
+			if prints := printsSecret(f, logNames, secretFiles, env); len(prints) > 0 {
+				a.add(RuleSecretInLog, SeverityWarning, n.StartLine, n.EndLine, false,
+					"remove the command that prints it; CI keeps build logs",
+					"this RUN prints a secret into the build log: %s", strings.Join(prints, "; "))
+			}
 			if !marked {
 				a.envFilesRead(st, n, facts.reads, p)
 			}

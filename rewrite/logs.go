@@ -1,0 +1,160 @@
+package rewrite
+
+import (
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// printsSecret finds the commands of a RUN that print a secret into the
+// build log: CI systems keep build logs, so a value printed there is
+// leaked even when no layer keeps it. It returns a description of each.
+func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, env shellEnv) []string {
+	var out []string
+	var stack []syntax.Node
+	piped := func() bool {
+		// Output that goes into another command or a substitution is
+		// not printed.
+		for i := len(stack) - 1; i >= 0; i-- {
+			switch x := stack[i].(type) {
+			case *syntax.BinaryCmd:
+				if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+					return true
+				}
+			case *syntax.CmdSubst, *syntax.ProcSubst:
+				return true
+			}
+		}
+		return false
+	}
+	redirected := func() bool {
+		for i := len(stack) - 1; i >= 0; i-- {
+			if s, ok := stack[i].(*syntax.Stmt); ok {
+				for _, r := range s.Redirs {
+					if r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrClob || r.Op == syntax.RdrAll || r.Op == syntax.AppAll {
+						if r.N == nil || r.N.Value == "1" {
+							return true
+						}
+					}
+				}
+				return false
+			}
+		}
+		return false
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		c, ok := n.(*syntax.CallExpr)
+		if !ok || len(c.Args) == 0 {
+			return true
+		}
+		name := path.Base(c.Args[0].Lit())
+		switch name {
+		case "printenv", "env", "export", "set", "declare":
+			if len(names) == 0 || piped() || redirected() {
+				return true
+			}
+			if len(c.Args) == 1 && name != "export" && name != "declare" {
+				out = append(out, name+" prints every variable, secrets included")
+			}
+			if len(c.Args) == 2 && (c.Args[1].Lit() == "-p" && (name == "export" || name == "declare")) {
+				out = append(out, name+" -p prints every variable, secrets included")
+			}
+			if name == "printenv" {
+				for _, a := range c.Args[1:] {
+					if names[a.Lit()] {
+						out = append(out, "printenv "+a.Lit()+" prints the secret")
+					}
+				}
+			}
+			if name == "set" {
+				for _, a := range c.Args[1:] {
+					if l := a.Lit(); l == "-x" || strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "--") && strings.Contains(l, "x") || l == "xtrace" {
+						out = append(out, "set -x prints each command with the secret expanded")
+					}
+				}
+			}
+		case "echo", "printf":
+			if piped() || redirected() {
+				return true
+			}
+			if vars := wordVars(c, names); len(vars) > 0 {
+				out = append(out, name+" prints "+strings.Join(vars, ", "))
+			}
+		case "cat", "head", "tail", "more", "less":
+			if piped() || redirected() {
+				return true
+			}
+			for _, a := range c.Args[1:] {
+				if p, _, ok := wordPath(a, env); ok && files[absPath(p, env)] {
+					out = append(out, name+" prints the secret file "+absPath(p, env))
+				}
+			}
+		case "sh", "bash", "ash", "dash":
+			if len(names) > 0 && len(c.Args) > 1 && strings.HasPrefix(c.Args[1].Lit(), "-") && strings.Contains(c.Args[1].Lit(), "x") {
+				out = append(out, name+" -x prints each command with the secret expanded")
+			}
+		}
+		return true
+	})
+	sort.Strings(out)
+	return uniqueStrings(out)
+}
+
+func uniqueStrings(in []string) []string {
+	var out []string
+	for i, s := range in {
+		if i == 0 || s != in[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+var onbuildVarRe = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// onbuild reports ONBUILD instructions that carry a secret into the
+// images built FROM this one: they run there, where this build's secret
+// mounts do not exist and its build-args are whatever the child passes.
+func (a *analyzer) onbuild(n *parser.Node) {
+	if n.Next == nil || len(n.Next.Children) == 0 {
+		return
+	}
+	inner := n.Next.Children[0]
+	var why []string
+	for _, m := range onbuildVarRe.FindAllStringSubmatch(inner.Original, -1) {
+		if a.isSecret(m[1]) {
+			why = append(why, "uses the secret "+m[1])
+		}
+	}
+	switch strings.ToLower(inner.Value) {
+	case "arg", "env":
+		for w := inner.Next; w != nil; w = w.Next {
+			key, _, _ := strings.Cut(w.Value, "=")
+			if a.isSecret(key) {
+				why = append(why, "declares the secret "+key)
+			}
+		}
+	case "copy", "add":
+		for w := inner.Next; w != nil && w.Next != nil; w = w.Next {
+			if isSecretFile(w.Value, a.cfg) {
+				why = append(why, "copies the credential file "+w.Value)
+			}
+		}
+	}
+	if len(why) == 0 {
+		return
+	}
+	sort.Strings(why)
+	a.add(RuleOnbuildSecret, SeverityWarning, n.StartLine, n.EndLine, false,
+		"move the instruction into the Dockerfiles that build FROM this image, where hushfile can rewrite it, or give it a secret mount there",
+		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
+}
