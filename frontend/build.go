@@ -66,7 +66,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		err = withEmptySource(err, filename)
 	}()
 
-	c = &withResolveCache{Client: c}
+	c = newResolveCache(c)
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err

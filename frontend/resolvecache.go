@@ -27,8 +27,15 @@ type resolveResult struct {
 
 var _ client.Client = &withResolveCache{}
 
+// newResolveCache wraps c. (BuildKit sets CacheError on every call, from
+// concurrent goroutines: a data race; it is set once here.)
+func newResolveCache(c client.Client) *withResolveCache {
+	rc := &withResolveCache{Client: c}
+	rc.g.CacheError = true
+	return rc
+}
+
 func (c *withResolveCache) ResolveImageConfig(ctx context.Context, ref string, opt sourceresolver.Opt) (string, digest.Digest, []byte, error) {
-	c.g.CacheError = true
 	optHash, err := hashstructure.Hash(opt, nil)
 	if err != nil {
 		return "", "", nil, err
