@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/hushfile/hushfile/internal/sarif"
@@ -123,7 +124,9 @@ func (r *Report) SARIF(toolVersion string) *sarif.Log {
 		if uri == "" {
 			uri = blobURI(h.Blob)
 		}
-		fp := sha256.Sum256([]byte(id + "\x00" + h.SecretID + "\x00" + h.SecretField + "\x00" + h.Where()))
+		// The fingerprint leaves digests out, so that a rebuild that
+		// still leaks in the same place is the same alert.
+		fp := sha256.Sum256([]byte(strings.Join([]string{id, h.SecretID, h.SecretField, h.Platform, h.Kind, strconv.Itoa(layerOf(h)), h.Path, h.In, h.Field, h.Attestation}, "\x00")))
 		results = append(results, sarif.Result{
 			RuleID:    id,
 			RuleIndex: &ri,
