@@ -487,7 +487,14 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 					v.id, v.expr, v.deps = "", *value, refs
 				} else if ev, ok := a.eval(*value, st.vars); ok {
 					v.def = &ev
-					a.checkLiteralDefault(n, kv.Key, ev)
+					if looksLikeCredential(kv.Key, ev) && a.cfg.RewriteHardcoded {
+						v.def, v.required = nil, true
+						a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, true,
+							"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
+							"the default of ARG %s looked like a real credential: removed from the Dockerfile (rewrite-hardcoded), the build must supply it", kv.Key)
+					} else {
+						a.checkLiteralDefault(n, kv.Key, ev)
+					}
 				} else {
 					v.id, v.expr = "", *value
 					v.deps = nil
@@ -658,9 +665,21 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, false,
 					"if this is a real credential, remove it and supply it with --secret",
 					"ENV %s has a literal value that looks like a placeholder; it is stored in the image config", kv.Key)
+			case a.cfg.RewriteHardcoded:
+				v := &secretVar{name: kv.Key, id: kv.Key, kind: fromEnv, line: n.StartLine, required: true, rule: RuleSecretEnv}
+				st.dropSecret(kv.Key)
+				st.secrets = append(st.secrets, v)
+				a.vars = append(a.vars, v)
+				delete(st.vars, kv.Key)
+				delete(st.declared, kv.Key)
+				removed = append(removed, kv.Key)
+				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, true,
+					"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
+					"ENV %s had a literal secret value: removed from the Dockerfile and the image config (rewrite-hardcoded), the build must supply it", kv.Key)
+				continue
 			default:
 				a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
-					"remove the value from the Dockerfile, supply it with --secret id="+kv.Key+" on the RUN that needs it, and rotate the credential",
+					"remove the value from the Dockerfile, supply it with --secret id="+kv.Key+" on the RUN that needs it, and rotate the credential (or set rewrite-hardcoded=true)",
 					"ENV %s has a literal secret value: it is in the Dockerfile and in the image config, and no rewrite can un-leak it", kv.Key)
 			}
 		}

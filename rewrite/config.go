@@ -38,8 +38,14 @@ type Config struct {
 	// Target is the build target stage; empty means the last stage. It
 	// decides which stages reach the image.
 	Target string
-	// Disable lists rule names not to run.
+	// Disable lists rule names not to run. Rules whose findings stop a
+	// build cannot be disabled.
 	Disable []string
+	// RewriteHardcoded turns credentials written literally in ENV values
+	// and ARG defaults into secrets the build must supply: the literal
+	// leaves the Dockerfile (it still has to be rotated, since it is in the
+	// Dockerfile's history).
+	RewriteHardcoded bool
 }
 
 // ConfigDirective is the key of the Dockerfile comment directive and of the
@@ -74,20 +80,23 @@ func ParseConfig(base Config, text string) (Config, error) {
 			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
 		case "disable":
 			cfg.Disable = append(cfg.Disable, splitList(v)...)
-		case "optional", "allow-runtime-secret-files":
+		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return base, fmt.Errorf("hushfile config: %s=%q is not a boolean", k, v)
 			}
-			if k == "optional" {
+			switch k {
+			case "optional":
 				cfg.Optional = b
-			} else {
+			case "rewrite-hardcoded":
+				cfg.RewriteHardcoded = b
+			default:
 				cfg.AllowRuntimeSecretFiles = b
 			}
 		case "target":
 			cfg.Target = v
 		default:
-			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, target)", k)
+			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, rewrite-hardcoded, target)", k)
 		}
 	}
 	return cfg, nil
@@ -112,6 +121,9 @@ func (c Config) String() string {
 	}
 	if c.AllowRuntimeSecretFiles {
 		parts = append(parts, "allow-runtime-secret-files=true")
+	}
+	if c.RewriteHardcoded {
+		parts = append(parts, "rewrite-hardcoded=true")
 	}
 	if c.Target != "" {
 		parts = append(parts, "target="+c.Target)
