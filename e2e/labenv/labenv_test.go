@@ -1,0 +1,171 @@
+package labenv
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	good := `export HUSHFILE_LAB_DIR='/lab'
+export HUSHFILE_LAB_BIN='/lab/bin'
+export PATH="$HUSHFILE_LAB_BIN:$PATH"
+export BUILDKIT_HOST='unix:///lab/buildkitd.sock'
+export HUSHFILE_REGISTRY='127.0.0.1:5000'
+export HUSHFILE_TESTBASE_IMAGE='127.0.0.1:5000/hushfile/testbase:latest'
+`
+	tests := []struct {
+		name    string
+		content string
+		wantErr string
+	}{
+		{name: "good", content: good},
+		{name: "unquoted", content: good + "export X=y\n", wantErr: "not single-quoted"},
+		{name: "no equals", content: good + "export X\n", wantErr: "not NAME=VALUE"},
+		{name: "missing registry", content: strings.ReplaceAll(good, "HUSHFILE_REGISTRY", "OTHER"), wantErr: "HUSHFILE_REGISTRY is missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "env")
+			if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e, err := parse(path)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parse: got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if e.Registry != "127.0.0.1:5000" || e.BinDir != "/lab/bin" || e.BuildkitHost != "unix:///lab/buildkitd.sock" ||
+				e.TestbaseImage != "127.0.0.1:5000/hushfile/testbase:latest" {
+				t.Errorf("parse: got %+v", e)
+			}
+			if _, ok := e.Vars["PATH"]; ok {
+				t.Error("PATH must not be taken as a value")
+			}
+			env := e.Environ()
+			if last := env[len(env)-1]; !strings.HasPrefix(last, "PATH=/lab/bin:") {
+				t.Errorf("Environ: PATH is %q, want the lab's bin first", last)
+			}
+		})
+	}
+}
+
+// TestLabBuild proves the whole chain: docker buildx with the remote driver,
+// buildkitd, the stock Dockerfile frontend pulled from the lab registry as a
+// gateway frontend, runc running the test base image's pip stand-in with a
+// secret mount.
+func TestLabBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: brings up the BuildKit lab")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	env, err := Up(ctx)
+	if err != nil {
+		t.Fatalf("lab up: %v", err)
+	}
+
+	canary := newCanary(t)
+	dir := t.TempDir()
+	dockerfile := fmt.Sprintf(`# syntax=%s
+FROM %s
+RUN --mount=type=secret,id=HUSHFILE_CANARY,env=HUSHFILE_CANARY HUSHFILE_PROBE_REQUIRE=1 pip install --extra-index-url "https://u:${HUSHFILE_CANARY}@pypi.example/simple" pkg
+`, env.StockFrontendImage, env.TestbaseImage)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "image.tar")
+	cmd := exec.CommandContext(ctx, "docker", "buildx", "build", "--progress=plain", "--no-cache",
+		"--secret", "id=HUSHFILE_CANARY,env=HUSHFILE_CANARY",
+		"--output", "type=oci,dest="+archive, dir)
+	cmd.Env = append(env.Environ(), "HUSHFILE_CANARY="+canary)
+	out, err := cmd.CombinedOutput()
+	log := strings.ReplaceAll(string(out), canary, "<CANARY>")
+	if err != nil {
+		t.Fatalf("docker buildx build: %v\n%s", err, log)
+	}
+	if strings.Contains(string(out), canary) {
+		t.Errorf("the canary appears in the build output")
+	}
+	if !strings.Contains(log, env.StockFrontendImage) {
+		t.Errorf("the build output does not mention the frontend image %s:\n%s", env.StockFrontendImage, log)
+	}
+	sum := sha256.Sum256([]byte(canary))
+	if want := "hushfile-probe pip arg sha256=" + hex.EncodeToString(sum[:]); !strings.Contains(log, want) {
+		t.Errorf("the build output lacks %q:\n%s", want, log)
+	}
+	if where, err := findInOCIArchive(archive, canary); err != nil {
+		t.Errorf("reading the image archive: %v", err)
+	} else if where != "" {
+		t.Errorf("the canary appears in the image archive, in %s", where)
+	}
+}
+
+func newCanary(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "hushfile-canary-" + hex.EncodeToString(b)
+}
+
+// findInOCIArchive names the first entry of an OCI archive, or of a gzip
+// blob in it, that contains needle; "" when none does.
+func findInOCIArchive(path, needle string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	entries := 0
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		entries++
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return "", err
+		}
+		if bytes.Contains(data, []byte(needle)) {
+			return hdr.Name, nil
+		}
+		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+			plain, err := io.ReadAll(zr)
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", hdr.Name, err)
+			}
+			if bytes.Contains(plain, []byte(needle)) {
+				return hdr.Name + " (uncompressed)", nil
+			}
+		}
+	}
+	if entries == 0 {
+		return "", errors.New("empty archive")
+	}
+	return "", nil
+}

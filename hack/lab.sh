@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# hack/lab.sh: a local BuildKit lab on loopback and unix sockets.
+#
+#   hack/lab.sh up        install, build, start and push everything (idempotent)
+#   hack/lab.sh down      stop the registry and buildkitd this lab started
+#   hack/lab.sh status    say what runs and what is pushed (exit 3 if not up)
+#   hack/lab.sh env       print the lab's environment as shell exports
+#   hack/lab.sh frontend  rebuild and push only the hushfile frontend image
+#   hack/lab.sh deps      install only the Debian packages
+#   hack/lab.sh clean     down, then remove the lab's state (keeps bin/)
+#
+# State lives in HUSHFILE_LAB_DIR (default: .lab at the repository root).
+# The registry listens on 127.0.0.1:HUSHFILE_LAB_PORT (default 5000, or the
+# next free port). Progress goes to stderr; only `env` writes to stdout.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB=${HUSHFILE_LAB_DIR:-$ROOT/.lab}
+mkdir -p "$LAB"
+LAB=$(cd "$LAB" && pwd)
+case $LAB in *"'"* | *' '*) echo "lab: HUSHFILE_LAB_DIR must not contain quotes or spaces: $LAB" >&2; exit 2 ;; esac
+BIN=$LAB/bin
+SOCK=$LAB/buildkitd.sock
+RUN=$LAB/run
+LOGS=$LAB/logs
+BUILDER=hushfile-lab
+BUILDX_VERSION=v0.38.2
+GO_FLAGS=(-trimpath -buildvcs=false)
+export DEBIAN_FRONTEND=noninteractive
+export DOCKER_CONFIG=$LAB/docker
+mkdir -p "$BIN" "$RUN" "$LOGS" "$DOCKER_CONFIG/cli-plugins"
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+# timed LABEL CMD...: run CMD, then log how long it took.
+timed() {
+	local label=$1 start=$SECONDS
+	shift
+	"$@"
+	log "$label: $((SECONDS - start))s"
+}
+
+# ---- Debian packages -------------------------------------------------------
+
+deps() {
+	local missing=()
+	command -v runc >/dev/null || missing+=(runc)
+	command -v docker-registry >/dev/null || missing+=(docker-registry)
+	# The image needs the static build, not Debian's dynamically linked busybox.
+	dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them as root (apt-get install ${missing[*]})"
+	log "installing ${missing[*]}"
+	apt-get update -qq >&2
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	# Debian may start its own registry on :5000; the lab runs its own.
+	if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -x /etc/init.d/docker-registry ]; then
+		/etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+	fi
+}
+
+# ---- binaries ----------------------------------------------------------------
+
+# stamp_ok NAME KEY: whether NAME was built with KEY and is still there.
+stamp_ok() { [ -f "$BIN/.$1.stamp" ] && [ "$(cat "$BIN/.$1.stamp")" = "$2" ] && [ -x "$BIN/$1" ]; }
+stamp_set() { printf '%s\n' "$2" >"$BIN/.$1.stamp"; }
+
+buildkit_version() { (cd "$ROOT" && go list -m -f '{{.Version}}' github.com/moby/buildkit); }
+
+build_buildkit() {
+	local v key
+	v=$(buildkit_version)
+	key="buildkit $v $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+	if stamp_ok buildkitd "$key" && stamp_ok buildctl "$key" && stamp_ok dockerfile-frontend "$key"; then
+		return 0
+	fi
+	log "building buildkitd, buildctl, dockerfile-frontend $v"
+	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -tags "osusergo netgo static_build seccomp" \
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$v" -o "$BIN/" \
+		github.com/moby/buildkit/cmd/buildkitd github.com/moby/buildkit/cmd/buildctl \
+		github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend)
+	for b in buildkitd buildctl dockerfile-frontend; do stamp_set "$b" "$key"; done
+}
+
+build_buildx() {
+	local plugin=$DOCKER_CONFIG/cli-plugins/docker-buildx key
+	key="buildx $BUILDX_VERSION $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+	if stamp_ok docker-buildx "$key"; then
+		cmp -s "$BIN/docker-buildx" "$plugin" || cp -f "$BIN/docker-buildx" "$plugin"
+		return 0
+	fi
+	log "building docker buildx $BUILDX_VERSION (hack/tools/buildx)"
+	(cd "$ROOT/hack/tools/buildx" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" \
+		-ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
+		-o "$BIN/docker-buildx" github.com/docker/buildx/cmd/buildx)
+	stamp_set docker-buildx "$key"
+	cp -f "$BIN/docker-buildx" "$plugin"
+}
+
+build_ssh_add() {
+	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/testbase-ssh-add" ./hack/testbase/ssh-add)
+}
+
+# ---- processes -----------------------------------------------------------------
+
+# alive NAME PATTERN: whether the PID recorded for NAME runs a command line
+# containing PATTERN (so a reused PID is never taken for ours).
+alive() {
+	local pid
+	pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
+	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
+}
+
+# start NAME CMD...: run CMD in its own session, detached, logging to
+# logs/NAME.log, and record its PID.
+start() {
+	local name=$1
+	shift
+	printf '\n==== %s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$LOGS/$name.log"
+	# 9>&-: the daemon must not hold the lab's lock file open.
+	setsid "$@" </dev/null >>"$LOGS/$name.log" 2>&1 9>&- &
+	echo $! >"$RUN/$name.pid"
+}
+
+# stop NAME PATTERN: stop the recorded process, if it is still ours.
+stop() {
+	local pid i
+	if alive "$1" "$2"; then
+		pid=$(cat "$RUN/$1.pid")
+		log "stopping $1 (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		for i in $(seq 1 100); do
+			[ -d "/proc/$pid" ] || break
+			sleep 0.1
+		done
+		if [ -d "/proc/$pid" ]; then
+			log "$1 (pid $pid) ignored SIGTERM; killing it"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f "$RUN/$1.pid"
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for NAME PATTERN SECONDS CMD...: wait until CMD succeeds, failing early
+# (with the log's tail) when the process dies.
+wait_for() {
+	local name=$1 pattern=$2 secs=$3 i
+	shift 3
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		if ! alive "$name" "$pattern"; then
+			tail -n 30 "$LOGS/$name.log" >&2 || true
+			die "$name exited; see $LOGS/$name.log"
+		fi
+		sleep 0.1
+	done
+	tail -n 30 "$LOGS/$name.log" >&2 || true
+	die "$name did not answer within ${secs}s; see $LOGS/$name.log"
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+
+REGISTRY_PATTERN="serve $LAB/registry.yml"
+BUILDKITD_PATTERN="--config $LAB/buildkitd.toml"
+
+registry_port() {
+	cat "$LAB/registry.port" 2>/dev/null || echo "${HUSHFILE_LAB_PORT:-5000}"
+}
+
+start_registry() {
+	local port
+	if alive registry "$REGISTRY_PATTERN"; then
+		port=$(registry_port)
+		wait_for registry "$REGISTRY_PATTERN" 10 http_ok "http://127.0.0.1:$port/v2/"
+		return 0
+	fi
+	port=${HUSHFILE_LAB_PORT:-$(registry_port)}
+	local first=$port
+	while port_busy "$port"; do
+		port=$((port + 1))
+		[ "$port" -lt $((first + 100)) ] || die "no free port in $first..$port"
+	done
+	[ "$port" = "$first" ] || log "port $first is busy; the registry uses $port"
+	echo "$port" >"$LAB/registry.port"
+	mkdir -p "$LAB/registry"
+	cat >"$LAB/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $LAB/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+EOF
+	log "starting registry on 127.0.0.1:$port"
+	start registry docker-registry serve "$LAB/registry.yml"
+	wait_for registry "$REGISTRY_PATTERN" 30 http_ok "http://127.0.0.1:$port/v2/"
+}
+
+buildkitd_config() {
+	local port
+	port=$(registry_port)
+	cat <<EOF
+root = "$LAB/buildkitd"
+[log]
+  format = "text"
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  networkMode = "host"
+  gc = true
+  gckeepstorage = "10GB"
+[worker.containerd]
+  enabled = false
+[registry."127.0.0.1:$port"]
+  http = true
+  insecure = true
+EOF
+}
+
+start_buildkitd() {
+	local want
+	want=$(buildkitd_config)
+	if alive buildkitd "$BUILDKITD_PATTERN"; then
+		if [ "$want" = "$(cat "$LAB/buildkitd.toml")" ]; then
+			wait_for buildkitd "$BUILDKITD_PATTERN" 10 buildctl_ok
+			return 0
+		fi
+		log "buildkitd config changed; restarting it"
+		stop buildkitd "$BUILDKITD_PATTERN"
+	fi
+	[ ${#SOCK} -lt 100 ] || die "socket path too long for a unix socket: $SOCK (set HUSHFILE_LAB_DIR to a shorter path)"
+	mount | grep -q cgroup || log "warning: no cgroup filesystem mounted; runc may fail"
+	printf '%s\n' "$want" >"$LAB/buildkitd.toml"
+	rm -f "$SOCK"
+	log "starting buildkitd on unix://$SOCK"
+	start buildkitd "$BIN/buildkitd" --config "$LAB/buildkitd.toml" --addr "unix://$SOCK"
+	wait_for buildkitd "$BUILDKITD_PATTERN" 60 buildctl_ok
+}
+
+buildctl_ok() { "$BIN/buildctl" --addr "unix://$SOCK" debug workers; }
+
+register_builder() {
+	command -v docker >/dev/null || { log "warning: no docker CLI; the buildx builder is not registered"; return 0; }
+	local endpoint
+	endpoint=$(docker buildx inspect "$BUILDER" 2>/dev/null | awk '$1 == "Endpoint:" { print $2; exit }') || true
+	[ "$endpoint" = "unix://$SOCK" ] && return 0
+	[ -n "$endpoint" ] && docker buildx rm "$BUILDER" >/dev/null 2>&1 || true
+	log "registering buildx builder $BUILDER"
+	docker buildx create --name "$BUILDER" --driver remote --use "unix://$SOCK" >/dev/null
+}
+
+# ---- images --------------------------------------------------------------------
+
+registry() { echo "127.0.0.1:$(registry_port)"; }
+
+# pushed REPO TAG: whether the lab registry has that manifest.
+pushed() {
+	curl -fsS -o /dev/null --max-time 5 -I \
+		-H 'Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json' \
+		"http://$(registry)/v2/$1/manifests/$2"
+}
+
+# push_image NAME REF: build the context prepared in images/NAME (Dockerfile
+# included) and push it as REF, unless the same context was pushed before.
+push_image() {
+	local name=$1 ref=$2 ctx=$LAB/images/$1 sum repo tag
+	sum=$( (cd "$ctx" && find . -type f -print0 | sort -z | xargs -0 sha256sum; find . -type l -printf '%p -> %l\n' | sort) | sha256sum | cut -d' ' -f1)
+	repo=${ref#*/}
+	tag=${repo##*:}
+	repo=${repo%:*}
+	if [ "$(cat "$LAB/images/$name.stamp" 2>/dev/null)" = "$ref $sum" ] && pushed "$repo" "$tag"; then
+		return 0
+	fi
+	log "building and pushing $ref"
+	"$BIN/buildctl" --addr "unix://$SOCK" build --progress=plain \
+		--frontend dockerfile.v0 --local "context=$ctx" --local "dockerfile=$ctx" \
+		--output "type=image,name=$ref,push=true" >"$LOGS/image-$name.log" 2>&1 ||
+		{ tail -n 40 "$LOGS/image-$name.log" >&2; die "building $ref failed; see $LOGS/image-$name.log"; }
+	echo "$ref $sum" >"$LAB/images/$name.stamp"
+}
+
+# new_context NAME: an empty build context images/NAME.
+new_context() {
+	rm -rf "$LAB/images/$1"
+	mkdir -p "$LAB/images/$1"
+	echo "$LAB/images/$1"
+}
+
+frontend_labels='LABEL moby.buildkit.frontend.network.none="true"
+LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts"'
+
+push_busybox() {
+	local ctx
+	ctx=$(new_context busybox)
+	cp /bin/busybox "$ctx/busybox"
+	cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN mkdir -p /etc /root /tmp && chmod 1777 /tmp && \
+    echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd && \
+    echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>/etc/passwd && \
+    echo 'root:x:0:' >/etc/group && echo 'nogroup:x:65534:' >>/etc/group
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+EOF
+	push_image busybox "$(image_ref busybox)"
+}
+
+push_testbase() {
+	local ctx
+	build_ssh_add
+	ctx=$(new_context testbase)
+	mkdir -p "$ctx/bin"
+	cp "$ROOT"/hack/testbase/bin/* "$ctx/bin/"
+	cp "$BIN/testbase-ssh-add" "$ctx/bin/ssh-add"
+	cp "$ROOT/hack/testbase/lib.sh" "$ctx/lib.sh"
+	cat >"$ctx/Dockerfile" <<EOF
+FROM $(image_ref busybox)
+COPY lib.sh /usr/local/lib/hushfile-probe/lib.sh
+COPY bin/ /usr/local/bin/
+RUN ln -s pip /usr/local/bin/pip3 && ln -s python /usr/local/bin/python3
+EOF
+	push_image testbase "$(image_ref testbase)"
+}
+
+push_frontend_image() { # NAME BINARY
+	local ctx
+	ctx=$(new_context "$1")
+	cp "$2" "$ctx/frontend"
+	cat >"$ctx/Dockerfile" <<EOF
+FROM scratch
+COPY frontend /bin/dockerfile-frontend
+ENTRYPOINT ["/bin/dockerfile-frontend"]
+$frontend_labels
+EOF
+	push_image "$1" "$(image_ref "$1")"
+}
+
+push_frontend() {
+	if [ ! -d "$ROOT/cmd/hushfile-frontend" ]; then
+		log "skipping the hushfile frontend image: cmd/hushfile-frontend does not exist yet"
+		return 0
+	fi
+	log "building cmd/hushfile-frontend"
+	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/hushfile-frontend" ./cmd/hushfile-frontend)
+	push_frontend_image frontend "$BIN/hushfile-frontend"
+}
+
+image_ref() {
+	case $1 in
+	busybox) echo "$(registry)/hushfile/busybox:latest" ;;
+	testbase) echo "$(registry)/hushfile/testbase:latest" ;;
+	dockerfile-frontend) echo "$(registry)/hushfile/dockerfile-frontend:$(buildkit_version)" ;;
+	frontend) echo "$(registry)/hushfile/frontend:dev" ;;
+	esac
+}
+
+# ---- environment ---------------------------------------------------------------
+
+env_lines() {
+	cat <<EOF
+export HUSHFILE_LAB_DIR='$LAB'
+export HUSHFILE_LAB_BIN='$BIN'
+export PATH="\$HUSHFILE_LAB_BIN:\$PATH"
+export BUILDKIT_HOST='unix://$SOCK'
+export HUSHFILE_REGISTRY='$(registry)'
+export DOCKER_CONFIG='$DOCKER_CONFIG'
+export BUILDX_BUILDER='$BUILDER'
+export HUSHFILE_FRONTEND_IMAGE='$(image_ref frontend)'
+export HUSHFILE_STOCK_FRONTEND_IMAGE='$(image_ref dockerfile-frontend)'
+export HUSHFILE_TESTBASE_IMAGE='$(image_ref testbase)'
+export HUSHFILE_BUSYBOX_IMAGE='$(image_ref busybox)'
+EOF
+}
+
+write_env() { env_lines >"$LAB/env.tmp" && mv "$LAB/env.tmp" "$LAB/env"; }
+
+# ---- commands --------------------------------------------------------------------
+
+lock() {
+	exec 9>"$LAB/lock"
+	flock 9
+}
+
+cmd_up() {
+	local start=$SECONDS
+	lock
+	timed "packages" deps
+	command -v go >/dev/null || die "go is not on PATH"
+	timed "buildkit binaries" build_buildkit
+	timed "buildx" build_buildx
+	timed "registry" start_registry
+	timed "buildkitd" start_buildkitd
+	timed "buildx builder" register_builder
+	timed "busybox image" push_busybox
+	timed "testbase image" push_testbase
+	timed "stock frontend image" push_frontend_image dockerfile-frontend "$BIN/dockerfile-frontend"
+	timed "hushfile frontend image" push_frontend
+	write_env
+	log "up in $((SECONDS - start))s; source it with: eval \"\$(hack/lab.sh env)\""
+}
+
+cmd_frontend() {
+	lock
+	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
+	[ -d "$ROOT/cmd/hushfile-frontend" ] || die "cmd/hushfile-frontend does not exist"
+	push_frontend
+	write_env
+}
+
+cmd_down() {
+	lock
+	stop buildkitd "$BUILDKITD_PATTERN"
+	stop registry "$REGISTRY_PATTERN"
+	rm -f "$SOCK"
+}
+
+cmd_status() {
+	local ok=0 name pattern
+	for name in registry buildkitd; do
+		[ $name = registry ] && pattern=$REGISTRY_PATTERN || pattern=$BUILDKITD_PATTERN
+		if alive $name "$pattern"; then
+			log "$name: running (pid $(cat "$RUN/$name.pid"))"
+		else
+			log "$name: not running"
+			ok=3
+		fi
+	done
+	if [ $ok = 0 ]; then
+		http_ok "http://$(registry)/v2/" && log "registry: answers on $(registry)" || { log "registry: does not answer"; ok=3; }
+		buildctl_ok >/dev/null 2>&1 && log "buildkitd: answers on unix://$SOCK" || { log "buildkitd: does not answer"; ok=3; }
+		for name in busybox testbase dockerfile-frontend frontend; do
+			local ref repo
+			ref=$(image_ref $name)
+			repo=${ref#*/}
+			if pushed "${repo%:*}" "${repo##*:}"; then log "image: $ref"; else log "image: $ref missing"; [ $name = frontend ] || ok=3; fi
+		done
+	fi
+	return $ok
+}
+
+cmd_clean() {
+	cmd_down
+	local m
+	# buildkitd unmounts on exit; drop whatever a killed one left behind.
+	for m in $(awk -v p="$LAB/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r); do
+		umount "$m" || umount -l "$m" || true
+	done
+	log "removing lab state under $LAB (keeping bin/)"
+	rm -rf "$LAB/buildkitd" "$LAB/registry" "$LAB/images" "$LAB/docker" "$LAB/run" "$LAB/logs" \
+		"$LAB/env" "$LAB/registry.port" "$LAB/registry.yml" "$LAB/buildkitd.toml"
+}
+
+case ${1:-} in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+env) env_lines ;;
+frontend) cmd_frontend ;;
+deps) lock && deps ;;
+clean) cmd_clean ;;
+*)
+	sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+	;;
+esac
