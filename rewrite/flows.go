@@ -99,6 +99,9 @@ type flow struct {
 
 // wordVars lists the variables in names that a node references.
 func wordVars(n syntax.Node, names map[string]bool) []string {
+	if n == nil || len(names) == 0 {
+		return nil
+	}
 	var out []string
 	seen := map[string]bool{}
 	syntax.Walk(n, func(x syntax.Node) bool {

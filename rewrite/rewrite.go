@@ -21,7 +21,13 @@ const maxPasses = 4
 // secret reaches the image. Parse errors are BuildKit's own. Findings at
 // SeverityError mean the output must not be built; Result.Err returns
 // them as an error.
-func Rewrite(src []byte, cfg Config) (*Result, error) {
+func Rewrite(src []byte, cfg Config) (res *Result, err error) {
+	// A bug must stop the build with an error, not crash the frontend.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("internal error: %v", r)
+		}
+	}()
 	ast, stages, meta, err := parse(src)
 	if err != nil {
 		return nil, err
@@ -63,7 +69,7 @@ func Rewrite(src []byte, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
+	res = &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
 	if err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken); err != nil {
 		return nil, fmt.Errorf("internal error: %w", err)
 	}
@@ -153,31 +159,36 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// verifyEdits re-parses every rewritten instruction on its own, with the
-// lines it had: each must parse as BuildKit parses it, end where it ended,
-// and not run on into the next instruction. A rewrite that fails this is
-// a bug, and a bug must not reach a build. Parsing only what changed keeps
-// the check cheap on large files.
+// verifyEdits re-parses every rewritten instruction on its own lines:
+// each must parse as BuildKit parses it, end where it ended, and not run
+// on into the next instruction. A rewrite that fails this is a bug, and a
+// bug must not reach a build. The rewritten instructions are parsed
+// together in one small document, so the check stays cheap on large files;
+// when that fails, each is parsed alone to name the line.
 func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, escape rune) error {
 	if len(touched) == 0 {
 		return nil
 	}
 	s := newSource(out, escape)
+	var starts []int
 	for start := range touched {
+		if nodes[start] != nil {
+			starts = append(starts, start)
+		}
+	}
+	sort.Ints(starts)
+	var all bytes.Buffer
+	want := 0
+	var regions [][]byte
+	var regionStarts []int
+	for _, start := range starts {
 		n := nodes[start]
-		if n == nil {
-			continue
-		}
-		var snippet bytes.Buffer
-		if escape != '\\' {
-			snippet.WriteString("# escape=" + string(escape) + "\n")
-		}
-		snippet.WriteString("FROM scratch\n")
+		var region bytes.Buffer
 		last := 0
 		for l := n.StartLine; l <= n.EndLine; l++ {
 			content := s.lineContent(l)
-			snippet.Write(content)
-			snippet.WriteByte('\n')
+			region.Write(content)
+			region.WriteByte('\n')
 			if !isBlank(content) && !isCommentLine(content) {
 				last = l
 			}
@@ -188,16 +199,42 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 		if _, cont := s.continuation(s.lineContent(last)); cont && len(n.Heredocs) == 0 && n.EndLine < s.numLines() {
 			return fmt.Errorf("line %d: the rewritten instruction runs on into the next one", last)
 		}
-		ast, err := parser.Parse(bytes.NewReader(snippet.Bytes()))
-		if err != nil {
-			return fmt.Errorf("line %d: the rewritten instruction does not parse: %w", start, err)
+		want++
+		regions = append(regions, region.Bytes())
+		regionStarts = append(regionStarts, start)
+		all.Write(region.Bytes())
+	}
+	if want == 0 {
+		return nil
+	}
+	if err := parseSnippet(all.Bytes(), escape, want); err == nil {
+		return nil
+	}
+	for i, r := range regions {
+		if err := parseSnippet(r, escape, 1); err != nil {
+			return fmt.Errorf("line %d: %w", regionStarts[i], err)
 		}
-		if len(ast.AST.Children) != 2 {
-			return fmt.Errorf("line %d: the rewritten instruction parses as %d instructions", start, len(ast.AST.Children)-1)
-		}
-		if _, _, err := instructions.Parse(ast.AST, linter.New(&linter.Config{})); err != nil {
-			return fmt.Errorf("line %d: the rewritten instruction is not valid: %w", start, err)
-		}
+	}
+	return fmt.Errorf("the rewritten instructions do not parse together")
+}
+
+// parseSnippet parses instructions after a FROM line and checks their count.
+func parseSnippet(body []byte, escape rune, want int) error {
+	var doc bytes.Buffer
+	if escape != '\\' {
+		doc.WriteString("# escape=" + string(escape) + "\n")
+	}
+	doc.WriteString("FROM scratch\n")
+	doc.Write(body)
+	ast, err := parser.Parse(bytes.NewReader(doc.Bytes()))
+	if err != nil {
+		return fmt.Errorf("the rewritten instruction does not parse: %w", err)
+	}
+	if got := len(ast.AST.Children) - 1; got != want {
+		return fmt.Errorf("the rewritten instructions parse as %d instructions, not %d", got, want)
+	}
+	if _, _, err := instructions.Parse(ast.AST, linter.New(&linter.Config{})); err != nil {
+		return fmt.Errorf("the rewritten instruction is not valid: %w", err)
 	}
 	return nil
 }
