@@ -149,3 +149,26 @@ func TestValidateCaps(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDockerfileScans runs the frontend's own reads of a Dockerfile (the
+// configuration directive, the ARG declarations) on any input: they must
+// not panic, and what they return must point into the input.
+func FuzzDockerfileScans(f *testing.F) {
+	f.Add([]byte("# syntax=x\n# hushfile=secrets=A;target=t\nFROM scratch\nARG A=1 B\n"))
+	f.Add([]byte("\xef\xbb\xbf#HUSHFILE = optional=true\r\nARG X=\\\n y\n"))
+	f.Add([]byte("ARG\n# hushfile=\nFROM"))
+	f.Fuzz(func(t *testing.T, dt []byte) {
+		lines := strings.Count(string(dt), "\n") + 1
+		if _, line, ok := configDirective(dt); ok && (line < 1 || line > lines) {
+			t.Errorf("directive on line %d of %d", line, lines)
+		}
+		for name, ls := range declaredArgs(dt) {
+			for _, l := range ls {
+				if l < 1 || l > lines {
+					t.Errorf("ARG %q on line %d of %d", name, l, lines)
+				}
+			}
+		}
+		_, _ = classifierConfig(rewrite.Config{}, dt)
+	})
+}
