@@ -83,7 +83,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	ended := map[*fileSecret]bool{}
 	var comments []span
 	var inserts []insertion
-	if c.PrependShell && posix && len(c.CmdLine) == 1 {
+	interesting := len(st.secrets) > 0 || len(st.files) > 0 || len(st.broad) > 0 || len(st.keys) > 0 ||
+		len(st.gen) > 0 || len(st.git) > 0 || len(p.envMounts) > 0 || len(p.targets) > 0
+	if c.PrependShell && posix && len(c.CmdLine) == 1 && interesting {
 		args := c.CmdLine[0]
 		var ok bool
 		cmdStart, ok = commandStart(l, args)
