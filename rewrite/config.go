@@ -9,11 +9,11 @@ import (
 
 // Config tunes the engine. The zero value is the default behaviour.
 //
-// The same settings can be given in three places, merged in this order
-// (later wins for booleans, lists are unioned):
-//   - the Config the caller passes (CLI flags, or defaults);
-//   - a `# hushfile=` comment among the Dockerfile's leading comments;
-//   - the frontend's HUSHFILE build-arg.
+// The same settings can be given in the Dockerfile, as a `# hushfile=`
+// comment among its leading comments, and by the caller (CLI flags, or the
+// frontend's HUSHFILE build-arg). They are merged with MergeConfig: lists
+// are unioned, a boolean is on when either sets it, and the caller's
+// target wins.
 //
 // The text form, shared by the directive and the build-arg, is a
 // semicolon-separated list of key=value pairs:
@@ -154,4 +154,25 @@ func (c Config) disabled(rule string) bool {
 		}
 	}
 	return false
+}
+
+// MergeConfig merges the caller's settings over the Dockerfile's: lists
+// are unioned, a boolean is on when either turns it on, and the caller's
+// target wins when set.
+func MergeConfig(dockerfile, caller Config) Config {
+	cat := func(a, b []string) []string { return append(append([]string(nil), a...), b...) }
+	m := Config{
+		Secrets:                 cat(dockerfile.Secrets, caller.Secrets),
+		NotSecrets:              cat(dockerfile.NotSecrets, caller.NotSecrets),
+		SecretFiles:             cat(dockerfile.SecretFiles, caller.SecretFiles),
+		Disable:                 cat(dockerfile.Disable, caller.Disable),
+		Optional:                dockerfile.Optional || caller.Optional,
+		AllowRuntimeSecretFiles: dockerfile.AllowRuntimeSecretFiles || caller.AllowRuntimeSecretFiles,
+		RewriteHardcoded:        dockerfile.RewriteHardcoded || caller.RewriteHardcoded,
+		Target:                  dockerfile.Target,
+	}
+	if caller.Target != "" {
+		m.Target = caller.Target
+	}
+	return m
 }

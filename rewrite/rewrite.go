@@ -32,12 +32,12 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if text, line, ok := findDirective(src); ok {
-		c, err := ParseConfig(cfg, text)
+	if text, line, ok := FindDirective(src); ok {
+		d, err := ParseConfig(Config{}, text)
 		if err != nil {
 			return nil, parser.WithLocation(err, []parser.Range{{Start: parser.Position{Line: line}, End: parser.Position{Line: line}}})
 		}
-		cfg = c
+		cfg = MergeConfig(d, cfg)
 	}
 	nodes := map[int]*parser.Node{}
 	for _, n := range ast.AST.Children {
@@ -103,9 +103,9 @@ func parse(src []byte) (*parser.Result, []instructions.Stage, []instructions.Arg
 
 var directiveRe = regexp.MustCompile(`(?i)^#\s*hushfile\s*=\s*(.*?)\s*$`)
 
-// findDirective looks for `# hushfile=...` among the comments before the
-// first instruction.
-func findDirective(src []byte) (string, int, bool) {
+// FindDirective returns the text and line of the `# hushfile=...` comment
+// among the comments before the first instruction.
+func FindDirective(src []byte) (string, int, bool) {
 	s := newSource(src, '\\')
 	for n := 1; n <= s.numLines(); n++ {
 		c := bytes.TrimSpace(s.lineContent(n))

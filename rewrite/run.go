@@ -41,6 +41,9 @@ type insertion struct {
 func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunCommand) {
 	line := n.StartLine
 	defer a.flowsDone(st, line)
+	if len(c.CmdLine) == 0 || len(c.CmdLine) == 1 && strings.TrimSpace(c.CmdLine[0]) == "" && len(c.Files) == 0 {
+		return // runs nothing
+	}
 	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}, skip: map[*secretVar]bool{}}
 	for _, m := range mountsOf(c) {
 		a.reqs.add(m, line)
@@ -355,6 +358,12 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 	}
 	line := n.StartLine
 	if v.expr != "" {
+		if !isShellName(v.name) {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"rename "+v.name+" to a name made of letters, digits and underscores",
+				"%s is built from secrets, and hushfile rebuilds it in the shell, where %s is not a valid variable name", v.name, v.name)
+			return
+		}
 		for _, d := range v.deps {
 			a.ensure(st, n, d, p)
 		}
@@ -379,7 +388,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 	}
 	required := v.required
 	if v.def != nil && *v.def != "" {
-		if p.canPre {
+		if p.canPre && isShellName(v.name) {
 			p.prelude = append(p.prelude, v.name+"=${"+v.name+"-"+shellQuote(*v.def)+"}; export "+v.name+";")
 		} else {
 			required = true
@@ -522,4 +531,17 @@ func applyOwnership(f *fileSecret, r *removal, user string) {
 			f.mode = &m
 		}
 	}
+}
+
+// isShellName reports whether name is a POSIX shell variable name.
+func isShellName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
