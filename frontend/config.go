@@ -2,8 +2,6 @@ package frontend
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/hushfile/hushfile/rewrite"
 )
@@ -41,15 +39,11 @@ func configFromOpts(opts map[string]string) (rewrite.Config, error) {
 	return cfg, nil
 }
 
-// classifierConfig is the configuration the engine applies to dt: cfg (from
-// the build's options) and the `# hushfile=` directive of dt, with their
-// name lists unioned. It is used to decide which build-args name secrets;
-// the engine reads the directive itself when it rewrites. A directive
-// target that differs from the build's target is an error: the engine
-// would judge which stages reach the image by a stage BuildKit does not
-// build.
+// classifierConfig is the configuration the engine applies to dt: the
+// Dockerfile's `# hushfile=` directive merged under cfg, as rewrite.Rewrite
+// merges them. It decides which build-arg names are secrets.
 func classifierConfig(cfg rewrite.Config, dt []byte) (rewrite.Config, error) {
-	text, line, ok := configDirective(dt)
+	text, line, ok := rewrite.FindDirective(dt)
 	if !ok {
 		return cfg, nil
 	}
@@ -61,38 +55,7 @@ func classifierConfig(cfg rewrite.Config, dt []byte) (rewrite.Config, error) {
 	if err := checkTarget(where, dcfg.Target, cfg.Target); err != nil {
 		return rewrite.Config{}, err
 	}
-	merged := cfg
-	merged.Secrets = append(append([]string(nil), dcfg.Secrets...), cfg.Secrets...)
-	merged.NotSecrets = append(append([]string(nil), dcfg.NotSecrets...), cfg.NotSecrets...)
-	merged.SecretFiles = append(append([]string(nil), dcfg.SecretFiles...), cfg.SecretFiles...)
-	merged.Disable = append(append([]string(nil), dcfg.Disable...), cfg.Disable...)
-	return merged, nil
-}
-
-// directiveRe matches the engine's configuration comment. BuildKit's
-// directive parser only knows syntax, escape and check, so the engine
-// reads this one itself; configDirective reads it the same way.
-var directiveRe = regexp.MustCompile(`(?i)^#\s*` + rewrite.ConfigDirective + `\s*=\s*(.*?)\s*$`)
-
-// configDirective finds `# hushfile=...` among the comment and blank lines
-// before the first instruction, and returns its text and line.
-func configDirective(dt []byte) (string, int, bool) {
-	for i, l := range strings.Split(string(dt), "\n") {
-		c := strings.TrimSpace(l)
-		if i == 0 {
-			c = strings.TrimPrefix(c, "\xef\xbb\xbf")
-		}
-		if c == "" {
-			continue
-		}
-		if c[0] != '#' {
-			return "", 0, false
-		}
-		if m := directiveRe.FindStringSubmatch(c); m != nil {
-			return m[1], i + 1, true
-		}
-	}
-	return "", 0, false
+	return rewrite.MergeConfig(dcfg, cfg), nil
 }
 
 func checkTarget(where, configured, built string) error {

@@ -159,7 +159,7 @@ func FuzzDockerfileScans(f *testing.F) {
 	f.Add([]byte("ARG\n# hushfile=\nFROM"))
 	f.Fuzz(func(t *testing.T, dt []byte) {
 		lines := strings.Count(string(dt), "\n") + 1
-		if _, line, ok := configDirective(dt); ok && (line < 1 || line > lines) {
+		if _, line, ok := rewrite.FindDirective(dt); ok && (line < 1 || line > lines) {
 			t.Errorf("directive on line %d of %d", line, lines)
 		}
 		for name, ls := range declaredArgs(dt) {
