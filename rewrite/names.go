@@ -25,7 +25,7 @@ var secretTokens = map[string]bool{
 	"password": true, "passwd": true, "pword": true, "pwd": true, "pass": true,
 	"passphrase": true, "secret": true, "secrets": true, "token": true, "tokens": true,
 	"dsn": true, "privatekey": true, "pat": true, "authtoken": true, "accesstoken": true,
-	"apitoken": true, "bearer": true, "cookie": true, "jwt": true, "htpasswd": true,
+	"apitoken": true, "htpasswd": true,
 	"netrc": true, "npmrc": true, "pypirc": true, "kubeconfig": true,
 }
 
