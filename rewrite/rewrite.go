@@ -32,6 +32,10 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(stages) == 0 {
+		// Nothing to build: BuildKit refuses it with its own error.
+		return &Result{Output: bytes.Clone(src)}, nil
+	}
 	if text, line, ok := FindDirective(src); ok {
 		d, err := ParseConfig(Config{}, text)
 		if err != nil {
