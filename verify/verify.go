@@ -35,6 +35,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -42,9 +43,11 @@ import (
 	"sync/atomic"
 
 	"github.com/containerd/containerd/v2/core/images"
+	"github.com/containerd/log"
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sirupsen/logrus"
 )
 
 // Options say what to scan and what to look for.
@@ -99,6 +102,7 @@ func Scan(ctx context.Context, opts Options) (*Report, error) {
 			report.Notes = append(report.Notes, fmt.Sprintf("%s: value shorter than %d bytes, not searched", where, MinValueLen))
 		}
 	}
+	ctx = log.WithLogger(ctx, quietLogger)
 	src, err := openSource(ctx, opts.Image, opts)
 	if err != nil {
 		return report, err
@@ -120,6 +124,15 @@ func Scan(ctx context.Context, opts Options) (*Report, error) {
 	sortHits(report.Hits)
 	return report, err
 }
+
+// quietLogger keeps containerd's informational logs (each failed registry
+// request) off the output: failures come back as errors.
+var quietLogger = func() *log.Entry {
+	l := logrus.New()
+	l.SetOutput(os.Stderr)
+	l.SetLevel(logrus.WarnLevel)
+	return logrus.NewEntry(l)
+}()
 
 // scan is the state of one Scan.
 type scan struct {
