@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Secret is a known value to search for: a secret the build used.
@@ -405,11 +406,20 @@ type needle struct {
 	encoding string
 }
 
+// MaxNeedleLen bounds the part of a value that is searched: a longer
+// value (a key file, a whole .env) is searched by its middle MaxNeedleLen
+// bytes, which are as unique as the whole and keep the matcher small
+// (its size grows with the total length of what it searches for). The
+// middle rather than the start: files of one kind share their first
+// lines (every OpenSSH key starts the same).
+const MaxNeedleLen = 128
+
 // needles returns the byte strings that stand for v in an image: v itself,
 // its base64 forms (standard and URL alphabets, each at the three
 // alignments v can have inside a longer base64 text), its URL-encoded and
 // its JSON-escaped forms. Forms shorter than MinValueLen are left out.
 func needles(v string) []needle {
+	v = middle(v, MaxNeedleLen)
 	var out []needle
 	seen := map[string]bool{}
 	add := func(b []byte, enc string) {
@@ -446,6 +456,23 @@ func needles(v string) []needle {
 		add(bytes.ReplaceAll(j, []byte("/"), []byte(`\/`)), EncJSON)
 	}
 	return out
+}
+
+// middle returns the middle n bytes of s (cut at UTF-8 character
+// boundaries, so that its escaped forms are parts of the whole's).
+func middle(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	from := (len(s) - n) / 2
+	for from > 0 && !utf8.RuneStart(s[from]) {
+		from--
+	}
+	to := from + n
+	for to < len(s) && !utf8.RuneStart(s[to]) {
+		to++
+	}
+	return s[from:to]
 }
 
 func lowerHexEscapes(s string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -186,5 +187,32 @@ func TestNeedles(t *testing.T) {
 		if len(n.value) < MinValueLen {
 			t.Errorf("a %s needle is shorter than %d", n.encoding, MinValueLen)
 		}
+	}
+}
+
+// TestLongValue: a long value (a key file) is found by its middle part,
+// in the image and in JSON, and keeps the matcher small.
+func TestLongValue(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+	for i := 0; i < 40; i++ {
+		b.WriteString(vt.Canary(t) + vt.Canary(t) + "\n")
+	}
+	b.WriteString("-----END OPENSSH PRIVATE KEY-----\n")
+	key := b.String()
+	m, err := newMatcher([]Secret{{ID: "KEY", Value: key}}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector()
+	if err := m.scanJSON([]byte(`{"k":`+strconv.Quote(key)+`}`), c, rawHit{history: -1}); err != nil || len(c.list()) != 1 {
+		t.Fatalf("JSON: error %v, %d hits", err, len(c.list()))
+	}
+	// Another key of the same kind does not match.
+	other := strings.Replace(key, key[len(key)/2-80:len(key)/2+80], strings.Repeat("A", 160), 1)
+	c = newCollector()
+	m.scanRaw(strings.NewReader(other), "", c, rawHit{history: -1})
+	if len(c.list()) != 0 {
+		t.Fatalf("a different key matched")
 	}
 }

@@ -79,7 +79,7 @@ const (
 	maxManifestSize = 32 << 20
 	// maxJSONWalk bounds the JSON blobs (attestations) walked field by
 	// field; larger ones are scanned as a byte stream.
-	maxJSONWalk = 64 << 20
+	maxJSONWalk = 16 << 20
 	// maxDepth bounds index nesting.
 	maxDepth = 8
 )

@@ -383,3 +383,13 @@ func TestShortSecretNote(t *testing.T) {
 		t.Fatalf("want clean with a note, got:\n%s", dump(r))
 	}
 }
+
+func TestManifestAnnotations(t *testing.T) {
+	c := vt.Canary(t)
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Annotations: map[string]string{"org.example.token": c},
+		Layers: []vt.Layer{{Files: []vt.File{{Name: "x", Body: "y"}}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c}}})
+	if len(r.Hits) != 1 || r.Hits[0].Kind != KindManifest || r.Hits[0].Field != "annotations.org.example.token" || r.Hits[0].Platform != "linux/amd64" {
+		t.Fatalf("got:\n%s", dump(r))
+	}
+}
