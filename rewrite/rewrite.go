@@ -74,8 +74,15 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	res = &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
-	if err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken); err != nil {
-		return nil, fmt.Errorf("internal error: %w", err)
+	if line, err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken); err != nil {
+		// The rewrite of an instruction came out wrong: never hand it on.
+		// The input stays as it is, with an error that stops the build.
+		res.Output, res.Changed = bytes.Clone(src), false
+		res.Findings = append(res.Findings, Finding{
+			Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
+			Message: fmt.Sprintf("hushfile could not rewrite this instruction safely (%v)", err),
+			Fix:     "simplify the instruction (plain words, no escape characters at the end of the command) or migrate it by hand to RUN --mount=type=secret",
+		})
 	}
 	res.Requirements = a.reqs.list()
 	sort.SliceStable(res.Findings, func(i, j int) bool {
@@ -169,9 +176,9 @@ func (e *Error) Error() string {
 // bug must not reach a build. The rewritten instructions are parsed
 // together in one small document, so the check stays cheap on large files;
 // when that fails, each is parsed alone to name the line.
-func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, escape rune) error {
+func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, escape rune) (int, error) {
 	if len(touched) == 0 {
-		return nil
+		return 0, nil
 	}
 	s := newSource(out, escape)
 	var starts []int
@@ -201,7 +208,7 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 			continue // commented out
 		}
 		if _, cont := s.continuation(s.lineContent(last)); cont && len(n.Heredocs) == 0 && n.EndLine < s.numLines() {
-			return fmt.Errorf("line %d: the rewritten instruction runs on into the next one", last)
+			return start, fmt.Errorf("the rewritten instruction runs on into the next one")
 		}
 		want++
 		regions = append(regions, region.Bytes())
@@ -209,17 +216,17 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 		all.Write(region.Bytes())
 	}
 	if want == 0 {
-		return nil
+		return 0, nil
 	}
 	if err := parseSnippet(all.Bytes(), escape, want); err == nil {
-		return nil
+		return 0, nil
 	}
 	for i, r := range regions {
 		if err := parseSnippet(r, escape, 1); err != nil {
-			return fmt.Errorf("line %d: %w", regionStarts[i], err)
+			return regionStarts[i], err
 		}
 	}
-	return fmt.Errorf("the rewritten instructions do not parse together")
+	return starts[0], fmt.Errorf("the rewritten instructions do not parse together")
 }
 
 // parseSnippet parses instructions after a FROM line and checks their count.
