@@ -26,7 +26,7 @@ type Rule struct {
 	FilesOnly bool
 
 	back, ahead int // bytes of context the check reads around a keyword
-	check       func(w *window) (start, end int, ok bool)
+	check       func(w window) (start, end int, ok bool)
 }
 
 // window is the text around one keyword occurrence handed to a rule's
@@ -66,15 +66,15 @@ var builtin = []*Rule{
 		Description: "A URL with a password in its userinfo (scheme://user:password@host).",
 		Keywords:    []string{"://"},
 		back:        40, ahead: 300,
-		check: func(w *window) (int, int, bool) { return checkURLUserinfo(w, true) },
+		check: func(w window) (int, int, bool) { return checkURLUserinfo(&w, true) },
 	},
 	{
 		ID:          "aws-access-key-id",
 		Description: "An AWS access key ID (AKIA…, ASIA…).",
 		Keywords:    []string{"AKIA", "ASIA", "ABIA", "ACCA"},
 		back:        1, ahead: 20,
-		check: func(w *window) (int, int, bool) {
-			s, e, ok := tokenAfter(w, isUpperDigit, 16, 16, isAlnum)
+		check: func(w window) (int, int, bool) {
+			s, e, ok := tokenAfter(&w, isUpperDigit, 16, 16, isAlnum)
 			if ok && bytes.HasSuffix(w.data[s:e], []byte("EXAMPLE")) {
 				return 0, 0, false
 			}
@@ -86,8 +86,8 @@ var builtin = []*Rule{
 		Description: "An AWS secret access key assigned to an aws_secret_access_key setting.",
 		Keywords:    []string{"secret_access_key", "SECRET_ACCESS_KEY", "SecretAccessKey"},
 		back:        1, ahead: 100,
-		check: func(w *window) (int, int, bool) {
-			return assignedValue(w, func(v []byte) bool {
+		check: func(w window) (int, int, bool) {
+			return assignedValue(&w, func(v []byte) bool {
 				return len(v) == 40 && all(v, isBase64Std)
 			})
 		},
@@ -97,11 +97,11 @@ var builtin = []*Rule{
 		Description: "A GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_).",
 		Keywords:    []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"},
 		back:        1, ahead: 100,
-		check: func(w *window) (int, int, bool) {
+		check: func(w window) (int, int, bool) {
 			if bytes.Equal(w.data[w.kw0:w.kw1], []byte("github_pat_")) {
-				return tokenAfter(w, isWord, 70, 100, isWord)
+				return tokenAfter(&w, isWord, 70, 100, isWord)
 			}
-			return tokenAfter(w, isAlnum, 36, 36, isWord)
+			return tokenAfter(&w, isAlnum, 36, 36, isWord)
 		},
 	},
 	{
@@ -109,8 +109,8 @@ var builtin = []*Rule{
 		Description: "A GitLab token (glpat-, glptt-, gldt-, glrt-, glsoat-).",
 		Keywords:    []string{"glpat-", "glptt-", "gldt-", "glrt-", "glsoat-"},
 		back:        1, ahead: 100,
-		check: func(w *window) (int, int, bool) {
-			return tokenAfter(w, isTokenChar, 20, 90, isTokenChar)
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isTokenChar, 20, 90, isTokenChar)
 		},
 	},
 	{
@@ -118,8 +118,8 @@ var builtin = []*Rule{
 		Description: "A Slack API token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxe-).",
 		Keywords:    []string{"xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe-"},
 		back:        1, ahead: 200,
-		check: func(w *window) (int, int, bool) {
-			s, e, ok := tokenAfter(w, isAlnumDash, 10, 160, isAlnumDash)
+		check: func(w window) (int, int, bool) {
+			s, e, ok := tokenAfter(&w, isAlnumDash, 10, 160, isAlnumDash)
 			if !ok || !bytes.ContainsAny(w.data[w.kw1:e], "0123456789") {
 				return 0, 0, false
 			}
@@ -138,8 +138,8 @@ var builtin = []*Rule{
 		Description: "An npm access token (npm_…).",
 		Keywords:    []string{"npm_"},
 		back:        1, ahead: 40,
-		check: func(w *window) (int, int, bool) {
-			return tokenAfter(w, isAlnum, 36, 36, isWord)
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isAlnum, 36, 36, isWord)
 		},
 	},
 	{
@@ -147,8 +147,8 @@ var builtin = []*Rule{
 		Description: "A PyPI or TestPyPI API token (pypi-AgE…).",
 		Keywords:    []string{"pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw"},
 		back:        1, ahead: 300,
-		check: func(w *window) (int, int, bool) {
-			return tokenAfter(w, isTokenChar, 50, 280, isTokenChar)
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isTokenChar, 50, 280, isTokenChar)
 		},
 	},
 	{
@@ -156,8 +156,8 @@ var builtin = []*Rule{
 		Description: "A Google API key (AIza…).",
 		Keywords:    []string{"AIza"},
 		back:        1, ahead: 40,
-		check: func(w *window) (int, int, bool) {
-			return tokenAfter(w, isTokenChar, 35, 35, isTokenChar)
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isTokenChar, 35, 35, isTokenChar)
 		},
 	},
 	{
@@ -165,8 +165,8 @@ var builtin = []*Rule{
 		Description: "A Stripe live secret or restricted key (sk_live_, rk_live_).",
 		Keywords:    []string{"sk_live_", "rk_live_"},
 		back:        1, ahead: 120,
-		check: func(w *window) (int, int, bool) {
-			return tokenAfter(w, isAlnum, 20, 110, isWord)
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isAlnum, 20, 110, isWord)
 		},
 	},
 	{
@@ -199,7 +199,7 @@ var builtin = []*Rule{
 		Files:       []string{".git-credentials", "git-credentials"},
 		FilesOnly:   true,
 		back:        40, ahead: 300,
-		check: func(w *window) (int, int, bool) { return checkURLUserinfo(w, false) },
+		check: func(w window) (int, int, bool) { return checkURLUserinfo(&w, false) },
 	},
 	{
 		ID:          "docker-config-auth",
@@ -328,7 +328,7 @@ func IsPlaceholder(v []byte) bool {
 
 // Rule checks.
 
-func checkPrivateKey(w *window) (int, int, bool) {
+func checkPrivateKey(w window) (int, int, bool) {
 	d := w.data
 	begin := bytes.LastIndex(d[:w.kw0], []byte("-----BEGIN "))
 	if begin < 0 || !all(d[begin+len("-----BEGIN "):w.kw0], func(c byte) bool { return isUpperDigit(c) || c == ' ' }) {
@@ -432,7 +432,7 @@ func checkURLUserinfo(w *window, strict bool) (int, int, bool) {
 	return s, at, true
 }
 
-func checkSlackWebhook(w *window) (int, int, bool) {
+func checkSlackWebhook(w window) (int, int, bool) {
 	d := w.data
 	i := w.kw1
 	part := func(first byte, min int, class func(byte) bool) bool {
@@ -465,7 +465,7 @@ func checkSlackWebhook(w *window) (int, int, bool) {
 	return w.kw0, i, true
 }
 
-func checkJWT(w *window) (int, int, bool) {
+func checkJWT(w window) (int, int, bool) {
 	d := w.data
 	if w.kw0 > 0 && (isBase64URL(d[w.kw0-1]) || d[w.kw0-1] == '.') {
 		return 0, 0, false
@@ -535,7 +535,7 @@ func assignedValue(w *window, ok func(v []byte) bool) (int, int, bool) {
 	return w.kw0, i, true
 }
 
-func checkNpmrc(w *window) (int, int, bool) {
+func checkNpmrc(w window) (int, int, bool) {
 	d := w.data
 	kw := d[w.kw0:w.kw1]
 	if !bytes.Equal(kw, []byte("_authToken")) {
@@ -585,15 +585,15 @@ func netrcToken(w *window, i, j int) bool {
 	return j < len(d) && isSpace(d[j])
 }
 
-func checkNetrc(w *window) (int, int, bool) {
+func checkNetrc(w window) (int, int, bool) {
 	d := w.data
-	if !netrcToken(w, w.kw0, w.kw1) {
+	if !netrcToken(&w, w.kw0, w.kw1) {
 		return 0, 0, false
 	}
 	if !w.named {
 		// Elsewhere, only a netrc line: "machine HOST ... password".
 		m := bytes.LastIndex(d[:w.kw0], []byte("machine"))
-		if m < 0 || !netrcToken(w, m, m+len("machine")) || !bytes.Contains(d[m:w.kw0], []byte("login")) {
+		if m < 0 || !netrcToken(&w, m, m+len("machine")) || !bytes.Contains(d[m:w.kw0], []byte("login")) {
 			return 0, 0, false
 		}
 	}
@@ -611,7 +611,7 @@ func checkNetrc(w *window) (int, int, bool) {
 	return w.kw0, i, true
 }
 
-func checkPypirc(w *window) (int, int, bool) {
+func checkPypirc(w window) (int, int, bool) {
 	d := w.data
 	// The key stands at a line start.
 	i := w.kw0
@@ -643,7 +643,7 @@ func checkPypirc(w *window) (int, int, bool) {
 	return w.kw0, j, true
 }
 
-func checkDockerAuth(w *window) (int, int, bool) {
+func checkDockerAuth(w window) (int, int, bool) {
 	d := w.data
 	i := w.kw1
 	for i < len(d) && isSpace(d[i]) {

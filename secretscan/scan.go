@@ -301,7 +301,7 @@ func (st *Stream) check(h kwHit, p []byte, base int64, eof bool) bool {
 		atEnd:   end == st.off && eof,
 		named:   st.named[h.rule],
 	}
-	if ms, me, ok := r.check(&w); ok {
+	if ms, me, ok := r.check(w); ok {
 		st.fn(Match{Rule: r.ID, Literal: -1, Offset: dataOff + int64(ms), Len: me - ms})
 	}
 	return true

@@ -210,13 +210,16 @@ func (m *Matcher) Run(s State, data []byte, fn func(pattern int, end int)) State
 	for l := 1; l < lanes; l++ {
 		n = min(n, stop[l]-pos[l])
 	}
-	for i := 0; i < n; i++ {
-		s0 := d[st[0]+uint32(cls[data[pos[0]+i]])]
-		s1 := d[st[1]+uint32(cls[data[pos[1]+i]])]
-		s2 := d[st[2]+uint32(cls[data[pos[2]+i]])]
-		s3 := d[st[3]+uint32(cls[data[pos[3]+i]])]
-		st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+	a0, a1, a2, a3 := data[pos[0]:pos[0]+n], data[pos[1]:pos[1]+n], data[pos[2]:pos[2]+n], data[pos[3]:pos[3]+n]
+	a1, a2, a3 = a1[:len(a0)], a2[:len(a0)], a3[:len(a0)] // drops bounds checks below
+	s0, s1, s2, s3 := st[0], st[1], st[2], st[3]
+	for i := range a0 {
+		s0 = d[s0+uint32(cls[a0[i]])]
+		s1 = d[s1+uint32(cls[a1[i]])]
+		s2 = d[s2+uint32(cls[a2[i]])]
+		s3 = d[s3+uint32(cls[a3[i]])]
 		if s0 >= fo || s1 >= fo || s2 >= fo || s3 >= fo {
+			st[0], st[1], st[2], st[3] = s0, s1, s2, s3
 			for l := 0; l < lanes; l++ {
 				if st[l] >= fo && pos[l]+i+1 > from[l] {
 					for _, p := range m.outputs[st[l]/m.nclass] {
@@ -226,6 +229,7 @@ func (m *Matcher) Run(s State, data []byte, fn func(pattern int, end int)) State
 			}
 		}
 	}
+	st[0], st[1], st[2], st[3] = s0, s1, s2, s3
 	var last uint32
 	for l := 0; l < lanes; l++ {
 		p := pos[l] + n
