@@ -393,8 +393,11 @@ cmd_up() {
 	lock
 	timed "packages" deps
 	command -v go >/dev/null || die "go is not on PATH"
+	# The two builds overlap downloads, compiles and links: faster on 2 cores.
+	timed "buildx" build_buildx &
+	local buildx_pid=$!
 	timed "buildkit binaries" build_buildkit
-	timed "buildx" build_buildx
+	wait "$buildx_pid" || die "building buildx failed"
 	timed "registry" start_registry
 	timed "buildkitd" start_buildkitd
 	timed "buildx builder" register_builder

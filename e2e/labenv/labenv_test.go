@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func TestParse(t *testing.T) {
@@ -88,13 +92,15 @@ func TestLabBuild(t *testing.T) {
 	dockerfile := fmt.Sprintf(`# syntax=%s
 FROM %s
 RUN --mount=type=secret,id=HUSHFILE_CANARY,env=HUSHFILE_CANARY HUSHFILE_PROBE_REQUIRE=1 pip install --extra-index-url "https://u:${HUSHFILE_CANARY}@pypi.example/simple" pkg
+RUN --mount=type=ssh HUSHFILE_PROBE_REQUIRE=1 git clone git@git.example:o/r.git
 `, env.StockFrontendImage, env.TestbaseImage)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	keyFile, fingerprint := newSSHKey(t)
 	archive := filepath.Join(t.TempDir(), "image.tar")
 	cmd := exec.CommandContext(ctx, "docker", "buildx", "build", "--progress=plain", "--no-cache",
-		"--secret", "id=HUSHFILE_CANARY,env=HUSHFILE_CANARY",
+		"--secret", "id=HUSHFILE_CANARY,env=HUSHFILE_CANARY", "--ssh", "default="+keyFile,
 		"--output", "type=oci,dest="+archive, dir)
 	cmd.Env = append(env.Environ(), "HUSHFILE_CANARY="+canary)
 	out, err := cmd.CombinedOutput()
@@ -112,6 +118,9 @@ RUN --mount=type=secret,id=HUSHFILE_CANARY,env=HUSHFILE_CANARY HUSHFILE_PROBE_RE
 	if want := "hushfile-probe pip arg sha256=" + hex.EncodeToString(sum[:]); !strings.Contains(log, want) {
 		t.Errorf("the build output lacks %q:\n%s", want, log)
 	}
+	if want := "hushfile-probe ssh agent sha256=" + fingerprint; !strings.Contains(log, want) {
+		t.Errorf("the build output lacks %q (the ssh mount's key):\n%s", want, log)
+	}
 	if where, err := findInOCIArchive(archive, canary); err != nil {
 		t.Errorf("reading the image archive: %v", err)
 	} else if where != "" {
@@ -126,6 +135,30 @@ func newCanary(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return "hushfile-canary-" + hex.EncodeToString(b)
+}
+
+// newSSHKey writes a new private key for --ssh and returns its path and the
+// sha256 of its public key blob (the SHA256 fingerprint, in hex).
+func newSSHKey(t *testing.T) (string, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "hushfile lab test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "id_ed25519")
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(signer.PublicKey().Marshal())
+	return path, hex.EncodeToString(sum[:])
 }
 
 // findInOCIArchive names the first entry of an OCI archive, or of a gzip

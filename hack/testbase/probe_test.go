@@ -1,0 +1,328 @@
+// Package testbase_test runs the test base image's stand-in tools on the
+// host, under busybox, as the image runs them.
+package testbase_test
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tools is a directory of busybox applets and the stand-ins, their first line
+// pointing at the host's busybox.
+var tools string
+
+func TestMain(m *testing.M) {
+	dir, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testbase:", err)
+		os.Exit(1)
+	}
+	tools = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func setup() (string, error) {
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		// hack/lab.sh deps installs busybox-static, as CI's machines lack it.
+		cmd := exec.Command("../lab.sh", "deps")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return "", fmt.Errorf("busybox is missing and hack/lab.sh deps failed: %w", err)
+		}
+		if busybox, err = exec.LookPath("busybox"); err != nil {
+			return "", err
+		}
+	}
+	dir, err := os.MkdirTemp("", "testbase-tools-")
+	if err != nil {
+		return "", err
+	}
+	if out, err := exec.Command(busybox, "--install", "-s", dir).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("busybox --install: %v: %s", err, out)
+	}
+	scripts, err := filepath.Glob("bin/*")
+	if err != nil {
+		return "", err
+	}
+	for _, s := range scripts {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			return "", err
+		}
+		_, rest, _ := strings.Cut(string(b), "\n")
+		dst := filepath.Join(dir, filepath.Base(s))
+		os.Remove(dst) // busybox may have installed an applet of that name
+		if err := os.WriteFile(dst, []byte("#!"+busybox+" sh\n"+rest), 0o755); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// sandbox is one run's HOME and working directory.
+type sandbox struct {
+	t          *testing.T
+	home, work string
+	env        []string
+}
+
+func newSandbox(t *testing.T, env ...string) *sandbox {
+	root := t.TempDir()
+	s := &sandbox{t: t, home: filepath.Join(root, "home"), work: filepath.Join(root, "work")}
+	for _, d := range []string{s.home, s.work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lib, err := filepath.Abs("lib.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.env = append([]string{"HOME=" + s.home, "PATH=" + tools, "HUSHFILE_PROBE_LIB=" + lib}, env...)
+	return s
+}
+
+// write creates a file; a path starting with "~/" is under HOME, others
+// under the working directory.
+func (s *sandbox) write(path, content string) {
+	s.t.Helper()
+	full := s.path(path)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *sandbox) path(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return filepath.Join(s.home, rest)
+	}
+	return filepath.Join(s.work, p)
+}
+
+func (s *sandbox) read(path string) string {
+	s.t.Helper()
+	b, err := os.ReadFile(s.path(path))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return string(b)
+}
+
+// run runs a shell command line and returns its stdout; it fails the test
+// on an exit status other than wantCode.
+func (s *sandbox) run(wantCode int, line string) string {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(tools, "sh"), "-c", line)
+	cmd.Dir = s.work
+	cmd.Env = s.env
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatal(err)
+	}
+	if code != wantCode {
+		s.t.Fatalf("exit status %d, want %d; stdout:\n%s\nstderr:\n%s", code, wantCode, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
+
+func newCanary(t *testing.T) string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "canary" + hex.EncodeToString(b)
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func TestProbes(t *testing.T) {
+	type file struct{ path, content string }
+	tests := []struct {
+		name  string
+		files []file
+		env   []string
+		cmd   string
+		want  string // the expected line, with the hash left as {H}
+	}{
+		{name: "pip extra-index-url", cmd: "pip install --extra-index-url https://u:{C}@pypi.example/simple pkg", want: "pip arg"},
+		{name: "pip -i token as user", cmd: "pip install -i https://{C}@pypi.example/simple pkg", want: "pip arg"},
+		{name: "pip index-url=", cmd: "pip install --index-url=https://u:{C}@pypi.example/simple pkg", want: "pip arg"},
+		{name: "python -m pip", cmd: "python -m pip install --extra-index-url https://u:{C}@pypi.example/simple pkg", want: "pip arg"},
+		{name: "pip env", env: []string{"PIP_EXTRA_INDEX_URL=https://u:{C}@pypi.example/simple"}, cmd: "pip install pkg", want: "pip env"},
+		{name: "pip requirements", files: []file{{"req.txt", "--extra-index-url https://u:{C}@pypi.example/simple\npkg\n"}}, cmd: "pip install -r req.txt", want: "pip requirements"},
+		{name: "pip netrc in home", files: []file{{"~/.netrc", "machine pypi.example login u password {C}\n"}}, cmd: "pip install -i https://pypi.example/simple pkg", want: "pip netrc"},
+		{name: "pip netrc in cwd, default host", files: []file{{".netrc", "machine pypi.org\n  login u\n  password {C}\n"}}, cmd: "pip install pkg", want: "pip netrc"},
+		{name: "pip config set", cmd: "pip config set global.index-url https://u:{C}@pypi.example/simple >/dev/null && pip install pkg", want: "pip config"},
+		{name: "pip conf file", files: []file{{"~/.pip/pip.conf", "[global]\nextra-index-url =\n    https://u:{C}@pypi.example/simple\n"}}, cmd: "pip install pkg", want: "pip config"},
+
+		{name: "npm project npmrc with env", files: []file{{".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"}}, env: []string{"NPM_TOKEN={C}"}, cmd: "npm ci", want: "npm npmrc"},
+		{name: "npm user npmrc other registry", files: []file{{"~/.npmrc", "registry=https://npm.example/r/\n//npm.example/r/:_authToken = {C}\n"}}, cmd: "npm install", want: "npm npmrc"},
+		{name: "npm _auth", files: []file{{".npmrc", "//registry.npmjs.org/:_auth={B64UC}\n"}}, cmd: "npm install", want: "npm npmrc"},
+		{name: "npm config set", cmd: "npm config set //registry.npmjs.org/:_authToken {C} && npm i", want: "npm npmrc"},
+		{name: "npm env config", env: []string{"NPM_CONFIG__AUTHTOKEN={C}"}, cmd: "npm install", want: "npm env"},
+		{name: "npm NPM_TOKEN", env: []string{"NPM_TOKEN={C}"}, cmd: "npm install", want: "npm env"},
+
+		{name: "curl -u", cmd: "curl -fsSL -u me:{C} https://files.example/x -o out", want: "curl user"},
+		{name: "curl bearer header", cmd: `curl -fsSLH "Authorization: Bearer {C}" https://files.example/x`, want: "curl header"},
+		{name: "curl basic header", cmd: `curl --header "Authorization: Basic {B64UC}" https://files.example/x`, want: "curl header"},
+		{name: "curl token header", cmd: `curl --header="PRIVATE-TOKEN: {C}" https://files.example/x`, want: "curl header"},
+		{name: "curl url", cmd: "curl -O https://u:{C}@files.example/x.tgz", want: "curl url"},
+		{name: "curl netrc", files: []file{{"~/.netrc", "machine files.example login u password {C}\n"}}, cmd: "curl --netrc -fsS https://files.example/x", want: "curl netrc"},
+
+		{name: "git clone url", cmd: "git clone https://x-access-token:{C}@git.example/o/r.git", want: "git url"},
+		{name: "git insteadOf", cmd: `git config --global url."https://u:{C}@git.example/".insteadOf "git@git.example:" && git clone git@git.example:o/r.git`, want: "git insteadof"},
+		{name: "git insteadOf from env", env: []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=url.https://{C}@git.example/.insteadOf", "GIT_CONFIG_VALUE_0=https://git.example/"}, cmd: "git clone https://git.example/o/r", want: "git insteadof"},
+		{name: "git credential store", files: []file{{"~/.git-credentials", "https://u:{C}@git.example\n"}}, cmd: "git config --global credential.helper store && git clone https://git.example/o/r", want: "git store"},
+		{name: "git shell helper", env: []string{"TOK={C}"}, cmd: `git config --global credential.helper '!f() { echo "password=${TOK}"; }; f' && git clone https://git.example/o/r`, want: "git helper"},
+		{name: "git extraheader", cmd: `git -c http.extraHeader="Authorization: Basic {B64UC}" clone https://git.example/o/r`, want: "git header"},
+		{name: "git netrc", files: []file{{"~/.netrc", "machine git.example login u password {C}\n"}}, cmd: "git clone https://git.example/o/r", want: "git netrc"},
+		{name: "git fetch uses the remote", cmd: "git clone -q https://u:{C}@git.example/o/r >/dev/null && cd r && git fetch origin", want: "git url"},
+		{name: "git over ssh, key file", files: []file{{"~/.ssh/id_ed25519", "{C}"}}, cmd: "git clone git@git.example:o/r.git", want: "ssh key"},
+		{name: "ssh -i", files: []file{{"key", "{C}"}}, cmd: "ssh -i key -o StrictHostKeyChecking=no git@git.example", want: "ssh key"},
+		{name: "git ssh command", files: []file{{"key", "{C}"}}, env: []string{"GIT_SSH_COMMAND=ssh -i key"}, cmd: "git ls-remote ssh://git@git.example/o/r.git", want: "ssh key"},
+
+		{name: "composer env", env: []string{`COMPOSER_AUTH={"http-basic":{"repo.example":{"username":"u","password":"{C}"}}}`}, cmd: "composer install", want: "composer env"},
+		{name: "composer auth.json", files: []file{{"auth.json", `{"github-oauth": {"github.com": "{C}"}}`}}, cmd: "composer install", want: "composer auth"},
+		{name: "composer config global", cmd: "composer config -g http-basic.repo.example u {C} && composer update", want: "composer home"},
+
+		{name: "probe env", env: []string{"SECRET_X={C}"}, cmd: "hushfile-probe-env SECRET_X", want: "env SECRET_X"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			canary := newCanary(t)
+			expand := strings.NewReplacer("{C}", canary, "{B64UC}", b64("u:"+canary)).Replace
+			var env []string
+			for _, e := range tt.env {
+				env = append(env, expand(e))
+			}
+			s := newSandbox(t, env...)
+			for _, f := range tt.files {
+				s.write(f.path, expand(f.content))
+			}
+			out := s.run(0, expand(tt.cmd))
+			if strings.Contains(out, canary) {
+				t.Fatalf("the output shows the canary itself")
+			}
+			want := "hushfile-probe " + tt.want + " sha256=" + hash(canary)
+			if !strings.Contains(out, want+"\n") {
+				t.Errorf("output lacks %q; got:\n%s", want, out)
+			}
+		})
+	}
+}
+
+func TestRequire(t *testing.T) {
+	for _, cmd := range []string{"pip install pkg", "npm ci", "curl https://files.example/x", "git clone https://git.example/o/r", "ssh git@git.example", "composer install"} {
+		t.Run(cmd, func(t *testing.T) {
+			s := newSandbox(t)
+			out := s.run(0, cmd)
+			if !strings.HasSuffix(out, " none\n") {
+				t.Errorf("without credentials: got %q, want a \"none\" line", out)
+			}
+			s = newSandbox(t, "HUSHFILE_PROBE_REQUIRE=1")
+			s.run(1, cmd)
+			if _, err := os.Stat(s.path("r")); err == nil {
+				t.Errorf("a failed clone left its directory")
+			}
+		})
+	}
+}
+
+func TestProbeEnvUnset(t *testing.T) {
+	s := newSandbox(t, "EMPTY=")
+	got := s.run(0, "hushfile-probe-env NOPE EMPTY")
+	want := "hushfile-probe env NOPE unset\nhushfile-probe env EMPTY sha256=" + hash("") + "\n"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	s.run(2, "hushfile-probe-env 'BAD;NAME'")
+}
+
+// TestFiles checks what the config-writing commands leave behind, which is
+// what a layer would hold.
+func TestFiles(t *testing.T) {
+	tests := []struct {
+		name, cmd, path, want string
+	}{
+		{
+			name: "git clone config",
+			cmd:  "git clone --depth 1 -b dev https://u:C@git.example/o/r.git 2>/dev/null",
+			path: "r/.git/config",
+			want: "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n" +
+				"[remote \"origin\"]\n\turl = https://u:C@git.example/o/r.git\n\tfetch = +refs/heads/dev:refs/remotes/origin/dev\n" +
+				"[branch \"dev\"]\n\tremote = origin\n\tmerge = refs/heads/dev\n",
+		},
+		{
+			name: "git clone into a named dir",
+			cmd:  "git clone https://u:C@git.example/o/r.git src 2>/dev/null && cat src/.git/HEAD",
+			path: "src/.git/HEAD",
+			want: "ref: refs/heads/main\n",
+		},
+		{
+			name: "git config --global",
+			cmd: `git config --global url."https://u:C@git.example/".insteadOf https://git.example/ && ` +
+				`git config --global --add url."https://u:C@git.example/".insteadOf git@git.example: && ` +
+				`git config --global credential.helper '!f() { echo "password=$T"; }; f' && git config --global credential.helper store`,
+			path: "~/.gitconfig",
+			want: "[url \"https://u:C@git.example/\"]\n\tinsteadOf = https://git.example/\n\tinsteadOf = git@git.example:\n[credential]\n\thelper = store\n",
+		},
+		{
+			name: "git config quoting",
+			cmd:  `git config --global credential.helper '!f() { echo "password=$T"; }; f'`,
+			path: "~/.gitconfig",
+			want: "[credential]\n\thelper = \"!f() { echo \\\"password=$T\\\"; }; f\"\n",
+		},
+		{
+			name: "pip config set",
+			cmd:  "pip config set global.index-url https://u:C@pypi.example/simple && pip config set global.trusted-host pypi.example && pip config set global.index-url https://pypi.example/simple",
+			path: "~/.config/pip/pip.conf",
+			want: "[global]\nindex-url = https://pypi.example/simple\ntrusted-host = pypi.example\n",
+		},
+		{
+			name: "npm config set",
+			cmd:  "npm config set registry https://npm.example/ && npm config set //npm.example/:_authToken=C && npm config set registry https://npm2.example/",
+			path: "~/.npmrc",
+			want: "//npm.example/:_authToken=C\nregistry=https://npm2.example/\n",
+		},
+		{
+			name: "composer config",
+			cmd:  "composer config http-basic.repo.example u C && composer config github-oauth.github.com T",
+			path: "auth.json",
+			want: "{\n    \"http-basic\": {\n        \"repo.example\": {\n            \"username\": \"u\",\n            \"password\": \"C\"\n        }\n    },\n" +
+				"    \"github-oauth\": {\n        \"github.com\": \"T\"\n    }\n}\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t)
+			s.run(0, tt.cmd)
+			if got := s.read(tt.path); got != tt.want {
+				t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tt.path, got, tt.want)
+			}
+		})
+	}
+}
