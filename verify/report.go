@@ -158,6 +158,42 @@ func layerOf(h Hit) int {
 	return *h.Layer
 }
 
+func historyOf(h Hit) int {
+	if h.History == nil {
+		return -1
+	}
+	return *h.History
+}
+
+// natural compares strings with runs of digits compared as numbers, so
+// that field[2] comes before field[10].
+func natural(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if c := cmp.Or(cmp.Compare(len(na), len(nb)), cmp.Compare(na, nb)); c != 0 {
+				return c
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
 func sortHits(hits []Hit) {
 	slices.SortStableFunc(hits, func(a, b Hit) int {
 		return cmp.Or(
@@ -168,7 +204,8 @@ func sortHits(hits []Hit) {
 			cmp.Compare(a.Blob, b.Blob),
 			cmp.Compare(a.Path, b.Path),
 			cmp.Compare(a.In, b.In),
-			cmp.Compare(a.Field, b.Field),
+			cmp.Compare(historyOf(a), historyOf(b)),
+			natural(a.Field, b.Field),
 			cmp.Compare(a.Rule, b.Rule),
 			cmp.Compare(a.SecretID, b.SecretID),
 			cmp.Compare(a.SecretField, b.SecretField),

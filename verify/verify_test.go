@@ -393,3 +393,20 @@ func TestManifestAnnotations(t *testing.T) {
 		t.Fatalf("got:\n%s", dump(r))
 	}
 }
+
+func TestNaturalOrder(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"history[2].created_by", "history[10].created_by", -1},
+		{"a[10]", "a[9]", 1},
+		{"a[010]", "a[10]", 0},
+		{"abc", "abd", -1},
+		{"x", "x.y", -1},
+	} {
+		if got := natural(tc.a, tc.b); got != tc.want {
+			t.Errorf("natural(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
