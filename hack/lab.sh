@@ -329,14 +329,17 @@ EOF
 	push_image testbase "$(image_ref testbase)"
 }
 
-push_frontend_image() { # NAME BINARY
-	local ctx
+# push_frontend_image NAME BINARY: a gateway frontend image, built as the
+# stock docker/dockerfile image is: the static binary alone, its labels.
+push_frontend_image() {
+	local ctx bin
 	ctx=$(new_context "$1")
-	cp "$2" "$ctx/frontend"
+	bin=$(basename "$2")
+	cp "$2" "$ctx/$bin"
 	cat >"$ctx/Dockerfile" <<EOF
 FROM scratch
-COPY frontend /bin/dockerfile-frontend
-ENTRYPOINT ["/bin/dockerfile-frontend"]
+COPY $bin /bin/$bin
+ENTRYPOINT ["/bin/$bin"]
 $frontend_labels
 EOF
 	push_image "$1" "$(image_ref "$1")"
@@ -393,11 +396,8 @@ cmd_up() {
 	lock
 	timed "packages" deps
 	command -v go >/dev/null || die "go is not on PATH"
-	# The two builds overlap downloads, compiles and links: faster on 2 cores.
-	timed "buildx" build_buildx &
-	local buildx_pid=$!
 	timed "buildkit binaries" build_buildkit
-	wait "$buildx_pid" || die "building buildx failed"
+	timed "buildx" build_buildx
 	timed "registry" start_registry
 	timed "buildkitd" start_buildkitd
 	timed "buildx builder" register_builder
@@ -469,7 +469,7 @@ frontend) cmd_frontend ;;
 deps) lock && deps ;;
 clean) cmd_clean ;;
 *)
-	sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//p}' "$0" >&2
 	exit 2
 	;;
 esac
