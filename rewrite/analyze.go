@@ -51,11 +51,11 @@ type fileSecret struct {
 
 // broadCopy is a COPY/ADD of a whole context directory.
 type broadCopy struct {
-	node    *parser.Node
-	cmd     *instructions.CopyCommand
-	srcDir  string // context directory, cleaned ("." for the root)
-	destAbs string // absolute, or relative to an unknown workdir
-	exclude []string
+	node     *parser.Node
+	excludes []string
+	srcDir   string // context directory, cleaned ("." for the root)
+	destAbs  string // absolute, or relative to an unknown workdir
+	exclude  []string
 }
 
 // stageState is what the analysis knows while walking a stage.
@@ -104,6 +104,31 @@ func (st *stageState) dropSecret(name string) {
 		}
 	}
 	st.secrets = out
+}
+
+// toolConfigFiles are the configuration files the stage's environment
+// points tools at.
+func (st *stageState) toolConfigFiles() map[string]string {
+	m := map[string]string{}
+	abs := func(k string) (string, bool) {
+		v, ok := st.vars[k]
+		return v, ok && path.IsAbs(v)
+	}
+	if v, ok := abs("COMPOSER_HOME"); ok {
+		m["composer"] = path.Join(v, "auth.json")
+	}
+	for _, k := range []string{"NPM_CONFIG_USERCONFIG", "npm_config_userconfig"} {
+		if v, ok := abs(k); ok {
+			m["npm"], m["pnpm"] = v, v
+		}
+	}
+	if v, ok := abs("PIP_CONFIG_FILE"); ok {
+		m["pip"], m["pip3"] = v, v
+	}
+	if v, ok := abs("POETRY_CONFIG_DIR"); ok {
+		m["poetry"] = path.Join(v, "auth.toml")
+	}
+	return m
 }
 
 func (st *stageState) home() string {
@@ -168,6 +193,16 @@ type analyzer struct {
 	// sshKeyVars are secret variables found to hold private keys that
 	// commands only write to key files; they survive restarts.
 	sshKeyVars map[string]bool
+	// knownSecret are the context paths of credential files the
+	// Dockerfile copies by name: a broad COPY of the context excludes them.
+	knownSecret map[string]bool
+	excluded    []excludedFile
+}
+
+// excludedFile is a credential file a broad COPY no longer brings in.
+type excludedFile struct {
+	line int
+	rel  string
 }
 
 func (a *analyzer) add(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
@@ -219,6 +254,16 @@ func (a *analyzer) refs(word string, names map[string]bool) []string {
 func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil || len(res.Unmatched) > 0 {
+		return "", false
+	}
+	return res.Result, true
+}
+
+// evalLoose expands a Dockerfile word as BuildKit does, unknown names
+// to nothing.
+func (a *analyzer) evalLoose(word string, vars map[string]string) (string, bool) {
+	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
+	if err != nil {
 		return "", false
 	}
 	return res.Result, true
@@ -392,10 +437,10 @@ func (a *analyzer) command(st *stageState, cmd instructions.Command) {
 		a.run(st, n, c)
 	case *instructions.CopyCommand:
 		a.checkExpansion(st, n, c)
-		a.copyCmd(st, n, c, c.From, c.SourcesAndDest, c.Chown, c.Chmod, c.Parents, false)
+		a.copyCmd(st, n, c.ExcludePatterns, c.From, c.SourcesAndDest, c.Chown, c.Chmod, c.Parents, false)
 	case *instructions.AddCommand:
 		a.checkExpansion(st, n, c)
-		a.copyCmd(st, n, nil, "", c.SourcesAndDest, c.Chown, c.Chmod, false, true)
+		a.copyCmd(st, n, c.ExcludePatterns, "", c.SourcesAndDest, c.Chown, c.Chmod, false, true)
 	case *instructions.WorkdirCommand:
 		a.checkExpansion(st, n, c)
 		a.workdir(st, c.Path)
@@ -480,11 +525,14 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 				value = &d
 			}
 		}
-		if a.isSecret(kv.Key) {
+		if a.isSecret(kv.Key) && !(value != nil && isSettingValue(*value) && !matchAnyName(a.cfg.Secrets, kv.Key)) {
 			v := &secretVar{name: kv.Key, id: kv.Key, kind: fromArg, line: n.StartLine, rule: RuleSecretArg}
 			if value != nil && *value != "" {
 				if refs := a.secretRefs(st, *value); len(refs) > 0 {
 					v.id, v.expr, v.deps = "", *value, refs
+				} else if ev, ok := a.evalLoose(*value, st.vars); ok && ev == "" {
+					// ARG X=$X and the like: empty unless supplied.
+					v.required = !a.cfg.Optional
 				} else if ev, ok := a.eval(*value, st.vars); ok {
 					v.def = &ev
 					if looksLikeCredential(kv.Key, ev) && a.cfg.RewriteHardcoded {
@@ -640,8 +688,13 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 		if a.isSecret(kv.Key) {
 			plain := strings.Trim(kv.Value, `"'`)
 			inputs := a.refs(kv.Value, a.scopeNames(st))
+			if strings.Contains(kv.Value, "$") && len(inputs) == 0 {
+				// Only names this stage does not declare: BuildKit
+				// expands them to nothing.
+				plain = ""
+			}
 			switch {
-			case plain == "":
+			case plain == "" || isSettingValue(plain) && !matchAnyName(a.cfg.Secrets, kv.Key):
 				// ENV X= clears an earlier value: commands after it no
 				// longer see the secret.
 				st.dropSecret(kv.Key)
@@ -727,7 +780,7 @@ func isPlainRef(word, name string) bool {
 }
 
 // copyCmd handles COPY and ADD from the build context.
-func (a *analyzer) copyCmd(st *stageState, n *parser.Node, cc *instructions.CopyCommand, from string, sd instructions.SourcesAndDest, chown, chmod string, parents, isAdd bool) {
+func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, from string, sd instructions.SourcesAndDest, chown, chmod string, parents, isAdd bool) {
 	if from != "" {
 		return
 	}
@@ -765,10 +818,13 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, cc *instructions.Copy
 				"%s copies the credential directory %s into a layer; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean)
 			continue
 		}
-		if !isSecretFile(clean, a.cfg) {
+		// A file copied to a credential file's name is one too:
+		// COPY npmrc /root/.npmrc.
+		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(path.Base(dest), a.cfg)
+		if !isSecretFile(clean, a.cfg) && !destNamed {
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
-				if cc != nil && destAbs != "" && !strings.ContainsAny(clean, "*?[") {
-					b := &broadCopy{node: n, cmd: cc, srcDir: cleanDir(clean), destAbs: destAbs}
+				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {
+					b := &broadCopy{node: n, excludes: excludes, srcDir: cleanDir(clean), destAbs: destAbs}
 					st.broad = append(st.broad, b)
 					a.broadEnvFiles(st, b)
 				}
@@ -823,6 +879,10 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, cc *instructions.Copy
 		}
 		removedSrc = append(removedSrc, srcRaw)
 		files = append(files, f)
+		if !a.knownSecret[clean] {
+			a.knownSecret[clean] = true
+			a.newPromotions = true
+		}
 	}
 	if len(removedSrc) == 0 {
 		return

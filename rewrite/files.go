@@ -20,6 +20,8 @@ var secretFilePatterns = []string{
 	".kube/config", "kubeconfig", ".composer/auth.json", "auth.json", ".m2/settings.xml",
 	".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml", ".terraformrc", "terraform.rc",
 	"secrets.env", "secret.env",
+	"ssh_host_*_key", "*serviceAccount*.json", "*service_account*.json", "*_key.json", "*-key.json",
+	"*Key.json", "key.json", "secrets/*",
 }
 
 // notSecretFilePatterns are templates and public halves that look like

@@ -135,8 +135,37 @@ var toolConfigFiles = map[string]string{
 // findFlows finds the commands of a script that write one of the secret
 // variables somewhere.
 func findFlows(f *syntax.File, src string, env shellEnv, names map[string]bool) []*flow {
+	return filterFlows(findWrites(f, src, env, names))
+}
+
+// findWrites finds every command that writes a file (or git settings, or
+// a clone), with the secret variables it writes.
+func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool) []*flow {
 	var out []*flow
 	var stmts []*syntax.Stmt
+	// A command in a pipeline writes what the commands before it feed it:
+	// echo "$KEY" | base64 -d > id_rsa.
+	fed := map[*syntax.Stmt][]string{}
+	pipeRoot := map[*syntax.Stmt]*syntax.Stmt{}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if st, ok := n.(*syntax.Stmt); ok {
+			if b, ok := st.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+				root := st
+				if r := pipeRoot[st]; r != nil {
+					root = r
+				}
+				pipeRoot[b.X], pipeRoot[b.Y] = root, root
+			}
+		}
+		if b, ok := n.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+			vars := wordVars(b.X, names)
+			fed[b.Y] = append(fed[b.Y], vars...)
+			if inner, ok := b.Y.Cmd.(*syntax.BinaryCmd); ok && (inner.Op == syntax.Pipe || inner.Op == syntax.PipeAll) {
+				fed[inner.X] = append(fed[inner.X], vars...)
+			}
+		}
+		return true
+	})
 	syntax.Walk(f, func(n syntax.Node) bool {
 		s, ok := n.(*syntax.Stmt)
 		if !ok {
@@ -148,13 +177,17 @@ func findFlows(f *syntax.File, src string, env shellEnv, names map[string]bool) 
 			if r.Op != syntax.RdrOut && r.Op != syntax.AppOut && r.Op != syntax.RdrClob {
 				continue
 			}
-			vars := wordVars(s.Cmd, names)
+			vars := append(wordVars(s.Cmd, names), fed[s]...)
 			for _, r2 := range s.Redirs {
 				if r2.Hdoc != nil {
 					vars = append(vars, wordVars(r2.Hdoc, names)...)
 				}
 			}
-			out = append(out, fileFlow(s, src, r.Word, env, vars))
+			fl := fileFlow(s, src, r.Word, env, vars)
+			if root := pipeRoot[s]; root != nil {
+				fl.text = stmtText(src, root)
+			}
+			out = append(out, fl)
 		}
 		switch c := s.Cmd.(type) {
 		case *syntax.BinaryCmd:
@@ -170,12 +203,27 @@ func findFlows(f *syntax.File, src string, env shellEnv, names map[string]bool) 
 				}
 			}
 		case *syntax.CallExpr:
-			out = append(out, callFlows(s, c, src, env, names)...)
+			for _, fl := range callFlows(s, c, src, env, names, fed[s]) {
+				if root := pipeRoot[s]; root != nil && fl.text != "" {
+					fl.text = stmtText(src, root)
+				}
+				out = append(out, fl)
+			}
 		}
 		return true
 	})
-	// A file that gets a secret is replayed whole: every write to it in
-	// this command, with or without a secret, in order.
+	for _, fl := range out {
+		if root := pipeRoot[fl.stmt]; root != nil && fl.kind == flowSSHKey {
+			fl.stmt = root
+		}
+	}
+	return out
+}
+
+// filterFlows keeps the writes that carry a secret. A file that gets a
+// secret is replayed whole: every write to it in this command, with or
+// without a secret, in order.
+func filterFlows(out []*flow) []*flow {
 	secretFiles := map[string]bool{}
 	for _, fl := range out {
 		if (fl.kind == flowFile || fl.kind == flowSSHKey) && len(fl.vars) > 0 {
@@ -219,12 +267,12 @@ func isKeyFile(p string) bool {
 }
 
 // callFlows handles commands that write a secret by themselves.
-func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool) []*flow {
+func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, fedVars []string) []*flow {
 	if len(c.Args) < 2 {
 		return nil
 	}
 	name := path.Base(c.Args[0].Lit())
-	vars := wordVars(c, names)
+	vars := append(wordVars(c, names), fedVars...)
 	var args []string
 	for _, a := range c.Args[1:] {
 		args = append(args, a.Lit())
@@ -233,20 +281,35 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	case name == "sed":
 		inPlace := false
 		var files []*syntax.Word
-		script := true
+		scriptGiven := false
+		var positional []*syntax.Word
+		skip := false
 		for i, a := range c.Args[1:] {
 			lit := args[i]
 			switch {
-			case lit == "-i" || strings.HasPrefix(lit, "-i") || lit == "--in-place":
+			case skip:
+				skip = false
+			case lit == "-i" || strings.HasPrefix(lit, "-i") || lit == "--in-place" || strings.HasPrefix(lit, "--in-place="):
 				inPlace = true
-			case lit == "-e" || lit == "-f":
-				script = false
-			case strings.HasPrefix(lit, "-"):
-			case script:
-				script = false
+			case lit == "-e" || lit == "--expression" || lit == "-f" || lit == "--file":
+				scriptGiven, skip = true, true
+			case strings.HasPrefix(lit, "--expression=") || strings.HasPrefix(lit, "--file="):
+				scriptGiven = true
+			case strings.HasPrefix(lit, "-") && lit != "-":
+				if strings.ContainsAny(lit[1:], "i") {
+					inPlace = true
+				}
+				if strings.HasSuffix(lit, "e") || strings.HasSuffix(lit, "f") {
+					scriptGiven, skip = true, true
+				}
 			default:
-				files = append(files, a)
+				positional = append(positional, a)
 			}
+		}
+		if scriptGiven {
+			files = positional
+		} else if len(positional) > 0 {
+			files = positional[1:]
 		}
 		if !inPlace {
 			return nil
@@ -256,9 +319,38 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			out = append(out, fileFlow(s, src, f, env, vars))
 		}
 		return out
+	case name == "git" && len(args) >= 2 && (args[0] == "credential" && args[1] == "approve" || args[0] == "credential-store"):
+		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+		if env.home == "" {
+			fl.problem = "the home directory of the user is unknown"
+			return []*flow{fl}
+		}
+		fl.file = path.Join(env.home, ".git-credentials")
+		return []*flow{fl}
+	case name == "dotnet" && len(args) >= 3 && args[0] == "nuget" && (args[1] == "add" || args[1] == "update") && args[2] == "source":
+		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+		for i, a := range args {
+			if a == "--configfile" && i+1 < len(args) {
+				if p, _, ok := wordPath(c.Args[i+2], env); ok {
+					fl.file = absPath(p, env)
+				}
+			}
+		}
+		if fl.file == "" {
+			if env.home == "" {
+				fl.problem = "the home directory of the user is unknown"
+				return []*flow{fl}
+			}
+			fl.file = path.Join(env.home, ".nuget/NuGet/NuGet.Config")
+		}
+		return []*flow{fl}
 	case toolConfigFiles[name] != "" && len(args) >= 2 && args[0] == "config":
 		rel := toolConfigFiles[name]
 		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+		if p := env.configFile[name]; p != "" {
+			fl.file = p
+			return []*flow{fl}
+		}
 		if env.home == "" {
 			fl.problem = "the home directory of the user is unknown"
 			return []*flow{fl}
@@ -298,9 +390,15 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	case name == "git" && len(args) >= 2 && args[0] == "clone" && len(vars) > 0 && !strings.Contains(src, "remote set-url origin"):
 		var url *syntax.Word
 		var dir string
+		skip := false
 		for i, a := range c.Args[2:] {
 			lit := nodeText(src, a)
+			if skip {
+				skip = false
+				continue
+			}
 			if strings.HasPrefix(lit, "-") {
+				skip = cloneValueFlags[lit]
 				continue
 			}
 			if url == nil {
@@ -317,6 +415,10 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			return nil
 		}
 		fl := &flow{kind: flowClone, stmt: s, vars: vars}
+		if strings.Contains(src, "submodule") || strings.Contains(src, "--recurse") {
+			fl.problem = "submodules cloned with it keep the credentials in their own configuration; use an insteadOf rule (git config --global url.\"https://${TOKEN}@host/\".insteadOf https://host/), which hushfile moves into the environment"
+			return []*flow{fl}
+		}
 		clean, ok := stripUserinfo(nodeText(src, url))
 		if !ok {
 			fl.problem = "the credentials in the clone URL are not in the user:password@ part"
@@ -344,6 +446,14 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		return []*flow{fl}
 	}
 	return nil
+}
+
+// cloneValueFlags are git clone options that take the next word as value.
+var cloneValueFlags = map[string]bool{
+	"-b": true, "--branch": true, "--depth": true, "-o": true, "--origin": true, "-c": true, "--config": true,
+	"--reference": true, "--reference-if-able": true, "-j": true, "--jobs": true, "-u": true, "--upload-pack": true,
+	"--template": true, "--separate-git-dir": true, "--filter": true, "--shallow-since": true,
+	"--shallow-exclude": true, "--server-option": true, "--bundle-uri": true,
 }
 
 // stripUserinfo removes user:password@ from a URL word as written.
@@ -381,9 +491,9 @@ func (st *stageState) genFile(p string) *genFile {
 // directory it ran in.
 func replayText(text, wd string) string {
 	if wd == "" {
-		return "(" + text + ")"
+		return "( " + text + " )"
 	}
-	return "(cd " + shellQuote(wd) + " && " + text + ")"
+	return "( cd " + shellQuote(wd) + " && " + text + " )"
 }
 
 // usedOutside reports whether a script references name outside the given

@@ -1,9 +1,12 @@
 package rewrite
 
 import (
+	"path"
 	"regexp"
 	"sort"
 	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/hushfile/hushfile/secretscan"
 )
@@ -32,7 +35,9 @@ func (a *analyzer) scanLiterals() {
 		rules := map[string]bool{}
 		scan := func(text string) {
 			secretscan.Scan([]byte(text), func(m secretscan.Match) {
-				if m.Rule != "" {
+				// URL userinfo is judged by literalUserinfo, which knows
+				// Dockerfile and shell variables.
+				if m.Rule != "" && m.Rule != "url-userinfo" {
 					rules[m.Rule] = true
 				}
 			})
@@ -40,6 +45,11 @@ func (a *analyzer) scanLiterals() {
 		scan(n.Original)
 		if literalUserinfo(n.Original) {
 			rules["url-userinfo"] = true
+		}
+		if strings.EqualFold(n.Value, "run") && n.Next != nil && !n.Attributes["json"] {
+			if r := literalPasswordFlag(n.Next.Value); r != "" {
+				rules[r] = true
+			}
 		}
 		for _, h := range n.Heredocs {
 			scan(h.Content)
@@ -72,4 +82,103 @@ func literalUserinfo(text string) bool {
 		}
 	}
 	return false
+}
+
+// passwordFlagHints are cheap tests for commands that may take a
+// password on their command line.
+var passwordFlagHints = []string{"-p", "--password", "-u", "--user", "-P"}
+
+// literalPasswordFlag finds a password given literally on a command line:
+// mysql -psecret, sshpass -p secret, curl -u user:secret, unrar -psecret,
+// wget --password=secret. It returns a rule id, or "".
+func literalPasswordFlag(cmd string) string {
+	hinted := false
+	for _, h := range passwordFlagHints {
+		if strings.Contains(cmd, h) {
+			hinted = true
+		}
+	}
+	if !hinted {
+		return ""
+	}
+	f, err := parseShell(cmd)
+	if err != nil {
+		return ""
+	}
+	found := ""
+	literal := func(w *syntax.Word) (string, bool) {
+		// Only words made of literal text: a $VAR is no hard-coded value.
+		for _, p := range w.Parts {
+			switch p.(type) {
+			case *syntax.Lit, *syntax.SglQuoted:
+			case *syntax.DblQuoted:
+				for _, dp := range p.(*syntax.DblQuoted).Parts {
+					if _, ok := dp.(*syntax.Lit); !ok {
+						return "", false
+					}
+				}
+			default:
+				return "", false
+			}
+		}
+		v, _, ok := wordPath(w, shellEnv{})
+		return v, ok
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		c, ok := n.(*syntax.CallExpr)
+		if !ok || len(c.Args) < 2 || found != "" {
+			return true
+		}
+		name := path.Base(c.Args[0].Lit())
+		for i := 1; i < len(c.Args); i++ {
+			v, ok := literal(c.Args[i])
+			if !ok {
+				continue
+			}
+			next := func() (string, bool) {
+				if i+1 < len(c.Args) {
+					return literal(c.Args[i+1])
+				}
+				return "", false
+			}
+			switch name {
+			case "mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump", "mysqlimport":
+				if strings.HasPrefix(v, "-p") && len(v) > 2 || strings.HasPrefix(v, "--password=") && len(v) > len("--password=") {
+					found = "password-flag"
+				}
+			case "sshpass":
+				if v == "-p" {
+					if _, ok := next(); ok {
+						found = "password-flag"
+					}
+				} else if strings.HasPrefix(v, "-p") && len(v) > 2 {
+					found = "password-flag"
+				}
+			case "unrar", "rar", "7z", "7za", "unzip", "zip":
+				if (strings.HasPrefix(v, "-p") || strings.HasPrefix(v, "-P")) && len(v) > 2 {
+					found = "password-flag"
+				} else if v == "-P" {
+					if _, ok := next(); ok {
+						found = "password-flag"
+					}
+				}
+			case "curl":
+				if v == "-u" || v == "--user" {
+					if u, ok := next(); ok && strings.Contains(u, ":") && !strings.HasSuffix(u, ":") {
+						found = "password-flag"
+					}
+				} else if strings.HasPrefix(v, "--user=") && strings.Contains(v[len("--user="):], ":") {
+					found = "password-flag"
+				}
+			case "wget":
+				for _, pre := range []string{"--password=", "--http-password=", "--ftp-password="} {
+					if strings.HasPrefix(v, pre) && len(v) > len(pre) {
+						found = "password-flag"
+					}
+				}
+			}
+		}
+		return true
+	})
+	return found
 }

@@ -114,3 +114,11 @@ func hasMixedClasses(s string) bool {
 	}
 	return n >= 2
 }
+
+var settingValueRe = regexp.MustCompile(`(?i)^(true|false|yes|no|on|off|enabled|disabled|none|[0-9]+(\.[0-9]+)?[smhdwy]?|[0-9]+(ms|min|mins|minutes|hours|days))$`)
+
+// isSettingValue reports values that make a secret-named variable a
+// setting rather than a secret: booleans, numbers, durations.
+func isSettingValue(v string) bool {
+	return settingValueRe.MatchString(strings.Trim(strings.TrimSpace(v), `"'`))
+}

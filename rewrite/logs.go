@@ -15,6 +15,9 @@ import (
 // leaked even when no layer keeps it. It returns a description of each.
 func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, env shellEnv) []string {
 	var out []string
+	// xtrace prints the commands as they run: a leak only when a command
+	// expands a secret.
+	expands := len(wordVars(f, names)) > 0
 	var stack []syntax.Node
 	piped := func() bool {
 		// Output that goes into another command or a substitution is
@@ -78,7 +81,9 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 			if name == "set" {
 				for _, a := range c.Args[1:] {
 					if l := a.Lit(); l == "-x" || strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "--") && strings.Contains(l, "x") || l == "xtrace" {
-						out = append(out, "set -x prints each command with the secret expanded")
+						if expands {
+							out = append(out, "set -x prints each command with the secret expanded")
+						}
 					}
 				}
 			}
@@ -99,7 +104,7 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 				}
 			}
 		case "sh", "bash", "ash", "dash":
-			if len(names) > 0 && len(c.Args) > 1 && strings.HasPrefix(c.Args[1].Lit(), "-") && strings.Contains(c.Args[1].Lit(), "x") {
+			if expands && len(c.Args) > 1 && strings.HasPrefix(c.Args[1].Lit(), "-") && strings.Contains(c.Args[1].Lit(), "x") {
 				out = append(out, name+" -x prints each command with the secret expanded")
 			}
 		}

@@ -53,6 +53,34 @@ var nonSecretLast = map[string]bool{
 	"scopes": true, "enabled": true, "disabled": true, "method": true, "provider": true,
 	"header": true, "prefix": true, "location": true, "expiry": true, "expires": true,
 	"ttl": true, "timeout": true, "issuer": true, "audience": true, "kind": true, "env": true,
+	"minutes": true, "seconds": true, "hours": true, "days": true, "lifetime": true, "duration": true,
+	"expire": true, "expiration": true, "interval": true, "limit": true, "max": true, "min": true,
+	"retries": true, "policy": true, "rotation": true, "strength": true, "in": true,
+}
+
+// switchFirst are first tokens of settings that turn a feature on or off:
+// ENABLE_AUTH, USE_TOKEN, REQUIRE_PASSWORD.
+var switchFirst = map[string]bool{
+	"enable": true, "enabled": true, "disable": true, "disabled": true, "use": true, "require": true,
+	"required": true, "allow": true, "skip": true, "no": true, "with": true, "without": true, "mount": true,
+}
+
+// passSuffixes make a token a secret when it ends with one (DBPASS,
+// ADMINPWD, ROOTPASSWORD); passNotSecret are words that only look so.
+var passSuffixes = []string{"password", "passwd", "pwd", "pass", "passphrase", "secret", "token"}
+var passNotSecret = map[string]bool{
+	"bypass": true, "compass": true, "encompass": true, "surpass": true, "trespass": true,
+	"overpass": true, "underpass": true, "impass": true, "carpass": true,
+}
+
+// dataStores are the first words of connection URLs that usually carry a
+// password (POSTGRES_URL, MONGO_URI, REDIS_URI).
+var dataStores = map[string]bool{
+	"database": true, "db": true, "postgres": true, "postgresql": true, "pg": true, "mysql": true,
+	"mariadb": true, "mongo": true, "mongodb": true, "redis": true, "amqp": true, "rabbitmq": true,
+	"rabbit": true, "broker": true, "celery": true, "mssql": true, "sqlserver": true, "oracle": true,
+	"cassandra": true, "neo4j": true, "couchdb": true, "memcached": true, "kafka": true, "nats": true,
+	"elasticsearch": true, "elastic": true, "clickhouse": true, "sql": true, "dsn": true,
 }
 
 // publicTokens anywhere make a name public: NEXT_PUBLIC_*, *_PUBLIC_KEY.
@@ -118,7 +146,21 @@ func isSecretByTokens(name string) bool {
 	if credentialSettings[up] {
 		return true
 	}
+	// Bundler reads host credentials from BUNDLE_<HOST>, with __ for dots:
+	// BUNDLE_GITHUB__COM.
+	if strings.HasPrefix(up, "BUNDLE_") && strings.Contains(up[len("BUNDLE_"):], "__") {
+		return true
+	}
 	tokens := splitName(name)
+	if len(tokens) >= 2 {
+		last := tokens[len(tokens)-1]
+		if (last == "url" || last == "uri" || last == "urls" || last == "dsn") && dataStores[tokens[len(tokens)-2]] {
+			return true
+		}
+	}
+	if len(tokens) > 1 && switchFirst[tokens[0]] {
+		return false
+	}
 	if len(tokens) == 0 {
 		return false
 	}
@@ -134,6 +176,13 @@ func isSecretByTokens(name string) bool {
 	for i, t := range tokens {
 		if secretTokens[t] {
 			return true
+		}
+		if !passNotSecret[t] {
+			for _, suf := range passSuffixes {
+				if len(t) > len(suf) && strings.HasSuffix(t, suf) {
+					return true
+				}
+			}
 		}
 		if keyTokens[t] {
 			if i > 0 && notKeyQualifiers[tokens[i-1]] {

@@ -13,6 +13,8 @@ func TestIsSecretName(t *testing.T) {
 		"SSH_KEY", "AUTH", "CREDENTIALS", "PASSPHRASE", "FEED_ACCESSTOKEN", "JWT_SECRET",
 		"NUGET_AUTH_TOKEN", "PIP_INDEX_URL", "UV_DEFAULT_INDEX", "DATABASE_URL",
 		"ORG_GRADLE_PROJECT_signingPassword", "UV_INDEX_PRIVATE_PASSWORD",
+		"DBPASS", "ADMINPWD", "MYSQL_ROOTPASSWORD", "LDAP_ROOTPASS", "BUNDLE_GITHUB__COM",
+		"POSTGRES_URL", "MONGO_URI", "REDIS_URI", "DB_DSN",
 	}
 	notSecret := []string{
 		"PWD", "OLDPWD", "GPG_KEY", "GPG_KEYS", "PUBLIC_KEY", "SSH_PUBLIC_KEY", "KEY_ID",
@@ -21,6 +23,9 @@ func TestIsSecretName(t *testing.T) {
 		"MONKEY", "HOME", "PATH", "AUTH_TYPE", "SECRET_NAME", "TOKEN_ENDPOINT",
 		"PYTHON_GET_PIP_SHA256", "LANG", "PASSPORT", "NODE_ENV", "PASSENGER_VERSION",
 		"VITE_API_KEY", "NEXT_PUBLIC_STRIPE_KEY", "PIP_NO_CACHE_DIR", "NPM_CONFIG_LOGLEVEL", "JWT_EXPIRES_IN", "COOKIE_DOMAIN",
+		"COMPASS_VERSION", "BYPASS_CACHE", "ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_DAYS",
+		"TOKEN_LIFETIME", "ENABLE_AUTH", "PASSWORD_MIN_LENGTH", "MOUNT_SECRET", "API_BASE_URL",
+		"BUNDLE_PATH", "BUNDLE_WITHOUT",
 	}
 	for _, n := range secret {
 		if !IsSecretName(n, Config{}) {
@@ -61,6 +66,14 @@ func TestSplitName(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("splitName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestKebab(t *testing.T) {
+	for in, want := range map[string]string{"SSHKeyFile": "ssh-key-file", "SecretArg": "secret-arg", "SecretExpandedAtParse": "secret-expanded-at-parse", "SecretInLog": "secret-in-log"} {
+		if got := kebab(in); got != want {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

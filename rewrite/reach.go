@@ -121,9 +121,36 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
 	}
 	sortStrings(rels)
 	var added []string
+	// Credential files the Dockerfile copies by name elsewhere: the broad
+	// copy would bring them in a second time.
+	var known []string
+	for id := range a.knownSecret {
+		rel := id
+		if b.srcDir != "." {
+			if !strings.HasPrefix(id, b.srcDir+"/") {
+				continue
+			}
+			rel = strings.TrimPrefix(id, b.srcDir+"/")
+		}
+		known = append(known, rel)
+	}
+	sortStrings(known)
+	for _, rel := range known {
+		excluded := false
+		for _, e := range b.excludes {
+			if e == rel {
+				excluded = true
+			}
+		}
+		if excluded || !safeMountValue(rel) {
+			continue
+		}
+		added = append(added, "--exclude="+rel)
+		a.excluded = append(a.excluded, excludedFile{line: b.node.StartLine, rel: rel})
+	}
 	for _, rel := range rels {
 		excluded := false
-		for _, e := range b.cmd.ExcludePatterns {
+		for _, e := range b.excludes {
 			if e == rel {
 				excluded = true
 			}

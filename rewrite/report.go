@@ -37,6 +37,10 @@ func (a *analyzer) summarize() {
 		a.add(RuleSecretWrittenToFile, SeverityWarning, l, l, true, "",
 			"git clone of a URL with a secret kept the URL, secret included, in .git/config: the remote is reset to the URL without credentials right after the clone")
 	}
+	for _, e := range a.excluded {
+		a.add(RuleSecretFile, SeverityWarning, e.line, e.line, true, "",
+			"this copy of the context would bring the credential file %s into the layer again: it excludes it now", e.rel)
+	}
 	seen := map[*fileSecret]bool{}
 	for _, f := range a.files {
 		if seen[f] {

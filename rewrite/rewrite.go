@@ -39,7 +39,13 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 	if text, line, ok := FindDirective(src); ok {
 		d, err := ParseConfig(Config{}, text)
 		if err != nil {
-			return nil, parser.WithLocation(err, []parser.Range{{Start: parser.Position{Line: line}, End: parser.Position{Line: line}}})
+			// A directive hushfile cannot read stops the build: its
+			// settings may be what keeps a secret out.
+			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
+				Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
+				Message: "the # hushfile= directive cannot be read: " + err.Error(),
+				Fix:     "write it as # hushfile=key=value;key=value (see the README)",
+			}}}, nil
 		}
 		cfg = MergeConfig(d, cfg)
 	}
@@ -47,7 +53,7 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 	for _, n := range ast.AST.Children {
 		nodes[n.StartLine] = n
 	}
-	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}}
+	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}}
 	for pass := 0; ; pass++ {
 		*a = analyzer{
 			cfg:          cfg,
@@ -59,6 +65,7 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 			promoted:     a.promoted,
 			broadEnv:     a.broadEnv,
 			sshKeyVars:   a.sshKeyVars,
+			knownSecret:  a.knownSecret,
 			touchedLines: map[int]bool{},
 			reachable:    computeReach(stages, cfg.Target),
 		}

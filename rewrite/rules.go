@@ -123,8 +123,10 @@ func kebab(s string) string {
 	var out []byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			if i > 0 {
+		if isUpper(c) {
+			// A word starts at an upper-case letter after a lower-case
+			// one, or at the last capital of an acronym (SSHKey: ssh-key).
+			if i > 0 && (!isUpper(s[i-1]) || i+1 < len(s) && !isUpper(s[i+1])) {
 				out = append(out, '-')
 			}
 			c += 'a' - 'A'
@@ -133,3 +135,5 @@ func kebab(s string) string {
 	}
 	return string(out)
 }
+
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

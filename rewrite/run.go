@@ -92,7 +92,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		args := c.CmdLine[0]
 		var ok bool
 		cmdStart, ok = commandStart(l, args)
-		env := shellEnv{workdir: st.workdir, home: st.home()}
+		env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
 		var targets []string
 		for _, f := range st.files {
 			targets = append(targets, f.target)
@@ -118,7 +118,18 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
-			for _, fl := range findFlows(f, script, env, names) {
+			writes := findWrites(f, script, env, names)
+			for _, w := range writes {
+				for _, fs := range st.files {
+					if w.file != "" && w.file == fs.target && w.kind == flowFile {
+						a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+							"write the changed file to another path and use that, or keep the credential file's content complete in the build context",
+							"this RUN changes the credential file %s, which is a read-only secret mount now", fs.target)
+						p.failed = true
+					}
+				}
+			}
+			for _, fl := range filterFlows(writes) {
 				if fl.problem != "" {
 					a.flowProblem(n.StartLine, n.EndLine, fl)
 					p.failed = true
@@ -266,7 +277,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 
 	for _, v := range st.secrets {
 		keyOnly := v.sshKey || a.sshKeyVars[v.name]
-		if !p.skip[v] && (!keyOnly || usesVar(c.CmdLine, v.name) && !v.sshKey) {
+		if !p.skip[v] && (!keyOnly || usesVar(c.CmdLine, v.name)) {
 			a.ensure(st, n, v, p)
 		}
 	}
@@ -373,9 +384,14 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 				"%s is built from secrets on line %d; hushfile rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
 			return
 		}
-		// Non-secret variables the value uses must be visible here.
+		// Non-secret variables the value uses must be visible here; the
+		// secrets it uses come on their mounts.
+		isDep := map[string]bool{}
+		for _, d := range v.deps {
+			isDep[d.name] = true
+		}
 		for _, r := range a.refs(v.expr, a.scopeNamesPlus(st)) {
-			if st.lookupSecret(r) == nil && !st.declared[r] && r != v.name {
+			if st.lookupSecret(r) == nil && !st.declared[r] && r != v.name && !isDep[r] {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"declare ARG "+r+" in this stage",
 					"%s (line %d) uses %s, which this RUN does not see", v.name, v.line, r)

@@ -21,6 +21,9 @@ func parseShell(src string) (*syntax.File, error) {
 type shellEnv struct {
 	workdir string // absolute, or "" when unknown
 	home    string // "" when unknown
+	// configFile maps a tool to the configuration file its environment
+	// points it at (COMPOSER_HOME, NPM_CONFIG_USERCONFIG, PIP_CONFIG_FILE).
+	configFile map[string]string
 }
 
 // wordPath resolves a shell word to a path when it is made only of
@@ -97,6 +100,14 @@ func isSymbolicMode(s string) bool {
 	return strings.Trim(s, "ugoa+-=rwxXst,") == ""
 }
 
+// readCommands read the files they name: an env file named by one of them
+// is read by the RUN.
+var readCommands = map[string]bool{
+	"source": true, ".": true, "cat": true, "grep": true, "egrep": true, "fgrep": true, "sed": true,
+	"awk": true, "head": true, "tail": true, "sort": true, "cut": true, "xargs": true, "cp": true,
+	"envsubst": true, "dotenv": true, "env-cmd": true, "tr": true, "while": true,
+}
+
 // removal is one rm/chmod/chown of a secret file.
 type removal struct {
 	cmd       string
@@ -134,6 +145,13 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 		switch x := n.(type) {
 		case *syntax.Stmt:
 			stmts = append(stmts, x)
+			for _, r := range x.Redirs {
+				if r.Op == syntax.RdrIn && r.Word != nil {
+					if p, _, ok := wordPath(r.Word, env); ok {
+						facts.reads = append(facts.reads, absPath(p, env))
+					}
+				}
+			}
 		case *syntax.CallExpr:
 			if len(x.Args) == 0 {
 				return true
@@ -142,9 +160,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			if name == "cd" || name == "pushd" {
 				facts.hasCd = true
 			}
-			for _, a := range x.Args[1:] {
-				if p, _, ok := wordPath(a, env); ok && !strings.HasPrefix(p, "-") {
-					facts.reads = append(facts.reads, absPath(p, env))
+			if readCommands[name] {
+				for _, a := range x.Args[1:] {
+					if p, _, ok := wordPath(a, env); ok && !strings.HasPrefix(p, "-") {
+						facts.reads = append(facts.reads, absPath(p, env))
+					}
 				}
 			}
 			if !fileCommands[name] || len(stmts) == 0 {
