@@ -1,0 +1,35 @@
+// Package e2e holds hushfile's end-to-end tests: real `docker buildx build`
+// runs on the local BuildKit lab (hack/lab.sh), comparing each example of
+// examples/ built the legacy way, through BuildKit's stock Dockerfile
+// frontend, with the same Dockerfile built through the hushfile frontend.
+//
+// TestMain brings the lab up (labenv.Up) and rebuilds the hushfile
+// frontend image from this checkout (hack/lab.sh frontend) once per run; the
+// tests then name both frontend images by digest, so a concurrent push to
+// the lab's tags cannot change what they test. `go test -short` skips the
+// whole suite.
+//
+// Every test makes its own random canaries (crypto/rand) for the secret
+// values, and the image scanner in package verify is the oracle that says
+// where a canary is. No test prints a canary: failures say where it was
+// found (blob digest, file, history entry, attestation field) or print the
+// build output with each canary replaced by <canary:ID>.
+//
+// What each test asserts:
+//
+//   - TestExamples, per example that builds offline (examples/README.md):
+//     (a) the legacy build through the stock frontend leaks the canary and
+//     verify finds it; (b) the hushfile build, with the flags the engine
+//     asks for, leaves the canary nowhere in the OCI archive (index,
+//     manifests, config, history, every layer including deleted files,
+//     provenance mode=max) nor in its build output; (c) every stand-in tool
+//     that saw a credential in the legacy build saw the same one in the
+//     hushfile build; (d) both images have the same files, apart from the
+//     ones that carried the secret.
+//   - TestLegacyOnlyExamples: the examples the engine must refuse build the
+//     legacy way and fail through hushfile, naming rule and line.
+//   - TestSameImageAsStock (e): a Dockerfile with nothing to rewrite gives
+//     the same layers and config as the stock frontend.
+//   - TestSecretBuildArgRefused (f), TestCallOutline and TestCallCheck (g),
+//     TestHardcodedSecretFailsClosed and TestOriginalNeverBuilt (h).
+package e2e

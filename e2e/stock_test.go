@@ -1,0 +1,188 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/hushfile/hushfile/rewrite"
+)
+
+// TestSameImageAsStock (e): a Dockerfile with nothing to rewrite, built
+// through hushfile, gives the image the stock frontend gives: the same
+// layer diff IDs and the same config, byte for byte, with
+// SOURCE_DATE_EPOCH=0 for both so that timestamps are fixed.
+//
+// Each case is built twice per frontend: with the frontend chosen by
+// `--build-arg BUILDKIT_SYNTAX` (the context, Dockerfile included, is then
+// byte-identical for both frontends) and, when the image does not copy the
+// Dockerfile itself, with the `# syntax=` line users add.
+func TestSameImageAsStock(t *testing.T) {
+	l := needLab(t)
+	examples := loadExamples(t, l.examplesDir())
+	examples = append(examples, example{name: "e2e-clean-multistage", dir: filepath.Join("testdata", "clean-multistage"), offline: "yes"})
+	n := 0
+	for _, ex := range examples {
+		if ex.offline != "yes" {
+			continue
+		}
+		original, err := os.ReadFile(filepath.Join(ex.dir, "Dockerfile"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rewrite.Rewrite(bytes.Clone(original), rewrite.Config{})
+		if err != nil || res.Err() != nil || res.Changed || len(res.Requirements) > 0 || len(ex.legacy) > 0 && !onlyNeutralArgs(ex) {
+			continue
+		}
+		n++
+		variants := []string{"BUILDKIT_SYNTAX"}
+		if !copiesWholeContext(original) {
+			variants = append(variants, "syntax-line")
+		}
+		for _, variant := range variants {
+			t.Run(ex.name+"/"+variant, func(t *testing.T) {
+				t.Parallel()
+				l.testSameImage(t, ex, original, variant)
+			})
+		}
+	}
+	if n < 4 {
+		t.Errorf("only %d examples have nothing to rewrite; expected at least 4 (010, 011, 012, 120, the clean multi-stage one)", n)
+	}
+}
+
+// onlyNeutralArgs reports whether the legacy command passes only build-args
+// that are no secret (120's public key and key id).
+func onlyNeutralArgs(ex example) bool {
+	for _, f := range ex.legacy {
+		name, _, _ := strings.Cut(f.value, "=")
+		if f.name != "--build-arg" || rewrite.IsSecretName(name, rewrite.Config{}) {
+			return false
+		}
+	}
+	return true
+}
+
+// copiesWholeContext reports whether a COPY or ADD takes "." from the
+// context, which puts the Dockerfile itself in the image.
+func copiesWholeContext(dockerfile []byte) bool {
+	res, err := parser.Parse(bytes.NewReader(dockerfile))
+	if err != nil {
+		return true
+	}
+	stages, _, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return true
+	}
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			var srcs []string
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" {
+					continue
+				}
+				srcs = c.SourcePaths
+			case *instructions.AddCommand:
+				srcs = c.SourcePaths
+			}
+			for _, s := range srcs {
+				if s == "." || s == "./" || s == "/" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (l *labSetup) testSameImage(t *testing.T, ex example, original []byte, variant string) {
+	base := copyContext(t, ex.dir)
+	flags := append(l.baseImageFlags(t, original), "--build-arg", "SOURCE_DATE_EPOCH=0")
+	for _, f := range ex.legacy {
+		name, _, _ := strings.Cut(f.value, "=")
+		flags = append(flags, "--build-arg", name+"=e2e-"+strings.ToLower(name))
+	}
+	out := t.TempDir()
+	build := func(frontend, name string) *ociImage {
+		dir := copyContext(t, base)
+		f := slices.Clone(flags)
+		if variant == "BUILDKIT_SYNTAX" {
+			writeFile(t, dir, "Dockerfile", original)
+			f = append(f, "--build-arg", "BUILDKIT_SYNTAX="+frontend)
+		} else {
+			writeFile(t, dir, "Dockerfile", withSyntax(frontend, original))
+		}
+		archive := filepath.Join(out, name+".tar")
+		res := l.buildx(t, buildSpec{dir: dir, flags: f, output: archive, outputAttrs: []string{"rewrite-timestamp=true"}})
+		if res.err != nil {
+			t.Fatalf("the %s build failed: %v\n%s", name, res.err, res.out)
+		}
+		img, err := readOCIImage(archive)
+		if err != nil {
+			t.Fatalf("reading the %s image: %v", name, err)
+		}
+		return img
+	}
+	stock := build(l.stock, "stock")
+	hushed := build(l.frontend, "hushfile")
+
+	if !slices.Equal(stock.diffIDs, hushed.diffIDs) {
+		t.Errorf("layer diff IDs differ:\n\tstock    %v\n\thushfile %v", stock.diffIDs, hushed.diffIDs)
+		for _, d := range diffFiles(stock.files, hushed.files) {
+			t.Logf("\t%s", strings.NewReplacer("legacy", "stock").Replace(d.String()))
+		}
+	}
+	if stock.configDigest != hushed.configDigest {
+		t.Errorf("the image configs differ (%s, %s):%s", stock.configDigest, hushed.configDigest, configDiff(t, stock.config, hushed.config))
+	}
+	if stock.manifestDigest == hushed.manifestDigest {
+		t.Logf("same image: manifest %s, %d layers", stock.manifestDigest, len(stock.diffIDs))
+	} else {
+		t.Logf("same layers and config (%d layers, config %s); the manifests differ: %s, %s",
+			len(stock.diffIDs), stock.configDigest, stock.manifestDigest, hushed.manifestDigest)
+	}
+}
+
+// configDiff names the top-level config fields (and history entries) that
+// differ.
+func configDiff(t *testing.T, a, b []byte) string {
+	var ma, mb map[string]any
+	if err := json.Unmarshal(a, &ma); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &mb); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for k := range ma {
+		keys[k] = true
+	}
+	for k := range mb {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out strings.Builder
+	for _, k := range names {
+		if !reflect.DeepEqual(ma[k], mb[k]) {
+			ja, _ := json.Marshal(ma[k])
+			jb, _ := json.Marshal(mb[k])
+			fmt.Fprintf(&out, "\n\t%s: stock %s\n\t%s  hushfile %s", k, ja, strings.Repeat(" ", len(k)), jb)
+		}
+	}
+	return out.String()
+}
