@@ -174,7 +174,7 @@ func filterValues(id string, in []candidate) ([]Secret, []string) {
 		switch {
 		case seen[s.Value]:
 			continue
-		case len(s.Value) < MinValueLen:
+		case len(strings.TrimSpace(s.Value)) < MinValueLen:
 			if s.Field == "" || len(s.Value) > 0 {
 				notes = append(notes, fmt.Sprintf("%s: value shorter than %d bytes, not searched", where, MinValueLen))
 			}
@@ -418,8 +418,11 @@ const MaxNeedleLen = 128
 // its base64 forms (standard and URL alphabets, each at the three
 // alignments v can have inside a longer base64 text), its URL-encoded and
 // its JSON-escaped forms. Forms shorter than MinValueLen are left out.
+//
+// Surrounding white space is not searched: a value read from a file or a
+// variable often ends with a newline that the image's copy lacks.
 func needles(v string) []needle {
-	v = middle(v, MaxNeedleLen)
+	v = middle(strings.TrimSpace(v), MaxNeedleLen)
 	var out []needle
 	seen := map[string]bool{}
 	add := func(b []byte, enc string) {

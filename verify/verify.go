@@ -94,7 +94,7 @@ func Scan(ctx context.Context, opts Options) (*Report, error) {
 		return report, err
 	}
 	for _, s := range opts.Secrets {
-		if len(s.Value) < MinValueLen {
+		if len(strings.TrimSpace(s.Value)) < MinValueLen {
 			where := "secret " + s.ID
 			if s.Field != "" {
 				where += " field " + s.Field

@@ -410,3 +410,12 @@ func TestNaturalOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestValueWithNewline(t *testing.T) {
+	c := vt.Canary(t)
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{{Name: "f", Body: "x=" + c + ";"}}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: c + "\n"}}})
+	if len(r.Hits) != 1 {
+		t.Fatalf("got:\n%s", dump(r))
+	}
+}
