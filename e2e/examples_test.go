@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
 	"github.com/hushfile/hushfile/rewrite"
 	"github.com/hushfile/hushfile/secretscan"
 	"github.com/hushfile/hushfile/verify"
@@ -42,6 +45,7 @@ var requiredExamples = []string{
 var refusedDespiteIndex = map[string]string{
 	"105-copy-from-builder-netrc": "its README accepts failing closed when the copied .netrc would stay in the image",
 	"214-copy-ssh-folder":         "a credential directory cannot be a secret mount (README: CannotRewrite)",
+	"218-sed-token-into-template": "its reviewed findings.json refuses it: the template copied to .npmrc is a credential file that the sed -i would change",
 }
 
 // TestExamples builds every example that builds offline the legacy way
@@ -348,7 +352,17 @@ func (b *exampleBuild) hushInputs(t *testing.T, legacySecrets map[string]string)
 			}
 			v, ok := b.secrets.byName[env]
 			if !ok {
-				t.Fatalf("the rewrite needs %s from the variable %s, which the legacy build does not pass", r.ID, env)
+				// A credential written in the Dockerfile that the engine
+				// turned into a secret (rewrite-hardcoded=true): the
+				// legacy build uses the literal, the hushfile build a
+				// canary, and neither may be in the hushfile image.
+				literal, found := literalValue(b.original, r.ID)
+				if !found || len(literal) < verify.MinValueLen {
+					t.Fatalf("the rewrite needs %s from the variable %s, which the legacy build does not pass, and the Dockerfile has no literal value for it", r.ID, env)
+				}
+				v = b.secrets.canary(t, env)
+				v.needles = append(v.needles, literal)
+				v.hashes = append(v.hashes, sha256Hex(literal))
 			}
 			b.hushEnv = append(b.hushEnv, env+"="+v.value)
 		case rewrite.SecretFile:
@@ -361,6 +375,42 @@ func (b *exampleBuild) hushInputs(t *testing.T, legacySecrets map[string]string)
 		b.hushFlags = append(b.hushFlags, flag, value)
 	}
 	t.Logf("hushfile flags: %s", strings.Join(redactArgs(b.hushFlags), " "))
+}
+
+// literalValue returns the literal value that an ENV or an ARG default of
+// the Dockerfile gives name.
+func literalValue(dockerfile []byte, name string) (string, bool) {
+	res, err := parser.Parse(bytes.NewReader(dockerfile))
+	if err != nil {
+		return "", false
+	}
+	stages, metaArgs, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return "", false
+	}
+	args := slices.Clone(metaArgs)
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			switch c := cmd.(type) {
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					if kv.Key == name && !strings.Contains(kv.Value, "$") {
+						return kv.Value, true
+					}
+				}
+			case *instructions.ArgCommand:
+				args = append(args, *c)
+			}
+		}
+	}
+	for _, a := range args {
+		for _, kv := range a.Args {
+			if kv.Key == name && kv.Value != nil && !strings.Contains(*kv.Value, "$") {
+				return *kv.Value, true
+			}
+		}
+	}
+	return "", false
 }
 
 // loggedByCommands describes the SecretInLog findings: the commands that
