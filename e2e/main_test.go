@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -57,7 +60,67 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e: lab ready in %s\ne2e: hushfile frontend %s\ne2e: stock frontend %s\n",
 			time.Since(start).Round(100*time.Millisecond), lab.frontend, lab.stock)
 	}
-	os.Exit(m.Run())
+	logStart := lab.daemonLogSize()
+	code := m.Run()
+	if lab != nil && !lab.checkDaemonLog(logStart) {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// daemonLog is buildkitd's log, where the frontends' logs go too.
+func (l *labSetup) daemonLog() string { return filepath.Join(l.env.Dir, "logs", "buildkitd.log") }
+
+func (l *labSetup) daemonLogSize() int64 {
+	if l == nil {
+		return 0
+	}
+	fi, err := os.Stat(l.daemonLog())
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// checkDaemonLog checks that the lines of buildkitd's log written during
+// the run that come from hushfile (its frontend's logs, and the errors it
+// returned) hold none of the run's secrets. It says which line, never the
+// value.
+func (l *labSetup) checkDaemonLog(from int64) bool {
+	f, err := os.Open(l.daemonLog())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: not checking buildkitd's log: %v\n", err)
+		return true
+	}
+	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: not checking buildkitd's log: %v\n", err)
+		return true
+	}
+	ok := true
+	lines := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Bytes()
+		if !bytes.Contains(line, []byte("hushfile")) {
+			continue
+		}
+		lines++
+		if tests := runSecrets.find(line); len(tests) > 0 {
+			fmt.Fprintf(os.Stderr, "e2e: buildkitd's log holds a secret of %s in a hushfile line (line %d after byte %d of %s)\n",
+				strings.Join(tests, ", "), n, from, l.daemonLog())
+			ok = false
+		}
+	}
+	if err := sc.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: reading buildkitd's log: %v\n", err)
+		return false
+	}
+	if ok && !testing.Short() {
+		fmt.Fprintf(os.Stderr, "e2e: buildkitd's log: %d hushfile lines written during the run, none holds a secret\n", lines)
+	}
+	return ok
 }
 
 // setUpLab starts the lab (idempotent), pushes the frontend built from this

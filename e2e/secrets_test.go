@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -28,7 +29,40 @@ func newCanary(t *testing.T) string {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	return "hfc_" + hex.EncodeToString(b)
+	c := "hfc_" + hex.EncodeToString(b)
+	runSecrets.add(t.Name(), c)
+	return c
+}
+
+// runSecrets are every secret value the run made, by test, for the check
+// of the lab's logs at the end of the run.
+var runSecrets = &secretRegistry{byValue: map[string]string{}}
+
+type secretRegistry struct {
+	mu      sync.Mutex
+	byValue map[string]string // value → test name
+}
+
+func (r *secretRegistry) add(test string, values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range values {
+		r.byValue[v] = test
+	}
+}
+
+// find returns the tests whose secrets appear in data.
+func (r *secretRegistry) find(data []byte) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var tests []string
+	for v, test := range r.byValue {
+		if bytes.Contains(data, []byte(v)) {
+			tests = append(tests, test)
+		}
+	}
+	sort.Strings(tests)
+	return tests
 }
 
 func sha256Hex(s string) string {
@@ -153,6 +187,7 @@ func (s *secretSet) sshKeyFor(t *testing.T) *sshKey {
 			v.needles = append(v.needles, line)
 		}
 	}
+	runSecrets.add(t.Name(), v.needles...)
 	s.key = &sshKey{path: path, private: text, secret: v}
 	s.all = append(s.all, v)
 	return s.key
