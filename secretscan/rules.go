@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"path"
+	"strings"
 )
 
 // Rule is one credential pattern. Rules are data: an ID that reports name,
@@ -384,6 +385,14 @@ func exampleHost(h []byte) bool {
 	return false
 }
 
+// userinfoStop holds the bytes that end a URL's authority before any '@'.
+var userinfoStop = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c <= ' ' || c >= 0x7f || strings.IndexByte("/?#\"'<>\\`", byte(c)) >= 0
+	}
+	return t
+}()
+
 func checkURLUserinfo(w *window, strict bool) (int, int, bool) {
 	d := w.data
 	s := w.kw0
@@ -404,7 +413,7 @@ func checkURLUserinfo(w *window, strict bool) (int, int, bool) {
 		if c == ':' && colon < 0 {
 			colon = i
 		}
-		if c <= ' ' || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' || c == '`' || c >= 0x7f {
+		if userinfoStop[c] {
 			return 0, 0, false
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strconv"
 	"testing"
 )
 
@@ -193,5 +194,33 @@ func BenchmarkRunRealData(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for i := 0; i < b.N; i++ {
 		m.Run(0, data, func(int, int) {})
+	}
+}
+
+func BenchmarkRunSmall(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ps [][]byte
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=-_%"
+	for i := 0; i < 200; i++ {
+		p := make([]byte, 8+r.IntN(40))
+		for j := range p {
+			p[j] = letters[r.IntN(len(letters))]
+		}
+		ps = append(ps, p)
+	}
+	m, _ := New(ps)
+	data, err := os.ReadFile("/proc/self/exe")
+	if err != nil {
+		b.Skip(err)
+	}
+	for _, size := range []int{512, 2048, 8192, 32768} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				for off := 0; off+size <= len(data); off += size {
+					m.Run(0, data[off:off+size], func(int, int) {})
+				}
+			}
+		})
 	}
 }
