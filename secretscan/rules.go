@@ -295,6 +295,7 @@ func tokenAfter(w *window, body func(byte) bool, min, max int, edge func(byte) b
 var placeholderWords = [][]byte{
 	[]byte("password"), []byte("passwd"), []byte("pass"), []byte("secret"), []byte("token"),
 	[]byte("changeme"), []byte("redacted"), []byte("example"), []byte("null"), []byte("none"),
+	[]byte("x-oauth-basic"), // GitHub's fixed password when the token is the user name
 }
 
 // IsPlaceholder reports whether a credential value is an obvious stand-in

@@ -56,6 +56,7 @@ func samples() []sample {
 		{"url-userinfo", "", "https://${USER}:${TOKEN}@host.corp/", false, "variables"},
 		{"url-userinfo", "", "https://$PYPI_USER:$PYPI_PASS@host.corp/", false, "plain variables"},
 		{"url-userinfo", "", "https://user:<password>@host.corp/", false, "bracketed hint"},
+		{"url-userinfo", "", `git config --global url."https://$GITHUB_TOKEN:x-oauth-basic@github.com/".insteadOf x`, false, "token as user, fixed password"},
 		{"url-userinfo", "", "https://user:***@host.corp/", false, "masked"},
 		{"url-userinfo", "", "http://user:" + rnd(alnum, 12) + "@www.example.com/", false, "documentation host"},
 		{"url-userinfo", "", "https://host.corp:8443/path?a=b@c", false, "port, @ in query"},
