@@ -19,11 +19,11 @@ type Secret struct {
 	// ID is the build's secret id (`--secret id=ID`), reported with each
 	// hit.
 	ID string
+	// Value is what to search for. It is never reported.
+	Value string
 	// Field is the key, inside a secret file, this value came from ("" for
 	// the whole secret). It is reported with each hit.
 	Field string
-	// Value is what to search for. It is never reported.
-	Value string
 }
 
 // MinValueLen is the shortest value searched: shorter ones would match by

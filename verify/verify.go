@@ -459,10 +459,13 @@ func (s *scan) scanTask(ctx context.Context, t *task) {
 		name = t.kind + " " + p
 	}
 	if images.IsNonDistributable(t.desc.MediaType) {
-		if _, err := s.src.open(ctx, t.desc); err != nil {
+		// Foreign layers usually live elsewhere: scan them when present.
+		rc, err := s.src.open(ctx, t.desc)
+		if err != nil {
 			t.notes = append(t.notes, "non-distributable layer not in the image, not scanned")
 			return
 		}
+		rc.Close()
 	}
 	switch {
 	case t.kind == KindConfig:
