@@ -105,11 +105,7 @@ func (h Hit) What() string {
 	if h.Rule != "" {
 		return "rule " + h.Rule
 	}
-	s := "secret " + h.SecretID
-	if h.SecretField != "" {
-		s += " field " + h.SecretField
-	}
-	return s
+	return Secret{ID: h.SecretID, Field: h.SecretField}.label()
 }
 
 // Where returns the location in one line.

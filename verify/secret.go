@@ -26,6 +26,18 @@ type Secret struct {
 	Field string
 }
 
+// label names s in notes: "secret ID[ field FIELD]", never the value.
+func (s Secret) label() string {
+	if s.Field != "" {
+		return "secret " + s.ID + " field " + s.Field
+	}
+	return "secret " + s.ID
+}
+
+func (s Secret) shortNote() string {
+	return fmt.Sprintf("%s: value shorter than %d bytes, not searched", s.label(), MinValueLen)
+}
+
 // MinValueLen is the shortest value searched: shorter ones would match by
 // chance all over an image. They are skipped with a note.
 const MinValueLen = 6
@@ -115,7 +127,7 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 		if !ok {
 			return nil, nil, fmt.Errorf("secret %s: environment variable %s is not set", spec.ID, env)
 		}
-		s, n := filterValues(spec.ID, []candidate{{Secret: Secret{ID: spec.ID, Value: v}}})
+		s, n := filterValues([]candidate{{Secret: Secret{ID: spec.ID, Value: v}}})
 		return s, n, nil
 	}
 	data, err := os.ReadFile(src)
@@ -147,7 +159,7 @@ func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
 	for _, f := range extractFields(data) {
 		out = append(out, candidate{Secret{ID: id, Field: f.key, Value: f.value}, f.secretKey || secretName(f.key)})
 	}
-	return filterValues(id, out)
+	return filterValues(out)
 }
 
 // candidate is a value found in a secret, before filtering.
@@ -161,26 +173,22 @@ type field struct {
 	secretKey  bool
 }
 
-func filterValues(id string, in []candidate) ([]Secret, []string) {
+func filterValues(in []candidate) ([]Secret, []string) {
 	var out []Secret
 	var notes []string
 	seen := map[string]bool{}
 	for _, c := range in {
 		s := c.Secret
-		where := "secret " + id
-		if s.Field != "" {
-			where += " field " + s.Field
-		}
 		switch {
 		case seen[s.Value]:
 			continue
 		case len(strings.TrimSpace(s.Value)) < MinValueLen:
 			if s.Field == "" || len(s.Value) > 0 {
-				notes = append(notes, fmt.Sprintf("%s: value shorter than %d bytes, not searched", where, MinValueLen))
+				notes = append(notes, s.shortNote())
 			}
 			continue
 		case s.Field != "" && !c.secretKey && plainValue(s.Value):
-			notes = append(notes, fmt.Sprintf("%s: value looks like plain configuration, not searched (pass it with its own --secret to search it)", where))
+			notes = append(notes, s.label()+": value looks like plain configuration, not searched (pass it with its own --secret to search it)")
 			continue
 		}
 		seen[s.Value] = true

@@ -95,11 +95,7 @@ func Scan(ctx context.Context, opts Options) (*Report, error) {
 	}
 	for _, s := range opts.Secrets {
 		if len(strings.TrimSpace(s.Value)) < MinValueLen {
-			where := "secret " + s.ID
-			if s.Field != "" {
-				where += " field " + s.Field
-			}
-			report.Notes = append(report.Notes, fmt.Sprintf("%s: value shorter than %d bytes, not searched", where, MinValueLen))
+			report.Notes = append(report.Notes, s.shortNote())
 		}
 	}
 	ctx = log.WithLogger(ctx, quietLogger)
