@@ -617,7 +617,7 @@ func (a *analyzer) rewriteArgs(n *parser.Node, c *instructions.ArgCommand, remov
 // replaceInstruction rewrites an instruction as keyword + kept words on
 // its first line and comments out its other lines; with nothing kept the
 // whole instruction becomes a comment.
-func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string) {
+func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string, extraFlags ...string) {
 	a.touchedLines[n.StartLine] = true
 	if len(kept) == 0 {
 		a.src.commentOut(n.StartLine, n.EndLine, note)
@@ -637,7 +637,7 @@ func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string
 		kw = kw[:i]
 	}
 	text := string(indent) + string(kw)
-	for _, f := range n.Flags {
+	for _, f := range append(append([]string(nil), n.Flags...), extraFlags...) {
 		text += " " + f
 	}
 	text += " " + strings.Join(kept, " ")
@@ -803,6 +803,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 	}
 	var removedSrc []string
 	var files []*fileSecret
+	var extraFlags []string // --exclude flags for broad sources
 	for _, srcRaw := range sd.SourcePaths {
 		src, ok := a.eval(srcRaw, st.vars)
 		if !ok {
@@ -826,7 +827,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {
 					b := &broadCopy{node: n, excludes: excludes, srcDir: cleanDir(clean), destAbs: destAbs}
 					st.broad = append(st.broad, b)
-					a.broadEnvFiles(st, b)
+					extraFlags = append(extraFlags, a.broadEnvFiles(st, b)...)
 				}
 			}
 			continue
@@ -885,9 +886,11 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		}
 	}
 	if len(removedSrc) == 0 {
+		a.addFlags(n, extraFlags)
 		return
 	}
 	if a.cfg.AllowRuntimeSecretFiles && st.reaches.any() {
+		a.addFlags(n, extraFlags)
 		// The user keeps the file in the image; leave the COPY alone and
 		// say so at the end of the stage if it stays.
 		for _, f := range files {
@@ -902,7 +905,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		st.files = append(st.files, f)
 		a.files = append(a.files, f)
 	}
-	a.rewriteCopy(n, sd, removedSrc)
+	a.rewriteCopy(n, sd, removedSrc, extraFlags)
 }
 
 func cleanDir(p string) string {
@@ -938,7 +941,7 @@ func parseChown(s string) (*int, *int, bool) {
 }
 
 // rewriteCopy removes sources from a COPY/ADD, keeping the others.
-func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, removed []string) {
+func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, removed, extraFlags []string) {
 	drop := map[string]int{}
 	for _, r := range removed {
 		drop[r]++
@@ -969,10 +972,10 @@ func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, r
 		for _, k := range append(kept, dest) {
 			q = append(q, strconv.Quote(k))
 		}
-		a.replaceInstruction(n, []string{"[" + strings.Join(q, ", ") + "]"}, note)
+		a.replaceInstruction(n, []string{"[" + strings.Join(q, ", ") + "]"}, note, extraFlags...)
 		return
 	}
-	a.replaceInstruction(n, append(kept, dest), note)
+	a.replaceInstruction(n, append(kept, dest), note, extraFlags...)
 }
 
 // endStage reports credential files still on mounts at the end of a stage

@@ -110,7 +110,7 @@ func computeReach(stages []instructions.Stage, target string) []stageReach {
 // broadEnvFiles turns the env files that commands read, and that this
 // broad COPY brings from the context, into secret mounts: the COPY
 // excludes them and later RUNs mount them at the same path.
-func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
+func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) []string {
 	prefix := ""
 	var rels []string
 	key := strconvItoa(b.node.StartLine) + ":"
@@ -162,6 +162,9 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
 				"rename the env file without quotes, blanks, commas or '='", "the path of the env file %s cannot be written into a flag safely", rel)
 			continue
 		}
+		if contains(added, prefix+"--exclude="+mountValue(rel)) {
+			excluded = true
+		}
 		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile}
 		st.files = append(st.files, f)
 		a.files = append(a.files, f)
@@ -169,18 +172,23 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) {
 			added = append(added, prefix+"--exclude="+mountValue(rel))
 		}
 	}
-	if len(added) == 0 {
+	return added
+}
+
+// addFlags inserts flags right after an instruction's keyword.
+func (a *analyzer) addFlags(n *parser.Node, flags []string) {
+	if len(flags) == 0 {
 		return
 	}
-	l, err := a.src.join(b.node.StartLine)
-	if err != nil || l.text != b.node.Original {
-		a.add(RuleCannotRewrite, SeverityError, b.node.StartLine, b.node.EndLine, false,
-			"copy the env file's directory without line continuations", "cannot edit this COPY to exclude the env file")
+	l, err := a.src.join(n.StartLine)
+	if err != nil || l.text != n.Original {
+		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			"write the instruction without line continuations", "cannot edit this %s to exclude credential files", strings.ToUpper(n.Value))
 		return
 	}
-	a.touchedLines[b.node.StartLine] = true
+	a.touchedLines[n.StartLine] = true
 	ke := keywordEnd(l)
-	a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(added, " "))
+	a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(flags, " "))
 }
 
 func strconvItoa(i int) string { return strconv.Itoa(i) }
@@ -203,4 +211,13 @@ func mountsOf(run *instructions.RunCommand) []*instructions.Mount {
 		return nil
 	}
 	return instructions.GetMounts(run)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
