@@ -967,6 +967,15 @@ func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, r
 		a.replaceInstruction(n, nil, note)
 		return
 	}
+	// With several sources the destination is a directory; with one left
+	// it would be a file unless it ends in a slash.
+	if len(kept) == 1 && len(words) > 2 && !strings.HasSuffix(strings.Trim(dest, `"'`), "/") {
+		if q := dest[len(dest)-1]; q == '"' || q == '\'' {
+			dest = dest[:len(dest)-1] + "/" + string(q)
+		} else {
+			dest += "/"
+		}
+	}
 	if n.Attributes["json"] {
 		q := make([]string, 0, len(kept)+1)
 		for _, k := range append(kept, dest) {

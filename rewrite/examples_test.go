@@ -3,15 +3,14 @@ package rewrite
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under examples/")
+	"github.com/hushfile/hushfile/internal/golden"
+)
 
 // goldenFindings is the findings.json format of an example.
 type goldenFindings struct {
@@ -85,19 +84,7 @@ func TestExamples(t *testing.T) {
 
 func compareGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./rewrite -run TestExamples -update)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the engine's output:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	golden.Check(t, path, got)
 }
 
 // checkProperties asserts what must hold for every input: the output

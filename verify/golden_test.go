@@ -3,20 +3,18 @@ package verify
 import (
 	"archive/tar"
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	goldenfile "github.com/hushfile/hushfile/internal/golden"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/hushfile/hushfile/internal/sarif"
 	vt "github.com/hushfile/hushfile/verify/verifytest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // goldenImage leaks c in most of the places an image has, on one of its
 // two platforms.
@@ -85,23 +83,7 @@ func normalize(out []byte, image string) []byte {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking):\n--- got\n%s", name, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestGolden(t *testing.T) {

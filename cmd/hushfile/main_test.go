@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	goldenfile "github.com/hushfile/hushfile/internal/golden"
+
 	"github.com/hushfile/hushfile/internal/sarif"
 	"github.com/hushfile/hushfile/rewrite"
-	"github.com/hushfile/hushfile/rewrite/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // runCLI runs hushfile with args and stdin and returns the exit code and
 // both outputs.
@@ -112,21 +110,7 @@ func TestCommands(t *testing.T) {
 
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		var d bytes.Buffer
-		report.Diff(&d, path, "got", want, got)
-		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, d.String())
-	}
+	goldenfile.Check(t, path, got)
 }
 
 func TestVersion(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/hushfile/hushfile/internal/textdiff"
 	"github.com/hushfile/hushfile/rewrite"
 	"github.com/hushfile/hushfile/rewrite/report"
 )
@@ -83,7 +84,7 @@ func runRewrite(ctx context.Context, args []string, s stdio) int {
 		}
 		if *diff {
 			label := report.DisplayName(name)
-			if err := report.Diff(s.out, "a/"+label, "b/"+label, in.data, res.Output); err != nil {
+			if err := textdiff.Unified(s.out, "a/"+label, "b/"+label, in.data, res.Output); err != nil {
 				fmt.Fprintf(s.err, "hushfile rewrite: %v\n", err)
 				return exitUsage
 			}

@@ -3,11 +3,12 @@ package report
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	goldenfile "github.com/hushfile/hushfile/internal/golden"
 
 	"github.com/hushfile/hushfile/internal/sarif"
 	"github.com/hushfile/hushfile/rewrite"
@@ -18,27 +19,10 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // golden compares got with testdata/name, or writes it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		var d bytes.Buffer
-		Diff(&d, "testdata/"+name, "got", want, got)
-		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, d.String())
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 // sampleFiles covers every shape a report has to render: fixed and unfixed

@@ -1,4 +1,4 @@
-package report
+package textdiff
 
 import (
 	"bytes"
@@ -66,7 +66,7 @@ func TestDiffExamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Diff(&buf, "a", "b", []byte(tt.a), []byte(tt.b)); err != nil {
+			if err := Unified(&buf, "a", "b", []byte(tt.a), []byte(tt.b)); err != nil {
 				t.Fatal(err)
 			}
 			if got := buf.String(); got != tt.want {
@@ -87,7 +87,7 @@ func TestDiffProperties(t *testing.T) {
 			b = mutate(rng, a)
 		}
 		var buf bytes.Buffer
-		if err := Diff(&buf, "a", "b", []byte(a), []byte(b)); err != nil {
+		if err := Unified(&buf, "a", "b", []byte(a), []byte(b)); err != nil {
 			t.Fatal(err)
 		}
 		got, err := applyDiff(a, buf.String())
@@ -125,7 +125,7 @@ func TestDiffPatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		var d bytes.Buffer
-		Diff(&d, "a/f", "b/f", []byte(a), []byte(b))
+		Unified(&d, "a/f", "b/f", []byte(a), []byte(b))
 		cmd := exec.Command(patch, "-s", "-p1", "-d", dir)
 		cmd.Stdin = &d
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -150,7 +150,7 @@ func BenchmarkDiff5000Lines(b *testing.B) {
 	}
 	a, c := []byte(x.String()), []byte(y.String())
 	for b.Loop() {
-		Diff(&bytes.Buffer{}, "a", "b", a, c)
+		Unified(&bytes.Buffer{}, "a", "b", a, c)
 	}
 }
 

@@ -1,4 +1,6 @@
-package report
+// Package textdiff writes unified diffs of text: the CLI's --diff and the
+// golden tests' failure messages.
+package textdiff
 
 import (
 	"bytes"
@@ -10,12 +12,12 @@ import (
 // `diff -u`.
 const diffContext = 3
 
-// Diff writes a unified diff that turns a into b, with headers naming them
+// Unified writes a unified diff that turns a into b, with headers naming them
 // aName and bName and three lines of context. It writes nothing when a and
 // b are equal. The edit script is minimal (Myers' O(ND) algorithm in linear
 // space), and a last line without a newline is marked the way diff and
 // patch expect.
-func Diff(w io.Writer, aName, bName string, a, b []byte) error {
+func Unified(w io.Writer, aName, bName string, a, b []byte) error {
 	if bytes.Equal(a, b) {
 		return nil
 	}
