@@ -18,9 +18,9 @@ END {
 	printf "%-10s %14s %14s %8s\n", "input", "parse (ms)", "rewrite (ms)", "ratio"
 	split("typical 5000", inputs, " ")
 	for (i = 1; i <= 2; i++) {
-		in = inputs[i]
-		pa = ns["parse/" in] / n["parse/" in] / 1e6
-		rw = ns["rewrite/" in] / n["rewrite/" in] / 1e6
-		printf "%-10s %14.3f %14.3f %7.2fx\n", in, pa, rw, rw / pa
+		inp = inputs[i]
+		pa = ns["parse/" inp] / n["parse/" inp] / 1e6
+		rw = ns["rewrite/" inp] / n["rewrite/" inp] / 1e6
+		printf "%-10s %14.3f %14.3f %7.2fx\n", inp, pa, rw, rw / pa
 	}
 }'
