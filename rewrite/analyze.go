@@ -197,6 +197,7 @@ type analyzer struct {
 	// Dockerfile copies by name: a broad COPY of the context excludes them.
 	knownSecret map[string]bool
 	excluded    []excludedFile
+	broadSeen   []string // source directories of the broad copies walked so far
 }
 
 // excludedFile is a credential file a broad COPY no longer brings in.
@@ -826,6 +827,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {
 					b := &broadCopy{node: n, excludes: excludes, srcDir: cleanDir(clean), destAbs: destAbs}
+					a.broadSeen = append(a.broadSeen, b.srcDir)
 					st.broad = append(st.broad, b)
 					extraFlags = append(extraFlags, a.broadEnvFiles(st, b)...)
 				}
@@ -882,7 +884,12 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		files = append(files, f)
 		if !a.knownSecret[clean] {
 			a.knownSecret[clean] = true
-			a.newPromotions = true
+			// Only a broad copy already passed needs another walk.
+			for _, b := range a.broadSeen {
+				if b == "." || strings.HasPrefix(clean, b+"/") {
+					a.newPromotions = true
+				}
+			}
 		}
 	}
 	if len(removedSrc) == 0 {

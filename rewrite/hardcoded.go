@@ -86,7 +86,7 @@ func literalUserinfo(text string) bool {
 
 // passwordFlagHints are cheap tests for commands that may take a
 // password on their command line.
-var passwordFlagHints = []string{"-p", "--password", "-u", "--user", "-P"}
+var passwordFlagHints = []string{"mysql", "mariadb", "sshpass", "curl", "wget", "rar", "7z", "zip"}
 
 // literalPasswordFlag finds a password given literally on a command line:
 // mysql -psecret, sshpass -p secret, curl -u user:secret, unrar -psecret,
