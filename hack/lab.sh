@@ -325,6 +325,9 @@ FROM $(image_ref busybox)
 COPY lib.sh /usr/local/lib/hushfile-probe/lib.sh
 COPY bin/ /usr/local/bin/
 RUN ln -s pip /usr/local/bin/pip3 && ln -s python /usr/local/bin/python3
+# Alpine's busybox and bash read \`source FILE\` from the current directory;
+# Debian's busybox searches only PATH. A last "." makes it behave the same.
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:.
 EOF
 	push_image testbase "$(image_ref testbase)"
 }

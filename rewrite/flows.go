@@ -54,6 +54,9 @@ type genFile struct {
 	// next RUN on; endsHere is set when that RUN deletes the file.
 	pending  []string
 	endsHere bool
+	// also are files the writes may land in instead of path: saved and
+	// restored with it.
+	also []string
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -92,9 +95,10 @@ type flow struct {
 	key     string // git config key word
 	value   string // git config value word
 	vars    []string
-	cloneAt int    // offset after the clone command, for flowClone
-	cloneOp string // text to insert after the clone
-	problem string // why it cannot be rewritten, when set
+	also    []string // other files the command may write instead
+	cloneAt int      // offset after the clone command, for flowClone
+	cloneOp string   // text to insert after the clone
+	problem string   // why it cannot be rewritten, when set
 }
 
 // wordVars lists the variables in names that a node references.
@@ -129,8 +133,12 @@ func nodeText(src string, n syntax.Node) string {
 // toolConfigFiles maps `TOOL config set` to the file it writes.
 var toolConfigFiles = map[string]string{
 	"npm": ".npmrc", "pnpm": ".npmrc", "yarn": ".yarnrc", "pip": ".config/pip/pip.conf",
-	"pip3": ".config/pip/pip.conf", "poetry": ".config/pypoetry/auth.toml", "composer": ".composer/auth.json",
+	"pip3": ".config/pip/pip.conf", "poetry": ".config/pypoetry/auth.toml", "composer": ".config/composer/auth.json",
 }
+
+// toolConfigAlso are other files a tool may write instead, by version or
+// by what exists: they are saved and restored too.
+var toolConfigAlso = map[string][]string{"composer": {".composer/auth.json"}}
 
 // findFlows finds the commands of a script that write one of the secret
 // variables somewhere.
@@ -356,6 +364,9 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			return []*flow{fl}
 		}
 		fl.file = path.Join(env.home, rel)
+		for _, o := range toolConfigAlso[name] {
+			fl.also = append(fl.also, path.Join(env.home, o))
+		}
 		for _, a := range args {
 			if a == "--location=project" || a == "--local" || a == "--site" {
 				fl.problem = "it writes a project configuration file"
@@ -584,9 +595,14 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 				a.ensure(st, n, v, p)
 			}
 		}
-		b := fmt.Sprintf("%s%d", hushfileBackup, g.slot)
-		pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", g.path, g.path, b))
-		restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, g.path, g.path))
+		for i, fp := range append([]string{g.path}, g.also...) {
+			b := fmt.Sprintf("%s%d", hushfileBackup, g.slot)
+			if i > 0 {
+				b = fmt.Sprintf("%s%d.%d", hushfileBackup, g.slot, i)
+			}
+			pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", fp, fp, b))
+			restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, fp, fp))
+		}
 		for _, w := range g.writes {
 			replays = append(replays, w+";")
 		}

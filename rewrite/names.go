@@ -97,6 +97,9 @@ var credentialSettings = map[string]bool{
 	"NPM_CONFIG__AUTH": true, "NPM_CONFIG__AUTHTOKEN": true, "COMPOSER_AUTH": true,
 	"DATABASE_URL": true, "DB_URL": true, "REDIS_URL": true, "MONGO_URL": true, "MONGODB_URI": true,
 	"AMQP_URL": true, "RABBITMQ_URL": true, "SENTRY_DSN": true, "GIT_ASKPASS_PASSWORD": true,
+	// Half of the AWS credential pair; passed with its secret half, and
+	// flagged by BuildKit's own check.
+	"AWS_ACCESS_KEY_ID": true,
 }
 
 // publicPrefixes mark variables that front-end builds inline into the

@@ -173,6 +173,11 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						a.gen = append(a.gen, g)
 					}
 					g.pending = append(g.pending, replayText(fl.text, env.workdir))
+					for _, o := range fl.also {
+						if !contains(g.also, o) {
+							g.also = append(g.also, o)
+						}
+					}
 					for _, name := range fl.vars {
 						g.vars = append(g.vars, st.lookupSecret(name))
 					}
