@@ -1,0 +1,72 @@
+package rewrite
+
+import "testing"
+
+func TestLiteralUserinfo(t *testing.T) {
+	for text, want := range map[string]bool{
+		"pip install --extra-index-url https://username:password@my.pypi.com/pypi x": true,
+		"ADD https://deploy:Zt8qK2vLwP4xN7rB@artifacts.acme/app.tgz /app.tgz":        true,
+		"git clone https://${USER}:${TOKEN}@github.com/acme/x.git":                   false,
+		"pip install --index-url https://$PYPI_USER:$PYPI_PASS@pypi.acme/simple x":   false,
+		"git clone https://$TOKEN:x-oauth-basic@github.com/acme/x.git":               false,
+		"curl https://example.com/file":                                              false,
+		"git clone git@github.com:acme/x.git":                                        false,
+		"curl https://user@host/x":                                                   false,
+	} {
+		if got := literalUserinfo(text); got != want {
+			t.Errorf("literalUserinfo(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func TestLiteralPasswordFlag(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"mysql -h db -u root -pXk29fLq7Wz appdb < schema.sql":            true,
+		"mysqldump --password=Xk29fLq7Wz appdb":                          true,
+		"sshpass -p 'Hn4sKe9Wq2Lp' scp a:b c":                            true,
+		"unrar x assets.rar -pQv7rT2mWx9 /opt":                           true,
+		"curl -fsS -u deploy:Zr8pLw3NqT6v -o x https://repo/x":           true,
+		"wget --password=Zr8pLw3NqT6v https://repo/x":                    true,
+		"mysql -h db -u root -p appdb":                                   false,
+		"mysql -h db -u root -p$MYSQL_PASSWORD appdb":                    false,
+		"sshpass -p \"$PASS\" scp a:b c":                                 false,
+		"curl -u \"$USER:$TOKEN\" https://repo/x":                        false,
+		"curl -u deploy: https://repo/x":                                 false,
+		"mkdir -p /opt/app && cp -p a b":                                 false,
+		"keytool -list -keystore cacerts -storepass changeit":            false,
+		"zip -r out.zip dir":                                             false,
+		"unzip -P \"$ZIP_PASSWORD\" secrets.zip":                         false,
+		"wget -q https://repo/x && curl -sSf https://repo/y | sh":        false,
+		"mysql --defaults-extra-file=/run/secrets/my.cnf -e 'select 1'":  false,
+		"7z x -p\"${ARCHIVE_PASSWORD}\" data.7z":                         false,
+		"sshpass -f /run/secrets/ssh_pass ssh host true":                 false,
+		"curl --user=deploy:Zr8pLw3NqT6v https://repo/x":                 true,
+		"mariadb -uroot -ps3cr3tPassw0rd -e 'create database app'":       true,
+		"wget --http-password=Zr8pLw3NqT6v --http-user=u https://repo/x": true,
+	} {
+		if got := literalPasswordFlag(cmd) != ""; got != want {
+			t.Errorf("literalPasswordFlag(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+}
+
+func TestLooksLikeCredential(t *testing.T) {
+	for v, want := range map[string]bool{
+		"AKIAIOSFODNN7EXAMPLE":                     true,
+		"ghp_0123456789abcdefghijABCDEFGHIJ012345": true,
+		"Zr8pLw3NqT6vXk29fLq7Wz":                   true,
+		"pypi_pass":                                false,
+		"changeme":                                 false,
+		"":                                         false,
+		"/run/secrets/token":                       false,
+		"true":                                     false,
+		"your-api-key-here":                        false,
+	} {
+		if got := looksLikeCredential("API_KEY", v); got != want {
+			t.Errorf("looksLikeCredential(%q) = %v, want %v", v, got, want)
+		}
+	}
+	if !looksLikePlaceholder("PYPI_PASS", "pypi_pass") || looksLikePlaceholder("API_KEY", "Zr8pLw3NqT6v") {
+		t.Error("placeholder detection")
+	}
+}
