@@ -41,6 +41,27 @@ func matchPathPatterns(patterns []string, p string) bool {
 	p = strings.TrimPrefix(path.Clean(p), "./")
 	base := path.Base(p)
 	for _, pat := range patterns {
+		// Most patterns are a name, *.ext or name.*: test those without
+		// path.Match.
+		if !strings.ContainsAny(pat, "/[?") {
+			switch star := strings.IndexByte(pat, '*'); {
+			case star < 0:
+				if base == pat {
+					return true
+				}
+				continue
+			case star == 0 && !strings.Contains(pat[1:], "*"):
+				if strings.HasSuffix(base, pat[1:]) {
+					return true
+				}
+				continue
+			case star == len(pat)-1:
+				if strings.HasPrefix(base, pat[:star]) {
+					return true
+				}
+				continue
+			}
+		}
 		if strings.Contains(pat, "/") {
 			n := strings.Count(pat, "/") + 1
 			parts := strings.Split(p, "/")

@@ -76,6 +76,9 @@ var userinfoRe = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^\s/:@'"]+):([^
 // Dockerfile even "user:password@" is a credential someone will replace
 // in place, which is the leak. A password made of variables is not.
 func literalUserinfo(text string) bool {
+	if !strings.Contains(text, "://") || !strings.Contains(text, "@") {
+		return false
+	}
 	for _, m := range userinfoRe.FindAllStringSubmatch(text, -1) {
 		if !strings.ContainsAny(m[2], "$`") && !strings.ContainsAny(m[1], "$`") {
 			return true
