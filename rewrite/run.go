@@ -312,7 +312,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 && len(inserts) == 0 {
 		return
 	}
-	a.touchedLines[line] = true
+	// Mounts after the keyword and a prelude before the command are safe
+	// by construction (checked values, no line breaks); deletions and
+	// insertions inside the command are checked by verifyEdits.
+	if len(spans) > 0 || len(inserts) > 0 {
+		a.touchedLines[line] = true
+	}
 	for _, m := range p.added {
 		a.reqs.add(m, line)
 	}
@@ -405,6 +410,12 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		}
 		p.prelude = append(p.prelude, v.name+"="+v.expr+"; export "+v.name+";")
 		v.uses = append(v.uses, line)
+		return
+	}
+	if !safeMountValue(v.id) || !safeMountValue(v.name) {
+		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			"rename "+v.name+" to a name made of letters, digits and underscores",
+			"the secret %s cannot be written into a --mount flag safely", v.name)
 		return
 	}
 	required := v.required
