@@ -30,9 +30,10 @@ import (
 //     GIT_CONFIG_COUNT/GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n environment,
 //     set at the start of that RUN and every later RUN: the same setting
 //     for git, in no file.
-//   - `git clone` of a URL with credentials is followed by
-//     `git -C DIR remote set-url origin URL-without-credentials`, so the
-//     remote in .git/config holds none.
+//   - `git clone` of a URL with credentials clones the URL without them,
+//     and the credentials come back as an insteadOf rule in git's
+//     environment (as for git config): .git/config, the submodules' and
+//     later fetches' configuration never hold them.
 //   - a private key written to a key file (~/.ssh/id_*) is not written at
 //     all: the RUNs after it get `--mount=type=ssh`, and the build needs
 //     `--ssh default`.
@@ -96,8 +97,7 @@ type flow struct {
 	value   string // git config value word
 	vars    []string
 	also    []string // other files the command may write instead
-	cloneAt int      // offset after the clone command, for flowClone
-	cloneOp string   // text to insert after the clone
+	cut     span     // for flowClone: the user:password@ of the URL
 	problem string   // why it cannot be rewritten, when set
 }
 
@@ -398,11 +398,10 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			fl.key, fl.value = nodeText(src, words[0]), nodeText(src, words[1])
 		}
 		return []*flow{fl}
-	case name == "git" && len(args) >= 2 && args[0] == "clone" && len(vars) > 0 && !strings.Contains(src, "remote set-url origin"):
+	case name == "git" && len(args) >= 2 && args[0] == "clone" && len(vars) > 0:
 		var url *syntax.Word
-		var dir string
 		skip := false
-		for i, a := range c.Args[2:] {
+		for _, a := range c.Args[2:] {
 			lit := nodeText(src, a)
 			if skip {
 				skip = false
@@ -412,48 +411,42 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 				skip = cloneValueFlags[lit]
 				continue
 			}
-			if url == nil {
-				if strings.Contains(lit, "://") || strings.Contains(lit, "@") {
-					url = a
-				}
-				continue
+			if strings.Contains(lit, "://") {
+				url = a
 			}
-			if dir == "" && i+1 < len(args) {
-				dir = lit
-			}
+			break
 		}
 		if url == nil || len(wordVars(url, names)) == 0 {
 			return nil
 		}
 		fl := &flow{kind: flowClone, stmt: s, vars: vars}
-		if strings.Contains(src, "submodule") || strings.Contains(src, "--recurse") {
-			fl.problem = "submodules cloned with it keep the credentials in their own configuration; use an insteadOf rule (git config --global url.\"https://${TOKEN}@host/\".insteadOf https://host/), which hushfile moves into the environment"
-			return []*flow{fl}
-		}
-		clean, ok := stripUserinfo(nodeText(src, url))
-		if !ok {
+		// The credentials leave the URL, so that .git/config (and the
+		// submodules' configuration) never holds them, and come back as an
+		// insteadOf rule in git's environment: git fetches with them, for
+		// this clone, its submodules and later fetches.
+		text := nodeText(src, url)
+		i := strings.Index(text, "://")
+		rest := text[i+3:]
+		at := strings.Index(rest, "@")
+		slash := strings.Index(rest, "/")
+		if at < 0 || slash >= 0 && slash < at {
 			fl.problem = "the credentials in the clone URL are not in the user:password@ part"
 			return []*flow{fl}
 		}
-		if dir == "" {
-			lit, _, ok := wordPath(url, shellEnv{})
-			if !ok {
-				lit = clean
-			}
-			dir = strings.TrimSuffix(path.Base(strings.TrimSuffix(lit, "/")), ".git")
-			if strings.ContainsAny(dir, "$`\"'") || dir == "" {
-				fl.problem = "the clone's directory cannot be told from its URL"
-				return []*flow{fl}
-			}
+		hostEnd := strings.IndexAny(rest[at+1:], "/\"'")
+		if hostEnd < 0 {
+			hostEnd = len(rest) - at - 1
 		}
-		end := int(c.End().Offset())
-		for _, r := range s.Redirs {
-			if e := int(r.End().Offset()); e > end {
-				end = e
-			}
+		scheme := strings.TrimLeft(text[:i], "\"'")
+		userinfo, host := rest[:at], rest[at+1:at+1+hostEnd]
+		if host == "" || strings.ContainsAny(host, "$`\"' ") || strings.ContainsAny(userinfo, "\"'`") || strings.ContainsAny(scheme, "$`\"' ") {
+			fl.problem = "the clone URL is not plain enough to move its credentials into an insteadOf rule"
+			return []*flow{fl}
 		}
-		fl.cloneAt = end
-		fl.cloneOp = " && git -C " + dir + " remote set-url origin " + clean
+		fl.key = `url."` + scheme + "://" + userinfo + "@" + host + `/".insteadOf`
+		fl.value = scheme + "://" + host + "/"
+		start := int(url.Pos().Offset()) + i + 3
+		fl.cut = span{start: start, end: start + at + 1}
 		return []*flow{fl}
 	}
 	return nil
@@ -465,21 +458,6 @@ var cloneValueFlags = map[string]bool{
 	"--reference": true, "--reference-if-able": true, "-j": true, "--jobs": true, "-u": true, "--upload-pack": true,
 	"--template": true, "--separate-git-dir": true, "--filter": true, "--shallow-since": true,
 	"--shallow-exclude": true, "--server-option": true, "--bundle-uri": true,
-}
-
-// stripUserinfo removes user:password@ from a URL word as written.
-func stripUserinfo(word string) (string, bool) {
-	i := strings.Index(word, "://")
-	if i < 0 {
-		return "", false
-	}
-	rest := word[i+3:]
-	at := strings.Index(rest, "@")
-	slash := strings.Index(rest, "/")
-	if at < 0 || (slash >= 0 && slash < at) {
-		return "", false
-	}
-	return word[:i+3] + rest[at+1:], true
 }
 
 // flowFinding names a flow's problem as a CannotRewrite error.

@@ -35,7 +35,7 @@ func (a *analyzer) summarize() {
 	}
 	for _, l := range a.clones {
 		a.add(RuleSecretWrittenToFile, SeverityWarning, l, l, true, "",
-			"git clone of a URL with a secret kept the URL, secret included, in .git/config: the remote is reset to the URL without credentials right after the clone")
+			"git clone of a URL with a secret kept the URL, secret included, in .git/config: the URL loses its credentials, which reach git as an insteadOf rule in GIT_CONFIG_* variables")
 	}
 	for _, e := range a.excluded {
 		a.add(RuleSecretFile, SeverityWarning, e.line, e.line, true, "",

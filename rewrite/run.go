@@ -86,6 +86,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	ended := map[*fileSecret]bool{}
 	var comments []span
 	var inserts []insertion
+	var cuts []span // parts of the command to delete besides removals
 	interesting := len(st.secrets) > 0 || len(st.files) > 0 || len(st.broad) > 0 || len(st.keys) > 0 ||
 		len(st.gen) > 0 || len(st.git) > 0 || len(p.envMounts) > 0 || len(p.targets) > 0
 	if c.PrependShell && posix && len(c.CmdLine) == 1 && interesting {
@@ -162,7 +163,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					st.git = append(st.git, g)
 					a.git = append(a.git, g)
 				case flowClone:
-					inserts = append(inserts, insertion{fl.cloneAt, fl.cloneOp})
+					cuts = append(cuts, fl.cut)
+					g := &gitSetting{key: fl.key, value: fl.value, line: line}
+					for _, name := range fl.vars {
+						g.vars = append(g.vars, st.lookupSecret(name))
+					}
+					st.git = append(st.git, g)
 					a.clones = append(a.clones, line)
 				case flowFile:
 					g := st.genFile(fl.file)
@@ -196,8 +202,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				p.failed = true
 			}
 			removals := append(facts.removals, flowRemovals...)
-			if len(removals) > 0 && !p.failed {
-				sp, all, err := removalSpans(f, script, removals)
+			if (len(removals) > 0 || len(cuts) > 0) && !p.failed {
+				sp, all, err := removalSpans(f, script, removals, cuts...)
 				if err != nil {
 					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 						"delete or change the credential file in a RUN of its own, or with a plain command joined by && or ;",

@@ -236,7 +236,8 @@ type span struct {
 // removalSpans computes the ranges of the command text to delete so that
 // the given removals disappear and the rest of the command keeps its words.
 // whole is true when nothing of the command would remain.
-func removalSpans(f *syntax.File, src string, rs []*removal) (spans []span, whole bool, err error) {
+func removalSpans(f *syntax.File, src string, rs []*removal, cuts ...span) (spans []span, whole bool, err error) {
+	spans = append(spans, cuts...)
 	parents := map[*syntax.Stmt]syntax.Node{}
 	var stack []syntax.Node
 	syntax.Walk(f, func(n syntax.Node) bool {
