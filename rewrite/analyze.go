@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,18 @@ type fileSecret struct {
 	ended  int // line of the RUN that deleted it, 0 while alive
 	rule   Rule
 	copied bool // came from a COPY (not a broad copy)
+	// copyFrom is the RUN from which on commands change the file: it is
+	// mounted at /run/secrets/ID and copied to target (see copyMode).
+	copyFrom int
+}
+
+// mountPath is where the secret is mounted: the file's own path, or the
+// default secret path once commands change the file.
+func (f *fileSecret) mountPath() string {
+	if f.copyFrom != 0 {
+		return "/run/secrets/" + f.id
+	}
+	return f.target
 }
 
 // broadCopy is a COPY/ADD of a whole context directory.
@@ -822,7 +835,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		}
 		// A file copied to a credential file's name is one too:
 		// COPY npmrc /root/.npmrc.
-		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(path.Base(dest), a.cfg)
+		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(path.Base(dest), a.cfg) && !isTemplateName(clean)
 		if !isSecretFile(clean, a.cfg) && !destNamed {
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {
@@ -1033,4 +1046,12 @@ func safeMountValue(s string) bool {
 		}
 	}
 	return true
+}
+
+var templateNameRe = regexp.MustCompile(`(?i)(template|tmpl|tpl|example|sample|dist|skel|\.in$)`)
+
+// isTemplateName reports a source that is a template of a credential file
+// (npmrc.template, .env.example): what it holds is a placeholder.
+func isTemplateName(p string) bool {
+	return templateNameRe.MatchString(path.Base(p))
 }

@@ -58,6 +58,9 @@ type genFile struct {
 	// also are files the writes may land in instead of path: saved and
 	// restored with it.
 	also []string
+	// fromFile is the credential file this one is a copy of, when a
+	// command changes a mounted credential file.
+	fromFile *fileSecret
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -614,4 +617,77 @@ func (a *analyzer) flowsDone(st *stageState, line int) {
 		}
 	}
 	st.keys = keys
+}
+
+// fileWrites handles the commands of a RUN that write files: a file that
+// gets a secret becomes a generated secret file (its writes replayed in
+// later RUNs), every write to a file that already is one is replayed too,
+// and a write to a credential file that lives on a secret mount turns the
+// mount into a copy: the secret is mounted at /run/secrets/ID and copied
+// to the file's path at the start of each RUN that needs it, so commands
+// can change it, and the EXIT trap removes it again.
+func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, env shellEnv) {
+	line := n.StartLine
+	secretWritten := map[string]bool{}
+	for _, fl := range filterFlows(writes) {
+		if fl.kind == flowFile {
+			secretWritten[fl.file] = true
+		}
+	}
+	for _, w := range writes {
+		if w.kind != flowFile || w.file == "" {
+			continue
+		}
+		g := st.genFile(w.file)
+		if g == nil {
+			for _, fs := range st.files {
+				if fs.target == w.file && fs.ended == 0 {
+					g = a.copyMode(st, fs, line)
+				}
+			}
+		}
+		if g == nil && secretWritten[w.file] {
+			if w.problem != "" {
+				a.flowProblem(n.StartLine, n.EndLine, w)
+				continue
+			}
+			a.slots++
+			g = &genFile{path: w.file, line: line, slot: a.slots}
+			st.gen = append(st.gen, g)
+			a.gen = append(a.gen, g)
+		}
+		if g == nil {
+			continue
+		}
+		g.pending = append(g.pending, replayText(w.text, env.workdir))
+		for _, o := range w.also {
+			if !contains(g.also, o) {
+				g.also = append(g.also, o)
+			}
+		}
+		for _, name := range w.vars {
+			if v := st.lookupSecret(name); v != nil {
+				g.vars = append(g.vars, v)
+			}
+		}
+	}
+}
+
+// copyMode turns a credential file on a secret mount into a copy of the
+// secret, made at the start of each RUN from this one on.
+func (a *analyzer) copyMode(st *stageState, fs *fileSecret, line int) *genFile {
+	fs.copyFrom = line
+	a.slots++
+	mode := "0644"
+	if fs.mode != nil {
+		mode = fmt.Sprintf("0%o", *fs.mode)
+	}
+	cp := fmt.Sprintf("mkdir -p %s && cp %s %s && chmod %s %s", path.Dir(fs.target), fs.mountPath(), fs.target, mode, fs.target)
+	if fs.uid != nil {
+		cp += fmt.Sprintf(" && chown %d:%d %s", *fs.uid, *fs.gid, fs.target)
+	}
+	g := &genFile{path: fs.target, line: line, slot: a.slots, writes: []string{"( " + cp + " )"}, fromFile: fs}
+	st.gen = append(st.gen, g)
+	a.gen = append(a.gen, g)
+	return g
 }

@@ -28,6 +28,9 @@ func (a *analyzer) summarize() {
 	}
 	for _, g := range a.gen {
 		msg := fmt.Sprintf("a command writes a secret into %s, which stayed in the layer: the file is now removed when the RUN ends (its earlier content put back)", g.path)
+		if g.fromFile != nil {
+			msg = fmt.Sprintf("a command changes the credential file %s, which a read-only secret mount cannot take: the secret is mounted at %s and copied there at the start of each RUN that needs it, and removed when the RUN ends", g.path, g.fromFile.mountPath())
+		}
 		if len(uniqueInts(g.uses)) > 1 {
 			msg += ", and rewritten at the start of the RUN on " + linesText(g.uses[1:])
 		}

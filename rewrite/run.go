@@ -120,16 +120,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
 			writes := findWrites(f, script, env, names)
-			for _, w := range writes {
-				for _, fs := range st.files {
-					if w.file != "" && w.file == fs.target && w.kind == flowFile {
-						a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
-							"write the changed file to another path and use that, or keep the credential file's content complete in the build context",
-							"this RUN changes the credential file %s, which is a read-only secret mount now", fs.target)
-						p.failed = true
-					}
-				}
-			}
+			a.fileWrites(st, n, writes, env)
 			for _, fl := range filterFlows(writes) {
 				if fl.problem != "" {
 					a.flowProblem(n.StartLine, n.EndLine, fl)
@@ -170,23 +161,6 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					}
 					st.git = append(st.git, g)
 					a.clones = append(a.clones, line)
-				case flowFile:
-					g := st.genFile(fl.file)
-					if g == nil {
-						a.slots++
-						g = &genFile{path: fl.file, line: line, slot: a.slots}
-						st.gen = append(st.gen, g)
-						a.gen = append(a.gen, g)
-					}
-					g.pending = append(g.pending, replayText(fl.text, env.workdir))
-					for _, o := range fl.also {
-						if !contains(g.also, o) {
-							g.also = append(g.also, o)
-						}
-					}
-					for _, name := range fl.vars {
-						g.vars = append(g.vars, st.lookupSecret(name))
-					}
 				}
 			}
 			for _, v := range st.secrets {
@@ -297,7 +271,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		if f.ended != 0 || p.targets[f.target] {
 			continue
 		}
-		m := "--mount=type=secret,id=" + mountValue(f.id) + ",target=" + mountValue(f.target) + ",required=true"
+		m := "--mount=type=secret,id=" + mountValue(f.id) + ",target=" + mountValue(f.mountPath()) + ",required=true"
 		if f.uid != nil {
 			m += ",uid=" + strconv.Itoa(*f.uid) + ",gid=" + strconv.Itoa(*f.gid)
 		}
@@ -307,6 +281,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			m += ",mode=0444"
 		}
 		p.mounts = append(p.mounts, m)
+		// The requirement names the context file, wherever it is mounted.
 		p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: f.id, Target: f.target, Required: true})
 		f.uses = append(f.uses, line)
 	}
