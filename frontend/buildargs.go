@@ -30,9 +30,13 @@ func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 		}
 	}
 
+	removed := map[string]bool{}
+	for _, name := range df.secretArgs {
+		removed[name] = true
+	}
 	var names []string
 	for name := range buildArgs {
-		if _, ok := flags[name]; ok || rewrite.IsSecretName(name, df.classifier) {
+		if _, ok := flags[name]; ok || removed[name] || rewrite.IsSecretName(name, df.classifier) {
 			names = append(names, name)
 		}
 	}
@@ -45,6 +49,17 @@ func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 	var locs [][]parser.Range
 	for _, name := range names {
 		flag := flags[name]
+		if flag == "" && removed[name] && !rewrite.IsSecretName(name, df.classifier) {
+			// A value the Dockerfile builds from secrets: the rewrite
+			// builds it inside the RUNs from the secrets' mounts.
+			where := "a value built from secrets"
+			if lines := df.argLines[name]; len(lines) > 0 {
+				where = fmt.Sprintf("built from secrets (line %d: ARG %s)", lines[0], name)
+				locs = append(locs, lineRange(lines[0], lines[0]))
+			}
+			msgs = append(msgs, fmt.Sprintf("build-arg %s is %s: drop it and pass the secrets it is built from with --secret", name, where))
+			continue
+		}
 		if flag == "" {
 			flag = fmt.Sprintf("--secret id=%s,env=%s", name, name)
 		}

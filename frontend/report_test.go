@@ -76,6 +76,23 @@ func TestCheckBuildArgs(t *testing.T) {
 	}
 }
 
+func TestCheckBuildArgsDerived(t *testing.T) {
+	df := testDF(t, nil, nil)
+	df.secretArgs = []string{"INDEX", "PYPI_PASS"}
+	df.argLines["INDEX"] = []int{3}
+	err := checkBuildArgs(map[string]string{"INDEX": "https://u:canary-value@host/simple", "VERSION": "1"}, df)
+	if err == nil {
+		t.Fatal("a build-arg the rewrite removed as built from secrets was accepted")
+	}
+	want := "build-arg INDEX is built from secrets (line 3: ARG INDEX): drop it and pass the secrets it is built from with --secret"
+	if err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+	if strings.Contains(err.Error(), "canary-value") {
+		t.Error("the error holds the value")
+	}
+}
+
 func TestCheckBuildArgsNotSecrets(t *testing.T) {
 	df := testDF(t, nil, nil)
 	df.classifier = rewrite.Config{NotSecrets: []string{"GITHUB_TOKEN"}}

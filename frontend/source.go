@@ -42,6 +42,8 @@ type dockerfile struct {
 
 	findings     []rewrite.Finding
 	requirements []rewrite.Requirement
+	// secretArgs are the ARG names the rewrite removed as secrets.
+	secretArgs []string
 	// unsafe is the engine's verdict (Result.Err): when it is not nil, data
 	// must not be built.
 	unsafe error
@@ -92,6 +94,7 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 		data:         bytes.Clone(res.Output),
 		findings:     res.Findings,
 		requirements: res.Requirements,
+		secretArgs:   res.SecretArgs,
 		unsafe:       res.Err(),
 		argLines:     declaredArgs(orig.Data),
 		classifier:   classifier,

@@ -111,4 +111,8 @@ type Result struct {
 	// Dockerfile needs, sorted by ID. It includes mounts that were already
 	// in the input.
 	Requirements []Requirement
+	// SecretArgs are the ARG names the rewrite removed because they hold
+	// or carry a secret (secret-named, fed to a secret ENV, or built from
+	// a secret), sorted. A build must not get them as build-args.
+	SecretArgs []string
 }

@@ -225,3 +225,22 @@ func kindRank(k SecretKind) int {
 	}
 	return 0
 }
+
+// secretArgs lists the ARG names the rewrite removed, global ones included.
+func (a *analyzer) secretArgs() []string {
+	seen := map[string]bool{}
+	for _, v := range a.vars {
+		if v.kind == fromArg {
+			seen[v.name] = true
+		}
+	}
+	for name := range a.metaSecrets {
+		seen[name] = true
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -92,6 +92,7 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 		})
 	}
 	res.Requirements = a.reqs.list()
+	res.SecretArgs = a.secretArgs()
 	sort.SliceStable(res.Findings, func(i, j int) bool {
 		fi, fj := res.Findings[i], res.Findings[j]
 		if fi.Range.Start != fj.Range.Start {
