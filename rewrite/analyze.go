@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -244,7 +245,9 @@ func (a *analyzer) isSecret(name string) bool {
 
 // refs returns the variables a Dockerfile word references, among names.
 func (a *analyzer) refs(word string, names map[string]bool) []string {
-	if !strings.Contains(word, "$") {
+	if !strings.Contains(word, "$") || !lexable(word) {
+		// BuildKit's lexer prints to stderr on invalid UTF-8; such a
+		// word names no variable the engine could follow.
 		return nil
 	}
 	env := envGetter{}
@@ -266,6 +269,9 @@ func (a *analyzer) refs(word string, names map[string]bool) []string {
 // eval expands a Dockerfile word with the known values; ok is false when it
 // references a name without a known value.
 func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
+	if !lexable(word) {
+		return "", false
+	}
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil || len(res.Unmatched) > 0 {
 		return "", false
@@ -276,6 +282,9 @@ func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
 // evalLoose expands a Dockerfile word as BuildKit does, unknown names
 // to nothing.
 func (a *analyzer) evalLoose(word string, vars map[string]string) (string, bool) {
+	if !lexable(word) {
+		return "", false
+	}
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil {
 		return "", false
@@ -1054,4 +1063,11 @@ var templateNameRe = regexp.MustCompile(`(?i)(template|tmpl|tpl|example|sample|d
 // (npmrc.template, .env.example): what it holds is a placeholder.
 func isTemplateName(p string) bool {
 	return templateNameRe.MatchString(path.Base(p))
+}
+
+// lexable reports whether BuildKit's lexer can read word without printing
+// errors to stderr (it uses text/scanner, which does on invalid UTF-8 and
+// NUL): such a word names no variable the engine could follow.
+func lexable(word string) bool {
+	return utf8.ValidString(word) && !strings.ContainsRune(word, 0)
 }
