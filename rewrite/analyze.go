@@ -52,6 +52,8 @@ type fileSecret struct {
 	// copyFrom is the RUN from which on commands change the file: it is
 	// mounted at /run/secrets/ID and copied to target (see copyMode).
 	copyFrom int
+	// movedFrom is the path a cp, mv or install took the file from.
+	movedFrom string
 }
 
 // mountPath is where the secret is mounted: the file's own path, or the

@@ -127,6 +127,9 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 			msg = fmt.Sprintf("the env file %s is no longer copied into a layer: it is a secret mount at %s, where the commands read it", f.id, f.target)
 		}
 	}
+	if f.movedFrom != "" {
+		msg = fmt.Sprintf("the credential file %s is copied from %s to %s by a command, which would leave it in the layer: the command is taken out and the file is a secret mount at %s", f.id, f.movedFrom, f.target, f.target)
+	}
 	if len(f.uses) > 0 {
 		msg += " for the RUN on " + linesText(f.uses)
 	}

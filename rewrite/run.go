@@ -169,6 +169,48 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				}
 			}
 			facts := analyzeShell(f, env, targets)
+			// cp/mv/install of a mounted credential file: the copy would be
+			// a real file in the layer. The command goes, and the file is
+			// mounted at the destination too (from this RUN on).
+			if len(facts.transfers) > 0 {
+				for _, tr := range facts.transfers {
+					if tr.dest != "" && tr.problem == "" {
+						targets = append(targets, tr.dest)
+					}
+				}
+				facts = analyzeShell(f, env, targets)
+				for _, tr := range facts.transfers {
+					if tr.problem == "" && !safeMountValue(tr.dest) {
+						tr.problem = "its destination cannot be written into a --mount flag"
+					}
+					if tr.problem != "" {
+						a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+							"copy the credential file to its final path with COPY, or use it where it is",
+							"this RUN runs %s on the credential file %s, which is a secret mount now, and %s", tr.cmd, tr.src, tr.problem)
+						p.failed = true
+						continue
+					}
+					var from *fileSecret
+					for _, fs := range st.files {
+						if fs.target == tr.src && fs.ended == 0 {
+							from = fs
+						}
+					}
+					if from == nil {
+						continue
+					}
+					nf := &fileSecret{id: from.id, target: tr.dest, line: line, uid: from.uid, gid: from.gid, mode: from.mode, rule: from.rule, movedFrom: from.target, copied: true}
+					if tr.mode != nil {
+						nf.mode = tr.mode
+					}
+					st.files = append(st.files, nf)
+					a.files = append(a.files, nf)
+					flowRemovals = append(flowRemovals, &removal{stmt: tr.stmt})
+					if tr.cmd == "mv" {
+						ended[from] = true
+					}
+				}
+			}
 			for t, parent := range facts.parentRemoved {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"delete the credential file by its own path ("+t+") instead of its directory",

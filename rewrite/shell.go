@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -134,6 +135,104 @@ type shellFacts struct {
 	// cdBefore is true when a `cd` precedes some command, making relative
 	// paths uncertain.
 	hasCd bool
+	// transfers are cp/mv/install commands whose source is a secret file.
+	transfers []*transfer
+}
+
+// transferCommands copy or move files.
+var transferCommands = map[string]bool{"cp": true, "mv": true, "install": true}
+
+// transfer is a cp, mv or install of a credential file that lives on a
+// secret mount: its destination would be a real file in the layer.
+type transfer struct {
+	stmt    *syntax.Stmt
+	cmd     string
+	src     string // the secret target it reads
+	dest    string // the resolved destination file
+	mode    *int   // install -m
+	problem string
+}
+
+// transferOf reads a cp/mv/install command; it returns nil when no source
+// is a secret target.
+func transferOf(c *syntax.CallExpr, name string, env shellEnv, targets []string) *transfer {
+	isTarget := map[string]bool{}
+	for _, t := range targets {
+		isTarget[t] = true
+	}
+	var operands []string
+	var targetDir string
+	t := &transfer{cmd: name}
+	endOfFlags := false
+	unresolved := false
+	for i := 1; i < len(c.Args); i++ {
+		lit := c.Args[i].Lit()
+		if !endOfFlags && strings.HasPrefix(lit, "-") && lit != "-" {
+			switch {
+			case lit == "--":
+				endOfFlags = true
+			case lit == "-t" || lit == "--target-directory":
+				if i+1 < len(c.Args) {
+					i++
+					if p, _, ok := wordPath(c.Args[i], env); ok {
+						targetDir = absPath(p, env)
+					} else {
+						unresolved = true
+					}
+				}
+			case strings.HasPrefix(lit, "--target-directory="):
+				targetDir = absPath(strings.TrimPrefix(lit, "--target-directory="), env)
+			case name == "install" && (lit == "-m" || lit == "-o" || lit == "-g" || lit == "--mode" || lit == "--owner" || lit == "--group"):
+				if i+1 < len(c.Args) {
+					i++
+					if lit == "-m" || lit == "--mode" {
+						if m, err := strconv.ParseUint(c.Args[i].Lit(), 8, 32); err == nil {
+							mi := int(m)
+							t.mode = &mi
+						}
+					}
+				}
+			}
+			continue
+		}
+		p, glob, ok := wordPath(c.Args[i], env)
+		if !ok || glob {
+			operands = append(operands, "")
+			continue
+		}
+		operands = append(operands, absPath(p, env))
+	}
+	sources := operands
+	dest := targetDir
+	if targetDir == "" {
+		if len(operands) < 2 {
+			return nil
+		}
+		sources, dest = operands[:len(operands)-1], operands[len(operands)-1]
+	}
+	secretSources, others := 0, 0
+	for _, s := range sources {
+		if isTarget[s] {
+			secretSources++
+			t.src = s
+		} else {
+			others++
+		}
+	}
+	if secretSources == 0 {
+		return nil
+	}
+	switch {
+	case others > 0 || secretSources > 1:
+		t.problem = "it copies the credential file together with other files"
+	case unresolved || dest == "":
+		t.problem = "its destination is not a plain path"
+	case targetDir != "" || strings.HasSuffix(c.Args[len(c.Args)-1].Lit(), "/") || isKnownDir(dest) || secretDirNames[path.Base(dest)] && path.Base(dest) != path.Base(t.src):
+		t.dest = path.Join(dest, path.Base(t.src))
+	default:
+		t.dest = dest
+	}
+	return t
 }
 
 // analyzeShell finds the deletions of targets (absolute or workdir-relative
@@ -166,6 +265,13 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 						facts.reads = append(facts.reads, absPath(p, env))
 					}
 				}
+			}
+			if transferCommands[name] && len(stmts) > 0 {
+				if t := transferOf(x, name, env, targets); t != nil {
+					t.stmt = stmts[len(stmts)-1]
+					facts.transfers = append(facts.transfers, t)
+				}
+				return true
 			}
 			if !fileCommands[name] || len(stmts) == 0 {
 				return true
