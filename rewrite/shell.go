@@ -558,8 +558,20 @@ func isPOSIXShell(shell []string) bool {
 	if len(shell) == 0 {
 		return true
 	}
-	switch path.Base(shell[0]) {
-	case "sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox":
+	posix := func(p string) bool {
+		switch path.Base(p) {
+		case "sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox":
+			return true
+		}
+		return false
+	}
+	if posix(shell[0]) {
+		return true
+	}
+	// A wrapper that runs a shell: SHELL ["conda", "run", "-n", "env",
+	// "/bin/bash", "-c"].
+	last := shell[len(shell)-1]
+	if len(shell) >= 2 && strings.HasPrefix(last, "-") && strings.HasSuffix(last, "c") && posix(shell[len(shell)-2]) {
 		return true
 	}
 	return false
