@@ -144,6 +144,12 @@ func (st *stageState) toolConfigFiles() map[string]string {
 	if v, ok := abs("POETRY_CONFIG_DIR"); ok {
 		m["poetry"] = path.Join(v, "auth.toml")
 	}
+	if v, ok := abs("DOCKER_CONFIG"); ok {
+		m["docker"], m["nerdctl"] = path.Join(v, "config.json"), path.Join(v, "config.json")
+	}
+	if v, ok := abs("AWS_SHARED_CREDENTIALS_FILE"); ok {
+		m["aws"] = v
+	}
 	return m
 }
 

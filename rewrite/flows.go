@@ -330,6 +330,24 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			out = append(out, fileFlow(s, src, f, env, vars))
 		}
 		return out
+	case loginFile(name, args) != "" && len(vars) > 0:
+		// Logins store the credential in the tool's configuration:
+		// echo "$TOKEN" | docker login --password-stdin.
+		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+		rel := loginFile(name, args)
+		if p := env.configFile[name]; p != "" {
+			fl.file = p
+			return []*flow{fl}
+		}
+		if env.home == "" {
+			fl.problem = "the home directory of the user is unknown"
+			return []*flow{fl}
+		}
+		fl.file = path.Join(env.home, rel)
+		for _, o := range loginAlso[name] {
+			fl.also = append(fl.also, path.Join(env.home, o))
+		}
+		return []*flow{fl}
 	case name == "git" && len(args) >= 2 && (args[0] == "credential" && args[1] == "approve" || args[0] == "credential-store"):
 		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
 		if env.home == "" {
@@ -454,6 +472,38 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	}
 	return nil
 }
+
+// loginFile is the file (relative to the home directory) where a login
+// command stores its credential, or "".
+func loginFile(name string, args []string) string {
+	has := func(words ...string) bool {
+		if len(args) < len(words) {
+			return false
+		}
+		for i, w := range words {
+			if args[i] != w {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case (name == "docker" || name == "nerdctl") && has("login"):
+		return ".docker/config.json"
+	case name == "helm" && has("registry", "login"):
+		return ".config/helm/registry/config.json"
+	case name == "aws" && has("configure", "set"):
+		return ".aws/credentials"
+	case name == "gh" && has("auth", "login"):
+		return ".config/gh/hosts.yml"
+	case name == "npm" && (has("login") || has("adduser")):
+		return ".npmrc"
+	}
+	return ""
+}
+
+// loginAlso are other files a login may write.
+var loginAlso = map[string][]string{"aws": {".aws/config"}}
 
 // cloneValueFlags are git clone options that take the next word as value.
 var cloneValueFlags = map[string]bool{
