@@ -518,6 +518,20 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		}
 		return word, nil
 	})
+	// Heredoc files of COPY/ADD are expanded too (COPY <<EOF).
+	if raw, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
+		_ = raw.ExpandRaw(func(word string) (string, error) {
+			for _, r := range a.refs(word, a.scopeNames(st)) {
+				if st.lookupSecret(r) != nil && !seen[r] {
+					seen[r] = true
+					a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+						"write the file in a RUN with the secret on a mount, or mount the whole file as a secret",
+						"%s writes a file from a heredoc that expands the secret %s: the value would be in the layer", strings.ToUpper(n.Value), r)
+				}
+			}
+			return word, nil
+		})
+	}
 	if c, ok := cmd.(*instructions.CopyCommand); ok && strings.Contains(c.From, "$") {
 		for _, r := range a.refs(c.From, a.scopeNames(st)) {
 			if st.lookupSecret(r) != nil {
@@ -618,7 +632,7 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 // checkLiteralDefault reports a secret's literal default that looks like a
 // real credential.
 func (a *analyzer) checkLiteralDefault(n *parser.Node, name, value string) {
-	if looksLikeCredential(name, value) {
+	if looksLikeCredential(name, value) || len(value) >= 8 && hasMixedClasses(value) && !looksLikePlaceholder(name, value) && !looksLikePath(value) {
 		a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
 			"remove the default and supply the value with --secret; rotate the credential, it is in the Dockerfile's history",
 			"the default of ARG %s looks like a real credential: it is written in the Dockerfile and lands in the image history when no secret is supplied", name)
@@ -852,7 +866,27 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		}
 		// A file copied to a credential file's name is one too:
 		// COPY npmrc /root/.npmrc.
-		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(path.Base(dest), a.cfg) && !isTemplateName(clean)
+		destPath := destAbs
+		if destPath == "" {
+			destPath = dest
+		}
+		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(destPath, a.cfg) && !isTemplateName(clean)
+		inCredDir := underSecretDir(destPath)
+		if inCredDir && (strings.HasSuffix(src, "/") || clean == "." || !strings.Contains(path.Base(clean), ".") && !isSecretFile(clean, a.cfg) && destDir) {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"copy only the key or credential files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
+				"%s copies %s into the credential directory %s; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean, destPath)
+			continue
+		}
+		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" {
+			destNamed = true
+		}
+		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"name each credential file in its own COPY so that it can become a secret mount",
+				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
+			continue
+		}
 		if !isSecretFile(clean, a.cfg) && !destNamed {
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {
@@ -1078,4 +1112,31 @@ func isTemplateName(p string) bool {
 // NUL): such a word names no variable the engine could follow.
 func lexable(word string) bool {
 	return utf8.ValidString(word) && !strings.ContainsRune(word, 0)
+}
+
+// underSecretDir reports whether a path lies in a credential directory
+// (~/.ssh, ~/.aws, ~/.docker, ~/.kube, ~/.gnupg).
+func underSecretDir(p string) bool {
+	for _, part := range strings.Split(path.Clean(p), "/") {
+		if secretDirNames[part] {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatchesSecretFile reports whether a source pattern can match a
+// credential file by name (.npmrc*, *.pem).
+func globMatchesSecretFile(glob string) bool {
+	base := path.Base(glob)
+	for _, pat := range secretFilePatterns {
+		if strings.Contains(pat, "/") {
+			continue
+		}
+		name := strings.ReplaceAll(pat, "*", "x")
+		if ok, _ := path.Match(base, name); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -185,10 +185,14 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 		stmts = append(stmts, s)
 		// Redirections into a file.
 		for _, r := range s.Redirs {
-			if r.Op != syntax.RdrOut && r.Op != syntax.AppOut && r.Op != syntax.RdrClob {
+			if r.Op != syntax.RdrOut && r.Op != syntax.AppOut && r.Op != syntax.RdrClob && r.Op != syntax.RdrAll && r.Op != syntax.AppAll {
 				continue
 			}
+			if r.N != nil && r.N.Value == "2" {
+				continue // error output
+			}
 			vars := append(wordVars(s.Cmd, names), fed[s]...)
+			vars = append(vars, dumpedVars(s.Cmd, names)...)
 			for _, r2 := range s.Redirs {
 				if r2.Hdoc != nil {
 					vars = append(vars, wordVars(r2.Hdoc, names)...)
@@ -388,9 +392,11 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		for _, o := range toolConfigAlso[name] {
 			fl.also = append(fl.also, path.Join(env.home, o))
 		}
-		for _, a := range args {
-			if a == "--location=project" || a == "--local" || a == "--site" {
-				fl.problem = "it writes a project configuration file"
+		for i, a := range args {
+			if a == "--location=project" || a == "--local" || a == "--site" ||
+				(a == "--location" || a == "-L") && i+1 < len(args) && args[i+1] == "project" ||
+				a == "--userconfig" || strings.HasPrefix(a, "--userconfig=") || a == "--global-config" {
+				fl.problem = "it writes a configuration file hushfile does not track"
 			}
 		}
 		return []*flow{fl}
@@ -488,6 +494,8 @@ func loginFile(name string, args []string) string {
 		return true
 	}
 	switch {
+	case name == "helm" && has("repo", "add"):
+		return ".config/helm/repositories.yaml"
 	case (name == "docker" || name == "nerdctl") && has("login"):
 		return ".docker/config.json"
 	case name == "helm" && has("registry", "login"):
@@ -740,4 +748,239 @@ func (a *analyzer) copyMode(st *stageState, fs *fileSecret, line int) *genFile {
 	st.gen = append(st.gen, g)
 	a.gen = append(a.gen, g)
 	return g
+}
+
+// dumpedVars are the secrets a command prints without naming them with $:
+// env, printenv NAME, envsubst, export -p, set.
+func dumpedVars(cmd syntax.Command, names map[string]bool) []string {
+	c, ok := cmd.(*syntax.CallExpr)
+	if !ok || len(c.Args) == 0 || len(names) == 0 {
+		return nil
+	}
+	all := func() []string {
+		var out []string
+		for n := range names {
+			out = append(out, n)
+		}
+		sortStrings(out)
+		return out
+	}
+	switch path.Base(c.Args[0].Lit()) {
+	case "env", "envsubst", "set", "export", "declare", "typeset":
+		return all()
+	case "printenv":
+		if len(c.Args) == 1 {
+			return all()
+		}
+		var out []string
+		for _, a := range c.Args[1:] {
+			if names[a.Lit()] {
+				out = append(out, a.Lit())
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// taint adds to names the shell variables a script assigns from them
+// (T="$NPM_TOKEN"), until nothing changes.
+func taint(f *syntax.File, names map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for n := range names {
+		out[n] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		syntax.Walk(f, func(n syntax.Node) bool {
+			as, ok := n.(*syntax.Assign)
+			if !ok || as.Name == nil || out[as.Name.Value] || as.Value == nil {
+				return true
+			}
+			if len(wordVars(as.Value, out)) > 0 {
+				out[as.Name.Value] = true
+				changed = true
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// opaqueWrites finds what the engine cannot follow in a script that sees
+// secrets: nested shells that write them, git remotes with them, reads of
+// a mounted credential file into another file or an archive. Each is a
+// reason to stop rather than pass.
+func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]bool, mounted []string) []string {
+	var out []string
+	isMounted := func(p string) bool {
+		for _, m := range mounted {
+			if p == m {
+				return true
+			}
+		}
+		return false
+	}
+	parentOfMounted := func(p string) bool {
+		for _, m := range mounted {
+			if strings.HasPrefix(m, strings.TrimSuffix(p, "/")+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		s, ok := n.(*syntax.Stmt)
+		if !ok {
+			return true
+		}
+		c, ok := s.Cmd.(*syntax.CallExpr)
+		if !ok || len(c.Args) == 0 {
+			return true
+		}
+		name := path.Base(c.Args[0].Lit())
+		args := make([]string, 0, len(c.Args)-1)
+		for _, a := range c.Args[1:] {
+			args = append(args, a.Lit())
+		}
+		redirected := false
+		for _, r := range s.Redirs {
+			if (r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrClob || r.Op == syntax.RdrAll || r.Op == syntax.AppAll) && (r.N == nil || r.N.Value == "1") {
+				redirected = true
+			}
+		}
+		// A shell in the shell: sh -c '...' that writes a secret.
+		if (name == "sh" || name == "bash" || name == "ash" || name == "dash") && len(c.Args) >= 3 && c.Args[1].Lit() == "-c" && len(names) > 0 {
+			text, _, ok := wordPath(c.Args[2], shellEnv{})
+			if !ok {
+				text = strings.Trim(nodeText(src, c.Args[2]), `"'`)
+			}
+			if g, err := parseShell(text); err != nil || len(filterFlows(findWrites(g, text, env, taint(g, names)))) > 0 {
+				out = append(out, name+" -c runs a script that writes a secret where hushfile cannot follow it")
+			}
+		}
+		// git remote add/set-url with credentials in the URL.
+		if name == "git" && len(args) >= 2 && args[0] == "remote" && (args[1] == "add" || args[1] == "set-url") && len(wordVars(c, names)) > 0 {
+			out = append(out, "git remote "+args[1]+" keeps the credentials of its URL in .git/config")
+		}
+		// Reads of a mounted credential file into another file or archive.
+		for i, a := range c.Args[1:] {
+			lit := args[i]
+			p, _, ok := wordPath(a, env)
+			if strings.HasPrefix(lit, "if=") {
+				p, ok = strings.TrimPrefix(lit, "if="), true
+			}
+			if !ok {
+				continue
+			}
+			p = absPath(p, env)
+			switch {
+			case isMounted(p) && (redirected || archivers[name]):
+				out = append(out, name+" copies the secret mounted at "+p+" into a file that would stay in the layer")
+			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archivers[name]) && recursive(args):
+				out = append(out, name+" copies "+p+", which holds a secret mount, into a file or directory that would stay in the layer")
+			}
+		}
+		return true
+	})
+	sortStrings(out)
+	return uniqueStrings(out)
+}
+
+// archivers copy or encode a file into another.
+var archivers = map[string]bool{
+	"tar": true, "zip": true, "rsync": true, "dd": true, "base64": true, "xxd": true, "gzip": true,
+	"bzip2": true, "xz": true, "zstd": true, "openssl": true, "gpg": true, "7z": true, "scp": true,
+}
+
+func recursive(args []string) bool {
+	for _, a := range args {
+		if a == "-r" || a == "-R" || a == "-a" || a == "--recursive" || a == "--archive" ||
+			strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "rRa") {
+			return true
+		}
+	}
+	return false
+}
+
+// usesExecOrTrap reports whether a script runs exec with a command or sets
+// a trap: both would keep the EXIT trap that restores generated files from
+// running.
+func usesExecOrTrap(f *syntax.File) bool {
+	found := false
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+			switch c.Args[0].Lit() {
+			case "trap":
+				found = true
+			case "exec":
+				if len(c.Args) > 1 {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+func isShellDashC(argv []string) bool {
+	switch path.Base(argv[0]) {
+	case "sh", "bash", "ash", "dash", "zsh", "ksh":
+		return argv[1] == "-c" || argv[1] == "-ec" || argv[1] == "-ce"
+	}
+	return false
+}
+
+// checkScript fails closed on a script hushfile does not rewrite (a
+// heredoc, or the script of an exec-form sh -c) that writes a secret.
+func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
+	names := map[string]bool{}
+	for _, v := range st.secrets {
+		names[v.name] = true
+	}
+	for name := range p.envMounts {
+		names[name] = true
+	}
+	var mounted []string
+	for _, fs := range st.files {
+		mounted = append(mounted, fs.target)
+	}
+	for t := range p.targets {
+		mounted = append(mounted, t)
+	}
+	env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
+	f, err := parseShell(script)
+	if err != nil {
+		if len(names) > 0 || len(mounted) > 0 {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
+				"hushfile cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
+			p.failed = true
+		}
+		return
+	}
+	names = taint(f, names)
+	var why []string
+	if len(filterFlows(findWrites(f, script, env, names))) > 0 {
+		why = append(why, "it writes a secret into a file")
+	}
+	why = append(why, opaqueWrites(f, script, env, names, mounted)...)
+	facts := analyzeShell(f, env, mounted)
+	if len(facts.transfers) > 0 || len(facts.removals) > 0 {
+		why = append(why, "it copies, moves or changes a file that is a secret mount")
+	}
+	if len(why) > 0 {
+		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			"write the command in the shell form of RUN (no heredoc, no exec form), where hushfile rewrites it",
+			"hushfile does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
+		p.failed = true
+	}
+}
+
+// opaqueScripts checks the heredoc scripts of a RUN.
+func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions.RunCommand, p *runPlan) {
+	for _, hf := range c.Files {
+		a.checkScript(st, n, hf.Data, p)
+	}
 }

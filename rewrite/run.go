@@ -101,6 +101,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		for _, k := range st.keys {
 			targets = append(targets, k.path)
 		}
+		for t := range p.targets {
+			targets = append(targets, t)
+		}
 		script, scriptOK := args, ok
 		// A RUN that carries hushfile's own save/replay/restore prelude
 		// was rewritten already: its flows are handled.
@@ -116,6 +119,20 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			if marked {
 				names = map[string]bool{}
+			}
+			names = taint(f, names)
+			var mounted []string
+			for _, fs := range st.files {
+				mounted = append(mounted, fs.target)
+			}
+			for t := range p.targets {
+				mounted = append(mounted, t)
+			}
+			for _, why := range opaqueWrites(f, script, env, names, mounted) {
+				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					"write the credential where hushfile can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
+					"this RUN runs a command hushfile cannot follow: %s", why)
+				p.failed = true
 			}
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
@@ -197,6 +214,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						}
 					}
 					if from == nil {
+						a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+							"read the secret where it is mounted instead of copying it",
+							"this RUN runs %s on the secret mounted at %s: the copy would stay in the layer", tr.cmd, tr.src)
+						p.failed = true
 						continue
 					}
 					nf := &fileSecret{id: from.id, target: tr.dest, line: line, uid: from.uid, gid: from.gid, mode: from.mode, rule: from.rule, movedFrom: from.target, copied: true}
@@ -254,6 +275,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					}
 				}
 			}
+			if len(st.gen) > 0 && usesExecOrTrap(f) {
+				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					"drop exec and trap from this RUN, or migrate it by hand",
+					"this RUN uses exec or trap, which would keep hushfile from removing the file a secret was written into when the RUN ends")
+				p.failed = true
+			}
 			comments = commentRanges(f)
 			logNames := map[string]bool{}
 			for _, v := range st.secrets {
@@ -277,19 +304,23 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			if !marked {
 				a.envFilesRead(st, n, facts.reads, p)
 			}
-		}
-	} else if heredoc {
-		for _, f := range st.files {
-			for _, hf := range c.Files {
-				if strings.Contains(hf.Data, path.Base(f.target)) && strings.Contains(hf.Data, "rm ") {
-					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
-						"delete the credential file in a RUN of its own",
-						"this heredoc RUN may delete the credential file %s, which is a read-only secret mount now", f.target)
-				}
-			}
+		} else if !heredoc && (len(st.secrets) > 0 || len(st.files) > 0 || len(st.gen) > 0 || len(st.git) > 0 || len(st.keys) > 0) {
+			// The command cannot be read, and hushfile gives it secrets:
+			// whatever it does with them is unknown, so it must not pass
+			// as rewritten. (A command with only its own mounts is the
+			// user's migration, left alone.)
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"simplify the command so that a POSIX shell parser reads it, or migrate it by hand",
+				"hushfile cannot parse this RUN's command, so it cannot tell where the secrets it gets end up")
+			p.failed = true
 		}
 	}
-
+	if heredoc && interesting {
+		a.opaqueScripts(st, n, c, p)
+	}
+	if !c.PrependShell && interesting && len(c.CmdLine) >= 3 && isShellDashC(c.CmdLine) {
+		a.checkScript(st, n, c.CmdLine[2], p)
+	}
 	if whole {
 		// The RUN only deleted credential files: with the files on
 		// mounts, there is nothing left to do.
