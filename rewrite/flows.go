@@ -216,6 +216,30 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 						}
 					}
 				}
+				// echo $T | dd of=FILE, echo $T | install -D /dev/stdin FILE
+				if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 1 {
+					vars := wordVars(c.X, names)
+					switch call.Args[0].Lit() {
+					case "dd":
+						for _, a := range call.Args[1:] {
+							if strings.HasPrefix(a.Lit(), "of=") {
+								fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+								fl.file = absPath(strings.TrimPrefix(a.Lit(), "of="), env)
+								if !path.IsAbs(fl.file) {
+									fl.problem = "the file it writes is relative to an unknown directory"
+								}
+								out = append(out, fl)
+							}
+						}
+					case "install", "cp":
+						last := call.Args[len(call.Args)-1]
+						for _, a := range call.Args[1 : len(call.Args)-1] {
+							if l := a.Lit(); l == "/dev/stdin" || l == "-" {
+								out = append(out, fileFlow(s, src, last, env, vars))
+							}
+						}
+					}
+				}
 			}
 		case *syntax.CallExpr:
 			for _, fl := range callFlows(s, c, src, env, names, fed[s]) {

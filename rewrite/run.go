@@ -47,6 +47,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}, skip: map[*secretVar]bool{}}
 	for _, m := range mountsOf(c) {
 		a.reqs.add(m, line)
+		if m.Type == instructions.MountTypeSSH {
+			p.hasSSH = true
+		}
 		if m.Type != instructions.MountTypeSecret {
 			continue
 		}
