@@ -361,29 +361,9 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	case loginFile(name, args) != "" && len(vars) > 0:
 		// Logins store the credential in the tool's configuration:
 		// echo "$TOKEN" | docker login --password-stdin.
-		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
-		rel := loginFile(name, args)
-		if p := env.configFile[name]; p != "" {
-			fl.file = p
-			return []*flow{fl}
-		}
-		if env.home == "" {
-			fl.problem = "the home directory of the user is unknown"
-			return []*flow{fl}
-		}
-		fl.file = path.Join(env.home, rel)
-		for _, o := range loginAlso[name] {
-			fl.also = append(fl.also, path.Join(env.home, o))
-		}
-		return []*flow{fl}
+		return []*flow{homeFileFlow(s, src, vars, env, name, loginFile(name, args), loginAlso[name])}
 	case name == "git" && len(args) >= 2 && (args[0] == "credential" && args[1] == "approve" || args[0] == "credential-store"):
-		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
-		if env.home == "" {
-			fl.problem = "the home directory of the user is unknown"
-			return []*flow{fl}
-		}
-		fl.file = path.Join(env.home, ".git-credentials")
-		return []*flow{fl}
+		return []*flow{homeFileFlow(s, src, vars, env, "", ".git-credentials", nil)}
 	case name == "dotnet" && len(args) >= 3 && args[0] == "nuget" && (args[1] == "add" || args[1] == "update") && args[2] == "source":
 		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
 		for i, a := range args {
@@ -402,20 +382,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		}
 		return []*flow{fl}
 	case toolConfigFiles[name] != "" && len(args) >= 2 && args[0] == "config":
-		rel := toolConfigFiles[name]
-		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
-		if p := env.configFile[name]; p != "" {
-			fl.file = p
-			return []*flow{fl}
-		}
-		if env.home == "" {
-			fl.problem = "the home directory of the user is unknown"
-			return []*flow{fl}
-		}
-		fl.file = path.Join(env.home, rel)
-		for _, o := range toolConfigAlso[name] {
-			fl.also = append(fl.also, path.Join(env.home, o))
-		}
+		fl := homeFileFlow(s, src, vars, env, name, toolConfigFiles[name], toolConfigAlso[name])
 		for i, a := range args {
 			if a == "--location=project" || a == "--local" || a == "--site" ||
 				(a == "--location" || a == "-L") && i+1 < len(args) && args[i+1] == "project" ||
@@ -501,6 +468,26 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		return []*flow{fl}
 	}
 	return nil
+}
+
+// homeFileFlow is a write by tool into its configuration file: the one
+// the environment points it at, else rel (and also) under the home
+// directory.
+func homeFileFlow(s *syntax.Stmt, src string, vars []string, env shellEnv, tool, rel string, also []string) *flow {
+	fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+	if p := env.configFile[tool]; p != "" && tool != "" {
+		fl.file = p
+		return fl
+	}
+	if env.home == "" {
+		fl.problem = "the home directory of the user is unknown"
+		return fl
+	}
+	fl.file = path.Join(env.home, rel)
+	for _, o := range also {
+		fl.also = append(fl.also, path.Join(env.home, o))
+	}
+	return fl
 }
 
 // loginFile is the file (relative to the home directory) where a login
@@ -959,20 +946,8 @@ func isShellDashC(argv []string) bool {
 // checkScript fails closed on a script hushfile does not rewrite (a
 // heredoc, or the script of an exec-form sh -c) that writes a secret.
 func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
-	names := map[string]bool{}
-	for _, v := range st.secrets {
-		names[v.name] = true
-	}
-	for name := range p.envMounts {
-		names[name] = true
-	}
-	var mounted []string
-	for _, fs := range st.files {
-		mounted = append(mounted, fs.target)
-	}
-	for t := range p.targets {
-		mounted = append(mounted, t)
-	}
+	names := secretNames(st, p)
+	mounted := mountedPaths(st, p)
 	env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
 	f, err := parseShell(script)
 	if err != nil {

@@ -113,25 +113,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		marked := strings.Contains(script, hushfileBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
 		if f, err := parseShell(script); err == nil && scriptOK {
 			// Secrets written into files, git config, clones, key files.
-			names := map[string]bool{}
-			for _, v := range st.secrets {
-				names[v.name] = true
-			}
-			for name := range p.envMounts {
-				names[name] = true
-			}
+			names := secretNames(st, p)
 			if marked {
 				names = map[string]bool{}
 			}
 			names = taint(f, names)
-			var mounted []string
-			for _, fs := range st.files {
-				mounted = append(mounted, fs.target)
-			}
-			for t := range p.targets {
-				mounted = append(mounted, t)
-			}
-			for _, why := range opaqueWrites(f, script, env, names, mounted) {
+			for _, why := range opaqueWrites(f, script, env, names, mountedPaths(st, p)) {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"write the credential where hushfile can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
 					"this RUN runs a command hushfile cannot follow: %s", why)
@@ -633,4 +620,31 @@ func isShellName(name string) bool {
 		}
 	}
 	return true
+}
+
+// secretNames are the variables holding secrets that a RUN sees: those in
+// scope and those its own secret mounts set.
+func secretNames(st *stageState, p *runPlan) map[string]bool {
+	names := map[string]bool{}
+	for _, v := range st.secrets {
+		names[v.name] = true
+	}
+	for name := range p.envMounts {
+		names[name] = true
+	}
+	return names
+}
+
+// mountedPaths are the credential files a RUN has on secret mounts: those
+// hushfile mounts and those the RUN mounts itself.
+func mountedPaths(st *stageState, p *runPlan) []string {
+	var out []string
+	for _, fs := range st.files {
+		out = append(out, fs.target)
+	}
+	for t := range p.targets {
+		out = append(out, t)
+	}
+	sortStrings(out)
+	return out
 }
