@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -773,7 +774,7 @@ func dumpedVars(cmd syntax.Command, names map[string]bool) []string {
 		for n := range names {
 			out = append(out, n)
 		}
-		sortStrings(out)
+		sort.Strings(out)
 		return out
 	}
 	switch path.Base(c.Args[0].Lit()) {
@@ -894,7 +895,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		}
 		return true
 	})
-	sortStrings(out)
+	sort.Strings(out)
 	return uniqueStrings(out)
 }
 

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -113,13 +114,13 @@ func computeReach(stages []instructions.Stage, target string) []stageReach {
 func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) []string {
 	prefix := ""
 	var rels []string
-	key := strconvItoa(b.node.StartLine) + ":"
+	key := strconv.Itoa(b.node.StartLine) + ":"
 	for k := range a.broadEnv {
 		if strings.HasPrefix(k, key) {
 			rels = append(rels, strings.TrimPrefix(k, key))
 		}
 	}
-	sortStrings(rels)
+	sort.Strings(rels)
 	var added []string
 	// Credential files the Dockerfile copies by name elsewhere: the broad
 	// copy would bring them in a second time.
@@ -134,7 +135,7 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) []string {
 		}
 		known = append(known, rel)
 	}
-	sortStrings(known)
+	sort.Strings(known)
 	for _, rel := range known {
 		excluded := false
 		for _, e := range b.excludes {
@@ -189,16 +190,6 @@ func (a *analyzer) addFlags(n *parser.Node, flags []string) {
 	a.touchedLines[n.StartLine] = true
 	ke := keywordEnd(l)
 	a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(flags, " "))
-}
-
-func strconvItoa(i int) string { return strconv.Itoa(i) }
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 var _ = parser.Node{}

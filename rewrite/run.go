@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -645,6 +646,6 @@ func mountedPaths(st *stageState, p *runPlan) []string {
 	for t := range p.targets {
 		out = append(out, t)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }

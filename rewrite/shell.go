@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -502,7 +503,7 @@ func mergeSpans(spans []span) []span {
 	if len(spans) < 2 {
 		return spans
 	}
-	sortSpans(spans)
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	out := []span{spans[0]}
 	for _, s := range spans[1:] {
 		last := &out[len(out)-1]
@@ -515,14 +516,6 @@ func mergeSpans(spans []span) []span {
 		out = append(out, s)
 	}
 	return out
-}
-
-func sortSpans(spans []span) {
-	for i := 1; i < len(spans); i++ {
-		for j := i; j > 0 && spans[j].start < spans[j-1].start; j-- {
-			spans[j], spans[j-1] = spans[j-1], spans[j]
-		}
-	}
 }
 
 func applySpans(src string, spans []span) string {
