@@ -41,15 +41,15 @@ func newMatcher(secrets []Secret, patterns bool, rules []string) (*matcher, erro
 	index := map[string]int{}
 	var lits [][]byte
 	for si, s := range secrets {
-		for _, n := range needles(s.Value) {
-			li, ok := index[string(n.value)]
+		for _, n := range Needles(s.Value) {
+			li, ok := index[string(n.Value)]
 			if !ok {
 				li = len(lits)
-				index[string(n.value)] = li
-				lits = append(lits, n.value)
+				index[string(n.Value)] = li
+				lits = append(lits, n.Value)
 				m.origins = append(m.origins, nil)
 			}
-			m.origins[li] = append(m.origins[li], origin{si, n.encoding})
+			m.origins[li] = append(m.origins[li], origin{si, n.Encoding})
 		}
 	}
 	opts := secretscan.Options{Literals: lits, Rules: rules}

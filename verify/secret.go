@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -407,11 +409,20 @@ const (
 	EncBase64 = "base64"
 	EncURL    = "url"
 	EncJSON   = "json"
+	// EncHex is the value's bytes in lower- or upper-case hexadecimal.
+	EncHex = "hex"
+	// EncShell is the value as shell quoting writes it, where that differs
+	// from the value: bash's printf %q (backslashes, or $'...' for
+	// values with control characters), and the inside of single quotes
+	// and of double quotes (see shellForms).
+	EncShell = "shell"
 )
 
-type needle struct {
-	value    []byte
-	encoding string
+// Needle is one byte string that stands for a secret value: the value in
+// one encoding.
+type Needle struct {
+	Value    []byte
+	Encoding string
 }
 
 // MaxNeedleLen bounds the part of a value that is searched: a longer
@@ -422,23 +433,27 @@ type needle struct {
 // lines (every OpenSSH key starts the same).
 const MaxNeedleLen = 128
 
-// needles returns the byte strings that stand for v in an image: v itself,
-// its base64 forms (standard and URL alphabets, each at the three
-// alignments v can have inside a longer base64 text), its URL-encoded and
-// its JSON-escaped forms. Forms shorter than MinValueLen are left out.
+// Needles returns the byte strings that stand for v in an image or a
+// file: v itself, its base64 forms (standard and URL alphabets, each at
+// the three alignments v can have inside a longer base64 text), its
+// URL-encoded, JSON-escaped, hexadecimal (lower and upper case) and
+// shell-quoted forms (see EncShell). Each form is listed once, under the
+// first encoding that yields it; forms shorter than MinValueLen are left
+// out.
 //
 // Surrounding white space is not searched: a value read from a file or a
-// variable often ends with a newline that the image's copy lacks.
-func needles(v string) []needle {
+// variable often ends with a newline that the image's copy lacks. A value
+// longer than MaxNeedleLen is searched by its middle MaxNeedleLen bytes.
+func Needles(v string) []Needle {
 	v = middle(strings.TrimSpace(v), MaxNeedleLen)
-	var out []needle
+	var out []Needle
 	seen := map[string]bool{}
 	add := func(b []byte, enc string) {
 		if len(b) < MinValueLen || seen[string(b)] {
 			return
 		}
 		seen[string(b)] = true
-		out = append(out, needle{b, enc})
+		out = append(out, Needle{b, enc})
 	}
 	add([]byte(v), EncRaw)
 	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
@@ -466,7 +481,127 @@ func needles(v string) []needle {
 		add(bytes.Clone(j), EncJSON)
 		add(bytes.ReplaceAll(j, []byte("/"), []byte(`\/`)), EncJSON)
 	}
+	h := hex.EncodeToString([]byte(v))
+	add([]byte(h), EncHex)
+	add([]byte(strings.ToUpper(h)), EncHex)
+	for _, q := range shellForms(v) {
+		add([]byte(q), EncShell)
+	}
 	return out
+}
+
+// shellForms returns what shells and shell-quoting tools write for v
+// (without the surrounding quotes, so that the forms are also parts of
+// a longer quoted text that holds v):
+//   - bash's printf %q backslash quoting: a backslash before each
+//     special character, as a part of a longer word and as a
+//     whole word (a leading # or ~ is escaped too); bash writes it when
+//     v has no character that is not printable in a UTF-8 locale;
+//   - the inside of bash's $'...' quoting, which printf %q writes when
+//     the text has a control character (or, in the C locale, a non-ASCII
+//     one): as a UTF-8 locale and as the C locale write it;
+//   - the inside of single quotes, where each single quote ends the
+//     quoted part, is written backslash-escaped (sh, most tools) or
+//     double-quoted (Python's shlex.quote), and a new quoted part starts;
+//   - the inside of double quotes: \ " $ ` escaped.
+//
+// Forms equal to v are left to the caller to drop.
+func shellForms(v string) []string {
+	var out []string
+	if printable(v) {
+		out = append(out, backslashQuote(v, false), backslashQuote(v, true))
+	}
+	out = append(out, ansiCQuote(v, true), ansiCQuote(v, false))
+	out = append(out,
+		strings.ReplaceAll(v, "'", `'\''`),
+		strings.ReplaceAll(v, "'", `'"'"'`),
+		strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(v),
+	)
+	return out
+}
+
+// bashSpecial are the bytes bash's printf %q escapes with a backslash
+// (lib/sh/shquote.c).
+const bashSpecial = "\t\n !\"$&'()*,;<>?[\\]^`{|}"
+
+// backslashQuote writes v as bash's printf %q does when v holds only
+// printable characters; word says v is the whole word (a leading # or ~
+// is escaped then).
+func backslashQuote(v string, word bool) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case strings.IndexByte(bashSpecial, c) >= 0,
+			word && i == 0 && (c == '#' || c == '~'),
+			c == '~' && i > 0 && (v[i-1] == ':' || v[i-1] == '='):
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// printable reports whether every character of v is printable in a
+// UTF-8 locale, as bash sees it.
+func printable(v string) bool {
+	for i := 0; i < len(v); {
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if !printableRune(r, n) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// printableRune reports whether r, n bytes of UTF-8, is printable: a
+// printable ASCII character, or a valid printable or space rune beyond
+// ASCII.
+func printableRune(r rune, n int) bool {
+	switch {
+	case r < utf8.RuneSelf:
+		return r >= 0x20 && r < 0x7f
+	case r == utf8.RuneError && n <= 1:
+		return false
+	}
+	return unicode.IsPrint(r) || unicode.IsSpace(r)
+}
+
+// ansiCQuote writes the inside of bash's $'...' quoting of v
+// (ansic_quote in lib/sh/strtrans.c), in a UTF-8 locale or in the C
+// locale.
+func ansiCQuote(v string, utf8Locale bool) string {
+	var b strings.Builder
+	for i := 0; i < len(v); {
+		c := v[i]
+		if esc, ok := ansiCEscapes[c]; ok {
+			b.WriteByte('\\')
+			b.WriteByte(esc)
+			i++
+			continue
+		}
+		if c >= 0x20 && c < 0x7f {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf && utf8Locale {
+			r, n := utf8.DecodeRuneInString(v[i:])
+			if printableRune(r, n) {
+				b.WriteString(v[i : i+n])
+				i += n
+				continue
+			}
+		}
+		fmt.Fprintf(&b, "\\%03o", c)
+		i++
+	}
+	return b.String()
+}
+
+var ansiCEscapes = map[byte]byte{
+	0x1b: 'E', '\a': 'a', '\v': 'v', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\\': '\\', '\'': '\'',
 }
 
 // middle returns the middle n bytes of s (cut at UTF-8 character

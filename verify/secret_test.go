@@ -2,7 +2,9 @@ package verify
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -164,11 +166,11 @@ func keys(m map[string][]string) []string {
 // encoded text, whatever the value's alignment in it.
 func TestNeedles(t *testing.T) {
 	v := vt.Canary(t) + "?&/+=\"<>é"
-	ns := needles(v)
+	ns := Needles(v)
 	find := func(text string) string {
 		for _, n := range ns {
-			if strings.Contains(text, string(n.value)) {
-				return n.encoding
+			if strings.Contains(text, string(n.Value)) {
+				return n.Encoding
 			}
 		}
 		return ""
@@ -184,8 +186,8 @@ func TestNeedles(t *testing.T) {
 		}
 	}
 	for _, n := range ns {
-		if len(n.value) < MinValueLen {
-			t.Errorf("a %s needle is shorter than %d", n.encoding, MinValueLen)
+		if len(n.Value) < MinValueLen {
+			t.Errorf("a %s needle is shorter than %d", n.Encoding, MinValueLen)
 		}
 	}
 }
@@ -214,5 +216,116 @@ func TestLongValue(t *testing.T) {
 	m.scanRaw(strings.NewReader(other), "", c, rawHit{history: -1})
 	if len(c.list()) != 0 {
 		t.Fatalf("a different key matched")
+	}
+}
+
+// hasNeedle reports the encoding of the first needle of ns inside text,
+// or "".
+func hasNeedle(ns []Needle, text string) string {
+	for _, n := range ns {
+		if strings.Contains(text, string(n.Value)) {
+			return n.Encoding
+		}
+	}
+	return ""
+}
+
+// TestNeedlesHex: a value is found inside a longer hex text, in lower and
+// upper case.
+func TestNeedlesHex(t *testing.T) {
+	v := vt.Canary(t) + "/+é"
+	ns := Needles(v)
+	for _, pre := range []string{"", "a", "ab"} {
+		h := hex.EncodeToString([]byte(pre + v + "z"))
+		for _, text := range []string{h, strings.ToUpper(h)} {
+			if got := hasNeedle(ns, "0x"+text+"\n"); got != EncHex {
+				t.Errorf("hex with %d bytes before: found as %q", len(pre), got)
+			}
+		}
+	}
+}
+
+// shellValues are values with the characters shell quoting changes; each
+// is put around a canary.
+var shellValues = []struct{ name, pre, post string }{
+	{"plain", "", ""},
+	{"specials", "", ` a'b"c$d` + "`e\\f!g&h(i)j*k,l;m<n>o?p[q]r^s{t|u}v"},
+	{"leading hash", "#", ""},
+	{"leading tilde", "~", "x:~y=~z"},
+	{"non-ASCII", "é ", " ü"},
+	{"tab inside", "", "\tx"},
+	{"newline inside", "", "\nkey"},
+	{"control bytes", "", "\x01\x7f\x1b"},
+	{"invalid UTF-8", "", "\xff\xfe x"},
+	{"single quotes", "'", "'s"},
+}
+
+// TestNeedlesShell: a value is found in what bash's printf %q writes for
+// it, alone and inside a longer text, in the C and a UTF-8 locale; and in
+// single- and double-quoted shell words.
+func TestNeedlesShell(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Logf("no bash: printf %%q output not compared")
+	}
+	for _, tt := range shellValues {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.pre + vt.Canary(t) + tt.post
+			ns := Needles(v)
+			sq := "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+			pyq := "'" + strings.ReplaceAll(v, "'", `'"'"'`) + "'"
+			dq := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(v) + `"`
+			for name, text := range map[string]string{"single quotes": sq, "shlex.quote": pyq, "double quotes": dq} {
+				if hasNeedle(ns, "x="+text+";") == "" {
+					t.Errorf("not found in %s", name)
+				}
+			}
+			if bash == "" {
+				return
+			}
+			for _, locale := range []string{"C", "C.UTF-8"} {
+				for _, ctx := range []string{`"$V"`, `"a b${V}c d"`, `"$(printf '\t')${V}x"`, `"é${V}"`} {
+					cmd := exec.Command(bash, "-c", `printf '%q\n' `+ctx)
+					cmd.Env = []string{"V=" + v, "LC_ALL=" + locale}
+					out, err := cmd.Output()
+					if err != nil {
+						t.Fatalf("bash: %v", err)
+					}
+					if hasNeedle(ns, string(out)) == "" {
+						t.Errorf("LC_ALL=%s printf %%q %s: not found", locale, ctx)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestShellForms(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"#a b~c:~d=~e", `\#a\ b~c:\~d=\~e`},
+		{"~xyz", `\~xyz`},
+		{"x{y}", `x\{y\}`},
+		{"a=b+c/d%e@f", "a=b+c/d%e@f"},
+	}
+	for _, tt := range tests {
+		if got := backslashQuote(tt.in, true); got != tt.want {
+			t.Errorf("backslashQuote(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	ansi := []struct {
+		in   string
+		utf8 bool
+		want string
+	}{
+		{"tab\tx", true, `tab\tx`},
+		{"é x", false, `\303\251 x`},
+		{"é x", true, "é x"},
+		{"a\x01b\x7f'\\", true, `a\001b\177\'\\`},
+		{"\x1b[0m", true, `\E[0m`},
+	}
+	for _, tt := range ansi {
+		if got := ansiCQuote(tt.in, tt.utf8); got != tt.want {
+			t.Errorf("ansiCQuote(%q, %v) = %q, want %q", tt.in, tt.utf8, got, tt.want)
+		}
 	}
 }

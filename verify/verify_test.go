@@ -34,9 +34,9 @@ func run(t *testing.T, opts Options) (*Report, error) {
 		out.WriteString(err.Error())
 	}
 	for _, s := range opts.Secrets {
-		for _, n := range needles(s.Value) {
-			if bytes.Contains(out.Bytes(), n.value) {
-				t.Fatalf("the report holds secret %s in %s form", s.ID, n.encoding)
+		for _, n := range Needles(s.Value) {
+			if bytes.Contains(out.Bytes(), n.Value) {
+				t.Fatalf("the report holds secret %s in %s form", s.ID, n.Encoding)
 			}
 		}
 	}
