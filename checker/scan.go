@@ -1,0 +1,830 @@
+package checker
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hushfile/hushfile/secretscan"
+)
+
+// Where a finding is in an entry.
+const (
+	WhereContent = "content"
+	WhereName    = "name"
+	WhereLink    = "link"
+)
+
+// ChangedSinceSlack widens ScanOptions.ChangedSince: entries changed up to
+// this long before it are scanned too. File systems stamp times from a
+// coarse clock that can lag the time a caller reads by a clock tick, and
+// a clock step backwards during a build must not hide what the build
+// wrote. Scanning a little more is always safe.
+const ChangedSinceSlack = time.Second
+
+// ScanOptions configure ScanTree.
+type ScanOptions struct {
+	// ChangedSince, when set, skips the regular files, symlinks and other
+	// non-directory entries whose status change time (ctime) and
+	// modification time are both before it (less ChangedSinceSlack):
+	// neither their names nor their contents are searched. A user can set
+	// a file's mtime, never its ctime. Directories are always walked; an
+	// old directory's own name is not searched.
+	ChangedSince time.Time
+	// Remove deletes, after the scan, every entry whose content, name or
+	// link target holds a secret value (a directory with all it holds),
+	// and every hard link to such a file. For cache mounts, which outlive
+	// the build.
+	Remove bool
+	// MaxFiles, when positive, is the most entries the walk may meet, and
+	// MaxBytes the most content bytes it may read. A tree beyond either is
+	// an error, never a partial scan.
+	MaxFiles int64
+	MaxBytes int64
+	// Workers is how many files are read at once; 0 means GOMAXPROCS.
+	Workers int
+
+	// readOnly reads the contents without searching them (benchmarks:
+	// the limit for this job).
+	readOnly bool
+}
+
+// readBufSize is how much of a file is read at once.
+const readBufSize = 256 << 10
+
+// ScanTree searches the tree at root (a directory, or a symlink to one)
+// for the values of s, in every encoding verify.Needles knows: in the name
+// of every entry (Where "name"; a value spread over nested directory
+// names is found in the innermost one), in the target of every symlink
+// ("link"), and in the content of every regular file ("content").
+// Symlinks inside the tree are never followed, and fifos, sockets and
+// devices are never opened. A sparse file is read
+// by its data regions only. A file with several hard links is read once
+// and its findings are reported at each of its paths.
+//
+// Paths in findings start with "/" (root itself); any part of a path that
+// holds a value reads "<redacted>", in findings, notes and errors alike.
+//
+// Whatever cannot be searched fails the scan: an unreadable file or
+// directory, a limit exceeded, an entry that changes under the scan.
+// With Remove, the report is returned with the error if the removal
+// fails.
+func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
+	r := &Report{Findings: []Finding{}, Notes: s.Notes()}
+	if s.Empty() && !opt.readOnly {
+		r.Notes = append(r.Notes, "no secret value to search for: the tree was not read")
+		return r, nil
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("checker: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("checker: %s is not a directory", root)
+	}
+
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	w := &walker{
+		s:      s,
+		opt:    opt,
+		jobs:   make(chan *job, 4*workers),
+		inodes: map[devIno]*job{},
+	}
+	if !s.Empty() && !opt.readOnly {
+		w.names = s.sc.Stream("", w.addMatch)
+	}
+	if !opt.ChangedSince.IsZero() {
+		w.cut = opt.ChangedSince.Add(-ChangedSinceSlack)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.work()
+		}()
+	}
+	walkErr := w.walk(root)
+	close(w.jobs)
+	wg.Wait()
+	if walkErr != nil {
+		return nil, walkErr
+	}
+	for _, j := range w.all {
+		if j.err != nil {
+			return nil, j.err
+		}
+	}
+
+	hits := w.hits
+	for _, j := range w.all {
+		r.Files++
+		r.Bytes += j.bytes
+		s.findings(j.lits, func(secret, field, encoding string) {
+			hits = append(hits, hit{Finding{Path: j.red, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false})
+			for _, a := range j.aliases {
+				hits = append(hits, hit{Finding{Path: a.red, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, a.real, false})
+			}
+		})
+	}
+	r.Skipped = w.skipped
+	if w.special > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d special file(s) (devices, fifos, sockets): names searched, never opened", w.special))
+	}
+	r.Findings = sortFindings(hits)
+	if opt.Remove {
+		if err := remove(hits, r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// hit is a finding and the real path of its entry (for Remove; never
+// reported).
+type hit struct {
+	Finding
+	real string
+	dir  bool
+}
+
+func sortFindings(hits []hit) []Finding {
+	out := make([]Finding, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, h.Finding)
+	}
+	sort.Slice(out, func(i, j int) bool { return findingLess(out[i], out[j]) })
+	// Drop duplicates (a value seen twice in one place).
+	k := 0
+	for i := range out {
+		if k > 0 && out[k-1] == out[i] {
+			continue
+		}
+		out[k] = out[i]
+		k++
+	}
+	return out[:k]
+}
+
+func findingLess(a, b Finding) bool {
+	if a.Path != b.Path {
+		return a.Path < b.Path
+	}
+	if a.Where != b.Where {
+		return a.Where < b.Where
+	}
+	if a.Secret != b.Secret {
+		return a.Secret < b.Secret
+	}
+	if a.Field != b.Field {
+		return a.Field < b.Field
+	}
+	return a.Encoding < b.Encoding
+}
+
+// remove deletes the entries of hits, deepest first.
+func remove(hits []hit, r *Report) error {
+	type entry struct {
+		real, red string
+		dir       bool
+	}
+	byReal := map[string]entry{}
+	for _, h := range hits {
+		byReal[h.real] = entry{h.real, h.Path, h.dir}
+	}
+	list := make([]entry, 0, len(byReal))
+	for _, e := range byReal {
+		list = append(list, e)
+	}
+	// Children before their parents.
+	sort.Slice(list, func(i, j int) bool { return list[i].real > list[j].real })
+	var errs []error
+	for _, e := range list {
+		var err error
+		if e.dir {
+			err = os.RemoveAll(e.real)
+		} else {
+			err = os.Remove(e.real)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, pathError("removing", e.red, err))
+			continue
+		}
+		r.Removed = append(r.Removed, e.red)
+	}
+	sort.Strings(r.Removed)
+	return errors.Join(errs...)
+}
+
+// pathError reports err at the redacted path red, dropping the real path
+// that an *fs.PathError carries.
+func pathError(op, red string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("checker: %s %s: %w", op, red, err)
+}
+
+type devIno struct{ dev, ino uint64 }
+
+// job is one regular file to read, and what reading it found.
+type job struct {
+	real, red string
+	id        devIno
+	size      int64
+	sparse    bool
+	aliases   []alias // its other hard links
+
+	lits  []int
+	bytes int64
+	err   error
+}
+
+type alias struct{ real, red string }
+
+// walker walks the tree in one goroutine: it searches names and link
+// targets itself and hands regular files to the workers.
+type walker struct {
+	s    *Secrets
+	opt  ScanOptions
+	cut  time.Time
+	jobs chan *job
+	all  []*job
+
+	names *secretscan.Stream
+	ms    []secretscan.Match
+
+	inodes  map[devIno]*job
+	hits    []hit
+	entries int64
+	special int64
+	skipped int64
+
+	readBytes atomic.Int64
+	failed    atomic.Bool
+}
+
+func (w *walker) addMatch(m secretscan.Match) { w.ms = append(w.ms, m) }
+
+// match returns the matches in b.
+func (w *walker) match(b []byte) []secretscan.Match {
+	w.ms = w.ms[:0]
+	if w.names == nil {
+		return nil
+	}
+	w.names.Reset("", w.addMatch)
+	w.names.Write(b)
+	w.names.Close()
+	return w.ms
+}
+
+func (w *walker) walk(root string) error {
+	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("checker: opening %s: %w", root, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("checker: %s: %w", root, err)
+	}
+	return w.dir(fd, root, "", "", devIno{uint64(st.Dev), st.Ino})
+}
+
+// dir walks the open directory fd, at real path real and tree path rel
+// ("" for the root; red is rel redacted), and closes fd.
+func (w *walker) dir(fd int, real, rel, red string, id devIno) error {
+	f := os.NewFile(uintptr(fd), real)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || (devIno{uint64(st.Dev), st.Ino}) != id {
+		f.Close()
+		if err == nil {
+			err = errors.New("changed during the scan")
+		}
+		return pathError("reading directory", orRoot(red), err)
+	}
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		f.Close()
+		return pathError("reading directory", orRoot(red), err)
+	}
+	sort.Strings(names)
+	type sub struct {
+		real, rel, red string
+		id             devIno
+	}
+	var subs []sub
+	for _, name := range names {
+		if w.failed.Load() {
+			break
+		}
+		if w.entries++; w.opt.MaxFiles > 0 && w.entries > w.opt.MaxFiles {
+			f.Close()
+			return fmt.Errorf("checker: the tree has more than %d entries (the limit): not scanned", w.opt.MaxFiles)
+		}
+		erel := rel + "/" + name
+		ereal := real + "/" + name
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			f.Close()
+			return pathError("reading", w.redact(erel), err)
+		}
+		typ := st.Mode & unix.S_IFMT
+		old := !w.cut.IsZero() && stamp(st.Ctim).Before(w.cut) && stamp(st.Mtim).Before(w.cut)
+		if old && typ != unix.S_IFDIR {
+			w.skipped++
+			continue
+		}
+		// The name: the whole path is searched, for a value spread over
+		// nested names; matches ending in this entry's name are its own.
+		ms := w.match([]byte(erel))
+		ered := redactSpans(erel, ms)
+		if !old {
+			for _, m := range ms {
+				// Past the parent's path: in this name, or a value
+				// that ends with the slash before it.
+				if m.Offset+int64(m.Len) > int64(len(rel)) {
+					w.add(m.Literal, ered, ereal, WhereName, typ == unix.S_IFDIR)
+				}
+			}
+		}
+		switch typ {
+		case unix.S_IFDIR:
+			subs = append(subs, sub{ereal, erel, ered, devIno{uint64(st.Dev), st.Ino}})
+		case unix.S_IFLNK:
+			target, err := readlinkat(fd, name)
+			if err != nil {
+				f.Close()
+				return pathError("reading link", ered, err)
+			}
+			for _, m := range w.match(target) {
+				w.add(m.Literal, ered, ereal, WhereLink, false)
+			}
+		case unix.S_IFREG:
+			id := devIno{uint64(st.Dev), st.Ino}
+			if st.Nlink > 1 {
+				if j, ok := w.inodes[id]; ok {
+					// Only the walker reads and writes aliases until the
+					// workers are done.
+					j.aliases = append(j.aliases, alias{ereal, ered})
+					continue
+				}
+			}
+			j := &job{real: ereal, red: ered, id: id, size: st.Size, sparse: st.Blocks*512 < st.Size}
+			if st.Nlink > 1 {
+				w.inodes[id] = j
+			}
+			w.all = append(w.all, j)
+			w.jobs <- j
+		default:
+			w.special++
+		}
+	}
+	f.Close()
+	for _, d := range subs {
+		if w.failed.Load() {
+			return nil // a worker's error is reported
+		}
+		fd, err := unix.Open(d.real, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return pathError("opening directory", d.red, err)
+		}
+		if err := w.dir(fd, d.real, d.rel, d.red, d.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orRoot(red string) string {
+	if red == "" {
+		return "/"
+	}
+	return red
+}
+
+func (w *walker) add(lit int, red, real, where string, dir bool) {
+	w.s.findings([]int{lit}, func(secret, field, encoding string) {
+		w.hits = append(w.hits, hit{Finding{Path: red, Where: where, Secret: secret, Field: field, Encoding: encoding}, real, dir})
+	})
+}
+
+// redact returns path with every part that holds a value replaced.
+func (w *walker) redact(path string) string { return redactSpans(path, w.match([]byte(path))) }
+
+// redactSpans replaces the parts of s that ms matched with <redacted>.
+func redactSpans(s string, ms []secretscan.Match) string {
+	if len(ms) == 0 {
+		return s
+	}
+	spans := make([][2]int, 0, len(ms))
+	for _, m := range ms {
+		spans = append(spans, [2]int{int(m.Offset), int(m.Offset) + m.Len})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var b strings.Builder
+	pos := 0
+	for _, sp := range spans {
+		if sp[0] < pos {
+			pos = max(pos, sp[1]) // overlaps the last one
+			continue
+		}
+		b.WriteString(s[pos:sp[0]])
+		b.WriteString("<redacted>")
+		pos = sp[1]
+	}
+	b.WriteString(s[pos:])
+	return b.String()
+}
+
+func stamp(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
+
+func readlinkat(dirfd int, name string) ([]byte, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return nil, err
+		}
+		if n < size {
+			return buf[:n], nil
+		}
+	}
+}
+
+// work reads the files of w.jobs.
+func (w *walker) work() {
+	var c *contentScan
+	if !w.s.Empty() && !w.opt.readOnly {
+		c = newContentScan(w.s)
+	}
+	buf := make([]byte, readBufSize)
+	for j := range w.jobs {
+		if w.failed.Load() {
+			continue
+		}
+		if err := w.read(j, c, buf); err != nil {
+			j.err = err
+			w.failed.Store(true)
+		}
+	}
+}
+
+// openFile opens the files to read (tests replace it).
+var openFile = os.OpenFile
+
+// read reads j's file through c (or into buf only, when c is nil).
+func (w *walker) read(j *job, c *contentScan, buf []byte) error {
+	f, err := openFile(j.real, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return pathError("opening", j.red, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return pathError("reading", j.red, err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || !fi.Mode().IsRegular() || (devIno{uint64(st.Dev), st.Ino}) != j.id {
+		return pathError("reading", j.red, errors.New("changed during the scan"))
+	}
+	if max := w.opt.MaxBytes; max > 0 && !j.sparse && w.readBytes.Load()+j.size > max {
+		return fmt.Errorf("checker: the tree has more than %d bytes of content (the limit): not scanned", max)
+	}
+	in := fileInput{f: f, c: c, buf: buf}
+	if c != nil {
+		c.reset()
+	}
+	if j.sparse {
+		err = in.sparse(j.size)
+	} else {
+		err = in.all(0)
+	}
+	if err != nil {
+		return pathError("reading", j.red, err)
+	}
+	j.bytes = in.n
+	if c != nil {
+		j.lits = append([]int(nil), c.close()...)
+	}
+	if max := w.opt.MaxBytes; max > 0 && w.readBytes.Add(in.n) > max {
+		return fmt.Errorf("checker: the tree has more than %d bytes of content (the limit): not scanned", max)
+	}
+	return nil
+}
+
+// fileInput feeds a file to a contentScan.
+type fileInput struct {
+	f   *os.File
+	c   *contentScan // nil: read only
+	buf []byte
+	n   int64 // bytes read
+}
+
+// space returns where to read the next bytes to.
+func (in *fileInput) space() []byte {
+	if in.c == nil {
+		return in.buf
+	}
+	return in.c.space()[:readBufSize]
+}
+
+func (in *fileInput) got(k int) {
+	in.n += int64(k)
+	if in.c != nil {
+		in.c.wrote(k)
+	}
+}
+
+// all reads from off to the end of the file.
+func (in *fileInput) all(off int64) error {
+	for {
+		k, err := in.f.ReadAt(in.space(), off)
+		if k > 0 {
+			in.got(k)
+			off += int64(k)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// region reads [from, to), or up to the end of the file if it is shorter.
+func (in *fileInput) region(from, to int64) error {
+	for from < to {
+		sp := in.space()
+		sp = sp[:min(int64(len(sp)), to-from)]
+		k, err := in.f.ReadAt(sp, from)
+		if k > 0 {
+			in.got(k)
+			from += int64(k)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sparse reads the data regions of a file of size bytes; its holes read
+// as zeros, which no value is made of.
+func (in *fileInput) sparse(size int64) error {
+	off := int64(0)
+	for off < size {
+		data, err := in.f.Seek(off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			break // only a hole from off to the end
+		}
+		if err != nil {
+			// The file system cannot tell: read everything.
+			in.zerosTo(off, off)
+			return in.all(off)
+		}
+		hole, err := in.f.Seek(data, unix.SEEK_HOLE)
+		if err != nil {
+			in.zerosTo(off, data)
+			return in.all(data)
+		}
+		in.zerosTo(off, data)
+		if err := in.region(data, hole); err != nil {
+			return err
+		}
+		off = hole
+	}
+	in.zerosTo(off, size)
+	// Whatever the file has beyond the size it had when walked.
+	return in.all(max(off, size))
+}
+
+// zerosTo feeds the hole [from, to).
+func (in *fileInput) zerosTo(from, to int64) {
+	if in.c != nil && to > from {
+		in.c.zeros(to - from)
+	}
+}
+
+// contentScan finds the values of one Secrets in a stream of bytes: the
+// gram filter picks the windows to scan, and a secretscan stream scans
+// them. It keeps its own buffer, which the input is read into directly.
+type contentScan struct {
+	s  *Secrets
+	f  *gramFilter
+	st *secretscan.Stream
+
+	// buf[lo:n] holds the input from stream offset base on. Reads go to
+	// buf[n:], which starts on a cache line: the kernel copies into an
+	// unaligned buffer several times slower.
+	buf  []byte
+	lo   int
+	n    int
+	base int64
+	next int64 // the next multiple of f.stride to check
+
+	winLo, winHi int64 // window to scan (stream offsets), if winHi > winLo
+
+	seen  []bool // by literal
+	found []int
+}
+
+// lineSize is the alignment of the reads.
+const lineSize = 64
+
+func newContentScan(s *Secrets) *contentScan {
+	f := s.filter
+	// The buffer keeps less than f.back+f.maxLen bytes from one read to
+	// the next, after up to lineSize bytes of padding.
+	c := &contentScan{s: s, f: f, buf: make([]byte, readBufSize+f.maxLen+f.back+lineSize), seen: make([]bool, len(s.lits))}
+	c.st = s.sc.Stream("", c.addMatch)
+	return c
+}
+
+func (c *contentScan) addMatch(m secretscan.Match) {
+	if !c.seen[m.Literal] {
+		c.seen[m.Literal] = true
+		c.found = append(c.found, m.Literal)
+	}
+}
+
+// reset starts a new input.
+func (c *contentScan) reset() {
+	for _, l := range c.found {
+		c.seen[l] = false
+	}
+	c.found = c.found[:0]
+	c.lo = c.pad(0)
+	c.n, c.base, c.next = c.lo, 0, 0
+	c.winLo, c.winHi = 0, 0
+}
+
+// pad returns where to put k bytes in buf so that they end on a line.
+func (c *contentScan) pad(k int) int {
+	a := int(uintptr(unsafe.Pointer(unsafe.SliceData(c.buf))) % lineSize)
+	return (lineSize - (a+k)%lineSize) % lineSize
+}
+
+// space returns where to put the next bytes of the input: at least
+// readBufSize bytes.
+func (c *contentScan) space() []byte { return c.buf[c.n:] }
+
+// wrote takes the k bytes put at the start of space().
+func (c *contentScan) wrote(k int) {
+	c.n += k
+	c.process(false)
+}
+
+// write feeds p.
+func (c *contentScan) write(p []byte) {
+	for len(p) > 0 {
+		k := copy(c.space(), p)
+		p = p[k:]
+		c.wrote(k)
+	}
+}
+
+// zeros feeds k zero bytes; a run as long as the longest literal finds
+// the same matches as any longer one, so no more is fed.
+func (c *contentScan) zeros(k int64) {
+	k = min(k, int64(c.f.maxLen))
+	for k > 0 {
+		sp := c.space()
+		m := min(int(k), len(sp))
+		clear(sp[:m])
+		c.wrote(m)
+		k -= int64(m)
+	}
+}
+
+// close ends the input and returns the literals found in it, valid until
+// the next reset.
+func (c *contentScan) close() []int {
+	c.process(true)
+	return c.found
+}
+
+// process checks the grams at the multiples of the stride whose windows
+// are all in the buffer (at the end of the input: every whole gram), and
+// keeps what later checks need.
+func (c *contentScan) process(eof bool) {
+	f := c.f
+	data := c.buf[c.lo:c.n] // data[0] is at stream offset c.base
+	end := c.base + int64(len(data))
+	limit := end - int64(f.maxLen)
+	if eof {
+		limit = end - gramLen
+	}
+	if c.next <= limit {
+		i, lim := int(c.next-c.base), int(limit-c.base)
+		for i = f.next(data, i, lim); i <= lim; i = f.next(data, i+f.stride, lim) {
+			c.candidate(c.base+int64(i), end)
+		}
+		c.next = c.base + int64(i)
+	}
+	c.flush()
+	if eof {
+		return
+	}
+	// Keep from where the next window may start, realigned.
+	keep := max(c.next-int64(f.back), c.base)
+	rest := data[keep-c.base:]
+	lo := c.pad(len(rest))
+	c.n = lo + copy(c.buf[lo:], rest)
+	c.lo, c.base = lo, keep
+}
+
+// candidate adds the window of the gram at x, the stream's end being at
+// end: where a literal that the gram may belong to can lie.
+func (c *contentScan) candidate(x, end int64) {
+	lo := max(x-int64(c.f.back), c.base)
+	hi := min(x+int64(c.f.maxLen), end)
+	if c.winHi > c.winLo && lo <= c.winHi {
+		c.winHi = max(c.winHi, hi)
+		return
+	}
+	c.flush()
+	c.winLo, c.winHi = lo, hi
+}
+
+// flush scans the pending window.
+func (c *contentScan) flush() {
+	if c.winHi <= c.winLo {
+		return
+	}
+	from := c.lo + int(c.winLo-c.base)
+	c.st.Reset("", c.addMatch)
+	c.st.Write(c.buf[from : from+int(c.winHi-c.winLo)])
+	c.st.Close()
+	c.winLo, c.winHi = 0, 0
+}
+
+// WriteFile writes r as JSON to path, atomically.
+func (r *Report) WriteFile(path string) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "<redacted>" stays readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	data := b.Bytes()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// ReadReport reads a report written by WriteFile.
+func ReadReport(data []byte) (*Report, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var r Report
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("checker: reading a report: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("checker: reading a report: data after the report")
+	}
+	if r.Findings == nil {
+		r.Findings = []Finding{}
+	}
+	return &r, nil
+}

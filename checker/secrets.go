@@ -1,0 +1,276 @@
+package checker
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"unsafe"
+
+	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushfile/hushfile/verify"
+)
+
+// Secrets are the secret values a check searches for, compiled into one
+// matcher. It never reveals a value: it answers with secret ids, fields and
+// encodings. It is safe for concurrent use.
+type Secrets struct {
+	values []verify.Secret
+	notes  []string
+
+	sc      *secretscan.Scanner
+	lits    [][]byte   // every needle of every value, once
+	origins [][]origin // by literal: the values and encodings it stands for
+	filter  *gramFilter
+}
+
+// origin is what a literal stands for.
+type origin struct {
+	value    int // index in Secrets.values
+	encoding string
+}
+
+// LoadSecrets reads the secrets the frontend mounted: ids[i] in the file
+// dir/<i>. A missing file is an optional secret that was not given: it is
+// skipped with a note. Any other error reading a file fails: a secret
+// that cannot be read cannot be searched for. Each file yields its whole
+// content and the credential-like values inside it (verify.FileSecrets);
+// values too short to search are left out with a note.
+func LoadSecrets(dir string, ids []string) (*Secrets, error) {
+	var values []verify.Secret
+	var notes []string
+	for i, id := range ids {
+		data, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(i)))
+		if errors.Is(err, fs.ErrNotExist) {
+			notes = append(notes, "secret "+id+": not given, not searched")
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("secret %s: %w", id, err)
+		}
+		v, n := verify.FileSecrets(id, id, data)
+		values = append(values, v...)
+		notes = append(notes, n...)
+	}
+	return newSecrets(values, notes)
+}
+
+// SecretsFromValues compiles secrets given by id, each value read as the
+// content of a secret file would be (see LoadSecrets). Ids are taken in
+// sorted order.
+func SecretsFromValues(values map[string]string) (*Secrets, error) {
+	ids := make([]string, 0, len(values))
+	for id := range values {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var vs []verify.Secret
+	var notes []string
+	for _, id := range ids {
+		v, n := verify.FileSecrets(id, id, []byte(values[id]))
+		vs = append(vs, v...)
+		notes = append(notes, n...)
+	}
+	return newSecrets(vs, notes)
+}
+
+func newSecrets(values []verify.Secret, notes []string) (*Secrets, error) {
+	s := &Secrets{values: values, notes: notes}
+	index := map[string]int{}
+	for vi, v := range values {
+		for _, n := range verify.Needles(v.Value) {
+			li, ok := index[string(n.Value)]
+			if !ok {
+				li = len(s.lits)
+				index[string(n.Value)] = li
+				s.lits = append(s.lits, n.Value)
+				s.origins = append(s.origins, nil)
+			}
+			s.origins[li] = append(s.origins[li], origin{vi, n.Encoding})
+		}
+	}
+	sc, err := secretscan.NewScanner(secretscan.Options{Literals: s.lits, Rules: []string{}})
+	if err != nil {
+		return nil, fmt.Errorf("compiling the secret matcher: %w", err)
+	}
+	s.sc = sc
+	if len(s.lits) > 0 {
+		s.filter = newGramFilter(s.lits)
+	}
+	return s, nil
+}
+
+// Empty reports whether there is no value to search for.
+func (s *Secrets) Empty() bool { return len(s.lits) == 0 }
+
+// Notes say which secrets or values are not searched, and why. They never
+// hold a value.
+func (s *Secrets) Notes() []string { return append([]string(nil), s.notes...) }
+
+// findings calls fn with the secret, field and encoding each of the
+// literals lits stands for.
+func (s *Secrets) findings(lits []int, fn func(secret, field, encoding string)) {
+	for _, li := range lits {
+		for _, o := range s.origins[li] {
+			v := s.values[o.value]
+			fn(v.ID, v.Field, o.encoding)
+		}
+	}
+}
+
+// gramLen is the length of the grams the filter samples.
+const gramLen = 4
+
+// gramFilter finds the places in a long input where a literal may start,
+// without looking at every byte. Every literal is at least minLen long, so
+// an occurrence at p covers the minLen-gramLen+1 gram positions p ..
+// p+minLen-gramLen, and exactly one of them is a multiple of stride (=
+// minLen-gramLen+1). The filter holds every gram found at offsets 0 ..
+// minLen-gramLen of each literal, and checks the input's gram at every
+// multiple of stride: an occurrence always shows up at one of them, at
+// most back (= minLen-gramLen) bytes after its start. The region around
+// each hit is then scanned with the real matcher, so the filter decides
+// only where to look, never what matches.
+type gramFilter struct {
+	stride int
+	back   int
+	maxLen int // the longest literal
+	// table is a bit set of gram hashes (see gramBit), small enough to
+	// stay in the first-level cache. Its hits are confirmed in grams.
+	table *[tableWords]uint64
+	grams gramSet // the exact grams, to confirm the table's hits
+}
+
+// tableBits is the size of a gramFilter's table: 2^18 bits, 32 KiB. The
+// needles of ten secret values fill about 2% of it.
+const (
+	tableBits  = 18
+	tableWords = 1 << (tableBits - 6)
+)
+
+// gramHash mixes a gram for the table and the exact set.
+const gramHash = 0x9E3779B1
+
+// gramBit returns the table bit of gram g.
+func gramBit(g uint32) uint32 { return (g * gramHash) >> (32 - tableBits) }
+
+func newGramFilter(lits [][]byte) *gramFilter {
+	minLen, maxLen := len(lits[0]), 0
+	for _, l := range lits {
+		minLen = min(minLen, len(l))
+		maxLen = max(maxLen, len(l))
+	}
+	if minLen < gramLen {
+		// verify.Needles never returns one (MinValueLen is longer).
+		panic("checker: a literal shorter than a gram")
+	}
+	f := &gramFilter{stride: minLen - gramLen + 1, back: minLen - gramLen, maxLen: maxLen, table: new([tableWords]uint64)}
+	var grams []uint32
+	for _, l := range lits {
+		for i := 0; i <= f.back; i++ {
+			g := binary.NativeEndian.Uint32(l[i:])
+			h := gramBit(g)
+			f.table[h>>6] |= 1 << (h & 63)
+			grams = append(grams, g)
+		}
+	}
+	f.grams = newGramSet(grams)
+	return f
+}
+
+// gramSet is a set of grams, open-addressed.
+type gramSet struct {
+	slots []uint32 // 0 is an empty slot
+	shift uint32
+	zero  bool // the gram 0 is in the set
+}
+
+func newGramSet(grams []uint32) gramSet {
+	b := max(bits.Len(uint(4*len(grams))), 4)
+	s := gramSet{slots: make([]uint32, 1<<b), shift: uint32(32 - b)}
+	mask := uint32(len(s.slots) - 1)
+	for _, g := range grams {
+		if g == 0 {
+			s.zero = true
+			continue
+		}
+		for i := (g * gramHash) >> s.shift; ; i = (i + 1) & mask {
+			if s.slots[i] == g {
+				break
+			}
+			if s.slots[i] == 0 {
+				s.slots[i] = g
+				break
+			}
+		}
+	}
+	return s
+}
+
+func (s *gramSet) has(g uint32) bool {
+	if g == 0 {
+		return s.zero
+	}
+	mask := uint32(len(s.slots) - 1)
+	for i := (g * gramHash) >> s.shift; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case g:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// next returns the first of i, i+stride, ... up to lim whose gram in buf
+// is one of the filter's, or the first past lim.
+func (f *gramFilter) next(buf []byte, i, lim int) int {
+	for {
+		i = nextBit(f.table, f.stride, buf, i, lim)
+		if i > lim || f.grams.has(binary.NativeEndian.Uint32(buf[i:])) {
+			return i
+		}
+		i += f.stride
+	}
+}
+
+// fastLoads says that unaligned 4-byte loads are cheap and allowed.
+const fastLoads = runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64"
+
+// nextBit returns the first of i, i+stride, ... up to lim whose gram in
+// buf has its bit set in t, or the first past lim. This loop is where a
+// scan spends its time; grams are read in the machine's byte order.
+func nextBit(t *[tableWords]uint64, stride int, buf []byte, i, lim int) int {
+	if i > lim {
+		return i
+	}
+	if i < 0 || lim > len(buf)-gramLen || stride <= 0 {
+		panic("checker: gram filter out of bounds")
+	}
+	if fastLoads {
+		// Every load is inside buf: 0 <= i <= lim <= len(buf)-4, checked
+		// above once rather than at each step (which makes the loop 1.7
+		// times faster).
+		p := unsafe.Pointer(unsafe.SliceData(buf))
+		for ; i <= lim; i += stride {
+			h := (*(*uint32)(unsafe.Add(p, i)) * gramHash) >> (32 - tableBits)
+			if t[h>>6]&(1<<(h&63)) != 0 {
+				return i
+			}
+		}
+		return i
+	}
+	for ; i <= lim; i += stride {
+		h := (binary.NativeEndian.Uint32(buf[i:]) * gramHash) >> (32 - tableBits)
+		if t[h>>6]&(1<<(h&63)) != 0 {
+			return i
+		}
+	}
+	return i
+}
