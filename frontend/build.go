@@ -182,6 +182,9 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	}
 
 	scanTargets := bkmaps.SyncMap[string, *dockerfile2llb.Result]{}
+	pr := &prover{c: c, bc: bc, df: df, warn: func(msg string) {
+		warn(ctx, msg, client.WarnOpts{})
+	}}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		opt := convertOpt
@@ -201,8 +204,15 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 			return nil, errors.Wrapf(err, "failed to marshal LLB definition")
 		}
 
+		// The proof: the steps that get secrets are instrumented and
+		// checked before anything is returned for export.
+		checked, err := pr.prove(ctx, def.ToPB(), dfRes.Image)
+		if err != nil {
+			return nil, err
+		}
+
 		r, err := c.Solve(ctx, client.SolveRequest{
-			Definition:   def.ToPB(),
+			Definition:   checked,
 			CacheImports: bc.CacheImports,
 		})
 		if err != nil {
@@ -244,7 +254,19 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 			if target.IsIgnoreCache {
 				opts = append(opts, llb.IgnoreCache)
 			}
-			att, err := scanner(ctx, id, target.SBOM.Core, target.SBOM.Extras, opts...)
+			// The scanner builds its inputs again: the same instrumented
+			// steps as the result, never the original ones.
+			core, err := pr.state(ctx, target.SBOM.Core)
+			if err != nil {
+				return err
+			}
+			extras := make(map[string]llb.State, len(target.SBOM.Extras))
+			for k, st := range target.SBOM.Extras {
+				if extras[k], err = pr.state(ctx, st); err != nil {
+					return err
+				}
+			}
+			att, err := scanner(ctx, id, core, extras, opts...)
 			if err != nil {
 				return err
 			}

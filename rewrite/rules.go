@@ -90,6 +90,11 @@ var (
 		Description: "A secret-named value was passed with --build-arg, which records it in the build's provenance; pass it with --secret.",
 		Severity:    SeverityError,
 	}
+	RuleSecretInBuildOutput = Rule{
+		Name:        "SecretInBuildOutput",
+		Description: "The build checked its own output with the real secret values and found one in a step's layer, a cache mount, the image config or the build definition; nothing is exported.",
+		Severity:    SeverityError,
+	}
 )
 
 // Rules lists every rule, in documentation order.
@@ -107,6 +112,7 @@ var Rules = []Rule{
 	RuleSecretInLog,
 	RuleOnbuildSecret,
 	RuleSecretBuildArg,
+	RuleSecretInBuildOutput,
 }
 
 // LookupRule finds a rule by name.

@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/util/stack"
 	"github.com/sirupsen/logrus"
 
+	"github.com/hushfile/hushfile/checker"
 	"github.com/hushfile/hushfile/frontend"
 )
 
@@ -24,6 +25,16 @@ func init() {
 }
 
 func main() {
+	// Subcommands run inside the build, next to the user's commands.
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "exec":
+			os.Exit(checker.Exec(os.Args[2:]))
+		case "check-tree":
+			os.Exit(checker.CheckTree(os.Args[2:]))
+		}
+	}
+
 	var version bool
 	flag.BoolVar(&version, "version", false, "show version")
 	flag.Parse()

@@ -1,0 +1,378 @@
+// Package proof makes a build prove that no secret value leaves it. It works
+// on the LLB that BuildKit's Dockerfile conversion produced, after the
+// rewrite: every exec that mounts a secret (the rewrite's mounts, the
+// user's own, those of ONBUILD triggers) is instrumented, and checks are
+// added that run inside the build, with the real secret values, in execs of
+// the frontend's own image (package checker holds the code they run):
+//
+//   - the step's command runs under the checker as a wrapper that masks
+//     every secret value in its output and, when the command has exited,
+//     scans the step's cache mounts (which are locked for the step's
+//     duration, so that no concurrent step reads them meanwhile);
+//   - what the step changed (llb.Diff of its input and its output) is
+//     scanned for every secret value in every encoding package verify
+//     knows;
+//   - what the frontend itself hands to BuildKit (the image config, the
+//     LLB definition that provenance records, the frontend options) is
+//     scanned too.
+//
+// The frontend never sees a value: checks report secret ids, paths and
+// encodings.
+package proof
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/proto"
+)
+
+// Paths inside execs. The wrapper and its own copies of the step's secrets
+// are mounted under /dev, a tmpfs that runc makes for every container: the
+// mount points are made there, never in the step's root filesystem, so the
+// layer the step produces is the one it would produce without them.
+const (
+	// ToolDir is where the frontend image is mounted in a step.
+	ToolDir = "/dev/.hushbuild"
+	// StepSecretDir holds the wrapper's copies of a step's secrets: the
+	// step's secret ids[i] is file StepSecretDir/<i>.
+	StepSecretDir = "/dev/.hushbuild-secrets"
+	// Binary is the frontend binary's path inside the frontend image.
+	Binary = "/bin/hushfile-frontend"
+)
+
+// Step is one exec that mounts secrets, as instrumented.
+type Step struct {
+	// Digest is the instrumented op's digest in Plan.Def.
+	Digest digest.Digest
+	// Outputs are the exec's outputs that persist (the root filesystem and
+	// any other writable mount with an output): each is checked against
+	// its input.
+	Outputs []Output
+	// Secrets are the secret ids the step mounts (files and env), sorted.
+	Secrets []string
+	// Caches are the destinations of the step's cache mounts.
+	Caches []string
+	// Name is the step's progress name ("[stage 2/3] RUN …"), or "".
+	Name string
+	// Locations are the step's places in its sources.
+	Locations []*pb.Location
+}
+
+// Output is one persisted output of a step.
+type Output struct {
+	// Dest is the mount's destination ("/" for the root filesystem).
+	Dest string
+	// Index is the op's output index.
+	Index int64
+	// Input is the mount's input (nil: the mount starts empty), and
+	// Selector the directory of it that is mounted ("" for all of it).
+	Input    *pb.Input
+	Selector string
+}
+
+// Plan is an instrumented definition and what to check in it.
+type Plan struct {
+	// Def is the definition to solve in place of the original.
+	Def *pb.Definition
+	// Steps are the instrumented execs, in the definition's order.
+	Steps []Step
+	// Secrets are the ids every step mounts, sorted.
+	Secrets []string
+	// Ops holds every op of Def by digest.
+	Ops map[digest.Digest]*pb.Op
+}
+
+// Instrument rewrites def so that every exec with secrets runs under the
+// wrapper, with tool (the frontend image's own definition, whose head is
+// the image) mounted at ToolDir. A definition with no secret mounts comes
+// back unchanged (same bytes) with no steps.
+func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
+	if def == nil || len(def.Def) == 0 {
+		return &Plan{Def: def, Ops: map[digest.Digest]*pb.Op{}}, nil
+	}
+	g, err := parse(def)
+	if err != nil {
+		return nil, err
+	}
+	if !g.hasSecrets() {
+		return &Plan{Def: def, Ops: g.ops}, nil
+	}
+	tg, err := parse(tool)
+	if err != nil {
+		return nil, fmt.Errorf("hushfile: the frontend image's definition: %w", err)
+	}
+	toolHead, err := tg.head()
+	if err != nil {
+		return nil, fmt.Errorf("hushfile: the frontend image's definition: %w", err)
+	}
+
+	out := &Plan{Ops: map[digest.Digest]*pb.Op{}}
+	newDef := &pb.Definition{Metadata: map[string]*pb.OpMetadata{}}
+	if def.Source != nil {
+		newDef.Source = &pb.Source{Infos: def.Source.Infos, Locations: map[string]*pb.Locations{}}
+	}
+	add := func(dgst digest.Digest, dt []byte, op *pb.Op, meta *pb.OpMetadata, locs *pb.Locations) {
+		if _, ok := out.Ops[dgst]; ok {
+			return
+		}
+		out.Ops[dgst] = op
+		newDef.Def = append(newDef.Def, dt)
+		if meta != nil {
+			newDef.Metadata[string(dgst)] = meta
+		}
+		if locs != nil && newDef.Source != nil {
+			newDef.Source.Locations[string(dgst)] = locs
+		}
+	}
+	// The tool image's ops first.
+	for _, d := range tg.order {
+		if d == tg.terminal {
+			continue
+		}
+		add(d, tg.raw[d], tg.ops[d], tg.meta[d], nil)
+	}
+
+	renamed := map[digest.Digest]digest.Digest{}
+	secretSet := map[string]bool{}
+	for _, d := range g.order {
+		if d == g.terminal {
+			continue
+		}
+		op := proto.Clone(g.ops[d]).(*pb.Op)
+		changed := false
+		for _, in := range op.Inputs {
+			if nd, ok := renamed[digest.Digest(in.Digest)]; ok {
+				in.Digest = string(nd)
+				changed = true
+			}
+		}
+		var step *Step
+		if ex := op.GetExec(); ex != nil && execSecrets(ex) != nil {
+			step = instrumentExec(op, ex, toolHead)
+			changed = true
+			for _, id := range step.Secrets {
+				secretSet[id] = true
+			}
+		}
+		nd, dt := d, g.raw[d]
+		if changed {
+			if dt, err = marshal(op); err != nil {
+				return nil, err
+			}
+			nd = digest.FromBytes(dt)
+			renamed[d] = nd
+		}
+		var locs *pb.Locations
+		if def.Source != nil {
+			locs = def.Source.Locations[string(d)]
+		}
+		add(nd, dt, op, g.meta[d], locs)
+		if step != nil {
+			step.Digest = nd
+			if m := g.meta[d]; m != nil {
+				step.Name = m.Description["llb.customname"]
+			}
+			if locs != nil {
+				step.Locations = locs.Locations
+			}
+			out.Steps = append(out.Steps, *step)
+		}
+	}
+	// The terminal: the same inputs, renamed.
+	term := proto.Clone(g.ops[g.terminal]).(*pb.Op)
+	for _, in := range term.Inputs {
+		if nd, ok := renamed[digest.Digest(in.Digest)]; ok {
+			in.Digest = string(nd)
+		}
+	}
+	dt, err := marshal(term)
+	if err != nil {
+		return nil, err
+	}
+	td := digest.FromBytes(dt)
+	if _, ok := out.Ops[td]; ok {
+		// A terminal identical to an op: cannot happen (it has no op
+		// body), but never drop it.
+		return nil, fmt.Errorf("hushfile: the definition's terminal repeats an op")
+	}
+	out.Ops[td] = term
+	newDef.Def = append(newDef.Def, dt)
+	if m := g.meta[g.terminal]; m != nil {
+		newDef.Metadata[string(td)] = m
+	}
+	for id := range secretSet {
+		out.Secrets = append(out.Secrets, id)
+	}
+	slices.Sort(out.Secrets)
+	out.Def = newDef
+	return out, nil
+}
+
+// execSecrets returns the secret ids an exec mounts (files and env),
+// sorted and unique, or nil.
+func execSecrets(ex *pb.ExecOp) []string {
+	var ids []string
+	for _, m := range ex.Mounts {
+		if m.MountType == pb.MountType_SECRET && m.SecretOpt != nil {
+			ids = append(ids, m.SecretOpt.ID)
+		}
+	}
+	for _, s := range ex.Secretenv {
+		ids = append(ids, s.ID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// instrumentExec wraps ex's command and adds the wrapper's mounts, in op
+// (whose Inputs get the tool image).
+func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input) *Step {
+	step := &Step{Secrets: execSecrets(ex)}
+	for _, m := range ex.Mounts {
+		switch {
+		case m.MountType == pb.MountType_CACHE:
+			step.Caches = append(step.Caches, m.Dest)
+			if m.CacheOpt == nil {
+				m.CacheOpt = &pb.CacheOpt{}
+			}
+			// While the step runs, no other step may use the cache: it
+			// could read a secret before the wrapper's scan removes it.
+			m.CacheOpt.Sharing = pb.CacheSharingOpt_LOCKED
+		case m.Output >= 0 && m.MountType == pb.MountType_BIND && !m.Readonly:
+			o := Output{Dest: m.Dest, Index: m.Output}
+			if m.Input >= 0 && int(m.Input) < len(op.Inputs) {
+				o.Input = proto.Clone(op.Inputs[m.Input]).(*pb.Input)
+				o.Selector = m.Selector
+			}
+			step.Outputs = append(step.Outputs, o)
+		}
+	}
+	slices.SortFunc(step.Outputs, func(a, b Output) int { return int(a.Index - b.Index) })
+
+	toolIndex := int64(len(op.Inputs))
+	op.Inputs = append(op.Inputs, proto.Clone(tool).(*pb.Input))
+	ex.Mounts = append(ex.Mounts, &pb.Mount{
+		Input:     toolIndex,
+		Dest:      ToolDir,
+		Output:    int64(pb.SkipOutput),
+		Readonly:  true,
+		MountType: pb.MountType_BIND,
+	})
+	args := []string{path.Join(ToolDir, Binary), "exec", "--secrets", StepSecretDir}
+	for i, id := range step.Secrets {
+		ex.Mounts = append(ex.Mounts, &pb.Mount{
+			Input:     int64(pb.Empty),
+			Dest:      path.Join(StepSecretDir, strconv.Itoa(i)),
+			Output:    int64(pb.SkipOutput),
+			MountType: pb.MountType_SECRET,
+			// Readable by the step's user whoever it is: the wrapper runs
+			// as that user. It is the step's own secret.
+			SecretOpt: &pb.SecretOpt{ID: id, Mode: 0o444, Optional: true},
+		})
+		args = append(args, "--id", id)
+	}
+	for _, c := range step.Caches {
+		args = append(args, "--cache", c)
+	}
+	args = append(args, "--")
+	ex.Meta.Args = append(args, ex.Meta.Args...)
+	return step
+}
+
+// graph is a parsed definition.
+type graph struct {
+	order    []digest.Digest // as in Def: every op after its inputs
+	ops      map[digest.Digest]*pb.Op
+	raw      map[digest.Digest][]byte
+	meta     map[digest.Digest]*pb.OpMetadata
+	terminal digest.Digest
+}
+
+func parse(def *pb.Definition) (*graph, error) {
+	if def == nil || len(def.Def) == 0 {
+		return nil, fmt.Errorf("empty definition")
+	}
+	g := &graph{ops: map[digest.Digest]*pb.Op{}, raw: map[digest.Digest][]byte{}, meta: map[digest.Digest]*pb.OpMetadata{}}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := proto.Unmarshal(dt, &op); err != nil {
+			return nil, fmt.Errorf("hushfile: reading the build graph: %w", err)
+		}
+		d := digest.FromBytes(dt)
+		if _, ok := g.ops[d]; ok {
+			continue
+		}
+		g.ops[d] = &op
+		g.raw[d] = dt
+		g.order = append(g.order, d)
+		if m := def.Metadata[string(d)]; m != nil {
+			g.meta[d] = m
+		}
+	}
+	g.terminal = digest.FromBytes(def.Def[len(def.Def)-1])
+	// Every input must come before its user, and exist: the instrumented
+	// definition is written in this order.
+	seen := map[digest.Digest]bool{}
+	for _, d := range g.order {
+		for _, in := range g.ops[d].Inputs {
+			if !seen[digest.Digest(in.Digest)] {
+				return nil, fmt.Errorf("hushfile: the build graph is not in dependency order (op %s)", d)
+			}
+		}
+		seen[d] = true
+	}
+	return g, nil
+}
+
+// HasSecrets reports whether an exec of def mounts a secret: only such
+// definitions are instrumented and checked.
+func HasSecrets(def *pb.Definition) bool {
+	if def == nil {
+		return false
+	}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if proto.Unmarshal(dt, &op) != nil {
+			// Unreadable: let Instrument say so.
+			return true
+		}
+		if ex := op.GetExec(); ex != nil && execSecrets(ex) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *graph) hasSecrets() bool {
+	for _, op := range g.ops {
+		if ex := op.GetExec(); ex != nil && execSecrets(ex) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// head is the input the terminal points at.
+func (g *graph) head() (*pb.Input, error) {
+	t := g.ops[g.terminal]
+	if t.Op != nil || len(t.Inputs) != 1 {
+		return nil, fmt.Errorf("no terminal op")
+	}
+	return t.Inputs[0], nil
+}
+
+func marshal(op *pb.Op) ([]byte, error) {
+	dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(op)
+	if err != nil {
+		return nil, fmt.Errorf("hushfile: writing the build graph: %w", err)
+	}
+	return dt, nil
+}

@@ -1,0 +1,187 @@
+package proof
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	"google.golang.org/protobuf/proto"
+)
+
+func marshalState(t *testing.T, st llb.State) *pb.Definition {
+	t.Helper()
+	def, err := st.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def.ToPB()
+}
+
+func toolDef(t *testing.T) *pb.Definition {
+	return marshalState(t, llb.Image("127.0.0.1:5000/hushfile/frontend@sha256:"+strings.Repeat("a", 64)))
+}
+
+func execs(t *testing.T, def *pb.Definition) map[digest.Digest]*pb.Op {
+	t.Helper()
+	out := map[digest.Digest]*pb.Op{}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := proto.Unmarshal(dt, &op); err != nil {
+			t.Fatal(err)
+		}
+		if op.GetExec() != nil {
+			out[digest.FromBytes(dt)] = &op
+		}
+	}
+	return out
+}
+
+func TestInstrumentLeavesCleanDefinitionsAlone(t *testing.T) {
+	base := llb.Image("busybox")
+	st := base.Run(llb.Shlex("sh -c 'echo hi > /x'"), llb.AddMount("/cache", llb.Scratch(), llb.AsPersistentCacheDir("c", llb.CacheMountShared))).Root()
+	def := marshalState(t, st)
+	if HasSecrets(def) {
+		t.Fatal("HasSecrets: true for a definition without secret mounts")
+	}
+	plan, err := Instrument(def, toolDef(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Steps) != 0 {
+		t.Fatalf("steps: %d, want 0", len(plan.Steps))
+	}
+	if !slices.EqualFunc(plan.Def.Def, def.Def, bytes.Equal) {
+		t.Fatal("a definition without secrets was changed")
+	}
+}
+
+func TestInstrumentWrapsSecretSteps(t *testing.T) {
+	base := llb.Image("busybox")
+	s1 := base.Run(
+		llb.Args([]string{"/bin/sh", "-c", "npm ci"}),
+		llb.AddSecret("/run/secrets/npm", llb.SecretID("NPM_TOKEN")),
+		llb.AddSecret("", llb.SecretID("PYPI PASS/../x"), llb.SecretAsEnv(true), llb.SecretAsEnvName("PYPI_PASS")),
+		llb.AddMount("/root/.npm", llb.Scratch(), llb.AsPersistentCacheDir("npm", llb.CacheMountShared)),
+	).Root()
+	// A later step without secrets, built on the first: it is renamed
+	// (its input changed) but not wrapped.
+	s2 := s1.Run(llb.Args([]string{"/bin/sh", "-c", "ls"})).Root()
+	def := marshalState(t, s2)
+	if !HasSecrets(def) {
+		t.Fatal("HasSecrets: false")
+	}
+	plan, err := Instrument(def, toolDef(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Instrument(def, toolDef(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(plan.Def.Def, again.Def.Def, bytes.Equal) {
+		t.Fatal("instrumenting is not deterministic")
+	}
+	if len(plan.Steps) != 1 {
+		t.Fatalf("steps: %d, want 1", len(plan.Steps))
+	}
+	step := plan.Steps[0]
+	if want := []string{"NPM_TOKEN", "PYPI PASS/../x"}; !slices.Equal(step.Secrets, want) {
+		t.Errorf("secrets: %q, want %q", step.Secrets, want)
+	}
+	if !slices.Equal(step.Caches, []string{"/root/.npm"}) {
+		t.Errorf("caches: %q", step.Caches)
+	}
+	if len(step.Outputs) != 1 || step.Outputs[0].Dest != "/" || step.Outputs[0].Input == nil {
+		t.Fatalf("outputs: %+v", step.Outputs)
+	}
+
+	ops := execs(t, plan.Def)
+	wrapped := ops[step.Digest]
+	if wrapped == nil {
+		t.Fatal("the step's digest is not in the definition")
+	}
+	ex := wrapped.GetExec()
+	wantArgs := []string{"/dev/.hushbuild/bin/hushfile-frontend", "exec", "--secrets", "/dev/.hushbuild-secrets",
+		"--id", "NPM_TOKEN", "--id", "PYPI PASS/../x", "--cache", "/root/.npm", "--", "/bin/sh", "-c", "npm ci"}
+	if !slices.Equal(ex.Meta.Args, wantArgs) {
+		t.Errorf("args:\n got %q\nwant %q", ex.Meta.Args, wantArgs)
+	}
+	var tool, secrets int
+	for _, m := range ex.Mounts {
+		switch {
+		case m.Dest == ToolDir:
+			tool++
+			if !m.Readonly || m.Output != int64(pb.SkipOutput) {
+				t.Errorf("tool mount: %+v", m)
+			}
+		case strings.HasPrefix(m.Dest, StepSecretDir+"/"):
+			secrets++
+			if !m.SecretOpt.Optional || m.SecretOpt.Mode != 0o444 {
+				t.Errorf("wrapper secret mount: %+v", m)
+			}
+		case m.MountType == pb.MountType_CACHE:
+			if m.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
+				t.Errorf("cache mount of a secret step is %v, want LOCKED", m.CacheOpt.Sharing)
+			}
+		}
+	}
+	if tool != 1 || secrets != 2 {
+		t.Errorf("tool mounts %d, secret copies %d; want 1 and 2", tool, secrets)
+	}
+	// The env secret is unchanged; the user's own mounts too.
+	if len(ex.Secretenv) != 1 || ex.Secretenv[0].Name != "PYPI_PASS" {
+		t.Errorf("secretenv: %+v", ex.Secretenv)
+	}
+	// The second step points at the wrapped one, unwrapped.
+	found := false
+	for d, op := range ops {
+		if d == step.Digest {
+			continue
+		}
+		if op.GetExec().Meta.Args[0] == "/bin/sh" && op.Inputs[0].Digest == string(step.Digest) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the later step does not build on the instrumented one")
+	}
+	// The result loads as LLB, and checks can be made of it.
+	if _, err := llb.NewDefinitionOp(plan.Def); err != nil {
+		t.Fatal(err)
+	}
+	st, checks, err := plan.Checks(llb.Image("tool"), map[string][]byte{FileImageConfig: []byte("{}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checks) != 2 || checks[0].Step == nil || checks[1].Step != nil {
+		t.Fatalf("checks: %+v", checks)
+	}
+	cdef := marshalState(t, st)
+	var diffs, checkExecs int
+	for _, dt := range cdef.Def {
+		var op pb.Op
+		if err := proto.Unmarshal(dt, &op); err != nil {
+			t.Fatal(err)
+		}
+		if op.GetDiff() != nil {
+			diffs++
+		}
+		if ex := op.GetExec(); ex != nil && len(ex.Meta.Args) > 1 && ex.Meta.Args[1] == "check-tree" {
+			checkExecs++
+			if ex.Network != pb.NetMode_NONE {
+				t.Error("a check exec has network")
+			}
+			if m := cdef.Metadata[string(digest.FromBytes(dt))]; m == nil || !m.IgnoreCache {
+				t.Error("a check exec may come from the cache")
+			}
+		}
+	}
+	if diffs != 1 || checkExecs != 2 {
+		t.Errorf("diff ops %d, check execs %d; want 1 and 2", diffs, checkExecs)
+	}
+}

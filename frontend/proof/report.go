@@ -1,0 +1,151 @@
+package proof
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/hushfile/hushfile/checker"
+)
+
+// Leak is one place where a check found a secret value. It never holds the
+// value.
+type Leak struct {
+	Check   Check
+	Finding checker.Finding
+}
+
+// LeakError stops a build whose checks found secret values. Its message
+// names the step, the path, the secret id and the encoding, and the fix.
+type LeakError struct {
+	Leaks []Leak
+	// Rule and URL name the rule the error reports.
+	Rule, URL string
+}
+
+func (e *LeakError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "hushfile: %s: the build checked its own output and found a build secret where the image, its cache or its provenance would keep it; nothing was exported:", e.Rule)
+	var lines []string
+	for _, l := range e.Leaks {
+		lines = append(lines, "\n  "+l.describe())
+	}
+	slices.Sort(lines)
+	for _, l := range slices.Compact(lines) {
+		b.WriteString(l)
+	}
+	b.WriteString("\nfix: " + e.fix())
+	if e.URL != "" {
+		b.WriteString("\nsee " + e.URL)
+	}
+	return b.String()
+}
+
+func (e *LeakError) fix() string {
+	layer, frontend := false, false
+	for _, l := range e.Leaks {
+		if l.Check.Step == nil {
+			frontend = true
+		} else {
+			layer = true
+		}
+	}
+	var fixes []string
+	if layer {
+		fixes = append(fixes, "a step wrote a secret into a file its layer keeps: let the tool read the secret from its mount (RUN --mount=type=secret,id=ID,env=NAME or ,target=PATH) instead of writing it to a file, or remove the file in the same RUN that writes it")
+	}
+	if frontend {
+		fixes = append(fixes, "a secret value reaches the image config, the build definition or the build options: pass it only with --secret and use it only inside RUN --mount=type=secret")
+	}
+	return strings.Join(fixes, "; ")
+}
+
+func (l Leak) describe() string {
+	f := l.Finding
+	what := "secret " + f.Secret
+	if f.Field != "" {
+		what += " (field " + f.Field + ")"
+	}
+	enc := f.Encoding
+	if enc == "" {
+		enc = "raw"
+	}
+	where := f.Path
+	switch f.Where {
+	case "name":
+		where = "the name of " + f.Path
+	case "link":
+		where = "the link target of " + f.Path
+	}
+	if l.Check.Step == nil {
+		return fmt.Sprintf("%s, %s-encoded, is in %s, which the frontend hands to BuildKit", what, enc, describeFrontendFile(f.Path))
+	}
+	step := shorten(l.Check.Step.Name, 72)
+	if step == "" {
+		step = "a step"
+	}
+	if line := l.Check.Step.Line(); line > 0 {
+		step = fmt.Sprintf("line %d: %s", line, step)
+	}
+	layer := "the layer this step makes"
+	if l.Check.Dest != "/" && l.Check.Dest != "" {
+		layer = "the output of its mount " + l.Check.Dest
+	}
+	return fmt.Sprintf("%s: %s, %s-encoded, is in %s in %s", step, what, enc, where, layer)
+}
+
+func describeFrontendFile(p string) string {
+	switch strings.TrimPrefix(p, "/") {
+	case FileImageConfig:
+		return "the image config"
+	case FileDefinition:
+		return "the build definition (provenance records it)"
+	case FileOptions:
+		return "the build options (build-args, labels; provenance records them)"
+	}
+	return p
+}
+
+// The files of the frontend check.
+const (
+	FileImageConfig = "image-config.json"
+	FileDefinition  = "definition.json"
+	FileOptions     = "options.json"
+)
+
+// Line is the first line of the step in its first source, or 0.
+func (s *Step) Line() int {
+	for _, l := range s.Locations {
+		for _, r := range l.Ranges {
+			if r != nil && r.Start != nil && r.Start.Line > 0 {
+				return int(r.Start.Line)
+			}
+		}
+	}
+	return 0
+}
+
+// Ranges are the step's ranges in source index src.
+func (s *Step) Ranges(src int32) []*pb.Range {
+	var out []*pb.Range
+	for _, l := range s.Locations {
+		if l.SourceIndex == src {
+			out = append(out, l.Ranges...)
+		}
+	}
+	return out
+}
+
+// shorten cuts s to about n bytes (at a rune boundary) with an ellipsis.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

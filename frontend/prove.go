@@ -1,0 +1,317 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
+	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sirupsen/logrus"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hushfile/hushfile/checker"
+	"github.com/hushfile/hushfile/frontend/proof"
+	"github.com/hushfile/hushfile/rewrite"
+)
+
+// keySource is the gateway option naming the frontend's own image.
+const keySource = "source"
+
+// prover runs the build-time proof of one build: it instruments each
+// platform's definition and runs its checks before the result is returned,
+// so that a failed check means no export, no push and no cache export.
+type prover struct {
+	c  client.Client
+	bc *dockerui.Client
+	df *dockerfile
+	// warn reports the checks' notes.
+	warn func(msg string)
+
+	tool    *llb.State
+	toolDef *pb.Definition
+}
+
+// tool returns the frontend's own image, for the checks' execs: the image
+// BuildKit runs this frontend from (the gateway's source option), pinned
+// to its digest and for the build platform (the wrapper runs natively even
+// where the step is emulated).
+func (p *prover) toolImage(ctx context.Context) (llb.State, *pb.Definition, error) {
+	if p.tool != nil {
+		return *p.tool, p.toolDef, nil
+	}
+	opts := p.bc.BuildOpts().Opts
+	source := opts[keySource]
+	if source == "" {
+		return llb.State{}, nil, fmt.Errorf("hushfile: this build mounts secrets, and the frontend cannot check it: it does not know its own image (the gateway's %q option). Run it as a gateway frontend: a `# syntax=IMAGE` line, or buildctl --frontend gateway.v0 --opt source=IMAGE", keySource)
+	}
+	platform := p.bc.BuildPlatforms[0]
+	st, err := p.loadTool(ctx, source, platform)
+	if err != nil {
+		return llb.State{}, nil, fmt.Errorf("hushfile: loading the frontend image %s for the build's checks: %w", source, err)
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return llb.State{}, nil, err
+	}
+	p.tool, p.toolDef = &st, def.ToPB()
+	return st, p.toolDef, nil
+}
+
+func (p *prover) loadTool(ctx context.Context, source string, platform ocispecs.Platform) (llb.State, error) {
+	name := "[hushbuild] the frontend image, for the build's checks"
+	// As BuildKit's gateway does: a named context of that name first
+	// (--build-context IMAGE=oci-layout://…).
+	nc, err := p.bc.NamedContext(source, dockerui.ContextOpt{Platform: &platform})
+	if err != nil {
+		return llb.State{}, err
+	}
+	if nc != nil {
+		st, _, err := nc.Load(ctx)
+		if err != nil {
+			return llb.State{}, err
+		}
+		if st != nil {
+			return *st, nil
+		}
+	}
+	named, err := reference.ParseNormalizedNamed(source)
+	if err != nil {
+		return llb.State{}, err
+	}
+	ref, dgst, _, err := p.c.ResolveImageConfig(ctx, reference.TagNameOnly(named).String(), sourceresolver.Opt{
+		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &platform},
+	})
+	if err != nil {
+		return llb.State{}, err
+	}
+	if dgst != "" {
+		if named, err = reference.ParseNormalizedNamed(ref); err != nil {
+			return llb.State{}, err
+		}
+		canonical, err := reference.WithDigest(reference.TrimNamed(named), dgst)
+		if err != nil {
+			return llb.State{}, err
+		}
+		ref = canonical.String()
+	}
+	return llb.Image(ref, llb.Platform(platform), llb.WithCustomName(name)), nil
+}
+
+// instrument returns def with its secret-bearing steps instrumented, and
+// the plan; a definition without secrets comes back as it is.
+func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Plan, error) {
+	if !proof.HasSecrets(def) {
+		return &proof.Plan{Def: def}, nil
+	}
+	_, toolDef, err := p.toolImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return proof.Instrument(def, toolDef)
+}
+
+// state is st instrumented (for the SBOM scanner's inputs, which must build
+// the same steps as the result, not the uninstrumented ones).
+func (p *prover) state(ctx context.Context, st llb.State) (llb.State, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return llb.State{}, err
+	}
+	plan, err := p.instrument(ctx, def.ToPB())
+	if err != nil {
+		return llb.State{}, err
+	}
+	op, err := llb.NewDefinitionOp(plan.Def)
+	if err != nil {
+		return llb.State{}, err
+	}
+	return llb.NewState(op), nil
+}
+
+// prove instruments def, runs the checks and returns the definition to
+// solve, or the error that stops the build.
+func (p *prover) prove(ctx context.Context, def *pb.Definition, image any) (*pb.Definition, error) {
+	plan, err := p.instrument(ctx, def)
+	if err != nil || len(plan.Steps) == 0 {
+		return def, err
+	}
+	tool, _, err := p.toolImage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	extra, err := frontendFiles(plan.Def, image, p.bc.BuildOpts().Opts)
+	if err != nil {
+		return nil, err
+	}
+	st, checks, err := plan.Checks(tool, extra)
+	if err != nil {
+		return nil, err
+	}
+	cdef, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	logrus.Infof("hushfile: checking %d build steps that get secrets (%d checks)", len(plan.Steps), len(checks))
+	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: cdef.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, explainStepError(err, plan)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	var leaks []proof.Leak
+	notes := map[string]bool{}
+	for _, ch := range checks {
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + ch.Report})
+		if err != nil {
+			return nil, fmt.Errorf("hushfile: reading the report of %s: %w", ch.Report, err)
+		}
+		rep, err := checker.ReadReport(dt)
+		if err != nil {
+			return nil, fmt.Errorf("hushfile: reading the report of %s: %w", ch.Report, err)
+		}
+		for _, f := range rep.Findings {
+			leaks = append(leaks, proof.Leak{Check: ch, Finding: f})
+		}
+		for _, n := range rep.Notes {
+			notes[n] = true
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(notes)) {
+		p.warn("hushfile: build check: " + n)
+	}
+	if len(leaks) > 0 {
+		logrus.Warnf("hushfile: stopped: the build checks found %d places holding a secret", len(leaks))
+		return nil, leakError(leaks, p.df)
+	}
+	return plan.Def, nil
+}
+
+// leakError is the error for leaks, placed on the lines of the steps.
+func leakError(leaks []proof.Leak, df *dockerfile) error {
+	var err error = &proof.LeakError{Leaks: leaks, Rule: rewrite.RuleSecretInBuildOutput.Name, URL: rewrite.RuleSecretInBuildOutput.DocsURL()}
+	seen := map[*proof.Step]bool{}
+	for _, l := range leaks {
+		if l.Check.Step != nil && !seen[l.Check.Step] {
+			seen[l.Check.Step] = true
+			err = withStepLocations(err, l.Check.Step)
+		}
+	}
+	return err
+}
+
+// withStepLocations places err on the step's lines of the Dockerfile
+// (source 0; a base image's ONBUILD has none).
+func withStepLocations(err error, step *proof.Step) error {
+	for _, loc := range step.Locations {
+		if loc.SourceIndex != 0 {
+			continue
+		}
+		var rs []parser.Range
+		for _, r := range loc.Ranges {
+			if r == nil || r.Start == nil || r.End == nil {
+				continue
+			}
+			rs = append(rs, parser.Range{
+				Start: parser.Position{Line: int(r.Start.Line), Character: int(r.Start.Character)},
+				End:   parser.Position{Line: int(r.End.Line), Character: int(r.End.Character)},
+			})
+		}
+		if len(rs) > 0 {
+			err = parser.WithLocation(err, rs)
+		}
+	}
+	return err
+}
+
+// frontendFiles are what the frontend hands to BuildKit, as files the
+// final check scans: the image config, the definition (every op as JSON and
+// as its bytes, its metadata and sources: provenance records them) and the
+// frontend options (build-args, labels, …).
+func frontendFiles(def *pb.Definition, image any, opts map[string]string) (map[string][]byte, error) {
+	img, err := json.Marshal(image)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := proto.Unmarshal(dt, &op); err == nil {
+			if j, err := protojson.Marshal(&op); err == nil {
+				b.Write(j)
+				b.WriteByte('\n')
+			}
+		}
+		b.Write(dt)
+		b.WriteByte('\n')
+	}
+	meta, err := json.Marshal(def.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	b.Write(meta)
+	if def.Source != nil {
+		for _, info := range def.Source.Infos {
+			b.WriteString("\n" + info.Filename + "\n")
+			b.Write(info.Data)
+		}
+	}
+	o, err := json.Marshal(opts)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		proof.FileImageConfig: img,
+		proof.FileDefinition:  []byte(b.String()),
+		proof.FileOptions:     o,
+	}, nil
+}
+
+// explainStepError says what it means when a step's wrapper stopped it:
+// the wrapper's exit codes (checker.ExitLeak, checker.ExitInternal) reach
+// the frontend as the step's exit code. The new error replaces BuildKit's
+// (a wrapped gRPC error would reach the client with the inner message
+// only) and carries the step's place in the Dockerfile.
+func explainStepError(err error, plan *proof.Plan) error {
+	var exit *gwpb.ExitError
+	var vtx *solvererrdefs.VertexError
+	if !errors.As(err, &exit) || !errors.As(err, &vtx) {
+		return err
+	}
+	var step *proof.Step
+	for i := range plan.Steps {
+		if string(plan.Steps[i].Digest) == vtx.GetDigest() {
+			step = &plan.Steps[i]
+		}
+	}
+	if step == nil {
+		return err
+	}
+	where := "a step"
+	if line := step.Line(); line > 0 {
+		where = fmt.Sprintf("the step on line %d", line)
+	}
+	rule := rewrite.RuleSecretInBuildOutput
+	switch exit.ExitCode {
+	case checker.ExitLeak:
+		return withStepLocations(fmt.Errorf("hushfile: %s: %s wrote a secret into a cache mount, which outlives the step and reaches later steps and builds; the file was removed from the cache (the step's log above names the mount, the path, the secret id and the encoding). fix: write credentials outside cache mounts, or remove them in the same RUN; see %s", rule.Name, where, rule.DocsURL()), step)
+	case checker.ExitInternal:
+		return withStepLocations(fmt.Errorf("hushfile: %s: the build-time check could not run in %s (the step's log above says why), so the build stops", rule.Name, where), step)
+	}
+	return err
+}

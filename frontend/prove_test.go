@@ -1,0 +1,138 @@
+package frontend
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/solver/pb"
+
+	"github.com/hushfile/hushfile/frontend/proof"
+	"github.com/hushfile/hushfile/rewrite"
+)
+
+// proveDockerfile has one step that gets a secret (line 3, from the
+// rewrite of the ARG) and one that does not.
+const proveDockerfile = "FROM scratch AS a\nARG NPM_TOKEN\nRUN npm ci\nFROM a\nRUN echo done\n"
+
+func wrappedSteps(defs []*pb.Definition) (wrapped, plain int) {
+	for _, d := range defs {
+		for _, dt := range d.Def {
+			var op pb.Op
+			if op.UnmarshalVT(dt) != nil || op.GetExec() == nil {
+				continue
+			}
+			if strings.HasPrefix(op.GetExec().Meta.Args[0], proof.ToolDir+"/") {
+				wrapped++
+			} else {
+				plain++
+			}
+		}
+	}
+	return wrapped, plain
+}
+
+// TestProofInstrumentsAndChecks: the build that BuildKit gets runs the
+// secret step under the wrapper and the other as it is, and the checks are
+// solved before it.
+func TestProofInstrumentsAndChecks(t *testing.T) {
+	c := newFakeClient(nil)
+	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
+	if _, err := Build(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	checks, result := -1, -1
+	for i, d := range c.solved {
+		if len(checkReports(d)) > 0 && checks < 0 {
+			checks = i
+		} else if d.Source != nil && len(d.Source.Infos) > 0 && len(checkReports(d)) == 0 {
+			result = i
+		}
+	}
+	if checks < 0 || result < 0 || checks > result {
+		t.Fatalf("the checks (solve %d) were not solved before the result (solve %d)", checks, result)
+	}
+	builds := buildDefinitions(c)
+	if len(builds) != 1 {
+		t.Fatalf("%d conversions solved", len(builds))
+	}
+	if w, p := wrappedSteps(builds); w != 1 || p != 1 {
+		t.Errorf("wrapped steps %d, plain %d; want 1 and 1", w, p)
+	}
+}
+
+// TestProofCleanDockerfileIsNotChecked: no secret mount, no check, no
+// wrapper: the definition is the stock conversion's.
+func TestProofCleanDockerfileIsNotChecked(t *testing.T) {
+	c := newFakeClient(nil)
+	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte("FROM scratch\nRUN echo done\n")}
+	if _, err := Build(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range c.solved {
+		if len(checkReports(d)) > 0 {
+			t.Fatal("a clean Dockerfile was checked")
+		}
+	}
+	if w, _ := wrappedSteps(c.solved); w != 0 {
+		t.Errorf("%d wrapped steps in a clean build", w)
+	}
+}
+
+// TestProofLeakStopsTheBuild: a check that found a secret stops the
+// build before the result is solved, with an error that names the rule,
+// the line, the path, the secret id and the encoding.
+func TestProofLeakStopsTheBuild(t *testing.T) {
+	for _, tc := range []struct {
+		name, report string
+		want         []string
+	}{
+		{"layer", `{"findings":[{"path":"/root/.npmrc","where":"content","secret":"NPM_TOKEN","encoding":"base64"}]}`,
+			[]string{"line 3:", "/root/.npmrc", "secret NPM_TOKEN", "base64-encoded", "layer this step makes", "fix:"}},
+		{"file name", `{"findings":[{"path":"/tmp/<redacted>","where":"name","secret":"NPM_TOKEN","encoding":"raw"}]}`,
+			[]string{"line 3:", "the name of /tmp/<redacted>"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newFakeClient(nil)
+			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
+			c.reports = map[string]string{"step-0.json": tc.report}
+			_, err := Build(context.Background(), c)
+			if err == nil {
+				t.Fatal("the build succeeded")
+			}
+			want := append([]string{rewrite.RuleSecretInBuildOutput.Name, rewrite.RuleSecretInBuildOutput.DocsURL()}, tc.want...)
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error lacks %q:\n%v", w, err)
+				}
+			}
+			if n := len(buildDefinitions(c)); n != 0 {
+				t.Errorf("the result was solved (%d conversions) although a check failed", n)
+			}
+		})
+	}
+	t.Run("frontend files", func(t *testing.T) {
+		c := newFakeClient(nil)
+		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
+		c.reports = map[string]string{"frontend.json": `{"findings":[{"path":"/options.json","where":"content","secret":"NPM_TOKEN","encoding":"raw"}]}`}
+		_, err := Build(context.Background(), c)
+		if err == nil || !strings.Contains(err.Error(), "build options") {
+			t.Fatalf("err = %v, want the build options named", err)
+		}
+	})
+}
+
+// TestProofNeedsItsImage: without the gateway's source option, a build
+// with secrets cannot be checked and stops; one without secrets builds.
+func TestProofNeedsItsImage(t *testing.T) {
+	c := newFakeClient(map[string]string{keySource: ""})
+	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
+	if _, err := Build(context.Background(), c); err == nil || !strings.Contains(err.Error(), "does not know its own image") {
+		t.Fatalf("err = %v", err)
+	}
+	c = newFakeClient(map[string]string{keySource: ""})
+	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte("FROM scratch\nRUN echo done\n")}
+	if _, err := Build(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+}
