@@ -38,6 +38,10 @@ type buildSpec struct {
 	cacheTo string
 	// stdin feeds the client (for -f -).
 	stdin []byte
+	// useCache drops --no-cache: cache mounts keep their content between
+	// builds only then (with --no-cache, BuildKit makes each cache mount's
+	// base anew, and with it a new cache).
+	useCache bool
 }
 
 // buildResult is what a build printed, and whether it failed.
@@ -65,7 +69,10 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 // stand-in tools print what they saw.
 func (l *labSetup) buildx(t *testing.T, spec buildSpec) buildResult {
 	t.Helper()
-	args := []string{"buildx", "build", "--progress=plain", "--no-cache"}
+	args := []string{"buildx", "build", "--progress=plain"}
+	if !spec.useCache {
+		args = append(args, "--no-cache")
+	}
 	if spec.provenance {
 		args = append(args, "--attest", "type=provenance,mode=max")
 	}
