@@ -84,6 +84,13 @@ var proofCases = []proofCase{
 		id: "DB_PASSWORD", special: true, path: "/etc/db.conf", encoding: "url", line: 3,
 	},
 	{
+		name:       "a context file holding the value is copied",
+		dockerfile: "FROM alpine\nARG API_TOKEN\nCOPY config.yml /app/config.yml\nRUN curl -H \"Authorization: Bearer $API_TOKEN\" https://api.example.com/\n",
+		files:      map[string]string{"config.yml": "api:\n  url: https://api.example.com/\n  token: SECRET\n"},
+		secret:     "<value>", public: "see-the-vault",
+		id: "API_TOKEN", path: "/app/config.yml", encoding: "raw", line: 3,
+	},
+	{
 		name:       "a secret passed again as a build-arg of another name",
 		dockerfile: "FROM alpine\nARG API_TOKEN\nARG BUILD_NOTE\nLABEL note=$BUILD_NOTE\nRUN SECRET\n",
 		secret:     "curl -H \"Authorization: Bearer $API_TOKEN\" https://api.example.com/", public: "true",
@@ -119,6 +126,9 @@ func (l *labSetup) runProofCase(t *testing.T, tc proofCase, leak bool) {
 	fill := tc.public
 	if leak {
 		fill = tc.secret
+		if fill == "<value>" {
+			fill = value.value
+		}
 	}
 	body := strings.ReplaceAll(tc.dockerfile, "SECRET", fill)
 	dockerfile := withSyntax(l.frontend, []byte(body))

@@ -207,9 +207,9 @@ func leakError(leaks []proof.Leak, df *dockerfile) error {
 	var err error = &proof.LeakError{Leaks: leaks, Rule: rewrite.RuleSecretInBuildOutput.Name, URL: rewrite.RuleSecretInBuildOutput.DocsURL()}
 	seen := map[*proof.Step]bool{}
 	for _, l := range leaks {
-		if l.Check.Step != nil && !seen[l.Check.Step] {
-			seen[l.Check.Step] = true
-			err = withStepLocations(err, l.Check.Step)
+		if step, _ := l.Check.Place(l.Finding.Path); step != nil && !seen[step] {
+			seen[step] = true
+			err = withStepLocations(err, step)
 		}
 	}
 	return err

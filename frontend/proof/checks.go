@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -30,6 +31,23 @@ type Check struct {
 	// Dest is the scanned output's mount destination ("/" for the root
 	// filesystem).
 	Dest string
+	// Batch, when not nil, are the steps a check scans at once: each
+	// under /<index>, the first element of its findings' paths.
+	Batch []*Step
+}
+
+// Place returns the step and the path in its output that a finding of c
+// is about.
+func (c Check) Place(p string) (*Step, string) {
+	if c.Batch == nil {
+		return c.Step, p
+	}
+	first, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	i, err := strconv.Atoi(first)
+	if err != nil || i < 0 || i >= len(c.Batch) {
+		return nil, p
+	}
+	return c.Batch[i], "/" + rest
 }
 
 // Checks returns the state holding every check's report (each Check's
@@ -59,9 +77,36 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, []Che
 			if s.Name != "" {
 				label = "check " + s.Name
 			}
-			reports = append(reports, checkRun(tool, s.Secrets, llb.Diff(lower, upper), name, label))
+			diff := llb.Diff(lower, upper)
+			reports = append(reports, checkRun(tool, s.Secrets, &diff, name, label))
 			checks = append(checks, Check{Report: name, Step: s, Dest: o.Dest})
 		}
+	}
+	if len(p.Secrets) > 0 && len(p.Copies) > 0 {
+		// Every COPY and ADD in one exec: each output's diff under
+		// /<index>.
+		var mounts []llb.RunOption
+		var batch []*Step
+		for i := range p.Copies {
+			c := &p.Copies[i]
+			for _, o := range c.Outputs {
+				upper, err := p.state(&pb.Input{Digest: string(c.Digest), Index: o.Index})
+				if err != nil {
+					return llb.State{}, nil, err
+				}
+				lower := llb.Scratch()
+				if o.Input != nil {
+					if lower, err = p.state(o.Input); err != nil {
+						return llb.State{}, nil, err
+					}
+				}
+				mounts = append(mounts, llb.AddMount(path.Join(checkInputDir, strconv.Itoa(len(batch))), llb.Diff(lower, upper), llb.Readonly))
+				batch = append(batch, c)
+			}
+		}
+		name := "copies.json"
+		reports = append(reports, checkRun(tool, p.Secrets, nil, name, "check what COPY and ADD brought in", mounts...))
+		checks = append(checks, Check{Report: name, Batch: batch, Dest: "/"})
 	}
 	if len(p.Secrets) > 0 && len(extra) > 0 {
 		in := llb.Scratch()
@@ -69,7 +114,7 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, []Che
 			in = in.File(llb.Mkfile("/"+name, 0o644, extra[name]), llb.WithCustomName("[hushbuild] what the frontend hands to BuildKit"))
 		}
 		name := "frontend.json"
-		reports = append(reports, checkRun(tool, p.Secrets, in, name, "check the image config and build definition"))
+		reports = append(reports, checkRun(tool, p.Secrets, &in, name, "check the image config and build definition"))
 		checks = append(checks, Check{Report: name})
 	}
 	switch len(reports) {
@@ -81,16 +126,22 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, []Che
 	return llb.Merge(reports, llb.WithCustomName("[hushbuild] collect the checks' reports")), checks, nil
 }
 
-// checkRun scans in with the secrets ids mounted and returns the output
+// checkRun scans with the secrets ids mounted and returns the output
 // holding the report.
-func checkRun(tool llb.State, ids []string, in llb.State, report, label string) llb.State {
+// checkRun scans checkInputDir: in mounted there, or the mounts of more
+// under it (mount points inside a read-only mount cannot be made).
+func checkRun(tool llb.State, ids []string, in *llb.State, report, label string, more ...llb.RunOption) llb.State {
 	args := []string{Binary, "check-tree", "--secrets", checkSecretDir}
-	opts := []llb.RunOption{
-		llb.AddMount(checkInputDir, in, llb.Readonly),
+	var opts []llb.RunOption
+	if in != nil {
+		opts = append(opts, llb.AddMount(checkInputDir, *in, llb.Readonly))
+	}
+	opts = append(opts, more...)
+	opts = append(opts,
 		llb.Network(pb.NetMode_NONE),
 		llb.IgnoreCache,
-		llb.WithCustomName("[hushbuild] " + label),
-	}
+		llb.WithCustomName("[hushbuild] "+label),
+	)
 	for i, id := range ids {
 		args = append(args, "--id", id)
 		opts = append(opts, llb.AddSecret(path.Join(checkSecretDir, strconv.Itoa(i)), llb.SecretID(id), llb.SecretOptional))

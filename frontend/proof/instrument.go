@@ -61,6 +61,8 @@ type Step struct {
 	Name string
 	// Locations are the step's places in its sources.
 	Locations []*pb.Location
+	// Copy marks a file op (COPY, ADD), not an exec.
+	Copy bool
 }
 
 // Output is one persisted output of a step.
@@ -83,6 +85,10 @@ type Plan struct {
 	Steps []Step
 	// Secrets are the ids every step mounts, sorted.
 	Secrets []string
+	// Copies are the file ops (COPY, ADD) that bring files in: a context
+	// file, a download or another stage's file may hold a secret value
+	// too. Their outputs are checked with every secret of the plan.
+	Copies []Step
 	// Ops holds every op of Def by digest.
 	Ops map[digest.Digest]*pb.Op
 }
@@ -172,6 +178,16 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 			locs = def.Source.Locations[string(d)]
 		}
 		add(nd, dt, op, g.meta[d], locs)
+		if f := op.GetFile(); f != nil && bringsFiles(f) {
+			c := Step{Digest: nd, Outputs: fileOutputs(op, f), Copy: true}
+			if m := g.meta[d]; m != nil {
+				c.Name = m.Description["llb.customname"]
+			}
+			if locs != nil {
+				c.Locations = locs.Locations
+			}
+			out.Copies = append(out.Copies, c)
+		}
 		if step != nil {
 			step.Digest = nd
 			if m := g.meta[d]; m != nil {
@@ -211,6 +227,45 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 	slices.Sort(out.Secrets)
 	out.Def = newDef
 	return out, nil
+}
+
+// bringsFiles reports whether a file op copies or makes files (rather
+// than only making directories, links or removing).
+func bringsFiles(f *pb.FileOp) bool {
+	for _, a := range f.Actions {
+		if a.GetCopy() != nil || a.GetMkfile() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// fileOutputs are a file op's outputs, each with the input its actions
+// start from (nil: scratch).
+func fileOutputs(op *pb.Op, f *pb.FileOp) []Output {
+	var outs []Output
+	for _, a := range f.Actions {
+		if a.Output < 0 {
+			continue
+		}
+		o := Output{Dest: "/", Index: a.Output}
+		// Follow the chain of actions back to a real input.
+		in, seen := a.Input, 0
+		for in >= int64(len(op.Inputs)) && seen <= len(f.Actions) {
+			i := in - int64(len(op.Inputs))
+			if i < 0 || int(i) >= len(f.Actions) {
+				in = -1
+				break
+			}
+			in = f.Actions[i].Input
+			seen++
+		}
+		if in >= 0 && in < int64(len(op.Inputs)) {
+			o.Input = proto.Clone(op.Inputs[in]).(*pb.Input)
+		}
+		outs = append(outs, o)
+	}
+	return outs
 }
 
 // execSecrets returns the secret ids an exec mounts (files and env),

@@ -185,3 +185,48 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 		t.Errorf("diff ops %d, check execs %d; want 1 and 2", diffs, checkExecs)
 	}
 }
+
+func TestInstrumentFindsCopies(t *testing.T) {
+	base := llb.Image("busybox")
+	ctx := llb.Local("context")
+	copied := base.File(llb.Copy(ctx, "config.yml", "/app/config.yml"))
+	st := copied.Run(llb.Args([]string{"/bin/sh", "-c", "true"}), llb.AddSecret("/run/secrets/t", llb.SecretID("t"))).Root()
+	plan, err := Instrument(marshalState(t, st), toolDef(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Copies) != 1 {
+		t.Fatalf("copies: %d, want 1", len(plan.Copies))
+	}
+	c := plan.Copies[0]
+	if !c.Copy || len(c.Outputs) != 1 || c.Outputs[0].Input == nil {
+		t.Fatalf("copy: %+v", c)
+	}
+	baseDef := marshalState(t, base)
+	var op pb.Op
+	if err := proto.Unmarshal(baseDef.Def[len(baseDef.Def)-1], &op); err != nil {
+		t.Fatal(err)
+	}
+	if c.Outputs[0].Input.Digest != op.Inputs[0].Digest {
+		t.Errorf("the copy's diff does not start from the base image")
+	}
+	_, checks, err := plan.Checks(llb.Image("tool"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch *Check
+	for i := range checks {
+		if checks[i].Batch != nil {
+			batch = &checks[i]
+		}
+	}
+	if batch == nil || len(batch.Batch) != 1 {
+		t.Fatalf("no batch check of the copies: %+v", checks)
+	}
+	if step, p := batch.Place("/0/app/config.yml"); step != &plan.Copies[0] || p != "/app/config.yml" {
+		t.Errorf("Place = %v, %q", step, p)
+	}
+	if step, _ := batch.Place("/7/x"); step != nil {
+		t.Error("Place of an unknown index found a step")
+	}
+}

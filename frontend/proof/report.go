@@ -45,15 +45,21 @@ func (e *LeakError) Error() string {
 }
 
 func (e *LeakError) fix() string {
-	layer, frontend := false, false
+	layer, copied, frontend := false, false, false
 	for _, l := range e.Leaks {
-		if l.Check.Step == nil {
+		switch step, _ := l.Check.Place(l.Finding.Path); {
+		case step == nil:
 			frontend = true
-		} else {
+		case step.Copy:
+			copied = true
+		default:
 			layer = true
 		}
 	}
 	var fixes []string
+	if copied {
+		fixes = append(fixes, "a COPY or ADD brought in a file that holds a secret value: keep it out of the build context (.dockerignore) or out of the COPY, and give it to the RUNs that need it with --mount=type=secret")
+	}
 	if layer {
 		fixes = append(fixes, "a step wrote a secret into a file its layer keeps: let the tool read the secret from its mount (RUN --mount=type=secret,id=ID,env=NAME or ,target=PATH) instead of writing it to a file, or remove the file in the same RUN that writes it")
 	}
@@ -73,21 +79,22 @@ func (l Leak) describe() string {
 	if enc == "" {
 		enc = "raw"
 	}
-	where := f.Path
+	s, p := l.Check.Place(f.Path)
+	where := p
 	switch f.Where {
 	case "name":
-		where = "the name of " + f.Path
+		where = "the name of " + p
 	case "link":
-		where = "the link target of " + f.Path
+		where = "the link target of " + p
 	}
-	if l.Check.Step == nil {
+	if s == nil {
 		return fmt.Sprintf("%s, %s-encoded, is in %s, which the frontend hands to BuildKit", what, enc, describeFrontendFile(f.Path))
 	}
-	step := shorten(l.Check.Step.Name, 72)
+	step := shorten(s.Name, 72)
 	if step == "" {
 		step = "a step"
 	}
-	if line := l.Check.Step.Line(); line > 0 {
+	if line := s.Line(); line > 0 {
 		step = fmt.Sprintf("line %d: %s", line, step)
 	}
 	layer := "the layer this step makes"
