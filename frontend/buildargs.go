@@ -7,14 +7,16 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
 
 	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushfile/hushfile/secretscan"
 )
 
 // checkBuildArgs fails when a build-arg carries a secret: one the rewrite
-// turned into a secret mount, or one whose name the engine's classifier
-// calls a secret. Only the names of buildArgs are read; the error says
-// which flag to use instead and never holds a value.
+// turned into a secret mount, one whose name the engine's classifier
+// calls a secret, or one whose value holds a credential (credentialIn).
+// The error says which flag to use instead and never holds a value.
 func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 	flags := map[string]string{}
 	for _, r := range df.requirements {
@@ -35,8 +37,12 @@ func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 		removed[name] = true
 	}
 	var names []string
-	for name := range buildArgs {
-		if _, ok := flags[name]; ok || removed[name] || rewrite.IsSecretName(name, df.classifier) {
+	kinds := map[string]string{}
+	for name, v := range buildArgs {
+		if _, ok := flags[name]; ok || removed[name] || rewrite.IsSecretName(name, df.classifier) || listedURLName(name, df.classifier) {
+			names = append(names, name)
+		} else if kind := credentialIn(name, v); kind != "" {
+			kinds[name] = kind
 			names = append(names, name)
 		}
 	}
@@ -48,6 +54,17 @@ func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 	var msgs []string
 	var locs [][]parser.Range
 	for _, name := range names {
+		if kind := kinds[name]; kind != "" {
+			use := "use it"
+			if kind == kindURLPassword {
+				use = "build the URL"
+			}
+			if lines := df.argLines[name]; len(lines) > 0 {
+				locs = append(locs, lineRange(lines[0], lines[0]))
+			}
+			msgs = append(msgs, fmt.Sprintf("build-arg %s carries a credential (%s) in its value: it would be recorded in the provenance and the image history; pass the credential with --secret id=...,env=... and %s inside RUN --mount=type=secret", name, kind, use))
+			continue
+		}
 		flag := flags[name]
 		if flag == "" && removed[name] && !rewrite.IsSecretName(name, df.classifier) {
 			// A value the Dockerfile builds from secrets: the rewrite
@@ -77,6 +94,124 @@ func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 	return err
 }
 
+// checkOptions fails when the build context, the Dockerfile's context or a
+// named build context (--build-context NAME=URL) is a URL holding a
+// credential: BuildKit prints it in the build log and records it in the
+// provenance. buildx sends git contexts as frontend inputs, with their URL
+// in input:context and input:context:NAME. It runs before the Dockerfile is read, which may fetch the
+// context. The error names the option, never its value.
+func checkOptions(opts map[string]string) error {
+	var keys []string
+	for k, v := range opts {
+		if k == dockerui.DefaultLocalNameContext || k == keyDockerfileKey || k == opts[keyContextKey] || strings.HasPrefix(k, keyNamedContext) || strings.HasPrefix(k, keyInputURL) {
+			if credentialIn("", v) != "" {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.Sort(keys)
+	var msgs []string
+	for _, k := range keys {
+		msgs = append(msgs, fmt.Sprintf("option %s carries a credential (%s) in its value: it would be recorded in the build log and the provenance; remove it from the URL (for a git repository, pass the token with --secret id=GIT_AUTH_TOKEN)", k, credentialIn("", opts[k])))
+	}
+	return &secretBuildArgError{names: keys, msg: strings.Join(msgs, "\n")}
+}
+
+// plainURLArgs are the build-args whose name is a secret only for the URL
+// its value usually holds (PIP_INDEX_URL) and whose value holds no
+// credential. They are ordinary build-args: the engine is told they are
+// not secrets, so that it keeps their ARG for the value to reach it rather
+// than read them from a secret mount (and fall back on the ARG's default).
+func plainURLArgs(opts map[string]string, cfg rewrite.Config) []string {
+	var names []string
+	for k, v := range opts {
+		if name, ok := strings.CutPrefix(k, buildArgPrefix); ok && rewrite.IsURLSecretName(name, cfg) && credentialIn(name, v) == "" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// listedURLName reports a name secret for its URL (rewrite.IsURLSecretName)
+// that cfg lists in secrets=: a secret whatever its value, also when
+// plainURLArgs, which cannot see the Dockerfile's directive, made it an
+// ordinary build-arg.
+func listedURLName(name string, cfg rewrite.Config) bool {
+	return rewrite.IsURLSecretName(name, rewrite.Config{}) && !rewrite.IsURLSecretName(name, rewrite.Config{Secrets: cfg.Secrets})
+}
+
+const kindURLPassword = "URL password"
+
+// credentialIn says which credential v holds, or "": a URL with a password
+// (urlPassword), or a token format one of secretscan's rules knows, a
+// token standing as a URL's user name among them. A proxy build-arg may
+// leave out the scheme (user:pass@proxy:3128).
+func credentialIn(name, v string) string {
+	if isProxyArg(name) && !strings.Contains(v, "://") {
+		v = "http://" + v
+	}
+	if urlPassword(v) {
+		return kindURLPassword
+	}
+	kind := ""
+	secretscan.Scan([]byte(v), func(m secretscan.Match) {
+		// URL userinfo is judged by urlPassword, stricter and aware of
+		// image digests (docker-image://alpine:3@sha256:...).
+		if kind == "" && m.Rule != "" && m.Rule != "url-userinfo" {
+			kind = m.Rule
+		}
+	})
+	return kind
+}
+
+// urlPassword reports whether a URL anywhere in v has a password in its
+// userinfo, other than the empty one and GitHub's fixed x-oauth-basic.
+func urlPassword(v string) bool {
+	for i := strings.Index(v, "://"); i >= 0; {
+		rest := v[i+3:]
+		auth := rest[:authorityEnd(rest)]
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			_, pass, ok := strings.Cut(auth[:at], ":")
+			alg, _, digest := strings.Cut(auth[at+1:], ":")
+			digest = digest && (alg == "sha256" || alg == "sha384" || alg == "sha512")
+			if ok && pass != "" && !strings.EqualFold(pass, "x-oauth-basic") && !digest {
+				return true
+			}
+		}
+		j := strings.Index(rest, "://")
+		if j < 0 {
+			break
+		}
+		i += 3 + j
+	}
+	return false
+}
+
+// authorityEnd is where a URL's authority ends in s, the text after "://".
+func authorityEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f || strings.IndexByte("/?#\"'<>\\`", c) >= 0 {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// isProxyArg reports BuildKit's predefined proxy build-args, which need no
+// ARG and are recorded in the provenance.
+func isProxyArg(name string) bool {
+	for _, p := range []string{"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "ALL_PROXY", "NO_PROXY"} {
+		if strings.EqualFold(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // secretBuildArgError is the error of checkBuildArgs.
 type secretBuildArgError struct {
 	names []string
@@ -86,7 +221,7 @@ type secretBuildArgError struct {
 func (e *secretBuildArgError) Error() string { return e.msg }
 
 // IsSecretBuildArg reports whether err stopped a build because a secret
-// was passed as a build-arg.
+// was passed as a build-arg or in a build context's URL.
 func IsSecretBuildArg(err error) bool {
 	var e *secretBuildArgError
 	return errors.As(err, &e)

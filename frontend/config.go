@@ -18,16 +18,31 @@ const (
 	keyTarget = "target"
 	// keyFilename is the frontend option naming the Dockerfile.
 	keyFilename = "filename"
+	// keyNamedContext prefixes the frontend options of named build
+	// contexts (--build-context NAME=...); keyInputURL those of the URLs
+	// of git contexts buildx sends as frontend inputs (input:context,
+	// input:context:NAME).
+	keyNamedContext = "context:"
+	keyInputURL     = "input:"
+	// keyContextKey names the option holding the build context, when it
+	// is not "context"; keyDockerfileKey names the Dockerfile's context.
+	keyContextKey    = "contextkey"
+	keyDockerfileKey = "dockerfilekey"
 )
 
 // configFromOpts reads the engine configuration a build was given: the
 // HUSHFILE build-arg and the build target. The `# hushfile=` directive is
-// read by the engine itself.
+// read by the engine itself. It first refuses build contexts whose URL
+// holds a credential (checkOptions), and it adds to NotSecrets the
+// build-args named for a URL whose value holds none (plainURLArgs).
 //
 // The target always comes from --target, because it decides which stages
 // the engine treats as reaching the image: a target named in the
 // configuration that differs from the one BuildKit builds is an error.
 func configFromOpts(opts map[string]string) (rewrite.Config, error) {
+	if err := checkOptions(opts); err != nil {
+		return rewrite.Config{}, err
+	}
 	cfg, err := rewrite.ParseConfig(rewrite.Config{}, opts[keyConfigArg])
 	if err != nil {
 		return rewrite.Config{}, fmt.Errorf("build-arg %s: %w", configArgName, err)
@@ -36,6 +51,7 @@ func configFromOpts(opts map[string]string) (rewrite.Config, error) {
 		return rewrite.Config{}, err
 	}
 	cfg.Target = opts[keyTarget]
+	cfg.NotSecrets = append(cfg.NotSecrets, plainURLArgs(opts, cfg)...)
 	return cfg, nil
 }
 

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -11,9 +12,13 @@ import (
 // A name is split into lowercase tokens on '_', '-', '.' and camelCase
 // boundaries ("ORG_GRADLE_PROJECT_mavenPassword" → org gradle project maven
 // password). It is a secret when a token is a secret word, or when the
-// token "key" is qualified by a word that makes it a credential, unless the
-// last token names something that is not the credential itself (an id, a
-// path, a URL, a version, …) or a token says it is public.
+// token "key" is qualified by a word that makes it a credential, or when
+// cookie, conn or webhook stands last, unless the last token names
+// something that is not the credential itself (an id, a path, a URL, a
+// version, …) or a token says it is public. Index and data-store URLs
+// (PIP_INDEX_URL, POSTGRES_URL) are secrets for the password their value
+// usually holds: IsURLSecretName tells them apart, for callers that see the
+// value.
 //
 // The secret words include every token of BuildKit's SecretsUsedInArgOrEnv
 // check (apikey, auth, credential(s), key, password, pword, passwd, secret,
@@ -25,13 +30,19 @@ var secretTokens = map[string]bool{
 	"password": true, "passwd": true, "pword": true, "pwd": true, "pass": true,
 	"passphrase": true, "secret": true, "secrets": true, "token": true, "tokens": true,
 	"dsn": true, "privatekey": true, "pat": true, "authtoken": true, "accesstoken": true,
-	"apitoken": true, "htpasswd": true,
+	"apitoken": true, "htpasswd": true, "jwt": true, "authorization": true, "bearer": true,
 	"netrc": true, "npmrc": true, "pypirc": true, "kubeconfig": true,
 }
 
 // keyTokens make a name a secret when they stand as the last token, or
 // before a secret-neutral token ("SECRET_KEY_BASE").
 var keyTokens = map[string]bool{"key": true, "keys": true}
+
+// lastTokens make a name a secret when they stand last: SESSION_COOKIE,
+// DB_CONN, SLACK_WEBHOOK (COOKIE_DOMAIN and WEBHOOK_EVENTS are settings),
+// unless a countWords token comes before them (MAX_CLIENT_CONN).
+var lastTokens = map[string]bool{"cookie": true, "conn": true, "webhook": true}
+var countWords = map[string]bool{"max": true, "min": true, "num": true, "idle": true, "pool": true}
 
 // notKeyQualifiers are words before "key" that make it a public identifier:
 // GPG_KEY in the official images holds a key fingerprint.
@@ -55,7 +66,7 @@ var nonSecretLast = map[string]bool{
 	"ttl": true, "timeout": true, "issuer": true, "audience": true, "kind": true, "env": true,
 	"minutes": true, "seconds": true, "hours": true, "days": true, "lifetime": true, "duration": true,
 	"expire": true, "expiration": true, "interval": true, "limit": true, "max": true, "min": true,
-	"retries": true, "policy": true, "rotation": true, "strength": true, "in": true,
+	"retries": true, "policy": true, "rotation": true, "strength": true, "in": true, "leeway": true,
 }
 
 // switchFirst are first tokens of settings that turn a feature on or off:
@@ -90,16 +101,22 @@ var publicTokens = map[string]bool{"public": true, "pub": true, "publishable": t
 var wholeNotSecret = map[string]bool{"PWD": true, "OLDPWD": true}
 
 // credentialSettings are tool settings that carry a credential whatever
-// their tokens say: index URLs with userinfo, auth blobs.
+// their tokens say: auth blobs.
 var credentialSettings = map[string]bool{
-	"PIP_INDEX_URL": true, "PIP_EXTRA_INDEX_URL": true, "UV_INDEX_URL": true, "UV_EXTRA_INDEX_URL": true,
-	"UV_DEFAULT_INDEX": true, "UV_INDEX": true, "POETRY_REPOSITORIES_URL": true,
 	"NPM_CONFIG__AUTH": true, "NPM_CONFIG__AUTHTOKEN": true, "COMPOSER_AUTH": true,
-	"DATABASE_URL": true, "DB_URL": true, "REDIS_URL": true, "MONGO_URL": true, "MONGODB_URI": true,
-	"AMQP_URL": true, "RABBITMQ_URL": true, "SENTRY_DSN": true, "GIT_ASKPASS_PASSWORD": true,
+	"SENTRY_DSN": true, "GIT_ASKPASS_PASSWORD": true,
 	// Half of the AWS credential pair; passed with its secret half, and
 	// flagged by BuildKit's own check.
 	"AWS_ACCESS_KEY_ID": true,
+}
+
+// urlSettings are tool settings whose value is a URL that usually carries a
+// password: package index and data-store URLs.
+var urlSettings = map[string]bool{
+	"PIP_INDEX_URL": true, "PIP_EXTRA_INDEX_URL": true, "UV_INDEX_URL": true, "UV_EXTRA_INDEX_URL": true,
+	"UV_DEFAULT_INDEX": true, "UV_INDEX": true, "POETRY_REPOSITORIES_URL": true,
+	"DATABASE_URL": true, "DB_URL": true, "REDIS_URL": true, "MONGO_URL": true, "MONGODB_URI": true,
+	"AMQP_URL": true, "RABBITMQ_URL": true,
 }
 
 // publicPrefixes mark variables that front-end builds inline into the
@@ -136,7 +153,12 @@ func splitName(name string) []string {
 }
 
 // isSecretByTokens classifies a name by its tokens alone.
-func isSecretByTokens(name string) bool {
+func isSecretByTokens(name string) bool { return secretByTokens(name, true) }
+
+// secretByTokens classifies a name; urls says whether names that are
+// secrets for the URL their value usually holds (urlSettings, POSTGRES_URL)
+// count.
+func secretByTokens(name string, urls bool) bool {
 	if wholeNotSecret[name] {
 		return false
 	}
@@ -146,7 +168,7 @@ func isSecretByTokens(name string) bool {
 			return false
 		}
 	}
-	if credentialSettings[up] {
+	if credentialSettings[up] || urls && urlSettings[up] {
 		return true
 	}
 	// Bundler reads host credentials from BUNDLE_<HOST>, with __ for dots:
@@ -156,8 +178,10 @@ func isSecretByTokens(name string) bool {
 	}
 	tokens := splitName(name)
 	if len(tokens) >= 2 {
-		last := tokens[len(tokens)-1]
-		if (last == "url" || last == "uri" || last == "urls" || last == "dsn") && dataStores[tokens[len(tokens)-2]] {
+		last, prev := tokens[len(tokens)-1], tokens[len(tokens)-2]
+		isURL := last == "url" || last == "uri" || last == "urls"
+		// A webhook URL is the credential itself: its path is the token.
+		if isURL && prev == "webhook" || last == "dsn" && dataStores[prev] || urls && isURL && dataStores[prev] {
 			return true
 		}
 	}
@@ -175,6 +199,9 @@ func isSecretByTokens(name string) bool {
 	last := tokens[len(tokens)-1]
 	if nonSecretLast[last] && len(tokens) > 1 {
 		return false
+	}
+	if lastTokens[last] && !slices.ContainsFunc(tokens, func(t string) bool { return countWords[t] }) {
+		return true
 	}
 	for i, t := range tokens {
 		if secretTokens[t] {
@@ -216,6 +243,17 @@ func IsSecretName(name string, cfg Config) bool {
 		return true
 	}
 	return isSecretByTokens(name)
+}
+
+// IsURLSecretName reports whether name is a secret under cfg only because
+// of the URL its value usually holds (PIP_INDEX_URL, POSTGRES_URL): such a
+// value without a password in it is no secret. A name cfg lists either way
+// is decided by cfg.
+func IsURLSecretName(name string, cfg Config) bool {
+	if matchAnyName(cfg.Secrets, name) || matchAnyName(cfg.NotSecrets, name) {
+		return false
+	}
+	return secretByTokens(name, true) && !secretByTokens(name, false)
 }
 
 func matchAnyName(patterns []string, name string) bool {

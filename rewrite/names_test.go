@@ -15,6 +15,9 @@ func TestIsSecretName(t *testing.T) {
 		"ORG_GRADLE_PROJECT_signingPassword", "UV_INDEX_PRIVATE_PASSWORD",
 		"DBPASS", "ADMINPWD", "AWS_ACCESS_KEY_ID", "MYSQL_ROOTPASSWORD", "LDAP_ROOTPASS", "BUNDLE_GITHUB__COM",
 		"POSTGRES_URL", "MONGO_URI", "REDIS_URI", "DB_DSN",
+		"JWT", "CI_JOB_JWT", "CI_JOB_JWT_V2", "AUTHORIZATION", "HTTP_AUTHORIZATION", "BEARER", "API_BEARER",
+		"COOKIE", "SESSION_COOKIE", "PG_DSN", "APP_DSN", "DB_CONN", "MONGO_CONN", "SLACK_WEBHOOK",
+		"WEBHOOK", "DISCORD_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "TEAMS_WEBHOOK_URI",
 	}
 	notSecret := []string{
 		"PWD", "OLDPWD", "GPG_KEY", "GPG_KEYS", "PUBLIC_KEY", "SSH_PUBLIC_KEY", "KEY_ID",
@@ -26,6 +29,9 @@ func TestIsSecretName(t *testing.T) {
 		"COMPASS_VERSION", "BYPASS_CACHE", "ACCESS_TOKEN_EXPIRE_MINUTES", "REFRESH_TOKEN_EXPIRE_DAYS",
 		"TOKEN_LIFETIME", "ENABLE_AUTH", "PASSWORD_MIN_LENGTH", "MOUNT_SECRET", "API_BASE_URL",
 		"BUNDLE_PATH", "BUNDLE_WITHOUT",
+		"JWT_ALGORITHM", "JWT_ISSUER", "JWT_LEEWAY", "AUTHORIZATION_HEADER", "AUTHORIZATION_SERVER", "BEARER_PREFIX",
+		"COOKIE_SECURE", "COOKIE_SAMESITE", "COOKIE_NAME", "DSN_HOST", "CONN_TIMEOUT", "MAX_CONN", "MAX_CLIENT_CONN",
+		"CONN_MAX_AGE", "WEBHOOK_EVENTS", "WEBHOOK_ENABLED", "WEBHOOK_PATH", "PUBLIC_WEBHOOK_URL", "USE_JWT",
 	}
 	for _, n := range secret {
 		if !IsSecretName(n, Config{}) {
@@ -35,6 +41,40 @@ func TestIsSecretName(t *testing.T) {
 	for _, n := range notSecret {
 		if IsSecretName(n, Config{}) {
 			t.Errorf("%s: classified as a secret", n)
+		}
+	}
+}
+
+func TestIsURLSecretName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want bool
+	}{
+		{"PIP_INDEX_URL", Config{}, true},
+		{"pip_extra_index_url", Config{}, true},
+		{"UV_DEFAULT_INDEX", Config{}, true},
+		{"DATABASE_URL", Config{}, true},
+		{"POSTGRES_URL", Config{}, true},
+		{"MONGO_URI", Config{}, true},
+		{"REDIS_URLS", Config{}, true},
+		// Secrets by name, whatever the value.
+		{"PYPI_PASS", Config{}, false},
+		{"DB_DSN", Config{}, false},
+		{"SENTRY_DSN", Config{}, false},
+		{"SLACK_WEBHOOK_URL", Config{}, false},
+		{"NPM_CONFIG__AUTH", Config{}, false},
+		{"GITHUB_TOKEN", Config{}, false},
+		// Not secrets at all.
+		{"API_BASE_URL", Config{}, false},
+		{"HTTP_PROXY", Config{}, false},
+		{"NEXT_PUBLIC_DB_URL", Config{}, false},
+		// The configuration decides.
+		{"PIP_INDEX_URL", Config{Secrets: []string{"pip_index_url"}}, false},
+		{"DATABASE_URL", Config{NotSecrets: []string{"DATABASE_*"}}, false},
+	} {
+		if got := IsURLSecretName(tc.name, tc.cfg); got != tc.want {
+			t.Errorf("IsURLSecretName(%s, %v) = %v, want %v", tc.name, tc.cfg, got, tc.want)
 		}
 	}
 }
