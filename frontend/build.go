@@ -88,6 +88,10 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// HUSHFILE configures hushfile, not the Dockerfile.
 	delete(bc.BuildArgs, configArgName)
 
+	// The credential files a broad COPY of the context would bring in.
+	if cfg.ContextFiles, err = contextFiles(ctx, c, bc, cfg); err != nil {
+		return nil, err
+	}
 	df, err := readDockerfile(ctx, bc, cfg, rw)
 	if err != nil {
 		return nil, err

@@ -157,15 +157,15 @@ func (p *prover) prove(ctx context.Context, def *pb.Definition, image any) (*pb.
 	if err != nil {
 		return nil, err
 	}
-	st, checks, err := plan.Checks(tool, extra)
-	if err != nil {
-		return nil, err
+	st, check, ok, err := plan.Checks(tool, extra)
+	if err != nil || !ok {
+		return plan.Def, err
 	}
 	cdef, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	logrus.Infof("hushfile: checking %d build steps that get secrets (%d checks)", len(plan.Steps), len(checks))
+	logrus.Infof("hushfile: checking %d build steps that get secrets, %d copies and the image config", len(plan.Steps), len(plan.Copies))
 	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: cdef.ToPB(), Evaluate: true})
 	if err != nil {
 		return nil, explainStepError(err, plan)
@@ -174,23 +174,22 @@ func (p *prover) prove(ctx context.Context, def *pb.Definition, image any) (*pb.
 	if err != nil {
 		return nil, err
 	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + proof.ReportFile})
+	if err != nil {
+		return nil, fmt.Errorf("hushfile: reading the build check's report: %w", err)
+	}
+	rep, err := checker.ReadReport(dt)
+	if err != nil {
+		return nil, fmt.Errorf("hushfile: reading the build check's report: %w", err)
+	}
 	var leaks []proof.Leak
+	for _, f := range rep.Findings {
+		t, path := check.Place(f.Path)
+		leaks = append(leaks, proof.Leak{Target: t, Path: path, Finding: f})
+	}
 	notes := map[string]bool{}
-	for _, ch := range checks {
-		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + ch.Report})
-		if err != nil {
-			return nil, fmt.Errorf("hushfile: reading the report of %s: %w", ch.Report, err)
-		}
-		rep, err := checker.ReadReport(dt)
-		if err != nil {
-			return nil, fmt.Errorf("hushfile: reading the report of %s: %w", ch.Report, err)
-		}
-		for _, f := range rep.Findings {
-			leaks = append(leaks, proof.Leak{Check: ch, Finding: f})
-		}
-		for _, n := range rep.Notes {
-			notes[n] = true
-		}
+	for _, n := range rep.Notes {
+		notes[n] = true
 	}
 	for _, n := range slices.Sorted(maps.Keys(notes)) {
 		p.warn("hushfile: build check: " + n)
@@ -207,7 +206,7 @@ func leakError(leaks []proof.Leak, df *dockerfile) error {
 	var err error = &proof.LeakError{Leaks: leaks, Rule: rewrite.RuleSecretInBuildOutput.Name, URL: rewrite.RuleSecretInBuildOutput.DocsURL()}
 	seen := map[*proof.Step]bool{}
 	for _, l := range leaks {
-		if step, _ := l.Check.Place(l.Finding.Path); step != nil && !seen[step] {
+		if step := l.Target.Step; step != nil && !seen[step] {
 			seen[step] = true
 			err = withStepLocations(err, step)
 		}

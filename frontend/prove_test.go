@@ -87,15 +87,15 @@ func TestProofLeakStopsTheBuild(t *testing.T) {
 		name, report string
 		want         []string
 	}{
-		{"layer", `{"findings":[{"path":"/root/.npmrc","where":"content","secret":"NPM_TOKEN","encoding":"base64"}]}`,
+		{"layer", `{"findings":[{"path":"/0/root/.npmrc","where":"content","secret":"NPM_TOKEN","encoding":"base64"}]}`,
 			[]string{"line 3:", "/root/.npmrc", "secret NPM_TOKEN", "base64-encoded", "layer this step makes", "fix:"}},
-		{"file name", `{"findings":[{"path":"/tmp/<redacted>","where":"name","secret":"NPM_TOKEN","encoding":"raw"}]}`,
+		{"file name", `{"findings":[{"path":"/0/tmp/<redacted>","where":"name","secret":"NPM_TOKEN","encoding":"raw"}]}`,
 			[]string{"line 3:", "the name of /tmp/<redacted>"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newFakeClient(nil)
 			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
-			c.reports = map[string]string{"step-0.json": tc.report}
+			c.reports = map[string]string{"report.json": tc.report}
 			_, err := Build(context.Background(), c)
 			if err == nil {
 				t.Fatal("the build succeeded")
@@ -114,7 +114,7 @@ func TestProofLeakStopsTheBuild(t *testing.T) {
 	t.Run("frontend files", func(t *testing.T) {
 		c := newFakeClient(nil)
 		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
-		c.reports = map[string]string{"frontend.json": `{"findings":[{"path":"/options.json","where":"content","secret":"NPM_TOKEN","encoding":"raw"}]}`}
+		c.reports = map[string]string{"report.json": `{"findings":[{"path":"/1/options.json","where":"content","secret":"NPM_TOKEN","encoding":"raw"}]}`}
 		_, err := Build(context.Background(), c)
 		if err == nil || !strings.Contains(err.Error(), "build options") {
 			t.Fatalf("err = %v, want the build options named", err)

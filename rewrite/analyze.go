@@ -49,6 +49,10 @@ type fileSecret struct {
 	ended  int // line of the RUN that deleted it, 0 while alive
 	rule   Rule
 	copied bool // came from a COPY (not a broad copy)
+	// context marks a credential file of the build context that a broad
+	// copy would have brought in (Config.ContextFiles): it reaches the
+	// RUNs as a bind mount from the context, not as a secret.
+	context bool
 	// copyFrom is the RUN from which on commands change the file: it is
 	// mounted at /run/secrets/ID and copied to target (see copyMode).
 	copyFrom int
@@ -1063,6 +1067,12 @@ func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, r
 func (a *analyzer) endStage(st *stageState) {
 	for _, f := range st.files {
 		if f.ended != 0 || !st.reaches.covers(f.target) {
+			continue
+		}
+		// A build tool's credential file that a broad copy of the context
+		// would have brought in is left out of the image: nothing reads
+		// it at run time.
+		if f.context && matchPathPatterns(toolConfigPatterns, f.id) {
 			continue
 		}
 		if !a.inheritedOnlyHere(st, f) {

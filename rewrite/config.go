@@ -46,6 +46,14 @@ type Config struct {
 	// leaves the Dockerfile (it still has to be rotated, since it is in the
 	// Dockerfile's history).
 	RewriteHardcoded bool
+	// ContextFiles are the credential files the build context holds
+	// (slash-separated paths relative to its root, after .dockerignore):
+	// the frontend lists them, the CLI finds them with --context. A
+	// broad COPY or ADD of the context would put them in a layer: it
+	// excludes them, and the RUNs after it get each one as a read-only
+	// bind mount from the context at the path the copy would have given
+	// it, so the build command stays as it was. Not set by the text form.
+	ContextFiles []string
 }
 
 // ConfigDirective is the key of the Dockerfile comment directive and of the

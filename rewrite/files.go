@@ -24,6 +24,17 @@ var secretFilePatterns = []string{
 	"*Key.json", "key.json", "secrets/*",
 }
 
+// toolConfigPatterns are credential files that build tools read (package
+// managers, git, registries): a broad copy brings them in by accident, and
+// nothing in a container reads them at run time. The others (env files,
+// keys, service accounts) are often the application's own run-time
+// configuration.
+var toolConfigPatterns = []string{
+	".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", "pip.conf", ".git-credentials",
+	".dockercfg", ".docker/config.json", ".m2/settings.xml", ".gem/credentials", ".cargo/credentials",
+	".cargo/credentials.toml", ".terraformrc", "terraform.rc", ".composer/auth.json", "auth.json",
+}
+
 // notSecretFilePatterns are templates and public halves that look like
 // credential files by name but are not.
 var notSecretFilePatterns = []string{
@@ -111,4 +122,22 @@ func secretID(src string) string {
 		s = strings.TrimPrefix(s, "./")
 	}
 	return strings.TrimPrefix(path.Clean("/"+s), "/")
+}
+
+// IsCredentialFile reports whether a context path names a credential file
+// (the built-in patterns and cfg.SecretFiles, less templates and public
+// halves).
+func IsCredentialFile(p string, cfg Config) bool { return isSecretFile(p, cfg) }
+
+// ContextFilePatterns are include patterns, in BuildKit's syntax for a
+// local source, that select every file of a build context whose name
+// could be a credential file's; IsCredentialFile decides on each.
+func ContextFilePatterns(cfg Config) []string {
+	var out []string
+	for _, pats := range [][]string{secretFilePatterns, cfg.SecretFiles} {
+		for _, p := range pats {
+			out = append(out, "**/"+strings.TrimPrefix(p, "/"))
+		}
+	}
+	return out
 }

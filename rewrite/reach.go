@@ -108,6 +108,19 @@ func computeReach(stages []instructions.Stage, target string) []stageReach {
 	return reach
 }
 
+// excludedBy reports whether a COPY --exclude pattern covers rel.
+func excludedBy(excludes []string, rel string) bool {
+	for _, e := range excludes {
+		if e == rel || strings.TrimSuffix(e, "/") == path.Dir(rel) {
+			return true
+		}
+		if ok, _ := path.Match(e, rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // broadEnvFiles turns the env files that commands read, and that this
 // broad COPY brings from the context, into secret mounts: the COPY
 // excludes them and later RUNs mount them at the same path.
@@ -149,6 +162,24 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) []string {
 		added = append(added, "--exclude="+rel)
 		a.excluded = append(a.excluded, excludedFile{line: b.node.StartLine, rel: rel})
 	}
+	// Credential files of the build context under the copied directory
+	// (Config.ContextFiles) that the Dockerfile names nowhere.
+	ctxFiles := map[string]bool{}
+	for _, cf := range a.cfg.ContextFiles {
+		rel := cf
+		if b.srcDir != "." {
+			if !strings.HasPrefix(cf, b.srcDir+"/") {
+				continue
+			}
+			rel = strings.TrimPrefix(cf, b.srcDir+"/")
+		}
+		if contains(known, rel) || contains(rels, rel) || excludedBy(b.excludes, rel) {
+			continue
+		}
+		ctxFiles[rel] = true
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
 	for _, rel := range rels {
 		excluded := false
 		for _, e := range b.excludes {
@@ -166,7 +197,10 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) []string {
 		if contains(added, prefix+"--exclude="+mountValue(rel)) {
 			excluded = true
 		}
-		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile}
+		f := &fileSecret{id: id, target: target, line: b.node.StartLine, rule: RuleSourcedEnvFile, context: ctxFiles[rel]}
+		if f.context {
+			f.rule = RuleSecretFile
+		}
 		st.files = append(st.files, f)
 		a.files = append(a.files, f)
 		if !excluded {

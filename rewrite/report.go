@@ -130,13 +130,18 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	if f.movedFrom != "" {
 		msg = fmt.Sprintf("the credential file %s is copied from %s to %s by a command, which would leave it in the layer: the command is taken out and the file is a secret mount at %s", f.id, f.movedFrom, f.target, f.target)
 	}
+	fix := "build with --secret id=" + f.id + ",src=" + f.id
+	if f.context {
+		msg = fmt.Sprintf("the build context holds the credential file %s, which this copy of the context would put in a layer: excluded from it, and mounted read-only from the context at %s", f.id, f.target)
+		fix = "nothing to pass: it is mounted from the build context; add it to .dockerignore if the build does not need it"
+	}
 	if len(f.uses) > 0 {
 		msg += " for the RUN on " + linesText(f.uses)
 	}
 	if f.ended != 0 {
 		msg += fmt.Sprintf("; its deletion on line %d was taken out", f.ended)
 	}
-	a.add(f.rule, SeverityWarning, f.line, f.line, true, "build with --secret id="+f.id+",src="+f.id, "%s", msg)
+	a.add(f.rule, SeverityWarning, f.line, f.line, true, fix, "%s", msg)
 }
 
 // reqSet collects the secret and ssh mounts of the rewritten Dockerfile:

@@ -51,6 +51,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		if m.Type == instructions.MountTypeSSH {
 			p.hasSSH = true
 		}
+		if m.Type == instructions.MountTypeBind && m.From == "" && m.Target != "" && isSecretFile(m.Source, a.cfg) {
+			// A credential file mounted from the context (a rewrite's
+			// Config.ContextFiles, or the Dockerfile's own): the commands
+			// read it there.
+			p.targets[absPath(m.Target, shellEnv{workdir: st.workdir})] = true
+			continue
+		}
 		if m.Type != instructions.MountTypeSecret {
 			continue
 		}
@@ -333,6 +340,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	a.flowPreludes(st, n, p)
 	for _, f := range st.files {
 		if f.ended != 0 || p.targets[f.target] {
+			continue
+		}
+		if f.context {
+			// From the build context, read-only: nothing to pass.
+			p.mounts = append(p.mounts, "--mount=type=bind,source="+mountValue(f.id)+",target="+mountValue(f.mountPath()))
+			f.uses = append(f.uses, line)
 			continue
 		}
 		m := "--mount=type=secret,id=" + mountValue(f.id) + ",target=" + mountValue(f.mountPath()) + ",required=true"

@@ -22,13 +22,17 @@ package proof
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/hushfile/hushfile/rewrite"
 )
 
 // Paths inside execs. The wrapper and its own copies of the step's secrets
@@ -53,7 +57,10 @@ type Step struct {
 	// any other writable mount with an output): each is checked against
 	// its input.
 	Outputs []Output
-	// Secrets are the secret ids the step mounts (files and env), sorted.
+	// Sources are where the step's secret values come from: its secret
+	// mounts (files and env) and the credential files of the build
+	// context it bind-mounts. Secrets are their ids, in the same order.
+	Sources []Source
 	Secrets []string
 	// Caches are the destinations of the step's cache mounts.
 	Caches []string
@@ -83,7 +90,8 @@ type Plan struct {
 	Def *pb.Definition
 	// Steps are the instrumented execs, in the definition's order.
 	Steps []Step
-	// Secrets are the ids every step mounts, sorted.
+	// Sources are those of every step, and Secrets their ids, sorted.
+	Sources []Source
 	Secrets []string
 	// Copies are the file ops (COPY, ADD) that bring files in: a context
 	// file, a download or another stage's file may hold a secret value
@@ -105,7 +113,7 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !g.hasSecrets() {
+	if !g.hasSources() {
 		return &Plan{Def: def, Ops: g.ops}, nil
 	}
 	tg, err := parse(tool)
@@ -144,7 +152,7 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 	}
 
 	renamed := map[digest.Digest]digest.Digest{}
-	secretSet := map[string]bool{}
+	secretSet := map[string]Source{}
 	for _, d := range g.order {
 		if d == g.terminal {
 			continue
@@ -158,11 +166,13 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 			}
 		}
 		var step *Step
-		if ex := op.GetExec(); ex != nil && execSecrets(ex) != nil {
-			step = instrumentExec(op, ex, toolHead)
-			changed = true
-			for _, id := range step.Secrets {
-				secretSet[id] = true
+		if ex := op.GetExec(); ex != nil {
+			if sources := g.execSources(op, ex); len(sources) > 0 {
+				step = instrumentExec(op, ex, toolHead, sources)
+				changed = true
+				for _, src := range sources {
+					secretSet[src.key()] = src
+				}
 			}
 		}
 		nd, dt := d, g.raw[d]
@@ -221,10 +231,10 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 	if m := g.meta[g.terminal]; m != nil {
 		newDef.Metadata[string(td)] = m
 	}
-	for id := range secretSet {
-		out.Secrets = append(out.Secrets, id)
+	for _, k := range slices.Sorted(maps.Keys(secretSet)) {
+		out.Sources = append(out.Sources, secretSet[k])
+		out.Secrets = append(out.Secrets, secretSet[k].ID)
 	}
-	slices.Sort(out.Secrets)
 	out.Def = newDef
 	return out, nil
 }
@@ -268,6 +278,26 @@ func fileOutputs(op *pb.Op, f *pb.FileOp) []Output {
 	return outs
 }
 
+// Source is where a secret value comes from.
+type Source struct {
+	// ID names it in reports: the secret's id, or "PATH (build
+	// context)".
+	ID string
+	// Secret is the id of a build secret (--secret), or "".
+	Secret string
+	// Input and Selector are, for a credential file of the build context
+	// that a step bind-mounts, the context and the file's path in it.
+	Input    *pb.Input
+	Selector string
+}
+
+func (s Source) key() string {
+	if s.Secret != "" {
+		return "secret\x00" + s.Secret
+	}
+	return "context\x00" + s.Input.Digest + "\x00" + strconv.FormatInt(s.Input.Index, 10) + "\x00" + s.Selector
+}
+
 // execSecrets returns the secret ids an exec mounts (files and env),
 // sorted and unique, or nil.
 func execSecrets(ex *pb.ExecOp) []string {
@@ -287,10 +317,44 @@ func execSecrets(ex *pb.ExecOp) []string {
 	return slices.Compact(ids)
 }
 
+// execSources returns an exec's sources of secret values: its secrets,
+// and the credential files (rewrite.IsCredentialFile) it bind-mounts from
+// a local source (the build context).
+func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
+	var out []Source
+	for _, id := range execSecrets(ex) {
+		out = append(out, Source{ID: id, Secret: id})
+	}
+	seen := map[string]bool{}
+	for _, m := range ex.Mounts {
+		if m.MountType != pb.MountType_BIND || m.Dest == "/" || m.Selector == "" || m.Input < 0 || int(m.Input) >= len(op.Inputs) {
+			continue
+		}
+		in := op.Inputs[m.Input]
+		src := g.ops[digest.Digest(in.Digest)]
+		if src == nil || src.GetSource() == nil || !strings.HasPrefix(src.GetSource().Identifier, "local://") {
+			continue
+		}
+		sel := strings.TrimPrefix(path.Clean("/"+m.Selector), "/")
+		if !rewrite.IsCredentialFile(sel, rewrite.Config{}) {
+			continue
+		}
+		s := Source{ID: sel + " (build context)", Input: proto.Clone(in).(*pb.Input), Selector: m.Selector}
+		if !seen[s.key()] {
+			seen[s.key()] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // instrumentExec wraps ex's command and adds the wrapper's mounts, in op
 // (whose Inputs get the tool image).
-func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input) *Step {
-	step := &Step{Secrets: execSecrets(ex)}
+func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source) *Step {
+	step := &Step{Sources: sources}
+	for _, s := range sources {
+		step.Secrets = append(step.Secrets, s.ID)
+	}
 	for _, m := range ex.Mounts {
 		switch {
 		case m.MountType == pb.MountType_CACHE:
@@ -322,17 +386,29 @@ func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input) *Step {
 		MountType: pb.MountType_BIND,
 	})
 	args := []string{path.Join(ToolDir, Binary), "exec", "--secrets", StepSecretDir}
-	for i, id := range step.Secrets {
-		ex.Mounts = append(ex.Mounts, &pb.Mount{
-			Input:     int64(pb.Empty),
-			Dest:      path.Join(StepSecretDir, strconv.Itoa(i)),
-			Output:    int64(pb.SkipOutput),
-			MountType: pb.MountType_SECRET,
-			// Readable by the step's user whoever it is: the wrapper runs
-			// as that user. It is the step's own secret.
-			SecretOpt: &pb.SecretOpt{ID: id, Mode: 0o444, Optional: true},
-		})
-		args = append(args, "--id", id)
+	for i, src := range step.Sources {
+		dest := path.Join(StepSecretDir, strconv.Itoa(i))
+		if src.Secret == "" {
+			// The same file of the context, a second time.
+			idx := slices.IndexFunc(op.Inputs, func(in *pb.Input) bool {
+				return in.Digest == src.Input.Digest && in.Index == src.Input.Index
+			})
+			ex.Mounts = append(ex.Mounts, &pb.Mount{
+				Input: int64(idx), Selector: src.Selector, Dest: dest,
+				Output: int64(pb.SkipOutput), Readonly: true, MountType: pb.MountType_BIND,
+			})
+		} else {
+			ex.Mounts = append(ex.Mounts, &pb.Mount{
+				Input:     int64(pb.Empty),
+				Dest:      dest,
+				Output:    int64(pb.SkipOutput),
+				MountType: pb.MountType_SECRET,
+				// Readable by the step's user whoever it is: the wrapper
+				// runs as that user. It is the step's own secret.
+				SecretOpt: &pb.SecretOpt{ID: src.Secret, Mode: 0o444, Optional: true},
+			})
+		}
+		args = append(args, "--id", src.ID)
 	}
 	for _, c := range step.Caches {
 		args = append(args, "--cache", c)
@@ -387,28 +463,21 @@ func parse(def *pb.Definition) (*graph, error) {
 	return g, nil
 }
 
-// HasSecrets reports whether an exec of def mounts a secret: only such
-// definitions are instrumented and checked.
+// HasSecrets reports whether an exec of def mounts a secret, or a
+// credential file of the build context: only such definitions are
+// instrumented and checked.
 func HasSecrets(def *pb.Definition) bool {
-	if def == nil {
-		return false
+	g, err := parse(def)
+	if err != nil {
+		// Unreadable: let Instrument say so.
+		return def != nil && len(def.Def) > 0
 	}
-	for _, dt := range def.Def {
-		var op pb.Op
-		if proto.Unmarshal(dt, &op) != nil {
-			// Unreadable: let Instrument say so.
-			return true
-		}
-		if ex := op.GetExec(); ex != nil && execSecrets(ex) != nil {
-			return true
-		}
-	}
-	return false
+	return g.hasSources()
 }
 
-func (g *graph) hasSecrets() bool {
+func (g *graph) hasSources() bool {
 	for _, op := range g.ops {
-		if ex := op.GetExec(); ex != nil && execSecrets(ex) != nil {
+		if ex := op.GetExec(); ex != nil && len(g.execSources(op, ex)) > 0 {
 			return true
 		}
 	}

@@ -154,12 +154,12 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 	if _, err := llb.NewDefinitionOp(plan.Def); err != nil {
 		t.Fatal(err)
 	}
-	st, checks, err := plan.Checks(llb.Image("tool"), map[string][]byte{FileImageConfig: []byte("{}")})
-	if err != nil {
-		t.Fatal(err)
+	st, check, ok, err := plan.Checks(llb.Image("tool"), map[string][]byte{FileImageConfig: []byte("{}")})
+	if err != nil || !ok {
+		t.Fatal(ok, err)
 	}
-	if len(checks) != 2 || checks[0].Step == nil || checks[1].Step != nil {
-		t.Fatalf("checks: %+v", checks)
+	if len(check.Targets) != 2 || check.Targets[0].Step == nil || check.Targets[1].Step != nil {
+		t.Fatalf("targets: %+v", check.Targets)
 	}
 	cdef := marshalState(t, st)
 	var diffs, checkExecs int
@@ -174,15 +174,15 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 		if ex := op.GetExec(); ex != nil && len(ex.Meta.Args) > 1 && ex.Meta.Args[1] == "check-tree" {
 			checkExecs++
 			if ex.Network != pb.NetMode_NONE {
-				t.Error("a check exec has network")
+				t.Error("the check exec has network")
 			}
 			if m := cdef.Metadata[string(digest.FromBytes(dt))]; m == nil || !m.IgnoreCache {
-				t.Error("a check exec may come from the cache")
+				t.Error("the check exec may come from the cache")
 			}
 		}
 	}
-	if diffs != 1 || checkExecs != 2 {
-		t.Errorf("diff ops %d, check execs %d; want 1 and 2", diffs, checkExecs)
+	if diffs != 1 || checkExecs != 1 {
+		t.Errorf("diff ops %d, check execs %d; want 1 and 1", diffs, checkExecs)
 	}
 }
 
@@ -210,23 +210,18 @@ func TestInstrumentFindsCopies(t *testing.T) {
 	if c.Outputs[0].Input.Digest != op.Inputs[0].Digest {
 		t.Errorf("the copy's diff does not start from the base image")
 	}
-	_, checks, err := plan.Checks(llb.Image("tool"), nil)
-	if err != nil {
-		t.Fatal(err)
+	_, check, ok, err := plan.Checks(llb.Image("tool"), nil)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
 	}
-	var batch *Check
-	for i := range checks {
-		if checks[i].Batch != nil {
-			batch = &checks[i]
-		}
+	// The secret step's diff first, then the copy's.
+	if len(check.Targets) != 2 {
+		t.Fatalf("targets: %+v", check.Targets)
 	}
-	if batch == nil || len(batch.Batch) != 1 {
-		t.Fatalf("no batch check of the copies: %+v", checks)
+	if target, p := check.Place("/1/app/config.yml"); target.Step != &plan.Copies[0] || p != "/app/config.yml" {
+		t.Errorf("Place = %v, %q", target.Step, p)
 	}
-	if step, p := batch.Place("/0/app/config.yml"); step != &plan.Copies[0] || p != "/app/config.yml" {
-		t.Errorf("Place = %v, %q", step, p)
-	}
-	if step, _ := batch.Place("/7/x"); step != nil {
+	if target, _ := check.Place("/7/x"); target.Step != nil {
 		t.Error("Place of an unknown index found a step")
 	}
 }

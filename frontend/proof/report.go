@@ -11,10 +11,12 @@ import (
 	"github.com/hushfile/hushfile/checker"
 )
 
-// Leak is one place where a check found a secret value. It never holds the
-// value.
+// Leak is one place where the check found a secret value. It never holds
+// the value.
 type Leak struct {
-	Check   Check
+	Target Target
+	// Path is the path inside the target.
+	Path    string
 	Finding checker.Finding
 }
 
@@ -47,7 +49,7 @@ func (e *LeakError) Error() string {
 func (e *LeakError) fix() string {
 	layer, copied, frontend := false, false, false
 	for _, l := range e.Leaks {
-		switch step, _ := l.Check.Place(l.Finding.Path); {
+		switch step := l.Target.Step; {
 		case step == nil:
 			frontend = true
 		case step.Copy:
@@ -79,7 +81,7 @@ func (l Leak) describe() string {
 	if enc == "" {
 		enc = "raw"
 	}
-	s, p := l.Check.Place(f.Path)
+	s, p := l.Target.Step, l.Path
 	where := p
 	switch f.Where {
 	case "name":
@@ -88,7 +90,7 @@ func (l Leak) describe() string {
 		where = "the link target of " + p
 	}
 	if s == nil {
-		return fmt.Sprintf("%s, %s-encoded, is in %s, which the frontend hands to BuildKit", what, enc, describeFrontendFile(f.Path))
+		return fmt.Sprintf("%s, %s-encoded, is in %s, which the frontend hands to BuildKit", what, enc, describeFrontendFile(p))
 	}
 	step := shorten(s.Name, 72)
 	if step == "" {
@@ -98,8 +100,8 @@ func (l Leak) describe() string {
 		step = fmt.Sprintf("line %d: %s", line, step)
 	}
 	layer := "the layer this step makes"
-	if l.Check.Dest != "/" && l.Check.Dest != "" {
-		layer = "the output of its mount " + l.Check.Dest
+	if l.Target.Dest != "/" && l.Target.Dest != "" {
+		layer = "the output of its mount " + l.Target.Dest
 	}
 	return fmt.Sprintf("%s: %s, %s-encoded, is in %s in %s", step, what, enc, where, layer)
 }

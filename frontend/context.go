@@ -1,0 +1,109 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/hushfile/hushfile/rewrite"
+)
+
+// maxContextFiles bounds the credential files of a build context the
+// rewrite mounts one by one. More is a context that needs a .dockerignore.
+const maxContextFiles = 100
+
+// contextFiles lists the credential files of a local build context, after
+// its .dockerignore (and <Dockerfile>.dockerignore), as BuildKit's own
+// Dockerfile builder applies them: a transfer of only the files whose names
+// could be credential files' (nothing else is sent for it), and only their
+// names are read here, never their content. A context that is not a local
+// directory (git, HTTP, a named context) is not listed.
+func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) ([]string, error) {
+	st, err := bc.MainContext(ctx,
+		llb.IncludePatterns(rewrite.ContextFilePatterns(cfg)),
+		dockerui.WithInternalName("hushfile: list the credential files of the build context"))
+	if err != nil || st == nil {
+		return nil, err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !isLocalSource(def.ToPB()) {
+		return nil, nil
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil || ref == nil {
+		return nil, err
+	}
+	var out []string
+	var walk func(dir string, depth int) error
+	walk = func(dir string, depth int) error {
+		if depth > 64 {
+			return fmt.Errorf("hushfile: the build context is nested more than 64 directories deep")
+		}
+		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
+		if err != nil {
+			return fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
+		}
+		for _, e := range entries {
+			rel := strings.TrimPrefix(path.Join(dir, path.Base(e.Path)), "/")
+			if os.FileMode(e.Mode).IsDir() {
+				if err := walk("/"+rel, depth+1); err != nil {
+					return err
+				}
+				continue
+			}
+			if os.FileMode(e.Mode).IsRegular() && rewrite.IsCredentialFile(rel, cfg) {
+				out = append(out, rel)
+			}
+		}
+		return nil
+	}
+	if err := walk("/", 0); err != nil {
+		return nil, err
+	}
+	if len(out) > maxContextFiles {
+		return nil, fmt.Errorf("hushfile: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// isLocalSource reports whether def's head is a local source (the build
+// context as a directory of the client).
+func isLocalSource(def *pb.Definition) bool {
+	if def == nil || len(def.Def) < 2 {
+		return false
+	}
+	ops := map[string]*pb.Op{}
+	var last *pb.Op
+	for _, dt := range def.Def {
+		op := &pb.Op{}
+		if op.UnmarshalVT(dt) != nil {
+			return false
+		}
+		ops[digestOf(dt)] = op
+		last = op
+	}
+	if last == nil || len(last.Inputs) != 1 {
+		return false
+	}
+	head := ops[last.Inputs[0].Digest]
+	return head != nil && head.GetSource() != nil && strings.HasPrefix(head.GetSource().Identifier, "local://")
+}
+
+func digestOf(dt []byte) string { return string(digest.FromBytes(dt)) }
