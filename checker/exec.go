@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/hushfile/hushfile/internal/mask"
 	"github.com/hushfile/hushfile/verify"
 )
@@ -83,6 +85,11 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // found, 126 if it could not be executed). ExitInternal says Exec could
 // not do its job; it never runs the command unmasked.
 func Exec(args []string) int {
+	// Not dumpable: /proc/<pid>/fd of the wrapper is then closed to the
+	// step's processes (even root lacks CAP_SYS_PTRACE in a build step),
+	// so they cannot write to the log around the masks through
+	// /proc/1/fd/1. The command's own execve makes it dumpable again.
+	_ = unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
 	return runExec(args, os.Stdin, os.Stdout, os.Stderr)
 }
 

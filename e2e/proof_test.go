@@ -309,3 +309,120 @@ func TestProofOnbuildFromBaseImage(t *testing.T) {
 }
 
 var _ = verify.EncRaw
+
+// TestProofOddSecrets: a secret id that a path could not hold, and a
+// binary secret file (NUL bytes, no trailing newline): the step that
+// copies the file into its layer fails closed naming the id, and the same
+// build without that copy builds.
+func TestProofOddSecrets(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	value := secrets.canary(t, "team/api.key")
+	bin := make([]byte, 256)
+	if _, err := rand.Read(bin); err != nil {
+		t.Fatal(err)
+	}
+	bin[10], bin[100] = 0, 0
+	copy(bin[64:], value.value)
+	for _, leak := range []bool{true, false} {
+		body := "FROM alpine\nRUN --mount=type=secret,id=team/api.key,target=/run/k sh -c 'wc -c < /run/k'\n"
+		if leak {
+			body = "FROM alpine\nRUN --mount=type=secret,id=team/api.key,target=/run/k sh -c 'cp /run/k /etc/k.bin'\n"
+		}
+		dir := t.TempDir()
+		writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
+		keyFile := writeFile(t, t.TempDir(), "key.bin", bin)
+		flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=team/api.key,src="+keyFile)
+		build := l.buildx(t, buildSpec{dir: dir, flags: flags})
+		if found := secrets.foundIn(build.out); len(found) > 0 {
+			t.Errorf("leak=%v: the build output shows %s", leak, strings.Join(found, ", "))
+		}
+		switch {
+		case !leak && build.err != nil:
+			t.Fatalf("the build without the copy failed: %v\n%s", build.err, secrets.redact(build.out))
+		case leak && build.err == nil:
+			t.Fatalf("the build that copies the key into its layer succeeded:\n%s", secrets.redact(build.out))
+		case leak:
+			for _, w := range []string{rewrite.RuleSecretInBuildOutput.Name, "secret team/api.key", "/etc/k.bin"} {
+				if !strings.Contains(string(build.out), w) {
+					t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
+				}
+			}
+		}
+	}
+}
+
+// TestProofReviewedPaths holds paths found by review, each on the lab:
+//   - a failed check must fail again when the same Dockerfile is built
+//     with the build cache and another value of the secret (the step is
+//     never taken from the cache, which holds the first value);
+//   - a step writing the value to the wrapper's own output
+//     (/proc/1/fd/1) does not reach the log unmasked;
+//   - a cache mount written by a secret step keeps its files for a later
+//     step of the same build, with and without --no-cache.
+func TestProofReviewedPaths(t *testing.T) {
+	l := needLab(t)
+	t.Run("another value after a failed check", func(t *testing.T) {
+		t.Parallel()
+		secrets := newSecretSet()
+		first := secrets.canary(t, "NPM_TOKEN")
+		second := newCanary(t)
+		secrets.all = append(secrets.all, &secretValue{id: "NPM_TOKEN (second)", value: second, needles: []string{second}})
+		marker := newCanary(t)[4:16]
+		body := "FROM alpine\nCOPY auth.sh /auth.sh\nRUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN sh /auth.sh " + marker + "\n"
+		dir := t.TempDir()
+		writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
+		writeFile(t, dir, "auth.sh", []byte("printf '//npm.example.com/:_authToken=%s\\n' \"$NPM_TOKEN\" > /root/.npmrc\n"))
+		flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE")
+		for i, v := range []string{first.value, second} {
+			out := filepath.Join(t.TempDir(), "image.tar")
+			build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + v}, output: out, useCache: true})
+			if found := secrets.foundIn(build.out); len(found) > 0 {
+				t.Errorf("build %d: the output shows %s", i+1, strings.Join(found, ", "))
+			}
+			if build.err == nil {
+				rep := scan(t, out, secrets.verifySecrets())
+				t.Fatalf("build %d succeeded (image clean: %v):%s", i+1, rep.Clean(), hitLines(rep))
+			}
+			if !strings.Contains(string(build.out), rewrite.RuleSecretInBuildOutput.Name) {
+				t.Errorf("build %d: the error does not name %s:\n%s", i+1, rewrite.RuleSecretInBuildOutput.Name, secrets.redact(build.out))
+			}
+		}
+	})
+	t.Run("write to the wrapper's output", func(t *testing.T) {
+		t.Parallel()
+		secrets := newSecretSet()
+		value := secrets.canary(t, "API_TOKEN")
+		body := "FROM alpine\nARG API_TOKEN\nRUN awk 'BEGIN { print ENVIRON[\"API_TOKEN\"] }' > /proc/1/fd/1 2>/dev/null; awk 'BEGIN { print ENVIRON[\"API_TOKEN\"] }' > /proc/1/fd/2 2>/dev/null; echo done\n"
+		dir := t.TempDir()
+		writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
+		flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
+		build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}})
+		if found := secrets.foundIn(build.out); len(found) > 0 {
+			t.Errorf("the output shows %s", strings.Join(found, ", "))
+		}
+		if build.err != nil {
+			t.Fatalf("the build failed: %v\n%s", build.err, secrets.redact(build.out))
+		}
+	})
+	for _, noCache := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cache mount read later (no-cache %v)", noCache), func(t *testing.T) {
+			t.Parallel()
+			secrets := newSecretSet()
+			value := secrets.canary(t, "API_TOKEN")
+			b := make([]byte, 8)
+			if _, err := rand.Read(b); err != nil {
+				t.Fatal(err)
+			}
+			id := "hushbuild-test-" + hex.EncodeToString(b)
+			body := fmt.Sprintf("FROM alpine\nRUN --mount=type=secret,id=API_TOKEN,env=API_TOKEN --mount=type=cache,id=%s,target=/root/.npm mkdir -p /root/.npm/_cacache && echo %s > /root/.npm/_cacache/hello.txt\nRUN --mount=type=cache,id=%s,target=/root/.npm cat /root/.npm/_cacache/hello.txt\n", id, id, id)
+			dir := t.TempDir()
+			writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
+			flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
+			build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}, useCache: !noCache})
+			if build.err != nil {
+				t.Fatalf("the build failed: %v\n%s", build.err, secrets.redact(build.out))
+			}
+		})
+	}
+}

@@ -208,17 +208,9 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 			return nil, errors.Wrapf(err, "failed to marshal LLB definition")
 		}
 
-		// The proof: the steps that get secrets are instrumented and
-		// checked before anything is returned for export.
-		checked, err := pr.prove(ctx, def.ToPB(), dfRes.Image)
-		if err != nil {
-			return nil, err
-		}
-
-		r, err := c.Solve(ctx, client.SolveRequest{
-			Definition:   checked,
-			CacheImports: bc.CacheImports,
-		})
+		// The proof: the steps that get secrets are instrumented, and the
+		// result is checked before it is returned for export.
+		r, err := pr.solve(ctx, def.ToPB(), dfRes.Image, bc.CacheImports)
 		if err != nil {
 			return nil, err
 		}

@@ -142,45 +142,65 @@ func (p *prover) state(ctx context.Context, st llb.State) (llb.State, error) {
 	return llb.NewState(op), nil
 }
 
-// prove instruments def, runs the checks and returns the definition to
-// solve, or the error that stops the build.
-func (p *prover) prove(ctx context.Context, def *pb.Definition, image any) (*pb.Definition, error) {
+// solve instruments def, solves it, and checks the result: it returns the
+// result, or the error that stops the build. The result is solved first
+// and held while the checks run, so that they see the very steps the
+// result is made of (BuildKit shares the vertices of one build's solves
+// while a result holds them): no step runs twice, and a cache mount keeps
+// one base across both. Nothing is returned, so nothing is exported,
+// when a check fails.
+func (p *prover) solve(ctx context.Context, def *pb.Definition, image any, cacheImports []client.CacheOptionsEntry) (*client.Result, error) {
 	plan, err := p.instrument(ctx, def)
-	if err != nil || len(plan.Steps) == 0 {
-		return def, err
-	}
-	tool, _, err := p.toolImage(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(plan.Steps) == 0 {
+		return p.c.Solve(ctx, client.SolveRequest{Definition: def, CacheImports: cacheImports})
+	}
+	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: plan.Def, CacheImports: cacheImports, Evaluate: true})
+	if err != nil {
+		return nil, explainStepError(err, plan)
+	}
+	if err := p.prove(ctx, plan, image); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// prove runs the checks of plan, whose result is solved.
+func (p *prover) prove(ctx context.Context, plan *proof.Plan, image any) error {
+	tool, _, err := p.toolImage(ctx)
+	if err != nil {
+		return err
 	}
 	extra, err := frontendFiles(plan.Def, image, p.bc.BuildOpts().Opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	st, check, ok, err := plan.Checks(tool, extra)
 	if err != nil || !ok {
-		return plan.Def, err
+		return err
 	}
 	cdef, err := st.Marshal(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	logrus.Infof("hushfile: checking %d build steps that get secrets, %d copies and the image config", len(plan.Steps), len(plan.Copies))
 	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: cdef.ToPB(), Evaluate: true})
 	if err != nil {
-		return nil, explainStepError(err, plan)
+		return explainStepError(err, plan)
 	}
 	ref, err := res.SingleRef()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + proof.ReportFile})
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: reading the build check's report: %w", err)
+		return fmt.Errorf("hushfile: reading the build check's report: %w", err)
 	}
 	rep, err := checker.ReadReport(dt)
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: reading the build check's report: %w", err)
+		return fmt.Errorf("hushfile: reading the build check's report: %w", err)
 	}
 	var leaks []proof.Leak
 	for _, f := range rep.Findings {
@@ -196,9 +216,9 @@ func (p *prover) prove(ctx context.Context, def *pb.Definition, image any) (*pb.
 	}
 	if len(leaks) > 0 {
 		logrus.Warnf("hushfile: stopped: the build checks found %d places holding a secret", len(leaks))
-		return nil, leakError(leaks, p.df)
+		return leakError(leaks, p.df)
 	}
-	return plan.Def, nil
+	return nil
 }
 
 // leakError is the error for leaks, placed on the lines of the steps.

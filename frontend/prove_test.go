@@ -34,7 +34,7 @@ func wrappedSteps(defs []*pb.Definition) (wrapped, plain int) {
 
 // TestProofInstrumentsAndChecks: the build that BuildKit gets runs the
 // secret step under the wrapper and the other as it is, and the checks are
-// solved before it.
+// solved after it (the result is held meanwhile: they see its very steps).
 func TestProofInstrumentsAndChecks(t *testing.T) {
 	c := newFakeClient(nil)
 	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
@@ -49,8 +49,8 @@ func TestProofInstrumentsAndChecks(t *testing.T) {
 			result = i
 		}
 	}
-	if checks < 0 || result < 0 || checks > result {
-		t.Fatalf("the checks (solve %d) were not solved before the result (solve %d)", checks, result)
+	if checks < 0 || result < 0 || checks < result {
+		t.Fatalf("the checks (solve %d) were not solved after the result (solve %d), which they must share", checks, result)
 	}
 	builds := buildDefinitions(c)
 	if len(builds) != 1 {
@@ -96,18 +96,15 @@ func TestProofLeakStopsTheBuild(t *testing.T) {
 			c := newFakeClient(nil)
 			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
 			c.reports = map[string]string{"report.json": tc.report}
-			_, err := Build(context.Background(), c)
-			if err == nil {
-				t.Fatal("the build succeeded")
+			res, err := Build(context.Background(), c)
+			if err == nil || res != nil {
+				t.Fatalf("the build returned a result (err %v)", err)
 			}
 			want := append([]string{rewrite.RuleSecretInBuildOutput.Name, rewrite.RuleSecretInBuildOutput.DocsURL()}, tc.want...)
 			for _, w := range want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("the error lacks %q:\n%v", w, err)
 				}
-			}
-			if n := len(buildDefinitions(c)); n != 0 {
-				t.Errorf("the result was solved (%d conversions) although a check failed", n)
 			}
 		})
 	}

@@ -187,7 +187,24 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 		if def.Source != nil {
 			locs = def.Source.Locations[string(d)]
 		}
-		add(nd, dt, op, g.meta[d], locs)
+		meta := g.meta[d]
+		if step != nil {
+			// Never from the cache: BuildKit's cache keys do not hold
+			// secret values, so a cached result may have been made with
+			// another value than this build's, which the check cannot
+			// search for.
+			if meta != nil {
+				meta = proto.Clone(meta).(*pb.OpMetadata)
+			} else {
+				meta = &pb.OpMetadata{}
+			}
+			meta.IgnoreCache = true
+			if meta.Caps == nil {
+				meta.Caps = map[string]bool{}
+			}
+			meta.Caps[string(pb.CapMetaIgnoreCache)] = true
+		}
+		add(nd, dt, op, meta, locs)
 		if f := op.GetFile(); f != nil && bringsFiles(f) {
 			c := Step{Digest: nd, Outputs: fileOutputs(op, f), Copy: true}
 			if m := g.meta[d]; m != nil {
@@ -200,7 +217,7 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 		}
 		if step != nil {
 			step.Digest = nd
-			if m := g.meta[d]; m != nil {
+			if m := meta; m != nil {
 				step.Name = m.Description["llb.customname"]
 			}
 			if locs != nil {

@@ -105,6 +105,9 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 	if wrapped == nil {
 		t.Fatal("the step's digest is not in the definition")
 	}
+	if m := plan.Def.Metadata[string(step.Digest)]; m == nil || !m.IgnoreCache {
+		t.Error("a step with secrets may come from the cache (made with other values)")
+	}
 	ex := wrapped.GetExec()
 	wantArgs := []string{"/dev/.hushbuild/bin/hushfile-frontend", "exec", "--secrets", "/dev/.hushbuild-secrets",
 		"--id", "NPM_TOKEN", "--id", "PYPI PASS/../x", "--cache", "/root/.npm", "--", "/bin/sh", "-c", "npm ci"}
