@@ -38,6 +38,10 @@ import (
 //   - a private key written to a key file (~/.ssh/id_*) is not written at
 //     all: the RUNs after it get `--mount=type=ssh`, and the build needs
 //     `--ssh default`.
+//
+// Nothing under /dev, /proc or /sys is a file of the layer (pathSink):
+// a write there is neither saved nor replayed, and one into the RUN's
+// output or terminal (/dev/stderr, /proc/1/fd/1) is SecretInLog.
 
 // hushfileBackup is where a RUN saves a generated file's earlier content;
 // it also marks a RUN that hushfile already rewrote.
@@ -89,6 +93,10 @@ const (
 	flowGitConfig
 	flowClone
 	flowSSHKey
+	// flowLog is a write to the RUN's own output or terminal
+	// (/dev/stderr, /proc/1/fd/1): it prints into the build log and
+	// leaves nothing in the layer.
+	flowLog
 )
 
 // flow is one command that writes a secret somewhere.
@@ -186,7 +194,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 		stmts = append(stmts, s)
 		// Redirections into a file.
 		for _, r := range s.Redirs {
-			if r.Op != syntax.RdrOut && r.Op != syntax.AppOut && r.Op != syntax.RdrClob && r.Op != syntax.RdrAll && r.Op != syntax.AppAll {
+			if !writesOut(r) {
 				continue
 			}
 			if r.N != nil && r.N.Value == "2" {
@@ -197,6 +205,9 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			for _, r2 := range s.Redirs {
 				if r2.Hdoc != nil {
 					vars = append(vars, wordVars(r2.Hdoc, names)...)
+				}
+				if r2.Op == syntax.WordHdoc {
+					vars = append(vars, wordVars(r2.Word, names)...) // cat > FILE <<< "$T"
 				}
 			}
 			fl := fileFlow(s, src, r.Word, env, vars)
@@ -257,12 +268,133 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			fl.stmt = root
 		}
 	}
+	// Devices and kernel files are no files of the layer: nothing to
+	// save, replay or restore. The RUN's output and terminal are the
+	// build log.
+	kept := out[:0]
+	for _, fl := range out {
+		if (fl.kind == flowFile || fl.kind == flowSSHKey) && fl.file != "" {
+			switch pathSink(fl.file) {
+			case sinkNone:
+				continue
+			case sinkLog:
+				fl.kind, fl.problem = flowLog, ""
+			}
+		}
+		kept = append(kept, fl)
+	}
+	return kept
+}
+
+// sink is where a write lands.
+type sink int
+
+const (
+	sinkFile sink = iota // a file, which the layer keeps
+	sinkLog              // the build log: the RUN's standard output, error or terminal
+	sinkNone             // a device or a kernel file (/dev/null, /dev/shm, /proc, /sys): no layer keeps it
+)
+
+// pathSink says where a write to the path p lands. BuildKit mounts /dev,
+// /proc and /sys into a RUN: nothing written under them is in the layer,
+// and a copy of them (cp -p /dev/stderr) would read the build's own
+// output pipe. Of those, the RUN's output and terminal print into the
+// build log. A relative path (its directory unknown) is a file.
+func pathSink(p string) sink {
+	if !path.IsAbs(p) {
+		return sinkFile
+	}
+	p = path.Clean(p)
+	switch p {
+	case "/dev/stdout", "/dev/stderr", "/dev/tty":
+		return sinkLog
+	}
+	if m, _ := path.Match("/dev/fd/*", p); m {
+		return sinkLog
+	}
+	if m, _ := path.Match("/proc/*/fd/*", p); m {
+		return sinkLog
+	}
+	for _, dir := range []string{"/dev", "/proc", "/sys"} {
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			return sinkNone
+		}
+	}
+	return sinkFile
+}
+
+// writesOut reports whether a redirection sends output into the file its
+// word names (>, >>, >|, &>, &>>).
+func writesOut(r *syntax.Redirect) bool {
+	switch r.Op {
+	case syntax.RdrOut, syntax.AppOut, syntax.RdrClob, syntax.RdrAll, syntax.AppAll:
+		return r.Word != nil
+	}
+	return false
+}
+
+// redirSink says where an output redirection writes: a word that is not a
+// plain path is a file.
+func redirSink(r *syntax.Redirect, env shellEnv) sink {
+	p, glob, ok := wordPath(r.Word, env)
+	if !ok || glob {
+		return sinkFile
+	}
+	return pathSink(absPath(p, env))
+}
+
+// stdoutSink says where a statement's standard output goes by its own
+// redirections: the build log unless one of them sends it elsewhere (the
+// last one wins, as in the shell).
+func stdoutSink(s *syntax.Stmt, env shellEnv) sink {
+	out := sinkLog
+	for _, r := range s.Redirs {
+		if writesOut(r) && (r.N == nil || r.N.Value == "1") {
+			out = redirSink(r, env)
+		}
+	}
 	return out
 }
 
-// filterFlows keeps the writes that carry a secret. A file that gets a
-// secret is replayed whole: every write to it in this command, with or
-// without a secret, in order.
+// logWrites describes the writes of a secret into the build log
+// (echo "$TOKEN" > /dev/stderr): findWrites gives them as flowLog.
+func logWrites(writes []*flow) []string {
+	var out []string
+	for _, fl := range writes {
+		if fl.kind != flowLog || len(fl.vars) == 0 {
+			continue
+		}
+		vars := append([]string(nil), fl.vars...)
+		sort.Strings(vars)
+		out = append(out, stmtName(fl.stmt)+" writes "+strings.Join(uniqueStrings(vars), ", ")+" to "+fl.file)
+	}
+	return out
+}
+
+// stmtName names the command of a statement (the last of a pipeline).
+func stmtName(s *syntax.Stmt) string {
+	for s != nil {
+		switch c := s.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			if c.Op != syntax.Pipe && c.Op != syntax.PipeAll {
+				return "a command"
+			}
+			s = c.Y
+		case *syntax.CallExpr:
+			if len(c.Args) > 0 && c.Args[0].Lit() != "" {
+				return path.Base(c.Args[0].Lit())
+			}
+			return "a command"
+		default:
+			return "a command"
+		}
+	}
+	return "a command"
+}
+
+// filterFlows keeps the writes that carry a secret into a file or git's
+// configuration. A file that gets a secret is replayed whole: every write
+// to it in this command, with or without a secret, in order.
 func filterFlows(out []*flow) []*flow {
 	secretFiles := map[string]bool{}
 	for _, fl := range out {
@@ -270,13 +402,17 @@ func filterFlows(out []*flow) []*flow {
 			secretFiles[fl.file] = true
 		}
 	}
-	kept := out[:0]
+	// A new slice: the callers keep using out (fileWrites replays every
+	// write, with a secret or not).
+	var kept []*flow
 	for _, fl := range out {
 		switch {
 		case fl.kind == flowFile || fl.kind == flowSSHKey:
 			if secretFiles[fl.file] && (fl.file != "" || len(fl.vars) > 0) {
 				kept = append(kept, fl)
 			}
+		case fl.kind == flowLog:
+			// The build log, no file: logWrites reports it.
 		case len(fl.vars) > 0:
 			kept = append(kept, fl)
 		}
@@ -841,6 +977,22 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		}
 		return false
 	}
+	caps := captures(f, env, mounted)
+	captured := map[*syntax.Stmt]bool{}
+	for _, c := range caps {
+		captured[c.stmt] = true
+	}
+	derived := captureNames(f, caps)
+	shellNames := names
+	if len(derived) > 0 {
+		shellNames = map[string]bool{}
+		for n := range names {
+			shellNames[n] = true
+		}
+		for n := range derived {
+			shellNames[n] = true
+		}
+	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		s, ok := n.(*syntax.Stmt)
 		if !ok {
@@ -855,19 +1007,16 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		for _, a := range c.Args[1:] {
 			args = append(args, a.Lit())
 		}
-		redirected := false
-		for _, r := range s.Redirs {
-			if (r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrClob || r.Op == syntax.RdrAll || r.Op == syntax.AppAll) && (r.N == nil || r.N.Value == "1") {
-				redirected = true
-			}
-		}
+		// Output into the build log or a device is no file (printsSecret
+		// reports the log).
+		redirected := stdoutSink(s, env) == sinkFile
 		// A shell in the shell: sh -c '...' that writes a secret.
-		if (name == "sh" || name == "bash" || name == "ash" || name == "dash") && len(c.Args) >= 3 && c.Args[1].Lit() == "-c" && len(names) > 0 {
+		if (name == "sh" || name == "bash" || name == "ash" || name == "dash") && len(c.Args) >= 3 && c.Args[1].Lit() == "-c" && len(shellNames) > 0 {
 			text, _, ok := wordPath(c.Args[2], shellEnv{})
 			if !ok {
 				text = strings.Trim(nodeText(src, c.Args[2]), `"'`)
 			}
-			if g, err := parseShell(text); err != nil || len(filterFlows(findWrites(g, text, env, taint(g, names)))) > 0 {
+			if g, err := parseShell(text); err != nil || len(filterFlows(findWrites(g, text, env, taint(g, shellNames)))) > 0 {
 				out = append(out, name+" -c runs a script that writes a secret where hushfile cannot follow it")
 			}
 		}
@@ -887,7 +1036,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			}
 			p = absPath(p, env)
 			switch {
-			case isMounted(p) && (redirected || archivers[name]):
+			case isMounted(p) && (redirected || archivers[name] && !captured[s] && !ddToDevice(name, args, env)):
 				out = append(out, name+" copies the secret mounted at "+p+" into a file that would stay in the layer")
 			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archivers[name]) && recursive(args):
 				out = append(out, name+" copies "+p+", which holds a secret mount, into a file or directory that would stay in the layer")
@@ -895,14 +1044,118 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		}
 		return true
 	})
+	// A variable that took a mounted secret must not reach a file either:
+	// a later RUN could not replay the write, the variable is gone there.
+	if len(caps) > 0 {
+		written := map[string]bool{}
+		for _, fl := range filterFlows(findWrites(f, src, env, derived)) {
+			for _, v := range fl.vars {
+				written[v] = true
+			}
+		}
+		for _, c := range caps {
+			for v := range taint(f, map[string]bool{c.name: true}) {
+				if written[v] {
+					out = append(out, c.cmd+" copies the secret mounted at "+c.path+" into the variable "+c.name+", and a command writes it into a file that would stay in the layer")
+					break
+				}
+			}
+		}
+	}
 	sort.Strings(out)
 	return uniqueStrings(out)
+}
+
+// capture is a shell variable that takes a mounted secret file, encoded,
+// through a command substitution: X="$(base64 -w0 /run/secrets/sa.json)".
+type capture struct {
+	stmt      *syntax.Stmt // the command in the substitution
+	name      string       // the variable
+	cmd, path string       // the command and the mounted file it reads
+}
+
+// captures finds the commands whose whole output a shell variable takes
+// and that read a mounted secret file with base64: base64 (without -o)
+// writes only to its standard output, which the substitution takes, so it
+// writes no file. The value then lives in the variable; opaqueWrites
+// follows it from there. Other encoders and archivers write files by
+// themselves (tar -f, gzip FILE, xxd IN OUT, openssl -out, gpg) and stay
+// refused, and so does a pipeline, whose later commands are not checked.
+func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
+	isMounted := map[string]bool{}
+	for _, m := range mounted {
+		isMounted[m] = true
+	}
+	var out []capture
+	syntax.Walk(f, func(n syntax.Node) bool {
+		as, ok := n.(*syntax.Assign)
+		if !ok || as.Name == nil || as.Value == nil || as.Array != nil || as.Index != nil {
+			return true
+		}
+		parts := as.Value.Parts
+		if len(parts) == 1 {
+			if dq, ok := parts[0].(*syntax.DblQuoted); ok {
+				parts = dq.Parts
+			}
+		}
+		if len(parts) != 1 {
+			return true
+		}
+		cs, ok := parts[0].(*syntax.CmdSubst)
+		if !ok || len(cs.Stmts) != 1 {
+			return true
+		}
+		s := cs.Stmts[0]
+		c, ok := s.Cmd.(*syntax.CallExpr)
+		if !ok || len(c.Args) < 2 || len(s.Redirs) > 0 || s.Background || s.Coprocess || path.Base(c.Args[0].Lit()) != "base64" {
+			return true
+		}
+		var read string
+		for _, a := range c.Args[1:] {
+			lit := a.Lit()
+			if strings.HasPrefix(lit, "-o") || strings.HasPrefix(lit, "--o") {
+				return true // BSD base64 -o FILE
+			}
+			if p, glob, ok := wordPath(a, env); ok && !glob && isMounted[absPath(p, env)] {
+				read = absPath(p, env)
+			}
+		}
+		if read != "" {
+			out = append(out, capture{stmt: s, name: as.Name.Value, cmd: "base64", path: read})
+		}
+		return true
+	})
+	return out
+}
+
+// captureNames are the variables that take a mounted secret, and those
+// assigned from them.
+func captureNames(f *syntax.File, caps []capture) map[string]bool {
+	names := map[string]bool{}
+	for _, c := range caps {
+		names[c.name] = true
+	}
+	return taint(f, names)
 }
 
 // archivers copy or encode a file into another.
 var archivers = map[string]bool{
 	"tar": true, "zip": true, "rsync": true, "dd": true, "base64": true, "xxd": true, "gzip": true,
 	"bzip2": true, "xz": true, "zstd": true, "openssl": true, "gpg": true, "7z": true, "scp": true,
+}
+
+// ddToDevice reports whether dd writes to a device (of=/dev/stderr,
+// of=/dev/null) rather than into a file.
+func ddToDevice(name string, args []string, env shellEnv) bool {
+	if name != "dd" {
+		return false
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "of=") {
+			return pathSink(absPath(strings.TrimPrefix(a, "of="), env)) != sinkFile
+		}
+	}
+	return false
 }
 
 func recursive(args []string) bool {
@@ -962,8 +1215,14 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 	}
 	names = taint(f, names)
 	var why []string
-	if len(filterFlows(findWrites(f, script, env, names))) > 0 {
+	writes := findWrites(f, script, env, names)
+	if len(filterFlows(writes)) > 0 {
 		why = append(why, "it writes a secret into a file")
+	}
+	if prints := logWrites(writes); len(prints) > 0 {
+		a.add(RuleSecretInLog, SeverityWarning, n.StartLine, n.EndLine, false,
+			"remove the command that prints it; CI keeps build logs",
+			"this RUN prints a secret into the build log: %s", strings.Join(uniqueStrings(prints), "; "))
 	}
 	why = append(why, opaqueWrites(f, script, env, names, mounted)...)
 	facts := analyzeShell(f, env, mounted)

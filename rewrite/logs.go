@@ -34,14 +34,25 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 		}
 		return false
 	}
+	// sink is where the output of the innermost statement goes. Output
+	// redirected to /dev/stderr, /dev/tty or /proc/1/fd/1 is printed all
+	// the same: for a secret variable, findWrites sees that write and
+	// logWrites reports it; for a secret file (cat FILE > /dev/stderr),
+	// this does.
+	sinkOf := func() sink {
+		for i := len(stack) - 1; i >= 0; i-- {
+			if s, ok := stack[i].(*syntax.Stmt); ok {
+				return stdoutSink(s, env)
+			}
+		}
+		return sinkLog
+	}
 	redirected := func() bool {
 		for i := len(stack) - 1; i >= 0; i-- {
 			if s, ok := stack[i].(*syntax.Stmt); ok {
 				for _, r := range s.Redirs {
-					if r.Op == syntax.RdrOut || r.Op == syntax.AppOut || r.Op == syntax.RdrClob || r.Op == syntax.RdrAll || r.Op == syntax.AppAll {
-						if r.N == nil || r.N.Value == "1" {
-							return true
-						}
+					if writesOut(r) && (r.N == nil || r.N.Value == "1") {
+						return true
 					}
 				}
 				return false
@@ -95,12 +106,42 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 				out = append(out, name+" prints "+strings.Join(vars, ", "))
 			}
 		case "cat", "head", "tail", "more", "less":
-			if piped() || redirected() {
+			if piped() || sinkOf() != sinkLog {
 				return true
 			}
 			for _, a := range c.Args[1:] {
 				if p, _, ok := wordPath(a, env); ok && files[absPath(p, env)] {
 					out = append(out, name+" prints the secret file "+absPath(p, env))
+				}
+			}
+		case "cp", "install", "dd":
+			// cp FILE /dev/stderr, dd if=FILE of=/dev/stdout.
+			var srcs []string
+			to := sinkFile
+			for i, a := range c.Args[1:] {
+				lit := a.Lit()
+				switch {
+				case name == "dd" && strings.HasPrefix(lit, "if="):
+					srcs = append(srcs, absPath(strings.TrimPrefix(lit, "if="), env))
+				case name == "dd" && strings.HasPrefix(lit, "of="):
+					to = pathSink(absPath(strings.TrimPrefix(lit, "of="), env))
+				case name == "dd" || strings.HasPrefix(lit, "-"):
+				case i == len(c.Args)-2:
+					if p, glob, ok := wordPath(a, env); ok && !glob {
+						to = pathSink(absPath(p, env))
+					}
+				default:
+					if p, _, ok := wordPath(a, env); ok {
+						srcs = append(srcs, absPath(p, env))
+					}
+				}
+			}
+			if to != sinkLog {
+				return true
+			}
+			for _, p := range srcs {
+				if files[p] {
+					out = append(out, name+" prints the secret file "+p)
 				}
 			}
 		case "sh", "bash", "ash", "dash":

@@ -287,6 +287,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			for name := range p.envMounts {
 				logNames[name] = true
 			}
+			// X="$(base64 /run/secrets/sa.json)" holds a secret too.
+			for name := range captureNames(f, captures(f, env, mountedPaths(st, p))) {
+				logNames[name] = true
+			}
 			secretFiles := map[string]bool{}
 			for t := range p.targets {
 				secretFiles[t] = true
@@ -294,7 +298,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			for _, fs := range st.files {
 				secretFiles[fs.target] = true
 			}
-			if prints := printsSecret(f, logNames, secretFiles, env); len(prints) > 0 {
+			prints := printsSecret(f, logNames, secretFiles, env)
+			// echo "$TOKEN" > /dev/stderr, | tee /dev/stdout: no file, the log.
+			prints = append(prints, logWrites(findWrites(f, script, env, taint(f, logNames)))...)
+			sort.Strings(prints)
+			prints = uniqueStrings(prints)
+			if len(prints) > 0 {
 				a.add(RuleSecretInLog, SeverityWarning, n.StartLine, n.EndLine, false,
 					"remove the command that prints it; CI keeps build logs",
 					"this RUN prints a secret into the build log: %s", strings.Join(prints, "; "))

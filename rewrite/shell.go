@@ -223,6 +223,11 @@ func transferOf(c *syntax.CallExpr, name string, env shellEnv, targets []string)
 	if secretSources == 0 {
 		return nil
 	}
+	if dest != "" && pathSink(dest) != sinkFile {
+		// cp FILE /dev/stderr prints it (printsSecret), /dev/null takes
+		// it: no copy in the layer.
+		return nil
+	}
 	switch {
 	case others > 0 || secretSources > 1:
 		t.problem = "it copies the credential file together with other files"
