@@ -30,6 +30,10 @@ const maxContextFiles = 100
 func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) ([]string, error) {
 	st, err := bc.MainContext(ctx,
 		llb.IncludePatterns(rewrite.ContextFilePatterns(cfg)),
+		// A snapshot of its own: sharing the main context's would make
+		// each transfer prune the other's files, and send the whole
+		// context again every build.
+		llb.SharedKeyHint("hushfile-context-credential-files"),
 		dockerui.WithInternalName("hushfile: list the credential files of the build context"))
 	if err != nil || st == nil {
 		return nil, err
