@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,17 +22,23 @@ func TestContextCredentialFiles(t *testing.T) {
 	cases := []struct {
 		name, file, content, dockerfile, tool string
 		wantFail                              string // a rule the hushfile build must stop on
+		extra                                 map[string]string
 	}{
 		{"npmrc read by npm", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", ""},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", "", nil},
 		{"netrc read by pip", ".netrc", "machine pypi.example.com login deploy password CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nENV NETRC=/app/.netrc\nRUN pip install --index-url https://pypi.example.com/simple app\n", "pip", ""},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nENV NETRC=/app/.netrc\nRUN pip install --index-url https://pypi.example.com/simple app\n", "pip", "", nil},
 		{"git-credentials in a subdirectory", "config/.git-credentials", "https://ci:CANARY@git.example.com\n",
-			"FROM alpine\nCOPY config/ /etc/app/\nRUN git config --global credential.helper 'store --file /etc/app/.git-credentials' && git clone https://git.example.com/acme/lib.git /tmp/lib\n", "git", ""},
+			"FROM alpine\nCOPY config/ /etc/app/\nRUN git config --global credential.helper 'store --file /etc/app/.git-credentials' && git clone https://git.example.com/acme/lib.git /tmp/lib\n", "git", "", nil},
 		{"a RUN copies the mounted file into the layer", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleSecretInBuildOutput.Name},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleSecretInBuildOutput.Name, nil},
 		{"an env file left for run time", ".env", "API_KEY=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"sh\", \"-c\", \"cat .env\"]\n", "", rewrite.RuleSecretFileInImage.Name},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"sh\", \"-c\", \"cat .env\"]\n", "", rewrite.RuleSecretFileInImage.Name, nil},
+		{"Dockerfile.dockerignore lets in what .dockerignore keeps out", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", "",
+			map[string]string{".dockerignore": ".npmrc\n", "Dockerfile.dockerignore": "*.log\n"}},
+		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,6 +55,9 @@ func TestContextCredentialFiles(t *testing.T) {
 				writeFile(t, dir, "Dockerfile", withSyntax(frontend, []byte(tc.dockerfile)))
 				writeFile(t, dir, tc.file, []byte(content))
 				writeFile(t, dir, "package.json", []byte("{}\n"))
+				for name, content := range tc.extra {
+					writeFile(t, dir, name, []byte(content))
+				}
 				out := filepath.Join(t.TempDir(), "image.tar")
 				return l.buildx(t, buildSpec{dir: dir, flags: flags, output: out, provenance: true, cacheTo: cacheDir(out)}), out
 			}
@@ -95,4 +106,44 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestContextOnbuildCopy: a base image (built here) whose ONBUILD trigger
+// copies a credential file from the context of the image built FROM it:
+// the rewrite never sees the trigger, and the build fails closed because
+// the check searches every copy for the context's credential files.
+func TestContextOnbuildCopy(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	value := secrets.canary(t, ".npmrc")
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	baseRef := l.env.Registry + "/hushbuild-test/onbuild-copy:" + hex.EncodeToString(b)
+	base := "FROM alpine\nONBUILD COPY .npmrc /app/.npmrc\n"
+	dir := t.TempDir()
+	writeFile(t, dir, "Dockerfile", withSyntax(l.stock, []byte(base)))
+	push := l.buildx(t, buildSpec{dir: dir, flags: append(l.baseImageFlags(t, []byte(base)), "--output", "type=image,name="+baseRef+",push=true,registry.insecure=true")})
+	if push.err != nil {
+		t.Fatalf("building the base image: %v\n%s", push.err, secrets.redact(push.out))
+	}
+	child := "FROM " + baseRef + "\nRUN echo built\n"
+	dir2 := t.TempDir()
+	writeFile(t, dir2, "Dockerfile", withSyntax(l.frontend, []byte(child)))
+	writeFile(t, dir2, ".npmrc", []byte("//registry.npmjs.org/:_authToken="+value.value+"\n"))
+	out := filepath.Join(t.TempDir(), "image.tar")
+	build := l.buildx(t, buildSpec{dir: dir2, output: out})
+	if found := secrets.foundIn(build.out); len(found) > 0 {
+		t.Errorf("the build output shows %s", strings.Join(found, ", "))
+	}
+	if build.err == nil {
+		rep := scan(t, out, secrets.verifySecrets())
+		t.Fatalf("the build succeeded (image clean: %v):%s", rep.Clean(), hitLines(rep))
+	}
+	for _, w := range []string{rewrite.RuleSecretInBuildOutput.Name, ".npmrc (build context)", "/app/.npmrc"} {
+		if !strings.Contains(string(build.out), w) {
+			t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
+		}
+	}
 }

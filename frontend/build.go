@@ -37,6 +37,7 @@ import (
 	"github.com/pkg/errors"
 	"github.com/sirupsen/logrus"
 
+	"github.com/hushfile/hushfile/frontend/proof"
 	"github.com/hushfile/hushfile/rewrite"
 )
 
@@ -88,11 +89,13 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// HUSHFILE configures hushfile, not the Dockerfile.
 	delete(bc.BuildArgs, configArgName)
 
-	// The credential files a broad COPY of the context would bring in.
-	if cfg.ContextFiles, err = contextFiles(ctx, c, bc, cfg); err != nil {
-		return nil, err
-	}
-	df, err := readDockerfile(ctx, bc, cfg, rw)
+	// The credential files a broad COPY of the context would bring in,
+	// listed once the Dockerfile (and with it its .dockerignore) is read.
+	var listed *llb.State
+	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config) (err error) {
+		cfg.ContextFiles, listed, err = contextFiles(ctx, c, bc, *cfg)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +192,11 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	pr := &prover{c: c, bc: bc, df: df, warn: func(msg string) {
 		warn(ctx, msg, client.WarnOpts{})
 	}}
+	// The context's credential files are searched for in every build,
+	// unless the caller lets them stay in the image.
+	if !df.classifier.AllowRuntimeSecretFiles {
+		pr.contextSources = proof.ContextSources(df.contextFiles, listed)
+	}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {
 		opt := convertOpt

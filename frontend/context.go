@@ -27,7 +27,7 @@ const maxContextFiles = 100
 // could be credential files' (nothing else is sent for it), and only their
 // names are read here, never their content. A context that is not a local
 // directory (git, HTTP, a named context) is not listed.
-func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) ([]string, error) {
+func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) ([]string, *llb.State, error) {
 	st, err := bc.MainContext(ctx,
 		llb.IncludePatterns(rewrite.ContextFilePatterns(cfg)),
 		// A snapshot of its own: sharing the main context's would make
@@ -36,22 +36,22 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		llb.SharedKeyHint("hushfile-context-credential-files"),
 		dockerui.WithInternalName("hushfile: list the credential files of the build context"))
 	if err != nil || st == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	def, err := st.Marshal(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !isLocalSource(def.ToPB()) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
+		return nil, nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []string
 	var walk func(dir string, depth int) error
@@ -78,13 +78,13 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		return nil
 	}
 	if err := walk("/", 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(out) > maxContextFiles {
-		return nil, fmt.Errorf("hushfile: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
+		return nil, nil, fmt.Errorf("hushfile: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
 	}
 	slices.Sort(out)
-	return out, nil
+	return out, st, nil
 }
 
 // isLocalSource reports whether def's head is a local source (the build

@@ -43,6 +43,9 @@ type prover struct {
 
 	tool    *llb.State
 	toolDef *pb.Definition
+	// contextSources are the credential files of the build context:
+	// every build that has some is checked for them.
+	contextSources []proof.Source
 }
 
 // tool returns the frontend's own image, for the checks' execs: the image
@@ -155,8 +158,16 @@ func (p *prover) solve(ctx context.Context, def *pb.Definition, image any, cache
 		return nil, err
 	}
 	if len(plan.Steps) == 0 {
-		return p.c.Solve(ctx, client.SolveRequest{Definition: def, CacheImports: cacheImports})
+		if len(p.contextSources) == 0 {
+			return p.c.Solve(ctx, client.SolveRequest{Definition: def, CacheImports: cacheImports})
+		}
+		// No step gets a secret, but the context holds credential
+		// files: the copies are checked for them.
+		if plan, err = proof.Plain(def); err != nil {
+			return nil, err
+		}
 	}
+	plan.AddSources(p.contextSources)
 	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: plan.Def, CacheImports: cacheImports, Evaluate: true})
 	if err != nil {
 		return nil, explainStepError(err, plan)

@@ -44,6 +44,9 @@ type dockerfile struct {
 	requirements []rewrite.Requirement
 	// secretArgs are the ARG names the rewrite removed as secrets.
 	secretArgs []string
+	// contextFiles are the credential files of the build context the
+	// rewrite was given (names, never contents).
+	contextFiles []string
 	// unsafe is the engine's verdict (Result.Err): when it is not nil, data
 	// must not be built.
 	unsafe error
@@ -61,10 +64,20 @@ type dockerfile struct {
 // frontend does (the filename option, the dockerfilekey option, frontend
 // inputs, git and HTTP contexts) and rewrites it. The original text does
 // not outlive this call: only the rewritten one is returned.
-func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc) (*dockerfile, error) {
+//
+// before runs between the read and the rewrite, with the configuration it
+// may complete: BuildKit knows which .dockerignore applies (the
+// Dockerfile's own, <Dockerfile>.dockerignore, first) only once the
+// Dockerfile is read.
+func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc, before func(*rewrite.Config) error) (*dockerfile, error) {
 	src, err := bc.ReadEntrypoint(ctx, "Dockerfile")
 	if err != nil {
 		return nil, err
+	}
+	if before != nil {
+		if err := before(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	// src.Warn is deliberately not kept: it attaches src.SourceMap, the
 	// original text, to every warning that carries no source of its own.
@@ -91,6 +104,7 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 	}
 
 	df := &dockerfile{
+		contextFiles: cfg.ContextFiles,
 		data:         bytes.Clone(res.Output),
 		findings:     res.Findings,
 		requirements: res.Requirements,

@@ -178,6 +178,8 @@ func MergeConfig(dockerfile, caller Config) Config {
 		AllowRuntimeSecretFiles: dockerfile.AllowRuntimeSecretFiles || caller.AllowRuntimeSecretFiles,
 		RewriteHardcoded:        dockerfile.RewriteHardcoded || caller.RewriteHardcoded,
 		Target:                  dockerfile.Target,
+		// The context is the caller's to list.
+		ContextFiles: cat(dockerfile.ContextFiles, caller.ContextFiles),
 	}
 	if caller.Target != "" {
 		m.Target = caller.Target

@@ -111,9 +111,14 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, *Chec
 			opts = append(opts, llb.AddSecret(dest, llb.SecretID(src.Secret), llb.SecretOptional))
 			continue
 		}
-		st, err := p.state(src.Input)
-		if err != nil {
-			return llb.State{}, nil, false, err
+		var st llb.State
+		if src.State != nil {
+			st = *src.State
+		} else {
+			var err error
+			if st, err = p.state(src.Input); err != nil {
+				return llb.State{}, nil, false, err
+			}
 		}
 		opts = append(opts, llb.AddMount(dest, st, llb.SourcePath(src.Selector), llb.Readonly))
 	}

@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
@@ -306,13 +307,77 @@ type Source struct {
 	// that a step bind-mounts, the context and the file's path in it.
 	Input    *pb.Input
 	Selector string
+	// State and Selector are, for a credential file of the build context
+	// that no step mounts, a state holding it and its path there.
+	State *llb.State
 }
 
 func (s Source) key() string {
 	if s.Secret != "" {
 		return "secret\x00" + s.Secret
 	}
+	if s.Input == nil {
+		return "state\x00" + s.Selector
+	}
 	return "context\x00" + s.Input.Digest + "\x00" + strconv.FormatInt(s.Input.Index, 10) + "\x00" + s.Selector
+}
+
+// Plain is the plan of a definition none of whose steps gets a secret:
+// nothing is instrumented, and its COPY and ADD steps are listed, for a
+// check with sources the caller adds (the credential files of the build
+// context).
+func Plain(def *pb.Definition) (*Plan, error) {
+	g, err := parse(def)
+	if err != nil {
+		return nil, err
+	}
+	out := &Plan{Def: def, Ops: g.ops}
+	for _, d := range g.order {
+		op := g.ops[d]
+		f := op.GetFile()
+		if f == nil || !bringsFiles(f) {
+			continue
+		}
+		c := Step{Digest: d, Outputs: fileOutputs(op, f), Copy: true}
+		if m := g.meta[d]; m != nil {
+			c.Name = m.Description["llb.customname"]
+		}
+		if def.Source != nil && def.Source.Locations[string(d)] != nil {
+			c.Locations = def.Source.Locations[string(d)].Locations
+		}
+		out.Copies = append(out.Copies, c)
+	}
+	return out, nil
+}
+
+// ContextSources are the credential files of the build context, held by
+// st at their paths, as sources.
+func ContextSources(files []string, st *llb.State) []Source {
+	if st == nil {
+		return nil
+	}
+	var out []Source
+	for _, f := range files {
+		out = append(out, Source{ID: f + " (build context)", State: st, Selector: "/" + f})
+	}
+	return out
+}
+
+// AddSources adds sources that no step mounts to the plan's, for every
+// check (the credential files of the build context: a COPY that brings
+// one in, however it is written, an ONBUILD trigger's included, fails).
+func (p *Plan) AddSources(extra []Source) {
+	seen := map[string]bool{}
+	for _, s := range p.Sources {
+		seen[s.ID] = true
+	}
+	for _, s := range extra {
+		if !seen[s.ID] {
+			seen[s.ID] = true
+			p.Sources = append(p.Sources, s)
+			p.Secrets = append(p.Secrets, s.ID)
+		}
+	}
 }
 
 // execSecrets returns the secret ids an exec mounts (files and env),
