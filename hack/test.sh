@@ -4,12 +4,20 @@
 #
 #   hack/test.sh            all tests
 #   hack/test.sh -short     unit tests only (skips the lab)
+#
+# ../shared (seeds and the corpus of real Dockerfiles) sits beside the
+# repository on CI. In a plain clone without it everything else runs and
+# the tests that read the corpus skip, saying that ../shared is absent;
+# with CI set, a missing ../shared fails at once instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d ../shared/corpus ]; then
-	echo "hack/test.sh: ../shared (seeds and corpus) must sit beside the repository" >&2
-	exit 2
+if [ ! -d ../shared ]; then
+	if [ -n "${CI:-}" ]; then
+		echo "hack/test.sh: ../shared is absent, and CI always has it beside the repository (CI is set): failing instead of skipping its tests" >&2
+		exit 2
+	fi
+	echo "hack/test.sh: ../shared is absent: the tests over its corpus will skip (with CI set they would fail)" >&2
 fi
 
 echo "== gofmt"

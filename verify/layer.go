@@ -246,10 +246,20 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 		}
 		return nil
 	}
+	var err error
 	if overlap {
-		return res, pipeline(ctx, r, process)
+		err = pipeline(ctx, r, process)
+	} else {
+		err = inline(ctx, r, process)
 	}
-	return res, inline(ctx, r, process)
+	if err != nil {
+		// The error names the entry that failed, whose name may hold a
+		// secret: it is printed and put in the report.
+		if msg, redacted := sm.redact(err.Error()); redacted {
+			err = errors.New(msg)
+		}
+	}
+	return res, err
 }
 
 // scanHeader scans an entry's name, link target and PAX records.

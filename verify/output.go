@@ -39,15 +39,58 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}
-	st := r.Stats
-	scanned := fmt.Sprintf("%d manifests, %d blobs, %d layers, %d files, %s", st.Manifests, st.Blobs, st.Layers, st.Files, humanBytes(st.Bytes))
-	if r.Clean() {
-		fmt.Fprintf(&b, "clean: nothing found in %s (scanned %s)\n", r.Image, scanned)
-	} else {
-		fmt.Fprintf(&b, "%d finding(s) in %s (scanned %s)\n", len(r.Hits), r.Image, scanned)
+	for _, e := range r.errors() {
+		fmt.Fprintf(&b, "error: %s\n", e)
+	}
+	// Only a complete scan that read something and found nothing is
+	// called clean, and it says what it read.
+	switch {
+	case r.Error != "":
+		fmt.Fprintf(&b, "INCOMPLETE: %s could not be fully scanned, so the result proves nothing (%d finding(s) in what was read; scanned %s)\n", r.name(), len(r.Hits), r.Stats.summary())
+	case len(r.Hits) == 0:
+		fmt.Fprintf(&b, "clean: nothing found in %s (scanned %s)\n", r.name(), r.Stats.summary())
+	default:
+		fmt.Fprintf(&b, "%d finding(s) in %s (scanned %s)\n", len(r.Hits), r.name(), r.Stats.summary())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// name is the scanned input for people: "stdin" for "-".
+func (r *Report) name() string {
+	if r.Image == "-" {
+		return "stdin"
+	}
+	return r.Image
+}
+
+// errors returns the lines of Error.
+func (r *Report) errors() []string {
+	if r.Error == "" {
+		return nil
+	}
+	return strings.Split(r.Error, "\n")
+}
+
+// summary says what was read: "2 manifests, 7 blobs, 3 layers, 3 files,
+// 1.2 KiB; platforms linux/amd64, linux/arm64".
+func (st Stats) summary() string {
+	s := fmt.Sprintf("%s, %s, %s, %s, %s", plural(st.Manifests, "manifest"), plural(st.Blobs, "blob"), plural(st.Layers, "layer"), plural(st.Files, "file"), humanBytes(st.Bytes))
+	switch len(st.Platforms) {
+	case 0:
+	case 1:
+		s += "; platform " + st.Platforms[0]
+	default:
+		s += "; platforms " + strings.Join(st.Platforms, ", ")
+	}
+	return s
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func humanBytes(n int64) string {
@@ -147,6 +190,11 @@ func (r *Report) SARIF(toolVersion string) *sarif.Log {
 	for _, n := range r.Notes {
 		notes = append(notes, sarif.Notification{Level: sarif.LevelNote, Message: sarif.Message{Text: n}})
 	}
+	// A scan that failed, or read nothing, did not execute successfully:
+	// its empty results prove nothing.
+	for _, e := range r.errors() {
+		notes = append(notes, sarif.Notification{Level: sarif.LevelError, Message: sarif.Message{Text: e}})
+	}
 	run := sarif.Run{
 		Tool: sarif.Tool{Driver: sarif.ToolComponent{
 			Name:           "hushfile-verify",
@@ -154,7 +202,7 @@ func (r *Report) SARIF(toolVersion string) *sarif.Log {
 			InformationURI: "https://github.com/hushfile/hushfile",
 			Rules:          rules,
 		}},
-		Invocations: []sarif.Invocation{{ExecutionSuccessful: true, ToolExecutionNotifications: notes}},
+		Invocations: []sarif.Invocation{{ExecutionSuccessful: r.Error == "", ToolExecutionNotifications: notes}},
 		Results:     results,
 		Properties:  sarif.Properties{"image": r.Image},
 	}

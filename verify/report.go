@@ -34,18 +34,26 @@ type Report struct {
 	// Notes say what was not searched, and why (short values, oversized
 	// documents...).
 	Notes []string `json:"notes,omitempty"`
-	Stats Stats    `json:"stats"`
+	// Error says why the scan is incomplete: the image could not be fully
+	// read, or nothing was read (no image for the requested platforms, no
+	// layer, no file). A report with an Error proves nothing, whatever
+	// its Hits.
+	Error string `json:"error,omitempty"`
+	Stats Stats  `json:"stats"`
 }
 
-// Clean reports whether nothing was found.
-func (r *Report) Clean() bool { return len(r.Hits) == 0 }
+// Clean reports whether the scan read the whole image, read something,
+// and found nothing: the only report that proves an image clean.
+func (r *Report) Clean() bool { return len(r.Hits) == 0 && r.Error == "" }
 
 // Stats count what was scanned.
 type Stats struct {
-	Manifests int `json:"manifests"`
-	Blobs     int `json:"blobs"`
-	Layers    int `json:"layers"`
-	Files     int `json:"files"`
+	// Platforms are the platforms of the images scanned, sorted.
+	Platforms []string `json:"platforms,omitempty"`
+	Manifests int      `json:"manifests"`
+	Blobs     int      `json:"blobs"`
+	Layers    int      `json:"layers"`
+	Files     int      `json:"files"`
 	// Bytes is the uncompressed size of the layer contents and documents
 	// scanned.
 	Bytes int64 `json:"bytes"`

@@ -55,9 +55,18 @@ type legacyImage struct {
 // archive: they are opened by path and not checked against a digest.
 const pathAnnotation = "dev.hushfile.verify.path"
 
-// openSource picks the source for image: an existing directory is an OCI
-// layout, an existing file an archive, anything else a registry reference.
+// openSource picks the source for image: "-" is an archive on standard
+// input, an existing directory an OCI layout, an existing file an archive,
+// a missing path that looks like a path (see looksLikePath) an error, and
+// anything else a registry reference.
 func openSource(ctx context.Context, image string, opts Options) (source, error) {
+	if image == "-" {
+		in := opts.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		return openArchiveStream("stdin", in)
+	}
 	fi, err := os.Stat(image)
 	switch {
 	case err == nil && fi.IsDir():
@@ -71,10 +80,42 @@ func openSource(ctx context.Context, image string, opts Options) (source, error)
 	if _, lerr := os.Lstat(image); lerr == nil {
 		return nil, fmt.Errorf("%s: dangling symlink: %w", image, err)
 	}
-	if strings.ContainsAny(image, "/\\") && (strings.HasPrefix(image, ".") || strings.HasPrefix(image, "/")) {
+	if isPath, hub := looksLikePath(image); isPath {
+		if hub {
+			return nil, fmt.Errorf("%s: no such file or directory (name a registry image with its registry, e.g. docker.io/%s)", image, image)
+		}
 		return nil, fmt.Errorf("%s: no such file or directory", image)
 	}
 	return openRegistry(ctx, image, opts)
+}
+
+// archiveExts are the endings of archive file names.
+var archiveExts = []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.zstd", ".oci"}
+
+// looksLikePath tells, for a name that does not exist, a local path from a
+// registry reference: a path starts with "/" or ".", holds a backslash,
+// ends in an archive extension (.tar, .tar.gz, .tgz, .tar.zst, .oci), or
+// holds a "/" with no registry host before it (a host has a dot or a
+// colon, or is localhost). So "out/image" is a missing directory, not the
+// Docker Hub image docker.io/out/image, whose scan would prove nothing
+// about the image meant; "127.0.0.1:5000/app", "ghcr.io/org/app" and
+// "alpine" are references. hub is set when only the last rule applies:
+// the name may have meant a Docker Hub image.
+func looksLikePath(image string) (isPath, hub bool) {
+	lower := strings.ToLower(image)
+	for _, ext := range archiveExts {
+		if strings.HasSuffix(lower, ext) {
+			return true, false
+		}
+	}
+	if strings.HasPrefix(image, "/") || strings.HasPrefix(image, ".") || strings.ContainsRune(image, '\\') || (filepath.Separator != '/' && strings.ContainsRune(image, filepath.Separator)) {
+		return true, false
+	}
+	first, _, ok := strings.Cut(image, "/")
+	if ok && !strings.ContainsAny(first, ".:") && first != "localhost" {
+		return true, true
+	}
+	return false, false
 }
 
 // checkedReader checks a blob's size and digest as it is read.
@@ -197,6 +238,22 @@ func openArchive(name string) (source, error) {
 	return a, nil
 }
 
+// openArchiveStream reads an archive, possibly compressed, from a stream
+// (standard input): it is spooled to a temporary file first, since an
+// archive's files are read in whatever order its index says.
+func openArchiveStream(name string, r io.Reader) (source, error) {
+	a := &archiveSource{name: name}
+	if err := a.spool(r); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.index(); err != nil {
+		a.close()
+		return nil, err
+	}
+	return a, nil
+}
+
 func (a *archiveSource) decompressIfNeeded() error {
 	var head [10]byte
 	n, _ := io.ReadFull(a.f, head[:])
@@ -206,7 +263,13 @@ func (a *archiveSource) decompressIfNeeded() error {
 	if compression.DetectCompression(head[:n]) == compression.Uncompressed {
 		return nil
 	}
-	dr, err := compression.DecompressStream(a.f)
+	return a.spool(a.f)
+}
+
+// spool decompresses r (when it is compressed) into a temporary file,
+// which becomes the archive.
+func (a *archiveSource) spool(r io.Reader) error {
+	dr, err := compression.DecompressStream(r)
 	if err != nil {
 		return fmt.Errorf("%s: %w", a.name, err)
 	}
@@ -218,9 +281,15 @@ func (a *archiveSource) decompressIfNeeded() error {
 	a.tmp = tmp.Name()
 	if _, err := io.Copy(tmp, dr); err != nil {
 		tmp.Close()
-		return fmt.Errorf("%s: decompressing: %w", a.name, err)
+		what := "decompressing"
+		if dr.GetCompression() == compression.Uncompressed {
+			what = "reading"
+		}
+		return fmt.Errorf("%s: %s: %w", a.name, what, err)
 	}
-	a.f.Close()
+	if a.f != nil {
+		a.f.Close()
+	}
 	a.f = tmp
 	_, err = tmp.Seek(0, io.SeekStart)
 	return err
@@ -355,7 +424,10 @@ func (a *archiveSource) size(name string) int64 {
 }
 
 func (a *archiveSource) close() error {
-	err := a.f.Close()
+	var err error
+	if a.f != nil {
+		err = a.f.Close()
+	}
 	if a.tmp != "" {
 		os.Remove(a.tmp)
 	}

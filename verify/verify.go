@@ -9,13 +9,16 @@
 // forms) and for credential patterns (see package secretscan).
 //
 // The image is an OCI image layout directory, an OCI or `docker save`
-// archive, or a registry reference (plain HTTP for loopback registries).
+// archive (or "-": such an archive on standard input), or a registry
+// reference (plain HTTP for loopback registries).
 // Layers are streamed: each blob is read once, decompressed (gzip, zstd or
 // none) and walked as a tar stream with a few megabytes of memory whatever
 // its size. Nested archives inside layers are not unpacked.
 //
 // A report says where each hit is and what matched, never the matched
-// value.
+// value. A scan that read nothing (no image for a requested platform, an
+// image without a layer or without a file) is an error, not a clean
+// report: only a complete scan that read something proves an image clean.
 //
 // # Benchmark
 //
@@ -53,8 +56,13 @@ import (
 // Options say what to scan and what to look for.
 type Options struct {
 	// Image is an OCI layout directory, an OCI or docker-save archive
-	// (possibly compressed), or a registry reference.
+	// (possibly compressed), "-" for such an archive read from Stdin, or
+	// a registry reference. A path that does not exist but looks like one
+	// (see looksLikePath) is a missing file, never a reference.
 	Image string
+	// Stdin is read when Image is "-"; nil means os.Stdin. It is spooled
+	// to a temporary file (an archive is not read in order).
+	Stdin io.Reader
 	// Secrets are the known values to search for.
 	Secrets []Secret
 	// Patterns turns the pattern rules on.
@@ -62,8 +70,10 @@ type Options struct {
 	// Rules restricts the pattern rules to these IDs; nil means all.
 	Rules []string
 	// Platforms restricts the scan to the images of these platforms
-	// (os/arch[/variant]); nil means all. Attestations follow the image
-	// they describe.
+	// (os/arch[/variant]); nil means all. An image's platform is its
+	// descriptor's in an index, else its config's (docker save archives,
+	// single manifests). Attestations follow the image they describe. A
+	// platform that matches no image is an error.
 	Platforms []string
 	// PlainHTTP talks plain HTTP to every registry, not only to loopback
 	// ones.
@@ -86,9 +96,16 @@ const (
 
 // Scan scans an image. It returns the report even on error, with what was
 // found before and besides the failure; an error means the image could not
-// be fully scanned (so a clean report proves nothing).
-func Scan(ctx context.Context, opts Options) (*Report, error) {
-	report := &Report{Image: opts.Image, Hits: []Hit{}}
+// be fully scanned, or that nothing was read (no image for a requested
+// platform, an image without a layer or a file): the report then carries
+// the error, and is not Clean whatever its hits.
+func Scan(ctx context.Context, opts Options) (report *Report, err error) {
+	report = &Report{Image: opts.Image, Hits: []Hit{}}
+	defer func() {
+		if err != nil {
+			report.Error = err.Error()
+		}
+	}()
 	m, err := newMatcher(opts.Secrets, opts.Patterns, opts.Rules)
 	if err != nil {
 		return report, err
@@ -98,24 +115,21 @@ func Scan(ctx context.Context, opts Options) (*Report, error) {
 			report.Notes = append(report.Notes, s.shortNote())
 		}
 	}
+	s := &scan{opts: opts, m: m, report: report, tasks: map[taskKey]*task{}, seen: map[string]bool{}}
+	for _, p := range opts.Platforms {
+		pp, err := platforms.Parse(p)
+		if err != nil {
+			return report, fmt.Errorf("platform %q: %w", p, err)
+		}
+		s.want = append(s.want, &wantPlatform{name: p, m: platforms.NewMatcher(pp)})
+	}
 	ctx = log.WithLogger(ctx, quietLogger)
 	src, err := openSource(ctx, opts.Image, opts)
 	if err != nil {
 		return report, err
 	}
 	defer src.close()
-	s := &scan{opts: opts, src: src, m: m, report: report, tasks: map[taskKey]*task{}}
-	if len(opts.Platforms) > 0 {
-		var ps []ocispec.Platform
-		for _, p := range opts.Platforms {
-			pp, err := platforms.Parse(p)
-			if err != nil {
-				return report, fmt.Errorf("platform %q: %w", p, err)
-			}
-			ps = append(ps, pp)
-		}
-		s.platforms = platforms.Any(ps...)
-	}
+	s.src = src
 	err = s.run(ctx)
 	sortHits(report.Hits)
 	return report, err
@@ -132,11 +146,15 @@ var quietLogger = func() *log.Entry {
 
 // scan is the state of one Scan.
 type scan struct {
-	opts      Options
-	src       source
-	m         *matcher
-	report    *Report
-	platforms platforms.MatchComparer
+	opts   Options
+	src    source
+	m      *matcher
+	report *Report
+	// want are the requested platforms (none: all); seen the platforms
+	// of the images met, scanned or not, for the error when one of want
+	// matches none.
+	want []*wantPlatform
+	seen map[string]bool
 
 	workers       int
 	layersWaiting atomic.Int64
@@ -148,10 +166,18 @@ type scan struct {
 	order   []*task
 }
 
+// wantPlatform is one requested platform.
+type wantPlatform struct {
+	name  string // as given
+	m     platforms.Matcher
+	found bool
+}
+
 // entry is one image (or attestation) manifest.
 type entry struct {
 	platform      string
 	manifest      string // digest
+	name          string // for messages: the digest, or a legacy image's tag
 	config        *task
 	layers        []*task
 	attestationOf string // the described manifest's digest
@@ -170,8 +196,10 @@ type task struct {
 	layer *layerResult
 	// platform is read from an image config.
 	platform string
-	notes    []string
-	err      error
+	// data is a config already read to learn its platform.
+	data  []byte
+	notes []string
+	err   error
 }
 
 func (s *scan) fail(err error) {
@@ -192,13 +220,129 @@ func (s *scan) run(ctx context.Context) error {
 	case r.desc != nil:
 		s.walkDesc(ctx, *r.desc, "", "", 0)
 	default:
-		s.walkLegacy(r)
+		s.walkLegacy(ctx, r)
 	}
 	// Scan them.
 	s.scanTasks(ctx)
 	// Place the findings.
 	s.assemble()
+	// Fail a scan that read nothing.
+	s.checkRead()
 	return errors.Join(s.errs...)
+}
+
+// keep says whether the image of platform p is scanned (always, without
+// requested platforms), and marks the requested platforms it matches.
+func (s *scan) keep(p ocispec.Platform) bool {
+	if name := platformString(&p); name != "" {
+		s.seen[name] = true
+	}
+	if len(s.want) == 0 {
+		return true
+	}
+	kept := false
+	for _, w := range s.want {
+		if w.m.Match(p) {
+			w.found, kept = true, true
+		}
+	}
+	return kept
+}
+
+// configPlatform reads an image config to learn its platform, for images
+// whose descriptor does not say it. The platform is nil when the config
+// names none (not an image config).
+func (s *scan) configPlatform(ctx context.Context, desc ocispec.Descriptor) (*ocispec.Platform, []byte, error) {
+	if desc.Digest == "" {
+		return nil, nil, nil
+	}
+	data, err := s.readDoc(ctx, desc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config %s: %w", blobName(desc), err)
+	}
+	var img ocispec.Image
+	if json.Unmarshal(data, &img) != nil || img.OS == "" {
+		return nil, data, nil
+	}
+	p := img.Platform
+	return &p, data, nil
+}
+
+// checkRead fails a scan that read nothing: a requested platform that
+// matched no image, no image manifest, an image without a layer or whose
+// layers hold no file. A scan that failed already is not checked further
+// (what it could not read explains what it did not find).
+func (s *scan) checkRead() {
+	for _, w := range s.want {
+		if !w.found {
+			s.errs = append(s.errs, fmt.Errorf("no image for platform %s in %s (%s): nothing was scanned for it", w.name, s.imageName(), s.seenList()))
+		}
+	}
+	seen := map[string]bool{}
+	images := 0
+	var errs []error
+	for _, e := range s.entries {
+		if e.attestationOf != "" {
+			continue
+		}
+		images++
+		if e.platform != "" && !seen[e.platform] {
+			seen[e.platform] = true
+			s.report.Stats.Platforms = append(s.report.Stats.Platforms, e.platform)
+		}
+		layers, files := 0, 0
+		for _, t := range e.layers {
+			if t.kind == KindLayer {
+				layers++
+				if t.layer != nil {
+					files += t.layer.entries
+				}
+			}
+		}
+		switch {
+		case layers == 0:
+			errs = append(errs, fmt.Errorf("%s: no layer to read: the image has no file system layer", e.label()))
+		case files == 0:
+			errs = append(errs, fmt.Errorf("%s: no file in its %s: nothing was read", e.label(), plural(layers, "layer")))
+		}
+	}
+	sort.Strings(s.report.Stats.Platforms)
+	if len(s.errs) > 0 {
+		return
+	}
+	if images == 0 {
+		errs = append(errs, fmt.Errorf("%s: no image manifest found: nothing was scanned", s.imageName()))
+	}
+	s.errs = append(s.errs, errs...)
+}
+
+func (s *scan) imageName() string {
+	if s.opts.Image == "-" {
+		return "stdin"
+	}
+	return s.opts.Image
+}
+
+// seenList says which platforms the image has.
+func (s *scan) seenList() string {
+	if len(s.seen) == 0 {
+		return "no image in it names its platform"
+	}
+	var ps []string
+	for p := range s.seen {
+		ps = append(ps, p)
+	}
+	sort.Strings(ps)
+	return "it has " + strings.Join(ps, ", ")
+}
+
+// label names an image in messages: "linux/amd64 image sha256:0123456789ab".
+func (e *entry) label() string {
+	l := "image " + short(e.name)
+	if e.platform != "" {
+		l = e.platform + " " + l
+	}
+	return l
 }
 
 func platformString(p *ocispec.Platform) string {
@@ -208,20 +352,32 @@ func platformString(p *ocispec.Platform) string {
 	return platforms.Format(*p)
 }
 
-// fetchDoc reads a small document (index, manifest, config) whole.
+// fetchDoc reads a small document (index, manifest, config) whole and
+// counts it as scanned.
 func (s *scan) fetchDoc(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
-	if desc.Size > maxManifestSize {
-		return nil, fmt.Errorf("blob %s: %d bytes is too large for a %s", desc.Digest, desc.Size, desc.MediaType)
-	}
-	data, err := readAllLimit(func() (io.ReadCloser, error) { return s.src.open(ctx, desc) }, maxManifestSize)
+	data, err := s.readDoc(ctx, desc)
 	if err != nil {
 		return nil, err
 	}
+	s.countDoc(data)
+	return data, nil
+}
+
+// readDoc reads a small document whole, without counting it: the walk
+// reads manifests and configs before it knows whether their image is
+// scanned.
+func (s *scan) readDoc(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
+	if desc.Size > maxManifestSize {
+		return nil, fmt.Errorf("blob %s: %d bytes is too large for a %s", desc.Digest, desc.Size, desc.MediaType)
+	}
+	return readAllLimit(func() (io.ReadCloser, error) { return s.src.open(ctx, desc) }, maxManifestSize)
+}
+
+func (s *scan) countDoc(data []byte) {
 	s.mu.Lock()
 	s.report.Stats.Blobs++
 	s.report.Stats.Bytes += int64(len(data))
 	s.mu.Unlock()
-	return data, nil
 }
 
 // scanDoc scans an index or manifest document and places its hits.
@@ -257,16 +413,18 @@ func cloneInt(p *int) *int {
 	return &v
 }
 
-func (s *scan) walkIndex(ctx context.Context, data []byte, name, platform string, depth int) {
+// walkIndex walks an index; it returns whether it kept anything for the
+// requested platforms.
+func (s *scan) walkIndex(ctx context.Context, data []byte, name, platform string, depth int) bool {
 	s.scanDoc(data, Hit{Kind: KindIndex, Blob: name, Platform: platform, Offset: -1})
 	var idx ocispec.Index
 	if err := json.Unmarshal(data, &idx); err != nil {
 		s.fail(fmt.Errorf("index %s: bad JSON: %w", name, err))
-		return
+		return true
 	}
 	if depth > maxDepth {
 		s.fail(fmt.Errorf("index %s: nested more than %d deep", name, maxDepth))
-		return
+		return true
 	}
 	// Images first, so that attestations can follow the platform filter
 	// and name the platform of the image they describe.
@@ -277,45 +435,52 @@ func (s *scan) walkIndex(ctx context.Context, data []byte, name, platform string
 			attestations = append(attestations, d)
 			continue
 		}
-		if s.platforms != nil && d.Platform != nil && !s.platforms.Match(*d.Platform) {
-			continue
+		p := platform
+		if d.Platform != nil {
+			if !s.keep(*d.Platform) {
+				continue
+			}
+			if dp := platformString(d.Platform); dp != "" {
+				p = dp
+			}
 		}
-		included[d.Digest] = true
-		p := platformString(d.Platform)
-		if p == "" {
-			p = platform
+		if s.walkDesc(ctx, d, p, "", depth+1) {
+			included[d.Digest] = true
 		}
-		s.walkDesc(ctx, d, p, "", depth+1)
 	}
 	for _, d := range attestations {
 		subject := digest.Digest(d.Annotations["vnd.docker.reference.digest"])
-		if s.platforms != nil && !included[subject] {
+		if len(s.want) > 0 && !included[subject] {
 			continue
 		}
 		s.walkDesc(ctx, d, "", subject.String(), depth+1)
 	}
+	return len(included) > 0 || len(s.want) == 0
 }
 
-func (s *scan) walkDesc(ctx context.Context, d ocispec.Descriptor, platform, attestationOf string, depth int) {
+// walkDesc walks what a descriptor points at; it returns whether it kept
+// it for the requested platforms (true when it cannot tell: the failure
+// is reported).
+func (s *scan) walkDesc(ctx context.Context, d ocispec.Descriptor, platform, attestationOf string, depth int) bool {
 	mt := d.MediaType
 	if !images.IsIndexType(mt) && !images.IsManifestType(mt) && mt != "" {
 		// An artifact or unknown blob listed in an index.
 		s.addTask(d, KindBlob)
-		return
+		return true
 	}
-	data, err := s.fetchDoc(ctx, d)
+	data, err := s.readDoc(ctx, d)
 	if err != nil {
 		s.fail(fmt.Errorf("%s %s: %w", kindOfMediaType(mt), d.Digest, err))
-		return
+		return true
 	}
 	if mt == "" {
 		mt = sniffMediaType(data)
 	}
 	if images.IsIndexType(mt) {
-		s.walkIndex(ctx, data, d.Digest.String(), platform, depth)
-		return
+		s.countDoc(data)
+		return s.walkIndex(ctx, data, d.Digest.String(), platform, depth)
 	}
-	s.walkManifest(d, data, platform, attestationOf)
+	return s.walkManifest(ctx, d, data, platform, attestationOf)
 }
 
 func kindOfMediaType(mt string) string {
@@ -342,20 +507,40 @@ func sniffMediaType(data []byte) string {
 	return ocispec.MediaTypeImageManifest
 }
 
-func (s *scan) walkManifest(d ocispec.Descriptor, data []byte, platform, attestationOf string) {
+// walkManifest walks a manifest; it returns whether it kept it for the
+// requested platforms.
+func (s *scan) walkManifest(ctx context.Context, d ocispec.Descriptor, data []byte, platform, attestationOf string) bool {
 	kind := KindLayer
 	if attestationOf != "" {
 		kind = KindAttestation
 	}
-	s.scanDoc(data, Hit{Kind: KindManifest, Blob: d.Digest.String(), Manifest: d.Digest.String(), Platform: platform, Offset: -1})
+	where := Hit{Kind: KindManifest, Blob: d.Digest.String(), Manifest: d.Digest.String(), Platform: platform, Offset: -1}
 	var man ocispec.Manifest
 	if err := json.Unmarshal(data, &man); err != nil {
+		s.countDoc(data)
+		s.scanDoc(data, where)
 		s.fail(fmt.Errorf("manifest %s: bad JSON: %w", d.Digest, err))
-		return
+		return true
 	}
-	e := &entry{platform: platform, manifest: d.Digest.String(), attestationOf: attestationOf}
+	var config []byte
+	if len(s.want) > 0 && attestationOf == "" && platform == "" {
+		// No descriptor said the platform: the config does.
+		p, cfg, err := s.configPlatform(ctx, man.Config)
+		if err != nil {
+			s.fail(fmt.Errorf("manifest %s: %w", d.Digest, err))
+			return true
+		}
+		if p == nil || !s.keep(*p) {
+			return false
+		}
+		platform, config = platformString(p), cfg
+		where.Platform = platform
+	}
+	s.countDoc(data)
+	s.scanDoc(data, where)
+	e := &entry{platform: platform, manifest: d.Digest.String(), name: d.Digest.String(), attestationOf: attestationOf}
 	if man.Config.Digest != "" {
-		e.config = s.addTask(man.Config, KindConfig)
+		e.config = s.addConfig(man.Config, config)
 	}
 	for _, l := range man.Layers {
 		k := kind
@@ -366,6 +551,7 @@ func (s *scan) walkManifest(d ocispec.Descriptor, data []byte, platform, attesta
 	}
 	s.entries = append(s.entries, e)
 	s.report.Stats.Manifests++
+	return true
 }
 
 func isTarLayer(mt string) bool {
@@ -383,27 +569,57 @@ func (s *scan) addTask(d ocispec.Descriptor, kind string) *task {
 	return t
 }
 
-// walkLegacy makes entries for a legacy docker-save archive.
-func (s *scan) walkLegacy(r *root) {
+// addConfig adds a config's task, with its content when the walk has read
+// it already.
+func (s *scan) addConfig(d ocispec.Descriptor, data []byte) *task {
+	t := s.addTask(d, KindConfig)
+	if t.data == nil {
+		t.data = data
+	}
+	return t
+}
+
+// byPath makes the descriptor of a file of a legacy archive.
+func (s *scan) byPath(p, mt string) ocispec.Descriptor {
+	d := ocispec.Descriptor{MediaType: mt, Annotations: map[string]string{pathAnnotation: p}}
+	if a, ok := s.src.(*archiveSource); ok {
+		d.Size = a.size(p)
+	}
+	// Legacy archives name configs by their digest.
+	hex := strings.TrimSuffix(strings.TrimPrefix(p, "blobs/sha256/"), ".json")
+	if digest.Algorithm("sha256").Validate(hex) == nil {
+		d.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex)
+	} else {
+		d.Digest = digest.Digest(p)
+	}
+	return d
+}
+
+// walkLegacy makes entries for a legacy docker-save archive; with
+// requested platforms, each image's config says its platform.
+func (s *scan) walkLegacy(ctx context.Context, r *root) {
 	for _, img := range r.legacy {
-		byPath := func(p, mt string) ocispec.Descriptor {
-			d := ocispec.Descriptor{MediaType: mt, Annotations: map[string]string{pathAnnotation: p}}
-			if a, ok := s.src.(*archiveSource); ok {
-				d.Size = a.size(p)
-			}
-			// Legacy archives name configs by their digest.
-			hex := strings.TrimSuffix(strings.TrimPrefix(p, "blobs/sha256/"), ".json")
-			if digest.Algorithm("sha256").Validate(hex) == nil {
-				d.Digest = digest.NewDigestFromEncoded(digest.SHA256, hex)
-			} else {
-				d.Digest = digest.Digest(p)
-			}
-			return d
+		cfg := s.byPath(img.Config, images.MediaTypeDockerSchema2Config)
+		name := img.Config
+		if len(img.RepoTags) > 0 {
+			name = img.RepoTags[0]
 		}
-		e := &entry{manifest: "manifest.json"}
-		e.config = s.addTask(byPath(img.Config, images.MediaTypeDockerSchema2Config), KindConfig)
+		e := &entry{manifest: "manifest.json", name: name}
+		var data []byte
+		if len(s.want) > 0 {
+			p, d, err := s.configPlatform(ctx, cfg)
+			if err != nil {
+				s.fail(fmt.Errorf("manifest.json: image %s: %w", name, err))
+				continue
+			}
+			if p == nil || !s.keep(*p) {
+				continue
+			}
+			e.platform, data = platformString(p), d
+		}
+		e.config = s.addConfig(cfg, data)
 		for _, l := range img.Layers {
-			e.layers = append(e.layers, s.addTask(byPath(l, images.MediaTypeDockerSchema2Layer), KindLayer))
+			e.layers = append(e.layers, s.addTask(s.byPath(l, images.MediaTypeDockerSchema2Layer), KindLayer))
 		}
 		s.entries = append(s.entries, e)
 		s.report.Stats.Manifests++
@@ -465,10 +681,15 @@ func (s *scan) scanTask(ctx context.Context, t *task) {
 	}
 	switch {
 	case t.kind == KindConfig:
-		data, err := s.fetchDoc(ctx, t.desc)
-		if err != nil {
-			t.err = fmt.Errorf("%s: %w", name, err)
-			return
+		data := t.data
+		if data != nil {
+			s.countDoc(data)
+		} else {
+			var err error
+			if data, err = s.fetchDoc(ctx, t.desc); err != nil {
+				t.err = fmt.Errorf("%s: %w", name, err)
+				return
+			}
 		}
 		if err := s.m.scanJSON(data, c, rawHit{history: -1}); err != nil {
 			t.err = fmt.Errorf("%s: bad JSON: %w", name, err)

@@ -28,8 +28,17 @@ layer's file names and contents (files deleted by a later layer included),
 attestations (provenance, SBOM) and annotations.
 
 IMAGE is an OCI image layout directory, an OCI or 'docker save' archive
-(.tar, possibly gzip- or zstd-compressed), or a registry reference (plain
-HTTP for loopback registries such as 127.0.0.1:5000).
+(.tar, possibly gzip- or zstd-compressed), - for such an archive on
+standard input ('docker save app | hushfile verify -'), or a registry
+reference (plain HTTP for loopback registries such as 127.0.0.1:5000).
+A name that does not exist but looks like a path (it starts with / or .,
+ends in .tar, .tar.gz, .tgz, .tar.zst or .oci, or has a / with no registry
+host before it, as out/image) is a missing file, never a reference: name
+Docker Hub images with their registry (docker.io/org/app).
+
+-platform scans only the images of those platforms, whatever the input
+(an image's platform is its index descriptor's, else its config's, so
+'docker save' archives and single manifests are filtered too).
 
 Known values are given the way the build got them:
 
@@ -47,9 +56,17 @@ tokens, JWTs, credential files) run unless -patterns=false.
 Each hit says where it is (platform, blob, layer, file, history entry,
 attestation field) and which secret id or rule matched, never the value.
 
-Exit status: 0 when nothing is found, 1 when something is, 2 on usage
-errors or when the image could not be fully read (corrupt archive,
-truncated layer, missing blob...).`
+The report says "clean" only when the scan read the whole image, read
+something and found nothing, and then says what it read (manifests,
+blobs, layers, files, bytes, platforms). A scan that fails part-way says
+INCOMPLETE instead, in every format (JSON "error", SARIF
+executionSuccessful false).
+
+Exit status: 0 when the image is clean, 1 when something is found, 2 on
+usage errors, when the image could not be fully read (missing file,
+corrupt archive, truncated layer, missing blob...), or when the scan read
+nothing: no image for a requested platform, an image without a layer or
+whose layers hold no file.`
 
 func runVerify(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("verify", "[flags] IMAGE", verifyHelp)
@@ -90,7 +107,7 @@ func runVerify(ctx context.Context, args []string, s stdio) int {
 		ruleIDs = append(ruleIDs, id)
 	}
 
-	opts := verify.Options{Image: images[0], Patterns: *patterns, Platforms: plats, PlainHTTP: *plainHTTP}
+	opts := verify.Options{Image: images[0], Stdin: s.in, Patterns: *patterns, Platforms: plats, PlainHTTP: *plainHTTP}
 	if ruleIDs != nil {
 		opts.Rules = ruleIDs
 	}
@@ -141,9 +158,16 @@ func runVerify(ctx context.Context, args []string, s stdio) int {
 		fmt.Fprintf(s.err, "hushfile verify: %v\n", err)
 		return exitUsage
 	}
-	if scanErr != nil {
-		fmt.Fprintf(s.err, "hushfile verify: %v\n", scanErr)
-		fmt.Fprintf(s.err, "hushfile verify: the image could not be fully scanned; a clean result would prove nothing\n")
+	if scanErr != nil || rep.Error != "" {
+		// The report says INCOMPLETE, never clean.
+		msg := rep.Error
+		if scanErr != nil {
+			msg = scanErr.Error()
+		}
+		for _, l := range strings.Split(msg, "\n") {
+			fmt.Fprintf(s.err, "hushfile verify: %s\n", l)
+		}
+		fmt.Fprintf(s.err, "hushfile verify: the scan is incomplete: it proves nothing about the image\n")
 		return exitUsage
 	}
 	if !rep.Clean() {
