@@ -8,10 +8,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/hushfile/hushfile/internal/buildcontext"
 	"github.com/hushfile/hushfile/rewrite"
 	"github.com/hushfile/hushfile/rewrite/report"
 )
@@ -126,17 +129,119 @@ func readFile(name string, s stdio) ([]byte, error) {
 	return data, err
 }
 
+// contextFlags choose the build context whose credential files the
+// engine is told about (rewrite.Config.ContextFiles).
+type contextFlags struct {
+	dir string
+	set bool // --context was given
+	off bool // --no-context
+	// cache walks a context shared by several Dockerfiles once.
+	cache buildcontext.Cache
+}
+
+// contextValue is the --context flag: it records that it was set, so
+// that an empty --context turns the default off.
+type contextValue struct{ c *contextFlags }
+
+func (v contextValue) String() string {
+	if v.c == nil {
+		return ""
+	}
+	return v.c.dir
+}
+
+func (v contextValue) Set(s string) error {
+	v.c.dir, v.c.set = s, true
+	return nil
+}
+
+func (c *contextFlags) register(set *flag.FlagSet) {
+	set.Var(contextValue{c}, "context", "build context `dir` whose credential files, after .dockerignore, a COPY of the context would bring in (default: the Dockerfile's directory, none for stdin; '' for none)")
+	set.BoolVar(&c.off, "no-context", false, "do not look at a build context (the same as --context '')")
+}
+
+// check validates the flags once, before any file is read.
+func (c *contextFlags) check() error {
+	if c.off && c.set && c.dir != "" {
+		return fmt.Errorf("--context and --no-context cannot be used together")
+	}
+	if c.set && c.dir != "" {
+		st, err := os.Stat(c.dir)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("--context %s: %v", c.dir, err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("--context %s: not a directory", c.dir)
+		}
+	}
+	return nil
+}
+
+// dirFor is the build context of the Dockerfile name, "" for none.
+func (c *contextFlags) dirFor(name string) string {
+	switch {
+	case c.off:
+		return ""
+	case c.set:
+		return c.dir
+	case name == "-":
+		return ""
+	}
+	return filepath.Dir(name)
+}
+
+// list fills cfg.ContextFiles for the Dockerfile name with contents data.
+// The Dockerfile's own # hushfile= directive may add credential file
+// patterns: they count for the listing as they do for the engine.
+func (c *contextFlags) list(name string, data []byte, cfg rewrite.Config) (*buildcontext.Listing, error) {
+	if c == nil {
+		return nil, nil
+	}
+	dir := c.dirFor(name)
+	if dir == "" {
+		return nil, nil
+	}
+	lcfg := cfg
+	if text, _, ok := rewrite.FindDirective(data); ok {
+		// An unreadable directive is the engine's to report.
+		if d, err := rewrite.ParseConfig(rewrite.Config{}, text); err == nil {
+			lcfg = rewrite.MergeConfig(d, cfg)
+		}
+	}
+	df := name
+	if name == "-" {
+		df = ""
+	}
+	l, err := c.cache.Scan(dir, df, lcfg)
+	if err != nil {
+		if !c.set {
+			return nil, fmt.Errorf("%w (the build context defaults to the Dockerfile's directory: --context DIR names another, --no-context skips it)", err)
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
 // input is one Dockerfile: its name, its bytes and what the engine made
 // of them.
 type input struct {
 	report.File
 	data []byte
+	// cfg is the configuration the engine ran with, ContextFiles included.
+	cfg rewrite.Config
+	// context is the listing of the build context, nil without one.
+	context *buildcontext.Listing
 }
 
-// load reads and rewrites one file. A read or parse error is the File's
-// Err. An engine panic becomes an error too: the command fails closed
-// instead of crashing or writing anything.
-func load(name string, cfg rewrite.Config, s stdio) input {
+// load reads and rewrites one file, with the credential files of its
+// build context (see contextFlags). A read, listing or parse error is the
+// File's Err. An engine panic becomes an error too: the command fails
+// closed instead of crashing or writing anything.
+func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	in := input{File: report.File{Name: name}}
 	data, err := readFile(name, s)
 	if err != nil {
@@ -144,6 +249,14 @@ func load(name string, cfg rewrite.Config, s stdio) input {
 		return in
 	}
 	in.data = data
+	if in.context, err = cx.list(name, data, cfg); err != nil {
+		in.Err = err
+		return in
+	}
+	if in.context != nil {
+		cfg.ContextFiles = slices.Clone(in.context.Files)
+	}
+	in.cfg = cfg
 	in.Result, in.Err = runEngine(data, cfg)
 	return in
 }

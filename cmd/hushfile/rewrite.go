@@ -23,6 +23,11 @@ result on stdout ("-" reads stdin). With -w the file is rewritten in place
 (only when something changed; its mode is kept); with -diff a unified diff is
 printed instead. Several files may be given with -w or -diff.
 
+Credential files of the build context (-context, by default the
+Dockerfile's directory, after its .dockerignore) that a COPY of the context
+would bring in are excluded from that COPY and bind-mounted read-only on
+the RUNs after it; -context '' or -no-context leaves them out of account.
+
 Fail closed: when the engine finds something it cannot fix (an error
 finding, such as a hard-coded credential), the errors are printed on stderr
 as "file:line: [Rule] error: message (fix: ...)", nothing is printed or
@@ -36,6 +41,8 @@ func runRewrite(ctx context.Context, args []string, s stdio) int {
 	quiet := fs.Bool("q", false, "do not print warnings and notes on stderr")
 	var cf configFlags
 	cf.register(fs)
+	var cx contextFlags
+	cx.register(fs)
 	files, code, done := parseFlags(fs, args, s)
 	if done {
 		return code
@@ -58,13 +65,16 @@ func runRewrite(ctx context.Context, args []string, s stdio) int {
 	if err != nil {
 		return usageErrorf(fs, s, "%v", err)
 	}
+	if err := cx.check(); err != nil {
+		return usageErrorf(fs, s, "%v", err)
+	}
 
 	status := exitOK
 	for _, name := range files {
 		if ctx.Err() != nil {
 			return exitUsage
 		}
-		in := load(name, cfg, s)
+		in := load(name, cfg, &cx, s)
 		if in.Err != nil {
 			fmt.Fprintln(s.err, report.FormatError(name, in.Err))
 			status = max(status, exitUsage)

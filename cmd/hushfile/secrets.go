@@ -27,14 +27,19 @@ so that this works:
 
     docker buildx build $(hushfile secrets Dockerfile) .
 
-Secrets already mounted in FILE are included. Fail closed: when the
-rewrite has errors they are printed on stderr, nothing is printed on stdout
-and the exit status is 1. Exit status 2 means a usage, read or parse error.`
+Secrets already mounted in FILE are included. Credential files of the
+build context (-context) that the rewrite bind-mounts from it need no flag.
+
+Fail closed: when the rewrite has errors they are printed on stderr,
+nothing is printed on stdout and the exit status is 1. Exit status 2 means
+a usage, read or parse error.`
 
 func runSecrets(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("secrets", "[flags] FILE", secretsHelp)
 	var cf configFlags
 	cf.register(fs)
+	var cx contextFlags
+	cx.register(fs)
 	files, code, done := parseFlags(fs, args, s)
 	if done {
 		return code
@@ -46,7 +51,10 @@ func runSecrets(ctx context.Context, args []string, s stdio) int {
 	if err != nil {
 		return usageErrorf(fs, s, "%v", err)
 	}
-	in := load(files[0], cfg, s)
+	if err := cx.check(); err != nil {
+		return usageErrorf(fs, s, "%v", err)
+	}
+	in := load(files[0], cfg, &cx, s)
 	if in.Err != nil {
 		fmt.Fprintln(s.err, report.FormatError(in.Name, in.Err))
 		return exitUsage
