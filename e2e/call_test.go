@@ -33,10 +33,14 @@ func TestCallOutline(t *testing.T) {
 		secrets     []string
 		ssh         []string
 		args, notIn []string
+		// dockerignore, when set, is written to the context: a
+		// credential file that is in the context is mounted from there,
+		// one that is not is a secret.
+		dockerignore string
 	}{
 		{example: "015-seed004-build-arg-defaults", secrets: []string{"PYPI_PASS"}, args: []string{"PYPI_USER", "PYPI_URL"}, notIn: []string{"PYPI_PASS"}},
 		{example: "217-ssh-key-arg-git-clone", ssh: []string{"default"}, notIn: []string{"SSH_PRIVATE_KEY"}},
-		{example: "017-seed004-source-env-legacy", secrets: []string{".env"}},
+		{example: "017-seed004-source-env-legacy", secrets: []string{".env"}, dockerignore: ".env\n"},
 		{example: "135-name-classification", secrets: []string{"AWS_SECRET_ACCESS_KEY", "DB_PWD", "clientSecret", "SIGNING_PRIVATE_KEY"}, args: []string{"APP_VERSION"}, notIn: []string{"DB_PWD", "clientSecret"}},
 	}
 	for _, tt := range tests {
@@ -48,6 +52,9 @@ func TestCallOutline(t *testing.T) {
 			}
 			dir := copyContext(t, filepath.Join(l.examplesDir(), tt.example))
 			writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, original))
+			if tt.dockerignore != "" {
+				writeFile(t, dir, ".dockerignore", []byte(tt.dockerignore))
+			}
 			res := l.buildx(t, buildSpec{dir: dir, flags: append(l.baseImageFlags(t, original), "--call=outline,format=json")})
 			if res.err != nil {
 				t.Fatalf("--call=outline failed: %v\n%s", res.err, res.out)

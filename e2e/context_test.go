@@ -26,6 +26,8 @@ func TestContextCredentialFiles(t *testing.T) {
 	}{
 		{"npmrc read by npm", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", "", nil},
+		{"a named copy deleted after use and no build flag", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n", "npm", "", nil},
 		{"netrc read by pip", ".netrc", "machine pypi.example.com login deploy password CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nENV NETRC=/app/.netrc\nRUN pip install --index-url https://pypi.example.com/simple app\n", "pip", "", nil},
 		{"git-credentials in a subdirectory", "config/.git-credentials", "https://ci:CANARY@git.example.com\n",

@@ -948,6 +948,13 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			mi := int(m)
 			f.mode = &mi
 		}
+		// In the build context (Config.ContextFiles), with no owner or
+		// mode to carry: mounted from there, so the build command stays
+		// as it was. Out of the context (.dockerignore), it is a secret
+		// the build passes with --secret.
+		if f.uid == nil && f.mode == nil && contains(a.cfg.ContextFiles, clean) {
+			f.context = true
+		}
 		removedSrc = append(removedSrc, srcRaw)
 		files = append(files, f)
 		if !a.knownSecret[clean] {
@@ -1072,7 +1079,7 @@ func (a *analyzer) endStage(st *stageState) {
 		// A build tool's credential file that a broad copy of the context
 		// would have brought in is left out of the image: nothing reads
 		// it at run time.
-		if f.context && matchPathPatterns(toolConfigPatterns, f.id) {
+		if f.context && !f.copied && matchPathPatterns(toolConfigPatterns, f.id) {
 			continue
 		}
 		if !a.inheritedOnlyHere(st, f) {

@@ -14,6 +14,7 @@ func TestContextFiles(t *testing.T) {
 		files            []string
 		want, notWant    []string
 		wantErr          string
+		secrets          bool // the rewrite needs --secret flags
 	}{
 		{
 			name:       "npmrc used by npm ci",
@@ -39,6 +40,21 @@ func TestContextFiles(t *testing.T) {
 			dockerfile: "FROM node:20 AS build\nRUN npm ci\nFROM node:20\nCOPY --from=build . /app\n",
 			files:      []string{".npmrc"},
 			notWant:    []string{"type=bind", "--exclude"},
+		},
+		{
+			name:       "a named copy of a context file",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n",
+			files:      []string{".npmrc"},
+			want:       []string{"COPY package.json ./", "RUN --mount=type=bind,source=.npmrc,target=/app/.npmrc npm ci"},
+			notWant:    []string{"type=secret"},
+		},
+		{
+			name:       "a named copy with a mode stays a secret",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY --chmod=600 .npmrc ./\nRUN npm ci && rm -f .npmrc\n",
+			files:      []string{".npmrc"},
+			want:       []string{"type=secret,id=.npmrc"},
+			notWant:    []string{"type=bind"},
+			secrets:    true,
 		},
 		{
 			name:       "an env file left for run time",
@@ -85,8 +101,10 @@ func TestContextFiles(t *testing.T) {
 			if err != nil || string(again.Output) != out {
 				t.Errorf("not idempotent:\n%s", again.Output)
 			}
-			for _, r := range res.Requirements {
-				t.Errorf("a context file needs a build flag: %s", r.Flag)
+			if !tt.secrets {
+				for _, r := range res.Requirements {
+					t.Errorf("a context file needs a build flag: %s", r.Flag)
+				}
 			}
 		})
 	}

@@ -131,7 +131,11 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 		msg = fmt.Sprintf("the credential file %s is copied from %s to %s by a command, which would leave it in the layer: the command is taken out and the file is a secret mount at %s", f.id, f.movedFrom, f.target, f.target)
 	}
 	fix := "build with --secret id=" + f.id + ",src=" + f.id
-	if f.context {
+	switch {
+	case f.context && f.copied:
+		msg = fmt.Sprintf("the credential file %s is no longer copied into a layer: it is mounted read-only from the build context at %s", f.id, f.target)
+		fix = "nothing to pass: it is mounted from the build context; to keep it out of the context, add it to .dockerignore and build with --secret id=" + f.id + ",src=" + f.id
+	case f.context:
 		msg = fmt.Sprintf("the build context holds the credential file %s, which this copy of the context would put in a layer: excluded from it, and mounted read-only from the context at %s", f.id, f.target)
 		fix = "nothing to pass: it is mounted from the build context; add it to .dockerignore if the build does not need it"
 	}

@@ -183,12 +183,13 @@ func TestContext(t *testing.T) {
 			notWant: []string{"--secret", ".npmrc"},
 		},
 		{
-			// A file copied by name needs a --secret flag; the context
-			// file mounted from the context does not.
+			// A file copied by name that .dockerignore keeps out of the
+			// context needs a --secret flag; the file mounted from the
+			// context does not.
 			name: "secrets-context-mixed",
 			files: map[string]string{
 				"Dockerfile": "FROM python:3.12\nWORKDIR /app\nCOPY .netrc /root/.netrc\nCOPY . .\nRUN pip install -r requirements.txt && npm ci && rm /root/.netrc\n",
-				".netrc":     "machine example.com login ci\n", ".npmrc": npmrc, "requirements.txt": "",
+				".netrc":     "machine example.com login ci\n", ".npmrc": npmrc, "requirements.txt": "", ".dockerignore": ".netrc\n",
 			},
 			args:    []string{"secrets", "Dockerfile"},
 			want:    []string{"--secret id=.netrc,src=.netrc\n"},
