@@ -1085,8 +1085,14 @@ func (a *analyzer) endStage(st *stageState) {
 		if !a.inheritedOnlyHere(st, f) {
 			continue
 		}
+		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
+		if a.cfg.OmitRuntimeSecretFiles {
+			a.add(RuleSecretFileInImage, SeverityWarning, f.line, f.line, true, runtime,
+				"%s would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image (omit-runtime-secret-files)", f.id)
+			continue
+		}
 		a.add(RuleSecretFileInImage, SeverityError, f.line, f.line, false,
-			"delete the file in the build (RUN rm "+f.target+") so that it lives only on secret mounts, or supply it to the container at run time; set allow-runtime-secret-files=true to keep it in the image",
+			"delete the file in the build (RUN rm "+f.target+") so that it lives only on mounts, or set omit-runtime-secret-files=true to leave it out of the image and "+runtime+"; allow-runtime-secret-files=true keeps it in the image",
 			"%s stays to the end of a stage that reaches the image: a runtime secret baked into the image", f.id)
 	}
 }

@@ -46,6 +46,11 @@ type Config struct {
 	// leaves the Dockerfile (it still has to be rotated, since it is in the
 	// Dockerfile's history).
 	RewriteHardcoded bool
+	// OmitRuntimeSecretFiles turns the error for a credential file that
+	// stays to the end of a stage reaching the image into a warning: the
+	// file stays on mounts for the build and is left out of the image,
+	// and the container must get it at run time.
+	OmitRuntimeSecretFiles bool
 	// ContextFiles are the credential files the build context holds
 	// (slash-separated paths relative to its root, after .dockerignore):
 	// the frontend lists them, the CLI finds them with --context. A
@@ -88,7 +93,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
 		case "disable":
 			cfg.Disable = append(cfg.Disable, splitList(v)...)
-		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded":
+		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return base, fmt.Errorf("hushfile config: %s=%q is not a boolean", k, v)
@@ -98,13 +103,15 @@ func ParseConfig(base Config, text string) (Config, error) {
 				cfg.Optional = b
 			case "rewrite-hardcoded":
 				cfg.RewriteHardcoded = b
+			case "omit-runtime-secret-files":
+				cfg.OmitRuntimeSecretFiles = b
 			default:
 				cfg.AllowRuntimeSecretFiles = b
 			}
 		case "target":
 			cfg.Target = v
 		default:
-			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, rewrite-hardcoded, target)", k)
+			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, target)", k)
 		}
 	}
 	return cfg, nil
@@ -132,6 +139,9 @@ func (c Config) String() string {
 	}
 	if c.RewriteHardcoded {
 		parts = append(parts, "rewrite-hardcoded=true")
+	}
+	if c.OmitRuntimeSecretFiles {
+		parts = append(parts, "omit-runtime-secret-files=true")
 	}
 	if c.Target != "" {
 		parts = append(parts, "target="+c.Target)
@@ -177,6 +187,7 @@ func MergeConfig(dockerfile, caller Config) Config {
 		Optional:                dockerfile.Optional || caller.Optional,
 		AllowRuntimeSecretFiles: dockerfile.AllowRuntimeSecretFiles || caller.AllowRuntimeSecretFiles,
 		RewriteHardcoded:        dockerfile.RewriteHardcoded || caller.RewriteHardcoded,
+		OmitRuntimeSecretFiles:  dockerfile.OmitRuntimeSecretFiles || caller.OmitRuntimeSecretFiles,
 		Target:                  dockerfile.Target,
 		// The context is the caller's to list.
 		ContextFiles: cat(dockerfile.ContextFiles, caller.ContextFiles),

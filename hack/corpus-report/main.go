@@ -55,6 +55,8 @@ type folderStats struct {
 	files          int
 	withFindings   int
 	fullyRewritten int // changed, and no finding at error severity
+	// fullyOmit is fullyRewritten with omit-runtime-secret-files=true.
+	fullyOmit int
 	manualFix      int // at least one finding at error severity
 	parserRejects  int // BuildKit's parser or instruction parser rejects the file
 	engineErrors   int // the engine failed on a file BuildKit accepts
@@ -67,6 +69,7 @@ func (s *folderStats) add(o *folderStats) {
 	s.files += o.files
 	s.withFindings += o.withFindings
 	s.fullyRewritten += o.fullyRewritten
+	s.fullyOmit += o.fullyOmit
 	s.manualFix += o.manualFix
 	s.parserRejects += o.parserRejects
 	s.engineErrors += o.engineErrors
@@ -123,7 +126,10 @@ func scanFolder(dir string) (*folderStats, error) {
 			return nil, err
 		}
 		st.files++
-		res, err := runEngine(src)
+		if omit, err := runEngine(src, rewrite.Config{OmitRuntimeSecretFiles: true}); err == nil && omit.Err() == nil && omit.Changed {
+			st.fullyOmit++
+		}
+		res, err := runEngine(src, rewrite.Config{})
 		if err != nil {
 			if parseError(src) != nil {
 				st.parserRejects++
@@ -158,13 +164,13 @@ func scanFolder(dir string) (*folderStats, error) {
 
 // runEngine calls the engine and turns a panic into an error, so that one
 // bad file shows up in the report instead of ending it.
-func runEngine(src []byte) (res *rewrite.Result, err error) {
+func runEngine(src []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, fmt.Errorf("engine panic: %v", r)
 		}
 	}()
-	return rewrite.Rewrite(src, rewrite.Config{})
+	return rewrite.Rewrite(src, cfg)
 }
 
 // parseError runs BuildKit's parser and instruction parser as the stock
@@ -228,7 +234,7 @@ func render(w io.Writer, folders []*folderStats) {
 	fmt.Fprintf(w, "Regenerate with `hack/corpus-report.sh` after any change to the engine; `go test ./hack/corpus-report`\n")
 	fmt.Fprintf(w, "fails while this file is out of date.\n\n")
 
-	head := []string{"folder", "files", "with findings", "fully rewritten", "manual fix", "parser rejects"}
+	head := []string{"folder", "files", "with findings", "fully rewritten", "… with `omit-runtime-secret-files`", "manual fix", "parser rejects"}
 	if showEngine {
 		head = append(head, "engine errors")
 	}
@@ -242,7 +248,7 @@ func render(w io.Writer, folders []*folderStats) {
 	}
 	fmt.Fprintf(w, "| %s |\n", strings.Join(aligns, " | "))
 	row := func(s *folderStats) {
-		cells := []string{s.name, itoa(s.files), itoa(s.withFindings), itoa(s.fullyRewritten), itoa(s.manualFix), itoa(s.parserRejects)}
+		cells := []string{s.name, itoa(s.files), itoa(s.withFindings), itoa(s.fullyRewritten), itoa(s.fullyOmit), itoa(s.manualFix), itoa(s.parserRejects)}
 		if showEngine {
 			cells = append(cells, itoa(s.engineErrors))
 		}
@@ -260,6 +266,9 @@ func render(w io.Writer, folders []*folderStats) {
 	fmt.Fprintf(w, "- **with findings**: files with at least one finding, of any severity.\n")
 	fmt.Fprintf(w, "- **fully rewritten**: files the engine changed with no finding at severity error: the output\n")
 	fmt.Fprintf(w, "  builds without leaking what the engine knows of.\n")
+	fmt.Fprintf(w, "- **… with `omit-runtime-secret-files`**: the same with that opt-in, which leaves credential\n")
+	fmt.Fprintf(w, "  files the image would keep for run time out of it (on mounts for the build; the container\n")
+	fmt.Fprintf(w, "  gets them at run time).\n")
 	fmt.Fprintf(w, "- **manual fix**: files with a finding at severity error (hard-coded credentials, secrets\n")
 	fmt.Fprintf(w, "  expanded at parse time, rewrites the engine refuses): `hushfile rewrite` refuses them.\n")
 	fmt.Fprintf(w, "- **parser rejects**: files BuildKit's own parser rejects; the engine returns its error.\n")
