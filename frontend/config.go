@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/hushfile/hushfile/rewrite"
 )
@@ -70,6 +71,9 @@ func classifierConfig(cfg rewrite.Config, dt []byte) (rewrite.Config, error) {
 	}
 	if err := checkTarget(where, dcfg.Target, cfg.Target); err != nil {
 		return rewrite.Config{}, err
+	}
+	if r := dcfg.Relaxations(); cfg.Strict && len(r) > 0 {
+		return rewrite.Config{}, fmt.Errorf("%s: the build runs in strict mode, and the directive relaxes protection (%s): remove those settings from the Dockerfile", where, strings.Join(r, ", "))
 	}
 	return rewrite.MergeConfig(dcfg, cfg), nil
 }

@@ -133,3 +133,25 @@ func TestProofNeedsItsImage(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStrictCaller: with strict=true from the caller (the HUSHFILE
+// build-arg), a Dockerfile whose directive declares a secret name not
+// secret cannot let that build-arg through.
+func TestStrictCaller(t *testing.T) {
+	df := "# hushfile=not-secrets=NPM_TOKEN\nFROM scratch\nARG NPM_TOKEN\nRUN npm ci\n"
+	for _, strict := range []bool{false, true} {
+		opts := map[string]string{"build-arg:NPM_TOKEN": "value-" + newCanary(t)}
+		if strict {
+			opts[keyConfigArg] = "strict=true"
+		}
+		c := newFakeClient(opts)
+		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(df)}
+		_, err := Build(context.Background(), c)
+		if strict && (err == nil || !strings.Contains(err.Error(), "strict mode")) {
+			t.Errorf("strict: err = %v, want the strict-mode refusal", err)
+		}
+		if !strict && err != nil {
+			t.Errorf("not strict: %v", err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,11 @@ type Config struct {
 	// leaves the Dockerfile (it still has to be rotated, since it is in the
 	// Dockerfile's history).
 	RewriteHardcoded bool
+	// Strict is the caller's: the Dockerfile's directive may not relax
+	// protection (not-secrets, disable, allow-runtime-secret-files). A
+	// platform team sets it where builds run (CI), so that a Dockerfile
+	// cannot switch the rules off.
+	Strict bool
 	// OmitRuntimeSecretFiles turns the error for a credential file that
 	// stays to the end of a stage reaching the image into a warning: the
 	// file stays on mounts for the build and is left out of the image,
@@ -88,12 +94,17 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "secrets":
 			cfg.Secrets = append(cfg.Secrets, splitList(v)...)
 		case "not-secrets":
+			for _, pat := range splitList(v) {
+				if matchesEverySecret(pat) {
+					return base, fmt.Errorf("hushfile config: not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
+				}
+			}
 			cfg.NotSecrets = append(cfg.NotSecrets, splitList(v)...)
 		case "secret-files":
 			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
 		case "disable":
 			cfg.Disable = append(cfg.Disable, splitList(v)...)
-		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files":
+		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files", "strict":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return base, fmt.Errorf("hushfile config: %s=%q is not a boolean", k, v)
@@ -105,13 +116,15 @@ func ParseConfig(base Config, text string) (Config, error) {
 				cfg.RewriteHardcoded = b
 			case "omit-runtime-secret-files":
 				cfg.OmitRuntimeSecretFiles = b
+			case "strict":
+				cfg.Strict = b
 			default:
 				cfg.AllowRuntimeSecretFiles = b
 			}
 		case "target":
 			cfg.Target = v
 		default:
-			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, target)", k)
+			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, strict, target)", k)
 		}
 	}
 	return cfg, nil
@@ -142,6 +155,9 @@ func (c Config) String() string {
 	}
 	if c.OmitRuntimeSecretFiles {
 		parts = append(parts, "omit-runtime-secret-files=true")
+	}
+	if c.Strict {
+		parts = append(parts, "strict=true")
 	}
 	if c.Target != "" {
 		parts = append(parts, "target="+c.Target)
@@ -188,6 +204,7 @@ func MergeConfig(dockerfile, caller Config) Config {
 		AllowRuntimeSecretFiles: dockerfile.AllowRuntimeSecretFiles || caller.AllowRuntimeSecretFiles,
 		RewriteHardcoded:        dockerfile.RewriteHardcoded || caller.RewriteHardcoded,
 		OmitRuntimeSecretFiles:  dockerfile.OmitRuntimeSecretFiles || caller.OmitRuntimeSecretFiles,
+		Strict:                  dockerfile.Strict || caller.Strict,
 		Target:                  dockerfile.Target,
 		// The context is the caller's to list.
 		ContextFiles: cat(dockerfile.ContextFiles, caller.ContextFiles),
@@ -196,4 +213,31 @@ func MergeConfig(dockerfile, caller Config) Config {
 		m.Target = caller.Target
 	}
 	return m
+}
+
+// matchesEverySecret reports whether a not-secrets pattern is so broad that
+// it matches names that are secrets by every reading.
+func matchesEverySecret(pat string) bool {
+	for _, name := range []string{"PASSWORD", "API_TOKEN", "AWS_SECRET_ACCESS_KEY", "npmToken"} {
+		if ok, _ := path.Match(pat, name); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Relaxations lists the settings of a Dockerfile's directive that relax
+// protection, which a strict caller refuses.
+func (c Config) Relaxations() []string {
+	var out []string
+	if len(c.NotSecrets) > 0 {
+		out = append(out, "not-secrets")
+	}
+	if len(c.Disable) > 0 {
+		out = append(out, "disable")
+	}
+	if c.AllowRuntimeSecretFiles {
+		out = append(out, "allow-runtime-secret-files")
+	}
+	return out
 }

@@ -47,6 +47,13 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 				Fix:     "write it as # hushfile=key=value;key=value (see the README)",
 			}}}, nil
 		}
+		if r := d.Relaxations(); cfg.Strict && len(r) > 0 {
+			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
+				Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
+				Message: "the build runs in strict mode, and the # hushfile= directive relaxes protection: " + strings.Join(r, ", "),
+				Fix:     "remove those settings from the Dockerfile; the caller (CI) may set them",
+			}}}, nil
+		}
 		cfg = MergeConfig(d, cfg)
 	}
 	nodes := map[int]*parser.Node{}
