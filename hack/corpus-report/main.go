@@ -56,13 +56,13 @@ type folderStats struct {
 	withFindings   int
 	fullyRewritten int // changed, and no finding at error severity
 	// fullyOmit is fullyRewritten with omit-runtime-secret-files=true.
-	fullyOmit int
-	manualFix      int // at least one finding at error severity
-	parserRejects  int // BuildKit's parser or instruction parser rejects the file
-	engineErrors   int // the engine failed on a file BuildKit accepts
-	byRule         map[string]int
-	manualFiles    []string // files needing a manual fix, with their error rules
-	engineFiles    []string
+	fullyOmit     int
+	manualFix     int // at least one finding at error severity
+	parserRejects int // BuildKit's parser or instruction parser rejects the file
+	engineErrors  int // the engine failed on a file BuildKit accepts
+	byRule        map[string]int
+	manualFiles   []string // files needing a manual fix, with their error rules
+	engineFiles   []string
 }
 
 func (s *folderStats) add(o *folderStats) {
