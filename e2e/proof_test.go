@@ -426,3 +426,44 @@ func TestProofReviewedPaths(t *testing.T) {
 		})
 	}
 }
+
+// TestProofNestedShells: writes the engine may or may not follow (a nested
+// shell with combined flags, a shell function's argument, a loop
+// variable): whichever way, no build leaves the value in its image or
+// output; a build that succeeds has a clean image, one that fails names
+// SecretInBuildOutput.
+func TestProofNestedShells(t *testing.T) {
+	l := needLab(t)
+	for name, run := range map[string]string{
+		"sh -ec":   `RUN sh -ec 'echo "token=$API_TOKEN" > /etc/app.conf'`,
+		"bash -lc": `RUN sh -lc 'printf "token=%s\n" "$API_TOKEN" > /etc/app.conf'`,
+		"function": `RUN write() { echo "token=$1" > /etc/app.conf; }; write "$API_TOKEN"`,
+		"for loop": `RUN for t in "$API_TOKEN"; do echo "token=$t" > /etc/app.conf; done`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			secrets := newSecretSet()
+			value := secrets.canary(t, "API_TOKEN")
+			body := "FROM alpine\nARG API_TOKEN\n" + run + "\n"
+			dir := t.TempDir()
+			writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
+			flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
+			out := filepath.Join(t.TempDir(), "image.tar")
+			build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}, output: out, provenance: true})
+			if found := secrets.foundIn(build.out); len(found) > 0 {
+				t.Errorf("the build output shows %s", strings.Join(found, ", "))
+			}
+			if build.err != nil {
+				if !strings.Contains(string(build.out), rewrite.RuleSecretInBuildOutput.Name) && !strings.Contains(string(build.out), rewrite.RuleCannotRewrite.Name) {
+					t.Errorf("the build failed without naming the rule:\n%s", secrets.redact(build.out))
+				}
+				t.Logf("failed closed")
+				return
+			}
+			if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+				t.Errorf("the build succeeded and its image holds the secret:%s", hitLines(rep))
+			}
+			t.Logf("built, clean")
+		})
+	}
+}
