@@ -94,6 +94,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	var listed *llb.State
 	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config) (err error) {
 		cfg.ContextFiles, listed, err = contextFiles(ctx, c, bc, *cfg)
+		cfg.ContextListed = listed != nil
 		return err
 	})
 	if err != nil {

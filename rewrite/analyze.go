@@ -885,7 +885,9 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" {
 			destNamed = true
 		}
-		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) {
+		// With the build context listed, a pattern that matches none of
+		// its credential files copies none: an ordinary copy.
+		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !(a.cfg.ContextListed && !globMatchesAny(clean, a.cfg.ContextFiles)) {
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"name each credential file in its own COPY so that it can become a secret mount",
 				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
@@ -1142,6 +1144,22 @@ func lexable(word string) bool {
 func underSecretDir(p string) bool {
 	for _, part := range strings.Split(path.Clean(p), "/") {
 		if secretDirNames[part] {
+			return true
+		}
+	}
+	return false
+}
+
+// globMatchesAny reports whether a COPY source pattern matches one of
+// the context paths.
+func globMatchesAny(glob string, paths []string) bool {
+	for _, p := range paths {
+		if ok, _ := path.Match(glob, p); ok {
+			return true
+		}
+		// BuildKit matches a pattern's last element against the names
+		// of a directory it selects, at any depth below it.
+		if ok, _ := path.Match(glob, path.Dir(p)); ok {
 			return true
 		}
 	}

@@ -65,6 +65,10 @@ type Config struct {
 	// bind mount from the context at the path the copy would have given
 	// it, so the build command stays as it was. Not set by the text form.
 	ContextFiles []string
+	// ContextListed says that ContextFiles is the whole list (the
+	// context was read): a COPY pattern that matches none of them copies
+	// no credential file.
+	ContextListed bool
 }
 
 // ConfigDirective is the key of the Dockerfile comment directive and of the
@@ -207,7 +211,8 @@ func MergeConfig(dockerfile, caller Config) Config {
 		Strict:                  dockerfile.Strict || caller.Strict,
 		Target:                  dockerfile.Target,
 		// The context is the caller's to list.
-		ContextFiles: cat(dockerfile.ContextFiles, caller.ContextFiles),
+		ContextFiles:  cat(dockerfile.ContextFiles, caller.ContextFiles),
+		ContextListed: caller.ContextListed,
 	}
 	if caller.Target != "" {
 		m.Target = caller.Target

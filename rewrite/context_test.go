@@ -15,6 +15,7 @@ func TestContextFiles(t *testing.T) {
 		want, notWant    []string
 		wantErr          string
 		secrets          bool // the rewrite needs --secret flags
+		listed           bool // Config.ContextListed
 	}{
 		{
 			name:       "npmrc used by npm ci",
@@ -57,6 +58,25 @@ func TestContextFiles(t *testing.T) {
 			secrets:    true,
 		},
 		{
+			name:       "a pattern with no credential file behind it",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY *.json ./\nRUN npm ci\n",
+			files:      []string{".npmrc"},
+			notWant:    []string{"type=bind", "--exclude"},
+			listed:     true,
+		},
+		{
+			name:       "a pattern that picks up a credential file",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY *.json ./\nRUN npm ci\n",
+			files:      []string{"credentials.json"},
+			wantErr:    "CannotRewrite",
+			listed:     true,
+		},
+		{
+			name:       "a pattern without a listed context",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY *.json ./\nRUN npm ci\n",
+			wantErr:    "CannotRewrite",
+		},
+		{
 			name:       "an env file left for run time",
 			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"server.js\"]\n",
 			files:      []string{".env"},
@@ -72,7 +92,7 @@ func TestContextFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{ContextFiles: tt.files}
+			cfg := Config{ContextFiles: tt.files, ContextListed: tt.listed}
 			res, err := Rewrite([]byte(tt.dockerfile), cfg)
 			if err != nil {
 				t.Fatal(err)

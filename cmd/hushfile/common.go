@@ -255,6 +255,7 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	}
 	if in.context != nil {
 		cfg.ContextFiles = slices.Clone(in.context.Files)
+		cfg.ContextListed = true
 	}
 	in.cfg = cfg
 	in.Result, in.Err = runEngine(data, cfg)

@@ -173,6 +173,8 @@ func normalize(c rewrite.Config) rewrite.Config {
 			*l = nil
 		}
 	}
+	// The build context is listed by default (context_test.go tests it).
+	c.ContextFiles, c.ContextListed = nil, false
 	return c
 }
 
