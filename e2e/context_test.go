@@ -34,6 +34,10 @@ func TestContextCredentialFiles(t *testing.T) {
 			"FROM alpine\nCOPY config/ /etc/app/\nRUN git config --global credential.helper 'store --file /etc/app/.git-credentials' && git clone https://git.example.com/acme/lib.git /tmp/lib\n", "git", "", nil},
 		{"a RUN copies the mounted file into the layer", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleSecretInBuildOutput.Name, nil},
+		{"a RUN copies the whole bind-mounted context", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nRUN --mount=type=bind,target=/src cp -a /src/. /app/\n", "", rewrite.RuleSecretInBuildOutput.Name, nil},
+		{"a git checkout's .git/config", ".git/config", "[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", nil},
 		{"an env file left for run time", ".env", "API_KEY=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"sh\", \"-c\", \"cat .env\"]\n", "", rewrite.RuleSecretFileInImage.Name, nil},
 		{"Dockerfile.dockerignore lets in what .dockerignore keeps out", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
@@ -94,7 +98,7 @@ func TestContextCredentialFiles(t *testing.T) {
 			if rep := scan(t, cacheDir(hushOut), secrets.verifySecrets()); !rep.Clean() {
 				t.Errorf("the hushfile build cache holds the secret:%s", hitLines(rep))
 			}
-			if saw := secrets.toolsThatSaw(hush.out)[value.id]; !containsString(saw, tc.tool) {
+			if saw := secrets.toolsThatSaw(hush.out)[value.id]; tc.tool != "" && !containsString(saw, tc.tool) {
 				t.Errorf("%s did not get the credential (tools that saw it: %v):\n%s", tc.tool, saw, secrets.redact(hush.out))
 			}
 		})

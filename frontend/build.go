@@ -16,6 +16,7 @@ package frontend
 import (
 	"context"
 	"maps"
+	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -92,8 +93,8 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// The credential files a broad COPY of the context would bring in,
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
 	var listed *llb.State
-	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config) (err error) {
-		cfg.ContextFiles, listed, err = contextFiles(ctx, c, bc, *cfg)
+	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config) (err error) {
+		cfg.ContextFiles, listed, err = contextFiles(ctx, c, bc, merged)
 		cfg.ContextListed = listed != nil
 		return err
 	})
@@ -114,6 +115,14 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	}
 
 	warn := df.warner(c)
+	if listed == nil {
+		warn(ctx, "hushfile: the build context is not a local directory (a git repository, an archive): its credential files are not listed, so a COPY of the context is not kept from copying them; keep credential files out of it, or build from a local directory", client.WarnOpts{})
+	}
+	for k, v := range opts {
+		if strings.HasPrefix(k, "context:") && strings.HasPrefix(v, "local:") {
+			warn(ctx, "hushfile: the named build context "+strings.TrimPrefix(k, "context:")+" is not listed for credential files: a COPY --from it is not kept from copying them; keep credential files out of it", client.WarnOpts{})
+		}
+	}
 	// An unsafe Dockerfile is only ever converted by the check, which
 	// shows its results to the client: it gets the source without text.
 	sourceMap := df.sourceMap

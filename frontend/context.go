@@ -19,7 +19,7 @@ import (
 
 // maxContextFiles bounds the credential files of a build context the
 // rewrite mounts one by one. More is a context that needs a .dockerignore.
-const maxContextFiles = 100
+const maxContextFiles = 1000
 
 // contextFiles lists the credential files of a local build context, after
 // its .dockerignore (and <Dockerfile>.dockerignore), as BuildKit's own

@@ -117,14 +117,18 @@ func (p *prover) loadTool(ctx context.Context, source string, platform ocispecs.
 // instrument returns def with its secret-bearing steps instrumented, and
 // the plan; a definition without secrets comes back as it is.
 func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Plan, error) {
-	if !proof.HasSecrets(def) {
+	opts := proof.Options{
+		IsCredential: func(path string) bool { return rewrite.IsCredentialFile(path, p.df.classifier) },
+		ContextFiles: p.df.contextFiles,
+	}
+	if !proof.HasSecrets(def, opts) {
 		return &proof.Plan{Def: def}, nil
 	}
 	_, toolDef, err := p.toolImage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return proof.Instrument(def, toolDef)
+	return proof.Instrument(def, toolDef, opts)
 }
 
 // state is st instrumented (for the SBOM scanner's inputs, which must build

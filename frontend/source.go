@@ -66,16 +66,23 @@ type dockerfile struct {
 // not outlive this call: only the rewritten one is returned.
 //
 // before runs between the read and the rewrite, with the configuration it
-// may complete: BuildKit knows which .dockerignore applies (the
+// may complete (and the same merged with the Dockerfile's directive): BuildKit knows which .dockerignore applies (the
 // Dockerfile's own, <Dockerfile>.dockerignore, first) only once the
 // Dockerfile is read.
-func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc, before func(*rewrite.Config) error) (*dockerfile, error) {
+func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc, before func(cfg *rewrite.Config, merged rewrite.Config) error) (*dockerfile, error) {
 	src, err := bc.ReadEntrypoint(ctx, "Dockerfile")
 	if err != nil {
 		return nil, err
 	}
 	if before != nil {
-		if err := before(&cfg); err != nil {
+		// merged is cfg with the Dockerfile's directive (its
+		// secret-files count for the listing); an unreadable directive
+		// is the rewrite's to report.
+		merged, err := classifierConfig(cfg, src.SourceMap.Data)
+		if err != nil {
+			merged = cfg
+		}
+		if err := before(&cfg, merged); err != nil {
 			return nil, err
 		}
 	}

@@ -22,6 +22,8 @@ var secretFilePatterns = []string{
 	"secrets.env", "secret.env",
 	"ssh_host_*_key", "*serviceAccount*.json", "*service_account*.json", "*_key.json", "*-key.json",
 	"*Key.json", "key.json", "secrets/*",
+	".git/config", ".yarnrc", "gradle.properties", "application_default_credentials.json", ".my.cnf",
+	"gh/hosts.yml", ".vault-token",
 }
 
 // toolConfigPatterns are credential files that build tools read (package
@@ -33,6 +35,7 @@ var toolConfigPatterns = []string{
 	".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", "pip.conf", ".git-credentials",
 	".dockercfg", ".docker/config.json", ".m2/settings.xml", ".gem/credentials", ".cargo/credentials",
 	".cargo/credentials.toml", ".terraformrc", "terraform.rc", ".composer/auth.json", "auth.json",
+	".git/config", ".yarnrc", "gradle.properties", "gh/hosts.yml", ".vault-token",
 }
 
 // notSecretFilePatterns are templates and public halves that look like

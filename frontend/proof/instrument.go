@@ -106,7 +106,7 @@ type Plan struct {
 // wrapper, with tool (the frontend image's own definition, whose head is
 // the image) mounted at ToolDir. A definition with no secret mounts comes
 // back unchanged (same bytes) with no steps.
-func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
+func Instrument(def *pb.Definition, tool *pb.Definition, opts ...Options) (*Plan, error) {
 	if def == nil || len(def.Def) == 0 {
 		return &Plan{Def: def, Ops: map[digest.Digest]*pb.Op{}}, nil
 	}
@@ -114,6 +114,7 @@ func Instrument(def *pb.Definition, tool *pb.Definition) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.setOptions(opts)
 	if !g.hasSources() {
 		return &Plan{Def: def, Ops: g.ops}, nil
 	}
@@ -409,7 +410,7 @@ func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
 	}
 	seen := map[string]bool{}
 	for _, m := range ex.Mounts {
-		if m.MountType != pb.MountType_BIND || m.Dest == "/" || m.Selector == "" || m.Input < 0 || int(m.Input) >= len(op.Inputs) {
+		if m.MountType != pb.MountType_BIND || m.Dest == "/" || m.Input < 0 || int(m.Input) >= len(op.Inputs) {
 			continue
 		}
 		in := op.Inputs[m.Input]
@@ -418,13 +419,25 @@ func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
 			continue
 		}
 		sel := strings.TrimPrefix(path.Clean("/"+m.Selector), "/")
-		if !rewrite.IsCredentialFile(sel, rewrite.Config{}) {
-			continue
+		var files []string
+		switch {
+		case sel != "" && g.opts.IsCredential(sel):
+			files = []string{sel}
+		case src.GetSource().Identifier == mainContext:
+			// A directory of the context (or all of it): the credential
+			// files under it come with it.
+			for _, f := range g.opts.ContextFiles {
+				if sel == "" || strings.HasPrefix(f, sel+"/") {
+					files = append(files, f)
+				}
+			}
 		}
-		s := Source{ID: sel + " (build context)", Input: proto.Clone(in).(*pb.Input), Selector: m.Selector}
-		if !seen[s.key()] {
-			seen[s.key()] = true
-			out = append(out, s)
+		for _, f := range files {
+			s := Source{ID: f + " (build context)", Input: proto.Clone(in).(*pb.Input), Selector: "/" + f}
+			if !seen[s.key()] {
+				seen[s.key()] = true
+				out = append(out, s)
+			}
 		}
 	}
 	return out
@@ -502,6 +515,7 @@ func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source) 
 
 // graph is a parsed definition.
 type graph struct {
+	opts     Options
 	order    []digest.Digest // as in Def: every op after its inputs
 	ops      map[digest.Digest]*pb.Op
 	raw      map[digest.Digest][]byte
@@ -548,13 +562,38 @@ func parse(def *pb.Definition) (*graph, error) {
 // HasSecrets reports whether an exec of def mounts a secret, or a
 // credential file of the build context: only such definitions are
 // instrumented and checked.
-func HasSecrets(def *pb.Definition) bool {
+func HasSecrets(def *pb.Definition, opts ...Options) bool {
 	g, err := parse(def)
 	if err != nil {
 		// Unreadable: let Instrument say so.
 		return def != nil && len(def.Def) > 0
 	}
+	g.setOptions(opts)
 	return g.hasSources()
+}
+
+// Options say what of the build context is a secret.
+type Options struct {
+	// IsCredential decides whether a path of the build context names a
+	// credential file (default: rewrite.IsCredentialFile with the
+	// built-in patterns).
+	IsCredential func(string) bool
+	// ContextFiles are the credential files of the main build context
+	// (local://context): a step that bind-mounts a directory of it that
+	// holds one gets that file as a source.
+	ContextFiles []string
+}
+
+// mainContext is the identifier of the main build context's source.
+const mainContext = "local://context"
+
+func (g *graph) setOptions(opts []Options) {
+	for _, o := range opts {
+		g.opts = o
+	}
+	if g.opts.IsCredential == nil {
+		g.opts.IsCredential = func(p string) bool { return rewrite.IsCredentialFile(p, rewrite.Config{}) }
+	}
 }
 
 func (g *graph) hasSources() bool {

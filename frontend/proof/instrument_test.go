@@ -228,3 +228,48 @@ func TestInstrumentFindsCopies(t *testing.T) {
 		t.Error("Place of an unknown index found a step")
 	}
 }
+
+// TestInstrumentContextBinds: a step that bind-mounts the build context,
+// all of it or a directory, gets the listed credential files under it as
+// sources; a file the caller declares a credential file (secret-files)
+// counts when mounted by name; other local sources bring nothing.
+func TestInstrumentContextBinds(t *testing.T) {
+	base := llb.Image("busybox")
+	ctx := llb.Local("context")
+	other := llb.Local("extra")
+	opts := Options{
+		IsCredential: func(p string) bool { return p == "creds.ini" || p == ".npmrc" || p == "web/.npmrc" },
+		ContextFiles: []string{".npmrc", "web/.npmrc"},
+	}
+	tests := []struct {
+		name  string
+		mount llb.RunOption
+		want  []string
+	}{
+		{"whole context", llb.AddMount("/src", ctx, llb.Readonly), []string{".npmrc (build context)", "web/.npmrc (build context)"}},
+		{"a directory", llb.AddMount("/src", ctx, llb.SourcePath("/web"), llb.Readonly), []string{"web/.npmrc (build context)"}},
+		{"a declared file", llb.AddMount("/etc/creds.ini", ctx, llb.SourcePath("/creds.ini"), llb.Readonly), []string{"creds.ini (build context)"}},
+		{"another directory", llb.AddMount("/src", ctx, llb.SourcePath("/docs"), llb.Readonly), nil},
+		{"a named context", llb.AddMount("/src", other, llb.Readonly), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := base.Run(llb.Args([]string{"/bin/sh", "-c", "true"}), tt.mount).Root()
+			def := marshalState(t, st)
+			if got := HasSecrets(def, opts); got != (len(tt.want) > 0) {
+				t.Fatalf("HasSecrets = %v", got)
+			}
+			plan, err := Instrument(def, toolDef(t), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range plan.Steps {
+				got = append(got, s.Secrets...)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("sources %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
