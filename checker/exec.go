@@ -161,8 +161,9 @@ type execSecrets struct {
 }
 
 // loadExecSecrets loads the secrets Exec masks and scans for: what
-// LoadSecrets searches for, and also, raw, each whole secret too short to
-// search for (masking it in the output costs only readability).
+// LoadSecrets searches for, every field verify.FileSecrets reads from a
+// secret file, and, raw, each whole secret too short to search for
+// (masking more in the output costs only readability).
 func loadExecSecrets(dir string, ids []string) (*execSecrets, error) {
 	s, err := LoadSecrets(dir, ids)
 	if err != nil {
@@ -179,6 +180,13 @@ func loadExecSecrets(dir string, ids []string) (*execSecrets, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", id, err)
+		}
+		// Every field of the file, as hushfile verify reads it (a .env's
+		// SLACK_WEBHOOK_URL, a plain-looking password): the log may show
+		// more masks than the layer check searches values.
+		broad, _ := verify.FileSecrets(id, id, data)
+		for _, v := range broad {
+			es.values = append(es.values, execValue{v.ID, v.Value})
 		}
 		if t := strings.TrimSpace(string(data)); t != "" && len(t) < verify.MinValueLen {
 			es.values = append(es.values, execValue{id, t})

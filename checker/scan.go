@@ -1,12 +1,19 @@
 package checker
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"compress/zlib"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +25,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 
 	"github.com/hushfile/hushfile/secretscan"
@@ -67,6 +75,25 @@ type ScanOptions struct {
 // readBufSize is how much of a file is read at once.
 const readBufSize = 256 << 10
 
+// maxJoined is the largest content (a file, or a file decompressed) that
+// is searched a second time with its line ends ('\n', '\r') removed, for
+// values written wrapped (base64 wraps at 76 columns, PEM at 64).
+const maxJoined = 256 << 10
+
+// Limits on the decompressed content of one file (see ScanTree): at most
+// maxDecompressed bytes, and past ratioFloor bytes at most maxRatio times
+// the file's size. Past either the scan fails: the rest cannot be searched.
+var maxDecompressed int64 = 2 << 30 // a variable for the tests
+
+const (
+	maxRatio   = 200
+	ratioFloor = 64 << 20
+	// maxZstdWindow bounds the memory a zstd stream may ask for (zstd
+	// uses up to 8 MiB up to level 19, 128 MiB with --long); a stream
+	// that asks for more is not decompressed, with a note.
+	maxZstdWindow = 64 << 20
+)
+
 // ScanTree searches the tree at root (a directory, or a symlink to one)
 // for the values of s, in every encoding verify.Needles knows: in the name
 // of every entry (Where "name"; a value spread over nested directory
@@ -76,6 +103,20 @@ const readBufSize = 256 << 10
 // devices are never opened. A sparse file is read
 // by its data regions only. A file with several hard links is read once
 // and its findings are reported at each of its paths.
+//
+// Two more views of a file's content are searched:
+//   - compressed content, decompressed: a file that starts as gzip, zlib
+//     or zstd data is searched decompressed too (a .tar.gz's tar, as raw
+//     bytes: the files in it), reported at "PATH (gzip)"; each file of a
+//     zip archive (stored, deflated, bzip2 or zstd) at "PATH:NAME". One
+//     level only: an archive inside is searched as raw bytes. A file
+//     decompresses to at most 2 GiB, and past 64 MiB to at most 200 times
+//     its size (zip bombs): beyond, the scan fails. Data that is corrupt,
+//     encrypted or compressed in an unknown way is searched as far as it
+//     can be, with a note;
+//   - a content of at most 256 KiB (a file's, or a file's decompressed) is
+//     searched again with its line ends removed, for values written
+//     wrapped (base64 wraps at 76 columns).
 //
 // Paths in findings start with "/" (root itself); any part of a path that
 // holds a value reads "<redacted>", in findings, notes and errors alike.
@@ -138,12 +179,19 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 	for _, j := range w.all {
 		r.Files++
 		r.Bytes += j.bytes
-		s.findings(j.lits, func(secret, field, encoding string) {
-			hits = append(hits, hit{Finding{Path: j.red, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false})
-			for _, a := range j.aliases {
-				hits = append(hits, hit{Finding{Path: a.red, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, a.real, false})
-			}
-		})
+		add := func(lits []int, suffix string) {
+			s.findings(lits, func(secret, field, encoding string) {
+				hits = append(hits, hit{Finding{Path: j.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false, j.red})
+				for _, a := range j.aliases {
+					hits = append(hits, hit{Finding{Path: a.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, a.real, false, a.red})
+				}
+			})
+		}
+		add(j.lits, "")
+		for _, p := range j.parts {
+			add(p.lits, p.suffix)
+		}
+		r.Notes = append(r.Notes, j.notes...)
 	}
 	r.Skipped = w.skipped
 	if w.special > 0 {
@@ -164,6 +212,9 @@ type hit struct {
 	Finding
 	real string
 	dir  bool
+	// file is the entry's redacted path when Path names a part of it (a
+	// file in an archive); "" when it is Path.
+	file string
 }
 
 func sortFindings(hits []hit) []Finding {
@@ -208,7 +259,11 @@ func remove(hits []hit, r *Report) error {
 	}
 	byReal := map[string]entry{}
 	for _, h := range hits {
-		byReal[h.real] = entry{h.real, h.Path, h.dir}
+		red := h.Path
+		if h.file != "" {
+			red = h.file
+		}
+		byReal[h.real] = entry{h.real, red, h.dir}
 	}
 	list := make([]entry, 0, len(byReal))
 	for _, e := range byReal {
@@ -255,8 +310,17 @@ type job struct {
 	aliases   []alias // its other hard links
 
 	lits  []int
+	parts []part   // what its decompressed content holds
+	notes []string // what of it could not be searched
 	bytes int64
 	err   error
+}
+
+// part is what a view of a file's content other than its bytes holds: the
+// file decompressed (suffix " (gzip)"), a file of a zip archive (":NAME").
+type part struct {
+	suffix string
+	lits   []int
 }
 
 type alias struct{ real, red string }
@@ -424,7 +488,7 @@ func orRoot(red string) string {
 
 func (w *walker) add(lit int, red, real, where string, dir bool) {
 	w.s.findings([]int{lit}, func(secret, field, encoding string) {
-		w.hits = append(w.hits, hit{Finding{Path: red, Where: where, Secret: secret, Field: field, Encoding: encoding}, real, dir})
+		w.hits = append(w.hits, hit{Finding{Path: red, Where: where, Secret: secret, Field: field, Encoding: encoding}, real, dir, ""})
 	})
 }
 
@@ -514,9 +578,13 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 	if c != nil {
 		c.reset()
 	}
-	if j.sparse {
+	whole := false // the file is in c.whole[:in.n]
+	switch {
+	case c != nil && !j.sparse && j.size <= maxJoined:
+		whole, err = in.whole()
+	case j.sparse:
 		err = in.sparse(j.size)
-	} else {
+	default:
 		err = in.all(0)
 	}
 	if err != nil {
@@ -524,7 +592,22 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 	}
 	j.bytes = in.n
 	if c != nil {
-		j.lits = append([]int(nil), c.close()...)
+		var head [4]byte
+		var headN int
+		if whole {
+			data := c.whole[:in.n]
+			j.lits = c.scanWhole(data)
+			j.lits = union(j.lits, c.joinedOf(data))
+			headN = copy(head[:], data)
+		} else {
+			j.lits = append([]int(nil), c.close()...)
+			head, headN = c.head, c.headN
+		}
+		if kind := compression(head[:headN]); kind != "" {
+			if err := w.decompress(j, f, c, kind, max(j.size, in.n)); err != nil {
+				return err
+			}
+		}
 	}
 	if max := w.opt.MaxBytes; max > 0 && w.readBytes.Add(in.n) > max {
 		return fmt.Errorf("checker: the tree has more than %d bytes of content (the limit): not scanned", max)
@@ -538,6 +621,27 @@ type fileInput struct {
 	c   *contentScan // nil: read only
 	buf []byte
 	n   int64 // bytes read
+}
+
+// whole reads a small file at once into in.c.whole, to be searched there
+// (not copied to the scan's buffer), and reports that it did; a file
+// longer than maxJoined (it grew since it was walked) is fed to the scan
+// as all does instead.
+func (in *fileInput) whole() (bool, error) {
+	c := in.c
+	if c.whole == nil {
+		c.whole = make([]byte, maxJoined+1)
+	}
+	n, err := io.ReadFull(io.NewSectionReader(in.f, 0, maxJoined+1), c.whole)
+	in.n = int64(n)
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		return true, nil
+	case nil:
+		c.write(c.whole[:n])
+		return false, in.all(int64(n))
+	}
+	return false, err
 }
 
 // space returns where to read the next bytes to.
@@ -650,6 +754,16 @@ type contentScan struct {
 
 	seen  []bool // by literal
 	found []int
+
+	// head holds the input's first bytes (to recognise compressed data).
+	head  [4]byte
+	headN int
+	// keepOn: keep holds all of the input so far; it stops (and keep is
+	// emptied) past maxJoined bytes.
+	keepOn bool
+	keep   []byte
+	join   []byte // joined's buffer
+	whole  []byte // a small file, read whole (see fileInput.whole)
 }
 
 // lineSize is the alignment of the reads.
@@ -680,6 +794,9 @@ func (c *contentScan) reset() {
 	c.lo = c.pad(0)
 	c.n, c.base, c.next = c.lo, 0, 0
 	c.winLo, c.winHi = 0, 0
+	c.headN = 0
+	c.keepOn = false
+	c.keep = c.keep[:0]
 }
 
 // pad returns where to put k bytes in buf so that they end on a line.
@@ -694,8 +811,391 @@ func (c *contentScan) space() []byte { return c.buf[c.n:] }
 
 // wrote takes the k bytes put at the start of space().
 func (c *contentScan) wrote(k int) {
+	p := c.buf[c.n : c.n+k]
+	if c.headN < len(c.head) {
+		c.headN += copy(c.head[c.headN:], p)
+	}
+	if c.keepOn {
+		if len(c.keep)+k <= maxJoined {
+			c.keep = append(c.keep, p...)
+		} else {
+			c.keepOn = false
+			c.keep = c.keep[:0]
+		}
+		if c.keepOn && len(c.keep) >= 1024 && len(c.keep)-k < 1024 && binaryData(c.keep) {
+			c.keepOn = false // not text: not kept, not joined
+		}
+	}
 	c.n += k
 	c.process(false)
+}
+
+// encoded marks the bytes of base64 (either alphabet), hexadecimal and
+// URL-escaped text.
+var encoded = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-%") {
+		t[c] = true
+	}
+	return t
+}()
+
+// minWrapped is how long a line's encoded text must be for joined to take
+// the line as wrapped: base64 wraps at 76 columns, PEM at 64, xxd -p at
+// 60; prose and code have shorter words. Such a text holds 4 aligned
+// 8-byte words, one of them at a multiple of wrapStride: only those words
+// are looked at.
+const (
+	minWrapped = 40
+	wrapStride = 32
+)
+
+// binaryData reports content that is not text, nor a tar of files (which
+// may be text): it has a NUL byte in its first KiB. Wrapped values are
+// written in text.
+func binaryData(data []byte) bool {
+	if bytes.IndexByte(data[:min(len(data), 1024)], 0) < 0 {
+		return false
+	}
+	return len(data) < 262 || string(data[257:262]) != "ustar"
+}
+
+// joined is joinedOf the input just closed, if it was kept (see keepOn).
+func (c *contentScan) joined() []int {
+	if !c.keepOn {
+		return nil
+	}
+	return c.joinedOf(c.keep)
+}
+
+// joinedOf searches data, a whole input, again where it may be wrapped, if
+// it is text, and returns the literals found: the runs of base64, hex or
+// URL-escaped text that go on across line ends (a '\n' or "\r\n" after
+// minWrapped such bytes, before two) are searched with those line ends
+// removed (a run of base64 wrapped at 76 columns is searched as one
+// line), each run after a line end of its own. Elsewhere, removing line
+// ends would only join what is not written as one. It resets c.
+func (c *contentScan) joinedOf(data []byte) []int {
+	if binaryData(data) {
+		return nil
+	}
+	c.join = joinWrapped(c.join[:0], data)
+	if len(c.join) == 0 {
+		return nil
+	}
+	return c.scanWhole(c.join)
+}
+
+// scanWhole returns the literals in data, a whole input, searched where
+// it is (as reset, write, close do after copying it to c's buffer). It
+// resets c.
+func (c *contentScan) scanWhole(data []byte) []int {
+	c.reset()
+	buf := c.buf
+	c.buf, c.lo, c.n = data, 0, len(data)
+	c.process(true)
+	c.buf = buf
+	found := append([]int(nil), c.found...)
+	c.reset()
+	return found
+}
+
+// joinWrapped appends to out the runs of encoded text of data that go on
+// across line ends (see joined), each with its line ends removed, and
+// each after a '\n' but the first.
+//
+// A line end ("\n", or "\r\n" from its '\r') starts a run when the
+// minWrapped bytes before it and the two after it are encoded, and a run
+// goes on across each line end after it with two encoded bytes after it.
+// The minWrapped bytes before a line end that starts a run hold an
+// 8-byte word of encoded bytes at a multiple of wrapStride: only the words
+// there are looked at, and the line end after one only if it has no byte
+// below '%' (most words of text are shorter).
+func joinWrapped(out, data []byte) []byte {
+	lineEnd := func(q int) int { // the '\n' of a line end at q, or -1
+		switch {
+		case q >= len(data):
+		case data[q] == '\n':
+			return q
+		case data[q] == '\r' && q+1 < len(data) && data[q+1] == '\n':
+			return q + 1
+		}
+		return -1
+	}
+	for w := 0; w+8 <= len(data); w += wrapStride {
+		const ones, highs = 0x0101010101010101, 0x8080808080808080
+		if x := binary.LittleEndian.Uint64(data[w:]); (x-ones*'%')&^x&highs != 0 || punctuation(x) {
+			// A byte below '%', the least encoded byte (a space, a line
+			// end): not in an encoded run.
+			continue
+		}
+		// The only line end that may start a run through this word is
+		// the first byte below '%' after it (line ends are below it);
+		// the run must cover the minWrapped bytes before it.
+		q := belowPercent(data, w+8)
+		p := lineEnd(q)
+		if p < 0 || q < minWrapped || !encoded[data[q-1]] || !allEncoded(data[q-minWrapped:q]) {
+			w = q &^ (wrapStride - 1) // on to the word after q
+			continue
+		}
+		from := encodedFrom(data, q-minWrapped)
+		// A run starts at from: go on across its line ends.
+		if p+2 < len(data) && encoded[data[p+1]] && encoded[data[p+2]] {
+			if len(out) > 0 {
+				out = append(out, '\n')
+			}
+			out = append(out, data[from:q]...)
+			for p >= 0 && p+2 < len(data) && encoded[data[p+1]] && encoded[data[p+2]] {
+				q = encodedTo(data, p+1)
+				out = append(out, data[p+1:q]...)
+				p = lineEnd(q)
+			}
+		}
+		w = q &^ (wrapStride - 1)
+	}
+	return out
+}
+
+// encoded8 reports whether the 8 bytes b starts with are all encoded,
+// without branches.
+func encoded8(b []byte) bool {
+	b = b[:8]
+	return encodedBit[b[0]]&encodedBit[b[1]]&encodedBit[b[2]]&encodedBit[b[3]]&encodedBit[b[4]]&encodedBit[b[5]]&encodedBit[b[6]]&encodedBit[b[7]] != 0
+}
+
+// belowPercent returns the place of the first byte of data from i that
+// is less than '%' (a space, a line end, a control byte), or len(data).
+func belowPercent(data []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(data); i += 8 {
+		x := binary.LittleEndian.Uint64(data[i:])
+		if m := (x - ones*'%') &^ x & highs; m != 0 {
+			// The lowest flagged byte is the first one below '%'.
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(data) && data[i] >= '%' {
+		i++
+	}
+	return i
+}
+
+// punctuation reports whether one of the 8 bytes of x (all at least '%')
+// is punctuation that code and prose have and encoded text has not: one
+// of & ' ( ) * , . : ; <.
+func punctuation(x uint64) bool {
+	const ones, highs, low7 = 0x0101010101010101, 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	// between(m, n): a byte b with m < b < n (for bytes below 0x80).
+	between := func(m, n uint64) uint64 {
+		y := x & low7
+		return (ones*(127+n) - y) & ^x & (y + ones*(127-m)) & highs
+	}
+	return between('%', '+')|between('+', '-')|between('-', '/')|between('9', '=') != 0
+}
+
+// allEncoded reports whether every byte of b is encoded.
+func allEncoded(b []byte) bool {
+	for ; len(b) >= 8; b = b[8:] {
+		if !encoded8(b) {
+			return false
+		}
+	}
+	for _, c := range b {
+		if !encoded[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// encodedTo returns the end of the encoded bytes of data from i.
+func encodedTo(data []byte, i int) int {
+	for i+8 <= len(data) && encoded8(data[i:]) {
+		i += 8
+	}
+	for i < len(data) && encoded[data[i]] {
+		i++
+	}
+	return i
+}
+
+// encodedFrom returns the start of the encoded bytes of data up to i.
+func encodedFrom(data []byte, i int) int {
+	for i >= 8 && encoded8(data[i-8:]) {
+		i -= 8
+	}
+	for i > 0 && encoded[data[i-1]] {
+		i--
+	}
+	return i
+}
+
+// encodedBit is encoded as 0 or 1, to test 8 bytes without branches.
+var encodedBit = func() (t [256]uint8) {
+	for c, e := range encoded {
+		if e {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+// union adds to a the literals of b it does not hold.
+func union(a, b []int) []int {
+next:
+	for _, x := range b {
+		for _, y := range a {
+			if x == y {
+				continue next
+			}
+		}
+		a = append(a, x)
+	}
+	return a
+}
+
+// compression names the compressed format that data starting with head
+// is in, or "".
+func compression(head []byte) string {
+	switch {
+	case len(head) >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8:
+		return "gzip"
+	case len(head) >= 4 && string(head[:4]) == "\x28\xb5\x2f\xfd":
+		return "zstd"
+	case len(head) >= 4 && string(head[:4]) == "PK\x03\x04":
+		return "zip"
+	case len(head) >= 2 && head[0]&0x0f == 8 && head[0]>>4 <= 7 && head[1]&0x20 == 0 && (uint(head[0])<<8|uint(head[1]))%31 == 0:
+		// zlib (RFC 1950), deflate, without a preset dictionary.
+		return "zlib"
+	}
+	return ""
+}
+
+// errTooBig is a decompressed content beyond the limits.
+var errTooBig = errors.New("too big")
+
+// decompress searches the decompressed content of j's file f, which is
+// size bytes of kind data (see compression), through c: what it finds
+// goes to j.parts, what cannot be read to j.notes. Only a content beyond
+// the limits is an error.
+func (w *walker) decompress(j *job, f *os.File, c *contentScan, kind string, size int64) error {
+	limit := min(maxDecompressed, max(ratioFloor, maxRatio*size))
+	src := io.NewSectionReader(f, 0, size)
+	tooBig := func(suffix string) error {
+		return fmt.Errorf("checker: %s%s: decompresses to more than %d bytes, the limit for a file of %d bytes (2 GiB, and past 64 MiB %d times its size): not scanned", j.red, suffix, limit, size, maxRatio)
+	}
+	if kind == "zip" {
+		return w.unzip(j, src, size, c, limit, tooBig)
+	}
+	suffix := " (" + kind + ")"
+	var r io.Reader
+	var err error
+	br := bufio.NewReaderSize(src, 64<<10)
+	switch kind {
+	case "gzip":
+		var z *gzip.Reader
+		if z, err = gzip.NewReader(br); err == nil {
+			defer z.Close()
+			r = z
+		}
+	case "zlib":
+		var z io.ReadCloser
+		if z, err = zlib.NewReader(br); err == nil {
+			defer z.Close()
+			r = z
+		}
+	case "zstd":
+		var z *zstd.Decoder
+		if z, err = zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow)); err == nil {
+			defer z.Close()
+			r = z
+		}
+	}
+	var used, n int64
+	var lits []int
+	if err == nil {
+		lits, n, err = w.stream(c, r, &used, limit)
+	}
+	if errors.Is(err, errTooBig) {
+		return tooBig(suffix)
+	}
+	if len(lits) > 0 {
+		j.parts = append(j.parts, part{suffix, lits})
+	}
+	if err != nil && !(kind == "zlib" && n == 0) {
+		// (A file that starts as zlib data by chance does not
+		// decompress at all: not a note.)
+		j.notes = append(j.notes, fmt.Sprintf("%s: %s data that cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", j.red, kind, n, err))
+	}
+	return nil
+}
+
+// unzip searches each file of the zip archive src (size bytes).
+func (w *walker) unzip(j *job, src io.ReaderAt, size int64, c *contentScan, limit int64, tooBig func(string) error) error {
+	zr, err := zip.NewReader(src, size)
+	if err != nil && !(errors.Is(err, zip.ErrInsecurePath) && zr != nil) {
+		j.notes = append(j.notes, fmt.Sprintf("%s: starts as a zip archive but cannot be read as one (%v): searched as raw bytes only", j.red, err))
+		return nil
+	}
+	zr.RegisterDecompressor(12, func(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) })
+	zr.RegisterDecompressor(zstd.ZipMethodWinZip, zstd.ZipDecompressor(zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow)))
+	var used int64
+	for _, zf := range zr.File {
+		if strings.HasSuffix(zf.Name, "/") && zf.UncompressedSize64 == 0 {
+			continue // a directory
+		}
+		suffix := ":" + redactSpans(zf.Name, w.s.matchAll([]byte(zf.Name)))
+		if zf.Flags&1 != 0 {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: encrypted, searched as raw bytes only", j.red, suffix))
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be decompressed (%v): searched as raw bytes only", j.red, suffix, err))
+			continue
+		}
+		lits, n, err := w.stream(c, rc, &used, limit)
+		rc.Close()
+		if errors.Is(err, errTooBig) {
+			return tooBig(suffix)
+		}
+		if len(lits) > 0 {
+			j.parts = append(j.parts, part{suffix, lits})
+		}
+		if err != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", j.red, suffix, n, err))
+		}
+	}
+	return nil
+}
+
+// stream searches what r yields as one input, and again without its line
+// ends when it is small; used counts the bytes decompressed from the file
+// so far, which may not pass limit. It returns the literals found, how
+// many bytes r yielded, and r's error.
+func (w *walker) stream(c *contentScan, r io.Reader, used *int64, limit int64) ([]int, int64, error) {
+	c.reset()
+	c.keepOn = true
+	var n int64
+	var err error
+	for {
+		k, rerr := r.Read(c.space()[:readBufSize])
+		if k > 0 {
+			n += int64(k)
+			if *used += int64(k); *used > limit {
+				return nil, n, errTooBig
+			}
+			c.wrote(k)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
+	lits := append([]int(nil), c.close()...)
+	return union(lits, c.joined()), n, err
 }
 
 // write feeds p.

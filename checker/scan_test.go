@@ -1,11 +1,22 @@
 package checker
 
 import (
+	"archive/tar"
+	"archive/zip"
 	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	crand "crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"io"
+	"math/big"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -13,10 +24,13 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
 	"github.com/hushfile/hushfile/secretscan"
@@ -566,4 +580,472 @@ func FuzzContentScan(f *testing.F) {
 			t.Fatalf("the planted literal was not found")
 		}
 	})
+}
+
+// tarGz returns a .tar.gz of files (name, content pairs).
+func tarGz(t testing.TB, files ...string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	tw := tar.NewWriter(zw)
+	for i := 0; i+1 < len(files); i += 2 {
+		check(t, tw.WriteHeader(&tar.Header{Name: files[i], Mode: 0o644, Size: int64(len(files[i+1])), Typeflag: tar.TypeReg}))
+		_, err := tw.Write([]byte(files[i+1]))
+		check(t, err)
+	}
+	check(t, tw.Close())
+	check(t, zw.Close())
+	return b.Bytes()
+}
+
+func gzipped(t testing.TB, data []byte) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write(data)
+	check(t, err)
+	check(t, zw.Close())
+	return b.Bytes()
+}
+
+func zlibbed(t testing.TB, data []byte) []byte {
+	var b bytes.Buffer
+	zw := zlib.NewWriter(&b)
+	_, err := zw.Write(data)
+	check(t, err)
+	check(t, zw.Close())
+	return b.Bytes()
+}
+
+func zstded(t testing.TB, data []byte) []byte {
+	zw, err := zstd.NewWriter(nil)
+	check(t, err)
+	return zw.EncodeAll(data, nil)
+}
+
+// zipped returns a zip of entries: name, content, method ("store",
+// "deflate", "zstd"), encrypted ("enc" as a 4th field marks the entry
+// encrypted).
+type zipEntry struct {
+	name, data, method string
+	encrypted          bool
+}
+
+func zipped(t testing.TB, entries ...zipEntry) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	zw.RegisterCompressor(zstd.ZipMethodWinZip, zstd.ZipCompressor())
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
+		switch e.method {
+		case "store":
+			h.Method = zip.Store
+		case "zstd":
+			h.Method = zstd.ZipMethodWinZip
+		case "unknown":
+			h.Method = 99
+			zw.RegisterCompressor(99, func(w io.Writer) (io.WriteCloser, error) { return nopCloser{w}, nil })
+		}
+		if e.encrypted {
+			h.Flags |= 1
+		}
+		w, err := zw.CreateHeader(h)
+		check(t, err)
+		_, err = w.Write([]byte(e.data))
+		check(t, err)
+	}
+	check(t, zw.Close())
+	return b.Bytes()
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// writeBytes creates dir/name holding data.
+func writeBytes(t testing.TB, dir, name string, data []byte) {
+	t.Helper()
+	write(t, dir, name, string(data))
+}
+
+// b64wrap is base64 as base64(1) writes it: 76 columns.
+func b64wrap(data []byte, eol string) string {
+	e := base64.StdEncoding.EncodeToString(data)
+	var b strings.Builder
+	for i := 0; i < len(e); i += 76 {
+		b.WriteString(e[i:min(i+76, len(e))] + eol)
+	}
+	return b.String()
+}
+
+// TestScanTreeViews: compressed content is searched decompressed (one
+// level), small contents with their wrapped lines joined; findings say
+// where (PATH (gzip), PATH:NAME), a value never shows in paths.
+func TestScanTreeViews(t *testing.T) {
+	type tc struct {
+		name  string
+		build func(t *testing.T, dir, v string)
+		want  []Finding // Secret "" means TOKEN
+		notes []string
+	}
+	npmrc := func(v string) string { return "//registry.npmjs.org/:_authToken=" + v + "\n" }
+	long := func(v string) string { return "ci-deploy-bot:" + v + strings.Repeat("x", 30) + v } // > 57 bytes: base64 wraps
+	tests := []tc{
+		{name: "tar.gz", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "dist/app.tgz", tarGz(t, "app/index.js", "console.log(1)\n", "app/.npmrc", npmrc(v)))
+		}, want: []Finding{{Path: "/dist/app.tgz (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "gzip", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "log.gz", gzipped(t, []byte("token "+v+"\n")))
+		}, want: []Finding{{Path: "/log.gz (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "zlib", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "cache/entry", zlibbed(t, []byte(strings.Repeat("pad ", 100)+v)))
+		}, want: []Finding{{Path: "/cache/entry (zlib)", Where: "content", Encoding: "raw"}}},
+		{name: "zstd", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "app.tar.zst", zstded(t, []byte(strings.Repeat("pad ", 100)+v)))
+		}, want: []Finding{{Path: "/app.tar.zst (zstd)", Where: "content", Encoding: "raw"}}},
+		{name: "zip", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "x.zip", zipped(t, zipEntry{name: "a/clean.txt", data: "clean"}, zipEntry{name: "inner/path", data: "k=" + v},
+				zipEntry{name: "b64/stored", data: base64.StdEncoding.EncodeToString([]byte("u:" + v)), method: "store"}, zipEntry{name: "z", data: v, method: "zstd"}))
+		}, want: []Finding{
+			{Path: "/x.zip", Where: "content", Encoding: "base64"}, // the stored entry, raw
+			{Path: "/x.zip", Where: "content", Encoding: "raw"},    // zstd keeps a short value as it is
+			{Path: "/x.zip:b64/stored", Where: "content", Encoding: "base64"},
+			{Path: "/x.zip:inner/path", Where: "content", Encoding: "raw"},
+			{Path: "/x.zip:z", Where: "content", Encoding: "raw"},
+		}},
+		{name: "zip entry named by the value", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "x.zip", zipped(t, zipEntry{name: "tok-" + v + ".txt", data: "clean"}))
+		}, want: []Finding{{Path: "/x.zip", Where: "content", Encoding: "raw"}}},
+		{name: "zip entry named by the value, holding it", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "x.zip", zipped(t, zipEntry{name: "tok-" + v + ".txt", data: v}))
+		}, want: []Finding{{Path: "/x.zip", Where: "content", Encoding: "raw"}, {Path: "/x.zip:tok-<redacted>.txt", Where: "content", Encoding: "raw"}}},
+		{name: "one level only: a zip in a tar.gz", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "nested.tgz", tarGz(t, "inner.zip", string(zipped(t, zipEntry{name: "f", data: strings.Repeat(v, 3)}))))
+		}},
+		{name: "wrapped in a tar.gz", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "cfg.tgz", tarGz(t, "auth.b64", b64wrap([]byte(long(v)), "\n")))
+		}, want: []Finding{{Path: "/cfg.tgz (gzip)", Where: "content", Encoding: "base64"}}},
+		{name: "base64, wrapped", build: func(t *testing.T, dir, v string) {
+			write(t, dir, "auth.b64", "auth:\n"+b64wrap([]byte(long(v)), "\n"))
+		}, want: []Finding{{Path: "/auth.b64", Where: "content", Encoding: "base64"}}},
+		{name: "base64, wrapped, CRLF", build: func(t *testing.T, dir, v string) {
+			write(t, dir, "auth.b64", b64wrap([]byte(long(v)), "\r\n"))
+		}, want: []Finding{{Path: "/auth.b64", Where: "content", Encoding: "base64"}}},
+		{name: "hex, wrapped", build: func(t *testing.T, dir, v string) {
+			h := hex.EncodeToString([]byte(long(v)))
+			var b strings.Builder
+			for i := 0; i < len(h); i += 60 { // xxd -p
+				b.WriteString(h[i:min(i+60, len(h))] + "\n")
+			}
+			write(t, dir, "dump.hex", b.String())
+		}, want: []Finding{{Path: "/dump.hex", Where: "content", Encoding: "hex"}}},
+		{name: "base64, wrapped, in a file over 1 MiB: not joined", build: func(t *testing.T, dir, v string) {
+			write(t, dir, "big.txt", strings.Repeat("filler line\n", (1<<20)/12+1)+b64wrap([]byte(long(v)), "\n"))
+		}},
+		{name: "lines that join into the value are not wrapped text", build: func(t *testing.T, dir, v string) {
+			write(t, dir, "notes.txt", "a "+v[:14]+"\n"+v[14:]+" b\n")
+		}},
+		{name: "corrupt gzip", build: func(t *testing.T, dir, v string) {
+			g := gzipped(t, []byte(strings.Repeat("clean ", 1000)))
+			g[20] ^= 0xff
+			writeBytes(t, dir, "bad.gz", g)
+		}, notes: []string{"/bad.gz: gzip data that cannot be decompressed"}},
+		{name: "truncated gzip", build: func(t *testing.T, dir, v string) {
+			g := gzipped(t, []byte(v+strings.Repeat(" and more", 10000)))
+			writeBytes(t, dir, "cut.gz", g[:len(g)/2])
+		}, want: []Finding{{Path: "/cut.gz (gzip)", Where: "content", Encoding: "raw"}}, notes: []string{"/cut.gz: gzip data that cannot be decompressed after"}},
+		{name: "zlib-like bytes", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "blob", []byte("\x78\x9c\xff\xff\xff\xffnot zlib"))
+		}},
+		{name: "encrypted and unknown zip entries", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "x.zip", zipped(t, zipEntry{name: "secret.enc", data: "zz", encrypted: true}, zipEntry{name: "odd", data: "zz", method: "unknown"}))
+		}, notes: []string{"/x.zip:secret.enc: encrypted", "/x.zip:odd: cannot be decompressed"}},
+		{name: "not a zip", build: func(t *testing.T, dir, v string) {
+			write(t, dir, "fake.zip", "PK\x03\x04 but not really")
+		}, notes: []string{"/fake.zip: starts as a zip archive but cannot be read as one"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := canary(t) + canary(t)[4:] // 52 bytes
+			dir := t.TempDir()
+			tt.build(t, dir, v)
+			r := mustScan(t, dir, mustSecrets(t, map[string]string{"TOKEN": v}), ScanOptions{}, v)
+			want := []Finding{}
+			for _, f := range tt.want {
+				if f.Secret == "" {
+					f.Secret = "TOKEN"
+				}
+				want = append(want, f)
+			}
+			if !reflect.DeepEqual(r.Findings, want) {
+				t.Errorf("findings:%s\nwant:%s", describe(r.Findings), describe(want))
+			}
+			notes := strings.Join(r.Notes, "\n")
+			for _, n := range tt.notes {
+				if !strings.Contains(notes, n) {
+					t.Errorf("no note %q in:\n%s", n, notes)
+				}
+			}
+			if len(tt.notes) == 0 && len(r.Notes) > 0 {
+				t.Errorf("notes: %q", r.Notes)
+			}
+		})
+	}
+}
+
+// TestScanTreeRemoveArchive: Remove deletes an archive that holds a value.
+func TestScanTreeRemoveArchive(t *testing.T) {
+	v := canary(t)
+	dir := t.TempDir()
+	writeBytes(t, dir, "dist/app.tgz", tarGz(t, ".npmrc", "_authToken="+v))
+	write(t, dir, "dist/clean.txt", "clean")
+	r := mustScan(t, dir, mustSecrets(t, map[string]string{"TOKEN": v}), ScanOptions{Remove: true}, v)
+	if want := []string{"/dist/app.tgz"}; !reflect.DeepEqual(r.Removed, want) {
+		t.Errorf("removed %q, want %q", r.Removed, want)
+	}
+	if got := exists(t, dir); !reflect.DeepEqual(got, []string{"/dist", "/dist/clean.txt"}) {
+		t.Errorf("left %q", got)
+	}
+}
+
+// TestScanTreeDecompressLimits: past the limits the scan fails, naming the
+// file; under them it does not.
+func TestScanTreeDecompressLimits(t *testing.T) {
+	v := canary(t)
+	s := mustSecrets(t, map[string]string{"TOKEN": v})
+	t.Run("ratio", func(t *testing.T) {
+		dir := t.TempDir()
+		writeBytes(t, dir, "bomb.gz", gzipped(t, make([]byte, ratioFloor+(1<<20)))) // ~1000 times
+		_, err := scan(t, dir, s, ScanOptions{}, v)
+		if err == nil || !strings.Contains(err.Error(), "/bomb.gz (gzip): decompresses to more than") {
+			t.Errorf("got %v, want an error naming the file", err)
+		}
+	})
+	t.Run("ratio, zip entries together", func(t *testing.T) {
+		dir := t.TempDir()
+		zeros := string(make([]byte, ratioFloor/2+(1<<20)))
+		writeBytes(t, dir, "bomb.zip", zipped(t, zipEntry{name: "a", data: zeros}, zipEntry{name: "b", data: zeros}))
+		_, err := scan(t, dir, s, ScanOptions{}, v)
+		if err == nil || !strings.Contains(err.Error(), "/bomb.zip:b: decompresses to more than") {
+			t.Errorf("got %v, want an error naming the file", err)
+		}
+	})
+	t.Run("size", func(t *testing.T) {
+		defer func(old int64) { maxDecompressed = old }(maxDecompressed)
+		maxDecompressed = 1 << 20
+		data := make([]byte, 2<<20)
+		rand.NewChaCha8([32]byte{}).Read(data)
+		dir := t.TempDir()
+		writeBytes(t, dir, "big-"+v+".gz", gzipped(t, data))
+		_, err := scan(t, dir, s, ScanOptions{}, v)
+		if err == nil || !strings.Contains(err.Error(), "/big-<redacted>.gz (gzip): decompresses to more than 1048576 bytes") {
+			t.Errorf("got %v, want an error naming the file", err)
+		}
+		dir = t.TempDir()
+		writeBytes(t, dir, "ok.gz", gzipped(t, data[:1<<19]))
+		if _, err := scan(t, dir, s, ScanOptions{}, v); err != nil {
+			t.Errorf("under the limit: %v", err)
+		}
+	})
+}
+
+// TestScanTreeKeys: a secret cert+key bundle: the private key cut out of
+// it is found however it is written; its certificate and public key,
+// copied out, are not.
+func TestScanTreeKeys(t *testing.T) {
+	k, certPEM, keyPEM := testRSAKey(t)
+	bundle := certPEM + keyPEM
+	s := mustSecrets(t, map[string]string{"BUNDLE": bundle})
+	block, _ := pem.Decode([]byte(keyPEM))
+	body := base64.StdEncoding.EncodeToString(block.Bytes)
+	spki, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	sshPub, _ := ssh.NewPublicKey(&k.PublicKey)
+	for _, tt := range []struct {
+		name, file, body string
+		found            bool
+	}{
+		{"the key, cut out", "client.key", keyPEM, true},
+		{"the key, CRLF", "client.key", strings.ReplaceAll(keyPEM, "\n", "\r\n"), true},
+		{"the key's body in a variable", ".env", "KEY=" + body + "\n", true},
+		{"the key in base64", "key.b64", base64.StdEncoding.EncodeToString([]byte(keyPEM)), true},
+		{"the key in base64, wrapped", "key.b64", b64wrap([]byte(keyPEM), "\n"), true},
+		{"a part of the key", "part", keyPEM[300:600], true},
+		{"the bundle", "bundle.pem", bundle, true},
+		{"the certificate", "ca.crt", certPEM, false},
+		{"the certificate in base64", "ca.b64", b64wrap([]byte(certPEM), "\n"), false},
+		{"the public key", "pub.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki})), false},
+		{"the public key, PKCS #1", "rsa.pub", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&k.PublicKey)})), false},
+		{"authorized_keys", "root/.ssh/authorized_keys", string(ssh.MarshalAuthorizedKey(sshPub)), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, tt.file, tt.body)
+			r := mustScan(t, dir, s, ScanOptions{}, body)
+			if found := len(r.Findings) > 0; found != tt.found {
+				t.Errorf("findings:%s\nwant found: %v", describe(r.Findings), tt.found)
+			}
+		})
+	}
+}
+
+var (
+	rsaOnce               sync.Once
+	rsaKey                *rsa.PrivateKey
+	rsaCertPEM, rsaKeyPEM string
+)
+
+// testRSAKey returns an RSA key (PKCS #1), with a certificate for it.
+func testRSAKey(t testing.TB) (*rsa.PrivateKey, string, string) {
+	rsaOnce.Do(func() {
+		k, err := rsa.GenerateKey(crand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		if err != nil {
+			panic(err)
+		}
+		rsaKey = k
+		rsaCertPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		rsaKeyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
+	})
+	return rsaKey, rsaCertPEM, rsaKeyPEM
+}
+
+// naiveJoin is joinWrapped's definition, line end by line end.
+func naiveJoin(data []byte) []byte {
+	var out []byte
+	runEnd := -1
+	for p := 0; p < len(data); p++ {
+		if data[p] != '\n' {
+			continue
+		}
+		q := p
+		if q > 0 && data[q-1] == '\r' {
+			q--
+		}
+		left := q >= minWrapped
+		for k := q - minWrapped; left && k < q; k++ {
+			left = encoded[data[k]]
+		}
+		if !(p+2 < len(data) && encoded[data[p+1]] && encoded[data[p+2]] && (runEnd == q || left)) {
+			continue
+		}
+		if runEnd != q {
+			if len(out) > 0 {
+				out = append(out, '\n')
+			}
+			from := q
+			for from > 0 && encoded[data[from-1]] {
+				from--
+			}
+			out = append(out, data[from:q]...)
+		}
+		e := p + 1
+		for e < len(data) && encoded[data[e]] {
+			e++
+		}
+		out = append(out, data[p+1:e]...)
+		runEnd = e
+	}
+	return out
+}
+
+// TestJoinWrapped: joinWrapped, which looks at few bytes, joins what its
+// definition does.
+func TestJoinWrapped(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabets := []string{"ab\n", "aB9+/=\n\r ", "A\n", "Zz0\r\n;", "aaaaaaaaaaaaaaaaaaaaa\n", "x \n\r", "é\x00\n",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%&'()*+,-./9:;<=>?@Z[\\]^_`z{\x7f\x80\n"}
+	for i := 0; i < 50000; i++ {
+		data := make([]byte, rng.IntN(600))
+		alpha := alphabets[rng.IntN(len(alphabets))]
+		for j := range data {
+			data[j] = alpha[rng.IntN(len(alpha))]
+		}
+		if n := len(data); rng.IntN(2) == 0 && n > 40 {
+			// Wrapped lines of some width.
+			w := 1 + rng.IntN(90)
+			at := rng.IntN(n - 40)
+			for j := at; j < n && j < at+400; j++ {
+				if (j-at)%(w+1) == w {
+					data[j] = '\n'
+				} else {
+					data[j] = "Ab3+/=_-%"[rng.IntN(9)]
+				}
+			}
+		}
+		if got, want := joinWrapped(nil, data), naiveJoin(data); !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %q\nwant %q", data, got, want)
+		}
+	}
+}
+
+// BenchmarkJoined is the cost of the second search of small text files:
+// joinWrapped's walk, and the search of what it joins.
+func BenchmarkJoined(b *testing.B) {
+	s := mustSecrets(b, map[string]string{"A": canary(b), "B": canary(b)})
+	c := newContentScan(s)
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("const let return function require import from export default if else for while the build step copies a file")
+	texts := map[string][]byte{}
+	var code, b64 strings.Builder
+	for code.Len() < 1<<20 {
+		fmt.Fprintf(&code, "%sconst %s = require('%s');\n", strings.Repeat("  ", rng.IntN(4)), words[rng.IntN(len(words))], words[rng.IntN(len(words))])
+	}
+	raw := make([]byte, 3<<18)
+	rand.NewChaCha8([32]byte{1}).Read(raw)
+	b64.WriteString(b64wrap(raw, "\n"))
+	texts["code"], texts["base64"] = []byte(code.String()[:1<<20]), []byte(b64.String()[:1<<20])
+	for name, data := range texts {
+		for _, keep := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/joined=%v", name, keep), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					c.scanWhole(data)
+					if keep {
+						c.joinedOf(data)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestScanTreeServiceAccount: a service account's key file (JSON holding
+// a private key) is found in base64, wrapped or not, whole or in part;
+// another service account's file, which shares its layout, is not.
+func TestScanTreeServiceAccount(t *testing.T) {
+	_, _, keyPEM := testRSAKey(t)
+	sa := func(key, id string) string {
+		js, _ := json.MarshalIndent(map[string]string{
+			"type": "service_account", "project_id": "proj", "private_key_id": id, "private_key": key,
+			"client_email": "ci@proj.iam.gserviceaccount.com", "client_id": "123456789012345678901",
+			"auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+			"auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+		}, "", "  ")
+		return string(js)
+	}
+	secret := sa(keyPEM, "0123456789abcdef0123456789abcdef01234567")
+	s := mustSecrets(t, map[string]string{"GCP_SA": secret})
+	i := strings.Index(secret, "MII")
+	for _, tt := range []struct {
+		name, body string
+		found      bool
+	}{
+		{"in base64", base64.StdEncoding.EncodeToString([]byte(secret)), true},
+		{"in base64, wrapped", b64wrap([]byte(secret), "\n"), true},
+		{"a part, in base64, wrapped", b64wrap([]byte(secret[i+500:i+900]), "\n"), true},
+		{"another service account", sa("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", "fedcba9876543210fedcba9876543210fedcba98"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "creds", tt.body)
+			r := mustScan(t, dir, s, ScanOptions{})
+			if found := len(r.Findings) > 0; found != tt.found {
+				t.Errorf("findings:%s\nwant found: %v", describe(r.Findings), tt.found)
+			}
+		})
+	}
 }

@@ -40,8 +40,12 @@ type origin struct {
 // dir/<i>. A missing file is an optional secret that was not given: it is
 // skipped with a note. Any other error reading a file fails: a secret
 // that cannot be read cannot be searched for. Each file yields its whole
-// content and the credential-like values inside it (verify.FileSecrets);
-// values too short to search are left out with a note.
+// content and the values inside it that are secret by their place or name
+// (verify.FileSecretValues: a finding fails the build, so a secret file's
+// plain configuration, such as a .env's AWS_REGION, is not searched);
+// values too short to search are left out with a note. A value longer than
+// verify.MaxNeedleLen is searched by windows (verify.WindowNeedles), so
+// that a part of it is found too.
 func LoadSecrets(dir string, ids []string) (*Secrets, error) {
 	var values []verify.Secret
 	var notes []string
@@ -54,7 +58,7 @@ func LoadSecrets(dir string, ids []string) (*Secrets, error) {
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", id, err)
 		}
-		v, n := verify.FileSecrets(id, id, data)
+		v, n := verify.FileSecretValues(id, id, data)
 		values = append(values, v...)
 		notes = append(notes, n...)
 	}
@@ -73,7 +77,7 @@ func SecretsFromValues(values map[string]string) (*Secrets, error) {
 	var vs []verify.Secret
 	var notes []string
 	for _, id := range ids {
-		v, n := verify.FileSecrets(id, id, []byte(values[id]))
+		v, n := verify.FileSecretValues(id, id, []byte(values[id]))
 		vs = append(vs, v...)
 		notes = append(notes, n...)
 	}
@@ -84,7 +88,15 @@ func newSecrets(values []verify.Secret, notes []string) (*Secrets, error) {
 	s := &Secrets{values: values, notes: notes}
 	index := map[string]int{}
 	for vi, v := range values {
-		for _, n := range verify.Needles(v.Value) {
+		ns := verify.WindowNeedles(v)
+		if len(ns) == 0 {
+			label := "secret " + v.ID
+			if v.Field != "" {
+				label += " field " + v.Field
+			}
+			s.notes = append(s.notes, label+": only public material (certificates, public keys), not searched")
+		}
+		for _, n := range ns {
 			li, ok := index[string(n.Value)]
 			if !ok {
 				li = len(s.lits)
@@ -127,16 +139,21 @@ func (s *Secrets) findings(lits []int, fn func(secret, field, encoding string)) 
 // gramLen is the length of the grams the filter samples.
 const gramLen = 4
 
+// maxGrams bounds the grams a filter samples (about the number of
+// literals times the stride): with many long literals (the windows of a
+// key), the stride is made shorter, so that the table stays sparse.
+const maxGrams = 1 << 14
+
 // gramFilter finds the places in a long input where a literal may start,
 // without looking at every byte. Every literal is at least minLen long, so
-// an occurrence at p covers the minLen-gramLen+1 gram positions p ..
-// p+minLen-gramLen, and exactly one of them is a multiple of stride (=
-// minLen-gramLen+1). The filter holds every gram found at offsets 0 ..
-// minLen-gramLen of each literal, and checks the input's gram at every
-// multiple of stride: an occurrence always shows up at one of them, at
-// most back (= minLen-gramLen) bytes after its start. The region around
-// each hit is then scanned with the real matcher, so the filter decides
-// only where to look, never what matches.
+// an occurrence at p covers the stride gram positions p .. p+back (back =
+// stride-1, and stride is at most minLen-gramLen+1, less when there are
+// many literals: see maxGrams), and exactly one of them is a multiple of
+// stride. The filter holds every gram found at offsets 0 .. back of each
+// literal, and checks the input's gram at every multiple of stride: an
+// occurrence always shows up at one of them, at most back bytes after its
+// start. The region around each hit is then scanned with the real
+// matcher, so the filter decides only where to look, never what matches.
 type gramFilter struct {
 	stride int
 	back   int
@@ -170,7 +187,11 @@ func newGramFilter(lits [][]byte) *gramFilter {
 		// verify.Needles never returns one (MinValueLen is longer).
 		panic("checker: a literal shorter than a gram")
 	}
-	f := &gramFilter{stride: minLen - gramLen + 1, back: minLen - gramLen, maxLen: maxLen, table: new([tableWords]uint64)}
+	stride := minLen - gramLen + 1
+	if lim := maxGrams / len(lits); stride > lim {
+		stride = max(lim, 1)
+	}
+	f := &gramFilter{stride: stride, back: stride - 1, maxLen: maxLen, table: new([tableWords]uint64)}
 	var grams []uint32
 	for _, l := range lits {
 		for i := 0; i <= f.back; i++ {
@@ -273,4 +294,14 @@ func nextBit(t *[tableWords]uint64, stride int, buf []byte, i, lim int) int {
 		}
 	}
 	return i
+}
+
+// matchAll returns the places of the values in b (a name: short).
+func (s *Secrets) matchAll(b []byte) []secretscan.Match {
+	var ms []secretscan.Match
+	if s.Empty() {
+		return nil
+	}
+	s.sc.Scan("", b, func(m secretscan.Match) { ms = append(ms, m) })
+	return ms
 }

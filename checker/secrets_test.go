@@ -3,6 +3,7 @@ package checker
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,5 +105,85 @@ func TestLoadSecretsNone(t *testing.T) {
 	r, err := ScanTree(t.TempDir(), s, ScanOptions{})
 	if err != nil || len(r.Findings) != 0 || len(r.Notes) == 0 {
 		t.Errorf("ScanTree with no secrets: %v, %+v", err, r)
+	}
+}
+
+// TestLoadSecretsStrict: a secret file is searched for its whole content
+// and its secret values only: files that share its configuration are not
+// findings, files that hold its secrets are.
+func TestLoadSecretsStrict(t *testing.T) {
+	tok, pw, pw2 := canary(t), canary(t), canary(t)
+	secrets := map[string]string{
+		"KUBECONFIG": "apiVersion: v1\nkind: Config\ncurrent-context: prod\nusers:\n- name: prod\n  user:\n    token: " + tok + "\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws-iam-authenticator\n",
+		"PYPIRC":     "[pypi]\nusername = __token__\npassword = " + pw + "\n",
+		"ENV":        "DB_NAME=myapp_production\nAWS_REGION=eu-west-1\nAWS_ACCOUNT_ID=123456789012\nTOKEN_URL=https://auth.corp.example/oauth/token\nPOSTGRES_PASSWORD=postgres\nDB_PASSWORD=" + pw2 + "\n",
+	}
+	tests := []struct {
+		name, file, body string
+		want             []Finding // Path "" means /file
+	}{
+		{name: "a kubeconfig without credentials", file: "k8s/kubeconfig", body: "apiVersion: v1\nkind: Config\ncurrent-context: prod\n"},
+		{name: "a manifest", file: "k8s/deploy.yaml", body: "apiVersion: client.authentication.k8s.io/v1beta1\nkind: ExecCredential\ncommand: aws-iam-authenticator\n"},
+		{name: "a .pypirc template", file: "root/.pypirc", body: "[pypi]\nusername = __token__\npassword = <your token>\n"},
+		{name: "settings", file: "app/settings.py", body: "DB_NAME = 'myapp_production'\nREGION = 'eu-west-1'\nACCOUNT = '123456789012'\nTOKEN_URL = 'https://auth.corp.example/oauth/token'\nENGINE = 'postgres'\n"},
+		{name: "the kubeconfig's token", file: "root/.kube/token", body: tok,
+			want: []Finding{{Where: "content", Secret: "KUBECONFIG", Field: "token", Encoding: "raw"}}},
+		{name: "the pypirc's password", file: "app/upload.sh", body: "twine upload -p '" + pw + "'\n",
+			want: []Finding{{Where: "content", Secret: "PYPIRC", Field: "password", Encoding: "raw"}}},
+		{name: "the env's password", file: "app/.env", body: "DB_NAME=myapp_production\nDB_PASSWORD=" + pw2 + "\n",
+			want: []Finding{{Where: "content", Secret: "ENV", Field: "DB_PASSWORD", Encoding: "raw"}}},
+	}
+	s := mustSecrets(t, secrets)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, tt.file, tt.body)
+			r := mustScan(t, dir, s, ScanOptions{}, tok, pw, pw2)
+			want := []Finding{}
+			for _, f := range tt.want {
+				f.Path = "/" + tt.file
+				want = append(want, f)
+			}
+			if describe(r.Findings) != describe(want) {
+				t.Errorf("findings:%s\nwant:%s", describe(r.Findings), describe(want))
+			}
+		})
+	}
+}
+
+// TestLoadSecretsNotesHoldNoValue: whatever the secret files hold, the
+// notes name secrets and fields, never a value or a line of a file.
+func TestLoadSecretsNotesHoldNoValue(t *testing.T) {
+	dir := t.TempDir()
+	c := func() string { return canary(t) }
+	a, b, d, e, f, g := c(), c(), c(), c(), c(), c()
+	files := []string{
+		"DB_NAME=" + a + "_db\nDB_PASSWORD=abc\nSHORT_TOKEN=x\nREGION=" + b + "\n",
+		"Xk9fQ2=" + d,
+		"qz\nqz=" + e + "\n",
+		"<settings><server><username>" + f + "</username><password>pw</password></server></settings>",
+		"*:*:*:user:" + g + "\n",
+		"",
+		"ab",
+	}
+	var ids []string
+	for i, body := range files {
+		writeSecret(t, dir, i, body)
+		ids = append(ids, fmt.Sprintf("S%d", i))
+	}
+	s, err := LoadSecrets(dir, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(s.Notes(), "\n")
+	if len(s.Notes()) < 4 {
+		t.Errorf("few notes: %q", s.Notes())
+	}
+	texts := map[string]string{"the notes": notes}
+	assertNoValue(t, []string{a, b, d, e, f, g, a + "_db"}, texts)
+	for _, part := range []string{"Xk9fQ2", "qz"} {
+		if strings.Contains(notes, part) {
+			t.Errorf("the notes hold a part of a value: %q", part)
+		}
 	}
 }

@@ -2,9 +2,20 @@ package verify
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/dsa" // deprecated, but DSA keys still exist: their public numbers are public
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,6 +25,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Secret is a known value to search for: a secret the build used.
@@ -129,7 +142,7 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 		if !ok {
 			return nil, nil, fmt.Errorf("secret %s: environment variable %s is not set", spec.ID, env)
 		}
-		s, n := filterValues([]candidate{{Secret: Secret{ID: spec.ID, Value: v}}})
+		s, n := filterValues(spec.ID, []candidate{{Secret: Secret{ID: spec.ID, Value: v}}}, false)
 		return s, n, nil
 	}
 	data, err := os.ReadFile(src)
@@ -151,50 +164,220 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 //   - .netrc `password`, `account` and token-like `login` values;
 //   - the password of each URL with userinfo (.git-credentials, DSNs);
 //   - in JSON, string values under secret-like keys, and the password in
-//     Docker config.json `auth` entries.
+//     Docker config.json `auth` entries;
+//   - in XML (Maven settings.xml, NuGet.Config), the text of each element
+//     that holds no other, each `<add key="K" value="V"/>` as field K, and
+//     attributes with secret-like names;
+//   - the password of each .pgpass line (host:port:database:user:password);
+//   - in a small file of plain lines (at most 5, without KEY=VALUE
+//     structure, such as an OpenVPN `user\npassword` file), each line that
+//     does not look like plain configuration;
+//   - each private key PEM block (any `-----BEGIN ... PRIVATE KEY-----`),
+//     as written and as its base64 body on one line; also inside a value
+//     (JSON `private_key`), or base64-encoded in one (a kubeconfig's
+//     `client-key-data`).
+//
+// Certificates and public keys are public: a file holding PEM blocks of
+// them is not searched as a whole (its private keys and credentials are),
+// and a field holding one is not searched.
 //
 // A value shorter than MinValueLen, or one under a name that does not say
 // secret and that looks like plain configuration (a word, a number, a
 // path), is not searched; a note says so. Notes never hold values.
 func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
-	out := []candidate{{Secret: Secret{ID: id, Value: string(bytes.TrimSpace(data))}}}
-	for _, f := range extractFields(data) {
-		out = append(out, candidate{Secret{ID: id, Field: f.key, Value: f.value}, f.secretKey || secretName(f.key)})
-	}
-	return filterValues(out)
+	return filterValues(id, analyze(id, name, string(data)).cands, false)
+}
+
+// FileSecretValues is FileSecrets for a search whose findings fail a build
+// (package checker): ordinary files that share a secret file's
+// configuration (a kubeconfig's `kind: Config`, a .pypirc's `username =
+// __token__`, a .env's `AWS_REGION=eu-west-1`) must not be findings. It
+// returns the whole content and, of the values inside it, only those whose
+// place or name says secret: fields whose key names a credential (see
+// strictSecretName: password, token, key, secret, auth..., but not
+// apiVersion, AWS_ACCOUNT_ID or TOKEN_URL), JSON values under such keys, .netrc passwords and accounts, URL passwords, Docker
+// config.json passwords, .pgpass passwords, the lines of a small plain
+// file and private key blocks. Even there, a value that looks like plain
+// configuration or a word (a number, a path, a URL without a password, a
+// host name, an e-mail address, a `${...}` placeholder) is not searched:
+// it is found where the secret is not.
+//
+// Values left out are noted (fields under other names together, by name
+// when it is an ordinary identifier); notes never hold values.
+func FileSecretValues(id, name string, data []byte) ([]Secret, []string) {
+	return filterValues(id, analyze(id, name, string(data)).cands, true)
 }
 
 // candidate is a value found in a secret, before filtering.
 type candidate struct {
 	Secret
-	secretKey bool // its key says secret: search even a plain-looking value
+	name   string // the name its field has in the file (its key)
+	place  bool   // its place says secret (a .netrc password, a private key...)
+	public bool   // public material (certificates, public keys): never searched
 }
 
+// field is a value inside a secret file.
 type field struct {
 	key, value string
-	secretKey  bool
+	// name is the key it has in the file, when key is a longer label (a
+	// JSON path); "" means key.
+	name string
+	// place: where it is says secret, whatever its name (a .netrc
+	// password, a URL password).
+	place bool
 }
 
-func filterValues(in []candidate) ([]Secret, []string) {
+// analysis is what a secret file holds.
+type analysis struct {
+	cands  []candidate
+	blocks []pemBlock // the PEM blocks of the text
+	// structured: the text has fields (KEY=VALUE lines, JSON, XML...),
+	// rather than being one value.
+	structured bool
+}
+
+func analyze(id, name, text string) analysis {
+	a := analysis{blocks: pemBlocks(text)}
+	whole := candidate{Secret: Secret{ID: id, Value: strings.TrimSpace(text)}}
+	for _, b := range a.blocks {
+		whole.public = whole.public || b.public()
+	}
+	a.cands = append(a.cands, whole)
+	a.cands = append(a.cands, pemCandidates(id, "", a.blocks)...)
+	fields, structured := extractFields(blankBlocks(text, a.blocks), len(a.blocks) == 0)
+	a.structured = structured
+	for _, f := range fields {
+		a.cands = append(a.cands, fieldCandidates(id, f)...)
+	}
+	return a
+}
+
+// fieldCandidates returns the values of field f: its value, unless that is
+// a certificate or public key, and the private keys in it (PEM text, or
+// base64 of PEM text).
+func fieldCandidates(id string, f field) []candidate {
+	name := f.name
+	if name == "" {
+		name = f.key
+	}
+	c := candidate{Secret: Secret{ID: id, Field: f.key, Value: f.value}, name: name, place: f.place}
+	text := f.value
+	if strings.Contains(text, "-----BEGIN ") {
+		if !strings.Contains(text, "\n") {
+			// A .env value with escaped line ends.
+			text = strings.ReplaceAll(text, `\n`, "\n")
+		}
+	} else if dec, ok := base64PEM(text); ok {
+		text = dec
+	} else {
+		return []candidate{c}
+	}
+	blocks := pemBlocks(text)
+	for _, b := range blocks {
+		c.public = c.public || b.public()
+	}
+	return append([]candidate{c}, pemCandidates(id, f.key, blocks)...)
+}
+
+// base64PEM decodes v if it is the base64 of PEM text.
+func base64PEM(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(v, "LS0tLS1CRUdJTi") { // "-----BEGIN"
+		return "", false
+	}
+	dec, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		if dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(v, "=")); err != nil {
+			return "", false
+		}
+	}
+	return string(dec), true
+}
+
+// pemCandidates returns the values of the private key blocks: each block,
+// and its base64 body on one line (a key pasted into a variable, or found
+// where line ends are removed). prefix names the field they are in.
+func pemCandidates(id, prefix string, blocks []pemBlock) []candidate {
+	var out []candidate
+	total, n := 0, 0
+	for _, b := range blocks {
+		if b.private() {
+			total++
+		}
+	}
+	for _, b := range blocks {
+		if !b.private() {
+			continue
+		}
+		n++
+		label := b.typ
+		if total > 1 {
+			label += " " + strconv.Itoa(n)
+		}
+		if prefix != "" {
+			label = prefix + " (" + label + ")"
+		}
+		out = append(out, candidate{Secret: Secret{ID: id, Field: label, Value: b.armoured}, place: true})
+		if b.body != "" {
+			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " body", Value: b.body}, place: true})
+		}
+	}
+	return out
+}
+
+// filterValues keeps the candidates to search; strict is FileSecretValues'
+// choice, else FileSecrets'.
+func filterValues(id string, in []candidate, strict bool) ([]Secret, []string) {
 	var out []Secret
-	var notes []string
+	var notes, unnamed []string
+	hidden := 0
 	seen := map[string]bool{}
 	for _, c := range in {
 		s := c.Secret
+		// Whether its key or place says secret: then FileSecrets searches
+		// even a plain-looking value.
+		secretKey := c.place || secretName(c.name)
+		if strict {
+			secretKey = c.place || strictSecretName(c.name)
+		}
 		switch {
-		case seen[s.Value]:
+		case c.public && s.Field == "":
+			notes = append(notes, s.label()+": holds certificates or public keys, which are public: not searched as a whole (the private keys and credentials in it are)")
+			continue
+		case c.public:
+			notes = append(notes, s.label()+": a certificate or public key, which is public: not searched")
+			continue
+		case seen[strings.TrimSpace(s.Value)]:
+			continue
+		case strict && s.Field != "" && !secretKey:
+			if shownName(s.Field) && len(unnamed) < 10 {
+				unnamed = append(unnamed, s.Field)
+			} else {
+				hidden++
+			}
 			continue
 		case len(strings.TrimSpace(s.Value)) < MinValueLen:
 			if s.Field == "" || len(s.Value) > 0 {
 				notes = append(notes, s.shortNote())
 			}
 			continue
-		case s.Field != "" && !c.secretKey && plainValue(s.Value):
+		case s.Field != "" && (strict || !secretKey) && plainValue(s.Value),
+			s.Field != "" && strict && (emailValue(s.Value) || placeholderValue(s.Value)):
 			notes = append(notes, s.label()+": value looks like plain configuration, not searched (pass it with its own --secret to search it)")
 			continue
 		}
-		seen[s.Value] = true
+		seen[strings.TrimSpace(s.Value)] = true
 		out = append(out, s)
+	}
+	if n := len(unnamed) + hidden; n > 0 {
+		list := ""
+		switch {
+		case len(unnamed) > 0 && hidden > 0:
+			list = fmt.Sprintf(": %s and %d more", strings.Join(unnamed, ", "), hidden)
+		case len(unnamed) > 0:
+			list = ": " + strings.Join(unnamed, ", ")
+		}
+		notes = append(notes, fmt.Sprintf("secret %s: %d value(s) under names that do not say secret not searched%s (pass a value with its own --secret to search it)", id, n, list))
 	}
 	return out, notes
 }
@@ -208,6 +391,41 @@ func secretName(k string) bool {
 		}
 	}
 	return false
+}
+
+// strictSecretName reports whether a key names a credential, for
+// FileSecretValues: secretName's words but those that name plain settings
+// too (api: apiVersion, API_URL; login, account, session, cookie:
+// LOGIN_URL, AWS_ACCOUNT_ID, SESSION_COOKIE_NAME; cert: certificates are
+// public), and not when its last word says the value is about a credential
+// rather than one (TOKEN_URL, KEY_FILE, SECRET_NAME, private_key_id,
+// tokenUri).
+func strictSecretName(k string) bool {
+	l := strings.ToLower(k)
+	found := false
+	for _, w := range []string{"pass", "pwd", "secret", "token", "key", "auth", "cred", "private", "dsn", "salt", "signature"} {
+		found = found || strings.Contains(l, w)
+	}
+	if !found {
+		return false
+	}
+	for _, q := range []string{"url", "uri", "host", "hostname", "port", "path", "file", "dir", "name", "id", "type", "version", "endpoint", "region", "domain", "timeout", "ttl", "expiry", "expires", "length", "size", "mode", "enabled", "provider", "method", "algorithm", "format", "scope", "issuer", "audience"} {
+		if !strings.HasSuffix(l, q) {
+			continue
+		}
+		i := len(l) - len(q)
+		if i == 0 {
+			continue
+		}
+		// The last word: after a separator, or camelCase (in k, whose
+		// lower case may be longer).
+		j := len(k) - len(q)
+		camel := j > 0 && strings.EqualFold(k[j:], q) && k[j] >= 'A' && k[j] <= 'Z' && k[j-1] >= 'a' && k[j-1] <= 'z'
+		if strings.IndexByte("_-. ", l[i-1]) >= 0 || camel {
+			return false
+		}
+	}
+	return true
 }
 
 // plainValue reports values that look like configuration rather than
@@ -253,35 +471,273 @@ func plainValue(v string) bool {
 	return false
 }
 
-func extractFields(data []byte) []field {
-	var out []field
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		var v any
-		if json.Unmarshal(trimmed, &v) == nil {
-			jsonFields("", v, &out)
-			return out
+// emailValue reports an e-mail address (a user name, not a credential).
+func emailValue(v string) bool {
+	user, domain, ok := strings.Cut(v, "@")
+	if !ok || user == "" || strings.ContainsAny(v, " \t\"'<>:/") || strings.Contains(domain, "@") {
+		return false
+	}
+	i := strings.LastIndexByte(domain, '.')
+	if i <= 0 || len(domain)-i-1 < 2 {
+		return false
+	}
+	for _, c := range domain[i+1:] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
 		}
 	}
-	lines := strings.Split(string(data), "\n")
-	netrc := isNetrc(string(data))
-	for _, line := range lines {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+	return true
+}
+
+// placeholderValue reports a value that refers to another (`${VAR}`,
+// `$VAR`, `$(cmd)`, `{{ tmpl }}`, `%VAR%`, `<your-token>`), possibly
+// followed by a path (Maven's `${user.home}/.ssh/id_rsa`).
+func placeholderValue(v string) bool {
+	switch {
+	case strings.HasPrefix(v, "${"), strings.HasPrefix(v, "$("), strings.HasPrefix(v, "{{"):
+		return true
+	case len(v) > 2 && v[0] == '%' && v[len(v)-1] == '%',
+		len(v) > 2 && v[0] == '<' && v[len(v)-1] == '>':
+		return true
+	case len(v) > 1 && v[0] == '$':
+		for i := 1; i < len(v); i++ {
+			c := v[i]
+			if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 1 && c >= '0' && c <= '9') {
+				return c == '/' && i > 1
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// conventionalName reports whether k reads as the name of a setting: an
+// identifier (snake_case, CONSTANT_CASE, kebab-case, dotted, camelCase
+// made of words) or an .npmrc registry key (`//host/:_authToken`,
+// `@scope:registry`). A line of a secret file whose "key" is not one is
+// not KEY=VALUE: it is a value that holds '=' (a password, base64), and
+// its parts must not be reported as field names.
+func conventionalName(k string) bool {
+	if strings.HasPrefix(k, "//") || strings.HasPrefix(k, "@") {
+		return len(k) <= 256 && !strings.ContainsAny(k, " \t\"'")
+	}
+	if k == "" || len(k) > 64 || !(k[0] == '_' || k[0] >= 'A' && k[0] <= 'Z' || k[0] >= 'a' && k[0] <= 'z') {
+		return false
+	}
+	var lower, upper bool
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= '0' && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	if !lower || !upper {
+		return true
+	}
+	// Mixed case: camelCase words, of which at most one is a single
+	// letter (s3Bucket, getX), unlike a random string's.
+	singles, run := 0, 0
+	kind := func(c byte) int {
+		switch {
+		case c >= 'a' && c <= 'z':
+			return 1
+		case c >= 'A' && c <= 'Z':
+			return 2
+		case c >= '0' && c <= '9':
+			return 3
+		}
+		return 0
+	}
+	for i := 0; i < len(k); i++ {
+		c := kind(k[i])
+		if i > 0 {
+			p := kind(k[i-1])
+			if c == 0 || p == 0 || p == 1 && c == 2 || (p == 3) != (c == 3) {
+				if run == 1 && p != 3 && p != 0 {
+					singles++
+				}
+				run = 0
+			}
+		}
+		if c != 0 {
+			run++
+		}
+	}
+	if run == 1 && kind(k[len(k)-1]) != 3 {
+		singles++
+	}
+	return singles <= 1
+}
+
+// shownName reports whether a field name may be listed in a note: one that
+// reads as a setting's name whatever the file (CONSTANT_CASE, snake_case,
+// dotted, kebab-case, an .npmrc key), not a short word that could be a
+// part of a value.
+func shownName(k string) bool {
+	if strings.HasPrefix(k, "//") || strings.HasPrefix(k, "@") {
+		return conventionalName(k)
+	}
+	return conventionalName(k) && strings.ContainsAny(k, "_.-") && strings.Trim(k, "_.-") != ""
+}
+
+// extractFields returns the fields of a secret file's text, and whether it
+// has a structure (fields, JSON, XML) rather than being one value.
+// plainLines allows the lines of a small plain file as values (not in the
+// rest of a PEM file: openssl's "Bag Attributes").
+func extractFields(data string, plainLines bool) ([]field, bool) {
+	if !utf8.ValidString(data) || strings.IndexByte(data, 0) >= 0 {
+		return nil, false // binary: one value
+	}
+	var out []field
+	trimmed := strings.TrimSpace(data)
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		var v any
+		if json.Unmarshal([]byte(trimmed), &v) == nil {
+			jsonFields("", v, &out)
+			return out, true
+		}
+	}
+	if strings.HasPrefix(trimmed, "<") {
+		if f, ok := xmlFields(trimmed); ok {
+			return f, true
+		}
+	}
+	var lines []string // the lines that may hold a value
+	for _, line := range strings.Split(data, "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' || line[0] == '[' {
 			continue
 		}
+		lines = append(lines, line)
+	}
+	if f, ok := pgpassFields(lines); ok {
+		return f, true
+	}
+	netrc := isNetrc(data)
+	for _, line := range lines {
 		for _, p := range urlPasswords(line) {
-			out = append(out, field{key: "url password", value: p, secretKey: true})
+			out = append(out, field{key: "url password", value: p, place: true})
 		}
 		if netrc {
 			out = append(out, netrcFields(line)...)
 			continue
 		}
+		if strings.HasPrefix(line, "localKeyID:") {
+			continue // openssl's bag attributes: a hash of the public key
+		}
 		if k, v, ok := keyValue(line); ok {
+			if len(lines) == 1 && !secretName(k) && !strings.ContainsAny(k, "_/@") {
+				// One line `word=...`: more likely a value holding '='.
+				continue
+			}
 			out = append(out, field{key: k, value: v})
 		}
 	}
-	return out
+	if len(out) > 0 || netrc {
+		return out, true
+	}
+	if len(lines) <= 5 && plainLines {
+		// A small file of plain lines: `user\npassword`.
+		for i, line := range lines {
+			if len(line) >= MinValueLen && !plainValue(line) && !emailValue(line) {
+				out = append(out, field{key: "line " + strconv.Itoa(i+1), value: line, place: true})
+			}
+		}
+		return out, len(lines) > 1
+	}
+	return nil, false
+}
+
+// xmlFields reads XML settings files: Maven's settings.xml (`<password>`,
+// `<privateKey>`, `<passphrase>`), NuGet.Config (`<add key="ClearTextPassword"
+// value="..."/>`). Each element that holds text and no element is a field
+// named by the element, each `<add key="K" value="V"/>` the field K, and
+// each attribute with a secret-like name a field too. ok reports that the
+// text is XML.
+func xmlFields(data string) (out []field, ok bool) {
+	type elem struct {
+		name  string
+		text  strings.Builder
+		child bool
+	}
+	dec := xml.NewDecoder(strings.NewReader(data))
+	var stack []*elem
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out, ok
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			ok = true
+			if len(stack) > 0 {
+				stack[len(stack)-1].child = true
+			}
+			stack = append(stack, &elem{name: t.Name.Local})
+			var key, value string
+			for _, a := range t.Attr {
+				switch {
+				case strings.EqualFold(a.Name.Local, "key"):
+					key = a.Value
+				case strings.EqualFold(a.Name.Local, "value"):
+					value = a.Value
+				case secretName(a.Name.Local) && a.Value != "":
+					out = append(out, field{key: t.Name.Local + " " + a.Name.Local, value: a.Value, name: a.Name.Local})
+				}
+			}
+			if key != "" && value != "" && conventionalName(key) {
+				out = append(out, field{key: key, value: value})
+			}
+		case xml.CharData:
+			if len(stack) > 0 {
+				stack[len(stack)-1].text.Write(t)
+			}
+		case xml.EndElement:
+			if len(stack) == 0 {
+				return out, ok
+			}
+			e := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if v := strings.TrimSpace(e.text.String()); v != "" && !e.child {
+				out = append(out, field{key: e.name, value: v})
+			}
+		}
+	}
+}
+
+// pgpassFields reads a .pgpass file: every line
+// host:port:database:username:password, with ':' and '\' escaped by '\'
+// (the password is the rest of the line). ok reports that every line is
+// one.
+func pgpassFields(lines []string) (out []field, ok bool) {
+	for _, line := range lines {
+		var parts []string
+		var b strings.Builder
+		for i := 0; i < len(line); i++ {
+			c := line[i]
+			switch {
+			case c == '\\' && i+1 < len(line):
+				i++
+				b.WriteByte(line[i])
+			case c == ':' && len(parts) < 4:
+				parts = append(parts, b.String())
+				b.Reset()
+			default:
+				b.WriteByte(c)
+			}
+		}
+		parts = append(parts, b.String())
+		if len(parts) != 5 || parts[1] != "*" && strings.Trim(parts[1], "0123456789") != "" || parts[1] == "" {
+			return nil, false
+		}
+		out = append(out, field{key: "pgpass password", value: parts[4], place: true})
+	}
+	return out, len(out) > 0
 }
 
 func isNetrc(s string) bool {
@@ -295,13 +751,13 @@ func netrcFields(line string) []field {
 	for i := 0; i+1 < len(f); i++ {
 		switch f[i] {
 		case "password", "account":
-			out = append(out, field{key: "netrc " + f[i], value: f[i+1], secretKey: true})
+			out = append(out, field{key: "netrc " + f[i], value: f[i+1], place: true})
 			i++
 		case "login":
 			// A login is searched when it looks like a token, not a
 			// user name that every home directory would match.
 			if len(f[i+1]) >= 16 {
-				out = append(out, field{key: "netrc login", value: f[i+1], secretKey: true})
+				out = append(out, field{key: "netrc login", value: f[i+1], place: true})
 			}
 			i++
 		}
@@ -309,7 +765,8 @@ func netrcFields(line string) []field {
 	return out
 }
 
-// keyValue reads `[export ]KEY=VALUE`, `KEY = VALUE` and `KEY: VALUE`.
+// keyValue reads `[export ]KEY=VALUE`, `KEY = VALUE` and `KEY: VALUE`,
+// where KEY reads as a name (see conventionalName).
 func keyValue(line string) (string, string, bool) {
 	line = strings.TrimPrefix(line, "export ")
 	i, sep := strings.IndexByte(line, '='), 1
@@ -321,7 +778,8 @@ func keyValue(line string) (string, string, bool) {
 	}
 	k := strings.TrimSpace(line[:i])
 	v := strings.TrimSpace(line[i+sep:])
-	if strings.ContainsAny(k, " \t\"'") && !strings.HasPrefix(k, "//") {
+	if !conventionalName(k) || strings.Trim(v, "=") == "" {
+		// Not a name, or base64 padding (`...AB==`).
 		return "", "", false
 	}
 	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
@@ -379,18 +837,18 @@ func jsonFields(path string, v any, out *[]field) {
 			}
 			if s, ok := v[k].(string); ok {
 				if secretName(k) {
-					*out = append(*out, field{key: p, value: s, secretKey: true})
+					*out = append(*out, field{key: p, value: s, name: k})
 				}
 				if k == "auth" {
 					// Docker config.json: base64 of user:password.
 					if dec, err := base64.StdEncoding.DecodeString(s); err == nil {
 						if _, pw, ok := strings.Cut(string(dec), ":"); ok {
-							*out = append(*out, field{key: p + " password", value: pw, secretKey: true})
+							*out = append(*out, field{key: p + " password", value: pw, place: true})
 						}
 					}
 				}
 				for _, pw := range urlPasswords(s) {
-					*out = append(*out, field{key: p + " url password", value: pw, secretKey: true})
+					*out = append(*out, field{key: p + " url password", value: pw, place: true})
 				}
 				continue
 			}
@@ -445,7 +903,11 @@ const MaxNeedleLen = 128
 // variable often ends with a newline that the image's copy lacks. A value
 // longer than MaxNeedleLen is searched by its middle MaxNeedleLen bytes.
 func Needles(v string) []Needle {
-	v = middle(strings.TrimSpace(v), MaxNeedleLen)
+	return needles(middle(strings.TrimSpace(v), MaxNeedleLen))
+}
+
+// needles returns the forms of v, all of it.
+func needles(v string) []Needle {
 	var out []Needle
 	seen := map[string]bool{}
 	add := func(b []byte, enc string) {
@@ -607,8 +1069,13 @@ var ansiCEscapes = map[byte]byte{
 // middle returns the middle n bytes of s (cut at UTF-8 character
 // boundaries, so that its escaped forms are parts of the whole's).
 func middle(s string, n int) string {
+	sp := middleSpan(s, n)
+	return s[sp.from:sp.to]
+}
+
+func middleSpan(s string, n int) span {
 	if len(s) <= n {
-		return s
+		return span{0, len(s)}
 	}
 	from := (len(s) - n) / 2
 	for from > 0 && !utf8.RuneStart(s[from]) {
@@ -618,7 +1085,7 @@ func middle(s string, n int) string {
 	for to < len(s) && !utf8.RuneStart(s[to]) {
 		to++
 	}
-	return s[from:to]
+	return span{from, to}
 }
 
 func lowerHexEscapes(s string) string {
@@ -634,4 +1101,681 @@ func lowerHexEscapes(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// Windows: a value longer than MaxNeedleLen is searched by WindowNeedles
+// in windows of windowLen bytes, one every windowLen bytes, their ends
+// moved by up to 3 bytes to UTF-8 character boundaries: every part of the
+// value of 2*windowLen+5 (191) bytes or more holds a whole window.
+const (
+	windowLen = 93
+	// maxWindows bounds the windows of one value; those of a longer value
+	// are spread evenly over it.
+	maxWindows = 64
+	// minPrivate is how many bytes of a window must be something else
+	// than public material for the window to be searched.
+	minPrivate = 24
+	// maxAnalyzed bounds the values searched for public material; a
+	// longer one is taken as secret throughout.
+	maxAnalyzed = 4 << 20
+)
+
+// WindowNeedles returns the byte strings that stand for s in a search that
+// must find a part of a long value too (a private key cut out of a
+// bundle, a piece of a key file in base64), for package checker: for a
+// value of up to MaxNeedleLen bytes, the value's forms (see Needles); for
+// a longer one, the forms of windows of it, every windowLen bytes, so that
+// any part of it of 191 bytes or more is found, in every encoding. At most maxWindows windows are searched, spread evenly over
+// the value.
+//
+// A window is left out when it would stand for public material, which is
+// found in files that do not hold the secret:
+//   - certificates and public keys (PEM blocks, DER in binary or base64
+//     values), and the parts of private keys that public keys repeat (an
+//     RSA modulus, an EC point, an OpenPGP key's public key material, user
+//     ids and signatures): a window must hold minPrivate bytes of
+//     something else;
+//   - in the whole content of a file with fields (s.Field == ""; a .env,
+//     JSON, YAML), everything but its secret values (FileSecretValues):
+//     the windows are those across the secret values where the file
+//     escapes them (JSON or XML escapes, an indented PEM block), or else
+//     the one around the longest; a file where none is found is searched
+//     by its middle, as Needles does.
+//
+// A value made only of public material has no needles.
+func WindowNeedles(s Secret) []Needle {
+	v := strings.TrimSpace(s.Value)
+	if len(v) <= MaxNeedleLen {
+		return needles(v)
+	}
+	var out []Needle
+	seen := map[string]bool{}
+	for _, w := range searchWindows(v, s.Field == "") {
+		for _, n := range needles(v[w.from:w.to]) {
+			if !seen[string(n.Value)] {
+				seen[string(n.Value)] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// span is the part [from, to) of a text.
+type span struct{ from, to int }
+
+// searchWindows returns the windows to search v by (see WindowNeedles);
+// whole says v is a secret file's whole content.
+func searchWindows(v string, whole bool) []span {
+	var req []span
+	if whole {
+		if structured, escaped, longest := secretPlaces(v); structured {
+			switch {
+			case len(escaped) > 0:
+				req = escaped
+			case longest.to > longest.from:
+				return []span{window(v, (longest.from+longest.to-windowLen)/2, windowLen)}
+			default:
+				return []span{middleSpan(v, MaxNeedleLen)}
+			}
+		}
+	}
+	pub := publicSpans(v)
+	var cands []span
+	for from := 0; ; from += windowLen {
+		cands = append(cands, window(v, from, windowLen))
+		if from+windowLen >= len(v) {
+			break
+		}
+	}
+	// Next to public material, windows that hold just enough else: a part
+	// of the value across its edge is found too.
+	for _, p := range pub {
+		cands = append(cands, window(v, p.from-minPrivate, windowLen), window(v, p.to+minPrivate-windowLen, windowLen))
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].from < cands[j].from })
+	var out []span
+	for _, w := range cands {
+		if w.to-w.from-overlap(w, pub) >= minPrivate && (req == nil || crosses(w, req)) && (len(out) == 0 || out[len(out)-1] != w) {
+			out = append(out, w)
+		}
+	}
+	if len(out) > maxWindows {
+		spread := make([]span, maxWindows)
+		for i := range spread {
+			spread[i] = out[i*(len(out)-1)/(maxWindows-1)]
+		}
+		out = spread
+	}
+	return out
+}
+
+// window returns the n bytes of v from from (moved into v), with its ends
+// moved to UTF-8 character boundaries, so that the escaped forms of the
+// window are parts of the whole's.
+func window(v string, from, n int) span {
+	from = max(0, min(from, len(v)-n))
+	for k := 0; k < utf8.UTFMax-1 && from > 0 && !utf8.RuneStart(v[from]); k++ {
+		from--
+	}
+	to := min(from+n, len(v))
+	for k := 0; k < utf8.UTFMax-1 && to < len(v) && !utf8.RuneStart(v[to]); k++ {
+		to++
+	}
+	return span{from, to}
+}
+
+// overlap returns how many bytes of w the spans ss (merged) cover.
+func overlap(w span, ss []span) int {
+	n := 0
+	for _, s := range ss {
+		if s.to > w.from && s.from < w.to {
+			n += min(s.to, w.to) - max(s.from, w.from)
+		}
+	}
+	return n
+}
+
+// crosses reports whether w covers minPrivate bytes of one of ss, or all of
+// a shorter one.
+func crosses(w span, ss []span) bool {
+	for _, s := range ss {
+		if overlap(w, []span{s}) >= min(minPrivate, s.to-s.from) {
+			return true
+		}
+	}
+	return false
+}
+
+// merge sorts ss and merges the spans that overlap or touch.
+func merge(ss []span) []span {
+	sort.Slice(ss, func(i, j int) bool { return ss[i].from < ss[j].from })
+	var out []span
+	for _, s := range ss {
+		if s.to <= s.from {
+			continue
+		}
+		if n := len(out); n > 0 && s.from <= out[n-1].to {
+			out[n-1].to = max(out[n-1].to, s.to)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// indexAll returns the places of each of subs (of 16 bytes or more) in s.
+func indexAll(s string, subs ...string) []span {
+	var out []span
+	for _, sub := range subs {
+		if len(sub) < 16 {
+			continue
+		}
+		for off := 0; ; {
+			i := strings.Index(s[off:], sub)
+			if i < 0 {
+				break
+			}
+			out = append(out, span{off + i, off + i + len(sub)})
+			off += i + 1
+		}
+	}
+	return out
+}
+
+// secretPlaces finds, in the whole text of a secret file, the places of
+// its secret values (those FileSecretValues returns): structured says the
+// text has fields; escaped are the places of the values the text holds in
+// another form than their own (JSON or XML escapes, an indented PEM
+// block); longest is the longest place of a value that the text holds as
+// it is.
+func secretPlaces(text string) (structured bool, escaped []span, longest span) {
+	a := analyze("", "", text)
+	if !a.structured {
+		return false, nil, span{}
+	}
+	values, _ := filterValues("", a.cands, true)
+	for _, s := range values {
+		if s.Field == "" {
+			continue
+		}
+		for _, sp := range indexAllShort(text, s.Value) {
+			if sp.to-sp.from > longest.to-longest.from {
+				longest = sp
+			}
+		}
+		for _, form := range escapedForms(s.Value) {
+			if form != s.Value {
+				escaped = append(escaped, indexAllShort(text, form)...)
+			}
+		}
+	}
+	for _, b := range a.blocks {
+		if b.private() && text[b.start:b.end] != b.armoured {
+			escaped = append(escaped, span{b.start, b.end})
+		}
+	}
+	return true, merge(escaped), longest
+}
+
+// indexAllShort is indexAll for values of any length.
+func indexAllShort(s, sub string) []span {
+	var out []span
+	for off := 0; sub != ""; {
+		i := strings.Index(s[off:], sub)
+		if i < 0 {
+			break
+		}
+		out = append(out, span{off + i, off + i + len(sub)})
+		off += i + 1
+	}
+	return out
+}
+
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
+
+// escapedForms returns v as JSON and XML texts write it.
+func escapedForms(v string) []string {
+	var out []string
+	for _, html := range []bool{false, true} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		_ = enc.Encode(v) // a string always encodes
+		j := strings.TrimSuffix(b.String(), "\n")
+		j = j[1 : len(j)-1]
+		out = append(out, j, strings.ReplaceAll(j, "/", `\/`))
+	}
+	return append(out, xmlEscaper.Replace(v))
+}
+
+// pemBlock is a PEM block (RFC 7468, or OpenPGP's armour) in a text.
+type pemBlock struct {
+	typ        string // CERTIFICATE, RSA PRIVATE KEY...
+	start, end int    // its place in the text, BEGIN line to END line
+	armoured   string // the block, each line trimmed
+	body       string // its base64, without line ends, headers or checksum
+	pos        []int  // the place in the text of each byte of body
+	encrypted  bool   // its body is ciphertext
+}
+
+// private reports private key blocks: any `... PRIVATE KEY`, including
+// RSA, EC, OPENSSH, ENCRYPTED and OpenPGP's `PGP PRIVATE KEY BLOCK`.
+func (b pemBlock) private() bool { return strings.Contains(b.typ, "PRIVATE KEY") }
+
+// public reports blocks that carry nothing secret: certificates,
+// certificate requests, public keys, parameters, signatures.
+func (b pemBlock) public() bool {
+	if b.private() {
+		return false
+	}
+	for _, w := range []string{"CERTIFICATE", "PUBLIC KEY", "PARAMETERS", "CRL", "PKCS7", "CMS", "SIGNATURE"} {
+		if strings.Contains(b.typ, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// pemBlocks returns the PEM blocks of text, in order. Lines may be
+// indented (YAML) and end with "\r\n"; a BEGIN or END line may have text
+// before its marker (`KEY="-----BEGIN ...`).
+func pemBlocks(text string) []pemBlock {
+	if !strings.Contains(text, "-----BEGIN ") {
+		return nil
+	}
+	var out []pemBlock
+	var cur *pemBlock
+	var lines []string
+	var body []byte
+	headers := false
+	for off := 0; off < len(text); {
+		end := strings.IndexByte(text[off:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += off
+		}
+		line := text[off:end]
+		start := off
+		off = end + 1
+		if cur != nil {
+			mark := "-----END " + cur.typ + "-----"
+			if i := strings.Index(line, mark); i >= 0 {
+				lines = append(lines, mark)
+				cur.end = start + i + len(mark)
+				cur.armoured = strings.Join(lines, "\n")
+				cur.body = string(body)
+				out = append(out, *cur)
+				cur = nil
+				continue
+			}
+		}
+		if i := strings.Index(line, "-----BEGIN "); i >= 0 {
+			if j := strings.Index(line[i+11:], "-----"); j > 0 {
+				typ := line[i+11 : i+11+j]
+				cur = &pemBlock{typ: typ, start: start + i, encrypted: strings.Contains(typ, "ENCRYPTED")}
+				lines = []string{"-----BEGIN " + typ + "-----"}
+				body = nil
+				headers = true
+				continue
+			}
+		}
+		if cur == nil {
+			continue
+		}
+		t := strings.TrimSpace(line)
+		lead := start + strings.Index(line, t)
+		lines = append(lines, t)
+		switch {
+		case headers && strings.Contains(t, ":"):
+			// Proc-Type: 4,ENCRYPTED; DEK-Info; OpenPGP's Version.
+			cur.encrypted = cur.encrypted || strings.Contains(t, "ENCRYPTED")
+		case t == "":
+			headers = false
+		case t[0] == '=':
+			headers = false // OpenPGP's checksum
+		default:
+			headers = false
+			for k := 0; k < len(t); k++ {
+				if c := t[k]; c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
+					body = append(body, c)
+					cur.pos = append(cur.pos, lead+k)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// blankBlocks returns text without the blocks.
+func blankBlocks(text string, blocks []pemBlock) string {
+	if len(blocks) == 0 {
+		return text
+	}
+	var b strings.Builder
+	prev := 0
+	for _, bl := range blocks {
+		b.WriteString(text[prev:bl.start])
+		prev = bl.end
+	}
+	b.WriteString(text[prev:])
+	return b.String()
+}
+
+// publicSpans returns the parts of v that are public material: PEM blocks
+// of certificates and public keys, and the public parts of private key
+// blocks; in base64 text or binary data, DER certificates and public keys,
+// the public parts of a private key, of an OpenPGP secret key.
+func publicSpans(v string) []span {
+	if len(v) > maxAnalyzed {
+		return nil
+	}
+	if blocks := pemBlocks(v); len(blocks) > 0 {
+		var out []span
+		for _, b := range blocks {
+			switch {
+			case b.public():
+				out = append(out, span{b.start, b.end})
+			case b.private() && !b.encrypted:
+				if der, err := base64.StdEncoding.DecodeString(b.body); err == nil {
+					out = append(out, mapRuns(binaryPublicRuns(der), b.pos)...)
+				}
+			}
+		}
+		return merge(out)
+	}
+	if pos, data, ok := base64Text(v); ok {
+		runs := binaryPublicRuns(data)
+		if strings.Contains(string(data), "-----BEGIN ") {
+			runs = merge(append(runs, publicSpans(string(data))...))
+		}
+		return merge(mapRuns(runs, pos))
+	}
+	return binaryPublicRuns([]byte(v))
+}
+
+// mapRuns maps runs of decoded bytes to the base64 text they came from,
+// whose k-th character is at pos[k]: a character is in a run if all the
+// bits it encodes are.
+func mapRuns(runs []span, pos []int) []span {
+	var out []span
+	for _, r := range runs {
+		from := (8*r.from + 5) / 6
+		to := min(8*r.to/6, len(pos))
+		if from < to {
+			out = append(out, span{pos[from], pos[to-1] + 1})
+		}
+	}
+	return out
+}
+
+// base64Text decodes v if it is base64 text of 64 characters or more
+// (standard or URL alphabet, padded or not, wrapped or not); pos holds the
+// place in v of each character decoded.
+func base64Text(v string) (pos []int, data []byte, ok bool) {
+	chars := make([]byte, 0, len(v))
+	var std, urlSafe bool
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '=':
+		case c == '+' || c == '/':
+			std = true
+		case c == '-' || c == '_':
+			urlSafe = true
+		default:
+			return nil, nil, false
+		}
+		chars = append(chars, v[i])
+		pos = append(pos, i)
+	}
+	s := strings.TrimRight(string(chars), "=")
+	if std && urlSafe || len(s) < 64 || strings.Contains(s, "=") {
+		return nil, nil, false
+	}
+	enc := base64.RawStdEncoding
+	if urlSafe {
+		enc = base64.RawURLEncoding
+	}
+	data, err := enc.DecodeString(s)
+	if err != nil {
+		return nil, nil, false
+	}
+	return pos[:len(s)], data, true
+}
+
+// binaryPublicRuns returns the public parts of binary data (see
+// publicSpans).
+func binaryPublicRuns(b []byte) []span {
+	var out []span
+	if len(b) > 0 && (b[0]&0xc0 == 0x80 && b[0]>>2&0x0f == 5 || b[0] == 0xc5) {
+		out = append(out, pgpPublicRuns(b)...) // an OpenPGP secret key
+	}
+	s := string(b)
+	out = append(out, indexAll(s, keyPublicBytes(b)...)...)
+	tries := 0
+	for i := 0; i+2 < len(b) && tries < 10000; i++ {
+		if b[i] != 0x30 {
+			continue
+		}
+		n, hdr := derLength(b[i:])
+		if n < 32 || i+hdr+n > len(b) || b[i+hdr] != 0x30 {
+			continue
+		}
+		tries++
+		der := b[i : i+hdr+n]
+		var pub any
+		if c, err := x509.ParseCertificate(der); err == nil {
+			pub = c.PublicKey
+		} else if p, err := x509.ParsePKIXPublicKey(der); err == nil {
+			pub = p
+		} else {
+			continue
+		}
+		out = append(out, span{i, i + len(der)})
+		out = append(out, indexAll(s, publicKeyBytes(pub)...)...)
+		i += len(der) - 1
+	}
+	return merge(out)
+}
+
+// derLength reads the length of the DER element b starts with: its
+// content's length and its header's.
+func derLength(b []byte) (n, hdr int) {
+	if len(b) < 2 {
+		return -1, 0
+	}
+	switch l := b[1]; {
+	case l < 0x80:
+		return int(l), 2
+	case l == 0x81 && len(b) > 2:
+		return int(b[2]), 3
+	case l == 0x82 && len(b) > 3:
+		return int(b[2])<<8 | int(b[3]), 4
+	case l == 0x83 && len(b) > 4:
+		return int(b[2])<<16 | int(b[3])<<8 | int(b[4]), 5
+	}
+	return -1, 0
+}
+
+// keyPublicBytes returns the public key material that der, a private key
+// (PKCS #8, PKCS #1, SEC 1, OpenSSH), holds: what its public key repeats.
+func keyPublicBytes(der []byte) []string {
+	var pub crypto.PublicKey
+	var out []string
+	switch {
+	case bytes.HasPrefix(der, []byte("openssh-key-v1\x00")):
+		k, err := ssh.ParseRawPrivateKey(pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: der}))
+		var missing *ssh.PassphraseMissingError
+		switch {
+		case err == nil:
+			pub = privateKeyPublic(k)
+			if sp, err := ssh.NewPublicKey(pub); err == nil {
+				out = append(out, string(sp.Marshal()))
+			}
+		case errors.As(err, &missing) && missing.PublicKey != nil:
+			// Encrypted: its public key is not.
+			out = append(out, string(missing.PublicKey.Marshal()))
+			if cp, ok := missing.PublicKey.(ssh.CryptoPublicKey); ok {
+				pub = cp.CryptoPublicKey()
+			}
+		}
+	case len(der) > 0 && der[0] == 0x30:
+		if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+			pub = privateKeyPublic(k)
+		} else if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+			pub = k.Public()
+		} else if k, err := x509.ParseECPrivateKey(der); err == nil {
+			pub = k.Public()
+		}
+	}
+	return append(out, publicKeyBytes(pub)...)
+}
+
+func privateKeyPublic(k any) crypto.PublicKey {
+	switch k := k.(type) {
+	case *dsa.PrivateKey:
+		return &k.PublicKey
+	case interface{ Public() crypto.PublicKey }:
+		return k.Public()
+	}
+	return nil
+}
+
+// publicKeyBytes returns the material of a public key that encodings of
+// it hold as they are: an RSA modulus, an EC point, an Ed25519 key, DSA's
+// numbers.
+func publicKeyBytes(pub crypto.PublicKey) []string {
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return []string{string(p.N.Bytes())}
+	case *ecdsa.PublicKey:
+		if e, err := p.ECDH(); err == nil {
+			return []string{string(e.Bytes())}
+		}
+	case ed25519.PublicKey:
+		return []string{string(p)}
+	case *ecdh.PublicKey:
+		return []string{string(p.Bytes())}
+	case *dsa.PublicKey:
+		return []string{string(p.P.Bytes()), string(p.Q.Bytes()), string(p.G.Bytes()), string(p.Y.Bytes())}
+	}
+	return nil
+}
+
+// pgpPublicRuns returns the public parts of an OpenPGP secret key (RFC
+// 9580): every packet, but for the secret parts of the secret key and
+// subkey packets. A public key export holds the same public key material,
+// user ids and signatures.
+func pgpPublicRuns(b []byte) []span {
+	var out []span
+	for i := 0; i < len(b); {
+		t := b[i]
+		if t&0x80 == 0 || i+1 >= len(b) {
+			break
+		}
+		var tag, hdr, n int
+		if t&0x40 != 0 {
+			tag = int(t & 0x3f)
+			switch l := int(b[i+1]); {
+			case l < 192:
+				n, hdr = l, 2
+			case l < 224 && i+2 < len(b):
+				n, hdr = (l-192)<<8+int(b[i+2])+192, 3
+			case l == 255 && i+5 < len(b):
+				n, hdr = int(binary.BigEndian.Uint32(b[i+2:])), 6
+			default:
+				return out // partial lengths are not in keys
+			}
+		} else {
+			tag = int(t >> 2 & 0x0f)
+			switch {
+			case t&3 == 0:
+				n, hdr = int(b[i+1]), 2
+			case t&3 == 1 && i+2 < len(b):
+				n, hdr = int(binary.BigEndian.Uint16(b[i+1:])), 3
+			case t&3 == 2 && i+4 < len(b):
+				n, hdr = int(binary.BigEndian.Uint32(b[i+1:])), 5
+			default:
+				return out
+			}
+		}
+		if i+hdr+n > len(b) {
+			n = len(b) - i - hdr
+		}
+		if tag == 5 || tag == 7 {
+			out = append(out, span{i, i + hdr + pgpPublicLen(b[i+hdr:i+hdr+n])})
+		} else {
+			out = append(out, span{i, i + hdr + n})
+		}
+		i += hdr + n
+	}
+	return out
+}
+
+// pgpPublicLen returns the length of the public key part of a secret key
+// packet's body, 0 if unknown.
+func pgpPublicLen(p []byte) int {
+	if len(p) < 6 {
+		return 0
+	}
+	if p[0] == 5 || p[0] == 6 {
+		// version, time, algorithm, the key material's length.
+		if len(p) < 10 {
+			return 0
+		}
+		n := int(binary.BigEndian.Uint32(p[6:]))
+		if 10+n > len(p) {
+			return 0
+		}
+		return 10 + n
+	}
+	if p[0] != 4 {
+		return 0
+	}
+	k := 6 // version, time, algorithm
+	mpi := func() bool {
+		if k+2 > len(p) {
+			return false
+		}
+		bits := int(p[k])<<8 | int(p[k+1])
+		k += 2 + (bits+7)/8
+		return k <= len(p)
+	}
+	short := func() bool { // an OID, or ECDH's KDF parameters
+		if k >= len(p) {
+			return false
+		}
+		k += 1 + int(p[k])
+		return k <= len(p)
+	}
+	fixed := func(n int) bool {
+		k += n
+		return k <= len(p)
+	}
+	var ok bool
+	switch p[5] {
+	case 1, 2, 3: // RSA: n, e
+		ok = mpi() && mpi()
+	case 16, 20: // Elgamal: p, g, y
+		ok = mpi() && mpi() && mpi()
+	case 17: // DSA: p, q, g, y
+		ok = mpi() && mpi() && mpi() && mpi()
+	case 19, 22: // ECDSA, EdDSA: curve, point
+		ok = short() && mpi()
+	case 18: // ECDH: curve, point, KDF parameters
+		ok = short() && mpi() && short()
+	case 25, 27: // X25519, Ed25519
+		ok = fixed(32)
+	case 26: // X448
+		ok = fixed(56)
+	case 28: // Ed448
+		ok = fixed(57)
+	}
+	if !ok {
+		return 0
+	}
+	return k
 }

@@ -1,14 +1,31 @@
 package verify
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	mrand "math/rand/v2"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	vt "github.com/hushfile/hushfile/verify/verifytest"
 )
@@ -326,6 +343,637 @@ func TestShellForms(t *testing.T) {
 	for _, tt := range ansi {
 		if got := ansiCQuote(tt.in, tt.utf8); got != tt.want {
 			t.Errorf("ansiCQuote(%q, %v) = %q, want %q", tt.in, tt.utf8, got, tt.want)
+		}
+	}
+}
+
+// values returns the values of ss by field.
+func byField(ss []Secret) map[string][]string {
+	m := map[string][]string{}
+	for _, s := range ss {
+		m[s.Field] = append(m[s.Field], s.Value)
+	}
+	return m
+}
+
+// TestFileSecretValues: a search that fails a build looks only for what is
+// secret in a secret file: its whole content, values under names that say
+// secret, and values whose place says secret; not configuration.
+func TestFileSecretValues(t *testing.T) {
+	c := func() string { return vt.Canary(t) }
+	tok, pw, pw2, npm, acct, login := c(), c(), c(), c(), c(), "ghp"+c()
+	auth := c()
+	caPEM, keyPEM, _ := testBundle(t)
+	ca64 := base64.StdEncoding.EncodeToString([]byte(caPEM))
+	key64 := base64.StdEncoding.EncodeToString([]byte(keyPEM))
+	keyBody := pemBody(keyPEM)
+	tests := []struct {
+		name, body string
+		search     map[string]string // field -> a value searched
+		not        []string          // values never searched, never in notes
+		notes      []string          // in the notes
+	}{
+		{name: "kubeconfig", body: "apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n- cluster:\n    certificate-authority-data: " + ca64 + "\n    server: https://k8s.corp.example:6443\n  name: prod\nusers:\n- name: prod\n  user:\n    client-key-data: " + key64 + "\n    token: " + tok + "\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws-iam-authenticator\n",
+			search: map[string]string{"token": tok, "client-key-data": key64, "client-key-data (PRIVATE KEY) body": keyBody},
+			not:    []string{"Config", "client.authentication.k8s.io/v1beta1", "aws-iam-authenticator", "https://k8s.corp.example:6443", ca64},
+			notes:  []string{"field certificate-authority-data: a certificate or public key, which is public: not searched", "names that do not say secret not searched: current-context"}},
+		{name: ".pypirc", body: "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = " + pw + "\n",
+			search: map[string]string{"password": pw},
+			not:    []string{"__token__", "pypi"}},
+		{name: ".env", body: "DB_NAME=myapp_production\nAWS_REGION=eu-west-1\nAWS_ACCOUNT_ID=123456789012\nSESSION_COOKIE_NAME=myapp_session\nTOKEN_URL=https://auth.corp.example/oauth/token\nSSL_KEY_FILE=/etc/ssl/private/app.key\nAPI_VERSION=2024-01-01\nexport API_TOKEN=\"" + tok + "\"\nDB_PASSWORD='" + pw + "'\nPOSTGRES_PASSWORD=postgres\nSMTP_PASSWORD=${SMTP_PASSWORD}\nDATABASE_URL=postgres://app:" + pw2 + "@db:5432/app\n",
+			search: map[string]string{"API_TOKEN": tok, "DB_PASSWORD": pw, "url password": pw2},
+			not:    []string{"myapp_production", "eu-west-1", "123456789012", "myapp_session", "https://auth.corp.example/oauth/token", "/etc/ssl/private/app.key", "2024-01-01", "postgres", "${SMTP_PASSWORD}"},
+			notes:  []string{"DB_NAME, AWS_REGION", "field POSTGRES_PASSWORD: value looks like plain configuration"}},
+		{name: ".npmrc", body: "//registry.npmjs.org/:_authToken=" + npm + "\nregistry=https://registry.npmjs.org/\n@corp:registry=https://npm.corp.example/\n",
+			search: map[string]string{"//registry.npmjs.org/:_authToken": npm},
+			not:    []string{"https://registry.npmjs.org/", "https://npm.corp.example/"}},
+		{name: ".netrc", body: "machine github.com\n  login " + login + "\n  password " + pw + "\nmachine x login bob account " + acct + "\n",
+			search: map[string]string{"netrc login": login, "netrc password": pw, "netrc account": acct},
+			not:    []string{"bob", "github.com"}},
+		{name: "config.json", body: `{"auths":{"r.corp":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("ci-bot:"+auth)) + `"}},"credsStore":"desktop","HttpHeaders":{"User-Agent":"Docker-Client/24.0.0"}}`,
+			search: map[string]string{"auths.r.corp.auth password": auth},
+			not:    []string{"desktop", "ci-bot", "Docker-Client/24.0.0"}},
+		{name: "settings.xml", body: `<?xml version="1.0"?><settings><servers><server><id>corp-releases</id><username>deployer-ci</username><password>` + pw + `</password><privateKey>${user.home}/.ssh/id_rsa</privateKey><passphrase>` + pw2 + `</passphrase></server></servers><mirrors><mirror><url>https://repo.corp.example/maven2</url></mirror></mirrors></settings>`,
+			search: map[string]string{"password": pw, "passphrase": pw2},
+			not:    []string{"corp-releases", "deployer-ci", "${user.home}/.ssh/id_rsa", "https://repo.corp.example/maven2"}},
+		{name: "NuGet.Config", body: "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <add key=\"corp\" value=\"https://nuget.corp.example/v3/index.json\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <corp>\n      <add key=\"Username\" value=\"build-agent\" />\n      <add key=\"ClearTextPassword\" value=\"" + pw + "\" />\n    </corp>\n  </packageSourceCredentials>\n</configuration>\n",
+			search: map[string]string{"ClearTextPassword": pw},
+			not:    []string{"build-agent", "https://nuget.corp.example/v3/index.json"}},
+		{name: ".pgpass", body: "# comment\ndb.corp.example:5432:app:app_user:" + pw + "\n*:*:*:replicator:" + strings.Replace(pw2, "a", `\:`, 1) + "\n",
+			search: map[string]string{"pgpass password": pw},
+			not:    []string{"db.corp.example", "app_user", "replicator"}},
+		{name: "openvpn auth", body: "ci@corp.example\n" + pw + "\n",
+			search: map[string]string{"line 2": pw},
+			not:    []string{"ci@corp.example"}},
+		{name: "two-factor file", body: "deploy\n" + tok + "\n" + pw + "\n",
+			search: map[string]string{"line 2": tok, "line 3": pw},
+			not:    []string{"deploy"}},
+		{name: "service account", body: testServiceAccount(keyPEM, "0123456789abcdef0123456789abcdef01234567"),
+			search: map[string]string{"private_key": strings.TrimSpace(keyPEM), "private_key (PRIVATE KEY) body": keyBody},
+			not:    []string{"service_account", "0123456789abcdef0123456789abcdef01234567", "https://oauth2.googleapis.com/token", "sa@proj.iam.gserviceaccount.com", "123456789012345678901"}},
+		{name: "cert+key bundle", body: caPEM + "Bag Attributes\n    localKeyID: 01 00 00 00 \n" + keyPEM,
+			search: map[string]string{"PRIVATE KEY": strings.TrimSpace(keyPEM), "PRIVATE KEY body": keyBody},
+			not:    []string{strings.TrimSpace(caPEM), "01 00 00 00"},
+			notes:  []string{"secret F: holds certificates or public keys, which are public: not searched as a whole"}},
+		{name: "private key", body: keyPEM,
+			search: map[string]string{"": strings.TrimSpace(keyPEM), "PRIVATE KEY body": keyBody}},
+		{name: "certificate", body: caPEM,
+			not:   []string{strings.TrimSpace(caPEM)},
+			notes: []string{"holds certificates or public keys"}},
+		{name: "indented key in YAML", body: "tls:\n  key: |\n    " + strings.ReplaceAll(strings.TrimSpace(keyPEM), "\n", "\n    ") + "\n  crt: " + ca64 + "\n",
+			search: map[string]string{"PRIVATE KEY": strings.TrimSpace(keyPEM), "PRIVATE KEY body": keyBody},
+			not:    []string{ca64}},
+		{name: "escaped key in .env", body: "APP_NAME=shop\nSIGNING_KEY=\"" + strings.ReplaceAll(strings.TrimSpace(keyPEM), "\n", `\n`) + "\"\n",
+			search: map[string]string{"SIGNING_KEY (PRIVATE KEY)": strings.TrimSpace(keyPEM), "SIGNING_KEY (PRIVATE KEY) body": keyBody},
+			not:    []string{"shop"}},
+		{name: "CRLF", body: "API_KEY=" + tok + "\r\nREGION=eu-west-1\r\n",
+			search: map[string]string{"API_KEY": tok},
+			not:    []string{"eu-west-1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, notes := FileSecretValues("F", tc.name, []byte(tc.body))
+			fields := byField(got)
+			for f, v := range tc.search {
+				found := false
+				for _, g := range fields[f] {
+					found = found || strings.TrimSpace(g) == strings.TrimSpace(v)
+				}
+				if !found {
+					t.Errorf("field %q: value not searched (fields: %q)", f, keys(fields))
+				}
+			}
+			for _, s := range got {
+				for i, v := range tc.not {
+					if s.Field != "" && strings.Contains(s.Value, v) || strings.TrimSpace(s.Value) == strings.TrimSpace(v) {
+						t.Errorf("field %q holds not-secret value %d", s.Field, i)
+					}
+				}
+			}
+			all := strings.Join(notes, "\n")
+			for _, n := range tc.notes {
+				if !strings.Contains(all, n) {
+					t.Errorf("no note %q in:\n%s", n, all)
+				}
+			}
+			for i, v := range append(append([]string{tok, pw, pw2, npm, acct, login, auth, keyBody}, tc.not...), strings.Split(tc.body, "\n")...) {
+				if len(strings.TrimSpace(v)) >= 8 && strings.Contains(all, strings.TrimSpace(v)) {
+					t.Errorf("a note holds value or line %d", i)
+				}
+			}
+		})
+	}
+}
+
+// TestFileSecretsNewFormats: FileSecrets (hushfile verify) reads the same
+// formats: XML, .pgpass, plain lines, private keys.
+func TestFileSecretsNewFormats(t *testing.T) {
+	pw, pw2 := vt.Canary(t), vt.Canary(t)
+	_, keyPEM, _ := testBundle(t)
+	for _, tc := range []struct {
+		name, body, field, value string
+	}{
+		{"settings.xml", "<settings><servers><server><password>" + pw + "</password></server></servers></settings>", "password", pw},
+		{"NuGet.Config", `<configuration><packageSourceCredentials><f><add key="ClearTextPassword" value="` + pw + `"/></f></packageSourceCredentials></configuration>`, "ClearTextPassword", pw},
+		{".pgpass", "h:5432:db:u:" + strings.Replace(pw, "a", `\:`, 1), "pgpass password", strings.Replace(pw, "a", ":", 1)},
+		{"auth.txt", "bob\n" + pw + "\n", "line 2", pw},
+		{"key.pem", keyPEM + pw2, "PRIVATE KEY body", pemBody(keyPEM)},
+	} {
+		got, _ := FileSecrets("F", tc.name, []byte(tc.body))
+		found := false
+		for _, g := range byField(got)[tc.field] {
+			found = found || g == tc.value
+		}
+		if !found {
+			t.Errorf("%s: field %q not extracted (fields %q)", tc.name, tc.field, keys(byField(got)))
+		}
+	}
+}
+
+// TestValueLinesNotFields: a line that holds '=' but is not KEY=VALUE (a
+// password, base64) is no field: its parts are never reported as a field
+// name, in notes or findings.
+func TestValueLinesNotFields(t *testing.T) {
+	c := vt.Canary(t)
+	raw := make([]byte, 301)
+	rand.Read(raw)
+	b64 := base64.StdEncoding.EncodeToString(raw)
+	var wrapped strings.Builder
+	for i := 0; i < len(b64); i += 64 {
+		wrapped.WriteString(b64[i:min(i+64, len(b64))] + "\n")
+	}
+	for name, body := range map[string]string{
+		"password with =":           "Xk9fQ2=" + c,
+		"two lines":                 "qz\nqz=" + c + "\n", // reads as KEY=VALUE: notes must not name it
+		"base64, wrapped":           wrapped.String(),
+		"base64 ending with a line": wrapped.String() + "Zm9v\n",
+	} {
+		for _, strict := range []bool{false, true} {
+			got, notes := FileSecrets("F", "f", []byte(body))
+			if strict {
+				got, notes = FileSecretValues("F", "f", []byte(body))
+			}
+			for _, s := range got {
+				if s.Field != "" && !strings.HasPrefix(s.Field, "line ") && name != "two lines" {
+					t.Errorf("%s: a field named by a part of the value", name)
+				}
+			}
+			for _, n := range notes {
+				for _, part := range []string{"Xk9fQ2", "qz", b64[:10], b64[len(b64)-10:]} {
+					if strings.Contains(n, part) {
+						t.Errorf("%s: a note holds a part of the value: %q", name, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestNames(t *testing.T) {
+	for _, tc := range []struct {
+		k                      string
+		conventional, shown    bool
+		secret, strictlySecret bool
+	}{
+		{"DB_PASSWORD", true, true, true, true},
+		{"apiKey", true, false, true, true},
+		{"//registry.npmjs.org/:_authToken", true, true, true, true},
+		{"@corp:registry", true, true, false, false},
+		{"apiVersion", true, false, true, false},
+		{"AWS_ACCOUNT_ID", true, true, true, false},
+		{"private_key_id", true, true, true, false},
+		{"token_uri", true, true, true, false},
+		{"tokenUri", true, false, true, false},
+		{"SSL_KEY_FILE", true, true, true, false},
+		{"client-certificate-data", true, true, true, false},
+		{"client-key-data", true, true, true, true},
+		{"s3Bucket", true, false, false, false},
+		{"Xk9fQ2", false, false, false, false},
+		{"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7", false, false, false, false},
+		{"a b", false, false, false, false},
+		{"debug", true, false, false, false},
+		{"İstanbul_tokenId", false, false, true, false}, // lower case is longer
+		{"İstanbul_token", false, false, true, true},
+	} {
+		if got := conventionalName(tc.k); got != tc.conventional {
+			t.Errorf("conventionalName(%q) = %v", tc.k, got)
+		}
+		if got := shownName(tc.k); got != tc.shown {
+			t.Errorf("shownName(%q) = %v", tc.k, got)
+		}
+		if got := secretName(tc.k); got != tc.secret {
+			t.Errorf("secretName(%q) = %v", tc.k, got)
+		}
+		if got := strictSecretName(tc.k); got != tc.strictlySecret {
+			t.Errorf("strictSecretName(%q) = %v", tc.k, got)
+		}
+	}
+	for v, want := range map[string]bool{"a@b.example": true, "ci@corp.example": true, "p@ss:w0rd@x": false, "user@host": false, "a b@c.de": false} {
+		if emailValue(v) != want {
+			t.Errorf("emailValue(%q) != %v", v, want)
+		}
+	}
+	for v, want := range map[string]bool{"${X}": true, "${user.home}/.ssh/id": true, "$HOME/x": true, "$TOKEN": true, "{{ .Values.x }}": true, "%APPDATA%": true, "<your-token>": true, "$3cr3t!": false, "p$ss": false} {
+		if placeholderValue(v) != want {
+			t.Errorf("placeholderValue(%q) != %v", v, want)
+		}
+	}
+}
+
+var (
+	bundleOnce          sync.Once
+	bundleCA, bundleKey string
+	bundlePublic        []string
+	bundleErr           error
+	keysOnce            sync.Once
+	keysCache           []testKey
+	testKeysErr         error
+)
+
+// testBundle returns a certificate and its RSA key (PKCS #8), in PEM, and
+// the public forms of the key.
+func testBundle(t testing.TB) (caPEM, keyPEM string, public []string) {
+	t.Helper()
+	bundleOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			bundleErr = err
+			return
+		}
+		tk, err := newTestKey("RSA PKCS #8", k, func() (*pem.Block, error) {
+			der, err := x509.MarshalPKCS8PrivateKey(k)
+			return &pem.Block{Type: "PRIVATE KEY", Bytes: der}, err
+		})
+		bundleErr = err
+		bundleCA, bundleKey, bundlePublic = tk.cert, tk.private, tk.public
+	})
+	if bundleErr != nil {
+		t.Fatal(bundleErr)
+	}
+	return bundleCA, bundleKey, bundlePublic
+}
+
+func pemBody(p string) string {
+	b, _ := pem.Decode([]byte(p))
+	return base64.StdEncoding.EncodeToString(b.Bytes)
+}
+
+func testServiceAccount(keyPEM, keyID string) string {
+	js, _ := json.MarshalIndent(map[string]string{
+		"type": "service_account", "project_id": "proj", "private_key_id": keyID, "private_key": keyPEM,
+		"client_email": "sa@proj.iam.gserviceaccount.com", "client_id": "123456789012345678901",
+		"auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": "https://oauth2.googleapis.com/token",
+		"auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+		"client_x509_cert_url":        "https://www.googleapis.com/robot/v1/metadata/x509/sa%40proj.iam.gserviceaccount.com",
+		"universe_domain":             "googleapis.com",
+	}, "", "  ")
+	return string(js) + "\n"
+}
+
+// testKey is a private key in PEM, with its certificate and the public
+// forms of its key (certificate, PKIX and PKCS #1 public keys, an OpenSSH
+// authorized_keys line, in PEM and DER).
+type testKey struct {
+	name, private, cert string
+	public              []string
+}
+
+func newTestKey(name string, k any, block func() (*pem.Block, error)) (testKey, error) {
+	b, err := block()
+	if err != nil {
+		return testKey{}, err
+	}
+	pub := publicOf(k)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, k)
+	if err != nil {
+		return testKey{}, err
+	}
+	tk := testKey{name: name, private: string(pem.EncodeToMemory(b))}
+	tk.cert = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}))
+	spki, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return testKey{}, err
+	}
+	tk.public = append(tk.public, tk.cert, string(certDER), string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki})), string(spki))
+	if r, ok := pub.(*rsa.PublicKey); ok {
+		p1 := x509.MarshalPKCS1PublicKey(r)
+		tk.public = append(tk.public, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: p1})), string(p1))
+	}
+	if sp, err := ssh.NewPublicKey(pub); err == nil {
+		tk.public = append(tk.public, string(ssh.MarshalAuthorizedKey(sp)), string(sp.Marshal()))
+	}
+	return tk, nil
+}
+
+func publicOf(k any) any {
+	switch k := k.(type) {
+	case *rsa.PrivateKey:
+		return &k.PublicKey
+	case *ecdsa.PrivateKey:
+		return &k.PublicKey
+	case ed25519.PrivateKey:
+		return k.Public()
+	}
+	return nil
+}
+
+// testKeys returns private keys of every kind.
+func testKeys(t testing.TB) []testKey {
+	t.Helper()
+	keysOnce.Do(func() {
+		rk, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			testKeysErr = err
+			return
+		}
+		ek, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+		ek256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		_, edk, _ := ed25519.GenerateKey(rand.Reader)
+		der := func(typ string, f func() ([]byte, error)) func() (*pem.Block, error) {
+			return func() (*pem.Block, error) {
+				d, err := f()
+				return &pem.Block{Type: typ, Bytes: d}, err
+			}
+		}
+		for _, k := range []struct {
+			name  string
+			key   any
+			block func() (*pem.Block, error)
+		}{
+			{"RSA PKCS #1", rk, der("RSA PRIVATE KEY", func() ([]byte, error) { return x509.MarshalPKCS1PrivateKey(rk), nil })},
+			{"RSA PKCS #8", rk, der("PRIVATE KEY", func() ([]byte, error) { return x509.MarshalPKCS8PrivateKey(rk) })},
+			{"EC P-384 SEC 1", ek, der("EC PRIVATE KEY", func() ([]byte, error) { return x509.MarshalECPrivateKey(ek) })},
+			{"EC P-256 PKCS #8", ek256, der("PRIVATE KEY", func() ([]byte, error) { return x509.MarshalPKCS8PrivateKey(ek256) })},
+			{"Ed25519 PKCS #8", edk, der("PRIVATE KEY", func() ([]byte, error) { return x509.MarshalPKCS8PrivateKey(edk) })},
+			{"OpenSSH RSA", rk, func() (*pem.Block, error) { return ssh.MarshalPrivateKey(rk, "") }},
+			{"OpenSSH Ed25519", edk, func() (*pem.Block, error) { return ssh.MarshalPrivateKey(edk, "") }},
+			{"OpenSSH RSA, encrypted", rk, func() (*pem.Block, error) { return ssh.MarshalPrivateKeyWithPassphrase(rk, "", []byte("pass")) }},
+		} {
+			tk, err := newTestKey(k.name, k.key, k.block)
+			if err != nil {
+				testKeysErr = fmt.Errorf("%s: %w", k.name, err)
+				return
+			}
+			keysCache = append(keysCache, tk)
+		}
+	})
+	if testKeysErr != nil {
+		t.Fatal(testKeysErr)
+	}
+	return keysCache
+}
+
+// joinLines removes line ends, as a search of wrapped text sees it.
+func joinLines(s string) string { return strings.NewReplacer("\n", "", "\r", "").Replace(s) }
+
+// TestPrivateKeysNotPublic: a private key, alone or in a bundle with its
+// certificate, is searched so that what was cut out of it is found (the
+// key block, its body on one line), and so that no public form of it is:
+// its certificate, its public key (PKIX, PKCS #1, OpenSSH), whether
+// written with line ends or not, in PEM or DER, share no searched needle.
+func TestPrivateKeysNotPublic(t *testing.T) {
+	for _, k := range testKeys(t) {
+		t.Run(k.name, func(t *testing.T) {
+			for _, file := range []string{k.private, k.cert + k.private, k.private + k.cert} {
+				values, _ := FileSecretValues("K", "k.pem", []byte(file))
+				var ns []Needle
+				for _, v := range values {
+					ns = append(ns, WindowNeedles(v)...)
+				}
+				if len(ns) == 0 {
+					t.Fatal("no needles")
+				}
+				for i, pub := range k.public {
+					for _, text := range []string{pub, joinLines(pub), base64.StdEncoding.EncodeToString([]byte(pub))} {
+						if enc := hasNeedle(ns, text); enc != "" {
+							t.Errorf("public form %d holds a needle (%s)", i, enc)
+						}
+					}
+				}
+				block := strings.TrimSpace(k.private)
+				want := map[string]string{"the key block": block, "its body": pemBody(k.private), "its body, wrapped at 76": wrap(pemBody(k.private), 76)}
+				// Every part of 191 bytes at most half of which is public
+				// material (an RSA modulus, an EC point).
+				pub := publicSpans(block)
+				for at := 0; at+191 <= len(block) && len(block) > MaxNeedleLen; at += 37 {
+					if overlap(span{at, at + 191}, pub) <= 191/2 {
+						want[fmt.Sprintf("its part at %d", at)] = block[at : at+191]
+					}
+				}
+				for name, text := range want {
+					if name == "its body, wrapped at 76" {
+						text = joinLines(text)
+					}
+					if hasNeedle(ns, text) == "" {
+						t.Errorf("%s: not found", name)
+					}
+				}
+			}
+		})
+	}
+}
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += n {
+		b.WriteString(s[i:min(i+n, len(s))] + "\n")
+	}
+	return b.String()
+}
+
+// TestWindowNeedles: any part of 191 bytes or more of a long value is
+// found, in every encoding; the windows are bounded; short values keep
+// their needles.
+func TestWindowNeedles(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(7, 8))
+	rnd := func(n int, alphabet string) string {
+		r := []rune(alphabet)
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteRune(r[rng.IntN(len(r))])
+		}
+		return b.String()
+	}
+	bin := make([]byte, 3000)
+	rand.Read(bin)
+	values := map[string]string{
+		"base64":  rnd(3000, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+		"special": rnd(2500, "abcdef012345 /+&?='\"$\\`!#~é€😀\n\t"),
+		"binary":  string(bin),
+	}
+	for name, v := range values {
+		t.Run(name, func(t *testing.T) {
+			ns := WindowNeedles(Secret{ID: "X", Field: "f", Value: v})
+			for i := 0; i < 200; i++ {
+				n := 191 + rng.IntN(150)
+				from := rng.IntN(len(v) - n)
+				piece := v[from : from+n]
+				pre := strings.Repeat("p", rng.IntN(3))
+				js, _ := json.Marshal(piece)
+				forms := map[string]string{
+					EncRaw:    piece,
+					EncBase64: base64.StdEncoding.EncodeToString([]byte(pre + piece)),
+					"url64":   base64.RawURLEncoding.EncodeToString([]byte(pre + piece)),
+					EncHex:    hex.EncodeToString([]byte(piece)),
+					"HEX":     strings.ToUpper(hex.EncodeToString([]byte(piece))),
+					EncURL:    url.QueryEscape(piece),
+					"path":    url.PathEscape(piece),
+					EncJSON:   string(js),
+					EncShell:  strings.ReplaceAll(piece, "'", `'\''`),
+				}
+				for enc, text := range forms {
+					if hasNeedle(ns, text) == "" {
+						t.Fatalf("a %d-byte part at %d, %s: not found", n, from, enc)
+					}
+				}
+			}
+		})
+	}
+	// Bounded: a long value has at most maxWindows windows.
+	long := strings.Repeat(values["base64"], 400) // 1.2 MB
+	if n, max := len(WindowNeedles(Secret{ID: "X", Field: "f", Value: long})), len(Needles(values["base64"]))*maxWindows; n > max {
+		t.Errorf("%d needles for a 1.2 MB value, more than %d", n, max)
+	}
+	if ws := searchWindows(long, false); len(ws) != maxWindows || ws[0].from != 0 || ws[len(ws)-1].to != len(long) {
+		t.Errorf("%d windows, from %d to %d: want %d spread over the value", len(ws), ws[0].from, ws[len(ws)-1].to, maxWindows)
+	}
+	// Up to MaxNeedleLen: the value's needles.
+	short := vt.Canary(t) + "?&/é"
+	if a, b := fmt.Sprint(WindowNeedles(Secret{Value: short + "\n"})), fmt.Sprint(Needles(short)); a != b {
+		t.Errorf("a short value's needles differ from Needles'")
+	}
+}
+
+// TestWholeFileWindows: the whole content of a file with fields is searched
+// around its secret values only, not by its configuration, which other
+// files share; a file whose secret values are escaped in it (a service
+// account's JSON) is searched across them, so that a part of the file in
+// base64 is found.
+func TestWholeFileWindows(t *testing.T) {
+	tok := vt.Canary(t)
+	config := "APP_ENV=production\nLOG_LEVEL=info\nAWS_REGION=eu-west-1\nDB_HOST=db.internal.example\nDB_PORT=5432\nDB_NAME=myapp_production\nCACHE_URL=redis://cache:6379/0\nFEATURE_FLAGS=new-checkout,fast-search\n"
+	env := config + "API_TOKEN=" + tok + "\n" + config
+	example := config + "API_TOKEN=changeme\n" + config
+	ns := WindowNeedles(Secret{ID: "E", Value: env})
+	if hasNeedle(ns, env) == "" || hasNeedle(ns, base64.StdEncoding.EncodeToString([]byte(env))) == "" {
+		t.Error("the file, or its base64, is not found")
+	}
+	if enc := hasNeedle(ns, example); enc != "" {
+		t.Errorf("a file with the same configuration is found (%s)", enc)
+	}
+
+	_, keyPEM, _ := testBundle(t)
+	sa := testServiceAccount(keyPEM, "0123456789abcdef0123456789abcdef01234567")
+	other := testServiceAccount("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n", "fedcba9876543210fedcba9876543210fedcba98")
+	values, _ := FileSecretValues("SA", "sa.json", []byte(sa))
+	var all []Needle
+	for _, v := range values {
+		all = append(all, WindowNeedles(v)...)
+	}
+	if enc := hasNeedle(all, other); enc != "" {
+		t.Errorf("another service account's file is found (%s)", enc)
+	}
+	i := strings.Index(sa, "MII")
+	for name, text := range map[string]string{
+		"the file in base64":            base64.StdEncoding.EncodeToString([]byte(sa)),
+		"the file in base64, joined":    joinLines(wrap(base64.StdEncoding.EncodeToString([]byte(sa)), 76)),
+		"a part of the file, in base64": base64.StdEncoding.EncodeToString([]byte(sa[i+300 : i+700])),
+	} {
+		if hasNeedle(all, text) == "" {
+			t.Errorf("%s: not found", name)
+		}
+	}
+}
+
+// TestPublicMaterial: windows of binary or base64 values leave out the
+// certificates inside them (a Java keystore), and the public parts of
+// OpenPGP secret keys.
+func TestPublicMaterial(t *testing.T) {
+	caPEM, _, _ := testBundle(t)
+	b, _ := pem.Decode([]byte(caPEM))
+	junk := make([]byte, 700)
+	rand.Read(junk)
+	store := string(junk[:300]) + string(b.Bytes) + string(junk[300:])
+	for name, v := range map[string]string{"binary": store, "base64": base64.StdEncoding.EncodeToString([]byte(store))} {
+		ns := WindowNeedles(Secret{ID: "KS", Value: v})
+		if len(ns) == 0 {
+			t.Fatalf("%s: no needles", name)
+		}
+		for _, text := range []string{string(b.Bytes), caPEM, joinLines(caPEM)} {
+			if enc := hasNeedle(ns, text); enc != "" {
+				t.Errorf("%s: the certificate holds a needle (%s)", name, enc)
+			}
+		}
+		if hasNeedle(ns, v[:len(v)/4]) == "" {
+			t.Errorf("%s: a part of the value is not found", name)
+		}
+	}
+
+	// OpenPGP: a v4 RSA secret key packet (public part, then secret
+	// part), a user id, a signature.
+	mpi := func(n int) []byte {
+		b := make([]byte, 2+n)
+		b[0], b[1] = byte(8*n>>8), byte(8*n)
+		rand.Read(b[2:])
+		b[2] |= 0x80
+		return b
+	}
+	pub := append([]byte{4, 1, 2, 3, 4, 1}, append(mpi(256), mpi(3)...)...)
+	sec := append([]byte{0}, append(mpi(256), mpi(128)...)...)
+	body := append(append([]byte{}, pub...), sec...)
+	key := append([]byte{0x95, byte(len(body) >> 8), byte(len(body))}, body...)
+	uid := append([]byte{0xb4, 20}, []byte("Build <ci@corp.test>")...)
+	sig := append([]byte{0x89, 1, 0}, make([]byte, 256)...)
+	packets := append(append(append([]byte{}, key...), uid...), sig...)
+	runs := merge(pgpPublicRuns(packets))
+	want := []span{{0, 3 + len(pub)}, {len(key), len(packets)}}
+	if fmt.Sprint(runs) != fmt.Sprint(want) {
+		t.Errorf("OpenPGP public parts %v, want %v", runs, want)
+	}
+}
+
+// TestFileValuesRandom: any file content, however malformed (cut PEM
+// blocks, broken JSON or XML, binary), yields searchable needles only
+// (never shorter than MinValueLen), a bounded number of them, and never
+// panics.
+func TestFileValuesRandom(t *testing.T) {
+	_, keyPEM, _ := testBundle(t)
+	caPEM, _, _ := testBundle(t)
+	bin := make([]byte, 600)
+	rand.Read(bin)
+	frags := []string{
+		keyPEM, caPEM, keyPEM[:len(keyPEM)/2], caPEM[len(caPEM)/3:], "-----BEGIN X-----\n", "-----END X-----\n",
+		"API_TOKEN=" + vt.Canary(t) + "\n", "a=b\n", "x: \"y\"\n", "export K='v'\n", "  - item\n", "[section]\n", "# c\n",
+		`{"password": "` + vt.Canary(t) + `", "n": [1, {"auth": "dTpw"}]}`, `{"broken": `, "<a><password>p4ssw0rd-x</password><b key=\"Token\" value=\"" + vt.Canary(t) + "\"/>", "</a>",
+		"machine h login l password p4ss-word\n", "h:5432:d:u:p\\:w\n", "https://u:" + vt.Canary(t) + "@h/\n",
+		base64.StdEncoding.EncodeToString(bin[:200]) + "\n", string(bin), "\r\n", "\n", "é€😀", "\x00",
+	}
+	rng := mrand.New(mrand.NewPCG(11, 12))
+	for i := 0; i < 400; i++ {
+		var b strings.Builder
+		for n := rng.IntN(6); n >= 0; n-- {
+			b.WriteString(frags[rng.IntN(len(frags))])
+		}
+		data := b.String()
+		for _, strict := range []bool{false, true} {
+			var values []Secret
+			if strict {
+				values, _ = FileSecretValues("R", "r", []byte(data))
+			} else {
+				values, _ = FileSecrets("R", "r", []byte(data))
+			}
+			for _, v := range values {
+				ns := WindowNeedles(v)
+				if len(ns) > maxWindows*40 {
+					t.Fatalf("input %d: %d needles for a value", i, len(ns))
+				}
+				for _, n := range ns {
+					if len(n.Value) < MinValueLen {
+						t.Fatalf("input %d: a %s needle of %d bytes", i, n.Encoding, len(n.Value))
+					}
+				}
+			}
 		}
 	}
 }
