@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,18 +120,7 @@ func TestContextOnbuildCopy(t *testing.T) {
 	l := needLab(t)
 	secrets := newSecretSet()
 	value := secrets.canary(t, ".npmrc")
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	baseRef := l.env.Registry + "/hushbuild-test/onbuild-copy:" + hex.EncodeToString(b)
-	base := "FROM alpine\nONBUILD COPY .npmrc /app/.npmrc\n"
-	dir := t.TempDir()
-	writeFile(t, dir, "Dockerfile", withSyntax(l.stock, []byte(base)))
-	push := l.buildx(t, buildSpec{dir: dir, flags: append(l.baseImageFlags(t, []byte(base)), "--output", "type=image,name="+baseRef+",push=true,registry.insecure=true")})
-	if push.err != nil {
-		t.Fatalf("building the base image: %v\n%s", push.err, secrets.redact(push.out))
-	}
+	baseRef := l.pushBase(t, "onbuild-copy", "FROM alpine\nONBUILD COPY .npmrc /app/.npmrc\n", secrets)
 	child := "FROM " + baseRef + "\nRUN echo built\n"
 	dir2 := t.TempDir()
 	writeFile(t, dir2, "Dockerfile", withSyntax(l.frontend, []byte(child)))

@@ -231,11 +231,7 @@ func TestProofCacheMount(t *testing.T) {
 	l := needLab(t)
 	secrets := newSecretSet()
 	value := secrets.canary(t, "API_TOKEN")
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	cacheID := "hushbuild-test-" + hex.EncodeToString(b)
+	cacheID := "hushbuild-test-" + randomSuffix(t)
 	body := fmt.Sprintf("FROM alpine\nARG API_TOKEN\nRUN --mount=type=cache,id=%s,target=/cache awk 'BEGIN { print ENVIRON[\"API_TOKEN\"] }' > /cache/token && echo public-%s > /cache/public\nRUN --mount=type=cache,id=%s,target=/cache cp -r /cache /copied\n", cacheID, cacheID, cacheID)
 	dir := t.TempDir()
 	writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
@@ -279,18 +275,7 @@ func TestProofOnbuildFromBaseImage(t *testing.T) {
 	l := needLab(t)
 	secrets := newSecretSet()
 	value := secrets.canary(t, "onbuild_token")
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	baseRef := l.env.Registry + "/hushbuild-test/onbuild:" + hex.EncodeToString(b)
-	base := "FROM alpine\nONBUILD RUN --mount=type=secret,id=onbuild_token cp /run/secrets/onbuild_token /etc/inherited-token\n"
-	dir := t.TempDir()
-	writeFile(t, dir, "Dockerfile", withSyntax(l.stock, []byte(base)))
-	push := l.buildx(t, buildSpec{dir: dir, flags: append(l.baseImageFlags(t, []byte(base)), "--output", "type=image,name="+baseRef+",push=true,registry.insecure=true")})
-	if push.err != nil {
-		t.Fatalf("building the base image: %v\n%s", push.err, secrets.redact(push.out))
-	}
+	baseRef := l.pushBase(t, "onbuild", "FROM alpine\nONBUILD RUN --mount=type=secret,id=onbuild_token cp /run/secrets/onbuild_token /etc/inherited-token\n", secrets)
 	child := "FROM " + baseRef + "\nRUN echo built\n"
 	dir2 := t.TempDir()
 	writeFile(t, dir2, "Dockerfile", withSyntax(l.frontend, []byte(child)))
@@ -410,11 +395,7 @@ func TestProofReviewedPaths(t *testing.T) {
 			t.Parallel()
 			secrets := newSecretSet()
 			value := secrets.canary(t, "API_TOKEN")
-			b := make([]byte, 8)
-			if _, err := rand.Read(b); err != nil {
-				t.Fatal(err)
-			}
-			id := "hushbuild-test-" + hex.EncodeToString(b)
+			id := "hushbuild-test-" + randomSuffix(t)
 			body := fmt.Sprintf("FROM alpine\nRUN --mount=type=secret,id=API_TOKEN,env=API_TOKEN --mount=type=cache,id=%s,target=/root/.npm mkdir -p /root/.npm/_cacache && echo %s > /root/.npm/_cacache/hello.txt\nRUN --mount=type=cache,id=%s,target=/root/.npm cat /root/.npm/_cacache/hello.txt\n", id, id, id)
 			dir := t.TempDir()
 			writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
@@ -466,4 +447,29 @@ func TestProofNestedShells(t *testing.T) {
 			t.Logf("built, clean")
 		})
 	}
+}
+
+// randomSuffix is 16 random hex digits, for names a test must not share
+// with earlier runs (cache ids, image tags).
+func randomSuffix(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// pushBase builds dockerfile through the stock frontend and pushes it to
+// the lab registry under a fresh tag of repo; it returns the reference.
+func (l *labSetup) pushBase(t *testing.T, repo, dockerfile string, secrets *secretSet) string {
+	t.Helper()
+	ref := l.env.Registry + "/hushbuild-test/" + repo + ":" + randomSuffix(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "Dockerfile", withSyntax(l.stock, []byte(dockerfile)))
+	push := l.buildx(t, buildSpec{dir: dir, flags: append(l.baseImageFlags(t, []byte(dockerfile)), "--output", "type=image,name="+ref+",push=true,registry.insecure=true")})
+	if push.err != nil {
+		t.Fatalf("building the base image: %v\n%s", push.err, secrets.redact(push.out))
+	}
+	return ref
 }

@@ -107,6 +107,11 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "secret-files":
 			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
 		case "disable":
+			for _, name := range splitList(v) {
+				if err := CheckDisable(name); err != nil {
+					return base, fmt.Errorf("hushfile config: %w", err)
+				}
+			}
 			cfg.Disable = append(cfg.Disable, splitList(v)...)
 		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files", "strict":
 			b, err := strconv.ParseBool(v)
@@ -245,4 +250,17 @@ func (c Config) Relaxations() []string {
 		out = append(out, "allow-runtime-secret-files")
 	}
 	return out
+}
+
+// CheckDisable says why a rule cannot be disabled: a rule whose findings
+// stop a build (turning it off would let a leaking Dockerfile through;
+// not-secrets names what is not a secret). Unknown names are the
+// caller's to report.
+func CheckDisable(name string) error {
+	for _, r := range Rules {
+		if strings.EqualFold(r.Name, name) && r.Severity >= SeverityError {
+			return fmt.Errorf("disable=%s: %s cannot be disabled: its findings stop a build that would leak (use not-secrets for a name that is not a secret)", name, r.Name)
+		}
+	}
+	return nil
 }

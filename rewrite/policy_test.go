@@ -62,3 +62,14 @@ func TestStrictMode(t *testing.T) {
 		}
 	}
 }
+
+// TestDisableErrorRules: a rule whose findings stop a build cannot be
+// disabled; asking is an error, not a setting silently ignored.
+func TestDisableErrorRules(t *testing.T) {
+	for _, r := range Rules {
+		_, err := ParseConfig(Config{}, "disable="+r.Name)
+		if (err != nil) != (r.Severity >= SeverityError) {
+			t.Errorf("disable=%s: err %v, severity %v", r.Name, err, r.Severity)
+		}
+	}
+}

@@ -60,6 +60,9 @@ func (c *configFlags) build() (rewrite.Config, error) {
 		if _, ok := lookupRuleFold(name); !ok {
 			return rewrite.Config{}, fmt.Errorf("-disable: unknown rule %q (known: %s)", name, ruleNames())
 		}
+		if err := rewrite.CheckDisable(name); err != nil {
+			return rewrite.Config{}, fmt.Errorf("-%w", err)
+		}
 	}
 	cfg := rewrite.Config{
 		Secrets:                 c.secrets,
