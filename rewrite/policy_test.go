@@ -73,3 +73,32 @@ func TestDisableErrorRules(t *testing.T) {
 		}
 	}
 }
+
+// TestParseErrorsHoldNoValue: BuildKit's parse errors quote the word they
+// stumble on; the engine's never hold a value of the Dockerfile, and still
+// name the line.
+func TestParseErrorsHoldNoValue(t *testing.T) {
+	value := "hfc_" + strings.Repeat("3a", 20)
+	for _, df := range []string{
+		"FROM alpine\nHEALTHCHECK --interval=" + value + " CMD true\n",
+		"FROM alpine\nHEALTHCHECK --timeout=" + value + " CMD true\n",
+		"FROM alpine\nEXPOSE " + value + "\n",
+		"FROM alpine\nSTOPSIGNAL " + value + " x\n",
+		"FROM alpine\nCOPY --chmod=" + value + " a b\n",
+		"FROM alpine\nRUN --mount=type=" + value + " true\n",
+		"FROM alpine\nRUN --network=" + value + " true\n",
+		"FROM alpine\nADD --checksum=" + value + " https://example.com/a /a\n",
+		"FROM alpine\nONBUILD " + value + "\n",
+	} {
+		_, err := Rewrite([]byte(df), Config{})
+		if err == nil {
+			continue
+		}
+		if strings.Contains(err.Error(), value) {
+			t.Errorf("the parse error of %q holds the value", strings.SplitN(df, "\n", 3)[1][:12])
+		}
+		if !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("the parse error does not name line 2: %s", strings.ReplaceAll(err.Error(), value, "<value>"))
+		}
+	}
+}

@@ -115,17 +115,66 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 func parse(src []byte) (*parser.Result, []instructions.Stage, []instructions.ArgCommand, error) {
 	ast, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, redactParseError(err, src)
 	}
 	// A linter is required: instructions.Parse dereferences it for some
 	// inputs (a `# check=` comment among them).
 	lint := linter.New(&linter.Config{})
 	stages, meta, err := instructions.Parse(ast.AST, lint)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, redactParseError(err, src)
 	}
 	return ast, stages, meta, nil
 }
+
+// redactParseError keeps the values of the Dockerfile out of a parse
+// error's message: BuildKit's quote the word they stumble on (`invalid
+// duration "…"`), and that word can be a credential. Every word of the
+// source that looks like a value (a digit, or letters of both cases, or
+// a symbol besides - and _), of at least 6 bytes, is replaced in the
+// message; the error keeps its cause and its place in the Dockerfile.
+func redactParseError(err error, src []byte) error {
+	msg := err.Error()
+	out := msg
+	for _, w := range strings.FieldsFunc(string(src), func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '=' || r == '"' || r == '\'' || r == ','
+	}) {
+		if len(w) >= 6 && valueLike(w) && strings.Contains(out, w) {
+			out = strings.ReplaceAll(out, w, "<redacted>")
+		}
+	}
+	if out == msg {
+		return err
+	}
+	return &redactedError{msg: out, err: err}
+}
+
+func valueLike(w string) bool {
+	var digit, lower, upper, other bool
+	for _, r := range w {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r == '-' || r == '_':
+		default:
+			other = true
+		}
+	}
+	return digit || other || lower && upper
+}
+
+// redactedError is an error whose message leaves out values of the input.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 var directiveRe = regexp.MustCompile(`(?i)^#\s*hushfile\s*=\s*(.*?)\s*$`)
 
