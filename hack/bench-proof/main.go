@@ -76,7 +76,8 @@ func run(rounds int, only string) error {
 		if err != nil {
 			return err
 		}
-		out, err := exec.Command(cli, "secrets", filepath.Join(dir, "Dockerfile")).Output()
+		// --no-context: Dockerfile.hushfile is the rewrite without a context.
+		out, err := exec.Command(cli, "secrets", "--no-context", filepath.Join(dir, "Dockerfile")).Output()
 		if err != nil {
 			skipped = append(skipped, name+" (hushfile secrets failed)")
 			continue
