@@ -11,8 +11,10 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"unsafe"
 
+	"github.com/hushfile/hushfile/rewrite"
 	"github.com/hushfile/hushfile/secretscan"
 	"github.com/hushfile/hushfile/verify"
 )
@@ -58,11 +60,20 @@ func LoadSecrets(dir string, ids []string) (*Secrets, error) {
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", id, err)
 		}
-		v, n := verify.FileSecretValues(id, id, data)
+		v, n := verify.FileSecretValuesNamed(id, id, data, secretName)
 		values = append(values, v...)
 		notes = append(notes, n...)
 	}
 	return newSecrets(values, notes)
+}
+
+// secretName is the rewrite engine's name rule, on a field's last key:
+// the check and the engine agree on which names are secrets.
+func secretName(field string) bool {
+	if i := strings.LastIndexAny(field, ".]"); i >= 0 {
+		field = field[i+1:]
+	}
+	return field != "" && rewrite.IsSecretName(field, rewrite.Config{})
 }
 
 // SecretsFromValues compiles secrets given by id, each value read as the

@@ -187,3 +187,32 @@ func TestLoadSecretsNotesHoldNoValue(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretNamedFields: a field of a secret file whose key the rewrite
+// engine calls a secret name is searched, whatever verify's stricter
+// reading says; plain configuration under another name is not.
+func TestSecretNamedFields(t *testing.T) {
+	hook := "https://hooks.slack.com/services/T0AB12CD/B0EF34GH/" + strings.Repeat("k7", 12)
+	env := "SLACK_WEBHOOK_URL=" + hook + "\nDB_NAME=myapp_production\nBUNDLE_GITHUB__COM=x-access-token:" + strings.Repeat("q9", 10) + "\n"
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "0"), []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSecrets(dir, []string{".env"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, v := range s.values {
+		has[v.Value] = true
+	}
+	if !has[hook] {
+		t.Error("SLACK_WEBHOOK_URL's value is not searched")
+	}
+	if !has["x-access-token:"+strings.Repeat("q9", 10)] {
+		t.Error("BUNDLE_GITHUB__COM's value is not searched")
+	}
+	if has["myapp_production"] {
+		t.Error("DB_NAME's plain value is searched")
+	}
+}

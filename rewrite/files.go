@@ -23,7 +23,7 @@ var secretFilePatterns = []string{
 	"ssh_host_*_key", "*serviceAccount*.json", "*service_account*.json", "*_key.json", "*-key.json",
 	"*Key.json", "key.json", "secrets/*",
 	".git/config", ".yarnrc", "gradle.properties", "application_default_credentials.json", ".my.cnf",
-	"gh/hosts.yml", ".vault-token",
+	"gh/hosts.yml", ".vault-token", ".bundle/config", ".s3cfg", ".gitconfig", "secrets.yml",
 }
 
 // toolConfigPatterns are credential files that build tools read (package
@@ -35,7 +35,7 @@ var toolConfigPatterns = []string{
 	".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", "pip.conf", ".git-credentials",
 	".dockercfg", ".docker/config.json", ".m2/settings.xml", ".gem/credentials", ".cargo/credentials",
 	".cargo/credentials.toml", ".terraformrc", "terraform.rc", ".composer/auth.json", "auth.json",
-	".git/config", ".yarnrc", "gradle.properties", "gh/hosts.yml", ".vault-token",
+	".git/config", ".yarnrc", "gradle.properties", "gh/hosts.yml", ".vault-token", ".bundle/config", ".s3cfg", ".gitconfig",
 }
 
 // notSecretFilePatterns are templates and public halves that look like

@@ -142,7 +142,7 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 		if !ok {
 			return nil, nil, fmt.Errorf("secret %s: environment variable %s is not set", spec.ID, env)
 		}
-		s, n := filterValues(spec.ID, []candidate{{Secret: Secret{ID: spec.ID, Value: v}}}, false)
+		s, n := filterValues(spec.ID, []candidate{{Secret: Secret{ID: spec.ID, Value: v}}}, false, nil)
 		return s, n, nil
 	}
 	data, err := os.ReadFile(src)
@@ -185,7 +185,7 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 // secret and that looks like plain configuration (a word, a number, a
 // path), is not searched; a note says so. Notes never hold values.
 func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
-	return filterValues(id, analyze(id, name, string(data)).cands, false)
+	return filterValues(id, analyze(id, name, string(data)).cands, false, nil)
 }
 
 // FileSecretValues is FileSecrets for a search whose findings fail a build
@@ -205,7 +205,16 @@ func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
 // Values left out are noted (fields under other names together, by name
 // when it is an ordinary identifier); notes never hold values.
 func FileSecretValues(id, name string, data []byte) ([]Secret, []string) {
-	return filterValues(id, analyze(id, name, string(data)).cands, true)
+	return filterValues(id, analyze(id, name, string(data)).cands, true, nil)
+}
+
+// FileSecretValuesNamed is FileSecretValues where the fields whose key
+// secretKey accepts are secret too, whatever their value looks like but
+// a number, a boolean or a word (a webhook URL carries its secret in the
+// path). The frontend passes the rewrite engine's name rules, so that the
+// check and the engine agree on which names are secrets.
+func FileSecretValuesNamed(id, name string, data []byte, secretKey func(string) bool) ([]Secret, []string) {
+	return filterValues(id, analyze(id, name, string(data)).cands, true, secretKey)
 }
 
 // candidate is a value found in a secret, before filtering.
@@ -327,7 +336,7 @@ func pemCandidates(id, prefix string, blocks []pemBlock) []candidate {
 
 // filterValues keeps the candidates to search; strict is FileSecretValues'
 // choice, else FileSecrets'.
-func filterValues(id string, in []candidate, strict bool) ([]Secret, []string) {
+func filterValues(id string, in []candidate, strict bool, named func(string) bool) ([]Secret, []string) {
 	var out []Secret
 	var notes, unnamed []string
 	hidden := 0
@@ -339,6 +348,10 @@ func filterValues(id string, in []candidate, strict bool) ([]Secret, []string) {
 		secretKey := c.place || secretName(c.name)
 		if strict {
 			secretKey = c.place || strictSecretName(c.name)
+		}
+		byName := named != nil && c.name != "" && named(c.name)
+		if byName {
+			secretKey = true
 		}
 		switch {
 		case c.public && s.Field == "":
@@ -361,8 +374,9 @@ func filterValues(id string, in []candidate, strict bool) ([]Secret, []string) {
 				notes = append(notes, s.shortNote())
 			}
 			continue
-		case s.Field != "" && (strict || !secretKey) && plainValue(s.Value),
-			s.Field != "" && strict && (emailValue(s.Value) || placeholderValue(s.Value)):
+		case byName && s.Field != "" && wordValue(s.Value),
+			!byName && s.Field != "" && (strict || !secretKey) && plainValue(s.Value),
+			!byName && s.Field != "" && strict && (emailValue(s.Value) || placeholderValue(s.Value)):
 			notes = append(notes, s.label()+": value looks like plain configuration, not searched (pass it with its own --secret to search it)")
 			continue
 		}
@@ -431,6 +445,17 @@ func strictSecretName(k string) bool {
 // plainValue reports values that look like configuration rather than
 // credentials: numbers, booleans, single lower-case words, paths, URLs
 // without userinfo, host names.
+// wordValue reports a number, a boolean or a single lower-case word.
+func wordValue(v string) bool {
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseBool(v); err == nil {
+		return true
+	}
+	return strings.Trim(v, "abcdefghijklmnopqrstuvwxyz") == ""
+}
+
 func plainValue(v string) bool {
 	if _, err := strconv.ParseFloat(v, 64); err == nil {
 		return true
@@ -1294,7 +1319,7 @@ func secretPlaces(text string) (structured bool, escaped []span, longest span) {
 	if !a.structured {
 		return false, nil, span{}
 	}
-	values, _ := filterValues("", a.cands, true)
+	values, _ := filterValues("", a.cands, true, nil)
 	for _, s := range values {
 		if s.Field == "" {
 			continue
