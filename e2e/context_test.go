@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,5 +140,79 @@ func TestContextOnbuildCopy(t *testing.T) {
 		if !strings.Contains(string(build.out), w) {
 			t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
 		}
+	}
+}
+
+// TestContextRemote: a git repository and an archive served over HTTP as
+// the build context, holding a .npmrc that `COPY . .` would put in the
+// image (the stock frontend's image holds it: the positive control). From
+// git, the frontend walks the context as the build fetches it, npm still
+// reads the token, and neither the image nor the build cache holds it. An
+// archive is unpacked into a layer of its own, which an exported build
+// cache (mode=max) holds whatever the Dockerfile copies: that build fails
+// closed.
+func TestContextRemote(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	value := secrets.canary(t, ".npmrc")
+	npmrc := "//registry.npmjs.org/:_authToken=" + value.value + "\n"
+	value.hashes = append(value.hashes, sha256Hex(npmrc))
+	body := "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
+	files := func(frontend string) map[string][]byte {
+		return map[string][]byte{"Dockerfile": withSyntax(frontend, []byte(body)), ".npmrc": []byte(npmrc), "package.json": []byte("{}\n")}
+	}
+	gitURL := gitServer(t, map[string]map[string][]byte{"hushfile.git": files(l.frontend), "stock.git": files(l.stock)})
+	tarballs := map[string][]byte{"/hushfile.tar.gz": tarball(t, files(l.frontend)), "/stock.tar.gz": tarball(t, files(l.stock))}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, ok := tarballs[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/gzip")
+		w.Write(data)
+	}))
+	t.Cleanup(srv.Close)
+	flags := l.baseImageFlags(t, []byte(body))
+	for _, tc := range []struct {
+		name, hush, stock string
+		fails             bool
+	}{
+		{"git", gitURL + "/hushfile.git", gitURL + "/stock.git", false},
+		{"http archive", srv.URL + "/hushfile.tar.gz", srv.URL + "/stock.tar.gz", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stockOut := filepath.Join(t.TempDir(), "image.tar")
+			stock := l.buildx(t, buildSpec{dir: t.TempDir(), context: tc.stock, flags: flags, output: stockOut})
+			if stock.err != nil {
+				t.Fatalf("the stock build failed: %v\n%s", stock.err, secrets.redact(stock.out))
+			}
+			if rep := scan(t, stockOut, secrets.verifySecrets()); rep.Clean() {
+				t.Errorf("positive control: the stock image does not hold the token")
+			}
+			out := filepath.Join(t.TempDir(), "image.tar")
+			hush := l.buildx(t, buildSpec{dir: t.TempDir(), context: tc.hush, flags: flags, output: out, provenance: true, cacheTo: cacheDir(out)})
+			if found := secrets.foundIn(hush.out); len(found) > 0 {
+				t.Errorf("the output shows %s", strings.Join(found, ", "))
+			}
+			if tc.fails {
+				if hush.err == nil || !strings.Contains(string(hush.out), rewrite.RuleSecretInBuildOutput.Name) || !strings.Contains(string(hush.out), "the build context") {
+					t.Fatalf("the build did not fail closed naming the build context (%v):\n%s", hush.err, secrets.redact(hush.out))
+				}
+				return
+			}
+			if hush.err != nil {
+				t.Fatalf("the hushfile build failed: %v\n%s", hush.err, secrets.redact(hush.out))
+			}
+			if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+				t.Errorf("the hushfile image holds the token:%s", hitLines(rep))
+			}
+			if rep := scan(t, cacheDir(out), secrets.verifySecrets()); !rep.Clean() {
+				t.Errorf("the hushfile build cache holds the token:%s", hitLines(rep))
+			}
+			if saw := secrets.toolsThatSaw(hush.out)[value.id]; !containsString(saw, "npm") {
+				t.Errorf("npm did not get the token (%v):\n%s", saw, secrets.redact(hush.out))
+			}
+		})
 	}
 }

@@ -116,7 +116,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 
 	warn := df.warner(c)
 	if listed == nil {
-		warn(ctx, "hushfile: the build context is not a local directory (a git repository, an archive): its credential files are not listed, so a COPY of the context is not kept from copying them; keep credential files out of it, or build from a local directory", client.WarnOpts{})
+		warn(ctx, "hushfile: the build context could not be listed (it has more directories than hushfile walks in a git repository or an archive): a COPY of the context is not kept from copying its credential files; keep credential files out of it, or build from a local directory", client.WarnOpts{})
 	}
 	for k, v := range opts {
 		if strings.HasPrefix(k, "context:") && strings.HasPrefix(v, "local:") {
@@ -206,6 +206,9 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// unless the caller lets them stay in the image.
 	if !df.classifier.AllowRuntimeSecretFiles {
 		pr.contextSources = proof.ContextSources(df.contextFiles, listed)
+	}
+	if listed != nil {
+		pr.contextOps = opDigests(ctx, *listed)
 	}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {

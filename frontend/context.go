@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -21,12 +22,19 @@ import (
 // rewrite mounts one by one. More is a context that needs a .dockerignore.
 const maxContextFiles = 1000
 
+// maxRemoteDirs bounds the walk of a context that is not a local
+// directory (each directory is a request); past it the context is not
+// listed, and the build says so.
+const maxRemoteDirs = 2000
+
+var errTooManyDirs = errors.New("too many directories")
+
 // contextFiles lists the credential files of a local build context, after
 // its .dockerignore (and <Dockerfile>.dockerignore), as BuildKit's own
 // Dockerfile builder applies them: a transfer of only the files whose names
 // could be credential files' (nothing else is sent for it), and only their
-// names are read here, never their content. A context that is not a local
-// directory (git, HTTP, a named context) is not listed.
+// names are read here, never their content. A git or HTTP context is
+// walked as the build fetches it, up to maxRemoteDirs directories.
 func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) ([]string, *llb.State, error) {
 	st, err := bc.MainContext(ctx,
 		llb.IncludePatterns(rewrite.ContextFilePatterns(cfg)),
@@ -42,9 +50,11 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	if err != nil {
 		return nil, nil, err
 	}
-	if !isLocalSource(def.ToPB()) {
-		return nil, nil, nil
-	}
+	// A local directory sends only the matching files; any other context
+	// (git, an archive) is fetched whole, as the build fetches it, and
+	// walked for a bounded number of directories.
+	local := isLocalSource(def.ToPB())
+	dirs := 0
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
 		return nil, nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
@@ -58,6 +68,9 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	walk = func(dir string, depth int) error {
 		if depth > 64 {
 			return fmt.Errorf("hushfile: the build context is nested more than 64 directories deep")
+		}
+		if dirs++; !local && dirs > maxRemoteDirs {
+			return errTooManyDirs
 		}
 		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
 		if err != nil {
@@ -77,7 +90,9 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		}
 		return nil
 	}
-	if err := walk("/", 0); err != nil {
+	if err := walk("/", 0); err == errTooManyDirs {
+		return nil, nil, nil
+	} else if err != nil {
 		return nil, nil, err
 	}
 	if len(out) > maxContextFiles {
@@ -111,3 +126,16 @@ func isLocalSource(def *pb.Definition) bool {
 }
 
 func digestOf(dt []byte) string { return string(digest.FromBytes(dt)) }
+
+// opDigests are the digests of the ops of st's definition.
+func opDigests(ctx context.Context, st llb.State) map[string]bool {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, dt := range def.Def {
+		out[digestOf(dt)] = true
+	}
+	return out
+}

@@ -44,8 +44,10 @@ type prover struct {
 	tool    *llb.State
 	toolDef *pb.Definition
 	// contextSources are the credential files of the build context:
-	// every build that has some is checked for them.
+	// every build that has some is checked for them. contextOps are the
+	// digests of the ops that make the context itself.
 	contextSources []proof.Source
+	contextOps     map[string]bool
 }
 
 // tool returns the frontend's own image, for the checks' execs: the image
@@ -117,10 +119,7 @@ func (p *prover) loadTool(ctx context.Context, source string, platform ocispecs.
 // instrument returns def with its secret-bearing steps instrumented, and
 // the plan; a definition without secrets comes back as it is.
 func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Plan, error) {
-	opts := proof.Options{
-		IsCredential: func(path string) bool { return rewrite.IsCredentialFile(path, p.df.classifier) },
-		ContextFiles: p.df.contextFiles,
-	}
+	opts := p.options()
 	if !proof.HasSecrets(def, opts) {
 		return &proof.Plan{Def: def}, nil
 	}
@@ -129,6 +128,15 @@ func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Pla
 		return nil, err
 	}
 	return proof.Instrument(def, toolDef, opts)
+}
+
+// options are what the proof needs to know of the build context.
+func (p *prover) options() proof.Options {
+	return proof.Options{
+		IsCredential: func(path string) bool { return rewrite.IsCredentialFile(path, p.df.classifier) },
+		ContextFiles: p.df.contextFiles,
+		ContextOps:   p.contextOps,
+	}
 }
 
 // state is st instrumented (for the SBOM scanner's inputs, which must build
@@ -167,7 +175,7 @@ func (p *prover) solve(ctx context.Context, def *pb.Definition, image any, cache
 		}
 		// No step gets a secret, but the context holds credential
 		// files: the copies are checked for them.
-		if plan, err = proof.Plain(def); err != nil {
+		if plan, err = proof.Plain(def, p.options()); err != nil {
 			return nil, err
 		}
 	}

@@ -69,8 +69,10 @@ type Step struct {
 	Name string
 	// Locations are the step's places in its sources.
 	Locations []*pb.Location
-	// Copy marks a file op (COPY, ADD), not an exec.
-	Copy bool
+	// Copy marks a file op (COPY, ADD), not an exec; Context one that
+	// makes the build context itself (an archive unpacked).
+	Copy    bool
+	Context bool
 }
 
 // Output is one persisted output of a step.
@@ -208,7 +210,7 @@ func Instrument(def *pb.Definition, tool *pb.Definition, opts ...Options) (*Plan
 		}
 		add(nd, dt, op, meta, locs)
 		if f := op.GetFile(); f != nil && bringsFiles(f) {
-			c := Step{Digest: nd, Outputs: fileOutputs(op, f), Copy: true}
+			c := Step{Digest: nd, Outputs: fileOutputs(op, f), Copy: true, Context: g.opts.ContextOps[string(d)]}
 			if m := g.meta[d]; m != nil {
 				c.Name = m.Description["llb.customname"]
 			}
@@ -327,11 +329,12 @@ func (s Source) key() string {
 // nothing is instrumented, and its COPY and ADD steps are listed, for a
 // check with sources the caller adds (the credential files of the build
 // context).
-func Plain(def *pb.Definition) (*Plan, error) {
+func Plain(def *pb.Definition, opts ...Options) (*Plan, error) {
 	g, err := parse(def)
 	if err != nil {
 		return nil, err
 	}
+	g.setOptions(opts)
 	out := &Plan{Def: def, Ops: g.ops}
 	for _, d := range g.order {
 		op := g.ops[d]
@@ -339,7 +342,7 @@ func Plain(def *pb.Definition) (*Plan, error) {
 		if f == nil || !bringsFiles(f) {
 			continue
 		}
-		c := Step{Digest: d, Outputs: fileOutputs(op, f), Copy: true}
+		c := Step{Digest: d, Outputs: fileOutputs(op, f), Copy: true, Context: g.opts.ContextOps[string(d)]}
 		if m := g.meta[d]; m != nil {
 			c.Name = m.Description["llb.customname"]
 		}
@@ -582,6 +585,10 @@ type Options struct {
 	// (local://context): a step that bind-mounts a directory of it that
 	// holds one gets that file as a source.
 	ContextFiles []string
+	// ContextOps are the ops that make the build context itself (an
+	// archive unpacked, for one): their file ops are checked like any
+	// copy, and reported as the context.
+	ContextOps map[string]bool
 }
 
 // mainContext is the identifier of the main build context's source.

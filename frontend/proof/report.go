@@ -47,11 +47,13 @@ func (e *LeakError) Error() string {
 }
 
 func (e *LeakError) fix() string {
-	layer, copied, frontend := false, false, false
+	layer, copied, frontend, context := false, false, false, false
 	for _, l := range e.Leaks {
 		switch step := l.Target.Step; {
 		case step == nil:
 			frontend = true
+		case step.Context:
+			context = true
 		case step.Copy:
 			copied = true
 		default:
@@ -59,6 +61,9 @@ func (e *LeakError) fix() string {
 		}
 	}
 	var fixes []string
+	if context {
+		fixes = append(fixes, "the build context holds a file with a secret value, and BuildKit unpacks it into a layer of its own: keep credential files out of the archive, or build from a local directory")
+	}
 	if copied {
 		fixes = append(fixes, "a COPY or ADD brought in a file that holds a secret value: keep it out of the build context (.dockerignore) or out of the COPY, and give it to the RUNs that need it with --mount=type=secret")
 	}
@@ -93,6 +98,9 @@ func (l Leak) describe() string {
 		return fmt.Sprintf("%s, %s-encoded, is in %s, which the frontend hands to BuildKit", what, enc, describeFrontendFile(p))
 	}
 	step := shorten(s.Name, 72)
+	if s.Context {
+		step = "the build context, as BuildKit unpacks it (that layer goes to an exported build cache)"
+	}
 	if step == "" {
 		step = "a step"
 	}
