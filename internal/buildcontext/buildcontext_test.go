@@ -51,7 +51,7 @@ func TestList(t *testing.T) {
 		"src/main.go":          "package main\n",
 		"src/.env.example":     "A=\n",
 		"keys/deploy.pub":      "ssh-ed25519 AAAA\n",
-		".git/config":          "[core]\n",
+		".git/info/exclude":    "*.log\n",
 		".git/HEAD":            "ref: refs/heads/main\n",
 		"node_modules/x/a.js":  "",
 		"README.md":            "",
