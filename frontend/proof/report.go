@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/moby/buildkit/solver/pb"
-
 	"github.com/hushfile/hushfile/checker"
 )
 
@@ -143,17 +141,6 @@ func (s *Step) Line() int {
 		}
 	}
 	return 0
-}
-
-// Ranges are the step's ranges in source index src.
-func (s *Step) Ranges(src int32) []*pb.Range {
-	var out []*pb.Range
-	for _, l := range s.Locations {
-		if l.SourceIndex == src {
-			out = append(out, l.Ranges...)
-		}
-	}
-	return out
 }
 
 // shorten cuts s to about n bytes (at a rune boundary) with an ellipsis.
