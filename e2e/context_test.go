@@ -216,3 +216,43 @@ func TestContextRemote(t *testing.T) {
 		})
 	}
 }
+
+// TestContextNamed: a named local build context (--build-context
+// extra=DIR) holding a .netrc, copied whole with COPY --from=extra: the
+// build fails closed naming the file and the context (the stock image
+// holds it: the positive control).
+func TestContextNamed(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	value := secrets.canary(t, ".netrc")
+	extra := t.TempDir()
+	writeFile(t, extra, ".netrc", []byte("machine pypi.example.com login deploy password "+value.value+"\n"))
+	writeFile(t, extra, "data.txt", []byte("public\n"))
+	body := "FROM alpine\nCOPY --from=extra . /app/\nRUN ls -a /app\n"
+	flags := append(l.baseImageFlags(t, []byte("FROM alpine\n")), "--build-context", "extra="+extra)
+	for _, stock := range []bool{true, false} {
+		frontend := l.frontend
+		if stock {
+			frontend = l.stock
+		}
+		dir := t.TempDir()
+		writeFile(t, dir, "Dockerfile", withSyntax(frontend, []byte(body)))
+		out := filepath.Join(t.TempDir(), "image.tar")
+		build := l.buildx(t, buildSpec{dir: dir, flags: flags, output: out})
+		if stock {
+			if build.err != nil {
+				t.Fatalf("the stock build failed: %v\n%s", build.err, secrets.redact(build.out))
+			}
+			if rep := scan(t, out, secrets.verifySecrets()); rep.Clean() {
+				t.Errorf("positive control: the stock image does not hold the .netrc")
+			}
+			continue
+		}
+		if found := secrets.foundIn(build.out); len(found) > 0 {
+			t.Errorf("the output shows %s", strings.Join(found, ", "))
+		}
+		if build.err == nil || !strings.Contains(string(build.out), ".netrc (build context extra)") {
+			t.Fatalf("the build did not fail closed naming the named context's .netrc (%v):\n%s", build.err, secrets.redact(build.out))
+		}
+	}
+}

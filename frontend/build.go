@@ -16,7 +16,6 @@ package frontend
 import (
 	"context"
 	"maps"
-	"strings"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -118,10 +117,12 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	if listed == nil {
 		warn(ctx, "hushfile: the build context could not be listed (it has more directories than hushfile walks in a git repository or an archive): a COPY of the context is not kept from copying its credential files; keep credential files out of it, or build from a local directory", client.WarnOpts{})
 	}
-	for k, v := range opts {
-		if strings.HasPrefix(k, "context:") && strings.HasPrefix(v, "local:") {
-			warn(ctx, "hushfile: the named build context "+strings.TrimPrefix(k, "context:")+" is not listed for credential files: a COPY --from it is not kept from copying them; keep credential files out of it", client.WarnOpts{})
-		}
+	named, unlisted, err := namedContextSources(ctx, c, bc, opts, df.classifier)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range unlisted {
+		warn(ctx, "hushfile: the named build context "+name+" could not be listed for credential files: a COPY --from it is not kept from copying them; keep credential files out of it", client.WarnOpts{})
 	}
 	// An unsafe Dockerfile is only ever converted by the check, which
 	// shows its results to the client: it gets the source without text.
@@ -205,7 +206,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// The context's credential files are searched for in every build,
 	// unless the caller lets them stay in the image.
 	if !df.classifier.AllowRuntimeSecretFiles {
-		pr.contextSources = proof.ContextSources(df.contextFiles, listed)
+		pr.contextSources = append(proof.ContextSources(df.contextFiles, listed), named...)
 	}
 	if listed != nil {
 		pr.contextOps = opDigests(ctx, *listed)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/hushfile/hushfile/frontend/proof"
 	"github.com/hushfile/hushfile/rewrite"
 )
 
@@ -53,23 +55,37 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	// A local directory sends only the matching files; any other context
 	// (git, an archive) is fetched whole, as the build fetches it, and
 	// walked for a bounded number of directories.
-	local := isLocalSource(def.ToPB())
-	dirs := 0
+	out, err := credentialFiles(ctx, c, st, isLocalSource(def.ToPB()), cfg)
+	if err != nil || out == nil {
+		return nil, nil, err
+	}
+	return out, st, nil
+}
+
+// credentialFiles solves st and lists its credential files (sorted, not
+// nil), or nil when a walk of a context that is not bounded by include
+// patterns (bounded) passes maxRemoteDirs directories.
+func credentialFiles(ctx context.Context, c client.Client, st *llb.State, bounded bool, cfg rewrite.Config) ([]string, error) {
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
-		return nil, nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
+		return nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var out []string
+	out := []string{}
+	dirs := 0
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
 		if depth > 64 {
 			return fmt.Errorf("hushfile: the build context is nested more than 64 directories deep")
 		}
-		if dirs++; !local && dirs > maxRemoteDirs {
+		if dirs++; !bounded && dirs > maxRemoteDirs {
 			return errTooManyDirs
 		}
 		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
@@ -91,15 +107,52 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		return nil
 	}
 	if err := walk("/", 0); err == errTooManyDirs {
-		return nil, nil, nil
+		return nil, nil
 	} else if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if len(out) > maxContextFiles {
-		return nil, nil, fmt.Errorf("hushfile: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
+		return nil, fmt.Errorf("hushfile: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
 	}
 	slices.Sort(out)
-	return out, st, nil
+	return out, nil
+}
+
+// namedContextSources are the credential files of the named local build
+// contexts (--build-context NAME=DIR), as sources for the proof: a COPY
+// --from=NAME that brings one in fails closed. The names of those that
+// could not be listed come back too.
+func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Client, opts map[string]string, cfg rewrite.Config) ([]proof.Source, []string, error) {
+	var sources []proof.Source
+	var unlisted []string
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		name, ok := strings.CutPrefix(k, "context:")
+		if !ok || !strings.HasPrefix(opts[k], "local:") {
+			continue
+		}
+		nc, err := bc.NamedContext(name, dockerui.ContextOpt{})
+		if err != nil || nc == nil {
+			unlisted = append(unlisted, name)
+			continue
+		}
+		st, _, err := nc.Load(ctx)
+		if err != nil || st == nil {
+			unlisted = append(unlisted, name)
+			continue
+		}
+		files, err := credentialFiles(ctx, c, st, false, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if files == nil {
+			unlisted = append(unlisted, name)
+			continue
+		}
+		for _, f := range files {
+			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f})
+		}
+	}
+	return sources, unlisted, nil
 }
 
 // isLocalSource reports whether def's head is a local source (the build
