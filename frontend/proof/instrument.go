@@ -192,11 +192,12 @@ func Instrument(def *pb.Definition, tool *pb.Definition, opts ...Options) (*Plan
 			locs = def.Source.Locations[string(d)]
 		}
 		meta := g.meta[d]
-		if step != nil {
+		if step != nil && slices.ContainsFunc(step.Sources, func(s Source) bool { return s.Secret != "" }) {
 			// Never from the cache: BuildKit's cache keys do not hold
 			// secret values, so a cached result may have been made with
 			// another value than this build's, which the check cannot
-			// search for.
+			// search for. (A file bind-mounted from the context is in the
+			// cache key: its content decides whether the step is reused.)
 			if meta != nil {
 				meta = proto.Clone(meta).(*pb.OpMetadata)
 			} else {

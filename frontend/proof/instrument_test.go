@@ -273,3 +273,29 @@ func TestInstrumentContextBinds(t *testing.T) {
 		})
 	}
 }
+
+// TestInstrumentCacheOfContextBinds: a step that only bind-mounts a
+// credential file of the context may come from the cache (the file's
+// content is in its cache key); one with a build secret may not.
+func TestInstrumentCacheOfContextBinds(t *testing.T) {
+	base := llb.Image("busybox")
+	ctx := llb.Local("context")
+	opts := Options{ContextFiles: []string{".npmrc"}}
+	for _, withSecret := range []bool{false, true} {
+		runOpts := []llb.RunOption{llb.Args([]string{"/bin/sh", "-c", "npm ci"}), llb.AddMount("/app/.npmrc", ctx, llb.SourcePath("/.npmrc"), llb.Readonly)}
+		if withSecret {
+			runOpts = append(runOpts, llb.AddSecret("/run/secrets/t", llb.SecretID("t")))
+		}
+		plan, err := Instrument(marshalState(t, base.Run(runOpts...).Root()), toolDef(t), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.Steps) != 1 {
+			t.Fatalf("steps: %d", len(plan.Steps))
+		}
+		m := plan.Def.Metadata[string(plan.Steps[0].Digest)]
+		if ignored := m != nil && m.IgnoreCache; ignored != withSecret {
+			t.Errorf("with a secret %v: IgnoreCache %v", withSecret, ignored)
+		}
+	}
+}
