@@ -91,10 +91,11 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 
 	// The credential files a broad COPY of the context would bring in,
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
-	var listed *llb.State
+	var listed *listing
 	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config) (err error) {
-		cfg.ContextFiles, listed, err = contextFiles(ctx, c, bc, merged)
-		cfg.ContextListed = listed != nil
+		if listed, err = contextFiles(ctx, c, bc, merged); listed != nil {
+			cfg.ContextFiles, cfg.ContextListed = listed.files, true
+		}
 		return err
 	})
 	if err != nil {
@@ -206,10 +207,13 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// The context's credential files are searched for in every build,
 	// unless the caller lets them stay in the image.
 	if !df.classifier.AllowRuntimeSecretFiles {
-		pr.contextSources = append(proof.ContextSources(df.contextFiles, listed), named...)
+		if listed != nil {
+			pr.contextSources = proof.ContextSources(listed.files, listed.state)
+		}
+		pr.contextSources = append(pr.contextSources, named...)
 	}
 	if listed != nil {
-		pr.contextOps = opDigests(ctx, *listed)
+		pr.contextOps = listed.ops
 	}
 
 	rb, err := bc.Build(ctx, func(ctx context.Context, platform *ocispecs.Platform, idx int) (*dockerui.BuildResult, error) {

@@ -31,13 +31,24 @@ const maxRemoteDirs = 2000
 
 var errTooManyDirs = errors.New("too many directories")
 
+// listing is what the frontend knows of the build context: the paths of
+// its credential files, a state that holds them there, and the digests of
+// the ops of that state (those that make the context itself). It holds
+// names, never contents.
+type listing struct {
+	files []string
+	state *llb.State
+	ops   map[string]bool
+}
+
 // contextFiles lists the credential files of a local build context, after
 // its .dockerignore (and <Dockerfile>.dockerignore), as BuildKit's own
 // Dockerfile builder applies them: a transfer of only the files whose names
 // could be credential files' (nothing else is sent for it), and only their
 // names are read here, never their content. A git or HTTP context is
-// walked as the build fetches it, up to maxRemoteDirs directories.
-func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) ([]string, *llb.State, error) {
+// walked as the build fetches it, up to maxRemoteDirs directories. It
+// returns nil when the context could not be listed.
+func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) (*listing, error) {
 	st, err := bc.MainContext(ctx,
 		llb.IncludePatterns(rewrite.ContextFilePatterns(cfg)),
 		// A snapshot of its own: sharing the main context's would make
@@ -46,31 +57,31 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		llb.SharedKeyHint("hushfile-context-credential-files"),
 		dockerui.WithInternalName("hushfile: list the credential files of the build context"))
 	if err != nil || st == nil {
-		return nil, nil, err
+		return nil, err
 	}
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	// A local directory sends only the matching files; any other context
-	// (git, an archive) is fetched whole, as the build fetches it, and
-	// walked for a bounded number of directories.
-	out, err := credentialFiles(ctx, c, st, isLocalSource(def.ToPB()), cfg)
-	if err != nil || out == nil {
-		return nil, nil, err
-	}
-	return out, st, nil
-}
-
-// credentialFiles solves st and lists its credential files (sorted, not
-// nil), or nil when a walk of a context that is not bounded by include
-// patterns (bounded) passes maxRemoteDirs directories.
-func credentialFiles(ctx context.Context, c client.Client, st *llb.State, bounded bool, cfg rewrite.Config) ([]string, error) {
 	def, err := st.Marshal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	// A local directory sends only the matching files; any other context
+	// (git, an archive) is fetched whole, as the build fetches it, and
+	// walked for a bounded number of directories.
+	files, err := credentialFiles(ctx, c, def.ToPB(), isLocalSource(def.ToPB()), cfg)
+	if err != nil || files == nil {
+		return nil, err
+	}
+	l := &listing{files: files, state: st, ops: map[string]bool{}}
+	for _, dt := range def.Def {
+		l.ops[digestOf(dt)] = true
+	}
+	return l, nil
+}
+
+// credentialFiles solves def and lists its credential files (sorted, not
+// nil), or nil when a walk of a context that is not bounded by include
+// patterns (bounded) passes maxRemoteDirs directories.
+func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, bounded bool, cfg rewrite.Config) ([]string, error) {
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def})
 	if err != nil {
 		return nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
 	}
@@ -140,7 +151,11 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 			unlisted = append(unlisted, name)
 			continue
 		}
-		files, err := credentialFiles(ctx, c, st, false, cfg)
+		def, err := st.Marshal(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		files, err := credentialFiles(ctx, c, def.ToPB(), false, cfg)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -179,16 +194,3 @@ func isLocalSource(def *pb.Definition) bool {
 }
 
 func digestOf(dt []byte) string { return string(digest.FromBytes(dt)) }
-
-// opDigests are the digests of the ops of st's definition.
-func opDigests(ctx context.Context, st llb.State) map[string]bool {
-	def, err := st.Marshal(ctx)
-	if err != nil {
-		return nil
-	}
-	out := map[string]bool{}
-	for _, dt := range def.Def {
-		out[digestOf(dt)] = true
-	}
-	return out
-}

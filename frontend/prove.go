@@ -119,15 +119,10 @@ func (p *prover) loadTool(ctx context.Context, source string, platform ocispecs.
 // instrument returns def with its secret-bearing steps instrumented, and
 // the plan; a definition without secrets comes back as it is.
 func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Plan, error) {
-	opts := p.options()
-	if !proof.HasSecrets(def, opts) {
-		return &proof.Plan{Def: def}, nil
-	}
-	_, toolDef, err := p.toolImage(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return proof.Instrument(def, toolDef, opts)
+	return proof.Instrument(def, func() (*pb.Definition, error) {
+		_, toolDef, err := p.toolImage(ctx)
+		return toolDef, err
+	}, p.options())
 }
 
 // options are what the proof needs to know of the build context.

@@ -105,10 +105,11 @@ type Plan struct {
 }
 
 // Instrument rewrites def so that every exec with secrets runs under the
-// wrapper, with tool (the frontend image's own definition, whose head is
-// the image) mounted at ToolDir. A definition with no secret mounts comes
-// back unchanged (same bytes) with no steps.
-func Instrument(def *pb.Definition, tool *pb.Definition, opts ...Options) (*Plan, error) {
+// wrapper, with the frontend image mounted at ToolDir: tool gives its own
+// definition (whose head is the image), asked for only when a step needs
+// it. A definition with no secret mounts comes back unchanged (same bytes)
+// with no steps.
+func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ...Options) (*Plan, error) {
 	if def == nil || len(def.Def) == 0 {
 		return &Plan{Def: def, Ops: map[digest.Digest]*pb.Op{}}, nil
 	}
@@ -120,7 +121,11 @@ func Instrument(def *pb.Definition, tool *pb.Definition, opts ...Options) (*Plan
 	if !g.hasSources() {
 		return &Plan{Def: def, Ops: g.ops}, nil
 	}
-	tg, err := parse(tool)
+	toolDef, err := tool()
+	if err != nil {
+		return nil, err
+	}
+	tg, err := parse(toolDef)
 	if err != nil {
 		return nil, fmt.Errorf("hushfile: the frontend image's definition: %w", err)
 	}
@@ -561,19 +566,6 @@ func parse(def *pb.Definition) (*graph, error) {
 		seen[d] = true
 	}
 	return g, nil
-}
-
-// HasSecrets reports whether an exec of def mounts a secret, or a
-// credential file of the build context: only such definitions are
-// instrumented and checked.
-func HasSecrets(def *pb.Definition, opts ...Options) bool {
-	g, err := parse(def)
-	if err != nil {
-		// Unreadable: let Instrument say so.
-		return def != nil && len(def.Def) > 0
-	}
-	g.setOptions(opts)
-	return g.hasSources()
 }
 
 // Options say what of the build context is a secret.
