@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -77,18 +76,11 @@ func TestContextCredentialFiles(t *testing.T) {
 				}
 			}
 			hush, hushOut := build(l.frontend)
-			if found := secrets.foundIn(hush.out); len(found) > 0 {
-				t.Errorf("the hushfile build output shows %s", strings.Join(found, ", "))
-			}
 			if tc.wantFail != "" {
-				if hush.err == nil {
-					t.Fatalf("the hushfile build succeeded:\n%s", secrets.redact(hush.out))
-				}
-				if !bytes.Contains(hush.out, []byte(tc.wantFail)) {
-					t.Errorf("the error does not name %s:\n%s", tc.wantFail, secrets.redact(hush.out))
-				}
+				checkFailedClosed(t, secrets, hush, hushOut, tc.wantFail)
 				return
 			}
+			checkOutputClean(t, secrets, "the hushfile build output", hush.out)
 			if hush.err != nil {
 				t.Fatalf("the hushfile build failed: %v\n%s", hush.err, secrets.redact(hush.out))
 			}
@@ -129,18 +121,7 @@ func TestContextOnbuildCopy(t *testing.T) {
 	writeFile(t, dir2, ".npmrc", []byte("//registry.npmjs.org/:_authToken="+value.value+"\n"))
 	out := filepath.Join(t.TempDir(), "image.tar")
 	build := l.buildx(t, buildSpec{dir: dir2, output: out})
-	if found := secrets.foundIn(build.out); len(found) > 0 {
-		t.Errorf("the build output shows %s", strings.Join(found, ", "))
-	}
-	if build.err == nil {
-		rep := scan(t, out, secrets.verifySecrets())
-		t.Fatalf("the build succeeded (image clean: %v):%s", rep.Clean(), hitLines(rep))
-	}
-	for _, w := range []string{rewrite.RuleSecretInBuildOutput.Name, ".npmrc (build context)", "/app/.npmrc"} {
-		if !strings.Contains(string(build.out), w) {
-			t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
-		}
-	}
+	checkFailedClosed(t, secrets, build, out, rewrite.RuleSecretInBuildOutput.Name, ".npmrc (build context)", "/app/.npmrc")
 }
 
 // TestContextRemote: a git repository and an archive served over HTTP as
@@ -192,15 +173,11 @@ func TestContextRemote(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "image.tar")
 			hush := l.buildx(t, buildSpec{dir: t.TempDir(), context: tc.hush, flags: flags, output: out, provenance: true, cacheTo: cacheDir(out)})
-			if found := secrets.foundIn(hush.out); len(found) > 0 {
-				t.Errorf("the output shows %s", strings.Join(found, ", "))
-			}
 			if tc.fails {
-				if hush.err == nil || !strings.Contains(string(hush.out), rewrite.RuleSecretInBuildOutput.Name) || !strings.Contains(string(hush.out), "the build context") {
-					t.Fatalf("the build did not fail closed naming the build context (%v):\n%s", hush.err, secrets.redact(hush.out))
-				}
+				checkFailedClosed(t, secrets, hush, out, rewrite.RuleSecretInBuildOutput.Name, "the build context")
 				return
 			}
+			checkOutputClean(t, secrets, "the hushfile build output", hush.out)
 			if hush.err != nil {
 				t.Fatalf("the hushfile build failed: %v\n%s", hush.err, secrets.redact(hush.out))
 			}
@@ -248,11 +225,6 @@ func TestContextNamed(t *testing.T) {
 			}
 			continue
 		}
-		if found := secrets.foundIn(build.out); len(found) > 0 {
-			t.Errorf("the output shows %s", strings.Join(found, ", "))
-		}
-		if build.err == nil || !strings.Contains(string(build.out), ".netrc (build context extra)") {
-			t.Fatalf("the build did not fail closed naming the named context's .netrc (%v):\n%s", build.err, secrets.redact(build.out))
-		}
+		checkFailedClosed(t, secrets, build, out, rewrite.RuleSecretInBuildOutput.Name, ".netrc (build context extra)")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/hushfile/hushfile/rewrite"
-	"github.com/hushfile/hushfile/verify"
 )
 
 // proofCase is a Dockerfile that the static engine accepts but whose build
@@ -150,10 +149,8 @@ func (l *labSetup) runProofCase(t *testing.T, tc proofCase, leak bool) {
 	}
 	out := filepath.Join(t.TempDir(), "image.tar")
 	build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}, output: out, provenance: true})
-	if found := secrets.foundIn(build.out); len(found) > 0 {
-		t.Errorf("leak=%v: the build output shows %s", leak, strings.Join(found, ", "))
-	}
 	if !leak {
+		checkOutputClean(t, secrets, "the control's output", build.out)
 		if build.err != nil {
 			t.Fatalf("control (public value): the build failed: %v\n%s", build.err, secrets.redact(build.out))
 		}
@@ -162,11 +159,6 @@ func (l *labSetup) runProofCase(t *testing.T, tc proofCase, leak bool) {
 		}
 		return
 	}
-	if build.err == nil {
-		rep := scan(t, out, secrets.verifySecrets())
-		t.Fatalf("the build succeeded (image clean: %v):%s\n%s", rep.Clean(), hitLines(rep), secrets.redact(build.out))
-	}
-	text := string(build.out)
 	wants := []string{rewrite.RuleSecretInBuildOutput.Name, "secret " + tc.id, tc.encoding + "-encoded"}
 	if tc.path != "" {
 		wants = append(wants, tc.path)
@@ -174,11 +166,7 @@ func (l *labSetup) runProofCase(t *testing.T, tc proofCase, leak bool) {
 	if tc.line > 0 {
 		wants = append(wants, fmt.Sprintf("line %d:", tc.line+1))
 	}
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
-		}
-	}
+	checkFailedClosed(t, secrets, build, out, wants...)
 }
 
 // TestProofMasksLogs: a step that prints its secret (set -x, a SHELL with
@@ -206,9 +194,7 @@ func TestProofMasksLogs(t *testing.T) {
 			if build.err != nil {
 				t.Fatalf("the build failed: %v\n%s", build.err, secrets.redact(build.out))
 			}
-			if found := secrets.foundIn(build.out); len(found) > 0 {
-				t.Errorf("the build output shows %s:\n%s", strings.Join(found, ", "), secrets.redact(build.out))
-			}
+			checkOutputClean(t, secrets, "the build output", build.out)
 			if !bytes.Contains(build.out, []byte("****")) {
 				t.Errorf("the output shows no mask: the command printed nothing?\n%s", secrets.redact(build.out))
 			}
@@ -237,17 +223,7 @@ func TestProofCacheMount(t *testing.T) {
 	writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
 	flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
 	build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}, useCache: true})
-	if found := secrets.foundIn(build.out); len(found) > 0 {
-		t.Errorf("the build output shows %s", strings.Join(found, ", "))
-	}
-	if build.err == nil {
-		t.Fatalf("the build succeeded:\n%s", secrets.redact(build.out))
-	}
-	for _, w := range []string{"cache mount /cache", "/token", "API_TOKEN", "line 4"} {
-		if !strings.Contains(string(build.out), w) {
-			t.Errorf("the output lacks %q:\n%s", w, secrets.redact(build.out))
-		}
-	}
+	checkFailedClosed(t, secrets, build, "", "cache mount /cache", "/token", "API_TOKEN", "line 4")
 	// The stock frontend copies what the cache holds now.
 	// The cache id is not part of BuildKit's cache key: the command names
 	// it too, so that this step is not taken from an earlier run's cache.
@@ -280,20 +256,8 @@ func TestProofOnbuildFromBaseImage(t *testing.T) {
 	dir2 := t.TempDir()
 	writeFile(t, dir2, "Dockerfile", withSyntax(l.frontend, []byte(child)))
 	build := l.buildx(t, buildSpec{dir: dir2, flags: []string{"--secret", "id=onbuild_token,env=HF_SECRET_VALUE"}, env: []string{"HF_SECRET_VALUE=" + value.value}})
-	if found := secrets.foundIn(build.out); len(found) > 0 {
-		t.Errorf("the build output shows %s", strings.Join(found, ", "))
-	}
-	if build.err == nil {
-		t.Fatalf("the build succeeded:\n%s", secrets.redact(build.out))
-	}
-	for _, w := range []string{rewrite.RuleSecretInBuildOutput.Name, "/etc/inherited-token", "secret onbuild_token"} {
-		if !strings.Contains(string(build.out), w) {
-			t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
-		}
-	}
+	checkFailedClosed(t, secrets, build, "", rewrite.RuleSecretInBuildOutput.Name, "/etc/inherited-token", "secret onbuild_token")
 }
-
-var _ = verify.EncRaw
 
 // TestProofOddSecrets: a secret id that a path could not hold, and a
 // binary secret file (NUL bytes, no trailing newline): the step that
@@ -319,20 +283,13 @@ func TestProofOddSecrets(t *testing.T) {
 		keyFile := writeFile(t, t.TempDir(), "key.bin", bin)
 		flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=team/api.key,src="+keyFile)
 		build := l.buildx(t, buildSpec{dir: dir, flags: flags})
-		if found := secrets.foundIn(build.out); len(found) > 0 {
-			t.Errorf("leak=%v: the build output shows %s", leak, strings.Join(found, ", "))
+		if leak {
+			checkFailedClosed(t, secrets, build, "", rewrite.RuleSecretInBuildOutput.Name, "secret team/api.key", "/etc/k.bin")
+			continue
 		}
-		switch {
-		case !leak && build.err != nil:
+		checkOutputClean(t, secrets, "the build output", build.out)
+		if build.err != nil {
 			t.Fatalf("the build without the copy failed: %v\n%s", build.err, secrets.redact(build.out))
-		case leak && build.err == nil:
-			t.Fatalf("the build that copies the key into its layer succeeded:\n%s", secrets.redact(build.out))
-		case leak:
-			for _, w := range []string{rewrite.RuleSecretInBuildOutput.Name, "secret team/api.key", "/etc/k.bin"} {
-				if !strings.Contains(string(build.out), w) {
-					t.Errorf("the error lacks %q:\n%s", w, secrets.redact(build.out))
-				}
-			}
 		}
 	}
 }
@@ -362,16 +319,8 @@ func TestProofReviewedPaths(t *testing.T) {
 		for i, v := range []string{first.value, second} {
 			out := filepath.Join(t.TempDir(), "image.tar")
 			build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + v}, output: out, useCache: true})
-			if found := secrets.foundIn(build.out); len(found) > 0 {
-				t.Errorf("build %d: the output shows %s", i+1, strings.Join(found, ", "))
-			}
-			if build.err == nil {
-				rep := scan(t, out, secrets.verifySecrets())
-				t.Fatalf("build %d succeeded (image clean: %v):%s", i+1, rep.Clean(), hitLines(rep))
-			}
-			if !strings.Contains(string(build.out), rewrite.RuleSecretInBuildOutput.Name) {
-				t.Errorf("build %d: the error does not name %s:\n%s", i+1, rewrite.RuleSecretInBuildOutput.Name, secrets.redact(build.out))
-			}
+			t.Logf("build %d", i+1)
+			checkFailedClosed(t, secrets, build, out, rewrite.RuleSecretInBuildOutput.Name)
 		}
 	})
 	t.Run("write to the wrapper's output", func(t *testing.T) {
@@ -383,9 +332,7 @@ func TestProofReviewedPaths(t *testing.T) {
 		writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
 		flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
 		build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}})
-		if found := secrets.foundIn(build.out); len(found) > 0 {
-			t.Errorf("the output shows %s", strings.Join(found, ", "))
-		}
+		checkOutputClean(t, secrets, "the build output", build.out)
 		if build.err != nil {
 			t.Fatalf("the build failed: %v\n%s", build.err, secrets.redact(build.out))
 		}
@@ -431,9 +378,7 @@ func TestProofNestedShells(t *testing.T) {
 			flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
 			out := filepath.Join(t.TempDir(), "image.tar")
 			build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{"HF_SECRET_VALUE=" + value.value}, output: out, provenance: true})
-			if found := secrets.foundIn(build.out); len(found) > 0 {
-				t.Errorf("the build output shows %s", strings.Join(found, ", "))
-			}
+			checkOutputClean(t, secrets, "the build output", build.out)
 			if build.err != nil {
 				if !strings.Contains(string(build.out), rewrite.RuleSecretInBuildOutput.Name) && !strings.Contains(string(build.out), rewrite.RuleCannotRewrite.Name) {
 					t.Errorf("the build failed without naming the rule:\n%s", secrets.redact(build.out))
@@ -472,4 +417,33 @@ func (l *labSetup) pushBase(t *testing.T, repo, dockerfile string, secrets *secr
 		t.Fatalf("building the base image: %v\n%s", push.err, secrets.redact(push.out))
 	}
 	return ref
+}
+
+// checkOutputClean fails t where a build's output (what) shows a secret
+// of secrets; it names the secrets, never their values.
+func checkOutputClean(t *testing.T, secrets *secretSet, what string, out []byte) {
+	t.Helper()
+	if found := secrets.foundIn(out); len(found) > 0 {
+		t.Errorf("%s shows %s", what, strings.Join(found, ", "))
+	}
+}
+
+// checkFailedClosed asserts that build stopped, its output showing no
+// secret and naming each of wants. archive, when not "", is the image the
+// build was to write: a build that succeeded says whether it leaks.
+func checkFailedClosed(t *testing.T, secrets *secretSet, build buildResult, archive string, wants ...string) {
+	t.Helper()
+	checkOutputClean(t, secrets, "the build output", build.out)
+	if build.err == nil {
+		if archive != "" {
+			rep := scan(t, archive, secrets.verifySecrets())
+			t.Fatalf("the build succeeded (image clean: %v):%s\n%s", rep.Clean(), hitLines(rep), secrets.redact(build.out))
+		}
+		t.Fatalf("the build succeeded:\n%s", secrets.redact(build.out))
+	}
+	for _, w := range wants {
+		if !strings.Contains(string(build.out), w) {
+			t.Errorf("the output lacks %q:\n%s", w, secrets.redact(build.out))
+		}
+	}
 }
