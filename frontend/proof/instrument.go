@@ -215,24 +215,12 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 			meta.Caps[string(pb.CapMetaIgnoreCache)] = true
 		}
 		add(nd, dt, op, meta, locs)
-		if f := op.GetFile(); f != nil && bringsFiles(f) {
-			c := Step{Digest: nd, Outputs: fileOutputs(op, f), Copy: true, Context: g.opts.ContextOps[string(d)]}
-			if m := g.meta[d]; m != nil {
-				c.Name = m.Description["llb.customname"]
-			}
-			if locs != nil {
-				c.Locations = locs.Locations
-			}
-			out.Copies = append(out.Copies, c)
+		if c := g.copyOf(op, d, nd, locs); c != nil {
+			out.Copies = append(out.Copies, *c)
 		}
 		if step != nil {
 			step.Digest = nd
-			if m := meta; m != nil {
-				step.Name = m.Description["llb.customname"]
-			}
-			if locs != nil {
-				step.Locations = locs.Locations
-			}
+			g.describe(step, d, locs)
 			out.Steps = append(out.Steps, *step)
 		}
 	}
@@ -343,21 +331,37 @@ func Plain(def *pb.Definition, opts ...Options) (*Plan, error) {
 	g.setOptions(opts)
 	out := &Plan{Def: def, Ops: g.ops}
 	for _, d := range g.order {
-		op := g.ops[d]
-		f := op.GetFile()
-		if f == nil || !bringsFiles(f) {
-			continue
+		var locs *pb.Locations
+		if def.Source != nil {
+			locs = def.Source.Locations[string(d)]
 		}
-		c := Step{Digest: d, Outputs: fileOutputs(op, f), Copy: true, Context: g.opts.ContextOps[string(d)]}
-		if m := g.meta[d]; m != nil {
-			c.Name = m.Description["llb.customname"]
+		if c := g.copyOf(g.ops[d], d, d, locs); c != nil {
+			out.Copies = append(out.Copies, *c)
 		}
-		if def.Source != nil && def.Source.Locations[string(d)] != nil {
-			c.Locations = def.Source.Locations[string(d)].Locations
-		}
-		out.Copies = append(out.Copies, c)
 	}
 	return out, nil
+}
+
+// copyOf is the step of op (d in the original definition, nd in the
+// plan's) when it is a file op that brings files in, or nil.
+func (g *graph) copyOf(op *pb.Op, d, nd digest.Digest, locs *pb.Locations) *Step {
+	f := op.GetFile()
+	if f == nil || !bringsFiles(f) {
+		return nil
+	}
+	c := &Step{Digest: nd, Outputs: fileOutputs(op, f), Copy: true, Context: g.opts.ContextOps[string(d)]}
+	g.describe(c, d, locs)
+	return c
+}
+
+// describe gives s the progress name and the source places of op d.
+func (g *graph) describe(s *Step, d digest.Digest, locs *pb.Locations) {
+	if m := g.meta[d]; m != nil {
+		s.Name = m.Description["llb.customname"]
+	}
+	if locs != nil {
+		s.Locations = locs.Locations
+	}
 }
 
 // ContextSources are the credential files of the build context, held by
