@@ -1,7 +1,7 @@
-# Builds the hushfile frontend image: the image a Dockerfile names in its
+# Builds the hushbuild frontend image: the image a Dockerfile names in its
 # `# syntax=` line.
 #
-#   docker buildx build -t hushfile/frontend \
+#   docker buildx build -t hushbuild/frontend \
 #     --build-arg VERSION=$(git describe --tags --always) \
 #     --build-arg REVISION=$(git rev-parse HEAD) .
 #
@@ -22,10 +22,10 @@ RUN --mount=type=bind,target=. \
     --mount=type=cache,target=/root/.cache/go-build \
     --mount=type=cache,target=/go/pkg/mod \
     GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \
-    go build -o /out/hushfile-frontend \
+    go build -o /out/hushbuild-frontend \
       -tags "netgo osusergo static_build" \
       -ldflags "-s -w -X main.Version=${VERSION} -X main.Revision=${REVISION}" \
-      ./cmd/hushfile-frontend
+      ./cmd/hushbuild-frontend
 
 FROM scratch AS release
 ARG VERSION=0.0.0+unknown
@@ -35,10 +35,10 @@ ARG REVISION=
 # subrequests (--call) and named contexts (--build-context) are refused.
 LABEL moby.buildkit.frontend.network.none="true"
 LABEL moby.buildkit.frontend.caps="moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.buildkit.frontend.contexts,moby.buildkit.frontend.gitquerystring,moby.buildkit.frontend.contexts.zstd"
-LABEL org.opencontainers.image.title="hushfile-frontend" \
+LABEL org.opencontainers.image.title="hushbuild-frontend" \
       org.opencontainers.image.description="BuildKit Dockerfile frontend that keeps build secrets out of images" \
-      org.opencontainers.image.source="https://github.com/hushfile/hushfile" \
+      org.opencontainers.image.source="https://github.com/hushbuild/hushbuild" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
-COPY --from=build /out/hushfile-frontend /bin/hushfile-frontend
-ENTRYPOINT ["/bin/hushfile-frontend"]
+COPY --from=build /out/hushbuild-frontend /bin/hushbuild-frontend
+ENTRYPOINT ["/bin/hushbuild-frontend"]

@@ -1,4 +1,4 @@
-module github.com/hushfile/hushfile
+module github.com/hushbuild/hushbuild
 
 go 1.26.8
 

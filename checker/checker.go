@@ -1,16 +1,16 @@
-// Package checker is the part of the hushfile frontend that runs inside the
+// Package checker is the part of the hushbuild frontend that runs inside the
 // build, next to the user's commands: the frontend mounts its own image into
-// BuildKit execs and runs its binary there (cmd/hushfile-frontend dispatches
+// BuildKit execs and runs its binary there (cmd/hushbuild-frontend dispatches
 // the subcommands below). Only code running there ever sees a secret value;
 // everything it reports names secrets by id and places by path, never a
 // value, in any encoding.
 //
 // Two programs:
-//   - ScanTree / `hushfile-frontend check-tree`: scans a directory (the diff
+//   - ScanTree / `hushbuild-frontend check-tree`: scans a directory (the diff
 //     of one build step, mounted read-only; or a cache mount) for every
 //     secret value, in every encoding package verify knows, in file
 //     contents, file names and symlink targets, and writes a Report.
-//   - Exec / `hushfile-frontend exec`: runs a build step's command as a
+//   - Exec / `hushbuild-frontend exec`: runs a build step's command as a
 //     supervised child, masks every secret value in its stdout and stderr,
 //     and after it exits scans the step's cache mounts.
 //

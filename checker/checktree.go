@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// CheckTree is `hushfile-frontend check-tree --secrets DIR --id ID... --out
+// CheckTree is `hushbuild-frontend check-tree --secrets DIR --id ID... --out
 // FILE ROOT`: it scans ROOT (what one build step changed, or the files the
 // frontend hands to BuildKit) for the secrets and writes the Report to
 // FILE. It exits 0 when the scan read everything, findings or not: the
@@ -29,24 +29,24 @@ func checkTree(args []string, stderr io.Writer) int {
 		return ExitInternal
 	}
 	if *dir == "" || *out == "" || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "hushfile: check-tree: usage: check-tree --secrets DIR --id ID... --out FILE ROOT")
+		fmt.Fprintln(stderr, "hushbuild: check-tree: usage: check-tree --secrets DIR --id ID... --out FILE ROOT")
 		return ExitInternal
 	}
 	secrets, err := LoadSecrets(*dir, ids)
 	if err != nil {
-		fmt.Fprintf(stderr, "hushfile: check-tree: %v\n", err)
+		fmt.Fprintf(stderr, "hushbuild: check-tree: %v\n", err)
 		return ExitInternal
 	}
 	rep, err := ScanTree(fs.Arg(0), secrets, ScanOptions{})
 	if err != nil {
-		fmt.Fprintf(stderr, "hushfile: check-tree: %v\n", err)
+		fmt.Fprintf(stderr, "hushbuild: check-tree: %v\n", err)
 		return ExitInternal
 	}
 	if err := rep.WriteFile(*out); err != nil {
-		fmt.Fprintf(stderr, "hushfile: check-tree: %v\n", err)
+		fmt.Fprintf(stderr, "hushbuild: check-tree: %v\n", err)
 		return ExitInternal
 	}
-	fmt.Fprintf(stderr, "hushfile: checked %d files, %d bytes: %d findings\n", rep.Files, rep.Bytes, len(rep.Findings))
+	fmt.Fprintf(stderr, "hushbuild: checked %d files, %d bytes: %d findings\n", rep.Files, rep.Bytes, len(rep.Findings))
 	return 0
 }
 

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/hushfile/hushfile/internal/mask"
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/internal/mask"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // Exit codes of Exec besides the command's own.
@@ -58,7 +58,7 @@ const cacheSlack = 2 * time.Second
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // Exec runs a build step's command under supervision; args are what
-// follows `hushfile-frontend exec`:
+// follows `hushbuild-frontend exec`:
 //
 //	--secrets DIR --id ID0 [--id ID1 ...] [--cache PATH ...] -- COMMAND [ARG...]
 //
@@ -181,7 +181,7 @@ func loadExecSecrets(dir string, ids []string) (*execSecrets, error) {
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", id, err)
 		}
-		// Every field of the file, as hushfile verify reads it (a .env's
+		// Every field of the file, as hushbuild verify reads it (a .env's
 		// SLACK_WEBHOOK_URL, a plain-looking password): the log may show
 		// more masks than the layer check searches values.
 		broad, _ := verify.FileSecrets(id, id, data)
@@ -199,7 +199,7 @@ func loadExecSecrets(dir string, ids []string) (*execSecrets, error) {
 func runExec(args []string, stdin, stdout, stderr *os.File) int {
 	start := time.Now()
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "hushfile: "+format+"\n", a...)
+		fmt.Fprintf(stderr, "hushbuild: "+format+"\n", a...)
 		return ExitInternal
 	}
 	o, err := parseExecArgs(args)
@@ -218,7 +218,7 @@ func runExec(args []string, stdin, stdout, stderr *os.File) int {
 		return fail("%v", err)
 	}
 	for _, n := range secrets.notes {
-		fmt.Fprintf(stderr, "hushfile: %s\n", n)
+		fmt.Fprintf(stderr, "hushbuild: %s\n", n)
 	}
 
 	// Catch the signals to forward before the command exists, so that
@@ -234,7 +234,7 @@ func runExec(args []string, stdin, stdout, stderr *os.File) int {
 
 	path, err := exec.LookPath(o.argv[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "hushfile: unable to start the step's command: %v\n", err)
+		fmt.Fprintf(stderr, "hushbuild: unable to start the step's command: %v\n", err)
 		return startExitCode(err)
 	}
 	outR, outW, err := os.Pipe()
@@ -255,7 +255,7 @@ func runExec(args []string, stdin, stdout, stderr *os.File) int {
 		if errors.As(err, &pe) {
 			err = &exec.Error{Name: o.argv[0], Err: pe.Err}
 		}
-		fmt.Fprintf(stderr, "hushfile: unable to start the step's command: %v\n", err)
+		fmt.Fprintf(stderr, "hushbuild: unable to start the step's command: %v\n", err)
 		return startExitCode(err)
 	}
 
@@ -318,16 +318,16 @@ func runExec(args []string, stdin, stdout, stderr *os.File) int {
 			for _, f := range rep.Findings {
 				leaked = true
 				if err != nil {
-					fmt.Fprintf(stderr, "hushfile: secret %s (%s) was written to the cache mount %s at %s. A cache mount outlives the step: write credentials outside it, or remove them before the step ends.\n",
+					fmt.Fprintf(stderr, "hushbuild: secret %s (%s) was written to the cache mount %s at %s. A cache mount outlives the step: write credentials outside it, or remove them before the step ends.\n",
 						f.Secret, f.Encoding, root, f.Path)
 				} else {
-					fmt.Fprintf(stderr, "hushfile: secret %s (%s) was written to the cache mount %s at %s; the file was removed from the cache. A cache mount outlives the step: write credentials outside it, or remove them before the step ends.\n",
+					fmt.Fprintf(stderr, "hushbuild: secret %s (%s) was written to the cache mount %s at %s; the file was removed from the cache. A cache mount outlives the step: write credentials outside it, or remove them before the step ends.\n",
 						f.Secret, f.Encoding, root, f.Path)
 				}
 			}
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "hushfile: cannot scan the cache mount %s for secrets, or remove them from it: %v\n", root, err)
+			fmt.Fprintf(stderr, "hushbuild: cannot scan the cache mount %s for secrets, or remove them from it: %v\n", root, err)
 			if !leaked {
 				return ExitInternal
 			}

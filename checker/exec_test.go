@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // The tests run Exec in a subprocess: this test binary, run again with
-// execHelperEnv set, is `hushfile-frontend exec`.
-const execHelperEnv = "HUSHFILE_TEST_EXEC_HELPER"
+// execHelperEnv set, is `hushbuild-frontend exec`.
+const execHelperEnv = "HUSHBUILD_TEST_EXEC_HELPER"
 
 func init() {
 	if os.Getenv(execHelperEnv) == "1" {
@@ -235,7 +235,7 @@ func TestExecStdinEnvCwd(t *testing.T) {
 	// The environment and working directory are the wrapper's own:
 	// compare with the same command run directly.
 	dir := t.TempDir()
-	r = &execRun{secrets: secrets, argv: []string{"sh", "-c", `pwd; env | LC_ALL=C sort`}, dir: dir, env: []string{"HUSHFILE_TEST_VAR=a b=c"}}
+	r = &execRun{secrets: secrets, argv: []string{"sh", "-c", `pwd; env | LC_ALL=C sort`}, dir: dir, env: []string{"HUSHBUILD_TEST_VAR=a b=c"}}
 	res = r.run(t)
 	checkExit(t, res, 0, secrets)
 	direct := r.command(t)
@@ -264,8 +264,8 @@ func TestExecStartErrors(t *testing.T) {
 		want  int
 		msg   string
 	}{
-		{"hushfile-no-such-command", 127, `exec: "hushfile-no-such-command": executable file not found in $PATH`},
-		{"./hushfile-no-such-command", 127, `exec: "./hushfile-no-such-command": stat ./hushfile-no-such-command: no such file or directory`},
+		{"hushbuild-no-such-command", 127, `exec: "hushbuild-no-such-command": executable file not found in $PATH`},
+		{"./hushbuild-no-such-command", 127, `exec: "./hushbuild-no-such-command": stat ./hushbuild-no-such-command: no such file or directory`},
 		{noexec, 126, `exec: "` + noexec + `": permission denied`},
 	} {
 		r := &execRun{secrets: map[string]string{"s": execCanary(t)}, argv: []string{tc.argv0, "arg"}, dir: dir}
@@ -276,10 +276,10 @@ func TestExecStartErrors(t *testing.T) {
 	}
 	// A name without a slash is looked up on the PATH Exec runs with.
 	bin := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bin, "hushfile-hello"), []byte("#!/bin/sh\necho hello \"$@\"\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(bin, "hushbuild-hello"), []byte("#!/bin/sh\necho hello \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := &execRun{secrets: map[string]string{"s": execCanary(t)}, argv: []string{"hushfile-hello", "x"}, env: []string{"PATH=" + bin + ":/usr/bin:/bin"}}
+	r := &execRun{secrets: map[string]string{"s": execCanary(t)}, argv: []string{"hushbuild-hello", "x"}, env: []string{"PATH=" + bin + ":/usr/bin:/bin"}}
 	res := r.run(t)
 	checkExit(t, res, 0, r.secrets)
 	if string(res.stdout) != "hello x\n" {
@@ -430,8 +430,8 @@ func TestExecCacheScan(t *testing.T) {
 	noSecret(t, "stdout", res.stdout, secrets)
 	tail := "; the file was removed from the cache. A cache mount outlives the step: write credentials outside it, or remove them before the step ends.\n"
 	for _, want := range []string{
-		"hushfile: secret api_token (raw) was written to the cache mount " + cache + " at /sub/new.txt" + tail,
-		"hushfile: secret api_token (base64) was written to the cache mount " + other + " at /b64" + tail,
+		"hushbuild: secret api_token (raw) was written to the cache mount " + cache + " at /sub/new.txt" + tail,
+		"hushbuild: secret api_token (base64) was written to the cache mount " + other + " at /b64" + tail,
 	} {
 		if !strings.Contains(string(res.stderr), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, redact(res.stderr, secrets))

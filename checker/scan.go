@@ -28,7 +28,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // Where a finding is in an entry.

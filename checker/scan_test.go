@@ -33,7 +33,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // scan runs ScanTree and checks that neither the report nor the error

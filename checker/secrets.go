@@ -14,9 +14,9 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/hushfile/hushfile/rewrite"
-	"github.com/hushfile/hushfile/secretscan"
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/rewrite"
+	"github.com/hushbuild/hushbuild/secretscan"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // Secrets are the secret values a check searches for, compiled into one

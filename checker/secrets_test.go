@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // canary returns a random value that appears nowhere by chance.

@@ -9,7 +9,7 @@ import (
 )
 
 // TestSecretBuildArgRefused (f): a secret passed with --build-arg to a
-// hushfile build stops it before anything runs, with the --secret flag to
+// hushbuild build stops it before anything runs, with the --secret flag to
 // use instead, and the value is nowhere in the output. The stock frontend
 // builds the same command (that is the leak of TestExamples' legacy builds).
 func TestSecretBuildArgRefused(t *testing.T) {
@@ -66,7 +66,7 @@ func TestSecretBuildArgRefused(t *testing.T) {
 					t.Errorf("the error lacks %q:\n%s", w, text)
 				}
 			}
-			if bytes.Contains(res.out, []byte("hushfile-probe")) {
+			if bytes.Contains(res.out, []byte("hushbuild-probe")) {
 				t.Errorf("a command ran before the build stopped:\n%s", text)
 			}
 			t.Logf("refused: %s", firstErrorLine(text))

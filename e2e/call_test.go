@@ -130,7 +130,7 @@ func (c checkJSON) rules() map[string][]int {
 	return out
 }
 
-// TestCallCheck (g): `--call=check` shows hushfile's findings next to the
+// TestCallCheck (g): `--call=check` shows hushbuild's findings next to the
 // stock build checks, each under its line.
 func TestCallCheck(t *testing.T) {
 	l := needLab(t)

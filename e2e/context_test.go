@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // TestContextCredentialFiles: a credential file that sits in the build
 // context, which the Dockerfile never names, and that `COPY . .` would put
-// in a layer. Built through hushfile with the legacy build command
+// in a layer. Built through hushbuild with the legacy build command
 // unchanged: the tool still reads it, and no canary is in the image, its
 // build cache, its provenance or the build output. The stock build of the
 // same context is the positive control (it leaks).
@@ -20,7 +20,7 @@ func TestContextCredentialFiles(t *testing.T) {
 	l := needLab(t)
 	cases := []struct {
 		name, file, content, dockerfile, tool string
-		wantFail                              string // a rule the hushfile build must stop on
+		wantFail                              string // a rule the hushbuild build must stop on
 		extra                                 map[string]string
 	}{
 		{"npmrc read by npm", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
@@ -80,15 +80,15 @@ func TestContextCredentialFiles(t *testing.T) {
 				checkFailedClosed(t, secrets, hush, hushOut, tc.wantFail)
 				return
 			}
-			checkOutputClean(t, secrets, "the hushfile build output", hush.out)
+			checkOutputClean(t, secrets, "the hushbuild build output", hush.out)
 			if hush.err != nil {
-				t.Fatalf("the hushfile build failed: %v\n%s", hush.err, secrets.redact(hush.out))
+				t.Fatalf("the hushbuild build failed: %v\n%s", hush.err, secrets.redact(hush.out))
 			}
 			if rep := scan(t, hushOut, secrets.verifySecrets()); !rep.Clean() {
-				t.Errorf("the hushfile image holds the secret:%s", hitLines(rep))
+				t.Errorf("the hushbuild image holds the secret:%s", hitLines(rep))
 			}
 			if rep := scan(t, cacheDir(hushOut), secrets.verifySecrets()); !rep.Clean() {
-				t.Errorf("the hushfile build cache holds the secret:%s", hitLines(rep))
+				t.Errorf("the hushbuild build cache holds the secret:%s", hitLines(rep))
 			}
 			if saw := secrets.toolsThatSaw(hush.out)[value.id]; tc.tool != "" && !containsString(saw, tc.tool) {
 				t.Errorf("%s did not get the credential (tools that saw it: %v):\n%s", tc.tool, saw, secrets.redact(hush.out))
@@ -142,8 +142,8 @@ func TestContextRemote(t *testing.T) {
 	files := func(frontend string) map[string][]byte {
 		return map[string][]byte{"Dockerfile": withSyntax(frontend, []byte(body)), ".npmrc": []byte(npmrc), "package.json": []byte("{}\n")}
 	}
-	gitURL := gitServer(t, map[string]map[string][]byte{"hushfile.git": files(l.frontend), "stock.git": files(l.stock)})
-	tarballs := map[string][]byte{"/hushfile.tar.gz": tarball(t, files(l.frontend)), "/stock.tar.gz": tarball(t, files(l.stock))}
+	gitURL := gitServer(t, map[string]map[string][]byte{"hushbuild.git": files(l.frontend), "stock.git": files(l.stock)})
+	tarballs := map[string][]byte{"/hushbuild.tar.gz": tarball(t, files(l.frontend)), "/stock.tar.gz": tarball(t, files(l.stock))}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, ok := tarballs[r.URL.Path]
 		if !ok {
@@ -159,8 +159,8 @@ func TestContextRemote(t *testing.T) {
 		name, hush, stock string
 		fails             bool
 	}{
-		{"git", gitURL + "/hushfile.git", gitURL + "/stock.git", false},
-		{"http archive", srv.URL + "/hushfile.tar.gz", srv.URL + "/stock.tar.gz", true},
+		{"git", gitURL + "/hushbuild.git", gitURL + "/stock.git", false},
+		{"http archive", srv.URL + "/hushbuild.tar.gz", srv.URL + "/stock.tar.gz", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stockOut := filepath.Join(t.TempDir(), "image.tar")
@@ -177,15 +177,15 @@ func TestContextRemote(t *testing.T) {
 				checkFailedClosed(t, secrets, hush, out, rewrite.RuleSecretInBuildOutput.Name, "the build context")
 				return
 			}
-			checkOutputClean(t, secrets, "the hushfile build output", hush.out)
+			checkOutputClean(t, secrets, "the hushbuild build output", hush.out)
 			if hush.err != nil {
-				t.Fatalf("the hushfile build failed: %v\n%s", hush.err, secrets.redact(hush.out))
+				t.Fatalf("the hushbuild build failed: %v\n%s", hush.err, secrets.redact(hush.out))
 			}
 			if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
-				t.Errorf("the hushfile image holds the token:%s", hitLines(rep))
+				t.Errorf("the hushbuild image holds the token:%s", hitLines(rep))
 			}
 			if rep := scan(t, cacheDir(out), secrets.verifySecrets()); !rep.Clean() {
-				t.Errorf("the hushfile build cache holds the token:%s", hitLines(rep))
+				t.Errorf("the hushbuild build cache holds the token:%s", hitLines(rep))
 			}
 			if saw := secrets.toolsThatSaw(hush.out)[value.id]; !containsString(saw, "npm") {
 				t.Errorf("npm did not get the token (%v):\n%s", saw, secrets.redact(hush.out))

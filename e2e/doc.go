@@ -1,9 +1,9 @@
-// Package e2e holds hushfile's end-to-end tests: real `docker buildx build`
+// Package e2e holds hushbuild's end-to-end tests: real `docker buildx build`
 // runs on the local BuildKit lab (hack/lab.sh), comparing each example of
 // examples/ built the legacy way, through BuildKit's stock Dockerfile
-// frontend, with the same Dockerfile built through the hushfile frontend.
+// frontend, with the same Dockerfile built through the hushbuild frontend.
 //
-// TestMain brings the lab up (labenv.Up) and rebuilds the hushfile
+// TestMain brings the lab up (labenv.Up) and rebuilds the hushbuild
 // frontend image from this checkout (hack/lab.sh frontend) once per run; the
 // tests then name both frontend images by digest, so a concurrent push to
 // the lab's tags cannot change what they test. `go test -short` skips the
@@ -21,23 +21,23 @@
 //     (a) the legacy build through the stock frontend leaks the canary and
 //     verify finds it (in the image, or, for a secret used only in a stage
 //     that does not reach the image, in the build cache exported with
-//     mode=max); (b) the hushfile build, with the flags the engine asks
+//     mode=max); (b) the hushbuild build, with the flags the engine asks
 //     for, leaves the canary nowhere in the OCI archive (index, manifests,
 //     config, history, every layer including deleted files, provenance
 //     mode=max), nor in its build cache, nor in its build output (unless
 //     the Dockerfile itself prints it, which the engine reports as
 //     SecretInLog); (c) every stand-in tool that saw a credential in the
-//     legacy build saw the same one in the hushfile build; (d) both images
+//     legacy build saw the same one in the hushbuild build; (d) both images
 //     have the same files (path, type, size, mode, owner, link), apart from
 //     the ones that carried the secret.
 //   - TestLegacyOnlyExamples: the examples the engine must refuse build the
-//     legacy way and fail through hushfile, naming rule and line.
+//     legacy way and fail through hushbuild, naming rule and line.
 //   - TestSameImageAsStock (e): a Dockerfile with nothing to rewrite gives
 //     the same layers and config as the stock frontend.
 //   - TestSecretBuildArgRefused (f), TestCallOutline and TestCallCheck (g),
 //     TestHardcodedSecretFailsClosed and TestOriginalNeverBuilt (h).
 //   - After the tests, TestMain checks that the lines buildkitd logged for
-//     hushfile during the run (the frontend's logs and errors) hold none of
+//     hushbuild during the run (the frontend's logs and errors) hold none of
 //     the run's secrets.
 //
 // The tests of helpers_test.go (command-line parsing, base images, layer

@@ -259,7 +259,7 @@ func (l *labSetup) baseImageFlags(t *testing.T, dockerfile []byte) []string {
 func copyContext(t *testing.T, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "context")
-	skip := map[string]bool{"README.md": true, "findings.json": true, "Dockerfile.hushfile": true}
+	skip := map[string]bool{"README.md": true, "findings.json": true, "Dockerfile.hushbuild": true}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

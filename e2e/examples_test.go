@@ -14,9 +14,9 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
-	"github.com/hushfile/hushfile/rewrite"
-	"github.com/hushfile/hushfile/secretscan"
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/rewrite"
+	"github.com/hushbuild/hushbuild/secretscan"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // requiredExamples are the patterns the suite must cover: if one of them
@@ -46,7 +46,7 @@ var refusedDespiteIndex = map[string]string{}
 
 // TestExamples builds every example that builds offline the legacy way
 // (stock frontend, secrets as build-args and context files) and through
-// hushfile (secrets as --secret/--ssh), and checks (a)-(d) of the package
+// hushbuild (secrets as --secret/--ssh), and checks (a)-(d) of the package
 // documentation.
 func TestExamples(t *testing.T) {
 	l := needLab(t)
@@ -67,7 +67,7 @@ func TestExamples(t *testing.T) {
 }
 
 // TestLegacyOnlyExamples: the cases the engine must refuse build the legacy
-// way, and the hushfile build stops, naming each error's rule and line and
+// way, and the hushbuild build stops, naming each error's rule and line and
 // showing neither the credential nor the lines holding it.
 func TestLegacyOnlyExamples(t *testing.T) {
 	l := needLab(t)
@@ -86,7 +86,7 @@ func TestLegacyOnlyExamples(t *testing.T) {
 type exampleBuild struct {
 	ex       example
 	original []byte // the legacy Dockerfile
-	hushed   []byte // the Dockerfile of the hushfile build: original plus the syntax line
+	hushed   []byte // the Dockerfile of the hushbuild build: original plus the syntax line
 	res      *rewrite.Result
 	secrets  *secretSet
 	base     string // the context with the canaries filled in
@@ -141,9 +141,9 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	if legacy.err != nil {
 		t.Fatalf("the legacy build failed: %v\n%s", legacy.err, b.secrets.redact(legacy.out))
 	}
-	hush, hushOut := l.buildExample(t, b, "hushfile")
+	hush, hushOut := l.buildExample(t, b, "hushbuild")
 	if hush.err != nil {
-		t.Fatalf("the hushfile build failed: %v\n%s", hush.err, b.secrets.redact(hush.out))
+		t.Fatalf("the hushbuild build failed: %v\n%s", hush.err, b.secrets.redact(hush.out))
 	}
 	if len(b.secrets.all) == 0 {
 		// Nothing secret goes in (010, 011, 012, 120 ...): only the
@@ -171,7 +171,7 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 		t.Logf("(a) nothing to rewrite, and the legacy image holds no secret either")
 	}
 
-	// (b) The hushfile image, its build cache and build output hold no
+	// (b) The hushbuild image, its build cache and build output hold no
 	// secret.
 	b.checkClean(t, hushOut, hush.out)
 
@@ -183,10 +183,10 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	for id, tools := range legacyTools {
 		for _, tool := range tools {
 			if !slices.Contains(hushTools[id], tool) {
-				t.Errorf("(c) %s saw %s in the legacy build but not in the hushfile build (it saw: %v)", tool, id, hushTools)
+				t.Errorf("(c) %s saw %s in the legacy build but not in the hushbuild build (it saw: %v)", tool, id, hushTools)
 			}
 		}
-		t.Logf("(c) %s seen by %v (legacy) and %v (hushfile)", id, tools, hushTools[id])
+		t.Logf("(c) %s seen by %v (legacy) and %v (hushbuild)", id, tools, hushTools[id])
 	}
 
 	// (d) Same files, apart from those that carried a secret.
@@ -194,7 +194,7 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 }
 
 // buildExample builds the example's Dockerfile through the stock frontend
-// ("legacy": secrets as build-args and context files) or through hushfile
+// ("legacy": secrets as build-args and context files) or through hushbuild
 // (with the flags the engine asks for), into an OCI archive with a
 // mode=max provenance attestation, and exports the build cache with
 // mode=max (every stage's layers) to cacheDir(archive).
@@ -215,19 +215,19 @@ func (l *labSetup) buildExample(t *testing.T, b *exampleBuild, kind string) (bui
 // cacheDir is where the build cache of the build writing archive goes.
 func cacheDir(archive string) string { return strings.TrimSuffix(archive, ".tar") + "-cache" }
 
-// checkClean asserts (b): no secret in the hushfile image or its build
+// checkClean asserts (b): no secret in the hushbuild image or its build
 // cache, nor in its build output: a command that prints a secret
 // (SecretInLog) prints it masked.
 func (b *exampleBuild) checkClean(t *testing.T, archive string, out []byte) {
 	t.Helper()
 	if rep := scan(t, archive, b.secrets.verifySecrets()); !rep.Clean() {
-		t.Errorf("(b) the hushfile image holds a secret:%s", hitLines(rep))
+		t.Errorf("(b) the hushbuild image holds a secret:%s", hitLines(rep))
 	}
 	if rep := scan(t, cacheDir(archive), b.secrets.verifySecrets()); !rep.Clean() {
-		t.Errorf("(b) the hushfile build cache holds a secret:%s", hitLines(rep))
+		t.Errorf("(b) the hushbuild build cache holds a secret:%s", hitLines(rep))
 	}
 	if found := b.secrets.foundIn(out); len(found) > 0 {
-		t.Errorf("(b) the hushfile build output shows %s:\n%s", strings.Join(found, ", "), b.secrets.redact(out))
+		t.Errorf("(b) the hushbuild build output shows %s:\n%s", strings.Join(found, ", "), b.secrets.redact(out))
 	}
 	if logged := b.loggedByCommands(); logged != "" && !bytes.Contains(out, []byte("****")) {
 		t.Errorf("(b) %s, and the output shows no masked value", logged)
@@ -236,7 +236,7 @@ func (b *exampleBuild) checkClean(t *testing.T, archive string, out []byte) {
 
 // labGaps are examples the lab cannot build yet, with the error their
 // legacy build stops on. The test checks that both builds still stop there
-// (and that the hushfile one prints no secret), so that it notices when
+// (and that the hushbuild one prints no secret), so that it notices when
 // the gap is closed.
 var labGaps = map[string]string{}
 
@@ -245,12 +245,12 @@ func (l *labSetup) testLabGap(t *testing.T, b *exampleBuild, gap string, legacy 
 	if legacy.err == nil || !bytes.Contains(legacy.out, []byte(gap)) {
 		t.Fatalf("the legacy build no longer stops on %q (%v): remove the example from labGaps", gap, legacy.err)
 	}
-	hush, _ := l.buildExample(t, b, "hushfile")
+	hush, _ := l.buildExample(t, b, "hushbuild")
 	if hush.err == nil || !bytes.Contains(hush.out, []byte(gap)) {
-		t.Errorf("the legacy build stops on %q, the hushfile build does not (%v):\n%s", gap, hush.err, b.secrets.redact(hush.out))
+		t.Errorf("the legacy build stops on %q, the hushbuild build does not (%v):\n%s", gap, hush.err, b.secrets.redact(hush.out))
 	}
 	if found := b.secrets.foundIn(hush.out); len(found) > 0 {
-		t.Errorf("(b) the hushfile build output shows %s", strings.Join(found, ", "))
+		t.Errorf("(b) the hushbuild build output shows %s", strings.Join(found, ", "))
 	}
 	t.Logf("lab gap: both builds stop on %q; the example is not tested further", gap)
 }
@@ -306,7 +306,7 @@ func (b *exampleBuild) legacyInputs(t *testing.T) map[string]string {
 }
 
 // hushInputs turns the engine's requirements into the flags of the
-// hushfile build, as `hushfile secrets` prints them: environment secrets
+// hushbuild build, as `hushbuild secrets` prints them: environment secrets
 // read the canary of the same name, file secrets the context file, ssh the
 // test's key. A secret the legacy build already passed with --secret keeps
 // that flag.
@@ -332,8 +332,8 @@ func (b *exampleBuild) hushInputs(t *testing.T, legacySecrets map[string]string)
 			if !ok {
 				// A credential written in the Dockerfile that the engine
 				// turned into a secret (rewrite-hardcoded=true): the
-				// legacy build uses the literal, the hushfile build a
-				// canary, and neither may be in the hushfile image.
+				// legacy build uses the literal, the hushbuild build a
+				// canary, and neither may be in the hushbuild image.
 				literal, found := literalValue(b.original, r.ID)
 				if !found || len(literal) < verify.MinValueLen {
 					t.Fatalf("the rewrite needs %s from the variable %s, which the legacy build does not pass, and the Dockerfile has no literal value for it", r.ID, env)
@@ -352,7 +352,7 @@ func (b *exampleBuild) hushInputs(t *testing.T, legacySecrets map[string]string)
 		}
 		b.hushFlags = append(b.hushFlags, flag, value)
 	}
-	t.Logf("hushfile flags: %s", strings.Join(redactArgs(b.hushFlags), " "))
+	t.Logf("hushbuild flags: %s", strings.Join(redactArgs(b.hushFlags), " "))
 }
 
 // literalValue returns the literal value that an ENV or an ARG default of
@@ -413,7 +413,7 @@ func (l *labSetup) compareFiles(t *testing.T, b *exampleBuild, legacyOut, hushOu
 	}
 	hushImg, err := readOCIImage(hushOut)
 	if err != nil {
-		t.Fatalf("(d) reading the hushfile image: %v", err)
+		t.Fatalf("(d) reading the hushbuild image: %v", err)
 	}
 	secretPaths := map[string]bool{}
 	if legacyRep != nil {
@@ -471,7 +471,7 @@ func explainDiff(d fsDiff, secretPaths map[string]bool, legacy map[string]fileIn
 }
 
 // testRefusal checks a Dockerfile the engine refuses: the legacy build
-// works, the hushfile build stops before anything runs, naming each error
+// works, the hushbuild build stops before anything runs, naming each error
 // finding's rule and line, and shows neither a canary, nor a credential the
 // Dockerfile holds, nor the text of the lines holding it.
 func (l *labSetup) testRefusal(t *testing.T, b *exampleBuild) {
@@ -496,7 +496,7 @@ func (l *labSetup) testRefusal(t *testing.T, b *exampleBuild) {
 	}
 	hush := l.buildx(t, buildSpec{dir: hushDir, flags: flags, env: env})
 	if hush.err == nil {
-		t.Fatalf("the hushfile build of a Dockerfile the engine refuses succeeded:\n%s", b.secrets.redact(hush.out))
+		t.Fatalf("the hushbuild build of a Dockerfile the engine refuses succeeded:\n%s", b.secrets.redact(hush.out))
 	}
 	checkRefusalOutput(t, b.secrets, hush.out, b.hushed, b.res)
 }
@@ -508,7 +508,7 @@ func checkRefusalOutput(t *testing.T, secrets *secretSet, out, dockerfile []byte
 	if found := secrets.foundIn(out); len(found) > 0 {
 		t.Errorf("the refused build's output shows %s", strings.Join(found, ", "))
 	}
-	if probeRe.Match(out) || bytes.Contains(out, []byte("hushfile-probe")) {
+	if probeRe.Match(out) || bytes.Contains(out, []byte("hushbuild-probe")) {
 		t.Errorf("a command ran in a build that must stop before anything runs:\n%s", text)
 	}
 	lines := strings.Split(string(dockerfile), "\n")

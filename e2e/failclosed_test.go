@@ -15,12 +15,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/rewrite"
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/rewrite"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // TestHardcodedSecretFailsClosed (h): a credential written in the
-// Dockerfile stops the hushfile build, and `--call=check` reports it; both
+// Dockerfile stops the hushbuild build, and `--call=check` reports it; both
 // name the line and the rule, neither shows the value.
 func TestHardcodedSecretFailsClosed(t *testing.T) {
 	l := needLab(t)
@@ -84,7 +84,7 @@ func TestHardcodedSecretFailsClosed(t *testing.T) {
 }
 
 // TestOriginalNeverBuilt (h): whatever kind of context the Dockerfile comes
-// from and however the frontend is chosen, hushfile builds the rewritten
+// from and however the frontend is chosen, hushbuild builds the rewritten
 // text and never the original. The Dockerfile's original text holds a
 // marker, as a comment in a RUN that only deletes a credential file: the
 // rewrite drops that RUN, so the marker appears in the build output, the
@@ -114,8 +114,8 @@ func TestOriginalNeverBuilt(t *testing.T) {
 		return dir
 	}
 	tarballs := map[string][]byte{
-		"/hushfile.tar.gz": tarball(t, map[string][]byte{"Dockerfile": withLine(l.frontend), ".netrc": []byte(netrcText)}),
-		"/stock.tar.gz":    tarball(t, map[string][]byte{"Dockerfile": withLine(l.stock), ".netrc": []byte(netrcText)}),
+		"/hushbuild.tar.gz": tarball(t, map[string][]byte{"Dockerfile": withLine(l.frontend), ".netrc": []byte(netrcText)}),
+		"/stock.tar.gz":     tarball(t, map[string][]byte{"Dockerfile": withLine(l.stock), ".netrc": []byte(netrcText)}),
 	}
 	httpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data, ok := tarballs[r.URL.Path]
@@ -128,8 +128,8 @@ func TestOriginalNeverBuilt(t *testing.T) {
 	}))
 	t.Cleanup(httpSrv.Close)
 	gitURL := gitServer(t, map[string]map[string][]byte{
-		"hushfile.git": {"Dockerfile": withLine(l.frontend), ".netrc": []byte(netrcText), "sub/Dockerfile": withLine(l.frontend), "sub/.netrc": []byte(netrcText)},
-		"stock.git":    {"Dockerfile": withLine(l.stock), ".netrc": []byte(netrcText)},
+		"hushbuild.git": {"Dockerfile": withLine(l.frontend), ".netrc": []byte(netrcText), "sub/Dockerfile": withLine(l.frontend), "sub/.netrc": []byte(netrcText)},
+		"stock.git":     {"Dockerfile": withLine(l.stock), ".netrc": []byte(netrcText)},
 	})
 
 	type variant struct {
@@ -178,9 +178,9 @@ func TestOriginalNeverBuilt(t *testing.T) {
 			return l.buildx(t, buildSpec{dir: stdinDir, flags: append(append([]string{}, baseFlags...), "-f", "-"), stdin: withLine(l.frontend), output: out, provenance: true})
 		}},
 		{name: "local/dockerfile-outside-context", buildFn: buildxIn(localCtx(nil), "-f", filepath.Join(outside, "build", "Custom.Dockerfile"))},
-		{name: "http-tarball", buildFn: buildxURL(httpSrv.URL + "/hushfile.tar.gz")},
-		{name: "git", buildFn: buildxURL(gitURL + "/hushfile.git")},
-		{name: "git-subdir", buildFn: buildxURL(gitURL + "/hushfile.git#main:sub")},
+		{name: "http-tarball", buildFn: buildxURL(httpSrv.URL + "/hushbuild.tar.gz")},
+		{name: "git", buildFn: buildxURL(gitURL + "/hushbuild.git")},
+		{name: "git-subdir", buildFn: buildxURL(gitURL + "/hushbuild.git#main:sub")},
 		{name: "buildctl/dockerfilekey-syntax-line", buildFn: buildctlKey([]string{"--frontend", "dockerfile.v0"}, withLine(l.frontend))},
 		{name: "buildctl/gateway-dockerfilekey-stock-syntax-line", buildFn: buildctlKey([]string{"--frontend", "gateway.v0", "--opt", "source=" + l.frontend}, withLine(l.stock))},
 	}

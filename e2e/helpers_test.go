@@ -40,10 +40,10 @@ func TestBuildFlags(t *testing.T) {
 }
 
 func TestReadmeCommand(t *testing.T) {
-	readme := []byte("What it shows.\n\nLegacy build:\n\n    docker buildx build --build-arg X=... .\n\nHushfile build (expected):\n\n    docker buildx build -f Dockerfile.hushfile .   # not produced\n")
+	readme := []byte("What it shows.\n\nLegacy build:\n\n    docker buildx build --build-arg X=... .\n\nHushbuild build (expected):\n\n    docker buildx build -f Dockerfile.hushbuild .   # not produced\n")
 	for heading, want := range map[string]string{
-		"Legacy build":   "docker buildx build --build-arg X=... .",
-		"Hushfile build": "docker buildx build -f Dockerfile.hushfile .",
+		"Legacy build":    "docker buildx build --build-arg X=... .",
+		"Hushbuild build": "docker buildx build -f Dockerfile.hushbuild .",
 	} {
 		got, err := readmeCommand(readme, heading)
 		if err != nil || got != want {
@@ -190,9 +190,9 @@ func TestSecretSet(t *testing.T) {
 		t.Errorf("canary has the wrong shape (length %d)", len(c.value))
 	}
 	key := s.sshKeyFor(t)
-	out := []byte("#7 0.1 hushfile-probe pip arg sha256=" + sha256Hex(c.value) + "\n" +
-		"#8 0.1 hushfile-probe ssh agent sha256=" + key.secret.hashes[2] + "\n" +
-		"#9 0.1 hushfile-probe npm env sha256=" + sha256Hex("other") + "\n" +
+	out := []byte("#7 0.1 hushbuild-probe pip arg sha256=" + sha256Hex(c.value) + "\n" +
+		"#8 0.1 hushbuild-probe ssh agent sha256=" + key.secret.hashes[2] + "\n" +
+		"#9 0.1 hushbuild-probe npm env sha256=" + sha256Hex("other") + "\n" +
 		"token " + c.value + "\n")
 	tools := s.toolsThatSaw(out)
 	if !slices.Equal(tools["TOKEN"], []string{"pip"}) || !slices.Equal(tools["ssh-key"], []string{"ssh"}) || len(tools) != 2 {

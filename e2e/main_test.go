@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hushfile/hushfile/e2e/labenv"
+	"github.com/hushbuild/hushbuild/e2e/labenv"
 )
 
 // lab is the lab the tests build on, set up by TestMain.
 type labSetup struct {
 	env  labenv.Env
 	root string // the repository root
-	// frontend and stock are the hushfile and stock frontend images, by
+	// frontend and stock are the hushbuild and stock frontend images, by
 	// digest: what TestMain pushed, whatever is pushed to the tags later.
 	frontend string
 	stock    string
@@ -57,7 +57,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "e2e: the lab is not usable: %v\n", labError)
 			os.Exit(1)
 		}
-		fmt.Fprintf(os.Stderr, "e2e: lab ready in %s\ne2e: hushfile frontend %s\ne2e: stock frontend %s\n",
+		fmt.Fprintf(os.Stderr, "e2e: lab ready in %s\ne2e: hushbuild frontend %s\ne2e: stock frontend %s\n",
 			time.Since(start).Round(100*time.Millisecond), lab.frontend, lab.stock)
 	}
 	logStart := lab.daemonLogSize()
@@ -83,7 +83,7 @@ func (l *labSetup) daemonLogSize() int64 {
 }
 
 // checkDaemonLog checks that the lines of buildkitd's log written during
-// the run that come from hushfile (its frontend's logs, and the errors it
+// the run that come from hushbuild (its frontend's logs, and the errors it
 // returned) hold none of the run's secrets. It says which line, never the
 // value.
 func (l *labSetup) checkDaemonLog(from int64) bool {
@@ -103,12 +103,12 @@ func (l *labSetup) checkDaemonLog(from int64) bool {
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
-		if !bytes.Contains(line, []byte("hushfile")) {
+		if !bytes.Contains(line, []byte("hushbuild")) {
 			continue
 		}
 		lines++
 		if tests := runSecrets.find(line); len(tests) > 0 {
-			fmt.Fprintf(os.Stderr, "e2e: buildkitd's log holds a secret of %s in a hushfile line (line %d after byte %d of %s)\n",
+			fmt.Fprintf(os.Stderr, "e2e: buildkitd's log holds a secret of %s in a hushbuild line (line %d after byte %d of %s)\n",
 				strings.Join(tests, ", "), n, from, l.daemonLog())
 			ok = false
 		}
@@ -118,7 +118,7 @@ func (l *labSetup) checkDaemonLog(from int64) bool {
 		return false
 	}
 	if ok && !testing.Short() {
-		fmt.Fprintf(os.Stderr, "e2e: buildkitd's log: %d hushfile lines written during the run, none holds a secret\n", lines)
+		fmt.Fprintf(os.Stderr, "e2e: buildkitd's log: %d hushbuild lines written during the run, none holds a secret\n", lines)
 	}
 	return ok
 }

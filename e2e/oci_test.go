@@ -269,9 +269,9 @@ func (d fsDiff) String() string {
 	case d.hushed == nil:
 		return fmt.Sprintf("/%s: only in the legacy image (%s)", d.path, d.legacy)
 	case d.legacy == nil:
-		return fmt.Sprintf("/%s: only in the hushfile image (%s)", d.path, d.hushed)
+		return fmt.Sprintf("/%s: only in the hushbuild image (%s)", d.path, d.hushed)
 	}
-	return fmt.Sprintf("/%s: legacy %s, hushfile %s", d.path, d.legacy, d.hushed)
+	return fmt.Sprintf("/%s: legacy %s, hushbuild %s", d.path, d.legacy, d.hushed)
 }
 
 // diffFiles lists the paths whose type, size, mode, owner or link target

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // scan runs the image scanner on an OCI archive for the test's secrets (known

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // proofCase is a Dockerfile that the static engine accepts but whose build
@@ -245,7 +245,7 @@ func TestProofCacheMount(t *testing.T) {
 
 // TestProofOnbuildFromBaseImage: a base image (built here, pushed to the
 // lab registry) has an ONBUILD trigger that writes a secret into the
-// layer; a Dockerfile built FROM it through hushfile fails closed. The
+// layer; a Dockerfile built FROM it through hushbuild fails closed. The
 // rewrite never sees the trigger: only the build-time check does.
 func TestProofOnbuildFromBaseImage(t *testing.T) {
 	l := needLab(t)

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/hushfile/hushfile/verify"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // newCanary returns a fresh random value shaped like an API token. It is
@@ -159,7 +159,7 @@ func (s *secretSet) sshKeyFor(t *testing.T) *sshKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "hushfile e2e")
+	block, err := ssh.MarshalPrivateKey(priv, "hushbuild e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +236,8 @@ func (s *secretSet) redact(data []byte) string {
 }
 
 // probeRe matches the lines the test base image's stand-in tools print
-// (hack/testbase/lib.sh): "hushfile-probe TOOL KIND sha256=HEX".
-var probeRe = regexp.MustCompile(`hushfile-probe (\S+) (\S+) sha256=([0-9a-f]{64})`)
+// (hack/testbase/lib.sh): "hushbuild-probe TOOL KIND sha256=HEX".
+var probeRe = regexp.MustCompile(`hushbuild-probe (\S+) (\S+) sha256=([0-9a-f]{64})`)
 
 // toolsThatSaw maps each secret that a stand-in tool reported in a build
 // output to the tools ("pip", "git", "ssh", ...) that reported it.

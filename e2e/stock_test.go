@@ -15,11 +15,11 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // TestSameImageAsStock (e): a Dockerfile with nothing to rewrite, built
-// through hushfile, gives the image the stock frontend gives: the same
+// through hushbuild, gives the image the stock frontend gives: the same
 // layer diff IDs and the same config, byte for byte, with
 // SOURCE_DATE_EPOCH=0 for both so that timestamps are fixed.
 //
@@ -135,10 +135,10 @@ func (l *labSetup) testSameImage(t *testing.T, ex example, original []byte, vari
 		return img
 	}
 	stock := build(l.stock, "stock")
-	hushed := build(l.frontend, "hushfile")
+	hushed := build(l.frontend, "hushbuild")
 
 	if !slices.Equal(stock.diffIDs, hushed.diffIDs) {
-		t.Errorf("layer diff IDs differ:\n\tstock    %v\n\thushfile %v", stock.diffIDs, hushed.diffIDs)
+		t.Errorf("layer diff IDs differ:\n\tstock    %v\n\thushbuild %v", stock.diffIDs, hushed.diffIDs)
 		for _, d := range diffFiles(stock.files, hushed.files) {
 			t.Logf("\t%s", strings.NewReplacer("legacy", "stock").Replace(d.String()))
 		}
@@ -181,7 +181,7 @@ func configDiff(t *testing.T, a, b []byte) string {
 		if !reflect.DeepEqual(ma[k], mb[k]) {
 			ja, _ := json.Marshal(ma[k])
 			jb, _ := json.Marshal(mb[k])
-			fmt.Fprintf(&out, "\n\t%s: stock %s\n\t%s  hushfile %s", k, ja, strings.Repeat(" ", len(k)), jb)
+			fmt.Fprintf(&out, "\n\t%s: stock %s\n\t%s  hushbuild %s", k, ja, strings.Repeat(" ", len(k)), jb)
 		}
 	}
 	return out.String()

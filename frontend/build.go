@@ -1,4 +1,4 @@
-// Package frontend is hushfile's BuildKit gateway frontend: BuildKit's own
+// Package frontend is hushbuild's BuildKit gateway frontend: BuildKit's own
 // Dockerfile builder, fed the Dockerfile as rewritten by the engine.
 //
 // Build follows github.com/moby/buildkit/frontend/dockerfile/builder.Build
@@ -37,11 +37,11 @@ import (
 	"github.com/pkg/errors"
 	"github.com/sirupsen/logrus"
 
-	"github.com/hushfile/hushfile/frontend/proof"
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/frontend/proof"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
-// keySyntaxArg is the build-arg BuildKit's builder forwards on. hushfile
+// keySyntaxArg is the build-arg BuildKit's builder forwards on. hushbuild
 // ignores it.
 const keySyntaxArg = buildArgPrefix + "BUILDKIT_SYNTAX"
 
@@ -74,19 +74,19 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	}
 	opts := bc.BuildOpts().Opts
 	// BuildKit's builder forwards to another frontend when the client asks
-	// for a capability it lacks; hushfile never forwards.
+	// for a capability it lacks; hushbuild never forwards.
 	if err := validateCaps(opts["frontend.caps"]); err != nil {
 		return nil, err
 	}
 	if _, ok := opts[keySyntaxArg]; ok {
-		logrus.Info("hushfile: ignoring BUILDKIT_SYNTAX: this frontend builds the Dockerfile itself")
+		logrus.Info("hushbuild: ignoring BUILDKIT_SYNTAX: this frontend builds the Dockerfile itself")
 	}
 
 	cfg, err := configFromOpts(opts)
 	if err != nil {
 		return nil, err
 	}
-	// HUSHFILE configures hushfile, not the Dockerfile.
+	// HUSHBUILD configures hushbuild, not the Dockerfile.
 	delete(bc.BuildArgs, configArgName)
 
 	// The credential files a broad COPY of the context would bring in,
@@ -101,7 +101,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	if err != nil {
 		return nil, err
 	}
-	logrus.Infof("hushfile: %s: %s", df.sourceMap.Filename, df.summary())
+	logrus.Infof("hushbuild: %s: %s", df.sourceMap.Filename, df.summary())
 
 	// Errors that point into the Dockerfile carry the rewritten text, so
 	// that clients print the lines under them.
@@ -110,20 +110,20 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	}()
 
 	if err := checkBuildArgs(bc.BuildArgs, df); err != nil {
-		logrus.Warn("hushfile: stopped: a secret was passed as a build-arg")
+		logrus.Warn("hushbuild: stopped: a secret was passed as a build-arg")
 		return nil, err
 	}
 
 	warn := df.warner(c)
 	if listed == nil {
-		warn(ctx, "hushfile: the build context could not be listed (it has more directories than hushfile walks in a git repository or an archive): a COPY of the context is not kept from copying its credential files; keep credential files out of it, or build from a local directory", client.WarnOpts{})
+		warn(ctx, "hushbuild: the build context could not be listed (it has more directories than hushbuild walks in a git repository or an archive): a COPY of the context is not kept from copying its credential files; keep credential files out of it, or build from a local directory", client.WarnOpts{})
 	}
 	named, unlisted, err := namedContextSources(ctx, c, bc, opts, df.classifier)
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range unlisted {
-		warn(ctx, "hushfile: the named build context "+name+" could not be listed for credential files: a COPY --from it is not kept from copying them; keep credential files out of it", client.WarnOpts{})
+		warn(ctx, "hushbuild: the named build context "+name+" could not be listed for credential files: a COPY --from it is not kept from copying them; keep credential files out of it", client.WarnOpts{})
 	}
 	// An unsafe Dockerfile is only ever converted by the check, which
 	// shows its results to the client: it gets the source without text.
@@ -182,7 +182,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 
 	df.reportFindings(ctx, warn)
 	if err := df.unsafeError(); err != nil {
-		logrus.Warn("hushfile: stopped: the Dockerfile cannot be built without leaking a secret")
+		logrus.Warn("hushbuild: stopped: the Dockerfile cannot be built without leaking a secret")
 		return nil, err
 	}
 

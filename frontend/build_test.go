@@ -21,7 +21,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/sirupsen/logrus"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // captureLogs sends the frontend's logs to a buffer for the rest of the
@@ -491,7 +491,7 @@ func TestSecretBuildArgStopsTheBuild(t *testing.T) {
 	}{
 		{"rewritten ARG", "TOKEN", "build-arg TOKEN is a secret (line 3: ARG TOKEN): pass it with --secret id=TOKEN,env=TOKEN instead of --build-arg", 3},
 		{"secret name not in the Dockerfile", "NPM_TOKEN", "build-arg NPM_TOKEN is a secret: pass it with --secret id=NPM_TOKEN,env=NPM_TOKEN instead of --build-arg", 0},
-		{"name made secret by HUSHFILE", "INTERNAL_URL", "build-arg INTERNAL_URL is a secret: pass it with --secret id=INTERNAL_URL,env=INTERNAL_URL instead of --build-arg", 0},
+		{"name made secret by HUSHBUILD", "INTERNAL_URL", "build-arg INTERNAL_URL is a secret: pass it with --secret id=INTERNAL_URL,env=INTERNAL_URL instead of --build-arg", 0},
 	}
 	for _, tc := range cases {
 		for _, req := range []string{"", "frontend.outline", "frontend.targets", "frontend.lint", "frontend.convertllb"} {
@@ -591,7 +591,7 @@ func TestUnsafeDockerfileIsNotBuilt(t *testing.T) {
 			if err == nil {
 				t.Fatal("build passed")
 			}
-			want := "hushfile: this Dockerfile cannot be built without leaking a secret:\nline 4: [HardcodedSecret] COPY copies a credential written in the Dockerfile (fix: move the credential to a build secret)"
+			want := "hushbuild: this Dockerfile cannot be built without leaking a secret:\nline 4: [HardcodedSecret] COPY copies a credential written in the Dockerfile (fix: move the credential to a build secret)"
 			if err.Error() != want {
 				t.Errorf("error = %q", err.Error())
 			}
@@ -613,8 +613,8 @@ func TestUnsafeDockerfileIsNotBuilt(t *testing.T) {
 	}
 }
 
-// TestConfigReachesTheEngine checks that HUSHFILE and --target reach the
-// engine, and that HUSHFILE does not reach the Dockerfile's conversion.
+// TestConfigReachesTheEngine checks that HUSHBUILD and --target reach the
+// engine, and that HUSHBUILD does not reach the Dockerfile's conversion.
 func TestConfigReachesTheEngine(t *testing.T) {
 	canary := newCanary(t)
 	engine := &stubEngine{canary: canary}
@@ -622,7 +622,7 @@ func TestConfigReachesTheEngine(t *testing.T) {
 		keyConfigArg: "secrets=SENTRY_DSN;optional=true",
 		"target":     "base",
 	})
-	dt := append(testDockerfile(canary), []byte("ARG HUSHFILE\nRUN echo \"$HUSHFILE\" >/cfg\n")...)
+	dt := append(testDockerfile(canary), []byte("ARG HUSHBUILD\nRUN echo \"$HUSHBUILD\" >/cfg\n")...)
 	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": dt}
 	if _, err := build(context.Background(), c, engine.rewrite); err != nil {
 		t.Fatal(err)
@@ -635,7 +635,7 @@ func TestConfigReachesTheEngine(t *testing.T) {
 		t.Errorf("engine config = %q", got.String())
 	}
 
-	// the last stage uses HUSHFILE: build it and look for the value
+	// the last stage uses HUSHBUILD: build it and look for the value
 	c = newFakeClient(map[string]string{keyConfigArg: "secrets=SENTRY_DSN"})
 	c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": dt}
 	if _, err := build(context.Background(), c, engine.rewrite); err != nil {
@@ -643,7 +643,7 @@ func TestConfigReachesTheEngine(t *testing.T) {
 	}
 	for _, d := range buildDefinitions(c) {
 		if bytes.Contains(marshalDef(t, d), []byte("SENTRY_DSN")) {
-			t.Errorf("the HUSHFILE build-arg reached the conversion")
+			t.Errorf("the HUSHBUILD build-arg reached the conversion")
 		}
 	}
 }
@@ -730,7 +730,7 @@ func TestEveryErrorCarriesASource(t *testing.T) {
 		rw    rewriteFunc
 	}{
 		{"unsupported capability", func(c *fakeClient) { c.opts["frontend.caps"] = "moby.buildkit.frontend.future" }, nil},
-		{"bad HUSHFILE", func(c *fakeClient) { c.opts[keyConfigArg] = "nonsense" }, nil},
+		{"bad HUSHBUILD", func(c *fakeClient) { c.opts[keyConfigArg] = "nonsense" }, nil},
 		{"no Dockerfile", func(c *fakeClient) { delete(c.files, "local://dockerfile") }, nil},
 		{"parse error", nil, func([]byte, rewrite.Config) (*rewrite.Result, error) {
 			return nil, errString("dockerfile parse error on line 3: unknown instruction: ARGG")

@@ -9,8 +9,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 
-	"github.com/hushfile/hushfile/rewrite"
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/rewrite"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // checkBuildArgs fails when a build-arg carries a secret: one the rewrite

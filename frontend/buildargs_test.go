@@ -12,7 +12,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // credCase is a value for credentialIn: value builds it around r, 32
@@ -345,7 +345,7 @@ func TestURLBuildArgThroughTheEngine(t *testing.T) {
 		{"user only", dockerfile, func(r string) string { return "https://" + r + "@pypi.corp/simple" }, ""},
 		{"password", dockerfile, func(r string) string { return "https://u:" + r + "@pypi.corp/simple" },
 			"build-arg PIP_INDEX_URL is a secret (line 2: ARG PIP_INDEX_URL): pass it with --secret id=PIP_INDEX_URL,env=PIP_INDEX_URL instead of --build-arg"},
-		{"plain, listed in secrets= by the directive", "# hushfile=secrets=PIP_INDEX_URL\n" + dockerfile, func(r string) string { return "https://" + r + ".corp/simple" },
+		{"plain, listed in secrets= by the directive", "# hushbuild=secrets=PIP_INDEX_URL\n" + dockerfile, func(r string) string { return "https://" + r + ".corp/simple" },
 			"build-arg PIP_INDEX_URL is a secret (line 3: ARG PIP_INDEX_URL): pass it with --secret id=PIP_INDEX_URL,env=PIP_INDEX_URL instead of --build-arg"},
 		{"plain, ARG built from secrets", derived, func(r string) string { return "https://" + r + ".corp/simple" },
 			"build-arg PIP_INDEX_URL is built from secrets (line 3: ARG PIP_INDEX_URL): drop it and pass the secrets it is built from with --secret"},

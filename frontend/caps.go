@@ -10,7 +10,7 @@ import (
 )
 
 // enabledCaps are the frontend capabilities of BuildKit's Dockerfile
-// builder (frontend/dockerfile/builder, v0.34.2). hushfile supports the
+// builder (frontend/dockerfile/builder, v0.34.2). hushbuild supports the
 // same ones, since it runs the same code; the image label
 // moby.buildkit.frontend.caps in the root Dockerfile lists them too.
 var enabledCaps = map[string]struct{}{
@@ -23,7 +23,7 @@ var enabledCaps = map[string]struct{}{
 
 // validateCaps checks the capabilities a client requires (the frontend.caps
 // option). BuildKit's builder forwards to another frontend for a
-// capability marked "+forward" that it lacks; hushfile never forwards, so
+// capability marked "+forward" that it lacks; hushbuild never forwards, so
 // every missing capability is an error.
 func validateCaps(req string) error {
 	if req == "" {

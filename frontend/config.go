@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 const (
 	buildArgPrefix = "build-arg:"
-	// keyConfigArg is the frontend option of the HUSHFILE build-arg, which
+	// keyConfigArg is the frontend option of the HUSHBUILD build-arg, which
 	// carries the engine configuration in its text form.
-	keyConfigArg = buildArgPrefix + "HUSHFILE"
+	keyConfigArg = buildArgPrefix + "HUSHBUILD"
 	// configArgName is the name of that build-arg as BuildKit's Dockerfile
 	// builder sees it.
-	configArgName = "HUSHFILE"
+	configArgName = "HUSHBUILD"
 	// keyTarget is the frontend option of --target.
 	keyTarget = "target"
 	// keyFilename is the frontend option naming the Dockerfile.
@@ -32,7 +32,7 @@ const (
 )
 
 // configFromOpts reads the engine configuration a build was given: the
-// HUSHFILE build-arg and the build target. The `# hushfile=` directive is
+// HUSHBUILD build-arg and the build target. The `# hushbuild=` directive is
 // read by the engine itself. It first refuses build contexts whose URL
 // holds a credential (checkOptions), and it adds to NotSecrets the
 // build-args named for a URL whose value holds none (plainURLArgs).
@@ -57,7 +57,7 @@ func configFromOpts(opts map[string]string) (rewrite.Config, error) {
 }
 
 // classifierConfig is the configuration the engine applies to dt: the
-// Dockerfile's `# hushfile=` directive merged under cfg, as rewrite.Rewrite
+// Dockerfile's `# hushbuild=` directive merged under cfg, as rewrite.Rewrite
 // merges them. It decides which build-arg names are secrets.
 func classifierConfig(cfg rewrite.Config, dt []byte) (rewrite.Config, error) {
 	text, line, ok := rewrite.FindDirective(dt)
@@ -86,5 +86,5 @@ func checkTarget(where, configured, built string) error {
 	if built != "" {
 		stage = fmt.Sprintf("stage %q", built)
 	}
-	return fmt.Errorf("%s sets target=%s but the build targets %s: pass --target %s, or remove target from the hushfile configuration", where, configured, stage, configured)
+	return fmt.Errorf("%s sets target=%s but the build targets %s: pass --target %s, or remove target from the hushbuild configuration", where, configured, stage, configured)
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 func TestConfigFromOpts(t *testing.T) {
@@ -30,17 +30,17 @@ func TestConfigFromOpts(t *testing.T) {
 		{
 			name:    "build-arg target without --target",
 			opts:    map[string]string{keyConfigArg: "target=prod"},
-			wantErr: "build-arg HUSHFILE sets target=prod but the build targets the last stage: pass --target prod, or remove target from the hushfile configuration",
+			wantErr: "build-arg HUSHBUILD sets target=prod but the build targets the last stage: pass --target prod, or remove target from the hushbuild configuration",
 		},
 		{
 			name:    "build-arg target differs from --target",
 			opts:    map[string]string{keyConfigArg: "target=prod", "target": "test"},
-			wantErr: `build-arg HUSHFILE sets target=prod but the build targets stage "test"`,
+			wantErr: `build-arg HUSHBUILD sets target=prod but the build targets stage "test"`,
 		},
 		{
 			name:    "malformed",
 			opts:    map[string]string{keyConfigArg: "optional"},
-			wantErr: "build-arg HUSHFILE: hushfile config:",
+			wantErr: "build-arg HUSHBUILD: hushbuild config:",
 		},
 		{
 			name:    "unknown key",
@@ -85,29 +85,29 @@ func TestClassifierConfig(t *testing.T) {
 		{
 			name:        "directive and options are unioned",
 			cfg:         rewrite.Config{Secrets: []string{"A"}, NotSecrets: []string{"B"}},
-			dockerfile:  "# syntax=hushfile/frontend\n# hushfile=secrets=SENTRY_DSN;not-secrets=GPG_KEY\nFROM scratch\n",
+			dockerfile:  "# syntax=hushbuild/frontend\n# hushbuild=secrets=SENTRY_DSN;not-secrets=GPG_KEY\nFROM scratch\n",
 			wantSecrets: []string{"SENTRY_DSN", "A"},
 			wantNot:     []string{"GPG_KEY", "B"},
 		},
 		{
 			name:        "among comments and blank lines, any case",
-			dockerfile:  "\xef\xbb\xbf# syntax=hushfile/frontend\n\n# Build the app.\n#  HushFile = secrets=X \nFROM scratch\n",
+			dockerfile:  "\xef\xbb\xbf# syntax=hushbuild/frontend\n\n# Build the app.\n#  HushBuild = secrets=X \nFROM scratch\n",
 			wantSecrets: []string{"X"},
 		},
 		{
 			name:       "directive after the first instruction is not a directive",
-			dockerfile: "FROM scratch\n# hushfile=secrets=SENTRY_DSN\n",
+			dockerfile: "FROM scratch\n# hushbuild=secrets=SENTRY_DSN\n",
 		},
 		{
 			name:       "bad directive",
-			dockerfile: "# hushfile=what\nFROM scratch\n",
-			wantErr:    "# hushfile= directive (line 1): hushfile config:",
+			dockerfile: "# hushbuild=what\nFROM scratch\n",
+			wantErr:    "# hushbuild= directive (line 1): hushbuild config:",
 		},
 		{
 			name:       "directive target differs from the build's",
 			cfg:        rewrite.Config{Target: "test"},
-			dockerfile: "# hushfile=target=prod\nFROM scratch\n",
-			wantErr:    `# hushfile= directive (line 1) sets target=prod but the build targets stage "test"`,
+			dockerfile: "# hushbuild=target=prod\nFROM scratch\n",
+			wantErr:    `# hushbuild= directive (line 1) sets target=prod but the build targets stage "test"`,
 		},
 	}
 	for _, tc := range cases {
@@ -154,9 +154,9 @@ func TestValidateCaps(t *testing.T) {
 // configuration directive, the ARG declarations) on any input: they must
 // not panic, and what they return must point into the input.
 func FuzzDockerfileScans(f *testing.F) {
-	f.Add([]byte("# syntax=x\n# hushfile=secrets=A;target=t\nFROM scratch\nARG A=1 B\n"))
-	f.Add([]byte("\xef\xbb\xbf#HUSHFILE = optional=true\r\nARG X=\\\n y\n"))
-	f.Add([]byte("ARG\n# hushfile=\nFROM"))
+	f.Add([]byte("# syntax=x\n# hushbuild=secrets=A;target=t\nFROM scratch\nARG A=1 B\n"))
+	f.Add([]byte("\xef\xbb\xbf#HUSHBUILD = optional=true\r\nARG X=\\\n y\n"))
+	f.Add([]byte("ARG\n# hushbuild=\nFROM"))
 	f.Fuzz(func(t *testing.T, dt []byte) {
 		lines := strings.Count(string(dt), "\n") + 1
 		if _, line, ok := rewrite.FindDirective(dt); ok && (line < 1 || line > lines) {

@@ -16,8 +16,8 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/hushfile/hushfile/frontend/proof"
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/frontend/proof"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // maxContextFiles bounds the credential files of a build context the
@@ -54,8 +54,8 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		// A snapshot of its own: sharing the main context's would make
 		// each transfer prune the other's files, and send the whole
 		// context again every build.
-		llb.SharedKeyHint("hushfile-context-credential-files"),
-		dockerui.WithInternalName("hushfile: list the credential files of the build context"))
+		llb.SharedKeyHint("hushbuild-context-credential-files"),
+		dockerui.WithInternalName("hushbuild: list the credential files of the build context"))
 	if err != nil || st == nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, bounded bool, cfg rewrite.Config) ([]string, error) {
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def})
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
+		return nil, fmt.Errorf("hushbuild: listing the build context's credential files: %w", err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
@@ -94,14 +94,14 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
 		if depth > 64 {
-			return fmt.Errorf("hushfile: the build context is nested more than 64 directories deep")
+			return fmt.Errorf("hushbuild: the build context is nested more than 64 directories deep")
 		}
 		if dirs++; !bounded && dirs > maxRemoteDirs {
 			return errTooManyDirs
 		}
 		entries, err := ref.ReadDir(ctx, client.ReadDirRequest{Path: dir})
 		if err != nil {
-			return fmt.Errorf("hushfile: listing the build context's credential files: %w", err)
+			return fmt.Errorf("hushbuild: listing the build context's credential files: %w", err)
 		}
 		for _, e := range entries {
 			rel := strings.TrimPrefix(path.Join(dir, path.Base(e.Path)), "/")
@@ -123,7 +123,7 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 		return nil, err
 	}
 	if len(out) > maxContextFiles {
-		return nil, fmt.Errorf("hushfile: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
+		return nil, fmt.Errorf("hushbuild: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
 	}
 	slices.Sort(out)
 	return out, nil

@@ -41,7 +41,7 @@ type fakeClient struct {
 }
 
 // fakeFrontendImage is the frontend image the fake gateway names.
-const fakeFrontendImage = "127.0.0.1:5000/hushfile/frontend:test"
+const fakeFrontendImage = "127.0.0.1:5000/hushbuild/frontend:test"
 
 // checkReports lists the report files of def's check execs.
 func checkReports(def *pb.Definition) []string {

@@ -74,7 +74,7 @@ func TestImageDockerfile(t *testing.T) {
 	if labels["org.opencontainers.image.version"] != "1.2.3" || labels["org.opencontainers.image.revision"] != "abc" {
 		t.Errorf("version labels = %q, %q", labels["org.opencontainers.image.version"], labels["org.opencontainers.image.revision"])
 	}
-	if got := res.Image.Config.Entrypoint; len(got) != 1 || got[0] != "/bin/hushfile-frontend" {
+	if got := res.Image.Config.Entrypoint; len(got) != 1 || got[0] != "/bin/hushbuild-frontend" {
 		t.Errorf("entrypoint = %q", got)
 	}
 }

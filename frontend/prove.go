@@ -23,9 +23,9 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hushfile/hushfile/checker"
-	"github.com/hushfile/hushfile/frontend/proof"
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/checker"
+	"github.com/hushbuild/hushbuild/frontend/proof"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // keySource is the gateway option naming the frontend's own image.
@@ -61,12 +61,12 @@ func (p *prover) toolImage(ctx context.Context) (llb.State, *pb.Definition, erro
 	opts := p.bc.BuildOpts().Opts
 	source := opts[keySource]
 	if source == "" {
-		return llb.State{}, nil, fmt.Errorf("hushfile: this build mounts secrets, and the frontend cannot check it: it does not know its own image (the gateway's %q option). Run it as a gateway frontend: a `# syntax=IMAGE` line, or buildctl --frontend gateway.v0 --opt source=IMAGE", keySource)
+		return llb.State{}, nil, fmt.Errorf("hushbuild: this build mounts secrets, and the frontend cannot check it: it does not know its own image (the gateway's %q option). Run it as a gateway frontend: a `# syntax=IMAGE` line, or buildctl --frontend gateway.v0 --opt source=IMAGE", keySource)
 	}
 	platform := p.bc.BuildPlatforms[0]
 	st, err := p.loadTool(ctx, source, platform)
 	if err != nil {
-		return llb.State{}, nil, fmt.Errorf("hushfile: loading the frontend image %s for the build's checks: %w", source, err)
+		return llb.State{}, nil, fmt.Errorf("hushbuild: loading the frontend image %s for the build's checks: %w", source, err)
 	}
 	def, err := st.Marshal(ctx)
 	if err != nil {
@@ -203,7 +203,7 @@ func (p *prover) prove(ctx context.Context, plan *proof.Plan, image any) error {
 	if err != nil {
 		return err
 	}
-	logrus.Infof("hushfile: checking %d build steps that get secrets, %d copies and the image config", len(plan.Steps), len(plan.Copies))
+	logrus.Infof("hushbuild: checking %d build steps that get secrets, %d copies and the image config", len(plan.Steps), len(plan.Copies))
 	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: cdef.ToPB(), Evaluate: true})
 	if err != nil {
 		return explainStepError(err, plan)
@@ -214,11 +214,11 @@ func (p *prover) prove(ctx context.Context, plan *proof.Plan, image any) error {
 	}
 	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + proof.ReportFile})
 	if err != nil {
-		return fmt.Errorf("hushfile: reading the build check's report: %w", err)
+		return fmt.Errorf("hushbuild: reading the build check's report: %w", err)
 	}
 	rep, err := checker.ReadReport(dt)
 	if err != nil {
-		return fmt.Errorf("hushfile: reading the build check's report: %w", err)
+		return fmt.Errorf("hushbuild: reading the build check's report: %w", err)
 	}
 	var leaks []proof.Leak
 	for _, f := range rep.Findings {
@@ -230,10 +230,10 @@ func (p *prover) prove(ctx context.Context, plan *proof.Plan, image any) error {
 		notes[n] = true
 	}
 	for _, n := range slices.Sorted(maps.Keys(notes)) {
-		p.warn("hushfile: build check: " + n)
+		p.warn("hushbuild: build check: " + n)
 	}
 	if len(leaks) > 0 {
-		logrus.Warnf("hushfile: stopped: the build checks found %d places holding a secret", len(leaks))
+		logrus.Warnf("hushbuild: stopped: the build checks found %d places holding a secret", len(leaks))
 		return leakError(leaks, p.df)
 	}
 	return nil
@@ -346,9 +346,9 @@ func explainStepError(err error, plan *proof.Plan) error {
 	rule := rewrite.RuleSecretInBuildOutput
 	switch exit.ExitCode {
 	case checker.ExitLeak:
-		return withStepLocations(fmt.Errorf("hushfile: %s: %s wrote a secret into a cache mount, which outlives the step and reaches later steps and builds; the file was removed from the cache (the step's log above names the mount, the path, the secret id and the encoding). fix: write credentials outside cache mounts, or remove them in the same RUN; see %s", rule.Name, where, rule.DocsURL()), step)
+		return withStepLocations(fmt.Errorf("hushbuild: %s: %s wrote a secret into a cache mount, which outlives the step and reaches later steps and builds; the file was removed from the cache (the step's log above names the mount, the path, the secret id and the encoding). fix: write credentials outside cache mounts, or remove them in the same RUN; see %s", rule.Name, where, rule.DocsURL()), step)
 	case checker.ExitInternal:
-		return withStepLocations(fmt.Errorf("hushfile: %s: the build-time check could not run in %s (the step's log above says why), so the build stops", rule.Name, where), step)
+		return withStepLocations(fmt.Errorf("hushbuild: %s: the build-time check could not run in %s (the step's log above says why), so the build stops", rule.Name, where), step)
 	}
 	return err
 }

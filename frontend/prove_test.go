@@ -7,8 +7,8 @@ import (
 
 	"github.com/moby/buildkit/solver/pb"
 
-	"github.com/hushfile/hushfile/frontend/proof"
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/frontend/proof"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // proveDockerfile has one step that gets a secret (line 3, from the
@@ -134,11 +134,11 @@ func TestProofNeedsItsImage(t *testing.T) {
 	}
 }
 
-// TestStrictCaller: with strict=true from the caller (the HUSHFILE
+// TestStrictCaller: with strict=true from the caller (the HUSHBUILD
 // build-arg), a Dockerfile whose directive declares a secret name not
 // secret cannot let that build-arg through.
 func TestStrictCaller(t *testing.T) {
-	df := "# hushfile=not-secrets=NPM_TOKEN\nFROM scratch\nARG NPM_TOKEN\nRUN npm ci\n"
+	df := "# hushbuild=not-secrets=NPM_TOKEN\nFROM scratch\nARG NPM_TOKEN\nRUN npm ci\n"
 	for _, strict := range []bool{false, true} {
 		opts := map[string]string{"build-arg:NPM_TOKEN": "value-" + newCanary(t)}
 		if strict {

@@ -15,7 +15,7 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // warnFunc emits one BuildKit warning.
@@ -129,7 +129,7 @@ func (e *unsafeDockerfileError) Error() string { return unsafeMessage(e.cause) }
 func (e *unsafeDockerfileError) Unwrap() error { return e.cause }
 
 func unsafeMessage(cause error) string {
-	return "hushfile: this Dockerfile cannot be built without leaking a secret:\n" + cause.Error()
+	return "hushbuild: this Dockerfile cannot be built without leaking a secret:\n" + cause.Error()
 }
 
 func findingRule(f rewrite.Finding) rewrite.Rule {
@@ -233,7 +233,7 @@ func withEmptySource(err error, filename string) error {
 // kept: a panic value could hold anything, Dockerfile text included.
 func internalError(where string, r any) error {
 	if re, ok := r.(runtime.Error); ok {
-		return fmt.Errorf("hushfile: internal error in %s: %v", where, re)
+		return fmt.Errorf("hushbuild: internal error in %s: %v", where, re)
 	}
-	return fmt.Errorf("hushfile: internal error in %s", where)
+	return fmt.Errorf("hushbuild: internal error in %s", where)
 }

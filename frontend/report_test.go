@@ -11,7 +11,7 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/lint"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // testDF is a prepared Dockerfile with the given findings and
@@ -213,7 +213,7 @@ func TestUnsafeError(t *testing.T) {
 	}
 	df := testDF(t, reportFindings, nil)
 	err := df.withSources(df.unsafeError())
-	want := "hushfile: this Dockerfile cannot be built without leaking a secret:\nline 3: [HardcodedSecret] a credential is written in the Dockerfile (fix: use a build secret)"
+	want := "hushbuild: this Dockerfile cannot be built without leaking a secret:\nline 3: [HardcodedSecret] a credential is written in the Dockerfile (fix: use a build secret)"
 	if err.Error() != want {
 		t.Errorf("err = %q", err)
 	}

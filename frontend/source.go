@@ -14,7 +14,7 @@ import (
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // rewriteFunc is the engine: rewrite.Rewrite, or a stand-in in tests.
@@ -95,7 +95,7 @@ func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config
 // form. It is the only function that sees the original text.
 func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw rewriteFunc) (*dockerfile, error) {
 	if orig == nil {
-		return nil, fmt.Errorf("hushfile: no Dockerfile was read")
+		return nil, fmt.Errorf("hushbuild: no Dockerfile was read")
 	}
 	classifier, err := classifierConfig(cfg, orig.Data)
 	if err != nil {
@@ -107,7 +107,7 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 		return nil, err
 	}
 	if res == nil || (len(res.Output) == 0 && len(orig.Data) != 0) {
-		return nil, fmt.Errorf("hushfile: the rewrite returned no Dockerfile")
+		return nil, fmt.Errorf("hushbuild: the rewrite returned no Dockerfile")
 	}
 
 	df := &dockerfile{
@@ -135,7 +135,7 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 	var loader *llb.Definition
 	if orig.Definition != nil {
 		if df.vertex, err = orig.Definition.Head(); err != nil {
-			return nil, fmt.Errorf("hushfile: reading the Dockerfile's load vertex: %w", err)
+			return nil, fmt.Errorf("hushbuild: reading the Dockerfile's load vertex: %w", err)
 		}
 		if definitionIsSafe(orig.Definition, orig.Data) {
 			loader = orig.Definition
@@ -162,10 +162,10 @@ func newSourceMap(ctx context.Context, loader *llb.Definition, filename, lang st
 		if name == "." || name == "/" || name == "" {
 			name = dockerui.DefaultDockerfileName
 		}
-		st := llb.Scratch().File(llb.Mkfile("/"+name, 0o644, data), dockerui.WithInternalName("hushfile: rewritten "+filename))
+		st := llb.Scratch().File(llb.Mkfile("/"+name, 0o644, data), dockerui.WithInternalName("hushbuild: rewritten "+filename))
 		var err error
 		if def, err = st.Marshal(ctx); err != nil {
-			return nil, fmt.Errorf("hushfile: marshalling the source of the rewritten Dockerfile: %w", err)
+			return nil, fmt.Errorf("hushbuild: marshalling the source of the rewritten Dockerfile: %w", err)
 		}
 	}
 	return &llb.SourceMap{Definition: def, Filename: filename, Language: lang, Data: data}, nil

@@ -11,7 +11,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // findBytes walks v (pointers, structs with unexported fields, slices,
@@ -188,10 +188,10 @@ func TestPrepareEngineFailures(t *testing.T) {
 			var s []int
 			_ = s[len(b)]
 			return nil, nil
-		}, "hushfile: internal error in the rewrite: runtime error: index out of range"},
+		}, "hushbuild: internal error in the rewrite: runtime error: index out of range"},
 		{"panic with a value", func(b []byte, _ rewrite.Config) (*rewrite.Result, error) {
 			panic(string(b))
-		}, "hushfile: internal error in the rewrite"},
+		}, "hushbuild: internal error in the rewrite"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := prepare(context.Background(), sm, rewrite.Config{}, tc.rw)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prints what the build-time proof costs, as tables:
-#   1. every example whose rewrite mounts secrets, built through hushfile
+#   1. every example whose rewrite mounts secrets, built through hushbuild
 #      (rewrite, instrumented steps, checks) next to the stock frontend
-#      building its Dockerfile.hushfile (the same build without the proof);
+#      building its Dockerfile.hushbuild (the same build without the proof);
 #   2. the checker's scan throughput on a large tree next to only reading it;
 #   3. the frontend image next to the stock frontend image.
 #
@@ -17,7 +17,7 @@ hack/lab.sh up
 hack/lab.sh frontend
 eval "$(hack/lab.sh env)"
 
-echo "== builds: hushfile (with the proof) vs stock on the rewritten Dockerfile"
+echo "== builds: hushbuild (with the proof) vs stock on the rewritten Dockerfile"
 go run ./hack/bench-proof -rounds "$rounds"
 
 echo
@@ -27,6 +27,6 @@ go test ./checker -run '^$' -bench 'ScanVsRead' -benchtime 5x -checker.benchmib 
 
 echo
 echo "== frontend image size (the static binary is the whole image)"
-h=$(stat -c %s "$HUSHFILE_LAB_BIN/hushfile-frontend")
-s=$(stat -c %s "$HUSHFILE_LAB_BIN/dockerfile-frontend")
-awk -v h="$h" -v s="$s" 'BEGIN { printf "hushfile %.1f MB, stock %.1f MB: %.2fx\n", h/1e6, s/1e6, h/s }'
+h=$(stat -c %s "$HUSHBUILD_LAB_BIN/hushbuild-frontend")
+s=$(stat -c %s "$HUSHBUILD_LAB_BIN/dockerfile-frontend")
+awk -v h="$h" -v s="$s" 'BEGIN { printf "hushbuild %.1f MB, stock %.1f MB: %.2fx\n", h/1e6, s/1e6, h/s }'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints a table: hushfile verify's scan throughput (known values and all
+# Prints a table: hushbuild verify's scan throughput (known values and all
 # pattern rules on) next to the cost of only decompressing and walking the
 # same layers, for gzip, zstd and uncompressed layers.
 #

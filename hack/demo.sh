@@ -5,9 +5,9 @@
 # the seed private-PyPI example (examples/015-seed004-build-arg-defaults)
 # twice with a fresh random password:
 #   1. the legacy way: the stock Dockerfile frontend, --build-arg PYPI_PASS;
-#   2. with one line added, "# syntax=<hushfile frontend>", and --secret.
+#   2. with one line added, "# syntax=<hushbuild frontend>", and --secret.
 # For each it shows whether pip received the password (by hash) and where
-# `hushfile verify` finds it in the OCI archive. The password is never
+# `hushbuild verify` finds it in the OCI archive. The password is never
 # printed.
 #
 #   hack/demo.sh            run the demo
@@ -43,8 +43,8 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-go build -o "$work/bin/hushfile" ./cmd/hushfile
-hushfile() { "$work/bin/hushfile" "$@"; }
+go build -o "$work/bin/hushbuild" ./cmd/hushbuild
+hushbuild() { "$work/bin/hushbuild" "$@"; }
 
 # A fresh password for this run. It goes to the builds through the
 # environment and the command line, never to the terminal.
@@ -62,7 +62,7 @@ build() {
 	cp -R "$EXAMPLE"/. "$work/$name/"
 	cp "$dockerfile" "$work/$name/Dockerfile"
 	if ! docker buildx build --progress=plain --no-cache \
-		--build-context "$BASE_IMAGE=docker-image://$HUSHFILE_TESTBASE_IMAGE" \
+		--build-context "$BASE_IMAGE=docker-image://$HUSHBUILD_TESTBASE_IMAGE" \
 		--attest type=provenance,mode=max --output "type=oci,dest=$work/$name.tar" \
 		"$@" "$work/$name" >"$work/$name.log" 2>&1; then
 		redact <"$work/$name.log" | tail -n 30 >&2
@@ -73,7 +73,7 @@ build() {
 # pip_saw NAME: whether the pip stand-in of the test image received the
 # password (it prints the sha256 of the credential it would send).
 pip_saw() {
-	if grep -q "hushfile-probe pip .* sha256=$pass_hash" "$work/$1.log"; then
+	if grep -q "hushbuild-probe pip .* sha256=$pass_hash" "$work/$1.log"; then
 		say "   pip received the password: yes (the test image's pip printed its sha256)"
 	else
 		say "   pip received the password: NO"
@@ -81,11 +81,11 @@ pip_saw() {
 	fi
 }
 
-# verify NAME: where hushfile verify finds the password in NAME.tar.
+# verify NAME: where hushbuild verify finds the password in NAME.tar.
 verify() {
 	local rc=0
-	say "   \$ hushfile verify --secret id=PYPI_PASS $1.tar"
-	hushfile verify -patterns=false --secret id=PYPI_PASS "$work/$1.tar" >"$work/$1.verify" 2>&1 || rc=$?
+	say "   \$ hushbuild verify --secret id=PYPI_PASS $1.tar"
+	hushbuild verify -patterns=false --secret id=PYPI_PASS "$work/$1.tar" >"$work/$1.verify" 2>&1 || rc=$?
 	redact <"$work/$1.verify" | sed "s#$work/##g; s/^/     /"
 	return $rc
 }
@@ -97,7 +97,7 @@ say "   the password: a fresh random value, never printed (sha256 ${pass_hash:0:
 say
 bold "== 1. the legacy way: stock frontend, --build-arg PYPI_PASS"
 {
-	echo "# syntax=$HUSHFILE_STOCK_FRONTEND_IMAGE"
+	echo "# syntax=$HUSHBUILD_STOCK_FRONTEND_IMAGE"
 	cat "$EXAMPLE/Dockerfile"
 } >"$work/Dockerfile.legacy"
 say "   \$ docker buildx build --build-arg PYPI_PASS=<PYPI_PASS> --build-arg PYPI_USER=ci --build-arg PYPI_URL=pypi.example.com ."
@@ -105,16 +105,16 @@ build legacy "$work/Dockerfile.legacy" --build-arg "PYPI_PASS=$PYPI_PASS" --buil
 pip_saw legacy
 legacy_rc=0
 verify legacy || legacy_rc=$?
-[ "$legacy_rc" = 1 ] || die "hushfile verify did not find the password in the legacy image (exit $legacy_rc)"
+[ "$legacy_rc" = 1 ] || die "hushbuild verify did not find the password in the legacy image (exit $legacy_rc)"
 
 say
-bold "== 2. hushfile: one line added, # syntax=$HUSHFILE_FRONTEND_IMAGE"
+bold "== 2. hushbuild: one line added, # syntax=$HUSHBUILD_FRONTEND_IMAGE"
 {
-	echo "# syntax=$HUSHFILE_FRONTEND_IMAGE"
+	echo "# syntax=$HUSHBUILD_FRONTEND_IMAGE"
 	cat "$EXAMPLE/Dockerfile"
-} >"$work/Dockerfile.hushfile"
-mapfile -t flags < <(hushfile secrets "$work/Dockerfile.hushfile")
-say "   \$ hushfile secrets Dockerfile"
+} >"$work/Dockerfile.hushbuild"
+mapfile -t flags < <(hushbuild secrets "$work/Dockerfile.hushbuild")
+say "   \$ hushbuild secrets Dockerfile"
 printf '     %s\n' "${flags[@]}"
 say "   \$ docker buildx build ${flags[*]} --build-arg PYPI_USER=ci --build-arg PYPI_URL=pypi.example.com ."
 split=()
@@ -122,18 +122,18 @@ for f in "${flags[@]}"; do
 	read -r -a words <<<"$f"
 	split+=("${words[@]}")
 done
-build hushfile "$work/Dockerfile.hushfile" "${split[@]}" --build-arg PYPI_USER=ci --build-arg PYPI_URL=pypi.example.com
-say "   what the frontend built instead of the original lines (hushfile rewrite --diff):"
-hushfile rewrite --diff "$EXAMPLE/Dockerfile" 2>/dev/null | grep -E '^[-+]([^-+]|$)' | sed 's/^/     /' || true
-grep -o ' WARN: .*' "$work/hushfile.log" | awk '!seen[$0]++' | redact | sed 's/^ WARN: /   frontend warning: /' || true
-if grep -qF "$PYPI_PASS" "$work/hushfile.log"; then
-	die "the hushfile build printed the password"
+build hushbuild "$work/Dockerfile.hushbuild" "${split[@]}" --build-arg PYPI_USER=ci --build-arg PYPI_URL=pypi.example.com
+say "   what the frontend built instead of the original lines (hushbuild rewrite --diff):"
+hushbuild rewrite --diff "$EXAMPLE/Dockerfile" 2>/dev/null | grep -E '^[-+]([^-+]|$)' | sed 's/^/     /' || true
+grep -o ' WARN: .*' "$work/hushbuild.log" | awk '!seen[$0]++' | redact | sed 's/^ WARN: /   frontend warning: /' || true
+if grep -qF "$PYPI_PASS" "$work/hushbuild.log"; then
+	die "the hushbuild build printed the password"
 fi
-pip_saw hushfile
-hushfile_rc=0
-verify hushfile || hushfile_rc=$?
-[ "$hushfile_rc" = 0 ] || die "hushfile verify found the password in the hushfile image (exit $hushfile_rc)"
+pip_saw hushbuild
+hushbuild_rc=0
+verify hushbuild || hushbuild_rc=$?
+[ "$hushbuild_rc" = 0 ] || die "hushbuild verify found the password in the hushbuild image (exit $hushbuild_rc)"
 
 say
 legacy_hits=$(grep -c '^FOUND' "$work/legacy.verify" || true)
-bold "== result: the legacy image holds the password in $legacy_hits place(s); the hushfile image in none, and pip still got it."
+bold "== result: the legacy image holds the password in $legacy_hits place(s); the hushbuild image in none, and pip still got it."

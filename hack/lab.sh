@@ -5,25 +5,25 @@
 #   hack/lab.sh down      stop the registry and buildkitd this lab started
 #   hack/lab.sh status    say what runs and what is pushed (exit 3 if not up)
 #   hack/lab.sh env       print the lab's environment as shell exports
-#   hack/lab.sh frontend  rebuild and push only the hushfile frontend image
+#   hack/lab.sh frontend  rebuild and push only the hushbuild frontend image
 #   hack/lab.sh deps      install only the Debian packages
 #   hack/lab.sh clean     down, then remove the lab's state (keeps bin/)
 #
-# State lives in HUSHFILE_LAB_DIR (default: .lab at the repository root).
-# The registry listens on 127.0.0.1:HUSHFILE_LAB_PORT (default 5000, or the
+# State lives in HUSHBUILD_LAB_DIR (default: .lab at the repository root).
+# The registry listens on 127.0.0.1:HUSHBUILD_LAB_PORT (default 5000, or the
 # next free port). Progress goes to stderr; only `env` writes to stdout.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LAB=${HUSHFILE_LAB_DIR:-$ROOT/.lab}
+LAB=${HUSHBUILD_LAB_DIR:-$ROOT/.lab}
 mkdir -p "$LAB"
 LAB=$(cd "$LAB" && pwd)
-case $LAB in *"'"* | *' '*) echo "lab: HUSHFILE_LAB_DIR must not contain quotes or spaces: $LAB" >&2; exit 2 ;; esac
+case $LAB in *"'"* | *' '*) echo "lab: HUSHBUILD_LAB_DIR must not contain quotes or spaces: $LAB" >&2; exit 2 ;; esac
 BIN=$LAB/bin
 SOCK=$LAB/buildkitd.sock
 RUN=$LAB/run
 LOGS=$LAB/logs
-BUILDER=hushfile-lab
+BUILDER=hushbuild-lab
 BUILDX_VERSION=v0.38.2
 GO_FLAGS=(-trimpath -buildvcs=false)
 export DEBIAN_FRONTEND=noninteractive
@@ -166,7 +166,7 @@ REGISTRY_PATTERN="serve $LAB/registry.yml"
 BUILDKITD_PATTERN="--config $LAB/buildkitd.toml"
 
 registry_port() {
-	cat "$LAB/registry.port" 2>/dev/null || echo "${HUSHFILE_LAB_PORT:-5000}"
+	cat "$LAB/registry.port" 2>/dev/null || echo "${HUSHBUILD_LAB_PORT:-5000}"
 }
 
 start_registry() {
@@ -176,7 +176,7 @@ start_registry() {
 		wait_for registry "$REGISTRY_PATTERN" 10 http_ok "http://127.0.0.1:$port/v2/"
 		return 0
 	fi
-	port=${HUSHFILE_LAB_PORT:-$(registry_port)}
+	port=${HUSHBUILD_LAB_PORT:-$(registry_port)}
 	local first=$port
 	while port_busy "$port"; do
 		port=$((port + 1))
@@ -234,7 +234,7 @@ start_buildkitd() {
 		log "buildkitd config changed; restarting it"
 		stop buildkitd "$BUILDKITD_PATTERN"
 	fi
-	[ ${#SOCK} -lt 100 ] || die "socket path too long for a unix socket: $SOCK (set HUSHFILE_LAB_DIR to a shorter path)"
+	[ ${#SOCK} -lt 100 ] || die "socket path too long for a unix socket: $SOCK (set HUSHBUILD_LAB_DIR to a shorter path)"
 	mount | grep -q cgroup || log "warning: no cgroup filesystem mounted; runc may fail"
 	printf '%s\n' "$want" >"$LAB/buildkitd.toml"
 	rm -f "$SOCK"
@@ -322,7 +322,7 @@ push_testbase() {
 	cp "$ROOT/hack/testbase/lib.sh" "$ctx/lib.sh"
 	cat >"$ctx/Dockerfile" <<EOF
 FROM $(image_ref busybox)
-COPY lib.sh /usr/local/lib/hushfile-probe/lib.sh
+COPY lib.sh /usr/local/lib/hushbuild-probe/lib.sh
 COPY bin/ /usr/local/bin/
 RUN ln -s pip /usr/local/bin/pip3 && ln -s python /usr/local/bin/python3
 # Alpine's busybox and bash read \`source FILE\` from the current directory;
@@ -349,21 +349,21 @@ EOF
 }
 
 push_frontend() {
-	if [ ! -d "$ROOT/cmd/hushfile-frontend" ]; then
-		log "skipping the hushfile frontend image: cmd/hushfile-frontend does not exist yet"
+	if [ ! -d "$ROOT/cmd/hushbuild-frontend" ]; then
+		log "skipping the hushbuild frontend image: cmd/hushbuild-frontend does not exist yet"
 		return 0
 	fi
-	log "building cmd/hushfile-frontend"
-	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/hushfile-frontend" ./cmd/hushfile-frontend)
-	push_frontend_image frontend "$BIN/hushfile-frontend"
+	log "building cmd/hushbuild-frontend"
+	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/hushbuild-frontend" ./cmd/hushbuild-frontend)
+	push_frontend_image frontend "$BIN/hushbuild-frontend"
 }
 
 image_ref() {
 	case $1 in
-	busybox) echo "$(registry)/hushfile/busybox:latest" ;;
-	testbase) echo "$(registry)/hushfile/testbase:latest" ;;
-	dockerfile-frontend) echo "$(registry)/hushfile/dockerfile-frontend:$(buildkit_version)" ;;
-	frontend) echo "$(registry)/hushfile/frontend:dev" ;;
+	busybox) echo "$(registry)/hushbuild/busybox:latest" ;;
+	testbase) echo "$(registry)/hushbuild/testbase:latest" ;;
+	dockerfile-frontend) echo "$(registry)/hushbuild/dockerfile-frontend:$(buildkit_version)" ;;
+	frontend) echo "$(registry)/hushbuild/frontend:dev" ;;
 	esac
 }
 
@@ -371,17 +371,17 @@ image_ref() {
 
 env_lines() {
 	cat <<EOF
-export HUSHFILE_LAB_DIR='$LAB'
-export HUSHFILE_LAB_BIN='$BIN'
-export PATH="\$HUSHFILE_LAB_BIN:\$PATH"
+export HUSHBUILD_LAB_DIR='$LAB'
+export HUSHBUILD_LAB_BIN='$BIN'
+export PATH="\$HUSHBUILD_LAB_BIN:\$PATH"
 export BUILDKIT_HOST='unix://$SOCK'
-export HUSHFILE_REGISTRY='$(registry)'
+export HUSHBUILD_REGISTRY='$(registry)'
 export DOCKER_CONFIG='$DOCKER_CONFIG'
 export BUILDX_BUILDER='$BUILDER'
-export HUSHFILE_FRONTEND_IMAGE='$(image_ref frontend)'
-export HUSHFILE_STOCK_FRONTEND_IMAGE='$(image_ref dockerfile-frontend)'
-export HUSHFILE_TESTBASE_IMAGE='$(image_ref testbase)'
-export HUSHFILE_BUSYBOX_IMAGE='$(image_ref busybox)'
+export HUSHBUILD_FRONTEND_IMAGE='$(image_ref frontend)'
+export HUSHBUILD_STOCK_FRONTEND_IMAGE='$(image_ref dockerfile-frontend)'
+export HUSHBUILD_TESTBASE_IMAGE='$(image_ref testbase)'
+export HUSHBUILD_BUSYBOX_IMAGE='$(image_ref busybox)'
 EOF
 }
 
@@ -407,7 +407,7 @@ cmd_up() {
 	timed "busybox image" push_busybox
 	timed "testbase image" push_testbase
 	timed "stock frontend image" push_frontend_image dockerfile-frontend "$BIN/dockerfile-frontend"
-	timed "hushfile frontend image" push_frontend
+	timed "hushbuild frontend image" push_frontend
 	write_env
 	log "up in $((SECONDS - start))s; source it with: eval \"\$(hack/lab.sh env)\""
 }
@@ -415,7 +415,7 @@ cmd_up() {
 cmd_frontend() {
 	lock
 	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
-	[ -d "$ROOT/cmd/hushfile-frontend" ] || die "cmd/hushfile-frontend does not exist"
+	[ -d "$ROOT/cmd/hushbuild-frontend" ] || die "cmd/hushbuild-frontend does not exist"
 	push_frontend
 	write_env
 }

@@ -659,7 +659,7 @@ func (a *analyzer) rewriteArgs(n *parser.Node, c *instructions.ArgCommand, remov
 			kept = append(kept, w.Value)
 		}
 	}
-	note := fmt.Sprintf("hushfile: ARG %s is a secret mount now", strings.Join(removed, " "))
+	note := fmt.Sprintf("hushbuild: ARG %s is a secret mount now", strings.Join(removed, " "))
 	a.replaceInstruction(n, kept, note)
 }
 
@@ -809,7 +809,7 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 			}
 			w = w.Next.Next.Next
 		}
-		note := fmt.Sprintf("hushfile: ENV %s is a secret mount now", strings.Join(removed, " "))
+		note := fmt.Sprintf("hushbuild: ENV %s is a secret mount now", strings.Join(removed, " "))
 		a.replaceInstruction(n, kept, note)
 	}
 }
@@ -1046,7 +1046,7 @@ func (a *analyzer) rewriteCopy(n *parser.Node, sd instructions.SourcesAndDest, r
 		}
 		kept = append(kept, w)
 	}
-	note := fmt.Sprintf("hushfile: %s of %s is a secret mount now", strings.ToUpper(n.Value), strings.Join(removed, " "))
+	note := fmt.Sprintf("hushbuild: %s of %s is a secret mount now", strings.ToUpper(n.Value), strings.Join(removed, " "))
 	if len(kept) == 0 {
 		a.replaceInstruction(n, nil, note)
 		return

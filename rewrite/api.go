@@ -1,4 +1,4 @@
-// Package rewrite is hushfile's engine: it parses a Dockerfile with
+// Package rewrite is hushbuild's engine: it parses a Dockerfile with
 // BuildKit's own parser, finds every place where a build secret would reach
 // the image (secret ARGs and ENVs, copied credential files, sourced env
 // files, hard-coded credentials), rewrites the Dockerfile to use BuildKit

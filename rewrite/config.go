@@ -10,16 +10,16 @@ import (
 
 // Config tunes the engine. The zero value is the default behaviour.
 //
-// The same settings can be given in the Dockerfile, as a `# hushfile=`
+// The same settings can be given in the Dockerfile, as a `# hushbuild=`
 // comment among its leading comments, and by the caller (CLI flags, or the
-// frontend's HUSHFILE build-arg). They are merged with MergeConfig: lists
+// frontend's HUSHBUILD build-arg). They are merged with MergeConfig: lists
 // are unioned, a boolean is on when either sets it, and the caller's
 // target wins.
 //
 // The text form, shared by the directive and the build-arg, is a
 // semicolon-separated list of key=value pairs:
 //
-//	# hushfile=secrets=SENTRY_DSN,INTERNAL_URL;not-secrets=GPG_KEY;optional=true
+//	# hushbuild=secrets=SENTRY_DSN,INTERNAL_URL;not-secrets=GPG_KEY;optional=true
 type Config struct {
 	// Secrets are extra ARG/ENV names to treat as secrets.
 	Secrets []string
@@ -73,7 +73,7 @@ type Config struct {
 
 // ConfigDirective is the key of the Dockerfile comment directive and of the
 // frontend build-arg that carry configuration.
-const ConfigDirective = "hushfile"
+const ConfigDirective = "hushbuild"
 
 // ParseConfig reads the text form of a Config (see Config) and merges it
 // onto base.
@@ -90,7 +90,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return base, fmt.Errorf("hushfile config: %q is not key=value", part)
+			return base, fmt.Errorf("hushbuild config: %q is not key=value", part)
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		v = strings.TrimSpace(v)
@@ -100,7 +100,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "not-secrets":
 			for _, pat := range splitList(v) {
 				if matchesEverySecret(pat) {
-					return base, fmt.Errorf("hushfile config: not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
+					return base, fmt.Errorf("hushbuild config: not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
 				}
 			}
 			cfg.NotSecrets = append(cfg.NotSecrets, splitList(v)...)
@@ -109,14 +109,14 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "disable":
 			for _, name := range splitList(v) {
 				if err := CheckDisable(name); err != nil {
-					return base, fmt.Errorf("hushfile config: %w", err)
+					return base, fmt.Errorf("hushbuild config: %w", err)
 				}
 			}
 			cfg.Disable = append(cfg.Disable, splitList(v)...)
 		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files", "strict":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return base, fmt.Errorf("hushfile config: %s=%q is not a boolean", k, v)
+				return base, fmt.Errorf("hushbuild config: %s=%q is not a boolean", k, v)
 			}
 			switch k {
 			case "optional":
@@ -133,7 +133,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "target":
 			cfg.Target = v
 		default:
-			return base, fmt.Errorf("hushfile config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, strict, target)", k)
+			return base, fmt.Errorf("hushbuild config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, strict, target)", k)
 		}
 	}
 	return cfg, nil

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/internal/golden"
+	"github.com/hushbuild/hushbuild/internal/golden"
 )
 
 // goldenFindings is the findings.json format of an example.
@@ -76,7 +76,7 @@ func TestExamples(t *testing.T) {
 			gotJSON = append(gotJSON, '\n')
 			compareGolden(t, filepath.Join(dir, "findings.json"), gotJSON)
 			if err == nil {
-				compareGolden(t, filepath.Join(dir, "Dockerfile.hushfile"), out)
+				compareGolden(t, filepath.Join(dir, "Dockerfile.hushbuild"), out)
 			}
 		})
 	}

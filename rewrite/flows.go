@@ -43,9 +43,9 @@ import (
 // a write there is neither saved nor replayed, and one into the RUN's
 // output or terminal (/dev/stderr, /proc/1/fd/1) is SecretInLog.
 
-// hushfileBackup is where a RUN saves a generated file's earlier content;
-// it also marks a RUN that hushfile already rewrote.
-const hushfileBackup = "/tmp/.hushfile-"
+// hushbuildBackup is where a RUN saves a generated file's earlier content;
+// it also marks a RUN that hushbuild already rewrote.
+const hushbuildBackup = "/tmp/.hushbuild-"
 
 // genFile is a file that commands write a secret into.
 type genFile struct {
@@ -524,7 +524,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			if a == "--location=project" || a == "--local" || a == "--site" ||
 				(a == "--location" || a == "-L") && i+1 < len(args) && args[i+1] == "project" ||
 				a == "--userconfig" || strings.HasPrefix(a, "--userconfig=") || a == "--global-config" {
-				fl.problem = "it writes a configuration file hushfile does not track"
+				fl.problem = "it writes a configuration file hushbuild does not track"
 			}
 		}
 		return []*flow{fl}
@@ -745,7 +745,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	if !p.canPre {
 		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 			"use the shell form of RUN",
-			"an earlier RUN wrote a secret into a file or into git's configuration; hushfile gives it to later commands at the start of each RUN, which needs the shell form")
+			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs the shell form")
 		return
 	}
 	var pre []string
@@ -783,9 +783,9 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			}
 		}
 		for i, fp := range append([]string{g.path}, g.also...) {
-			b := fmt.Sprintf("%s%d", hushfileBackup, g.slot)
+			b := fmt.Sprintf("%s%d", hushbuildBackup, g.slot)
 			if i > 0 {
-				b = fmt.Sprintf("%s%d.%d", hushfileBackup, g.slot, i)
+				b = fmt.Sprintf("%s%d.%d", hushbuildBackup, g.slot, i)
 			}
 			pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", fp, fp, b))
 			restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, fp, fp))
@@ -1017,7 +1017,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 				text = strings.Trim(nodeText(src, c.Args[2]), `"'`)
 			}
 			if g, err := parseShell(text); err != nil || len(filterFlows(findWrites(g, text, env, taint(g, shellNames)))) > 0 {
-				out = append(out, name+" -c runs a script that writes a secret where hushfile cannot follow it")
+				out = append(out, name+" -c runs a script that writes a secret where hushbuild cannot follow it")
 			}
 		}
 		// git remote add/set-url with credentials in the URL.
@@ -1197,7 +1197,7 @@ func isShellDashC(argv []string) bool {
 	return false
 }
 
-// checkScript fails closed on a script hushfile does not rewrite (a
+// checkScript fails closed on a script hushbuild does not rewrite (a
 // heredoc, or the script of an exec-form sh -c) that writes a secret.
 func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
 	names := secretNames(st, p)
@@ -1208,7 +1208,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		if len(names) > 0 || len(mounted) > 0 {
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
-				"hushfile cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
+				"hushbuild cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
 			p.failed = true
 		}
 		return
@@ -1231,8 +1231,8 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 	}
 	if len(why) > 0 {
 		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
-			"write the command in the shell form of RUN (no heredoc, no exec form), where hushfile rewrites it",
-			"hushfile does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
+			"write the command in the shell form of RUN (no heredoc, no exec form), where hushbuild rewrites it",
+			"hushbuild does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
 		p.failed = true
 	}
 }

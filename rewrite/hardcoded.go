@@ -8,7 +8,7 @@ import (
 
 	"mvdan.cc/sh/v3/syntax"
 
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // scanLiterals reports credentials written literally anywhere in the

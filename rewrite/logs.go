@@ -201,6 +201,6 @@ func (a *analyzer) onbuild(n *parser.Node) {
 	}
 	sort.Strings(why)
 	a.add(RuleOnbuildSecret, SeverityWarning, n.StartLine, n.EndLine, false,
-		"move the instruction into the Dockerfiles that build FROM this image, where hushfile can rewrite it, or give it a secret mount there",
+		"move the instruction into the Dockerfiles that build FROM this image, where hushbuild can rewrite it, or give it a secret mount there",
 		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
 }

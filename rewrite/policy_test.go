@@ -18,7 +18,7 @@ func TestNotSecretsTooBroad(t *testing.T) {
 			t.Errorf("not-secrets=%s refused: %v", pat, err)
 		}
 	}
-	df := "# hushfile=not-secrets=*\nFROM alpine\nARG NPM_TOKEN\nRUN npm ci\n"
+	df := "# hushbuild=not-secrets=*\nFROM alpine\nARG NPM_TOKEN\nRUN npm ci\n"
 	res, err := Rewrite([]byte(df), Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestStrictMode(t *testing.T) {
 		{"omit-runtime-secret-files=true", false},
 	}
 	for _, tt := range tests {
-		df := "# hushfile=" + tt.directive + "\nFROM alpine\nARG NPM_TOKEN\nRUN npm ci\n"
+		df := "# hushbuild=" + tt.directive + "\nFROM alpine\nARG NPM_TOKEN\nRUN npm ci\n"
 		res, err := Rewrite([]byte(df), Config{Strict: true})
 		if err != nil {
 			t.Fatal(err)

@@ -39,18 +39,18 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 	if text, line, ok := FindDirective(src); ok {
 		d, err := ParseConfig(Config{}, text)
 		if err != nil {
-			// A directive hushfile cannot read stops the build: its
+			// A directive hushbuild cannot read stops the build: its
 			// settings may be what keeps a secret out.
 			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
 				Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
-				Message: "the # hushfile= directive cannot be read: " + err.Error(),
-				Fix:     "write it as # hushfile=key=value;key=value (see the README)",
+				Message: "the # hushbuild= directive cannot be read: " + err.Error(),
+				Fix:     "write it as # hushbuild=key=value;key=value (see the README)",
 			}}}, nil
 		}
 		if r := d.Relaxations(); cfg.Strict && len(r) > 0 {
 			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
 				Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
-				Message: "the build runs in strict mode, and the # hushfile= directive relaxes protection: " + strings.Join(r, ", "),
+				Message: "the build runs in strict mode, and the # hushbuild= directive relaxes protection: " + strings.Join(r, ", "),
 				Fix:     "remove those settings from the Dockerfile; the caller (CI) may set them",
 			}}}, nil
 		}
@@ -94,7 +94,7 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 		res.Output, res.Changed = bytes.Clone(src), false
 		res.Findings = append(res.Findings, Finding{
 			Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
-			Message: fmt.Sprintf("hushfile could not rewrite this instruction safely (%v)", err),
+			Message: fmt.Sprintf("hushbuild could not rewrite this instruction safely (%v)", err),
 			Fix:     "simplify the instruction (plain words, no escape characters at the end of the command) or migrate it by hand to RUN --mount=type=secret",
 		})
 	}
@@ -176,9 +176,9 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-var directiveRe = regexp.MustCompile(`(?i)^#\s*hushfile\s*=\s*(.*?)\s*$`)
+var directiveRe = regexp.MustCompile(`(?i)^#\s*hushbuild\s*=\s*(.*?)\s*$`)
 
-// FindDirective returns the text and line of the `# hushfile=...` comment
+// FindDirective returns the text and line of the `# hushbuild=...` comment
 // among the comments before the first instruction.
 func FindDirective(src []byte) (string, int, bool) {
 	s := newSource(src, '\\')

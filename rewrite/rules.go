@@ -15,7 +15,7 @@ type Rule struct {
 
 // DocsURL is where a rule's page lives.
 func (r Rule) DocsURL() string {
-	return "https://github.com/hushfile/hushfile/blob/main/docs/rules/" + kebab(r.Name) + ".md"
+	return "https://github.com/hushbuild/hushbuild/blob/main/docs/rules/" + kebab(r.Name) + ".md"
 }
 
 var (

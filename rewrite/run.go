@@ -116,9 +116,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			targets = append(targets, t)
 		}
 		script, scriptOK := args, ok
-		// A RUN that carries hushfile's own save/replay/restore prelude
+		// A RUN that carries hushbuild's own save/replay/restore prelude
 		// was rewritten already: its flows are handled.
-		marked := strings.Contains(script, hushfileBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
+		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
 		if f, err := parseShell(script); err == nil && scriptOK {
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
@@ -128,8 +128,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			names = taint(f, names)
 			for _, why := range opaqueWrites(f, script, env, names, mountedPaths(st, p)) {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
-					"write the credential where hushfile can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
-					"this RUN runs a command hushfile cannot follow: %s", why)
+					"write the credential where hushbuild can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
+					"this RUN runs a command hushbuild cannot follow: %s", why)
 				p.failed = true
 			}
 			var flowRemovals []*removal
@@ -276,7 +276,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			if len(st.gen) > 0 && usesExecOrTrap(f) {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"drop exec and trap from this RUN, or migrate it by hand",
-					"this RUN uses exec or trap, which would keep hushfile from removing the file a secret was written into when the RUN ends")
+					"this RUN uses exec or trap, which would keep hushbuild from removing the file a secret was written into when the RUN ends")
 				p.failed = true
 			}
 			comments = commentRanges(f)
@@ -312,13 +312,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				a.envFilesRead(st, n, facts.reads, p)
 			}
 		} else if !heredoc && (len(st.secrets) > 0 || len(st.files) > 0 || len(st.gen) > 0 || len(st.git) > 0 || len(st.keys) > 0) {
-			// The command cannot be read, and hushfile gives it secrets:
+			// The command cannot be read, and hushbuild gives it secrets:
 			// whatever it does with them is unknown, so it must not pass
 			// as rewritten. (A command with only its own mounts is the
 			// user's migration, left alone.)
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"simplify the command so that a POSIX shell parser reads it, or migrate it by hand",
-				"hushfile cannot parse this RUN's command, so it cannot tell where the secrets it gets end up")
+				"hushbuild cannot parse this RUN's command, so it cannot tell where the secrets it gets end up")
 			p.failed = true
 		}
 	}
@@ -335,7 +335,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			f.ended = line
 		}
 		a.touchedLines[line] = true
-		a.src.commentOut(n.StartLine, n.EndLine, "hushfile: this RUN only handled credential files or settings; the RUNs that need them get them now")
+		a.src.commentOut(n.StartLine, n.EndLine, "hushbuild: this RUN only handled credential files or settings; the RUNs that need them get them now")
 		a.dropEnded(st)
 		return
 	}
@@ -449,7 +449,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		if !isShellName(v.name) {
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"rename "+v.name+" to a name made of letters, digits and underscores",
-				"%s is built from secrets, and hushfile rebuilds it in the shell, where %s is not a valid variable name", v.name, v.name)
+				"%s is built from secrets, and hushbuild rebuilds it in the shell, where %s is not a valid variable name", v.name, v.name)
 			return
 		}
 		for _, d := range v.deps {
@@ -458,7 +458,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		if !p.canPre {
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"use the shell form of RUN (or read the parts of "+v.name+" in the command itself)",
-				"%s is built from secrets on line %d; hushfile rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
+				"%s is built from secrets on line %d; hushbuild rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
 			return
 		}
 		// Non-secret variables the value uses must be visible here; the
@@ -659,7 +659,7 @@ func secretNames(st *stageState, p *runPlan) map[string]bool {
 }
 
 // mountedPaths are the credential files a RUN has on secret mounts: those
-// hushfile mounts and those the RUN mounts itself.
+// hushbuild mounts and those the RUN mounts itself.
 func mountedPaths(st *stageState, p *runPlan) []string {
 	var out []string
 	for _, fs := range st.files {

@@ -551,7 +551,7 @@ func shellQuote(s string) string {
 }
 
 // isPOSIXShell reports whether a SHELL instruction's program runs POSIX
-// shell text, so that hushfile may edit and prefix commands.
+// shell text, so that hushbuild may edit and prefix commands.
 func isPOSIXShell(shell []string) bool {
 	if len(shell) == 0 {
 		return true

@@ -93,7 +93,7 @@ func TestDeviceWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Contains(string(res.Output), hushfileBackup) != (tt.file != "") {
+			if strings.Contains(string(res.Output), hushbuildBackup) != (tt.file != "") {
 				t.Errorf("save/restore prelude: got\n%s", res.Output)
 			}
 			var log, files, refused []string

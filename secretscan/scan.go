@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/hushfile/hushfile/secretscan/ahocorasick"
+	"github.com/hushbuild/hushbuild/secretscan/ahocorasick"
 )
 
 // Match is one finding.

@@ -42,7 +42,7 @@ var benchImage = sync.OnceValues(func() (string, int64) {
 	size := int64(*benchSize) << 20
 	dir := *benchDir
 	if dir == "" {
-		d, err := os.MkdirTemp("", "hushfile-verify-bench-")
+		d, err := os.MkdirTemp("", "hushbuild-verify-bench-")
 		if err != nil {
 			panic(err)
 		}

@@ -10,7 +10,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // writeIndex makes index.json list descs directly.

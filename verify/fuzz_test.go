@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // FuzzOpenArchive scans arbitrary bytes as an image archive: whatever

@@ -8,12 +8,12 @@ import (
 	"regexp"
 	"testing"
 
-	goldenfile "github.com/hushfile/hushfile/internal/golden"
+	goldenfile "github.com/hushbuild/hushbuild/internal/golden"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hushfile/hushfile/internal/sarif"
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	"github.com/hushbuild/hushbuild/internal/sarif"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // goldenImage leaks c in most of the places an image has, on one of its

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // A layer is read in blocks: the reader decompresses the blob and walks

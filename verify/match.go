@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // matcher finds the known secrets (in all their encodings) and the pattern

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hushfile/hushfile/internal/sarif"
-	"github.com/hushfile/hushfile/secretscan"
+	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // WriteText writes the report for people: one line per hit, the notes,
@@ -182,7 +182,7 @@ func (r *Report) SARIF(toolVersion string) *sarif.Log {
 				},
 				LogicalLocations: []sarif.LogicalLocation{{FullyQualifiedName: r.Image + " " + h.Where(), Kind: "member"}},
 			}},
-			PartialFingerprints: map[string]string{"hushfileVerify/v1": hex.EncodeToString(fp[:16])},
+			PartialFingerprints: map[string]string{"hushbuildVerify/v1": hex.EncodeToString(fp[:16])},
 			Properties:          props,
 		})
 	}
@@ -197,9 +197,9 @@ func (r *Report) SARIF(toolVersion string) *sarif.Log {
 	}
 	run := sarif.Run{
 		Tool: sarif.Tool{Driver: sarif.ToolComponent{
-			Name:           "hushfile-verify",
+			Name:           "hushbuild-verify",
 			Version:        toolVersion,
-			InformationURI: "https://github.com/hushfile/hushfile",
+			InformationURI: "https://github.com/hushbuild/hushbuild",
 			Rules:          rules,
 		}},
 		Invocations: []sarif.Invocation{{ExecutionSuccessful: r.Error == "", ToolExecutionNotifications: notes}},

@@ -12,7 +12,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // serveLayout serves an OCI layout as a read-only registry on loopback:

@@ -10,7 +10,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // texts returns the report in every output form.

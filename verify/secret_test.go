@@ -27,7 +27,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 func TestParseSecretSpec(t *testing.T) {
@@ -465,7 +465,7 @@ func TestFileSecretValues(t *testing.T) {
 	}
 }
 
-// TestFileSecretsNewFormats: FileSecrets (hushfile verify) reads the same
+// TestFileSecretsNewFormats: FileSecrets (hushbuild verify) reads the same
 // formats: XML, .pgpass, plain lines, private keys.
 func TestFileSecretsNewFormats(t *testing.T) {
 	pw, pw2 := vt.Canary(t), vt.Canary(t)

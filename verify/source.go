@@ -53,7 +53,7 @@ type legacyImage struct {
 
 // pathAnnotation marks descriptors made up for the files of a legacy
 // archive: they are opened by path and not checked against a digest.
-const pathAnnotation = "dev.hushfile.verify.path"
+const pathAnnotation = "dev.hushbuild.verify.path"
 
 // openSource picks the source for image: "-" is an archive on standard
 // input, an existing directory an OCI layout, an existing file an archive,
@@ -274,7 +274,7 @@ func (a *archiveSource) spool(r io.Reader) error {
 		return fmt.Errorf("%s: %w", a.name, err)
 	}
 	defer dr.Close()
-	tmp, err := os.CreateTemp("", "hushfile-verify-*.tar")
+	tmp, err := os.CreateTemp("", "hushbuild-verify-*.tar")
 	if err != nil {
 		return err
 	}

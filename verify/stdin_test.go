@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // TestStdin: "-" reads an OCI or docker save archive from standard input.

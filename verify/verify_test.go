@@ -15,7 +15,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	vt "github.com/hushfile/hushfile/verify/verifytest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
 // run scans with opts and checks that no output form holds a secret value

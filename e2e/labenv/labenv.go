@@ -1,6 +1,6 @@
 // Package labenv gives tests the local BuildKit lab that hack/lab.sh runs:
 // Up starts it (idempotent), Load reads the environment it wrote to
-// HUSHFILE_LAB_DIR/env (.lab/env at the repository root by default).
+// HUSHBUILD_LAB_DIR/env (.lab/env at the repository root by default).
 package labenv
 
 import (
@@ -16,16 +16,16 @@ import (
 
 // Env is the lab as hack/lab.sh env describes it.
 type Env struct {
-	Dir                string // HUSHFILE_LAB_DIR
-	BinDir             string // HUSHFILE_LAB_BIN: buildkitd, buildctl, ...
+	Dir                string // HUSHBUILD_LAB_DIR
+	BinDir             string // HUSHBUILD_LAB_BIN: buildkitd, buildctl, ...
 	BuildkitHost       string // BUILDKIT_HOST: unix:// address of buildkitd
-	Registry           string // HUSHFILE_REGISTRY: host:port of the lab registry
+	Registry           string // HUSHBUILD_REGISTRY: host:port of the lab registry
 	DockerConfig       string // DOCKER_CONFIG holding the buildx plugin and builder
 	BuildxBuilder      string // BUILDX_BUILDER
-	FrontendImage      string // HUSHFILE_FRONTEND_IMAGE (pushed by hack/lab.sh frontend)
-	StockFrontendImage string // HUSHFILE_STOCK_FRONTEND_IMAGE
-	TestbaseImage      string // HUSHFILE_TESTBASE_IMAGE
-	BusyboxImage       string // HUSHFILE_BUSYBOX_IMAGE
+	FrontendImage      string // HUSHBUILD_FRONTEND_IMAGE (pushed by hack/lab.sh frontend)
+	StockFrontendImage string // HUSHBUILD_STOCK_FRONTEND_IMAGE
+	TestbaseImage      string // HUSHBUILD_TESTBASE_IMAGE
+	BusyboxImage       string // HUSHBUILD_BUSYBOX_IMAGE
 
 	// Vars holds every variable the env file exports, PATH excepted.
 	Vars map[string]string
@@ -48,10 +48,10 @@ func (e Env) Environ() []string {
 	return append(out, "PATH="+e.BinDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
-// Load reads the lab's env file: HUSHFILE_LAB_DIR/env when that variable is
+// Load reads the lab's env file: HUSHBUILD_LAB_DIR/env when that variable is
 // set, else .lab/env at the repository root found from the working directory.
 func Load() (Env, error) {
-	dir := os.Getenv("HUSHFILE_LAB_DIR")
+	dir := os.Getenv("HUSHBUILD_LAB_DIR")
 	if dir == "" {
 		root, err := RepoRoot()
 		if err != nil {
@@ -70,7 +70,7 @@ func Up(ctx context.Context) (Env, error) {
 	return Load()
 }
 
-// PushFrontend runs hack/lab.sh frontend: rebuilds cmd/hushfile-frontend and
+// PushFrontend runs hack/lab.sh frontend: rebuilds cmd/hushbuild-frontend and
 // pushes it as FrontendImage. Call it after Up.
 func PushFrontend(ctx context.Context) error {
 	return run(ctx, "frontend")
@@ -140,19 +140,19 @@ func parse(path string) (Env, error) {
 		return Env{}, fmt.Errorf("labenv: %s: %w", path, err)
 	}
 	e := Env{
-		Dir:                vars["HUSHFILE_LAB_DIR"],
-		BinDir:             vars["HUSHFILE_LAB_BIN"],
+		Dir:                vars["HUSHBUILD_LAB_DIR"],
+		BinDir:             vars["HUSHBUILD_LAB_BIN"],
 		BuildkitHost:       vars["BUILDKIT_HOST"],
-		Registry:           vars["HUSHFILE_REGISTRY"],
+		Registry:           vars["HUSHBUILD_REGISTRY"],
 		DockerConfig:       vars["DOCKER_CONFIG"],
 		BuildxBuilder:      vars["BUILDX_BUILDER"],
-		FrontendImage:      vars["HUSHFILE_FRONTEND_IMAGE"],
-		StockFrontendImage: vars["HUSHFILE_STOCK_FRONTEND_IMAGE"],
-		TestbaseImage:      vars["HUSHFILE_TESTBASE_IMAGE"],
-		BusyboxImage:       vars["HUSHFILE_BUSYBOX_IMAGE"],
+		FrontendImage:      vars["HUSHBUILD_FRONTEND_IMAGE"],
+		StockFrontendImage: vars["HUSHBUILD_STOCK_FRONTEND_IMAGE"],
+		TestbaseImage:      vars["HUSHBUILD_TESTBASE_IMAGE"],
+		BusyboxImage:       vars["HUSHBUILD_BUSYBOX_IMAGE"],
 		Vars:               vars,
 	}
-	for name, v := range map[string]string{"HUSHFILE_LAB_DIR": e.Dir, "HUSHFILE_LAB_BIN": e.BinDir, "BUILDKIT_HOST": e.BuildkitHost, "HUSHFILE_REGISTRY": e.Registry} {
+	for name, v := range map[string]string{"HUSHBUILD_LAB_DIR": e.Dir, "HUSHBUILD_LAB_BIN": e.BinDir, "BUILDKIT_HOST": e.BuildkitHost, "HUSHBUILD_REGISTRY": e.Registry} {
 		if v == "" {
 			return Env{}, fmt.Errorf("labenv: %s: %s is missing", path, name)
 		}

@@ -24,12 +24,12 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	good := `export HUSHFILE_LAB_DIR='/lab'
-export HUSHFILE_LAB_BIN='/lab/bin'
-export PATH="$HUSHFILE_LAB_BIN:$PATH"
+	good := `export HUSHBUILD_LAB_DIR='/lab'
+export HUSHBUILD_LAB_BIN='/lab/bin'
+export PATH="$HUSHBUILD_LAB_BIN:$PATH"
 export BUILDKIT_HOST='unix:///lab/buildkitd.sock'
-export HUSHFILE_REGISTRY='127.0.0.1:5000'
-export HUSHFILE_TESTBASE_IMAGE='127.0.0.1:5000/hushfile/testbase:latest'
+export HUSHBUILD_REGISTRY='127.0.0.1:5000'
+export HUSHBUILD_TESTBASE_IMAGE='127.0.0.1:5000/hushbuild/testbase:latest'
 `
 	tests := []struct {
 		name    string
@@ -39,7 +39,7 @@ export HUSHFILE_TESTBASE_IMAGE='127.0.0.1:5000/hushfile/testbase:latest'
 		{name: "good", content: good},
 		{name: "unquoted", content: good + "export X=y\n", wantErr: "not single-quoted"},
 		{name: "no equals", content: good + "export X\n", wantErr: "not NAME=VALUE"},
-		{name: "missing registry", content: strings.ReplaceAll(good, "HUSHFILE_REGISTRY", "OTHER"), wantErr: "HUSHFILE_REGISTRY is missing"},
+		{name: "missing registry", content: strings.ReplaceAll(good, "HUSHBUILD_REGISTRY", "OTHER"), wantErr: "HUSHBUILD_REGISTRY is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,7 +58,7 @@ export HUSHFILE_TESTBASE_IMAGE='127.0.0.1:5000/hushfile/testbase:latest'
 				t.Fatalf("parse: %v", err)
 			}
 			if e.Registry != "127.0.0.1:5000" || e.BinDir != "/lab/bin" || e.BuildkitHost != "unix:///lab/buildkitd.sock" ||
-				e.TestbaseImage != "127.0.0.1:5000/hushfile/testbase:latest" {
+				e.TestbaseImage != "127.0.0.1:5000/hushbuild/testbase:latest" {
 				t.Errorf("parse: got %+v", e)
 			}
 			if _, ok := e.Vars["PATH"]; ok {
@@ -91,8 +91,8 @@ func TestLabBuild(t *testing.T) {
 	dir := t.TempDir()
 	dockerfile := fmt.Sprintf(`# syntax=%s
 FROM %s
-RUN --mount=type=secret,id=HUSHFILE_CANARY,env=HUSHFILE_CANARY HUSHFILE_PROBE_REQUIRE=1 pip install --extra-index-url "https://u:${HUSHFILE_CANARY}@pypi.example/simple" pkg
-RUN --mount=type=ssh HUSHFILE_PROBE_REQUIRE=1 git clone git@git.example:o/r.git
+RUN --mount=type=secret,id=HUSHBUILD_CANARY,env=HUSHBUILD_CANARY HUSHBUILD_PROBE_REQUIRE=1 pip install --extra-index-url "https://u:${HUSHBUILD_CANARY}@pypi.example/simple" pkg
+RUN --mount=type=ssh HUSHBUILD_PROBE_REQUIRE=1 git clone git@git.example:o/r.git
 `, env.StockFrontendImage, env.TestbaseImage)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		t.Fatal(err)
@@ -100,9 +100,9 @@ RUN --mount=type=ssh HUSHFILE_PROBE_REQUIRE=1 git clone git@git.example:o/r.git
 	keyFile, fingerprint := newSSHKey(t)
 	archive := filepath.Join(t.TempDir(), "image.tar")
 	cmd := exec.CommandContext(ctx, "docker", "buildx", "build", "--progress=plain", "--no-cache",
-		"--secret", "id=HUSHFILE_CANARY,env=HUSHFILE_CANARY", "--ssh", "default="+keyFile,
+		"--secret", "id=HUSHBUILD_CANARY,env=HUSHBUILD_CANARY", "--ssh", "default="+keyFile,
 		"--output", "type=oci,dest="+archive, dir)
-	cmd.Env = append(env.Environ(), "HUSHFILE_CANARY="+canary)
+	cmd.Env = append(env.Environ(), "HUSHBUILD_CANARY="+canary)
 	out, err := cmd.CombinedOutput()
 	log := strings.ReplaceAll(string(out), canary, "<CANARY>")
 	if err != nil {
@@ -115,10 +115,10 @@ RUN --mount=type=ssh HUSHFILE_PROBE_REQUIRE=1 git clone git@git.example:o/r.git
 		t.Errorf("the build output does not mention the frontend image %s:\n%s", env.StockFrontendImage, log)
 	}
 	sum := sha256.Sum256([]byte(canary))
-	if want := "hushfile-probe pip arg sha256=" + hex.EncodeToString(sum[:]); !strings.Contains(log, want) {
+	if want := "hushbuild-probe pip arg sha256=" + hex.EncodeToString(sum[:]); !strings.Contains(log, want) {
 		t.Errorf("the build output lacks %q:\n%s", want, log)
 	}
-	if want := "hushfile-probe ssh agent sha256=" + fingerprint; !strings.Contains(log, want) {
+	if want := "hushbuild-probe ssh agent sha256=" + fingerprint; !strings.Contains(log, want) {
 		t.Errorf("the build output lacks %q (the ssh mount's key):\n%s", want, log)
 	}
 	if where, err := findInOCIArchive(archive, canary); err != nil {
@@ -134,7 +134,7 @@ func newCanary(t *testing.T) string {
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	return "hushfile-canary-" + hex.EncodeToString(b)
+	return "hushbuild-canary-" + hex.EncodeToString(b)
 }
 
 // newSSHKey writes a new private key for --ssh and returns its path and the
@@ -145,7 +145,7 @@ func newSSHKey(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "hushfile lab test")
+	block, err := ssh.MarshalPrivateKey(priv, "hushbuild lab test")
 	if err != nil {
 		t.Fatal(err)
 	}

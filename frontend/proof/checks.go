@@ -142,7 +142,7 @@ func (p *Plan) state(in *pb.Input) (llb.State, error) {
 	def.Def = append(def.Def, term)
 	op, err := llb.NewDefinitionOp(def)
 	if err != nil {
-		return llb.State{}, fmt.Errorf("hushfile: a step of the build graph: %w", err)
+		return llb.State{}, fmt.Errorf("hushbuild: a step of the build graph: %w", err)
 	}
 	return llb.NewState(op), nil
 }

@@ -33,7 +33,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // Paths inside execs. The wrapper and its own copies of the step's secrets
@@ -47,7 +47,7 @@ const (
 	// step's secret ids[i] is file StepSecretDir/<i>.
 	StepSecretDir = "/dev/.hushbuild-secrets"
 	// Binary is the frontend binary's path inside the frontend image.
-	Binary = "/bin/hushfile-frontend"
+	Binary = "/bin/hushbuild-frontend"
 )
 
 // Step is one exec that mounts secrets, as instrumented.
@@ -127,11 +127,11 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 	}
 	tg, err := parse(toolDef)
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: the frontend image's definition: %w", err)
+		return nil, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
 	}
 	toolHead, err := tg.head()
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: the frontend image's definition: %w", err)
+		return nil, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
 	}
 
 	out := &Plan{Ops: map[digest.Digest]*pb.Op{}}
@@ -239,7 +239,7 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 	if _, ok := out.Ops[td]; ok {
 		// A terminal identical to an op: cannot happen (it has no op
 		// body), but never drop it.
-		return nil, fmt.Errorf("hushfile: the definition's terminal repeats an op")
+		return nil, fmt.Errorf("hushbuild: the definition's terminal repeats an op")
 	}
 	out.Ops[td] = term
 	newDef.Def = append(newDef.Def, dt)
@@ -544,7 +544,7 @@ func parse(def *pb.Definition) (*graph, error) {
 	for _, dt := range def.Def {
 		var op pb.Op
 		if err := proto.Unmarshal(dt, &op); err != nil {
-			return nil, fmt.Errorf("hushfile: reading the build graph: %w", err)
+			return nil, fmt.Errorf("hushbuild: reading the build graph: %w", err)
 		}
 		d := digest.FromBytes(dt)
 		if _, ok := g.ops[d]; ok {
@@ -564,7 +564,7 @@ func parse(def *pb.Definition) (*graph, error) {
 	for _, d := range g.order {
 		for _, in := range g.ops[d].Inputs {
 			if !seen[digest.Digest(in.Digest)] {
-				return nil, fmt.Errorf("hushfile: the build graph is not in dependency order (op %s)", d)
+				return nil, fmt.Errorf("hushbuild: the build graph is not in dependency order (op %s)", d)
 			}
 		}
 		seen[d] = true
@@ -621,7 +621,7 @@ func (g *graph) head() (*pb.Input, error) {
 func marshal(op *pb.Op) ([]byte, error) {
 	dt, err := proto.MarshalOptions{Deterministic: true}.Marshal(op)
 	if err != nil {
-		return nil, fmt.Errorf("hushfile: writing the build graph: %w", err)
+		return nil, fmt.Errorf("hushbuild: writing the build graph: %w", err)
 	}
 	return dt, nil
 }

@@ -23,7 +23,7 @@ func marshalState(t *testing.T, st llb.State) *pb.Definition {
 }
 
 func toolDef(t *testing.T) func() (*pb.Definition, error) {
-	def := marshalState(t, llb.Image("127.0.0.1:5000/hushfile/frontend@sha256:"+strings.Repeat("a", 64)))
+	def := marshalState(t, llb.Image("127.0.0.1:5000/hushbuild/frontend@sha256:"+strings.Repeat("a", 64)))
 	return func() (*pb.Definition, error) { return def, nil }
 }
 
@@ -107,7 +107,7 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 		t.Error("a step with secrets may come from the cache (made with other values)")
 	}
 	ex := wrapped.GetExec()
-	wantArgs := []string{"/dev/.hushbuild/bin/hushfile-frontend", "exec", "--secrets", "/dev/.hushbuild-secrets",
+	wantArgs := []string{"/dev/.hushbuild/bin/hushbuild-frontend", "exec", "--secrets", "/dev/.hushbuild-secrets",
 		"--id", "NPM_TOKEN", "--id", "PYPI PASS/../x", "--cache", "/root/.npm", "--", "/bin/sh", "-c", "npm ci"}
 	if !slices.Equal(ex.Meta.Args, wantArgs) {
 		t.Errorf("args:\n got %q\nwant %q", ex.Meta.Args, wantArgs)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hushfile/hushfile/checker"
+	"github.com/hushbuild/hushbuild/checker"
 )
 
 // Leak is one place where the check found a secret value. It never holds
@@ -28,7 +28,7 @@ type LeakError struct {
 
 func (e *LeakError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "hushfile: %s: the build checked its own output and found a build secret where the image, its cache or its provenance would keep it; nothing was exported:", e.Rule)
+	fmt.Fprintf(&b, "hushbuild: %s: the build checked its own output and found a build secret where the image, its cache or its provenance would keep it; nothing was exported:", e.Rule)
 	var lines []string
 	for _, l := range e.Leaks {
 		lines = append(lines, "\n  "+l.describe())

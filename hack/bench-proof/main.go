@@ -1,8 +1,8 @@
 // Command bench-proof measures what the build-time proof costs: for every
 // example whose rewrite mounts secrets and that builds offline on the lab,
-// the wall time of the hushfile build of the legacy Dockerfile (rewrite,
+// the wall time of the hushbuild build of the legacy Dockerfile (rewrite,
 // instrumented steps, checks) next to the stock frontend building the
-// already rewritten Dockerfile.hushfile with the same flags (the same
+// already rewritten Dockerfile.hushbuild with the same flags (the same
 // build, without the proof). It alternates the two, takes medians, and
 // prints a table. Both builds export an OCI archive. Run it through
 // hack/bench-proof.sh, with the lab up.
@@ -44,7 +44,7 @@ type result struct {
 
 func run(rounds int, only string) error {
 	env := os.Environ()
-	frontend, stock, testbase := os.Getenv("HUSHFILE_FRONTEND_IMAGE"), os.Getenv("HUSHFILE_STOCK_FRONTEND_IMAGE"), os.Getenv("HUSHFILE_TESTBASE_IMAGE")
+	frontend, stock, testbase := os.Getenv("HUSHBUILD_FRONTEND_IMAGE"), os.Getenv("HUSHBUILD_STOCK_FRONTEND_IMAGE"), os.Getenv("HUSHBUILD_TESTBASE_IMAGE")
 	if frontend == "" || stock == "" || testbase == "" {
 		return fmt.Errorf("run it with the lab's environment (hack/bench-proof.sh)")
 	}
@@ -53,8 +53,8 @@ func run(rounds int, only string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	cli := filepath.Join(tmp, "hushfile")
-	if out, err := exec.Command("go", "build", "-o", cli, "./cmd/hushfile").CombinedOutput(); err != nil {
+	cli := filepath.Join(tmp, "hushbuild")
+	if out, err := exec.Command("go", "build", "-o", cli, "./cmd/hushbuild").CombinedOutput(); err != nil {
 		return fmt.Errorf("building the CLI: %v\n%s", err, out)
 	}
 	dirs, err := filepath.Glob("examples/[0-9]*")
@@ -68,7 +68,7 @@ func run(rounds int, only string) error {
 		if only != "" && !strings.Contains(name, only) {
 			continue
 		}
-		rewritten, err := os.ReadFile(filepath.Join(dir, "Dockerfile.hushfile"))
+		rewritten, err := os.ReadFile(filepath.Join(dir, "Dockerfile.hushbuild"))
 		if err != nil || !bytes.Contains(rewritten, []byte("type=secret")) {
 			continue
 		}
@@ -76,10 +76,10 @@ func run(rounds int, only string) error {
 		if err != nil {
 			return err
 		}
-		// --no-context: Dockerfile.hushfile is the rewrite without a context.
+		// --no-context: Dockerfile.hushbuild is the rewrite without a context.
 		out, err := exec.Command(cli, "secrets", "--no-context", filepath.Join(dir, "Dockerfile")).Output()
 		if err != nil {
-			skipped = append(skipped, name+" (hushfile secrets failed)")
+			skipped = append(skipped, name+" (hushbuild secrets failed)")
 			continue
 		}
 		flags := strings.Fields(string(out))
@@ -107,14 +107,14 @@ func run(rounds int, only string) error {
 		for i := 0; i < rounds && ok; i++ {
 			d, err := build(dir, tmp, append([]byte("# syntax="+stock+"\n"), rewritten...), flags, buildEnv)
 			if err != nil {
-				skipped = append(skipped, name+" (stock build of Dockerfile.hushfile failed)")
+				skipped = append(skipped, name+" (stock build of Dockerfile.hushbuild failed)")
 				ok = false
 				break
 			}
 			st = append(st, d)
 			d, err = build(dir, tmp, append([]byte("# syntax="+frontend+"\n"), original...), flags, buildEnv)
 			if err != nil {
-				skipped = append(skipped, name+" (hushfile build failed)")
+				skipped = append(skipped, name+" (hushbuild build failed)")
 				ok = false
 				break
 			}

@@ -19,7 +19,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -270,7 +270,7 @@ func render(w io.Writer, folders []*folderStats) {
 	fmt.Fprintf(w, "  files the image would keep for run time out of it (on mounts for the build; the container\n")
 	fmt.Fprintf(w, "  gets them at run time).\n")
 	fmt.Fprintf(w, "- **manual fix**: files with a finding at severity error (hard-coded credentials, secrets\n")
-	fmt.Fprintf(w, "  expanded at parse time, rewrites the engine refuses): `hushfile rewrite` refuses them.\n")
+	fmt.Fprintf(w, "  expanded at parse time, rewrites the engine refuses): `hushbuild rewrite` refuses them.\n")
 	fmt.Fprintf(w, "- **parser rejects**: files BuildKit's own parser rejects; the engine returns its error.\n")
 	if showEngine {
 		fmt.Fprintf(w, "- **engine errors**: files BuildKit accepts but the engine fails on: bugs.\n")

@@ -2,7 +2,7 @@
 #
 # A stand-in never contacts anything. It prints one line per credential it
 # would have sent:
-#     hushfile-probe TOOL KIND sha256=<hex>
+#     hushbuild-probe TOOL KIND sha256=<hex>
 # where the hash is of the secret's exact bytes (a password, a token, a key
 # file), never the secret itself. See hack/testbase/README.md.
 
@@ -12,23 +12,23 @@ PROBED=
 # probe TOOL KIND VALUE: report one credential, by hash only.
 probe() {
 	[ -n "$3" ] || return 0
-	printf 'hushfile-probe %s %s sha256=%s\n' "$1" "$2" "$(printf %s "$3" | sha256sum | cut -d' ' -f1)"
+	printf 'hushbuild-probe %s %s sha256=%s\n' "$1" "$2" "$(printf %s "$3" | sha256sum | cut -d' ' -f1)"
 	PROBED=1
 }
 
 # probe_file TOOL KIND FILE: report a credential file by the hash of its bytes.
 probe_file() {
-	printf 'hushfile-probe %s %s sha256=%s\n' "$1" "$2" "$(sha256sum <"$3" | cut -d' ' -f1)"
+	printf 'hushbuild-probe %s %s sha256=%s\n' "$1" "$2" "$(sha256sum <"$3" | cut -d' ' -f1)"
 	PROBED=1
 }
 
 # probe_end TOOL: when nothing was reported, say so, and fail if
-# HUSHFILE_PROBE_REQUIRE=1.
+# HUSHBUILD_PROBE_REQUIRE=1.
 probe_end() {
 	[ -n "$PROBED" ] && return 0
-	printf 'hushfile-probe %s none\n' "$1"
-	if [ "${HUSHFILE_PROBE_REQUIRE:-}" = 1 ]; then
-		echo "$1: no credential found (HUSHFILE_PROBE_REQUIRE=1)" >&2
+	printf 'hushbuild-probe %s none\n' "$1"
+	if [ "${HUSHBUILD_PROBE_REQUIRE:-}" = 1 ]; then
+		echo "$1: no credential found (HUSHBUILD_PROBE_REQUIRE=1)" >&2
 		exit 1
 	fi
 }

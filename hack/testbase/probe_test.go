@@ -89,7 +89,7 @@ func newSandbox(t *testing.T, env ...string) *sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.env = append([]string{"HOME=" + s.home, "PATH=" + tools, "HUSHFILE_PROBE_LIB=" + lib}, env...)
+	s.env = append([]string{"HOME=" + s.home, "PATH=" + tools, "HUSHBUILD_PROBE_LIB=" + lib}, env...)
 	return s
 }
 
@@ -209,7 +209,7 @@ func TestProbes(t *testing.T) {
 		{name: "composer auth.json", files: []file{{"auth.json", `{"github-oauth": {"github.com": "{C}"}}`}}, cmd: "composer install", want: "composer auth"},
 		{name: "composer config global", cmd: "composer config -g http-basic.repo.example u {C} && composer update", want: "composer home"},
 
-		{name: "probe env", env: []string{"SECRET_X={C}"}, cmd: "hushfile-probe-env SECRET_X", want: "env SECRET_X"},
+		{name: "probe env", env: []string{"SECRET_X={C}"}, cmd: "hushbuild-probe-env SECRET_X", want: "env SECRET_X"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +227,7 @@ func TestProbes(t *testing.T) {
 			if strings.Contains(out, canary) {
 				t.Fatalf("the output shows the canary itself")
 			}
-			want := "hushfile-probe " + tt.want + " sha256=" + hash(canary)
+			want := "hushbuild-probe " + tt.want + " sha256=" + hash(canary)
 			if !strings.Contains(out, want+"\n") {
 				t.Errorf("output lacks %q; got:\n%s", want, out)
 			}
@@ -243,7 +243,7 @@ func TestRequire(t *testing.T) {
 			if !strings.HasSuffix(out, " none\n") {
 				t.Errorf("without credentials: got %q, want a \"none\" line", out)
 			}
-			s = newSandbox(t, "HUSHFILE_PROBE_REQUIRE=1")
+			s = newSandbox(t, "HUSHBUILD_PROBE_REQUIRE=1")
 			s.run(1, cmd)
 			if _, err := os.Stat(s.path("r")); err == nil {
 				t.Errorf("a failed clone left its directory")
@@ -254,12 +254,12 @@ func TestRequire(t *testing.T) {
 
 func TestProbeEnvUnset(t *testing.T) {
 	s := newSandbox(t, "EMPTY=")
-	got := s.run(0, "hushfile-probe-env NOPE EMPTY")
-	want := "hushfile-probe env NOPE unset\nhushfile-probe env EMPTY sha256=" + hash("") + "\n"
+	got := s.run(0, "hushbuild-probe-env NOPE EMPTY")
+	want := "hushbuild-probe env NOPE unset\nhushbuild-probe env EMPTY sha256=" + hash("") + "\n"
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	s.run(2, "hushfile-probe-env 'BAD;NAME'")
+	s.run(2, "hushbuild-probe-env 'BAD;NAME'")
 }
 
 // TestFiles checks what the config-writing commands leave behind, which is

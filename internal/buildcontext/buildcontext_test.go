@@ -14,7 +14,7 @@ import (
 
 	"github.com/tonistiigi/fsutil"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // makeTree creates files under dir. A name ending in "/" is an empty

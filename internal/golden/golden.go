@@ -8,7 +8,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/hushfile/hushfile/internal/textdiff"
+	"github.com/hushbuild/hushbuild/internal/textdiff"
 )
 
 // Update is the -update flag of every test binary that uses golden files.

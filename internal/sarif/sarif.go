@@ -1,10 +1,10 @@
 // Package sarif holds the subset of the SARIF 2.1.0 object model that
-// hushfile writes (OASIS Static Analysis Results Interchange Format,
+// hushbuild writes (OASIS Static Analysis Results Interchange Format,
 // https://docs.oasis-open.org/sarif/sarif/v2.1.0/), a writer, and a
 // validator of the properties the spec and GitHub code scanning require.
 //
-// Both `hushfile check --format sarif` and the image scanner
-// `hushfile verify` write their reports with it.
+// Both `hushbuild check --format sarif` and the image scanner
+// `hushbuild verify` write their reports with it.
 package sarif
 
 import (

@@ -12,13 +12,13 @@ func intp(i int) *int { return &i }
 func sampleLog() *Log {
 	return NewLog(Run{
 		Tool: Tool{Driver: ToolComponent{
-			Name:           "hushfile",
+			Name:           "hushbuild",
 			Version:        "v1.2.3",
-			InformationURI: "https://github.com/hushfile/hushfile",
+			InformationURI: "https://github.com/hushbuild/hushbuild",
 			Rules: []ReportingDescriptor{{
 				ID:                   "SecretArg",
 				ShortDescription:     &MultiformatMessageString{Text: "A secret ARG."},
-				HelpURI:              "https://github.com/hushfile/hushfile/blob/main/docs/rules/secret-arg.md",
+				HelpURI:              "https://github.com/hushbuild/hushbuild/blob/main/docs/rules/secret-arg.md",
 				DefaultConfiguration: &ReportingConfiguration{Level: LevelWarning},
 				Properties:           Properties{"tags": []string{"security"}},
 			}},
@@ -78,7 +78,7 @@ func TestValidateRejects(t *testing.T) {
 		{name: "no tool", edit: func(m map[string]any) { delete(run(m), "tool") }, want: `$.runs[0]: missing required property "tool"`},
 		{name: "no driver", edit: func(m map[string]any) { delete(run(m)["tool"].(map[string]any), "driver") }, want: `missing required property "driver"`},
 		{name: "no driver name", edit: func(m map[string]any) { delete(driver(m), "name") }, want: `$.runs[0].tool.driver: missing required property "name"`},
-		{name: "relative informationUri", edit: func(m map[string]any) { driver(m)["informationUri"] = "hushfile" }, want: "informationUri: \"hushfile\" is not an absolute URI"},
+		{name: "relative informationUri", edit: func(m map[string]any) { driver(m)["informationUri"] = "hushbuild" }, want: "informationUri: \"hushbuild\" is not an absolute URI"},
 		{name: "misspelt helpUri", edit: func(m map[string]any) { rule0(m)["helpURI"] = rule0(m)["helpUri"] }, want: `unknown property "helpURI"`},
 		{name: "no rule id", edit: func(m map[string]any) { delete(rule0(m), "id") }, want: `rules[0]: missing required property "id"`},
 		{name: "duplicate rule id", edit: func(m map[string]any) {

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // rulesDocs is docs/rules/ from this package's directory.
 const rulesDocs = "../../docs/rules"
 
-const docsURLPrefix = "https://github.com/hushfile/hushfile/blob/main/docs/rules/"
+const docsURLPrefix = "https://github.com/hushbuild/hushbuild/blob/main/docs/rules/"
 
 // Sections every rule page has.
 var ruleSections = []string{

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // JSONVersion is the version of the JSON report schema. It changes only
 // when a field changes meaning or goes away; new fields may be added.
 const JSONVersion = 1
 
-// JSONReport is the document `hushfile check --format json` writes.
+// JSONReport is the document `hushbuild check --format json` writes.
 type JSONReport struct {
 	Version int        `json:"version"`
 	Files   []JSONFile `json:"files"`

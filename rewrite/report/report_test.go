@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	goldenfile "github.com/hushfile/hushfile/internal/golden"
+	goldenfile "github.com/hushbuild/hushbuild/internal/golden"
 
-	"github.com/hushfile/hushfile/internal/sarif"
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -96,7 +96,7 @@ func TestJSON(t *testing.T) {
 	}
 	golden(t, "report.json", buf.Bytes())
 	for _, key := range []string{`"version": 1`, `"findings": []`, `"requirements": []`, `"lines": []`, `"severity": "error"`,
-		`"docs": "https://github.com/hushfile/hushfile/blob/main/docs/rules/secret-arg.md"`, `"error": "broken.Dockerfile:3: `} {
+		`"docs": "https://github.com/hushbuild/hushbuild/blob/main/docs/rules/secret-arg.md"`, `"error": "broken.Dockerfile:3: `} {
 		if !strings.Contains(buf.String(), key) {
 			t.Errorf("JSON report lacks %s", key)
 		}

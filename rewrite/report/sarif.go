@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/hushfile/hushfile/internal/sarif"
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // Tool identity written in SARIF reports.
 const (
-	ToolName       = "hushfile"
-	InformationURI = "https://github.com/hushfile/hushfile"
+	ToolName       = "hushbuild"
+	InformationURI = "https://github.com/hushbuild/hushbuild"
 )
 
 // SARIFOptions tunes the SARIF report.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hushfile/hushfile/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // Text writes one line per finding, grep- and editor-friendly:

@@ -1,4 +1,4 @@
-module github.com/hushfile/hushfile/hack/tools/buildx
+module github.com/hushbuild/hushbuild/hack/tools/buildx
 
 go 1.26.8
 

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/hushbuild/hushbuild/internal/buildcontext"
+	"github.com/hushbuild/hushbuild/rewrite"
+	"github.com/hushbuild/hushbuild/rewrite/report"
+)
+
+// rewriteDockerfile is the engine; tests replace it with a scripted one.
+var rewriteDockerfile = rewrite.Rewrite
+
+// listFlag is a repeatable, comma-separated list flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// configFlags are the engine settings every command takes.
+type configFlags struct {
+	secrets, notSecrets, secretFiles, disable listFlag
+	optional, allowRuntimeSecretFiles         bool
+	target, config                            string
+}
+
+func (c *configFlags) register(set *flag.FlagSet) {
+	set.Var(&c.secrets, "secret-names", "extra ARG/ENV `names` to treat as secrets, comma-separated (repeatable)")
+	set.Var(&c.notSecrets, "not-secret-names", "ARG/ENV `names` never to treat as secrets, comma-separated (repeatable)")
+	set.Var(&c.secretFiles, "secret-files", "extra credential file `patterns` (path.Match syntax, matched against the base name and the source path), comma-separated (repeatable)")
+	set.Var(&c.disable, "disable", "`rules` whose findings to drop, comma-separated (repeatable)")
+	set.BoolVar(&c.optional, "optional", false, "make the secret mounts of ARGs without a default optional instead of required")
+	set.BoolVar(&c.allowRuntimeSecretFiles, "allow-runtime-secret-files", false, "report a credential file left in the built image as a warning instead of an error")
+	set.StringVar(&c.target, "target", "", "build target `stage` (default: the last stage); decides which stages reach the image")
+	set.StringVar(&c.config, "config", "", "`settings` in the text form of the '# hushbuild=' directive, e.g. 'secrets=SENTRY_DSN;optional=true' (applied after the other flags)")
+}
+
+// build returns the engine configuration the flags describe.
+func (c *configFlags) build() (rewrite.Config, error) {
+	for _, name := range c.disable {
+		if _, ok := lookupRuleFold(name); !ok {
+			return rewrite.Config{}, fmt.Errorf("-disable: unknown rule %q (known: %s)", name, ruleNames())
+		}
+		if err := rewrite.CheckDisable(name); err != nil {
+			return rewrite.Config{}, fmt.Errorf("-%w", err)
+		}
+	}
+	cfg := rewrite.Config{
+		Secrets:                 c.secrets,
+		NotSecrets:              c.notSecrets,
+		SecretFiles:             c.secretFiles,
+		Disable:                 c.disable,
+		Optional:                c.optional,
+		AllowRuntimeSecretFiles: c.allowRuntimeSecretFiles,
+		Target:                  c.target,
+	}
+	if c.config != "" {
+		return rewrite.ParseConfig(cfg, c.config)
+	}
+	return cfg, nil
+}
+
+func lookupRuleFold(name string) (rewrite.Rule, bool) {
+	for _, r := range rewrite.Rules {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return rewrite.Rule{}, false
+}
+
+func ruleNames() string {
+	names := make([]string, len(rewrite.Rules))
+	for i, r := range rewrite.Rules {
+		names[i] = r.Name
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// checkFileArgs rejects naming standard input twice.
+func checkFileArgs(files []string) error {
+	stdin := 0
+	for _, f := range files {
+		if f == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return fmt.Errorf("standard input (-) can be read only once")
+	}
+	return nil
+}
+
+// readFile reads a Dockerfile; "-" is standard input.
+func readFile(name string, s stdio) ([]byte, error) {
+	if name == "-" {
+		if s.in == nil {
+			return nil, fmt.Errorf("no standard input")
+		}
+		data, err := io.ReadAll(s.in)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return data, nil
+	}
+	data, err := os.ReadFile(name)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		// Reports already start with the file name.
+		return nil, fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
+	}
+	return data, err
+}
+
+// contextFlags choose the build context whose credential files the
+// engine is told about (rewrite.Config.ContextFiles).
+type contextFlags struct {
+	dir string
+	set bool // --context was given
+	off bool // --no-context
+	// cache walks a context shared by several Dockerfiles once.
+	cache buildcontext.Cache
+}
+
+// contextValue is the --context flag: it records that it was set, so
+// that an empty --context turns the default off.
+type contextValue struct{ c *contextFlags }
+
+func (v contextValue) String() string {
+	if v.c == nil {
+		return ""
+	}
+	return v.c.dir
+}
+
+func (v contextValue) Set(s string) error {
+	v.c.dir, v.c.set = s, true
+	return nil
+}
+
+func (c *contextFlags) register(set *flag.FlagSet) {
+	set.Var(contextValue{c}, "context", "build context `dir` whose credential files, after .dockerignore, a COPY of the context would bring in (default: the Dockerfile's directory, none for stdin; '' for none)")
+	set.BoolVar(&c.off, "no-context", false, "do not look at a build context (the same as --context '')")
+}
+
+// check validates the flags once, before any file is read.
+func (c *contextFlags) check() error {
+	if c.off && c.set && c.dir != "" {
+		return fmt.Errorf("--context and --no-context cannot be used together")
+	}
+	if c.set && c.dir != "" {
+		st, err := os.Stat(c.dir)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("--context %s: %v", c.dir, err)
+		}
+		if !st.IsDir() {
+			return fmt.Errorf("--context %s: not a directory", c.dir)
+		}
+	}
+	return nil
+}
+
+// dirFor is the build context of the Dockerfile name, "" for none.
+func (c *contextFlags) dirFor(name string) string {
+	switch {
+	case c.off:
+		return ""
+	case c.set:
+		return c.dir
+	case name == "-":
+		return ""
+	}
+	return filepath.Dir(name)
+}
+
+// list fills cfg.ContextFiles for the Dockerfile name with contents data.
+// The Dockerfile's own # hushbuild= directive may add credential file
+// patterns: they count for the listing as they do for the engine.
+func (c *contextFlags) list(name string, data []byte, cfg rewrite.Config) (*buildcontext.Listing, error) {
+	if c == nil {
+		return nil, nil
+	}
+	dir := c.dirFor(name)
+	if dir == "" {
+		return nil, nil
+	}
+	lcfg := cfg
+	if text, _, ok := rewrite.FindDirective(data); ok {
+		// An unreadable directive is the engine's to report.
+		if d, err := rewrite.ParseConfig(rewrite.Config{}, text); err == nil {
+			lcfg = rewrite.MergeConfig(d, cfg)
+		}
+	}
+	df := name
+	if name == "-" {
+		df = ""
+	}
+	l, err := c.cache.Scan(dir, df, lcfg)
+	if err != nil {
+		if !c.set {
+			return nil, fmt.Errorf("%w (the build context defaults to the Dockerfile's directory: --context DIR names another, --no-context skips it)", err)
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+// input is one Dockerfile: its name, its bytes and what the engine made
+// of them.
+type input struct {
+	report.File
+	data []byte
+	// cfg is the configuration the engine ran with, ContextFiles included.
+	cfg rewrite.Config
+	// context is the listing of the build context, nil without one.
+	context *buildcontext.Listing
+}
+
+// load reads and rewrites one file, with the credential files of its
+// build context (see contextFlags). A read, listing or parse error is the
+// File's Err. An engine panic becomes an error too: the command fails
+// closed instead of crashing or writing anything.
+func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
+	in := input{File: report.File{Name: name}}
+	data, err := readFile(name, s)
+	if err != nil {
+		in.Err = err
+		return in
+	}
+	in.data = data
+	if in.context, err = cx.list(name, data, cfg); err != nil {
+		in.Err = err
+		return in
+	}
+	if in.context != nil {
+		cfg.ContextFiles = slices.Clone(in.context.Files)
+		cfg.ContextListed = true
+	}
+	in.cfg = cfg
+	in.Result, in.Err = runEngine(data, cfg)
+	return in
+}
+
+func runEngine(data []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// Only a runtime error's text is safe to print: a panic value
+			// of the engine's own could hold Dockerfile content.
+			detail := ""
+			if re, ok := r.(runtime.Error); ok {
+				detail = ": " + re.Error()
+			}
+			res, err = nil, fmt.Errorf("internal error in the rewrite engine%s (please report it)", detail)
+		}
+	}()
+	res, err = rewriteDockerfile(bytes.Clone(data), cfg)
+	if err == nil && res == nil {
+		err = fmt.Errorf("internal error: the rewrite engine returned no result")
+	}
+	return res, err
+}
+
+// printErrorFindings prints the findings that make a rewrite unsafe to
+// build, one per line, on stderr.
+func printErrorFindings(w io.Writer, f report.File) {
+	for _, fd := range f.Result.Findings {
+		if fd.Severity >= rewrite.SeverityError {
+			fmt.Fprintln(w, report.FindingLine(f.Name, fd))
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/hushbuild/hushbuild/secretscan"
+	"github.com/hushbuild/hushbuild/verify"
+)
+
+func init() {
+	commands["verify"] = command{
+		summary: "prove that a built image carries no secret: search it for the build's secrets and credential patterns",
+		run:     runVerify,
+	}
+}
+
+const verifyHelp = `
+Searches IMAGE for the secrets the build used and for credential patterns,
+in every place an image keeps data: the index and every manifest of every
+platform, image configs (env, labels, entrypoint, cmd, history), every
+layer's file names and contents (files deleted by a later layer included),
+attestations (provenance, SBOM) and annotations.
+
+IMAGE is an OCI image layout directory, an OCI or 'docker save' archive
+(.tar, possibly gzip- or zstd-compressed), - for such an archive on
+standard input ('docker save app | hushbuild verify -'), or a registry
+reference (plain HTTP for loopback registries such as 127.0.0.1:5000).
+A name that does not exist but looks like a path (it starts with / or .,
+ends in .tar, .tar.gz, .tgz, .tar.zst or .oci, or has a / with no registry
+host before it, as out/image) is a missing file, never a reference: name
+Docker Hub images with their registry (docker.io/org/app).
+
+-platform scans only the images of those platforms, whatever the input
+(an image's platform is its index descriptor's, else its config's, so
+'docker save' archives and single manifests are filtered too).
+
+Known values are given the way the build got them:
+
+    --secret id=PYPI_PASS                  the variable PYPI_PASS, else the file PYPI_PASS
+    --secret id=PYPI_PASS,env=PASS_VAR     the variable PASS_VAR
+    --secret id=my_env,src=.env            the file .env, and each credential-like
+                                           value in it (.env lines, .netrc, .npmrc,
+                                           .pypirc, .git-credentials, config.json)
+
+and are matched raw, base64-encoded, URL-encoded and JSON-escaped. Values
+shorter than 6 bytes are not searched (a note says so). Pattern rules
+(private keys, URL passwords, AWS/GitHub/GitLab/Slack/npm/PyPI/Google
+tokens, JWTs, credential files) run unless -patterns=false.
+
+Each hit says where it is (platform, blob, layer, file, history entry,
+attestation field) and which secret id or rule matched, never the value.
+
+The report says "clean" only when the scan read the whole image, read
+something and found nothing, and then says what it read (manifests,
+blobs, layers, files, bytes, platforms). A scan that fails part-way says
+INCOMPLETE instead, in every format (JSON "error", SARIF
+executionSuccessful false).
+
+Exit status: 0 when the image is clean, 1 when something is found, 2 on
+usage errors, when the image could not be fully read (missing file,
+corrupt archive, truncated layer, missing blob...), or when the scan read
+nothing: no image for a requested platform, an image without a layer or
+whose layers hold no file.`
+
+func runVerify(ctx context.Context, args []string, s stdio) int {
+	fs := newFlagSet("verify", "[flags] IMAGE", verifyHelp)
+	var secretSpecs, valueFiles repeatedFlag
+	var rules, plats listFlag
+	fs.Var(&secretSpecs, "secret", "a known secret, buildx syntax: `id=ID[,env=VAR|,src=FILE]` (repeatable)")
+	fs.Var(&valueFiles, "value-file", "a `file` of known values to search, one per line, reported as FILE:LINE (repeatable)")
+	patterns := fs.Bool("patterns", true, "run the credential pattern rules")
+	fs.Var(&rules, "rules", "run only these pattern `rules`, comma-separated (repeatable; see -list-rules)")
+	listRules := fs.Bool("list-rules", false, "list the pattern rules and exit")
+	fs.Var(&plats, "platform", "scan only the images of these `platforms` (os/arch[/variant]), comma-separated (repeatable)")
+	format := fs.String("format", "text", "output `format`: text, json or sarif")
+	output := fs.String("o", "", "write the report to `file` instead of stdout")
+	plainHTTP := fs.Bool("plain-http", false, "talk plain HTTP to any registry (loopback registries always are)")
+	images, code, done := parseFlags(fs, args, s)
+	if done {
+		return code
+	}
+	if *listRules {
+		for _, r := range secretscan.Rules() {
+			fmt.Fprintf(s.out, "%-22s %s\n", r.ID, r.Description)
+		}
+		return exitOK
+	}
+	if len(images) != 1 {
+		return usageErrorf(fs, s, "want exactly one IMAGE, got %d", len(images))
+	}
+	switch *format {
+	case "text", "json", "sarif":
+	default:
+		return usageErrorf(fs, s, "-format %q: want text, json or sarif", *format)
+	}
+	var ruleIDs []string
+	for _, id := range rules {
+		if _, ok := secretscan.LookupRule(id); !ok {
+			return usageErrorf(fs, s, "-rules: unknown rule %q (see -list-rules)", id)
+		}
+		ruleIDs = append(ruleIDs, id)
+	}
+
+	opts := verify.Options{Image: images[0], Stdin: s.in, Patterns: *patterns, Platforms: plats, PlainHTTP: *plainHTTP}
+	if ruleIDs != nil {
+		opts.Rules = ruleIDs
+	}
+	var notes []string
+	for _, spec := range secretSpecs {
+		sp, err := verify.ParseSecretSpec(spec)
+		if err != nil {
+			return usageErrorf(fs, s, "%v", err)
+		}
+		secrets, n, err := sp.Load(os.LookupEnv)
+		if err != nil {
+			return usageErrorf(fs, s, "%v", err)
+		}
+		opts.Secrets = append(opts.Secrets, secrets...)
+		notes = append(notes, n...)
+	}
+	for _, f := range valueFiles {
+		secrets, err := readValueFile(f)
+		if err != nil {
+			return usageErrorf(fs, s, "-value-file: %v", err)
+		}
+		opts.Secrets = append(opts.Secrets, secrets...)
+	}
+	if len(opts.Secrets) == 0 && !opts.Patterns {
+		return usageErrorf(fs, s, "nothing to look for: give --secret or --value-file, or leave -patterns on")
+	}
+
+	rep, scanErr := verify.Scan(ctx, opts)
+	rep.Notes = append(notes, rep.Notes...)
+	var out bytes.Buffer
+	var err error
+	switch *format {
+	case "text":
+		err = rep.WriteText(&out)
+	case "json":
+		err = rep.WriteJSON(&out)
+	case "sarif":
+		err = rep.WriteSARIF(&out, version())
+	}
+	if err == nil {
+		if *output != "" {
+			err = os.WriteFile(*output, out.Bytes(), 0o644)
+		} else {
+			_, err = s.out.Write(out.Bytes())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(s.err, "hushbuild verify: %v\n", err)
+		return exitUsage
+	}
+	if scanErr != nil || rep.Error != "" {
+		// The report says INCOMPLETE, never clean.
+		msg := rep.Error
+		if scanErr != nil {
+			msg = scanErr.Error()
+		}
+		for _, l := range strings.Split(msg, "\n") {
+			fmt.Fprintf(s.err, "hushbuild verify: %s\n", l)
+		}
+		fmt.Fprintf(s.err, "hushbuild verify: the scan is incomplete: it proves nothing about the image\n")
+		return exitUsage
+	}
+	if !rep.Clean() {
+		return exitFindings
+	}
+	return exitOK
+}
+
+// repeatedFlag is a repeatable flag whose values may hold commas.
+type repeatedFlag []string
+
+func (r *repeatedFlag) String() string { return strings.Join(*r, " ") }
+
+func (r *repeatedFlag) Set(v string) error {
+	*r = append(*r, v)
+	return nil
+}
+
+// readValueFile reads known values, one per line.
+func readValueFile(name string) ([]verify.Secret, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []verify.Secret
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		if v := strings.TrimRight(sc.Text(), "\r"); strings.TrimSpace(v) != "" {
+			out = append(out, verify.Secret{ID: name + ":" + strconv.Itoa(n), Value: v})
+		}
+	}
+	return out, sc.Err()
+}

@@ -1,2 +1,0 @@
-FROM alpine:3.20
-# hushfile-test: panic
