@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,5 +227,50 @@ func TestContextNamed(t *testing.T) {
 			continue
 		}
 		checkFailedClosed(t, secrets, build, out, rewrite.RuleSecretInBuildOutput.Name, ".netrc (build context extra)")
+	}
+}
+
+// TestContextDockerfileSelf: a Dockerfile that holds a literal credential,
+// built with rewrite-hardcoded=true, is itself in the build context: the
+// frontend builds a text without the literal, and `COPY . .` leaves the
+// original file out instead of copying it back into a layer. The build
+// gets a rotated value for the secret, so that the build-time check (which
+// searches the given value) cannot be what keeps the literal out. The
+// stock build of the same context is the positive control.
+func TestContextDockerfileSelf(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	literal := secrets.canary(t, "API_TOKEN")
+	rotated := newCanary(t)
+	dockerfile := "# hushbuild=rewrite-hardcoded=true\nFROM alpine\nENV API_TOKEN=\"" + literal.value + "\"\nWORKDIR /app\nCOPY . .\nRUN ls -a /app\n"
+	flags := l.baseImageFlags(t, []byte(dockerfile))
+	build := func(frontend string, extra ...string) (buildResult, string) {
+		dir := t.TempDir()
+		writeFile(t, dir, "Dockerfile", withSyntax(frontend, []byte(dockerfile)))
+		writeFile(t, dir, "app.py", []byte("print('hello')\n"))
+		out := filepath.Join(t.TempDir(), "image.tar")
+		return l.buildx(t, buildSpec{dir: dir, flags: append(slices.Clone(flags), extra...), env: []string{"API_TOKEN=" + rotated},
+			output: out, provenance: true, cacheTo: cacheDir(out)}), out
+	}
+	stock, stockOut := build(l.stock)
+	if stock.err != nil {
+		t.Fatalf("the stock build failed: %v\n%s", stock.err, secrets.redact(stock.out))
+	}
+	if rep := scan(t, stockOut, secrets.verifySecrets()); rep.Clean() {
+		t.Errorf("positive control: the stock image does not hold the Dockerfile's literal")
+	}
+	hush, hushOut := build(l.frontend, "--secret", "id=API_TOKEN,env=API_TOKEN")
+	checkOutputClean(t, secrets, "the hushbuild build output", hush.out)
+	if hush.err != nil {
+		t.Fatalf("the hushbuild build failed: %v\n%s", hush.err, secrets.redact(hush.out))
+	}
+	if !strings.Contains(string(hush.out), "is this Dockerfile") {
+		t.Errorf("the build output does not say the Dockerfile was left out of the copy:\n%s", secrets.redact(hush.out))
+	}
+	if rep := scan(t, hushOut, secrets.verifySecrets()); !rep.Clean() {
+		t.Errorf("the hushbuild image holds the Dockerfile's literal:%s", hitLines(rep))
+	}
+	if rep := scan(t, cacheDir(hushOut), secrets.verifySecrets()); !rep.Clean() {
+		t.Errorf("the hushbuild build cache holds the Dockerfile's literal:%s", hitLines(rep))
 	}
 }

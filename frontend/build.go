@@ -92,9 +92,13 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// The credential files a broad COPY of the context would bring in,
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
 	var listed *listing
-	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config) (err error) {
-		if listed, err = contextFiles(ctx, c, bc, merged); listed != nil {
-			cfg.ContextFiles, cfg.ContextListed = listed.files, true
+	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config, text []byte) (err error) {
+		var self []byte
+		if holdsRewrittenLiteral(rw, text, merged) {
+			self = text
+		}
+		if listed, err = contextFiles(ctx, c, bc, merged, self); listed != nil {
+			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf = listed.files, true, listed.self
 		}
 		return err
 	})
@@ -208,7 +212,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// unless the caller lets them stay in the image.
 	if !df.classifier.AllowRuntimeSecretFiles {
 		if listed != nil {
-			pr.contextSources = proof.ContextSources(listed.files, listed.state)
+			pr.contextSources = proof.ContextSources(df.contextFiles, listed.state)
 		}
 		pr.contextSources = append(pr.contextSources, named...)
 	}

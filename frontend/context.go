@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ var errTooManyDirs = errors.New("too many directories")
 // names, never contents.
 type listing struct {
 	files []string
+	// self are the files (also in files) that hold the Dockerfile's own
+	// text, listed when it holds a literal credential the rewrite takes
+	// out of the build.
+	self  []string
 	state *llb.State
 	ops   map[string]bool
 }
@@ -48,9 +53,19 @@ type listing struct {
 // names are read here, never their content. A git or HTTP context is
 // walked as the build fetches it, up to maxRemoteDirs directories. It
 // returns nil when the context could not be listed.
-func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config) (*listing, error) {
+//
+// With self (the Dockerfile's text, when it holds a literal credential
+// that the rewrite takes out of the build), files named like Dockerfiles
+// are read too, and those that hold exactly self are listed, in
+// listing.self as well: a COPY of the context must not bring the literal
+// back.
+func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config, self []byte) (*listing, error) {
+	patterns := rewrite.ContextFilePatterns(cfg)
+	if self != nil {
+		patterns = append(patterns, dockerfileNamePatterns...)
+	}
 	st, err := bc.MainContext(ctx,
-		llb.IncludePatterns(rewrite.ContextFilePatterns(cfg)),
+		llb.IncludePatterns(patterns),
 		// A snapshot of its own: sharing the main context's would make
 		// each transfer prune the other's files, and send the whole
 		// context again every build.
@@ -66,30 +81,44 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	// A local directory sends only the matching files; any other context
 	// (git, an archive) is fetched whole, as the build fetches it, and
 	// walked for a bounded number of directories.
-	files, err := credentialFiles(ctx, c, def.ToPB(), isLocalSource(def.ToPB()), cfg)
+	files, selfFiles, err := credentialFiles(ctx, c, def.ToPB(), isLocalSource(def.ToPB()), cfg, self)
 	if err != nil || files == nil {
 		return nil, err
 	}
-	l := &listing{files: files, state: st, ops: map[string]bool{}}
+	l := &listing{files: files, self: selfFiles, state: st, ops: map[string]bool{}}
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
 	return l, nil
 }
 
+// dockerfileNamePatterns select the files of a build context named as
+// Dockerfiles are, in BuildKit's include syntax.
+var dockerfileNamePatterns = []string{"**/Dockerfile", "**/Dockerfile.*", "**/*.Dockerfile", "**/dockerfile", "**/*.dockerfile", "**/Containerfile"}
+
+// isDockerfileName matches a path against dockerfileNamePatterns.
+func isDockerfileName(p string) bool {
+	b := path.Base(p)
+	return b == "Dockerfile" || b == "dockerfile" || b == "Containerfile" ||
+		strings.HasPrefix(b, "Dockerfile.") || strings.HasSuffix(b, ".Dockerfile") || strings.HasSuffix(b, ".dockerfile")
+}
+
 // credentialFiles solves def and lists its credential files (sorted, not
 // nil), or nil when a walk of a context that is not bounded by include
-// patterns (bounded) passes maxRemoteDirs directories.
-func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, bounded bool, cfg rewrite.Config) ([]string, error) {
+// patterns (bounded) passes maxRemoteDirs directories. With self, the
+// files named like Dockerfiles that hold exactly self are credential files
+// too, and come back on their own as well.
+func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, bounded bool, cfg rewrite.Config, self []byte) ([]string, []string, error) {
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def})
 	if err != nil {
-		return nil, fmt.Errorf("hushbuild: listing the build context's credential files: %w", err)
+		return nil, nil, fmt.Errorf("hushbuild: listing the build context's credential files: %w", err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := []string{}
+	var selfFiles []string
 	dirs := 0
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
@@ -111,22 +140,37 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 				}
 				continue
 			}
-			if os.FileMode(e.Mode).IsRegular() && rewrite.IsCredentialFile(rel, cfg) {
+			if !os.FileMode(e.Mode).IsRegular() {
+				continue
+			}
+			if rewrite.IsCredentialFile(rel, cfg) {
 				out = append(out, rel)
+				continue
+			}
+			if self != nil && isDockerfileName(rel) && e.Size == int64(len(self)) {
+				dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + rel})
+				if err != nil {
+					return fmt.Errorf("hushbuild: reading %s of the build context: %w", rel, err)
+				}
+				if bytes.Equal(dt, self) {
+					out = append(out, rel)
+					selfFiles = append(selfFiles, rel)
+				}
 			}
 		}
 		return nil
 	}
 	if err := walk("/", 0); err == errTooManyDirs {
-		return nil, nil
+		return nil, nil, nil
 	} else if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(out) > maxContextFiles {
-		return nil, fmt.Errorf("hushbuild: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
+		return nil, nil, fmt.Errorf("hushbuild: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
 	}
 	slices.Sort(out)
-	return out, nil
+	slices.Sort(selfFiles)
+	return out, selfFiles, nil
 }
 
 // namedContextSources are the credential files of the named local build
@@ -155,7 +199,7 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 		if err != nil {
 			return nil, nil, err
 		}
-		files, err := credentialFiles(ctx, c, def.ToPB(), false, cfg)
+		files, _, err := credentialFiles(ctx, c, def.ToPB(), false, cfg, nil)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -69,7 +70,7 @@ type dockerfile struct {
 // may complete (and the same merged with the Dockerfile's directive): BuildKit knows which .dockerignore applies (the
 // Dockerfile's own, <Dockerfile>.dockerignore, first) only once the
 // Dockerfile is read.
-func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc, before func(cfg *rewrite.Config, merged rewrite.Config) error) (*dockerfile, error) {
+func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config, rw rewriteFunc, before func(cfg *rewrite.Config, merged rewrite.Config, text []byte) error) (*dockerfile, error) {
 	src, err := bc.ReadEntrypoint(ctx, "Dockerfile")
 	if err != nil {
 		return nil, err
@@ -82,13 +83,32 @@ func readDockerfile(ctx context.Context, bc *dockerui.Client, cfg rewrite.Config
 		if err != nil {
 			merged = cfg
 		}
-		if err := before(&cfg, merged); err != nil {
+		if err := before(&cfg, merged, src.SourceMap.Data); err != nil {
 			return nil, err
 		}
 	}
 	// src.Warn is deliberately not kept: it attaches src.SourceMap, the
 	// original text, to every warning that carries no source of its own.
 	return prepare(ctx, src.SourceMap, cfg, rw)
+}
+
+// holdsRewrittenLiteral reports whether the rewrite takes a literal
+// credential out of text (rewrite-hardcoded): the text itself, where the
+// build context holds it, is then a credential file of the context.
+func holdsRewrittenLiteral(rw rewriteFunc, text []byte, cfg rewrite.Config) bool {
+	if !cfg.RewriteHardcoded {
+		return false
+	}
+	res, err := runRewrite(rw, text, cfg)
+	if err != nil || res == nil {
+		return false
+	}
+	for _, f := range res.Findings {
+		if f.Rule == rewrite.RuleHardcodedSecret.Name && f.Fixed {
+			return true
+		}
+	}
+	return false
 }
 
 // prepare rewrites the Dockerfile held by orig and returns the rewritten
@@ -101,6 +121,9 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 	if err != nil {
 		return nil, err
 	}
+	// The proof classifies files to search for their values: the
+	// Dockerfile's own text is not one (see contextFiles below).
+	classifier.ContextSelf = nil
 
 	res, err := runRewrite(rw, orig.Data, cfg)
 	if err != nil {
@@ -111,7 +134,10 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 	}
 
 	df := &dockerfile{
-		contextFiles: cfg.ContextFiles,
+		// The Dockerfile's own text (ContextSelf) is no secret file to
+		// search for: its plain lines are in the build definition. Its
+		// literal credential is a secret the build supplies.
+		contextFiles: slices.DeleteFunc(slices.Clone(cfg.ContextFiles), func(f string) bool { return slices.Contains(cfg.ContextSelf, f) }),
 		data:         bytes.Clone(res.Output),
 		findings:     res.Findings,
 		requirements: res.Requirements,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1082,6 +1083,11 @@ func (a *analyzer) endStage(st *stageState) {
 		// would have brought in is left out of the image: nothing reads
 		// it at run time.
 		if f.context && !f.copied && matchPathPatterns(toolConfigPatterns, f.id) {
+			continue
+		}
+		// Nor does anything read the Dockerfile's own text, which holds a
+		// literal credential the rewrite took out of the build.
+		if f.context && !f.copied && slices.Contains(a.cfg.ContextSelf, f.id) {
 			continue
 		}
 		if !a.inheritedOnlyHere(st, f) {

@@ -69,6 +69,13 @@ type Config struct {
 	// context was read): a COPY pattern that matches none of them copies
 	// no credential file.
 	ContextListed bool
+	// ContextSelf are the paths of the build context that hold this
+	// Dockerfile's own text while it holds a literal credential that
+	// RewriteHardcoded takes out of the build: a COPY of the context
+	// would put the literal back in a layer, so they are credential
+	// files of the context like ContextFiles (which lists them too).
+	// Not set by the text form.
+	ContextSelf []string
 }
 
 // ConfigDirective is the key of the Dockerfile comment directive and of the
@@ -218,6 +225,7 @@ func MergeConfig(dockerfile, caller Config) Config {
 		// The context is the caller's to list.
 		ContextFiles:  cat(dockerfile.ContextFiles, caller.ContextFiles),
 		ContextListed: caller.ContextListed,
+		ContextSelf:   cat(dockerfile.ContextSelf, caller.ContextSelf),
 	}
 	if caller.Target != "" {
 		m.Target = caller.Target

@@ -129,3 +129,75 @@ func TestContextFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestContextSelf: with rewrite-hardcoded, the Dockerfile's own text in
+// the context still holds the literal credential; a copy of the context
+// leaves it out (and says so), a named copy of it is a context mount that
+// must not stay in the image, and without a literal nothing changes.
+func TestContextSelf(t *testing.T) {
+	const literal = "FROM python:3.12\nENV DATABASE_PASSWORD=\"SuperSecretSauce\"\nWORKDIR /app\n"
+	tests := []struct {
+		name, dockerfile string
+		self             []string
+		want, notWant    []string
+		wantErr          string
+	}{
+		{
+			name:       "broad copy excludes the Dockerfile",
+			dockerfile: literal + "COPY . .\nRUN python setup.py install\n",
+			self:       []string{"Dockerfile"},
+			want:       []string{"COPY --exclude=Dockerfile . .", "is this Dockerfile"},
+			notWant:    []string{"SuperSecretSauce"},
+		},
+		{
+			name:       "a subdirectory Dockerfile under a copied directory",
+			dockerfile: literal + "COPY docker/ /srv/\n",
+			self:       []string{"docker/Dockerfile"},
+			want:       []string{"COPY --exclude=Dockerfile docker/ /srv/"},
+		},
+		{
+			name:       "a named copy of the Dockerfile stays in the image",
+			dockerfile: literal + "COPY Dockerfile /app/\n",
+			self:       []string{"Dockerfile"},
+			wantErr:    RuleSecretFileInImage.Name,
+		},
+		{
+			name:       "no listed self: the copy is unchanged",
+			dockerfile: literal + "COPY . .\n",
+			want:       []string{"COPY . ."},
+			notWant:    []string{"--exclude"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := Config{RewriteHardcoded: true, ContextFiles: tt.self, ContextSelf: tt.self, ContextListed: true}
+			res, err := Rewrite([]byte(tt.dockerfile), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" {
+				if res.Err() == nil || !strings.Contains(res.Err().Error(), tt.wantErr) {
+					t.Fatalf("want %s, got %v", tt.wantErr, res.Err())
+				}
+				return
+			}
+			if res.Err() != nil {
+				t.Fatalf("unexpected error: %v", res.Err())
+			}
+			text := string(res.Output)
+			for _, f := range res.Findings {
+				text += "\n" + f.Message
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("missing %q in:\n%s", w, text)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(text, w) {
+					t.Errorf("unexpected %q in the output or findings", w)
+				}
+			}
+		})
+	}
+}

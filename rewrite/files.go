@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -99,7 +100,8 @@ func isSecretFile(p string, cfg Config) bool {
 	if matchPathPatterns(notSecretFilePatterns, p) {
 		return false
 	}
-	return matchPathPatterns(secretFilePatterns, p) || matchPathPatterns(cfg.SecretFiles, p)
+	return matchPathPatterns(secretFilePatterns, p) || matchPathPatterns(cfg.SecretFiles, p) ||
+		slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./"))
 }
 
 func isEnvFile(p string) bool {

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,6 +136,9 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	case f.context && f.copied:
 		msg = fmt.Sprintf("the credential file %s is no longer copied into a layer: it is mounted read-only from the build context at %s", f.id, f.target)
 		fix = "nothing to pass: it is mounted from the build context; to keep it out of the context, add it to .dockerignore and build with --secret id=" + f.id + ",src=" + f.id
+	case f.context && slices.Contains(a.cfg.ContextSelf, f.id):
+		msg = fmt.Sprintf("%s in the build context is this Dockerfile, whose literal credential the rewrite takes out of the build (rewrite-hardcoded): this copy of the context would put it back in a layer, so it excludes it (the RUNs after it still see it, mounted read-only at %s)", f.id, f.target)
+		fix = "rotate the credential, take it out of the Dockerfile, and give it with --secret"
 	case f.context:
 		msg = fmt.Sprintf("the build context holds the credential file %s, which this copy of the context would put in a layer: excluded from it, and mounted read-only from the context at %s", f.id, f.target)
 		fix = "nothing to pass: it is mounted from the build context; add it to .dockerignore if the build does not need it"

@@ -23,6 +23,10 @@ import (
 // npmDockerfile copies the whole context and runs npm, which reads .npmrc.
 const npmDockerfile = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
 
+// selfDockerfile holds a literal credential that rewrite-hardcoded takes
+// out of the build, and copies the whole context.
+const selfDockerfile = "# hushbuild=rewrite-hardcoded=true\nFROM python:3.12\nENV DATABASE_PASSWORD=\"SuperSecretSauce\"\nWORKDIR /app\nCOPY . .\nRUN python app.py\n"
+
 // npmrc names the token; it holds no value.
 const npmrc = "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"
 
@@ -160,6 +164,35 @@ func TestContext(t *testing.T) {
 			args:    []string{"rewrite", "-q", "--context", ".", "docker/Dockerfile"},
 			want:    []string{"COPY --exclude=.npmrc . .", "--mount=type=bind,source=.npmrc,target=/app/.npmrc"},
 			notWant: []string{".netrc"},
+		},
+		{
+			// rewrite-hardcoded takes the literal out of the build; the
+			// Dockerfile in the context still holds it.
+			name: "rewrite-context-self",
+			files: map[string]string{
+				"docker/Dockerfile": selfDockerfile,
+				"app.py":            "print('hi')\n",
+			},
+			args:    []string{"rewrite", "-q", "--context", ".", "docker/Dockerfile"},
+			want:    []string{"COPY --exclude=docker/Dockerfile . .", "type=secret,id=DATABASE_PASSWORD"},
+			notWant: []string{"SuperSecretSauce"},
+		},
+		{
+			name: "rewrite-context-self-ignored",
+			files: map[string]string{
+				"Dockerfile":    selfDockerfile,
+				".dockerignore": "Dockerfile\n",
+			},
+			args:    []string{"rewrite", "-q", "Dockerfile"},
+			want:    []string{"COPY . ."},
+			notWant: []string{"--exclude", "SuperSecretSauce"},
+		},
+		{
+			name:    "rewrite-context-self-no-literal",
+			files:   map[string]string{"Dockerfile": "FROM python:3.12\nWORKDIR /app\nCOPY . .\n"},
+			args:    []string{"rewrite", "-q", "Dockerfile"},
+			want:    []string{"COPY . ."},
+			notWant: []string{"--exclude"},
 		},
 		{
 			name:  "rewrite-context-stdin",

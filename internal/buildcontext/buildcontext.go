@@ -68,6 +68,35 @@ type Listing struct {
 	Files []string
 }
 
+// SelfPath is the path in the context of the Dockerfile read from
+// dockerfile (a file name), "" when it is not in the context: outside its
+// directory, left out by the ignore file, or l is nil.
+func (l *Listing) SelfPath(dockerfile string) string {
+	if l == nil || dockerfile == "" || dockerfile == "-" {
+		return ""
+	}
+	dir, err1 := filepath.Abs(l.Dir)
+	df, err2 := filepath.Abs(dockerfile)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(dir, df)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return ""
+	}
+	rel = filepath.ToSlash(rel)
+	if len(l.Excludes) > 0 {
+		pm, err := patternmatcher.New(l.Excludes)
+		if err != nil {
+			return ""
+		}
+		if ignored, err := pm.MatchesOrParentMatches(rel); err != nil || ignored {
+			return ""
+		}
+	}
+	return rel
+}
+
 // List returns the sorted credential files (see Listing.Files) of the
 // build context dir for the Dockerfile at dockerfilePath. dockerfilePath
 // only locates <Dockerfile>.dockerignore; "" (a Dockerfile read from
