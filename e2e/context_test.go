@@ -23,28 +23,37 @@ func TestContextCredentialFiles(t *testing.T) {
 		name, file, content, dockerfile, tool string
 		wantFail                              string // a rule the hushbuild build must stop on
 		extra                                 map[string]string
+		stockClean                            bool // the stock build leaks nothing either (a .dockerignore)
 	}{
 		{"npmrc read by npm", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", "", nil},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", "", nil, false},
 		{"a named copy deleted after use and no build flag", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n", "npm", "", nil},
+			"FROM alpine\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n", "npm", "", nil, false},
 		{"netrc read by pip", ".netrc", "machine pypi.example.com login deploy password CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nENV NETRC=/app/.netrc\nRUN pip install --index-url https://pypi.example.com/simple app\n", "pip", "", nil},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nENV NETRC=/app/.netrc\nRUN pip install --index-url https://pypi.example.com/simple app\n", "pip", "", nil, false},
 		{"git-credentials in a subdirectory", "config/.git-credentials", "https://ci:CANARY@git.example.com\n",
-			"FROM alpine\nCOPY config/ /etc/app/\nRUN git config --global credential.helper 'store --file /etc/app/.git-credentials' && git clone https://git.example.com/acme/lib.git /tmp/lib\n", "git", "", nil},
+			"FROM alpine\nCOPY config/ /etc/app/\nRUN git config --global credential.helper 'store --file /etc/app/.git-credentials' && git clone https://git.example.com/acme/lib.git /tmp/lib\n", "git", "", nil, false},
 		{"a RUN copies the mounted file into the layer", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleSecretInBuildOutput.Name, nil},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
 		{"a RUN copies the whole bind-mounted context", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nRUN --mount=type=bind,target=/src cp -a /src/. /app/\n", "", rewrite.RuleSecretInBuildOutput.Name, nil},
+			"FROM alpine\nWORKDIR /app\nRUN --mount=type=bind,target=/src cp -a /src/. /app/\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
 		{"a git checkout's .git/config", ".git/config", "[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", nil},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", nil, false},
 		{"an env file left for run time", ".env", "API_KEY=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"sh\", \"-c\", \"cat .env\"]\n", "", rewrite.RuleSecretFileInImage.Name, nil},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"sh\", \"-c\", \"cat .env\"]\n", "", rewrite.RuleSecretFileInImage.Name, nil, false},
 		{"Dockerfile.dockerignore lets in what .dockerignore keeps out", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n", "npm", "",
-			map[string]string{".dockerignore": ".npmrc\n", "Dockerfile.dockerignore": "*.log\n"}},
+			map[string]string{".dockerignore": ".npmrc\n", "Dockerfile.dockerignore": "*.log\n"}, false},
+		{"aws credentials left for run time", ".aws/credentials", "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"ls\"]\n", "", rewrite.RuleSecretFileInImage.Name, nil, false},
+		{"aws credentials with omit-runtime-secret-files", ".aws/credentials", "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = CANARY\n",
+			"# hushbuild=omit-runtime-secret-files=true\nFROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a .aws\n", "", "", nil, false},
+		{"an ssh key with omit-runtime-secret-files", "id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY\n-----END OPENSSH PRIVATE KEY-----\n",
+			"# hushbuild=omit-runtime-secret-files=true\nFROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", nil, false},
+		{"a plain .dockerignore keeps the key out", "id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY\n-----END OPENSSH PRIVATE KEY-----\n",
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", map[string]string{".dockerignore": "id_rsa\n"}, true},
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil},
+			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,8 +81,8 @@ func TestContextCredentialFiles(t *testing.T) {
 				if stock.err != nil {
 					t.Fatalf("the stock build failed: %v\n%s", stock.err, secrets.redact(stock.out))
 				}
-				if rep := scan(t, stockOut, secrets.verifySecrets()); rep.Clean() {
-					t.Errorf("positive control: the stock image does not hold the file's secret")
+				if rep := scan(t, stockOut, secrets.verifySecrets()); rep.Clean() != tc.stockClean {
+					t.Errorf("control: the stock image holds the file's secret: %v, want %v", !rep.Clean(), !tc.stockClean)
 				}
 			}
 			hush, hushOut := build(l.frontend)
