@@ -283,3 +283,36 @@ func TestContextDockerfileSelf(t *testing.T) {
 		t.Errorf("the hushbuild build cache holds the Dockerfile's literal:%s", hitLines(rep))
 	}
 }
+
+// TestBaseImageHome: a base image that runs as another user with its own
+// HOME (as cimg, bitnami and devcontainer images do). The frontend reads
+// the image's config, so `~/.npmrc` is the user's file, removed when the
+// RUN ends: the build succeeds, npm gets the token, and no layer keeps
+// it. (Assuming root would remove /root/.npmrc and leave the user's file
+// in the layer; the build-time check would then fail the build.)
+func TestBaseImageHome(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	token := secrets.canary(t, "NPM_TOKEN")
+	baseRef := l.pushBase(t, "non-root-home",
+		"FROM alpine\nRUN mkdir -p /home/app/src && echo '{}' > /home/app/src/package.json && chown -R 1000:1000 /home/app\nUSER 1000:1000\nENV HOME=/home/app\nWORKDIR /home/app/src\n", secrets)
+	dockerfile := "FROM " + baseRef + "\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > ~/.npmrc && npm ci\n"
+	dir := t.TempDir()
+	writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(dockerfile)))
+	out := filepath.Join(t.TempDir(), "image.tar")
+	build := l.buildx(t, buildSpec{dir: dir, flags: []string{"--secret", "id=NPM_TOKEN,env=NPM_TOKEN"}, env: []string{"NPM_TOKEN=" + token.value},
+		output: out, provenance: true, cacheTo: cacheDir(out)})
+	checkOutputClean(t, secrets, "the build output", build.out)
+	if build.err != nil {
+		t.Fatalf("the build failed: %v\n%s", build.err, secrets.redact(build.out))
+	}
+	if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+		t.Errorf("the image holds the token:%s", hitLines(rep))
+	}
+	if saw := secrets.toolsThatSaw(build.out)[token.id]; !containsString(saw, "npm") {
+		t.Errorf("npm did not get the token (tools that saw it: %v):\n%s", saw, secrets.redact(build.out))
+	}
+	if !strings.Contains(string(build.out), "/home/app/.npmrc") {
+		t.Errorf("the build output does not name the user's ~/.npmrc:\n%s", secrets.redact(build.out))
+	}
+}

@@ -93,6 +93,8 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
 	var listed *listing
 	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config, text []byte) (err error) {
+		cfg.BaseImages = baseImages(ctx, c, bc, text)
+		merged.BaseImages = cfg.BaseImages
 		var self []byte
 		if holdsRewrittenLiteral(rw, text, merged) {
 			self = text

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerui"
 
 	"github.com/hushbuild/hushbuild/rewrite"
 )
@@ -32,10 +33,16 @@ func TestBuildExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, wantErr := rewrite.Rewrite(dt, rewrite.Config{})
-
 			c := newFakeClient(nil)
 			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": dt}
+			// The frontend knows the base images' configs (the fake's
+			// have no user, HOME or working directory of their own).
+			bc, err := dockerui.NewClient(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, wantErr := rewrite.Rewrite(dt, rewrite.Config{BaseImages: baseImages(context.Background(), c, bc, dt)})
+
 			_, err = Build(context.Background(), c)
 			builds := buildDefinitions(c)
 			switch {

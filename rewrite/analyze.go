@@ -97,6 +97,30 @@ type stageState struct {
 	gen      []*genFile    // files commands write secrets into
 }
 
+// fromImage starts a stage with the defaults of its base image, where
+// they are known: its user, its environment (HOME above all) and its
+// working directory.
+func (st *stageState) fromImage(images map[string]ImageDefaults, base string) {
+	d, ok := images[base]
+	if !ok {
+		return
+	}
+	st.user = d.User
+	st.workdir = "/"
+	if path.IsAbs(d.WorkingDir) {
+		st.workdir = path.Clean(d.WorkingDir)
+	}
+	for _, kv := range d.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			continue
+		}
+		st.vars[k] = v
+		st.vars["\x00env:"+k] = ""
+		st.declared[k] = true
+	}
+}
+
 func (st *stageState) clone() *stageState {
 	c := &stageState{
 		workdir:  st.workdir,
@@ -348,6 +372,7 @@ func (a *analyzer) walk() {
 			st = a.inherit(a.states[j])
 		} else {
 			st = &stageState{vars: map[string]string{}, declared: map[string]bool{}}
+			st.fromImage(a.cfg.BaseImages, s.BaseName)
 		}
 		st.index = i
 		st.name = s.Name

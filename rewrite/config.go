@@ -76,6 +76,20 @@ type Config struct {
 	// files of the context like ContextFiles (which lists them too).
 	// Not set by the text form.
 	ContextSelf []string
+	// BaseImages are the defaults of the base images the Dockerfile's
+	// stages start FROM (their config's user, environment and working
+	// directory), by the FROM argument as written. The frontend resolves
+	// them; without one, a stage FROM an image starts as root with HOME
+	// /root and an unknown working directory. Not set by the text form.
+	BaseImages map[string]ImageDefaults
+}
+
+// ImageDefaults is what a base image's config sets for the commands of a
+// stage built FROM it.
+type ImageDefaults struct {
+	User       string
+	Env        []string // KEY=VALUE
+	WorkingDir string
 }
 
 // ConfigDirective is the key of the Dockerfile comment directive and of the
@@ -226,6 +240,7 @@ func MergeConfig(dockerfile, caller Config) Config {
 		ContextFiles:  cat(dockerfile.ContextFiles, caller.ContextFiles),
 		ContextListed: caller.ContextListed,
 		ContextSelf:   cat(dockerfile.ContextSelf, caller.ContextSelf),
+		BaseImages:    caller.BaseImages,
 	}
 	if caller.Target != "" {
 		m.Target = caller.Target
