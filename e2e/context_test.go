@@ -52,6 +52,8 @@ func TestContextCredentialFiles(t *testing.T) {
 			"# hushbuild=omit-runtime-secret-files=true\nFROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", nil, false},
 		{"a plain .dockerignore keeps the key out", "id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY\n-----END OPENSSH PRIVATE KEY-----\n",
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", map[string]string{".dockerignore": "id_rsa\n"}, true},
+		{"a credential directory copied and deleted", ".aws/credentials", "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = CANARY\n",
+			"FROM alpine\nCOPY .aws /root/.aws\nRUN test -s /root/.aws/credentials && rm -rf /root/.aws\n", "", "", nil, false},
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}

@@ -888,6 +888,20 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		clean := secretID(src)
+		if isSecretDir(clean) && a.cfg.ContextListed {
+			// The build context is known: a credential directory of it
+			// (COPY .aws /root/.aws) is mounted from there for the RUNs
+			// after it, as its files are; one that holds no credential
+			// file is an ordinary copy.
+			if !hasFileUnder(a.cfg.ContextFiles, clean) {
+				continue
+			}
+			if chown == "" && chmod == "" && !parents && destAbs != "" && safeMountValue(clean) && safeMountValue(destAbs) {
+				removedSrc = append(removedSrc, srcRaw)
+				files = append(files, &fileSecret{id: clean, target: destAbs, line: n.StartLine, rule: RuleSecretFile, copied: true, context: true})
+				continue
+			}
+		}
 		if isSecretDir(clean) {
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"copy only the files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
@@ -1016,6 +1030,16 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		a.files = append(a.files, f)
 	}
 	a.rewriteCopy(n, sd, removedSrc, extraFlags)
+}
+
+// hasFileUnder reports whether files holds a path under the directory dir.
+func hasFileUnder(files []string, dir string) bool {
+	for _, f := range files {
+		if strings.HasPrefix(f, dir+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 func cleanDir(p string) string {

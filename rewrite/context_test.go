@@ -201,3 +201,78 @@ func TestContextSelf(t *testing.T) {
 		})
 	}
 }
+
+// TestContextCredentialDir: with the build context known, a COPY of a
+// credential directory (COPY .aws /root/.aws) is a bind mount of it from
+// the context on the RUNs after it, as a credential file is.
+func TestContextCredentialDir(t *testing.T) {
+	tests := []struct {
+		name, dockerfile string
+		files            []string
+		listed           bool
+		want, notWant    []string
+		wantErr          string
+	}{
+		{
+			name:       "aws directory used by a RUN and deleted",
+			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN aws s3 cp s3://b/k /tmp/k && rm -rf /root/.aws\n",
+			files:      []string{".aws/credentials"},
+			listed:     true,
+			want:       []string{"--mount=type=bind,source=.aws,target=/root/.aws"},
+			notWant:    []string{"COPY .aws"},
+		},
+		{
+			name:       "aws directory left in the image",
+			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nCMD [\"python\", \"app.py\"]\n",
+			files:      []string{".aws/credentials"},
+			listed:     true,
+			wantErr:    RuleSecretFileInImage.Name,
+		},
+		{
+			name:       "a directory with no credential file is an ordinary copy",
+			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\n",
+			files:      []string{".npmrc"},
+			listed:     true,
+			want:       []string{"COPY .aws /root/.aws"},
+		},
+		{
+			name:       "an owner still needs a secret mount, which a directory cannot be",
+			dockerfile: "FROM python:3.12\nCOPY --chown=1000:1000 .aws /root/.aws\n",
+			files:      []string{".aws/credentials"},
+			listed:     true,
+			wantErr:    RuleCannotRewrite.Name,
+		},
+		{
+			name:       "without the context it cannot be rewritten",
+			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN aws s3 ls && rm -rf /root/.aws\n",
+			wantErr:    RuleCannotRewrite.Name,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Rewrite([]byte(tt.dockerfile), Config{ContextFiles: tt.files, ContextListed: tt.listed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantErr != "" {
+				if res.Err() == nil || !strings.Contains(res.Err().Error(), tt.wantErr) {
+					t.Fatalf("want %s, got %v\n%s", tt.wantErr, res.Err(), res.Output)
+				}
+				return
+			}
+			if res.Err() != nil {
+				t.Fatalf("unexpected error: %v", res.Err())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(res.Output), w) {
+					t.Errorf("missing %q in:\n%s", w, res.Output)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(string(res.Output), w) {
+					t.Errorf("unexpected %q in:\n%s", w, res.Output)
+				}
+			}
+		})
+	}
+}
