@@ -54,6 +54,8 @@ func TestContextCredentialFiles(t *testing.T) {
 			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls -a\n", "", "", map[string]string{".dockerignore": "id_rsa\n"}, true},
 		{"a credential directory copied and deleted", ".aws/credentials", "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = CANARY\n",
 			"FROM alpine\nCOPY .aws /root/.aws\nRUN test -s /root/.aws/credentials && rm -rf /root/.aws\n", "", "", nil, false},
+		{"a named copy owned by a user named in --chown", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
+			"FROM alpine\nRUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir -p /home/app && chown 1000:1000 /home/app\nUSER app\nWORKDIR /home/app\nCOPY --chown=app:app .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n", "npm", "", nil, false},
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}

@@ -59,6 +59,9 @@ type fileSecret struct {
 	copyFrom int
 	// movedFrom is the path a cp, mv or install took the file from.
 	movedFrom string
+	// owner is the --chown of the COPY when it names a user, which a
+	// mount cannot carry.
+	owner string
 }
 
 // mountPath is where the secret is mounted: the file's own path, or the
@@ -972,13 +975,21 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		f := &fileSecret{id: clean, target: target, line: n.StartLine, rule: RuleSecretFile, copied: true}
 		if chown != "" {
 			uid, gid, ok := parseChown(chown)
-			if !ok {
+			switch {
+			case ok:
+				f.uid, f.gid = uid, gid
+			case chmod != "":
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
-					"use numeric --chown=UID:GID so that the secret mount can carry the owner",
-					"%s --chown=%s names a user; a secret mount needs numeric ids", strings.ToUpper(n.Value), chown)
+					"use numeric --chown=UID:GID so that the secret mount can carry the owner with the mode",
+					"%s --chown=%s names a user; a secret mount needs numeric ids to carry it with --chmod", strings.ToUpper(n.Value), chown)
 				continue
+			default:
+				// A user by name (BuildKit looks it up in the stage at
+				// build time; a mount cannot): the file is readable by
+				// every user of the RUN instead, as RUN chown NAME on a
+				// mounted file makes it.
+				f.owner = chown
 			}
-			f.uid, f.gid = uid, gid
 		}
 		if chmod != "" {
 			m, err := strconv.ParseUint(chmod, 8, 32)
@@ -996,6 +1007,10 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		// the build passes with --secret.
 		if f.uid == nil && f.mode == nil && contains(a.cfg.ContextFiles, clean) {
 			f.context = true
+		}
+		if f.owner != "" && !f.context {
+			m := 0o444
+			f.mode = &m
 		}
 		removedSrc = append(removedSrc, srcRaw)
 		files = append(files, f)

@@ -143,6 +143,13 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 		msg = fmt.Sprintf("the build context holds the credential file %s, which this copy of the context would put in a layer: excluded from it, and mounted read-only from the context at %s", f.id, f.target)
 		fix = "nothing to pass: it is mounted from the build context; add it to .dockerignore if the build does not need it"
 	}
+	if f.owner != "" {
+		if f.context {
+			msg += fmt.Sprintf("; --chown=%s names a user, which a mount cannot carry: it keeps the mode the file has in the context", f.owner)
+		} else {
+			msg += fmt.Sprintf("; --chown=%s names a user, which a mount cannot carry: every user of the RUN can read it (mode 0444)", f.owner)
+		}
+	}
 	if len(f.uses) > 0 {
 		msg += " for the RUN on " + linesText(f.uses)
 	}
