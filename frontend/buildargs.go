@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
-	"github.com/moby/buildkit/frontend/dockerui"
 
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/secretscan"
@@ -103,7 +102,9 @@ func checkBuildArgs(buildArgs map[string]string, df *dockerfile) error {
 func checkOptions(opts map[string]string) error {
 	var keys []string
 	for k, v := range opts {
-		if k == dockerui.DefaultLocalNameContext || k == keyDockerfileKey || k == opts[keyContextKey] || strings.HasPrefix(k, keyNamedContext) || strings.HasPrefix(k, keyInputURL) {
+		// Every option but the build-args (checkBuildArgs judges those,
+		// knowing the Dockerfile): labels, contexts, inputs.
+		if !strings.HasPrefix(k, buildArgPrefix) {
 			if credentialIn("", v) != "" {
 				keys = append(keys, k)
 			}
@@ -144,7 +145,10 @@ func listedURLName(name string, cfg rewrite.Config) bool {
 	return rewrite.IsURLSecretName(name, rewrite.Config{}) && !rewrite.IsURLSecretName(name, rewrite.Config{Secrets: cfg.Secrets})
 }
 
-const kindURLPassword = "URL password"
+const (
+	kindURLPassword = "URL password"
+	kindURLToken    = "a token as a URL's user name"
+)
 
 // credentialIn says which credential v holds, or "": a URL with a password
 // (urlPassword), or a token format one of secretscan's rules knows, a
@@ -165,7 +169,16 @@ func credentialIn(name, v string) string {
 			kind = m.Rule
 		}
 	})
-	return kind
+	switch {
+	case kind != "":
+		return kind
+	case urlUserToken(v):
+		return kindURLToken
+	}
+	if key := secretSettingIn(v); key != "" {
+		return "the secret-named setting " + key
+	}
+	return ""
 }
 
 // urlPassword reports whether a URL anywhere in v has a password in its
@@ -189,6 +202,77 @@ func urlPassword(v string) bool {
 		i += 3 + j
 	}
 	return false
+}
+
+// urlUserToken reports whether a URL anywhere in v has, as its user name
+// with no password, what looks like a token rather than a name: GitHub,
+// GitLab and Azure DevOps take a token there (https://TOKEN@host/...).
+// A token here is at least 20 characters of letters, digits, '_' and '-',
+// with both letters and digits.
+func urlUserToken(v string) bool {
+	for i := strings.Index(v, "://"); i >= 0; {
+		rest := v[i+3:]
+		auth := rest[:authorityEnd(rest)]
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			user, pass, _ := strings.Cut(auth[:at], ":")
+			if pass == "" && tokenLike(user) {
+				return true
+			}
+		}
+		j := strings.Index(rest, "://")
+		if j < 0 {
+			break
+		}
+		i += 3 + j
+	}
+	return false
+}
+
+func tokenLike(s string) bool {
+	if len(s) < 20 {
+		return false
+	}
+	letters, digits := false, false
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			letters = true
+		case c >= '0' && c <= '9':
+			digits = true
+		case c == '_' || c == '-':
+		default:
+			return false
+		}
+	}
+	return letters && digits
+}
+
+// secretSettingIn returns the key of a KEY=VALUE setting inside v whose
+// key the engine calls a secret and whose value is not a variable
+// (GRADLE_OPTS="-Dorg.gradle.project.nexusPassword=..." and
+// MAVEN_OPTS, JAVA_TOOL_OPTIONS, --password=... in an options string),
+// or "". The key is the part after its last '.' or ':'.
+func secretSettingIn(v string) string {
+	for _, tok := range strings.Fields(v) {
+		tok = strings.Trim(tok, `"'`)
+		if strings.HasPrefix(tok, "-D") {
+			tok = tok[2:]
+		}
+		tok = strings.TrimLeft(tok, "-")
+		key, val, ok := strings.Cut(tok, "=")
+		if !ok || key == "" || val == "" || strings.HasPrefix(val, "$") {
+			continue
+		}
+		name := key
+		if i := strings.LastIndexAny(name, ".:"); i >= 0 {
+			name = name[i+1:]
+		}
+		name = strings.ReplaceAll(name, "-", "_")
+		if name != "" && rewrite.IsSecretName(name, rewrite.Config{}) {
+			return key
+		}
+	}
+	return ""
 }
 
 // authorityEnd is where a URL's authority ends in s, the text after "://".

@@ -40,6 +40,12 @@ var credCases = []credCase{
 	{"proxy lower case", "https_proxy", kindURLPassword, func(r string) string { return "u:" + r + "@proxy:3128" }},
 	{"socks proxy", "ALL_PROXY", kindURLPassword, func(r string) string { return "socks5://u:" + r + "@proxy:1080" }},
 	{"ftp proxy", "ftp_proxy", kindURLPassword, func(r string) string { return "u:" + r + "@proxy:21" }},
+	// a token as a URL's user name (Azure DevOps, Gemfury, GitHub)
+	{"token as the user name", "REPO_URL", kindURLToken, func(r string) string { return "https://" + r + "@dev.azure.com/acme/_git/lib" }},
+	{"token as the index user", "EXTRA_URL", kindURLToken, func(r string) string { return "https://" + r + "@pypi.fury.io/acme/" }},
+	// secret-named settings inside an options string
+	{"gradle property", "GRADLE_OPTS", "the secret-named setting org.gradle.project.nexusPassword", func(r string) string { return "-Xmx2g -Dorg.gradle.project.nexusPassword=" + r }},
+	{"password flag", "TOOL_ARGS", "the secret-named setting password", func(r string) string { return "--verbose --password=" + r }},
 	// token formats
 	{"token as the user", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd@github.com/acme/app.git" }},
 	{"token with x-oauth-basic", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd:x-oauth-basic@github.com/acme/app.git" }},
@@ -56,11 +62,15 @@ var credCases = []credCase{
 	}},
 	// no credential
 	{"plain URL", "EXTRA_INDEX_URL", "", func(r string) string { return "https://pypi.corp/" + r + "/simple" }},
-	{"user only", "REPO", "", func(r string) string { return "https://" + r + "@git.corp/repo.git" }},
+	{"user name", "REPO", "", func(r string) string { return "https://ci-" + r[:6] + "@git.corp/repo.git" }},
+	{"long user name without digits", "REPO", "", func(r string) string { return "https://gitlab-ci-token-for-builds@git.corp/" + r + ".git" }},
+	{"property that is no secret", "JAVA_OPTS", "", func(r string) string { return "-Xmx2g -Dapp.name=" + r }},
+	{"secret setting from a variable", "GRADLE_OPTS", "", func(r string) string { return "-Dorg.gradle.project.nexusPassword=$NEXUS_PASSWORD -Dx=" + r }},
 	{"ssh user", "REPO", "", func(r string) string { return "ssh://git@github.com/acme/" + r + ".git" }},
 	{"scp-like git", "REPO", "", func(r string) string { return "git@github.com:acme/" + r + ".git" }},
 	{"x-oauth-basic", "REPO", "", func(r string) string { return "https://" + r + ":x-oauth-basic@github.com/acme/app.git" }},
-	{"empty password", "REPO", "", func(r string) string { return "https://" + r + ":@git.corp/repo.git" }},
+	{"empty password", "REPO", "", func(r string) string { return "https://ci-" + r[:6] + ":@git.corp/repo.git" }},
+	{"token with an empty password", "REPO", kindURLToken, func(r string) string { return "https://" + r + ":@git.corp/repo.git" }},
 	{"image digest", "BASE", "", func(r string) string { return "docker-image://alpine:3.19@sha256:" + r + r }},
 	{"IPv6 host", "MIRROR", "", func(r string) string { return "http://[::1]:8080/" + r }},
 	{"password in the path", "MIRROR", "", func(r string) string { return "https://h/u:" + r + "@x" }},
@@ -219,15 +229,21 @@ var optCases = []struct {
 			"context":                "https://github.com/acme/" + r + ".git#main",
 			"context:base":           "docker-image://alpine:3.19@sha256:" + r + r,
 			"context:src":            "git@github.com:acme/" + r + ".git",
-			"context:files":          "https://" + r + "@files.corp/x.tar",
+			"context:files":          "https://builder@files.corp/" + r + ".tar",
 			"context:ghub":           "https://" + r + ":x-oauth-basic@github.com/acme/app.git",
 			"input:context":          "https://github.com/acme/" + r + ".git?ref=main",
 			"input-metadata:context": `{"ref":"` + r + `"}`,
 		}
 	}, nil},
-	{"other options are not read", func(r string) map[string]string {
-		return map[string]string{"build-arg:MIRROR": "https://u:" + r + "@h/simple", "ctx2": "https://u:" + r + "@h/app.git", "filename": "Dockerfile"}
+	{"build-args are not read here", func(r string) map[string]string {
+		return map[string]string{"build-arg:MIRROR": "https://u:" + r + "@h/simple", "filename": "Dockerfile"}
 	}, nil},
+	{"every other option is read", func(r string) map[string]string {
+		return map[string]string{"ctx2": "https://u:" + r + "@h/app.git", "label:org.opencontainers.image.source": "https://gitlab-ci-token:" + r + "@gitlab.corp/acme/app.git"}
+	}, []string{"ctx2", "label:org.opencontainers.image.source"}},
+	{"a git context with a token as the user name", func(r string) map[string]string {
+		return map[string]string{"input:context": "https://" + r + "@git.corp/acme/app.git"}
+	}, []string{"input:context"}},
 }
 
 func TestCheckOptions(t *testing.T) {
@@ -250,10 +266,7 @@ func TestCheckOptions(t *testing.T) {
 			}
 			var want []string
 			for _, k := range tc.keys {
-				kind := kindURLPassword
-				if strings.Contains(opts[k], "ghp_") {
-					kind = "github-token"
-				}
+				kind := credentialIn("", opts[k])
 				want = append(want, fmt.Sprintf("option %s carries a credential (%s) in its value: it would be recorded in the build log and the provenance; remove it from the URL (for a git repository, pass the token with --secret id=GIT_AUTH_TOKEN)", k, kind))
 			}
 			if got := err.Error(); got != strings.Join(want, "\n") {
@@ -342,7 +355,7 @@ func TestURLBuildArgThroughTheEngine(t *testing.T) {
 		want             string // the error; "" when the build goes ahead
 	}{
 		{"plain", dockerfile, func(r string) string { return "https://" + r + ".corp/simple" }, ""},
-		{"user only", dockerfile, func(r string) string { return "https://" + r + "@pypi.corp/simple" }, ""},
+		{"user name", dockerfile, func(r string) string { return "https://ci-" + r[:6] + "@pypi.corp/simple" }, ""},
 		{"password", dockerfile, func(r string) string { return "https://u:" + r + "@pypi.corp/simple" },
 			"build-arg PIP_INDEX_URL is a secret (line 2: ARG PIP_INDEX_URL): pass it with --secret id=PIP_INDEX_URL,env=PIP_INDEX_URL instead of --build-arg"},
 		{"plain, listed in secrets= by the directive", "# hushbuild=secrets=PIP_INDEX_URL\n" + dockerfile, func(r string) string { return "https://" + r + ".corp/simple" },

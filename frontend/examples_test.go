@@ -36,12 +36,13 @@ func TestBuildExamples(t *testing.T) {
 			c := newFakeClient(nil)
 			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": dt}
 			// The frontend knows the base images' configs (the fake's
-			// have no user, HOME or working directory of their own).
+			// have no user, HOME or working directory of their own) and lists
+			// the build context (the fake's is empty).
 			bc, err := dockerui.NewClient(c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, wantErr := rewrite.Rewrite(dt, rewrite.Config{BaseImages: baseImages(context.Background(), c, bc, dt)})
+			want, wantErr := rewrite.Rewrite(dt, rewrite.Config{BaseImages: baseImages(context.Background(), c, bc, dt), ContextListed: true})
 
 			_, err = Build(context.Background(), c)
 			builds := buildDefinitions(c)

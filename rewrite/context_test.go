@@ -276,3 +276,27 @@ func TestContextCredentialDir(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialDirFiles: every file of a credential directory is a
+// credential file (a private key there may have any name) but its public
+// ones; the listing selects them all.
+func TestCredentialDirFiles(t *testing.T) {
+	for p, want := range map[string]bool{
+		".ssh/deploy_key": true, "home/.ssh/work": true, ".aws/credentials": true, ".aws/sso/cache/x.json": true,
+		".kube/config": true, ".gnupg/private-keys-v1.d/k.key": true,
+		".ssh/config": false, ".ssh/known_hosts": false, ".ssh/deploy_key.pub": false, ".aws/config": false,
+		"src/ssh/deploy.go": false, ".sshrc": false,
+		".git/modules/vendor/lib/config": true, "app/.git/modules/x/config": true, ".git/modules/x/HEAD": false,
+		".envs/.production/.django": true,
+	} {
+		if got := IsCredentialFile(p, Config{}); got != want {
+			t.Errorf("IsCredentialFile(%s) = %v, want %v", p, got, want)
+		}
+	}
+	pats := strings.Join(ContextFilePatterns(Config{}), " ")
+	for _, d := range []string{"**/.ssh/**", "**/.aws/**", "**/.kube/**", "**/.envs/**", "**/.git/modules/**/config"} {
+		if !strings.Contains(pats, d) {
+			t.Errorf("the listing patterns lack %s", d)
+		}
+	}
+}

@@ -47,7 +47,7 @@ var notSecretFilePatterns = []string{
 }
 
 // secretDirNames are directories that hold credentials as a whole.
-var secretDirNames = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, ".docker": true, ".kube": true}
+var secretDirNames = map[string]bool{".ssh": true, ".aws": true, ".gnupg": true, ".docker": true, ".kube": true, ".envs": true}
 
 // envFilePatterns are the files a command sources as variables.
 var envFilePatterns = []string{".env", ".env.*", "*.env", "config.env", ".envrc"}
@@ -101,7 +101,32 @@ func isSecretFile(p string, cfg Config) bool {
 		return false
 	}
 	return matchPathPatterns(secretFilePatterns, p) || matchPathPatterns(cfg.SecretFiles, p) ||
-		slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./"))
+		slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./")) || inSecretDir(p) || gitModuleConfig(p)
+}
+
+// publicInSecretDir are the files of credential directories that hold no
+// credential: host keys, ssh and AWS settings.
+var publicInSecretDir = []string{".ssh/config", ".ssh/known_hosts", ".ssh/known_hosts.old", ".ssh/authorized_keys", ".ssh/environment", ".aws/config"}
+
+// inSecretDir reports whether p is a file inside a credential directory
+// (.ssh, .aws, .gnupg, .docker, .kube, .envs) other than its public ones:
+// a private key there may have any name.
+func inSecretDir(p string) bool {
+	p = strings.TrimPrefix(path.Clean(p), "./")
+	for d := path.Dir(p); d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		if secretDirNames[path.Base(d)] {
+			return !matchPathPatterns(publicInSecretDir, p)
+		}
+	}
+	return false
+}
+
+// gitModuleConfig reports the config of a submodule's git directory
+// (.git/modules/NAME/.../config): a checkout with submodules writes the
+// credential header there as it does in .git/config.
+func gitModuleConfig(p string) bool {
+	p = "/" + strings.TrimPrefix(path.Clean(p), "./")
+	return path.Base(p) == "config" && strings.Contains(p, "/.git/modules/")
 }
 
 func isEnvFile(p string) bool {
@@ -139,6 +164,11 @@ func IsCredentialFile(p string, cfg Config) bool { return isSecretFile(p, cfg) }
 // could be a credential file's; IsCredentialFile decides on each.
 func ContextFilePatterns(cfg Config) []string {
 	var out []string
+	for d := range secretDirNames {
+		out = append(out, "**/"+d+"/**")
+	}
+	out = append(out, "**/.git/modules/**/config")
+	slices.Sort(out)
 	for _, pats := range [][]string{secretFilePatterns, cfg.SecretFiles} {
 		for _, p := range pats {
 			out = append(out, "**/"+strings.TrimPrefix(p, "/"))

@@ -67,6 +67,39 @@ func (a *analyzer) scanLiterals() {
 			"%s holds a credential written in the Dockerfile (%s): it is in the image history and the build's provenance, and no rewrite can un-leak it",
 			strings.ToUpper(n.Value), strings.Join(ids, ", "))
 	}
+	a.scanComments(reported)
+}
+
+// scanComments reports a credential of a known format, or a URL with a
+// literal password, in a comment line: BuildKit records the Dockerfile's
+// whole text, comments included, in the build's provenance.
+func (a *analyzer) scanComments(reported map[int]bool) {
+	for l := 1; l <= a.src.numLines(); l++ {
+		text := strings.TrimSpace(string(a.src.lineContent(l)))
+		if !strings.HasPrefix(text, "#") || reported[l] {
+			continue
+		}
+		rules := map[string]bool{}
+		secretscan.Scan([]byte(text), func(m secretscan.Match) {
+			if m.Rule != "" && m.Rule != "url-userinfo" {
+				rules[m.Rule] = true
+			}
+		})
+		if literalUserinfo(text) {
+			rules["url-userinfo"] = true
+		}
+		if len(rules) == 0 {
+			continue
+		}
+		ids := make([]string, 0, len(rules))
+		for r := range rules {
+			ids = append(ids, r)
+		}
+		sort.Strings(ids)
+		a.add(RuleHardcodedSecret, SeverityError, l, l, false,
+			"delete the credential from the comment and rotate it",
+			"a comment holds a credential (%s): BuildKit records the Dockerfile's text, comments included, in the build's provenance", strings.Join(ids, ", "))
+	}
 }
 
 // userinfoRe finds scheme://user:password@ in Dockerfile text.

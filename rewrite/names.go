@@ -27,7 +27,7 @@ import (
 // secretTokens are tokens that make a name a secret wherever they stand.
 var secretTokens = map[string]bool{
 	"apikey": true, "auth": true, "credential": true, "credentials": true, "creds": true,
-	"password": true, "passwd": true, "pword": true, "pwd": true, "pass": true,
+	"password": true, "passwd": true, "pword": true, "pwd": true, "pass": true, "pw": true,
 	"passphrase": true, "secret": true, "secrets": true, "token": true, "tokens": true,
 	"dsn": true, "privatekey": true, "pat": true, "authtoken": true, "accesstoken": true,
 	"apitoken": true, "htpasswd": true, "jwt": true, "authorization": true, "bearer": true,
