@@ -1,0 +1,449 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hushbuild/hushbuild/verify"
+)
+
+// reviewCase is a legacy Dockerfile and build command, found by review,
+// whose build through the frontend must fail closed or keep its secret
+// out of everything the build leaves: the image (deleted files and files
+// inside archives included), its config and history, the provenance
+// (mode=max), the exported build cache and the build log. A case passes
+// when its build fails without showing the value, or when it succeeds and
+// none of those holds it.
+type reviewCase struct {
+	name string
+	// dockerfile is the Dockerfile, without its `# syntax=` line.
+	dockerfile string
+	// value makes the secret's value; nil: a fresh canary.
+	value func(t *testing.T) string
+	// files are the context's files, made from the value.
+	files func(v string) map[string]string
+	// flags are the build's flags beyond the base images; the value is
+	// in the client's environment as HF_SECRET_VALUE.
+	flags func(v string) []string
+	// gitContext builds from a git repository holding files, served on
+	// loopback, whose URL carries the value as its user name (as
+	// `docker buildx build https://TOKEN@host/repo.git` does).
+	gitContext bool
+}
+
+var reviewCases = []reviewCase{
+	{
+		// A token as the user name of a URL (no password: GitHub's
+		// https://TOKEN@github.com, Azure DevOps' https://PAT@dev.azure.com)
+		// under a name that is not secret: credentialIn only knows URL
+		// passwords and token formats.
+		name:       "token as a URL's user name in a build-arg",
+		dockerfile: "FROM alpine\nARG REPO_URL\nRUN git clone \"$REPO_URL\" /src/lib || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "REPO_URL=https://" + v + "@dev.azure.com/acme/proj/_git/lib"}
+		},
+	},
+	{
+		// Gemfury's index URL is https://TOKEN@pypi.fury.io/ACCOUNT/: the
+		// name is a secret for its URL, and the value is taken as a plain
+		// URL (plainURLArgs) because it has no password.
+		name:       "PIP_EXTRA_INDEX_URL with the token as user name",
+		dockerfile: "FROM alpine\nARG PIP_EXTRA_INDEX_URL\nRUN pip install -r requirements.txt\n",
+		files:      func(string) map[string]string { return map[string]string{"requirements.txt": "acme-lib==1.0\n"} },
+		flags: func(v string) []string {
+			return []string{"--build-arg", "PIP_EXTRA_INDEX_URL=https://" + v + "@pypi.fury.io/acme/"}
+		},
+	},
+	{
+		name:       "repository password in GRADLE_OPTS",
+		dockerfile: "FROM alpine\nARG GRADLE_OPTS\nRUN echo \"building with $GRADLE_OPTS\" | wc -c\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "GRADLE_OPTS=-Dorg.gradle.project.nexusPassword=" + v}
+		},
+	},
+	{
+		name:       "a password ARG named _PW",
+		dockerfile: "FROM alpine\nARG DB_PW\nRUN echo \"migrating with $DB_PW\" | wc -c\n",
+		flags:      func(v string) []string { return []string{"--build-arg", "DB_PW=" + v} },
+	},
+	{
+		// GitLab's CI_REPOSITORY_URL is https://gitlab-ci-token:TOKEN@host/...;
+		// pipelines label images with it.
+		name:       "--label with a URL password",
+		dockerfile: "FROM alpine\nCOPY app.py /app/\n",
+		files:      func(string) map[string]string { return map[string]string{"app.py": "print(1)\n"} },
+		flags: func(v string) []string {
+			return []string{"--label", "org.opencontainers.image.source=https://gitlab-ci-token:" + v + "@gitlab.example.com/acme/app.git"}
+		},
+	},
+	{
+		// The same file with COPY . . fails closed (TestProofCatchesLeaks):
+		// a RUN that bind-mounts the context is checked only when the
+		// context holds a file with a credential file's name.
+		name:       "context file holding the secret copied by a bind-mount RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=type=bind,target=/src cp -r /src/. /app/\nRUN --mount=type=secret,id=api_token,env=API_TOKEN curl -H \"Authorization: Bearer $API_TOKEN\" https://api.example.com/\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"config/settings.ini": "[api]\ntoken = " + v + "\n", "app.py": "print(1)\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=api_token,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// actions/checkout with submodules and persist-credentials (its
+		// default) writes the token into every submodule's config, under
+		// .git/modules/: only .git/config is a credential file.
+		name:       "token in a submodule's git config",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+		value:      func(t *testing.T) string { return "ghs_" + newCanary(t)[4:40] },
+		files: func(v string) map[string]string {
+			header := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + v))
+			return map[string]string{
+				"package.json":                   "{}\n",
+				".git/config":                    "[core]\n\trepositoryformatversion = 0\n[remote \"origin\"]\n\turl = https://github.com/acme/app\n",
+				".git/HEAD":                      "ref: refs/heads/main\n",
+				".git/modules/vendor/lib/config": "[core]\n\trepositoryformatversion = 0\n\tworktree = ../../../../vendor/lib\n[remote \"origin\"]\n\turl = https://github.com/acme/lib\n[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic " + header + "\n",
+				"vendor/lib/.git":                "gitdir: ../../.git/modules/vendor/lib\n",
+			}
+		},
+	},
+	{
+		name:       ".npmrc inside a .tar.bz2 the step makes",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci && tar cjf /app/home-backup.tar.bz2 -C /root . && rm /root/.npmrc\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       ".npmrc inside a .tgz inside a .tgz",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci && tar czf /tmp/home.tgz -C /root . && tar czf /app/bundle.tgz -C /tmp home.tgz && rm /root/.npmrc /tmp/home.tgz\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// A fine-grained GitHub token is 93 bytes: its Basic header is
+		// 128 base64 characters, which base64 wraps at 76, and set -x
+		// prints the variable on two lines.
+		name:       "log: set -x prints a Basic header base64 wraps",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GH_PAT,env=GH_PAT set -x; AUTH=$(printf 'x-access-token:%s' \"$GH_PAT\" | base64); git -c http.extraHeader=\"Authorization: Basic $AUTH\" ls-remote https://github.com/acme/lib.git || true\n",
+		value:      func(t *testing.T) string { return "github_pat_" + longCanary(t, 41) },
+		flags:      func(string) []string { return []string{"--secret", "id=GH_PAT,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// What `curl -v -u USER:TOKEN` prints, for a 1.2 KB access token
+		// (Azure AD): the mask covers the middle 128 bytes only.
+		name:       "log: a long token's Basic header on one line",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=ACR_TOKEN,env=ACR_TOKEN echo \"> Authorization: Basic $(printf '00000000-0000-0000-0000-000000000000:%s' \"$ACR_TOKEN\" | base64 -w0)\"\n",
+		value:      func(t *testing.T) string { return "hfc_" + longCanary(t, 600) },
+		flags:      func(string) []string { return []string{"--secret", "id=ACR_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
+		// knows URL passwords only.
+		name:       "git context URL with the token as user name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\n",
+		files:      func(string) map[string]string { return map[string]string{"package.json": "{}\n"} },
+		gitContext: true,
+	},
+}
+
+// TestReviewLeaks builds each case of reviewCases through the frontend.
+func TestReviewLeaks(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range reviewCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l.runReviewCase(t, tc)
+		})
+	}
+}
+
+func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
+	t.Helper()
+	secrets := newSecretSet()
+	var value string
+	if tc.value != nil {
+		value = tc.value(t)
+		runSecrets.add(t.Name(), value)
+	} else {
+		value = newCanary(t)
+	}
+	secrets.all = append(secrets.all, &secretValue{id: "the secret", value: value, needles: []string{value}})
+
+	dockerfile := withSyntax(l.frontend, []byte(tc.dockerfile))
+	files := map[string]string{}
+	if tc.files != nil {
+		files = tc.files(value)
+	}
+	spec := buildSpec{dir: t.TempDir(), env: []string{"HF_SECRET_VALUE=" + value}, provenance: true}
+	if tc.gitContext {
+		repo := map[string][]byte{"Dockerfile": dockerfile}
+		for name, content := range files {
+			repo[name] = []byte(content)
+		}
+		base := gitServer(t, map[string]map[string][]byte{"app.git": repo})
+		spec.context = strings.Replace(base, "://", "://"+value+"@", 1) + "/app.git"
+	} else {
+		writeFile(t, spec.dir, "Dockerfile", dockerfile)
+		for name, content := range files {
+			writeFile(t, spec.dir, name, []byte(content))
+		}
+	}
+	spec.flags = l.baseImageFlags(t, []byte(tc.dockerfile))
+	if tc.flags != nil {
+		spec.flags = append(spec.flags, tc.flags(value)...)
+	}
+	spec.output = filepath.Join(t.TempDir(), "image.tar")
+	spec.cacheTo = cacheDir(spec.output)
+	build := l.buildx(t, spec)
+
+	checkOutputClean(t, secrets, "the build output", build.out)
+	if pieces := encodedPieces(build.out, value); pieces != "" {
+		t.Errorf("the build output shows the secret %s", pieces)
+	}
+	if build.err != nil {
+		t.Logf("failed closed")
+		return
+	}
+	var where []string
+	if rep := scan(t, spec.output, secrets.verifySecrets()); !rep.Clean() {
+		where = append(where, "the image:"+hitLines(rep))
+	}
+	if rep := scanDir(t, spec.cacheTo, secrets.verifySecrets()); rep != nil && !rep.Clean() {
+		where = append(where, "the build cache:"+hitLines(rep))
+	}
+	for _, p := range deepFind(t, spec.output, spec.cacheTo, value) {
+		where = append(where, "inside an archive: "+p)
+	}
+	if len(where) > 0 {
+		t.Errorf("the build succeeded and the secret is in: %s", strings.Join(where, "\n"))
+	}
+}
+
+// longCanary is a canary of 2n hex digits (registered like newCanary's).
+func longCanary(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// scanDir runs verify on an OCI layout directory (the exported cache), or
+// returns nil when the build exported none.
+func scanDir(t *testing.T, dir string, secrets []verify.Secret) *verify.Report {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		return nil
+	}
+	return scan(t, dir, secrets)
+}
+
+// progressPrefix is what --progress=plain puts before a step's output.
+var progressPrefix = regexp.MustCompile(`^#\d+ \d+\.\d+ `)
+
+// encodedPieces says where the build log shows 32 bytes or more of value
+// in base64, on one line or wrapped over several, or "" when it does not.
+// It never returns the value.
+func encodedPieces(out []byte, value string) string {
+	const piece = 32
+	if len(value) < piece {
+		return ""
+	}
+	isB64 := func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_'
+	}
+	var texts [][]byte
+	var run []byte
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		line = progressPrefix.ReplaceAll(bytes.TrimRight(line, "\r"), nil)
+		for _, word := range bytes.FieldsFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) }) {
+			texts = append(texts, word)
+		}
+		// A line of base64 alone continues the run of the lines before it.
+		if len(line) > 0 && bytes.IndexFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) }) < 0 {
+			run = append(run, line...)
+			continue
+		}
+		if i := bytes.LastIndexFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) }); i >= 0 {
+			if len(run) > 0 {
+				texts = append(texts, append(run, line[:bytes.IndexFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) })]...))
+			}
+			run = append([]byte(nil), line[i+1:]...)
+		}
+	}
+	texts = append(texts, run)
+	best := 0
+	for _, text := range texts {
+		text = bytes.TrimRight(text, "=")
+		for off := 0; off < 4 && off < len(text); off++ {
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				s := text[off:]
+				s = s[:len(s)/4*4]
+				dec, err := enc.DecodeString(string(s))
+				if err != nil {
+					continue
+				}
+				for i := 0; i+piece <= len(value); i++ {
+					if bytes.Contains(dec, []byte(value[i:i+piece])) {
+						n := piece
+						for i+n < len(value) && bytes.Contains(dec, []byte(value[i:i+n+1])) {
+							n++
+						}
+						best = max(best, n)
+						i += n
+					}
+				}
+			}
+		}
+	}
+	if best == 0 {
+		return ""
+	}
+	return fmt.Sprintf("base64-encoded: %d of its %d bytes in one piece", best, len(value))
+}
+
+// deepFind returns where value is inside the archives that the image's
+// layers and the exported cache's blobs hold (a .tar.bz2, a .tgz in a
+// .tgz), which verify does not open: layer digest and path.
+func deepFind(t *testing.T, archive, cache, value string) []string {
+	t.Helper()
+	blobs, err := readArchive(archive)
+	if err != nil {
+		t.Fatalf("reading %s: %v", archive, err)
+	}
+	_ = filepath.WalkDir(filepath.Join(cache, "blobs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if data, err := os.ReadFile(p); err == nil {
+				blobs["cache "+d.Name()] = data
+			}
+		}
+		return nil
+	})
+	var found []string
+	for name, data := range blobs {
+		if !strings.HasPrefix(name, "blobs/") && !strings.HasPrefix(name, "cache ") {
+			continue
+		}
+		searchNested(data, []byte(value), name, 0, &found)
+	}
+	return found
+}
+
+// searchNested looks for value in data opened as the archives it is
+// (gzip, bzip2, tar, nested up to six levels), and records in found the
+// paths, below the first level, where it is. The first level (a layer's
+// own files) is verify's job.
+func searchNested(data, value []byte, where string, depth int, found *[]string) {
+	if depth > 6 {
+		return
+	}
+	if depth >= 3 && bytes.Contains(data, value) {
+		*found = append(*found, where)
+		return
+	}
+	var inner io.Reader
+	switch {
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+			inner = zr
+		}
+	case bytes.HasPrefix(data, []byte("BZh")):
+		inner = bzip2.NewReader(bytes.NewReader(data))
+	}
+	if inner != nil {
+		if dec, err := io.ReadAll(io.LimitReader(inner, 1<<30)); err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			searchNested(dec, value, where, depth+1, found)
+		}
+		return
+	}
+	if len(data) > 262 && string(data[257:262]) == "ustar" {
+		tr := tar.NewReader(bytes.NewReader(data))
+		for {
+			hdr, err := tr.Next()
+			if err != nil {
+				return
+			}
+			if hdr.Typeflag != tar.TypeReg {
+				continue
+			}
+			content, err := io.ReadAll(tr)
+			if err != nil {
+				return
+			}
+			searchNested(content, value, where+" "+hdr.Name, depth+1, found)
+		}
+	}
+}
+
+// TestEncodedPieces checks the log check of the review cases without the
+// lab: base64 on one line, wrapped over lines with progress prefixes, and
+// masked.
+func TestEncodedPieces(t *testing.T) {
+	value := "hfc_" + strings.Repeat("0123456789abcdef", 6)
+	b64 := base64.StdEncoding.EncodeToString([]byte("user:" + value))
+	wrapped := "#9 0.101 " + b64[:76] + "\n#9 0.101 " + b64[76:] + "\n"
+	tests := []struct {
+		name, out string
+		found     bool
+	}{
+		{"one line", "#9 0.1 > Authorization: Basic " + b64 + "\n", true},
+		{"wrapped", "#9 0.100 + AUTH=" + wrapped, true},
+		{"masked", "#9 0.1 > Authorization: Basic ****\n", false},
+		{"partly masked", "#9 0.1 > Authorization: Basic " + b64[:20] + "****" + b64[len(b64)-20:] + "\n", false},
+		{"other text", "#9 0.1 npm ci\n#9 0.2 done\n", false},
+	}
+	for _, tt := range tests {
+		got := encodedPieces([]byte(tt.out), value)
+		if (got != "") != tt.found {
+			t.Errorf("%s: encodedPieces = %q, want found %v", tt.name, got, tt.found)
+		}
+		if strings.Contains(got, value) {
+			t.Errorf("%s: the report holds the value", tt.name)
+		}
+	}
+}
+
+// TestSearchNested checks the archive search of the review cases without
+// the lab: a value in a .tgz inside a layer's .tgz is found, one in a
+// layer's plain file is left to verify.
+func TestSearchNested(t *testing.T) {
+	value := []byte("hfc_" + strings.Repeat("ab", 20))
+	tgz := func(files map[string][]byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		for name, data := range files {
+			tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+			tw.Write(data)
+		}
+		tw.Close()
+		zw.Close()
+		return buf.Bytes()
+	}
+	inner := tgz(map[string][]byte{".npmrc": append([]byte("_authToken="), value...)})
+	for name, tc := range map[string]struct {
+		layer []byte
+		want  int
+	}{
+		"nested":     {tgz(map[string][]byte{"app/bundle.tgz": tgz(map[string][]byte{"home.tgz": inner})}), 1},
+		"plain file": {tgz(map[string][]byte{"app/.npmrc": value}), 0},
+		"absent":     {tgz(map[string][]byte{"app/bundle.tgz": tgz(map[string][]byte{"x": []byte("public")})}), 0},
+	} {
+		var found []string
+		searchNested(tc.layer, value, "layer", 0, &found)
+		if len(found) != tc.want {
+			t.Errorf("%s: found %q, want %d", name, found, tc.want)
+		}
+	}
+}
