@@ -6,8 +6,11 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +42,13 @@ type reviewCase struct {
 	// flags are the build's flags beyond the base images; the value is
 	// in the client's environment as HF_SECRET_VALUE.
 	flags func(v string) []string
+	// secretFile, when set, is a secret passed as a file: its id and
+	// content (--secret id=ID,src=FILE).
+	secretFile func(v string) (id, content string)
+	// forms are what a tool writes for the value besides its encodings
+	// that verify knows (an XML-escaped password, the lines of a key):
+	// each is searched for too.
+	forms func(v string) []string
 	// gitContext builds from a git repository holding files, served on
 	// loopback, whose URL carries the value as its user name (as
 	// `docker buildx build https://TOKEN@host/repo.git` does).
@@ -147,6 +157,63 @@ var reviewCases = []reviewCase{
 		flags:      func(string) []string { return []string{"--secret", "id=ACR_TOKEN,env=HF_SECRET_VALUE"} },
 	},
 	{
+		// An env file passed whole as a secret is searched field by
+		// field, and only the fields whose names say secret.
+		name:       ".env secret: a field named DB_PW",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY config.tpl render.sh ./\nRUN --mount=type=secret,id=dotenv sh render.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{
+				"config.tpl": "database:\n  host: ${DB_HOST}\n  password: ${DB_PW}\n",
+				"render.sh":  "set -a; . /run/secrets/dotenv; set +a\nsed -e \"s|\\${DB_HOST}|$DB_HOST|\" -e \"s|\\${DB_PW}|$DB_PW|\" /app/config.tpl > /app/config.yml\n",
+			}
+		},
+		secretFile: func(v string) (string, string) {
+			return "dotenv", "APP_ENV=production\nDB_HOST=db.internal\nDB_PW=" + v + "\n"
+		},
+	},
+	{
+		// secretscan knows the format (stripe-secret-key); the field's
+		// name decides.
+		name:       ".env secret: a Stripe key under STRIPE_SK",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY render.sh ./\nRUN --mount=type=secret,id=dotenv sh render.sh\n",
+		value:      func(t *testing.T) string { return "sk_live_" + longCanary(t, 12) },
+		files: func(string) map[string]string {
+			return map[string]string{"render.sh": "set -a; . /run/secrets/dotenv; set +a\nprintf 'stripe:\\n  key: %s\\n' \"$STRIPE_SK\" > /app/config.yml\n"}
+		},
+		secretFile: func(v string) (string, string) { return "dotenv", "APP_ENV=production\nSTRIPE_SK=" + v + "\n" },
+	},
+	{
+		// A TLS key in a YAML block scalar: every line indented, so the
+		// middle of the value (which spans lines) is nowhere; verify's
+		// private-key rule sees it, the build's check does not.
+		name:       "PEM key indented in a YAML block",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY render.sh ./\nRUN --mount=type=secret,id=tls_key sh render.sh\n",
+		value:      rsaKeyPEM,
+		files: func(string) map[string]string {
+			return map[string]string{"render.sh": "{ echo 'server:'; echo '  tls_key: |'; sed 's/^/    /' /run/secrets/tls_key; } > /app/config.yml\n"}
+		},
+		secretFile: func(v string) (string, string) { return "tls_key", v },
+		forms:      pemBodyLines,
+	},
+	{
+		// What `dotnet nuget add source --store-password-in-clear-text`
+		// (and any XML writer) stores: & and < escaped.
+		name:       "password XML-escaped in NuGet.Config",
+		dockerfile: "FROM alpine\nCOPY nuget-source.sh /usr/local/bin/\nRUN --mount=type=secret,id=FEED_PASSWORD,env=FEED_PASSWORD mkdir -p /root/.nuget/NuGet && sh /usr/local/bin/nuget-source.sh && echo restore\n",
+		value: func(t *testing.T) string {
+			c := newCanary(t)
+			return c[:14] + "&" + c[14:24] + "<" + c[24:]
+		},
+		files: func(string) map[string]string {
+			return map[string]string{"nuget-source.sh": "pw=$(printf '%s' \"$FEED_PASSWORD\" | sed -e 's/&/\\&amp;/g' -e 's/</\\&lt;/g')\n" +
+				"printf '<configuration>\\n  <packageSourceCredentials>\\n    <acme>\\n      <add key=\"Username\" value=\"ci\" />\\n      <add key=\"ClearTextPassword\" value=\"%s\" />\\n    </acme>\\n  </packageSourceCredentials>\\n</configuration>\\n' \"$pw\" > /root/.nuget/NuGet/NuGet.Config\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=FEED_PASSWORD,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string {
+			return []string{strings.NewReplacer("&", "&amp;", "<", "&lt;").Replace(v)}
+		},
+	},
+	{
 		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
 		// knows URL passwords only.
 		name:       "git context URL with the token as user name",
@@ -177,7 +244,12 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	} else {
 		value = newCanary(t)
 	}
-	secrets.all = append(secrets.all, &secretValue{id: "the secret", value: value, needles: []string{value}})
+	needles := []string{value}
+	if tc.forms != nil {
+		needles = append(needles, tc.forms(value)...)
+		runSecrets.add(t.Name(), needles...)
+	}
+	secrets.all = append(secrets.all, &secretValue{id: "the secret", value: value, needles: needles})
 
 	dockerfile := withSyntax(l.frontend, []byte(tc.dockerfile))
 	files := map[string]string{}
@@ -202,6 +274,11 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	if tc.flags != nil {
 		spec.flags = append(spec.flags, tc.flags(value)...)
 	}
+	if tc.secretFile != nil {
+		id, content := tc.secretFile(value)
+		src := writeFile(t, t.TempDir(), "secret", []byte(content))
+		spec.flags = append(spec.flags, "--secret", "id="+id+",src="+src)
+	}
 	spec.output = filepath.Join(t.TempDir(), "image.tar")
 	spec.cacheTo = cacheDir(spec.output)
 	build := l.buildx(t, spec)
@@ -221,8 +298,10 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	if rep := scanDir(t, spec.cacheTo, secrets.verifySecrets()); rep != nil && !rep.Clean() {
 		where = append(where, "the build cache:"+hitLines(rep))
 	}
-	for _, p := range deepFind(t, spec.output, spec.cacheTo, value) {
-		where = append(where, "inside an archive: "+p)
+	for _, n := range needles {
+		for _, p := range deepFind(t, spec.output, spec.cacheTo, n) {
+			where = append(where, "inside an archive: "+p)
+		}
 	}
 	if len(where) > 0 {
 		t.Errorf("the build succeeded and the secret is in: %s", strings.Join(where, "\n"))
@@ -237,6 +316,33 @@ func longCanary(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// rsaKeyPEM is a fresh RSA private key, PKCS #8 PEM (registered like a
+// canary).
+func rsaKeyPEM(t *testing.T) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// pemBodyLines are the full lines of a PEM block's body: a key is leaked
+// when one of them is.
+func pemBodyLines(v string) []string {
+	var lines []string
+	for _, line := range strings.Split(v, "\n") {
+		if len(line) == 64 && !strings.HasPrefix(line, "-----") {
+			lines = append(lines, line)
+		}
+	}
+	return lines
 }
 
 // scanDir runs verify on an OCI layout directory (the exported cache), or
