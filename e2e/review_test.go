@@ -33,7 +33,8 @@ import (
 // none of those holds it.
 type reviewCase struct {
 	name string
-	// dockerfile is the Dockerfile, without its `# syntax=` line.
+	// dockerfile is the Dockerfile, without its `# syntax=` line; {{VALUE}}
+	// stands for the value.
 	dockerfile string
 	// value makes the secret's value; nil: a fresh canary.
 	value func(t *testing.T) string
@@ -214,6 +215,26 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// Azure Artifacts and private NuGet feeds: nuget.config next to
+		// the solution, with the feed's password; not a credential file
+		// by name, and nothing else in the build is a secret.
+		name:       "nuget.config with a ClearTextPassword in the context",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY . .\nRUN echo dotnet restore\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"app.csproj":   "<Project Sdk=\"Microsoft.NET.Sdk\"></Project>\n",
+				"nuget.config": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <add key=\"acme\" value=\"https://pkgs.dev.azure.com/acme/_packaging/feed/nuget/v3/index.json\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <acme>\n      <add key=\"Username\" value=\"ci\" />\n      <add key=\"ClearTextPassword\" value=\"" + v + "\" />\n    </acme>\n  </packageSourceCredentials>\n</configuration>\n",
+			}
+		},
+	},
+	{
+		// HardcodedSecret reads instructions, not comments; provenance
+		// (mode=max) records the Dockerfile whole.
+		name:       "GitHub token in a commented-out line",
+		dockerfile: "FROM alpine\n# RUN git clone https://{{VALUE}}@github.com/acme/lib.git /src/lib\nRUN echo hello\n",
+		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
+	},
+	{
 		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
 		// knows URL passwords only.
 		name:       "git context URL with the token as user name",
@@ -251,7 +272,8 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	}
 	secrets.all = append(secrets.all, &secretValue{id: "the secret", value: value, needles: needles})
 
-	dockerfile := withSyntax(l.frontend, []byte(tc.dockerfile))
+	body := strings.ReplaceAll(tc.dockerfile, "{{VALUE}}", value)
+	dockerfile := withSyntax(l.frontend, []byte(body))
 	files := map[string]string{}
 	if tc.files != nil {
 		files = tc.files(value)
@@ -270,7 +292,7 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 			writeFile(t, spec.dir, name, []byte(content))
 		}
 	}
-	spec.flags = l.baseImageFlags(t, []byte(tc.dockerfile))
+	spec.flags = l.baseImageFlags(t, []byte(body))
 	if tc.flags != nil {
 		spec.flags = append(spec.flags, tc.flags(value)...)
 	}
