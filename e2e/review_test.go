@@ -235,6 +235,25 @@ var reviewCases = []reviewCase{
 		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
 	},
 	{
+		// CI systems keep files (service accounts, keystores, .p12) as
+		// base64 text: the build decodes the secret into a file, which
+		// holds none of the encodings of the value that the check knows.
+		name:       "base64-kept service account decoded into a file by a script",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY fetch-models.sh ./\nRUN --mount=type=secret,id=GCP_SA_KEY_B64,env=GCP_SA_KEY_B64 sh fetch-models.sh\n",
+		value: func(t *testing.T) string {
+			sa := `{"type":"service_account","project_id":"acme","private_key_id":"` + newCanary(t) + `","client_email":"ci@acme.iam.gserviceaccount.com"}`
+			return base64.StdEncoding.EncodeToString([]byte(sa))
+		},
+		files: func(string) map[string]string {
+			return map[string]string{"fetch-models.sh": "printf '%s' \"$GCP_SA_KEY_B64\" | base64 -d > /app/gcp-sa.json\nexport GOOGLE_APPLICATION_CREDENTIALS=/app/gcp-sa.json\necho fetched models\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=GCP_SA_KEY_B64,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string {
+			dec, _ := base64.StdEncoding.DecodeString(v)
+			return []string{string(dec)}
+		},
+	},
+	{
 		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
 		// knows URL passwords only.
 		name:       "git context URL with the token as user name",
