@@ -254,6 +254,18 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// cookiecutter-django's layout: the env files of each environment
+		// under .envs/, named after the service, with no extension.
+		name:       "env file under .envs/.production/.django copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . /app\nRUN echo collectstatic\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"manage.py":                 "print(1)\n",
+				".envs/.production/.django": "DJANGO_SETTINGS_MODULE=config.settings.production\nDJANGO_SECRET_KEY=" + v + "\nDJANGO_ADMIN_URL=admin/\n",
+			}
+		},
+	},
+	{
 		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
 		// knows URL passwords only.
 		name:       "git context URL with the token as user name",
