@@ -266,6 +266,13 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// Checking a secret file for a stray newline or CR: xxd's hex
+		// columns are grouped, and its text column cut every 16 bytes.
+		name:       "log: xxd of the secret file",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=api_token xxd < /run/secrets/api_token && curl -H \"Authorization: Bearer $(cat /run/secrets/api_token)\" https://api.example.com/\n",
+		secretFile: func(v string) (string, string) { return "api_token", v + "\n" },
+	},
+	{
 		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
 		// knows URL passwords only.
 		name:       "git context URL with the token as user name",
@@ -412,8 +419,8 @@ func scanDir(t *testing.T, dir string, secrets []verify.Secret) *verify.Report {
 var progressPrefix = regexp.MustCompile(`^#\d+ \d+\.\d+ `)
 
 // encodedPieces says where the build log shows 32 bytes or more of value
-// in base64, on one line or wrapped over several, or "" when it does not.
-// It never returns the value.
+// in base64 (on one line or wrapped over several) or in a hex dump, or ""
+// when it does not. It never returns the value.
 func encodedPieces(out []byte, value string) string {
 	const piece = 32
 	if len(value) < piece {
@@ -442,34 +449,66 @@ func encodedPieces(out []byte, value string) string {
 		}
 	}
 	texts = append(texts, run)
-	best := 0
+	var decoded [][]byte
 	for _, text := range texts {
 		text = bytes.TrimRight(text, "=")
 		for off := 0; off < 4 && off < len(text); off++ {
 			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
 				s := text[off:]
 				s = s[:len(s)/4*4]
-				dec, err := enc.DecodeString(string(s))
-				if err != nil {
-					continue
-				}
-				for i := 0; i+piece <= len(value); i++ {
-					if bytes.Contains(dec, []byte(value[i:i+piece])) {
-						n := piece
-						for i+n < len(value) && bytes.Contains(dec, []byte(value[i:i+n+1])) {
-							n++
-						}
-						best = max(best, n)
-						i += n
-					}
+				if dec, err := enc.DecodeString(string(s)); err == nil {
+					decoded = append(decoded, dec)
 				}
 			}
 		}
 	}
-	if best == 0 {
-		return ""
+	if n := longestPiece(decoded, value, piece); n > 0 {
+		return fmt.Sprintf("base64-encoded: %d of its %d bytes in one piece", n, len(value))
 	}
-	return fmt.Sprintf("base64-encoded: %d of its %d bytes in one piece", best, len(value))
+	if n := longestPiece([][]byte{hexDump(out)}, value, piece); n > 0 {
+		return fmt.Sprintf("in a hex dump: %d of its %d bytes in one piece", n, len(value))
+	}
+	return ""
+}
+
+// longestPiece is the length of the longest piece of value, of at least
+// min bytes, that one of texts holds, or 0.
+func longestPiece(texts [][]byte, value string, min int) int {
+	best := 0
+	for _, text := range texts {
+		for i := 0; i+min <= len(value); i++ {
+			if bytes.Contains(text, []byte(value[i:i+min])) {
+				n := min
+				for i+n < len(value) && bytes.Contains(text, []byte(value[i:i+n+1])) {
+					n++
+				}
+				best = max(best, n)
+				i += n
+			}
+		}
+	}
+	return best
+}
+
+// xxdLine is a line of `xxd` output: an offset, then up to 16 bytes in
+// groups of two, then two spaces and the text.
+var xxdLine = regexp.MustCompile(`^[0-9a-f]{8}: ((?:[0-9a-f]{4} ){0,7}[0-9a-f]{2,4})`)
+
+// hexDump is the bytes that the hex dumps of a build log show, one after
+// the other.
+func hexDump(out []byte) []byte {
+	var data []byte
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		line = progressPrefix.ReplaceAll(bytes.TrimRight(line, "\r"), nil)
+		m := xxdLine.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if dec, err := hex.DecodeString(string(bytes.ReplaceAll(m[1], []byte(" "), nil))); err == nil {
+			data = append(data, dec...)
+		}
+	}
+	return data
 }
 
 // deepFind returns where value is inside the archives that the image's
@@ -561,6 +600,7 @@ func TestEncodedPieces(t *testing.T) {
 		{"masked", "#9 0.1 > Authorization: Basic ****\n", false},
 		{"partly masked", "#9 0.1 > Authorization: Basic " + b64[:20] + "****" + b64[len(b64)-20:] + "\n", false},
 		{"other text", "#9 0.1 npm ci\n#9 0.2 done\n", false},
+		{"xxd", "#9 0.1 " + strings.Join(xxdOf(value), "\n#9 0.1 ") + "\n", true},
 	}
 	for _, tt := range tests {
 		got := encodedPieces([]byte(tt.out), value)
@@ -605,4 +645,18 @@ func TestSearchNested(t *testing.T) {
 			t.Errorf("%s: found %q, want %d", name, found, tc.want)
 		}
 	}
+}
+
+// xxdOf is what `xxd` prints for v, line by line.
+func xxdOf(v string) []string {
+	var lines []string
+	for off := 0; off < len(v); off += 16 {
+		chunk := v[off:min(off+16, len(v))]
+		var groups []string
+		for i := 0; i < len(chunk); i += 2 {
+			groups = append(groups, hex.EncodeToString([]byte(chunk[i:min(i+2, len(chunk))])))
+		}
+		lines = append(lines, fmt.Sprintf("%08x: %s  %s", off, strings.Join(groups, " "), chunk))
+	}
+	return lines
 }
