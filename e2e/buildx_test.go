@@ -128,7 +128,8 @@ func (l *labSetup) run(t *testing.T, spec buildSpec, name string, args []string)
 	return res
 }
 
-// redactArgs shortens what is logged of a command line: values of
+// redactArgs shortens what is logged of a command line: values of --label
+// and the user info of URLs (a token), and values of
 // --build-arg may be secrets (the legacy builds pass canaries that way).
 func redactArgs(args []string) []string {
 	out := make([]string, len(args))
@@ -138,9 +139,16 @@ func redactArgs(args []string) []string {
 			continue
 		}
 		switch {
-		case args[i-1] == "--build-arg", args[i-1] == "--opt" && strings.HasPrefix(a, "build-arg:"):
+		case args[i-1] == "--build-arg", args[i-1] == "--label", args[i-1] == "--opt" && strings.HasPrefix(a, "build-arg:"):
 			if name, _, ok := strings.Cut(a, "="); ok {
 				out[i] = name + "=…"
+			}
+		default:
+			// A URL's user info (a git context with a token).
+			if scheme, rest, ok := strings.Cut(a, "://"); ok {
+				if at := strings.IndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/?#") {
+					out[i] = scheme + "://…@" + rest[at+1:]
+				}
 			}
 		}
 	}

@@ -1,0 +1,662 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hushbuild/hushbuild/verify"
+)
+
+// reviewCase is a legacy Dockerfile and build command, found by review,
+// whose build through the frontend must fail closed or keep its secret
+// out of everything the build leaves: the image (deleted files and files
+// inside archives included), its config and history, the provenance
+// (mode=max), the exported build cache and the build log. A case passes
+// when its build fails without showing the value, or when it succeeds and
+// none of those holds it.
+type reviewCase struct {
+	name string
+	// dockerfile is the Dockerfile, without its `# syntax=` line; {{VALUE}}
+	// stands for the value.
+	dockerfile string
+	// value makes the secret's value; nil: a fresh canary.
+	value func(t *testing.T) string
+	// files are the context's files, made from the value.
+	files func(v string) map[string]string
+	// flags are the build's flags beyond the base images; the value is
+	// in the client's environment as HF_SECRET_VALUE.
+	flags func(v string) []string
+	// secretFile, when set, is a secret passed as a file: its id and
+	// content (--secret id=ID,src=FILE).
+	secretFile func(v string) (id, content string)
+	// forms are what a tool writes for the value besides its encodings
+	// that verify knows (an XML-escaped password, the lines of a key):
+	// each is searched for too.
+	forms func(v string) []string
+	// gitContext builds from a git repository holding files, served on
+	// loopback, whose URL carries the value as its user name (as
+	// `docker buildx build https://TOKEN@host/repo.git` does).
+	gitContext bool
+}
+
+var reviewCases = []reviewCase{
+	{
+		// A token as the user name of a URL (no password: GitHub's
+		// https://TOKEN@github.com, Azure DevOps' https://PAT@dev.azure.com)
+		// under a name that is not secret: credentialIn only knows URL
+		// passwords and token formats.
+		name:       "token as a URL's user name in a build-arg",
+		dockerfile: "FROM alpine\nARG REPO_URL\nRUN git clone \"$REPO_URL\" /src/lib || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "REPO_URL=https://" + v + "@dev.azure.com/acme/proj/_git/lib"}
+		},
+	},
+	{
+		// Gemfury's index URL is https://TOKEN@pypi.fury.io/ACCOUNT/: the
+		// name is a secret for its URL, and the value is taken as a plain
+		// URL (plainURLArgs) because it has no password.
+		name:       "PIP_EXTRA_INDEX_URL with the token as user name",
+		dockerfile: "FROM alpine\nARG PIP_EXTRA_INDEX_URL\nRUN pip install -r requirements.txt\n",
+		files:      func(string) map[string]string { return map[string]string{"requirements.txt": "acme-lib==1.0\n"} },
+		flags: func(v string) []string {
+			return []string{"--build-arg", "PIP_EXTRA_INDEX_URL=https://" + v + "@pypi.fury.io/acme/"}
+		},
+	},
+	{
+		name:       "repository password in GRADLE_OPTS",
+		dockerfile: "FROM alpine\nARG GRADLE_OPTS\nRUN echo \"building with $GRADLE_OPTS\" | wc -c\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "GRADLE_OPTS=-Dorg.gradle.project.nexusPassword=" + v}
+		},
+	},
+	{
+		name:       "a password ARG named _PW",
+		dockerfile: "FROM alpine\nARG DB_PW\nRUN echo \"migrating with $DB_PW\" | wc -c\n",
+		flags:      func(v string) []string { return []string{"--build-arg", "DB_PW=" + v} },
+	},
+	{
+		// GitLab's CI_REPOSITORY_URL is https://gitlab-ci-token:TOKEN@host/...;
+		// pipelines label images with it.
+		name:       "--label with a URL password",
+		dockerfile: "FROM alpine\nCOPY app.py /app/\n",
+		files:      func(string) map[string]string { return map[string]string{"app.py": "print(1)\n"} },
+		flags: func(v string) []string {
+			return []string{"--label", "org.opencontainers.image.source=https://gitlab-ci-token:" + v + "@gitlab.example.com/acme/app.git"}
+		},
+	},
+	{
+		// The same file with COPY . . fails closed (TestProofCatchesLeaks):
+		// a RUN that bind-mounts the context is checked only when the
+		// context holds a file with a credential file's name.
+		name:       "context file holding the secret copied by a bind-mount RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=type=bind,target=/src cp -r /src/. /app/\nRUN --mount=type=secret,id=api_token,env=API_TOKEN curl -H \"Authorization: Bearer $API_TOKEN\" https://api.example.com/\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"config/settings.ini": "[api]\ntoken = " + v + "\n", "app.py": "print(1)\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=api_token,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// actions/checkout with submodules and persist-credentials (its
+		// default) writes the token into every submodule's config, under
+		// .git/modules/: only .git/config is a credential file.
+		name:       "token in a submodule's git config",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\n",
+		value:      func(t *testing.T) string { return "ghs_" + newCanary(t)[4:40] },
+		files: func(v string) map[string]string {
+			header := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + v))
+			return map[string]string{
+				"package.json":                   "{}\n",
+				".git/config":                    "[core]\n\trepositoryformatversion = 0\n[remote \"origin\"]\n\turl = https://github.com/acme/app\n",
+				".git/HEAD":                      "ref: refs/heads/main\n",
+				".git/modules/vendor/lib/config": "[core]\n\trepositoryformatversion = 0\n\tworktree = ../../../../vendor/lib\n[remote \"origin\"]\n\turl = https://github.com/acme/lib\n[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic " + header + "\n",
+				"vendor/lib/.git":                "gitdir: ../../.git/modules/vendor/lib\n",
+			}
+		},
+	},
+	{
+		name:       ".npmrc inside a .tar.bz2 the step makes",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci && tar cjf /app/home-backup.tar.bz2 -C /root . && rm /root/.npmrc\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       ".npmrc inside a .tgz inside a .tgz",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci && tar czf /tmp/home.tgz -C /root . && tar czf /app/bundle.tgz -C /tmp home.tgz && rm /root/.npmrc /tmp/home.tgz\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// A fine-grained GitHub token is 93 bytes: its Basic header is
+		// 128 base64 characters, which base64 wraps at 76, and set -x
+		// prints the variable on two lines.
+		name:       "log: set -x prints a Basic header base64 wraps",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GH_PAT,env=GH_PAT set -x; AUTH=$(printf 'x-access-token:%s' \"$GH_PAT\" | base64); git -c http.extraHeader=\"Authorization: Basic $AUTH\" ls-remote https://github.com/acme/lib.git || true\n",
+		value:      func(t *testing.T) string { return "github_pat_" + longCanary(t, 41) },
+		flags:      func(string) []string { return []string{"--secret", "id=GH_PAT,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// What `curl -v -u USER:TOKEN` prints, for a 1.2 KB access token
+		// (Azure AD): the mask covers the middle 128 bytes only.
+		name:       "log: a long token's Basic header on one line",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=ACR_TOKEN,env=ACR_TOKEN echo \"> Authorization: Basic $(printf '00000000-0000-0000-0000-000000000000:%s' \"$ACR_TOKEN\" | base64 -w0)\"\n",
+		value:      func(t *testing.T) string { return "hfc_" + longCanary(t, 600) },
+		flags:      func(string) []string { return []string{"--secret", "id=ACR_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// An env file passed whole as a secret is searched field by
+		// field, and only the fields whose names say secret.
+		name:       ".env secret: a field named DB_PW",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY config.tpl render.sh ./\nRUN --mount=type=secret,id=dotenv sh render.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{
+				"config.tpl": "database:\n  host: ${DB_HOST}\n  password: ${DB_PW}\n",
+				"render.sh":  "set -a; . /run/secrets/dotenv; set +a\nsed -e \"s|\\${DB_HOST}|$DB_HOST|\" -e \"s|\\${DB_PW}|$DB_PW|\" /app/config.tpl > /app/config.yml\n",
+			}
+		},
+		secretFile: func(v string) (string, string) {
+			return "dotenv", "APP_ENV=production\nDB_HOST=db.internal\nDB_PW=" + v + "\n"
+		},
+	},
+	{
+		// secretscan knows the format (stripe-secret-key); the field's
+		// name decides.
+		name:       ".env secret: a Stripe key under STRIPE_SK",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY render.sh ./\nRUN --mount=type=secret,id=dotenv sh render.sh\n",
+		value:      func(t *testing.T) string { return "sk_live_" + longCanary(t, 12) },
+		files: func(string) map[string]string {
+			return map[string]string{"render.sh": "set -a; . /run/secrets/dotenv; set +a\nprintf 'stripe:\\n  key: %s\\n' \"$STRIPE_SK\" > /app/config.yml\n"}
+		},
+		secretFile: func(v string) (string, string) { return "dotenv", "APP_ENV=production\nSTRIPE_SK=" + v + "\n" },
+	},
+	{
+		// A TLS key in a YAML block scalar: every line indented, so the
+		// middle of the value (which spans lines) is nowhere; verify's
+		// private-key rule sees it, the build's check does not.
+		name:       "PEM key indented in a YAML block",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY render.sh ./\nRUN --mount=type=secret,id=tls_key sh render.sh\n",
+		value:      rsaKeyPEM,
+		files: func(string) map[string]string {
+			return map[string]string{"render.sh": "{ echo 'server:'; echo '  tls_key: |'; sed 's/^/    /' /run/secrets/tls_key; } > /app/config.yml\n"}
+		},
+		secretFile: func(v string) (string, string) { return "tls_key", v },
+		forms:      pemBodyLines,
+	},
+	{
+		// What `dotnet nuget add source --store-password-in-clear-text`
+		// (and any XML writer) stores: & and < escaped.
+		name:       "password XML-escaped in NuGet.Config",
+		dockerfile: "FROM alpine\nCOPY nuget-source.sh /usr/local/bin/\nRUN --mount=type=secret,id=FEED_PASSWORD,env=FEED_PASSWORD mkdir -p /root/.nuget/NuGet && sh /usr/local/bin/nuget-source.sh && echo restore\n",
+		value: func(t *testing.T) string {
+			c := newCanary(t)
+			return c[:14] + "&" + c[14:24] + "<" + c[24:]
+		},
+		files: func(string) map[string]string {
+			return map[string]string{"nuget-source.sh": "pw=$(printf '%s' \"$FEED_PASSWORD\" | sed -e 's/&/\\&amp;/g' -e 's/</\\&lt;/g')\n" +
+				"printf '<configuration>\\n  <packageSourceCredentials>\\n    <acme>\\n      <add key=\"Username\" value=\"ci\" />\\n      <add key=\"ClearTextPassword\" value=\"%s\" />\\n    </acme>\\n  </packageSourceCredentials>\\n</configuration>\\n' \"$pw\" > /root/.nuget/NuGet/NuGet.Config\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=FEED_PASSWORD,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string {
+			return []string{strings.NewReplacer("&", "&amp;", "<", "&lt;").Replace(v)}
+		},
+	},
+	{
+		// Azure Artifacts and private NuGet feeds: nuget.config next to
+		// the solution, with the feed's password; not a credential file
+		// by name, and nothing else in the build is a secret.
+		name:       "nuget.config with a ClearTextPassword in the context",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY . .\nRUN echo dotnet restore\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"app.csproj":   "<Project Sdk=\"Microsoft.NET.Sdk\"></Project>\n",
+				"nuget.config": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n    <add key=\"acme\" value=\"https://pkgs.dev.azure.com/acme/_packaging/feed/nuget/v3/index.json\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <acme>\n      <add key=\"Username\" value=\"ci\" />\n      <add key=\"ClearTextPassword\" value=\"" + v + "\" />\n    </acme>\n  </packageSourceCredentials>\n</configuration>\n",
+			}
+		},
+	},
+	{
+		// HardcodedSecret reads instructions, not comments; provenance
+		// (mode=max) records the Dockerfile whole.
+		name:       "GitHub token in a commented-out line",
+		dockerfile: "FROM alpine\n# RUN git clone https://{{VALUE}}@github.com/acme/lib.git /src/lib\nRUN echo hello\n",
+		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
+	},
+	{
+		// CI systems keep files (service accounts, keystores, .p12) as
+		// base64 text: the build decodes the secret into a file, which
+		// holds none of the encodings of the value that the check knows.
+		name:       "base64-kept service account decoded into a file by a script",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY fetch-models.sh ./\nRUN --mount=type=secret,id=GCP_SA_KEY_B64,env=GCP_SA_KEY_B64 sh fetch-models.sh\n",
+		value: func(t *testing.T) string {
+			sa := `{"type":"service_account","project_id":"acme","private_key_id":"` + newCanary(t) + `","client_email":"ci@acme.iam.gserviceaccount.com"}`
+			return base64.StdEncoding.EncodeToString([]byte(sa))
+		},
+		files: func(string) map[string]string {
+			return map[string]string{"fetch-models.sh": "printf '%s' \"$GCP_SA_KEY_B64\" | base64 -d > /app/gcp-sa.json\nexport GOOGLE_APPLICATION_CREDENTIALS=/app/gcp-sa.json\necho fetched models\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=GCP_SA_KEY_B64,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string {
+			dec, _ := base64.StdEncoding.DecodeString(v)
+			return []string{string(dec)}
+		},
+	},
+	{
+		// cookiecutter-django's layout: the env files of each environment
+		// under .envs/, named after the service, with no extension.
+		name:       "env file under .envs/.production/.django copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . /app\nRUN echo collectstatic\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"manage.py":                 "print(1)\n",
+				".envs/.production/.django": "DJANGO_SETTINGS_MODULE=config.settings.production\nDJANGO_SECRET_KEY=" + v + "\nDJANGO_ADMIN_URL=admin/\n",
+			}
+		},
+	},
+	{
+		// Checking a secret file for a stray newline or CR: xxd's hex
+		// columns are grouped, and its text column cut every 16 bytes.
+		name:       "log: xxd of the secret file",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=api_token xxd < /run/secrets/api_token && curl -H \"Authorization: Bearer $(cat /run/secrets/api_token)\" https://api.example.com/\n",
+		secretFile: func(v string) (string, string) { return "api_token", v + "\n" },
+	},
+	{
+		// `docker buildx build https://TOKEN@host/repo.git`: checkOptions
+		// knows URL passwords only.
+		name:       "git context URL with the token as user name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY package.json .\nRUN npm ci\n",
+		files:      func(string) map[string]string { return map[string]string{"package.json": "{}\n"} },
+		gitContext: true,
+	},
+}
+
+// TestReviewLeaks builds each case of reviewCases through the frontend.
+func TestReviewLeaks(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range reviewCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l.runReviewCase(t, tc)
+		})
+	}
+}
+
+func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
+	t.Helper()
+	secrets := newSecretSet()
+	var value string
+	if tc.value != nil {
+		value = tc.value(t)
+		runSecrets.add(t.Name(), value)
+	} else {
+		value = newCanary(t)
+	}
+	needles := []string{value}
+	if tc.forms != nil {
+		needles = append(needles, tc.forms(value)...)
+		runSecrets.add(t.Name(), needles...)
+	}
+	secrets.all = append(secrets.all, &secretValue{id: "the secret", value: value, needles: needles})
+
+	body := strings.ReplaceAll(tc.dockerfile, "{{VALUE}}", value)
+	dockerfile := withSyntax(l.frontend, []byte(body))
+	files := map[string]string{}
+	if tc.files != nil {
+		files = tc.files(value)
+	}
+	spec := buildSpec{dir: t.TempDir(), env: []string{"HF_SECRET_VALUE=" + value}, provenance: true}
+	if tc.gitContext {
+		repo := map[string][]byte{"Dockerfile": dockerfile}
+		for name, content := range files {
+			repo[name] = []byte(content)
+		}
+		base := gitServer(t, map[string]map[string][]byte{"app.git": repo})
+		spec.context = strings.Replace(base, "://", "://"+value+"@", 1) + "/app.git"
+	} else {
+		writeFile(t, spec.dir, "Dockerfile", dockerfile)
+		for name, content := range files {
+			writeFile(t, spec.dir, name, []byte(content))
+		}
+	}
+	spec.flags = l.baseImageFlags(t, []byte(body))
+	if tc.flags != nil {
+		spec.flags = append(spec.flags, tc.flags(value)...)
+	}
+	if tc.secretFile != nil {
+		id, content := tc.secretFile(value)
+		src := writeFile(t, t.TempDir(), "secret", []byte(content))
+		spec.flags = append(spec.flags, "--secret", "id="+id+",src="+src)
+	}
+	spec.output = filepath.Join(t.TempDir(), "image.tar")
+	spec.cacheTo = cacheDir(spec.output)
+	build := l.buildx(t, spec)
+
+	checkOutputClean(t, secrets, "the build output", build.out)
+	if pieces := encodedPieces(build.out, value); pieces != "" {
+		t.Errorf("the build output shows the secret %s", pieces)
+	}
+	if build.err != nil {
+		t.Logf("failed closed")
+		return
+	}
+	var where []string
+	if rep := scan(t, spec.output, secrets.verifySecrets()); !rep.Clean() {
+		where = append(where, "the image:"+hitLines(rep))
+	}
+	if rep := scanDir(t, spec.cacheTo, secrets.verifySecrets()); rep != nil && !rep.Clean() {
+		where = append(where, "the build cache:"+hitLines(rep))
+	}
+	for _, n := range needles {
+		for _, p := range deepFind(t, spec.output, spec.cacheTo, n) {
+			where = append(where, "inside an archive: "+p)
+		}
+	}
+	if len(where) > 0 {
+		t.Errorf("the build succeeded and the secret is in: %s", strings.Join(where, "\n"))
+	}
+}
+
+// longCanary is a canary of 2n hex digits (registered like newCanary's).
+func longCanary(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// rsaKeyPEM is a fresh RSA private key, PKCS #8 PEM (registered like a
+// canary).
+func rsaKeyPEM(t *testing.T) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// pemBodyLines are the full lines of a PEM block's body: a key is leaked
+// when one of them is.
+func pemBodyLines(v string) []string {
+	var lines []string
+	for _, line := range strings.Split(v, "\n") {
+		if len(line) == 64 && !strings.HasPrefix(line, "-----") {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// scanDir runs verify on an OCI layout directory (the exported cache), or
+// returns nil when the build exported none.
+func scanDir(t *testing.T, dir string, secrets []verify.Secret) *verify.Report {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		return nil
+	}
+	return scan(t, dir, secrets)
+}
+
+// progressPrefix is what --progress=plain puts before a step's output.
+var progressPrefix = regexp.MustCompile(`^#\d+ \d+\.\d+ `)
+
+// encodedPieces says where the build log shows 32 bytes or more of value
+// in base64 (on one line or wrapped over several) or in a hex dump, or ""
+// when it does not. It never returns the value.
+func encodedPieces(out []byte, value string) string {
+	const piece = 32
+	if len(value) < piece {
+		return ""
+	}
+	isB64 := func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_'
+	}
+	var texts [][]byte
+	var run []byte
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		line = progressPrefix.ReplaceAll(bytes.TrimRight(line, "\r"), nil)
+		for _, word := range bytes.FieldsFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) }) {
+			texts = append(texts, word)
+		}
+		// A line of base64 alone continues the run of the lines before it.
+		if len(line) > 0 && bytes.IndexFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) }) < 0 {
+			run = append(run, line...)
+			continue
+		}
+		if i := bytes.LastIndexFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) }); i >= 0 {
+			if len(run) > 0 {
+				texts = append(texts, append(run, line[:bytes.IndexFunc(line, func(r rune) bool { return r > 0x7f || !isB64(byte(r)) })]...))
+			}
+			run = append([]byte(nil), line[i+1:]...)
+		}
+	}
+	texts = append(texts, run)
+	var decoded [][]byte
+	for _, text := range texts {
+		text = bytes.TrimRight(text, "=")
+		for off := 0; off < 4 && off < len(text); off++ {
+			for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+				s := text[off:]
+				s = s[:len(s)/4*4]
+				if dec, err := enc.DecodeString(string(s)); err == nil {
+					decoded = append(decoded, dec)
+				}
+			}
+		}
+	}
+	if n := longestPiece(decoded, value, piece); n > 0 {
+		return fmt.Sprintf("base64-encoded: %d of its %d bytes in one piece", n, len(value))
+	}
+	if n := longestPiece([][]byte{hexDump(out)}, value, piece); n > 0 {
+		return fmt.Sprintf("in a hex dump: %d of its %d bytes in one piece", n, len(value))
+	}
+	return ""
+}
+
+// longestPiece is the length of the longest piece of value, of at least
+// min bytes, that one of texts holds, or 0.
+func longestPiece(texts [][]byte, value string, min int) int {
+	best := 0
+	for _, text := range texts {
+		for i := 0; i+min <= len(value); i++ {
+			if bytes.Contains(text, []byte(value[i:i+min])) {
+				n := min
+				for i+n < len(value) && bytes.Contains(text, []byte(value[i:i+n+1])) {
+					n++
+				}
+				best = max(best, n)
+				i += n
+			}
+		}
+	}
+	return best
+}
+
+// xxdLine is a line of `xxd` output: an offset, then up to 16 bytes in
+// groups of two, then two spaces and the text.
+var xxdLine = regexp.MustCompile(`^[0-9a-f]{8}: ((?:[0-9a-f]{4} ){0,7}[0-9a-f]{2,4})`)
+
+// hexDump is the bytes that the hex dumps of a build log show, one after
+// the other.
+func hexDump(out []byte) []byte {
+	var data []byte
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		line = progressPrefix.ReplaceAll(bytes.TrimRight(line, "\r"), nil)
+		m := xxdLine.FindSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if dec, err := hex.DecodeString(string(bytes.ReplaceAll(m[1], []byte(" "), nil))); err == nil {
+			data = append(data, dec...)
+		}
+	}
+	return data
+}
+
+// deepFind returns where value is inside the archives that the image's
+// layers and the exported cache's blobs hold (a .tar.bz2, a .tgz in a
+// .tgz), which verify does not open: layer digest and path.
+func deepFind(t *testing.T, archive, cache, value string) []string {
+	t.Helper()
+	blobs, err := readArchive(archive)
+	if err != nil {
+		t.Fatalf("reading %s: %v", archive, err)
+	}
+	_ = filepath.WalkDir(filepath.Join(cache, "blobs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if data, err := os.ReadFile(p); err == nil {
+				blobs["cache "+d.Name()] = data
+			}
+		}
+		return nil
+	})
+	var found []string
+	for name, data := range blobs {
+		if !strings.HasPrefix(name, "blobs/") && !strings.HasPrefix(name, "cache ") {
+			continue
+		}
+		searchNested(data, []byte(value), name, 0, &found)
+	}
+	return found
+}
+
+// searchNested looks for value in data opened as the archives it is
+// (gzip, bzip2, tar, nested up to six levels), and records in found the
+// paths, below the first level, where it is. The first level (a layer's
+// own files) is verify's job.
+func searchNested(data, value []byte, where string, depth int, found *[]string) {
+	if depth > 6 {
+		return
+	}
+	if depth >= 3 && bytes.Contains(data, value) {
+		*found = append(*found, where)
+		return
+	}
+	var inner io.Reader
+	switch {
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		if zr, err := gzip.NewReader(bytes.NewReader(data)); err == nil {
+			inner = zr
+		}
+	case bytes.HasPrefix(data, []byte("BZh")):
+		inner = bzip2.NewReader(bytes.NewReader(data))
+	}
+	if inner != nil {
+		if dec, err := io.ReadAll(io.LimitReader(inner, 1<<30)); err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
+			searchNested(dec, value, where, depth+1, found)
+		}
+		return
+	}
+	if len(data) > 262 && string(data[257:262]) == "ustar" {
+		tr := tar.NewReader(bytes.NewReader(data))
+		for {
+			hdr, err := tr.Next()
+			if err != nil {
+				return
+			}
+			if hdr.Typeflag != tar.TypeReg {
+				continue
+			}
+			content, err := io.ReadAll(tr)
+			if err != nil {
+				return
+			}
+			searchNested(content, value, where+" "+hdr.Name, depth+1, found)
+		}
+	}
+}
+
+// TestEncodedPieces checks the log check of the review cases without the
+// lab: base64 on one line, wrapped over lines with progress prefixes, and
+// masked.
+func TestEncodedPieces(t *testing.T) {
+	value := "hfc_" + strings.Repeat("0123456789abcdef", 6)
+	b64 := base64.StdEncoding.EncodeToString([]byte("user:" + value))
+	wrapped := "#9 0.101 " + b64[:76] + "\n#9 0.101 " + b64[76:] + "\n"
+	tests := []struct {
+		name, out string
+		found     bool
+	}{
+		{"one line", "#9 0.1 > Authorization: Basic " + b64 + "\n", true},
+		{"wrapped", "#9 0.100 + AUTH=" + wrapped, true},
+		{"masked", "#9 0.1 > Authorization: Basic ****\n", false},
+		{"partly masked", "#9 0.1 > Authorization: Basic " + b64[:20] + "****" + b64[len(b64)-20:] + "\n", false},
+		{"other text", "#9 0.1 npm ci\n#9 0.2 done\n", false},
+		{"xxd", "#9 0.1 " + strings.Join(xxdOf(value), "\n#9 0.1 ") + "\n", true},
+	}
+	for _, tt := range tests {
+		got := encodedPieces([]byte(tt.out), value)
+		if (got != "") != tt.found {
+			t.Errorf("%s: encodedPieces = %q, want found %v", tt.name, got, tt.found)
+		}
+		if strings.Contains(got, value) {
+			t.Errorf("%s: the report holds the value", tt.name)
+		}
+	}
+}
+
+// TestSearchNested checks the archive search of the review cases without
+// the lab: a value in a .tgz inside a layer's .tgz is found, one in a
+// layer's plain file is left to verify.
+func TestSearchNested(t *testing.T) {
+	value := []byte("hfc_" + strings.Repeat("ab", 20))
+	tgz := func(files map[string][]byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		for name, data := range files {
+			tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg})
+			tw.Write(data)
+		}
+		tw.Close()
+		zw.Close()
+		return buf.Bytes()
+	}
+	inner := tgz(map[string][]byte{".npmrc": append([]byte("_authToken="), value...)})
+	for name, tc := range map[string]struct {
+		layer []byte
+		want  int
+	}{
+		"nested":     {tgz(map[string][]byte{"app/bundle.tgz": tgz(map[string][]byte{"home.tgz": inner})}), 1},
+		"plain file": {tgz(map[string][]byte{"app/.npmrc": value}), 0},
+		"absent":     {tgz(map[string][]byte{"app/bundle.tgz": tgz(map[string][]byte{"x": []byte("public")})}), 0},
+	} {
+		var found []string
+		searchNested(tc.layer, value, "layer", 0, &found)
+		if len(found) != tc.want {
+			t.Errorf("%s: found %q, want %d", name, found, tc.want)
+		}
+	}
+}
+
+// xxdOf is what `xxd` prints for v, line by line.
+func xxdOf(v string) []string {
+	var lines []string
+	for off := 0; off < len(v); off += 16 {
+		chunk := v[off:min(off+16, len(v))]
+		var groups []string
+		for i := 0; i < len(chunk); i += 2 {
+			groups = append(groups, hex.EncodeToString([]byte(chunk[i:min(i+2, len(chunk))])))
+		}
+		lines = append(lines, fmt.Sprintf("%08x: %s  %s", off, strings.Join(groups, " "), chunk))
+	}
+	return lines
+}
