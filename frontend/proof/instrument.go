@@ -218,6 +218,16 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 		if c := g.copyOf(op, d, nd, locs); c != nil {
 			out.Copies = append(out.Copies, *c)
 		}
+		// A step that reads the build context through a bind mount
+		// copies what it likes of it: a file that holds one of the
+		// build's secret values under a name no credential file has
+		// (config/settings.ini). Its outputs are checked as a COPY's
+		// are; it is not wrapped (it gets no secret).
+		if ex := op.GetExec(); ex != nil && step == nil && g.readsLocal(op, ex) {
+			r := &Step{Digest: nd, Outputs: execOutputs(op, ex), Copy: true}
+			g.describe(r, d, locs)
+			out.Copies = append(out.Copies, *r)
+		}
 		if step != nil {
 			step.Digest = nd
 			g.describe(step, d, locs)
@@ -456,16 +466,48 @@ func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
 	return out
 }
 
+// execOutputs are the persisted outputs of an exec (its root filesystem
+// and writable bind mounts), each with the input it starts from.
+func execOutputs(op *pb.Op, ex *pb.ExecOp) []Output {
+	var outs []Output
+	for _, m := range ex.Mounts {
+		if m.Output >= 0 && m.MountType == pb.MountType_BIND && !m.Readonly {
+			o := Output{Dest: m.Dest, Index: m.Output}
+			if m.Input >= 0 && int(m.Input) < len(op.Inputs) {
+				o.Input = proto.Clone(op.Inputs[m.Input]).(*pb.Input)
+				o.Selector = m.Selector
+			}
+			outs = append(outs, o)
+		}
+	}
+	slices.SortFunc(outs, func(a, b Output) int { return int(a.Index - b.Index) })
+	return outs
+}
+
+// readsLocal reports whether ex bind-mounts a local source (the build
+// context, a named local context), whatever part of it.
+func (g *graph) readsLocal(op *pb.Op, ex *pb.ExecOp) bool {
+	for _, m := range ex.Mounts {
+		if m.MountType != pb.MountType_BIND || m.Input < 0 || int(m.Input) >= len(op.Inputs) {
+			continue
+		}
+		src := g.ops[digest.Digest(op.Inputs[m.Input].Digest)]
+		if src != nil && src.GetSource() != nil && strings.HasPrefix(src.GetSource().Identifier, "local://") {
+			return true
+		}
+	}
+	return false
+}
+
 // instrumentExec wraps ex's command and adds the wrapper's mounts, in op
 // (whose Inputs get the tool image).
 func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source) *Step {
-	step := &Step{Sources: sources}
+	step := &Step{Sources: sources, Outputs: execOutputs(op, ex)}
 	for _, s := range sources {
 		step.Secrets = append(step.Secrets, s.ID)
 	}
 	for _, m := range ex.Mounts {
-		switch {
-		case m.MountType == pb.MountType_CACHE:
+		if m.MountType == pb.MountType_CACHE {
 			step.Caches = append(step.Caches, m.Dest)
 			if m.CacheOpt == nil {
 				m.CacheOpt = &pb.CacheOpt{}
@@ -473,16 +515,8 @@ func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source) 
 			// While the step runs, no other step may use the cache: it
 			// could read a secret before the wrapper's scan removes it.
 			m.CacheOpt.Sharing = pb.CacheSharingOpt_LOCKED
-		case m.Output >= 0 && m.MountType == pb.MountType_BIND && !m.Readonly:
-			o := Output{Dest: m.Dest, Index: m.Output}
-			if m.Input >= 0 && int(m.Input) < len(op.Inputs) {
-				o.Input = proto.Clone(op.Inputs[m.Input]).(*pb.Input)
-				o.Selector = m.Selector
-			}
-			step.Outputs = append(step.Outputs, o)
 		}
 	}
-	slices.SortFunc(step.Outputs, func(a, b Output) int { return int(a.Index - b.Index) })
 
 	toolIndex := int64(len(op.Inputs))
 	op.Inputs = append(op.Inputs, proto.Clone(tool).(*pb.Input))
