@@ -55,6 +55,9 @@ type Options struct {
 	// Rewrite applies the Dockerfile rewrite to each Dockerfile in place of
 	// adding the `# syntax=` line.
 	Rewrite bool
+	// Frontend is the image the `# syntax=` line names: FrontendImage
+	// unless set (a mirror of it, or a registry of one's own).
+	Frontend string
 }
 
 // Note is something the migration could not do by itself, or a leak it
@@ -405,6 +408,11 @@ func migrateDockerfile(src []byte, r *rewrite.Result, opts Options) ([]byte, []N
 	if !needsFrontend(r) {
 		return src, nil
 	}
+	image := opts.Frontend
+	if image == "" {
+		image = FrontendImage
+	}
+	line := "# syntax=" + image
 	if opts.Rewrite {
 		if err := r.Err(); err != nil {
 			var notes []Note
@@ -425,14 +433,14 @@ func migrateDockerfile(src []byte, r *rewrite.Result, opts Options) ([]byte, []N
 			break
 		}
 		if m := syntaxDirective.FindStringSubmatch(t); m != nil {
-			if strings.HasPrefix(m[1], strings.TrimSuffix(FrontendImage, ":1")) {
+			if m[1] == image || strings.HasPrefix(m[1], strings.TrimSuffix(FrontendImage, ":1")) {
 				return src, nil
 			}
-			return src, []Note{{Line: i + 1, Message: fmt.Sprintf("the Dockerfile names another frontend (%s): the hushbuild frontend does not run for it; change it to %s or run `hushbuild migrate --rewrite`", m[1], SyntaxLine)}}
+			return src, []Note{{Line: i + 1, Message: fmt.Sprintf("the Dockerfile names another frontend (%s): the hushbuild frontend does not run for it; change it to %s or run `hushbuild migrate --rewrite`", m[1], line)}}
 		}
 	}
 	if bytes.HasPrefix(src, []byte("\ufeff")) {
-		return append([]byte("\ufeff"+SyntaxLine+"\n"), src[3:]...), nil
+		return append([]byte("\ufeff"+line+"\n"), src[3:]...), nil
 	}
-	return append([]byte(SyntaxLine+"\n"), src...), nil
+	return append([]byte(line+"\n"), src...), nil
 }

@@ -49,6 +49,7 @@ func runMigrate(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("migrate", "[flags] [DIR]", migrateHelp)
 	write := fs.Bool("w", false, "write the changes to the files instead of printing a diff")
 	rewriteFlag := fs.Bool("rewrite", false, "rewrite the Dockerfiles instead of adding the # syntax= line")
+	frontend := fs.String("frontend", migrate.FrontendImage, "the frontend image the # syntax= line names (a mirror of it)")
 	var cf configFlags
 	cf.register(fs)
 	dirs, code, done := parseFlags(fs, args, s)
@@ -66,7 +67,7 @@ func runMigrate(ctx context.Context, args []string, s stdio) int {
 	if err != nil {
 		return usageErrorf(fs, s, "%v", err)
 	}
-	res, err := migrate.Dir(dir, migrate.Options{Config: cfg, Rewrite: *rewriteFlag})
+	res, err := migrate.Dir(dir, migrate.Options{Config: cfg, Rewrite: *rewriteFlag, Frontend: *frontend})
 	if err != nil {
 		fmt.Fprintf(s.err, "hushbuild migrate: %v\n", err)
 		return exitUsage
