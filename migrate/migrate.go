@@ -413,6 +413,10 @@ func migrateDockerfile(src []byte, r *rewrite.Result, opts Options) ([]byte, []N
 		image = FrontendImage
 	}
 	line := "# syntax=" + image
+	var notes []Note
+	if err := r.Err(); err != nil && !opts.Rewrite {
+		notes = append(notes, Note{Line: 1, Message: "the engine has errors for this Dockerfile: the hushbuild frontend stops its build until they are fixed (see `hushbuild check`)"})
+	}
 	if opts.Rewrite {
 		if err := r.Err(); err != nil {
 			var notes []Note
@@ -434,13 +438,13 @@ func migrateDockerfile(src []byte, r *rewrite.Result, opts Options) ([]byte, []N
 		}
 		if m := syntaxDirective.FindStringSubmatch(t); m != nil {
 			if m[1] == image || strings.HasPrefix(m[1], strings.TrimSuffix(FrontendImage, ":1")) {
-				return src, nil
+				return src, notes
 			}
-			return src, []Note{{Line: i + 1, Message: fmt.Sprintf("the Dockerfile names another frontend (%s): the hushbuild frontend does not run for it; change it to %s or run `hushbuild migrate --rewrite`", m[1], line)}}
+			return src, append(notes, Note{Line: i + 1, Message: fmt.Sprintf("the Dockerfile names another frontend (%s): the hushbuild frontend does not run for it; change it to %s or run `hushbuild migrate --rewrite`", m[1], line)})
 		}
 	}
 	if bytes.HasPrefix(src, []byte("\ufeff")) {
-		return append([]byte("\ufeff"+line+"\n"), src[3:]...), nil
+		return append([]byte("\ufeff"+line+"\n"), src[3:]...), notes
 	}
-	return append([]byte(line+"\n"), src...), nil
+	return append([]byte(line+"\n"), src...), notes
 }

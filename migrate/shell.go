@@ -105,12 +105,11 @@ func rewriteShell(text string, d dialect, cwd string, sec *secrets) shellResult 
 		dockerfile := buildDockerfile(args, raw, cwd)
 		for k := 0; k < len(args); k++ {
 			w := args[k]
-			lit := w.Lit()
 			var start, end int
 			var value string
 			var vstart int
 			switch {
-			case lit == "--build-arg" && k+1 < len(args):
+			case raw(w) == "--build-arg" && k+1 < len(args):
 				start, end = int(w.Pos().Offset()), int(args[k+1].End().Offset())
 				value, vstart = raw(args[k+1]), int(args[k+1].Pos().Offset())
 				k++
