@@ -170,6 +170,40 @@ func TestLiteralLeak(t *testing.T) {
 	}
 }
 
+// TestManualNotes checks that what migrate does not edit is named, file
+// and line, and left as it was.
+func TestManualNotes(t *testing.T) {
+	tests := []struct {
+		kind Kind
+		rel  string
+		text string
+		line int
+		want string
+	}{
+		{KindCompose, "compose.yaml", "x-build: &b\n  context: .\n  args:\n    NPM_TOKEN: ${NPM_TOKEN}\nservices:\n  a:\n    build: *b\n", 4, "not a service's own build"},
+		{KindCompose, "compose.yaml", "services:\n  a:\n    build:\n      args: {NPM_TOKEN: x}\n", 4, "flow-style"},
+		{KindShell, "b.sh", "docker build --build-arg NPM_TOKEN=\"$(cat t)\" .\n", 1, "computed value"},
+		{KindMakefile, "Makefile", "ARGS = --build-arg NPM_TOKEN=$(T)\n", 1, "cannot rewrite"},
+		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=${{ secrets.T }} .\n", 4, "workflow expression"},
+		{KindYAML, ".gitlab-ci.yml", "a:\n  script:\n    - >\n      docker build --build-arg NPM_TOKEN=$T .\n", 4, "cannot rewrite"},
+		{KindBakeHCL, "docker-bake.hcl", "target \"a\" {\n  args = {\n    NPM_TOKEN = upper(T)\n  }\n}\n", 3, "computed value"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind)+"/"+tt.want, func(t *testing.T) {
+			out, notes, err := Source(tt.kind, tt.rel, []byte(tt.text), NewSecrets(rewrite.Config{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tt.text {
+				t.Errorf("changed:\n%s", out)
+			}
+			if len(notes) != 1 || notes[0].Line != tt.line || !strings.Contains(notes[0].Message, tt.want) {
+				t.Errorf("notes %v, want one on line %d saying %q", notes, tt.line, tt.want)
+			}
+		})
+	}
+}
+
 // TestNotSecretUntouched checks that files without secret build-args come
 // out byte for byte.
 func TestNotSecretUntouched(t *testing.T) {

@@ -106,25 +106,67 @@ func migrateCompose(src []byte, rel string, sec *secrets) ([]edit, []Note, error
 			continue
 		}
 		var declared []composeArg
+		seen := map[*yaml.Node]bool{}
 		for i := 0; i+1 < len(services.Content); i += 2 {
-			declared = append(declared, j.composeService(services.Content[i].Value, services.Content[i+1])...)
+			declared = append(declared, j.composeService(services.Content[i].Value, services.Content[i+1], seen)...)
 		}
 		j.declareComposeSecrets(top, declared)
+		j.otherComposeArgs(doc, seen)
 	}
 	j.leftovers()
 	return j.edits, j.notes, nil
 }
 
-func (j *job) composeService(name string, svc *yaml.Node) []composeArg {
-	bk, build := lookup(svc, "build")
+// otherComposeArgs names the secret build-args of the args: mappings no
+// service's build holds itself (an extension field's anchor, a merge key):
+// fail closed, they are not edited silently.
+func (j *job) otherComposeArgs(n *yaml.Node, seen map[*yaml.Node]bool) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			j.otherComposeArgs(c, seen)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "args" && !seen[v] {
+				seen[v] = true
+				for _, it := range v.Content {
+					name, _, _ := strings.Cut(it.Value, "=")
+					if identifier.MatchString(name) && j.sec.isSecret(name, "") && (v.Kind == yaml.SequenceNode || it.Line > 0 && isKey(v, it)) {
+						j.note(j.idx.offset(it.Line, it.Column), "build-arg %s is in an args: that is not a service's own build (an anchor or extension field): move it to build.secrets by hand", name)
+					}
+				}
+				continue
+			}
+			j.otherComposeArgs(v, seen)
+		}
+	}
+}
+
+// isKey reports whether it is a key of mapping m.
+func isKey(m *yaml.Node, it *yaml.Node) bool {
+	if m.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i < len(m.Content); i += 2 {
+		if m.Content[i] == it {
+			return true
+		}
+	}
+	return false
+}
+
+func (j *job) composeService(name string, svc *yaml.Node, seen map[*yaml.Node]bool) []composeArg {
+	_, build := lookup(svc, "build")
 	if build == nil || build.Kind != yaml.MappingNode {
 		return nil
 	}
-	_ = bk
 	ak, args := lookup(build, "args")
 	if args == nil {
 		return nil
 	}
+	seen[args] = true
 	ctx, file := ".", ""
 	if _, c := lookup(build, "context"); c != nil {
 		ctx = c.Value
