@@ -246,8 +246,13 @@ func (j *job) bakeJSONTarget(target string, t *jnode) {
 			j.edit(s, e, "")
 		}
 		if sm == nil {
-			ind := j.lineIndentString(j.idx.lineOf(args.keyStart))
-			j.edit(args.value.end, args.value.end, ",\n"+ind+`"secret": [`+list+`]`)
+			l := j.idx.lineOf(args.keyStart)
+			sep := ",\n" + j.lineIndentString(l)
+			if j.idx.start(l)+len(j.lineIndentString(l)) != args.keyStart {
+				// Not alone on its line: compact JSON stays compact.
+				sep = ", "
+			}
+			j.edit(args.value.end, args.value.end, sep+`"secret": [`+list+`]`)
 		}
 	}
 	if sm != nil {

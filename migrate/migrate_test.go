@@ -30,6 +30,7 @@ func TestGolden(t *testing.T) {
 		{"bake-json", "out", Options{}},
 		{"gha", "out", Options{}},
 		{"scripts", "out", Options{}},
+		{"edge", "out", Options{}},
 		{"rewrite", "out-syntax", Options{}},
 		{"rewrite", "out-rewrite", Options{Rewrite: true}},
 	}

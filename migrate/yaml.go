@@ -62,10 +62,16 @@ func (j *job) lineIndentString(l int) string {
 
 // eol makes sure an insertion at the end of the file starts on a new line.
 func (j *job) atEnd(off int) string {
-	if off == len(j.src) && len(j.src) > 0 && j.src[len(j.src)-1] != '\n' {
-		return "\n"
+	if off != len(j.src) || len(j.src) == 0 || j.src[len(j.src)-1] == '\n' {
+		return ""
 	}
-	return ""
+	// A deletion of whole lines up to the end leaves a newline last.
+	for _, e := range j.edits {
+		if e.end == len(j.src) && e.text == "" && (e.start == 0 || j.src[e.start-1] == '\n') {
+			return ""
+		}
+	}
+	return "\n"
 }
 
 // composeVar matches the compose interpolation of one variable, with an
