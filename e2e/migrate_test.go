@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,9 +75,7 @@ func TestMigrateBake(t *testing.T) {
 	t.Parallel()
 	secrets := newSecretSet()
 	canary := secrets.canary(t, "NPM_TOKEN")
-	dir := migrateDir(t, l, map[string]string{
-		"Dockerfile": migrateDockerfile(l, "bake"),
-		"docker-bake.hcl": `variable "NPM_TOKEN" {}
+	legacyBake := `variable "NPM_TOKEN" {}
 
 target "app" {
   context = "."
@@ -85,7 +84,23 @@ target "app" {
     VERSION   = "2"
   }
 }
-`,
+`
+	// Before: the Dockerfile names the frontend, the bake file still passes
+	// the build-arg. The frontend stops the build, naming the flag.
+	legacy := t.TempDir()
+	writeFile(t, legacy, "Dockerfile", withSyntax(l.frontend, []byte(migrateDockerfile(l, "bake-legacy"))))
+	writeFile(t, legacy, "docker-bake.hcl", []byte(legacyBake))
+	before := l.run(t, buildSpec{dir: legacy, env: []string{"NPM_TOKEN=" + canary.value}}, "docker", []string{
+		"buildx", "bake", "--progress=plain", "-f", "docker-bake.hcl", "--set", "app.no-cache=true", "--set", "app.output=type=cacheonly", "app",
+	})
+	checkFailedClosed(t, secrets, before, "", "--secret id=NPM_TOKEN,env=NPM_TOKEN")
+	if bytes.Contains(before.out, []byte("hushbuild-probe")) {
+		t.Errorf("a command ran before the build stopped:\n%s", secrets.redact(before.out))
+	}
+
+	dir := migrateDir(t, l, map[string]string{
+		"Dockerfile":      migrateDockerfile(l, "bake"),
+		"docker-bake.hcl": legacyBake,
 	})
 	bake, err := os.ReadFile(filepath.Join(dir, "docker-bake.hcl"))
 	if err != nil {
