@@ -226,7 +226,7 @@ func Dir(dir string, opts Options) (*Result, error) {
 	}
 
 	// The Dockerfiles first: their analysis decides the secret build-args.
-	sec := &secrets{cfg: opts.Config, root: dir, byDockerfile: map[string][]string{}, all: map[string]bool{}}
+	sec := &secrets{cfg: opts.Config, root: dir, byDockerfile: map[string][]string{}, cfgs: map[string]rewrite.Config{}, all: map[string]bool{}}
 	analyses := map[string]*rewrite.Result{}
 	for _, f := range files {
 		if f.kind != KindDockerfile {
@@ -239,6 +239,7 @@ func Dir(dir string, opts Options) (*Result, error) {
 		}
 		analyses[f.rel] = r
 		sec.byDockerfile[f.rel] = r.SecretArgs
+		sec.cfgs[f.rel] = dockerfileConfig(f.data, opts.Config)
 		for _, a := range r.SecretArgs {
 			sec.all[a] = true
 		}
@@ -325,14 +326,32 @@ type secrets struct {
 	// byDockerfile holds the secret ARGs of each Dockerfile by its
 	// slash-separated path under root.
 	byDockerfile map[string][]string
+	// cfgs holds each Dockerfile's configuration: the caller's merged with
+	// its own # hushbuild= directive.
+	cfgs map[string]rewrite.Config
 	// all is the union of byDockerfile.
 	all map[string]bool
+}
+
+// dockerfileConfig is cfg merged with the Dockerfile's # hushbuild=
+// directive, as the frontend reads it (cfg alone when it cannot be read:
+// the frontend then stops the build anyway).
+func dockerfileConfig(src []byte, cfg rewrite.Config) rewrite.Config {
+	text, _, ok := rewrite.FindDirective(src)
+	if !ok {
+		return cfg
+	}
+	d, err := rewrite.ParseConfig(rewrite.Config{}, text)
+	if err != nil {
+		return cfg
+	}
+	return rewrite.MergeConfig(d, cfg)
 }
 
 // NewSecrets returns the decider of a single file's migration: names are
 // secrets by rewrite.IsSecretName under cfg, or when listed in args.
 func NewSecrets(cfg rewrite.Config, args ...string) *secrets {
-	s := &secrets{cfg: cfg, all: map[string]bool{}, byDockerfile: map[string][]string{}}
+	s := &secrets{cfg: cfg, all: map[string]bool{}, byDockerfile: map[string][]string{}, cfgs: map[string]rewrite.Config{}}
 	for _, a := range args {
 		s.all[a] = true
 	}
@@ -344,15 +363,14 @@ func NewSecrets(cfg rewrite.Config, args ...string) *secrets {
 // name, or because that Dockerfile's analysis says so (every Dockerfile's
 // analysis when the one built is unknown).
 func (s *secrets) isSecret(name, dockerfile string) bool {
-	if rewrite.IsSecretName(name, s.cfg) {
-		return true
-	}
 	if dockerfile != "" {
 		if args, ok := s.byDockerfile[dockerfile]; ok {
-			return slices.Contains(args, name)
+			// The Dockerfile's own directive may name more secrets, or
+			// fewer.
+			return slices.Contains(args, name) || rewrite.IsSecretName(name, s.cfgs[dockerfile])
 		}
 	}
-	return s.all[name]
+	return rewrite.IsSecretName(name, s.cfg) || s.all[name]
 }
 
 // dockerfileAt returns the slash-separated path under root of the

@@ -239,6 +239,8 @@ func TestEngineDecides(t *testing.T) {
 	sec := NewSecrets(rewrite.Config{})
 	sec.byDockerfile["a/Dockerfile"] = []string{"UPSTREAM"}
 	sec.byDockerfile["b/Dockerfile"] = nil
+	sec.byDockerfile["c/Dockerfile"] = nil
+	sec.cfgs["c/Dockerfile"] = dockerfileConfig([]byte("# hushbuild=not-secrets=LEGACY_TOKEN\nFROM a\n"), rewrite.Config{})
 	tests := []struct {
 		script string
 		want   bool
@@ -247,13 +249,15 @@ func TestEngineDecides(t *testing.T) {
 		{"docker build --build-arg UPSTREAM=$X b\n", false},
 		{"docker build --build-arg UPSTREAM=$X -f a/Dockerfile .\n", true},
 		{"docker build --build-arg UPSTREAM=$X -f b/Dockerfile a\n", false},
+		{"docker build --build-arg LEGACY_TOKEN=$X b\n", true},
+		{"docker build --build-arg LEGACY_TOKEN=$X c\n", false},
 	}
 	for _, tt := range tests {
 		out, _, err := Source(KindShell, "build.sh", []byte(tt.script), sec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := strings.Contains(string(out), "--secret id=UPSTREAM,env=X")
+		got := strings.Contains(string(out), "--secret id=")
 		if got != tt.want {
 			t.Errorf("%q: migrated %v, want %v:\n%s", tt.script, got, tt.want, out)
 		}
