@@ -55,3 +55,40 @@ func FuzzRewriteShell(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSource migrates any text as each kind of file: no panic, an input
+// that parses gives an output that parses, and migrating the output again
+// changes nothing.
+func FuzzSource(f *testing.F) {
+	seeds := map[Kind]string{
+		KindCompose:  "services:\n  a:\n    build:\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n        - X\n",
+		KindBakeHCL:  "target \"a\" {\n  args = { NPM_TOKEN = \"${NPM_TOKEN}\", V = \"1\" }\n  secret = []\n}\n",
+		KindBakeJSON: "{\"target\": {\"a\": {\"args\": {\"V\": \"1\", \"NPM_TOKEN\": \"x\"}, \"secret\": []}}}",
+		KindWorkflow: "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            NPM_TOKEN=${{ secrets.T }}\n            V=1\n",
+		KindYAML:     "a:\n  script:\n    - docker build --build-arg NPM_TOKEN=$T .\n",
+		KindMakefile: "a:\n\tdocker build --build-arg NPM_TOKEN=$(T) \\\n\t  --build-arg V=1 .\n",
+	}
+	kinds := []Kind{KindCompose, KindBakeHCL, KindBakeJSON, KindWorkflow, KindYAML, KindMakefile, KindShell}
+	for i, k := range kinds {
+		if s, ok := seeds[k]; ok {
+			f.Add(s, uint8(i))
+		}
+	}
+	rel := map[Kind]string{KindCompose: "compose.yaml", KindBakeHCL: "docker-bake.hcl", KindBakeJSON: "docker-bake.json",
+		KindWorkflow: ".github/workflows/a.yml", KindYAML: "a.yml", KindMakefile: "Makefile", KindShell: "a.sh"}
+	sec := NewSecrets(rewrite.Config{})
+	f.Fuzz(func(t *testing.T, text string, k uint8) {
+		kind := kinds[int(k)%len(kinds)]
+		out, _, err := Source(kind, rel[kind], []byte(text), sec)
+		if err != nil {
+			return
+		}
+		again, _, err := Source(kind, rel[kind], out, sec)
+		if err != nil {
+			t.Fatalf("the output of a %s migration does not parse: %v", kind, err)
+		}
+		if string(again) != string(out) {
+			t.Fatalf("migrating a %s twice changes it again", kind)
+		}
+	})
+}
