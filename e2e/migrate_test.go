@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,7 +128,11 @@ func TestMigrateCompose(t *testing.T) {
 	t.Parallel()
 	secrets := newSecretSet()
 	canary := secrets.canary(t, "NPM_TOKEN")
-	image := l.env.Registry + "/hushbuild/e2e-migrate-compose:" + strings.ToLower(canary.value[4:16])
+	tag := make([]byte, 6)
+	if _, err := rand.Read(tag); err != nil {
+		t.Fatal(err)
+	}
+	image := l.env.Registry + "/hushbuild/e2e-migrate-compose:" + hex.EncodeToString(tag)
 	dir := migrateDir(t, l, map[string]string{
 		"Dockerfile": migrateDockerfile(l, "compose"),
 		"compose.yaml": `services:
