@@ -225,6 +225,34 @@ func Dir(dir string, opts Options) (*Result, error) {
 		return nil, err
 	}
 
+	// Dockerfiles under other names (compose's dockerfile:, bake's
+	// dockerfile, -f): found by a dry run of the build files.
+	dry := &secrets{cfg: opts.Config, byDockerfile: map[string][]string{}, cfgs: map[string]rewrite.Config{}, all: map[string]bool{}, refs: map[string]bool{}}
+	known := map[string]bool{}
+	for _, f := range files {
+		if f.kind == KindDockerfile {
+			known[f.rel] = true
+		} else {
+			_, _, _ = Source(f.kind, f.rel, f.data, dry)
+		}
+	}
+	for _, ref := range sortedKeys(dry.refs) {
+		if known[ref] {
+			continue
+		}
+		p := filepath.Join(dir, filepath.FromSlash(ref))
+		info, err := os.Lstat(p)
+		if err != nil || !info.Mode().IsRegular() || info.Size() > maxFileSize {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			res.Errors = append(res.Errors, err)
+			continue
+		}
+		files = append(files, found{ref, KindDockerfile, data, info.Mode().Perm()})
+	}
+
 	// The Dockerfiles first: their analysis decides the secret build-args.
 	sec := &secrets{cfg: opts.Config, root: dir, byDockerfile: map[string][]string{}, cfgs: map[string]rewrite.Config{}, all: map[string]bool{}}
 	analyses := map[string]*rewrite.Result{}
@@ -331,6 +359,17 @@ type secrets struct {
 	cfgs map[string]rewrite.Config
 	// all is the union of byDockerfile.
 	all map[string]bool
+	// refs, when not nil, records the Dockerfiles asked about.
+	refs map[string]bool
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // dockerfileConfig is cfg merged with the Dockerfile's # hushbuild=
@@ -363,6 +402,9 @@ func NewSecrets(cfg rewrite.Config, args ...string) *secrets {
 // name, or because that Dockerfile's analysis says so (every Dockerfile's
 // analysis when the one built is unknown).
 func (s *secrets) isSecret(name, dockerfile string) bool {
+	if s.refs != nil && dockerfile != "" {
+		s.refs[dockerfile] = true
+	}
 	if dockerfile != "" {
 		if args, ok := s.byDockerfile[dockerfile]; ok {
 			// The Dockerfile's own directive may name more secrets, or
