@@ -185,7 +185,8 @@ func TestManualNotes(t *testing.T) {
 		{KindCompose, "compose.yaml", "services:\n  a:\n    build:\n      args: {NPM_TOKEN: x}\n", 4, "flow-style"},
 		{KindShell, "b.sh", "docker build --build-arg NPM_TOKEN=\"$(cat t)\" .\n", 1, "computed value"},
 		{KindMakefile, "Makefile", "ARGS = --build-arg NPM_TOKEN=$(T)\n", 1, "cannot rewrite"},
-		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=${{ secrets.T }} .\n", 4, "workflow expression"},
+		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=${{ secrets.T }}-x .\n", 4, "workflow expression"},
+		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=${{ secrets.T }} .\n        env: {A: b}\n", 4, "not a block mapping"},
 		{KindYAML, ".gitlab-ci.yml", "a:\n  script:\n    - >\n      docker build --build-arg NPM_TOKEN=$T .\n", 4, "cannot rewrite"},
 		{KindBakeHCL, "docker-bake.hcl", "target \"a\" {\n  args = {\n    NPM_TOKEN = upper(T)\n  }\n}\n", 3, "computed value"},
 	}

@@ -42,10 +42,35 @@ func (m *textMap) file(off int) int {
 	return m.fileStarts[k] + off - m.textStarts[k]
 }
 
+// stepEnv is a variable a workflow step's env: must set for a rewritten
+// flag: name from the expression expr. off places the flag.
+type stepEnv struct {
+	name, expr string
+	off        int
+}
+
+// expressionValue returns the workflow expression that a --build-arg
+// value (NAME=${{ ... }}, quoted or not) is made of, whole.
+func expressionValue(raw string) (string, bool) {
+	inner, q := unquote(raw)
+	_, val, ok := strings.Cut(inner, "=")
+	if !ok {
+		return "", false
+	}
+	if q == 0 {
+		val, q = unquote(val)
+	}
+	if q == '\'' || !exprOnly.MatchString(val) || strings.Count(val, "${{") != 1 {
+		return "", false
+	}
+	return val, true
+}
+
 // shellResult is what rewriteShell found, in offsets of its text.
 type shellResult struct {
-	edits []edit
-	notes []shellNote
+	edits   []edit
+	stepEnv []stepEnv
+	notes   []shellNote
 	// handled are the offsets of the --build-arg flags dealt with.
 	handled []int
 }
@@ -135,6 +160,12 @@ func rewriteShell(text string, d dialect, cwd string, sec *secrets) shellResult 
 				res.edits = append(res.edits, edit{start, end, "--secret id=" + v.name + ",env=" + v.name})
 				res.notes = append(res.notes, shellNote{start, fmt.Sprintf("--build-arg %s had its value written in this file, a leak (it is in the repository's history too): it now reads the secret from the environment variable %s; set it there and rotate the value", v.name, v.name)})
 			case valExpression:
+				if expr, ok := expressionValue(text[vstart:end]); ok && d == dialectWorkflow {
+					// The step's env: gets the expression, the flag reads it.
+					res.edits = append(res.edits, edit{start, end, "--secret id=" + v.name + ",env=" + v.name})
+					res.stepEnv = append(res.stepEnv, stepEnv{v.name, expr, start})
+					continue
+				}
 				res.notes = append(res.notes, shellNote{start, fmt.Sprintf("--build-arg %s takes a workflow expression: not rewritten; put the expression in the step's env: as %s and pass --secret id=%s,env=%s", v.name, v.name, v.name, v.name)})
 			default:
 				res.notes = append(res.notes, shellNote{start, fmt.Sprintf("--build-arg %s takes a computed value: not rewritten; export the value as %s and pass --secret id=%s,env=%s", v.name, v.name, v.name, v.name)})
@@ -315,8 +346,26 @@ func parseBuildArg(raw string, d dialect) buildArg {
 
 // runShell rewrites text, a piece of the job's file placed by m, with the
 // build commands running in cwd.
-func (j *job) runShell(text string, m *textMap, d dialect, cwd string) {
+func (j *job) runShell(text string, m *textMap, d dialect, cwd string, stepEnvOK bool) []stepEnv {
 	r := rewriteShell(text, d, cwd, j.sec)
+	if !stepEnvOK && len(r.stepEnv) > 0 {
+		// No env: to put the expressions in: those flags stay, named.
+		drop := map[int]bool{}
+		for _, e := range r.stepEnv {
+			drop[e.off] = true
+			r.notes = append(r.notes, shellNote{e.off, fmt.Sprintf("--build-arg %s takes a workflow expression: not rewritten (the step's env: is not a block mapping hushbuild can add to); set %s: %s in the step's env: and pass --secret id=%s,env=%s", e.name, e.name, e.expr, e.name, e.name)})
+		}
+		var keep []edit
+		for _, e := range r.edits {
+			if !drop[e.start] {
+				keep = append(keep, e)
+			}
+		}
+		r.edits, r.stepEnv = keep, nil
+	}
+	for i := range r.stepEnv {
+		r.stepEnv[i].off = m.file(r.stepEnv[i].off)
+	}
 	for _, e := range r.edits {
 		j.edit(m.file(e.start), m.file(e.end), e.text)
 	}
@@ -326,13 +375,14 @@ func (j *job) runShell(text string, m *textMap, d dialect, cwd string) {
 	for _, h := range r.handled {
 		j.handled[m.file(h)] = true
 	}
+	return r.stepEnv
 }
 
 // migrateShellFile rewrites a shell script; its commands run in its own
 // directory.
 func migrateShellFile(src []byte, rel string, sec *secrets) ([]edit, []Note) {
 	j := newJob(src, rel, sec)
-	j.runShell(string(src), nil, dialectSh, pathDir(rel))
+	j.runShell(string(src), nil, dialectSh, pathDir(rel), false)
 	j.leftovers()
 	return j.edits, j.notes
 }
@@ -371,7 +421,7 @@ func migrateMakefile(src []byte, rel string, sec *secrets) ([]edit, []Note) {
 			text.WriteString("\n")
 			l++
 		}
-		j.runShell(text.String(), m, dialectMake, pathDir(rel))
+		j.runShell(text.String(), m, dialectMake, pathDir(rel), false)
 	}
 	j.leftovers()
 	return j.edits, j.notes

@@ -394,7 +394,14 @@ func (j *job) walkScripts(n *yaml.Node, d dialect, cwd string) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if scriptKeys[k.Value] {
-				j.scriptValue(v, d, cwd)
+				ok := false
+				if d == dialectWorkflow && k.Value == "run" {
+					_, env := lookup(n, "env")
+					ok = env == nil || env.Kind == yaml.MappingNode && env.Style&yaml.FlowStyle == 0 && len(env.Content) > 0
+				}
+				if envs := j.scriptValue(v, d, cwd, ok); len(envs) > 0 {
+					j.addStepEnv(n, k, envs)
+				}
 				continue
 			}
 			j.walkScripts(v, d, cwd)
@@ -402,15 +409,66 @@ func (j *job) walkScripts(n *yaml.Node, d dialect, cwd string) {
 	}
 }
 
-func (j *job) scriptValue(v *yaml.Node, d dialect, cwd string) {
+func (j *job) scriptValue(v *yaml.Node, d dialect, cwd string, stepEnvOK bool) []stepEnv {
+	var envs []stepEnv
 	switch v.Kind {
 	case yaml.SequenceNode:
 		for _, c := range v.Content {
-			j.scriptValue(c, d, cwd)
+			envs = append(envs, j.scriptValue(c, d, cwd, stepEnvOK)...)
 		}
 	case yaml.ScalarNode:
 		if text, m, ok := j.scalarText(v); ok {
-			j.runShell(text, m, d, cwd)
+			envs = j.runShell(text, m, d, cwd, stepEnvOK)
+		}
+	}
+	return envs
+}
+
+// addStepEnv sets the variables of envs in the env: of step, the workflow
+// step whose run: key is runKey: appended to its env: block, or a new
+// env: after run:.
+func (j *job) addStepEnv(step, runKey *yaml.Node, envs []stepEnv) {
+	ek, env := lookup(step, "env")
+	var add []stepEnv
+	for _, e := range envs {
+		dup := false
+		for _, a := range add {
+			dup = dup || a.name == e.name && a.expr == e.expr
+		}
+		if _, v := lookup(env, e.name); v != nil {
+			if strings.TrimSpace(v.Value) != e.expr {
+				j.note(e.off, "the step's env: already sets %s to something else: the --secret flag reads that; check it is the secret", e.name)
+			}
+			dup = true
+		}
+		if !dup {
+			add = append(add, e)
+		}
+	}
+	if len(add) == 0 {
+		return
+	}
+	var b strings.Builder
+	switch {
+	case env == nil:
+		_, at := j.entrySpan(runKey.Line, runKey.Column)
+		ind := strings.Repeat(" ", runKey.Column-1)
+		b.WriteString(j.atEnd(at) + ind + "env:\n")
+		for _, e := range add {
+			fmt.Fprintf(&b, "%s  %s: %s\n", ind, e.name, e.expr)
+		}
+		j.edit(at, at, b.String())
+	case env.Kind == yaml.MappingNode && env.Style&yaml.FlowStyle == 0 && len(env.Content) > 0:
+		_, at := j.entrySpan(ek.Line, ek.Column)
+		ind := strings.Repeat(" ", env.Content[0].Column-1)
+		b.WriteString(j.atEnd(at))
+		for _, e := range add {
+			fmt.Fprintf(&b, "%s%s: %s\n", ind, e.name, e.expr)
+		}
+		j.edit(at, at, b.String())
+	default:
+		for _, e := range add {
+			j.note(e.off, "set %s: %s in the step's env: by hand (its env: is not a block mapping)", e.name, e.expr)
 		}
 	}
 }

@@ -23,7 +23,8 @@ and turns every secret build-arg into a build secret; other build-args stay:
                      secrets: NAME: environment: VAR
   bake (HCL, JSON)   args entry        -> secret = ["id=NAME,env=VAR"]
   GitHub Actions     docker/build-push-action build-args line -> secrets
-                     (a workflow expression) or secret-envs (env.VAR)
+                     (a workflow expression) or secret-envs (env.VAR);
+                     run: lines as below, an expression going to env:
   Makefiles, shell scripts, GitLab CI and other YAML script lines
                      docker build|buildx build --build-arg NAME[=$VAR]
                      -> --secret id=NAME,env=VAR
