@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/hushbuild/hushbuild/migrate"
 )
@@ -156,4 +159,72 @@ func TestMigrateCompose(t *testing.T) {
 		"compose", "--progress=plain", "build", "--no-cache", "--push",
 	})
 	checkMigratedBuild(t, secrets, res, image)
+}
+
+// TestMigrateScripts migrates a shell script, a Makefile and a GitLab CI
+// job that pass NPM_TOKEN with --build-arg, then runs each against the
+// lab's builder: the script with sh, the Makefile with make, and the CI
+// job's script: lines with sh -e, as a GitLab runner's shell would (no
+// GitLab here).
+func TestMigrateScripts(t *testing.T) {
+	l := needLab(t)
+	build := `docker buildx build --progress=plain --no-cache --build-arg NPM_TOKEN=%s --build-arg VERSION=2 --output "type=oci,dest=%s" .`
+	tests := []struct {
+		name string
+		file string
+		text string
+		cmd  func(dir string) (string, []string)
+	}{
+		{
+			name: "shell", file: "build.sh",
+			text: "#!/bin/sh\nset -eu\n" + fmt.Sprintf(build, `"$NPM_TOKEN"`, "$OUT") + "\n",
+			cmd:  func(string) (string, []string) { return "sh", []string{"build.sh"} },
+		},
+		{
+			name: "make", file: "Makefile",
+			text: "image:\n\t" + fmt.Sprintf(build, "$(NPM_TOKEN)", "$(OUT)") + "\n",
+			cmd:  func(string) (string, []string) { return "make", []string{"image"} },
+		},
+		{
+			name: "gitlab", file: ".gitlab-ci.yml",
+			text: "build:\n  script:\n    - " + fmt.Sprintf(build, "$NPM_TOKEN", "$OUT") + "\n",
+			cmd: func(dir string) (string, []string) {
+				data, err := os.ReadFile(filepath.Join(dir, ".gitlab-ci.yml"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ci struct {
+					Build struct {
+						Script []string `yaml:"script"`
+					} `yaml:"build"`
+				}
+				if err := yaml.Unmarshal(data, &ci); err != nil || len(ci.Build.Script) == 0 {
+					t.Fatalf("the migrated .gitlab-ci.yml does not parse: %v\n%s", err, data)
+				}
+				return "sh", []string{"-ec", strings.Join(ci.Build.Script, "\n")}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			secrets := newSecretSet()
+			canary := secrets.canary(t, "NPM_TOKEN")
+			dir := migrateDir(t, l, map[string]string{
+				"Dockerfile": migrateDockerfile(l, tt.name),
+				tt.file:      tt.text,
+			})
+			data, err := os.ReadFile(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), "--secret id=NPM_TOKEN,env=NPM_TOKEN --build-arg VERSION=2") {
+				t.Fatalf("%s is not migrated:\n%s", tt.file, data)
+			}
+			archive := filepath.Join(t.TempDir(), "image.tar")
+			name, args := tt.cmd(dir)
+			res := l.run(t, buildSpec{dir: dir, env: []string{"NPM_TOKEN=" + canary.value, "OUT=" + archive}}, name, args)
+			checkMigratedBuild(t, secrets, res, archive)
+		})
+	}
 }

@@ -47,6 +47,8 @@ deps() {
 	local missing=()
 	command -v runc >/dev/null || missing+=(runc)
 	command -v docker-registry >/dev/null || missing+=(docker-registry)
+	# make runs a migrated Makefile in the e2e tests.
+	command -v make >/dev/null || missing+=(make)
 	# The image needs the static build, not Debian's dynamically linked busybox.
 	dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 	[ ${#missing[@]} -eq 0 ] && return 0
