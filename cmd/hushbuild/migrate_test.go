@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/migrate"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -78,6 +79,42 @@ func TestSecretsFormatsSSH(t *testing.T) {
 		for _, w := range tt.want {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s: output lacks %q:\n%s", tt.format, w, b.String())
+			}
+		}
+	}
+}
+
+// TestSecretsFormatMatchesMigrate checks that `secrets --format bake` and
+// `--format gha` print the lines that `migrate` writes for the same
+// Dockerfile's build-arg.
+func TestSecretsFormatMatchesMigrate(t *testing.T) {
+	dockerfile := []byte("FROM alpine\nARG NPM_TOKEN\nRUN npm ci\n")
+	res, err := rewrite.Rewrite(dockerfile, rewrite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		format, rel, text string
+	}{
+		{"bake", "docker-bake.hcl", "target \"a\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\n"},
+		{"gha", ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            NPM_TOKEN=${{ env.NPM_TOKEN }}\n"},
+	}
+	for _, tt := range tests {
+		var printed strings.Builder
+		if err := secretsFormats[tt.format](&printed, res.Requirements); err != nil {
+			t.Fatal(err)
+		}
+		kind, _ := migrate.Classify(tt.rel)
+		out, notes, err := migrate.Source(kind, tt.rel, []byte(tt.text), migrate.NewSecrets(rewrite.Config{}))
+		if err != nil || len(notes) > 0 {
+			t.Fatalf("%s: %v %v", tt.format, err, notes)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(printed.String()), "\n") {
+			if strings.HasPrefix(line, "#") {
+				continue
+			}
+			if !strings.Contains(string(out), strings.TrimSpace(line)) {
+				t.Errorf("%s: secrets prints %q, migrate writes:\n%s", tt.format, line, out)
 			}
 		}
 	}
