@@ -23,7 +23,16 @@ func secretEntry(name, env string) string { return "id=" + name + ",env=" + env 
 func migrateBakeHCL(src []byte, rel string, sec *secrets) ([]edit, []Note, error) {
 	f, diags := hclsyntax.ParseConfig(src, rel, hcl.InitialPos)
 	if diags.HasErrors() {
-		return nil, nil, fmt.Errorf("%s", diags.Error())
+		// The summary and the place only: a detail may quote the file.
+		for _, d := range diags {
+			if d.Severity == hcl.DiagError {
+				line := 0
+				if d.Subject != nil {
+					line = d.Subject.Start.Line
+				}
+				return nil, nil, fmt.Errorf("line %d: %s", line, d.Summary)
+			}
+		}
 	}
 	body, ok := f.Body.(*hclsyntax.Body)
 	if !ok {

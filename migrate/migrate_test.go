@@ -264,3 +264,31 @@ func TestEngineDecides(t *testing.T) {
 		}
 	}
 }
+
+// TestParseErrorsHoldNoValue breaks each kind of file around a random
+// value: the parse error names the place, never the file's text.
+func TestParseErrorsHoldNoValue(t *testing.T) {
+	tests := []struct {
+		kind Kind
+		rel  string
+		text string
+	}{
+		{KindCompose, "compose.yaml", "services:\n  a: [\n    NPM_TOKEN: \"CANARY\n"},
+		{KindBakeHCL, "docker-bake.hcl", "target \"a\" {\n  args = { NPM_TOKEN = \"CANARY }\n}\n"},
+		{KindBakeHCL, "docker-bake.hcl", "target \"a\" {\n  args = { NPM_TOKEN = CANARY CANARY }\n}\n"},
+		{KindBakeJSON, "docker-bake.json", "{\"target\": {\"a\": {\"args\": {\"NPM_TOKEN\": CANARY}}}}"},
+		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n\tsteps: CANARY\n"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.kind), func(t *testing.T) {
+			c := canary(t)
+			_, _, err := Source(tt.kind, tt.rel, []byte(strings.ReplaceAll(tt.text, "CANARY", c)), NewSecrets(rewrite.Config{}))
+			if err == nil {
+				t.Fatal("no parse error")
+			}
+			if strings.Contains(err.Error(), c) || strings.Contains(err.Error(), c[:10]) {
+				t.Errorf("the error shows the value: %s", strings.ReplaceAll(err.Error(), c, "<canary>"))
+			}
+		})
+	}
+}
