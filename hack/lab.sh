@@ -25,6 +25,7 @@ RUN=$LAB/run
 LOGS=$LAB/logs
 BUILDER=hushbuild-lab
 BUILDX_VERSION=v0.38.2
+COMPOSE_VERSION=v5.6.0
 GO_FLAGS=(-trimpath -buildvcs=false)
 export DEBIAN_FRONTEND=noninteractive
 export DOCKER_CONFIG=$LAB/docker
@@ -46,6 +47,8 @@ deps() {
 	local missing=()
 	command -v runc >/dev/null || missing+=(runc)
 	command -v docker-registry >/dev/null || missing+=(docker-registry)
+	# make runs a migrated Makefile in the e2e tests.
+	command -v make >/dev/null || missing+=(make)
 	# The image needs the static build, not Debian's dynamically linked busybox.
 	dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -95,6 +98,23 @@ build_buildx() {
 		-o "$BIN/docker-buildx" github.com/docker/buildx/cmd/buildx)
 	stamp_set docker-buildx "$key"
 	cp -f "$BIN/docker-buildx" "$plugin"
+}
+
+# docker compose, for the e2e tests that build migrated compose files: it
+# hands builds to buildx bake, so it needs no docker daemon (with --push).
+build_compose() {
+	local plugin=$DOCKER_CONFIG/cli-plugins/docker-compose key
+	key="compose $COMPOSE_VERSION $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+	if stamp_ok docker-compose "$key"; then
+		cmp -s "$BIN/docker-compose" "$plugin" || cp -f "$BIN/docker-compose" "$plugin"
+		return 0
+	fi
+	log "building docker compose $COMPOSE_VERSION (hack/tools/compose)"
+	(cd "$ROOT/hack/tools/compose" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" \
+		-ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" \
+		-o "$BIN/docker-compose" github.com/docker/compose/v5/cmd)
+	stamp_set docker-compose "$key"
+	cp -f "$BIN/docker-compose" "$plugin"
 }
 
 build_ssh_add() {
@@ -401,6 +421,7 @@ cmd_up() {
 	command -v go >/dev/null || die "go is not on PATH"
 	timed "buildkit binaries" build_buildkit
 	timed "buildx" build_buildx
+	timed "compose" build_compose
 	timed "registry" start_registry
 	timed "buildkitd" start_buildkitd
 	timed "buildx builder" register_builder

@@ -95,6 +95,24 @@ func TestCommands(t *testing.T) {
 		{"secrets-parse-error", []string{"secrets", "testdata/bad.Dockerfile"}, "", 2},
 		{"secrets-two-files", []string{"secrets", "testdata/clean.Dockerfile", "testdata/secret-arg.Dockerfile"}, "", 2},
 		{"secrets-help", []string{"secrets", "-h"}, "", 0},
+		{"secrets-format-flags", []string{"secrets", "--format", "flags", "testdata/secret-arg.Dockerfile"}, "", 0},
+		{"secrets-format-text", []string{"secrets", "--format", "text", "testdata/secret-arg.Dockerfile"}, "", 0},
+		{"secrets-format-compose", []string{"secrets", "--format", "compose", "testdata/secret-arg.Dockerfile"}, "", 0},
+		{"secrets-format-bake", []string{"secrets", "--format=bake", "testdata/secret-arg.Dockerfile"}, "", 0},
+		{"secrets-format-gha", []string{"secrets", "--format", "gha", "testdata/secret-arg.Dockerfile"}, "", 0},
+		{"secrets-format-json", []string{"secrets", "--format", "json", "testdata/secret-arg.Dockerfile"}, "", 0},
+		{"secrets-format-compose-clean", []string{"secrets", "--format", "compose", "testdata/clean.Dockerfile"}, "", 0},
+		{"secrets-format-json-clean", []string{"secrets", "--format", "json", "testdata/clean.Dockerfile"}, "", 0},
+		{"secrets-format-bad", []string{"secrets", "--format", "yaml", "testdata/secret-arg.Dockerfile"}, "", 2},
+		{"secrets-format-fail-closed", []string{"secrets", "--format", "bake", "testdata/hardcoded.Dockerfile"}, "", 1},
+
+		{"migrate", []string{"migrate", "testdata/migrate"}, "", 1},
+		{"migrate-rewrite", []string{"migrate", "--rewrite", "testdata/migrate"}, "", 1},
+		{"migrate-clean", []string{"migrate", "testdata/migrate-clean"}, "", 0},
+		{"migrate-parse-error", []string{"migrate", "testdata/migrate-bad"}, "", 2},
+		{"migrate-missing-dir", []string{"migrate", "testdata/no-such-dir"}, "", 2},
+		{"migrate-two-dirs", []string{"migrate", "testdata/migrate", "testdata/migrate-clean"}, "", 2},
+		{"migrate-help", []string{"migrate", "-h"}, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

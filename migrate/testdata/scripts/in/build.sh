@@ -1,0 +1,12 @@
+#!/bin/sh
+# Build the app image.
+set -eu
+docker build \
+  --build-arg NODE_ENV=production \
+  --build-arg NPM_TOKEN \
+  --build-arg UPSTREAM="${GH_PAT}" \
+  -t example/app app
+if [ -n "${CI:-}" ]; then
+  docker buildx build --build-arg NPM_TOKEN="$(cat ~/.npmrc-token)" app
+fi
+echo "done"
