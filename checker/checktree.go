@@ -25,6 +25,8 @@ func checkTree(args []string, stderr io.Writer) int {
 	out := fs.String("out", "", "report file to write")
 	var ids stringList
 	fs.Var(&ids, "id", "secret id (repeated, in the order of the files)")
+	var fields stringList
+	fs.Var(&fields, "fields-only", "secret id whose file is searched only for its secret fields (repeated)")
 	if err := fs.Parse(args); err != nil {
 		return ExitInternal
 	}
@@ -32,7 +34,11 @@ func checkTree(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hushbuild: check-tree: usage: check-tree --secrets DIR --id ID... --out FILE ROOT")
 		return ExitInternal
 	}
-	secrets, err := LoadSecrets(*dir, ids)
+	fieldsOnly := map[string]bool{}
+	for _, id := range fields {
+		fieldsOnly[id] = true
+	}
+	secrets, err := LoadSecretsFields(*dir, ids, fieldsOnly)
 	if err != nil {
 		fmt.Fprintf(stderr, "hushbuild: check-tree: %v\n", err)
 		return ExitInternal

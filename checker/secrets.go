@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,6 +50,14 @@ type origin struct {
 // verify.MaxNeedleLen is searched by windows (verify.WindowNeedles), so
 // that a part of it is found too.
 func LoadSecrets(dir string, ids []string) (*Secrets, error) {
+	return LoadSecretsFields(dir, ids, nil)
+}
+
+// LoadSecretsFields is LoadSecrets where the files of the ids in
+// fieldsOnly are searched only for their secret fields, never as a whole:
+// configuration files that may hold a credential (a NuGet.Config with a
+// ClearTextPassword) and may as well be plain settings a COPY brings in.
+func LoadSecretsFields(dir string, ids []string, fieldsOnly map[string]bool) (*Secrets, error) {
 	var values []verify.Secret
 	var notes []string
 	for i, id := range ids {
@@ -61,6 +70,9 @@ func LoadSecrets(dir string, ids []string) (*Secrets, error) {
 			return nil, fmt.Errorf("secret %s: %w", id, err)
 		}
 		v, n := verify.FileSecretValuesNamed(id, id, data, secretName)
+		if fieldsOnly[id] {
+			v = slices.DeleteFunc(v, func(s verify.Secret) bool { return s.Field == "" })
+		}
 		values = append(values, v...)
 		notes = append(notes, n...)
 	}

@@ -216,3 +216,34 @@ func TestSecretNamedFields(t *testing.T) {
 		t.Error("DB_NAME's plain value is searched")
 	}
 }
+
+// TestLoadSecretsFieldsOnly: a configuration file that may hold a
+// credential field is searched for that field only: copied whole, with no
+// password in it, it is no finding; its password, wherever it lands, is.
+func TestLoadSecretsFieldsOnly(t *testing.T) {
+	pw := canary(t)
+	plain := `<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="acme" value="https://pkgs.corp.example/acme/index.json" />
+  </packageSources>
+</configuration>
+`
+	withPassword := strings.Replace(plain, "</configuration>", "  <packageSourceCredentials>\n    <acme>\n      <add key=\"Username\" value=\"ci\" />\n      <add key=\"ClearTextPassword\" value=\""+pw+"\" />\n    </acme>\n  </packageSourceCredentials>\n</configuration>", 1)
+	dir := t.TempDir()
+	write(t, dir, "0", plain)
+	write(t, dir, "1", withPassword)
+	s, err := LoadSecretsFields(dir, []string{"plain.config", "feed.config"}, map[string]bool{"plain.config": true, "feed.config": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := t.TempDir()
+	write(t, tree, "app/nuget.config", plain)
+	if r := mustScan(t, tree, s, ScanOptions{}, pw); len(r.Findings) != 0 {
+		t.Errorf("a config without a password copied whole: findings%s", describe(r.Findings))
+	}
+	write(t, tree, "app/restore.log", "using password "+pw+"\n")
+	if r := mustScan(t, tree, s, ScanOptions{}, pw); len(r.Findings) == 0 {
+		t.Error("the config's password in the tree: no finding")
+	}
+}

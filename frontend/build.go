@@ -214,7 +214,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// unless the caller lets them stay in the image.
 	if !df.classifier.AllowRuntimeSecretFiles {
 		if listed != nil {
-			pr.contextSources = proof.ContextSources(df.contextFiles, listed.state)
+			pr.contextSources = append(proof.ContextSources(df.contextFiles, listed.state), proof.ContextFieldSources(listed.fields, listed.state)...)
 		}
 		pr.contextSources = append(pr.contextSources, named...)
 	}

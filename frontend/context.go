@@ -41,7 +41,11 @@ type listing struct {
 	// self are the files (also in files) that hold the Dockerfile's own
 	// text, listed when it holds a literal credential the rewrite takes
 	// out of the build.
-	self  []string
+	self []string
+	// fields are configuration files that may hold a credential field
+	// (rewrite.IsFieldConfigFile), not in files: the check searches their
+	// secret fields.
+	fields []string
 	state *llb.State
 	ops   map[string]bool
 }
@@ -85,7 +89,17 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	if err != nil || files == nil {
 		return nil, err
 	}
-	l := &listing{files: files, self: selfFiles, state: st, ops: map[string]bool{}}
+	l := &listing{self: selfFiles, state: st, ops: map[string]bool{}}
+	for _, f := range files {
+		if rewrite.IsFieldConfigFile(f, cfg) {
+			l.fields = append(l.fields, f)
+		} else {
+			l.files = append(l.files, f)
+		}
+	}
+	if l.files == nil {
+		l.files = []string{}
+	}
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
@@ -143,7 +157,7 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 			if !os.FileMode(e.Mode).IsRegular() {
 				continue
 			}
-			if rewrite.IsCredentialFile(rel, cfg) {
+			if rewrite.IsCredentialFile(rel, cfg) || rewrite.IsFieldConfigFile(rel, cfg) {
 				out = append(out, rel)
 				continue
 			}
@@ -208,7 +222,7 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 			continue
 		}
 		for _, f := range files {
-			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f})
+			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f, FieldsOnly: rewrite.IsFieldConfigFile(f, cfg)})
 		}
 	}
 	return sources, unlisted, nil

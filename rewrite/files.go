@@ -154,6 +154,18 @@ func secretID(src string) string {
 	return strings.TrimPrefix(path.Clean("/"+s), "/")
 }
 
+// fieldConfigPatterns are build tools' configuration files that may hold
+// a credential field (a package feed's password) as well as plain
+// settings: NuGet's and Maven's. They are no credential files by name; the
+// build-time check searches the secret fields they hold.
+var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config", "settings.xml"}
+
+// IsFieldConfigFile reports whether a context path is one of
+// fieldConfigPatterns (and no credential file).
+func IsFieldConfigFile(p string, cfg Config) bool {
+	return matchPathPatterns(fieldConfigPatterns, p) && !isSecretFile(p, cfg)
+}
+
 // IsCredentialFile reports whether a context path names a credential file
 // (the built-in patterns and cfg.SecretFiles, less templates and public
 // halves).
@@ -169,7 +181,7 @@ func ContextFilePatterns(cfg Config) []string {
 	}
 	out = append(out, "**/.git/modules/**/config")
 	slices.Sort(out)
-	for _, pats := range [][]string{secretFilePatterns, cfg.SecretFiles} {
+	for _, pats := range [][]string{secretFilePatterns, cfg.SecretFiles, fieldConfigPatterns} {
 		for _, p := range pats {
 			out = append(out, "**/"+strings.TrimPrefix(p, "/"))
 		}

@@ -106,6 +106,9 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, *Chec
 	)
 	for i, src := range p.Sources {
 		args = append(args, "--id", src.ID)
+		if src.FieldsOnly {
+			args = append(args, "--fields-only", src.ID)
+		}
 		dest := path.Join(checkSecretDir, strconv.Itoa(i))
 		if src.Secret != "" {
 			opts = append(opts, llb.AddSecret(dest, llb.SecretID(src.Secret), llb.SecretOptional))

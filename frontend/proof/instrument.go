@@ -305,6 +305,9 @@ func fileOutputs(op *pb.Op, f *pb.FileOp) []Output {
 
 // Source is where a secret value comes from.
 type Source struct {
+	// FieldsOnly: the file is searched for its secret fields only,
+	// never as a whole (see ContextFieldSources).
+	FieldsOnly bool
 	// ID names it in reports: the secret's id, or "PATH (build
 	// context)".
 	ID string
@@ -383,6 +386,17 @@ func ContextSources(files []string, st *llb.State) []Source {
 	var out []Source
 	for _, f := range files {
 		out = append(out, Source{ID: f + " (build context)", State: st, Selector: "/" + f})
+	}
+	return out
+}
+
+// ContextFieldSources are configuration files of the build context that
+// may hold a credential field (rewrite.IsFieldConfigFile), held by st at
+// their paths, as sources searched only for those fields.
+func ContextFieldSources(files []string, st *llb.State) []Source {
+	out := ContextSources(files, st)
+	for i := range out {
+		out[i].FieldsOnly = true
 	}
 	return out
 }
