@@ -46,8 +46,8 @@ type listing struct {
 	// (rewrite.IsFieldConfigFile), not in files: the check searches their
 	// secret fields.
 	fields []string
-	state *llb.State
-	ops   map[string]bool
+	state  *llb.State
+	ops    map[string]bool
 }
 
 // contextFiles lists the credential files of a local build context, after
