@@ -936,6 +936,10 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
 			continue
 		}
+		// A certificate for the system's trust store, whatever its name.
+		if (destAbs != "" && inTrustStore(destAbs) || inTrustStore(destPath)) && !strings.HasPrefix(path.Base(clean), "id_") && !isEnvFile(clean) {
+			continue
+		}
 		if !isSecretFile(clean, a.cfg) && !destNamed {
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {

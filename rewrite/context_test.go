@@ -287,7 +287,9 @@ func TestCredentialDirFiles(t *testing.T) {
 		".ssh/config": false, ".ssh/known_hosts": false, ".ssh/deploy_key.pub": false, ".aws/config": false,
 		"src/ssh/deploy.go": false, ".sshrc": false,
 		".git/modules/vendor/lib/config": true, "app/.git/modules/x/config": true, ".git/modules/x/HEAD": false,
-		".envs/.production/.django": true,
+		".envs/.production/.django":   true,
+		"internal/secrets/secrets.go": false, "secrets/db.yml": true, "config/jwt/public-key.json": false,
+		"public/locales/en/auth.json": false, "auth.json": true,
 	} {
 		if got := IsCredentialFile(p, Config{}); got != want {
 			t.Errorf("IsCredentialFile(%s) = %v, want %v", p, got, want)
@@ -297,6 +299,25 @@ func TestCredentialDirFiles(t *testing.T) {
 	for _, d := range []string{"**/.ssh/**", "**/.aws/**", "**/.kube/**", "**/.envs/**", "**/.git/modules/**/config"} {
 		if !strings.Contains(pats, d) {
 			t.Errorf("the listing patterns lack %s", d)
+		}
+	}
+}
+
+// TestTrustStoreCopy: a certificate copied into the system's trust store
+// is no credential file, whatever its name; a key elsewhere still is.
+func TestTrustStoreCopy(t *testing.T) {
+	for df, wantErr := range map[string]bool{
+		"FROM alpine\nCOPY certs/corp-ca.pem /usr/local/share/ca-certificates/\nRUN update-ca-certificates\n": false,
+		"FROM fedora\nCOPY corp.pem /etc/pki/ca-trust/source/anchors/corp.pem\nRUN update-ca-trust\n":         false,
+		"FROM alpine\nCOPY server.key /etc/ssl/private/\n":                                                    true,
+		"FROM alpine\nCOPY id_rsa /usr/local/share/ca-certificates/\n":                                        true,
+	} {
+		res, err := Rewrite([]byte(df), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Err() != nil; got != wantErr {
+			t.Errorf("%q: error %v, want %v (%v)", df, got, wantErr, res.Err())
 		}
 	}
 }

@@ -43,7 +43,29 @@ var toolConfigPatterns = []string{
 // credential files by name but are not.
 var notSecretFilePatterns = []string{
 	".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults", "*.env.example",
-	"*.pub", "*.pub.pem", "*public*.pem", "*public*.key", "*.crt",
+	"*.pub", "*.pub.pem", "*public*.pem", "*public*.key", "*.crt", "*public*.json",
+	// Source code of a package named secrets, and translations named auth.
+	"secrets/*.go", "secrets/*.py", "secrets/*.js", "secrets/*.ts", "secrets/*.rb", "secrets/*.java",
+	"secrets/*.rs", "secrets/*.php", "secrets/*.md", "secrets/*_test.go",
+	"locales/*/auth.json", "i18n/*/auth.json", "lang/*/auth.json", "translations/*/auth.json",
+}
+
+// trustStoreDirs hold the certificates a system trusts: a file copied
+// there is a certificate whatever its name (corp-ca.pem).
+var trustStoreDirs = []string{"/usr/local/share/ca-certificates/", "/usr/share/ca-certificates/", "/etc/ssl/certs/", "/etc/pki/ca-trust/source/anchors/", "/etc/pki/tls/certs/"}
+
+// inTrustStore reports whether an absolute destination is in a trust
+// store directory.
+func inTrustStore(dest string) bool {
+	if !strings.HasSuffix(dest, "/") {
+		dest = path.Clean(dest)
+	}
+	for _, d := range trustStoreDirs {
+		if strings.HasPrefix(dest+"/", d) {
+			return true
+		}
+	}
+	return false
 }
 
 // secretDirNames are directories that hold credentials as a whole.
