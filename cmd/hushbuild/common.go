@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +16,7 @@ import (
 	"github.com/hushbuild/hushbuild/internal/buildcontext"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
+	"github.com/spf13/pflag"
 )
 
 // rewriteDockerfile is the engine; tests replace it with a scripted one.
@@ -26,6 +26,8 @@ var rewriteDockerfile = rewrite.Rewrite
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Type() string { return "list" }
 
 func (l *listFlag) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
@@ -43,7 +45,7 @@ type configFlags struct {
 	target, config                            string
 }
 
-func (c *configFlags) register(set *flag.FlagSet) {
+func (c *configFlags) register(set *pflag.FlagSet) {
 	set.Var(&c.secrets, "secret-names", "extra ARG/ENV `names` to treat as secrets, comma-separated (repeatable)")
 	set.Var(&c.notSecrets, "not-secret-names", "ARG/ENV `names` never to treat as secrets, comma-separated (repeatable)")
 	set.Var(&c.secretFiles, "secret-files", "extra credential file `patterns` (path.Match syntax, matched against the base name and the source path), comma-separated (repeatable)")
@@ -58,10 +60,10 @@ func (c *configFlags) register(set *flag.FlagSet) {
 func (c *configFlags) build() (rewrite.Config, error) {
 	for _, name := range c.disable {
 		if _, ok := lookupRuleFold(name); !ok {
-			return rewrite.Config{}, fmt.Errorf("-disable: unknown rule %q (known: %s)", name, ruleNames())
+			return rewrite.Config{}, fmt.Errorf("--disable: unknown rule %q (known: %s)", name, ruleNames())
 		}
 		if err := rewrite.CheckDisable(name); err != nil {
-			return rewrite.Config{}, fmt.Errorf("-%w", err)
+			return rewrite.Config{}, fmt.Errorf("--%w", err)
 		}
 	}
 	cfg := rewrite.Config{
@@ -153,12 +155,14 @@ func (v contextValue) String() string {
 	return v.c.dir
 }
 
+func (v contextValue) Type() string { return "dir" }
+
 func (v contextValue) Set(s string) error {
 	v.c.dir, v.c.set = s, true
 	return nil
 }
 
-func (c *contextFlags) register(set *flag.FlagSet) {
+func (c *contextFlags) register(set *pflag.FlagSet) {
 	set.Var(contextValue{c}, "context", "build context `dir` whose credential files, after .dockerignore, a COPY of the context would bring in (default: the Dockerfile's directory, none for stdin; '' for none)")
 	set.BoolVar(&c.off, "no-context", false, "do not look at a build context (the same as --context '')")
 }
