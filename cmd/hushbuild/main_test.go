@@ -13,7 +13,7 @@ import (
 
 	goldenfile "github.com/hushbuild/hushbuild/internal/golden"
 
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -203,7 +203,10 @@ func TestCheckSARIFValid(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.Dockerfile")
 	for _, f := range files {
 		_, stdout, _ := runCLI(t, "", "check", "--format", "sarif", f)
-		if err := sarif.ValidateGitHub([]byte(stdout)); err != nil {
+		if err := sariftest.ValidateGitHub([]byte(stdout)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if err := sariftest.CheckRuleNames([]byte(stdout)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
 		if !strings.Contains(stdout, `"uri": "testdata/`) && !strings.Contains(stdout, `"results": []`) {

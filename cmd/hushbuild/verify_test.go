@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/verify"
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
@@ -166,8 +166,11 @@ func TestVerifyOutputFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sarif.ValidateGitHub(data); err != nil {
+	if err := sariftest.ValidateGitHub(data); err != nil {
 		t.Errorf("SARIF: %v", err)
+	}
+	if err := sariftest.CheckRuleNames(data); err != nil {
+		t.Errorf("SARIF rules: %v", err)
 	}
 	_, js, _ := runCLI(t, "", "verify", "-format", "json", "--secret", "id=HF_TEST_TOKEN", image)
 	var r verify.Report
