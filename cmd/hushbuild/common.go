@@ -113,25 +113,50 @@ func checkFileArgs(files []string) error {
 	return nil
 }
 
-// readFile reads a Dockerfile; "-" is standard input.
+// readFile reads a Dockerfile; "-" is standard input. A file past
+// rewrite.MaxDockerfileSize is refused on its size, unread; standard input
+// is read up to one byte past the limit.
 func readFile(name string, s stdio) ([]byte, error) {
+	var r io.Reader
 	if name == "-" {
 		if s.in == nil {
 			return nil, fmt.Errorf("no standard input")
 		}
-		data, err := io.ReadAll(s.in)
+		r = s.in
+	} else {
+		f, err := os.Open(name)
 		if err != nil {
+			return nil, pathError(err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if err := rewrite.CheckSize(st.Size()); err != nil {
+				return nil, err
+			}
+		}
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, rewrite.MaxDockerfileSize+1))
+	if err != nil {
+		if name == "-" {
 			return nil, fmt.Errorf("reading standard input: %w", err)
 		}
-		return data, nil
+		return nil, pathError(err)
 	}
-	data, err := os.ReadFile(name)
+	if len(data) > rewrite.MaxDockerfileSize {
+		return nil, &rewrite.LimitError{Size: len(data), Partial: true}
+	}
+	return data, nil
+}
+
+// pathError drops the file name of a *fs.PathError: reports already start
+// with it.
+func pathError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		// Reports already start with the file name.
-		return nil, fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
+		return fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
 	}
-	return data, err
+	return err
 }
 
 // contextFlags choose the build context whose credential files the

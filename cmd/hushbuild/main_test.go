@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -379,4 +380,65 @@ func TestIsDockerfileName(t *testing.T) {
 			t.Errorf("isDockerfileName(%q) = %v, want %v", name, got, want)
 		}
 	}
+}
+
+// countingReader counts what is read from it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+// TestRefusesHugeDockerfile pins the refusal of a Dockerfile past
+// rewrite.MaxDockerfileSize (a 50 MB one once took minutes and GBs): a
+// file is refused on its size without being read, standard input after
+// one byte past the limit; the message names the limit, exit status 2,
+// and the other files are still checked.
+func TestRefusesHugeDockerfile(t *testing.T) {
+	withFakeEngine(t)
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "Dockerfile")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("FROM alpine\nARG NPM_TOKEN\n")
+	f.Truncate(50 << 20) // sparse: nothing is written past the header
+	f.Close()
+	want := fmt.Sprintf("%s: the Dockerfile is %d bytes, more than the %d (512 KiB) hushbuild reads", huge, 50<<20, rewrite.MaxDockerfileSize)
+	for _, cmd := range [][]string{{"check"}, {"rewrite", "--diff"}, {"secrets"}} {
+		args := append(append([]string{}, cmd...), huge)
+		if cmd[0] == "check" {
+			args = append(args, "testdata/secret-arg.Dockerfile")
+		}
+		code, stdout, stderr := runCLI(t, "", args...)
+		if code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", args, code, stderr, want)
+		}
+		if cmd[0] == "check" && !strings.Contains(stdout, "secret-arg.Dockerfile:3") {
+			t.Errorf("check: the other file was not reported: %q", stdout)
+		}
+	}
+	// Standard input: read up to the limit and one byte, no more.
+	in := &countingReader{r: io.LimitReader(zeroReader{}, 50<<20)}
+	var out, errb bytes.Buffer
+	code := run([]string{"check", "-"}, stdio{in: in, out: &out, err: &errb})
+	if code != exitUsage || !strings.Contains(errb.String(), "<stdin>: the Dockerfile is over 524288 bytes") {
+		t.Errorf("stdin: exit %d, stderr %q", code, errb.String())
+	}
+	if in.n > rewrite.MaxDockerfileSize+1 {
+		t.Errorf("stdin: read %d bytes, want at most %d", in.n, rewrite.MaxDockerfileSize+1)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
