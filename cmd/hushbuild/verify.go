@@ -26,8 +26,13 @@ attestations (provenance, SBOM) and annotations.
 
 IMAGE is an OCI image layout directory, an OCI or 'docker save' archive
 (.tar, possibly gzip- or zstd-compressed), - for such an archive on
-standard input ('docker save app | hushbuild verify -'), or a registry
-reference (plain HTTP for loopback registries such as 127.0.0.1:5000).
+standard input ('docker save app | hushbuild verify -'), an image of the
+local Docker daemon (docker-daemon:NAME, read through its API socket,
+DOCKER_HOST or /var/run/docker.sock, as 'docker save' would export it), or
+a reference. A reference is read from the Docker daemon when the daemon
+runs and has an image of that name, else from its registry (plain HTTP for
+loopback registries such as 127.0.0.1:5000); --source docker or --source
+registry picks one, and the report says which was read.
 A name that does not exist but looks like a path (it starts with / or .,
 ends in .tar, .tar.gz, .tgz, .tar.zst or .oci, or has a / with no registry
 host before it, as out/image) is a missing file, never a reference: name
@@ -71,6 +76,7 @@ type verifyOptions struct {
 	patterns, listRules     bool
 	format, output          string
 	plainHTTP               bool
+	source                  string
 }
 
 // verifyFormats are the report formats of verify.
@@ -93,6 +99,8 @@ func newVerifyCommand(s stdio) *cobra.Command {
 	fl.StringVar(&o.format, "format", "text", "output `format`: "+orList(verifyFormats))
 	fl.StringVarP(&o.output, "output", "o", "", "write the report to `file` instead of stdout")
 	fl.BoolVar(&o.plainHTTP, "plain-http", false, "talk plain HTTP to any registry (loopback registries always are)")
+	fl.StringVar(&o.source, "source", "auto", "where a reference is read from: `source` auto (the Docker daemon when it has the image, else the registry), docker or registry")
+	completeValues(cmd, "source", "auto", verify.SourceDocker, verify.SourceRegistry)
 	completeValues(cmd, "format", verifyFormats...)
 	_ = cmd.RegisterFlagCompletionFunc("rules", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		var ids []cobra.Completion
@@ -130,7 +138,15 @@ func runVerify(ctx context.Context, cmd *cobra.Command, images []string, s stdio
 		ruleIDs = append(ruleIDs, id)
 	}
 
-	opts := verify.Options{Image: images[0], Stdin: s.in, Patterns: *patterns, Platforms: plats, PlainHTTP: *plainHTTP}
+	source := o.source
+	switch source {
+	case "auto":
+		source = verify.SourceAuto
+	case verify.SourceDocker, verify.SourceRegistry:
+	default:
+		return usageErrorf(cmd, s, "--source %q: want auto, docker or registry", o.source)
+	}
+	opts := verify.Options{Image: images[0], Stdin: s.in, Patterns: *patterns, Platforms: plats, PlainHTTP: *plainHTTP, Source: source}
 	if ruleIDs != nil {
 		opts.Rules = ruleIDs
 	}

@@ -244,3 +244,37 @@ func TestTestScriptWithoutShared(t *testing.T) {
 		t.Errorf("with ../shared, CI set: exit %d:\n%s", code, out)
 	}
 }
+
+// TestVerifyDockerDaemon reads an image of the Docker daemon through its
+// API socket. There is no Docker daemon in the lab: vt.FakeDaemon is a
+// protocol stand-in serving a `docker save` archive built here.
+func TestVerifyDockerDaemon(t *testing.T) {
+	c := vt.Canary(t)
+	archive := vt.DockerSave(t, vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{
+		{Files: []vt.File{{Name: "app/.env", Body: "API_TOKEN=" + c + "\n"}}},
+	}})
+	host, _ := vt.FakeDaemon(t, map[string]vt.DaemonImage{"app:dev": {Archive: archive}})
+	t.Setenv("DOCKER_HOST", host)
+	t.Setenv("HF_TEST_TOKEN", c)
+	tests := []struct {
+		args []string
+		code int
+		out  string // in stdout
+		err  string // in stderr
+	}{
+		{[]string{"verify", "--secret", "id=HF_TEST_TOKEN", "docker-daemon:app:dev"}, 1, "FOUND secret HF_TEST_TOKEN", ""},
+		{[]string{"verify", "--source", "docker", "--secret", "id=HF_TEST_TOKEN", "app:dev"}, 1, "from the Docker daemon at " + host, ""},
+		{[]string{"verify", "--secret", "id=HF_TEST_TOKEN", "app:dev"}, 1, "FOUND secret HF_TEST_TOKEN", ""},
+		{[]string{"verify", "docker-daemon:gone:1"}, 2, "", "no such image"},
+		{[]string{"verify", "--source", "podman", "app:dev"}, 2, "", `--source "podman": want auto, docker or registry`},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(stdout, tt.out) || !strings.Contains(stderr, tt.err) {
+			t.Errorf("%q: exit %d (want %d)\nstdout %q (want %q in it)\nstderr %q (want %q in it)", tt.args, code, tt.code, stdout, tt.out, stderr, tt.err)
+		}
+		if strings.Contains(stdout+stderr, c) {
+			t.Errorf("%q: the output holds the secret", tt.args)
+		}
+	}
+}
