@@ -442,3 +442,32 @@ func (zeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// FuzzNormalizeArgs checks that the reading of earlier single-dash long
+// flags never panics, keeps the number of arguments, only ever adds one
+// dash, leaves everything after "--" alone, and is idempotent.
+func FuzzNormalizeArgs(f *testing.F) {
+	for _, s := range []string{"check -format json f", "rewrite -wq -diff -- -format", "verify -o -format -secret id=x i", "-version", "help -h", "check --config -fail-on f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Fields(line)
+		root := newRoot(stdio{})
+		got := normalizeArgs(root, args)
+		if len(got) != len(args) {
+			t.Fatalf("normalizeArgs(%q) = %q: length changed", args, got)
+		}
+		dashdash := false
+		for i := range args {
+			if got[i] != args[i] && (dashdash || got[i] != "-"+args[i] && !strings.HasPrefix(args[i], "--")) {
+				t.Fatalf("normalizeArgs(%q) = %q: argument %d changed beyond a dash", args, got, i)
+			}
+			if args[i] == "--" {
+				dashdash = true
+			}
+		}
+		if again := normalizeArgs(newRoot(stdio{}), got); !slices.Equal(again, got) {
+			t.Fatalf("normalizeArgs is not idempotent: %q, then %q", got, again)
+		}
+	})
+}
