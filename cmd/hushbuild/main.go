@@ -198,7 +198,19 @@ func newRoot(s stdio) *cobra.Command {
 	})
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.Use = "completion SHELL"
 		c.Short = "print the shell completion script for bash, zsh, fish or powershell"
+		// Without a shell, or with an unknown one: a usage error, not
+		// the help with status 0.
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{cmd, fmt.Errorf("unknown shell %q: want bash, zsh, fish or powershell", args[0])}
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error {
+			return exitCode(usageErrorf(cmd, s, "no shell given: want bash, zsh, fish or powershell"))
+		}
 	}
 	root.InitDefaultHelpFlag()
 	root.InitDefaultVersionFlag()

@@ -281,6 +281,8 @@ func TestFlagConventions(t *testing.T) {
 		{"unknown command", []string{"chek"}, 2, "did you mean check?"},
 		{"version flag", []string{"--version"}, 0, ""},
 		{"completion extra", []string{"completion", "bash", "more"}, 2, ""},
+		{"completion without a shell", []string{"completion"}, 2, "no shell given"},
+		{"completion of an unknown shell", []string{"completion", "tcsh"}, 2, `unknown shell "tcsh"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
