@@ -90,7 +90,7 @@ func newVerifyCommand(s stdio) *cobra.Command {
 		Long:  verifyHelp,
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&o.secretSpecs, "secret", nil, "a known secret, buildx syntax: `id=ID[,env=VAR|,src=FILE]` (repeatable)")
+	fl.StringArrayVar(&o.secretSpecs, "secret", nil, "a known secret, as buildx takes its `spec`: id=ID[,env=VAR|,src=FILE] (repeatable)")
 	fl.StringArrayVar(&o.valueFiles, "value-file", nil, "a `file` of known values to search, one per line, reported as FILE:LINE (repeatable)")
 	fl.BoolVar(&o.patterns, "patterns", true, "run the credential pattern rules")
 	fl.Var(&o.rules, "rules", "run only these pattern `rules`, comma-separated (repeatable; see --list-rules)")
@@ -99,7 +99,7 @@ func newVerifyCommand(s stdio) *cobra.Command {
 	fl.StringVar(&o.format, "format", "text", "output `format`: "+orList(verifyFormats))
 	fl.StringVarP(&o.output, "output", "o", "", "write the report to `file` instead of stdout")
 	fl.BoolVar(&o.plainHTTP, "plain-http", false, "talk plain HTTP to any registry (loopback registries always are)")
-	fl.StringVar(&o.source, "source", "auto", "where a reference is read from: `source` auto (the Docker daemon when it has the image, else the registry), docker or registry")
+	fl.StringVar(&o.source, "source", "auto", "the `source` of a reference: auto (the Docker daemon when it has the image, else the registry), docker or registry")
 	completeValues(cmd, "source", "auto", verify.SourceDocker, verify.SourceRegistry)
 	completeValues(cmd, "format", verifyFormats...)
 	_ = cmd.RegisterFlagCompletionFunc("rules", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
