@@ -117,6 +117,10 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 	if orig == nil {
 		return nil, fmt.Errorf("hushbuild: no Dockerfile was read")
 	}
+	// The same limits as the CLI's, before any other work on the text.
+	if err := rewrite.CheckLimits(orig.Data); err != nil {
+		return nil, fmt.Errorf("hushbuild: %w", err)
+	}
 	classifier, err := classifierConfig(cfg, orig.Data)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package frontend
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -200,6 +202,37 @@ func TestPrepareEngineFailures(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "FROM scratch") {
 				t.Errorf("the error holds the Dockerfile text")
+			}
+		})
+	}
+}
+
+// TestPrepareRefusesPastLimits checks that the frontend refuses what the
+// CLI refuses, with the same limits, before the engine runs.
+func TestPrepareRefusesPastLimits(t *testing.T) {
+	big := []byte("FROM scratch\nARG NPM_TOKEN\n" + strings.Repeat("RUN echo $NPM_TOKEN\n", rewrite.MaxDockerfileSize/20+1))
+	many := []byte("FROM scratch\n" + strings.Repeat("RUN true\n", rewrite.MaxInstructions))
+	for _, tc := range []struct {
+		name string
+		dt   []byte
+		want string
+	}{
+		{"size", big, fmt.Sprintf("more than the %d (512 KiB) hushbuild reads", rewrite.MaxDockerfileSize)},
+		{"instructions", many, fmt.Sprintf("has %d instructions, more than the %d", rewrite.MaxInstructions+1, rewrite.MaxInstructions)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ran := false
+			rw := func(b []byte, c rewrite.Config) (*rewrite.Result, error) {
+				ran = true
+				return rewrite.Rewrite(b, c)
+			}
+			_, err := prepare(context.Background(), loadedSourceMap(t, llb.Local("dockerfile"), "Dockerfile", tc.dt), rewrite.Config{}, rw)
+			var le *rewrite.LimitError
+			if !errors.As(err, &le) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a *rewrite.LimitError saying %q", err, tc.want)
+			}
+			if ran {
+				t.Error("the engine ran on a refused Dockerfile")
 			}
 		})
 	}

@@ -19,21 +19,22 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 	// expands a secret.
 	expands := len(wordVars(f, names)) > 0
 	var stack []syntax.Node
-	piped := func() bool {
-		// Output that goes into another command or a substitution is
-		// not printed.
-		for i := len(stack) - 1; i >= 0; i-- {
-			switch x := stack[i].(type) {
-			case *syntax.BinaryCmd:
-				if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
-					return true
-				}
-			case *syntax.CmdSubst, *syntax.ProcSubst:
-				return true
-			}
+	// pipes counts the pipes and substitutions on the stack, kept as
+	// nodes are pushed and popped: a chain of thousands of && is as deep,
+	// and looking down the stack at each command would be quadratic.
+	pipes := 0
+	isPipe := func(n syntax.Node) bool {
+		switch x := n.(type) {
+		case *syntax.BinaryCmd:
+			return x.Op == syntax.Pipe || x.Op == syntax.PipeAll
+		case *syntax.CmdSubst, *syntax.ProcSubst:
+			return true
 		}
 		return false
 	}
+	// Output that goes into another command or a substitution is not
+	// printed.
+	piped := func() bool { return pipes > 0 }
 	// sink is where the output of the innermost statement goes. Output
 	// redirected to /dev/stderr, /dev/tty or /proc/1/fd/1 is printed all
 	// the same: for a secret variable, findWrites sees that write and
@@ -62,10 +63,16 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if n == nil {
+			if isPipe(stack[len(stack)-1]) {
+				pipes--
+			}
 			stack = stack[:len(stack)-1]
 			return true
 		}
 		stack = append(stack, n)
+		if isPipe(n) {
+			pipes++
+		}
 		c, ok := n.(*syntax.CallExpr)
 		if !ok || len(c.Args) == 0 {
 			return true

@@ -28,6 +28,9 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 			res, err = nil, fmt.Errorf("internal error: %v", r)
 		}
 	}()
+	if err := CheckLimits(src); err != nil {
+		return nil, err
+	}
 	ast, stages, meta, err := parse(src)
 	if err != nil {
 		return nil, err

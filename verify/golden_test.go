@@ -12,7 +12,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
@@ -100,8 +100,12 @@ func TestGolden(t *testing.T) {
 	if err := r.WriteSARIF(&sf, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := sarif.ValidateGitHub(sf.Bytes()); err != nil {
+	if err := sariftest.ValidateGitHub(sf.Bytes()); err != nil {
 		t.Errorf("SARIF: %v", err)
+	}
+	// Rule names distinct from ids, and help on every rule.
+	if err := sariftest.CheckRuleNames(sf.Bytes()); err != nil {
+		t.Errorf("SARIF rules: %v", err)
 	}
 	golden(t, "report.txt", normalize(text.Bytes(), image))
 	golden(t, "report.json", normalize(js.Bytes(), image))

@@ -120,21 +120,13 @@ const KnownSecretRule = "known-secret"
 // its location's URI is the file path in the layer (or the blob), and its
 // logical location says where in the image it is.
 func (r *Report) SARIF(toolVersion string) *sarif.Log {
-	rules := []sarif.ReportingDescriptor{{
-		ID:                   KnownSecretRule,
-		Name:                 "KnownSecret",
-		ShortDescription:     &sarif.MultiformatMessageString{Text: "A secret the build used is in the image."},
-		FullDescription:      &sarif.MultiformatMessageString{Text: "The exact value of a build secret (or its base64, URL-encoded or JSON-escaped form) is stored in the image: in a layer, the config, a manifest or an attestation. Anyone who can pull the image can read it."},
-		DefaultConfiguration: &sarif.ReportingConfiguration{Level: sarif.LevelError},
-	}}
+	rules := []sarif.ReportingDescriptor{verifyRule(KnownSecretRule,
+		"A secret the build used is in the image.",
+		"The exact value of a build secret (or its base64, URL-encoded or JSON-escaped form) is stored in the image: in a layer, the config, a manifest or an attestation. Anyone who can pull the image can read it.")}
 	index := map[string]int{KnownSecretRule: 0}
 	for _, rule := range secretscan.Rules() {
 		index[rule.ID] = len(rules)
-		rules = append(rules, sarif.ReportingDescriptor{
-			ID:                   rule.ID,
-			ShortDescription:     &sarif.MultiformatMessageString{Text: rule.Description},
-			DefaultConfiguration: &sarif.ReportingConfiguration{Level: sarif.LevelError},
-		})
+		rules = append(rules, verifyRule(rule.ID, rule.Description, ""))
 	}
 	results := []sarif.Result{}
 	for _, h := range r.Hits {
@@ -207,6 +199,57 @@ func (r *Report) SARIF(toolVersion string) *sarif.Log {
 		Properties:  sarif.Properties{"image": r.Image},
 	}
 	return sarif.NewLog(run)
+}
+
+// VerifyHelpURI documents verify and what to do about a hit.
+const VerifyHelpURI = "https://github.com/hushbuild/hushbuild/blob/main/docs/cli.md#hushbuild-verify"
+
+// verifyRule is the SARIF descriptor of a rule of verify: a friendly name
+// distinct from the id ("github-token" is GithubTokenInImage), and help
+// that says what to do, since a secret in a pushed image is leaked
+// whatever the rewrite does next.
+func verifyRule(id, short, full string) sarif.ReportingDescriptor {
+	if full == "" {
+		full = short
+	}
+	const remedy = "Treat the secret as leaked: revoke and rotate it, since anyone who pulled the image can read it; delete the image and its tags from the registries it reached. " +
+		"Then rebuild with the secret passed as a secret mount (`hushbuild rewrite` rewrites the Dockerfile; `hushbuild secrets` prints the build flags) and run `hushbuild verify` on the new image."
+	return sarif.ReportingDescriptor{
+		ID:               id,
+		Name:             pascalName(id) + "InImage",
+		ShortDescription: &sarif.MultiformatMessageString{Text: short},
+		FullDescription:  &sarif.MultiformatMessageString{Text: full},
+		Help: &sarif.MultiformatMessageString{
+			Text:     full + "\n\n" + strings.ReplaceAll(remedy, "`", "") + "\n\nDocumentation: " + VerifyHelpURI,
+			Markdown: full + "\n\n" + remedy + "\n\n[Documentation](" + VerifyHelpURI + ")",
+		},
+		HelpURI:              VerifyHelpURI,
+		DefaultConfiguration: &sarif.ReportingConfiguration{Level: sarif.LevelError},
+		Properties: sarif.Properties{
+			"tags": []string{"security", "secrets", "container-image"},
+			// GitHub's scale: 9.0 and above is critical.
+			"security-severity": "9.0",
+		},
+	}
+}
+
+// pascalName turns a kebab-case id into PascalCase ("known-secret" is
+// KnownSecret).
+func pascalName(id string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range id {
+		switch {
+		case r == '-' || r == '_' || r == '.' || r == ' ':
+			up = true
+		case up:
+			b.WriteString(strings.ToUpper(string(r)))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // WriteSARIF writes the report as a SARIF 2.1.0 log.

@@ -55,11 +55,40 @@ type legacyImage struct {
 // archive: they are opened by path and not checked against a digest.
 const pathAnnotation = "dev.hushbuild.verify.path"
 
-// openSource picks the source for image: "-" is an archive on standard
-// input, an existing directory an OCI layout, an existing file an archive,
-// a missing path that looks like a path (see looksLikePath) an error, and
-// anything else a registry reference.
+// openSource picks the source for image: "docker-daemon:NAME" (or any
+// name with Options.Source SourceDocker) the Docker daemon's image, "-" an
+// archive on standard input, an existing directory an OCI layout, an
+// existing file an archive, a missing path that looks like a path (see
+// looksLikePath) an error, and anything else a reference: the Docker
+// daemon's image of that name when the daemon runs and has one (unless
+// Options.Source is SourceRegistry), else the registry's.
 func openSource(ctx context.Context, image string, opts Options) (source, error) {
+	switch opts.Source {
+	case SourceAuto, SourceRegistry:
+	case SourceDocker:
+		if !strings.HasPrefix(image, DaemonPrefix) {
+			image = DaemonPrefix + image
+		}
+	default:
+		return nil, fmt.Errorf("source %q: want %q, %q or %q", opts.Source, "auto", SourceDocker, SourceRegistry)
+	}
+	if name, ok := strings.CutPrefix(image, DaemonPrefix); ok {
+		if name == "" || name == "-" {
+			return nil, fmt.Errorf("%s: no image name", image)
+		}
+		d, err := newDaemon(dockerHost())
+		if err != nil {
+			return nil, err
+		}
+		src, note, err := openDaemon(ctx, d, name)
+		if err != nil {
+			return nil, err
+		}
+		return notedSource{src, note}, nil
+	}
+	if opts.Source == SourceRegistry {
+		return openRegistry(ctx, image, opts)
+	}
 	if image == "-" {
 		in := opts.Stdin
 		if in == nil {
@@ -86,8 +115,26 @@ func openSource(ctx context.Context, image string, opts Options) (source, error)
 		}
 		return nil, fmt.Errorf("%s: no such file or directory", image)
 	}
+	if d, err := newDaemon(dockerHost()); err == nil && d.available() {
+		src, note, err := openDaemon(ctx, d, image)
+		switch {
+		case err == nil:
+			return notedSource{src, note}, nil
+		case !errors.Is(err, errNoSuchImage):
+			// Fail closed: the image meant may be the daemon's.
+			return nil, fmt.Errorf("%w (--source registry reads the registry's image)", err)
+		}
+	}
 	return openRegistry(ctx, image, opts)
 }
+
+// notedSource is a source whose report says where it was read from.
+type notedSource struct {
+	source
+	text string
+}
+
+func (n notedSource) note() string { return n.text }
 
 // archiveExts are the endings of archive file names.
 var archiveExts = []string{".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.zstd", ".oci"}

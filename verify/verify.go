@@ -75,6 +75,11 @@ type Options struct {
 	// single manifests). Attestations follow the image they describe. A
 	// platform that matches no image is an error.
 	Platforms []string
+	// Source says where a name that is not a path is read from:
+	// SourceAuto (the Docker daemon when it has the image, else the
+	// registry), SourceDocker or SourceRegistry. An Image written
+	// "docker-daemon:NAME" is always the daemon's.
+	Source string
 	// PlainHTTP talks plain HTTP to every registry, not only to loopback
 	// ones.
 	PlainHTTP bool
@@ -127,6 +132,9 @@ func Scan(ctx context.Context, opts Options) (report *Report, err error) {
 	src, err := openSource(ctx, opts.Image, opts)
 	if err != nil {
 		return report, err
+	}
+	if n, ok := src.(interface{ note() string }); ok {
+		report.Notes = append(report.Notes, n.note())
 	}
 	defer src.close()
 	s.src = src

@@ -4,93 +4,127 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	commands["check"] = command{
-		summary: "report secret leaks in Dockerfiles (text, JSON or SARIF); exit 1 at or above -fail-on",
-		run:     runCheck,
-	}
-}
+func init() { register(newCheckCommand) }
 
 const checkHelp = `
 Reports what hushbuild finds in each FILE ("-" reads stdin) without changing
-it. The text format prints one line per finding:
+it. A DIR stands for the Dockerfiles under it, found as docker names them:
+Dockerfile, *.Dockerfile and Dockerfile.* (any case), never an ignore file
+(*.dockerignore), in directories whose name does not start with a dot. An
+ignore file named on the command line is skipped with a note.
+
+The text format prints one line per finding:
 
     file:line: [Rule] severity: message (fixed: what the rewrite does)
     file:line: [Rule] severity: message (fix: what you must do)
 
--format json writes one document for all files; -format sarif writes SARIF
-2.1.0 for GitHub code scanning, with paths relative to the working directory.
+--format json writes one document for all files; --format sarif writes SARIF
+2.1.0 for GitHub code scanning, with paths relative to the working directory;
+--format markdown writes a summary, a table of the findings and the diff of
+the rewrite, for a CI job summary or a pull-request comment. -o FILE writes
+the report to FILE instead of stdout.
 
-The build context (-context, by default the Dockerfile's directory) is
+The build context (--context, by default the Dockerfile's directory) is
 listed after its .dockerignore: credential files that a COPY of the context
 would bring in are reported, and, once per Dockerfile, an info finding gives
 the .dockerignore lines that would keep them out of the context.
 
-Exit status: 0 when no finding is at or above -fail-on, 1 when one is, 2 on
+Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on
 usage, read or Dockerfile parse errors (printed as file:line: message on
 stderr; the other files are still reported).`
 
-func runCheck(ctx context.Context, args []string, s stdio) int {
-	fs := newFlagSet("check", "[flags] FILE...", checkHelp)
-	format := fs.String("format", "text", "output `format`: text, json or sarif")
-	failOn := fs.String("fail-on", "warning", "exit 1 when a finding is at or above this `severity`: info, warning, error or none")
-	var cf configFlags
-	cf.register(fs)
-	var cx contextFlags
-	cx.register(fs)
-	files, code, done := parseFlags(fs, args, s)
-	if done {
-		return code
+// checkFormats are the report formats of check.
+var checkFormats = []string{"text", "json", "sarif", "markdown"}
+
+func newCheckCommand(s stdio) *cobra.Command {
+	var (
+		format, failOn, output string
+		cf                     configFlags
+		cx                     contextFlags
+	)
+	cmd := &cobra.Command{
+		Use:               "check [flags] FILE|DIR...",
+		Short:             "report secret leaks in Dockerfiles (text, JSON, SARIF or Markdown); exit 1 at or above --fail-on",
+		Long:              checkHelp,
+		ValidArgsFunction: completeDockerfiles,
 	}
-	if len(files) == 0 {
-		return usageErrorf(fs, s, "no Dockerfile given")
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "text", "output `format`: "+orList(checkFormats))
+	fl.StringVar(&failOn, "fail-on", "warning", "exit 1 when a finding is at or above this `severity`: info, warning, error or none")
+	fl.StringVarP(&output, "output", "o", "", "write the report to `file` instead of stdout")
+	cf.register(fl)
+	cx.register(fl)
+	completeValues(cmd, "format", checkFormats...)
+	completeValues(cmd, "fail-on", "info", "warning", "error", "none")
+	cmd.RunE = runWith(func(ctx context.Context, cmd *cobra.Command, args []string) int {
+		return runCheck(ctx, cmd, args, s, checkOptions{format: format, failOn: failOn, output: output, cf: &cf, cx: &cx})
+	})
+	return cmd
+}
+
+type checkOptions struct {
+	format, failOn, output string
+	cf                     *configFlags
+	cx                     *contextFlags
+}
+
+func runCheck(ctx context.Context, cmd *cobra.Command, args []string, s stdio, o checkOptions) int {
+	if len(args) == 0 {
+		return usageErrorf(cmd, s, "no Dockerfile given")
 	}
-	if err := checkFileArgs(files); err != nil {
-		return usageErrorf(fs, s, "%v", err)
+	if err := checkFileArgs(args); err != nil {
+		return usageErrorf(cmd, s, "%v", err)
 	}
-	switch *format {
-	case "text", "json", "sarif":
-	default:
-		return usageErrorf(fs, s, "-format %q: want text, json or sarif", *format)
+	if !slices.Contains(checkFormats, o.format) {
+		return usageErrorf(cmd, s, "--format %q: want %s", o.format, orList(checkFormats))
 	}
 	threshold, never := rewrite.SeverityError, false
-	if *failOn == "none" {
+	if o.failOn == "none" {
 		never = true
-	} else if sev, ok := rewrite.ParseSeverity(*failOn); ok {
+	} else if sev, ok := rewrite.ParseSeverity(o.failOn); ok {
 		threshold = sev
 	} else {
-		return usageErrorf(fs, s, "-fail-on %q: want info, warning, error or none", *failOn)
+		return usageErrorf(cmd, s, "--fail-on %q: want info, warning, error or none", o.failOn)
 	}
-	cfg, err := cf.build()
+	cfg, err := o.cf.build()
 	if err != nil {
-		return usageErrorf(fs, s, "%v", err)
+		return usageErrorf(cmd, s, "%v", err)
 	}
-	if err := cx.check(); err != nil {
-		return usageErrorf(fs, s, "%v", err)
+	if err := o.cx.check(); err != nil {
+		return usageErrorf(cmd, s, "%v", err)
+	}
+	files, err := expandArgs(args, s)
+	if err != nil {
+		return usageErrorf(cmd, s, "%v", err)
 	}
 
 	status := exitOK
 	var reports []report.File
+	var inputs []input
 	for _, name := range files {
 		if ctx.Err() != nil {
 			return exitUsage
 		}
-		in := load(name, cfg, &cx, s)
+		in := load(name, cfg, o.cx, s)
 		if in.Err == nil {
 			if hint, ok := contextHint(in); ok {
 				in.Result.Findings = insertFinding(in.Result.Findings, hint)
 			}
 		}
 		reports = append(reports, in.File)
+		inputs = append(inputs, in)
 		if in.Err != nil {
 			fmt.Fprintln(s.err, report.FormatError(name, in.Err))
 			status = exitUsage
@@ -103,15 +137,18 @@ func runCheck(ctx context.Context, args []string, s stdio) int {
 		}
 	}
 
-	switch *format {
-	case "text":
-		err = report.Text(s.out, reports)
-	case "json":
-		err = report.JSON(s.out, reports)
-	case "sarif":
-		wd, _ := os.Getwd()
-		err = report.SARIF(s.out, reports, report.SARIFOptions{ToolVersion: version(), BaseDir: wd})
-	}
+	err = writeReport(o.output, s, func(w io.Writer) error {
+		switch o.format {
+		case "json":
+			return report.JSON(w, reports)
+		case "sarif":
+			wd, _ := os.Getwd()
+			return report.SARIF(w, reports, report.SARIFOptions{ToolVersion: version(), BaseDir: wd})
+		case "markdown":
+			return report.Markdown(w, markdownFiles(inputs), report.MarkdownOptions{Title: "hushbuild check"})
+		}
+		return report.Text(w, reports)
+	})
 	if err != nil {
 		fmt.Fprintf(s.err, "hushbuild check: %v\n", err)
 		return exitUsage

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +16,7 @@ import (
 	"github.com/hushbuild/hushbuild/internal/buildcontext"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
+	"github.com/spf13/pflag"
 )
 
 // rewriteDockerfile is the engine; tests replace it with a scripted one.
@@ -26,6 +26,8 @@ var rewriteDockerfile = rewrite.Rewrite
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Type() string { return "list" }
 
 func (l *listFlag) Set(v string) error {
 	for _, s := range strings.Split(v, ",") {
@@ -43,7 +45,7 @@ type configFlags struct {
 	target, config                            string
 }
 
-func (c *configFlags) register(set *flag.FlagSet) {
+func (c *configFlags) register(set *pflag.FlagSet) {
 	set.Var(&c.secrets, "secret-names", "extra ARG/ENV `names` to treat as secrets, comma-separated (repeatable)")
 	set.Var(&c.notSecrets, "not-secret-names", "ARG/ENV `names` never to treat as secrets, comma-separated (repeatable)")
 	set.Var(&c.secretFiles, "secret-files", "extra credential file `patterns` (path.Match syntax, matched against the base name and the source path), comma-separated (repeatable)")
@@ -58,10 +60,10 @@ func (c *configFlags) register(set *flag.FlagSet) {
 func (c *configFlags) build() (rewrite.Config, error) {
 	for _, name := range c.disable {
 		if _, ok := lookupRuleFold(name); !ok {
-			return rewrite.Config{}, fmt.Errorf("-disable: unknown rule %q (known: %s)", name, ruleNames())
+			return rewrite.Config{}, fmt.Errorf("--disable: unknown rule %q (known: %s)", name, ruleNames())
 		}
 		if err := rewrite.CheckDisable(name); err != nil {
-			return rewrite.Config{}, fmt.Errorf("-%w", err)
+			return rewrite.Config{}, fmt.Errorf("--%w", err)
 		}
 	}
 	cfg := rewrite.Config{
@@ -111,25 +113,50 @@ func checkFileArgs(files []string) error {
 	return nil
 }
 
-// readFile reads a Dockerfile; "-" is standard input.
+// readFile reads a Dockerfile; "-" is standard input. A file past
+// rewrite.MaxDockerfileSize is refused on its size, unread; standard input
+// is read up to one byte past the limit.
 func readFile(name string, s stdio) ([]byte, error) {
+	var r io.Reader
 	if name == "-" {
 		if s.in == nil {
 			return nil, fmt.Errorf("no standard input")
 		}
-		data, err := io.ReadAll(s.in)
+		r = s.in
+	} else {
+		f, err := os.Open(name)
 		if err != nil {
+			return nil, pathError(err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if err := rewrite.CheckSize(st.Size()); err != nil {
+				return nil, err
+			}
+		}
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, rewrite.MaxDockerfileSize+1))
+	if err != nil {
+		if name == "-" {
 			return nil, fmt.Errorf("reading standard input: %w", err)
 		}
-		return data, nil
+		return nil, pathError(err)
 	}
-	data, err := os.ReadFile(name)
+	if len(data) > rewrite.MaxDockerfileSize {
+		return nil, &rewrite.LimitError{Size: len(data), Partial: true}
+	}
+	return data, nil
+}
+
+// pathError drops the file name of a *fs.PathError: reports already start
+// with it.
+func pathError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		// Reports already start with the file name.
-		return nil, fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
+		return fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
 	}
-	return data, err
+	return err
 }
 
 // contextFlags choose the build context whose credential files the
@@ -153,12 +180,14 @@ func (v contextValue) String() string {
 	return v.c.dir
 }
 
+func (v contextValue) Type() string { return "dir" }
+
 func (v contextValue) Set(s string) error {
 	v.c.dir, v.c.set = s, true
 	return nil
 }
 
-func (c *contextFlags) register(set *flag.FlagSet) {
+func (c *contextFlags) register(set *pflag.FlagSet) {
 	set.Var(contextValue{c}, "context", "build context `dir` whose credential files, after .dockerignore, a COPY of the context would bring in (default: the Dockerfile's directory, none for stdin; '' for none)")
 	set.BoolVar(&c.off, "no-context", false, "do not look at a build context (the same as --context '')")
 }

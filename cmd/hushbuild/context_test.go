@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/hushbuild/hushbuild/internal/buildcontext"
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
 )
@@ -371,7 +371,7 @@ func TestContextCheckFormats(t *testing.T) {
 	t.Chdir(dir)
 
 	_, stdout, _ := runCLI(t, "", "check", "--format", "sarif", "Dockerfile", "b.Dockerfile")
-	if err := sarif.ValidateGitHub([]byte(stdout)); err != nil {
+	if err := sariftest.ValidateGitHub([]byte(stdout)); err != nil {
 		t.Errorf("SARIF: %v", err)
 	}
 	if n := strings.Count(stdout, "add the lines .npmrc, conf/pip.conf to .dockerignore"); n != 2 {

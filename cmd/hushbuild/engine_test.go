@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -43,7 +43,7 @@ func TestRealEngineContracts(t *testing.T) {
 			} else if code != 0 {
 				t.Errorf("check --fail-on none: exit %d: %s", code, stderr)
 			}
-			if err := sarif.ValidateGitHub([]byte(stdout)); err != nil {
+			if err := sariftest.ValidateGitHub([]byte(stdout)); err != nil {
 				t.Errorf("check --format sarif: %v", err)
 			}
 
@@ -227,7 +227,7 @@ func TestCorpusReports(t *testing.T) {
 	if code != 0 && code != 2 {
 		t.Errorf("check --fail-on none: exit %d", code)
 	}
-	if err := sarif.ValidateGitHub([]byte(stdout)); err != nil {
+	if err := sariftest.ValidateGitHub([]byte(stdout)); err != nil {
 		t.Errorf("SARIF over the corpus: %v", err)
 	}
 	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {

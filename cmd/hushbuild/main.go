@@ -2,22 +2,29 @@
 // the image, reports what it found, and prints the build flags the
 // rewritten Dockerfile needs.
 //
-// Each subcommand registers itself in commands from an init function in its
-// own file.
+// The command line follows the conventions of docker and buildx (it uses
+// the same library, cobra with pflag): long flags take two dashes
+// (--format), short ones combine (-wq), unknown flags and extra arguments
+// are usage errors, and `hushbuild completion SHELL` prints a completion
+// script.
+//
+// Each subcommand registers a constructor with register from an init
+// function in its own file; newRoot builds a fresh tree of commands for
+// every run, so tests can run the program many times.
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes shared by every subcommand.
@@ -33,17 +40,41 @@ type stdio struct {
 	out, err io.Writer
 }
 
-// command is one subcommand of hushbuild.
-type command struct {
-	// summary is one line for `hushbuild help`.
-	summary string
-	// run executes the command with the arguments after its name and
-	// returns the process exit code.
-	run func(ctx context.Context, args []string, stdio stdio) int
+// newCommand builds one subcommand writing to s. Its RunE returns nil or
+// an exitCode; usage errors it finds itself it prints with usageErrorf.
+type newCommand func(s stdio) *cobra.Command
+
+// commands holds the constructor of every subcommand, in the order the
+// files registered them (help lists them by name).
+var commands []newCommand
+
+// register adds a subcommand; call it from an init function.
+func register(c newCommand) { commands = append(commands, c) }
+
+// exitCode is the error a command returns to exit with that status after
+// printing its own messages.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// usageError is a command line the command cannot run: printed with the
+// command's name and a pointer to its help, exit status 2.
+type usageError struct {
+	cmd *cobra.Command
+	err error
 }
 
-// commands holds every subcommand by name; files register theirs in init.
-var commands = map[string]command{}
+func (e usageError) Error() string { return e.err.Error() }
+
+// runWith adapts a function returning an exit status to cobra's RunE.
+func runWith(f func(ctx context.Context, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if code := f(cmd.Context(), cmd, args); code != exitOK {
+			return exitCode(code)
+		}
+		return nil
+	}
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -58,49 +89,256 @@ func run(args []string, s stdio) int {
 }
 
 func runContext(ctx context.Context, args []string, s stdio) int {
-	if len(args) == 0 {
-		usage(s.err)
-		return exitUsage
-	}
-	name, rest := args[0], args[1:]
-	switch name {
-	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-			if c, ok := commands[rest[0]]; ok {
-				return c.run(ctx, []string{"-h"}, s)
-			}
-			fmt.Fprintf(s.err, "hushbuild help: unknown command %q\n", rest[0])
-			return exitUsage
-		}
-		usage(s.out)
+	root := newRoot(s)
+	root.SetArgs(normalizeArgs(root, args))
+	cmd, err := root.ExecuteContextC(ctx)
+	var code exitCode
+	var ue usageError
+	switch {
+	case err == nil:
 		return exitOK
-	case "version", "-version", "--version":
-		fmt.Fprintln(s.out, "hushbuild", versionLine())
-		return exitOK
+	case errors.As(err, &code):
+		return int(code)
+	case errors.As(err, &ue):
+		cmd = ue.cmd
 	}
-	c, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(s.err, "hushbuild: unknown command %q\n\n", name)
-		usage(s.err)
-		return exitUsage
+	if cmd == nil {
+		cmd = root
 	}
-	return c.run(ctx, rest, s)
+	return usageErrorf(cmd, s, "%v", err)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprint(w, "hushbuild keeps build secrets out of container images.\n\nusage: hushbuild COMMAND [flags] [args]\n\ncommands:\n")
-	names := make([]string, 0, len(commands)+2)
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintf(w, "  %-10s %s\n", "help", "show this help, or a command's with `hushbuild help COMMAND`")
-	fmt.Fprintf(w, "  %-10s %s\n", "version", "print the version")
-	fmt.Fprint(w, "\nRun `hushbuild COMMAND -h` for a command's flags.\n")
+// usageErrorf prints a usage error of cmd and returns the usage exit
+// status.
+func usageErrorf(cmd *cobra.Command, s stdio, format string, a ...any) int {
+	msg := strings.TrimRight(fmt.Sprintf(format, a...), "\n")
+	fmt.Fprintf(s.err, "%s: %s\n", cmd.CommandPath(), msg)
+	fmt.Fprintf(s.err, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	return exitUsage
 }
+
+// newRoot builds the command tree.
+func newRoot(s stdio) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "hushbuild",
+		Short:         "hushbuild keeps build secrets out of container images.",
+		Version:       versionLine(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a command: the overview on stderr, a usage error.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{cmd, fmt.Errorf("unknown command %q%s", args[0], suggest(cmd, args[0]))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rootHelp(s.err, cmd)
+			return exitCode(exitUsage)
+		},
+		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetIn(s.in)
+	root.SetOut(s.out)
+	root.SetErr(s.err)
+	root.SetVersionTemplate("hushbuild {{.Version}}\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{cmd, err}
+	})
+	root.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
+		if cmd == root {
+			rootHelp(cmd.OutOrStdout(), cmd)
+			return
+		}
+		commandHelp(cmd.OutOrStdout(), cmd)
+	})
+	for _, c := range commands {
+		root.AddCommand(c(s))
+	}
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Long:  "Prints the module version, the VCS revision and time, and the Go version the binary was built with.",
+		Args:  noArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(s.out, "hushbuild", versionLine())
+		},
+	})
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [COMMAND]",
+		Short: "show this help, or a command's with `hushbuild help COMMAND`",
+		Long:  "Prints the overview of hushbuild, or the help of COMMAND.",
+		Args:  maxArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var names []cobra.Completion
+			for _, c := range root.Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, cobra.CompletionWithDesc(c.Name(), c.Short))
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				rootHelp(s.out, root)
+				return nil
+			}
+			c, rest, err := root.Find(args)
+			if err != nil || c == root || len(rest) > 0 {
+				fmt.Fprintf(s.err, "hushbuild help: unknown command %q\n", args[0])
+				return exitCode(exitUsage)
+			}
+			commandHelp(s.out, c)
+			return nil
+		},
+	})
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.Use = "completion SHELL"
+		c.Short = "print the shell completion script for bash, zsh, fish or powershell"
+		// Without a shell, or with an unknown one: a usage error, not
+		// the help with status 0.
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{cmd, fmt.Errorf("unknown shell %q: want bash, zsh, fish or powershell", args[0])}
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error {
+			return exitCode(usageErrorf(cmd, s, "no shell given: want bash, zsh, fish or powershell"))
+		}
+	}
+	root.InitDefaultHelpFlag()
+	root.InitDefaultVersionFlag()
+	return root
+}
+
+// suggest is cobra's "Did you mean" text for an unknown command.
+func suggest(root *cobra.Command, name string) string {
+	s := root.SuggestionsFor(name)
+	if len(s) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+}
+
+// noArgs is cobra.NoArgs as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{cmd, fmt.Errorf("unexpected argument %q: %s takes none", args[0], cmd.CommandPath())}
+	}
+	return nil
+}
+
+// maxArgs is cobra.MaximumNArgs as a usage error.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usageError{cmd, fmt.Errorf("unexpected argument %q: %s takes at most %d", args[n], cmd.CommandPath(), n)}
+		}
+		return nil
+	}
+}
+
+// rootHelp is the overview: every command with its summary.
+func rootHelp(w io.Writer, root *cobra.Command) {
+	fmt.Fprintf(w, "%s\n\nusage: hushbuild COMMAND [flags] [args]\n\ncommands:\n", root.Short)
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() || c.Name() == "help" {
+			fmt.Fprintf(w, "  %-10s %s\n", c.Name(), c.Short)
+		}
+	}
+	fmt.Fprint(w, "\nRun `hushbuild COMMAND --help` for a command's flags.\n")
+}
+
+// commandHelp is the help of one command: its usage line, its text, its
+// subcommands and its flags as they are typed.
+func commandHelp(w io.Writer, cmd *cobra.Command) {
+	fmt.Fprintf(w, "usage: %s\n", cmd.UseLine())
+	if text := strings.TrimSpace(cmd.Long); text != "" {
+		fmt.Fprintf(w, "\n%s\n", text)
+	} else if cmd.Short != "" {
+		fmt.Fprintf(w, "\n%s\n", cmd.Short)
+	}
+	if cmd.HasAvailableSubCommands() {
+		fmt.Fprint(w, "\ncommands:\n")
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				fmt.Fprintf(w, "  %-10s %s\n", c.Name(), c.Short)
+			}
+		}
+	}
+	if fl := cmd.LocalFlags(); fl.HasAvailableFlags() {
+		fmt.Fprintf(w, "\nflags:\n%s", fl.FlagUsagesWrapped(100))
+	}
+}
+
+// normalizeArgs accepts the single-dash long flags of earlier versions
+// (-format json, -fail-on=none): an argument "-NAME" or "-NAME=VALUE" whose
+// NAME is a long flag of the command is read as "--NAME". Combined short
+// flags (-wq) name no long flag and are left alone, and so are the values
+// of flags and everything after "--".
+func normalizeArgs(root *cobra.Command, args []string) []string {
+	out := make([]string, len(args)) // never nil: cobra reads os.Args for nil
+	copy(out, args)
+	flags := root.Flags()
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		switch {
+		case a == "--":
+			return out
+		case !strings.HasPrefix(a, "-") || a == "-":
+			if flags == root.Flags() {
+				if c, _, err := root.Find([]string{a}); err == nil && c != root {
+					c.InitDefaultHelpFlag()
+					flags = c.Flags()
+				}
+			}
+			continue
+		}
+		if strings.HasPrefix(a, "--") {
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			f := flags.Lookup(name)
+			if f == nil && len(name) == 1 {
+				// --w for -w, as the earlier flag package took it.
+				if f = flags.ShorthandLookup(name); f != nil {
+					out[i] = "--" + f.Name + a[2+len(name):]
+				}
+			}
+			if f != nil && !hasValue && takesValue(f) {
+				i++
+			}
+			continue
+		}
+		name, _, hasValue := strings.Cut(a[1:], "=")
+		if f := flags.Lookup(name); f != nil && len(name) > 1 {
+			out[i] = "-" + a
+			if !hasValue && takesValue(f) {
+				i++
+			}
+			continue
+		}
+		// Combined shorthands: the first that takes a value takes the
+		// rest of the argument, or the next one.
+		for j := 1; j < len(a); j++ {
+			f := flags.ShorthandLookup(a[j : j+1])
+			if f == nil || !takesValue(f) {
+				continue
+			}
+			if j == len(a)-1 {
+				i++
+			}
+			break
+		}
+	}
+	return out
+}
+
+func takesValue(f *pflag.Flag) bool { return f.NoOptDefVal == "" }
 
 // version returns the module version of this binary ("(devel)" for a
 // build from a checkout), for reports such as SARIF's tool.driver.version.
@@ -146,53 +384,4 @@ func versionLine() string {
 	}
 	parts = append(parts, bi.GoVersion)
 	return strings.Join(parts, " ")
-}
-
-// newFlagSet returns the FlagSet of subcommand name. synopsis follows the
-// command name in the usage line (e.g. "[flags] FILE") and help is the
-// paragraph printed under it.
-func newFlagSet(name, synopsis, help string) *flag.FlagSet {
-	fs := flag.NewFlagSet("hushbuild "+name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: hushbuild %s %s\n\n%s\n\nflags:\n", name, synopsis, strings.TrimSpace(help))
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args with fs, allowing flags after positional
-// arguments ("FILE -w" as well as "-w FILE"; "--" ends the flags). When done
-// is true the caller returns code at once: -h printed the usage on stdout
-// (code 0), or a bad flag printed the error on stderr (code 2).
-func parseFlags(fs *flag.FlagSet, args []string, s stdio) (positional []string, code int, done bool) {
-	var buf bytes.Buffer
-	fs.SetOutput(&buf)
-	for {
-		err := fs.Parse(args)
-		if errors.Is(err, flag.ErrHelp) {
-			s.out.Write(buf.Bytes())
-			return nil, exitOK, true
-		}
-		if err != nil {
-			return nil, usageErrorf(fs, s, "%v", err), true
-		}
-		rest := fs.Args()
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(positional, rest...), exitOK, false
-		}
-		if len(rest) == 0 {
-			return positional, exitOK, false
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
-	}
-}
-
-// usageErrorf prints a usage error for the command whose FlagSet is fs and
-// returns the usage exit code.
-func usageErrorf(fs *flag.FlagSet, s stdio, format string, a ...any) int {
-	fmt.Fprintf(s.err, "%s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
-	fmt.Fprintf(s.err, "Run '%s -h' for usage.\n", fs.Name())
-	return exitUsage
 }

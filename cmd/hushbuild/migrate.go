@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/hushbuild/hushbuild/internal/textdiff"
 	"github.com/hushbuild/hushbuild/migrate"
 )
 
-func init() {
-	commands["migrate"] = command{
-		summary: "turn the secret build-args of compose, bake, CI files and scripts into build secrets",
-		run:     runMigrate,
-	}
-}
+func init() { register(newMigrateCommand) }
 
 const migrateHelp = `
 Finds the Dockerfiles under DIR (default .) and the files that build them,
@@ -46,19 +43,26 @@ Exit status: 0 nothing to change and nothing left to do; 1 changes to make
 (without -w), or notes left on stderr; 2 usage, read or parse errors (the
 files that parsed are still migrated).`
 
-func runMigrate(ctx context.Context, args []string, s stdio) int {
-	fs := newFlagSet("migrate", "[flags] [DIR]", migrateHelp)
-	write := fs.Bool("w", false, "write the changes to the files instead of printing a diff")
-	rewriteFlag := fs.Bool("rewrite", false, "rewrite the Dockerfiles instead of adding the # syntax= line")
-	frontend := fs.String("frontend", migrate.FrontendImage, "the frontend image the # syntax= line names (a mirror of it)")
+func newMigrateCommand(s stdio) *cobra.Command {
 	var cf configFlags
-	cf.register(fs)
-	dirs, code, done := parseFlags(fs, args, s)
-	if done {
-		return code
+	cmd := &cobra.Command{
+		Use:   "migrate [flags] [DIR]",
+		Short: "turn the secret build-args of compose, bake, CI files and scripts into build secrets",
+		Long:  migrateHelp,
 	}
+	write := cmd.Flags().BoolP("write", "w", false, "write the changes to the files instead of printing a diff")
+	rewriteFlag := cmd.Flags().Bool("rewrite", false, "rewrite the Dockerfiles instead of adding the # syntax= line")
+	frontend := cmd.Flags().String("frontend", migrate.FrontendImage, "the frontend image the # syntax= line names (a mirror of it)")
+	cf.register(cmd.Flags())
+	cmd.RunE = runWith(func(ctx context.Context, cmd *cobra.Command, dirs []string) int {
+		return runMigrate(cmd, dirs, s, &cf, *write, *rewriteFlag, *frontend)
+	})
+	return cmd
+}
+
+func runMigrate(cmd *cobra.Command, dirs []string, s stdio, cf *configFlags, write, rewriteDockerfiles bool, frontend string) int {
 	if len(dirs) > 1 {
-		return usageErrorf(fs, s, "want at most one DIR, got %d", len(dirs))
+		return usageErrorf(cmd, s, "want at most one DIR, got %d", len(dirs))
 	}
 	dir := "."
 	if len(dirs) == 1 {
@@ -66,16 +70,16 @@ func runMigrate(ctx context.Context, args []string, s stdio) int {
 	}
 	cfg, err := cf.build()
 	if err != nil {
-		return usageErrorf(fs, s, "%v", err)
+		return usageErrorf(cmd, s, "%v", err)
 	}
-	res, err := migrate.Dir(dir, migrate.Options{Config: cfg, Rewrite: *rewriteFlag, Frontend: *frontend})
+	res, err := migrate.Dir(dir, migrate.Options{Config: cfg, Rewrite: rewriteDockerfiles, Frontend: frontend})
 	if err != nil {
 		fmt.Fprintf(s.err, "hushbuild migrate: %v\n", err)
 		return exitUsage
 	}
-	code = exitOK
+	code := exitOK
 	for _, f := range res.Files {
-		if *write {
+		if write {
 			if err := writeFileKeepMode(f.Path, f.New); err != nil {
 				fmt.Fprintf(s.err, "hushbuild migrate: %v\n", err)
 				res.Errors = append(res.Errors, err)

@@ -9,14 +9,10 @@ import (
 
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	commands["secrets"] = command{
-		summary: "print the build flags, or the compose, bake, GitHub Actions or JSON lines, that supply the secrets the rewritten Dockerfile needs",
-		run:     runSecrets,
-	}
-}
+func init() { register(newSecretsCommand) }
 
 const secretsHelp = `
 Prints the build flags that supply the secrets and ssh sockets the rewritten
@@ -43,38 +39,48 @@ so that this works:
   json     the requirements as a JSON array
 
 Secrets already mounted in FILE are included. Credential files of the
-build context (-context) that the rewrite bind-mounts from it need no flag.
+build context (--context) that the rewrite bind-mounts from it need no flag.
 
 Fail closed: when the rewrite has errors they are printed on stderr,
 nothing is printed on stdout and the exit status is 1. Exit status 2 means
 a usage, read or parse error.`
 
-func runSecrets(ctx context.Context, args []string, s stdio) int {
-	fs := newFlagSet("secrets", "[flags] FILE", secretsHelp)
-	var cf configFlags
-	cf.register(fs)
-	var cx contextFlags
-	cx.register(fs)
-	format := fs.String("format", "flags", "output format: flags, text, compose, bake, gha or json")
-	files, code, done := parseFlags(fs, args, s)
-	if done {
-		return code
+func newSecretsCommand(s stdio) *cobra.Command {
+	var (
+		cf configFlags
+		cx contextFlags
+	)
+	cmd := &cobra.Command{
+		Use:               "secrets [flags] FILE",
+		Short:             "print the build flags, or the compose, bake, GitHub Actions or JSON lines, that supply the secrets the rewritten Dockerfile needs",
+		Long:              secretsHelp,
+		ValidArgsFunction: completeDockerfiles,
 	}
+	cf.register(cmd.Flags())
+	cx.register(cmd.Flags())
+	format := cmd.Flags().String("format", "flags", "output format: flags, text, compose, bake, gha or json")
+	cmd.RunE = runWith(func(ctx context.Context, cmd *cobra.Command, args []string) int {
+		return runSecrets(ctx, cmd, args, s, &cf, &cx, *format)
+	})
+	return cmd
+}
+
+func runSecrets(ctx context.Context, cmd *cobra.Command, files []string, s stdio, cf *configFlags, cx *contextFlags, format string) int {
 	if len(files) != 1 {
-		return usageErrorf(fs, s, "want exactly one Dockerfile, got %d", len(files))
+		return usageErrorf(cmd, s, "want exactly one Dockerfile, got %d", len(files))
 	}
-	printer, ok := secretsFormats[*format]
+	printer, ok := secretsFormats[format]
 	if !ok {
-		return usageErrorf(fs, s, "unknown format %q (want flags, text, compose, bake, gha or json)", *format)
+		return usageErrorf(cmd, s, "unknown format %q (want flags, text, compose, bake, gha or json)", format)
 	}
 	cfg, err := cf.build()
 	if err != nil {
-		return usageErrorf(fs, s, "%v", err)
+		return usageErrorf(cmd, s, "%v", err)
 	}
 	if err := cx.check(); err != nil {
-		return usageErrorf(fs, s, "%v", err)
+		return usageErrorf(cmd, s, "%v", err)
 	}
-	in := load(files[0], cfg, &cx, s)
+	in := load(files[0], cfg, cx, s)
 	if in.Err != nil {
 		fmt.Fprintln(s.err, report.FormatError(in.Name, in.Err))
 		return exitUsage

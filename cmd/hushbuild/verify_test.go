@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/verify"
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
@@ -166,8 +166,11 @@ func TestVerifyOutputFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sarif.ValidateGitHub(data); err != nil {
+	if err := sariftest.ValidateGitHub(data); err != nil {
 		t.Errorf("SARIF: %v", err)
+	}
+	if err := sariftest.CheckRuleNames(data); err != nil {
+		t.Errorf("SARIF rules: %v", err)
 	}
 	_, js, _ := runCLI(t, "", "verify", "-format", "json", "--secret", "id=HF_TEST_TOKEN", image)
 	var r verify.Report
@@ -239,5 +242,39 @@ func TestTestScriptWithoutShared(t *testing.T) {
 	code, out = runScript("true")
 	if code != 0 || strings.Contains(out, "absent") || !strings.Contains(out, "stub go test") {
 		t.Errorf("with ../shared, CI set: exit %d:\n%s", code, out)
+	}
+}
+
+// TestVerifyDockerDaemon reads an image of the Docker daemon through its
+// API socket. There is no Docker daemon in the lab: vt.FakeDaemon is a
+// protocol stand-in serving a `docker save` archive built here.
+func TestVerifyDockerDaemon(t *testing.T) {
+	c := vt.Canary(t)
+	archive := vt.DockerSave(t, vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{
+		{Files: []vt.File{{Name: "app/.env", Body: "API_TOKEN=" + c + "\n"}}},
+	}})
+	host, _ := vt.FakeDaemon(t, map[string]vt.DaemonImage{"app:dev": {Archive: archive}})
+	t.Setenv("DOCKER_HOST", host)
+	t.Setenv("HF_TEST_TOKEN", c)
+	tests := []struct {
+		args []string
+		code int
+		out  string // in stdout
+		err  string // in stderr
+	}{
+		{[]string{"verify", "--secret", "id=HF_TEST_TOKEN", "docker-daemon:app:dev"}, 1, "FOUND secret HF_TEST_TOKEN", ""},
+		{[]string{"verify", "--source", "docker", "--secret", "id=HF_TEST_TOKEN", "app:dev"}, 1, "from the Docker daemon at " + host, ""},
+		{[]string{"verify", "--secret", "id=HF_TEST_TOKEN", "app:dev"}, 1, "FOUND secret HF_TEST_TOKEN", ""},
+		{[]string{"verify", "docker-daemon:gone:1"}, 2, "", "no such image"},
+		{[]string{"verify", "--source", "podman", "app:dev"}, 2, "", `--source "podman": want auto, docker or registry`},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCLI(t, "", tt.args...)
+		if code != tt.code || !strings.Contains(stdout, tt.out) || !strings.Contains(stderr, tt.err) {
+			t.Errorf("%q: exit %d (want %d)\nstdout %q (want %q in it)\nstderr %q (want %q in it)", tt.args, code, tt.code, stdout, tt.out, stderr, tt.err)
+		}
+		if strings.Contains(stdout+stderr, c) {
+			t.Errorf("%q: the output holds the secret", tt.args)
+		}
 	}
 }

@@ -1,7 +1,8 @@
 // Package sarif holds the subset of the SARIF 2.1.0 object model that
 // hushbuild writes (OASIS Static Analysis Results Interchange Format,
-// https://docs.oasis-open.org/sarif/sarif/v2.1.0/), a writer, and a
-// validator of the properties the spec and GitHub code scanning require.
+// https://docs.oasis-open.org/sarif/sarif/v2.1.0/) and a writer. Tests
+// validate what it writes with package sariftest, against the official
+// JSON schema and GitHub code scanning's rules.
 //
 // Both `hushbuild check --format sarif` and the image scanner
 // `hushbuild verify` write their reports with it.

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	goldenfile "github.com/hushbuild/hushbuild/internal/golden"
 
-	"github.com/hushbuild/hushbuild/internal/sarif"
+	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -109,7 +110,7 @@ func TestSARIF(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "report.sarif", buf.Bytes())
-	if err := sarif.ValidateGitHub(buf.Bytes()); err != nil {
+	if err := sariftest.ValidateGitHub(buf.Bytes()); err != nil {
 		t.Fatalf("SARIF report is not valid for GitHub code scanning:\n%v", err)
 	}
 
@@ -139,7 +140,7 @@ func TestSARIFEmpty(t *testing.T) {
 	if err := SARIF(&buf, nil, SARIFOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sarif.ValidateGitHub(buf.Bytes()); err != nil {
+	if err := sariftest.ValidateGitHub(buf.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(buf.String(), `"results": []`) {
@@ -212,5 +213,65 @@ func TestFindingLine(t *testing.T) {
 		if got := FindingLine("Dockerfile", tt.f); got != tt.want {
 			t.Errorf("FindingLine = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestSARIFRuleNames checks that every rule has a friendly name distinct
+// from its id, and help, in the SARIF driver.
+func TestSARIFRuleNames(t *testing.T) {
+	var buf bytes.Buffer
+	if err := SARIF(&buf, sampleFiles(t), SARIFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sariftest.CheckRuleNames(buf.Bytes()); err != nil {
+		t.Error(err)
+	}
+	seen := map[string]string{}
+	for _, r := range rewrite.Rules {
+		n, ok := ruleNames[r.Name]
+		if !ok {
+			t.Errorf("rule %s has no friendly SARIF name in ruleNames", r.Name)
+		}
+		if other, dup := seen[n]; dup {
+			t.Errorf("rules %s and %s share the name %s", other, r.Name, n)
+		}
+		seen[n] = r.Name
+	}
+}
+
+// TestSARIFFingerprints checks that partialFingerprints follow a finding
+// when lines move, tell findings apart, and never change for the same
+// input.
+func TestSARIFFingerprints(t *testing.T) {
+	fd := func(rule, msg string, line int) rewrite.Finding {
+		return rewrite.Finding{Rule: rule, Severity: rewrite.SeverityWarning, Range: rewrite.Range{Start: line, End: line}, Message: msg}
+	}
+	prints := func(name string, fds ...rewrite.Finding) []string {
+		log := SARIFLog([]File{{Name: name, Result: &rewrite.Result{Findings: fds}}}, SARIFOptions{})
+		var out []string
+		for _, r := range log.Runs[0].Results {
+			out = append(out, r.PartialFingerprints[FingerprintKey])
+		}
+		return out
+	}
+	a := fd("SecretArg", "ARG A is a secret", 3)
+	b := fd("SecretArg", "ARG B is a secret", 5)
+	base := prints("Dockerfile", a, b)
+	if len(base) != 2 || base[0] == "" || base[0] == base[1] {
+		t.Fatalf("fingerprints %q: want two distinct", base)
+	}
+	if again := prints("Dockerfile", a, b); !slices.Equal(again, base) {
+		t.Errorf("the same input gave %q, then %q", base, again)
+	}
+	a.Range, b.Range = rewrite.Range{Start: 10, End: 10}, rewrite.Range{Start: 12, End: 12}
+	if moved := prints("Dockerfile", a, b); !slices.Equal(moved, base) {
+		t.Errorf("moving the lines changed the fingerprints: %q, then %q", base, moved)
+	}
+	if other := prints("app/Dockerfile", a, b); other[0] == base[0] {
+		t.Error("another file gave the same fingerprint")
+	}
+	twice := prints("Dockerfile", a, a)
+	if twice[0] != base[0] || twice[1] == twice[0] {
+		t.Errorf("the same finding twice: %q; want the first as before (%s) and the second distinct", twice, base[0])
 	}
 }

@@ -53,6 +53,7 @@ func SARIFLog(files []File, opt SARIFOptions) *sarif.Log {
 
 	run := sarif.Run{Results: []sarif.Result{}}
 	inv := sarif.Invocation{ExecutionSuccessful: true}
+	fingerprints := fingerprinter{}
 	for _, f := range files {
 		uri := artifactURI(f.Name, opt.BaseDir)
 		if f.Err != nil {
@@ -79,6 +80,8 @@ func SARIFLog(files []File, opt SARIFOptions) *sarif.Log {
 				// self-describing log.
 				addRule(sarif.ReportingDescriptor{
 					ID:                   fd.Rule,
+					Name:                 ruleName(fd.Rule),
+					Help:                 &sarif.MultiformatMessageString{Text: "A rule of a newer engine: " + fd.Rule + "."},
 					DefaultConfiguration: &sarif.ReportingConfiguration{Level: level(fd.Severity)},
 				})
 				i = index[fd.Rule]
@@ -94,7 +97,8 @@ func SARIFLog(files []File, opt SARIFOptions) *sarif.Log {
 					ArtifactLocation: sarif.ArtifactLocation{URI: uri},
 					Region:           &sarif.Region{StartLine: start, EndLine: end},
 				}}},
-				Properties: sarif.Properties{"fixed": fd.Fixed},
+				PartialFingerprints: fingerprints.next(fd.Rule, uri, fd),
+				Properties:          sarif.Properties{"fixed": fd.Fixed},
 			})
 		}
 	}
@@ -107,7 +111,7 @@ func ruleDescriptor(r rewrite.Rule) sarif.ReportingDescriptor {
 	url := r.DocsURL()
 	return sarif.ReportingDescriptor{
 		ID:               r.Name,
-		Name:             r.Name,
+		Name:             ruleName(r.Name),
 		ShortDescription: &sarif.MultiformatMessageString{Text: r.Description},
 		FullDescription:  &sarif.MultiformatMessageString{Text: r.Description},
 		Help: &sarif.MultiformatMessageString{
