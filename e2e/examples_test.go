@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/hushbuild/hushbuild/internal/buildcontext"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/secretscan"
 	"github.com/hushbuild/hushbuild/verify"
@@ -104,7 +105,12 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	b := &exampleBuild{ex: ex, original: original, hushed: withSyntax(l.frontend, original), secrets: newSecretSet()}
 	b.base = copyContext(t, ex.dir)
 	b.secrets.fillCredentialFiles(t, b.base)
-	if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), rewrite.Config{}); err != nil {
+	// The frontend lists the build context: so does the prediction.
+	files, err := buildcontext.List(b.base, filepath.Join(b.base, "Dockerfile"), rewrite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), rewrite.Config{ContextFiles: files, ContextListed: true}); err != nil {
 		t.Fatalf("the engine cannot read the Dockerfile: %v", err)
 	}
 	if text, _, ok := rewrite.FindDirective(b.hushed); ok {

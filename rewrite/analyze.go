@@ -62,6 +62,8 @@ type fileSecret struct {
 	// owner is the --chown of the COPY when it names a user, which a
 	// mount cannot carry.
 	owner string
+	// dir marks a credential directory of the build context (.ssh).
+	dir bool
 }
 
 // mountPath is where the secret is mounted: the file's own path, or the
@@ -901,7 +903,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			}
 			if chown == "" && chmod == "" && !parents && destAbs != "" && safeMountValue(clean) && safeMountValue(destAbs) {
 				removedSrc = append(removedSrc, srcRaw)
-				files = append(files, &fileSecret{id: clean, target: destAbs, line: n.StartLine, rule: RuleSecretFile, copied: true, context: true})
+				files = append(files, &fileSecret{id: clean, target: destAbs, line: n.StartLine, rule: RuleSecretFile, copied: true, context: true, dir: true})
 				continue
 			}
 		}

@@ -218,7 +218,7 @@ func TestContextCredentialDir(t *testing.T) {
 			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN aws s3 cp s3://b/k /tmp/k && rm -rf /root/.aws\n",
 			files:      []string{".aws/credentials"},
 			listed:     true,
-			want:       []string{"--mount=type=bind,source=.aws,target=/root/.aws"},
+			want:       []string{"--mount=type=bind,source=.aws,target=/root/.aws,rw"},
 			notWant:    []string{"COPY .aws"},
 		},
 		{

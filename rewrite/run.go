@@ -353,7 +353,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		}
 		if f.context {
 			// From the build context, read-only: nothing to pass.
-			p.mounts = append(p.mounts, "--mount=type=bind,source="+mountValue(f.id)+",target="+mountValue(f.mountPath()))
+			m := "--mount=type=bind,source=" + mountValue(f.id) + ",target=" + mountValue(f.mountPath())
+			if f.dir {
+				// A directory's commands chmod its keys (ssh wants 0600):
+				// writable, on a copy BuildKit drops when the RUN ends.
+				m += ",rw"
+			}
+			p.mounts = append(p.mounts, m)
 			f.uses = append(f.uses, line)
 			continue
 		}
