@@ -98,6 +98,19 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 			Fix:     "simplify the instruction (plain words, no escape characters at the end of the command) or migrate it by hand to RUN --mount=type=secret",
 		})
 	}
+	if res.Changed {
+		if out, f, ok := raiseSyntaxPin(res.Output); ok {
+			res.Output = out
+			if !cfg.disabled(f.Rule) {
+				res.Findings = append(res.Findings, f)
+			}
+		}
+	}
+	var instrs []*parser.Node
+	for _, n := range ast.AST.Children {
+		instrs = append(instrs, n)
+	}
+	res.Findings = suppress(a.src, instrs, res.Findings, cfg.Strict)
 	res.Requirements = a.reqs.list()
 	res.SecretArgs = a.secretArgs()
 	sort.SliceStable(res.Findings, func(i, j int) bool {
@@ -204,7 +217,7 @@ func FindDirective(src []byte) (string, int, bool) {
 func (r *Result) Err() error {
 	var errs []Finding
 	for _, f := range r.Findings {
-		if f.Severity >= SeverityError {
+		if f.Severity >= SeverityError && !f.Suppressed() {
 			errs = append(errs, f)
 		}
 	}

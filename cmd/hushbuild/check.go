@@ -97,7 +97,7 @@ func runCheck(ctx context.Context, args []string, s stdio) int {
 			continue
 		}
 		for _, fd := range in.Result.Findings {
-			if !never && fd.Severity >= threshold && status == exitOK {
+			if !never && fd.Severity >= threshold && !fd.Suppressed() && status == exitOK {
 				status = exitFindings
 			}
 		}

@@ -288,7 +288,7 @@ func runEngine(data []byte, cfg rewrite.Config) (res *rewrite.Result, err error)
 // build, one per line, on stderr.
 func printErrorFindings(w io.Writer, f report.File) {
 	for _, fd := range f.Result.Findings {
-		if fd.Severity >= rewrite.SeverityError {
+		if fd.Severity >= rewrite.SeverityError && !fd.Suppressed() {
 			fmt.Fprintln(w, report.FindingLine(f.Name, fd))
 		}
 	}
