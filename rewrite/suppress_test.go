@@ -306,3 +306,56 @@ func readCorpus(t *testing.T, rel string) []byte {
 	}
 	return data
 }
+
+// FuzzSuppressions: whatever the comments, a suppression only ever turns
+// findings into suppressed ones on the instruction it covers: the same
+// findings, in number and rule, as without the comments, the same output
+// but for them, and never an InvalidSuppression that is suppressed or an
+// unsuppressible rule that is.
+func FuzzSuppressions(f *testing.F) {
+	f.Add("FROM alpine\n# hushbuild:ignore=HardcodedSecret why\nENV K=AIzaSyA1234567890abcdefghijklmnopqrstuv\n")
+	f.Add("FROM alpine\nRUN a \\\n# hushbuild:ignore=SecretInLog,SecretArg x\n && echo $T\n# hushbuild:ignore=CannotRewrite\nCOPY .ssh/ /root/.ssh/\n")
+	f.Add("# hushbuild:\n#hushbuild:ignore=,\nFROM a\nRUN <<EOF\n# hushbuild:ignore=SecretArg y\nEOF\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		res, err := Rewrite([]byte(src), Config{})
+		if err != nil || res.Changed && res.Err() != nil {
+			return
+		}
+		for _, f := range res.Findings {
+			if f.Suppressed() && (Unsuppressible(f.Rule) != "" || f.Suppression.Reason == "" || f.Range.Start <= 0) {
+				t.Fatalf("finding %s at line %d is suppressed", f.Rule, f.Range.Start)
+			}
+		}
+		// The comments stripped: the same findings but InvalidSuppression.
+		var kept []string
+		for _, l := range strings.SplitAfter(src, "\n") {
+			if pragmaRe.MatchString(strings.TrimSpace(l)) {
+				l = "#\n"
+			}
+			kept = append(kept, l)
+		}
+		plain, err := Rewrite([]byte(strings.Join(kept, "")), Config{})
+		if err != nil {
+			return
+		}
+		count := func(r *Result) map[string]int {
+			m := map[string]int{}
+			for _, f := range r.Findings {
+				if f.Rule != RuleInvalidSuppression.Name {
+					m[f.Rule]++
+				}
+			}
+			return m
+		}
+		if fmt.Sprint(count(res)) != fmt.Sprint(count(plain)) {
+			t.Fatalf("findings %v with the comments, %v without", count(res), count(plain))
+		}
+		if (plain.Err() == nil) && res.Err() != nil {
+			for _, f := range res.Findings {
+				if f.Severity >= SeverityError && f.Rule != RuleInvalidSuppression.Name && !f.Suppressed() {
+					t.Fatalf("a comment made %s an error", f.Rule)
+				}
+			}
+		}
+	})
+}
