@@ -2,7 +2,6 @@ package rewrite
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,8 +98,8 @@ func ParseConfig(base Config, text string) (Config, error) {
 			cfg.Secrets = append(cfg.Secrets, splitList(v)...)
 		case "not-secrets":
 			for _, pat := range splitList(v) {
-				if matchesEverySecret(pat) {
-					return base, fmt.Errorf("hushbuild config: not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
+				if err := CheckNotSecret(pat); err != nil {
+					return base, fmt.Errorf("hushbuild config: %w", err)
 				}
 			}
 			cfg.NotSecrets = append(cfg.NotSecrets, splitList(v)...)
@@ -225,15 +224,42 @@ func MergeConfig(dockerfile, caller Config) Config {
 	return m
 }
 
+// commonSecretNames are names that are secrets by every reading, for
+// judging how broad a not-secrets pattern is.
+var commonSecretNames = []string{
+	"PASSWORD", "API_TOKEN", "AWS_SECRET_ACCESS_KEY", "npmToken", "NPM_TOKEN", "GITHUB_TOKEN",
+	"DATABASE_PASSWORD", "DB_PASS", "API_KEY", "SECRET_KEY", "PRIVATE_KEY", "SSH_PRIVATE_KEY",
+	"PYPI_PASSWORD", "DOCKER_AUTH", "CLIENT_SECRET", "SENTRY_AUTH_TOKEN",
+}
+
 // matchesEverySecret reports whether a not-secrets pattern is so broad that
-// it matches names that are secrets by every reading.
+// it switches the name rules off: it matches half or more of the names
+// that are secrets by every reading (*, *_*, [A-Z]*), or it is a regular
+// expression that would match every name (.*), which a not-secrets list
+// does not take but whose intent is plain.
 func matchesEverySecret(pat string) bool {
-	for _, name := range []string{"PASSWORD", "API_TOKEN", "AWS_SECRET_ACCESS_KEY", "npmToken"} {
-		if ok, _ := path.Match(pat, name); !ok {
-			return false
+	switch strings.TrimSpace(pat) {
+	case ".*", ".+", "^.*$", "^.+$", "^.*", ".*$", "(.*)", "all", "ALL":
+		return true
+	}
+	n := 0
+	for _, name := range commonSecretNames {
+		if matchAnyName([]string{pat}, name) {
+			n++
 		}
 	}
-	return true
+	return 2*n >= len(commonSecretNames)
+}
+
+// CheckNotSecret says why a not-secrets pattern is refused: one that
+// matches every secret name would switch the name rules off, the secret
+// build-arg stop included. It is refused wherever it comes from: the
+// Dockerfile, .hushbuild.yaml or the caller.
+func CheckNotSecret(pat string) error {
+	if matchesEverySecret(pat) {
+		return fmt.Errorf("not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
+	}
+	return nil
 }
 
 // Relaxations lists the settings of a Dockerfile's directive that relax

@@ -36,6 +36,16 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 		// Nothing to build: BuildKit refuses it with its own error.
 		return &Result{Output: bytes.Clone(src)}, nil
 	}
+	for _, pat := range cfg.NotSecrets {
+		if err := CheckNotSecret(pat); err != nil {
+			// Whoever set it, it would switch the name rules off.
+			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
+				Rule: RuleCannotRewrite.Name, Severity: SeverityError,
+				Message: "the configuration is refused: " + err.Error(),
+				Fix:     "list the names that are not secrets, one by one or by a narrow pattern (NEXT_PUBLIC_*)",
+			}}}, nil
+		}
+	}
 	if text, line, ok := FindDirective(src); ok {
 		d, err := ParseConfig(Config{}, text)
 		if err != nil {

@@ -106,6 +106,7 @@ func runCheck(ctx context.Context, args []string, s stdio) int {
 	switch *format {
 	case "text":
 		err = report.Text(s.out, reports)
+		printSummary(s, reports)
 	case "json":
 		err = report.JSON(s.out, reports)
 	case "sarif":

@@ -41,6 +41,7 @@ type configFlags struct {
 	secrets, notSecrets, secretFiles, disable listFlag
 	optional, allowRuntimeSecretFiles         bool
 	target, config                            string
+	policy                                    policyFlags
 }
 
 func (c *configFlags) register(set *flag.FlagSet) {
@@ -52,6 +53,7 @@ func (c *configFlags) register(set *flag.FlagSet) {
 	set.BoolVar(&c.allowRuntimeSecretFiles, "allow-runtime-secret-files", false, "report a credential file left in the built image as a warning instead of an error")
 	set.StringVar(&c.target, "target", "", "build target `stage` (default: the last stage); decides which stages reach the image")
 	set.StringVar(&c.config, "config", "", "`settings` in the text form of the '# hushbuild=' directive, e.g. 'secrets=SENTRY_DSN;optional=true' (applied after the other flags)")
+	registerPolicyFlags(set, c)
 }
 
 // build returns the engine configuration the flags describe.
@@ -74,9 +76,12 @@ func (c *configFlags) build() (rewrite.Config, error) {
 		Target:                  c.target,
 	}
 	if c.config != "" {
-		return rewrite.ParseConfig(cfg, c.config)
+		var err error
+		if cfg, err = rewrite.ParseConfig(cfg, c.config); err != nil {
+			return rewrite.Config{}, err
+		}
 	}
-	return cfg, nil
+	return applyPolicy(c, cfg)
 }
 
 func lookupRuleFold(name string) (rewrite.Rule, bool) {
