@@ -8,7 +8,7 @@ import (
 // TestNotSecretsTooBroad: a not-secrets pattern that matches every secret
 // name is refused, from the Dockerfile and from the caller alike.
 func TestNotSecretsTooBroad(t *testing.T) {
-	for _, pat := range []string{"*", "**", "*?", "[A-Za-z]*", ".*", "^.*$", "*_*", "[!x]*", "all"} {
+	for _, pat := range []string{"*", "**", "*?", "[A-Za-z]*", ".*", "^.*$", "*_*", "[^x]*", "all"} {
 		if _, err := ParseConfig(Config{}, "not-secrets="+pat); err == nil {
 			t.Errorf("not-secrets=%s accepted", pat)
 		}
