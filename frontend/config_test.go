@@ -45,7 +45,7 @@ func TestConfigFromOpts(t *testing.T) {
 		{
 			name:    "unknown key",
 			opts:    map[string]string{keyConfigArg: "colour=blue"},
-			wantErr: `unknown key "colour"`,
+			wantErr: `setting 1 has an unknown key (known: secrets,`,
 		},
 	}
 	for _, tc := range cases {

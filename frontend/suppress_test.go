@@ -137,3 +137,38 @@ func TestStrictCallerRefusesSuppressedErrors(t *testing.T) {
 		t.Fatalf("err = %v, want the strict-mode refusal naming line 2", err)
 	}
 }
+
+// TestErrorsEchoNoValue: the frontend's errors, warnings and logs about a
+// bad HUSHBUILD build-arg, a bad directive, a bad suppression comment or a
+// Dockerfile that does not parse hold no value of them.
+func TestErrorsEchoNoValue(t *testing.T) {
+	value := "Hf" + newCanary(t)
+	for i, tc := range []struct {
+		opts map[string]string
+		df   string
+	}{
+		{map[string]string{keyConfigArg: value}, "FROM scratch\n"},
+		{map[string]string{keyConfigArg: "optional=" + value}, "FROM scratch\n"},
+		{map[string]string{keyConfigArg: value + "=1"}, "FROM scratch\n"},
+		{nil, "# hushbuild=" + value + "\nFROM scratch\n"},
+		{nil, "# hushbuild=strict=" + value + "\nFROM scratch\n"},
+		{nil, "FROM scratch\n# hushbuild:ignore=" + value + " a reason\nRUN true\n"},
+		{nil, "FROM scratch\n# hushbuild:ignore=SecretArg," + value + "\nARG NPM_TOKEN\nRUN true\n"},
+		{nil, "FROM scratch\nHEALTHCHECK --interval=" + value + " CMD true\n"},
+		{nil, "FROM scratch\n" + value + "\n"},
+	} {
+		c := newFakeClient(tc.opts)
+		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(tc.df)}
+		logs := captureLogs(t)
+		_, err := Build(context.Background(), c)
+		if err == nil {
+			t.Errorf("case %d: the build passed", i)
+			continue
+		}
+		assertNoCanary(t, "the error", []byte(err.Error()), value)
+		assertNoCanary(t, "the logs", logs.Bytes(), value)
+		for _, w := range c.warnings {
+			assertNoCanary(t, "a warning", []byte(w.msg), value)
+		}
+	}
+}

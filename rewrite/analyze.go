@@ -935,7 +935,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			if !ok {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"use numeric --chown=UID:GID so that the secret mount can carry the owner",
-					"%s --chown=%s names a user; a secret mount needs numeric ids", strings.ToUpper(n.Value), chown)
+					"%s --chown names a user or group by name; a secret mount needs numeric ids", strings.ToUpper(n.Value))
 				continue
 			}
 			f.uid, f.gid = uid, gid

@@ -70,6 +70,9 @@ type Config struct {
 	ContextListed bool
 }
 
+// ConfigKeys are the keys of the text form, in documentation order.
+var ConfigKeys = []string{"secrets", "not-secrets", "secret-files", "disable", "optional", "allow-runtime-secret-files", "omit-runtime-secret-files", "rewrite-hardcoded", "strict", "target"}
+
 // ConfigDirective is the key of the Dockerfile comment directive and of the
 // frontend build-arg that carry configuration.
 const ConfigDirective = "hushbuild"
@@ -82,14 +85,16 @@ func ParseConfig(base Config, text string) (Config, error) {
 	cfg.NotSecrets = append([]string(nil), base.NotSecrets...)
 	cfg.SecretFiles = append([]string(nil), base.SecretFiles...)
 	cfg.Disable = append([]string(nil), base.Disable...)
-	for _, part := range strings.Split(text, ";") {
+	// Errors name the setting by its place, never by its text: a value,
+	// or a key mistyped in its place, can be a credential.
+	for i, part := range strings.Split(text, ";") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return base, fmt.Errorf("hushbuild config: %q is not key=value", part)
+			return base, fmt.Errorf("hushbuild config: setting %d is not key=value", i+1)
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		v = strings.TrimSpace(v)
@@ -115,7 +120,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files", "strict":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return base, fmt.Errorf("hushbuild config: %s=%q is not a boolean", k, v)
+				return base, fmt.Errorf("hushbuild config: setting %d: the value of %s is not a boolean (want true or false)", i+1, k)
 			}
 			switch k {
 			case "optional":
@@ -132,7 +137,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "target":
 			cfg.Target = v
 		default:
-			return base, fmt.Errorf("hushbuild config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, strict, target)", k)
+			return base, fmt.Errorf("hushbuild config: setting %d has an unknown key (known: %s)", i+1, strings.Join(ConfigKeys, ", "))
 		}
 	}
 	return cfg, nil

@@ -2,10 +2,13 @@ package rewrite
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -152,18 +155,22 @@ func parse(src []byte) (*parser.Result, []instructions.Stage, []instructions.Arg
 
 // redactParseError keeps the values of the Dockerfile out of a parse
 // error's message: BuildKit's quote the word they stumble on (`invalid
-// duration "…"`), and that word can be a credential. Every word of the
-// source that looks like a value (a digit, or letters of both cases, or
-// a symbol besides - and _), of at least 6 bytes, is replaced in the
-// message; the error keeps its cause and its place in the Dockerfile.
+// duration "…"`), and that word can be a credential, of any shape (a
+// passphrase of lower-case letters as well as a token). Every word of the
+// instruction the error points at (of the whole source when it points
+// nowhere) that the message holds is replaced, unless it is Dockerfile
+// vocabulary (instruction, flag and option names) or a word of BuildKit's
+// messages; the error keeps its cause and its place in the Dockerfile.
 func redactParseError(err error, src []byte) error {
 	msg := err.Error()
 	out := msg
-	for _, w := range strings.FieldsFunc(string(src), func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '=' || r == '"' || r == '\'' || r == ','
-	}) {
-		if len(w) >= 6 && valueLike(w) && strings.Contains(out, w) {
+	for _, w := range redactionCandidates(errorText(err, src)) {
+		if strings.Contains(out, w) {
 			out = strings.ReplaceAll(out, w, "<redacted>")
+		}
+		// The message may quote the word with escapes (%q).
+		if q := strconv.Quote(w); q[1:len(q)-1] != w && strings.Contains(out, q[1:len(q)-1]) {
+			out = strings.ReplaceAll(out, q[1:len(q)-1], "<redacted>")
 		}
 	}
 	if out == msg {
@@ -172,24 +179,73 @@ func redactParseError(err error, src []byte) error {
 	return &redactedError{msg: out, err: err}
 }
 
-func valueLike(w string) bool {
-	var digit, lower, upper, other bool
-	for _, r := range w {
-		switch {
-		case r >= '0' && r <= '9':
-			digit = true
-		case r >= 'a' && r <= 'z':
-			lower = true
-		case r >= 'A' && r <= 'Z':
-			upper = true
-		case r == '-' || r == '_':
-		default:
-			other = true
+// errorText is the text of the lines err points at, or all of src.
+func errorText(err error, src []byte) string {
+	var le *parser.LocationError
+	if !errors.As(err, &le) || len(le.Locations) == 0 {
+		return string(src)
+	}
+	s := newSource(src, '\\')
+	var b strings.Builder
+	for _, loc := range le.Locations {
+		for _, r := range loc {
+			if r.Start.Line < 1 || r.End.Line < r.Start.Line {
+				return string(src)
+			}
+			for l := r.Start.Line; l <= r.End.Line && l <= s.numLines(); l++ {
+				b.Write(s.lineContent(l))
+				b.WriteByte('\n')
+			}
 		}
 	}
-	return digit || other || lower && upper
+	return b.String()
 }
 
+// redactionCandidates are the words of text that a message must not quote,
+// longest first: whole blank-separated words, and their parts between
+// punctuation, of at least 4 bytes.
+func redactionCandidates(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(w string) {
+		w = strings.TrimLeft(w, "-")
+		if len(w) < 4 || seen[w] || parseVocabulary[strings.ToLower(w)] {
+			return
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	for _, word := range strings.FieldsFunc(text, unicode.IsSpace) {
+		add(word)
+		for _, part := range strings.FieldsFunc(word, func(r rune) bool {
+			return strings.ContainsRune("=\"',:;[](){}@/\\<>$`|&*?!#%+", r)
+		}) {
+			add(part)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// parseVocabulary are words a parse error may say as they are: instruction,
+// flag and mount option names, and the words of BuildKit's messages.
+var parseVocabulary = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+		from run cmd label maintainer expose env add copy entrypoint volume user workdir arg onbuild
+		stopsignal healthcheck shell none
+		platform chown chmod link mount network security interval timeout start-period start-interval
+		retries checksum keep-git-dir parents exclude unpack
+		type target source dst destination readonly readwrite sharing required size mode env
+		bind cache tmpfs secret host default sandbox insecure shared private locked true false scratch
+		escape syntax check json
+		dockerfile parse error line lines requires argument arguments invalid unknown instruction flag
+		flags must form value values name names time duration exactly either least three with without
+		empty blank supported allowed missing expected option options`) {
+		m[w] = true
+	}
+	return m
+}()
 // redactedError is an error whose message leaves out values of the input.
 type redactedError struct {
 	msg string

@@ -126,7 +126,7 @@ func suppress(src *source, nodes []*parser.Node, findings []Finding, strict bool
 			}
 		}
 		if c.reason == "" {
-			bad(c, SeverityError, "say why after the rule names: # hushbuild:ignore="+strings.Join(c.rules, ",")+" the reason",
+			bad(c, SeverityError, "say why after the rule names, on the same line: # hushbuild:ignore=Rule the reason",
 				"the hushbuild:ignore comment on line %d gives no reason", c.line)
 		} else if holdsCredential(c.reason) {
 			bad(c, SeverityError, "say why without quoting the value",

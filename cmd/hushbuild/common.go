@@ -58,9 +58,11 @@ func (c *configFlags) register(set *flag.FlagSet) {
 
 // build returns the engine configuration the flags describe.
 func (c *configFlags) build() (rewrite.Config, error) {
-	for _, name := range c.disable {
+	for i, name := range c.disable {
 		if _, ok := lookupRuleFold(name); !ok {
-			return rewrite.Config{}, fmt.Errorf("-disable: unknown rule %q (known: %s)", name, ruleNames())
+			// Not quoted: a value typed in the wrong place can be a
+			// credential.
+			return rewrite.Config{}, fmt.Errorf("-disable: name %d of the list is not a rule (known: %s)", i+1, ruleNames())
 		}
 		if err := rewrite.CheckDisable(name); err != nil {
 			return rewrite.Config{}, fmt.Errorf("-%w", err)
