@@ -246,6 +246,7 @@ var parseVocabulary = func() map[string]bool {
 	}
 	return m
 }()
+
 // redactedError is an error whose message leaves out values of the input.
 type redactedError struct {
 	msg string
