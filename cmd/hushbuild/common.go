@@ -147,6 +147,8 @@ type contextFlags struct {
 	off bool // --no-context
 	// cache walks a context shared by several Dockerfiles once.
 	cache buildcontext.Cache
+	// repo is --repo-config.
+	repo repoConfigFlag
 }
 
 // contextValue is the --context flag: it records that it was set, so
@@ -168,6 +170,7 @@ func (v contextValue) Set(s string) error {
 func (c *contextFlags) register(set *flag.FlagSet) {
 	set.Var(contextValue{c}, "context", "build context `dir` whose credential files, after .dockerignore, a COPY of the context would bring in (default: the Dockerfile's directory, none for stdin; '' for none)")
 	set.BoolVar(&c.off, "no-context", false, "do not look at a build context (the same as --context '')")
+	registerRepoConfigFlag(set, &c.repo)
 }
 
 // check validates the flags once, before any file is read.
@@ -259,6 +262,10 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 		return in
 	}
 	in.data = data
+	if cfg, _, err = repoConfigFor(cx.repoConfig(), name, cx.dirFor(name), cfg); err != nil {
+		in.Err = err
+		return in
+	}
 	if in.context, err = cx.list(name, data, cfg); err != nil {
 		in.Err = err
 		return in

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/hushbuild/hushbuild/rewrite"
@@ -17,6 +21,17 @@ const strictEnv = "HUSHBUILD_STRICT"
 // policyFlags are the caller's policy settings.
 type policyFlags struct {
 	strict bool
+}
+
+// repoConfigFlag is --repo-config: the file, and whether it was given (an
+// empty one turns the search off).
+type repoConfigFlag struct {
+	file string
+	set  bool
+}
+
+func registerRepoConfigFlag(set *flag.FlagSet, r *repoConfigFlag) {
+	set.Var(repoConfigValue{r}, "repo-config", "the repository's configuration `file` (default: the nearest "+rewrite.RepoConfigName+" from the Dockerfile's directory up to the git root, or in the build context; '' for none)")
 }
 
 func registerPolicyFlags(set *flag.FlagSet, c *configFlags) {
@@ -51,4 +66,124 @@ func applyPolicy(c *configFlags, cfg rewrite.Config) (rewrite.Config, error) {
 // and those a comment of the Dockerfile suppressed.
 func printSummary(s stdio, reports []report.File) {
 	fmt.Fprintf(s.err, "hushbuild check: %s\n", report.Summarize(reports))
+}
+
+// repoConfigFor finds the .hushbuild.yaml of the Dockerfile name and
+// merges it under cfg (see rewrite.MergeRepoConfig). --repo-config FILE
+// names it; --repo-config '' looks for none. Otherwise it is the nearest
+// one of: the Dockerfile's directory and those above it up to the root of
+// its git repository (the directory holding .git); then the build
+// context's directory. Standard input starts from the current directory.
+// Outside a git repository only the Dockerfile's directory is looked at.
+func repoConfigFor(r *repoConfigFlag, name, contextDir string, cfg rewrite.Config) (rewrite.Config, string, error) {
+	if r == nil {
+		r = &repoConfigFlag{}
+	}
+	var file string
+	switch {
+	case r.set && r.file == "":
+		return cfg, "", nil
+	case r.set:
+		file = r.file
+	default:
+		start := "."
+		if name != "-" {
+			start = filepath.Dir(name)
+		}
+		file = findRepoConfig(start, contextDir)
+		if file == "" {
+			return cfg, "", nil
+		}
+	}
+	data, err := readLimited(file, rewrite.MaxRepoConfigSize)
+	if err != nil {
+		return rewrite.Config{}, file, fmt.Errorf("%s: %w", file, err)
+	}
+	repo, err := rewrite.ParseRepoConfig(data)
+	if err != nil {
+		return rewrite.Config{}, file, fmt.Errorf("%s: %w", filepath.Dir(file), err)
+	}
+	merged, err := rewrite.MergeRepoConfig(repo, cfg, file)
+	return merged, file, err
+}
+
+// findRepoConfig is the nearest .hushbuild.yaml from dir up to the root of
+// its git repository, else the one in contextDir, else "".
+func findRepoConfig(dir, contextDir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	var chain []string
+	for d := abs; ; d = filepath.Dir(d) {
+		chain = append(chain, d)
+		if isDir(filepath.Join(d, ".git")) || isFile(filepath.Join(d, ".git")) {
+			break
+		}
+		if filepath.Dir(d) == d {
+			// No git repository: only the Dockerfile's directory.
+			chain = chain[:1]
+			break
+		}
+	}
+	if contextDir != "" {
+		if c, err := filepath.Abs(contextDir); err == nil {
+			chain = append(chain, c)
+		}
+	}
+	for _, d := range chain {
+		if p := filepath.Join(d, rewrite.RepoConfigName); isFile(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// readLimited reads at most limit+1 bytes of a file, so that the parser
+// refuses a file that is too large without reading it all.
+func readLimited(file string, limit int) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(limit)+1))
+}
+
+// repoConfigValue is the --repo-config flag: it records that it was set,
+// so that an empty value turns the search off.
+type repoConfigValue struct{ r *repoConfigFlag }
+
+func (v repoConfigValue) String() string {
+	if v.r == nil {
+		return ""
+	}
+	return v.r.file
+}
+
+func (v repoConfigValue) Set(s string) error {
+	v.r.file, v.r.set = s, true
+	return nil
+}
+
+// repoConfig is the --repo-config flag of c, which may be nil.
+func (c *contextFlags) repoConfig() *repoConfigFlag {
+	if c == nil {
+		return nil
+	}
+	return &c.repo
 }

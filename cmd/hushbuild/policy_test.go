@@ -87,3 +87,70 @@ func TestSuppressionsAndStrictMode(t *testing.T) {
 		})
 	}
 }
+
+// TestRepoConfig: the CLI finds .hushbuild.yaml next to the Dockerfile, in
+// a directory above it up to the git root (not above it), or in the build
+// context; --repo-config names one or turns the search off; a strict
+// caller refuses what in it relaxes protection; its errors name lines.
+func TestRepoConfig(t *testing.T) {
+	root := t.TempDir()
+	repo := filepath.Join(root, "repo")
+	mk := func(p, body string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// INTERNAL_URL is a secret only by the configuration.
+	df := "FROM alpine\nARG INTERNAL_URL\nRUN curl $INTERNAL_URL\n"
+	mk(filepath.Join(repo, ".git", "HEAD"), "ref: refs/heads/main\n")
+	mk(filepath.Join(repo, "svc", "app", "Dockerfile"), df)
+	mk(filepath.Join(repo, "svc", ".hushbuild.yaml"), "secrets: [INTERNAL_URL]\n")
+	mk(filepath.Join(repo, "other", "Dockerfile"), df)
+	mk(filepath.Join(root, ".hushbuild.yaml"), "secrets: [INTERNAL_URL]\n") // above the git root
+	mk(filepath.Join(repo, "ctx", ".hushbuild.yaml"), "secrets: [INTERNAL_URL]\n")
+	mk(filepath.Join(repo, "relaxed", ".hushbuild.yaml"), "not-secrets: [NPM_TOKEN]\n")
+	mk(filepath.Join(repo, "relaxed", "Dockerfile"), "FROM alpine\nARG NPM_TOKEN\nRUN npm ci\n")
+	value := googleKey(t)
+	mk(filepath.Join(repo, "bad", ".hushbuild.yaml"), "secrets: [A]\noptional: "+value+"\n")
+	mk(filepath.Join(repo, "bad", "Dockerfile"), df)
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		secret bool // INTERNAL_URL is rewritten
+		want   string
+	}{
+		{"a directory above, up to the git root", []string{"secrets", "--no-context", filepath.Join(repo, "svc", "app", "Dockerfile")}, 0, true, ""},
+		{"not above the git root", []string{"secrets", "--no-context", filepath.Join(repo, "other", "Dockerfile")}, 0, false, ""},
+		{"the build context", []string{"secrets", "--context", filepath.Join(repo, "ctx"), filepath.Join(repo, "other", "Dockerfile")}, 0, true, ""},
+		{"named", []string{"secrets", "--no-context", "--repo-config", filepath.Join(repo, "ctx", ".hushbuild.yaml"), filepath.Join(repo, "other", "Dockerfile")}, 0, true, ""},
+		{"none", []string{"secrets", "--no-context", "--repo-config", "", filepath.Join(repo, "svc", "app", "Dockerfile")}, 0, false, ""},
+		{"relaxing, not strict", []string{"secrets", "--no-context", filepath.Join(repo, "relaxed", "Dockerfile")}, 0, false, ""},
+		{"relaxing, strict", []string{"secrets", "--strict", "--no-context", filepath.Join(repo, "relaxed", "Dockerfile")}, 2, false, "strict mode: the repository's configuration relaxes protection (not-secrets)"},
+		{"a bad file", []string{"check", "--no-context", filepath.Join(repo, "bad", "Dockerfile")}, 2, false, ".hushbuild.yaml: line 2: a value of the wrong type"},
+		{"a missing named file", []string{"check", "--no-context", "--repo-config", filepath.Join(repo, "nope.yaml"), filepath.Join(repo, "other", "Dockerfile")}, 2, false, "nope.yaml: no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(strictEnv, "")
+			code, stdout, stderr := runCLI(t, "", tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout, stderr)
+			}
+			if got := strings.Contains(stdout, "id=INTERNAL_URL"); code == 0 && got != tt.secret {
+				t.Errorf("INTERNAL_URL a secret: %v, want %v\n%s", got, tt.secret, stdout)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, stderr)
+			}
+			if strings.Contains(stdout+stderr, value) {
+				t.Error("the output holds the value")
+			}
+		})
+	}
+}
