@@ -70,7 +70,7 @@ func printSummary(s stdio, reports []report.File) {
 
 // repoConfigFor finds the .hushbuild.yaml of the Dockerfile name and
 // merges it under cfg (see rewrite.MergeRepoConfig). --repo-config FILE
-// names it; --repo-config '' looks for none. Otherwise it is the nearest
+// names it; --repo-config ” looks for none. Otherwise it is the nearest
 // one of: the Dockerfile's directory and those above it up to the root of
 // its git repository (the directory holding .git); then the build
 // context's directory. Standard input starts from the current directory.
