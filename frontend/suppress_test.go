@@ -172,3 +172,50 @@ func TestErrorsEchoNoValue(t *testing.T) {
 		}
 	}
 }
+
+// TestRepoConfigInTheContext: the frontend reads .hushbuild.yaml at the
+// root of the build context, as the CLI does next to the Dockerfile: a
+// name it calls a secret is rewritten and refused as a build-arg; a
+// strict caller refuses what in it relaxes protection; a file it cannot
+// read stops the build without quoting it.
+func TestRepoConfigInTheContext(t *testing.T) {
+	df := "FROM scratch\nARG INTERNAL_URL\nRUN curl $INTERNAL_URL\n"
+	value := newCanary(t)
+	tests := []struct {
+		name string
+		yaml string
+		opts map[string]string
+		want string // in the error; "" for a build that passes
+	}{
+		{"none", "", map[string]string{"build-arg:INTERNAL_URL": value}, ""},
+		{"a secret name", "secrets: [INTERNAL_URL]\n", map[string]string{"build-arg:INTERNAL_URL": value}, "build-arg INTERNAL_URL is a secret"},
+		{"a secret name, no build-arg", "secrets: [INTERNAL_URL]\n", nil, ""},
+		{"relaxing, not strict", "not-secrets: [GPG_KEY]\n", nil, ""},
+		{"relaxing, strict", "not-secrets: [GPG_KEY]\n", map[string]string{keyConfigArg: "strict=true"}, "strict mode: the repository's configuration relaxes protection (not-secrets)"},
+		{"unreadable", "secrets: [A]\noptional: " + value + "\n", nil, ".hushbuild.yaml: line 2: a value of the wrong type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newFakeClient(tt.opts)
+			c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(df)}
+			if tt.yaml != "" {
+				c.files["local://context"] = map[string][]byte{rewrite.RepoConfigName: []byte(tt.yaml)}
+			}
+			_, err := Build(context.Background(), c)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if err != nil {
+				assertNoCanary(t, "the error", []byte(err.Error()), value)
+			}
+			// A secret mount is a step the proof wraps.
+			if w, _ := wrappedSteps(buildDefinitions(c)); err == nil && (w == 1) != (tt.name == "a secret name, no build-arg") {
+				t.Errorf("%d wrapped steps", w)
+			}
+		})
+	}
+}
