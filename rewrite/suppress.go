@@ -67,10 +67,12 @@ type ignoreComment struct {
 	used map[string]bool
 }
 
-// pragmaRe matches any comment that addresses hushbuild with a colon
-// (`# hushbuild:...`): each one must be a valid suppression, so that a
-// misspelt one is an error, not a comment that silently does nothing.
-var pragmaRe = regexp.MustCompile(`(?i)^#\s*hushbuild\s*:`)
+// pragmaRe matches any comment that asks hushbuild to ignore something
+// (`# hushbuild:ignore`, `# hushbuild-ignore`, `# hushbuild: ignored`):
+// each one must be a valid suppression, so that a misspelt one is an
+// error, not a comment that silently does nothing. The notes the rewrite
+// leaves (`# hushbuild: ARG X is a secret mount now`) are not.
+var pragmaRe = regexp.MustCompile(`(?i)^#\s*hushbuild\s*[:_-]?\s*ignor`)
 
 // ignoreRe reads a suppression: the rule list, then the reason.
 var ignoreRe = regexp.MustCompile(`(?i)^#\s*hushbuild:ignore=(\S*)(?:\s+(.*?))?\s*$`)
@@ -226,7 +228,7 @@ func findIgnoreComments(src *source, nodes []*parser.Node) []*ignoreComment {
 		switch {
 		case m == nil:
 			// Never quote the comment: it may hold anything.
-			c.bad, c.problem = true, "only hushbuild:ignore= is known after hushbuild:"
+			c.bad, c.problem = true, "it is not of the form hushbuild:ignore=Rule"
 		case m[1] == "":
 			c.bad, c.problem = true, "it names no rule"
 		default:

@@ -133,6 +133,18 @@ func TestSuppressions(t *testing.T) {
 			unsafe:  true,
 		},
 		{
+			name:    "a pragma without its =",
+			df:      "FROM alpine\n# hushbuild: ignore HardcodedSecret public\nENV GOOGLE_API_KEY=KEY\n",
+			invalid: map[int]Severity{2: SeverityError},
+			unsafe:  true,
+		},
+		{
+			name:    "a pragma with a dash",
+			df:      "FROM alpine\n# hushbuild-ignore=HardcodedSecret public\nENV GOOGLE_API_KEY=KEY\n",
+			invalid: map[int]Severity{2: SeverityError},
+			unsafe:  true,
+		},
+		{
 			name:    "the reason holds the credential",
 			df:      "FROM alpine\n# hushbuild:ignore=HardcodedSecret KEY is public\nENV GOOGLE_API_KEY=KEY\n",
 			invalid: map[int]Severity{2: SeverityError},
@@ -358,4 +370,39 @@ func FuzzSuppressions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRewriteNotesAreNotSuppressions: the notes a rewrite leaves
+// (`# hushbuild: ARG X is a secret mount now`) are comments, not bad
+// suppressions: the rewrite of every example checks again without an
+// InvalidSuppression.
+func TestRewriteNotesAreNotSuppressions(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "examples", "*", "Dockerfile"))
+	if len(files) < 50 {
+		t.Fatalf("%d examples", len(files))
+	}
+	notes := 0
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Rewrite(src, Config{})
+		if err != nil || !res.Changed {
+			continue
+		}
+		notes += strings.Count(string(res.Output), "# hushbuild: ")
+		again, err := Rewrite(res.Output, Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, f := range again.Findings {
+			if f.Rule == RuleInvalidSuppression.Name {
+				t.Errorf("%s: line %d of the rewrite: %s", file, f.Range.Start, f.Message)
+			}
+		}
+	}
+	if notes == 0 {
+		t.Fatal("no rewrite left a note: the test tests nothing")
+	}
 }
