@@ -111,7 +111,11 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "secret-files":
 			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
 		case "disable":
-			for _, name := range splitList(v) {
+			for j, name := range splitList(v) {
+				if _, ok := lookupRuleFold(name); !ok {
+					// A misspelt rule would silently disable nothing.
+					return base, fmt.Errorf("hushbuild config: setting %d: name %d of disable is not a rule (known: %s)", i+1, j+1, ruleList())
+				}
 				if err := CheckDisable(name); err != nil {
 					return base, fmt.Errorf("hushbuild config: %w", err)
 				}

@@ -110,3 +110,25 @@ func TestParseErrorsHoldNoValue(t *testing.T) {
 		}
 	}
 }
+
+// TestDisableUnknownRule: a rule name that does not exist in disable=,
+// from the directive, the build-arg or --config, is an error that does
+// not quote it, not a setting that silently disables nothing.
+func TestDisableUnknownRule(t *testing.T) {
+	for _, text := range []string{"disable=SecretInLogs", "secrets=A;disable=SecretInLog,Nope"} {
+		_, err := ParseConfig(Config{}, text)
+		if err == nil || !strings.Contains(err.Error(), "of disable is not a rule") {
+			t.Errorf("%s: err = %v", text, err)
+		}
+	}
+	if _, err := ParseConfig(Config{}, "disable=secretinlog"); err != nil {
+		t.Errorf("a rule name in another case: %v", err)
+	}
+	res, err := Rewrite([]byte("# hushbuild=disable=SecretInLogs\nFROM alpine\nARG NPM_TOKEN\nRUN echo $NPM_TOKEN\n"), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err() == nil || strings.Contains(res.Err().Error(), "SecretInLogs") {
+		t.Errorf("the directive's unknown rule: %v", res.Err())
+	}
+}
