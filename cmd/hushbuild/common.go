@@ -262,10 +262,12 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 		return in
 	}
 	in.data = data
-	if cfg, _, err = repoConfigFor(cx.repoConfig(), name, cx.dirFor(name), cfg); err != nil {
+	var repoFile string
+	if cfg, repoFile, err = repoConfigFor(cx.repoConfig(), name, cx.dirFor(name), cfg); err != nil {
 		in.Err = err
 		return in
 	}
+	noteRepoConfigOutsideContext(s, name, repoFile, cx.dirFor(name))
 	if in.context, err = cx.list(name, data, cfg); err != nil {
 		in.Err = err
 		return in

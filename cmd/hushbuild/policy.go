@@ -187,3 +187,20 @@ func (c *contextFlags) repoConfig() *repoConfigFlag {
 	}
 	return &c.repo
 }
+
+// noteRepoConfigOutsideContext says, on stderr, when the .hushbuild.yaml
+// the CLI follows for a Dockerfile is not at the root of its build
+// context: the frontend reads only that one, so a build would not follow
+// the same settings.
+func noteRepoConfigOutsideContext(s stdio, name, file, contextDir string) {
+	if file == "" || contextDir == "" {
+		return
+	}
+	dir, err1 := filepath.Abs(filepath.Dir(file))
+	ctx, err2 := filepath.Abs(contextDir)
+	if err1 != nil || err2 != nil || dir == ctx {
+		return
+	}
+	fmt.Fprintf(s.err, "hushbuild: note: %s follows %s, which is not at the root of its build context %s: a build through the frontend reads only the context's own (--context DIR names the build's context)\n",
+		report.DisplayName(name), file, contextDir)
+}

@@ -154,3 +154,31 @@ func TestRepoConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestRepoConfigOutsideContextNote: check says when the file it follows
+// is not at the root of the build context, which the frontend reads.
+func TestRepoConfigOutsideContextNote(t *testing.T) {
+	repo := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(repo, "svc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, ".hushbuild.yaml"), []byte("secrets: [INTERNAL_URL]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	df := filepath.Join(repo, "svc", "Dockerfile")
+	if err := os.WriteFile(df, []byte("FROM alpine\nRUN true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(strictEnv, "")
+	_, _, stderr := runCLI(t, "", "check", df)
+	if !strings.Contains(stderr, "which is not at the root of its build context") {
+		t.Errorf("no note with the default context (the Dockerfile's directory):\n%s", stderr)
+	}
+	_, _, stderr = runCLI(t, "", "check", "--context", repo, df)
+	if strings.Contains(stderr, "note:") {
+		t.Errorf("a note with the repository as the context:\n%s", stderr)
+	}
+}
