@@ -95,6 +95,9 @@ func repoConfigFor(r *repoConfigFlag, name, contextDir string, cfg rewrite.Confi
 			return cfg, "", nil
 		}
 	}
+	if st, err := os.Stat(file); err == nil && !st.Mode().IsRegular() {
+		return rewrite.Config{}, file, fmt.Errorf("%s: not a regular file", file)
+	}
 	data, err := readLimited(file, rewrite.MaxRepoConfigSize)
 	if err != nil {
 		return rewrite.Config{}, file, fmt.Errorf("%s: %w", file, err)
@@ -132,11 +135,18 @@ func findRepoConfig(dir, contextDir string) string {
 		}
 	}
 	for _, d := range chain {
-		if p := filepath.Join(d, rewrite.RepoConfigName); isFile(p) {
+		// Anything by that name counts: one that is not a file is an
+		// error when read, not a configuration silently skipped.
+		if p := filepath.Join(d, rewrite.RepoConfigName); exists(p) {
 			return p
 		}
 	}
 	return ""
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }
 
 func isDir(p string) bool {

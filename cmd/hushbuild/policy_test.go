@@ -117,6 +117,8 @@ func TestRepoConfig(t *testing.T) {
 	value := googleKey(t)
 	mk(filepath.Join(repo, "bad", ".hushbuild.yaml"), "secrets: [A]\noptional: "+value+"\n")
 	mk(filepath.Join(repo, "bad", "Dockerfile"), df)
+	mk(filepath.Join(repo, "dir", ".hushbuild.yaml", "x"), "")
+	mk(filepath.Join(repo, "dir", "Dockerfile"), df)
 
 	tests := []struct {
 		name   string
@@ -133,6 +135,7 @@ func TestRepoConfig(t *testing.T) {
 		{"relaxing, not strict", []string{"secrets", "--no-context", filepath.Join(repo, "relaxed", "Dockerfile")}, 0, false, ""},
 		{"relaxing, strict", []string{"secrets", "--strict", "--no-context", filepath.Join(repo, "relaxed", "Dockerfile")}, 2, false, "strict mode: the repository's configuration relaxes protection (not-secrets)"},
 		{"a bad file", []string{"check", "--no-context", filepath.Join(repo, "bad", "Dockerfile")}, 2, false, ".hushbuild.yaml: line 2: a value of the wrong type"},
+		{"a directory by that name", []string{"check", "--no-context", filepath.Join(repo, "dir", "Dockerfile")}, 2, false, ".hushbuild.yaml: not a regular file"},
 		{"a missing named file", []string{"check", "--no-context", "--repo-config", filepath.Join(repo, "nope.yaml"), filepath.Join(repo, "other", "Dockerfile")}, 2, false, "nope.yaml: no such file"},
 	}
 	for _, tt := range tests {
