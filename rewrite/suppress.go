@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -63,6 +64,9 @@ type ignoreComment struct {
 	// suppresses nothing. problem says why it cannot be read.
 	bad     bool
 	problem string
+	// endOfLine is a suppression written after an instruction on its
+	// line, which a Dockerfile does not read as a comment.
+	endOfLine bool
 	// used records which of rules suppressed a finding.
 	used map[string]bool
 }
@@ -104,6 +108,12 @@ func suppress(src *source, nodes []*parser.Node, findings []Finding, strict bool
 	}
 	byNode := map[int][]*ignoreComment{}
 	for _, c := range comments {
+		if c.endOfLine {
+			bad(c, SeverityWarning, "put the comment on a line of its own, right above the instruction or among its continuation lines",
+				"line %d holds hushbuild:ignore after an instruction, where it is part of the instruction, not a comment: it suppresses nothing", c.line)
+			c.bad = true
+			continue
+		}
 		if c.bad {
 			bad(c, SeverityError, "write it as # hushbuild:ignore=Rule[,Rule] reason, with the names of docs/rules",
 				"the hushbuild comment on line %d cannot be read: %s", c.line, c.problem)
@@ -210,6 +220,11 @@ func findIgnoreComments(src *source, nodes []*parser.Node) []*ignoreComment {
 	for l := 1; l <= src.numLines(); l++ {
 		content := src.lineContent(l)
 		if !isCommentLine(content) {
+			// The end of an instruction's line is the instruction's
+			// (a shell comment for RUN): never a suppression, and said.
+			if (starts[l] || inside[l] > 0) && bytes.Contains(bytes.ToLower(content), []byte("hushbuild:ignore")) {
+				out = append(out, &ignoreComment{line: l, endOfLine: true, used: map[string]bool{}})
+			}
 			continue
 		}
 		if inside[l] < 0 || starts[l] {

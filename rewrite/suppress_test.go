@@ -97,6 +97,12 @@ func TestSuppressions(t *testing.T) {
 			unsafe:  true,
 		},
 		{
+			name:    "after the instruction, on its line",
+			df:      "FROM alpine\nRUN echo KEY > /k # hushbuild:ignore=HardcodedSecret public\n",
+			invalid: map[int]Severity{2: SeverityWarning},
+			unsafe:  true,
+		},
+		{
 			name:    "another rule",
 			df:      "FROM alpine\n# hushbuild:ignore=SecretEnv public\nENV GOOGLE_API_KEY=KEY\n",
 			invalid: map[int]Severity{2: SeverityWarning},

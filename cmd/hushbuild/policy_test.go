@@ -40,6 +40,7 @@ func TestSuppressionsAndStrictMode(t *testing.T) {
 		return p
 	}
 	suppressed := write("suppressed.Dockerfile", "FROM alpine\n# hushbuild:ignore=HardcodedSecret the public key the distribution ships\nENV GOOGLE_API_KEY="+key+"\nARG NPM_TOKEN\nRUN npm ci\n")
+	allWarnings := write("warnings.Dockerfile", "FROM alpine\n# hushbuild:ignore=SecretArg not a real token in this image\nARG NPM_TOKEN\n# hushbuild:ignore=SecretInLog printed on purpose\nRUN echo $NPM_TOKEN\n")
 	relaxed := write("relaxed.Dockerfile", "# hushbuild=not-secrets=NPM_TOKEN\nFROM alpine\nARG NPM_TOKEN\nRUN npm ci\n")
 	tests := []struct {
 		name string
@@ -51,6 +52,7 @@ func TestSuppressionsAndStrictMode(t *testing.T) {
 	}{
 		{"check", "", []string{"check", "--no-context", suppressed}, 1,
 			[]string{":3: [HardcodedSecret] error (suppressed on line 2: the public key the distribution ships):", "1 warning, 0 notes, 1 suppressed"}},
+		{"every warning suppressed", "", []string{"check", "--no-context", allWarnings}, 0, []string{"0 warnings, 0 notes, 2 suppressed"}},
 		{"check fails on errors only", "", []string{"check", "--fail-on", "error", "--no-context", suppressed}, 0, nil},
 		{"check json", "", []string{"check", "--format", "json", "--fail-on", "error", "--no-context", suppressed}, 0,
 			[]string{`"suppression": {`, `"line": 2`, `"suppressed": 1`}},
