@@ -164,7 +164,19 @@ func parse(src []byte) (*parser.Result, []instructions.Stage, []instructions.Arg
 func redactParseError(err error, src []byte) error {
 	msg := err.Error()
 	out := msg
-	for _, w := range redactionCandidates(errorText(err, src)) {
+	candidates := redactionCandidates(errorText(err, src))
+	// And, from the whole source, the words that look like values (a
+	// digit, letters of both cases, a symbol): a location that points
+	// elsewhere does not let one through.
+	for _, w := range strings.FieldsFunc(string(src), func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune("=\"',", r)
+	}) {
+		if len(w) >= 6 && valueLike(w) && !parseVocabulary[strings.ToLower(strings.TrimLeft(w, "-"))] {
+			candidates = append(candidates, w)
+		}
+	}
+	sort.SliceStable(candidates, func(i, j int) bool { return len(candidates[i]) > len(candidates[j]) })
+	for _, w := range candidates {
 		if strings.Contains(out, w) {
 			out = strings.ReplaceAll(out, w, "<redacted>")
 		}
@@ -177,6 +189,26 @@ func redactParseError(err error, src []byte) error {
 		return err
 	}
 	return &redactedError{msg: out, err: err}
+}
+
+// valueLike reports whether a word looks like a value rather than a
+// keyword: a digit, letters of both cases, or a symbol besides - and _.
+func valueLike(w string) bool {
+	var digit, lower, upper, other bool
+	for _, r := range w {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r == '-' || r == '_':
+		default:
+			other = true
+		}
+	}
+	return digit || other || lower && upper
 }
 
 // errorText is the text of the lines err points at, or all of src.
