@@ -65,7 +65,7 @@ type Finding struct {
 	Fixed bool   `json:"fixed"`
 	// Suppression is set when a `# hushbuild:ignore=` comment of the
 	// Dockerfile covers the finding (see Suppressed).
-	Suppression Suppression `json:"suppression"`
+	Suppression Suppression `json:"suppression,omitzero"`
 }
 
 // SecretKind says how a build supplies a secret.
