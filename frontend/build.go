@@ -93,6 +93,21 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
 	var listed *listing
 	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config, text []byte) (err error) {
+		// The repository's .hushbuild.yaml, on the Dockerfile's side
+		// of the caller's settings.
+		repo, err := readRepoConfig(ctx, c, bc)
+		if err != nil {
+			return err
+		}
+		if repo != nil {
+			where := "the build context's " + rewrite.RepoConfigName
+			if *cfg, err = rewrite.MergeRepoConfig(*repo, *cfg, where); err != nil {
+				return err
+			}
+			if merged, err = rewrite.MergeRepoConfig(*repo, merged, where); err != nil {
+				return err
+			}
+		}
 		cfg.BaseImages = baseImages(ctx, c, bc, text)
 		merged.BaseImages = cfg.BaseImages
 		var self []byte

@@ -2,6 +2,8 @@ package frontend
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 
 	"github.com/hushbuild/hushbuild/rewrite"
@@ -52,8 +54,39 @@ func configFromOpts(opts map[string]string) (rewrite.Config, error) {
 		return rewrite.Config{}, err
 	}
 	cfg.Target = opts[keyTarget]
+	if cfg.Strict, err = strictFromCaller(opts, cfg.Strict); err != nil {
+		return rewrite.Config{}, err
+	}
 	cfg.NotSecrets = append(cfg.NotSecrets, plainURLArgs(opts, cfg)...)
 	return cfg, nil
+}
+
+// keyStrictOpt is the frontend option (buildctl --opt hushbuild-strict=true)
+// that sets strict mode; strictEnv the variable of the frontend's process
+// (an image of the frontend built for a platform, with ENV
+// HUSHBUILD_STRICT=true) that does.
+const (
+	keyStrictOpt = "hushbuild-strict"
+	strictEnv    = "HUSHBUILD_STRICT"
+)
+
+// strictFromCaller adds to strict (from the HUSHBUILD build-arg) the
+// other caller-side settings of strict mode. Nothing turns it off.
+func strictFromCaller(opts map[string]string, strict bool) (bool, error) {
+	for _, src := range []struct{ where, v string }{
+		{"frontend option " + keyStrictOpt, opts[keyStrictOpt]},
+		{"the frontend's " + strictEnv, os.Getenv(strictEnv)},
+	} {
+		if src.v == "" {
+			continue
+		}
+		b, err := strconv.ParseBool(src.v)
+		if err != nil {
+			return false, fmt.Errorf("%s is not a boolean (want true or false)", src.where)
+		}
+		strict = strict || b
+	}
+	return strict, nil
 }
 
 // classifierConfig is the configuration the engine applies to dt: the

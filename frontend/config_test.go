@@ -17,6 +17,9 @@ func TestConfigFromOpts(t *testing.T) {
 	}{
 		{name: "nothing", opts: map[string]string{}, want: rewrite.Config{}},
 		{name: "target only", opts: map[string]string{"target": "prod"}, want: rewrite.Config{Target: "prod"}},
+		{name: "strict option", opts: map[string]string{keyStrictOpt: "true"}, want: rewrite.Config{Strict: true}},
+		{name: "strict option does not turn the build-arg's off", opts: map[string]string{keyStrictOpt: "false", keyConfigArg: "strict=true"}, want: rewrite.Config{Strict: true}},
+		{name: "strict option not a boolean", opts: map[string]string{keyStrictOpt: "yes please"}, wantErr: "frontend option hushbuild-strict is not a boolean"},
 		{
 			name: "build-arg",
 			opts: map[string]string{keyConfigArg: "secrets=SENTRY_DSN,INTERNAL_URL; not-secrets=GPG_KEY; optional=true; disable=SecretEnv"},
@@ -45,7 +48,7 @@ func TestConfigFromOpts(t *testing.T) {
 		{
 			name:    "unknown key",
 			opts:    map[string]string{keyConfigArg: "colour=blue"},
-			wantErr: `unknown key "colour"`,
+			wantErr: `setting 1 has an unknown key (known: secrets,`,
 		},
 	}
 	for _, tc := range cases {
@@ -171,4 +174,18 @@ func FuzzDockerfileScans(f *testing.F) {
 		}
 		_, _ = classifierConfig(rewrite.Config{}, dt)
 	})
+}
+
+// TestStrictFromTheFrontendsEnvironment: a frontend image built with
+// HUSHBUILD_STRICT=true runs every build in strict mode.
+func TestStrictFromTheFrontendsEnvironment(t *testing.T) {
+	t.Setenv(strictEnv, "true")
+	cfg, err := configFromOpts(map[string]string{})
+	if err != nil || !cfg.Strict {
+		t.Fatalf("Strict %v, err %v", cfg.Strict, err)
+	}
+	t.Setenv(strictEnv, "maybe")
+	if _, err := configFromOpts(map[string]string{}); err == nil || strings.Contains(err.Error(), "maybe") {
+		t.Fatalf("err = %v", err)
+	}
 }

@@ -52,10 +52,12 @@ func reported(f rewrite.Finding) bool {
 }
 
 // reportFindings emits every finding below SeverityError as a warning
-// under its line. Error findings are reported by unsafeError.
+// under its line. Error findings are reported by unsafeError; a suppressed
+// one is a warning too, so that the build's record shows what the
+// Dockerfile let through and why.
 func (df *dockerfile) reportFindings(ctx context.Context, warn warnFunc) {
 	for _, f := range df.findings {
-		if !reported(f) || f.Severity >= rewrite.SeverityError {
+		if !reported(f) || f.Severity >= rewrite.SeverityError && !f.Suppressed() {
 			continue
 		}
 		rule := findingRule(f)
@@ -71,7 +73,9 @@ func (df *dockerfile) reportFindings(ctx context.Context, warn warnFunc) {
 func (df *dockerfile) addToLint(results *lint.LintResults) {
 	idx := results.AddSource(df.shown)
 	for _, f := range df.findings {
-		if !reported(f) {
+		// A suppressed finding does not fail the check, as it does not
+		// fail `hushbuild check`; builds still warn about it.
+		if !reported(f) || f.Suppressed() {
 			continue
 		}
 		rule := findingRule(f)
@@ -92,7 +96,7 @@ func (df *dockerfile) addToLint(results *lint.LintResults) {
 			Location: pb.Location{SourceIndex: int32(idx)},
 		}
 		for _, f := range df.findings {
-			if f.Severity >= rewrite.SeverityError {
+			if f.Severity >= rewrite.SeverityError && !f.Suppressed() {
 				be.Location.Ranges = toPBRanges(findingRange(f))
 				break
 			}
@@ -111,7 +115,7 @@ func (df *dockerfile) unsafeError() error {
 	err := &unsafeDockerfileError{cause: df.unsafe}
 	var out error = err
 	for _, f := range df.findings {
-		if f.Severity >= rewrite.SeverityError {
+		if f.Severity >= rewrite.SeverityError && !f.Suppressed() {
 			if r := findingRange(f); r != nil {
 				out = parser.WithLocation(out, r)
 			}
@@ -143,6 +147,9 @@ func findingRule(f rewrite.Finding) rewrite.Rule {
 // fix, applied or to apply. Findings never carry secret values.
 func findingDetail(f rewrite.Finding) string {
 	msg := f.Message
+	if f.Suppressed() {
+		msg = fmt.Sprintf("suppressed %s by the comment on line %d (%s): %s", f.Severity, f.Suppression.Line, f.Suppression.Reason, msg)
+	}
 	if f.Fix != "" {
 		if f.Fixed {
 			msg += " (fixed: " + f.Fix + ")"
@@ -199,8 +206,12 @@ func (df *dockerfile) withSources(err error) error {
 // summary is a log line about the rewrite: counts and rule names only.
 func (df *dockerfile) summary() string {
 	rules := map[string]int{}
+	suppressed := 0
 	for _, f := range df.findings {
 		rules[f.Rule]++
+		if f.Suppressed() {
+			suppressed++
+		}
 	}
 	names := make([]string, 0, len(rules))
 	for r, n := range rules {
@@ -215,7 +226,7 @@ func (df *dockerfile) summary() string {
 			secrets++
 		}
 	}
-	return fmt.Sprintf("findings=%d [%s] secrets=%d ssh=%d unsafe=%t", len(df.findings), strings.Join(names, " "), secrets, ssh, df.unsafe != nil)
+	return fmt.Sprintf("findings=%d [%s] suppressed=%d secrets=%d ssh=%d unsafe=%t", len(df.findings), strings.Join(names, " "), suppressed, secrets, ssh, df.unsafe != nil)
 }
 
 // withEmptySource gives err, when it carries no source, a source that

@@ -230,7 +230,7 @@ func TestSummaryHasNoText(t *testing.T) {
 	df := testDF(t, f, []rewrite.Requirement{{Kind: rewrite.SecretEnv, ID: "A"}, {Kind: rewrite.SSH, ID: "default"}})
 	s := df.summary()
 	assertNoCanary(t, "the log summary", []byte(s), canary)
-	if s != "findings=4 [FutureRule=1 HardcodedSecret=1 SecretArg=1 SourcedEnvFile=1] secrets=1 ssh=1 unsafe=true" {
+	if s != "findings=4 [FutureRule=1 HardcodedSecret=1 SecretArg=1 SourcedEnvFile=1] suppressed=0 secrets=1 ssh=1 unsafe=true" {
 		t.Errorf("summary = %q", s)
 	}
 }

@@ -987,7 +987,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			case chmod != "":
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"use numeric --chown=UID:GID so that the secret mount can carry the owner with the mode",
-					"%s --chown=%s names a user; a secret mount needs numeric ids to carry it with --chmod", strings.ToUpper(n.Value), chown)
+					"%s --chown names a user or group by name; a secret mount needs numeric ids to carry it with --chmod", strings.ToUpper(n.Value))
 				continue
 			default:
 				// A user by name (BuildKit looks it up in the stage at

@@ -63,6 +63,9 @@ type Finding struct {
 	// Fix is the fix applied (Fixed) or the fix the user must make.
 	Fix   string `json:"fix,omitempty"`
 	Fixed bool   `json:"fixed"`
+	// Suppression is set when a `# hushbuild:ignore=` comment of the
+	// Dockerfile covers the finding (see Suppressed).
+	Suppression Suppression `json:"suppression,omitzero"`
 }
 
 // SecretKind says how a build supplies a secret.

@@ -2,7 +2,6 @@ package rewrite
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,6 +91,9 @@ type ImageDefaults struct {
 	WorkingDir string
 }
 
+// ConfigKeys are the keys of the text form, in documentation order.
+var ConfigKeys = []string{"secrets", "not-secrets", "secret-files", "disable", "optional", "allow-runtime-secret-files", "omit-runtime-secret-files", "rewrite-hardcoded", "strict", "target"}
+
 // ConfigDirective is the key of the Dockerfile comment directive and of the
 // frontend build-arg that carry configuration.
 const ConfigDirective = "hushbuild"
@@ -104,14 +106,16 @@ func ParseConfig(base Config, text string) (Config, error) {
 	cfg.NotSecrets = append([]string(nil), base.NotSecrets...)
 	cfg.SecretFiles = append([]string(nil), base.SecretFiles...)
 	cfg.Disable = append([]string(nil), base.Disable...)
-	for _, part := range strings.Split(text, ";") {
+	// Errors name the setting by its place, never by its text: a value,
+	// or a key mistyped in its place, can be a credential.
+	for i, part := range strings.Split(text, ";") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return base, fmt.Errorf("hushbuild config: %q is not key=value", part)
+			return base, fmt.Errorf("hushbuild config: setting %d is not key=value", i+1)
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		v = strings.TrimSpace(v)
@@ -120,15 +124,19 @@ func ParseConfig(base Config, text string) (Config, error) {
 			cfg.Secrets = append(cfg.Secrets, splitList(v)...)
 		case "not-secrets":
 			for _, pat := range splitList(v) {
-				if matchesEverySecret(pat) {
-					return base, fmt.Errorf("hushbuild config: not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
+				if err := CheckNotSecret(pat); err != nil {
+					return base, fmt.Errorf("hushbuild config: %w", err)
 				}
 			}
 			cfg.NotSecrets = append(cfg.NotSecrets, splitList(v)...)
 		case "secret-files":
 			cfg.SecretFiles = append(cfg.SecretFiles, splitList(v)...)
 		case "disable":
-			for _, name := range splitList(v) {
+			for j, name := range splitList(v) {
+				if _, ok := lookupRuleFold(name); !ok {
+					// A misspelt rule would silently disable nothing.
+					return base, fmt.Errorf("hushbuild config: setting %d: name %d of disable is not a rule (known: %s)", i+1, j+1, ruleList())
+				}
 				if err := CheckDisable(name); err != nil {
 					return base, fmt.Errorf("hushbuild config: %w", err)
 				}
@@ -137,7 +145,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "optional", "allow-runtime-secret-files", "rewrite-hardcoded", "omit-runtime-secret-files", "strict":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return base, fmt.Errorf("hushbuild config: %s=%q is not a boolean", k, v)
+				return base, fmt.Errorf("hushbuild config: setting %d: the value of %s is not a boolean (want true or false)", i+1, k)
 			}
 			switch k {
 			case "optional":
@@ -154,7 +162,7 @@ func ParseConfig(base Config, text string) (Config, error) {
 		case "target":
 			cfg.Target = v
 		default:
-			return base, fmt.Errorf("hushbuild config: unknown key %q (known: secrets, not-secrets, secret-files, disable, optional, allow-runtime-secret-files, omit-runtime-secret-files, rewrite-hardcoded, strict, target)", k)
+			return base, fmt.Errorf("hushbuild config: setting %d has an unknown key (known: %s)", i+1, strings.Join(ConfigKeys, ", "))
 		}
 	}
 	return cfg, nil
@@ -248,15 +256,42 @@ func MergeConfig(dockerfile, caller Config) Config {
 	return m
 }
 
+// commonSecretNames are names that are secrets by every reading, for
+// judging how broad a not-secrets pattern is.
+var commonSecretNames = []string{
+	"PASSWORD", "API_TOKEN", "AWS_SECRET_ACCESS_KEY", "npmToken", "NPM_TOKEN", "GITHUB_TOKEN",
+	"DATABASE_PASSWORD", "DB_PASS", "API_KEY", "SECRET_KEY", "PRIVATE_KEY", "SSH_PRIVATE_KEY",
+	"PYPI_PASSWORD", "DOCKER_AUTH", "CLIENT_SECRET", "SENTRY_AUTH_TOKEN",
+}
+
 // matchesEverySecret reports whether a not-secrets pattern is so broad that
-// it matches names that are secrets by every reading.
+// it switches the name rules off: it matches half or more of the names
+// that are secrets by every reading (*, *_*, [A-Z]*), or it is a regular
+// expression that would match every name (.*), which a not-secrets list
+// does not take but whose intent is plain.
 func matchesEverySecret(pat string) bool {
-	for _, name := range []string{"PASSWORD", "API_TOKEN", "AWS_SECRET_ACCESS_KEY", "npmToken"} {
-		if ok, _ := path.Match(pat, name); !ok {
-			return false
+	switch strings.TrimSpace(pat) {
+	case ".*", ".+", "^.*$", "^.+$", "^.*", ".*$", "(.*)", "all", "ALL":
+		return true
+	}
+	n := 0
+	for _, name := range commonSecretNames {
+		if matchAnyName([]string{pat}, name) {
+			n++
 		}
 	}
-	return true
+	return 2*n >= len(commonSecretNames)
+}
+
+// CheckNotSecret says why a not-secrets pattern is refused: one that
+// matches every secret name would switch the name rules off, the secret
+// build-arg stop included. It is refused wherever it comes from: the
+// Dockerfile, .hushbuild.yaml or the caller.
+func CheckNotSecret(pat string) error {
+	if matchesEverySecret(pat) {
+		return fmt.Errorf("not-secrets=%s would match every secret name and switch the name rules off: name the variables that are not secrets", pat)
+	}
+	return nil
 }
 
 // Relaxations lists the settings of a Dockerfile's directive that relax

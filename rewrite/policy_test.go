@@ -8,12 +8,12 @@ import (
 // TestNotSecretsTooBroad: a not-secrets pattern that matches every secret
 // name is refused, from the Dockerfile and from the caller alike.
 func TestNotSecretsTooBroad(t *testing.T) {
-	for _, pat := range []string{"*", "**", "*?", "[A-Za-z]*"} {
+	for _, pat := range []string{"*", "**", "*?", "[A-Za-z]*", ".*", "^.*$", "*_*", "[^x]*", "all"} {
 		if _, err := ParseConfig(Config{}, "not-secrets="+pat); err == nil {
 			t.Errorf("not-secrets=%s accepted", pat)
 		}
 	}
-	for _, pat := range []string{"LEGACY_TOKEN", "DEPLOY_*", "*_KEY_ID", "GPG_*"} {
+	for _, pat := range []string{"LEGACY_TOKEN", "DEPLOY_*", "*_KEY_ID", "GPG_*", "NEXT_PUBLIC_*", "*_URL"} {
 		if _, err := ParseConfig(Config{}, "not-secrets="+pat); err != nil {
 			t.Errorf("not-secrets=%s refused: %v", pat, err)
 		}
@@ -25,6 +25,14 @@ func TestNotSecretsTooBroad(t *testing.T) {
 	}
 	if res.Err() == nil {
 		t.Fatal("a directive with not-secrets=* was applied")
+	}
+	// From the caller too, however it got there.
+	res, err = Rewrite([]byte("FROM alpine\nARG NPM_TOKEN\nRUN npm ci\n"), Config{NotSecrets: []string{"NPM_TOKEN", "*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err() == nil || !strings.Contains(res.Err().Error(), "would match every secret name") {
+		t.Fatalf("a caller's not-secrets=* was applied: %v", res.Err())
 	}
 }
 
@@ -100,5 +108,27 @@ func TestParseErrorsHoldNoValue(t *testing.T) {
 		if !strings.Contains(err.Error(), "line 2") {
 			t.Errorf("the parse error does not name line 2: %s", strings.ReplaceAll(err.Error(), value, "<value>"))
 		}
+	}
+}
+
+// TestDisableUnknownRule: a rule name that does not exist in disable=,
+// from the directive, the build-arg or --config, is an error that does
+// not quote it, not a setting that silently disables nothing.
+func TestDisableUnknownRule(t *testing.T) {
+	for _, text := range []string{"disable=SecretInLogs", "secrets=A;disable=SecretInLog,Nope"} {
+		_, err := ParseConfig(Config{}, text)
+		if err == nil || !strings.Contains(err.Error(), "of disable is not a rule") {
+			t.Errorf("%s: err = %v", text, err)
+		}
+	}
+	if _, err := ParseConfig(Config{}, "disable=secretinlog"); err != nil {
+		t.Errorf("a rule name in another case: %v", err)
+	}
+	res, err := Rewrite([]byte("# hushbuild=disable=SecretInLogs\nFROM alpine\nARG NPM_TOKEN\nRUN echo $NPM_TOKEN\n"), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Err() == nil || strings.Contains(res.Err().Error(), "SecretInLogs") {
+		t.Errorf("the directive's unknown rule: %v", res.Err())
 	}
 }

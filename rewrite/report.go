@@ -145,9 +145,9 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	}
 	if f.owner != "" {
 		if f.context {
-			msg += fmt.Sprintf("; --chown=%s names a user, which a mount cannot carry: it keeps the mode the file has in the context", f.owner)
+			msg += "; its --chown names a user, which a mount cannot carry: it keeps the mode the file has in the context"
 		} else {
-			msg += fmt.Sprintf("; --chown=%s names a user, which a mount cannot carry: every user of the RUN can read it (mode 0444)", f.owner)
+			msg += "; its --chown names a user, which a mount cannot carry: every user of the RUN can read it (mode 0444)"
 		}
 	}
 	if len(f.uses) > 0 {

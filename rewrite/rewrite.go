@@ -2,10 +2,13 @@ package rewrite
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
@@ -38,6 +41,16 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 	if len(stages) == 0 {
 		// Nothing to build: BuildKit refuses it with its own error.
 		return &Result{Output: bytes.Clone(src)}, nil
+	}
+	for _, pat := range cfg.NotSecrets {
+		if err := CheckNotSecret(pat); err != nil {
+			// Whoever set it, it would switch the name rules off.
+			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
+				Rule: RuleCannotRewrite.Name, Severity: SeverityError,
+				Message: "the configuration is refused: " + err.Error(),
+				Fix:     "list the names that are not secrets, one by one or by a narrow pattern (NEXT_PUBLIC_*)",
+			}}}, nil
+		}
 	}
 	if text, line, ok := FindDirective(src); ok {
 		d, err := ParseConfig(Config{}, text)
@@ -101,6 +114,19 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 			Fix:     "simplify the instruction (plain words, no escape characters at the end of the command) or migrate it by hand to RUN --mount=type=secret",
 		})
 	}
+	if res.Changed {
+		if out, f, ok := raiseSyntaxPin(res.Output); ok {
+			res.Output = out
+			if !cfg.disabled(f.Rule) {
+				res.Findings = append(res.Findings, f)
+			}
+		}
+	}
+	var instrs []*parser.Node
+	for _, n := range ast.AST.Children {
+		instrs = append(instrs, n)
+	}
+	res.Findings = suppress(a.src, instrs, res.Findings, cfg.Strict)
 	res.Requirements = a.reqs.list()
 	res.SecretArgs = a.secretArgs()
 	sort.SliceStable(res.Findings, func(i, j int) bool {
@@ -132,18 +158,34 @@ func parse(src []byte) (*parser.Result, []instructions.Stage, []instructions.Arg
 
 // redactParseError keeps the values of the Dockerfile out of a parse
 // error's message: BuildKit's quote the word they stumble on (`invalid
-// duration "…"`), and that word can be a credential. Every word of the
-// source that looks like a value (a digit, or letters of both cases, or
-// a symbol besides - and _), of at least 6 bytes, is replaced in the
-// message; the error keeps its cause and its place in the Dockerfile.
+// duration "…"`), and that word can be a credential, of any shape (a
+// passphrase of lower-case letters as well as a token). Every word of the
+// instruction the error points at (of the whole source when it points
+// nowhere) that the message holds is replaced, unless it is Dockerfile
+// vocabulary (instruction, flag and option names) or a word of BuildKit's
+// messages; the error keeps its cause and its place in the Dockerfile.
 func redactParseError(err error, src []byte) error {
 	msg := err.Error()
 	out := msg
+	candidates := redactionCandidates(errorText(err, src))
+	// And, from the whole source, the words that look like values (a
+	// digit, letters of both cases, a symbol): a location that points
+	// elsewhere does not let one through.
 	for _, w := range strings.FieldsFunc(string(src), func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '=' || r == '"' || r == '\'' || r == ','
+		return unicode.IsSpace(r) || strings.ContainsRune("=\"',", r)
 	}) {
-		if len(w) >= 6 && valueLike(w) && strings.Contains(out, w) {
+		if len(w) >= 6 && valueLike(w) && !parseVocabulary[strings.ToLower(strings.TrimLeft(w, "-"))] {
+			candidates = append(candidates, w)
+		}
+	}
+	sort.SliceStable(candidates, func(i, j int) bool { return len(candidates[i]) > len(candidates[j]) })
+	for _, w := range candidates {
+		if strings.Contains(out, w) {
 			out = strings.ReplaceAll(out, w, "<redacted>")
+		}
+		// The message may quote the word with escapes (%q).
+		if q := strconv.Quote(w); q[1:len(q)-1] != w && strings.Contains(out, q[1:len(q)-1]) {
+			out = strings.ReplaceAll(out, q[1:len(q)-1], "<redacted>")
 		}
 	}
 	if out == msg {
@@ -152,6 +194,8 @@ func redactParseError(err error, src []byte) error {
 	return &redactedError{msg: out, err: err}
 }
 
+// valueLike reports whether a word looks like a value rather than a
+// keyword: a digit, letters of both cases, or a symbol besides - and _.
 func valueLike(w string) bool {
 	var digit, lower, upper, other bool
 	for _, r := range w {
@@ -169,6 +213,74 @@ func valueLike(w string) bool {
 	}
 	return digit || other || lower && upper
 }
+
+// errorText is the text of the lines err points at, or all of src.
+func errorText(err error, src []byte) string {
+	var le *parser.LocationError
+	if !errors.As(err, &le) || len(le.Locations) == 0 {
+		return string(src)
+	}
+	s := newSource(src, '\\')
+	var b strings.Builder
+	for _, loc := range le.Locations {
+		for _, r := range loc {
+			if r.Start.Line < 1 || r.End.Line < r.Start.Line {
+				return string(src)
+			}
+			for l := r.Start.Line; l <= r.End.Line && l <= s.numLines(); l++ {
+				b.Write(s.lineContent(l))
+				b.WriteByte('\n')
+			}
+		}
+	}
+	return b.String()
+}
+
+// redactionCandidates are the words of text that a message must not quote,
+// longest first: whole blank-separated words, and their parts between
+// punctuation, of at least 4 bytes.
+func redactionCandidates(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(w string) {
+		w = strings.TrimLeft(w, "-")
+		if len(w) < 4 || seen[w] || parseVocabulary[strings.ToLower(w)] {
+			return
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	for _, word := range strings.FieldsFunc(text, unicode.IsSpace) {
+		add(word)
+		for _, part := range strings.FieldsFunc(word, func(r rune) bool {
+			return strings.ContainsRune("=\"',:;[](){}@/\\<>$`|&*?!#%+", r)
+		}) {
+			add(part)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// parseVocabulary are words a parse error may say as they are: instruction,
+// flag and mount option names, and the words of BuildKit's messages.
+var parseVocabulary = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+		from run cmd label maintainer expose env add copy entrypoint volume user workdir arg onbuild
+		stopsignal healthcheck shell none
+		platform chown chmod link mount network security interval timeout start-period start-interval
+		retries checksum keep-git-dir parents exclude unpack
+		type target source dst destination readonly readwrite sharing required size mode env
+		bind cache tmpfs secret host default sandbox insecure shared private locked true false scratch
+		escape syntax check json
+		dockerfile parse error line lines requires argument arguments invalid unknown instruction flag
+		flags must form value values name names time duration exactly either least three with without
+		empty blank supported allowed missing expected option options`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // redactedError is an error whose message leaves out values of the input.
 type redactedError struct {
@@ -207,7 +319,7 @@ func FindDirective(src []byte) (string, int, bool) {
 func (r *Result) Err() error {
 	var errs []Finding
 	for _, f := range r.Findings {
-		if f.Severity >= SeverityError {
+		if f.Severity >= SeverityError && !f.Suppressed() {
 			errs = append(errs, f)
 		}
 	}

@@ -90,6 +90,17 @@ var (
 		Description: "A secret-named value was passed with --build-arg, which records it in the build's provenance; pass it with --secret.",
 		Severity:    SeverityError,
 	}
+	RuleInvalidSuppression = Rule{
+		Name:        "InvalidSuppression",
+		Description: "A # hushbuild:ignore= comment cannot be applied: an unknown or unsuppressible rule, no reason, a refusal in strict mode, or nothing to suppress.",
+		Severity:    SeverityError,
+	}
+	RuleSyntaxPin = Rule{
+		Name:        "SyntaxPin",
+		Description: "The # syntax= line pins a Dockerfile syntax older than what the rewritten Dockerfile uses; the rewrite raises the pin to the lowest version that has it all.",
+		Severity:    SeverityWarning,
+		Fixes:       true,
+	}
 	RuleSecretInBuildOutput = Rule{
 		Name:        "SecretInBuildOutput",
 		Description: "The build checked its own output with the real secret values and found one in a step's layer, a cache mount, the image config or the build definition; nothing is exported.",
@@ -113,6 +124,8 @@ var Rules = []Rule{
 	RuleOnbuildSecret,
 	RuleSecretBuildArg,
 	RuleSecretInBuildOutput,
+	RuleInvalidSuppression,
+	RuleSyntaxPin,
 }
 
 // LookupRule finds a rule by name.

@@ -131,7 +131,7 @@ func runCheck(ctx context.Context, cmd *cobra.Command, args []string, s stdio, o
 			continue
 		}
 		for _, fd := range in.Result.Findings {
-			if !never && fd.Severity >= threshold && status == exitOK {
+			if !never && fd.Severity >= threshold && !fd.Suppressed() && status == exitOK {
 				status = exitFindings
 			}
 		}
@@ -149,6 +149,9 @@ func runCheck(ctx context.Context, cmd *cobra.Command, args []string, s stdio, o
 		}
 		return report.Text(w, reports)
 	})
+	if o.format == "text" {
+		printSummary(s, reports)
+	}
 	if err != nil {
 		fmt.Fprintf(s.err, "hushbuild check: %v\n", err)
 		return exitUsage

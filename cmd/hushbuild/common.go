@@ -43,6 +43,7 @@ type configFlags struct {
 	secrets, notSecrets, secretFiles, disable listFlag
 	optional, allowRuntimeSecretFiles         bool
 	target, config                            string
+	policy                                    policyFlags
 }
 
 func (c *configFlags) register(set *pflag.FlagSet) {
@@ -54,13 +55,16 @@ func (c *configFlags) register(set *pflag.FlagSet) {
 	set.BoolVar(&c.allowRuntimeSecretFiles, "allow-runtime-secret-files", false, "report a credential file left in the built image as a warning instead of an error")
 	set.StringVar(&c.target, "target", "", "build target `stage` (default: the last stage); decides which stages reach the image")
 	set.StringVar(&c.config, "config", "", "`settings` in the text form of the '# hushbuild=' directive, e.g. 'secrets=SENTRY_DSN;optional=true' (applied after the other flags)")
+	registerPolicyFlags(set, c)
 }
 
 // build returns the engine configuration the flags describe.
 func (c *configFlags) build() (rewrite.Config, error) {
-	for _, name := range c.disable {
+	for i, name := range c.disable {
 		if _, ok := lookupRuleFold(name); !ok {
-			return rewrite.Config{}, fmt.Errorf("--disable: unknown rule %q (known: %s)", name, ruleNames())
+			// Not quoted: a value typed in the wrong place can be a
+			// credential.
+			return rewrite.Config{}, fmt.Errorf("--disable: name %d of the list is not a rule (known: %s)", i+1, ruleNames())
 		}
 		if err := rewrite.CheckDisable(name); err != nil {
 			return rewrite.Config{}, fmt.Errorf("--%w", err)
@@ -76,9 +80,12 @@ func (c *configFlags) build() (rewrite.Config, error) {
 		Target:                  c.target,
 	}
 	if c.config != "" {
-		return rewrite.ParseConfig(cfg, c.config)
+		var err error
+		if cfg, err = rewrite.ParseConfig(cfg, c.config); err != nil {
+			return rewrite.Config{}, err
+		}
 	}
-	return cfg, nil
+	return applyPolicy(c, cfg)
 }
 
 func lookupRuleFold(name string) (rewrite.Rule, bool) {
@@ -167,6 +174,8 @@ type contextFlags struct {
 	off bool // --no-context
 	// cache walks a context shared by several Dockerfiles once.
 	cache buildcontext.Cache
+	// repo is --repo-config.
+	repo repoConfigFlag
 }
 
 // contextValue is the --context flag: it records that it was set, so
@@ -190,6 +199,7 @@ func (v contextValue) Set(s string) error {
 func (c *contextFlags) register(set *pflag.FlagSet) {
 	set.Var(contextValue{c}, "context", "build context `dir` whose credential files, after .dockerignore, a COPY of the context would bring in (default: the Dockerfile's directory, none for stdin; '' for none)")
 	set.BoolVar(&c.off, "no-context", false, "do not look at a build context (the same as --context '')")
+	registerRepoConfigFlag(set, &c.repo)
 }
 
 // check validates the flags once, before any file is read.
@@ -281,6 +291,12 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 		return in
 	}
 	in.data = data
+	var repoFile string
+	if cfg, repoFile, err = repoConfigFor(cx.repoConfig(), name, cx.dirFor(name), cfg); err != nil {
+		in.Err = err
+		return in
+	}
+	noteRepoConfigOutsideContext(s, name, repoFile, cx.dirFor(name))
 	if in.context, err = cx.list(name, data, cfg); err != nil {
 		in.Err = err
 		return in
@@ -342,7 +358,7 @@ func runEngine(data []byte, cfg rewrite.Config) (res *rewrite.Result, err error)
 // build, one per line, on stderr.
 func printErrorFindings(w io.Writer, f report.File) {
 	for _, fd := range f.Result.Findings {
-		if fd.Severity >= rewrite.SeverityError {
+		if fd.Severity >= rewrite.SeverityError && !fd.Suppressed() {
 			fmt.Fprintln(w, report.FindingLine(f.Name, fd))
 		}
 	}

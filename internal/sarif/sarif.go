@@ -108,7 +108,22 @@ type Result struct {
 	Message             Message           `json:"message"`
 	Locations           []Location        `json:"locations,omitempty"`
 	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
-	Properties          Properties        `json:"properties,omitempty"`
+	// Suppressions, when present, say the result is suppressed (§3.27.23):
+	// GitHub code scanning closes such alerts as dismissed.
+	Suppressions []Suppression `json:"suppressions,omitempty"`
+	Properties   Properties    `json:"properties,omitempty"`
+}
+
+// SuppressionInSource is the kind of a suppression written in the analysed
+// file itself, such as a comment (§3.35.2).
+const SuppressionInSource = "inSource"
+
+// Suppression is one request to suppress a result (§3.35).
+type Suppression struct {
+	Kind          string    `json:"kind"`
+	Status        string    `json:"status,omitempty"`
+	Justification string    `json:"justification,omitempty"`
+	Location      *Location `json:"location,omitempty"`
 }
 
 // Message is a plain text message (§3.11).

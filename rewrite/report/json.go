@@ -16,6 +16,7 @@ const JSONVersion = 1
 type JSONReport struct {
 	Version int        `json:"version"`
 	Files   []JSONFile `json:"files"`
+	Summary Summary    `json:"summary"`
 }
 
 // JSONFile is the report of one Dockerfile. Error is set (and the lists are
@@ -37,6 +38,9 @@ type JSONFinding struct {
 	Fix      string        `json:"fix"`
 	Fixed    bool          `json:"fixed"`
 	Docs     string        `json:"docs"`
+	// Suppression is set when a `# hushbuild:ignore=` comment covers the
+	// finding: the comment's line and reason.
+	Suppression *rewrite.Suppression `json:"suppression,omitempty"`
 }
 
 // JSONDocument builds the JSON report of files. Lists are never null.
@@ -48,14 +52,20 @@ func JSONDocument(files []File) JSONReport {
 			jf.Error = FormatError(f.Name, f.Err)
 		} else if f.Result != nil {
 			for _, fd := range f.Result.Findings {
+				var sup *rewrite.Suppression
+				if fd.Suppressed() {
+					s := fd.Suppression
+					sup = &s
+				}
 				jf.Findings = append(jf.Findings, JSONFinding{
-					Rule:     fd.Rule,
-					Severity: fd.Severity.String(),
-					Range:    fd.Range,
-					Message:  fd.Message,
-					Fix:      fd.Fix,
-					Fixed:    fd.Fixed,
-					Docs:     docsURL(fd.Rule),
+					Suppression: sup,
+					Rule:        fd.Rule,
+					Severity:    fd.Severity.String(),
+					Range:       fd.Range,
+					Message:     fd.Message,
+					Fix:         fd.Fix,
+					Fixed:       fd.Fixed,
+					Docs:        docsURL(fd.Rule),
 				})
 			}
 			for _, r := range f.Result.Requirements {
@@ -67,6 +77,7 @@ func JSONDocument(files []File) JSONReport {
 		}
 		doc.Files = append(doc.Files, jf)
 	}
+	doc.Summary = Summarize(files)
 	return doc
 }
 

@@ -46,6 +46,10 @@ func sampleFiles(t *testing.T) []File {
 					{Rule: "HardcodedSecret", Severity: rewrite.SeverityError, Range: rewrite.Range{Start: 9, End: 9},
 						Message: "ENV DATABASE_PASSWORD holds a literal credential.",
 						Fix:     "remove the value from the Dockerfile and rotate it; pass it at run time"},
+					{Rule: "HardcodedSecret", Severity: rewrite.SeverityError, Range: rewrite.Range{Start: 10, End: 10},
+						Message:     "ENV GOOGLE_API_KEY holds a literal credential.",
+						Fix:         "remove the value from the Dockerfile and rotate it; pass it at run time",
+						Suppression: rewrite.Suppression{Line: 9, Reason: "the public key the distribution ships"}},
 					{Rule: "FutureRule", Severity: rewrite.SeverityInfo, Range: rewrite.Range{Start: 10, End: 10},
 						Message: "A rule this renderer has no description for."},
 					{Rule: "SecretBuildArg", Severity: rewrite.SeverityError,
@@ -96,7 +100,7 @@ func TestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "report.json", buf.Bytes())
-	for _, key := range []string{`"version": 1`, `"findings": []`, `"requirements": []`, `"lines": []`, `"severity": "error"`,
+	for _, key := range []string{`"suppression": {`, `"reason": "the public key the distribution ships"`, `"suppressed": 1`, `"errors": 2`, `"version": 1`, `"findings": []`, `"requirements": []`, `"lines": []`, `"severity": "error"`,
 		`"docs": "https://github.com/hushbuild/hushbuild/blob/main/docs/rules/secret-arg.md"`, `"error": "broken.Dockerfile:3: `} {
 		if !strings.Contains(buf.String(), key) {
 			t.Errorf("JSON report lacks %s", key)
@@ -124,8 +128,20 @@ func TestSARIF(t *testing.T) {
 			t.Errorf("rule %s lacks shortDescription, helpUri or defaultConfiguration.level", r.ID)
 		}
 	}
-	if got := len(run.Results); got != 5 {
-		t.Errorf("%d results, want 5", got)
+	if got := len(run.Results); got != 6 {
+		t.Errorf("%d results, want 6", got)
+	}
+	var suppressed int
+	for _, r := range run.Results {
+		for _, s := range r.Suppressions {
+			suppressed++
+			if s.Kind != "inSource" || s.Justification == "" || s.Location == nil || s.Location.PhysicalLocation.Region.StartLine != 9 {
+				t.Errorf("suppression %+v: want kind inSource, the reason and line 9", s)
+			}
+		}
+	}
+	if suppressed != 1 {
+		t.Errorf("%d suppressions, want 1", suppressed)
 	}
 	if run.Invocations[0].ExecutionSuccessful {
 		t.Error("executionSuccessful is true although a file failed to parse")
@@ -213,6 +229,17 @@ func TestFindingLine(t *testing.T) {
 		if got := FindingLine("Dockerfile", tt.f); got != tt.want {
 			t.Errorf("FindingLine = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+func TestSummary(t *testing.T) {
+	got := Summarize(sampleFiles(t))
+	want := Summary{Files: 3, Errors: 2, Warnings: 2, Notes: 1, Suppressed: 1, Unreadable: 1}
+	if got != want {
+		t.Errorf("Summarize = %+v, want %+v", got, want)
+	}
+	if s := got.String(); s != "3 files: 2 errors, 2 warnings, 1 note, 1 suppressed, 1 not read" {
+		t.Errorf("String() = %q", s)
 	}
 }
 

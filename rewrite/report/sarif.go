@@ -88,11 +88,24 @@ func SARIFLog(files []File, opt SARIFOptions) *sarif.Log {
 			}
 			start := max(fd.Range.Start, 1) // a finding without a line points at the top
 			end := max(fd.Range.End, start)
+			var sup []sarif.Suppression
+			if fd.Suppressed() {
+				sup = []sarif.Suppression{{
+					Kind:          sarif.SuppressionInSource,
+					Status:        "accepted",
+					Justification: fd.Suppression.Reason,
+					Location: &sarif.Location{PhysicalLocation: &sarif.PhysicalLocation{
+						ArtifactLocation: sarif.ArtifactLocation{URI: uri},
+						Region:           &sarif.Region{StartLine: fd.Suppression.Line},
+					}},
+				}}
+			}
 			run.Results = append(run.Results, sarif.Result{
-				RuleID:    fd.Rule,
-				RuleIndex: &i,
-				Level:     level(fd.Severity),
-				Message:   sarif.Message{Text: resultText(fd)},
+				Suppressions: sup,
+				RuleID:       fd.Rule,
+				RuleIndex:    &i,
+				Level:        level(fd.Severity),
+				Message:      sarif.Message{Text: resultText(fd)},
 				Locations: []sarif.Location{{PhysicalLocation: &sarif.PhysicalLocation{
 					ArtifactLocation: sarif.ArtifactLocation{URI: uri},
 					Region:           &sarif.Region{StartLine: start, EndLine: end},

@@ -28,6 +28,8 @@ var ruleNames = map[string]string{
 	rewrite.RuleOnbuildSecret.Name:       "KeepSecretsOutOfOnbuild",
 	rewrite.RuleSecretBuildArg.Name:      "PassSecretsWithSecretFlag",
 	rewrite.RuleSecretInBuildOutput.Name: "KeepSecretsOutOfBuildOutput",
+	rewrite.RuleInvalidSuppression.Name:  "WriteValidSuppressions",
+	rewrite.RuleSyntaxPin.Name:           "PinASyntaxThatHasTheRewrite",
 }
 
 // ruleName is the SARIF name of a rule: its friendly name, or for a rule
