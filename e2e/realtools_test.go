@@ -44,8 +44,11 @@ type realCase struct {
 // here. The others of requiredExamples stay with the stand-ins only:
 // 111-dotenv-set-a sources NPM_TOKEN from a .env, but no .npmrc of the
 // build refers to it, so real npm never sends it (only the stand-in reads
-// the variable); 108, 110, 137 and 012 name no tool.
+// the variable); 108, 110, 137 and 012 name no tool. 016 and the seed's
+// 004 are here too: the seed's own secret-mount form and its pip URL.
 var realCases = []realCase{
+	{name: "004-seed000-arg-pip-url", service: "pypi"},
+	{name: "016-seed004-env-file-mount", service: "pypi"},
 	{name: "015-seed004-build-arg-defaults", service: "pypi", args: map[string]string{"PYPI_URL": "pypi.example.com/simple"}},
 	{name: "017-seed004-source-env-legacy", service: "pypi"},
 	{name: "114-rm-netrc-later-run", service: "pypi"},

@@ -385,7 +385,7 @@ image_ref() {
 # (buildkitd runs steps in the host's network). State in realtools/.
 
 REALTOOLS=$LAB/realtools
-REALTOOLS_HOSTS="github.com gitlab.com registry.npmjs.org pypi.example.com my.pypi.com pypi.org files.pythonhosted.org"
+REALTOOLS_HOSTS="github.com gitlab.com registry.npmjs.org pypi.example.com my.pypi.com artifactory.example.com pypi.org files.pythonhosted.org"
 LABSERVERS_PATTERN="-state $REALTOOLS"
 SSHD_PATTERN="-f $REALTOOLS/sshd_config"
 
@@ -398,14 +398,21 @@ realtools_init() {
 }
 
 start_labservers() {
-	local addr n
+	local addr n want
+	# Restarted when its binary or its host names change.
+	want="$(sha256sum <"$BIN/labservers" | cut -d' ' -f1) $REALTOOLS_HOSTS"
 	if alive labservers "$LABSERVERS_PATTERN"; then
-		return 0
+		[ "$(cat "$REALTOOLS/labservers.key" 2>/dev/null)" = "$want" ] && return 0
+		log "labservers changed; restarting it"
+		stop labservers "$LABSERVERS_PATTERN"
 	fi
-	addr=127.0.0.1
-	for n in $(seq 1 50); do
-		port_busy_at "$addr" 443 || port_busy_at "$addr" 22 || break
-		addr=127.0.0.$((n + 1))
+	echo "$want" >"$REALTOOLS/labservers.key"
+	# Keep the address of the last run unless another process took it
+	# (port 22 may be this lab's own sshd, restarted below if need be).
+	addr=$(realtools_addr)
+	for n in $(seq 2 51); do
+		port_busy_at "$addr" 443 || { port_busy_at "$addr" 22 && ! { alive sshd "$SSHD_PATTERN" && [ "$addr" = "$(realtools_addr)" ]; }; } || break
+		addr=127.0.0.$n
 	done
 	echo "$addr" >"$LAB/realtools.addr"
 	log "starting the lab's npm, PyPI and git servers on https://$addr"
@@ -420,7 +427,9 @@ start_sshd() {
 	local addr
 	addr=$(realtools_addr)
 	if alive sshd "$SSHD_PATTERN"; then
-		return 0
+		grep -qxF "ListenAddress $addr:22" "$REALTOOLS/sshd_config" && return 0
+		log "the servers' address changed; restarting sshd"
+		stop sshd "$SSHD_PATTERN"
 	fi
 	if [ ! -x /usr/sbin/sshd ]; then
 		log "warning: no sshd (openssh-server); the git-over-ssh server does not run"

@@ -337,13 +337,15 @@ func pypiVersion(project string) string {
 }
 
 // servePyPI answers, under any path prefix: PREFIX/PROJECT/ (the project's
-// page) and /files/WHEEL (a wheel).
+// page) and PREFIX/DIST-VERSION-py3-none-any.whl (a wheel, as the pages
+// link it under /files/, or as a Dockerfile names it in a URL).
 func servePyPI(w http.ResponseWriter, r *http.Request, rec *Recorder, host string) {
 	if !basicAuth(w, r, rec, "pypi", host) {
 		return
 	}
 	p := strings.TrimSuffix(r.URL.Path, "/")
-	if file, ok := strings.CutPrefix(p, "/files/"); ok {
+	if strings.HasSuffix(p, ".whl") {
+		file := path.Base(p)
 		dist, rest, ok := strings.Cut(file, "-")
 		version, _, _ := strings.Cut(rest, "-")
 		if !ok || file != wheelName(dist, version) {

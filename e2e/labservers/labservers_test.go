@@ -41,6 +41,8 @@ func TestHandler(t *testing.T) {
 		{name: "pypi any prefix", host: "my.pypi.com", path: "/pypi/requests/", user: "m", pass: "pw-2", wantStatus: 200,
 			wantBody: "requests-2.32.3-py3-none-any.whl", wantHashes: []string{Hash("m"), Hash("pw-2")}},
 		{name: "pypi wheel", host: "pypi.example.com", path: "/files/privatestuff-1.4.2-py3-none-any.whl", user: "u", pass: "pw-3", wantStatus: 200, wantHashes: []string{Hash("u"), Hash("pw-3")}},
+		{name: "wheel by URL", host: "artifactory.example.com", path: "/artifactory/team/package-1.1-py3-none-any.whl", user: "user", pass: "pw-4", wantStatus: 200, wantHashes: []string{Hash("user"), Hash("pw-4")}},
+		{name: "wheel name without a version", host: "pypi.example.com", path: "/files/privatestuff.whl", user: "u", pass: "pw-5", wantStatus: 404, wantHashes: []string{Hash("u"), Hash("pw-5")}},
 		{name: "pypi token as user", host: "pypi.example.com", path: "/simple/x/", user: "tok-3", wantStatus: 200, wantHashes: []string{Hash("tok-3")}},
 		{name: "public index has nothing", host: "pypi.org", path: "/simple/privatestuff/", wantStatus: 404},
 		{name: "git without credential", host: "github.com", path: "/acme/private-config.git/info/refs", wantStatus: 401},
@@ -69,7 +71,7 @@ func TestHandler(t *testing.T) {
 				t.Fatal(err)
 			}
 			added := after[len(before):]
-			if tt.wantStatus == 404 && tt.wantHashes == nil {
+			if tt.wantHashes == nil && tt.wantStatus != 401 {
 				if len(added) != 0 {
 					t.Errorf("recorded %d request(s) that carried nothing", len(added))
 				}
