@@ -64,6 +64,10 @@ deps() {
 	if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -x /etc/init.d/docker-registry ]; then
 		/etc/init.d/docker-registry stop >/dev/null 2>&1 || true
 	fi
+	# Likewise Debian's sshd on :22; the lab runs its own on loopback.
+	if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ -x /etc/init.d/ssh ]; then
+		/etc/init.d/ssh stop >/dev/null 2>&1 || true
+	fi
 }
 
 # ---- binaries ----------------------------------------------------------------
@@ -410,8 +414,9 @@ start_labservers() {
 	# Keep the address of the last run unless another process took it
 	# (port 22 may be this lab's own sshd, restarted below if need be).
 	addr=$(realtools_addr)
-	for n in $(seq 2 51); do
+	for n in $(seq 2 52); do
 		port_busy_at "$addr" 443 || { port_busy_at "$addr" 22 && ! { alive sshd "$SSHD_PATTERN" && [ "$addr" = "$(realtools_addr)" ]; }; } || break
+		[ "$n" -lt 52 ] || die "ports 443 and 22 are taken on 127.0.0.1 to 127.0.0.51 (a server on 0.0.0.0?)"
 		addr=127.0.0.$n
 	done
 	echo "$addr" >"$LAB/realtools.addr"
@@ -652,7 +657,11 @@ cmd_status() {
 	if [ $ok = 0 ]; then
 		http_ok "http://$(registry)/v2/" && log "registry: answers on $(registry)" || { log "registry: does not answer"; ok=3; }
 		buildctl_ok >/dev/null 2>&1 && log "buildkitd: answers on unix://$SOCK" || { log "buildkitd: does not answer"; ok=3; }
-		for name in busybox testbase dockerfile-frontend frontend; do
+		for name in labservers sshd; do
+			[ $name = labservers ] && pattern=$LABSERVERS_PATTERN || pattern=$SSHD_PATTERN
+			if alive $name "$pattern"; then log "$name: running (pid $(cat "$RUN/$name.pid")) on $(realtools_addr)"; else log "$name: not running"; fi
+		done
+		for name in busybox testbase dockerfile-frontend frontend realtools; do
 			local ref repo
 			ref=$(image_ref $name)
 			repo=${ref#*/}
