@@ -315,3 +315,52 @@ func withNPMLock(t *testing.T, dir string) string {
 	writeFile(t, out, "package-lock.json", append(lock, '\n'))
 	return out
 }
+
+// realProofCases are places where the real tools keep a credential that a
+// build mounts as a secret: the build-time check must find it there and
+// stop the build (proofCase), and the build with a public value works.
+// The stand-ins write where their author believed the tool writes; these
+// are the real tools' own choices. The controls pass a command's output
+// (the user name) where the value goes: the engine refuses a literal
+// credential, and the servers take any.
+var realProofCases = []proofCase{
+	{
+		name:       "npm config set -g writes npm's global config",
+		dockerfile: "FROM node:20\nWORKDIR /app\nRUN --mount=type=secret,id=NPM_TOKEN npm config set -g //registry.npmjs.org/:_authToken=SECRET && npm view @acme/private-lib version\n",
+		secret:     "$(cat /run/secrets/NPM_TOKEN)", public: "$(id -un)",
+		id: "NPM_TOKEN", path: "/etc/npmrc", encoding: "raw", line: 3,
+	},
+	{
+		name:       "git's credential store keeps the token",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GITHUB_TOKEN git config --global credential.helper store && printf 'protocol=https\\nhost=github.com\\nusername=x-access-token\\npassword=%s\\n\\n' \"SECRET\" | git credential approve && git clone https://github.com/acme/private-config.git /opt/config\n",
+		secret:     "$(cat /run/secrets/GITHUB_TOKEN)", public: "public-value",
+		id: "GITHUB_TOKEN", path: "/root/.git-credentials", encoding: "raw", line: 2,
+	},
+	{
+		name:       "a clone keeps its token URL in .git/config",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GITHUB_TOKEN git clone https://x-access-token:SECRET@github.com/acme/private-config.git /opt/config\n",
+		secret:     "$(cat /run/secrets/GITHUB_TOKEN)", public: "$(id -un)",
+		id: "GITHUB_TOKEN", path: "/opt/config/.git/config", encoding: "raw", line: 2,
+	},
+	{
+		name:       "pip config set writes pip.conf",
+		dockerfile: "FROM python:3.9-alpine\nRUN --mount=type=secret,id=PYPI_PASSWORD pip config set global.index-url https://ci-bot:SECRET@pypi.example.com/simple && pip install privatestuff\n",
+		secret:     "$(cat /run/secrets/PYPI_PASSWORD)", public: "$(id -un)",
+		id: "PYPI_PASSWORD", path: "/root/.config/pip/pip.conf", encoding: "raw", line: 2,
+	},
+}
+
+// TestRealToolsProofCatchesLeaks runs realProofCases with the real tools
+// against the lab's servers.
+func TestRealToolsProofCatchesLeaks(t *testing.T) {
+	l := needLab(t)
+	rl := l.realTools(t)
+	for _, tc := range realProofCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, leak := range []bool{true, false} {
+				rl.runProofCase(t, tc, leak)
+			}
+		})
+	}
+}
