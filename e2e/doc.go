@@ -36,6 +36,15 @@
 //     the same layers and config as the stock frontend.
 //   - TestSecretBuildArgRefused (f), TestCallOutline and TestCallCheck (g),
 //     TestHardcodedSecretFailsClosed and TestOriginalNeverBuilt (h).
+//   - TestRealTools: the examples that name a tool, with the real tool (the
+//     lab's Debian image made by mmdebstrap) against the lab's servers on
+//     loopback (package labservers, and sshd), which refuse a request
+//     without a credential: (a), (b) and (d) as TestExamples, and (c) the
+//     server received each secret (by hash) in both builds, and the
+//     build-time proof ran on the hushbuild build and passed.
+//   - TestRealToolsProofCatchesLeaks: where the real tools keep a mounted
+//     secret (npm's global config, git's credential store, a clone's
+//     .git/config, pip.conf), the proof stops the build naming the file.
 //   - After the tests, TestMain checks that the lines buildkitd logged for
 //     hushbuild during the run (the frontend's logs and errors) hold none of
 //     the run's secrets.

@@ -251,7 +251,7 @@ func (l *labSetup) baseImageFlags(t *testing.T, dockerfile []byte) []string {
 		}
 		flags = append(flags, "--build-context", img+"=docker-image://"+l.testbase)
 	}
-	return flags
+	return append(flags, l.hostFlags...)
 }
 
 // copyContext copies an example's directory to a new temporary directory,

@@ -95,6 +95,9 @@ type exampleBuild struct {
 
 	legacyFlags, hushFlags []string
 	legacyEnv, hushEnv     []string
+	// argValues are values for the README's build-args that are not
+	// secrets (a URL a real tool must reach), in place of "e2e-NAME".
+	argValues map[string]string
 }
 
 func (l *labSetup) testExample(t *testing.T, ex example) {
@@ -102,7 +105,7 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &exampleBuild{ex: ex, original: original, hushed: withSyntax(l.frontend, original), secrets: newSecretSet()}
+	b := &exampleBuild{ex: ex, original: original, hushed: withSyntax(l.frontend, original), secrets: newSecretSet(), argValues: l.argValues}
 	b.base = copyContext(t, ex.dir)
 	b.secrets.fillCredentialFiles(t, b.base)
 	// The frontend lists the build context: so does the prediction.
@@ -215,7 +218,15 @@ func (l *labSetup) buildExample(t *testing.T, b *exampleBuild, kind string) (bui
 		writeFile(t, dir, "Dockerfile", b.hushed)
 	}
 	out := filepath.Join(t.TempDir(), kind+".tar")
-	return l.buildx(t, buildSpec{dir: dir, flags: flags, env: env, output: out, provenance: true, cacheTo: cacheDir(out)}), out
+	var mark any
+	if l.servers != nil {
+		mark = l.servers.mark(t, b)
+	}
+	res := l.buildx(t, buildSpec{dir: dir, flags: flags, env: env, output: out, provenance: true, cacheTo: cacheDir(out)})
+	if l.servers != nil && res.err == nil {
+		l.servers.check(t, b, kind, mark, res.out)
+	}
+	return res, out
 }
 
 // cacheDir is where the build cache of the build writing archive goes.
@@ -277,7 +288,10 @@ func (b *exampleBuild) legacyInputs(t *testing.T) map[string]string {
 		switch f.name {
 		case "--build-arg":
 			name, val, _ := strings.Cut(f.value, "=")
-			switch {
+			switch v, given := b.argValues[name]; {
+			case given:
+				b.legacyFlags = append(b.legacyFlags, "--build-arg", name+"="+v)
+				b.hushFlags = append(b.hushFlags, "--build-arg", name+"="+v)
 			case strings.Contains(val, "id_rsa") || strings.Contains(val, ".ssh/"):
 				key := b.secrets.sshKeyFor(t)
 				b.legacyFlags = append(b.legacyFlags, "--build-arg", name+"="+key.secret.value)
@@ -432,7 +446,13 @@ func (l *labSetup) compareFiles(t *testing.T, b *exampleBuild, legacyOut, hushOu
 	var explained, unexplained []string
 	diffs := diffFiles(legacyImg.files, hushImg.files)
 	for _, d := range diffs {
-		switch why := explainDiff(d, secretPaths, legacyImg.files); why {
+		why := explainDiff(d, secretPaths, legacyImg.files)
+		for _, v := range l.volatile {
+			if why == "" && (d.path == v.path || under(d.path, v.path)) {
+				why = v.why
+			}
+		}
+		switch why {
 		case "":
 			unexplained = append(unexplained, d.String())
 		default:

@@ -27,7 +27,28 @@ type labSetup struct {
 	stock    string
 	// testbase is the image every FROM of the examples is mapped to.
 	testbase string
+	// hostFlags are flags every example build gets (--add-host).
+	hostFlags []string
+	// argValues are the values of build-args that are no secrets.
+	argValues map[string]string
+	// servers, when set, checks after each example build that the
+	// servers the build fetched from saw its credentials.
+	servers serverCheck
+	// volatile are paths whose files may differ between two builds of
+	// the same Dockerfile (a real tool's logs and caches), and why.
+	volatile []volatilePath
 }
+
+// serverCheck is what a suite with real servers checks around a build:
+// mark before it, check after it succeeded.
+type serverCheck interface {
+	mark(t *testing.T, b *exampleBuild) any
+	check(t *testing.T, b *exampleBuild, kind string, mark any, out []byte)
+}
+
+// volatilePath is a path (without leading slash) whose differences
+// between the legacy and the hushbuild image are expected.
+type volatilePath struct{ path, why string }
 
 var (
 	lab      *labSetup

@@ -7,6 +7,8 @@
 #   hack/lab.sh env       print the lab's environment as shell exports
 #   hack/lab.sh frontend  rebuild and push only the hushbuild frontend image
 #   hack/lab.sh deps      install only the Debian packages
+#   hack/lab.sh realbase  build and push only the Debian base image (mmdebstrap)
+#   hack/lab.sh realtools the base image, the real-tools image and servers only
 #   hack/lab.sh clean     down, then remove the lab's state (keeps bin/)
 #
 # State lives in HUSHBUILD_LAB_DIR (default: .lab at the repository root).
@@ -51,6 +53,11 @@ deps() {
 	command -v make >/dev/null || missing+=(make)
 	# The image needs the static build, not Debian's dynamically linked busybox.
 	dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+	# The real-tools lab: the Debian base image and the servers its builds reach.
+	command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+	[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+	[ -x /usr/lib/git-core/git-http-backend ] || missing+=(git)
+	command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them as root (apt-get install ${missing[*]})"
 	log "installing ${missing[*]}"
@@ -59,6 +66,10 @@ deps() {
 	# Debian may start its own registry on :5000; the lab runs its own.
 	if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -x /etc/init.d/docker-registry ]; then
 		/etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+	fi
+	# Likewise Debian's sshd on :22; the lab runs its own on loopback.
+	if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ -x /etc/init.d/ssh ]; then
+		/etc/init.d/ssh stop >/dev/null 2>&1 || true
 	fi
 }
 
@@ -384,8 +395,206 @@ image_ref() {
 	testbase) echo "$(registry)/hushbuild/testbase:latest" ;;
 	dockerfile-frontend) echo "$(registry)/hushbuild/dockerfile-frontend:$(buildkit_version)" ;;
 	frontend) echo "$(registry)/hushbuild/frontend:dev" ;;
+	realtools) echo "$(registry)/hushbuild/realtools:latest" ;;
 	esac
 }
+
+# ---- the real-tools servers --------------------------------------------------------
+#
+# labservers (hack/labservers: npm registry, PEP 503 index, git over HTTP,
+# one TLS listener) on REALTOOLS_ADDR:443 and sshd (git over ssh) on
+# REALTOOLS_ADDR:22. REALTOOLS_ADDR is 127.0.0.1, or the next loopback
+# address whose ports 443 and 22 are free (another lab may hold them);
+# builds reach it by --add-host NAME:ADDR for each of REALTOOLS_HOSTS
+# (buildkitd runs steps in the host's network). State in realtools/.
+
+REALTOOLS=$LAB/realtools
+REALTOOLS_HOSTS="github.com gitlab.com registry.npmjs.org pypi.example.com my.pypi.com artifactory.example.com pypi.org files.pythonhosted.org"
+LABSERVERS_PATTERN="-state $REALTOOLS"
+SSHD_PATTERN="-f $REALTOOLS/sshd_config"
+
+realtools_addr() { cat "$LAB/realtools.addr" 2>/dev/null || echo 127.0.0.1; }
+
+realtools_init() {
+	mkdir -p "$REALTOOLS"
+	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/labservers" ./hack/labservers)
+	"$BIN/labservers" -state "$REALTOOLS" -init
+}
+
+start_labservers() {
+	local addr n want
+	# Restarted when its binary or its host names change.
+	want="$(sha256sum <"$BIN/labservers" | cut -d' ' -f1) $REALTOOLS_HOSTS"
+	if alive labservers "$LABSERVERS_PATTERN"; then
+		[ "$(cat "$REALTOOLS/labservers.key" 2>/dev/null)" = "$want" ] && return 0
+		log "labservers changed; restarting it"
+		stop labservers "$LABSERVERS_PATTERN"
+	fi
+	echo "$want" >"$REALTOOLS/labservers.key"
+	# Keep the address of the last run unless another process took it
+	# (port 22 may be this lab's own sshd, restarted below if need be).
+	addr=$(realtools_addr)
+	for n in $(seq 2 52); do
+		port_busy_at "$addr" 443 || { port_busy_at "$addr" 22 && ! { alive sshd "$SSHD_PATTERN" && [ "$addr" = "$(realtools_addr)" ]; }; } || break
+		[ "$n" -lt 52 ] || die "ports 443 and 22 are taken on 127.0.0.1 to 127.0.0.51 (a server on 0.0.0.0?)"
+		addr=127.0.0.$n
+	done
+	echo "$addr" >"$LAB/realtools.addr"
+	log "starting the lab's npm, PyPI and git servers on https://$addr"
+	start labservers "$BIN/labservers" -addr "$addr:443" -state "$REALTOOLS" -hosts "$(echo $REALTOOLS_HOSTS | tr ' ' ',')"
+	wait_for labservers "$LABSERVERS_PATTERN" 10 curl -sS -o /dev/null --max-time 2 --cacert "$REALTOOLS/ca.crt" \
+		--resolve "pypi.org:443:$addr" https://pypi.org/
+}
+
+port_busy_at() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+start_sshd() {
+	local addr
+	addr=$(realtools_addr)
+	if alive sshd "$SSHD_PATTERN"; then
+		grep -qxF "ListenAddress $addr:22" "$REALTOOLS/sshd_config" && return 0
+		log "the servers' address changed; restarting sshd"
+		stop sshd "$SSHD_PATTERN"
+	fi
+	if [ ! -x /usr/sbin/sshd ]; then
+		log "warning: no sshd (openssh-server); the git-over-ssh server does not run"
+		return 0
+	fi
+	# sshd serves the user the URL names (git@github.com:...).
+	if ! id git >/dev/null 2>&1; then
+		[ "$(id -u)" = 0 ] || die "the lab's sshd needs a user git; create it as root"
+		useradd --system --no-create-home --home-dir /nonexistent --shell /bin/sh git
+	fi
+	[ "$(id -u)" != 0 ] || [ "$(getent shadow git | cut -d: -f2)" = '*' ] || usermod -p '*' git
+	mkdir -p /run/sshd
+	[ -f "$REALTOOLS/ssh_host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$REALTOOLS/ssh_host_ed25519_key"
+	touch "$REALTOOLS/authorized_keys" "$REALTOOLS/seen-ssh.jsonl"
+	chown git "$REALTOOLS/seen-ssh.jsonl"
+	cat >"$REALTOOLS/git-ssh-serve" <<EOF
+#!/bin/sh
+# ForceCommand of the lab's sshd: record the hash of the key that
+# authenticated (never the key), then serve the git command read-only.
+key=\$(awk '\$1 == "publickey" { print \$3; exit }' "\$SSH_USER_AUTH" 2>/dev/null)
+hash=\$(printf '%s' "\$key" | sha256sum | cut -d' ' -f1)
+path=\$(printf '%s' "\$SSH_ORIGINAL_COMMAND" | tr -cd 'A-Za-z0-9/._ -')
+printf '{"time":"%s","service":"ssh","host":"ssh","path":"%s","status":200,"key_sha256":"%s"}\n' \\
+	"\$(date -u +%Y-%m-%dT%H:%M:%SZ)" "\$path" "\$hash" >>"$REALTOOLS/seen-ssh.jsonl"
+cd "$REALTOOLS/git" || exit 1
+GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' exec git-shell -c "\$SSH_ORIGINAL_COMMAND"
+EOF
+	chmod 755 "$REALTOOLS/git-ssh-serve"
+	cat >"$REALTOOLS/sshd_config" <<EOF
+ListenAddress $addr:22
+HostKey $REALTOOLS/ssh_host_ed25519_key
+PidFile none
+AuthorizedKeysFile $REALTOOLS/authorized_keys
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+ExposeAuthInfo yes
+AllowUsers git
+ForceCommand $REALTOOLS/git-ssh-serve
+PermitTTY no
+AllowTcpForwarding no
+X11Forwarding no
+EOF
+	log "starting sshd on $addr:22"
+	start sshd /usr/sbin/sshd -D -e -f "$REALTOOLS/sshd_config"
+	wait_for sshd "$SSHD_PATTERN" 10 port_busy_at "$addr" 22
+}
+
+# ---- the real base image ---------------------------------------------------------
+#
+# realbase: a minimal Debian root filesystem made by mmdebstrap from Debian's
+# packages, with the real tools the examples name. It is tagged with a hash
+# of what makes it (suite, variant, package list, mmdebstrap's version), so it
+# is rebuilt only when that changes. realtools: realbase plus the lab's CA and
+# the few settings that make an Alpine-minded Dockerfile run on Debian; it is
+# cheap and rebuilt whenever the CA or those settings change.
+
+REALBASE_SUITE=bookworm
+REALBASE_PACKAGES="ca-certificates curl git nodejs npm openssh-client python-is-python3 python3 python3-pip python3-setuptools python3-wheel"
+
+realbase_key() {
+	printf 'suite=%s variant=minbase packages=%s mmdebstrap=%s arch=%s\n' "$REALBASE_SUITE" \
+		"$(printf '%s\n' $REALBASE_PACKAGES | sort -u | tr '\n' ' ')" \
+		"$(dpkg-query -W -f '${Version}' mmdebstrap 2>/dev/null)" "$(dpkg --print-architecture)"
+}
+
+realbase_tag() { realbase_key | sha256sum | cut -c1-16; }
+
+push_realbase() {
+	local tag ref dir start
+	tag=$(realbase_tag)
+	ref="$(registry)/hushbuild/realbase:$tag"
+	pushed hushbuild/realbase "$tag" 2>/dev/null && return 0
+	command -v mmdebstrap >/dev/null || die "mmdebstrap is missing (hack/lab.sh deps)"
+	dir=$LAB/realbase
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	log "making the Debian $REALBASE_SUITE root filesystem (mmdebstrap): $REALBASE_PACKAGES"
+	start=$SECONDS
+	mmdebstrap --variant=minbase --include="$(echo $REALBASE_PACKAGES | tr ' ' ',')" \
+		--aptopt='APT::Install-Recommends "false"' \
+		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+		--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+		--skip=output/dev \
+		"$REALBASE_SUITE" "$dir/rootfs.tar" >"$LOGS/mmdebstrap.log" 2>&1 ||
+		{ tail -n 40 "$LOGS/mmdebstrap.log" >&2; die "mmdebstrap failed; see $LOGS/mmdebstrap.log"; }
+	log "mmdebstrap: $((SECONDS - start))s, $(du -m "$dir/rootfs.tar" | cut -f1) MB"
+	cat >"$dir/Dockerfile" <<'EOF'
+FROM scratch
+ADD rootfs.tar /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["/bin/bash"]
+EOF
+	log "building and pushing $ref"
+	"$BIN/buildctl" --addr "unix://$SOCK" build --progress=plain \
+		--frontend dockerfile.v0 --local "context=$dir" --local "dockerfile=$dir" \
+		--output "type=image,name=$ref,push=true" >"$LOGS/image-realbase.log" 2>&1 ||
+		{ tail -n 40 "$LOGS/image-realbase.log" >&2; die "building $ref failed; see $LOGS/image-realbase.log"; }
+	rm -f "$dir/rootfs.tar"
+}
+
+push_realtools() {
+	local ctx
+	ctx=$(new_context realtools)
+	cp "$REALTOOLS/ca.crt" "$ctx/lab-ca.crt"
+	# The lab's sshd cannot hold github.com's host key, which Dockerfiles pin
+	# in known_hosts: for the hosts the lab answers for, ssh reads no
+	# known_hosts file and accepts the key it is shown.
+	cat >"$ctx/ssh_config" <<EOF
+Host $REALTOOLS_HOSTS
+	StrictHostKeyChecking no
+	UserKnownHostsFile /dev/null
+	GlobalKnownHostsFile /dev/null
+	LogLevel ERROR
+EOF
+	cat >"$ctx/Dockerfile" <<EOF
+FROM $(registry)/hushbuild/realbase:$(realbase_tag)
+COPY lab-ca.crt /usr/local/share/ca-certificates/hushbuild-lab.crt
+COPY ssh_config /etc/ssh/ssh_config.d/hushbuild-lab.conf
+# The examples are written for Alpine-based images (python:3.9-alpine,
+# alpine): /bin/sh knows \`source\` and finds \`source .env\` in the current
+# directory (a last "." in PATH), and pip installs into the system's Python
+# (no PEP 668 marker) as in the python images.
+RUN update-ca-certificates >/dev/null && ln -sf bash /bin/sh && rm -f /usr/lib/python3*/EXTERNALLY-MANAGED
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:. \\
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \\
+    npm_config_update_notifier=false npm_config_fund=false
+EOF
+	push_image realtools "$(image_ref realtools)"
+}
+
+realtools_up() {
+	timed "real-tools servers (build)" realtools_init
+	timed "labservers" start_labservers
+	timed "sshd" start_sshd
+	timed "real base image" push_realbase
+	timed "real-tools image" push_realtools
+}
+
 
 # ---- environment ---------------------------------------------------------------
 
@@ -402,6 +611,10 @@ export HUSHBUILD_FRONTEND_IMAGE='$(image_ref frontend)'
 export HUSHBUILD_STOCK_FRONTEND_IMAGE='$(image_ref dockerfile-frontend)'
 export HUSHBUILD_TESTBASE_IMAGE='$(image_ref testbase)'
 export HUSHBUILD_BUSYBOX_IMAGE='$(image_ref busybox)'
+export HUSHBUILD_REALTOOLS_IMAGE='$(image_ref realtools)'
+export HUSHBUILD_REALTOOLS_ADDR='$(realtools_addr)'
+export HUSHBUILD_REALTOOLS_HOSTS='$REALTOOLS_HOSTS'
+export HUSHBUILD_REALTOOLS_DIR='$REALTOOLS'
 EOF
 }
 
@@ -429,6 +642,7 @@ cmd_up() {
 	timed "testbase image" push_testbase
 	timed "stock frontend image" push_frontend_image dockerfile-frontend "$BIN/dockerfile-frontend"
 	timed "hushbuild frontend image" push_frontend
+	timed "real-tools servers" realtools_up
 	write_env
 	log "up in $((SECONDS - start))s; source it with: eval \"\$(hack/lab.sh env)\""
 }
@@ -443,6 +657,8 @@ cmd_frontend() {
 
 cmd_down() {
 	lock
+	stop sshd "$SSHD_PATTERN"
+	stop labservers "$LABSERVERS_PATTERN"
 	stop buildkitd "$BUILDKITD_PATTERN"
 	stop registry "$REGISTRY_PATTERN"
 	rm -f "$SOCK"
@@ -462,7 +678,11 @@ cmd_status() {
 	if [ $ok = 0 ]; then
 		http_ok "http://$(registry)/v2/" && log "registry: answers on $(registry)" || { log "registry: does not answer"; ok=3; }
 		buildctl_ok >/dev/null 2>&1 && log "buildkitd: answers on unix://$SOCK" || { log "buildkitd: does not answer"; ok=3; }
-		for name in busybox testbase dockerfile-frontend frontend; do
+		for name in labservers sshd; do
+			[ $name = labservers ] && pattern=$LABSERVERS_PATTERN || pattern=$SSHD_PATTERN
+			if alive $name "$pattern"; then log "$name: running (pid $(cat "$RUN/$name.pid")) on $(realtools_addr)"; else log "$name: not running"; fi
+		done
+		for name in busybox testbase dockerfile-frontend frontend realtools; do
 			local ref repo
 			ref=$(image_ref $name)
 			repo=${ref#*/}
@@ -481,7 +701,7 @@ cmd_clean() {
 	done
 	log "removing lab state under $LAB (keeping bin/)"
 	rm -rf "$LAB/buildkitd" "$LAB/registry" "$LAB/images" "$LAB/docker" "$LAB/run" "$LAB/logs" \
-		"$LAB/env" "$LAB/registry.port" "$LAB/registry.yml" "$LAB/buildkitd.toml"
+		"$LAB/realtools" "$LAB/realtools.addr" "$LAB/realbase" "$LAB/env" "$LAB/registry.port" "$LAB/registry.yml" "$LAB/buildkitd.toml"
 }
 
 case ${1:-} in
@@ -491,6 +711,17 @@ status) cmd_status ;;
 env) env_lines ;;
 frontend) cmd_frontend ;;
 deps) lock && deps ;;
+realbase)
+	lock
+	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
+	timed "real base image" push_realbase
+	;;
+realtools)
+	lock
+	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
+	realtools_up
+	write_env
+	;;
 clean) cmd_clean ;;
 *)
 	sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//p}' "$0" >&2
