@@ -184,24 +184,11 @@ func credentialIn(name, v string) string {
 // urlPassword reports whether a URL anywhere in v has a password in its
 // userinfo, other than the empty one and GitHub's fixed x-oauth-basic.
 func urlPassword(v string) bool {
-	for i := strings.Index(v, "://"); i >= 0; {
-		rest := v[i+3:]
-		auth := rest[:authorityEnd(rest)]
-		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			_, pass, ok := strings.Cut(auth[:at], ":")
-			alg, _, digest := strings.Cut(auth[at+1:], ":")
-			digest = digest && (alg == "sha256" || alg == "sha384" || alg == "sha512")
-			if ok && pass != "" && !strings.EqualFold(pass, "x-oauth-basic") && !digest {
-				return true
-			}
-		}
-		j := strings.Index(rest, "://")
-		if j < 0 {
-			break
-		}
-		i += 3 + j
-	}
-	return false
+	return anyURLUserinfo(v, func(user, pass string, hasPass bool, host string) bool {
+		alg, _, digest := strings.Cut(host, ":")
+		digest = digest && (alg == "sha256" || alg == "sha384" || alg == "sha512")
+		return hasPass && pass != "" && !strings.EqualFold(pass, "x-oauth-basic") && !digest
+	})
 }
 
 // urlUserToken reports whether a URL anywhere in v has, as its user name
@@ -210,12 +197,21 @@ func urlPassword(v string) bool {
 // A token here is at least 20 characters of letters, digits, '_' and '-',
 // with both letters and digits.
 func urlUserToken(v string) bool {
+	return anyURLUserinfo(v, func(user, pass string, _ bool, _ string) bool {
+		return pass == "" && tokenLike(user)
+	})
+}
+
+// anyURLUserinfo calls f with the userinfo (user, password, whether there
+// is a ':') and what follows the '@' of the authority of every URL in v
+// that has one, until f returns true.
+func anyURLUserinfo(v string, f func(user, pass string, hasPass bool, host string) bool) bool {
 	for i := strings.Index(v, "://"); i >= 0; {
 		rest := v[i+3:]
 		auth := rest[:authorityEnd(rest)]
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			user, pass, _ := strings.Cut(auth[:at], ":")
-			if pass == "" && tokenLike(user) {
+			user, pass, ok := strings.Cut(auth[:at], ":")
+			if f(user, pass, ok, auth[at+1:]) {
 				return true
 			}
 		}
