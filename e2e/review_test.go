@@ -348,7 +348,14 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		t.Errorf("the build output shows the secret %s", pieces)
 	}
 	if build.err != nil {
-		t.Logf("failed closed")
+		// The output was checked clean above: its error lines say why.
+		why := ""
+		for _, line := range strings.Split(string(build.out), "\n") {
+			if strings.Contains(line, "SecretInBuildOutput") || strings.Contains(line, "ERROR:") {
+				why += "\n" + strings.TrimSpace(line)
+			}
+		}
+		t.Logf("failed closed:%s", why)
 		return
 	}
 	var where []string

@@ -1085,6 +1085,13 @@ func Needles(v string) []Needle {
 	return needles(middle(strings.TrimSpace(v), MaxNeedleLen))
 }
 
+// Encodings returns the forms of v that Needles knows, of the whole of v
+// however long it is (Needles cuts a long value to its middle), for a
+// masker that cuts them into pieces.
+func Encodings(v string) []Needle {
+	return needles(strings.TrimSpace(v))
+}
+
 // needles returns the forms of v, all of it.
 func needles(v string) []Needle {
 	var out []Needle
