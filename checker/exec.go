@@ -503,7 +503,7 @@ const (
 	maxPieceValue = 8 << 10
 	// maxPieceBytes bounds the pieces of all values: they grow the
 	// masker's automaton (about 100 bytes per piece byte).
-	maxPieceBytes = 128 << 10
+	maxPieceBytes = 64 << 10
 )
 
 // maskPieces returns the pieces to mask for v (see rawPiece): of a value

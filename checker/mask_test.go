@@ -92,6 +92,26 @@ func BenchmarkExecMask(b *testing.B) {
 	}
 }
 
+// BenchmarkMaskSet measures compiling the masks of BenchmarkExecMask's
+// secrets, which each step with secrets does before its command starts.
+func BenchmarkMaskSet(b *testing.B) {
+	es := benchSecrets(b)
+	for _, pieces := range []bool{false, true} {
+		name := "needles"
+		if pieces {
+			name = "needles+pieces"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				patterns, _ := maskPatterns(es.values, pieces)
+				if _, err := mask.Compile(patterns); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // maskOutput masks out with the patterns of values, written in chunks of
 // random sizes.
 func maskOutput(t *testing.T, values []execValue, out string, seed uint64) string {

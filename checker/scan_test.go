@@ -1130,3 +1130,41 @@ func TestScanTreeServiceAccount(t *testing.T) {
 		})
 	}
 }
+
+// FuzzNestedArchive: a file of any content, as a gzip, bzip2 or tar
+// member of a .tgz, is scanned without panic, and fails the scan only at
+// the decompression limits; a value planted in a member of a tar inside
+// it is found.
+func FuzzNestedArchive(f *testing.F) {
+	f.Add([]byte("plain text"), uint8(0))
+	f.Add(gzipped(f, []byte("x")), uint8(1))
+	f.Add(tarOf(f, "a", "b"), uint8(2))
+	f.Add(bzipped(f, []byte("hello hello hello")), uint8(3))
+	f.Add([]byte("BZh9garbage"), uint8(0))
+	f.Add([]byte("\xfd7zXZ\x00garbage"), uint8(0))
+	v := canary(f)
+	s := mustSecrets(f, map[string]string{"TOKEN": v})
+	f.Fuzz(func(t *testing.T, data []byte, how uint8) {
+		dir := t.TempDir()
+		var file []byte
+		switch how % 3 {
+		case 0:
+			file = data
+		case 1:
+			file = tarGz(t, "m", string(data), "tok", "T="+v)
+		case 2:
+			file = gzipped(t, tarOf(t, "m", string(data), "inner.tgz", string(tarGz(t, "tok", "T="+v))))
+		}
+		writeBytes(t, dir, "f", file)
+		r, err := ScanTree(dir, s, ScanOptions{})
+		if err != nil {
+			if !strings.Contains(err.Error(), "decompresses to more than") {
+				t.Fatalf("scan failed: %v", err)
+			}
+			return
+		}
+		if how%3 != 0 && len(r.Findings) == 0 {
+			t.Fatal("the planted value was not found")
+		}
+	})
+}

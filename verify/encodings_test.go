@@ -155,3 +155,24 @@ func TestPEMBodyLines(t *testing.T) {
 		t.Errorf("only %d of %d body lines are found alone", found, len(lines)-3)
 	}
 }
+
+// FuzzDecodedBase64: decodedBase64 never panics, decodes only base64 text,
+// and what it returns is text or DER.
+func FuzzDecodedBase64(f *testing.F) {
+	f.Add("eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=")
+	f.Add("MIIBCgKCAQEA")
+	f.Add("0123456789abcdef0123")
+	f.Add("a-b_c+d/e")
+	f.Fuzz(func(t *testing.T, s string) {
+		dec, ok := decodedBase64(s)
+		if !ok {
+			return
+		}
+		if len(dec) < MinValueLen {
+			t.Fatalf("decoded %d bytes, fewer than %d", len(dec), MinValueLen)
+		}
+		if len(strings.Join(strings.Fields(s), "")) < 16 {
+			t.Fatal("decoded a text of fewer than 16 base64 characters")
+		}
+	})
+}
