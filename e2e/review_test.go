@@ -349,10 +349,16 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	}
 	if build.err != nil {
 		// The output was checked clean above: its error lines say why.
-		why := ""
+		why, leaks := "", false
 		for _, line := range strings.Split(string(build.out), "\n") {
-			if strings.Contains(line, "SecretInBuildOutput") || strings.Contains(line, "ERROR:") {
+			switch {
+			case strings.Contains(line, "SecretInBuildOutput") || strings.Contains(line, "ERROR:"):
 				why += "\n" + strings.TrimSpace(line)
+				leaks = strings.Contains(line, "SecretInBuildOutput")
+			case leaks && strings.HasPrefix(line, "  "):
+				why += "\n  " + strings.TrimSpace(line) // where, by secret id
+			default:
+				leaks = false
 			}
 		}
 		t.Logf("failed closed:%s", why)
