@@ -1258,31 +1258,49 @@ func (cr *countReader) Read(p []byte) (int, error) {
 }
 
 // scanFeed feeds what is read through it to a contentScan, counting it
-// against the limit.
+// against the limit. It reads ahead in blocks of readBufSize, so that the
+// scan gets large writes whatever the reader asks for (a tar reader
+// skips a member in blocks of 8 KiB).
 type scanFeed struct {
-	r     io.Reader
-	c     *contentScan
-	n     int64
-	used  *int64
-	limit int64
-	err   error // errTooBig once past the limit
+	r        io.Reader
+	c        *contentScan
+	buf      []byte
+	pos, end int
+	n        int64
+	used     *int64
+	limit    int64
+	err      error // r's error, or errTooBig once past the limit
 }
 
 func (f *scanFeed) Read(p []byte) (int, error) {
-	if f.err != nil {
-		return 0, f.err
-	}
-	p = p[:min(len(p), readBufSize)]
-	k, err := f.r.Read(p)
-	if k > 0 {
-		f.n += int64(k)
-		if *f.used += int64(k); *f.used > f.limit {
-			f.err = errTooBig
-			return 0, errTooBig
+	if f.pos == f.end {
+		if f.err != nil {
+			return 0, f.err
 		}
-		f.c.write(p[:k])
+		if f.buf == nil {
+			f.buf = make([]byte, readBufSize)
+		}
+		k, err := f.r.Read(f.buf)
+		f.pos, f.end = 0, k
+		if k > 0 {
+			f.n += int64(k)
+			if *f.used += int64(k); *f.used > f.limit {
+				f.err, f.end = errTooBig, 0
+				return 0, errTooBig
+			}
+			f.c.write(f.buf[:k])
+		}
+		f.err = err
+		if k == 0 {
+			if err == nil {
+				return 0, nil
+			}
+			return 0, err
+		}
 	}
-	return k, err
+	k := copy(p, f.buf[f.pos:f.end])
+	f.pos += k
+	return k, nil
 }
 
 // tarMembers searches a tar archive as one input through c (its members'
@@ -1294,6 +1312,7 @@ func (w *walker) tarMembers(j *job, c *contentScan, br *bufio.Reader, suffix str
 	feed := &scanFeed{r: br, c: c, used: used, limit: limit}
 	tr := tar.NewReader(feed)
 	var err error
+	mr := bufio.NewReaderSize(tr, 4096) // one for all members
 	for {
 		var hdr *tar.Header
 		hdr, err = tr.Next()
@@ -1303,7 +1322,7 @@ func (w *walker) tarMembers(j *job, c *contentScan, br *bufio.Reader, suffix str
 		if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
 			continue
 		}
-		mr := bufio.NewReaderSize(tr, 4096)
+		mr.Reset(tr)
 		mh, _ := mr.Peek(512)
 		// Its bytes are in c's input already; one that is compressed is
 		// opened (nested counts the level), a tar in a tar is one level
