@@ -510,8 +510,8 @@ const (
 // of one line of rawPiece to maxPieceValue bytes, the raw pieces (every
 // rawPiece bytes from each byte; every longStride bytes past
 // maxShortPieces), and pieces of its other forms: every form
-// verify.Encodings knows and its xxd hex (two bytes a group, at both
-// alignments), or for a value longer than maxShortPieces its base64 forms
+// verify.Encodings knows, its xxd hex (two bytes a group, at both
+// alignments) and its hexdump -C hex (a byte a group), or for a value longer than maxShortPieces its base64 forms
 // only (a long token in a Basic header).
 func maskPieces(v string) [][]byte {
 	v = strings.TrimSpace(v)
@@ -547,9 +547,23 @@ func maskPieces(v string) [][]byte {
 		for _, f := range xxdHex(v) {
 			cut(f, encPiece, encStride)
 		}
+		// hexdump -C and od -An -tx1: a byte a group; hexdump puts two
+		// spaces after 8 bytes, so these pieces fit in 8 bytes.
+		var spaced strings.Builder
+		for i := 0; i < len(v); i++ {
+			if i > 0 {
+				spaced.WriteByte(' ')
+			}
+			spaced.WriteString(hex.EncodeToString([]byte{v[i]}))
+		}
+		cut(spaced.String(), spacedPiece, 3)
 	}
 	return out
 }
+
+// spacedPiece is the length of the pieces of a value's hex written a byte a
+// group (hexdump -C): 7 bytes, so that each half line of 8 holds two.
+const spacedPiece = 20
 
 // xxdHex returns v's bytes as xxd's hex column groups them (two bytes a
 // group, groups separated by a space), with v starting at an even and at

@@ -153,6 +153,11 @@ func shownPiece(out, v string) int {
 			joined.Reset()
 			joined.WriteString(words[len(words)-1])
 		}
+		if m := hexdumpLineRE.FindStringSubmatch(line); m != nil {
+			if d, err := hex.DecodeString(strings.ReplaceAll(m[1], " ", "")); err == nil {
+				dump = append(dump, d...)
+			}
+		}
 		if m := xxdLineRE.FindStringSubmatch(line); m != nil {
 			if d, err := hex.DecodeString(strings.ReplaceAll(m[1], " ", "")); err == nil {
 				dump = append(dump, d...)
@@ -187,6 +192,35 @@ func shownPiece(out, v string) int {
 		}
 	}
 	return best
+}
+
+var hexdumpLineRE = regexp.MustCompile(`^[0-9a-f]{8}  ((?:[0-9a-f]{2}  ?){1,16})`)
+
+// hexdumpC is what hexdump -C prints for data.
+func hexdumpC(data string) string {
+	var b strings.Builder
+	for off := 0; off < len(data); off += 16 {
+		chunk := data[off:min(off+16, len(data))]
+		fmt.Fprintf(&b, "%08x ", off)
+		for i := 0; i < 16; i++ {
+			if i == 8 {
+				b.WriteByte(' ')
+			}
+			if i < len(chunk) {
+				fmt.Fprintf(&b, " %02x", chunk[i])
+			} else {
+				b.WriteString("   ")
+			}
+		}
+		text := []byte(chunk)
+		for i, c := range text {
+			if c < 0x20 || c >= 0x7f {
+				text[i] = '.'
+			}
+		}
+		fmt.Fprintf(&b, "  |%s|\n", text)
+	}
+	return b.String()
 }
 
 var xxdLineRE = regexp.MustCompile(`^[0-9a-f]{8}: ((?:[0-9a-f]{4} ){0,7}[0-9a-f]{2,4})`)
@@ -247,6 +281,8 @@ func TestMaskPieces(t *testing.T) {
 		{"xxd of a token file", tok, xxdDump(tok + "\n")},
 		{"xxd of a token at an odd offset", tok, xxdDump("TOKEN=" + tok + "\n")},
 		{"xxd of a GitHub token", pat, xxdDump("x" + pat)},
+		{"hexdump -C of a token file", tok, hexdumpC(tok + "\n")},
+		{"hexdump -C of a GitHub token", pat, hexdumpC("TOKEN=" + pat)},
 	}
 	for i, tt := range tests {
 		values := []execValue{{id: "S", value: tt.value, pieces: true}}
