@@ -203,3 +203,36 @@ func BenchmarkContentScan(b *testing.B) {
 		c.close()
 	}
 }
+
+// BenchmarkScanTarGz compares a .tar.gz of many small files, whose
+// members are walked (to open the archives among them), with the same
+// bytes shifted by one so that they are not a tar (searched as one
+// stream, as every .tar.gz was before).
+func BenchmarkScanTarGz(b *testing.B) {
+	s := mustSecrets(b, map[string]string{"TOKEN": canary(b)})
+	rng := rand.New(rand.NewChaCha8([32]byte{1}))
+	var files []string
+	for i := 0; i < 8000; i++ {
+		text := make([]byte, 4096)
+		for k := range text {
+			text[k] = "abcdefghij klmnop\n"[rng.IntN(18)]
+		}
+		files = append(files, fmt.Sprintf("node_modules/p%d/index.js", i), string(text))
+	}
+	tarData := tarOf(b, files...)
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{{"tar", tarData}, {"not a tar", append([]byte("x"), tarData...)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			writeBytes(b, dir, "a.tgz", gzipped(b, tc.data))
+			b.SetBytes(int64(len(tc.data)))
+			for b.Loop() {
+				if _, err := ScanTree(dir, s, ScanOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

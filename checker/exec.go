@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -149,6 +150,9 @@ func parseExecArgs(args []string) (execOptions, error) {
 type execValue struct {
 	id    string
 	value string
+	// pieces: its pieces are masked too (see maskPieces); for the values
+	// LoadSecrets searches, not the broader ones only masked whole.
+	pieces bool
 }
 
 // execSecrets are the build's secrets as Exec needs them: the values to
@@ -171,7 +175,7 @@ func loadExecSecrets(dir string, ids []string) (*execSecrets, error) {
 	}
 	es := &execSecrets{secrets: s}
 	for _, v := range s.values {
-		es.values = append(es.values, execValue{v.ID, v.Value})
+		es.values = append(es.values, execValue{v.ID, v.Value, true})
 	}
 	for i, id := range ids {
 		data, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(i)))
@@ -186,10 +190,10 @@ func loadExecSecrets(dir string, ids []string) (*execSecrets, error) {
 		// more masks than the layer check searches values.
 		broad, _ := verify.FileSecrets(id, id, data)
 		for _, v := range broad {
-			es.values = append(es.values, execValue{v.ID, v.Value})
+			es.values = append(es.values, execValue{id: v.ID, value: v.Value})
 		}
 		if t := strings.TrimSpace(string(data)); t != "" && len(t) < verify.MinValueLen {
-			es.values = append(es.values, execValue{id, t})
+			es.values = append(es.values, execValue{id: id, value: t})
 			es.notes = append(es.notes, fmt.Sprintf("secret %s is shorter than %d bytes: every occurrence of it in the step's output is masked", id, verify.MinValueLen))
 		}
 	}
@@ -213,11 +217,11 @@ func runExec(args []string, stdin, stdout, stderr *os.File) int {
 			return fail("cannot read the build's secrets, so the step's output cannot be masked: %v", err)
 		}
 	}
-	masks, err := maskSet(secrets.values)
+	masks, maskNotes, err := maskSet(secrets.values)
 	if err != nil {
 		return fail("%v", err)
 	}
-	for _, n := range secrets.notes {
+	for _, n := range append(secrets.notes, maskNotes...) {
 		fmt.Fprintf(stderr, "hushbuild: %s\n", n)
 	}
 
@@ -412,9 +416,27 @@ const maxRawMask = 16 << 10
 // needles in every encoding (verify.Needles). A value longer than
 // verify.MaxNeedleLen has needles for its middle only, so the whole value
 // and each of its lines are masked too, raw (up to maxRawMask bytes
-// each); so is a value too short to have a raw needle.
-func maskSet(values []execValue) (*mask.Set, error) {
+// each); so is a value too short to have a raw needle. The pieces of the
+// values marked so are masked too (see maskPieces), up to maxPieceBytes
+// in all: a note says which values' pieces are not.
+func maskSet(values []execValue) (*mask.Set, []string, error) {
+	patterns, notes := maskPatterns(values, true)
+	set, err := mask.Compile(patterns)
+	if err != nil {
+		var ids []string
+		for _, v := range values {
+			ids = append(ids, v.id)
+		}
+		return nil, nil, fmt.Errorf("cannot mask the secrets %s in the step's output: %v", strings.Join(dedupe(ids), ", "), err)
+	}
+	return set, notes, nil
+}
+
+// maskPatterns returns what maskSet masks; without pieces, the needles
+// and raw forms only (for the benchmarks).
+func maskPatterns(values []execValue, pieces bool) ([][]byte, []string) {
 	var patterns [][]byte
+	var notes []string
 	seen := map[string]bool{}
 	add := func(b []byte) {
 		if len(b) > 0 && len(b) <= maxRawMask && !seen[string(b)] {
@@ -422,7 +444,25 @@ func maskSet(values []execValue) (*mask.Set, error) {
 			patterns = append(patterns, b)
 		}
 	}
+	budget := maxPieceBytes
 	for _, v := range values {
+		if pieces && v.pieces {
+			ps := maskPieces(v.value)
+			n := 0
+			for _, p := range ps {
+				if !seen[string(p)] {
+					n += len(p)
+				}
+			}
+			if n > budget {
+				notes = append(notes, fmt.Sprintf("secret %s: too many secret values to also mask their pieces (a value wrapped over lines, cut in a hex dump) in the step's output: only whole values are masked", v.id))
+			} else {
+				budget -= n
+				for _, p := range ps {
+					add(p)
+				}
+			}
+		}
 		for _, n := range verify.Needles(v.value) {
 			add(n.Value)
 		}
@@ -436,15 +476,111 @@ func maskSet(values []execValue) (*mask.Set, error) {
 			}
 		}
 	}
-	set, err := mask.Compile(patterns)
-	if err != nil {
-		var ids []string
-		for _, v := range values {
-			ids = append(ids, v.id)
-		}
-		return nil, fmt.Errorf("cannot mask the secrets %s in the step's output: %v", strings.Join(dedupe(ids), ", "), err)
+	return patterns, dedupe(notes)
+}
+
+// Pieces: a value's forms cut into overlapping pieces, each masked on its
+// own, so that a form the output shows in parts is masked part by part:
+// base64 wrapped over lines (base64, openssl, set -x printing a variable),
+// the whole length of a long value's encodings (whose needles cover the
+// middle only), and hex dumps (xxd's grouped hex, and its text column of
+// 16 bytes a line). A piece is masked wherever it is; pieces of one
+// occurrence overlap, and are masked as one.
+const (
+	// rawPiece is the length of the raw pieces: xxd prints 16 bytes a
+	// line. A value shorter has no pieces.
+	rawPiece = 16
+	// encPiece is the length of the pieces of the other forms, taken
+	// every encStride bytes (every longStride of a value longer than
+	// maxShortPieces): a part of a form of encPiece+stride-1 bytes or
+	// more is masked whole, as is the whole form.
+	encPiece       = 24
+	encStride      = 4
+	longStride     = 8
+	maxShortPieces = 512
+	// maxPieceValue bounds the values cut into pieces: a longer one (a
+	// key file) is masked whole and by its lines only.
+	maxPieceValue = 8 << 10
+	// maxPieceBytes bounds the pieces of all values: they grow the
+	// masker's automaton (about 100 bytes per piece byte).
+	maxPieceBytes = 64 << 10
+)
+
+// maskPieces returns the pieces to mask for v (see rawPiece): of a value
+// of one line of rawPiece to maxPieceValue bytes, the raw pieces (every
+// rawPiece bytes from each byte; every longStride bytes past
+// maxShortPieces), and pieces of its other forms: every form
+// verify.Encodings knows, its xxd hex (two bytes a group, at both
+// alignments) and its hexdump -C hex (a byte a group), or for a value longer than maxShortPieces its base64 forms
+// only (a long token in a Basic header).
+func maskPieces(v string) [][]byte {
+	v = strings.TrimSpace(v)
+	if len(v) < rawPiece || len(v) > maxPieceValue || strings.ContainsAny(v, "\n\r") {
+		return nil
 	}
-	return set, nil
+	long := len(v) > maxShortPieces
+	var out [][]byte
+	cut := func(f string, m, stride int) {
+		if len(f) <= m {
+			return
+		}
+		for i := 0; i+m <= len(f); i += stride {
+			out = append(out, []byte(f[i:i+m]))
+		}
+		out = append(out, []byte(f[len(f)-m:]))
+	}
+	if long {
+		cut(v, rawPiece, longStride)
+	} else {
+		cut(v, rawPiece, 1)
+	}
+	for _, n := range verify.Encodings(v) {
+		switch {
+		case n.Encoding == verify.EncRaw:
+		case long && n.Encoding == verify.EncBase64:
+			cut(string(n.Value), encPiece, longStride)
+		case !long:
+			cut(string(n.Value), encPiece, encStride)
+		}
+	}
+	if !long {
+		for _, f := range xxdHex(v) {
+			cut(f, encPiece, encStride)
+		}
+		// hexdump -C and od -An -tx1: a byte a group; hexdump puts two
+		// spaces after 8 bytes, so these pieces fit in 8 bytes.
+		var spaced strings.Builder
+		for i := 0; i < len(v); i++ {
+			if i > 0 {
+				spaced.WriteByte(' ')
+			}
+			spaced.WriteString(hex.EncodeToString([]byte{v[i]}))
+		}
+		cut(spaced.String(), spacedPiece, 3)
+	}
+	return out
+}
+
+// spacedPiece is the length of the pieces of a value's hex written a byte a
+// group (hexdump -C): 7 bytes, so that each half line of 8 holds two.
+const spacedPiece = 20
+
+// xxdHex returns v's bytes as xxd's hex column groups them (two bytes a
+// group, groups separated by a space), with v starting at an even and at
+// an odd offset, in lower case.
+func xxdHex(v string) []string {
+	var out []string
+	for a := 0; a < 2; a++ {
+		var b strings.Builder
+		for i := 0; i < len(v); i++ {
+			if i > 0 && (a+i)%2 == 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(hex.EncodeToString([]byte{v[i]}))
+		}
+		out = append(out, b.String())
+	}
+	return out
 }
 
 func dedupe(s []string) []string {

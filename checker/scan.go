@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bufio"
 	"bytes"
@@ -26,6 +27,7 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
 
 	"github.com/hushbuild/hushbuild/secretscan"
@@ -105,13 +107,18 @@ const (
 // and its findings are reported at each of its paths.
 //
 // Two more views of a file's content are searched:
-//   - compressed content, decompressed: a file that starts as gzip, zlib
-//     or zstd data is searched decompressed too (a .tar.gz's tar, as raw
-//     bytes: the files in it), reported at "PATH (gzip)"; each file of a
-//     zip archive (stored, deflated, bzip2 or zstd) at "PATH:NAME". One
-//     level only: an archive inside is searched as raw bytes. A file
-//     decompresses to at most 2 GiB, and past 64 MiB to at most 200 times
-//     its size (zip bombs): beyond, the scan fails. Data that is corrupt,
+//   - compressed content, decompressed: a file that starts as gzip,
+//     bzip2, xz, zlib or zstd data is searched decompressed too (a
+//     .tar.gz's tar, as raw bytes: the files in it), reported at
+//     "PATH (gzip)"; each file of a zip archive (stored, deflated, bzip2
+//     or zstd) at "PATH:NAME". Archives inside are opened too: a member
+//     of a tar (or a file of a zip) that is compressed, a zip or a tar
+//     itself, at "PATH (gzip):MEMBER (gzip)", up to maxNest (4)
+//     compressed or archived levels; past them an archive is searched as
+//     raw bytes only, with a note (a zip inside an archive is opened up
+//     to 64 MiB, the same). A file decompresses to at most 2 GiB, and
+//     past 64 MiB to at most 200 times its size, all its levels together
+//     (zip bombs): beyond, the scan fails. Data that is corrupt,
 //     encrypted or compressed in an unknown way is searched as far as it
 //     can be, with a note;
 //   - a content of at most 256 KiB (a file's, or a file's decompressed) is
@@ -592,7 +599,7 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 	}
 	j.bytes = in.n
 	if c != nil {
-		var head [4]byte
+		var head [6]byte
 		var headN int
 		if whole {
 			data := c.whole[:in.n]
@@ -756,7 +763,7 @@ type contentScan struct {
 	found []int
 
 	// head holds the input's first bytes (to recognise compressed data).
-	head  [4]byte
+	head  [6]byte
 	headN int
 	// keepOn: keep holds all of the input so far; it stops (and keep is
 	// emptied) past maxJoined bytes.
@@ -764,6 +771,18 @@ type contentScan struct {
 	keep   []byte
 	join   []byte // joined's buffer
 	whole  []byte // a small file, read whole (see fileInput.whole)
+
+	// inner scans an archive found inside this one's input (see
+	// walker.nested); made when first needed.
+	inner *contentScan
+}
+
+// innerScan returns the scan for the archives inside c's input.
+func (c *contentScan) innerScan() *contentScan {
+	if c.inner == nil {
+		c.inner = newContentScan(c.s)
+	}
+	return c.inner
 }
 
 // lineSize is the alignment of the reads.
@@ -1063,6 +1082,10 @@ func compression(head []byte) string {
 		return "zstd"
 	case len(head) >= 4 && string(head[:4]) == "PK\x03\x04":
 		return "zip"
+	case len(head) >= 4 && string(head[:3]) == "BZh" && head[3] >= '1' && head[3] <= '9':
+		return "bzip2"
+	case len(head) >= 6 && string(head[:6]) == "\xfd7zXZ\x00":
+		return "xz"
 	case len(head) >= 2 && head[0]&0x0f == 8 && head[0]>>4 <= 7 && head[1]&0x20 == 0 && (uint(head[0])<<8|uint(head[1]))%31 == 0:
 		// zlib (RFC 1950), deflate, without a preset dictionary.
 		return "zlib"
@@ -1087,10 +1110,43 @@ func (w *walker) decompress(j *job, f *os.File, c *contentScan, kind string, siz
 		return w.unzip(j, src, size, c, limit, tooBig)
 	}
 	suffix := " (" + kind + ")"
+	br := bufio.NewReaderSize(src, 64<<10)
+	var used int64
+	return w.decompressed(j, c, br, kind, suffix, 1, &used, limit, tooBig)
+}
+
+// maxNest bounds how deep archives inside archives are opened: a file's
+// decompressed content is level 1; an archive inside it is opened up to
+// level maxNest. Past it, an archive is searched as raw bytes only, with
+// a note: archives nested deeper are not made by build steps, and failing
+// there would fail legitimate builds on what cannot be proved.
+const maxNest = 4
+
+// maxInnerZip bounds the size of a zip archive inside another archive
+// (read into memory to be opened); a larger one is searched as raw bytes
+// only, with a note.
+const maxInnerZip = 64 << 20
+
+// isTar reports whether head starts a POSIX or GNU tar archive.
+func isTar(head []byte) bool {
+	return len(head) >= 262 && string(head[257:262]) == "ustar"
+}
+
+// decompressed searches what br holds, kind data (see compression), once
+// decompressed, at depth (see maxNest), reporting it at j.red+suffix.
+// used counts the bytes decompressed from j's file so far, which may not
+// pass limit (tooBig makes the error).
+func (w *walker) decompressed(j *job, c *contentScan, br *bufio.Reader, kind, suffix string, depth int, used *int64, limit int64, tooBig func(string) error) error {
 	var r io.Reader
 	var err error
-	br := bufio.NewReaderSize(src, 64<<10)
 	switch kind {
+	case "bzip2":
+		r = bzip2.NewReader(br)
+	case "xz":
+		var z *xz.Reader
+		if z, err = (xz.ReaderConfig{DictCap: maxXZDict, SingleStream: false}).NewReader(br); err == nil {
+			r = z
+		}
 	case "gzip":
 		var z *gzip.Reader
 		if z, err = gzip.NewReader(br); err == nil {
@@ -1110,40 +1166,260 @@ func (w *walker) decompress(j *job, f *os.File, c *contentScan, kind string, siz
 			r = z
 		}
 	}
-	var used, n int64
-	var lits []int
+	var n int64
 	if err == nil {
-		lits, n, err = w.stream(c, r, &used, limit)
+		// The top level (depth 1) is a file's own compression: the
+		// file was searched as it is.
+		n, err = w.nested(j, c, r, suffix, depth, used, limit, tooBig)
 	}
 	if errors.Is(err, errTooBig) {
 		return tooBig(suffix)
 	}
-	if len(lits) > 0 {
-		j.parts = append(j.parts, part{suffix, lits})
+	if failed(err) {
+		return err
 	}
-	if err != nil && !(kind == "zlib" && n == 0) {
-		// (A file that starts as zlib data by chance does not
+	if err != nil && !((kind == "zlib" || kind == "bzip2") && n == 0) {
+		// (A file that starts as zlib or bzip2 data by chance does not
 		// decompress at all: not a note.)
-		j.notes = append(j.notes, fmt.Sprintf("%s: %s data that cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", j.red, kind, n, err))
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: %s data that cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", j.red, strings.TrimSuffix(suffix, " ("+kind+")"), kind, n, err))
 	}
 	return nil
 }
 
+// maxXZDict bounds the memory an xz stream may ask for (xz -9 uses 64
+// MiB); a stream that asks for more is not decompressed, with a note.
+const maxXZDict = 64 << 20
+
+// nested searches what r yields (a decompressed content, or a member of
+// an archive, at depth) as one input through c, reported at
+// j.red+suffix, and opens what it is: a tar archive's members that are
+// compressed or archives themselves, a compressed content's
+// decompressed content, a zip archive's files, each through c's inner
+// scan, up to maxNest levels. It returns how many bytes r yielded and
+// r's error (errTooBig past the limit).
+func (w *walker) nested(j *job, c *contentScan, r io.Reader, suffix string, depth int, used *int64, limit int64, tooBig func(string) error) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(512)
+	kind := compression(head)
+	switch {
+	case kind != "" && depth >= maxNest:
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: %s data nested more than %d archives deep: searched as raw bytes only", j.red, suffix, kind, maxNest))
+	case kind == "zip":
+		return w.innerZip(j, c, br, suffix, depth, used, limit, tooBig)
+	case kind != "":
+		// Searched as it is (what cannot be decompressed is searched
+		// still), and decompressed through the inner scan.
+		c.reset()
+		feed := &scanFeed{r: br, c: c, used: used, limit: limit}
+		err := w.decompressed(j, c.innerScan(), bufio.NewReaderSize(feed, 64<<10), kind, suffix+" ("+kind+")", depth+1, used, limit, tooBig)
+		if err != nil {
+			return feed.n, &scanFailure{err}
+		}
+		if _, err := io.Copy(io.Discard, feed); err != nil {
+			return feed.n, err
+		}
+		if lits := c.close(); len(lits) > 0 {
+			j.parts = append(j.parts, part{suffix, append([]int(nil), lits...)})
+		}
+		return feed.n, nil
+	case isTar(head):
+		return w.tarMembers(j, c, br, suffix, depth, used, limit, tooBig)
+	}
+	lits, n, err := w.stream(c, br, used, limit)
+	if len(lits) > 0 {
+		j.parts = append(j.parts, part{suffix, lits})
+	}
+	return n, err
+}
+
+// scanFailure is an error that fails the scan (a limit passed inside a
+// nested archive), as opposed to data that cannot be read (a note).
+type scanFailure struct{ err error }
+
+func (f *scanFailure) Error() string { return f.err.Error() }
+func (f *scanFailure) Unwrap() error { return f.err }
+
+// failed reports a scanFailure.
+func failed(err error) bool {
+	var f *scanFailure
+	return errors.As(err, &f)
+}
+
+// countReader counts what it reads.
+type countReader struct {
+	r io.Reader
+	n *int64
+}
+
+func (cr *countReader) Read(p []byte) (int, error) {
+	k, err := cr.r.Read(p)
+	*cr.n += int64(k)
+	return k, err
+}
+
+// scanFeed feeds what is read through it to a contentScan, counting it
+// against the limit. It reads ahead in blocks of readBufSize, so that the
+// scan gets large writes whatever the reader asks for (a tar reader
+// skips a member in blocks of 8 KiB).
+type scanFeed struct {
+	r        io.Reader
+	c        *contentScan
+	buf      []byte
+	pos, end int
+	n        int64
+	used     *int64
+	limit    int64
+	err      error // r's error, or errTooBig once past the limit
+}
+
+func (f *scanFeed) Read(p []byte) (int, error) {
+	if f.pos == f.end {
+		if f.err != nil {
+			return 0, f.err
+		}
+		if f.buf == nil {
+			f.buf = make([]byte, readBufSize)
+		}
+		k, err := f.r.Read(f.buf)
+		f.pos, f.end = 0, k
+		if k > 0 {
+			f.n += int64(k)
+			if *f.used += int64(k); *f.used > f.limit {
+				f.err, f.end = errTooBig, 0
+				return 0, errTooBig
+			}
+			f.c.write(f.buf[:k])
+		}
+		f.err = err
+		if k == 0 {
+			if err == nil {
+				return 0, nil
+			}
+			return 0, err
+		}
+	}
+	k := copy(p, f.buf[f.pos:f.end])
+	f.pos += k
+	return k, nil
+}
+
+// tarMembers searches a tar archive as one input through c (its members'
+// contents are in it as they are), and opens each member that is
+// compressed or an archive through c's inner scan (see nested).
+func (w *walker) tarMembers(j *job, c *contentScan, br *bufio.Reader, suffix string, depth int, used *int64, limit int64, tooBig func(string) error) (int64, error) {
+	c.reset()
+	c.keepOn = true
+	feed := &scanFeed{r: br, c: c, used: used, limit: limit}
+	tr := tar.NewReader(feed)
+	var err error
+	mr := bufio.NewReaderSize(tr, 4096) // one for all members
+	for {
+		var hdr *tar.Header
+		hdr, err = tr.Next()
+		if err != nil {
+			break
+		}
+		if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
+			continue
+		}
+		mr.Reset(tr)
+		mh, _ := mr.Peek(512)
+		// Its bytes are in c's input already; one that is compressed is
+		// opened (nested counts the level), a tar in a tar is one level
+		// deeper.
+		d := depth
+		switch {
+		case compression(mh) != "":
+		case isTar(mh) && depth < maxNest:
+			d++
+		default:
+			continue // tr.Next reads the rest through feed
+		}
+		name := redactSpans(hdr.Name, w.s.matchAll([]byte(hdr.Name)))
+		_, ierr := w.nested(j, c.innerScan(), mr, suffix+":"+name, d, used, limit, tooBig)
+		if errors.Is(ierr, errTooBig) || failed(ierr) {
+			return feed.n, ierr
+		}
+		if ierr != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s:%s: cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, suffix, name, ierr))
+		}
+		if _, err = io.Copy(io.Discard, mr); err != nil {
+			break
+		}
+	}
+	if errors.Is(err, errTooBig) {
+		return feed.n, err
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	// What follows the archive (or what a broken one holds) is searched
+	// too.
+	if _, cerr := io.Copy(io.Discard, feed); cerr != nil {
+		if errors.Is(cerr, errTooBig) {
+			return feed.n, cerr
+		}
+		if err == nil {
+			err = cerr
+		}
+	}
+	lits := append([]int(nil), c.close()...)
+	lits = union(lits, c.joined())
+	if len(lits) > 0 {
+		j.parts = append(j.parts, part{suffix, lits})
+	}
+	return feed.n, err
+}
+
+// innerZip opens a zip archive found inside another: read into memory
+// (up to maxInnerZip bytes), its files searched through c.
+func (w *walker) innerZip(j *job, c *contentScan, br *bufio.Reader, suffix string, depth int, used *int64, limit int64, tooBig func(string) error) (int64, error) {
+	data, err := io.ReadAll(io.LimitReader(br, maxInnerZip+1))
+	n := int64(len(data))
+	if err == nil && n > maxInnerZip {
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: a zip archive of more than %d bytes inside an archive: searched as raw bytes only", j.red, suffix, maxInnerZip))
+		return n, nil
+	}
+	if err != nil {
+		return n, err
+	}
+	if *used += n; *used > limit {
+		return n, errTooBig
+	}
+	// Searched as it is (its stored files, or all of it when it cannot
+	// be read as a zip archive), and its files through the inner scan.
+	c.reset()
+	c.write(data)
+	if lits := c.close(); len(lits) > 0 {
+		j.parts = append(j.parts, part{suffix, append([]int(nil), lits...)})
+	}
+	if zerr := w.unzipAt(j, bytes.NewReader(data), n, c.innerScan(), suffix, depth+1, used, limit, tooBig); zerr != nil {
+		return n, &scanFailure{zerr}
+	}
+	return n, nil
+}
+
 // unzip searches each file of the zip archive src (size bytes).
 func (w *walker) unzip(j *job, src io.ReaderAt, size int64, c *contentScan, limit int64, tooBig func(string) error) error {
+	var used int64
+	return w.unzipAt(j, src, size, c, "", 1, &used, limit, tooBig)
+}
+
+// unzipAt searches each file of the zip archive src (size bytes), found at
+// j.red+suffix, its files at depth (see nested).
+func (w *walker) unzipAt(j *job, src io.ReaderAt, size int64, c *contentScan, prefix string, depth int, used *int64, limit int64, tooBig func(string) error) error {
 	zr, err := zip.NewReader(src, size)
 	if err != nil && !(errors.Is(err, zip.ErrInsecurePath) && zr != nil) {
-		j.notes = append(j.notes, fmt.Sprintf("%s: starts as a zip archive but cannot be read as one (%v): searched as raw bytes only", j.red, err))
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: starts as a zip archive but cannot be read as one (%v): searched as raw bytes only", j.red, prefix, err))
 		return nil
 	}
 	zr.RegisterDecompressor(12, func(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) })
 	zr.RegisterDecompressor(zstd.ZipMethodWinZip, zstd.ZipDecompressor(zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow)))
-	var used int64
 	for _, zf := range zr.File {
 		if strings.HasSuffix(zf.Name, "/") && zf.UncompressedSize64 == 0 {
 			continue // a directory
 		}
-		suffix := ":" + redactSpans(zf.Name, w.s.matchAll([]byte(zf.Name)))
+		suffix := prefix + ":" + redactSpans(zf.Name, w.s.matchAll([]byte(zf.Name)))
 		if zf.Flags&1 != 0 {
 			j.notes = append(j.notes, fmt.Sprintf("%s%s: encrypted, searched as raw bytes only", j.red, suffix))
 			continue
@@ -1153,13 +1429,13 @@ func (w *walker) unzip(j *job, src io.ReaderAt, size int64, c *contentScan, limi
 			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be decompressed (%v): searched as raw bytes only", j.red, suffix, err))
 			continue
 		}
-		lits, n, err := w.stream(c, rc, &used, limit)
+		n, err := w.nested(j, c, rc, suffix, depth, used, limit, tooBig)
 		rc.Close()
 		if errors.Is(err, errTooBig) {
 			return tooBig(suffix)
 		}
-		if len(lits) > 0 {
-			j.parts = append(j.parts, part{suffix, lits})
+		if failed(err) {
+			return err
 		}
 		if err != nil {
 			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", j.red, suffix, n, err))

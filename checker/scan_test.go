@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
@@ -598,6 +600,44 @@ func tarGz(t testing.TB, files ...string) []byte {
 	return b.Bytes()
 }
 
+// tarOf is a tar of files (name, content, ...).
+func tarOf(t testing.TB, files ...string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for i := 0; i+1 < len(files); i += 2 {
+		check(t, tw.WriteHeader(&tar.Header{Name: files[i], Mode: 0o644, Size: int64(len(files[i+1])), Typeflag: tar.TypeReg}))
+		_, err := tw.Write([]byte(files[i+1]))
+		check(t, err)
+	}
+	check(t, tw.Close())
+	return b.Bytes()
+}
+
+// bzipped compresses data with bzip2(1): Go's library reads bzip2 only.
+func bzipped(t testing.TB, data []byte) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("bzip2"); err != nil {
+		t.Fatalf("the bzip2 tests need bzip2(1) (Debian: apt-get install bzip2): %v", err)
+	}
+	cmd := exec.Command("bzip2", "-c")
+	cmd.Stdin = bytes.NewReader(data)
+	out, err := cmd.Output()
+	check(t, err)
+	return out
+}
+
+func xzed(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, err := xz.NewWriter(&b)
+	check(t, err)
+	_, err = zw.Write(data)
+	check(t, err)
+	check(t, zw.Close())
+	return b.Bytes()
+}
+
 func gzipped(t testing.TB, data []byte) []byte {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
@@ -718,9 +758,9 @@ func TestScanTreeViews(t *testing.T) {
 		{name: "zip entry named by the value, holding it", build: func(t *testing.T, dir, v string) {
 			writeBytes(t, dir, "x.zip", zipped(t, zipEntry{name: "tok-" + v + ".txt", data: v}))
 		}, want: []Finding{{Path: "/x.zip", Where: "content", Encoding: "raw"}, {Path: "/x.zip:tok-<redacted>.txt", Where: "content", Encoding: "raw"}}},
-		{name: "one level only: a zip in a tar.gz", build: func(t *testing.T, dir, v string) {
+		{name: "a zip in a tar.gz", build: func(t *testing.T, dir, v string) {
 			writeBytes(t, dir, "nested.tgz", tarGz(t, "inner.zip", string(zipped(t, zipEntry{name: "f", data: strings.Repeat(v, 3)}))))
-		}},
+		}, want: []Finding{{Path: "/nested.tgz (gzip):inner.zip:f", Where: "content", Encoding: "raw"}}},
 		{name: "wrapped in a tar.gz", build: func(t *testing.T, dir, v string) {
 			writeBytes(t, dir, "cfg.tgz", tarGz(t, "auth.b64", b64wrap([]byte(long(v)), "\n")))
 		}, want: []Finding{{Path: "/cfg.tgz (gzip)", Where: "content", Encoding: "base64"}}},
@@ -762,6 +802,38 @@ func TestScanTreeViews(t *testing.T) {
 		{name: "not a zip", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "fake.zip", "PK\x03\x04 but not really")
 		}, notes: []string{"/fake.zip: starts as a zip archive but cannot be read as one"}},
+		{name: "tar.bz2", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "app/home-backup.tar.bz2", bzipped(t, tarOf(t, "./.npmrc", npmrc(v), "./.profile", "PATH=/bin\n")))
+		}, want: []Finding{{Path: "/app/home-backup.tar.bz2 (bzip2)", Where: "content", Encoding: "raw"}}},
+		{name: "tar.xz", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "home.tar.xz", xzed(t, tarOf(t, ".npmrc", npmrc(v))))
+		}, want: []Finding{{Path: "/home.tar.xz (xz)", Where: "content", Encoding: "raw"}}},
+		{name: "tgz in a tgz", build: func(t *testing.T, dir, v string) {
+			inner := tarGz(t, "./.npmrc", npmrc(v))
+			writeBytes(t, dir, "app/bundle.tgz", tarGz(t, "home.tgz", string(inner), "README", "bundle\n"))
+		}, want: []Finding{{Path: "/app/bundle.tgz (gzip):home.tgz (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "tar in a tar.gz in a zip", build: func(t *testing.T, dir, v string) {
+			inner := tarGz(t, "layer.tar", string(tarOf(t, "etc/app.env", "TOKEN="+v+"\n")))
+			writeBytes(t, dir, "export.zip", zipped(t, zipEntry{name: "image/layer.tgz", data: string(inner)}))
+		}, want: []Finding{{Path: "/export.zip:image/layer.tgz (gzip)", Where: "content", Encoding: "raw"}, {Path: "/export.zip:image/layer.tgz (gzip):layer.tar", Where: "content", Encoding: "raw"}}},
+		{name: "zip in a tgz", build: func(t *testing.T, dir, v string) {
+			jar := zipped(t, zipEntry{name: "application.properties", data: "token=" + v + "\n"})
+			writeBytes(t, dir, "dist.tgz", tarGz(t, "lib/app.jar", string(jar)))
+		}, want: []Finding{{Path: "/dist.tgz (gzip):lib/app.jar:application.properties", Where: "content", Encoding: "raw"}}},
+		{name: "gzip in a gzip", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "log.gz.gz", gzipped(t, gzipped(t, []byte("token "+v+"\n"))))
+		}, want: []Finding{{Path: "/log.gz.gz (gzip) (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "nested too deep", build: func(t *testing.T, dir, v string) {
+			data := []byte(npmrc(v))
+			for i := 0; i < maxNest+1; i++ {
+				data = gzipped(t, data)
+			}
+			writeBytes(t, dir, "deep.gz", data)
+		}, notes: []string{"gzip data nested more than 4 archives deep: searched as raw bytes only"}},
+		{name: "clean nested archives", build: func(t *testing.T, dir, v string) {
+			inner := tarGz(t, "a.txt", "nothing here\n")
+			writeBytes(t, dir, "b.tgz", tarGz(t, "a.tgz", string(inner), "c.tar.bz2", string(bzipped(t, tarOf(t, "c", "clean\n")))))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -827,6 +899,15 @@ func TestScanTreeDecompressLimits(t *testing.T) {
 		writeBytes(t, dir, "bomb.zip", zipped(t, zipEntry{name: "a", data: zeros}, zipEntry{name: "b", data: zeros}))
 		_, err := scan(t, dir, s, ScanOptions{}, v)
 		if err == nil || !strings.Contains(err.Error(), "/bomb.zip:b: decompresses to more than") {
+			t.Errorf("got %v, want an error naming the file", err)
+		}
+	})
+	t.Run("ratio, nested", func(t *testing.T) {
+		dir := t.TempDir()
+		bomb := gzipped(t, make([]byte, ratioFloor+(1<<20)))
+		writeBytes(t, dir, "bundle.tgz", tarGz(t, "inner/bomb.gz", string(bomb)))
+		_, err := scan(t, dir, s, ScanOptions{}, v)
+		if err == nil || !strings.Contains(err.Error(), "/bundle.tgz (gzip):inner/bomb.gz (gzip): decompresses to more than") {
 			t.Errorf("got %v, want an error naming the file", err)
 		}
 	})
@@ -1048,4 +1129,42 @@ func TestScanTreeServiceAccount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzNestedArchive: a file of any content, as a gzip, bzip2 or tar
+// member of a .tgz, is scanned without panic, and fails the scan only at
+// the decompression limits; a value planted in a member of a tar inside
+// it is found.
+func FuzzNestedArchive(f *testing.F) {
+	f.Add([]byte("plain text"), uint8(0))
+	f.Add(gzipped(f, []byte("x")), uint8(1))
+	f.Add(tarOf(f, "a", "b"), uint8(2))
+	f.Add(bzipped(f, []byte("hello hello hello")), uint8(3))
+	f.Add([]byte("BZh9garbage"), uint8(0))
+	f.Add([]byte("\xfd7zXZ\x00garbage"), uint8(0))
+	v := canary(f)
+	s := mustSecrets(f, map[string]string{"TOKEN": v})
+	f.Fuzz(func(t *testing.T, data []byte, how uint8) {
+		dir := t.TempDir()
+		var file []byte
+		switch how % 3 {
+		case 0:
+			file = data
+		case 1:
+			file = tarGz(t, "m", string(data), "tok", "T="+v)
+		case 2:
+			file = gzipped(t, tarOf(t, "m", string(data), "inner.tgz", string(tarGz(t, "tok", "T="+v))))
+		}
+		writeBytes(t, dir, "f", file)
+		r, err := ScanTree(dir, s, ScanOptions{})
+		if err != nil {
+			if !strings.Contains(err.Error(), "decompresses to more than") {
+				t.Fatalf("scan failed: %v", err)
+			}
+			return
+		}
+		if how%3 != 0 && len(r.Findings) == 0 {
+			t.Fatal("the planted value was not found")
+		}
+	})
 }

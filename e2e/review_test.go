@@ -358,7 +358,20 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		t.Errorf("the build output shows the secret %s", pieces)
 	}
 	if build.err != nil {
-		t.Logf("failed closed")
+		// The output was checked clean above: its error lines say why.
+		why, leaks := "", false
+		for _, line := range strings.Split(string(build.out), "\n") {
+			switch {
+			case strings.Contains(line, "SecretInBuildOutput") || strings.Contains(line, "ERROR:"):
+				why += "\n" + strings.TrimSpace(line)
+				leaks = strings.Contains(line, "SecretInBuildOutput")
+			case leaks && strings.HasPrefix(line, "  "):
+				why += "\n  " + strings.TrimSpace(line) // where, by secret id
+			default:
+				leaks = false
+			}
+		}
+		t.Logf("failed closed:%s", why)
 		return
 	}
 	var where []string

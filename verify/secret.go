@@ -23,10 +23,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // Secret is a known value to search for: a secret the build used.
@@ -202,6 +205,14 @@ func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
 // host name, an e-mail address, a `${...}` placeholder) is not searched:
 // it is found where the secret is not.
 //
+// A field whose value is in a known token format (a GitHub, GitLab,
+// Slack, npm, PyPI, Stripe or Google key, an AWS access key id, a signed
+// JWT, a private key: see formatRules) is searched whatever its name.
+// A secret that is one base64 value decoding to text or DER is searched
+// decoded too (field DecodedField), and so are the secrets inside what it
+// decodes to. The lines of a private key's body are searched one by one
+// as well (see bodyLines).
+//
 // Values left out are noted (fields under other names together, by name
 // when it is an ordinary identifier); notes never hold values.
 func FileSecretValues(id, name string, data []byte) ([]Secret, []string) {
@@ -253,12 +264,85 @@ func analyze(id, name, text string) analysis {
 	}
 	a.cands = append(a.cands, whole)
 	a.cands = append(a.cands, pemCandidates(id, "", a.blocks)...)
+	if dec, ok := decodedBase64(text); ok {
+		// A file kept as base64 (a CI variable holding a service
+		// account, a keystore): the build decodes it, so what it decodes
+		// to is searched too, and so are the secrets inside that.
+		for i, c := range analyze(id, name, dec).cands {
+			if i == 0 {
+				// The whole: searched as a secret file's content is.
+				c.Field, c.place = DecodedField, true
+			} else {
+				c.Field = DecodedField + " " + c.Field
+			}
+			a.cands = append(a.cands, c)
+		}
+	}
 	fields, structured := extractFields(blankBlocks(text, a.blocks), len(a.blocks) == 0)
 	a.structured = structured
 	for _, f := range fields {
 		a.cands = append(a.cands, fieldCandidates(id, f)...)
 	}
 	return a
+}
+
+// DecodedField is the field of the value a secret decodes to when it is
+// base64 (see decodedBase64); the fields of what it decodes to are
+// reported under it ("(base64-decoded) private_key").
+const DecodedField = "(base64-decoded)"
+
+// decodedBase64 returns what text decodes to when it is one base64 value
+// (standard or URL alphabet, padded or not, wrapped or not) of 16
+// characters or more that decodes to text (valid UTF-8, 95% of it
+// printable) or to DER (a PKCS #12 keystore, a DER key): a value that
+// holds a file. Random tokens made of base64 characters decode to
+// neither.
+func decodedBase64(text string) (string, bool) {
+	var chars []byte
+	std, urlSafe := false, false
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '=':
+		case c == '+' || c == '/':
+			std = true
+		case c == '-' || c == '_':
+			urlSafe = true
+		default:
+			return "", false
+		}
+		chars = append(chars, text[i])
+	}
+	s := strings.TrimRight(string(chars), "=")
+	if std && urlSafe || len(s) < 16 || strings.Contains(s, "=") || len(s)%4 == 1 {
+		return "", false
+	}
+	enc := base64.RawStdEncoding
+	if urlSafe {
+		enc = base64.RawURLEncoding
+	}
+	dec, err := enc.DecodeString(s)
+	if err != nil || len(dec) < MinValueLen {
+		return "", false
+	}
+	if len(dec) >= 64 && dec[0] == 0x30 && (dec[1] == 0x80 || dec[1] >= 0x81 && dec[1] <= 0x84) {
+		return string(dec), true // DER
+	}
+	if !utf8.Valid(dec) {
+		return "", false
+	}
+	n, bad := 0, 0
+	for _, r := range string(dec) {
+		n++
+		if !(r == '\n' || r == '\r' || r == '\t' || printableRune(r, 1) && r != utf8.RuneError) {
+			bad++
+		}
+	}
+	if bad*20 > n {
+		return "", false
+	}
+	return string(dec), true
 }
 
 // fieldCandidates returns the values of field f: its value, unless that is
@@ -330,6 +414,45 @@ func pemCandidates(id, prefix string, blocks []pemBlock) []candidate {
 		if b.body != "" {
 			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " body", Value: b.body}, place: true})
 		}
+		for _, l := range bodyLines(b) {
+			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " line " + strconv.Itoa(l.n), Value: l.text}, place: true})
+		}
+	}
+	return out
+}
+
+// minBodyLine is the shortest line of a private key's body searched on its
+// own.
+const minBodyLine = 40
+
+// bodyLine is a line of a PEM block's body: its text and its number in
+// the block (the BEGIN line is 0).
+type bodyLine struct {
+	text string
+	n    int
+}
+
+// bodyLines returns the lines of the private key block b's body that are
+// searched on their own (a key indented in a YAML block scalar, re-wrapped
+// or quoted line by line holds its lines but not its body on one line):
+// those of minBodyLine characters or more that hold minPrivate bytes or
+// more of something else than the key's public material (see
+// publicSpans), so that a certificate or public key, which repeats the
+// modulus, never matches one.
+func bodyLines(b pemBlock) []bodyLine {
+	pub := publicSpans(b.armoured)
+	var out []bodyLine
+	off := 0
+	for n, line := range strings.Split(b.armoured, "\n") {
+		sp := span{off, off + len(line)}
+		off += len(line) + 1
+		if n == 0 || len(line) < minBodyLine || strings.HasPrefix(line, "-----") || strings.Contains(line, ":") || line[0] == '=' {
+			continue
+		}
+		if len(line)-overlap(sp, pub) < minPrivate {
+			continue
+		}
+		out = append(out, bodyLine{line, n})
 	}
 	return out
 }
@@ -350,6 +473,11 @@ func filterValues(id string, in []candidate, strict bool, named func(string) boo
 			secretKey = c.place || strictSecretName(c.name)
 		}
 		byName := named != nil && c.name != "" && named(c.name)
+		// A value in a known token format is secret whatever its field's
+		// name (STRIPE_SK, DEPLOY=ghp_...).
+		if !secretKey && !byName && s.Field != "" && tokenValue(s.Value) {
+			byName = true
+		}
 		if byName {
 			secretKey = true
 		}
@@ -394,6 +522,27 @@ func filterValues(id string, in []candidate, strict bool, named func(string) boo
 		notes = append(notes, fmt.Sprintf("secret %s: %d value(s) under names that do not say secret not searched%s (pass a value with its own --secret to search it)", id, n, list))
 	}
 	return out, notes
+}
+
+// formatRules are the secretscan rules whose match says secret by the
+// value's format alone: a provider's token prefix and shape, a private key
+// block, a signed JWT.
+var formatRules = []string{"private-key", "aws-access-key-id", "github-token", "gitlab-token", "slack-token", "slack-webhook", "npm-token", "pypi-token", "google-api-key", "stripe-secret-key", "jwt"}
+
+var formatScanner = sync.OnceValue(func() *secretscan.Scanner {
+	sc, err := secretscan.NewScanner(secretscan.Options{Rules: formatRules})
+	if err != nil {
+		panic("verify: compiling the token format rules: " + err.Error())
+	}
+	return sc
+})
+
+// tokenValue reports whether v holds a token in a known format (see
+// formatRules).
+func tokenValue(v string) bool {
+	found := false
+	formatScanner().Scan("", []byte(v), func(secretscan.Match) { found = true })
+	return found
 }
 
 // secretName reports whether a key names a credential.
@@ -861,7 +1010,7 @@ func jsonFields(path string, v any, out *[]field) {
 				p = path + "." + k
 			}
 			if s, ok := v[k].(string); ok {
-				if secretName(k) {
+				if secretName(k) || tokenValue(s) {
 					*out = append(*out, field{key: p, value: s, name: k})
 				}
 				if k == "auth" {
@@ -899,6 +1048,10 @@ const (
 	// values with control characters), and the inside of single quotes
 	// and of double quotes (see shellForms).
 	EncShell = "shell"
+	// EncXML is the value as XML and HTML writers escape it, where that
+	// differs from the value (see xmlForms): a password in a NuGet.Config,
+	// a Maven settings.xml, an HTML page.
+	EncXML = "xml"
 )
 
 // Needle is one byte string that stands for a secret value: the value in
@@ -920,7 +1073,8 @@ const MaxNeedleLen = 128
 // file: v itself, its base64 forms (standard and URL alphabets, each at
 // the three alignments v can have inside a longer base64 text), its
 // URL-encoded, JSON-escaped, hexadecimal (lower and upper case) and
-// shell-quoted forms (see EncShell). Each form is listed once, under the
+// shell-quoted forms (see EncShell) and, when it holds & < > " or ', its
+// XML-escaped forms (see EncXML). Each form is listed once, under the
 // first encoding that yields it; forms shorter than MinValueLen are left
 // out.
 //
@@ -929,6 +1083,13 @@ const MaxNeedleLen = 128
 // longer than MaxNeedleLen is searched by its middle MaxNeedleLen bytes.
 func Needles(v string) []Needle {
 	return needles(middle(strings.TrimSpace(v), MaxNeedleLen))
+}
+
+// Encodings returns the forms of v that Needles knows, of the whole of v
+// however long it is (Needles cuts a long value to its middle), for a
+// masker that cuts them into pieces.
+func Encodings(v string) []Needle {
+	return needles(strings.TrimSpace(v))
 }
 
 // needles returns the forms of v, all of it.
@@ -974,7 +1135,34 @@ func needles(v string) []Needle {
 	for _, q := range shellForms(v) {
 		add([]byte(q), EncShell)
 	}
+	for _, x := range xmlForms(v) {
+		add([]byte(x), EncXML)
+	}
 	return out
+}
+
+// xmlForms returns what XML and HTML writers make of v when it holds one
+// of & < > " ': the five named entities (&apos; included), only & < >
+// escaped (text content, sed scripts), Go's encoding/xml (&#34; &#39;,
+// and &#x9; &#xA; &#xD; for tabs and line ends), .NET's and Python's
+// attribute writers (&quot; with ' left as it is), and the decimal and
+// hexadecimal character references (&#38; &#x26;) some writers use for
+// every one of them. None when v has none of those characters.
+func xmlForms(v string) []string {
+	if !strings.ContainsAny(v, "&<>\"'") {
+		return nil
+	}
+	var goXML strings.Builder
+	_ = xml.EscapeText(&goXML, []byte(v)) // a strings.Builder never fails
+	return []string{
+		xmlEscaper.Replace(v),
+		strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(v),
+		strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(v),
+		goXML.String(),
+		strings.NewReplacer("&", "&#38;", "<", "&#60;", ">", "&#62;", `"`, "&#34;", "'", "&#39;").Replace(v),
+		strings.NewReplacer("&", "&#x26;", "<", "&#x3C;", ">", "&#x3E;", `"`, "&#x22;", "'", "&#x27;").Replace(v),
+		strings.NewReplacer("&", "&#x26;", "<", "&#x3c;", ">", "&#x3e;", `"`, "&#x22;", "'", "&#x27;").Replace(v),
+	}
 }
 
 // shellForms returns what shells and shell-quoting tools write for v
@@ -1160,7 +1348,7 @@ const (
 //     RSA modulus, an EC point, an OpenPGP key's public key material, user
 //     ids and signatures): a window must hold minPrivate bytes of
 //     something else;
-//   - in the whole content of a file with fields (s.Field == ""; a .env,
+//   - in the whole content of a file with fields (s.Field == "" or DecodedField; a .env,
 //     JSON, YAML), everything but its secret values (FileSecretValues):
 //     the windows are those across the secret values where the file
 //     escapes them (JSON or XML escapes, an indented PEM block), or else
@@ -1175,7 +1363,7 @@ func WindowNeedles(s Secret) []Needle {
 	}
 	var out []Needle
 	seen := map[string]bool{}
-	for _, w := range searchWindows(v, s.Field == "") {
+	for _, w := range searchWindows(v, s.Field == "" || s.Field == DecodedField) {
 		for _, n := range needles(v[w.from:w.to]) {
 			if !seen[string(n.Value)] {
 				seen[string(n.Value)] = true

@@ -333,7 +333,7 @@ func compile(patterns [][]byte) (*automaton, error) {
 	}
 
 	// Trie: next is by state*n+class, -1 when absent.
-	next := make([]int32, n)
+	next := make([]int32, n, states*n)
 	for i := range next {
 		next[i] = -1
 	}

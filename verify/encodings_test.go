@@ -1,0 +1,178 @@
+package verify
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
+)
+
+// searched returns the needles of what FileSecretValues searches in a
+// secret file called name holding body.
+func searched(name, body string) []Needle {
+	values, _ := FileSecretValues("S", name, []byte(body))
+	var ns []Needle
+	for _, v := range values {
+		ns = append(ns, WindowNeedles(v)...)
+	}
+	return ns
+}
+
+// TestXMLForms: a value holding & < > " ' is found as XML writers escape
+// it; a value without them has no XML form.
+func TestXMLForms(t *testing.T) {
+	c := vt.Canary(t)
+	v := c[:10] + "&" + c[10:20] + "<" + c[20:30] + `"` + c[30:] + "'>"
+	var goXML strings.Builder
+	if err := xml.EscapeText(&goXML, []byte(v)); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, text string }{
+		{"named entities", strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(v)},
+		{"& < > only (sed)", strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(v)},
+		{"attribute (&quot;, ' kept)", strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(v)},
+		{"encoding/xml", goXML.String()},
+		{"decimal references", strings.NewReplacer("&", "&#38;", "<", "&#60;", ">", "&#62;", `"`, "&#34;", "'", "&#39;").Replace(v)},
+		{"hex references", strings.NewReplacer("&", "&#x26;", "<", "&#x3C;", ">", "&#x3E;", `"`, "&#x22;", "'", "&#x27;").Replace(v)},
+	}
+	ns := Needles(v)
+	for _, tt := range tests {
+		doc := `<add key="ClearTextPassword" value="` + tt.text + `" />`
+		if got := hasNeedle(ns, doc); got != EncXML {
+			t.Errorf("%s: found as %q, want %q", tt.name, got, EncXML)
+		}
+	}
+	for _, n := range Needles(c) {
+		if n.Encoding == EncXML {
+			t.Errorf("a value without & < > \" ' has an XML needle")
+		}
+	}
+}
+
+// TestTokenFormatFields: a field of a secret file whose value is in a
+// known token format is searched whatever its name; plain configuration
+// under such names is not.
+func TestTokenFormatFields(t *testing.T) {
+	stripe := "sk_live_" + vt.Canary(t)[:24]
+	gh := "ghp_" + strings.Repeat("aB3d", 9)
+	akia := "AKIA" + "Q3EGRIBSNWTFXPRZ"
+	glpat := "glpat-" + vt.Canary(t)[:20]
+	tests := []struct {
+		name, body string
+		search     []string
+		not        []string
+	}{
+		{".env Stripe key", "APP_ENV=production\nSTRIPE_SK=" + stripe + "\n", []string{stripe}, []string{"production"}},
+		{".env GitHub token", "DEPLOY=" + gh + "\nREGION=eu-west-1\n", []string{gh}, []string{"eu-west-1"}},
+		{"YAML AWS key id", "aws:\n  id: " + akia + "\n  region: us-east-1\n", []string{akia}, []string{"us-east-1"}},
+		{"JSON GitLab token", `{"ci":{"gl":"` + glpat + `","host":"gitlab.corp.example"}}`, []string{glpat}, []string{"gitlab.corp.example"}},
+	}
+	for _, tt := range tests {
+		ns := searched("f", tt.body)
+		for _, s := range tt.search {
+			if hasNeedle(ns, "x "+s+" y") == "" {
+				t.Errorf("%s: the token is not searched", tt.name)
+			}
+		}
+		for _, s := range tt.not {
+			if hasNeedle(ns, "x "+s+" y") != "" {
+				t.Errorf("%s: %q is searched", tt.name, s)
+			}
+		}
+	}
+}
+
+// TestDecodedBase64: a secret kept as base64 is searched decoded too, in
+// any of base64's forms; tokens that only look like base64 are not
+// decoded.
+func TestDecodedBase64(t *testing.T) {
+	id := vt.Canary(t)
+	_, keyPEM, _ := testBundle(t)
+	sa := testServiceAccount(keyPEM, id)
+	small := `{"type":"service_account","private_key_id":"` + id + `"}`
+	tests := []struct {
+		name, value string
+		found       []string // texts in which a needle must be found
+		decoded     bool
+	}{
+		{"standard, one line", base64.StdEncoding.EncodeToString([]byte(small)), []string{small}, true},
+		{"URL alphabet, unpadded", base64.RawURLEncoding.EncodeToString([]byte(small)), []string{small}, true},
+		{"wrapped at 76", wrap(base64.StdEncoding.EncodeToString([]byte(sa)), 76), []string{sa, keyPEM}, true},
+		{"hex token", vt.Canary(t) + vt.Canary(t), nil, false},
+		{"alphanumeric token", "Zx9" + strings.Repeat("Qw8Er7Ty", 5), nil, false},
+	}
+	for _, tt := range tests {
+		values, _ := FileSecretValues("S", "S", []byte(tt.value))
+		var ns []Needle
+		decoded := false
+		for _, v := range values {
+			ns = append(ns, WindowNeedles(v)...)
+			decoded = decoded || strings.HasPrefix(v.Field, DecodedField)
+		}
+		if decoded != tt.decoded {
+			t.Errorf("%s: decoded %v, want %v", tt.name, decoded, tt.decoded)
+		}
+		for i, text := range tt.found {
+			if hasNeedle(ns, "\n"+text+"\n") == "" {
+				t.Errorf("%s: decoded text %d not found", tt.name, i)
+			}
+		}
+	}
+	// A certificate kept as base64 is public.
+	caPEM, _, _ := testBundle(t)
+	values, _ := FileSecretValues("S", "S", []byte(base64.StdEncoding.EncodeToString([]byte(caPEM))))
+	for _, v := range values {
+		if strings.HasPrefix(v.Field, DecodedField) {
+			t.Errorf("the decoded certificate is searched (field %s)", v.Field)
+		}
+	}
+}
+
+// TestPEMBodyLines: a private key whose lines are indented (a YAML block
+// scalar) is found by its lines.
+func TestPEMBodyLines(t *testing.T) {
+	_, keyPEM, _ := testBundle(t)
+	ns := searched("tls.key", keyPEM)
+	var yaml strings.Builder
+	yaml.WriteString("server:\n  tls_key: |\n")
+	for _, line := range strings.Split(strings.TrimSpace(keyPEM), "\n") {
+		yaml.WriteString("    " + line + "\n")
+	}
+	if hasNeedle(ns, yaml.String()) == "" {
+		t.Error("the indented key is not found")
+	}
+	// One line alone is enough.
+	lines := strings.Split(keyPEM, "\n")
+	found := 0
+	for _, l := range lines[1 : len(lines)-2] {
+		if hasNeedle(ns, "  "+l+"  ") != "" {
+			found++
+		}
+	}
+	if found < (len(lines)-3)/2 {
+		t.Errorf("only %d of %d body lines are found alone", found, len(lines)-3)
+	}
+}
+
+// FuzzDecodedBase64: decodedBase64 never panics, decodes only base64 text,
+// and what it returns is text or DER.
+func FuzzDecodedBase64(f *testing.F) {
+	f.Add("eyJ0eXBlIjoic2VydmljZV9hY2NvdW50In0=")
+	f.Add("MIIBCgKCAQEA")
+	f.Add("0123456789abcdef0123")
+	f.Add("a-b_c+d/e")
+	f.Fuzz(func(t *testing.T, s string) {
+		dec, ok := decodedBase64(s)
+		if !ok {
+			return
+		}
+		if len(dec) < MinValueLen {
+			t.Fatalf("decoded %d bytes, fewer than %d", len(dec), MinValueLen)
+		}
+		if len(strings.Join(strings.Fields(s), "")) < 16 {
+			t.Fatal("decoded a text of fewer than 16 base64 characters")
+		}
+	})
+}
