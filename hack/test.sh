@@ -31,5 +31,12 @@ fi
 echo "== go vet"
 go vet ./...
 
+# The checker's tests make bzip2 archives with bzip2(1); the lab's other
+# Debian packages come with it (the e2e suite brings the lab up itself).
+if ! command -v bzip2 >/dev/null; then
+	echo "== lab deps"
+	hack/lab.sh deps
+fi
+
 echo "== go test"
 go test -count=1 -timeout 40m "$@" ./...
