@@ -6,6 +6,8 @@
 #   hack/lab.sh status    say what runs and what is pushed (exit 3 if not up)
 #   hack/lab.sh env       print the lab's environment as shell exports
 #   hack/lab.sh frontend  rebuild and push only the hushbuild frontend image
+#   hack/lab.sh daemons   also build and start the older buildkitd versions of
+#                         HUSHBUILD_LAB_DAEMONS, each beside the lab's own
 #   hack/lab.sh deps      install only the Debian packages
 #   hack/lab.sh clean     down, then remove the lab's state (keeps bin/)
 #
@@ -25,6 +27,10 @@ RUN=$LAB/run
 LOGS=$LAB/logs
 BUILDER=hushbuild-lab
 BUILDX_VERSION=v0.38.2
+# The older BuildKit daemons `daemons` runs beside the lab's own (the main
+# module's version): the oldest hushbuild supports, one in the middle, and
+# one below the minimum, on which the frontend must stop with a clear error.
+LAB_DAEMONS=${HUSHBUILD_LAB_DAEMONS:-v0.12.5}
 GO_FLAGS=(-trimpath -buildvcs=false)
 export DEBIAN_FRONTEND=noninteractive
 export DOCKER_CONFIG=$LAB/docker
@@ -95,6 +101,23 @@ build_buildx() {
 		-o "$BIN/docker-buildx" github.com/docker/buildx/cmd/buildx)
 	stamp_set docker-buildx "$key"
 	cp -f "$BIN/docker-buildx" "$plugin"
+}
+
+# build_daemon VERSION: buildkitd VERSION into bin/buildkit-VERSION/, with
+# `go install` of BuildKit's module at that version (its own go.mod and
+# go.sum, checked against the checksum database; the main module is not
+# involved). Built once: the stamp holds the version and the Go toolchain.
+build_daemon() {
+	local v=$1 key
+	key="buildkitd $v $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+	mkdir -p "$BIN/buildkit-$v" "$BIN/.buildkit-$v"
+	stamp_ok "buildkit-$v/buildkitd" "$key" && return 0
+	log "building buildkitd $v"
+	(cd "$ROOT" && GOBIN="$BIN/buildkit-$v" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -trimpath \
+		-tags "osusergo netgo static_build seccomp" \
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$v" \
+		"github.com/moby/buildkit/cmd/buildkitd@$v")
+	stamp_set "buildkit-$v/buildkitd" "$key"
 }
 
 build_ssh_add() {
@@ -245,6 +268,80 @@ start_buildkitd() {
 
 buildctl_ok() { "$BIN/buildctl" --addr "unix://$SOCK" debug workers; }
 
+# The extra daemons: state in daemons/VERSION/, socket
+# daemons/VERSION/buildkitd.sock, log logs/buildkitd-VERSION.log, buildx
+# builder hushbuild-lab-VERSION.
+daemon_dir() { echo "$LAB/daemons/$1"; }
+daemon_pattern() { echo "--config $LAB/daemons/$1/buildkitd.toml"; }
+
+# daemon_config VERSION: the lab's configuration, without the gc settings
+# whose syntax changed between versions (the defaults apply).
+daemon_config() {
+	local port
+	port=$(registry_port)
+	cat <<EOF
+root = "$(daemon_dir "$1")/root"
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  networkMode = "host"
+[worker.containerd]
+  enabled = false
+[registry."127.0.0.1:$port"]
+  http = true
+  insecure = true
+EOF
+}
+
+start_daemon() {
+	local v=$1 dir want pattern sock
+	dir=$(daemon_dir "$v")
+	pattern=$(daemon_pattern "$v")
+	sock=$dir/buildkitd.sock
+	want=$(daemon_config "$v")
+	mkdir -p "$dir"
+	if alive "buildkitd-$v" "$pattern"; then
+		if [ "$want" = "$(cat "$dir/buildkitd.toml")" ]; then
+			wait_for "buildkitd-$v" "$pattern" 10 daemon_ok "$sock"
+			return 0
+		fi
+		log "buildkitd $v: config changed; restarting it"
+		stop "buildkitd-$v" "$pattern"
+	fi
+	[ ${#sock} -lt 100 ] || die "socket path too long for a unix socket: $sock (set HUSHBUILD_LAB_DIR to a shorter path)"
+	printf '%s\n' "$want" >"$dir/buildkitd.toml"
+	rm -f "$sock"
+	log "starting buildkitd $v on unix://$sock"
+	start "buildkitd-$v" "$BIN/buildkit-$v/buildkitd" --config "$dir/buildkitd.toml" --addr "unix://$sock"
+	wait_for "buildkitd-$v" "$pattern" 60 daemon_ok "$sock"
+}
+
+daemon_ok() { "$BIN/buildctl" --addr "unix://$1" debug workers; }
+
+# register_daemon_builder VERSION: the buildx builder hushbuild-lab-VERSION.
+register_daemon_builder() {
+	command -v docker >/dev/null || return 0
+	local name=$BUILDER-$1 sock endpoint
+	sock=$(daemon_dir "$1")/buildkitd.sock
+	endpoint=$(docker buildx inspect "$name" 2>/dev/null | awk '$1 == "Endpoint:" { print $2; exit }') || true
+	[ "$endpoint" = "unix://$sock" ] && return 0
+	[ -n "$endpoint" ] && docker buildx rm "$name" >/dev/null 2>&1 || true
+	log "registering buildx builder $name"
+	docker buildx create --name "$name" --driver remote "unix://$sock" >/dev/null
+}
+
+# running_daemons: the versions of the extra daemons that run.
+running_daemons() {
+	local f v
+	for f in "$RUN"/buildkitd-v*.pid; do
+		[ -e "$f" ] || continue
+		v=${f##*/buildkitd-}
+		v=${v%.pid}
+		alive "buildkitd-$v" "$(daemon_pattern "$v")" && echo "$v"
+	done
+	return 0
+}
+
 register_builder() {
 	command -v docker >/dev/null || { log "warning: no docker CLI; the buildx builder is not registered"; return 0; }
 	local endpoint
@@ -382,6 +479,8 @@ export HUSHBUILD_FRONTEND_IMAGE='$(image_ref frontend)'
 export HUSHBUILD_STOCK_FRONTEND_IMAGE='$(image_ref dockerfile-frontend)'
 export HUSHBUILD_TESTBASE_IMAGE='$(image_ref testbase)'
 export HUSHBUILD_BUSYBOX_IMAGE='$(image_ref busybox)'
+export HUSHBUILD_LAB_BUILDKIT='$(buildkit_version)'
+export HUSHBUILD_LAB_DAEMONS='$(running_daemons | tr '\n' ' ' | sed 's/ $//')'
 EOF
 }
 
@@ -420,15 +519,35 @@ cmd_frontend() {
 	write_env
 }
 
-cmd_down() {
+# cmd_daemons: build and start the extra daemons (the lab must be up).
+cmd_daemons() {
+	local start=$SECONDS v
 	lock
+	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
+	for v in $LAB_DAEMONS; do
+		[[ $v =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "HUSHBUILD_LAB_DAEMONS: $v is not a BuildKit version (vX.Y.Z)"
+		timed "buildkitd $v binary" build_daemon "$v"
+		timed "buildkitd $v" start_daemon "$v"
+		timed "buildx builder $BUILDER-$v" register_daemon_builder "$v"
+	done
+	write_env
+	log "daemons up in $((SECONDS - start))s: $(running_daemons | tr '\n' ' ')"
+}
+
+cmd_down() {
+	local v
+	lock
+	for v in $(running_daemons); do
+		stop "buildkitd-$v" "$(daemon_pattern "$v")"
+		rm -f "$(daemon_dir "$v")/buildkitd.sock"
+	done
 	stop buildkitd "$BUILDKITD_PATTERN"
 	stop registry "$REGISTRY_PATTERN"
 	rm -f "$SOCK"
 }
 
 cmd_status() {
-	local ok=0 name pattern
+	local ok=0 name pattern v
 	for name in registry buildkitd; do
 		[ $name = registry ] && pattern=$REGISTRY_PATTERN || pattern=$BUILDKITD_PATTERN
 		if alive $name "$pattern"; then
@@ -441,6 +560,9 @@ cmd_status() {
 	if [ $ok = 0 ]; then
 		http_ok "http://$(registry)/v2/" && log "registry: answers on $(registry)" || { log "registry: does not answer"; ok=3; }
 		buildctl_ok >/dev/null 2>&1 && log "buildkitd: answers on unix://$SOCK" || { log "buildkitd: does not answer"; ok=3; }
+		for v in $(running_daemons); do
+			daemon_ok "$(daemon_dir "$v")/buildkitd.sock" >/dev/null 2>&1 && log "buildkitd $v: answers on unix://$(daemon_dir "$v")/buildkitd.sock" || { log "buildkitd $v: does not answer"; ok=3; }
+		done
 		for name in busybox testbase dockerfile-frontend frontend; do
 			local ref repo
 			ref=$(image_ref $name)
@@ -459,7 +581,7 @@ cmd_clean() {
 		umount "$m" || umount -l "$m" || true
 	done
 	log "removing lab state under $LAB (keeping bin/)"
-	rm -rf "$LAB/buildkitd" "$LAB/registry" "$LAB/images" "$LAB/docker" "$LAB/run" "$LAB/logs" \
+	rm -rf "$LAB/buildkitd" "$LAB/daemons" "$LAB/registry" "$LAB/images" "$LAB/docker" "$LAB/run" "$LAB/logs" \
 		"$LAB/env" "$LAB/registry.port" "$LAB/registry.yml" "$LAB/buildkitd.toml"
 }
 
@@ -469,6 +591,7 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) env_lines ;;
 frontend) cmd_frontend ;;
+daemons) cmd_daemons ;;
 deps) lock && deps ;;
 clean) cmd_clean ;;
 *)
