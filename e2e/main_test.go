@@ -27,6 +27,9 @@ type labSetup struct {
 	stock    string
 	// testbase is the image every FROM of the examples is mapped to.
 	testbase string
+	// cacheUnscanned says why the build cache the daemon exports cannot be
+	// scanned ("" when it can): then builds export none.
+	cacheUnscanned string
 }
 
 var (

@@ -12,13 +12,14 @@ import (
 )
 
 // MinBuildKit is the oldest BuildKit daemon hushbuild builds on: the
-// oldest one the daemon matrix of the lab (docs/daemons.md) passes on.
-// Docker Engine 25.0 was the first release to bundle it.
-const MinBuildKit = "v0.12.0"
+// first release with every capability of daemonCaps (the last one to come
+// was the gateway's reference.attestations). The daemon matrix of the lab
+// (docs/daemons.md) builds on a v0.11 daemon and sees a v0.10 one stop.
+const MinBuildKit = "v0.11.0"
 
 // minDockerEngine is the first Docker Engine release whose bundled
-// BuildKit is MinBuildKit or newer.
-const minDockerEngine = "25.0"
+// BuildKit is MinBuildKit or newer (v0.11).
+const minDockerEngine = "24.0"
 
 // daemonCap is one capability of the BuildKit daemon the frontend relies
 // on: an LLB operation (LLBCaps) or a gateway call (Caps).
@@ -39,6 +40,7 @@ var daemonCaps = []daemonCap{
 	{id: gwpb.CapReadDir, gateway: true, why: "to list the build context for credential files"},
 	{id: gwpb.CapStatFile, gateway: true, why: "to list the build context for credential files"},
 	{id: gwpb.CapResolveImage, gateway: true, why: "to resolve the frontend's own image, which runs the build-time checks"},
+	{id: gwpb.CapAttestations, gateway: true, why: "to return the SBOM attestations the frontend makes with the image, instead of dropping them"},
 	{id: pb.CapFileBase, why: "to copy files as the Dockerfile says"},
 	{id: pb.CapExecMountBind, why: "to mount the frontend's image into the checks"},
 	{id: pb.CapExecMountCacheSharing, why: "to lock the cache mounts of a step with secrets while it is checked"},

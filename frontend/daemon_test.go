@@ -60,6 +60,13 @@ func TestOlderDaemonStopsTheBuild(t *testing.T) {
 			wantAbsent: []string{"mergeop"},
 		},
 		{
+			name:   "no attestations from the frontend (BuildKit v0.10)",
+			gwDrop: []apicaps.CapID{gwpb.CapAttestations, gwpb.CapGatewayEvaluate},
+			want:   []string{"gateway capability reference.attestations", "SBOM"},
+			// Nothing needs the evaluation of a reference.
+			wantAbsent: []string{"gateway.evaluate"},
+		},
+		{
 			name:   "a gateway call",
 			gwDrop: []apicaps.CapID{gwpb.CapReadDir},
 			want:   []string{"gateway capability readdir", "credential files"},

@@ -30,7 +30,7 @@ BUILDX_VERSION=v0.38.2
 # The older BuildKit daemons `daemons` runs beside the lab's own (the main
 # module's version): the oldest hushbuild supports, one in the middle, and
 # one below the minimum, on which the frontend must stop with a clear error.
-LAB_DAEMONS=${HUSHBUILD_LAB_DAEMONS:-v0.12.5}
+LAB_DAEMONS=${HUSHBUILD_LAB_DAEMONS:-v0.11.6 v0.17.3}
 GO_FLAGS=(-trimpath -buildvcs=false)
 export DEBIAN_FRONTEND=noninteractive
 export DOCKER_CONFIG=$LAB/docker
@@ -106,17 +106,25 @@ build_buildx() {
 # build_daemon VERSION: buildkitd VERSION into bin/buildkit-VERSION/, with
 # `go install` of BuildKit's module at that version (its own go.mod and
 # go.sum, checked against the checksum database; the main module is not
-# involved). Built once: the stamp holds the version and the Go toolchain.
+# involved), or, for a version whose go.mod has replace directives (which
+# `go install pkg@version` refuses), from the tools module
+# hack/tools/buildkit-VERSION that carries them. Built once: the stamp holds
+# the version and the Go toolchain.
 build_daemon() {
-	local v=$1 key
+	local v=$1 key flags
 	key="buildkitd $v $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
 	mkdir -p "$BIN/buildkit-$v" "$BIN/.buildkit-$v"
 	stamp_ok "buildkit-$v/buildkitd" "$key" && return 0
 	log "building buildkitd $v"
-	(cd "$ROOT" && GOBIN="$BIN/buildkit-$v" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install -trimpath \
-		-tags "osusergo netgo static_build seccomp" \
-		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$v" \
-		"github.com/moby/buildkit/cmd/buildkitd@$v")
+	flags=(-trimpath -buildvcs=false -tags "osusergo netgo static_build seccomp"
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$v")
+	if [ -f "$ROOT/hack/tools/buildkit-$v/go.mod" ]; then
+		(cd "$ROOT/hack/tools/buildkit-$v" && CGO_ENABLED=0 go build "${flags[@]}" \
+			-o "$BIN/buildkit-$v/buildkitd" github.com/moby/buildkit/cmd/buildkitd)
+	else
+		(cd "$ROOT" && GOBIN="$BIN/buildkit-$v" CGO_ENABLED=0 go install "${flags[@]}" \
+			"github.com/moby/buildkit/cmd/buildkitd@$v")
+	fi
 	stamp_set "buildkit-$v/buildkitd" "$key"
 }
 
