@@ -155,9 +155,15 @@ func (l *labSetup) testBelowMinimum(t *testing.T, ex example) {
 	b.legacyFlags = l.baseImageFlags(t, original)
 	b.hushFlags = append([]string(nil), b.legacyFlags...)
 	b.hushInputs(t, b.legacyInputs(t))
-	hush, out := l.buildExample(t, b, "hushbuild")
+	// No attestation and no cache export: an old daemon would refuse
+	// those before the frontend runs.
+	dir := copyContext(t, b.base)
+	writeFile(t, dir, "Dockerfile", b.hushed)
+	out := filepath.Join(t.TempDir(), "hushbuild.tar")
+	hush := l.buildx(t, buildSpec{dir: dir, flags: b.hushFlags, env: b.hushEnv, output: out})
 	checkFailedClosed(t, b.secrets, hush, out,
 		"hushbuild needs BuildKit "+frontend.MinBuildKit+" or newer", "this BuildKit daemon lacks")
+	t.Logf("stopped: %s", b.secrets.redact(hush.out[bytes.LastIndex(hush.out, []byte("\nERROR"))+1:]))
 }
 
 func fileSize(path string) int64 {

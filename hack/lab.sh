@@ -30,7 +30,7 @@ BUILDX_VERSION=v0.38.2
 # The older BuildKit daemons `daemons` runs beside the lab's own (the main
 # module's version): the oldest hushbuild supports, one in the middle, and
 # one below the minimum, on which the frontend must stop with a clear error.
-LAB_DAEMONS=${HUSHBUILD_LAB_DAEMONS:-v0.11.6 v0.17.3}
+LAB_DAEMONS=${HUSHBUILD_LAB_DAEMONS:-v0.10.6 v0.11.6 v0.17.3}
 GO_FLAGS=(-trimpath -buildvcs=false)
 export DEBIAN_FRONTEND=noninteractive
 export DOCKER_CONFIG=$LAB/docker
@@ -530,11 +530,17 @@ cmd_frontend() {
 # cmd_daemons: build and start the extra daemons (the lab must be up).
 cmd_daemons() {
 	local start=$SECONDS v
+	for v in $LAB_DAEMONS; do
+		[[ $v =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "HUSHBUILD_LAB_DAEMONS: $v is not a BuildKit version (vX.Y.Z)"
+	done
+	# Compiling takes minutes: done before taking the lab's lock, so that
+	# `up` and `frontend` of other test packages do not wait for it.
+	for v in $LAB_DAEMONS; do
+		timed "buildkitd $v binary" build_daemon "$v"
+	done
 	lock
 	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
 	for v in $LAB_DAEMONS; do
-		[[ $v =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "HUSHBUILD_LAB_DAEMONS: $v is not a BuildKit version (vX.Y.Z)"
-		timed "buildkitd $v binary" build_daemon "$v"
 		timed "buildkitd $v" start_daemon "$v"
 		timed "buildx builder $BUILDER-$v" register_daemon_builder "$v"
 	done

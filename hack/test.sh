@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project, the end-to-end suite on a real BuildKit
-# included: the suite brings up the local lab itself (hack/lab.sh up).
+# included: the suite brings up the local lab itself (hack/lab.sh up), and
+# the daemon matrix the older buildkitd versions (hack/lab.sh daemons: the
+# first run compiles each of them, minutes on two cores).
 #
 #   hack/test.sh            all tests
 #   hack/test.sh -short     unit tests only (skips the lab)
@@ -32,4 +34,4 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test"
-go test -count=1 -timeout 40m "$@" ./...
+go test -count=1 -timeout 60m "$@" ./...
