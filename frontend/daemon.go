@@ -42,6 +42,7 @@ var daemonCaps = []daemonCap{
 	{id: gwpb.CapResolveImage, gateway: true, why: "to resolve the frontend's own image, which runs the build-time checks"},
 	{id: gwpb.CapAttestations, gateway: true, why: "to return the SBOM attestations the frontend makes with the image, instead of dropping them"},
 	{id: pb.CapFileBase, why: "to copy files as the Dockerfile says"},
+	{id: pb.CapFileCopyIncludeExcludePatterns, why: "for COPY --exclude, which keeps the context's credential files out of a COPY"},
 	{id: pb.CapExecMountBind, why: "to mount the frontend's image into the checks"},
 	{id: pb.CapExecMountCacheSharing, why: "to lock the cache mounts of a step with secrets while it is checked"},
 	{id: pb.CapExecMountSecret, why: "for RUN --mount=type=secret"},

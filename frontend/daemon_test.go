@@ -67,6 +67,11 @@ func TestOlderDaemonStopsTheBuild(t *testing.T) {
 			wantAbsent: []string{"gateway.evaluate"},
 		},
 		{
+			name:    "no COPY --exclude",
+			llbDrop: []apicaps.CapID{pb.CapFileCopyIncludeExcludePatterns},
+			want:    []string{"LLB capability file.copy.includeexcludepatterns", "COPY --exclude"},
+		},
+		{
 			name:   "a gateway call",
 			gwDrop: []apicaps.CapID{gwpb.CapReadDir},
 			want:   []string{"gateway capability readdir", "credential files"},
