@@ -106,10 +106,10 @@ build_buildx() {
 # build_daemon VERSION: buildkitd VERSION into bin/buildkit-VERSION/, with
 # `go install` of BuildKit's module at that version (its own go.mod and
 # go.sum, checked against the checksum database; the main module is not
-# involved), or, for a version whose go.mod has replace directives (which
-# `go install pkg@version` refuses), from the tools module
-# hack/tools/buildkit-VERSION that carries them. Built once: the stamp holds
-# the version and the Go toolchain.
+# involved), or, for a version whose go.mod has replace or exclude
+# directives (which `go install pkg@version` refuses: v0.10.6, v0.20.2 and
+# later), from the tools module hack/tools/buildkit-VERSION that carries
+# them. Built once: the stamp holds the version and the Go toolchain.
 build_daemon() {
 	local v=$1 key flags
 	key="buildkitd $v $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
