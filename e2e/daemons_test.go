@@ -42,7 +42,7 @@ func (l *labSetup) startDaemons(t *testing.T) labenv.Env {
 	t.Helper()
 	daemonsOnce.Do(func() {
 		// The first run compiles each daemon.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 		defer cancel()
 		start := time.Now()
 		daemonsEnv, daemonsErr = labenv.StartDaemons(ctx)
