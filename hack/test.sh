@@ -2,7 +2,7 @@
 # Runs every test of the project, the end-to-end suite on a real BuildKit
 # included: the suite brings up the local lab itself (hack/lab.sh up), and
 # the daemon matrix the older buildkitd versions (hack/lab.sh daemons: the
-# first run compiles each of them: 6 to 11 minutes each on a busy 2-core
+# first run compiles each of them: 3 to 11 minutes each on a busy 2-core
 # machine, see docs/daemons.md).
 #
 #   hack/test.sh            all tests
