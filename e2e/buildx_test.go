@@ -80,7 +80,9 @@ func (l *labSetup) buildx(t *testing.T, spec buildSpec) buildResult {
 		args = append(args, "--output", strings.Join(append([]string{"type=oci", "dest=" + spec.output}, spec.outputAttrs...), ","))
 	}
 	if spec.cacheTo != "" {
-		args = append(args, "--cache-to", "type=local,mode=max,dest="+spec.cacheTo)
+		// An image manifest (the default of BuildKit v0.22 and later; v0.12 and
+		// later export one when asked) is what verify scans.
+		args = append(args, "--cache-to", "type=local,mode=max,image-manifest=true,oci-mediatypes=true,dest="+spec.cacheTo)
 	}
 	args = append(args, spec.flags...)
 	if spec.context == "" {

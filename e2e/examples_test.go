@@ -164,6 +164,8 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	// (a) Positive control: the legacy image leaks, and verify says where.
 	legacyRep := scan(t, legacyOut, b.secrets.verifySecrets())
 	switch {
+	case b.res.Changed && legacyRep.Clean() && l.cacheUnscanned != "":
+		t.Logf("(a) the legacy image is clean; its build cache is not scanned on this daemon (%s)", l.cacheUnscanned)
 	case b.res.Changed && legacyRep.Clean():
 		// The secret is used in a stage that does not reach the image:
 		// the leak is in that stage's layers, in the build cache.
@@ -182,7 +184,7 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 
 	// (b) The hushbuild image, its build cache and build output hold no
 	// secret.
-	b.checkClean(t, hushOut, hush.out)
+	b.checkClean(t, hushOut, hush.out, l.cacheUnscanned)
 
 	// (c) The commands still saw the credentials.
 	legacyTools, hushTools := b.secrets.toolsThatSaw(legacy.out), b.secrets.toolsThatSaw(hush.out)
@@ -218,11 +220,15 @@ func (l *labSetup) buildExample(t *testing.T, b *exampleBuild, kind string) (bui
 		writeFile(t, dir, "Dockerfile", b.hushed)
 	}
 	out := filepath.Join(t.TempDir(), kind+".tar")
+	cacheTo := cacheDir(out)
+	if l.cacheUnscanned != "" {
+		cacheTo = ""
+	}
 	var mark any
 	if l.servers != nil {
 		mark = l.servers.mark(t, b)
 	}
-	res := l.buildx(t, buildSpec{dir: dir, flags: flags, env: env, output: out, provenance: true, cacheTo: cacheDir(out)})
+	res := l.buildx(t, buildSpec{dir: dir, flags: flags, env: env, output: out, provenance: true, cacheTo: cacheTo})
 	if l.servers != nil && res.err == nil {
 		l.servers.check(t, b, kind, mark, res.out)
 	}
@@ -233,14 +239,17 @@ func (l *labSetup) buildExample(t *testing.T, b *exampleBuild, kind string) (bui
 func cacheDir(archive string) string { return strings.TrimSuffix(archive, ".tar") + "-cache" }
 
 // checkClean asserts (b): no secret in the hushbuild image or its build
-// cache, nor in its build output: a command that prints a secret
-// (SecretInLog) prints it masked.
-func (b *exampleBuild) checkClean(t *testing.T, archive string, out []byte) {
+// cache (unless cacheUnscanned says why it cannot be scanned), nor in its
+// build output: a command that prints a secret (SecretInLog) prints it
+// masked.
+func (b *exampleBuild) checkClean(t *testing.T, archive string, out []byte, cacheUnscanned string) {
 	t.Helper()
 	if rep := scan(t, archive, b.secrets.verifySecrets()); !rep.Clean() {
 		t.Errorf("(b) the hushbuild image holds a secret:%s", hitLines(rep))
 	}
-	if rep := scan(t, cacheDir(archive), b.secrets.verifySecrets()); !rep.Clean() {
+	if cacheUnscanned != "" {
+		t.Logf("(b) the build cache is not scanned on this daemon (%s)", cacheUnscanned)
+	} else if rep := scan(t, cacheDir(archive), b.secrets.verifySecrets()); !rep.Clean() {
 		t.Errorf("(b) the hushbuild build cache holds a secret:%s", hitLines(rep))
 	}
 	if found := b.secrets.foundIn(out); len(found) > 0 {

@@ -37,6 +37,9 @@ type labSetup struct {
 	// volatile are paths whose files may differ between two builds of
 	// the same Dockerfile (a real tool's logs and caches), and why.
 	volatile []volatilePath
+	// cacheUnscanned says why the build cache the daemon exports cannot be
+	// scanned ("" when it can): then builds export none.
+	cacheUnscanned string
 }
 
 // serverCheck is what a suite with real servers checks around a build:
@@ -108,14 +111,20 @@ func (l *labSetup) daemonLogSize() int64 {
 // returned) hold none of the run's secrets. It says which line, never the
 // value.
 func (l *labSetup) checkDaemonLog(from int64) bool {
-	f, err := os.Open(l.daemonLog())
+	return checkLog(l.daemonLog(), from)
+}
+
+// checkLog checks the lines of the log at path written after byte from that
+// come from hushbuild: none may hold a secret of the run.
+func checkLog(path string, from int64) bool {
+	f, err := os.Open(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: not checking buildkitd's log: %v\n", err)
+		fmt.Fprintf(os.Stderr, "e2e: not checking the log %s: %v\n", path, err)
 		return true
 	}
 	defer f.Close()
 	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: not checking buildkitd's log: %v\n", err)
+		fmt.Fprintf(os.Stderr, "e2e: not checking the log %s: %v\n", path, err)
 		return true
 	}
 	ok := true
@@ -129,17 +138,17 @@ func (l *labSetup) checkDaemonLog(from int64) bool {
 		}
 		lines++
 		if tests := runSecrets.find(line); len(tests) > 0 {
-			fmt.Fprintf(os.Stderr, "e2e: buildkitd's log holds a secret of %s in a hushbuild line (line %d after byte %d of %s)\n",
-				strings.Join(tests, ", "), n, from, l.daemonLog())
+			fmt.Fprintf(os.Stderr, "e2e: the log %s holds a secret of %s in a hushbuild line (line %d after byte %d)\n",
+				path, strings.Join(tests, ", "), n, from)
 			ok = false
 		}
 	}
 	if err := sc.Err(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: reading buildkitd's log: %v\n", err)
+		fmt.Fprintf(os.Stderr, "e2e: reading the log %s: %v\n", path, err)
 		return false
 	}
 	if ok && !testing.Short() {
-		fmt.Fprintf(os.Stderr, "e2e: buildkitd's log: %d hushbuild lines written during the run, none holds a secret\n", lines)
+		fmt.Fprintf(os.Stderr, "e2e: the log %s: %d hushbuild lines written during the run, none holds a secret\n", path, lines)
 	}
 	return ok
 }

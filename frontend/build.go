@@ -67,6 +67,13 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		err = withEmptySource(err, filename)
 	}()
 
+	// An older daemon stops here, naming the BuildKit version hushbuild
+	// needs, before anything is read or solved.
+	if err := checkDaemon(c.BuildOpts()); err != nil {
+		logrus.Warn("hushbuild: stopped: the BuildKit daemon is too old")
+		return nil, err
+	}
+
 	c = newResolveCache(c)
 	bc, err := dockerui.NewClient(c)
 	if err != nil {

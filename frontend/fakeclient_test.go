@@ -14,6 +14,8 @@ import (
 	"github.com/moby/buildkit/frontend/gateway/client"
 	gwpb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
+	apicapspb "github.com/moby/buildkit/util/apicaps/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	fstypes "github.com/tonistiigi/fsutil/types"
@@ -38,6 +40,9 @@ type fakeClient struct {
 	// reports are the check reports to return, by report file name
 	// (default: no findings).
 	reports map[string]string
+	// llbCaps and gwCaps are the daemon's capabilities (default: all of
+	// the vendored BuildKit's).
+	llbCaps, gwCaps []*apicapspb.APICap
 }
 
 // fakeFrontendImage is the frontend image the fake gateway names.
@@ -87,9 +92,16 @@ func (c *fakeClient) BuildOpts() client.BuildOpts {
 		SessionID: "fake-session",
 		Workers:   []client.WorkerInfo{{ID: "fake", Platforms: []ocispecs.Platform{platforms.MustParse("linux/amd64")}}},
 		Product:   "fake",
-		LLBCaps:   pb.Caps.CapSet(pb.Caps.All()),
-		Caps:      gwpb.Caps.CapSet(gwpb.Caps.All()),
+		LLBCaps:   pb.Caps.CapSet(orAll(c.llbCaps, &pb.Caps)),
+		Caps:      gwpb.Caps.CapSet(orAll(c.gwCaps, &gwpb.Caps)),
 	}
+}
+
+func orAll(caps []*apicapspb.APICap, list *apicaps.CapList) []*apicapspb.APICap {
+	if caps == nil {
+		return list.All()
+	}
+	return caps
 }
 
 func (c *fakeClient) Inputs(ctx context.Context) (map[string]llb.State, error) {

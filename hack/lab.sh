@@ -6,6 +6,8 @@
 #   hack/lab.sh status    say what runs and what is pushed (exit 3 if not up)
 #   hack/lab.sh env       print the lab's environment as shell exports
 #   hack/lab.sh frontend  rebuild and push only the hushbuild frontend image
+#   hack/lab.sh daemons   also build and start the older buildkitd versions of
+#                         HUSHBUILD_LAB_DAEMONS, each beside the lab's own
 #   hack/lab.sh deps      install only the Debian packages
 #   hack/lab.sh realbase  build and push only the Debian base image (mmdebstrap)
 #   hack/lab.sh realtools the base image, the real-tools image and servers only
@@ -28,6 +30,10 @@ LOGS=$LAB/logs
 BUILDER=hushbuild-lab
 BUILDX_VERSION=v0.38.2
 COMPOSE_VERSION=v5.6.0
+# The older BuildKit daemons `daemons` runs beside the lab's own (the main
+# module's version): the oldest hushbuild supports, one in the middle, and
+# one below the minimum, on which the frontend must stop with a clear error.
+LAB_DAEMONS=${HUSHBUILD_LAB_DAEMONS:-v0.10.6 v0.11.6 v0.17.3}
 GO_FLAGS=(-trimpath -buildvcs=false)
 export DEBIAN_FRONTEND=noninteractive
 export DOCKER_CONFIG=$LAB/docker
@@ -127,6 +133,31 @@ build_compose() {
 		-o "$BIN/docker-compose" github.com/docker/compose/v5/cmd)
 	stamp_set docker-compose "$key"
 	cp -f "$BIN/docker-compose" "$plugin"
+}
+
+# build_daemon VERSION: buildkitd VERSION into bin/buildkit-VERSION/, with
+# `go install` of BuildKit's module at that version (its own go.mod and
+# go.sum, checked against the checksum database; the main module is not
+# involved), or, for a version whose go.mod has replace or exclude
+# directives (which `go install pkg@version` refuses: v0.10.6, v0.20.2 and
+# later), from the tools module hack/tools/buildkit-VERSION that carries
+# them. Built once: the stamp holds the version and the Go toolchain.
+build_daemon() {
+	local v=$1 key flags
+	key="buildkitd $v $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+	mkdir -p "$BIN/buildkit-$v" "$BIN/.buildkit-$v"
+	stamp_ok "buildkit-$v/buildkitd" "$key" && return 0
+	log "building buildkitd $v"
+	flags=(-trimpath -buildvcs=false -tags "osusergo netgo static_build seccomp"
+		-ldflags "-s -w -X github.com/moby/buildkit/version.Version=$v")
+	if [ -f "$ROOT/hack/tools/buildkit-$v/go.mod" ]; then
+		(cd "$ROOT/hack/tools/buildkit-$v" && CGO_ENABLED=0 go build "${flags[@]}" \
+			-o "$BIN/buildkit-$v/buildkitd" github.com/moby/buildkit/cmd/buildkitd)
+	else
+		(cd "$ROOT" && GOBIN="$BIN/buildkit-$v" CGO_ENABLED=0 go install "${flags[@]}" \
+			"github.com/moby/buildkit/cmd/buildkitd@$v")
+	fi
+	stamp_set "buildkit-$v/buildkitd" "$key"
 }
 
 build_ssh_add() {
@@ -276,6 +307,80 @@ start_buildkitd() {
 }
 
 buildctl_ok() { "$BIN/buildctl" --addr "unix://$SOCK" debug workers; }
+
+# The extra daemons: state in daemons/VERSION/, socket
+# daemons/VERSION/buildkitd.sock, log logs/buildkitd-VERSION.log, buildx
+# builder hushbuild-lab-VERSION.
+daemon_dir() { echo "$LAB/daemons/$1"; }
+daemon_pattern() { echo "--config $LAB/daemons/$1/buildkitd.toml"; }
+
+# daemon_config VERSION: the lab's configuration, without the gc settings
+# whose syntax changed between versions (the defaults apply).
+daemon_config() {
+	local port
+	port=$(registry_port)
+	cat <<EOF
+root = "$(daemon_dir "$1")/root"
+[worker.oci]
+  enabled = true
+  snapshotter = "overlayfs"
+  networkMode = "host"
+[worker.containerd]
+  enabled = false
+[registry."127.0.0.1:$port"]
+  http = true
+  insecure = true
+EOF
+}
+
+start_daemon() {
+	local v=$1 dir want pattern sock
+	dir=$(daemon_dir "$v")
+	pattern=$(daemon_pattern "$v")
+	sock=$dir/buildkitd.sock
+	want=$(daemon_config "$v")
+	mkdir -p "$dir"
+	if alive "buildkitd-$v" "$pattern"; then
+		if [ "$want" = "$(cat "$dir/buildkitd.toml")" ]; then
+			wait_for "buildkitd-$v" "$pattern" 10 daemon_ok "$sock"
+			return 0
+		fi
+		log "buildkitd $v: config changed; restarting it"
+		stop "buildkitd-$v" "$pattern"
+	fi
+	[ ${#sock} -lt 100 ] || die "socket path too long for a unix socket: $sock (set HUSHBUILD_LAB_DIR to a shorter path)"
+	printf '%s\n' "$want" >"$dir/buildkitd.toml"
+	rm -f "$sock"
+	log "starting buildkitd $v on unix://$sock"
+	start "buildkitd-$v" "$BIN/buildkit-$v/buildkitd" --config "$dir/buildkitd.toml" --addr "unix://$sock"
+	wait_for "buildkitd-$v" "$pattern" 60 daemon_ok "$sock"
+}
+
+daemon_ok() { "$BIN/buildctl" --addr "unix://$1" debug workers; }
+
+# register_daemon_builder VERSION: the buildx builder hushbuild-lab-VERSION.
+register_daemon_builder() {
+	command -v docker >/dev/null || return 0
+	local name=$BUILDER-$1 sock endpoint
+	sock=$(daemon_dir "$1")/buildkitd.sock
+	endpoint=$(docker buildx inspect "$name" 2>/dev/null | awk '$1 == "Endpoint:" { print $2; exit }') || true
+	[ "$endpoint" = "unix://$sock" ] && return 0
+	[ -n "$endpoint" ] && docker buildx rm "$name" >/dev/null 2>&1 || true
+	log "registering buildx builder $name"
+	docker buildx create --name "$name" --driver remote "unix://$sock" >/dev/null
+}
+
+# running_daemons: the versions of the extra daemons that run.
+running_daemons() {
+	local f v
+	for f in "$RUN"/buildkitd-v*.pid; do
+		[ -e "$f" ] || continue
+		v=${f##*/buildkitd-}
+		v=${v%.pid}
+		alive "buildkitd-$v" "$(daemon_pattern "$v")" && echo "$v"
+	done
+	return 0
+}
 
 register_builder() {
 	command -v docker >/dev/null || { log "warning: no docker CLI; the buildx builder is not registered"; return 0; }
@@ -616,6 +721,8 @@ export HUSHBUILD_REALTOOLS_IMAGE='$(image_ref realtools)'
 export HUSHBUILD_REALTOOLS_ADDR='$(realtools_addr)'
 export HUSHBUILD_REALTOOLS_HOSTS='$REALTOOLS_HOSTS'
 export HUSHBUILD_REALTOOLS_DIR='$REALTOOLS'
+export HUSHBUILD_LAB_BUILDKIT='$(buildkit_version)'
+export HUSHBUILD_LAB_DAEMONS='$(running_daemons | tr '\n' ' ' | sed 's/ $//')'
 EOF
 }
 
@@ -656,8 +763,34 @@ cmd_frontend() {
 	write_env
 }
 
-cmd_down() {
+# cmd_daemons: build and start the extra daemons (the lab must be up).
+cmd_daemons() {
+	local start=$SECONDS v
+	for v in $LAB_DAEMONS; do
+		[[ $v =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "HUSHBUILD_LAB_DAEMONS: $v is not a BuildKit version (vX.Y.Z)"
+	done
+	# Compiling takes minutes: done before taking the lab's lock, so that
+	# `up` and `frontend` of other test packages do not wait for it.
+	for v in $LAB_DAEMONS; do
+		timed "buildkitd $v binary" build_daemon "$v"
+	done
 	lock
+	alive registry "$REGISTRY_PATTERN" && alive buildkitd "$BUILDKITD_PATTERN" || die "the lab is not up; run hack/lab.sh up"
+	for v in $LAB_DAEMONS; do
+		timed "buildkitd $v" start_daemon "$v"
+		timed "buildx builder $BUILDER-$v" register_daemon_builder "$v"
+	done
+	write_env
+	log "daemons up in $((SECONDS - start))s: $(running_daemons | tr '\n' ' ')"
+}
+
+cmd_down() {
+	local v
+	lock
+	for v in $(running_daemons); do
+		stop "buildkitd-$v" "$(daemon_pattern "$v")"
+		rm -f "$(daemon_dir "$v")/buildkitd.sock"
+	done
 	stop sshd "$SSHD_PATTERN"
 	stop labservers "$LABSERVERS_PATTERN"
 	stop buildkitd "$BUILDKITD_PATTERN"
@@ -666,7 +799,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local ok=0 name pattern
+	local ok=0 name pattern v
 	for name in registry buildkitd; do
 		[ $name = registry ] && pattern=$REGISTRY_PATTERN || pattern=$BUILDKITD_PATTERN
 		if alive $name "$pattern"; then
@@ -682,6 +815,9 @@ cmd_status() {
 		for name in labservers sshd; do
 			[ $name = labservers ] && pattern=$LABSERVERS_PATTERN || pattern=$SSHD_PATTERN
 			if alive $name "$pattern"; then log "$name: running (pid $(cat "$RUN/$name.pid")) on $(realtools_addr)"; else log "$name: not running"; fi
+		done
+		for v in $(running_daemons); do
+			daemon_ok "$(daemon_dir "$v")/buildkitd.sock" >/dev/null 2>&1 && log "buildkitd $v: answers on unix://$(daemon_dir "$v")/buildkitd.sock" || { log "buildkitd $v: does not answer"; ok=3; }
 		done
 		for name in busybox testbase dockerfile-frontend frontend realtools; do
 			local ref repo
@@ -701,7 +837,7 @@ cmd_clean() {
 		umount "$m" || umount -l "$m" || true
 	done
 	log "removing lab state under $LAB (keeping bin/)"
-	rm -rf "$LAB/buildkitd" "$LAB/registry" "$LAB/images" "$LAB/docker" "$LAB/run" "$LAB/logs" \
+	rm -rf "$LAB/buildkitd" "$LAB/daemons" "$LAB/registry" "$LAB/images" "$LAB/docker" "$LAB/run" "$LAB/logs" \
 		"$LAB/realtools" "$LAB/realtools.addr" "$LAB/realbase" "$LAB/env" "$LAB/registry.port" "$LAB/registry.yml" "$LAB/buildkitd.toml"
 }
 
@@ -711,6 +847,7 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) env_lines ;;
 frontend) cmd_frontend ;;
+daemons) cmd_daemons ;;
 deps) lock && deps ;;
 realbase)
 	lock

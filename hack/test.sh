@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project, the end-to-end suite on a real BuildKit
-# included: the suite brings up the local lab itself (hack/lab.sh up).
+# included: the suite brings up the local lab itself (hack/lab.sh up), and
+# the daemon matrix the older buildkitd versions (hack/lab.sh daemons: the
+# first run compiles each of them: 3 to 11 minutes each on a busy 2-core
+# machine, see docs/daemons.md).
 #
 #   hack/test.sh            all tests
 #   hack/test.sh -short     unit tests only (skips the lab)
@@ -39,4 +42,4 @@ if ! command -v bzip2 >/dev/null; then
 fi
 
 echo "== go test"
-go test -count=1 -timeout 40m "$@" ./...
+go test -count=1 -timeout 75m "$@" ./...

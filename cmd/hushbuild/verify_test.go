@@ -229,7 +229,7 @@ func TestTestScriptWithoutShared(t *testing.T) {
 	}
 
 	code, out := runScript("")
-	if code != 0 || !strings.Contains(out, "../shared is absent") || !strings.Contains(out, "stub go test -count=1 -timeout 40m -short ./...") {
+	if code != 0 || !strings.Contains(out, "../shared is absent") || !strings.Contains(out, "stub go test -count=1 -timeout 75m -short ./...") {
 		t.Errorf("without ../shared: exit %d, want 0, the tests run and a note that ../shared is absent:\n%s", code, out)
 	}
 	code, out = runScript("true")

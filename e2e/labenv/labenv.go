@@ -8,9 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +28,12 @@ type Env struct {
 	StockFrontendImage string // HUSHBUILD_STOCK_FRONTEND_IMAGE
 	TestbaseImage      string // HUSHBUILD_TESTBASE_IMAGE
 	BusyboxImage       string // HUSHBUILD_BUSYBOX_IMAGE
+	// Buildkit is the version of the lab's own buildkitd
+	// (HUSHBUILD_LAB_BUILDKIT), and Daemons the versions of the older
+	// ones that run beside it (HUSHBUILD_LAB_DAEMONS, started by
+	// StartDaemons); see Daemon.
+	Buildkit string
+	Daemons  []string
 
 	// Vars holds every variable the env file exports, PATH excepted.
 	Vars map[string]string
@@ -74,6 +82,45 @@ func Up(ctx context.Context) (Env, error) {
 // pushes it as FrontendImage. Call it after Up.
 func PushFrontend(ctx context.Context) error {
 	return run(ctx, "frontend")
+}
+
+// StartDaemons runs hack/lab.sh daemons: builds (once) and starts the
+// older buildkitd versions beside the lab's own, then loads the env. Call
+// it after Up.
+func StartDaemons(ctx context.Context) (Env, error) {
+	if err := run(ctx, "daemons"); err != nil {
+		return Env{}, err
+	}
+	return Load()
+}
+
+// Daemon returns the environment for building on the lab's buildkitd of
+// version v (one of Daemons, or Buildkit for the lab's own): BUILDKIT_HOST
+// and BUILDX_BUILDER name that daemon, as hack/lab.sh sets them up
+// (daemons/VERSION/buildkitd.sock, builder BUILDER-VERSION).
+func (e Env) Daemon(v string) (Env, error) {
+	if v == e.Buildkit {
+		return e, nil
+	}
+	if !slices.Contains(e.Daemons, v) {
+		return Env{}, fmt.Errorf("labenv: no buildkitd %s runs in the lab (running: %s %v); start it with HUSHBUILD_LAB_DAEMONS=%s hack/lab.sh daemons", v, e.Buildkit, e.Daemons, v)
+	}
+	d := e
+	d.Vars = maps.Clone(e.Vars)
+	d.BuildkitHost = "unix://" + filepath.Join(e.Dir, "daemons", v, "buildkitd.sock")
+	d.BuildxBuilder = e.BuildxBuilder + "-" + v
+	d.Vars["BUILDKIT_HOST"] = d.BuildkitHost
+	d.Vars["BUILDX_BUILDER"] = d.BuildxBuilder
+	return d, nil
+}
+
+// DaemonLog is the log of the lab's buildkitd of version v (its own, or
+// one of Daemons): where the frontends' logs go too.
+func (e Env) DaemonLog(v string) string {
+	if v == "" || v == e.Buildkit {
+		return filepath.Join(e.Dir, "logs", "buildkitd.log")
+	}
+	return filepath.Join(e.Dir, "logs", "buildkitd-"+v+".log")
 }
 
 func run(ctx context.Context, command string) error {
@@ -150,6 +197,8 @@ func parse(path string) (Env, error) {
 		StockFrontendImage: vars["HUSHBUILD_STOCK_FRONTEND_IMAGE"],
 		TestbaseImage:      vars["HUSHBUILD_TESTBASE_IMAGE"],
 		BusyboxImage:       vars["HUSHBUILD_BUSYBOX_IMAGE"],
+		Buildkit:           vars["HUSHBUILD_LAB_BUILDKIT"],
+		Daemons:            strings.Fields(vars["HUSHBUILD_LAB_DAEMONS"]),
 		Vars:               vars,
 	}
 	for name, v := range map[string]string{"HUSHBUILD_LAB_DIR": e.Dir, "HUSHBUILD_LAB_BIN": e.BinDir, "BUILDKIT_HOST": e.BuildkitHost, "HUSHBUILD_REGISTRY": e.Registry} {

@@ -202,3 +202,53 @@ func findInOCIArchive(path, needle string) (string, error) {
 	}
 	return "", nil
 }
+
+func TestDaemon(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "env")
+	content := `export HUSHBUILD_LAB_DIR='/lab'
+export HUSHBUILD_LAB_BIN='/lab/bin'
+export BUILDKIT_HOST='unix:///lab/buildkitd.sock'
+export BUILDX_BUILDER='hushbuild-lab'
+export HUSHBUILD_REGISTRY='127.0.0.1:5000'
+export HUSHBUILD_LAB_BUILDKIT='v0.34.2'
+export HUSHBUILD_LAB_DAEMONS='v0.12.5 v0.20.2'
+`
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		version, host, builder, log, wantErr string
+	}{
+		{version: "v0.34.2", host: "unix:///lab/buildkitd.sock", builder: "hushbuild-lab", log: "/lab/logs/buildkitd.log"},
+		{version: "v0.12.5", host: "unix:///lab/daemons/v0.12.5/buildkitd.sock", builder: "hushbuild-lab-v0.12.5", log: "/lab/logs/buildkitd-v0.12.5.log"},
+		{version: "v0.20.2", host: "unix:///lab/daemons/v0.20.2/buildkitd.sock", builder: "hushbuild-lab-v0.20.2", log: "/lab/logs/buildkitd-v0.20.2.log"},
+		{version: "v0.17.0", wantErr: "no buildkitd v0.17.0 runs in the lab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			d, err := e.Daemon(tt.version)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Daemon: got error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.BuildkitHost != tt.host || d.Vars["BUILDKIT_HOST"] != tt.host || d.BuildxBuilder != tt.builder || d.Vars["BUILDX_BUILDER"] != tt.builder {
+				t.Errorf("Daemon: host %q (var %q), builder %q (var %q)", d.BuildkitHost, d.Vars["BUILDKIT_HOST"], d.BuildxBuilder, d.Vars["BUILDX_BUILDER"])
+			}
+			if got := e.DaemonLog(tt.version); got != tt.log {
+				t.Errorf("DaemonLog = %q, want %q", got, tt.log)
+			}
+		})
+	}
+	if e.BuildkitHost != "unix:///lab/buildkitd.sock" || e.Vars["BUILDX_BUILDER"] != "hushbuild-lab" {
+		t.Error("Daemon changed the lab's own environment")
+	}
+}
