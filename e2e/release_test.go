@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -409,43 +410,86 @@ func fileFromImage(blobs map[string][]byte, d releaseDescriptor, name string) ([
 // and the version linked in.
 func checkELF(t *testing.T, platform string, bin []byte, want elfWant, version string) {
 	t.Helper()
+	for _, p := range elfProblems(bin, want, version) {
+		t.Errorf("%s: /%s %s", platform, frontendBinary, p)
+	}
+}
+
+// elfProblems is what checkELF reports.
+func elfProblems(bin []byte, want elfWant, version string) []string {
 	f, err := elf.NewFile(bytes.NewReader(bin))
 	if err != nil {
-		t.Fatalf("%s: /%s is not an ELF file: %v", platform, frontendBinary, err)
+		return []string{fmt.Sprintf("is not an ELF file: %v", err)}
 	}
 	defer f.Close()
+	var out []string
 	if f.Class != want.class || f.ByteOrder != want.order || f.Machine != want.machine {
-		t.Errorf("%s: /%s is %s %s %s, want %s %s %s", platform, frontendBinary,
-			f.Class, f.ByteOrder, f.Machine, want.class, want.order, want.machine)
+		out = append(out, fmt.Sprintf("is %s %s %s, want %s %s %s", f.Class, f.ByteOrder, f.Machine, want.class, want.order, want.machine))
 	}
 	if f.Type != elf.ET_EXEC {
-		t.Errorf("%s: /%s is of ELF type %s, want a static executable (%s)", platform, frontendBinary, f.Type, elf.ET_EXEC)
+		out = append(out, fmt.Sprintf("is of ELF type %s, want a static executable (%s)", f.Type, elf.ET_EXEC))
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
-			t.Errorf("%s: /%s has a %s program header: it would not run FROM scratch", platform, frontendBinary, p.Type)
+			out = append(out, fmt.Sprintf("has a %s program header: it would not run FROM scratch", p.Type))
 		}
 	}
 	bi, err := buildinfo.Read(bytes.NewReader(bin))
 	if err != nil {
-		t.Fatalf("%s: Go build info: %v", platform, err)
+		return append(out, fmt.Sprintf("has no Go build info: %v", err))
 	}
 	settings := map[string]string{}
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
 	}
-	for key, value := range map[string]string{"GOOS": "linux", "GOARCH": want.goarch, "GOARM": want.goarm, "CGO_ENABLED": "0"} {
+	for _, key := range []string{"GOOS", "GOARCH", "GOARM", "CGO_ENABLED"} {
+		value := map[string]string{"GOOS": "linux", "GOARCH": want.goarch, "GOARM": want.goarm, "CGO_ENABLED": "0"}[key]
 		if settings[key] != value {
-			t.Errorf("%s: built with %s=%q, want %q", platform, key, settings[key], value)
+			out = append(out, fmt.Sprintf("was built with %s=%q, want %q", key, settings[key], value))
 		}
 	}
 	// -trimpath keeps -ldflags out of the build settings; the version is
 	// random, so finding it in the binary shows the -X took.
 	if !bytes.Contains(bin, []byte(version)) {
-		t.Errorf("%s: /%s does not hold the VERSION build-arg %q: main.Version was not set", platform, frontendBinary, version)
+		out = append(out, fmt.Sprintf("does not hold the VERSION build-arg %q: main.Version was not set", version))
 	}
 	if bi.Path != "github.com/hushbuild/hushbuild/cmd/hushbuild-frontend" {
-		t.Errorf("%s: the binary is %s, want cmd/hushbuild-frontend", platform, bi.Path)
+		out = append(out, fmt.Sprintf("is %s, want cmd/hushbuild-frontend", bi.Path))
+	}
+	return out
+}
+
+// TestELFProblems shows the architecture check is not vacuous: this test
+// binary (linux/amd64 here) is not any of the other platforms' binaries.
+func TestELFProblems(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, ok := "linux/"+runtime.GOARCH, runtime.GOOS == "linux"
+	if _, known := releaseELF[host]; !ok || !known {
+		t.Skipf("the test binary is %s/%s, not one of the release platforms", runtime.GOOS, runtime.GOARCH)
+	}
+	for platform, want := range releaseELF {
+		problems := strings.Join(elfProblems(bin, want, "not-in-the-binary-"+randomSuffix(t)), "\n")
+		if !strings.Contains(problems, "does not hold the VERSION build-arg") {
+			t.Errorf("%s: a version absent from the binary is not reported:\n%s", platform, problems)
+		}
+		if !strings.Contains(problems, "is github.com/hushbuild/hushbuild/e2e.test") {
+			t.Errorf("%s: another program than the frontend is not reported:\n%s", platform, problems)
+		}
+		wrongMachine := strings.Contains(problems, ", want "+want.class.String())
+		if platform == host && wrongMachine || platform != host && !wrongMachine {
+			t.Errorf("%s: the ELF header check of a %s binary says:\n%s", platform, host, problems)
+		}
+		wrongArch := strings.Contains(problems, "GOARCH=")
+		if (platform == host) == wrongArch {
+			t.Errorf("%s: the GOARCH check of a %s binary says:\n%s", platform, host, problems)
+		}
 	}
 }
 
