@@ -527,7 +527,9 @@ func redactSpans(s string, ms []secretscan.Match) string {
 	return b.String()
 }
 
-func stamp(ts unix.Timespec) time.Time { return time.Unix(ts.Sec, ts.Nsec) }
+// stamp converts a Timespec, whose fields are int32 on 32-bit platforms
+// (linux/arm), to a time.
+func stamp(ts unix.Timespec) time.Time { return time.Unix(ts.Unix()) }
 
 func readlinkat(dirfd int, name string) ([]byte, error) {
 	for size := 256; ; size *= 2 {

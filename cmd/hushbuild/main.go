@@ -340,9 +340,13 @@ func normalizeArgs(root *cobra.Command, args []string) []string {
 
 func takesValue(f *pflag.Flag) bool { return f.NoOptDefVal == "" }
 
-// version returns the module version of this binary ("(devel)" for a
-// build from a checkout), for reports such as SARIF's tool.driver.version.
+// version returns the version set at link time by a release build
+// (Version), else the module version of this binary ("(devel)" for a build
+// from a checkout), for reports such as SARIF's tool.driver.version.
 func version() string {
+	if Version != "" {
+		return Version
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok || bi.Main.Version == "" {
 		return "(devel)"
@@ -355,10 +359,10 @@ func version() string {
 func versionLine() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(devel)"
+		return version()
 	}
 	parts := []string{version()}
-	var rev, when string
+	rev, when := Revision, ""
 	modified := false
 	for _, s := range bi.Settings {
 		switch s.Key {
