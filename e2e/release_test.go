@@ -89,7 +89,7 @@ func TestReleaseImageMultiPlatform(t *testing.T) {
 	<-buildSlots
 	t.Logf("docker %s: %s (%s)", strings.Join(args, " "), errString(err), time.Since(start).Round(time.Second))
 	if err != nil {
-		t.Fatalf("the multi-platform build of the root Dockerfile failed: %v\n%s", err, tail(log, 60))
+		t.Fatalf("the multi-platform build of the root Dockerfile failed: %v\n%s", err, tailLines(log, 60))
 	}
 	if n := foreignBinfmt(); n != "" {
 		t.Logf("note: binfmt_misc has %s registered on this machine; the build did not need it (the last stage runs nothing)", n)
@@ -221,7 +221,7 @@ ENV PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr
 	log, err := cmd.CombinedOutput()
 	t.Logf("buildctl: %s from %s: %s (%s)", ref, goroot, errString(err), time.Since(start).Round(time.Second))
 	if err != nil {
-		t.Fatalf("pushing the Go toolchain image: %v\n%s", err, tail(log, 40))
+		t.Fatalf("pushing the Go toolchain image: %v\n%s", err, tailLines(log, 40))
 	}
 	return ref
 }
@@ -556,8 +556,8 @@ func foreignBinfmt() string {
 	return strings.Join(names, ", ")
 }
 
-// tail is the last n lines of out.
-func tail(out []byte, n int) string {
+// tailLines is the last n lines of out.
+func tailLines(out []byte, n int) string {
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
