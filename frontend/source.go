@@ -100,15 +100,7 @@ func holdsRewrittenLiteral(rw rewriteFunc, text []byte, cfg rewrite.Config) bool
 		return false
 	}
 	res, err := runRewrite(rw, text, cfg)
-	if err != nil || res == nil {
-		return false
-	}
-	for _, f := range res.Findings {
-		if f.Rule == rewrite.RuleHardcodedSecret.Name && f.Fixed {
-			return true
-		}
-	}
-	return false
+	return err == nil && res.RewroteLiteral()
 }
 
 // prepare rewrites the Dockerfile held by orig and returns the rewritten

@@ -315,6 +315,21 @@ func FindDirective(src []byte) (string, int, bool) {
 	return "", 0, false
 }
 
+// RewroteLiteral reports whether the rewrite took a literal credential out
+// of the Dockerfile (rewrite-hardcoded): the original text, wherever the
+// build context holds it, still has it (Config.ContextSelf).
+func (r *Result) RewroteLiteral() bool {
+	if r == nil {
+		return false
+	}
+	for _, f := range r.Findings {
+		if f.Rule == RuleHardcodedSecret.Name && f.Fixed {
+			return true
+		}
+	}
+	return false
+}
+
 // Err returns an *Error carrying every finding at SeverityError, or nil.
 func (r *Result) Err() error {
 	var errs []Finding

@@ -310,7 +310,7 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	// A literal credential that rewrite-hardcoded takes out of the build
 	// is still in the Dockerfile: where the build context holds it, a
 	// COPY of the context must not bring it back.
-	if self := in.context.SelfPath(name); self != "" && in.Err == nil && rewritesLiteral(in.Result) {
+	if self := in.context.SelfPath(name); self != "" && in.Err == nil && in.Result.RewroteLiteral() {
 		cfg.ContextSelf = []string{self}
 		if !slices.Contains(cfg.ContextFiles, self) {
 			cfg.ContextFiles = append(cfg.ContextFiles, self)
@@ -319,20 +319,6 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 		in.Result, in.Err = runEngine(data, cfg)
 	}
 	return in
-}
-
-// rewritesLiteral reports whether the engine took a literal credential out
-// of the Dockerfile (rewrite-hardcoded).
-func rewritesLiteral(res *rewrite.Result) bool {
-	if res == nil {
-		return false
-	}
-	for _, f := range res.Findings {
-		if f.Rule == rewrite.RuleHardcodedSecret.Name && f.Fixed {
-			return true
-		}
-	}
-	return false
 }
 
 func runEngine(data []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
