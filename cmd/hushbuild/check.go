@@ -98,14 +98,7 @@ func runCheck(ctx context.Context, cmd *cobra.Command, args []string, s stdio, o
 	} else {
 		return usageErrorf(cmd, s, "--fail-on %q: want info, warning, error or none", o.failOn)
 	}
-	cfg, err := o.cf.build()
-	if err != nil {
-		return usageErrorf(cmd, s, "%v", err)
-	}
-	if err := o.cx.check(); err != nil {
-		return usageErrorf(cmd, s, "%v", err)
-	}
-	files, err := expandArgs(args, s)
+	cfg, files, err := dockerfileInputs(o.cf, o.cx, args, s)
 	if err != nil {
 		return usageErrorf(cmd, s, "%v", err)
 	}

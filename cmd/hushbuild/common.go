@@ -321,6 +321,24 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	return in
 }
 
+// dockerfileInputs is how the commands that read Dockerfiles start: the
+// engine configuration from the flags, the context flags checked, and the
+// file arguments expanded (a directory to its Dockerfiles).
+func dockerfileInputs(cf *configFlags, cx *contextFlags, args []string, s stdio) (rewrite.Config, []string, error) {
+	cfg, err := cf.build()
+	if err != nil {
+		return rewrite.Config{}, nil, err
+	}
+	if err := cx.check(); err != nil {
+		return rewrite.Config{}, nil, err
+	}
+	files, err := expandArgs(args, s)
+	if err != nil {
+		return rewrite.Config{}, nil, err
+	}
+	return cfg, files, nil
+}
+
 func runEngine(data []byte, cfg rewrite.Config) (res *rewrite.Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -91,14 +91,7 @@ func runRewrite(ctx context.Context, cmd *cobra.Command, args []string, s stdio,
 			return usageErrorf(cmd, s, "-w cannot write to standard input")
 		}
 	}
-	cfg, err := o.cf.build()
-	if err != nil {
-		return usageErrorf(cmd, s, "%v", err)
-	}
-	if err := o.cx.check(); err != nil {
-		return usageErrorf(cmd, s, "%v", err)
-	}
-	files, err := expandArgs(args, s)
+	cfg, files, err := dockerfileInputs(&o.cf, &o.cx, args, s)
 	if err != nil {
 		return usageErrorf(cmd, s, "%v", err)
 	}
