@@ -56,6 +56,8 @@ func TestContextCredentialFiles(t *testing.T) {
 			"FROM alpine\nCOPY .aws /root/.aws\nRUN test -s /root/.aws/credentials && rm -rf /root/.aws\n", "", "", nil, false},
 		{"a named copy owned by a user named in --chown", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nRUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir -p /home/app && chown 1000:1000 /home/app\nUSER app\nWORKDIR /home/app\nCOPY --chown=app:app .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n", "npm", "", nil, false},
+		{"a private key copied into the trust store", "certs/corp.pem", "-----BEGIN PRIVATE KEY-----\nCANARY\n-----END PRIVATE KEY-----\n",
+			"FROM alpine\nCOPY certs/corp.pem /usr/local/share/ca-certificates/\nRUN ls /usr/local/share/ca-certificates\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}
