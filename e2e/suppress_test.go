@@ -2,12 +2,11 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/internal/canary"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -16,17 +15,9 @@ import (
 // for). It is registered with the run's canaries.
 func googleKeyCanary(t *testing.T, secrets *secretSet) string {
 	t.Helper()
-	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := []byte("AIza")
-	for len(b) < 39 {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, chars[n.Int64()])
-	}
+	b := canary.GoogleKey(t)
 	v := secrets.canary(t, "GOOGLE_API_KEY")
-	v.value = string(b)
+	v.value = b
 	v.needles = []string{v.value}
 	v.hashes = []string{sha256Hex(v.value)}
 	runSecrets.add(t.Name(), v.value)

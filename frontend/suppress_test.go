@@ -2,28 +2,15 @@ package frontend
 
 import (
 	"context"
-	"crypto/rand"
-	"math/big"
 	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/internal/canary"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 // googleKey is a random value in the form of a Google API key.
-func googleKey(t *testing.T) string {
-	t.Helper()
-	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := []byte("AIza")
-	for len(b) < 39 {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, chars[n.Int64()])
-	}
-	return string(b)
-}
+func googleKey(t *testing.T) string { return canary.GoogleKey(t) }
 
 // TestSuppressedErrorBuilds: a HardcodedSecret that a comment suppresses
 // does not stop the build, and the build warns about it with the reason;

@@ -1,37 +1,18 @@
 package rewrite
 
 import (
-	"crypto/rand"
 	"encoding/json"
-	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/canary"
 )
 
 // canaryShapes are random values of the shapes credentials take: a token
 // with a known prefix, mixed case and digits, lower-case letters only
 // (a passphrase), upper-case letters only, symbols. Each is new per run.
 func canaryShapes(t testing.TB) map[string]string {
-	t.Helper()
-	pick := func(chars string, n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			x, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b[i] = chars[x.Int64()]
-		}
-		return string(b)
-	}
-	const lower, upper, digits = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
-	return map[string]string{
-		"github token":  "ghp_" + pick(lower+upper+digits, 36),
-		"mixed":         pick(lower+upper+digits, 24),
-		"lower letters": pick(lower, 14),
-		"upper letters": pick(upper, 14),
-		"symbols":       pick(lower+digits, 8) + "!%+" + pick(upper, 6),
-	}
+	return canary.Shapes(t)
 }
 
 // errorPaths are Dockerfiles that fail, or that the engine reports as

@@ -1,31 +1,19 @@
 package rewrite
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/canary"
 )
 
 // googleKeyCanary is a random value in the form of a Google API key,
 // which the HardcodedSecret rule reports. Tests never print it.
-func googleKeyCanary(t testing.TB) string {
-	t.Helper()
-	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := []byte("AIza")
-	for len(b) < 39 {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, chars[n.Int64()])
-	}
-	return string(b)
-}
+func googleKeyCanary(t testing.TB) string { return canary.GoogleKey(t) }
 
 // suppressedRules lists "Rule@line" of the suppressed findings, and
 // unsuppressed the same for the others.

@@ -1,38 +1,19 @@
 package main
 
 import (
-	"crypto/rand"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/canary"
 )
 
 // cliCanaries are random values of the shapes credentials take (see the
 // engine's canaryShapes): a token, mixed case, lower-case letters only,
 // upper-case letters only, symbols.
 func cliCanaries(t *testing.T) map[string]string {
-	t.Helper()
-	pick := func(chars string, n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			x, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b[i] = chars[x.Int64()]
-		}
-		return string(b)
-	}
-	const lower, upper, digits = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
-	return map[string]string{
-		"github token":  "ghp_" + pick(lower+upper+digits, 36),
-		"mixed":         pick(lower+upper+digits, 24),
-		"lower letters": pick(lower, 14),
-		"upper letters": pick(upper, 14),
-		"symbols":       pick(lower+digits, 8) + "!%+" + pick(upper, 6),
-	}
+	return canary.Shapes(t)
 }
 
 // TestCLINeverEchoesAValue feeds random credentials through every error

@@ -1,28 +1,16 @@
 package main
 
 import (
-	"crypto/rand"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/canary"
 )
 
 // googleKey is a random value in the form of a Google API key.
-func googleKey(t *testing.T) string {
-	t.Helper()
-	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := []byte("AIza")
-	for len(b) < 39 {
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, chars[n.Int64()])
-	}
-	return string(b)
-}
+func googleKey(t *testing.T) string { return canary.GoogleKey(t) }
 
 // TestSuppressionsAndStrictMode runs the real engine: a suppressed error
 // passes check, rewrite and secrets, and is reported as suppressed; strict
