@@ -58,6 +58,8 @@ deps() {
 	# make runs a migrated Makefile in the e2e tests.
 	command -v make >/dev/null || missing+=(make)
 	command -v bzip2 >/dev/null || missing+=(bzip2)
+	# The diff tests compare their output with patch(1).
+	command -v patch >/dev/null || missing+=(patch)
 	# The image needs the static build, not Debian's dynamically linked busybox.
 	dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 	# The real-tools lab: the Debian base image and the servers its builds reach.
