@@ -24,7 +24,7 @@ func TestBuildExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(dirs) == 0 {
-		t.Skip("no examples")
+		t.Fatal("no examples found under ../examples")
 	}
 	for _, path := range dirs {
 		name := filepath.Base(filepath.Dir(path))
