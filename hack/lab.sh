@@ -105,36 +105,31 @@ build_buildkit() {
 	for b in buildkitd buildctl dockerfile-frontend; do stamp_set "$b" "$key"; done
 }
 
-build_buildx() {
-	local plugin=$DOCKER_CONFIG/cli-plugins/docker-buildx key
-	key="buildx $BUILDX_VERSION $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
-	if stamp_ok docker-buildx "$key"; then
-		cmp -s "$BIN/docker-buildx" "$plugin" || cp -f "$BIN/docker-buildx" "$plugin"
-		return 0
+# build_plugin NAME VERSION TOOLDIR LDFLAG PKG: the docker CLI plugin
+# docker-NAME from the tools module hack/tools/TOOLDIR (its own go.mod, so
+# the main one is untouched), built once per version and Go toolchain, and
+# linked into the lab's DOCKER_CONFIG.
+build_plugin() {
+	local name=$1 version=$2 dir=$3 ldflag=$4 pkg=$5 key
+	local plugin=$DOCKER_CONFIG/cli-plugins/docker-$name
+	key="$name $version $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
+	if ! stamp_ok "docker-$name" "$key"; then
+		log "building docker $name $version (hack/tools/$dir)"
+		(cd "$ROOT/hack/tools/$dir" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" \
+			-ldflags "-s -w -X $ldflag=$version" -o "$BIN/docker-$name" "$pkg")
+		stamp_set "docker-$name" "$key"
 	fi
-	log "building docker buildx $BUILDX_VERSION (hack/tools/buildx)"
-	(cd "$ROOT/hack/tools/buildx" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" \
-		-ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
-		-o "$BIN/docker-buildx" github.com/docker/buildx/cmd/buildx)
-	stamp_set docker-buildx "$key"
-	cp -f "$BIN/docker-buildx" "$plugin"
+	cmp -s "$BIN/docker-$name" "$plugin" || cp -f "$BIN/docker-$name" "$plugin"
+}
+
+build_buildx() {
+	build_plugin buildx "$BUILDX_VERSION" buildx github.com/docker/buildx/version.Version github.com/docker/buildx/cmd/buildx
 }
 
 # docker compose, for the e2e tests that build migrated compose files: it
 # hands builds to buildx bake, so it needs no docker daemon (with --push).
 build_compose() {
-	local plugin=$DOCKER_CONFIG/cli-plugins/docker-compose key
-	key="compose $COMPOSE_VERSION $(go env GOVERSION GOOS GOARCH | tr '\n' ' ')"
-	if stamp_ok docker-compose "$key"; then
-		cmp -s "$BIN/docker-compose" "$plugin" || cp -f "$BIN/docker-compose" "$plugin"
-		return 0
-	fi
-	log "building docker compose $COMPOSE_VERSION (hack/tools/compose)"
-	(cd "$ROOT/hack/tools/compose" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" \
-		-ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" \
-		-o "$BIN/docker-compose" github.com/docker/compose/v5/cmd)
-	stamp_set docker-compose "$key"
-	cp -f "$BIN/docker-compose" "$plugin"
+	build_plugin compose "$COMPOSE_VERSION" compose github.com/docker/compose/v5/internal.Version github.com/docker/compose/v5/cmd
 }
 
 # build_daemon VERSION: buildkitd VERSION into bin/buildkit-VERSION/, with
