@@ -66,6 +66,13 @@ type genFile struct {
 	// fromFile is the credential file this one is a copy of, when a
 	// command changes a mounted credential file.
 	fromFile *fileSecret
+	// mounts are the RUN's own secret mounts that its writes read
+	// ($(cat /run/secrets/npm), a secret env): the replays need them too.
+	mounts []*instructions.Mount
+	// noReplay says why a write cannot run again at the start of a later
+	// RUN (a loop variable, a function argument), with the RUN's line.
+	noReplay     string
+	noReplayLine int
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -111,6 +118,11 @@ type flow struct {
 	also    []string // other files the command may write instead
 	cut     span     // for flowClone: the user:password@ of the URL
 	problem string   // why it cannot be rewritten, when set
+	// noReplay says why the write cannot run again in a later RUN: the
+	// value comes through a variable the RUN itself set in a way that
+	// cannot be repeated.
+	noReplay string
+	mounts   []*instructions.Mount // see genFile.mounts
 }
 
 // wordVars lists the variables in names that a node references.
@@ -120,10 +132,27 @@ func wordVars(n syntax.Node, names map[string]bool) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
 	syntax.Walk(n, func(x syntax.Node) bool {
-		if p, ok := x.(*syntax.ParamExp); ok && p.Param != nil && names[p.Param.Value] && !seen[p.Param.Value] {
-			seen[p.Param.Value] = true
-			out = append(out, p.Param.Value)
+		switch y := x.(type) {
+		case *syntax.ParamExp:
+			if y.Param == nil {
+				break
+			}
+			if names[y.Param.Value] || isPositional(y.Param.Value) && positionalTainted(names, y.Pos().Offset()) {
+				add(y.Param.Value)
+			}
+		case *syntax.CmdSubst, *syntax.ProcSubst:
+			// $(cat /run/secrets/npm), $(< ~/.netrc): the value of a
+			// secret file (see taint.go).
+			for _, k := range substReads(y, names) {
+				add(k)
+			}
 		}
 		return true
 	})
@@ -178,7 +207,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			}
 		}
 		if b, ok := n.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
-			vars := wordVars(b.X, names)
+			vars := pipeVars(b.X, names)
 			fed[b.Y] = append(fed[b.Y], vars...)
 			if inner, ok := b.Y.Cmd.(*syntax.BinaryCmd); ok && (inner.Op == syntax.Pipe || inner.Op == syntax.PipeAll) {
 				fed[inner.X] = append(fed[inner.X], vars...)
@@ -221,7 +250,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			// echo $T | tee FILE
 			if c.Op == syntax.Pipe {
 				if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 1 && call.Args[0].Lit() == "tee" {
-					vars := wordVars(c.X, names)
+					vars := pipeVars(c.X, names)
 					for _, a := range call.Args[1:] {
 						if !strings.HasPrefix(a.Lit(), "-") {
 							out = append(out, fileFlow(s, src, a, env, vars))
@@ -230,7 +259,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 				}
 				// echo $T | dd of=FILE, echo $T | install -D /dev/stdin FILE
 				if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 1 {
-					vars := wordVars(c.X, names)
+					vars := pipeVars(c.X, names)
 					switch call.Args[0].Lit() {
 					case "dd":
 						for _, a := range call.Args[1:] {
@@ -790,6 +819,15 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", fp, fp, b))
 			restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, fp, fp))
 		}
+		if g.noReplay != "" && g.noReplayLine != line {
+			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				"write the secret into "+g.path+" with the secret variable itself (not through "+g.noReplay+"), or delete the file in the RUN that writes it",
+				"the RUN on line %d writes a secret into %s through %s; hushbuild cannot write it again at the start of this RUN, and the file must not stay in the layer", g.noReplayLine, g.path, g.noReplay)
+			p.failed = true
+		}
+		for _, m := range g.mounts {
+			a.replayMount(n, m, p)
+		}
 		for _, w := range g.writes {
 			replays = append(replays, w+";")
 		}
@@ -866,6 +904,12 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 			continue
 		}
 		g.pending = append(g.pending, replayText(w.text, env.workdir))
+		if w.noReplay != "" && g.noReplay == "" {
+			g.noReplay, g.noReplayLine = w.noReplay, line
+		}
+		for _, m := range w.mounts {
+			g.mounts = append(g.mounts, m)
+		}
 		for _, o := range w.also {
 			if !contains(g.also, o) {
 				g.also = append(g.also, o)
@@ -934,25 +978,7 @@ func dumpedVars(cmd syntax.Command, names map[string]bool) []string {
 // taint adds to names the shell variables a script assigns from them
 // (T="$NPM_TOKEN"), until nothing changes.
 func taint(f *syntax.File, names map[string]bool) map[string]bool {
-	out := map[string]bool{}
-	for n := range names {
-		out[n] = true
-	}
-	for changed := true; changed; {
-		changed = false
-		syntax.Walk(f, func(n syntax.Node) bool {
-			as, ok := n.(*syntax.Assign)
-			if !ok || as.Name == nil || out[as.Name.Value] || as.Value == nil {
-				return true
-			}
-			if len(wordVars(as.Value, out)) > 0 {
-				out[as.Name.Value] = true
-				changed = true
-			}
-			return true
-		})
-	}
-	return out
+	return taintScript(f, names, shellEnv{}, nil).names
 }
 
 // opaqueWrites finds what the engine cannot follow in a script that sees

@@ -122,10 +122,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		if f, err := parseShell(script); err == nil && scriptOK {
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
+			secretPaths := mountedPaths(st, p)
 			if marked {
 				names = map[string]bool{}
+				secretPaths = nil
 			}
-			names = taint(f, names)
+			ti := taintScript(f, names, env, secretPaths)
+			names = ti.names
 			for _, why := range opaqueWrites(f, script, env, names, mountedPaths(st, p)) {
 				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 					"write the credential where hushbuild can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
@@ -135,6 +138,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
 			writes := findWrites(f, script, env, names)
+			a.replayable(st, c, ti, script, writes)
 			a.fileWrites(st, n, writes, env)
 			for _, fl := range filterFlows(writes) {
 				if fl.problem != "" {

@@ -1,0 +1,618 @@
+package rewrite
+
+import (
+	"fmt"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Taint: which words of a script carry a secret without naming it with a
+// literal $NAME. A secret reaches a word through
+//
+//   - a variable assigned from one (T="$TOKEN", export T=..., local T=...),
+//   - a command substitution that reads a secret file: $(cat
+//     /run/secrets/npm), $(< /run/secrets/npm), $(base64 ~/.netrc) of a
+//     file on a secret mount, and anything under /run/secrets,
+//   - the read builtin fed from a secret file, a heredoc, a here-string
+//     or a pipe that carries one (read -r T < /run/secrets/npm),
+//   - a for loop over words that carry one (for t in "$TOKEN"),
+//   - the arguments of a function called with one (w "$TOKEN" makes $1,
+//     $@ and $* of w's body carry it).
+//
+// The names map that the flow analysis uses holds the tainted variables
+// and, as keys starting with "/", "~", "$" or a path, the spellings of the
+// secret files (pathKeys); positional parameters are keyed by the body of
+// the function they are tainted in (posKey).
+
+// taintInfo is what the taint pass learns about a script.
+type taintInfo struct {
+	names map[string]bool
+	// defs are the statements that set each derived variable.
+	defs map[string][]*syntax.Stmt
+	// opaque says why a derived variable cannot be set again at the start
+	// of a later RUN (a loop variable, a function argument, read in a
+	// loop, a command substitution that runs more than a read).
+	opaque map[string]string
+}
+
+// pathKeys are the spellings of a secret file's path in a script.
+func pathKeys(p string, env shellEnv) []string {
+	out := []string{p}
+	if env.home != "" && strings.HasPrefix(p, env.home+"/") {
+		rel := strings.TrimPrefix(p, env.home+"/")
+		out = append(out, "~/"+rel, "$HOME/"+rel)
+	}
+	if env.workdir != "" && strings.HasPrefix(p, strings.TrimSuffix(env.workdir, "/")+"/") {
+		rel := strings.TrimPrefix(p, strings.TrimSuffix(env.workdir, "/")+"/")
+		out = append(out, rel, "./"+rel)
+	}
+	return out
+}
+
+// pathKeyOf spells a word the way pathKeys does, when it is made only of
+// literals, quotes and $HOME.
+func pathKeyOf(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for _, part := range w.Parts {
+		switch x := part.(type) {
+		case *syntax.Lit:
+			b.WriteString(strings.ReplaceAll(x.Value, `\`, ""))
+		case *syntax.SglQuoted:
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, dp := range x.Parts {
+				switch y := dp.(type) {
+				case *syntax.Lit:
+					b.WriteString(y.Value)
+				case *syntax.ParamExp:
+					if !isPlainHome(y) {
+						return "", false
+					}
+					b.WriteString("$HOME")
+				default:
+					return "", false
+				}
+			}
+		case *syntax.ParamExp:
+			if !isPlainHome(x) {
+				return "", false
+			}
+			b.WriteString("$HOME")
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// secretPathWord reports the spelling of a word that names a secret file:
+// one of the keys in names, or a path under /run/secrets.
+func secretPathWord(w *syntax.Word, names map[string]bool) (string, bool) {
+	if w == nil {
+		return "", false
+	}
+	k, ok := pathKeyOf(w)
+	if !ok || k == "" {
+		return "", false
+	}
+	if names[k] && isPathKey(k) {
+		return k, true
+	}
+	if c := path.Clean(k); strings.HasPrefix(c, "/run/secrets/") {
+		return c, true
+	}
+	return "", false
+}
+
+// isPathKey tells the path keys of a names map from variable names.
+func isPathKey(k string) bool {
+	return k != "" && !isShellName(k) && !isPositional(k) && !strings.HasPrefix(k, posPrefix)
+}
+
+func isPositional(name string) bool {
+	if name == "@" || name == "*" {
+		return true
+	}
+	_, err := strconv.Atoi(name)
+	return err == nil && name != "0"
+}
+
+// posPrefix marks the keys of a names map that taint the positional
+// parameters inside one function body: posPrefix + "start:end" offsets.
+const posPrefix = "\x00pos:"
+
+func posKey(n syntax.Node) string {
+	return posPrefix + strconv.Itoa(int(n.Pos().Offset())) + ":" + strconv.Itoa(int(n.End().Offset()))
+}
+
+// positionalTainted reports whether a positional parameter at offset off
+// lies in a function body that a call with a secret argument runs.
+func positionalTainted(names map[string]bool, off uint) bool {
+	for k := range names {
+		if !strings.HasPrefix(k, posPrefix) {
+			continue
+		}
+		a, b, _ := strings.Cut(strings.TrimPrefix(k, posPrefix), ":")
+		s, _ := strconv.Atoi(a)
+		e, _ := strconv.Atoi(b)
+		if int(off) >= s && int(off) < e {
+			return true
+		}
+	}
+	return false
+}
+
+// substReads lists the secret files that the commands of a node read:
+// their arguments and input redirections.
+func substReads(n syntax.Node, names map[string]bool) []string {
+	var out []string
+	syntax.Walk(n, func(x syntax.Node) bool {
+		switch y := x.(type) {
+		case *syntax.CallExpr:
+			for _, a := range y.Args {
+				if k, ok := secretPathWord(a, names); ok {
+					out = append(out, k)
+				}
+			}
+		case *syntax.Redirect:
+			if y.Op == syntax.RdrIn || y.Op == syntax.RdrInOut {
+				if k, ok := secretPathWord(y.Word, names); ok {
+					out = append(out, k)
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// readBuiltins read a line (or lines) of their input into variables.
+var readBuiltins = map[string]bool{"read": true, "mapfile": true, "readarray": true}
+
+// readVars are the variables a read, mapfile or readarray call sets.
+func readVars(c *syntax.CallExpr) []string {
+	name := c.Args[0].Lit()
+	var out []string
+	valueFlags := "dinNptu"
+	if name != "read" {
+		valueFlags = "dnOstuC"
+	}
+	skip := false
+	for _, a := range c.Args[1:] {
+		lit := a.Lit()
+		switch {
+		case skip:
+			skip = false
+		case strings.HasPrefix(lit, "-") && len(lit) > 1:
+			if lit == "-a" && name == "read" {
+				continue // the next word is the array: a variable all the same
+			}
+			last := lit[len(lit)-1:]
+			if strings.Contains(valueFlags, last) {
+				skip = true
+			}
+		case isShellName(lit):
+			out = append(out, lit)
+		}
+	}
+	if len(out) == 0 {
+		if name == "read" {
+			out = append(out, "REPLY")
+		} else {
+			out = append(out, "MAPFILE")
+		}
+	}
+	return out
+}
+
+// stmtFeedsSecret reports whether a statement's input carries a secret:
+// an input redirection from a secret file, a heredoc or here-string that
+// expands one.
+func stmtFeedsSecret(s *syntax.Stmt, names map[string]bool) bool {
+	for _, r := range s.Redirs {
+		switch {
+		case r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut:
+			if _, ok := secretPathWord(r.Word, names); ok {
+				return true
+			}
+			if len(wordVars(r.Word, names)) > 0 {
+				return true
+			}
+		case r.Hdoc != nil && len(wordVars(r.Hdoc, names)) > 0:
+			return true
+		case r.Op == syntax.WordHdoc && len(wordVars(r.Word, names)) > 0:
+			return true
+		}
+	}
+	return false
+}
+
+// replaySafeCommands only read: a substitution made of them can run again
+// at the start of a later RUN.
+var replaySafeCommands = map[string]bool{
+	"cat": true, "head": true, "tail": true, "tr": true, "base64": true, "cut": true, "jq": true,
+	"printf": true, "echo": true, "grep": true, "awk": true, "sed": true, "xargs": false,
+}
+
+// replaySafe reports why a defining statement cannot run again, or "".
+func replaySafe(n syntax.Node) string {
+	why := ""
+	syntax.Walk(n, func(x syntax.Node) bool {
+		if why != "" {
+			return false
+		}
+		switch y := x.(type) {
+		case *syntax.CmdSubst:
+			for _, s := range y.Stmts {
+				syntax.Walk(s, func(z syntax.Node) bool {
+					if c, ok := z.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+						name := path.Base(c.Args[0].Lit())
+						if !replaySafeCommands[name] {
+							why = "a command substitution that runs " + strconv.Quote(name)
+						}
+						for _, a := range c.Args[1:] {
+							if l := a.Lit(); name == "sed" && strings.HasPrefix(l, "-") && strings.Contains(l, "i") {
+								why = "a command substitution that runs sed -i"
+							}
+						}
+					}
+					if r, ok := z.(*syntax.Redirect); ok && writesOut(r) {
+						why = "a command substitution that writes a file"
+					}
+					return why == ""
+				})
+			}
+		case *syntax.ProcSubst:
+			why = "a process substitution"
+		}
+		return why == ""
+	})
+	return why
+}
+
+// taintScript finds the variables of a script that hold a secret, from
+// the secret variables in names and the secret files in paths.
+func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []string) *taintInfo {
+	t := &taintInfo{names: map[string]bool{}, defs: map[string][]*syntax.Stmt{}, opaque: map[string]string{}}
+	for n := range names {
+		t.names[n] = true
+	}
+	for _, p := range paths {
+		for _, k := range pathKeys(p, env) {
+			t.names[k] = true
+		}
+	}
+	root := map[string]bool{}
+	for n := range t.names {
+		root[n] = true
+	}
+	funcs := map[string]*syntax.FuncDecl{}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
+			funcs[fd.Name.Value] = fd
+		}
+		return true
+	})
+	carries := func(n syntax.Node) bool { return n != nil && len(wordVars(n, t.names)) > 0 }
+	seenDef := map[*syntax.Stmt]map[string]bool{}
+	addDef := func(name string, s *syntax.Stmt, opaque string) bool {
+		if root[name] {
+			return false
+		}
+		changed := !t.names[name]
+		t.names[name] = true
+		if seenDef[s] == nil {
+			seenDef[s] = map[string]bool{}
+		}
+		if s != nil && !seenDef[s][name] {
+			seenDef[s][name] = true
+			t.defs[name] = append(t.defs[name], s)
+			changed = true
+		}
+		if opaque != "" && t.opaque[name] == "" {
+			t.opaque[name] = opaque
+			changed = true
+		}
+		return changed
+	}
+	for changed := true; changed; {
+		changed = false
+		var stack []syntax.Node
+		syntax.Walk(f, func(n syntax.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			defer func() { stack = append(stack, n) }()
+			// The statement that holds n, and whether that statement is a
+			// plain step of the script (not in a loop, function, pipe,
+			// subshell or condition), so that it can run again.
+			stmt := func() (*syntax.Stmt, string) {
+				var s *syntax.Stmt
+				i := len(stack) - 1
+				for ; i >= 0; i-- {
+					if x, ok := stack[i].(*syntax.Stmt); ok {
+						s = x
+						break
+					}
+				}
+				for j := i - 1; j >= 0; j-- {
+					switch x := stack[j].(type) {
+					case *syntax.Stmt, *syntax.File:
+					case *syntax.BinaryCmd:
+						if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+							return s, "a variable set in a pipeline"
+						}
+					case *syntax.ForClause, *syntax.WhileClause:
+						return s, "a variable set in a loop"
+					case *syntax.FuncDecl:
+						return s, "a variable set in a function"
+					case *syntax.CmdSubst, *syntax.ProcSubst, *syntax.Subshell:
+						return s, "a variable set in a subshell"
+					default:
+						return s, "a variable set inside a compound command"
+					}
+				}
+				return s, ""
+			}
+			switch x := n.(type) {
+			case *syntax.Assign:
+				if x.Name == nil {
+					return true
+				}
+				var val syntax.Node
+				if x.Value != nil {
+					val = x.Value
+				} else if x.Array != nil {
+					val = x.Array
+				}
+				if val == nil || !carries(val) && len(substReads(val, t.names)) == 0 {
+					return true
+				}
+				s, why := stmt()
+				if why == "" {
+					if c, ok := s.Cmd.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+						why = "a variable set for one command"
+					}
+					if w := replaySafe(val); w != "" && why == "" {
+						why = w
+					}
+				}
+				if addDef(x.Name.Value, s, why) {
+					changed = true
+				}
+			case *syntax.ForClause:
+				wi, ok := x.Loop.(*syntax.WordIter)
+				if !ok || wi.Name == nil {
+					return true
+				}
+				for _, it := range wi.Items {
+					if carries(it) || len(substReads(it, t.names)) > 0 {
+						if addDef(wi.Name.Value, nil, "a loop variable") {
+							changed = true
+						}
+						break
+					}
+				}
+			case *syntax.CallExpr:
+				if len(x.Args) == 0 {
+					return true
+				}
+				name := x.Args[0].Lit()
+				if readBuiltins[name] {
+					fed := false
+					for i := len(stack) - 1; i >= 0 && !fed; i-- {
+						switch y := stack[i].(type) {
+						case *syntax.Stmt:
+							fed = stmtFeedsSecret(y, t.names)
+						case *syntax.BinaryCmd:
+							if (y.Op == syntax.Pipe || y.Op == syntax.PipeAll) && (carries(y.X) || len(substReads(y.X, t.names)) > 0) {
+								fed = true
+							}
+						}
+					}
+					if fed {
+						s, why := stmt()
+						for _, v := range readVars(x) {
+							if addDef(v, s, why) {
+								changed = true
+							}
+						}
+					}
+				}
+				if fd := funcs[name]; fd != nil {
+					for _, a := range x.Args[1:] {
+						if carries(a) || len(substReads(a, t.names)) > 0 {
+							k := posKey(fd.Body)
+							if !t.names[k] {
+								t.names[k] = true
+								changed = true
+							}
+							break
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	return t
+}
+
+// derived are the variables of a flow that the script itself set.
+func (t *taintInfo) derived(vars []string) []string {
+	var out []string
+	for _, v := range vars {
+		if _, ok := t.defs[v]; ok || t.opaque[v] != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// replayDefs gives the statements, in order, that set the derived
+// variables of a flow (and those their values use), or why they cannot
+// run again at the start of a later RUN.
+func (t *taintInfo) replayDefs(src string, vars []string) ([]string, string) {
+	seen := map[string]bool{}
+	stmts := map[*syntax.Stmt]bool{}
+	var why string
+	var visit func(v string)
+	visit = func(v string) {
+		if seen[v] || why != "" {
+			return
+		}
+		seen[v] = true
+		if isPositional(v) {
+			why = "a function argument"
+			return
+		}
+		if t.opaque[v] != "" {
+			why = t.opaque[v] + " (" + v + ")"
+			return
+		}
+		for _, s := range t.defs[v] {
+			if s == nil {
+				why = "a variable hushbuild cannot set again (" + v + ")"
+				return
+			}
+			stmts[s] = true
+			for _, d := range t.derived(wordVars(s, t.names)) {
+				visit(d)
+			}
+		}
+	}
+	for _, v := range t.derived(vars) {
+		visit(v)
+	}
+	if why != "" {
+		return nil, why
+	}
+	list := make([]*syntax.Stmt, 0, len(stmts))
+	for s := range stmts {
+		list = append(list, s)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Pos().Offset() < list[j].Pos().Offset() })
+	var out []string
+	for _, s := range list {
+		out = append(out, stmtText(src, s))
+	}
+	return out, ""
+}
+
+// ownSecretMounts are a RUN's own secret mounts.
+func ownSecretMounts(c *instructions.RunCommand) []*instructions.Mount {
+	var out []*instructions.Mount
+	for _, m := range mountsOf(c) {
+		if m.Type == instructions.MountTypeSecret {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// replayMount gives a later RUN a secret mount that an earlier RUN's
+// write read, unless it has it already.
+func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan) {
+	id := m.CacheID
+	flag := "--mount=type=secret,id=" + mountValue(id)
+	switch {
+	case m.Env != nil:
+		name := *m.Env
+		if name == "" {
+			name = id
+		}
+		if p.envMounts[name] {
+			return
+		}
+		p.envMounts[name] = true
+		flag += ",env=" + mountValue(name)
+	default:
+		t := m.Target
+		if t == "" {
+			t = "/run/secrets/" + id
+		}
+		if p.targets[t] {
+			return
+		}
+		p.targets[t] = true
+		flag += ",target=" + mountValue(t)
+	}
+	if !safeMountValue(id) {
+		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			"name the secret with letters, digits, dots, dashes and underscores",
+			"an earlier RUN writes the secret %q into a file that this RUN writes again, and its mount cannot be repeated here safely", id)
+		p.failed = true
+		return
+	}
+	if m.Required {
+		flag += ",required=true"
+	}
+	if m.UID != nil {
+		flag += fmt.Sprintf(",uid=%d", *m.UID)
+	}
+	if m.GID != nil {
+		flag += fmt.Sprintf(",gid=%d", *m.GID)
+	}
+	if m.Mode != nil {
+		flag += fmt.Sprintf(",mode=0%o", *m.Mode)
+	}
+	p.mounts = append(p.mounts, flag)
+	p.added = append(p.added, m)
+}
+
+// pipeVars are the secrets the commands of a pipeline's left side put
+// into it: the variables they expand and the secret files they read
+// (cat /run/secrets/npm | tee ~/.npmrc).
+func pipeVars(n syntax.Node, names map[string]bool) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	return uniqueStrings(sortedCopy(append(wordVars(n, names), substReads(n, names)...)))
+}
+
+func sortedCopy(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}
+
+// replayable prepares a RUN's writes for their replays in later RUNs: a
+// write that uses a variable the RUN set is replayed after the statements
+// that set it, or marked as one that cannot be replayed; a write that
+// reads the RUN's own secret mounts brings them along.
+func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *taintInfo, src string, writes []*flow) {
+	own := ownSecretMounts(c)
+	for _, w := range writes {
+		if w.kind != flowFile || len(w.vars) == 0 {
+			continue
+		}
+		foreign := false
+		for _, v := range w.vars {
+			if st.lookupSecret(v) == nil {
+				foreign = true
+			}
+		}
+		if foreign {
+			w.mounts = own
+		}
+		if w.noReplay != "" {
+			continue
+		}
+		defs, why := ti.replayDefs(src, w.vars)
+		if why != "" {
+			w.noReplay = why
+			continue
+		}
+		if len(defs) > 0 {
+			w.text = strings.Join(defs, "; ") + "; " + w.text
+		}
+	}
+}
