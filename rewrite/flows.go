@@ -73,6 +73,7 @@ type genFile struct {
 	// RUN (a loop variable, a function argument), with the RUN's line.
 	noReplay     string
 	noReplayLine int
+	noReplayTold bool
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -283,6 +284,9 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 				}
 			}
 		case *syntax.CallExpr:
+			// sh -c '...', bash -lc "...", eval "...": the nested script's
+			// writes are this command's.
+			out = append(out, nestedWrites(s, c, src, env, names)...)
 			for _, fl := range callFlows(s, c, src, env, names, fed[s]) {
 				if root := pipeRoot[s]; root != nil && fl.text != "" {
 					fl.text = stmtText(src, root)
@@ -583,7 +587,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		}
 		return []*flow{fl}
 	case name == "git" && len(args) >= 2 && args[0] == "clone" && len(vars) > 0:
-		var url *syntax.Word
+		var url, operand *syntax.Word
 		skip := false
 		for _, a := range c.Args[2:] {
 			lit := nodeText(src, a)
@@ -595,10 +599,18 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 				skip = cloneValueFlags[lit]
 				continue
 			}
+			operand = a
 			if strings.Contains(lit, "://") {
 				url = a
 			}
 			break
+		}
+		if url == nil && operand != nil && len(wordVars(operand, names)) > 0 {
+			// git clone "$URL" with URL built from a secret: the
+			// credentials are in no text hushbuild can take out of the
+			// URL, and .git/config would keep them.
+			return []*flow{{kind: flowClone, stmt: s, vars: wordVars(operand, names),
+				problem: "the URL git clones comes from " + nodeText(src, operand) + ", which holds the secret; write the URL with its user:password@ part in the git clone command itself, so hushbuild can move the credentials into git's environment"}}
 		}
 		if url == nil || len(wordVars(url, names)) == 0 {
 			return nil
@@ -700,6 +712,12 @@ var cloneValueFlags = map[string]bool{
 
 // flowFinding names a flow's problem as a CannotRewrite error.
 func (a *analyzer) flowProblem(line, end int, fl *flow) {
+	if fl.kind == flowClone {
+		a.add(RuleCannotRewrite, SeverityError, line, end, false,
+			"write the clone URL in the git clone command as https://USER:${SECRET}@HOST/PATH, or clone with a credential helper",
+			"git clone would keep the secret %s in the cloned repository's .git/config, and %s", strings.Join(fl.vars, ", "), fl.problem)
+		return
+	}
 	a.add(RuleCannotRewrite, SeverityError, line, end, false,
 		"write the file inside one RUN and delete it there, or pass the credential to the tool through its environment",
 		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
@@ -819,7 +837,8 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", fp, fp, b))
 			restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, fp, fp))
 		}
-		if g.noReplay != "" && g.noReplayLine != line {
+		if g.noReplay != "" && g.noReplayLine != line && !g.noReplayTold {
+			g.noReplayTold = true
 			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 				"write the secret into "+g.path+" with the secret variable itself (not through "+g.noReplay+"), or delete the file in the RUN that writes it",
 				"the RUN on line %d writes a secret into %s through %s; hushbuild cannot write it again at the start of this RUN, and the file must not stay in the layer", g.noReplayLine, g.path, g.noReplay)
@@ -1036,14 +1055,13 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		// Output into the build log or a device is no file (printsSecret
 		// reports the log).
 		redirected := stdoutSink(s, env) == sinkFile
-		// A shell in the shell: sh -c '...' that writes a secret.
-		if (name == "sh" || name == "bash" || name == "ash" || name == "dash") && len(c.Args) >= 3 && c.Args[1].Lit() == "-c" && len(shellNames) > 0 {
-			text, _, ok := wordPath(c.Args[2], shellEnv{})
-			if !ok {
-				text = strings.Trim(nodeText(src, c.Args[2]), `"'`)
-			}
-			if g, err := parseShell(text); err != nil || len(filterFlows(findWrites(g, text, env, taint(g, shellNames)))) > 0 {
-				out = append(out, name+" -c runs a script that writes a secret where hushbuild cannot follow it")
+		// A shell in the shell (sh -c, bash -lc, eval): findWrites follows
+		// its writes; what it cannot read, or cannot follow in it, stops.
+		if ns, err := nestedOf(c, src); ns != nil && len(shellNames) > 0 {
+			if err != nil {
+				out = append(out, ns.shell+" runs a script that hushbuild cannot parse, in a RUN that sees secrets")
+			} else {
+				out = append(out, opaqueWrites(ns.file, ns.text, env, taint(ns.file, shellNames), mounted)...)
 			}
 		}
 		// git remote add/set-url with credentials in the URL.
@@ -1215,12 +1233,10 @@ func usesExecOrTrap(f *syntax.File) bool {
 	return found
 }
 
-func isShellDashC(argv []string) bool {
-	switch path.Base(argv[0]) {
-	case "sh", "bash", "ash", "dash", "zsh", "ksh":
-		return argv[1] == "-c" || argv[1] == "-ec" || argv[1] == "-ce"
-	}
-	return false
+// isShellDashC reports whether an exec-form command runs a shell script
+// (shellScriptIndex), and which argument is the script.
+func isShellDashC(argv []string) (int, bool) {
+	return shellScriptIndex(argv)
 }
 
 // checkScript fails closed on a script hushbuild does not rewrite (a

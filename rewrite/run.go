@@ -78,7 +78,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	}
 	posix := isPOSIXShell(st.shell)
 	heredoc := len(c.Files) > 0
-	p.canPre = c.PrependShell && posix && !heredoc
+	// A heredoc that feeds a command (cat <<EOT > ~/.npmrc) is part of the
+	// shell script, which BuildKit puts back together: the script is
+	// analyzed whole and rewritten on its first line. Only a RUN whose
+	// command is the heredoc itself (RUN <<EOF) runs a script hushbuild
+	// does not rewrite.
+	fedHeredoc := heredoc && c.PrependShell && len(c.CmdLine) == 1 && parser.MustParseHeredoc(c.CmdLine[0]) == nil
+	p.canPre = c.PrependShell && posix && (!heredoc || fedHeredoc)
 
 	l, err := a.src.join(n.StartLine)
 	if err != nil || l.text != n.Original {
@@ -116,6 +122,14 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			targets = append(targets, t)
 		}
 		script, scriptOK := args, ok
+		if fedHeredoc {
+			var b strings.Builder
+			b.WriteString(args)
+			for _, hf := range c.Files {
+				b.WriteString("\n" + hf.Data + hf.Name)
+			}
+			script = b.String()
+		}
 		// A RUN that carries hushbuild's own save/replay/restore prelude
 		// was rewritten already: its flows are handled.
 		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
@@ -243,6 +257,14 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			removals := append(facts.removals, flowRemovals...)
 			if (len(removals) > 0 || len(cuts) > 0) && !p.failed {
 				sp, all, err := removalSpans(f, script, removals, cuts...)
+				for _, s := range sp {
+					if err == nil && s.end > len(args) {
+						err = fmt.Errorf("it would change the heredoc's text")
+					}
+				}
+				if err == nil && all && fedHeredoc {
+					err = fmt.Errorf("the command that reads the heredoc would go")
+				}
 				if err != nil {
 					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
 						"delete or change the credential file in a RUN of its own, or with a plain command joined by && or ;",
@@ -326,11 +348,11 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			p.failed = true
 		}
 	}
-	if heredoc && interesting {
+	if heredoc && !fedHeredoc && interesting {
 		a.opaqueScripts(st, n, c, p)
 	}
-	if !c.PrependShell && interesting && len(c.CmdLine) >= 3 && isShellDashC(c.CmdLine) {
-		a.checkScript(st, n, c.CmdLine[2], p)
+	if i, ok := isShellDashC(c.CmdLine); !c.PrependShell && interesting && ok {
+		a.checkScript(st, n, c.CmdLine[i], p)
 	}
 	if whole {
 		// The RUN only deleted credential files: with the files on

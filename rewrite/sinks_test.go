@@ -151,7 +151,7 @@ func TestMountedFileIntoVariable(t *testing.T) {
 		{name: "through another variable", src: mount + `X="$(base64 -w0 /run/secrets/sa.json)"; Y="key=$X"; printf %s "$Y" | base64 -d > /tmp/sa.json`, refused: "into the variable X, and a command writes it into a file"},
 		{name: "into git config", src: mount + `X="$(base64 -w0 /run/secrets/sa.json)" && git config --global http.extraHeader "Authorization: Basic $X"`, refused: "into the variable X"},
 		{name: "into a here-string file", src: mount + `X="$(base64 -w0 /run/secrets/sa.json)" && cat > /tmp/k <<< "$X"`, refused: "into the variable X"},
-		{name: "into a nested shell", src: mount + `export X="$(base64 -w0 /run/secrets/sa.json)" && sh -c 'echo $X > /tmp/k'`, refused: "sh -c runs a script that writes a secret"},
+		{name: "into a nested shell", src: mount + `export X="$(base64 -w0 /run/secrets/sa.json)" && sh -c 'echo $X > /tmp/k'`, refused: "into the variable X"},
 		{name: "copied file into a file", src: copied + `X="$(base64 -w0 service-account.json)" && echo "$X" > /app/sa.b64` + "\nRUN rm service-account.json", refused: "into the variable X"},
 		{name: "pipeline", src: mount + `X="$(base64 /run/secrets/sa.json | tr -d '\n')"`, refused: "base64 copies the secret mounted at /run/secrets/sa.json into a file"},
 		{name: "bsd output flag", src: mount + `X="$(base64 -o /tmp/out /run/secrets/sa.json)"`, refused: "base64 copies the secret"},

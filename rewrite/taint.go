@@ -450,7 +450,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 func (t *taintInfo) derived(vars []string) []string {
 	var out []string
 	for _, v := range vars {
-		if _, ok := t.defs[v]; ok || t.opaque[v] != "" {
+		if _, ok := t.defs[v]; ok || t.opaque[v] != "" || isPositional(v) {
 			out = append(out, v)
 		}
 	}
@@ -606,6 +606,12 @@ func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *ta
 		if w.noReplay != "" {
 			continue
 		}
+		if hasHeredoc(w.stmt) {
+			// The replay goes on the first line of a later RUN, where a
+			// heredoc's lines cannot follow.
+			w.noReplay = "a heredoc"
+			continue
+		}
 		defs, why := ti.replayDefs(src, w.vars)
 		if why != "" {
 			w.noReplay = why
@@ -615,4 +621,219 @@ func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *ta
 			w.text = strings.Join(defs, "; ") + "; " + w.text
 		}
 	}
+}
+
+// shellNames are the programs that run a POSIX-like shell script.
+var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true, "mksh": true}
+
+// shellScriptIndex decides whether argv runs a shell on a script given
+// with -c, and returns the index of the script: sh -c, bash -lc, sh -ec,
+// sh -xec, bash -o pipefail -c, bash --login -c, env VAR=x sh -c,
+// /bin/sh -c. It is the one answer to "is this a shell running a script"
+// for the exec form of RUN, nested shells in a command and SHELL.
+func shellScriptIndex(argv []string) (int, bool) {
+	i := 0
+	if i < len(argv) && path.Base(argv[i]) == "env" {
+		i++
+		for i < len(argv) {
+			a := argv[i]
+			switch {
+			case a == "-u" || a == "--unset" || a == "-C" || a == "--chdir":
+				i += 2
+			case a == "--":
+				i++
+			case strings.HasPrefix(a, "-") || strings.Contains(a, "=") && isShellName(a[:strings.Index(a, "=")]):
+				i++
+			default:
+				goto shell
+			}
+		}
+		return 0, false
+	}
+shell:
+	if i >= len(argv) || !shellNames[path.Base(argv[i])] {
+		return 0, false
+	}
+	hasC := false
+	j := i + 1
+	for j < len(argv) {
+		a := argv[j]
+		if a == "--" || a == "-" {
+			j++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' && a[0] != '+' {
+			break
+		}
+		if strings.HasPrefix(a, "--") {
+			if a == "--rcfile" || a == "--init-file" {
+				j++
+			}
+			j++
+			continue
+		}
+		takes := 0
+		for _, ch := range a[1:] {
+			switch ch {
+			case 'c':
+				hasC = true
+			case 'o', 'O':
+				takes++
+			}
+		}
+		j += 1 + takes
+	}
+	if !hasC || j >= len(argv) {
+		return 0, false
+	}
+	return j, true
+}
+
+// callShellScript is shellScriptIndex for a command of a script: the word
+// that holds the script, and the words after it ($0, $1, ...).
+func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, bool) {
+	if len(c.Args) < 2 {
+		return nil, nil, false
+	}
+	argv := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		argv[i] = a.Lit()
+		if argv[i] == "" {
+			argv[i] = "\x00" // not a plain word: never a flag or a shell
+		}
+	}
+	i, ok := shellScriptIndex(argv)
+	if !ok {
+		return nil, nil, false
+	}
+	return c.Args[i], c.Args[i+1:], true
+}
+
+// scriptText is the script a word gives a nested shell or eval, as the
+// outer shell passes it: exact for single quotes and plain words; for
+// double quotes, the text with the variables still unexpanded, exact
+// unless it holds escapes.
+func scriptText(src string, words []*syntax.Word) (string, bool) {
+	var parts []string
+	exact := true
+	for _, w := range words {
+		var b strings.Builder
+		for _, p := range w.Parts {
+			switch x := p.(type) {
+			case *syntax.SglQuoted:
+				if x.Dollar {
+					exact = false
+				}
+				b.WriteString(x.Value)
+			case *syntax.Lit:
+				if strings.Contains(x.Value, `\`) {
+					exact = false
+				}
+				b.WriteString(x.Value)
+			case *syntax.DblQuoted:
+				t := nodeText(src, x)
+				t = strings.TrimPrefix(strings.TrimPrefix(t, "$"), `"`)
+				t = strings.TrimSuffix(t, `"`)
+				if strings.Contains(t, `\`) {
+					exact = false
+				}
+				b.WriteString(t)
+			default:
+				b.WriteString(nodeText(src, x))
+			}
+		}
+		parts = append(parts, b.String())
+	}
+	return strings.Join(parts, " "), exact
+}
+
+// nestedScript is the script that a command runs in a shell of its own
+// (sh -c, bash -lc ...) or in the same shell (eval), parsed.
+type nestedScript struct {
+	file  *syntax.File
+	text  string
+	eval  bool   // eval: the same shell, its variables
+	shell string // the nested shell's program, for messages
+	args  []*syntax.Word
+	exact bool
+}
+
+func nestedOf(c *syntax.CallExpr, src string) (*nestedScript, error) {
+	if len(c.Args) < 2 {
+		return nil, nil
+	}
+	ns := &nestedScript{}
+	if c.Args[0].Lit() == "eval" {
+		ns.eval, ns.shell = true, "eval"
+		ns.text, ns.exact = scriptText(src, c.Args[1:])
+	} else {
+		w, rest, ok := callShellScript(c)
+		if !ok {
+			return nil, nil
+		}
+		ns.shell = path.Base(c.Args[0].Lit())
+		ns.args = rest
+		ns.text, ns.exact = scriptText(src, []*syntax.Word{w})
+	}
+	f, err := parseShell(ns.text)
+	if err != nil {
+		return ns, err
+	}
+	ns.file = f
+	return ns, nil
+}
+
+// nestedWrites are the writes of a nested script, as writes of the
+// command that runs it: a file written in sh -c '...' or eval "..." is
+// saved and restored by the outer RUN all the same, and replayed from the
+// nested write's own text.
+func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool) []*flow {
+	ns, err := nestedOf(c, src)
+	if ns == nil || err != nil || len(names) == 0 {
+		return nil
+	}
+	inner := map[string]bool{}
+	for n := range names {
+		if !strings.HasPrefix(n, posPrefix) {
+			inner[n] = true
+		}
+	}
+	for _, a := range ns.args {
+		if len(wordVars(a, names)) > 0 || len(substReads(a, names)) > 0 {
+			inner[posPrefix+"0:"+strconv.Itoa(len(ns.text)+1)] = true
+		}
+	}
+	ti := taintScript(ns.file, inner, env, nil)
+	var out []*flow
+	for _, fl := range findWrites(ns.file, ns.text, env, ti.names) {
+		innerStmt := fl.stmt
+		fl.stmt = s
+		switch {
+		case fl.kind == flowLog:
+		case fl.kind != flowFile:
+			fl.problem = "it runs inside " + ns.shell + ", which hushbuild does not rewrite"
+		case !ns.exact:
+			fl.problem = "it runs inside " + ns.shell + " with a script in double quotes that holds escapes"
+		default:
+			fl.text = stmtText(ns.text, innerStmt)
+			if defs, why := ti.replayDefs(ns.text, fl.vars); why != "" {
+				fl.noReplay = why + " inside " + ns.shell
+			} else if len(defs) > 0 {
+				fl.text = strings.Join(defs, "; ") + "; " + fl.text
+			}
+		}
+		out = append(out, fl)
+	}
+	return out
+}
+
+func hasHeredoc(n syntax.Node) bool {
+	found := false
+	syntax.Walk(n, func(x syntax.Node) bool {
+		if r, ok := x.(*syntax.Redirect); ok && r.Hdoc != nil {
+			found = true
+		}
+		return !found
+	})
+	return found
 }

@@ -1,0 +1,135 @@
+package rewrite
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTaintFlows: a secret that reaches a written file or a clone URL
+// without a literal $NAME in the same word is a flow of that secret: the
+// file is saved, replayed and restored (rewritten), or the RUN is refused
+// with CannotRewrite on the line that cannot be rewritten. Never neither.
+func TestTaintFlows(t *testing.T) {
+	const arg = "FROM alpine\nARG TOKEN\n"
+	const npmMount = "FROM alpine\nRUN --mount=type=secret,id=npm "
+	const later = "\nRUN npm run build"
+	for _, tt := range []struct {
+		name, src string
+		file      string   // the file of a SecretWrittenToFile, "" for none
+		has       []string // parts of the rewritten Dockerfile
+		refused   string   // part of a CannotRewrite message, "" for none
+		line      int      // the CannotRewrite's line
+	}{
+		{name: "cat secret file", src: npmMount + `echo "//registry.npmjs.org/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc && npm ci`, file: "/root/.npmrc"},
+		{name: "cat secret file, replayed with its mount", src: npmMount + `echo "//r/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc && npm ci` + later, file: "/root/.npmrc",
+			has: []string{"RUN --mount=type=secret,id=npm,target=/run/secrets/npm if [ -e /root/.npmrc ]", `( echo "//r/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc ); npm run build`}},
+		{name: "redirect substitution", src: npmMount + `echo "//r/:_authToken=$(< /run/secrets/npm)" > ~/.npmrc`, file: "/root/.npmrc"},
+		{name: "backquotes", src: npmMount + "echo \"//r/:_authToken=`cat /run/secrets/npm`\" > ~/.npmrc", file: "/root/.npmrc"},
+		{name: "target mount", src: "FROM alpine\nRUN --mount=type=secret,id=npm,target=/tmp/tok T=$(cat /tmp/tok) && echo \"//r/:_authToken=$T\" > /root/.npmrc", file: "/root/.npmrc"},
+		{name: "read from secret file", src: npmMount + `read -r T < /run/secrets/npm; echo "//r/:_authToken=$T" > ~/.npmrc` + later, file: "/root/.npmrc",
+			has: []string{`( read -r T < /run/secrets/npm; echo "//r/:_authToken=$T" > ~/.npmrc ); npm run build`}},
+		{name: "variable from secret file replayed", src: npmMount + `T="$(cat /run/secrets/npm)"; echo "//r/:_authToken=$T" > ~/.npmrc` + later, file: "/root/.npmrc",
+			has: []string{`( T="$(cat /run/secrets/npm)"; echo "//r/:_authToken=$T" > ~/.npmrc )`}},
+		{name: "pipe from secret file", src: npmMount + `cat /run/secrets/npm | sed 's/^/\/\/r\/:_authToken=/' > ~/.npmrc`, file: "/root/.npmrc"},
+		{name: "variable from a secret replayed", src: arg + `RUN T="$TOKEN"; echo "machine h password $T" > /root/.netrc` + "\nRUN git fetch", file: "/root/.netrc",
+			has: []string{`( T="$TOKEN"; echo "machine h password $T" > /root/.netrc ); git fetch`}},
+		{name: "function argument", src: arg + `RUN w() { echo "machine h password $1" > /root/.netrc; }; w "$TOKEN"; git fetch`, file: "/root/.netrc"},
+		{name: "function argument, later RUN", src: arg + `RUN w() { echo "machine h password $1" > /root/.netrc; }; w "$TOKEN"` + "\nRUN git fetch", file: "/root/.netrc",
+			refused: "through a function argument", line: 4},
+		{name: "function without secret", src: arg + `RUN w() { echo "machine h password $1" > /root/.netrc; }; w public`},
+		{name: "loop variable", src: arg + `RUN for t in "$TOKEN"; do echo "machine h password $t" > /root/.netrc; done`, file: "/root/.netrc"},
+		{name: "loop variable, later RUN", src: arg + `RUN for t in "$TOKEN"; do echo "machine h password $t" > /root/.netrc; done` + "\nRUN git fetch", file: "/root/.netrc",
+			refused: "through a loop variable (t)", line: 4},
+		{name: "while read", src: npmMount + `while read -r l; do echo "$l" >> /root/.npmrc; done < /run/secrets/npm` + later, file: "/root/.npmrc",
+			refused: "a variable set in a loop", line: 3},
+		{name: "eval", src: arg + `RUN eval "echo machine h password $TOKEN > /root/.netrc"` + "\nRUN git fetch", file: "/root/.netrc",
+			has: []string{"( echo machine h password $TOKEN > /root/.netrc ); git fetch"}},
+		{name: "bash -lc", src: arg + `RUN bash -lc 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc && npm ci'`, file: "/root/.npmrc"},
+		{name: "sh -ec", src: arg + `RUN sh -ec 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, file: "/root/.npmrc"},
+		{name: "sh -xc", src: arg + `RUN sh -xc 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, file: "/root/.npmrc"},
+		{name: "bash -o pipefail -c", src: arg + `RUN bash -o pipefail -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, file: "/root/.npmrc"},
+		{name: "env sh -c", src: arg + `RUN env A=b /bin/sh -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, file: "/root/.npmrc"},
+		{name: "nested shell positional", src: arg + `RUN sh -c 'echo "//r/:_authToken=$1" > ~/.npmrc' sh "$TOKEN"`, file: "/root/.npmrc"},
+		{name: "nested shell key file", src: arg + `RUN bash -lc 'echo "$TOKEN" > ~/.ssh/id_rsa'`, refused: "inside bash", line: 3},
+		{name: "exec form sh -ec", src: arg + `RUN ["sh","-ec","echo \"//r/:_authToken=$TOKEN\" > ~/.npmrc"]`, refused: "it writes a secret into a file", line: 3},
+		{name: "exec form bash -lc", src: arg + `RUN ["/bin/bash","-lc","echo $TOKEN > /root/.netrc"]`, refused: "it writes a secret into a file", line: 3},
+		{name: "heredoc fed to cat", src: arg + "RUN cat <<EOT > ~/.npmrc && npm ci\n//registry.npmjs.org/:_authToken=${TOKEN}\nEOT", file: "/root/.npmrc"},
+		{name: "heredoc fed to cat, later RUN", src: arg + "RUN cat <<EOT > ~/.npmrc && npm ci\n//registry.npmjs.org/:_authToken=${TOKEN}\nEOT" + later, file: "/root/.npmrc",
+			refused: "through a heredoc", line: 6},
+		{name: "clone URL in a variable", src: arg + `RUN URL="https://x:${TOKEN}@github.com/o/r.git"; git clone "$URL" /src`, refused: "clone", line: 3},
+		{name: "clone URL in a derived ARG", src: arg + "ARG REPO=https://x:${TOKEN}@github.com/o/r.git\nRUN git clone $REPO /src", refused: "clone", line: 4},
+		{name: "clone URL from a secret file", src: npmMount + `git clone "https://x:$(cat /run/secrets/npm)@github.com/o/r.git" /src`, refused: "clone", line: 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Rewrite([]byte(tt.src+"\n"), Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files, refused []string
+			var lines []int
+			for _, f := range res.Findings {
+				switch f.Rule {
+				case RuleSecretWrittenToFile.Name:
+					files = append(files, f.Message)
+				case RuleCannotRewrite.Name:
+					refused = append(refused, f.Message)
+					lines = append(lines, f.Range.Start)
+				}
+			}
+			switch {
+			case tt.file == "" && len(files) > 0:
+				t.Errorf("unexpected SecretWrittenToFile: %q", files)
+			case tt.file != "" && !strings.Contains(strings.Join(files, "\n"), "into "+tt.file):
+				t.Errorf("SecretWrittenToFile = %q, want one for %s", files, tt.file)
+			}
+			switch {
+			case tt.refused == "" && len(refused) > 0:
+				t.Errorf("refused: %q", refused)
+			case tt.refused != "" && !strings.Contains(strings.Join(refused, "\n"), tt.refused):
+				t.Errorf("CannotRewrite = %q, want one with %q", refused, tt.refused)
+			case tt.refused != "" && !containsInt(lines, tt.line):
+				t.Errorf("CannotRewrite on lines %v, want %d", lines, tt.line)
+			}
+			if tt.refused == "" && tt.file != "" && !strings.Contains(string(res.Output), hushbuildBackup) {
+				t.Errorf("no save/restore prelude:\n%s", res.Output)
+			}
+			for _, h := range tt.has {
+				if !strings.Contains(string(res.Output), h) {
+					t.Errorf("rewrite lacks %q:\n%s", h, res.Output)
+				}
+			}
+		})
+	}
+}
+
+func containsInt(list []int, n int) bool {
+	for _, x := range list {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// TestShellScriptIndex: the one answer to "is this a shell running a
+// script".
+func TestShellScriptIndex(t *testing.T) {
+	for _, tt := range []struct {
+		argv string
+		idx  int // -1: not a shell running a script
+	}{
+		{"sh -c S", 2}, {"/bin/sh -c S", 2}, {"bash -lc S", 2}, {"sh -ec S", 2}, {"sh -xec S", 2}, {"sh -cex S", 2},
+		{"bash -o pipefail -c S", 4}, {"bash -e -o pipefail -c S", 5}, {"bash --login -c S", 3}, {"bash --norc -c S", 3},
+		{"env VAR=x sh -c S", 4}, {"env -i A=1 B=2 bash -lc S", 6}, {"/usr/bin/env bash -c S", 3}, {"zsh -c S", 2}, {"ksh -c S", 2},
+		{"dash -c S", 2}, {"ash -ec S", 2}, {"bash -O extglob -c S", 4}, {"sh +e -c S", 3},
+		{"sh S", -1}, {"sh -e S", -1}, {"python -c S", -1}, {"sh -c", -1}, {"env sh", -1}, {"bash", -1}, {"shellcheck -c S", -1},
+	} {
+		i, ok := shellScriptIndex(strings.Fields(tt.argv))
+		if !ok {
+			i = -1
+		}
+		if i != tt.idx {
+			t.Errorf("shellScriptIndex(%q) = %d, want %d", tt.argv, i, tt.idx)
+		}
+	}
+}
