@@ -289,6 +289,10 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 			t.names[k] = true
 		}
 	}
+	if len(t.names) == 0 {
+		// No secret in sight (a RUN hushbuild rewrote already).
+		return t
+	}
 	root := map[string]bool{}
 	for n := range t.names {
 		root[n] = true
