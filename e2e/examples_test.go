@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -347,7 +348,7 @@ func (b *exampleBuild) hushInputs(t *testing.T, legacySecrets map[string]string)
 		}
 		if r.Kind != rewrite.SSH {
 			if legacy, ok := legacySecrets[r.ID]; ok {
-				b.hushFlags = append(b.hushFlags, "--secret", legacy)
+				b.legacySecret(legacy)
 				continue
 			}
 		}
@@ -381,7 +382,32 @@ func (b *exampleBuild) hushInputs(t *testing.T, legacySecrets map[string]string)
 		}
 		b.hushFlags = append(b.hushFlags, flag, value)
 	}
+	// The Dockerfile's own secret mounts (RUN --mount=type=secret,id=npm)
+	// take the same --secret flags as in the legacy build: the user's
+	// command keeps them, and the rewrite may mount them on more steps
+	// (a replayed write).
+	required := map[string]bool{}
+	for _, r := range b.res.Requirements {
+		required[r.ID] = true
+	}
+	for _, id := range slices.Sorted(maps.Keys(legacySecrets)) {
+		if required[id] || !bytes.Contains(b.res.Output, []byte("id="+id)) {
+			continue
+		}
+		b.legacySecret(legacySecrets[id])
+	}
 	t.Logf("hushbuild flags: %s", strings.Join(redactArgs(b.hushFlags), " "))
+}
+
+// legacySecret passes a --secret flag of the legacy build to the hushbuild
+// build as it is, with the variable it reads.
+func (b *exampleBuild) legacySecret(flag string) {
+	b.hushFlags = append(b.hushFlags, "--secret", flag)
+	if spec, err := verify.ParseSecretSpec(flag); err == nil && spec.Env != "" {
+		if v, ok := b.secrets.byName[spec.Env]; ok {
+			b.hushEnv = append(b.hushEnv, spec.Env+"="+v.value)
+		}
+	}
 }
 
 // literalValue returns the literal value that an ENV or an ARG default of
