@@ -119,6 +119,7 @@ type flow struct {
 	also    []string // other files the command may write instead
 	cut     span     // for flowClone: the user:password@ of the URL
 	problem string   // why it cannot be rewritten, when set
+	fix     string   // what to do about problem, when not the usual
 	// noReplay says why the write cannot run again in a later RUN: the
 	// value comes through a variable the RUN itself set in a way that
 	// cannot be repeated.
@@ -222,6 +223,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			return true
 		}
 		stmts = append(stmts, s)
+		env := env.at(s)
 		// Redirections into a file.
 		for _, r := range s.Redirs {
 			if !writesOut(r) {
@@ -268,7 +270,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 								fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
 								fl.file = absPath(strings.TrimPrefix(a.Lit(), "of="), env)
 								if !path.IsAbs(fl.file) {
-									fl.problem = "the file it writes is relative to an unknown directory"
+									fl.problem, fl.fix = unknownDir(env)
 								}
 								out = append(out, fl)
 							}
@@ -456,13 +458,17 @@ func filterFlows(out []*flow) []*flow {
 func fileFlow(s *syntax.Stmt, src string, target *syntax.Word, env shellEnv, vars []string) *flow {
 	fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
 	p, glob, ok := wordPath(target, env)
+	if !ok && env.home == "" && usesHome(target) {
+		fl.problem, fl.fix = unknownHome(env)
+		return fl
+	}
 	if !ok || glob {
 		fl.problem = "the file it writes is not a plain path"
 		return fl
 	}
 	fl.file = absPath(p, env)
 	if !path.IsAbs(fl.file) {
-		fl.problem = "the file it writes is relative to an unknown directory"
+		fl.problem, fl.fix = unknownDir(env)
 	}
 	if isKeyFile(fl.file) {
 		fl.kind = flowSSHKey
@@ -545,7 +551,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		}
 		if fl.file == "" {
 			if env.home == "" {
-				fl.problem = "the home directory of the user is unknown"
+				fl.problem, fl.fix = unknownHome(env)
 				return []*flow{fl}
 			}
 			fl.file = path.Join(env.home, ".nuget/NuGet/NuGet.Config")
@@ -658,7 +664,7 @@ func homeFileFlow(s *syntax.Stmt, src string, vars []string, env shellEnv, tool,
 		return fl
 	}
 	if env.home == "" {
-		fl.problem = "the home directory of the user is unknown"
+		fl.problem, fl.fix = unknownHome(env)
 		return fl
 	}
 	fl.file = path.Join(env.home, rel)
@@ -718,8 +724,11 @@ func (a *analyzer) flowProblem(line, end int, fl *flow) {
 			"git clone would keep the secret %s in the cloned repository's .git/config, and %s", strings.Join(fl.vars, ", "), fl.problem)
 		return
 	}
-	a.add(RuleCannotRewrite, SeverityError, line, end, false,
-		"write the file inside one RUN and delete it there, or pass the credential to the tool through its environment",
+	fix := fl.fix
+	if fix == "" {
+		fix = "write the file inside one RUN and delete it there, or pass the credential to the tool through its environment"
+	}
+	a.add(RuleCannotRewrite, SeverityError, line, end, false, fix,
 		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
 }
 
@@ -898,7 +907,8 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		}
 	}
 	for _, w := range writes {
-		if w.kind != flowFile || w.file == "" {
+		if w.kind != flowFile || w.file == "" || w.problem != "" && !path.IsAbs(w.file) {
+			// run reports the problem of a write that carries a secret.
 			continue
 		}
 		g := st.genFile(w.file)
@@ -922,7 +932,7 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		if g == nil {
 			continue
 		}
-		g.pending = append(g.pending, replayText(w.text, env.workdir))
+		g.pending = append(g.pending, replayText(w.text, env.at(w.stmt).workdir))
 		if w.noReplay != "" && g.noReplay == "" {
 			g.noReplay, g.noReplayLine = w.noReplay, line
 		}
@@ -1043,6 +1053,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		if !ok {
 			return true
 		}
+		env := env.at(s)
 		c, ok := s.Cmd.(*syntax.CallExpr)
 		if !ok || len(c.Args) == 0 {
 			return true
@@ -1155,6 +1166,7 @@ func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
 			return true
 		}
 		var read string
+		env := env.at(s)
 		for _, a := range c.Args[1:] {
 			lit := a.Lit()
 			if strings.HasPrefix(lit, "-o") || strings.HasPrefix(lit, "--o") {
@@ -1256,6 +1268,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		return
 	}
 	names = taint(f, names)
+	env = env.withDirs(f, script, st.shell)
 	var why []string
 	writes := findWrites(f, script, env, names)
 	if len(filterFlows(writes)) > 0 {

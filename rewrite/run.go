@@ -134,6 +134,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		// was rewritten already: its flows are handled.
 		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
 		if f, err := parseShell(script); err == nil && scriptOK {
+			// Where each command runs: cd moves the relative paths.
+			env = env.withDirs(f, script, st.shell)
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
 			secretPaths := mountedPaths(st, p)
