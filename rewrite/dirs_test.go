@@ -116,3 +116,84 @@ func TestTrackDirs(t *testing.T) {
 		})
 	}
 }
+
+// TestPathRewrites: where a RUN's writes land after cd, and copies of a
+// file that holds a secret: each file that holds a secret at the end of a
+// RUN must be one the rewrite removes (a SecretWrittenToFile naming it),
+// and what cannot be told is refused.
+func TestPathRewrites(t *testing.T) {
+	const head = "FROM node:20\nARG NPM_TOKEN\nWORKDIR /app\n"
+	const w = `echo "//r/:_authToken=${NPM_TOKEN}" > `
+	for _, tt := range []struct {
+		name, src string
+		files     []string // the files of the SecretWrittenToFile findings
+		refused   string   // part of a CannotRewrite message
+	}{
+		{name: "cd then write", src: "RUN cd web && " + w + ".npmrc && npm ci", files: []string{"/app/web/.npmrc"}},
+		{name: "subshell cd", src: "RUN (cd web && " + w + ".npmrc) && " + w + ".npmrc", files: []string{"/app/web/.npmrc", "/app/.npmrc"}},
+		{name: "cd home", src: "RUN cd ~ && " + w + ".npmrc", files: []string{"/root/.npmrc"}},
+		{name: "cd HOME", src: `RUN cd "$HOME" && ` + w + ".npmrc", files: []string{"/root/.npmrc"}},
+		{name: "cd minus", src: "RUN cd /tmp && cd - && " + w + ".npmrc", files: []string{"/app/.npmrc"}},
+		{name: "removed after cd", src: "RUN cd web && " + w + ".npmrc\nRUN cd web && rm .npmrc\nRUN npm ci", files: []string{"/app/web/.npmrc"}},
+		{name: "bash pushd", src: "SHELL [\"/bin/bash\", \"-c\"]\nRUN pushd web && " + w + ".npmrc && popd && " + w + ".npmrc", files: []string{"/app/web/.npmrc", "/app/.npmrc"}},
+		{name: "cd variable", src: "ARG DIR=web\nRUN cd \"$DIR\" && " + w + ".npmrc", refused: `cd "$DIR" goes to a directory that is not a literal path`},
+		{name: "cd substitution", src: "RUN cd $(ls -d */ | head -1) && " + w + ".npmrc", refused: "not a literal path"},
+		{name: "sh pushd", src: "RUN pushd web && " + w + ".npmrc", refused: "pushd is not a command of every /bin/sh"},
+		{name: "maybe cd", src: "RUN [ -d web ] && cd web; " + w + ".npmrc", refused: "different directories"},
+		{name: "cd variable absolute write", src: "ARG DIR=web\nRUN cd \"$DIR\" && " + w + "/root/.npmrc", files: []string{"/root/.npmrc"}},
+
+		{name: "cp into directory", src: "RUN " + w + ".npmrc && cp .npmrc web/ && npm ci", files: []string{"/app/.npmrc", "/app/web/.npmrc"}},
+		{name: "cp later RUN", src: "RUN " + w + ".npmrc\nRUN cp .npmrc /srv/ && npm ci", files: []string{"/app/.npmrc", "/srv/.npmrc"}},
+		{name: "cp into cd directory", src: "RUN mkdir web && " + w + ".npmrc && cp .npmrc web", files: []string{"/app/.npmrc", "/app/web/.npmrc"}},
+		{name: "tee and mv", src: `RUN echo "//r/:_authToken=${NPM_TOKEN}" | tee /tmp/npmrc >/dev/null && mv /tmp/npmrc ~/.npmrc` + "\nRUN npm ci", files: []string{"/tmp/npmrc", "/root/.npmrc"}},
+		{name: "install", src: "RUN " + w + "/tmp/npmrc && install -m600 /tmp/npmrc ~/.npmrc && rm /tmp/npmrc", files: []string{"/tmp/npmrc", "/root/.npmrc"}},
+		{name: "cat into", src: "RUN " + w + ".npmrc && cat .npmrc > web/.npmrc", files: []string{"/app/.npmrc", "/app/web/.npmrc"}},
+		{name: "cp after cd", src: "RUN " + w + ".npmrc && cd web && cp ../.npmrc .", files: []string{"/app/.npmrc", "/app/web/.npmrc"}},
+		{name: "cp to dev null", src: "RUN " + w + ".npmrc && cp .npmrc /dev/null", files: []string{"/app/.npmrc"}},
+		{name: "cp ambiguous", src: "RUN " + w + ".npmrc && cp .npmrc web", refused: "which may be a directory or the copy's name"},
+		{name: "cp to variable", src: "ARG D=web\nRUN " + w + ".npmrc && cp .npmrc \"$D\"", refused: "not a plain path"},
+		{name: "cp after variable cd", src: "ARG D=web\nRUN " + w + "/tmp/npmrc && cd \"$D\" && cp /tmp/npmrc .npmrc", refused: "its destination is relative to a directory hushbuild cannot tell"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Rewrite([]byte(head+tt.src+"\n"), Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files, refused []string
+			for _, f := range res.Findings {
+				switch f.Rule {
+				case RuleSecretWrittenToFile.Name:
+					files = append(files, f.Message)
+				case RuleCannotRewrite.Name:
+					refused = append(refused, f.Message)
+				}
+			}
+			if tt.refused != "" {
+				if len(refused) == 0 || !strings.Contains(strings.Join(refused, "\n"), tt.refused) {
+					t.Errorf("CannotRewrite = %q, want one with %q", refused, tt.refused)
+				}
+				return
+			}
+			if len(refused) > 0 {
+				t.Errorf("unexpected CannotRewrite: %q", refused)
+			}
+			if len(files) != len(tt.files) {
+				t.Errorf("SecretWrittenToFile = %q, want one for each of %q", files, tt.files)
+			}
+			for _, want := range tt.files {
+				found := false
+				for _, m := range files {
+					if strings.Contains(m, " "+want+", which stayed") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no SecretWrittenToFile for %s in %q", want, files)
+				}
+				if !strings.Contains(string(res.Output), "rm -f "+want+";") && !strings.Contains(string(res.Output), "rm -f "+want+"'") {
+					t.Errorf("the rewrite does not remove %s:\n%s", want, res.Output)
+				}
+			}
+		})
+	}
+}

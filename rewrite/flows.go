@@ -74,6 +74,11 @@ type genFile struct {
 	noReplay     string
 	noReplayLine int
 	noReplayTold bool
+	// copyOf is the generated secret file a command copied (or moved)
+	// into this one: its writes are replayed before this one's. ownWrites
+	// is set once copyOf ended and its writes became this one's.
+	copyOf    *genFile
+	ownWrites bool
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -823,6 +828,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	}
 	var restore []string
 	var replays []string
+	saved := map[string]bool{}
 	for _, g := range st.gen {
 		if g.ended != 0 {
 			continue
@@ -839,6 +845,10 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			}
 		}
 		for i, fp := range append([]string{g.path}, g.also...) {
+			if saved[fp] {
+				continue // a copy's source, saved with the source
+			}
+			saved[fp] = true
 			b := fmt.Sprintf("%s%d", hushbuildBackup, g.slot)
 			if i > 0 {
 				b = fmt.Sprintf("%s%d.%d", hushbuildBackup, g.slot, i)
@@ -871,6 +881,15 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 // flowsDone ends a RUN for the flows: its own writes become replays for
 // later RUNs, and files it deleted end their lifetime.
 func (a *analyzer) flowsDone(st *stageState, line int) {
+	// A copy whose source ends (mv, rm) replays the source's writes
+	// itself from now on.
+	for _, g := range st.gen {
+		if g.copyOf != nil && g.copyOf.endsHere && !g.endsHere && !g.ownWrites {
+			src := g.copyOf
+			g.writes = append(append(append([]string(nil), src.writes...), src.pending...), g.writes...)
+			g.ownWrites = true
+		}
+	}
 	out := st.gen[:0]
 	for _, g := range st.gen {
 		g.writes = append(g.writes, g.pending...)

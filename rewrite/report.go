@@ -29,6 +29,11 @@ func (a *analyzer) summarize() {
 	}
 	for _, g := range a.gen {
 		msg := fmt.Sprintf("a command writes a secret into %s, which stayed in the layer: the file is now removed when the RUN ends (its earlier content put back)", g.path)
+		if g.copyOf != nil && g.line == g.copyOf.line {
+			msg = fmt.Sprintf("a command copies %s, which holds a secret, to %s, which stayed in the layer: the copy is now removed when the RUN ends (its earlier content put back)", g.copyOf.path, g.path)
+		} else if g.copyOf != nil {
+			msg = fmt.Sprintf("a command copies %s, which holds a secret since line %d, to %s, which stayed in the layer: the copy is now removed when the RUN ends (its earlier content put back)", g.copyOf.path, g.copyOf.line, g.path)
+		}
 		if g.fromFile != nil {
 			msg = fmt.Sprintf("a command changes the credential file %s, which a read-only secret mount cannot take: the secret is mounted at %s and copied there at the start of each RUN that needs it, and removed when the RUN ends", g.path, g.fromFile.mountPath())
 		}

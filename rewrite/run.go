@@ -156,6 +156,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			writes := findWrites(f, script, env, names)
 			a.replayable(st, c, ti, script, writes)
 			a.fileWrites(st, n, writes, env)
+			a.genCopies(st, n, f, script, env, writes, p)
 			for _, fl := range filterFlows(writes) {
 				if fl.problem != "" {
 					a.flowProblem(n.StartLine, n.EndLine, fl)
