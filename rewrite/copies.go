@@ -83,7 +83,10 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 			}
 		}
 		src := sources[t.src]
-		a.copyGen(st, n, src, t.dest, replayText(stmtText(script, s), senv.workdir))
+		g := a.copyGen(st, n, src, t.dest, replayText(stmtText(script, s), senv.workdir))
+		if g != nil && senv.homeAssumed && (usesHome(last) || senv.dirViaHome) {
+			g.assumedHome = senv.home
+		}
 		if t.cmd == "mv" {
 			src.endsHere = true
 		}
@@ -96,16 +99,18 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 			continue
 		}
 		if src := readsGen(w.stmt, env, sources); src != nil {
-			a.copyGen(st, n, src, w.file, replayText(w.text, env.at(w.stmt).workdir))
+			if g := a.copyGen(st, n, src, w.file, replayText(w.text, env.at(w.stmt).workdir)); g != nil && w.assumedHome != "" {
+				g.assumedHome = w.assumedHome
+			}
 		}
 	}
 }
 
 // copyGen makes dest a generated secret file that a command of this RUN
 // copies src into.
-func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest, replay string) {
+func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest, replay string) *genFile {
 	if dest == src.path {
-		return
+		return nil
 	}
 	g := st.genFile(dest)
 	if g == nil {
@@ -127,6 +132,10 @@ func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest, r
 		g.noReplay, g.noReplayLine = src.noReplay, src.noReplayLine
 	}
 	g.pending = append(g.pending, replay)
+	if src.assumedHome != "" {
+		g.assumedHome = src.assumedHome
+	}
+	return g
 }
 
 // readsGen is the generated secret file a statement reads (as an

@@ -33,6 +33,8 @@ type dirState struct {
 	homeWhy string
 	stack   []string // pushd's directory stack (without the current one)
 	stackOK bool     // stack is known
+	// viaHome: dir was reached from HOME (cd, cd ~/x, cd "$HOME").
+	viaHome bool
 }
 
 func (s dirState) with(dir, why string) dirState {
@@ -43,7 +45,7 @@ func (s dirState) with(dir, why string) dirState {
 	} else {
 		n.old = ""
 	}
-	n.dir, n.why = dir, why
+	n.dir, n.why, n.viaHome = dir, why, false
 	return n
 }
 
@@ -487,7 +489,9 @@ func (t *dirTracker) cd(args []*syntax.Word, st dirState, cmd string) dirState {
 		if st.home == "" {
 			return st.with("", firstNonEmpty(st.homeWhy, "cd without a directory goes to HOME, which is unknown here"))
 		}
-		return t.moved(st, st.home)
+		n := t.moved(st, st.home)
+		n.viaHome = true
+		return n
 	}
 	if len(args) > 1 {
 		return st.with("", cmd+" with more than one argument")
@@ -503,13 +507,17 @@ func (t *dirTracker) cd(args []*syntax.Word, st dirState, cmd string) dirState {
 	if !ok || glob {
 		return st.with("", cmd+" "+nodeText(t.src, w)+" goes to a directory that is not a literal path")
 	}
+	viaHome := usesHome(w)
 	if !path.IsAbs(p) {
 		if st.dir == "" {
 			return st.with("", firstNonEmpty(st.why, "the working directory is unknown"))
 		}
 		p = path.Join(st.dir, p)
+		viaHome = st.viaHome
 	}
-	return t.moved(st, path.Clean(p))
+	n := t.moved(st, path.Clean(p))
+	n.viaHome = viaHome
+	return n
 }
 
 func (t *dirTracker) moved(st dirState, dir string) dirState {
@@ -527,7 +535,7 @@ func (e shellEnv) at(s *syntax.Stmt) shellEnv {
 		return e
 	}
 	out := e
-	out.workdir, out.why = st.dir, st.why
+	out.workdir, out.why, out.dirViaHome = st.dir, st.why, st.viaHome
 	out.home, out.homeWhy = st.home, st.homeWhy
 	out.homeAssumed = e.homeAssumed && st.home == e.dirs.home
 	return out

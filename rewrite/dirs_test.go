@@ -197,3 +197,61 @@ func TestPathRewrites(t *testing.T) {
 		})
 	}
 }
+
+// TestUserHome: ~ for a user other than root. HOME from ENV or the base
+// image's environment is used as is; a named user's home is otherwise
+// assumed to be /home/USER, said in the finding and checked by the
+// rewritten RUNs ($HOME must be it); a uid has no home to assume.
+func TestUserHome(t *testing.T) {
+	const write = `RUN echo "//r/:_authToken=${NPM_TOKEN}" > ~/.npmrc && npm ci` + "\n"
+	for _, tt := range []struct {
+		name, src string
+		images    map[string]ImageDefaults
+		file      string // the file of the SecretWrittenToFile
+		assumed   bool   // the finding says what it assumed, and the RUN checks $HOME
+		refused   string
+	}{
+		{name: "named user", src: "FROM node:20\nARG NPM_TOKEN\nUSER node\n" + write, file: "/home/node/.npmrc", assumed: true},
+		{name: "user and group", src: "FROM node:20\nARG NPM_TOKEN\nUSER node:node\n" + write, file: "/home/node/.npmrc", assumed: true},
+		{name: "ENV HOME", src: "FROM node:20\nARG NPM_TOKEN\nUSER node\nENV HOME=/srv/home\n" + write, file: "/srv/home/.npmrc"},
+		{name: "image HOME", src: "FROM node:20\nARG NPM_TOKEN\nUSER node\n" + write, images: map[string]ImageDefaults{"node:20": {Env: []string{"HOME=/opt/node"}}}, file: "/opt/node/.npmrc"},
+		{name: "image user", src: "FROM node:20\nARG NPM_TOKEN\n" + write, images: map[string]ImageDefaults{"node:20": {User: "circleci"}}, file: "/home/circleci/.npmrc", assumed: true},
+		{name: "root", src: "FROM node:20\nARG NPM_TOKEN\nUSER root\n" + write, file: "/root/.npmrc"},
+		{name: "uid", src: "FROM node:20\nARG NPM_TOKEN\nUSER 1000\n" + write, refused: "the home directory of the user is unknown"},
+		{name: "tool config", src: "FROM node:20\nARG NPM_TOKEN\nUSER node\nRUN npm config set //r/:_authToken=${NPM_TOKEN} && npm ci\n", file: "/home/node/.npmrc", assumed: true},
+		{name: "child stage", src: "FROM node:20 AS deps\nUSER node\nFROM deps\nARG NPM_TOKEN\n" + write, file: "/home/node/.npmrc", assumed: true},
+		{name: "child stage by ARG", src: "ARG FROM_STAGE=deps\nFROM node:20 AS deps\nUSER node\nWORKDIR /home/node/app\nFROM ${FROM_STAGE}\nARG NPM_TOKEN\nRUN echo \"//r/:_authToken=${NPM_TOKEN}\" > .npmrc\n", file: "/home/node/app/.npmrc"},
+		{name: "HOME set in the script", src: "FROM node:20\nARG NPM_TOKEN\nUSER node\nRUN export HOME=/tmp/h && echo \"//r/:_authToken=${NPM_TOKEN}\" > ~/.npmrc\n", file: "/tmp/h/.npmrc"},
+		{name: "HOME from a variable", src: "FROM node:20\nARG NPM_TOKEN\nARG H\nRUN export HOME=\"$H\" && npm config set //r/:_authToken=${NPM_TOKEN}\n", refused: "the script sets HOME to"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Rewrite([]byte(tt.src), Config{BaseImages: tt.images})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var files, refused []string
+			for _, f := range res.Findings {
+				switch f.Rule {
+				case RuleSecretWrittenToFile.Name:
+					files = append(files, f.Message)
+				case RuleCannotRewrite.Name:
+					refused = append(refused, f.Message)
+				}
+			}
+			if tt.refused != "" {
+				if !strings.Contains(strings.Join(refused, "\n"), tt.refused) {
+					t.Errorf("CannotRewrite = %q, want one with %q", refused, tt.refused)
+				}
+				return
+			}
+			if len(refused) > 0 || len(files) != 1 || !strings.Contains(files[0], " "+tt.file+",") {
+				t.Fatalf("findings: refused %q, files %q; want one SecretWrittenToFile for %s", refused, files, tt.file)
+			}
+			guard := strings.Contains(string(res.Output), `[ "$HOME" = `)
+			said := strings.Contains(files[0], "was assumed to be")
+			if guard != tt.assumed || said != tt.assumed {
+				t.Errorf("assumed home: guard %v, said %v, want %v:\n%s\n%s", guard, said, tt.assumed, files[0], res.Output)
+			}
+		})
+	}
+}

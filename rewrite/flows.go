@@ -79,6 +79,9 @@ type genFile struct {
 	// is set once copyOf ended and its writes became this one's.
 	copyOf    *genFile
 	ownWrites bool
+	// assumedHome is the home directory assumed for the user (/home/USER)
+	// that the file's path is under.
+	assumedHome string
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -130,6 +133,9 @@ type flow struct {
 	// cannot be repeated.
 	noReplay string
 	mounts   []*instructions.Mount // see genFile.mounts
+	// assumedHome is the assumed home directory (shellEnv.homeAssumed)
+	// that file was found through (~, $HOME, a tool's home file).
+	assumedHome string
 }
 
 // wordVars lists the variables in names that a node references.
@@ -475,6 +481,9 @@ func fileFlow(s *syntax.Stmt, src string, target *syntax.Word, env shellEnv, var
 	if !path.IsAbs(fl.file) {
 		fl.problem, fl.fix = unknownDir(env)
 	}
+	if env.homeAssumed && (usesHome(target) || !path.IsAbs(p) && env.dirViaHome) {
+		fl.assumedHome = env.home
+	}
 	if isKeyFile(fl.file) {
 		fl.kind = flowSSHKey
 	}
@@ -560,6 +569,9 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 				return []*flow{fl}
 			}
 			fl.file = path.Join(env.home, ".nuget/NuGet/NuGet.Config")
+			if env.homeAssumed {
+				fl.assumedHome = env.home
+			}
 		}
 		return []*flow{fl}
 	case toolConfigFiles[name] != "" && len(args) >= 2 && args[0] == "config":
@@ -673,6 +685,9 @@ func homeFileFlow(s *syntax.Stmt, src string, vars []string, env shellEnv, tool,
 		return fl
 	}
 	fl.file = path.Join(env.home, rel)
+	if env.homeAssumed {
+		fl.assumedHome = env.home
+	}
 	for _, o := range also {
 		fl.also = append(fl.also, path.Join(env.home, o))
 	}
@@ -830,6 +845,12 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	var replays []string
 	saved := map[string]bool{}
 	for _, g := range st.gen {
+		if g.ended == 0 && g.assumedHome != "" {
+			pre = append(pre, homeGuard(g.assumedHome, st.user))
+			break
+		}
+	}
+	for _, g := range st.gen {
 		if g.ended != 0 {
 			continue
 		}
@@ -957,6 +978,9 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		}
 		for _, m := range w.mounts {
 			g.mounts = append(g.mounts, m)
+		}
+		if w.assumedHome != "" {
+			g.assumedHome = w.assumedHome
 		}
 		for _, o := range w.also {
 			if !contains(g.also, o) {
@@ -1275,7 +1299,7 @@ func isShellDashC(argv []string) (int, bool) {
 func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
 	names := secretNames(st, p)
 	mounted := mountedPaths(st, p)
-	env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
+	env := st.shellEnv()
 	f, err := parseShell(script)
 	if err != nil {
 		if len(names) > 0 || len(mounted) > 0 {
@@ -1316,4 +1340,11 @@ func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions
 	for _, hf := range c.Files {
 		a.checkScript(st, n, hf.Data, p)
 	}
+}
+
+// homeGuard stops a RUN whose $HOME is not the home directory hushbuild
+// assumed for the user: the files it saves and removes would not be the
+// ones the commands write.
+func homeGuard(home, user string) string {
+	return `[ "$HOME" = ` + home + ` ] || { echo "hushbuild: HOME is $HOME, not ` + home + `, the home directory assumed for USER ` + user + `: set ENV HOME to it before this RUN" >&2; exit 1; };`
 }

@@ -40,6 +40,9 @@ func (a *analyzer) summarize() {
 		if len(uniqueInts(g.uses)) > 1 {
 			msg += ", and rewritten at the start of the RUN on " + linesText(g.uses[1:])
 		}
+		if g.assumedHome != "" {
+			msg += "; the home directory of the user was assumed to be " + g.assumedHome + " (neither ENV HOME nor the base image's environment sets it), and these RUNs stop if $HOME is another"
+		}
 		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "", "%s", msg)
 	}
 	for _, l := range a.clones {

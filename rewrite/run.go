@@ -110,7 +110,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		args := c.CmdLine[0]
 		var ok bool
 		cmdStart, ok = commandStart(l, args)
-		env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
+		env := st.shellEnv()
 		var targets []string
 		for _, f := range st.files {
 			targets = append(targets, f.target)

@@ -31,6 +31,8 @@ type shellEnv struct {
 	homeAssumed bool
 	// homeWhy says why home is unknown, when the script made it so.
 	homeWhy string
+	// dirViaHome: workdir was reached from HOME (cd ~/x).
+	dirViaHome bool
 	// dirs are the directories of the statements of the script being
 	// read (trackDirs); at gives the environment of one statement.
 	dirs *dirFlow
