@@ -187,6 +187,43 @@ func (st *stageState) toolConfigFiles() map[string]string {
 	return m
 }
 
+// homeDir is the home directory of the stage's user: HOME from ENV or the
+// base image's environment, /root for root, or, for a named user, the
+// conventional /home/USER, assumed (the image's /etc/passwd is not read):
+// the RUNs that rely on it check $HOME first (homeGuard).
+func (st *stageState) homeDir() (home string, assumed bool) {
+	if h := st.home(); h != "" {
+		return h, false
+	}
+	u := st.user
+	if i := strings.IndexByte(u, ':'); i >= 0 {
+		u = u[:i]
+	}
+	if isUserName(u) {
+		return "/home/" + u, true
+	}
+	return "", false
+}
+
+// isUserName reports whether u is a user name (not a uid, not a variable).
+func isUserName(u string) bool {
+	if u == "" || u == "root" || u[0] == '-' || u[0] >= '0' && u[0] <= '9' {
+		return false
+	}
+	for _, c := range u {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return u != "." && u != ".."
+}
+
+// shellEnv is what the paths of the stage's RUNs resolve against.
+func (st *stageState) shellEnv() shellEnv {
+	home, assumed := st.homeDir()
+	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, configFile: st.toolConfigFiles()}
+}
+
 func (st *stageState) home() string {
 	u := st.user
 	if i := strings.IndexByte(u, ':'); i >= 0 {
@@ -371,6 +408,13 @@ func (a *analyzer) walk() {
 		s := &a.stages[i]
 		var st *stageState
 		base := strings.ToLower(s.BaseName)
+		if strings.Contains(base, "$") {
+			// FROM ${BASE} with a global ARG BASE=builder: the stage
+			// (by the ARG's default; a build-arg may pick another).
+			if v, ok := a.eval(s.BaseName, a.metaVars); ok {
+				base = strings.ToLower(v)
+			}
+		}
 		if j, ok := byName[base]; ok {
 			st = a.inherit(a.states[j])
 		} else if j, err := strconv.Atoi(base); err == nil && j >= 0 && j < i && false {

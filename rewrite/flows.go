@@ -74,6 +74,14 @@ type genFile struct {
 	noReplay     string
 	noReplayLine int
 	noReplayTold bool
+	// copyOf is the generated secret file a command copied (or moved)
+	// into this one: its writes are replayed before this one's. ownWrites
+	// is set once copyOf ended and its writes became this one's.
+	copyOf    *genFile
+	ownWrites bool
+	// assumedHome is the home directory assumed for the user (/home/USER)
+	// that the file's path is under.
+	assumedHome string
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -119,11 +127,15 @@ type flow struct {
 	also    []string // other files the command may write instead
 	cut     span     // for flowClone: the user:password@ of the URL
 	problem string   // why it cannot be rewritten, when set
+	fix     string   // what to do about problem, when not the usual
 	// noReplay says why the write cannot run again in a later RUN: the
 	// value comes through a variable the RUN itself set in a way that
 	// cannot be repeated.
 	noReplay string
 	mounts   []*instructions.Mount // see genFile.mounts
+	// assumedHome is the assumed home directory (shellEnv.homeAssumed)
+	// that file was found through (~, $HOME, a tool's home file).
+	assumedHome string
 }
 
 // wordVars lists the variables in names that a node references.
@@ -222,6 +234,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			return true
 		}
 		stmts = append(stmts, s)
+		env := env.at(s)
 		// Redirections into a file.
 		for _, r := range s.Redirs {
 			if !writesOut(r) {
@@ -268,7 +281,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 								fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
 								fl.file = absPath(strings.TrimPrefix(a.Lit(), "of="), env)
 								if !path.IsAbs(fl.file) {
-									fl.problem = "the file it writes is relative to an unknown directory"
+									fl.problem, fl.fix = unknownDir(env)
 								}
 								out = append(out, fl)
 							}
@@ -456,13 +469,20 @@ func filterFlows(out []*flow) []*flow {
 func fileFlow(s *syntax.Stmt, src string, target *syntax.Word, env shellEnv, vars []string) *flow {
 	fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
 	p, glob, ok := wordPath(target, env)
+	if !ok && env.home == "" && usesHome(target) {
+		fl.problem, fl.fix = unknownHome(env)
+		return fl
+	}
 	if !ok || glob {
 		fl.problem = "the file it writes is not a plain path"
 		return fl
 	}
 	fl.file = absPath(p, env)
 	if !path.IsAbs(fl.file) {
-		fl.problem = "the file it writes is relative to an unknown directory"
+		fl.problem, fl.fix = unknownDir(env)
+	}
+	if env.homeAssumed && (usesHome(target) || !path.IsAbs(p) && env.dirViaHome) {
+		fl.assumedHome = env.home
 	}
 	if isKeyFile(fl.file) {
 		fl.kind = flowSSHKey
@@ -545,10 +565,13 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		}
 		if fl.file == "" {
 			if env.home == "" {
-				fl.problem = "the home directory of the user is unknown"
+				fl.problem, fl.fix = unknownHome(env)
 				return []*flow{fl}
 			}
 			fl.file = path.Join(env.home, ".nuget/NuGet/NuGet.Config")
+			if env.homeAssumed {
+				fl.assumedHome = env.home
+			}
 		}
 		return []*flow{fl}
 	case toolConfigFiles[name] != "" && len(args) >= 2 && args[0] == "config":
@@ -658,10 +681,13 @@ func homeFileFlow(s *syntax.Stmt, src string, vars []string, env shellEnv, tool,
 		return fl
 	}
 	if env.home == "" {
-		fl.problem = "the home directory of the user is unknown"
+		fl.problem, fl.fix = unknownHome(env)
 		return fl
 	}
 	fl.file = path.Join(env.home, rel)
+	if env.homeAssumed {
+		fl.assumedHome = env.home
+	}
 	for _, o := range also {
 		fl.also = append(fl.also, path.Join(env.home, o))
 	}
@@ -718,8 +744,11 @@ func (a *analyzer) flowProblem(line, end int, fl *flow) {
 			"git clone would keep the secret %s in the cloned repository's .git/config, and %s", strings.Join(fl.vars, ", "), fl.problem)
 		return
 	}
-	a.add(RuleCannotRewrite, SeverityError, line, end, false,
-		"write the file inside one RUN and delete it there, or pass the credential to the tool through its environment",
+	fix := fl.fix
+	if fix == "" {
+		fix = "write the file inside one RUN and delete it there, or pass the credential to the tool through its environment"
+	}
+	a.add(RuleCannotRewrite, SeverityError, line, end, false, fix,
 		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
 }
 
@@ -814,6 +843,13 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	}
 	var restore []string
 	var replays []string
+	saved := map[string]bool{}
+	for _, g := range st.gen {
+		if g.ended == 0 && g.assumedHome != "" {
+			pre = append(pre, homeGuard(g.assumedHome, st.user))
+			break
+		}
+	}
 	for _, g := range st.gen {
 		if g.ended != 0 {
 			continue
@@ -830,6 +866,10 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			}
 		}
 		for i, fp := range append([]string{g.path}, g.also...) {
+			if saved[fp] {
+				continue // a copy's source, saved with the source
+			}
+			saved[fp] = true
 			b := fmt.Sprintf("%s%d", hushbuildBackup, g.slot)
 			if i > 0 {
 				b = fmt.Sprintf("%s%d.%d", hushbuildBackup, g.slot, i)
@@ -862,6 +902,15 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 // flowsDone ends a RUN for the flows: its own writes become replays for
 // later RUNs, and files it deleted end their lifetime.
 func (a *analyzer) flowsDone(st *stageState, line int) {
+	// A copy whose source ends (mv, rm) replays the source's writes
+	// itself from now on.
+	for _, g := range st.gen {
+		if g.copyOf != nil && g.copyOf.endsHere && !g.endsHere && !g.ownWrites {
+			src := g.copyOf
+			g.writes = append(append(append([]string(nil), src.writes...), src.pending...), g.writes...)
+			g.ownWrites = true
+		}
+	}
 	out := st.gen[:0]
 	for _, g := range st.gen {
 		g.writes = append(g.writes, g.pending...)
@@ -898,7 +947,8 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		}
 	}
 	for _, w := range writes {
-		if w.kind != flowFile || w.file == "" {
+		if w.kind != flowFile || w.file == "" || w.problem != "" && !path.IsAbs(w.file) {
+			// run reports the problem of a write that carries a secret.
 			continue
 		}
 		g := st.genFile(w.file)
@@ -922,12 +972,15 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		if g == nil {
 			continue
 		}
-		g.pending = append(g.pending, replayText(w.text, env.workdir))
+		g.pending = append(g.pending, replayText(w.text, env.at(w.stmt).workdir))
 		if w.noReplay != "" && g.noReplay == "" {
 			g.noReplay, g.noReplayLine = w.noReplay, line
 		}
 		for _, m := range w.mounts {
 			g.mounts = append(g.mounts, m)
+		}
+		if w.assumedHome != "" {
+			g.assumedHome = w.assumedHome
 		}
 		for _, o := range w.also {
 			if !contains(g.also, o) {
@@ -1043,6 +1096,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		if !ok {
 			return true
 		}
+		env := env.at(s)
 		c, ok := s.Cmd.(*syntax.CallExpr)
 		if !ok || len(c.Args) == 0 {
 			return true
@@ -1155,6 +1209,7 @@ func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
 			return true
 		}
 		var read string
+		env := env.at(s)
 		for _, a := range c.Args[1:] {
 			lit := a.Lit()
 			if strings.HasPrefix(lit, "-o") || strings.HasPrefix(lit, "--o") {
@@ -1244,7 +1299,7 @@ func isShellDashC(argv []string) (int, bool) {
 func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
 	names := secretNames(st, p)
 	mounted := mountedPaths(st, p)
-	env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
+	env := st.shellEnv()
 	f, err := parseShell(script)
 	if err != nil {
 		if len(names) > 0 || len(mounted) > 0 {
@@ -1256,6 +1311,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		return
 	}
 	names = taint(f, names)
+	env = env.withDirs(f, script, st.shell)
 	var why []string
 	writes := findWrites(f, script, env, names)
 	if len(filterFlows(writes)) > 0 {
@@ -1284,4 +1340,11 @@ func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions
 	for _, hf := range c.Files {
 		a.checkScript(st, n, hf.Data, p)
 	}
+}
+
+// homeGuard stops a RUN whose $HOME is not the home directory hushbuild
+// assumed for the user: the files it saves and removes would not be the
+// ones the commands write.
+func homeGuard(home, user string) string {
+	return `[ "$HOME" = ` + home + ` ] || { echo "hushbuild: HOME is $HOME, not ` + home + `, the home directory assumed for USER ` + user + `: set ENV HOME to it before this RUN" >&2; exit 1; };`
 }

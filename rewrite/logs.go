@@ -43,7 +43,7 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 	sinkOf := func() sink {
 		for i := len(stack) - 1; i >= 0; i-- {
 			if s, ok := stack[i].(*syntax.Stmt); ok {
-				return stdoutSink(s, env)
+				return stdoutSink(s, env.at(s))
 			}
 		}
 		return sinkLog
@@ -76,6 +76,13 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 		c, ok := n.(*syntax.CallExpr)
 		if !ok || len(c.Args) == 0 {
 			return true
+		}
+		env := env
+		for i := len(stack) - 1; i >= 0; i-- {
+			if s, ok := stack[i].(*syntax.Stmt); ok {
+				env = env.at(s)
+				break
+			}
 		}
 		name := path.Base(c.Args[0].Lit())
 		switch name {

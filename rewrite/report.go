@@ -29,11 +29,19 @@ func (a *analyzer) summarize() {
 	}
 	for _, g := range a.gen {
 		msg := fmt.Sprintf("a command writes a secret into %s, which stayed in the layer: the file is now removed when the RUN ends (its earlier content put back)", g.path)
+		if g.copyOf != nil && g.line == g.copyOf.line {
+			msg = fmt.Sprintf("a command copies %s, which holds a secret, to %s, which stayed in the layer: the copy is now removed when the RUN ends (its earlier content put back)", g.copyOf.path, g.path)
+		} else if g.copyOf != nil {
+			msg = fmt.Sprintf("a command copies %s, which holds a secret since line %d, to %s, which stayed in the layer: the copy is now removed when the RUN ends (its earlier content put back)", g.copyOf.path, g.copyOf.line, g.path)
+		}
 		if g.fromFile != nil {
 			msg = fmt.Sprintf("a command changes the credential file %s, which a read-only secret mount cannot take: the secret is mounted at %s and copied there at the start of each RUN that needs it, and removed when the RUN ends", g.path, g.fromFile.mountPath())
 		}
 		if len(uniqueInts(g.uses)) > 1 {
 			msg += ", and rewritten at the start of the RUN on " + linesText(g.uses[1:])
+		}
+		if g.assumedHome != "" {
+			msg += "; the home directory of the user was assumed to be " + g.assumedHome + " (neither ENV HOME nor the base image's environment sets it), and these RUNs stop if $HOME is another"
 		}
 		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "", "%s", msg)
 	}

@@ -110,7 +110,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		args := c.CmdLine[0]
 		var ok bool
 		cmdStart, ok = commandStart(l, args)
-		env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
+		env := st.shellEnv()
 		var targets []string
 		for _, f := range st.files {
 			targets = append(targets, f.target)
@@ -134,6 +134,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		// was rewritten already: its flows are handled.
 		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
 		if f, err := parseShell(script); err == nil && scriptOK {
+			// Where each command runs: cd moves the relative paths.
+			env = env.withDirs(f, script, st.shell)
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
 			secretPaths := mountedPaths(st, p)
@@ -154,6 +156,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			writes := findWrites(f, script, env, names)
 			a.replayable(st, c, ti, script, writes)
 			a.fileWrites(st, n, writes, env)
+			a.genCopies(st, n, f, script, env, writes, p)
 			for _, fl := range filterFlows(writes) {
 				if fl.problem != "" {
 					a.flowProblem(n.StartLine, n.EndLine, fl)

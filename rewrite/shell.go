@@ -22,7 +22,20 @@ func parseShell(src string) (*syntax.File, error) {
 // shellEnv is what a path in a command resolves against.
 type shellEnv struct {
 	workdir string // absolute, or "" when unknown
-	home    string // "" when unknown
+	// why says why workdir is unknown, when a command of the script made
+	// it so (cd "$DIR").
+	why  string
+	home string // "" when unknown
+	// homeAssumed: home is the conventional /home/USER of a named user,
+	// not known from the image or the Dockerfile.
+	homeAssumed bool
+	// homeWhy says why home is unknown, when the script made it so.
+	homeWhy string
+	// dirViaHome: workdir was reached from HOME (cd ~/x).
+	dirViaHome bool
+	// dirs are the directories of the statements of the script being
+	// read (trackDirs); at gives the environment of one statement.
+	dirs *dirFlow
 	// configFile maps a tool to the configuration file its environment
 	// points it at (COMPOSER_HOME, NPM_CONFIG_USERCONFIG, PIP_CONFIG_FILE).
 	configFile map[string]string
@@ -133,9 +146,6 @@ type shellFacts struct {
 	parentRemoved map[string]string
 	// reads lists every path argument of every command, resolved.
 	reads []string
-	// cdBefore is true when a `cd` precedes some command, making relative
-	// paths uncertain.
-	hasCd bool
 	// transfers are cp/mv/install commands whose source is a secret file.
 	transfers []*transfer
 }
@@ -250,6 +260,7 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 		switch x := n.(type) {
 		case *syntax.Stmt:
 			stmts = append(stmts, x)
+			env := env.at(x)
 			for _, r := range x.Redirs {
 				if r.Op == syntax.RdrIn && r.Word != nil {
 					if p, _, ok := wordPath(r.Word, env); ok {
@@ -262,8 +273,9 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 				return true
 			}
 			name := x.Args[0].Lit()
-			if name == "cd" || name == "pushd" {
-				facts.hasCd = true
+			env := env
+			if len(stmts) > 0 {
+				env = env.at(stmts[len(stmts)-1])
 			}
 			if readCommands[name] {
 				for _, a := range x.Args[1:] {
