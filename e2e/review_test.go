@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -20,6 +22,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/hushbuild/hushbuild/verify"
 )
@@ -54,6 +58,10 @@ type reviewCase struct {
 	// loopback, whose URL carries the value as its user name (as
 	// `docker buildx build https://TOKEN@host/repo.git` does).
 	gitContext bool
+	// namedGit, when set, serves files as a git repository instead,
+	// given as the named context of that name, whose URL carries the
+	// value as its user name (--build-context NAME=https://TOKEN@host/repo.git).
+	namedGit string
 }
 
 var reviewCases = []reviewCase{
@@ -280,6 +288,144 @@ var reviewCases = []reviewCase{
 		files:      func(string) map[string]string { return map[string]string{"package.json": "{}\n"} },
 		gitContext: true,
 	},
+	{
+		// A deploy key kept in the repository under a name of its own:
+		// no credential file has it, and the key is copied with the app.
+		// FAILS OPEN: the context is listed by file name only, and a
+		// build with no secret runs no check; missing is a search of the
+		// context's copies for private keys by content.
+		name:       "deploy key under a name no credential file has copied with the context",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /root/.ssh && cp deploy/github_deploy /root/.ssh/id_ed25519 && chmod 600 /root/.ssh/id_ed25519 && git clone git@github.com:acme/lib.git /src/lib; rm -f /root/.ssh/id_ed25519\n",
+		value:      opensshKey,
+		files: func(v string) map[string]string {
+			return map[string]string{"deploy/github_deploy": v, "main.go": "package main\n"}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		// Apple's push-notification key (AuthKey_<KEYID>.p8, a PKCS #8
+		// PEM key) kept next to the server's code.
+		name:       "APNs AuthKey .p8 copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . /app\nRUN echo build\n",
+		value:      rsaKeyPEM,
+		files: func(v string) map[string]string {
+			return map[string]string{"certs/AuthKey_4X7Y9Z2ABC.p8": v, "server.js": "console.log(1)\n"}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		// The Firebase console names a service account's key file
+		// PROJECT-firebase-adminsdk-XXXXX-0123456789.json.
+		name:       "firebase-adminsdk service account JSON copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN echo build\n",
+		value:      rsaKeyPEM,
+		files: func(v string) map[string]string {
+			key, _ := json.Marshal(v)
+			return map[string]string{
+				"acme-prod-firebase-adminsdk-fbsvc-1a2b3c4d5e.json": `{"type": "service_account", "project_id": "acme-prod", "private_key_id": "0123456789abcdef", "private_key": ` + string(key) + `, "client_email": "firebase-adminsdk-fbsvc@acme-prod.iam.gserviceaccount.com"}` + "\n",
+				"index.js": "console.log(1)\n",
+			}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		// Google's API quickstarts save the user's OAuth token to
+		// token.json next to client_secret.json.
+		name:       "Google OAuth token.json copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN echo build\n",
+		value:      func(t *testing.T) string { return "1//0g" + longCanary(t, 40) },
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"token.json":    `{"token": "ya29.a0AfB_byC", "refresh_token": "` + v + `", "token_uri": "https://oauth2.googleapis.com/token", "client_id": "123-abc.apps.googleusercontent.com", "client_secret": "GOCSPX-not-this-one", "scopes": ["https://www.googleapis.com/auth/drive"]}` + "\n",
+				"quickstart.py": "print(1)\n",
+			}
+		},
+	},
+	{
+		// Java reads keys as DER: the PEM secret's body, decoded.
+		name:       "PEM key secret written as DER",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=type=secret,id=jwt_key sed '1d;$d' /run/secrets/jwt_key | base64 -d > /app/jwt-signing.der\n",
+		value:      rsaKeyPEM,
+		secretFile: func(v string) (string, string) { return "jwt_key", v },
+		forms:      func(v string) []string { return []string{derOf(v)} },
+	},
+	{
+		// SQL (and YAML's single-quoted scalars) double a quote; a script
+		// the rewrite does not read writes it.
+		name:       "password with a quote doubled in an SQL init script",
+		dockerfile: "FROM alpine\nCOPY init-db.sh /usr/local/bin/\nRUN --mount=type=secret,id=DB_PASSWORD,env=DB_PASSWORD sh /usr/local/bin/init-db.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{"init-db.sh": "mkdir -p /docker-entrypoint-initdb.d\nprintf \"CREATE USER app WITH PASSWORD '%s';\\n\" \"$(printf '%s' \"$DB_PASSWORD\" | sed \"s/'/''/g\")\" > /docker-entrypoint-initdb.d/01-user.sql\n"}
+		},
+		value: func(t *testing.T) string {
+			c := newCanary(t)
+			return c[:12] + "'" + c[12:26] + "'" + c[26:]
+		},
+		flags: func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string { return []string{strings.ReplaceAll(v, "'", "''")} },
+	},
+	{
+		// Python's json.dumps escapes every non-ASCII character.
+		name:       "non-ASCII password JSON-escaped by Python",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY write-config.sh ./\nRUN --mount=type=secret,id=SMTP_PASSWORD,env=SMTP_PASSWORD sh write-config.sh\n",
+		value: func(t *testing.T) string {
+			c := newCanary(t)
+			return c[:16] + "\u00e9" + c[16:30] + "\u20ac" + c[30:]
+		},
+		files: func(string) map[string]string {
+			return map[string]string{"write-config.sh": "pw=$(printf '%s' \"$SMTP_PASSWORD\" | sed -e 's/\xc3\xa9/\\\\u00e9/g' -e 's/\xe2\x82\xac/\\\\u20ac/g')\nprintf '{\"smtp\": {\"password\": \"%s\"}}\\n' \"$pw\" > /app/config.json\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=SMTP_PASSWORD,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string { return []string{asciiJSON(v)} },
+	},
+	{
+		name:       "ADD of a URL with a password from a secret ARG",
+		dockerfile: "FROM alpine\nARG ARTIFACTORY_PASSWORD\nADD https://ci:${ARTIFACTORY_PASSWORD}@artifactory.example.com/libs/lib.tgz /tmp/lib.tgz\nRUN echo build\n",
+		flags:      func(string) []string { return []string{"--secret", "id=ARTIFACTORY_PASSWORD,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// A stage's ONBUILD triggers run where a later stage starts FROM it.
+		name:       "ONBUILD of an earlier stage writes the token",
+		dockerfile: "FROM alpine AS base\nONBUILD ARG NPM_TOKEN\nONBUILD RUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci\nFROM base\nRUN echo done\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// huggingface_hub keeps the token in HF_HOME, a cache mount here.
+		name:       "token written under a cache mount",
+		dockerfile: "FROM alpine\nRUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=HF_TOKEN,env=HF_TOKEN mkdir -p /root/.cache/huggingface && printf '%s' \"$HF_TOKEN\" > /root/.cache/huggingface/token && echo downloaded\nRUN --mount=type=cache,target=/root/.cache cp -r /root/.cache/huggingface /opt/hf || true\n",
+		flags:      func(string) []string { return []string{"--secret", "id=HF_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "HTTPS_PROXY build-arg with a password",
+		dockerfile: "FROM alpine\nRUN echo apk add curl\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "HTTPS_PROXY=http://ci:" + v + "@proxy.acme.internal:3128"}
+		},
+	},
+	{
+		// SonarQube's tokens were 40 hex digits, passed as sonar.login.
+		name:       "SONAR_SCANNER_OPTS with a -Dsonar.login token",
+		dockerfile: "FROM alpine\nARG SONAR_SCANNER_OPTS\nRUN echo \"sonar-scanner $SONAR_SCANNER_OPTS\" | wc -c\n",
+		value:      func(t *testing.T) string { return longCanary(t, 20) },
+		flags: func(v string) []string {
+			return []string{"--build-arg", "SONAR_SCANNER_OPTS=-Dsonar.host.url=https://sonar.acme.io -Dsonar.login=" + v}
+		},
+	},
+	{
+		name:       "ID_RSA build-arg holding a key",
+		dockerfile: "FROM alpine\nARG ID_RSA\nRUN mkdir -p /root/.ssh && echo \"$ID_RSA\" > /root/.ssh/id_rsa && git clone git@github.com:acme/lib.git /src; rm /root/.ssh/id_rsa\n",
+		value:      opensshKey,
+		flags:      func(v string) []string { return []string{"--build-arg", "ID_RSA=" + v} },
+		forms:      pemBodyLines,
+	},
+	{
+		// --build-context NAME=https://TOKEN@host/repo.git: the token as
+		// the user name of a named context's URL.
+		name:       "named git context with the token as user name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY --from=lib . /src/lib\nRUN echo build\n",
+		files:      func(string) map[string]string { return map[string]string{"lib.go": "package lib\n"} },
+		namedGit:   "lib",
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
@@ -317,6 +463,16 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		files = tc.files(value)
 	}
 	spec := buildSpec{dir: t.TempDir(), env: []string{"HF_SECRET_VALUE=" + value}, provenance: true}
+	var namedFlags []string
+	if tc.namedGit != "" {
+		repo := map[string][]byte{}
+		for name, content := range files {
+			repo[name] = []byte(content)
+		}
+		base := gitServer(t, map[string]map[string][]byte{"lib.git": repo})
+		namedFlags = []string{"--build-context", tc.namedGit + "=" + strings.Replace(base, "://", "://"+value+"@", 1) + "/lib.git"}
+		files = nil
+	}
 	if tc.gitContext {
 		repo := map[string][]byte{"Dockerfile": dockerfile}
 		for name, content := range files {
@@ -330,7 +486,12 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 			writeFile(t, spec.dir, name, []byte(content))
 		}
 	}
-	spec.flags = l.baseImageFlags(t, []byte(body))
+	imagesOf := body
+	if tc.namedGit != "" {
+		// The named context is no base image.
+		imagesOf = strings.ReplaceAll(body, "--from="+tc.namedGit+" ", "")
+	}
+	spec.flags = append(l.baseImageFlags(t, []byte(imagesOf)), namedFlags...)
 	if tc.flags != nil {
 		spec.flags = append(spec.flags, tc.flags(value)...)
 	}
@@ -414,6 +575,44 @@ func rsaKeyPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// opensshKey is a fresh ed25519 private key in OpenSSH's format
+// (registered like a canary).
+func opensshKey(t *testing.T) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "deploy@acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(block))
+}
+
+// derOf is the DER body of a PEM block.
+func derOf(v string) string {
+	block, _ := pem.Decode([]byte(v))
+	if block == nil {
+		return v
+	}
+	return string(block.Bytes)
+}
+
+// asciiJSON is v as Python's json.dumps writes it (ensure_ascii): every
+// character past ASCII as a \uXXXX escape, without the quotes.
+func asciiJSON(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		if r < 0x80 {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, "\\u%04x", r)
+	}
+	return b.String()
 }
 
 // pemBodyLines are the full lines of a PEM block's body: a key is leaked

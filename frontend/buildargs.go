@@ -243,6 +243,11 @@ func tokenLike(s string) bool {
 	return letters && digits
 }
 
+// credentialSettingKeys are settings whose last part does not say
+// secret though their value is a credential: SonarQube's token, passed as
+// sonar.login before sonar.token replaced it.
+var credentialSettingKeys = map[string]bool{"sonar.login": true}
+
 // secretSettingIn returns the key of a KEY=VALUE setting inside v whose
 // key the engine calls a secret and whose value is not a variable
 // (GRADLE_OPTS="-Dorg.gradle.project.nexusPassword=..." and
@@ -258,6 +263,9 @@ func secretSettingIn(v string) string {
 		key, val, ok := strings.Cut(tok, "=")
 		if !ok || key == "" || val == "" || strings.HasPrefix(val, "$") {
 			continue
+		}
+		if credentialSettingKeys[strings.ToLower(key)] {
+			return key
 		}
 		name := key
 		if i := strings.LastIndexAny(name, ".:"); i >= 0 {

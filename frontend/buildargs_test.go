@@ -45,6 +45,7 @@ var credCases = []credCase{
 	{"token as the index user", "EXTRA_URL", kindURLToken, func(r string) string { return "https://" + r + "@pypi.fury.io/acme/" }},
 	// secret-named settings inside an options string
 	{"gradle property", "GRADLE_OPTS", "the secret-named setting org.gradle.project.nexusPassword", func(r string) string { return "-Xmx2g -Dorg.gradle.project.nexusPassword=" + r }},
+	{"SonarQube token as sonar.login", "SONAR_SCANNER_OPTS", "the secret-named setting sonar.login", func(r string) string { return "-Dsonar.host.url=https://sonar.example.com -Dsonar.login=" + r }},
 	{"password flag", "TOOL_ARGS", "the secret-named setting password", func(r string) string { return "--verbose --password=" + r }},
 	// token formats
 	{"token as the user", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd@github.com/acme/app.git" }},

@@ -25,6 +25,11 @@ var secretFilePatterns = []string{
 	"*Key.json", "key.json", "secrets/*",
 	".git/config", ".yarnrc", "gradle.properties", "application_default_credentials.json", ".my.cnf",
 	"gh/hosts.yml", ".vault-token", ".bundle/config", ".s3cfg", ".gitconfig", "secrets.yml",
+	// PKCS #8 private keys (Apple's AuthKey_<KEYID>.p8, Snowflake's
+	// rsa_key.p8), Firebase's service account keys
+	// (PROJECT-firebase-adminsdk-XXXXX-0123456789.json) and Google's OAuth
+	// client secrets (client_secret_<ID>.apps.googleusercontent.com.json).
+	"*.p8", "*firebase-adminsdk*.json", "client_secret*.json",
 }
 
 // toolConfigPatterns are credential files that build tools read (package
@@ -176,11 +181,14 @@ func secretID(src string) string {
 	return strings.TrimPrefix(path.Clean("/"+s), "/")
 }
 
-// fieldConfigPatterns are build tools' configuration files that may hold
-// a credential field (a package feed's password) as well as plain
-// settings: NuGet's and Maven's. They are no credential files by name; the
+// fieldConfigPatterns are configuration files that may hold a credential
+// field (a package feed's password) as well as plain settings: NuGet's and
+// Maven's, and token.json. They are no credential files by name; the
 // build-time check searches the secret fields they hold.
-var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config", "settings.xml"}
+var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config", "settings.xml",
+	// Google's API quickstarts save the user's OAuth token (its
+	// refresh_token) here; other tools name other things token.json.
+	"token.json"}
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

@@ -1,10 +1,17 @@
 package verify
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
@@ -175,4 +182,84 @@ func FuzzDecodedBase64(f *testing.F) {
 			t.Fatal("decoded a text of fewer than 16 base64 characters")
 		}
 	})
+}
+
+// TestWriterForms: a value is found as other writers escape it: Python's
+// json.dumps (every character past ASCII as \\u, a surrogate pair past
+// U+FFFF), and SQL, YAML and CSV quoting (the quote doubled); a value
+// without those characters has no such form.
+func TestWriterForms(t *testing.T) {
+	c := vt.Canary(t)
+	v := c[:10] + "\u00e9" + c[10:20] + "'" + c[20:30] + "\U0001F511" + c[30:31] + `"` + c[31:]
+	tests := []struct{ name, text, enc string }{
+		{"json.dumps", `{"password": "` + c[:10] + `\u00e9` + c[10:20] + "'" + c[20:30] + `\ud83d\udd11` + c[30:31] + `\"` + c[31:] + `"}`, EncJSON},
+		{"SQL string", "ALTER USER app PASSWORD '" + strings.ReplaceAll(v, "'", "''") + "';", EncQuoted},
+		{"CSV field", `app,"` + strings.ReplaceAll(v, `"`, `""`) + `"`, EncQuoted},
+	}
+	ns := Needles(v)
+	for _, tt := range tests {
+		if got := hasNeedle(ns, tt.text); got != tt.enc {
+			t.Errorf("%s: found as %q, want %q", tt.name, got, tt.enc)
+		}
+	}
+	for _, n := range Needles(c) {
+		if n.Encoding == EncQuoted || n.Encoding == EncJSON {
+			t.Errorf("an ASCII value without quotes has a %s needle", n.Encoding)
+		}
+	}
+}
+
+// TestPrivatePart: a private key secret is found in another format than
+// its own (its DER, PKCS #1 turned PKCS #8) by its secret number; its
+// public key is not a match.
+func TestPrivatePart(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	pkcs8DER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs8 := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8DER}))
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edDER, err := x509.MarshalPKCS8PrivateKey(edKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(edKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	openssh := string(pem.EncodeToMemory(block))
+	tests := []struct {
+		name, secret, text string
+		found              bool
+	}{
+		{"PKCS #1 as DER", pkcs1, string(x509.MarshalPKCS1PrivateKey(key)), true},
+		{"PKCS #1 as PKCS #8", pkcs1, pkcs8, true},
+		{"PKCS #8 as PKCS #1", pkcs8, pkcs1, true},
+		{"OpenSSH ed25519 as PKCS #8 DER", openssh, string(edDER), true},
+		{"the public key", pkcs1, pub + string(pubDER), false},
+	}
+	for _, tt := range tests {
+		// A PEM text's line ends removed, as the build's check joins
+		// wrapped lines.
+		text := tt.text
+		if strings.HasPrefix(text, "-----BEGIN ") {
+			text = strings.ReplaceAll(text, "\n", "")
+		}
+		if got := hasNeedle(searched("key.pem", tt.secret), text) != ""; got != tt.found {
+			t.Errorf("%s: found %v, want %v", tt.name, got, tt.found)
+		}
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
@@ -417,8 +418,53 @@ func pemCandidates(id, prefix string, blocks []pemBlock) []candidate {
 		for _, l := range bodyLines(b) {
 			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " line " + strconv.Itoa(l.n), Value: l.text}, place: true})
 		}
+		if d := privatePart(b); d != "" {
+			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " private part", Value: d}, place: true})
+		}
 	}
 	return out
+}
+
+// privatePartLen is how much of a private key's secret number is searched.
+const privatePartLen = 96
+
+// privatePart returns the middle privatePartLen bytes of the secret number
+// of the unencrypted private key block b (RSA's private exponent, an
+// ECDSA or DSA key's private scalar, an Ed25519 key's seed), or "" for a
+// key it cannot read. Every unencrypted form of the key holds them, in
+// its binary (DER, a PKCS #12 without a password) or in base64 at one of
+// the three alignments Needles searches: the key converted to another
+// format (PKCS #1 to PKCS #8, OpenSSH to PEM, PEM to DER, a JWK) is found
+// by them when its text is not.
+func privatePart(b pemBlock) string {
+	if b.encrypted || !b.private() {
+		return ""
+	}
+	key, err := ssh.ParseRawPrivateKey([]byte(b.armoured + "\n"))
+	if err != nil {
+		return ""
+	}
+	var d []byte
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		d = k.D.Bytes()
+	case *ecdsa.PrivateKey:
+		d = k.D.FillBytes(make([]byte, (k.Curve.Params().BitSize+7)/8))
+	case *ed25519.PrivateKey:
+		d = k.Seed()
+	case ed25519.PrivateKey:
+		d = k.Seed()
+	case *dsa.PrivateKey:
+		d = k.X.Bytes()
+	}
+	if len(d) < 16 {
+		return ""
+	}
+	if len(d) > privatePartLen {
+		from := (len(d) - privatePartLen) / 2
+		d = d[from : from+privatePartLen]
+	}
+	return string(d)
 }
 
 // minBodyLine is the shortest line of a private key's body searched on its
@@ -1052,6 +1098,10 @@ const (
 	// differs from the value (see xmlForms): a password in a NuGet.Config,
 	// a Maven settings.xml, an HTML page.
 	EncXML = "xml"
+	// EncQuoted is the value with its quotes doubled, where it holds one:
+	// a ' inside an SQL string or a YAML single-quoted scalar, a " inside
+	// a CSV field.
+	EncQuoted = "quoted"
 )
 
 // Needle is one byte string that stands for a secret value: the value in
@@ -1073,8 +1123,10 @@ const MaxNeedleLen = 128
 // file: v itself, its base64 forms (standard and URL alphabets, each at
 // the three alignments v can have inside a longer base64 text), its
 // URL-encoded, JSON-escaped, hexadecimal (lower and upper case) and
-// shell-quoted forms (see EncShell) and, when it holds & < > " or ', its
-// XML-escaped forms (see EncXML). Each form is listed once, under the
+// shell-quoted forms (see EncShell), its JSON form with every character
+// past ASCII escaped (Python's json.dumps) and, when it holds & < > " or
+// ', its XML-escaped forms (see EncXML) and its form with quotes doubled
+// (see EncQuoted). Each form is listed once, under the
 // first encoding that yields it; forms shorter than MinValueLen are left
 // out.
 //
@@ -1129,6 +1181,9 @@ func needles(v string) []Needle {
 		add(bytes.Clone(j), EncJSON)
 		add(bytes.ReplaceAll(j, []byte("/"), []byte(`\/`)), EncJSON)
 	}
+	if a := asciiJSON(v); a != "" {
+		add([]byte(a), EncJSON)
+	}
 	h := hex.EncodeToString([]byte(v))
 	add([]byte(h), EncHex)
 	add([]byte(strings.ToUpper(h)), EncHex)
@@ -1138,7 +1193,36 @@ func needles(v string) []Needle {
 	for _, x := range xmlForms(v) {
 		add([]byte(x), EncXML)
 	}
+	for _, q := range []string{"'", `"`} {
+		if strings.Contains(v, q) {
+			add([]byte(strings.ReplaceAll(v, q, q+q)), EncQuoted)
+		}
+	}
 	return out
+}
+
+// asciiJSON returns v JSON-escaped with every character past ASCII as a
+// \uXXXX escape (a surrogate pair past U+FFFF), as Python's json.dumps
+// (ensure_ascii, its default) and PHP's json_encode write it; "" when v is
+// all ASCII.
+func asciiJSON(v string) string {
+	if !strings.ContainsFunc(v, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return ""
+	}
+	j, _ := json.Marshal(v) // a string always encodes
+	var b strings.Builder
+	for _, r := range string(j[1 : len(j)-1]) {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
 }
 
 // xmlForms returns what XML and HTML writers make of v when it holds one
