@@ -156,37 +156,6 @@ func (st *stageState) dropSecret(name string) {
 	st.secrets = out
 }
 
-// toolConfigFiles are the configuration files the stage's environment
-// points tools at.
-func (st *stageState) toolConfigFiles() map[string]string {
-	m := map[string]string{}
-	abs := func(k string) (string, bool) {
-		v, ok := st.vars[k]
-		return v, ok && path.IsAbs(v)
-	}
-	if v, ok := abs("COMPOSER_HOME"); ok {
-		m["composer"] = path.Join(v, "auth.json")
-	}
-	for _, k := range []string{"NPM_CONFIG_USERCONFIG", "npm_config_userconfig"} {
-		if v, ok := abs(k); ok {
-			m["npm"], m["pnpm"] = v, v
-		}
-	}
-	if v, ok := abs("PIP_CONFIG_FILE"); ok {
-		m["pip"], m["pip3"] = v, v
-	}
-	if v, ok := abs("POETRY_CONFIG_DIR"); ok {
-		m["poetry"] = path.Join(v, "auth.toml")
-	}
-	if v, ok := abs("DOCKER_CONFIG"); ok {
-		m["docker"], m["nerdctl"] = path.Join(v, "config.json"), path.Join(v, "config.json")
-	}
-	if v, ok := abs("AWS_SHARED_CREDENTIALS_FILE"); ok {
-		m["aws"] = v
-	}
-	return m
-}
-
 func (st *stageState) home() string {
 	u := st.user
 	if i := strings.IndexByte(u, ':'); i >= 0 {
@@ -244,7 +213,7 @@ type analyzer struct {
 	keys      []*sshKey
 	git       []*gitSetting
 	gen       []*genFile
-	clones    []int
+	clones    []cloneNote
 	slots     int
 	// sshKeyVars are secret variables found to hold private keys that
 	// commands only write to key files; they survive restarts.

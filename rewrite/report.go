@@ -37,9 +37,9 @@ func (a *analyzer) summarize() {
 		}
 		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "", "%s", msg)
 	}
-	for _, l := range a.clones {
-		a.add(RuleSecretWrittenToFile, SeverityWarning, l, l, true, "",
-			"git clone of a URL with a secret kept the URL, secret included, in .git/config: the URL loses its credentials, which reach git as an insteadOf rule in GIT_CONFIG_* variables")
+	for _, c := range a.clones {
+		a.add(RuleSecretWrittenToFile, SeverityWarning, c.line, c.line, true, "",
+			"%s of a URL with a secret kept the URL, secret included, %s: the URL loses its credentials, which reach git as an insteadOf rule in GIT_CONFIG_* variables", c.row.What, c.row.Keeps)
 	}
 	for _, e := range a.excluded {
 		a.add(RuleSecretFile, SeverityWarning, e.line, e.line, true, "",

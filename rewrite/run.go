@@ -110,7 +110,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		args := c.CmdLine[0]
 		var ok bool
 		cmdStart, ok = commandStart(l, args)
-		env := shellEnv{workdir: st.workdir, home: st.home(), configFile: st.toolConfigFiles()}
+		env := shellEnv{workdir: st.workdir, home: st.home(), toolEnv: st.toolEnv()}
 		var targets []string
 		for _, f := range st.files {
 			targets = append(targets, f.target)
@@ -193,7 +193,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						g.vars = append(g.vars, st.lookupSecret(name))
 					}
 					st.git = append(st.git, g)
-					a.clones = append(a.clones, line)
+					a.clones = append(a.clones, cloneNote{line: line, row: fl.clone})
 				}
 			}
 			for _, v := range st.secrets {

@@ -23,9 +23,10 @@ func parseShell(src string) (*syntax.File, error) {
 type shellEnv struct {
 	workdir string // absolute, or "" when unknown
 	home    string // "" when unknown
-	// configFile maps a tool to the configuration file its environment
-	// points it at (COMPOSER_HOME, NPM_CONFIG_USERCONFIG, PIP_CONFIG_FILE).
-	configFile map[string]string
+	// toolEnv are the stage's values of the variables that move a tool's
+	// configuration file (COMPOSER_HOME, NPM_CONFIG_USERCONFIG,
+	// PIP_CONFIG_FILE: toolEnvNames).
+	toolEnv map[string]string
 }
 
 // wordPath resolves a shell word to a path when it is made only of
