@@ -629,13 +629,19 @@ func (w toolWrite) flow(s *syntax.Stmt, c *syntax.CallExpr, src string, env shel
 		return fl
 	}
 	fl.file = p
-	if q, _ := resolveLoc(file, shellEnv{workdir: env.workdir, home: env.home}, nil); q != p {
-		// The environment moved the file: the default's other files
-		// are not written either.
-		also = nil
+	// When the environment moved the file, the defaults of the other
+	// files are not written either: only those it moved too.
+	noEnv := shellEnv{workdir: env.workdir, home: env.home}
+	moved := false
+	if q, _ := resolveLoc(file, noEnv, nil); q != p {
+		moved = true
 	}
 	for _, a := range also {
-		if q, problem := resolveLoc(a, env, assigns); problem == "" && q != p && !contains(fl.also, q) {
+		q, problem := resolveLoc(a, env, assigns)
+		if d, _ := resolveLoc(a, noEnv, nil); moved && d == q {
+			continue
+		}
+		if problem == "" && q != p && !contains(fl.also, q) {
 			fl.also = append(fl.also, q)
 		}
 	}
