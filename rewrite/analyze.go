@@ -231,7 +231,23 @@ type excludedFile struct {
 	rel  string
 }
 
-func (a *analyzer) add(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
+// add records a finding of rule, at the rule's severity: call sites give
+// the facts (where, whether the rewrite fixed it, what to do), the rules
+// table the severity, so that disable and --fail-on see what the
+// documentation says.
+func (a *analyzer) add(rule Rule, start, end int, fixed bool, fix, msg string, args ...any) {
+	a.addFinding(rule, rule.severity(false), start, end, fixed, fix, msg, args...)
+}
+
+// addSettled records a finding that the configuration or the rewrite
+// settled (rewrite-hardcoded took the literal out, allow- or
+// omit-runtime-secret-files decided on the file) or that is only likely
+// (a placeholder): at the rule's Settled severity.
+func (a *analyzer) addSettled(rule Rule, start, end int, fixed bool, fix, msg string, args ...any) {
+	a.addFinding(rule, rule.severity(true), start, end, fixed, fix, msg, args...)
+}
+
+func (a *analyzer) addFinding(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
 	if a.cfg.disabled(rule.Name) {
 		return
 	}
@@ -430,7 +446,7 @@ func (a *analyzer) walkMeta() {
 					a.checkLiteralDefault(n, k, *v)
 				}
 			}
-			a.add(RuleSecretArg, SeverityWarning, n.StartLine, n.EndLine, true,
+			a.add(RuleSecretArg, n.StartLine, n.EndLine, true,
 				"stages that redeclare it get a secret mount",
 				"global ARG %s is a secret: removed from the build args", strings.Join(removed, ", "))
 		}
@@ -449,7 +465,7 @@ func (a *analyzer) checkFrom(s *instructions.Stage) {
 			if len(s.Location) > 0 {
 				line = s.Location[0].Start.Line
 			}
-			a.add(RuleSecretExpanded, SeverityError, line, line, false,
+			a.add(RuleSecretExpanded, line, line, false,
 				"do not put a secret in an image reference; pass registry credentials to the builder (docker login) instead",
 				"FROM uses the secret ARG %s: BuildKit expands it into the image reference, where no mount can carry it", r)
 		}
@@ -514,7 +530,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		for _, r := range a.refs(word, names) {
 			if st.lookupSecret(r) != nil && !seen[r] {
 				seen[r] = true
-				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 					"use the secret only inside RUN commands, where it arrives on a secret mount",
 					"%s uses the secret %s: BuildKit expands it while parsing and records the value in the image or the build graph",
 					strings.ToUpper(n.Value), r)
@@ -528,7 +544,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 			for _, r := range a.refs(word, a.scopeNames(st)) {
 				if st.lookupSecret(r) != nil && !seen[r] {
 					seen[r] = true
-					a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+					a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 						"write the file in a RUN with the secret on a mount, or mount the whole file as a secret",
 						"%s writes a file from a heredoc that expands the secret %s: the value would be in the layer", strings.ToUpper(n.Value), r)
 				}
@@ -539,7 +555,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 	if c, ok := cmd.(*instructions.CopyCommand); ok && strings.Contains(c.From, "$") {
 		for _, r := range a.refs(c.From, a.scopeNames(st)) {
 			if st.lookupSecret(r) != nil {
-				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 					"use the secret only inside RUN commands", "COPY --from uses the secret %s", r)
 			}
 		}
@@ -586,7 +602,7 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 					v.def = &ev
 					if looksLikeCredential(kv.Key, ev) && a.cfg.RewriteHardcoded {
 						v.def, v.required = nil, true
-						a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, true,
+						a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, true,
 							"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
 							"the default of ARG %s looked like a real credential: removed from the Dockerfile (rewrite-hardcoded), the build must supply it", kv.Key)
 					} else {
@@ -637,7 +653,7 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 // real credential.
 func (a *analyzer) checkLiteralDefault(n *parser.Node, name, value string) {
 	if looksLikeCredential(name, value) || len(value) >= 8 && hasMixedClasses(value) && !looksLikePlaceholder(name, value) && !looksLikePath(value) {
-		a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 			"remove the default and supply the value with --secret; rotate the credential, it is in the Dockerfile's history",
 			"the default of ARG %s looks like a real credential: it is written in the Dockerfile and lands in the image history when no secret is supplied", name)
 	}
@@ -673,7 +689,7 @@ func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string
 		return
 	}
 	if strings.HasPrefix(kept[0], "-") {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"write the instruction's arguments so that none starts with '-'",
 			"the rewritten %s would start with %q, which BuildKit reads as a flag", strings.ToUpper(n.Value), kept[0])
 		a.src.commentOut(n.StartLine, n.EndLine, note)
@@ -764,7 +780,7 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				}
 			case looksLikePath(plain):
 			case looksLikePlaceholder(kv.Key, plain):
-				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, false,
+				a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 					"if this is a real credential, remove it and supply it with --secret",
 					"ENV %s has a literal value that looks like a placeholder; it is stored in the image config", kv.Key)
 			case a.cfg.RewriteHardcoded:
@@ -775,12 +791,12 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				delete(st.vars, kv.Key)
 				delete(st.declared, kv.Key)
 				removed = append(removed, kv.Key)
-				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, true,
+				a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, true,
 					"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
 					"ENV %s had a literal secret value: removed from the Dockerfile and the image config (rewrite-hardcoded), the build must supply it", kv.Key)
 				continue
 			default:
-				a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 					"remove the value from the Dockerfile, supply it with --secret id="+kv.Key+" on the RUN that needs it, and rotate the credential (or set rewrite-hardcoded=true)",
 					"ENV %s has a literal secret value: it is in the Dockerfile and in the image config, and no rewrite can un-leak it", kv.Key)
 			}
@@ -877,7 +893,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			}
 		}
 		if isSecretDir(clean) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"copy only the files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
 				"%s copies the credential directory %s into a layer; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean)
 			continue
@@ -891,7 +907,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(destPath, a.cfg) && !isTemplateName(clean)
 		inCredDir := underSecretDir(destPath)
 		if inCredDir && (strings.HasSuffix(src, "/") || clean == "." || !strings.Contains(path.Base(clean), ".") && !isSecretFile(clean, a.cfg) && destDir) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"copy only the key or credential files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
 				"%s copies %s into the credential directory %s; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean, destPath)
 			continue
@@ -902,7 +918,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		// With the build context listed, a pattern that matches none of
 		// its credential files copies none: an ordinary copy.
 		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !(a.cfg.ContextListed && !globMatchesAny(clean, a.cfg.ContextFiles)) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"name each credential file in its own COPY so that it can become a secret mount",
 				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
 			continue
@@ -923,13 +939,13 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		if strings.ContainsAny(clean, "*?[") {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"name each credential file in its own COPY so that it can become a secret mount",
 				"%s copies credential files by the pattern %s; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
 			continue
 		}
 		if destAbs == "" {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"use an absolute destination or a WORKDIR without build-time variables",
 				"the destination of %s cannot be resolved, so its secret mount has no target", clean)
 			continue
@@ -942,7 +958,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			target = path.Join(destAbs, path.Base(clean))
 		}
 		if !safeMountValue(clean) || !safeMountValue(target) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"rename the file or its destination without quotes, blanks, commas or '='",
 				"the path of %s cannot be written into a --mount flag safely", strings.ToUpper(n.Value))
 			continue
@@ -954,7 +970,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			case ok:
 				f.uid, f.gid = uid, gid
 			case chmod != "":
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"use numeric --chown=UID:GID so that the secret mount can carry the owner with the mode",
 					"%s --chown names a user or group by name; a secret mount needs numeric ids to carry it with --chmod", strings.ToUpper(n.Value))
 				continue
@@ -969,7 +985,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if chmod != "" {
 			m, err := strconv.ParseUint(chmod, 8, 32)
 			if err != nil {
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"use an octal --chmod", "%s --chmod=%s is not an octal mode", strings.ToUpper(n.Value), chmod)
 				continue
 			}
@@ -1009,7 +1025,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		// say so at the end of the stage if it stays.
 		for _, f := range files {
 			f.copied = false
-			a.add(RuleSecretFileInImage, SeverityWarning, n.StartLine, n.EndLine, false,
+			a.addSettled(RuleSecretFileInImage, n.StartLine, n.EndLine, false,
 				"remove allow-runtime-secret-files to turn it into a secret mount",
 				"%s stays in the image: allowed by allow-runtime-secret-files", f.id)
 		}
@@ -1134,11 +1150,11 @@ func (a *analyzer) endStage(st *stageState) {
 		}
 		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
 		if a.cfg.OmitRuntimeSecretFiles {
-			a.add(RuleSecretFileInImage, SeverityWarning, f.line, f.line, true, runtime,
+			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
 				"%s would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image (omit-runtime-secret-files)", f.id)
 			continue
 		}
-		a.add(RuleSecretFileInImage, SeverityError, f.line, f.line, false,
+		a.add(RuleSecretFileInImage, f.line, f.line, false,
 			"delete the file in the build (RUN rm "+f.target+") so that it lives only on mounts, or set omit-runtime-secret-files=true to leave it out of the image and "+runtime+"; allow-runtime-secret-files=true keeps it in the image",
 			"%s stays to the end of a stage that reaches the image: a runtime secret baked into the image", f.id)
 	}

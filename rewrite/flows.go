@@ -603,12 +603,16 @@ func cloneFlow(s *syntax.Stmt, url *syntax.Word, src string, vars []string, pref
 // flowFinding names a flow's problem as a CannotRewrite error.
 func (a *analyzer) flowProblem(line, end int, fl *flow) {
 	if fl.kind == flowClone {
-		a.add(RuleCannotRewrite, SeverityError, line, end, false,
-			"write the clone URL in the git clone command as https://USER:${SECRET}@HOST/PATH, or clone with a credential helper",
-			"git clone would keep the secret %s in the cloned repository's .git/config, and %s", strings.Join(fl.vars, ", "), fl.problem)
+		what, keeps := "git clone", "in the cloned repository's .git/config"
+		if fl.clone != nil {
+			what, keeps = fl.clone.What, fl.clone.Keeps
+		}
+		a.add(RuleCannotRewrite, line, end, false,
+			"write the clone URL in the "+what+" command as https://USER:${SECRET}@HOST/PATH, or clone with a credential helper",
+			"%s would keep the secret %s %s, and %s", what, strings.Join(fl.vars, ", "), keeps, fl.problem)
 		return
 	}
-	a.add(RuleCannotRewrite, SeverityError, line, end, false,
+	a.add(RuleCannotRewrite, line, end, false,
 		"write the file inside one RUN and delete it there, or pass the credential to the tool through its environment",
 		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
 }
@@ -680,7 +684,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 		return
 	}
 	if !p.canPre {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"use the shell form of RUN",
 			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs the shell form")
 		return
@@ -709,7 +713,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			continue
 		}
 		if !safeMountValue(g.path) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"write the secret into a file whose path has no quotes, blanks or special characters",
 				"the file %s that a command writes a secret into cannot be handled safely", g.path)
 			continue
@@ -729,7 +733,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 		}
 		if g.noReplay != "" && g.noReplayLine != line && !g.noReplayTold {
 			g.noReplayTold = true
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"write the secret into "+g.path+" with the secret variable itself (not through "+g.noReplay+"), or delete the file in the RUN that writes it",
 				"the RUN on line %d writes a secret into %s through %s; hushbuild cannot write it again at the start of this RUN, and the file must not stay in the layer", g.noReplayLine, g.path, g.noReplay)
 			p.failed = true
@@ -1138,7 +1142,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 	f, err := parseShell(script)
 	if err != nil {
 		if len(names) > 0 || len(mounted) > 0 {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
 				"hushbuild cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
 			p.failed = true
@@ -1152,7 +1156,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		why = append(why, "it writes a secret into a file")
 	}
 	if prints := logWrites(writes); len(prints) > 0 {
-		a.add(RuleSecretInLog, SeverityWarning, n.StartLine, n.EndLine, false,
+		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
 			"remove the command that prints it; CI keeps build logs",
 			"this RUN prints a secret into the build log: %s", strings.Join(uniqueStrings(prints), "; "))
 	}
@@ -1162,7 +1166,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		why = append(why, "it copies, moves or changes a file that is a secret mount")
 	}
 	if len(why) > 0 {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"write the command in the shell form of RUN (no heredoc, no exec form), where hushbuild rewrites it",
 			"hushbuild does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
 		p.failed = true

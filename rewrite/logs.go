@@ -207,7 +207,7 @@ func (a *analyzer) onbuild(n *parser.Node) {
 		return
 	}
 	sort.Strings(why)
-	a.add(RuleOnbuildSecret, SeverityWarning, n.StartLine, n.EndLine, false,
+	a.add(RuleOnbuildSecret, n.StartLine, n.EndLine, false,
 		"move the instruction into the Dockerfiles that build FROM this image, where hushbuild can rewrite it, or give it a secret mount there",
 		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
 }
