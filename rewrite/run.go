@@ -324,6 +324,15 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			for _, fs := range st.files {
 				secretFiles[fs.target] = true
 			}
+			// Files that commands wrote a secret into (cat ~/.npmrc).
+			for _, g := range st.gen {
+				if g.ended == 0 || g.ended == line {
+					secretFiles[g.path] = true
+					for _, o := range g.also {
+						secretFiles[o] = true
+					}
+				}
+			}
 			prints := printsSecret(f, logNames, secretFiles, env)
 			// echo "$TOKEN" > /dev/stderr, | tee /dev/stdout: no file, the log.
 			prints = append(prints, logWrites(findWrites(f, script, env, taint(f, logNames)))...)
