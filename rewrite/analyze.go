@@ -156,37 +156,6 @@ func (st *stageState) dropSecret(name string) {
 	st.secrets = out
 }
 
-// toolConfigFiles are the configuration files the stage's environment
-// points tools at.
-func (st *stageState) toolConfigFiles() map[string]string {
-	m := map[string]string{}
-	abs := func(k string) (string, bool) {
-		v, ok := st.vars[k]
-		return v, ok && path.IsAbs(v)
-	}
-	if v, ok := abs("COMPOSER_HOME"); ok {
-		m["composer"] = path.Join(v, "auth.json")
-	}
-	for _, k := range []string{"NPM_CONFIG_USERCONFIG", "npm_config_userconfig"} {
-		if v, ok := abs(k); ok {
-			m["npm"], m["pnpm"] = v, v
-		}
-	}
-	if v, ok := abs("PIP_CONFIG_FILE"); ok {
-		m["pip"], m["pip3"] = v, v
-	}
-	if v, ok := abs("POETRY_CONFIG_DIR"); ok {
-		m["poetry"] = path.Join(v, "auth.toml")
-	}
-	if v, ok := abs("DOCKER_CONFIG"); ok {
-		m["docker"], m["nerdctl"] = path.Join(v, "config.json"), path.Join(v, "config.json")
-	}
-	if v, ok := abs("AWS_SHARED_CREDENTIALS_FILE"); ok {
-		m["aws"] = v
-	}
-	return m
-}
-
 // homeDir is the home directory of the stage's user: HOME from ENV or the
 // base image's environment, /root for root, or, for a named user, the
 // conventional /home/USER, assumed (the image's /etc/passwd is not read):
@@ -221,7 +190,7 @@ func isUserName(u string) bool {
 // shellEnv is what the paths of the stage's RUNs resolve against.
 func (st *stageState) shellEnv() shellEnv {
 	home, assumed := st.homeDir()
-	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, configFile: st.toolConfigFiles()}
+	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv()}
 }
 
 func (st *stageState) home() string {
@@ -281,7 +250,7 @@ type analyzer struct {
 	keys      []*sshKey
 	git       []*gitSetting
 	gen       []*genFile
-	clones    []int
+	clones    []cloneNote
 	slots     int
 	// sshKeyVars are secret variables found to hold private keys that
 	// commands only write to key files; they survive restarts.
@@ -299,7 +268,23 @@ type excludedFile struct {
 	rel  string
 }
 
-func (a *analyzer) add(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
+// add records a finding of rule, at the rule's severity: call sites give
+// the facts (where, whether the rewrite fixed it, what to do), the rules
+// table the severity, so that disable and --fail-on see what the
+// documentation says.
+func (a *analyzer) add(rule Rule, start, end int, fixed bool, fix, msg string, args ...any) {
+	a.addFinding(rule, rule.severity(false), start, end, fixed, fix, msg, args...)
+}
+
+// addSettled records a finding that the configuration or the rewrite
+// settled (rewrite-hardcoded took the literal out, allow- or
+// omit-runtime-secret-files decided on the file) or that is only likely
+// (a placeholder): at the rule's Settled severity.
+func (a *analyzer) addSettled(rule Rule, start, end int, fixed bool, fix, msg string, args ...any) {
+	a.addFinding(rule, rule.severity(true), start, end, fixed, fix, msg, args...)
+}
+
+func (a *analyzer) addFinding(rule Rule, sev Severity, start, end int, fixed bool, fix, msg string, args ...any) {
 	if a.cfg.disabled(rule.Name) {
 		return
 	}
@@ -505,7 +490,7 @@ func (a *analyzer) walkMeta() {
 					a.checkLiteralDefault(n, k, *v)
 				}
 			}
-			a.add(RuleSecretArg, SeverityWarning, n.StartLine, n.EndLine, true,
+			a.add(RuleSecretArg, n.StartLine, n.EndLine, true,
 				"stages that redeclare it get a secret mount",
 				"global ARG %s is a secret: removed from the build args", strings.Join(removed, ", "))
 		}
@@ -524,7 +509,7 @@ func (a *analyzer) checkFrom(s *instructions.Stage) {
 			if len(s.Location) > 0 {
 				line = s.Location[0].Start.Line
 			}
-			a.add(RuleSecretExpanded, SeverityError, line, line, false,
+			a.add(RuleSecretExpanded, line, line, false,
 				"do not put a secret in an image reference; pass registry credentials to the builder (docker login) instead",
 				"FROM uses the secret ARG %s: BuildKit expands it into the image reference, where no mount can carry it", r)
 		}
@@ -589,7 +574,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		for _, r := range a.refs(word, names) {
 			if st.lookupSecret(r) != nil && !seen[r] {
 				seen[r] = true
-				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 					"use the secret only inside RUN commands, where it arrives on a secret mount",
 					"%s uses the secret %s: BuildKit expands it while parsing and records the value in the image or the build graph",
 					strings.ToUpper(n.Value), r)
@@ -603,7 +588,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 			for _, r := range a.refs(word, a.scopeNames(st)) {
 				if st.lookupSecret(r) != nil && !seen[r] {
 					seen[r] = true
-					a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+					a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 						"write the file in a RUN with the secret on a mount, or mount the whole file as a secret",
 						"%s writes a file from a heredoc that expands the secret %s: the value would be in the layer", strings.ToUpper(n.Value), r)
 				}
@@ -614,7 +599,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 	if c, ok := cmd.(*instructions.CopyCommand); ok && strings.Contains(c.From, "$") {
 		for _, r := range a.refs(c.From, a.scopeNames(st)) {
 			if st.lookupSecret(r) != nil {
-				a.add(RuleSecretExpanded, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 					"use the secret only inside RUN commands", "COPY --from uses the secret %s", r)
 			}
 		}
@@ -661,7 +646,7 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 					v.def = &ev
 					if looksLikeCredential(kv.Key, ev) && a.cfg.RewriteHardcoded {
 						v.def, v.required = nil, true
-						a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, true,
+						a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, true,
 							"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
 							"the default of ARG %s looked like a real credential: removed from the Dockerfile (rewrite-hardcoded), the build must supply it", kv.Key)
 					} else {
@@ -712,7 +697,7 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 // real credential.
 func (a *analyzer) checkLiteralDefault(n *parser.Node, name, value string) {
 	if looksLikeCredential(name, value) || len(value) >= 8 && hasMixedClasses(value) && !looksLikePlaceholder(name, value) && !looksLikePath(value) {
-		a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 			"remove the default and supply the value with --secret; rotate the credential, it is in the Dockerfile's history",
 			"the default of ARG %s looks like a real credential: it is written in the Dockerfile and lands in the image history when no secret is supplied", name)
 	}
@@ -748,7 +733,7 @@ func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string
 		return
 	}
 	if strings.HasPrefix(kept[0], "-") {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"write the instruction's arguments so that none starts with '-'",
 			"the rewritten %s would start with %q, which BuildKit reads as a flag", strings.ToUpper(n.Value), kept[0])
 		a.src.commentOut(n.StartLine, n.EndLine, note)
@@ -839,7 +824,7 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				}
 			case looksLikePath(plain):
 			case looksLikePlaceholder(kv.Key, plain):
-				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, false,
+				a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 					"if this is a real credential, remove it and supply it with --secret",
 					"ENV %s has a literal value that looks like a placeholder; it is stored in the image config", kv.Key)
 			case a.cfg.RewriteHardcoded:
@@ -850,12 +835,12 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				delete(st.vars, kv.Key)
 				delete(st.declared, kv.Key)
 				removed = append(removed, kv.Key)
-				a.add(RuleHardcodedSecret, SeverityWarning, n.StartLine, n.EndLine, true,
+				a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, true,
 					"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
 					"ENV %s had a literal secret value: removed from the Dockerfile and the image config (rewrite-hardcoded), the build must supply it", kv.Key)
 				continue
 			default:
-				a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 					"remove the value from the Dockerfile, supply it with --secret id="+kv.Key+" on the RUN that needs it, and rotate the credential (or set rewrite-hardcoded=true)",
 					"ENV %s has a literal secret value: it is in the Dockerfile and in the image config, and no rewrite can un-leak it", kv.Key)
 			}
@@ -952,7 +937,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			}
 		}
 		if isSecretDir(clean) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"copy only the files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
 				"%s copies the credential directory %s into a layer; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean)
 			continue
@@ -966,7 +951,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		destNamed := len(sd.SourcePaths) == 1 && !destDir && isSecretFile(destPath, a.cfg) && !isTemplateName(clean)
 		inCredDir := underSecretDir(destPath)
 		if inCredDir && (strings.HasSuffix(src, "/") || clean == "." || !strings.Contains(path.Base(clean), ".") && !isSecretFile(clean, a.cfg) && destDir) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"copy only the key or credential files the build needs, one COPY each (they become secret mounts), or use RUN --mount=type=ssh for ssh keys",
 				"%s copies %s into the credential directory %s; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean, destPath)
 			continue
@@ -977,7 +962,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		// With the build context listed, a pattern that matches none of
 		// its credential files copies none: an ordinary copy.
 		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !(a.cfg.ContextListed && !globMatchesAny(clean, a.cfg.ContextFiles)) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"name each credential file in its own COPY so that it can become a secret mount",
 				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
 			continue
@@ -998,13 +983,13 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		if strings.ContainsAny(clean, "*?[") {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"name each credential file in its own COPY so that it can become a secret mount",
 				"%s copies credential files by the pattern %s; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
 			continue
 		}
 		if destAbs == "" {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"use an absolute destination or a WORKDIR without build-time variables",
 				"the destination of %s cannot be resolved, so its secret mount has no target", clean)
 			continue
@@ -1017,7 +1002,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			target = path.Join(destAbs, path.Base(clean))
 		}
 		if !safeMountValue(clean) || !safeMountValue(target) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"rename the file or its destination without quotes, blanks, commas or '='",
 				"the path of %s cannot be written into a --mount flag safely", strings.ToUpper(n.Value))
 			continue
@@ -1029,7 +1014,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			case ok:
 				f.uid, f.gid = uid, gid
 			case chmod != "":
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"use numeric --chown=UID:GID so that the secret mount can carry the owner with the mode",
 					"%s --chown names a user or group by name; a secret mount needs numeric ids to carry it with --chmod", strings.ToUpper(n.Value))
 				continue
@@ -1044,7 +1029,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if chmod != "" {
 			m, err := strconv.ParseUint(chmod, 8, 32)
 			if err != nil {
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"use an octal --chmod", "%s --chmod=%s is not an octal mode", strings.ToUpper(n.Value), chmod)
 				continue
 			}
@@ -1084,7 +1069,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		// say so at the end of the stage if it stays.
 		for _, f := range files {
 			f.copied = false
-			a.add(RuleSecretFileInImage, SeverityWarning, n.StartLine, n.EndLine, false,
+			a.addSettled(RuleSecretFileInImage, n.StartLine, n.EndLine, false,
 				"remove allow-runtime-secret-files to turn it into a secret mount",
 				"%s stays in the image: allowed by allow-runtime-secret-files", f.id)
 		}
@@ -1209,11 +1194,11 @@ func (a *analyzer) endStage(st *stageState) {
 		}
 		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
 		if a.cfg.OmitRuntimeSecretFiles {
-			a.add(RuleSecretFileInImage, SeverityWarning, f.line, f.line, true, runtime,
+			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
 				"%s would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image (omit-runtime-secret-files)", f.id)
 			continue
 		}
-		a.add(RuleSecretFileInImage, SeverityError, f.line, f.line, false,
+		a.add(RuleSecretFileInImage, f.line, f.line, false,
 			"delete the file in the build (RUN rm "+f.target+") so that it lives only on mounts, or set omit-runtime-secret-files=true to leave it out of the image and "+runtime+"; allow-runtime-secret-files=true keeps it in the image",
 			"%s stays to the end of a stage that reaches the image: a runtime secret baked into the image", f.id)
 	}

@@ -38,7 +38,7 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 		return
 	}
 	refuse := func(why string) {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"copy the file to a destination named in full (web/.npmrc) or to a directory written with a trailing slash (web/)",
 			"this RUN copies the file %s", why)
 		p.failed = true

@@ -10,39 +10,32 @@ import (
 // even when a later RUN deletes them.
 
 // secretFilePatterns match a source path's base name (or, with a '/', its
-// trailing path components).
-var secretFilePatterns = []string{
+// trailing path components): the credential files of build tools (the
+// tools table) and those of applications.
+var secretFilePatterns = append([]string{
 	".env", ".env.*", "*.env", ".envrc",
-	".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", "pip.conf", ".pgpass",
-	".git-credentials", ".htpasswd", ".dockercfg",
+	".pgpass", ".htpasswd",
 	"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk",
 	"*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.ppk",
-	".aws/credentials", ".docker/config.json", "credentials.json", "service-account*.json",
-	".kube/config", "kubeconfig", ".composer/auth.json", "auth.json", ".m2/settings.xml",
-	".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml", ".terraformrc", "terraform.rc",
+	"credentials.json", "service-account*.json",
+	".kube/config", "kubeconfig",
 	"secrets.env", "secret.env",
 	"ssh_host_*_key", "*serviceAccount*.json", "*service_account*.json", "*_key.json", "*-key.json",
 	"*Key.json", "key.json", "secrets/*",
-	".git/config", ".yarnrc", "gradle.properties", "application_default_credentials.json", ".my.cnf",
-	"gh/hosts.yml", ".vault-token", ".bundle/config", ".s3cfg", ".gitconfig", "secrets.yml",
+	".my.cnf", "secrets.yml",
 	// PKCS #8 private keys (Apple's AuthKey_<KEYID>.p8, Snowflake's
 	// rsa_key.p8), Firebase's service account keys
 	// (PROJECT-firebase-adminsdk-XXXXX-0123456789.json) and Google's OAuth
 	// client secrets (client_secret_<ID>.apps.googleusercontent.com.json).
 	"*.p8", "*firebase-adminsdk*.json", "client_secret*.json",
-}
+}, toolFilePatterns(true)...)
 
 // toolConfigPatterns are credential files that build tools read (package
-// managers, git, registries): a broad copy brings them in by accident, and
-// nothing in a container reads them at run time. The others (env files,
-// keys, service accounts) are often the application's own run-time
-// configuration.
-var toolConfigPatterns = []string{
-	".netrc", "_netrc", ".npmrc", ".yarnrc.yml", ".pypirc", "pip.conf", ".git-credentials",
-	".dockercfg", ".docker/config.json", ".m2/settings.xml", ".gem/credentials", ".cargo/credentials",
-	".cargo/credentials.toml", ".terraformrc", "terraform.rc", ".composer/auth.json", "auth.json",
-	".git/config", ".yarnrc", "gradle.properties", "gh/hosts.yml", ".vault-token", ".bundle/config", ".s3cfg", ".gitconfig",
-}
+// managers, git, registries; the tools table): a broad copy brings them
+// in by accident, and nothing in a container reads them at run time. The
+// others (env files, keys, service accounts) are often the application's
+// own run-time configuration.
+var toolConfigPatterns = toolFilePatterns(false)
 
 // notSecretFilePatterns are templates and public halves that look like
 // credential files by name but are not.

@@ -19,8 +19,8 @@ import (
 // holding a secret outlives the RUN that made it, while every later
 // command still finds it:
 //
-//   - a file written with >, >>, tee, sed -i, or a tool's `config set`
-//     (npm, yarn, pnpm, pip, composer, poetry) is a generated secret file.
+//   - a file written with >, >>, tee, sed -i, or a tool's login or
+//     `config set` (the tools table of tools.go) is a generated secret file.
 //     The RUN that writes it, and every later RUN of its lifetime (until a
 //     RUN deletes it, or the end of the stage and the stages built FROM
 //     it), starts by saving what the file held before (if anything) and
@@ -31,7 +31,8 @@ import (
 //     GIT_CONFIG_COUNT/GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n environment,
 //     set at the start of that RUN and every later RUN: the same setting
 //     for git, in no file.
-//   - `git clone` of a URL with credentials clones the URL without them,
+//   - `git clone` of a URL with credentials (and the other clones of the
+//     tools table: pip install -e git+URL, npm install git+URL) clones the URL without them,
 //     and the credentials come back as an insteadOf rule in git's
 //     environment (as for git config): .git/config, the submodules' and
 //     later fetches' configuration never hold them.
@@ -124,10 +125,11 @@ type flow struct {
 	key     string // git config key word
 	value   string // git config value word
 	vars    []string
-	also    []string // other files the command may write instead
-	cut     span     // for flowClone: the user:password@ of the URL
-	problem string   // why it cannot be rewritten, when set
-	fix     string   // what to do about problem, when not the usual
+	also    []string   // other files the command may write instead
+	cut     span       // for flowClone: the user:password@ of the URL
+	clone   *toolClone // for flowClone: the row of the tools table
+	problem string     // why it cannot be rewritten, when set
+	fix     string     // what to do about problem, when not the usual
 	// noReplay says why the write cannot run again in a later RUN: the
 	// value comes through a variable the RUN itself set in a way that
 	// cannot be repeated.
@@ -183,16 +185,6 @@ func stmtText(src string, s *syntax.Stmt) string {
 func nodeText(src string, n syntax.Node) string {
 	return src[int(n.Pos().Offset()):int(n.End().Offset())]
 }
-
-// toolConfigFiles maps `TOOL config set` to the file it writes.
-var toolConfigFiles = map[string]string{
-	"npm": ".npmrc", "pnpm": ".npmrc", "yarn": ".yarnrc", "pip": ".config/pip/pip.conf",
-	"pip3": ".config/pip/pip.conf", "poetry": ".config/pypoetry/auth.toml", "composer": ".config/composer/auth.json",
-}
-
-// toolConfigAlso are other files a tool may write instead, by version or
-// by what exists: they are saved and restored too.
-var toolConfigAlso = map[string][]string{"composer": {".composer/auth.json"}}
 
 // findFlows finds the commands of a script that write one of the secret
 // variables somewhere.
@@ -548,42 +540,6 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			out = append(out, fileFlow(s, src, f, env, vars))
 		}
 		return out
-	case loginFile(name, args) != "" && len(vars) > 0:
-		// Logins store the credential in the tool's configuration:
-		// echo "$TOKEN" | docker login --password-stdin.
-		return []*flow{homeFileFlow(s, src, vars, env, name, loginFile(name, args), loginAlso[name])}
-	case name == "git" && len(args) >= 2 && (args[0] == "credential" && args[1] == "approve" || args[0] == "credential-store"):
-		return []*flow{homeFileFlow(s, src, vars, env, "", ".git-credentials", nil)}
-	case name == "dotnet" && len(args) >= 3 && args[0] == "nuget" && (args[1] == "add" || args[1] == "update") && args[2] == "source":
-		fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
-		for i, a := range args {
-			if a == "--configfile" && i+1 < len(args) {
-				if p, _, ok := wordPath(c.Args[i+2], env); ok {
-					fl.file = absPath(p, env)
-				}
-			}
-		}
-		if fl.file == "" {
-			if env.home == "" {
-				fl.problem, fl.fix = unknownHome(env)
-				return []*flow{fl}
-			}
-			fl.file = path.Join(env.home, ".nuget/NuGet/NuGet.Config")
-			if env.homeAssumed {
-				fl.assumedHome = env.home
-			}
-		}
-		return []*flow{fl}
-	case toolConfigFiles[name] != "" && len(args) >= 2 && args[0] == "config":
-		fl := homeFileFlow(s, src, vars, env, name, toolConfigFiles[name], toolConfigAlso[name])
-		for i, a := range args {
-			if a == "--location=project" || a == "--local" || a == "--site" ||
-				(a == "--location" || a == "-L") && i+1 < len(args) && args[i+1] == "project" ||
-				a == "--userconfig" || strings.HasPrefix(a, "--userconfig=") || a == "--global-config" {
-				fl.problem = "it writes a configuration file hushbuild does not track"
-			}
-		}
-		return []*flow{fl}
 	case name == "git" && len(args) >= 1 && args[0] == "config" && len(vars) > 0:
 		fl := &flow{kind: flowGitConfig, stmt: s, text: stmtText(src, s), vars: vars}
 		var words []*syntax.Word
@@ -609,146 +565,78 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 			fl.key, fl.value = nodeText(src, words[0]), nodeText(src, words[1])
 		}
 		return []*flow{fl}
-	case name == "git" && len(args) >= 2 && args[0] == "clone" && len(vars) > 0:
-		var url, operand *syntax.Word
-		skip := false
-		for _, a := range c.Args[2:] {
-			lit := nodeText(src, a)
-			if skip {
-				skip = false
-				continue
-			}
-			if strings.HasPrefix(lit, "-") {
-				skip = cloneValueFlags[lit]
-				continue
-			}
-			operand = a
-			if strings.Contains(lit, "://") {
-				url = a
-			}
-			break
+	}
+	if fls := toolWriteFlows(s, c, src, env, vars); fls != nil {
+		return fls
+	}
+	if url, row, refuse := cloneURL(c, src, names); url != nil && len(vars) > 0 {
+		if refuse {
+			return []*flow{{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars, problem: row.Refuse}}
 		}
-		if url == nil && operand != nil && len(wordVars(operand, names)) > 0 {
-			// git clone "$URL" with URL built from a secret: the
-			// credentials are in no text hushbuild can take out of the
-			// URL, and .git/config would keep them.
-			return []*flow{{kind: flowClone, stmt: s, vars: wordVars(operand, names),
-				problem: "the URL git clones comes from " + nodeText(src, operand) + ", which holds the secret; write the URL with its user:password@ part in the git clone command itself, so hushbuild can move the credentials into git's environment"}}
-		}
-		if url == nil || len(wordVars(url, names)) == 0 {
-			return nil
-		}
-		fl := &flow{kind: flowClone, stmt: s, vars: vars}
-		// The credentials leave the URL, so that .git/config (and the
-		// submodules' configuration) never holds them, and come back as an
-		// insteadOf rule in git's environment: git fetches with them, for
-		// this clone, its submodules and later fetches.
-		text := nodeText(src, url)
-		i := strings.Index(text, "://")
-		rest := text[i+3:]
-		at := strings.Index(rest, "@")
-		slash := strings.Index(rest, "/")
-		if at < 0 || slash >= 0 && slash < at {
-			fl.problem = "the credentials in the clone URL are not in the user:password@ part"
-			return []*flow{fl}
-		}
-		hostEnd := strings.IndexAny(rest[at+1:], "/\"'")
-		if hostEnd < 0 {
-			hostEnd = len(rest) - at - 1
-		}
-		scheme := strings.TrimLeft(text[:i], "\"'")
-		userinfo, host := rest[:at], rest[at+1:at+1+hostEnd]
-		if host == "" || strings.ContainsAny(host, "$`\"' ") || strings.ContainsAny(userinfo, "\"'`") || strings.ContainsAny(scheme, "$`\"' ") {
-			fl.problem = "the clone URL is not plain enough to move its credentials into an insteadOf rule"
-			return []*flow{fl}
-		}
-		fl.key = `url."` + scheme + "://" + userinfo + "@" + host + `/".insteadOf`
-		fl.value = scheme + "://" + host + "/"
-		start := int(url.Pos().Offset()) + i + 3
-		fl.cut = span{start: start, end: start + at + 1}
+		fl := cloneFlow(s, url, src, vars, row.Prefix)
+		fl.clone = row
 		return []*flow{fl}
+	}
+	if op := cloneOperand(c, src, names); op != nil {
+		// git clone "$URL" with URL built from a secret: the
+		// credentials are in no text hushbuild can take out of the
+		// URL, and .git/config would keep them.
+		return []*flow{{kind: flowClone, stmt: s, vars: wordVars(op, names),
+			problem: "the URL git clones comes from " + nodeText(src, op) + ", which holds the secret; write the URL with its user:password@ part in the git clone command itself, so hushbuild can move the credentials into git's environment"}}
 	}
 	return nil
 }
 
-// homeFileFlow is a write by tool into its configuration file: the one
-// the environment points it at, else rel (and also) under the home
-// directory.
-func homeFileFlow(s *syntax.Stmt, src string, vars []string, env shellEnv, tool, rel string, also []string) *flow {
-	fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
-	if p := env.configFile[tool]; p != "" && tool != "" {
-		fl.file = p
+// cloneFlow is a clone of a URL with credentials: they leave the URL, so
+// that .git/config (and the submodules' configuration, or the package
+// manifest) never holds them, and come back as an insteadOf rule in git's
+// environment: git fetches with them, for this clone, its submodules and
+// later fetches. prefix is what the tool puts before git's URL (git+).
+func cloneFlow(s *syntax.Stmt, url *syntax.Word, src string, vars []string, prefix string) *flow {
+	fl := &flow{kind: flowClone, stmt: s, vars: vars}
+	text := nodeText(src, url)
+	i := strings.Index(text, "://")
+	rest := text[i+3:]
+	at := strings.Index(rest, "@")
+	slash := strings.Index(rest, "/")
+	if at < 0 || slash >= 0 && slash < at {
+		fl.problem = "the credentials in the clone URL are not in the user:password@ part"
 		return fl
 	}
-	if env.home == "" {
-		fl.problem, fl.fix = unknownHome(env)
+	hostEnd := strings.IndexAny(rest[at+1:], "/\"'")
+	if hostEnd < 0 {
+		hostEnd = len(rest) - at - 1
+	}
+	scheme := strings.TrimPrefix(strings.TrimLeft(text[:i], "\"'"), prefix)
+	userinfo, host := rest[:at], rest[at+1:at+1+hostEnd]
+	if host == "" || scheme == "" || strings.ContainsAny(host, "$`\"' ") || strings.ContainsAny(userinfo, "\"'`") || strings.ContainsAny(scheme, "$`\"' +") {
+		fl.problem = "the clone URL is not plain enough to move its credentials into an insteadOf rule"
 		return fl
 	}
-	fl.file = path.Join(env.home, rel)
-	if env.homeAssumed {
-		fl.assumedHome = env.home
-	}
-	for _, o := range also {
-		fl.also = append(fl.also, path.Join(env.home, o))
-	}
+	fl.key = `url."` + scheme + "://" + userinfo + "@" + host + `/".insteadOf`
+	fl.value = scheme + "://" + host + "/"
+	start := int(url.Pos().Offset()) + i + 3
+	fl.cut = span{start: start, end: start + at + 1}
 	return fl
-}
-
-// loginFile is the file (relative to the home directory) where a login
-// command stores its credential, or "".
-func loginFile(name string, args []string) string {
-	has := func(words ...string) bool {
-		if len(args) < len(words) {
-			return false
-		}
-		for i, w := range words {
-			if args[i] != w {
-				return false
-			}
-		}
-		return true
-	}
-	switch {
-	case name == "helm" && has("repo", "add"):
-		return ".config/helm/repositories.yaml"
-	case (name == "docker" || name == "nerdctl") && has("login"):
-		return ".docker/config.json"
-	case name == "helm" && has("registry", "login"):
-		return ".config/helm/registry/config.json"
-	case name == "aws" && has("configure", "set"):
-		return ".aws/credentials"
-	case name == "gh" && has("auth", "login"):
-		return ".config/gh/hosts.yml"
-	case name == "npm" && (has("login") || has("adduser")):
-		return ".npmrc"
-	}
-	return ""
-}
-
-// loginAlso are other files a login may write.
-var loginAlso = map[string][]string{"aws": {".aws/config"}}
-
-// cloneValueFlags are git clone options that take the next word as value.
-var cloneValueFlags = map[string]bool{
-	"-b": true, "--branch": true, "--depth": true, "-o": true, "--origin": true, "-c": true, "--config": true,
-	"--reference": true, "--reference-if-able": true, "-j": true, "--jobs": true, "-u": true, "--upload-pack": true,
-	"--template": true, "--separate-git-dir": true, "--filter": true, "--shallow-since": true,
-	"--shallow-exclude": true, "--server-option": true, "--bundle-uri": true,
 }
 
 // flowFinding names a flow's problem as a CannotRewrite error.
 func (a *analyzer) flowProblem(line, end int, fl *flow) {
 	if fl.kind == flowClone {
-		a.add(RuleCannotRewrite, SeverityError, line, end, false,
-			"write the clone URL in the git clone command as https://USER:${SECRET}@HOST/PATH, or clone with a credential helper",
-			"git clone would keep the secret %s in the cloned repository's .git/config, and %s", strings.Join(fl.vars, ", "), fl.problem)
+		what, keeps := "git clone", "in the cloned repository's .git/config"
+		if fl.clone != nil {
+			what, keeps = fl.clone.What, fl.clone.Keeps
+		}
+		a.add(RuleCannotRewrite, line, end, false,
+			"write the clone URL in the "+what+" command as https://USER:${SECRET}@HOST/PATH, or clone with a credential helper",
+			"%s would keep the secret %s %s, and %s", what, strings.Join(fl.vars, ", "), keeps, fl.problem)
 		return
 	}
 	fix := fl.fix
 	if fix == "" {
 		fix = "write the file inside one RUN and delete it there, or pass the credential to the tool through its environment"
 	}
-	a.add(RuleCannotRewrite, SeverityError, line, end, false, fix,
+	a.add(RuleCannotRewrite, line, end, false, fix,
 		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
 }
 
@@ -819,7 +707,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 		return
 	}
 	if !p.canPre {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"use the shell form of RUN",
 			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs the shell form")
 		return
@@ -855,7 +743,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			continue
 		}
 		if !safeMountValue(g.path) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"write the secret into a file whose path has no quotes, blanks or special characters",
 				"the file %s that a command writes a secret into cannot be handled safely", g.path)
 			continue
@@ -879,7 +767,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 		}
 		if g.noReplay != "" && g.noReplayLine != line && !g.noReplayTold {
 			g.noReplayTold = true
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"write the secret into "+g.path+" with the secret variable itself (not through "+g.noReplay+"), or delete the file in the RUN that writes it",
 				"the RUN on line %d writes a secret into %s through %s; hushbuild cannot write it again at the start of this RUN, and the file must not stay in the layer", g.noReplayLine, g.path, g.noReplay)
 			p.failed = true
@@ -1303,7 +1191,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 	f, err := parseShell(script)
 	if err != nil {
 		if len(names) > 0 || len(mounted) > 0 {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
 				"hushbuild cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
 			p.failed = true
@@ -1318,7 +1206,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		why = append(why, "it writes a secret into a file")
 	}
 	if prints := logWrites(writes); len(prints) > 0 {
-		a.add(RuleSecretInLog, SeverityWarning, n.StartLine, n.EndLine, false,
+		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
 			"remove the command that prints it; CI keeps build logs",
 			"this RUN prints a secret into the build log: %s", strings.Join(uniqueStrings(prints), "; "))
 	}
@@ -1328,7 +1216,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 		why = append(why, "it copies, moves or changes a file that is a secret mount")
 	}
 	if len(why) > 0 {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"write the command in the shell form of RUN (no heredoc, no exec form), where hushbuild rewrites it",
 			"hushbuild does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
 		p.failed = true

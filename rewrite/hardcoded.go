@@ -62,7 +62,7 @@ func (a *analyzer) scanLiterals() {
 			ids = append(ids, r)
 		}
 		sort.Strings(ids)
-		a.add(RuleHardcodedSecret, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleHardcodedSecret, n.StartLine, n.EndLine, false,
 			"remove the credential from the Dockerfile, pass it with --secret to a RUN --mount=type=secret, and rotate it",
 			"%s holds a credential written in the Dockerfile (%s): it is in the image history and the build's provenance, and no rewrite can un-leak it",
 			strings.ToUpper(n.Value), strings.Join(ids, ", "))
@@ -96,7 +96,7 @@ func (a *analyzer) scanComments(reported map[int]bool) {
 			ids = append(ids, r)
 		}
 		sort.Strings(ids)
-		a.add(RuleHardcodedSecret, SeverityError, l, l, false,
+		a.add(RuleHardcodedSecret, l, l, false,
 			"delete the credential from the comment and rotate it",
 			"a comment holds a credential (%s): BuildKit records the Dockerfile's text, comments included, in the build's provenance", strings.Join(ids, ", "))
 	}

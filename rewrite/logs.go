@@ -73,6 +73,12 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 		if isPipe(n) {
 			pipes++
 		}
+		if b, ok := n.(*syntax.BinaryCmd); ok && pipes == 1 && isPipe(b) && len(names) > 0 && !redirected() {
+			// env | grep NPM: the filter prints the variables it keeps.
+			if first, last := pipeEnds(b); dumpsAll(first) && printsInput(last) {
+				out = append(out, path.Base(first[0])+" | "+path.Base(last[0])+" prints the variables it matches, secrets among them")
+			}
+		}
 		c, ok := n.(*syntax.CallExpr)
 		if !ok || len(c.Args) == 0 {
 			return true
@@ -158,6 +164,12 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 					out = append(out, name+" prints the secret file "+p)
 				}
 			}
+		case "curl":
+			// curl -v prints the request's headers: Authorization (from
+			// -H, -u, --oauth2-bearer or the URL's user) among them.
+			if vars := wordVars(c, names); len(vars) > 0 && curlVerbose(c) && !stderrElsewhere(stack, env) {
+				out = append(out, "curl -v prints the request headers with "+strings.Join(vars, ", "))
+			}
 		case "sh", "bash", "ash", "dash":
 			if expands && len(c.Args) > 1 && strings.HasPrefix(c.Args[1].Lit(), "-") && strings.Contains(c.Args[1].Lit(), "x") {
 				out = append(out, name+" -x prints each command with the secret expanded")
@@ -214,7 +226,135 @@ func (a *analyzer) onbuild(n *parser.Node) {
 		return
 	}
 	sort.Strings(why)
-	a.add(RuleOnbuildSecret, SeverityWarning, n.StartLine, n.EndLine, false,
+	a.add(RuleOnbuildSecret, n.StartLine, n.EndLine, false,
 		"move the instruction into the Dockerfiles that build FROM this image, where hushbuild can rewrite it, or give it a secret mount there",
 		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
+}
+
+// pipeEnds are the first and the last command of a pipeline, as their
+// words (nil for what is no simple command).
+func pipeEnds(b *syntax.BinaryCmd) (first, last []string) {
+	x := b.X
+	for {
+		if bb, ok := x.Cmd.(*syntax.BinaryCmd); ok && (bb.Op == syntax.Pipe || bb.Op == syntax.PipeAll) {
+			x = bb.X
+			continue
+		}
+		break
+	}
+	y := b.Y
+	for {
+		if bb, ok := y.Cmd.(*syntax.BinaryCmd); ok && (bb.Op == syntax.Pipe || bb.Op == syntax.PipeAll) {
+			y = bb.Y
+			continue
+		}
+		break
+	}
+	if len(y.Redirs) > 0 {
+		return nil, nil
+	}
+	return stmtWords(x), stmtWords(y)
+}
+
+// stmtWords are the literal words of a simple command or a declaration
+// (export -p parses as one).
+func stmtWords(s *syntax.Stmt) []string {
+	var out []string
+	switch c := s.Cmd.(type) {
+	case *syntax.CallExpr:
+		for _, a := range c.Args {
+			out = append(out, a.Lit())
+		}
+	case *syntax.DeclClause:
+		out = append(out, c.Variant.Value)
+		for _, a := range c.Args {
+			switch {
+			case a.Naked && a.Value != nil:
+				out = append(out, a.Value.Lit())
+			case a.Naked && a.Name != nil:
+				out = append(out, a.Name.Value)
+			default:
+				out = append(out, "=")
+			}
+		}
+	}
+	if len(out) == 0 || out[0] == "" {
+		return nil
+	}
+	return out
+}
+
+// dumpsAll reports a command that prints every variable: env, printenv,
+// set, export -p, declare -p (declare -x).
+func dumpsAll(w []string) bool {
+	if len(w) == 0 {
+		return false
+	}
+	switch path.Base(w[0]) {
+	case "env", "printenv", "set":
+		return len(w) == 1
+	case "export", "declare", "typeset":
+		return len(w) == 1 || len(w) == 2 && (w[1] == "-p" || w[1] == "-x")
+	}
+	return false
+}
+
+// printsInput reports a filter that prints (some of) what it reads: grep
+// without -q, -c or -l, sort, head and the like.
+func printsInput(w []string) bool {
+	if len(w) == 0 {
+		return false
+	}
+	switch path.Base(w[0]) {
+	case "grep", "egrep", "fgrep", "rg":
+		for _, l := range w[1:] {
+			switch {
+			case l == "-q" || l == "--quiet" || l == "--silent" || l == "-c" || l == "--count" || l == "-l" || l == "--files-with-matches" || l == "-L":
+				return false
+			case strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "--") && strings.ContainsAny(l, "qcl"):
+				return false
+			}
+		}
+		return true
+	case "sort", "uniq", "head", "tail", "cat", "awk", "sed", "cut", "tr", "column", "less", "more", "tee", "nl":
+		return true
+	}
+	return false
+}
+
+// curlVerbose reports curl -v, --verbose or --trace: curl prints the
+// request headers.
+func curlVerbose(c *syntax.CallExpr) bool {
+	for _, a := range c.Args[1:] {
+		l := a.Lit()
+		switch {
+		case l == "--verbose" || l == "--trace" || l == "--trace-ascii" || strings.HasPrefix(l, "--trace="), strings.HasPrefix(l, "--trace-ascii="):
+			return true
+		case l == "--":
+			return false
+		case strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "--") && strings.Contains(l, "v"):
+			return true
+		}
+	}
+	return false
+}
+
+// stderrElsewhere reports whether the innermost statement on the stack
+// sends its standard error to a file or a device other than the log
+// (2>/dev/null, &>FILE).
+func stderrElsewhere(stack []syntax.Node, env shellEnv) bool {
+	for i := len(stack) - 1; i >= 0; i-- {
+		s, ok := stack[i].(*syntax.Stmt)
+		if !ok {
+			continue
+		}
+		out := false
+		for _, r := range s.Redirs {
+			if r.Op == syntax.RdrAll || r.Op == syntax.AppAll || writesOut(r) && r.N != nil && r.N.Value == "2" {
+				out = redirSink(r, env) != sinkLog
+			}
+		}
+		return out
+	}
+	return false
 }

@@ -190,7 +190,7 @@ func (a *analyzer) broadEnvFiles(st *stageState, b *broadCopy) []string {
 		target := path.Join(b.destAbs, rel)
 		id := secretID(path.Join(b.srcDir, rel))
 		if !safeMountValue(id) || !safeMountValue(target) || !safeMountValue(rel) {
-			a.add(RuleCannotRewrite, SeverityError, b.node.StartLine, b.node.EndLine, false,
+			a.add(RuleCannotRewrite, b.node.StartLine, b.node.EndLine, false,
 				"rename the env file without quotes, blanks, commas or '='", "the path of the env file %s cannot be written into a flag safely", rel)
 			continue
 		}
@@ -217,7 +217,7 @@ func (a *analyzer) addFlags(n *parser.Node, flags []string) {
 	}
 	l, err := a.src.join(n.StartLine)
 	if err != nil || l.text != n.Original {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"write the instruction without line continuations", "cannot edit this %s to exclude credential files", strings.ToUpper(n.Value))
 		return
 	}

@@ -20,11 +20,11 @@ func (a *analyzer) summarize() {
 		if k.v != nil {
 			what = "the private key " + k.v.name
 		}
-		a.add(RuleSSHKeyFile, SeverityWarning, k.line, k.line, true, "build with --ssh default (an ssh agent or --ssh default=PATH-TO-KEY)",
+		a.add(RuleSSHKeyFile, k.line, k.line, true, "build with --ssh default (an ssh agent or --ssh default=PATH-TO-KEY)",
 			"%s was written to %s, where it stayed in the layer: the write is removed and the RUN on %s get the ssh agent with --mount=type=ssh", what, k.path, linesText(k.uses))
 	}
 	for _, g := range a.git {
-		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "",
+		a.add(RuleSecretWrittenToFile, g.line, g.line, true, "",
 			"git config --global with a secret wrote it into ~/.gitconfig: the setting is given to git through GIT_CONFIG_* variables on %s instead", linesText(g.uses))
 	}
 	for _, g := range a.gen {
@@ -43,14 +43,14 @@ func (a *analyzer) summarize() {
 		if g.assumedHome != "" {
 			msg += "; the home directory of the user was assumed to be " + g.assumedHome + " (neither ENV HOME nor the base image's environment sets it), and these RUNs stop if $HOME is another"
 		}
-		a.add(RuleSecretWrittenToFile, SeverityWarning, g.line, g.line, true, "", "%s", msg)
+		a.add(RuleSecretWrittenToFile, g.line, g.line, true, "", "%s", msg)
 	}
-	for _, l := range a.clones {
-		a.add(RuleSecretWrittenToFile, SeverityWarning, l, l, true, "",
-			"git clone of a URL with a secret kept the URL, secret included, in .git/config: the URL loses its credentials, which reach git as an insteadOf rule in GIT_CONFIG_* variables")
+	for _, c := range a.clones {
+		a.add(RuleSecretWrittenToFile, c.line, c.line, true, "",
+			"%s of a URL with a secret kept the URL, secret included, %s: the URL loses its credentials, which reach git as an insteadOf rule in GIT_CONFIG_* variables", c.row.What, c.row.Keeps)
 	}
 	for _, e := range a.excluded {
-		a.add(RuleSecretFile, SeverityWarning, e.line, e.line, true, "",
+		a.add(RuleSecretFile, e.line, e.line, true, "",
 			"this copy of the context would bring the credential file %s into the layer again: it excludes it now", e.rel)
 	}
 	seen := map[*fileSecret]bool{}
@@ -120,7 +120,7 @@ func (a *analyzer) summarizeVar(v *secretVar) {
 			msg += "; its default still applies when no secret is supplied"
 		}
 	}
-	a.add(v.rule, SeverityWarning, v.line, v.line, true, fix, "%s", msg)
+	a.add(v.rule, v.line, v.line, true, fix, "%s", msg)
 }
 
 func (a *analyzer) summarizeFile(f *fileSecret) {
@@ -164,7 +164,7 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	if f.ended != 0 {
 		msg += fmt.Sprintf("; its deletion on line %d was taken out", f.ended)
 	}
-	a.add(f.rule, SeverityWarning, f.line, f.line, true, fix, "%s", msg)
+	a.add(f.rule, f.line, f.line, true, fix, "%s", msg)
 }
 
 // reqSet collects the secret and ssh mounts of the rewritten Dockerfile:

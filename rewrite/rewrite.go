@@ -46,7 +46,7 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 		if err := CheckNotSecret(pat); err != nil {
 			// Whoever set it, it would switch the name rules off.
 			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
-				Rule: RuleCannotRewrite.Name, Severity: SeverityError,
+				Rule: RuleCannotRewrite.Name, Severity: RuleCannotRewrite.Severity,
 				Message: "the configuration is refused: " + err.Error(),
 				Fix:     "list the names that are not secrets, one by one or by a narrow pattern (NEXT_PUBLIC_*)",
 			}}}, nil
@@ -58,14 +58,14 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 			// A directive hushbuild cannot read stops the build: its
 			// settings may be what keeps a secret out.
 			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
-				Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
+				Rule: RuleCannotRewrite.Name, Severity: RuleCannotRewrite.Severity, Range: Range{Start: line, End: line},
 				Message: "the # hushbuild= directive cannot be read: " + err.Error(),
 				Fix:     "write it as # hushbuild=key=value;key=value (see the README)",
 			}}}, nil
 		}
 		if r := d.Relaxations(); cfg.Strict && len(r) > 0 {
 			return &Result{Output: bytes.Clone(src), Findings: []Finding{{
-				Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
+				Rule: RuleCannotRewrite.Name, Severity: RuleCannotRewrite.Severity, Range: Range{Start: line, End: line},
 				Message: "the build runs in strict mode, and the # hushbuild= directive relaxes protection: " + strings.Join(r, ", "),
 				Fix:     "remove those settings from the Dockerfile; the caller (CI) may set them",
 			}}}, nil
@@ -109,7 +109,7 @@ func Rewrite(src []byte, cfg Config) (res *Result, err error) {
 		// The input stays as it is, with an error that stops the build.
 		res.Output, res.Changed = bytes.Clone(src), false
 		res.Findings = append(res.Findings, Finding{
-			Rule: RuleCannotRewrite.Name, Severity: SeverityError, Range: Range{Start: line, End: line},
+			Rule: RuleCannotRewrite.Name, Severity: RuleCannotRewrite.Severity, Range: Range{Start: line, End: line},
 			Message: fmt.Sprintf("hushbuild could not rewrite this instruction safely (%v)", err),
 			Fix:     "simplify the instruction (plain words, no escape characters at the end of the command) or migrate it by hand to RUN --mount=type=secret",
 		})

@@ -7,10 +7,23 @@ type Rule struct {
 	Name string
 	// Description is one line for listings.
 	Description string
-	// Severity is the default severity of its findings.
+	// Severity is the severity of its findings.
 	Severity Severity
+	// Settled, when set, is the severity of its findings that the
+	// configuration or the rewrite settled, or that are only likely
+	// (analyzer.addSettled); never above Severity.
+	Settled Severity
 	// Fixes reports whether the engine rewrites what the rule finds.
 	Fixes bool
+}
+
+// severity is the severity of a finding of r: Settled for one the
+// configuration or the rewrite settled, where the rule has it.
+func (r Rule) severity(settled bool) Severity {
+	if settled && r.Settled != 0 {
+		return r.Settled
+	}
+	return r.Severity
 }
 
 // DocsURL is where a rule's page lives.
@@ -52,11 +65,13 @@ var (
 		Name:        "HardcodedSecret",
 		Description: "A credential is written literally in the Dockerfile; rewriting cannot un-leak it.",
 		Severity:    SeverityError,
+		Settled:     SeverityWarning, // rewrite-hardcoded took it out, or it looks like a placeholder
 	}
 	RuleSecretFileInImage = Rule{
 		Name:        "SecretFileInImage",
 		Description: "A credential file stays to the end of a stage whose files reach the built image: a runtime secret baked into the image.",
 		Severity:    SeverityError,
+		Settled:     SeverityWarning, // allow- or omit-runtime-secret-files decided
 	}
 	RuleCannotRewrite = Rule{
 		Name:        "CannotRewrite",

@@ -89,7 +89,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	l, err := a.src.join(n.StartLine)
 	if err != nil || l.text != n.Original {
 		if len(st.secrets) > 0 || len(st.files) > 0 {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"simplify the line continuations of this RUN",
 				"the RUN's source text could not be mapped back to its lines")
 		}
@@ -146,7 +146,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			ti := taintScript(f, names, env, secretPaths)
 			names = ti.names
 			for _, why := range opaqueWrites(f, script, env, names, mountedPaths(st, p)) {
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"write the credential where hushbuild can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
 					"this RUN runs a command hushbuild cannot follow: %s", why)
 				p.failed = true
@@ -196,7 +196,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						g.vars = append(g.vars, st.lookupSecret(name))
 					}
 					st.git = append(st.git, g)
-					a.clones = append(a.clones, line)
+					a.clones = append(a.clones, cloneNote{line: line, row: fl.clone})
 				}
 			}
 			for _, v := range st.secrets {
@@ -220,7 +220,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						tr.problem = "its destination cannot be written into a --mount flag"
 					}
 					if tr.problem != "" {
-						a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+						a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 							"copy the credential file to its final path with COPY, or use it where it is",
 							"this RUN runs %s on the credential file %s, which is a secret mount now, and %s", tr.cmd, tr.src, tr.problem)
 						p.failed = true
@@ -233,7 +233,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						}
 					}
 					if from == nil {
-						a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+						a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 							"read the secret where it is mounted instead of copying it",
 							"this RUN runs %s on the secret mounted at %s: the copy would stay in the layer", tr.cmd, tr.src)
 						p.failed = true
@@ -252,7 +252,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				}
 			}
 			for t, parent := range facts.parentRemoved {
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"delete the credential file by its own path ("+t+") instead of its directory",
 					"RUN deletes %s, which holds the credential file %s; that file is a read-only secret mount now and the deletion would fail", parent, t)
 				p.failed = true
@@ -269,7 +269,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					err = fmt.Errorf("the command that reads the heredoc would go")
 				}
 				if err != nil {
-					a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+					a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 						"delete or change the credential file in a RUN of its own, or with a plain command joined by && or ;",
 						"a command on a credential file cannot be taken out of this RUN: %v", err)
 					p.failed = true
@@ -303,7 +303,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				}
 			}
 			if len(st.gen) > 0 && usesExecOrTrap(f) {
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"drop exec and trap from this RUN, or migrate it by hand",
 					"this RUN uses exec or trap, which would keep hushbuild from removing the file a secret was written into when the RUN ends")
 				p.failed = true
@@ -327,13 +327,22 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			for _, fs := range st.files {
 				secretFiles[fs.target] = true
 			}
+			// Files that commands wrote a secret into (cat ~/.npmrc).
+			for _, g := range st.gen {
+				if g.ended == 0 || g.ended == line {
+					secretFiles[g.path] = true
+					for _, o := range g.also {
+						secretFiles[o] = true
+					}
+				}
+			}
 			prints := printsSecret(f, logNames, secretFiles, env)
 			// echo "$TOKEN" > /dev/stderr, | tee /dev/stdout: no file, the log.
 			prints = append(prints, logWrites(findWrites(f, script, env, taint(f, logNames)))...)
 			sort.Strings(prints)
 			prints = uniqueStrings(prints)
 			if len(prints) > 0 {
-				a.add(RuleSecretInLog, SeverityWarning, n.StartLine, n.EndLine, false,
+				a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
 					"remove the command that prints it; CI keeps build logs",
 					"this RUN prints a secret into the build log: %s", strings.Join(prints, "; "))
 			}
@@ -345,7 +354,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			// whatever it does with them is unknown, so it must not pass
 			// as rewritten. (A command with only its own mounts is the
 			// user's migration, left alone.)
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"simplify the command so that a POSIX shell parser reads it, or migrate it by hand",
 				"hushbuild cannot parse this RUN's command, so it cannot tell where the secrets it gets end up")
 			p.failed = true
@@ -482,7 +491,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 	line := n.StartLine
 	if v.expr != "" {
 		if !isShellName(v.name) {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"rename "+v.name+" to a name made of letters, digits and underscores",
 				"%s is built from secrets, and hushbuild rebuilds it in the shell, where %s is not a valid variable name", v.name, v.name)
 			return
@@ -491,7 +500,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 			a.ensure(st, n, d, p)
 		}
 		if !p.canPre {
-			a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 				"use the shell form of RUN (or read the parts of "+v.name+" in the command itself)",
 				"%s is built from secrets on line %d; hushbuild rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
 			return
@@ -504,7 +513,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		}
 		for _, r := range a.refs(v.expr, a.scopeNamesPlus(st)) {
 			if st.lookupSecret(r) == nil && !st.declared[r] && r != v.name && !isDep[r] {
-				a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"declare ARG "+r+" in this stage",
 					"%s (line %d) uses %s, which this RUN does not see", v.name, v.line, r)
 				return
@@ -515,7 +524,7 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		return
 	}
 	if !safeMountValue(v.id) || !safeMountValue(v.name) {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"rename "+v.name+" to a name made of letters, digits and underscores",
 			"the secret %s cannot be written into a --mount flag safely", v.name)
 		return

@@ -36,9 +36,10 @@ type shellEnv struct {
 	// dirs are the directories of the statements of the script being
 	// read (trackDirs); at gives the environment of one statement.
 	dirs *dirFlow
-	// configFile maps a tool to the configuration file its environment
-	// points it at (COMPOSER_HOME, NPM_CONFIG_USERCONFIG, PIP_CONFIG_FILE).
-	configFile map[string]string
+	// toolEnv are the stage's values of the variables that move a tool's
+	// configuration file (COMPOSER_HOME, NPM_CONFIG_USERCONFIG,
+	// PIP_CONFIG_FILE: toolEnvNames).
+	toolEnv map[string]string
 }
 
 // wordPath resolves a shell word to a path when it is made only of

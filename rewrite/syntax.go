@@ -101,7 +101,7 @@ func raiseSyntaxPin(out []byte) (_ []byte, _ Finding, ok bool) {
 	line := loc[0].Start.Line
 	newRef := m[1] + ":" + need.String() + m[4]
 	f := Finding{
-		Rule: RuleSyntaxPin.Name, Severity: SeverityWarning, Range: Range{Start: line, End: line},
+		Rule: RuleSyntaxPin.Name, Severity: RuleSyntaxPin.Severity, Range: Range{Start: line, End: line},
 		Message: fmt.Sprintf("the rewritten Dockerfile uses %s, which the pinned %s does not have", strings.Join(whats, " and "), value),
 	}
 	if m[5] != "" {

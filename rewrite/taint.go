@@ -550,7 +550,7 @@ func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan
 		flag += ",target=" + mountValue(t)
 	}
 	if !safeMountValue(id) {
-		a.add(RuleCannotRewrite, SeverityError, n.StartLine, n.EndLine, false,
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"name the secret with letters, digits, dots, dashes and underscores",
 			"an earlier RUN writes the secret %q into a file that this RUN writes again, and its mount cannot be repeated here safely", id)
 		p.failed = true

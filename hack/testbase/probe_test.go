@@ -183,6 +183,7 @@ func TestProbes(t *testing.T) {
 		{name: "npm user npmrc other registry", files: []file{{"~/.npmrc", "registry=https://npm.example/r/\n//npm.example/r/:_authToken = {C}\n"}}, cmd: "npm install", want: "npm npmrc"},
 		{name: "npm _auth", files: []file{{".npmrc", "//registry.npmjs.org/:_auth={B64UC}\n"}}, cmd: "npm install", want: "npm npmrc"},
 		{name: "npm config set", cmd: "npm config set //registry.npmjs.org/:_authToken {C} && npm i", want: "npm npmrc"},
+		{name: "npm set", cmd: "npm set //registry.npmjs.org/:_authToken={C} && npm i", want: "npm npmrc"},
 		{name: "npm env config", env: []string{"NPM_CONFIG__AUTHTOKEN={C}"}, cmd: "npm install", want: "npm env"},
 		{name: "npm NPM_TOKEN", env: []string{"NPM_TOKEN={C}"}, cmd: "npm install", want: "npm env"},
 
