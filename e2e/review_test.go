@@ -419,6 +419,18 @@ var reviewCases = []reviewCase{
 		forms:      pemBodyLines,
 	},
 	{
+		// A script fed to a shell on its standard input is a script all
+		// the same (TestReviewStockLeaks: the CLI's rewrite).
+		name:       "heredoc script fed to sh writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN sh <<'EOS'\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc\nnpm ci\nEOS\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "npm config set after export NPM_CONFIG_USERCONFIG in the script",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN export NPM_CONFIG_USERCONFIG=/app/.npmrc && npm config set //registry.npmjs.org/:_authToken ${NPM_TOKEN} && npm ci\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
 		// --build-context NAME=https://TOKEN@host/repo.git: the token as
 		// the user name of a named context's URL.
 		name:       "named git context with the token as user name",

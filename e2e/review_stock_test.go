@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hushbuild/hushbuild/rewrite"
+)
+
+// stockCase is a legacy Dockerfile, found by review, that the CLI
+// rewrites and a user builds with the stock frontend, where no build-time
+// check runs: the rewrite must refuse it, or the rewritten build must
+// fail, or it must keep the secret out of the image, its history, the
+// provenance and the cache (and the tool must still get the credential).
+type stockCase struct {
+	name string
+	// base, when set, is the Dockerfile of a base image pushed first (from
+	// the lab's test image, as alpine): {{BASE}} in dockerfile names it.
+	base string
+	// dockerfile is the legacy Dockerfile, without its `# syntax=` line;
+	// the secret is the ARG or secret NAME, given as
+	// --secret id=NAME,env=NAME.
+	dockerfile string
+	secret     string
+	// tool, when set, is the stand-in that must print the credential's
+	// hash in a rewritten build that succeeds.
+	tool string
+}
+
+var stockCases = []stockCase{
+	{
+		// A script fed to a shell on its standard input: the shell runs
+		// it as sh -c would, but nothing reads it as a script.
+		name:       "heredoc script fed to sh writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN sh <<'EOS'\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc\nnpm ci\nEOS\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "heredoc script fed to bash -e writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN sh -e <<EOS\necho \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc\nnpm ci\nEOS\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// npm writes the file NPM_CONFIG_USERCONFIG names; the script,
+		// not the Dockerfile, sets it.
+		name:       "npm config set after export NPM_CONFIG_USERCONFIG",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN export NPM_CONFIG_USERCONFIG=/app/.npmrc && npm config set //registry.npmjs.org/:_authToken ${NPM_TOKEN} && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "composer config -g after COMPOSER_HOME= in the script",
+		dockerfile: "FROM alpine\nARG GITHUB_TOKEN\nWORKDIR /app\nRUN COMPOSER_HOME=/opt/composer; export COMPOSER_HOME; composer config -g github-oauth.github.com ${GITHUB_TOKEN} && composer install\n",
+		secret:     "GITHUB_TOKEN",
+		tool:       "composer",
+	},
+	{
+		// cimg/node, bitnami and others run as a user of their own: the
+		// CLI does not read the base image's configuration.
+		name:       "base image with a user and HOME of its own",
+		base:       "FROM alpine\nRUN echo 'circleci:x:3434:3434::/home/circleci:/bin/sh' >> /etc/passwd && mkdir -p /home/circleci/project && echo '{}' > /home/circleci/project/package.json && chown -R 3434 /home/circleci\nUSER circleci\nENV HOME=/home/circleci\nWORKDIR /home/circleci/project\n",
+		dockerfile: "FROM {{BASE}}\nARG NPM_TOKEN\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > ~/.npmrc && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// composer:2 sets COMPOSER_HOME=/tmp; rust sets CARGO_HOME, ruby
+		// BUNDLE_APP_CONFIG.
+		name:       "base image that sets COMPOSER_HOME",
+		base:       "FROM alpine\nENV COMPOSER_HOME=/tmp\nWORKDIR /app\n",
+		dockerfile: "FROM {{BASE}}\nARG GITHUB_TOKEN\nRUN composer config -g github-oauth.github.com ${GITHUB_TOKEN} && composer install\n",
+		secret:     "GITHUB_TOKEN",
+		tool:       "composer",
+	},
+}
+
+// TestReviewStockLeaks rewrites each of stockCases as the CLI does and
+// builds the result with the stock frontend.
+func TestReviewStockLeaks(t *testing.T) {
+	l := needLab(t)
+	for _, tc := range stockCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			secrets := newSecretSet()
+			value := secrets.canary(t, tc.secret)
+			runSecrets.add(t.Name(), value.value)
+			dockerfile := tc.dockerfile
+			if tc.base != "" {
+				dockerfile = strings.ReplaceAll(dockerfile, "{{BASE}}", l.pushBase(t, "review-stock", tc.base, secrets))
+			}
+			res, err := rewrite.Rewrite([]byte(dockerfile), rewrite.Config{})
+			if err != nil {
+				t.Logf("the rewrite refused it: %v", err)
+				return
+			}
+			for _, f := range res.Findings {
+				if f.Severity == rewrite.SeverityError && !f.Fixed {
+					t.Logf("the rewrite refused it: line %d: [%s] %s", f.Range.Start, f.Rule, f.Message)
+					return
+				}
+			}
+			dir := t.TempDir()
+			writeFile(t, dir, "Dockerfile", withSyntax(l.stock, res.Output))
+			out := filepath.Join(t.TempDir(), "image.tar")
+			flags := append([]string(nil), l.hostFlags...)
+			if tc.base == "" {
+				flags = l.baseImageFlags(t, []byte(tc.dockerfile))
+			}
+			flags = append(flags, "--secret", "id="+tc.secret+",env="+tc.secret)
+			build := l.buildx(t, buildSpec{dir: dir, flags: flags, env: []string{tc.secret + "=" + value.value},
+				output: out, provenance: true, cacheTo: cacheDir(out)})
+			checkOutputClean(t, secrets, "the build output", build.out)
+			if build.err != nil {
+				t.Logf("the rewritten build failed: %v", build.err)
+				return
+			}
+			var where []string
+			if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+				where = append(where, "the image:"+hitLines(rep))
+			}
+			if rep := scanDir(t, cacheDir(out), secrets.verifySecrets()); rep != nil && !rep.Clean() {
+				where = append(where, "the build cache:"+hitLines(rep))
+			}
+			if len(where) > 0 {
+				t.Errorf("the CLI's rewrite built with the stock frontend succeeded and the secret is in: %s\nrewritten:\n%s", strings.Join(where, "\n"), res.Output)
+			}
+			if saw := secrets.toolsThatSaw(build.out)[value.id]; tc.tool != "" && !containsString(saw, tc.tool) {
+				t.Errorf("%s did not get the credential (tools that saw it: %v):\n%s", tc.tool, saw, secrets.redact(build.out))
+			}
+		})
+	}
+}
