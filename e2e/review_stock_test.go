@@ -67,13 +67,19 @@ var stockCases = []stockCase{
 		tool:       "npm",
 	},
 	{
-		// composer:2 sets COMPOSER_HOME=/tmp; rust sets CARGO_HOME, ruby
-		// BUNDLE_APP_CONFIG.
-		name:       "base image that sets COMPOSER_HOME",
-		base:       "FROM alpine\nENV COMPOSER_HOME=/tmp\nWORKDIR /app\n",
-		dockerfile: "FROM {{BASE}}\nARG GITHUB_TOKEN\nRUN composer config -g github-oauth.github.com ${GITHUB_TOKEN} && composer install\n",
-		secret:     "GITHUB_TOKEN",
-		tool:       "composer",
+		// The nested shell's cd moves only the nested shell; the later
+		// RUN's replay must write where the first RUN did.
+		name:       "cd inside sh -c replayed in a later RUN",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN mkdir web && echo '{}' > web/package.json\nRUN sh -c 'cd web && echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > .npmrc'\nRUN cd web && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// eval runs in the shell itself: its cd moves the commands after it.
+		name:       "cd inside eval then a relative write",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN mkdir web && echo '{}' > web/package.json\nRUN eval 'cd /app/web'; echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > .npmrc && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
 	},
 }
 
@@ -114,7 +120,7 @@ func TestReviewStockLeaks(t *testing.T) {
 				output: out, provenance: true, cacheTo: cacheDir(out)})
 			checkOutputClean(t, secrets, "the build output", build.out)
 			if build.err != nil {
-				t.Logf("the rewritten build failed: %v", build.err)
+				t.Logf("the rewritten build failed: %v\n%s", build.err, secrets.redact(build.out))
 				return
 			}
 			var where []string

@@ -35,6 +35,21 @@ type dirState struct {
 	stackOK bool     // stack is known
 	// viaHome: dir was reached from HOME (cd, cd ~/x, cd "$HOME").
 	viaHome bool
+	// env are the variables of toolEnvNames the script set: the value
+	// of an export of a literal absolute path, "" when the value, or
+	// whether the tools see it, is unknown. Never changed in place.
+	env map[string]string
+}
+
+// withEnv is s with the tool variable name set to v.
+func (s dirState) withEnv(name, v string) dirState {
+	n := s.copy()
+	n.env = map[string]string{}
+	for k, x := range s.env {
+		n.env[k] = x
+	}
+	n.env[name] = v
+	return n
 }
 
 func (s dirState) with(dir, why string) dirState {
@@ -67,6 +82,16 @@ func merge(a, b dirState) dirState {
 	if a.home != b.home {
 		out.home = ""
 		out.homeWhy = firstNonEmpty(a.homeWhy, b.homeWhy, "the commands before it set HOME differently depending on which of them run")
+	}
+	for k, v := range b.env {
+		if w, ok := a.env[k]; !ok || w != v {
+			out = out.withEnv(k, "")
+		}
+	}
+	for k := range a.env {
+		if _, ok := b.env[k]; !ok {
+			out = out.withEnv(k, "")
+		}
 	}
 	if !a.stackOK || !b.stackOK || strings.Join(a.stack, "\x00") != strings.Join(b.stack, "\x00") {
 		out.stackOK = false
@@ -340,6 +365,7 @@ func (t *dirTracker) cmd(s *syntax.Stmt, c syntax.Command, st dirState) dirState
 		if x.Variant.Value == "export" || x.Variant.Value == "declare" || x.Variant.Value == "typeset" || x.Variant.Value == "readonly" {
 			for _, as := range x.Args {
 				st = t.assign(as, st)
+				st = t.assignTool(as, st, x.Variant.Value == "export")
 			}
 		}
 		if x.Variant.Value == "local" {
@@ -347,6 +373,7 @@ func (t *dirTracker) cmd(s *syntax.Stmt, c syntax.Command, st dirState) dirState
 				if as.Name != nil && as.Name.Value == "HOME" {
 					st.home, st.homeWhy = "", "local HOME changes it"
 				}
+				st = t.assignTool(as, st, false)
 			}
 		}
 		return st
@@ -398,11 +425,39 @@ func (t *dirTracker) assign(as *syntax.Assign, st dirState) dirState {
 	return st
 }
 
+// assignTool applies an assignment to a variable that moves a tool's
+// files (toolEnvNames): an export of a literal absolute path is followed;
+// any other (a value not literal, an assignment that may or may not be
+// exported) makes the variable unknown, and the tool writes that depend
+// on it are refused.
+func (t *dirTracker) assignTool(as *syntax.Assign, st dirState, export bool) dirState {
+	if as == nil || as.Name == nil || !isToolEnvName(as.Name.Value) {
+		return st
+	}
+	if export && as.Value != nil && !as.Naked {
+		if p, glob, ok := wordPath(as.Value, shellEnv{home: st.home}); ok && !glob && path.IsAbs(p) {
+			return st.withEnv(as.Name.Value, path.Clean(p))
+		}
+	}
+	return st.withEnv(as.Name.Value, "")
+}
+
+// isToolEnvName reports whether name is one of toolEnvNames.
+func isToolEnvName(name string) bool {
+	for _, n := range toolEnvNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
 // call applies cd, pushd, popd and HOME= to the state.
 func (t *dirTracker) call(c *syntax.CallExpr, st dirState) dirState {
 	if len(c.Args) == 0 {
 		for _, as := range c.Assigns {
 			st = t.assign(as, st)
+			st = t.assignTool(as, st, false)
 		}
 		return st
 	}
@@ -420,6 +475,21 @@ func (t *dirTracker) call(c *syntax.CallExpr, st dirState) dirState {
 		return n
 	}
 	switch name {
+	case "unset":
+		for _, a := range args {
+			if isToolEnvName(a.Lit()) {
+				st = st.withEnv(a.Lit(), "")
+			}
+		}
+	case "eval":
+		// eval runs its script in this shell: a cd in it moves it.
+		text, _ := scriptText(t.src, args)
+		if f, err := parseShell(text); err != nil || movesDir(f, t.funcs) {
+			n := st.with("", "eval runs a script that may change directory or HOME")
+			n.home, n.homeWhy = "", "eval runs a script that may set HOME"
+			n.stackOK, n.stack = false, nil
+			return n
+		}
 	case "cd", "chdir":
 		return t.cd(args, st, "cd")
 	case "pushd":
@@ -538,6 +608,16 @@ func (e shellEnv) at(s *syntax.Stmt) shellEnv {
 	out.workdir, out.why, out.dirViaHome = st.dir, st.why, st.viaHome
 	out.home, out.homeWhy = st.home, st.homeWhy
 	out.homeAssumed = e.homeAssumed && st.home == e.dirs.home
+	if len(st.env) > 0 {
+		out.toolEnv = map[string]string{}
+		for k, v := range e.toolEnv {
+			out.toolEnv[k] = v
+		}
+		for k, v := range st.env {
+			out.toolEnv[k] = v
+		}
+		out.scriptEnv = st.env
+	}
 	return out
 }
 

@@ -999,7 +999,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		redirected := stdoutSink(s, env) == sinkFile
 		// A shell in the shell (sh -c, bash -lc, eval): findWrites follows
 		// its writes; what it cannot read, or cannot follow in it, stops.
-		if ns, err := nestedOf(c, src); ns != nil && len(shellNames) > 0 {
+		if ns, err := nestedOf(c, s, src); ns != nil && len(shellNames) > 0 {
 			if err != nil {
 				out = append(out, ns.shell+" runs a script that hushbuild cannot parse, in a RUN that sees secrets")
 			} else {
@@ -1234,5 +1234,8 @@ func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions
 // assumed for the user: the files it saves and removes would not be the
 // ones the commands write.
 func homeGuard(home, user string) string {
+	if user == "" {
+		return `[ "$HOME" = ` + home + ` ] || { echo "hushbuild: HOME is $HOME, not ` + home + `, the home directory assumed for the base image's user (root): set ENV HOME to it, or USER, before this RUN" >&2; exit 1; };`
+	}
 	return `[ "$HOME" = ` + home + ` ] || { echo "hushbuild: HOME is $HOME, not ` + home + `, the home directory assumed for USER ` + user + `: set ENV HOME to it before this RUN" >&2; exit 1; };`
 }

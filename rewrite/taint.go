@@ -762,22 +762,20 @@ type nestedScript struct {
 	exact bool
 }
 
-func nestedOf(c *syntax.CallExpr, src string) (*nestedScript, error) {
-	if len(c.Args) < 2 {
+func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, error) {
+	if len(c.Args) == 0 {
 		return nil, nil
 	}
 	ns := &nestedScript{}
-	if c.Args[0].Lit() == "eval" {
+	if c.Args[0].Lit() == "eval" && len(c.Args) > 1 {
 		ns.eval, ns.shell = true, "eval"
 		ns.text, ns.exact = scriptText(src, c.Args[1:])
-	} else {
-		w, rest, ok := callShellScript(c)
-		if !ok {
-			return nil, nil
-		}
+	} else if w, rest, ok := callShellScript(c); ok {
 		ns.shell = path.Base(c.Args[0].Lit())
 		ns.args = rest
 		ns.text, ns.exact = scriptText(src, []*syntax.Word{w})
+	} else if !stdinScript(ns, c, s, src) {
+		return nil, nil
 	}
 	f, err := parseShell(ns.text)
 	if err != nil {
@@ -787,12 +785,84 @@ func nestedOf(c *syntax.CallExpr, src string) (*nestedScript, error) {
 	return ns, nil
 }
 
+// stdinScript fills ns with the script a shell reads on its standard
+// input from a heredoc or a here-string (sh <<'EOF' ... EOF, bash -e
+// <<EOF, sh -s -- ARGS <<EOF, bash <<< "..."): the shell runs it as it
+// would run sh -c's. It reports whether c is such a shell.
+func stdinScript(ns *nestedScript, c *syntax.CallExpr, s *syntax.Stmt, src string) bool {
+	if s == nil || !shellNames[path.Base(c.Args[0].Lit())] {
+		return false
+	}
+	j, stdin := 1, false
+	for j < len(c.Args) {
+		a := c.Args[j].Lit()
+		if a == "--" || a == "-" {
+			j++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' && a[0] != '+' {
+			break
+		}
+		if strings.HasPrefix(a, "--") {
+			if a == "--rcfile" || a == "--init-file" {
+				j++
+			}
+			j++
+			continue
+		}
+		takes := 0
+		for _, ch := range a[1:] {
+			switch ch {
+			case 'c':
+				return false
+			case 's':
+				stdin = true
+			case 'o', 'O':
+				takes++
+			}
+		}
+		j += 1 + takes
+	}
+	if j < len(c.Args) && !stdin {
+		return false // sh FILE: the script is a file
+	}
+	for _, r := range s.Redirs {
+		if r.N != nil && r.N.Value != "0" {
+			continue
+		}
+		switch {
+		case r.Op == syntax.WordHdoc && r.Word != nil:
+			ns.text, ns.exact = scriptText(src, []*syntax.Word{r.Word})
+		case (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && r.Hdoc != nil:
+			ns.text = nodeText(src, r.Hdoc)
+			// An unquoted delimiter: the outer shell expands the body
+			// first, as it does a script in double quotes.
+			quoted := false
+			if r.Word != nil {
+				for _, p := range r.Word.Parts {
+					if _, lit := p.(*syntax.Lit); !lit {
+						quoted = true
+					}
+				}
+				quoted = quoted || strings.Contains(r.Word.Lit(), `\`)
+			}
+			ns.exact = quoted || !strings.Contains(ns.text, `\`)
+		default:
+			continue
+		}
+		ns.shell = path.Base(c.Args[0].Lit()) + " (its script on standard input)"
+		ns.args = c.Args[j:]
+		return true
+	}
+	return false
+}
+
 // nestedWrites are the writes of a nested script, as writes of the
 // command that runs it: a file written in sh -c '...' or eval "..." is
 // saved and restored by the outer RUN all the same, and replayed from the
 // nested write's own text.
 func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool) []*flow {
-	ns, err := nestedOf(c, src)
+	ns, err := nestedOf(c, s, src)
 	if ns == nil || err != nil || len(names) == 0 {
 		return nil
 	}
@@ -807,11 +877,21 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 			inner[posPrefix+"0:"+strconv.Itoa(len(ns.text)+1)] = true
 		}
 	}
+	// The nested script starts where its command runs, and its own cd
+	// moves only itself (eval's moves the outer shell too: trackDirs
+	// knows nothing after it).
+	outer := env.at(s)
+	var prog []string
+	if !ns.eval {
+		prog = []string{path.Base(c.Args[0].Lit())}
+	}
+	env = outer.withDirs(ns.file, ns.text, prog)
 	ti := taintScript(ns.file, inner, env, nil)
 	var out []*flow
 	for _, fl := range findWrites(ns.file, ns.text, env, ti.names) {
 		innerStmt := fl.stmt
 		fl.stmt = s
+		wd := env.at(innerStmt).workdir
 		switch {
 		case fl.kind == flowLog:
 		case fl.kind != flowFile:
@@ -824,6 +904,14 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 				fl.noReplay = why + " inside " + ns.shell
 			} else if len(defs) > 0 {
 				fl.text = strings.Join(defs, "; ") + "; " + fl.text
+			}
+			if wd != outer.workdir {
+				// The replay runs where the outer command ran.
+				if wd == "" {
+					fl.noReplay = firstNonEmpty(fl.noReplay, "a cd inside "+ns.shell+" to a directory hushbuild cannot tell")
+				} else {
+					fl.text = "cd " + shellQuote(wd) + " && { " + fl.text + "; }"
+				}
 			}
 		}
 		out = append(out, fl)

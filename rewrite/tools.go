@@ -427,6 +427,25 @@ func resolveLoc(spec string, env shellEnv, assigns map[string]string) (string, s
 	return "", "its location is unknown"
 }
 
+// locVar is the variable whose $VAR alternative of a location applies,
+// or "".
+func locVar(spec string, env shellEnv, assigns map[string]string) string {
+	for _, alt := range strings.Split(spec, "|") {
+		alt = strings.TrimSpace(alt)
+		if !strings.HasPrefix(alt, "$") {
+			return ""
+		}
+		name, _, _ := strings.Cut(alt[1:], "/")
+		if _, ok := assigns[name]; ok {
+			return ""
+		}
+		if _, ok := env.toolEnv[name]; ok {
+			return name
+		}
+	}
+	return ""
+}
+
 // cmdWords is a command's name and arguments as the table matches them:
 // python -m pip is pip.
 func cmdWords(c *syntax.CallExpr) (name string, args []string, words []*syntax.Word) {
@@ -632,6 +651,15 @@ func (w toolWrite) flow(s *syntax.Stmt, c *syntax.CallExpr, src string, env shel
 		return fl
 	}
 	fl.setFile(p, env)
+	// A location the script's own export chose: the replay in a later
+	// RUN exports it again.
+	var exports []string
+	for _, spec := range append([]string{file}, also...) {
+		if name := locVar(spec, env, assigns); name != "" && env.scriptEnv[name] != "" && !contains(exports, name) {
+			exports = append(exports, name)
+			fl.text = "export " + name + "=" + shellQuote(env.scriptEnv[name]) + "; " + fl.text
+		}
+	}
 	// When the environment moved the file, the defaults of the other
 	// files are not written either: only those it moved too.
 	noEnv := shellEnv{workdir: env.workdir, home: env.home}
