@@ -86,20 +86,23 @@ type broadCopy struct {
 
 // stageState is what the analysis knows while walking a stage.
 type stageState struct {
-	index    int
-	name     string
-	workdir  string // absolute or "" when unknown (base image's)
-	user     string
-	shell    []string
-	vars     map[string]string // Dockerfile-level values, for expansion
-	declared map[string]bool   // names visible to commands (ARG in stage, ENV)
-	secrets  []*secretVar      // secret variables in scope, in order
-	files    []*fileSecret     // credential files on mounts
-	broad    []*broadCopy
-	reaches  stageReach
-	keys     []*sshKey     // private keys now on the ssh mount
-	git      []*gitSetting // git settings now in the environment
-	gen      []*genFile    // files commands write secrets into
+	index   int
+	name    string
+	workdir string // absolute or "" when unknown (base image's)
+	user    string
+	// imageUnknown: the base image's defaults (user, HOME, environment)
+	// were not resolved (the CLI): root's /root is assumed, and checked.
+	imageUnknown bool
+	shell        []string
+	vars         map[string]string // Dockerfile-level values, for expansion
+	declared     map[string]bool   // names visible to commands (ARG in stage, ENV)
+	secrets      []*secretVar      // secret variables in scope, in order
+	files        []*fileSecret     // credential files on mounts
+	broad        []*broadCopy
+	reaches      stageReach
+	keys         []*sshKey     // private keys now on the ssh mount
+	git          []*gitSetting // git settings now in the environment
+	gen          []*genFile    // files commands write secrets into
 }
 
 // fromImage starts a stage with the defaults of its base image, where
@@ -108,6 +111,7 @@ type stageState struct {
 func (st *stageState) fromImage(images map[string]ImageDefaults, base string) {
 	d, ok := images[base]
 	if !ok {
+		st.imageUnknown = strings.ToLower(base) != "scratch"
 		return
 	}
 	st.user = d.User
@@ -128,11 +132,12 @@ func (st *stageState) fromImage(images map[string]ImageDefaults, base string) {
 
 func (st *stageState) clone() *stageState {
 	c := &stageState{
-		workdir:  st.workdir,
-		user:     st.user,
-		shell:    append([]string(nil), st.shell...),
-		vars:     map[string]string{},
-		declared: map[string]bool{},
+		workdir:      st.workdir,
+		user:         st.user,
+		imageUnknown: st.imageUnknown,
+		shell:        append([]string(nil), st.shell...),
+		vars:         map[string]string{},
+		declared:     map[string]bool{},
 	}
 	return c
 }
@@ -162,7 +167,9 @@ func (st *stageState) dropSecret(name string) {
 // the RUNs that rely on it check $HOME first (homeGuard).
 func (st *stageState) homeDir() (home string, assumed bool) {
 	if h := st.home(); h != "" {
-		return h, false
+		// No USER, no HOME and a base image not resolved: root is
+		// assumed, and the image may run as a user of its own.
+		return h, st.user == "" && st.imageUnknown && h == "/root"
 	}
 	u := st.user
 	if i := strings.IndexByte(u, ':'); i >= 0 {

@@ -22,7 +22,7 @@ func TestTaintFlows(t *testing.T) {
 	}{
 		{name: "cat secret file", src: npmMount + `echo "//registry.npmjs.org/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc && npm ci`, file: "/root/.npmrc"},
 		{name: "cat secret file, replayed with its mount", src: npmMount + `echo "//r/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc && npm ci` + later, file: "/root/.npmrc",
-			has: []string{"RUN --mount=type=secret,id=npm,target=/run/secrets/npm if [ -e /root/.npmrc ]", `( echo "//r/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc ); npm run build`}},
+			has: []string{"RUN --mount=type=secret,id=npm,target=/run/secrets/npm [ \"$HOME\" = /root ] || {", "; if [ -e /root/.npmrc ]", `( echo "//r/:_authToken=$(cat /run/secrets/npm)" > ~/.npmrc ); npm run build`}},
 		{name: "redirect substitution", src: npmMount + `echo "//r/:_authToken=$(< /run/secrets/npm)" > ~/.npmrc`, file: "/root/.npmrc"},
 		{name: "backquotes", src: npmMount + "echo \"//r/:_authToken=`cat /run/secrets/npm`\" > ~/.npmrc", file: "/root/.npmrc"},
 		{name: "target mount", src: "FROM alpine\nRUN --mount=type=secret,id=npm,target=/tmp/tok T=$(cat /tmp/tok) && echo \"//r/:_authToken=$T\" > /root/.npmrc", file: "/root/.npmrc"},
