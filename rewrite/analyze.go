@@ -197,7 +197,7 @@ func isUserName(u string) bool {
 // shellEnv is what the paths of the stage's RUNs resolve against.
 func (st *stageState) shellEnv() shellEnv {
 	home, assumed := st.homeDir()
-	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv()}
+	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv(), imageUnknown: st.imageUnknown}
 }
 
 func (st *stageState) home() string {

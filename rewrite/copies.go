@@ -99,8 +99,11 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 			continue
 		}
 		if src := readsGen(w.stmt, env, sources); src != nil {
-			if g := a.copyGen(st, n, src, w.file, replayText(w.text, env.at(w.stmt).workdir)); g != nil && w.assumedHome != "" {
-				g.assumedHome = w.assumedHome
+			if g := a.copyGen(st, n, src, w.file, replayText(w.text, env.at(w.stmt).workdir)); g != nil {
+				if w.assumedHome != "" {
+					g.assumedHome = w.assumedHome
+				}
+				g.assumeUnset(w.assumedUnset)
 			}
 		}
 	}
@@ -135,6 +138,7 @@ func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest, r
 	if src.assumedHome != "" {
 		g.assumedHome = src.assumedHome
 	}
+	g.assumeUnset(src.assumedUnset)
 	return g
 }
 

@@ -83,6 +83,10 @@ type genFile struct {
 	// assumedHome is the home directory assumed for the user (/home/USER)
 	// that the file's path is under.
 	assumedHome string
+	// assumedUnset are variables that would move the file (COMPOSER_HOME)
+	// and that the base image, not resolved, may set: the RUNs that rely
+	// on the path check that they are unset.
+	assumedUnset []string
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -138,6 +142,8 @@ type flow struct {
 	// assumedHome is the assumed home directory (shellEnv.homeAssumed)
 	// that file was found through (~, $HOME, a tool's home file).
 	assumedHome string
+	// assumedUnset: see genFile.assumedUnset.
+	assumedUnset []string
 }
 
 // wordVars lists the variables in names that a node references.
@@ -738,6 +744,17 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			break
 		}
 	}
+	var unset []string
+	for _, g := range st.gen {
+		if g.ended == 0 {
+			for _, v := range g.assumedUnset {
+				if !contains(unset, v) {
+					unset = append(unset, v)
+					pre = append(pre, unsetGuard(v))
+				}
+			}
+		}
+	}
 	for _, g := range st.gen {
 		if g.ended != 0 {
 			continue
@@ -870,6 +887,7 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		if w.assumedHome != "" {
 			g.assumedHome = w.assumedHome
 		}
+		g.assumeUnset(w.assumedUnset)
 		for _, o := range w.also {
 			if !contains(g.also, o) {
 				g.also = append(g.also, o)
@@ -1233,6 +1251,22 @@ func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions
 // homeGuard stops a RUN whose $HOME is not the home directory hushbuild
 // assumed for the user: the files it saves and removes would not be the
 // ones the commands write.
+// assumeUnset adds variables to the ones the file's path assumed unset.
+func (g *genFile) assumeUnset(vars []string) {
+	for _, v := range vars {
+		if !contains(g.assumedUnset, v) {
+			g.assumedUnset = append(g.assumedUnset, v)
+		}
+	}
+}
+
+// unsetGuard stops a RUN when a variable the rewrite assumed unset (the
+// base image was not resolved) is set: the tool would write its file
+// elsewhere, and the rewrite would not remove it.
+func unsetGuard(name string) string {
+	return `[ -z "${` + name + `+x}" ] || { echo "hushbuild: ` + name + ` is set (by the base image?), and the rewrite assumed it is not: set ENV ` + name + ` to its value before this RUN" >&2; exit 1; };`
+}
+
 func homeGuard(home, user string) string {
 	if user == "" {
 		return `[ "$HOME" = ` + home + ` ] || { echo "hushbuild: HOME is $HOME, not ` + home + `, the home directory assumed for the base image's user (root): set ENV HOME to it, or USER, before this RUN" >&2; exit 1; };`

@@ -40,6 +40,9 @@ type shellEnv struct {
 	// configuration file (COMPOSER_HOME, NPM_CONFIG_USERCONFIG,
 	// PIP_CONFIG_FILE: toolEnvNames).
 	toolEnv map[string]string
+	// imageUnknown: the base image's environment was not resolved (the
+	// CLI), so it may set any of the variables toolEnv lacks.
+	imageUnknown bool
 	// scriptEnv are those of them the script itself exported before the
 	// statement (in toolEnv too): a replay sets them again.
 	scriptEnv map[string]string

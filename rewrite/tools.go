@@ -391,6 +391,27 @@ func (st *stageState) toolEnv() map[string]string {
 	return m
 }
 
+// skippedVars are the variables of a location's alternatives before the
+// one that resolved that the stage does not set: a base image may.
+func skippedVars(spec string, env shellEnv, assigns map[string]string) []string {
+	var out []string
+	for _, alt := range strings.Split(spec, "|") {
+		alt = strings.TrimSpace(alt)
+		if !strings.HasPrefix(alt, "$") {
+			break
+		}
+		name, _, _ := strings.Cut(alt[1:], "/")
+		if _, ok := assigns[name]; ok {
+			break
+		}
+		if _, ok := env.toolEnv[name]; ok {
+			break
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
 // resolveLoc resolves a location of the table. It returns "" and why
 // when the location's directory is unknown.
 func resolveLoc(spec string, env shellEnv, assigns map[string]string) (string, string) {
@@ -651,6 +672,9 @@ func (w toolWrite) flow(s *syntax.Stmt, c *syntax.CallExpr, src string, env shel
 		return fl
 	}
 	fl.setFile(p, env)
+	if env.imageUnknown {
+		fl.assumedUnset = skippedVars(file, env, assigns)
+	}
 	// A location the script's own export chose: the replay in a later
 	// RUN exports it again.
 	var exports []string
