@@ -67,6 +67,16 @@ var stockCases = []stockCase{
 		tool:       "npm",
 	},
 	{
+		// composer:2 sets COMPOSER_HOME=/tmp (rust CARGO_HOME, ruby
+		// BUNDLE_APP_CONFIG): the CLI does not read the base image's
+		// environment, so composer writes where the rewrite does not clean.
+		name:       "base image that sets COMPOSER_HOME",
+		base:       "FROM alpine\nENV COMPOSER_HOME=/tmp\nWORKDIR /app\n",
+		dockerfile: "FROM {{BASE}}\nARG GITHUB_TOKEN\nRUN composer config -g github-oauth.github.com ${GITHUB_TOKEN} && composer install\n",
+		secret:     "GITHUB_TOKEN",
+		tool:       "composer",
+	},
+	{
 		// The nested shell's cd moves only the nested shell; the later
 		// RUN's replay must write where the first RUN did.
 		name:       "cd inside sh -c replayed in a later RUN",
