@@ -956,7 +956,13 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 				"%s copies %s into the credential directory %s; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean, destPath)
 			continue
 		}
-		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" {
+		// The public files of a credential directory stay public under
+		// any source name: COPY ssh_config /root/.ssh/config.
+		destFile := destPath
+		if destDir {
+			destFile = path.Join(destPath, path.Base(clean))
+		}
+		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" && !matchPathPatterns(publicInSecretDir, destFile) {
 			destNamed = true
 		}
 		// With the build context listed, a pattern that matches none of
