@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -1199,6 +1200,16 @@ func (a *analyzer) endStage(st *stageState) {
 			continue
 		}
 		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
+		// A build tool's credential file that the build's own commands
+		// read (a RUN after the copy) and that nothing the container runs
+		// names is the build's, not the app's: it stays on the mounts of
+		// those RUNs and out of the image, as it would be with a broad
+		// copy. The container still gets it at run time if it needs it.
+		if f.copied && !f.dir && len(f.uses) > 0 && isBuildToolCredential(f.target) && st.reaches.all && !a.runtimeNames(f) && !a.readFromStage(st, f.target) {
+			a.add(RuleSecretFileInImage, SeverityWarning, f.line, f.line, true, runtime,
+				"%s would stay to the end of a stage that reaches the image: a build tool's credential file that the RUN on %s had on a mount and that no CMD, ENTRYPOINT or HEALTHCHECK names, so it stays on mounts for the build and is left out of the image", f.id, linesText(f.uses))
+			continue
+		}
 		if a.cfg.OmitRuntimeSecretFiles {
 			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
 				"%s would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image (omit-runtime-secret-files)", f.id)
@@ -1208,6 +1219,76 @@ func (a *analyzer) endStage(st *stageState) {
 			"delete the file in the build (RUN rm "+f.target+") so that it lives only on mounts, or set omit-runtime-secret-files=true to leave it out of the image and "+runtime+"; allow-runtime-secret-files=true keeps it in the image",
 			"%s stays to the end of a stage that reaches the image: a runtime secret baked into the image", f.id)
 	}
+}
+
+// sshIdentityPatterns are the private keys ssh (and git over ssh) reads
+// from ~/.ssh by default.
+var sshIdentityPatterns = []string{".ssh/id_rsa", ".ssh/id_dsa", ".ssh/id_ecdsa", ".ssh/id_ed25519", ".ssh/id_ecdsa_sk", ".ssh/id_ed25519_sk"}
+
+// isBuildToolCredential reports whether a destination is where a build
+// tool reads its credential: a package manager's or git's configuration
+// (toolConfigPatterns) or ssh's default identity.
+func isBuildToolCredential(target string) bool {
+	return matchPathPatterns(toolConfigPatterns, target) || matchPathPatterns(sshIdentityPatterns, target)
+}
+
+// readFromStage reports whether another stage takes a path at or above
+// target from stage st (COPY --from, RUN --mount from=): the file must be
+// in st's filesystem, not only on its mounts.
+func (a *analyzer) readFromStage(st *stageState, target string) bool {
+	names := []string{strconv.Itoa(st.index)}
+	if st.name != "" {
+		names = append(names, strings.ToLower(st.name))
+	}
+	for _, s := range a.stages {
+		for _, cmd := range s.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if !slices.Contains(names, strings.ToLower(c.From)) {
+					continue
+				}
+				if (stageReach{paths: cleanAbs(c.SourcePaths)}).covers(target) {
+					return true
+				}
+			case *instructions.RunCommand:
+				for _, m := range mountsOf(c) {
+					if slices.Contains(names, strings.ToLower(m.From)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func cleanAbs(ps []string) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, path.Clean("/"+p))
+	}
+	return out
+}
+
+// runtimeNames reports whether a CMD, ENTRYPOINT or HEALTHCHECK of the
+// Dockerfile names a credential file by its name or path: the container
+// reads it at run time.
+func (a *analyzer) runtimeNames(f *fileSecret) bool {
+	names := []string{path.Base(f.target), path.Base(f.id)}
+	for _, l := range slices.Sorted(maps.Keys(a.nodes)) {
+		n := a.nodes[l]
+		switch strings.ToLower(n.Value) {
+		case "cmd", "entrypoint", "healthcheck":
+		default:
+			continue
+		}
+		for _, name := range names {
+			if strings.Contains(n.Original, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // inheritedOnlyHere avoids reporting one file once per stage: it is
