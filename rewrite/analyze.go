@@ -966,12 +966,49 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" && !matchPathPatterns(publicInSecretDir, destFile) {
 			destNamed = true
 		}
-		// With the build context listed, a pattern that matches none of
-		// its credential files copies none: an ordinary copy.
-		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !(a.cfg.ContextListed && !globMatchesAny(clean, a.cfg.ContextFiles)) {
-			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-				"name each credential file in its own COPY so that it can become a secret mount",
-				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
+		if strings.ContainsAny(clean, "*?[") && a.cfg.ContextListed {
+			// The build context is listed: the pattern is resolved
+			// against its credential files.
+			direct, under := resolvePattern(clean, a.cfg.ContextFiles)
+			if len(direct) > 0 {
+				// BuildKit applies --exclude below each match, never to a
+				// file the pattern matches itself.
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+					"keep "+strings.Join(direct, ", ")+" out of the build context (.dockerignore) or name each in its own COPY so that it can become a mount",
+					"%s copies files by the pattern %s, which matches the credential files %s of the build context; a pattern cannot exclude the files it matches itself", strings.ToUpper(n.Value), clean, strings.Join(direct, ", "))
+				continue
+			}
+			if destAbs == "" && len(under) > 0 {
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+					"use an absolute destination or a WORKDIR without build-time variables",
+					"the destination of %s cannot be resolved, so the credential files its pattern brings in have no mount target", clean)
+				continue
+			}
+			for _, u := range under {
+				if excludedBy(excludes, u.rel) || !safeMountValue(u.rel) || !safeMountValue(u.file) {
+					continue
+				}
+				target := path.Join(destAbs, u.rel)
+				if !safeMountValue(target) {
+					continue
+				}
+				if flag := "--exclude=" + u.rel; !slices.Contains(extraFlags, flag) {
+					extraFlags = append(extraFlags, flag)
+				}
+				f := &fileSecret{id: u.file, target: target, line: n.StartLine, rule: RuleSecretFile, context: true}
+				st.files = append(st.files, f)
+				a.files = append(a.files, f)
+			}
+			continue
+		}
+		// Without a listing, a pattern that could match a credential file
+		// as well as others is reported; the frontend resolves it against
+		// the context it lists. One whose every match is a credential file
+		// (*.pem, secrets/*) is refused below.
+		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !isSecretFile(strings.NewReplacer("*", "x", "?", "x").Replace(clean), a.cfg) {
+			a.addSettled(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+				"build through the hushbuild frontend or give the CLI the build context (--context) so that the pattern is resolved; or name each credential file in its own COPY",
+				"%s copies files by the pattern %s, which could match credential files; without the build context the files behind it are unknown", strings.ToUpper(n.Value), clean)
 			continue
 		}
 		// A certificate for the system's trust store, whatever its name.
@@ -1206,7 +1243,7 @@ func (a *analyzer) endStage(st *stageState) {
 		// those RUNs and out of the image, as it would be with a broad
 		// copy. The container still gets it at run time if it needs it.
 		if f.copied && !f.dir && len(f.uses) > 0 && isBuildToolCredential(f.target) && st.reaches.all && !a.runtimeNames(f) && !a.readFromStage(st, f.target) {
-			a.add(RuleSecretFileInImage, SeverityWarning, f.line, f.line, true, runtime,
+			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
 				"%s would stay to the end of a stage that reaches the image: a build tool's credential file that the RUN on %s had on a mount and that no CMD, ENTRYPOINT or HEALTHCHECK names, so it stays on mounts for the build and is left out of the image", f.id, linesText(f.uses))
 			continue
 		}
@@ -1342,20 +1379,48 @@ func underSecretDir(p string) bool {
 	return false
 }
 
-// globMatchesAny reports whether a COPY source pattern matches one of
-// the context paths.
-func globMatchesAny(glob string, paths []string) bool {
-	for _, p := range paths {
-		if ok, _ := path.Match(glob, p); ok {
-			return true
-		}
-		// BuildKit matches a pattern's last element against the names
-		// of a directory it selects, at any depth below it.
-		if ok, _ := path.Match(glob, path.Dir(p)); ok {
-			return true
-		}
+// patternMatch is a credential file of the context below a directory a
+// COPY pattern matches: rel is its path inside that directory.
+type patternMatch struct{ file, rel string }
+
+// resolvePattern resolves a COPY source pattern against the context's
+// credential files as BuildKit does (the part before the first component
+// with a wildcard is a directory; the rest is matched against the paths
+// below it with path.Match, and a matched directory is copied whole):
+// direct are the credential files the pattern matches themselves, under
+// those inside a matched directory.
+func resolvePattern(glob string, files []string) (direct []string, under []patternMatch) {
+	parts := strings.Split(glob, "/")
+	i := 0
+	for i < len(parts) && !strings.ContainsAny(parts[i], "*?[") {
+		i++
 	}
-	return false
+	base := strings.Join(parts[:i], "/")
+	rest := strings.Join(parts[i:], "/")
+	n := len(parts) - i
+	for _, f := range files {
+		rel := f
+		if base != "" {
+			if !strings.HasPrefix(f, base+"/") {
+				continue
+			}
+			rel = strings.TrimPrefix(f, base+"/")
+		}
+		comps := strings.Split(rel, "/")
+		if len(comps) < n {
+			continue
+		}
+		head := strings.Join(comps[:n], "/")
+		if ok, _ := path.Match(rest, head); !ok {
+			continue
+		}
+		if len(comps) == n {
+			direct = append(direct, f)
+			continue
+		}
+		under = append(under, patternMatch{file: f, rel: strings.Join(comps[n:], "/")})
+	}
+	return direct, under
 }
 
 // globMatchesSecretFile reports whether a source pattern can match a
