@@ -923,12 +923,14 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		clean := secretID(src)
-		if isSecretDir(clean) && a.cfg.ContextListed {
-			// The build context is known: a credential directory of it
-			// (COPY .aws /root/.aws) is mounted from there for the RUNs
-			// after it, as its files are; one that holds no credential
-			// file is an ordinary copy.
-			if !hasFileUnder(a.cfg.ContextFiles, clean) {
+		if isSecretDir(clean) {
+			// A credential directory of the context (COPY .aws /root/.aws)
+			// is mounted from there for the RUNs after it, as its files
+			// are: a secret mount cannot hold a directory, and the legacy
+			// build read it from the context, so it is there. With the
+			// context listed, one that holds no credential file is an
+			// ordinary copy.
+			if a.cfg.ContextListed && !hasFileUnder(a.cfg.ContextFiles, clean) {
 				continue
 			}
 			if chown == "" && chmod == "" && !parents && destAbs != "" && safeMountValue(clean) && safeMountValue(destAbs) {

@@ -282,9 +282,15 @@ func TestContextCredentialDir(t *testing.T) {
 			wantErr:    RuleCannotRewrite.Name,
 		},
 		{
-			name:       "without the context it cannot be rewritten",
+			name:       "without a listed context it is mounted from the context all the same",
 			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN aws s3 ls && rm -rf /root/.aws\n",
-			wantErr:    RuleCannotRewrite.Name,
+			want:       []string{"RUN --mount=type=bind,source=.aws,target=/root/.aws,rw aws s3 ls"},
+			notWant:    []string{"COPY .aws", "rm -rf"},
+		},
+		{
+			name:       "without a listed context, left in the image",
+			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN pip install boto3\nCMD [\"python\", \"app.py\"]\n",
+			wantErr:    RuleSecretFileInImage.Name,
 		},
 	}
 	for _, tt := range tests {
