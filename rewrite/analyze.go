@@ -2,9 +2,9 @@ package rewrite
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"

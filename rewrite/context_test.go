@@ -15,8 +15,8 @@ func TestContextFiles(t *testing.T) {
 		want, notWant    []string
 		wantErr          string
 		wantWarn         string // a rule with a warning finding
-		secrets          bool // the rewrite needs --secret flags
-		listed           bool // Config.ContextListed
+		secrets          bool   // the rewrite needs --secret flags
+		listed           bool   // Config.ContextListed
 	}{
 		{
 			name:       "npmrc used by npm ci",
