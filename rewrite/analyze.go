@@ -550,7 +550,7 @@ func (a *analyzer) command(st *stageState, cmd instructions.Command) {
 	case *instructions.ShellCommand:
 		st.shell = append([]string(nil), c.Shell...)
 	case *instructions.OnbuildCommand:
-		a.onbuild(n)
+		a.onbuild(st, n)
 	default:
 		a.checkExpansion(st, n, cmd)
 	}
