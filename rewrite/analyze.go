@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -556,7 +557,7 @@ func (a *analyzer) command(st *stageState, cmd instructions.Command) {
 	case *instructions.ShellCommand:
 		st.shell = append([]string(nil), c.Shell...)
 	case *instructions.OnbuildCommand:
-		a.onbuild(n)
+		a.onbuild(st, n)
 	default:
 		a.checkExpansion(st, n, cmd)
 	}
@@ -929,12 +930,14 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		clean := secretID(src)
-		if isSecretDir(clean) && a.cfg.ContextListed {
-			// The build context is known: a credential directory of it
-			// (COPY .aws /root/.aws) is mounted from there for the RUNs
-			// after it, as its files are; one that holds no credential
-			// file is an ordinary copy.
-			if !hasFileUnder(a.cfg.ContextFiles, clean) {
+		if isSecretDir(clean) {
+			// A credential directory of the context (COPY .aws /root/.aws)
+			// is mounted from there for the RUNs after it, as its files
+			// are: a secret mount cannot hold a directory, and the legacy
+			// build read it from the context, so it is there. With the
+			// context listed, one that holds no credential file is an
+			// ordinary copy.
+			if a.cfg.ContextListed && !hasFileUnder(a.cfg.ContextFiles, clean) {
 				continue
 			}
 			if chown == "" && chmod == "" && !parents && destAbs != "" && safeMountValue(clean) && safeMountValue(destAbs) {
@@ -963,15 +966,58 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 				"%s copies %s into the credential directory %s; a directory cannot be a secret mount", strings.ToUpper(n.Value), clean, destPath)
 			continue
 		}
-		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" {
+		// The public files of a credential directory stay public under
+		// any source name: COPY ssh_config /root/.ssh/config.
+		destFile := destPath
+		if destDir {
+			destFile = path.Join(destPath, path.Base(clean))
+		}
+		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" && !matchPathPatterns(publicInSecretDir, destFile) {
 			destNamed = true
 		}
-		// With the build context listed, a pattern that matches none of
-		// its credential files copies none: an ordinary copy.
-		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !(a.cfg.ContextListed && !globMatchesAny(clean, a.cfg.ContextFiles)) {
-			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-				"name each credential file in its own COPY so that it can become a secret mount",
-				"%s copies files by the pattern %s, which matches credential files; the files behind a pattern are unknown until the build", strings.ToUpper(n.Value), clean)
+		if strings.ContainsAny(clean, "*?[") && a.cfg.ContextListed {
+			// The build context is listed: the pattern is resolved
+			// against its credential files.
+			direct, under := resolvePattern(clean, a.cfg.ContextFiles)
+			if len(direct) > 0 {
+				// BuildKit applies --exclude below each match, never to a
+				// file the pattern matches itself.
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+					"keep "+strings.Join(direct, ", ")+" out of the build context (.dockerignore) or name each in its own COPY so that it can become a mount",
+					"%s copies files by the pattern %s, which matches the credential files %s of the build context; a pattern cannot exclude the files it matches itself", strings.ToUpper(n.Value), clean, strings.Join(direct, ", "))
+				continue
+			}
+			if destAbs == "" && len(under) > 0 {
+				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+					"use an absolute destination or a WORKDIR without build-time variables",
+					"the destination of %s cannot be resolved, so the credential files its pattern brings in have no mount target", clean)
+				continue
+			}
+			for _, u := range under {
+				if excludedBy(excludes, u.rel) || !safeMountValue(u.rel) || !safeMountValue(u.file) {
+					continue
+				}
+				target := path.Join(destAbs, u.rel)
+				if !safeMountValue(target) {
+					continue
+				}
+				if flag := "--exclude=" + u.rel; !slices.Contains(extraFlags, flag) {
+					extraFlags = append(extraFlags, flag)
+				}
+				f := &fileSecret{id: u.file, target: target, line: n.StartLine, rule: RuleSecretFile, context: true}
+				st.files = append(st.files, f)
+				a.files = append(a.files, f)
+			}
+			continue
+		}
+		// Without a listing, a pattern that could match a credential file
+		// as well as others is reported; the frontend resolves it against
+		// the context it lists. One whose every match is a credential file
+		// (*.pem, secrets/*) is refused below.
+		if strings.ContainsAny(clean, "*?[") && globMatchesSecretFile(clean) && !isSecretFile(strings.NewReplacer("*", "x", "?", "x").Replace(clean), a.cfg) {
+			a.addSettled(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+				"build through the hushbuild frontend or give the CLI the build context (--context) so that the pattern is resolved; or name each credential file in its own COPY",
+				"%s copies files by the pattern %s, which could match credential files; without the build context the files behind it are unknown", strings.ToUpper(n.Value), clean)
 			continue
 		}
 		// A certificate for the system's trust store, whatever its name.
@@ -1200,6 +1246,16 @@ func (a *analyzer) endStage(st *stageState) {
 			continue
 		}
 		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
+		// A build tool's credential file that the build's own commands
+		// read (a RUN after the copy) and that nothing the container runs
+		// names is the build's, not the app's: it stays on the mounts of
+		// those RUNs and out of the image, as it would be with a broad
+		// copy. The container still gets it at run time if it needs it.
+		if f.copied && !f.dir && len(f.uses) > 0 && isBuildToolCredential(f.target) && st.reaches.all && !a.runtimeNames(f) && !a.readFromStage(st, f.target) {
+			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
+				"%s would stay to the end of a stage that reaches the image: a build tool's credential file that the RUN on %s had on a mount and that no CMD, ENTRYPOINT or HEALTHCHECK names, so it stays on mounts for the build and is left out of the image", f.id, linesText(f.uses))
+			continue
+		}
 		if a.cfg.OmitRuntimeSecretFiles {
 			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
 				"%s would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image (omit-runtime-secret-files)", f.id)
@@ -1209,6 +1265,76 @@ func (a *analyzer) endStage(st *stageState) {
 			"delete the file in the build (RUN rm "+f.target+") so that it lives only on mounts, or set omit-runtime-secret-files=true to leave it out of the image and "+runtime+"; allow-runtime-secret-files=true keeps it in the image",
 			"%s stays to the end of a stage that reaches the image: a runtime secret baked into the image", f.id)
 	}
+}
+
+// sshIdentityPatterns are the private keys ssh (and git over ssh) reads
+// from ~/.ssh by default.
+var sshIdentityPatterns = []string{".ssh/id_rsa", ".ssh/id_dsa", ".ssh/id_ecdsa", ".ssh/id_ed25519", ".ssh/id_ecdsa_sk", ".ssh/id_ed25519_sk"}
+
+// isBuildToolCredential reports whether a destination is where a build
+// tool reads its credential: a package manager's or git's configuration
+// (toolConfigPatterns) or ssh's default identity.
+func isBuildToolCredential(target string) bool {
+	return matchPathPatterns(toolConfigPatterns, target) || matchPathPatterns(sshIdentityPatterns, target)
+}
+
+// readFromStage reports whether another stage takes a path at or above
+// target from stage st (COPY --from, RUN --mount from=): the file must be
+// in st's filesystem, not only on its mounts.
+func (a *analyzer) readFromStage(st *stageState, target string) bool {
+	names := []string{strconv.Itoa(st.index)}
+	if st.name != "" {
+		names = append(names, strings.ToLower(st.name))
+	}
+	for _, s := range a.stages {
+		for _, cmd := range s.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if !slices.Contains(names, strings.ToLower(c.From)) {
+					continue
+				}
+				if (stageReach{paths: cleanAbs(c.SourcePaths)}).covers(target) {
+					return true
+				}
+			case *instructions.RunCommand:
+				for _, m := range mountsOf(c) {
+					if slices.Contains(names, strings.ToLower(m.From)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func cleanAbs(ps []string) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, path.Clean("/"+p))
+	}
+	return out
+}
+
+// runtimeNames reports whether a CMD, ENTRYPOINT or HEALTHCHECK of the
+// Dockerfile names a credential file by its name or path: the container
+// reads it at run time.
+func (a *analyzer) runtimeNames(f *fileSecret) bool {
+	names := []string{path.Base(f.target), path.Base(f.id)}
+	for _, l := range slices.Sorted(maps.Keys(a.nodes)) {
+		n := a.nodes[l]
+		switch strings.ToLower(n.Value) {
+		case "cmd", "entrypoint", "healthcheck":
+		default:
+			continue
+		}
+		for _, name := range names {
+			if strings.Contains(n.Original, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // inheritedOnlyHere avoids reporting one file once per stage: it is
@@ -1262,20 +1388,48 @@ func underSecretDir(p string) bool {
 	return false
 }
 
-// globMatchesAny reports whether a COPY source pattern matches one of
-// the context paths.
-func globMatchesAny(glob string, paths []string) bool {
-	for _, p := range paths {
-		if ok, _ := path.Match(glob, p); ok {
-			return true
-		}
-		// BuildKit matches a pattern's last element against the names
-		// of a directory it selects, at any depth below it.
-		if ok, _ := path.Match(glob, path.Dir(p)); ok {
-			return true
-		}
+// patternMatch is a credential file of the context below a directory a
+// COPY pattern matches: rel is its path inside that directory.
+type patternMatch struct{ file, rel string }
+
+// resolvePattern resolves a COPY source pattern against the context's
+// credential files as BuildKit does (the part before the first component
+// with a wildcard is a directory; the rest is matched against the paths
+// below it with path.Match, and a matched directory is copied whole):
+// direct are the credential files the pattern matches themselves, under
+// those inside a matched directory.
+func resolvePattern(glob string, files []string) (direct []string, under []patternMatch) {
+	parts := strings.Split(glob, "/")
+	i := 0
+	for i < len(parts) && !strings.ContainsAny(parts[i], "*?[") {
+		i++
 	}
-	return false
+	base := strings.Join(parts[:i], "/")
+	rest := strings.Join(parts[i:], "/")
+	n := len(parts) - i
+	for _, f := range files {
+		rel := f
+		if base != "" {
+			if !strings.HasPrefix(f, base+"/") {
+				continue
+			}
+			rel = strings.TrimPrefix(f, base+"/")
+		}
+		comps := strings.Split(rel, "/")
+		if len(comps) < n {
+			continue
+		}
+		head := strings.Join(comps[:n], "/")
+		if ok, _ := path.Match(rest, head); !ok {
+			continue
+		}
+		if len(comps) == n {
+			direct = append(direct, f)
+			continue
+		}
+		under = append(under, patternMatch{file: f, rel: strings.Join(comps[n:], "/")})
+	}
+	return direct, under
 }
 
 // globMatchesSecretFile reports whether a source pattern can match a

@@ -14,8 +14,9 @@ func TestContextFiles(t *testing.T) {
 		files            []string
 		want, notWant    []string
 		wantErr          string
-		secrets          bool // the rewrite needs --secret flags
-		listed           bool // Config.ContextListed
+		wantWarn         string // a rule with a warning finding
+		secrets          bool   // the rewrite needs --secret flags
+		listed           bool   // Config.ContextListed
 	}{
 		{
 			name:       "npmrc used by npm ci",
@@ -72,9 +73,38 @@ func TestContextFiles(t *testing.T) {
 			listed:     true,
 		},
 		{
-			name:       "a pattern without a listed context",
+			name:       "a pattern without a listed context could match: a warning",
 			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY *.json ./\nRUN npm ci\n",
+			want:       []string{"COPY *.json ./"},
+			wantWarn:   "CannotRewrite",
+		},
+		{
+			name:       "a pattern without a listed context that matches only credential files",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY certs/*.pem ./\nRUN npm ci\n",
 			wantErr:    "CannotRewrite",
+		},
+		{
+			name:       "a pattern matching a directory that holds a credential file",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY conf* /etc/app/\nRUN npm ci\n",
+			files:      []string{"conf/.npmrc", "conf/sub/.netrc", "other/.npmrc"},
+			listed:     true,
+			want: []string{"COPY --exclude=.npmrc --exclude=sub/.netrc conf* /etc/app/",
+				"--mount=type=bind,source=conf/.npmrc,target=/etc/app/.npmrc", "--mount=type=bind,source=conf/sub/.netrc,target=/etc/app/sub/.netrc"},
+			notWant: []string{"other/"},
+		},
+		{
+			name:       "a pattern matching a credential file itself",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY conf/*.json ./\nRUN npm ci\n",
+			files:      []string{"conf/credentials.json"},
+			listed:     true,
+			wantErr:    "conf/credentials.json",
+		},
+		{
+			name:       "a pattern one level down does not match deeper files",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY */*.json ./\nRUN npm ci\n",
+			files:      []string{"a/b/credentials.json"},
+			listed:     true,
+			want:       []string{"COPY */*.json ./"},
 		},
 		{
 			name:       "an env file left for run time",
@@ -106,6 +136,15 @@ func TestContextFiles(t *testing.T) {
 			}
 			if res.Err() != nil {
 				t.Fatalf("err = %v\n%s", res.Err(), out)
+			}
+			if tt.wantWarn != "" {
+				found := false
+				for _, f := range res.Findings {
+					found = found || f.Rule == tt.wantWarn && f.Severity == SeverityWarning
+				}
+				if !found {
+					t.Errorf("no %s warning: %+v", tt.wantWarn, res.Findings)
+				}
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
@@ -243,9 +282,15 @@ func TestContextCredentialDir(t *testing.T) {
 			wantErr:    RuleCannotRewrite.Name,
 		},
 		{
-			name:       "without the context it cannot be rewritten",
+			name:       "without a listed context it is mounted from the context all the same",
 			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN aws s3 ls && rm -rf /root/.aws\n",
-			wantErr:    RuleCannotRewrite.Name,
+			want:       []string{"RUN --mount=type=bind,source=.aws,target=/root/.aws,rw aws s3 ls"},
+			notWant:    []string{"COPY .aws", "rm -rf"},
+		},
+		{
+			name:       "without a listed context, left in the image",
+			dockerfile: "FROM python:3.12\nCOPY .aws /root/.aws\nRUN pip install boto3\nCMD [\"python\", \"app.py\"]\n",
+			wantErr:    RuleSecretFileInImage.Name,
 		},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -196,7 +197,7 @@ var onbuildVarRe = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 // onbuild reports ONBUILD instructions that carry a secret into the
 // images built FROM this one: they run there, where this build's secret
 // mounts do not exist and its build-args are whatever the child passes.
-func (a *analyzer) onbuild(n *parser.Node) {
+func (a *analyzer) onbuild(st *stageState, n *parser.Node) {
 	if n.Next == nil || len(n.Next.Children) == 0 {
 		return
 	}
@@ -226,6 +227,14 @@ func (a *analyzer) onbuild(n *parser.Node) {
 		return
 	}
 	sort.Strings(why)
+	// A later stage of this Dockerfile built FROM this one runs the
+	// trigger in this very build, where the engine does not rewrite it:
+	// fail closed.
+	if later := a.stagesFrom(st); len(later) > 0 {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"write the instruction into the stages built FROM this one instead of ONBUILD, where hushbuild rewrites it",
+			"ONBUILD %s %s, and %s of this Dockerfile is built FROM this stage: the trigger runs in this build, where it would leak", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "), strings.Join(later, ", "))
+	}
 	a.add(RuleOnbuildSecret, n.StartLine, n.EndLine, false,
 		"move the instruction into the Dockerfiles that build FROM this image, where hushbuild can rewrite it, or give it a secret mount there",
 		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
@@ -357,4 +366,26 @@ func stderrElsewhere(stack []syntax.Node, env shellEnv) bool {
 		return out
 	}
 	return false
+}
+
+// stagesFrom names the later stages of the Dockerfile whose FROM is st:
+// st's ONBUILD triggers run in each of them.
+func (a *analyzer) stagesFrom(st *stageState) []string {
+	var out []string
+	parents := map[string]bool{strconv.Itoa(st.index): true}
+	if st.name != "" {
+		parents[strings.ToLower(st.name)] = true
+	}
+	for j := st.index + 1; j < len(a.stages); j++ {
+		s := a.stages[j]
+		if !parents[strings.ToLower(s.BaseName)] {
+			continue
+		}
+		name := s.Name
+		if name == "" {
+			name = strconv.Itoa(j)
+		}
+		out = append(out, "stage "+name)
+	}
+	return out
 }

@@ -147,6 +147,10 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	case f.context && f.copied:
 		msg = fmt.Sprintf("the credential file %s is no longer copied into a layer: it is mounted read-only from the build context at %s", f.id, f.target)
 		fix = "nothing to pass: it is mounted from the build context; to keep it out of the context, add it to .dockerignore and build with --secret id=" + f.id + ",src=" + f.id
+		if f.dir {
+			msg = fmt.Sprintf("the credential directory %s is no longer copied into a layer: it is mounted from the build context at %s", f.id, f.target)
+			fix = "nothing to pass: it is mounted from the build context (a secret mount cannot hold a directory; copy the files the build needs one COPY each to make them secrets instead)"
+		}
 	case f.context && slices.Contains(a.cfg.ContextSelf, f.id):
 		msg = fmt.Sprintf("%s in the build context is this Dockerfile, whose literal credential the rewrite takes out of the build (rewrite-hardcoded): this copy of the context would put it back in a layer, so it excludes it (the RUNs after it still see it, mounted read-only at %s)", f.id, f.target)
 		fix = "rotate the credential, take it out of the Dockerfile, and give it with --secret"

@@ -71,12 +71,13 @@ var (
 		Name:        "SecretFileInImage",
 		Description: "A credential file stays to the end of a stage whose files reach the built image: a runtime secret baked into the image.",
 		Severity:    SeverityError,
-		Settled:     SeverityWarning, // allow- or omit-runtime-secret-files decided
+		Settled:     SeverityWarning, // allow- or omit-runtime-secret-files decided, or a build tool's file the build used
 	}
 	RuleCannotRewrite = Rule{
 		Name:        "CannotRewrite",
 		Description: "A secret is used in a way the engine cannot rewrite safely; the build stops instead of leaking.",
 		Severity:    SeverityError,
+		Settled:     SeverityWarning, // only likely: a COPY pattern that could match a credential file, with no context listed
 	}
 	RuleSecretWrittenToFile = Rule{
 		Name:        "SecretWrittenToFile",

@@ -205,6 +205,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				}
 			}
 			facts := analyzeShell(f, env, targets)
+			if marked {
+				facts.transfers = withoutOwnPrelude(script, facts.transfers)
+			}
 			// cp/mv/install of a mounted credential file: the copy would be
 			// a real file in the layer. The command goes, and the file is
 			// mounted at the destination too (from this RUN on).
@@ -215,6 +218,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					}
 				}
 				facts = analyzeShell(f, env, targets)
+				if marked {
+					facts.transfers = withoutOwnPrelude(script, facts.transfers)
+				}
 				for _, tr := range facts.transfers {
 					if tr.problem == "" && !safeMountValue(tr.dest) {
 						tr.problem = "its destination cannot be written into a --mount flag"
@@ -713,5 +719,26 @@ func mountedPaths(st *stageState, p *runPlan) []string {
 		out = append(out, t)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// withoutOwnPrelude drops the copies of hushbuild's own prelude from the
+// transfers of a RUN that carries it (a rewritten Dockerfile analysed
+// again): the save of a changed credential file's earlier content to
+// /tmp/.hushbuild-N, and its copy from the secret mount, which the EXIT
+// trap of the same prelude removes (else rm -f FILE), so no copy stays
+// in the layer.
+func withoutOwnPrelude(script string, trs []*transfer) []*transfer {
+	out := trs[:0]
+	for _, tr := range trs {
+		if strings.HasPrefix(tr.dest, hushbuildBackup) && tr.cmd == "cp" {
+			continue
+		}
+		if strings.HasPrefix(tr.src, "/run/secrets/") && tr.dest != "" && tr.cmd == "cp" &&
+			strings.Contains(script, "trap '") && strings.Contains(script, "else rm -f "+tr.dest+"; fi") {
+			continue
+		}
+		out = append(out, tr)
+	}
 	return out
 }

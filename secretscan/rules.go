@@ -307,6 +307,11 @@ func IsPlaceholder(v []byte) bool {
 	if len(v) == 0 {
 		return true
 	}
+	// A reference escaped for a shell that expands it later (eval "...
+	// \$TOKEN", sh -c "... \\\$TOKEN").
+	if t := bytes.TrimLeft(v, "\\"); len(t) < len(v) && len(t) > 0 && t[0] == '$' {
+		return true
+	}
 	switch {
 	case v[0] == '$' || v[0] == '%' || v[0] == '<' || v[0] == '{' || v[0] == '[':
 		return true
@@ -570,12 +575,25 @@ func checkNpmrc(w window) (int, int, bool) {
 		return 0, 0, false
 	}
 	i++
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '"' || d[i] == '\'') {
+	for i < len(d) && (d[i] == ' ' || d[i] == '\t') {
 		i++
+	}
+	if i < len(d) && (d[i] == '"' || d[i] == '\'') {
+		i++
+		// A quote closed right after the "=" ends a string of a program
+		// (awk's print "...:_authToken=" tok): the value is not here.
+		if i >= len(d) || isSpace(d[i]) || d[i] == '"' || d[i] == '\'' {
+			return 0, 0, false
+		}
 	}
 	v := i
 	for i < len(d) && !isSpace(d[i]) && d[i] != '"' && d[i] != '\'' {
 		i++
+	}
+	// An expression of a program (awk's ENVIRON["NPM_TOKEN"], a shell
+	// array) is not a token: tokens hold no brackets or parentheses.
+	if bytes.ContainsAny(d[v:i], "[]()") {
+		return 0, 0, false
 	}
 	if i-v < 8 || IsPlaceholder(d[v:i]) {
 		return 0, 0, false

@@ -105,6 +105,13 @@ func samples() []sample {
 		{"npmrc-auth-token", "", "//registry.npmjs.org/:_authToken=" + rnd(alnum, 36), true, "auth token line"},
 		{"npmrc-auth-token", ".npmrc", "_auth=" + b64("user:"+rnd(alnum, 12)), true, "_auth in .npmrc"},
 		{"npmrc-auth-token", "", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}", false, "variable"},
+		{"npmrc-auth-token", "", `eval "echo //registry.npmjs.org/:_authToken=\$NPM_TOKEN > ~/.npmrc"`, false, "reference escaped for eval"},
+		{"npmrc-auth-token", "", `sh -c "echo //r/:_authToken=\\\$NPM_TOKEN"`, false, "reference escaped twice"},
+		{"npmrc-auth-token", "", `awk 'BEGIN { print "//r/:_authToken=" ENVIRON["NPM_TOKEN"] }'`, false, "awk string closed after ="},
+		{"npmrc-auth-token", "", `awk 'BEGIN { print "//r/:_authToken="ENVIRON["NPM_TOKEN"] }'`, false, "awk ENVIRON expression"},
+		{"npmrc-auth-token", "", `awk -v npm_token_value="$T" 'BEGIN { print "//r/:_authToken=" npm_token_value }'`, false, "awk variable after the closed string"},
+		{"npmrc-auth-token", "", `echo "//r/:_authToken=` + rnd(alnum, 36) + `" > .npmrc`, true, "quoted literal"},
+		{"npmrc-auth-token", "", `echo "//r/:_authToken="` + rnd(alnum, 36) + ` > .npmrc`, true, "literal after a closed quote"},
 		{"npmrc-auth-token", "", "self._password = password_from_user_input", false, "_password outside .npmrc"},
 
 		{"netrc-password", "", "machine github.com login bot password " + rnd(alnum, 20) + "\n", true, "netrc line anywhere"},
