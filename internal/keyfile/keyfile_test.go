@@ -87,18 +87,18 @@ func public(t *testing.T) map[string]string {
 	pub, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	sshPub, _ := ssh.NewPublicKey(&key.PublicKey)
 	return map[string]string{
-		"certificate":               string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		"public key":                string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
-		"authorized_keys line":      string(ssh.MarshalAuthorizedKey(sshPub)),
-		"Go code testing a prefix":  "if strings.HasPrefix(s, \"-----BEGIN RSA PRIVATE KEY-----\") {\n\treturn errors.New(\"PKCS #1 keys are not supported, convert with openssl pkcs8\")\n}\n",
-		"code writing the markers":  "const (\n\theader = \"-----BEGIN PRIVATE KEY-----\\n\"\n\tfooter = \"-----END PRIVATE KEY-----\\n\"\n)\n",
-		"placeholder with dots":     "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n",
-		"placeholder with a word":   "PRIVATE_KEY=\"-----BEGIN PRIVATE KEY-----\\nYOUR_KEY_HERE\\n-----END PRIVATE KEY-----\"\n",
-		"docs about a key":          "Paste your key (it starts with -----BEGIN OPENSSH PRIVATE KEY-----) into the secret.\n",
-		"the words alone":           "the PRIVATE KEY of the BEGIN block\n",
-		"PuTTY header in a doc":     "Files start with PuTTY-User-Key-File-3 and hold the public part.\n",
-		"marker without dashes":     "BEGIN RSA PRIVATE KEY\n" + strings.Repeat("QUJD", 40) + "\n",
-		"empty":                     "",
+		"certificate":              string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		"public key":               string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub})),
+		"authorized_keys line":     string(ssh.MarshalAuthorizedKey(sshPub)),
+		"Go code testing a prefix": "if strings.HasPrefix(s, \"-----BEGIN RSA PRIVATE KEY-----\") {\n\treturn errors.New(\"PKCS #1 keys are not supported, convert with openssl pkcs8\")\n}\n",
+		"code writing the markers": "const (\n\theader = \"-----BEGIN PRIVATE KEY-----\\n\"\n\tfooter = \"-----END PRIVATE KEY-----\\n\"\n)\n",
+		"placeholder with dots":    "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n",
+		"placeholder with a word":  "PRIVATE_KEY=\"-----BEGIN PRIVATE KEY-----\\nYOUR_KEY_HERE\\n-----END PRIVATE KEY-----\"\n",
+		"docs about a key":         "Paste your key (it starts with -----BEGIN OPENSSH PRIVATE KEY-----) into the secret.\n",
+		"the words alone":          "the PRIVATE KEY of the BEGIN block\n",
+		"PuTTY header in a doc":    "Files start with PuTTY-User-Key-File-3 and hold the public part.\n",
+		"marker without dashes":    "BEGIN RSA PRIVATE KEY\n" + strings.Repeat("QUJD", 40) + "\n",
+		"empty":                    "",
 	}
 }
 
