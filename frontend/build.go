@@ -126,7 +126,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		if holdsRewrittenLiteral(rw, text, merged) {
 			self = text
 		}
-		if listed, err = contextFiles(ctx, c, bc, merged, self, pr.toolState); listed != nil {
+		if listed, err = contextFiles(ctx, c, bc, merged, text, self, pr.toolState); listed != nil {
 			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf, cfg.ContextKeys = listed.files, true, listed.self, listed.keys
 		}
 		return err

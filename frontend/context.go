@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -77,7 +79,7 @@ type listing struct {
 // files too (listing.keys): the whole context, as a COPY of it transfers
 // it, is searched by the frontend's own image in a step of its own
 // (contextKeys).
-func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config, self []byte, tool func(context.Context) (llb.State, error)) (*listing, error) {
+func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config, text, self []byte, tool func(context.Context) (llb.State, error)) (*listing, error) {
 	patterns := rewrite.ContextFilePatterns(cfg)
 	if self != nil {
 		patterns = append(patterns, dockerfileNamePatterns...)
@@ -117,7 +119,7 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
-	keys, keyState, err := contextKeys(ctx, c, bc, tool)
+	keys, keyState, err := contextKeys(ctx, c, bc, tool, wholeContextCopied(text))
 	if err != nil {
 		return nil, err
 	}
@@ -151,13 +153,22 @@ const keysFile = "keys.json"
 // (`hushbuild-frontend find-keys`) over the context, with no network. The
 // context is the build's own source, the same op as a `COPY . .` of the
 // build transfers (BuildKit transfers it once), and the step is cached
-// with the context's content. It returns the paths and the context's
-// state, or no state when the frontend does not know its own image.
-func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error)) ([]string, *llb.State, error) {
+// with the context's content. A Dockerfile that copies only some paths of
+// the context (whole is false) has BuildKit transfer only those: the
+// whole context is then transferred to a snapshot of its own, which each
+// later build updates with what changed (sharing the build's would make
+// each transfer send what the other left out). It returns the paths and
+// the context's state, or no state when the frontend does not know its
+// own image.
+func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), whole bool) ([]string, *llb.State, error) {
 	if bc.BuildOpts().Opts[keySource] == "" || tool == nil {
 		return nil, nil, nil
 	}
-	st, err := bc.MainContext(ctx)
+	var opts []llb.LocalOption
+	if !whole {
+		opts = append(opts, llb.SharedKeyHint("hushbuild-context-keys"), dockerui.WithInternalName("hushbuild: load the build context to search it for private keys"))
+	}
+	st, err := bc.MainContext(ctx, opts...)
 	if err != nil || st == nil {
 		return nil, nil, err
 	}
@@ -341,3 +352,49 @@ func isLocalSource(def *pb.Definition) bool {
 }
 
 func digestOf(dt []byte) string { return string(digest.FromBytes(dt)) }
+
+// wholeContextCopied reports whether the Dockerfile text copies or
+// bind-mounts the root of the build context (COPY . ., ADD ./ /app,
+// RUN --mount=type=bind without a source), as BuildKit's converter
+// decides it: it then transfers the whole context, with no FollowPaths.
+// A text that does not parse is not.
+func wholeContextCopied(text []byte) bool {
+	res, err := parser.Parse(bytes.NewReader(text))
+	if err != nil {
+		return false
+	}
+	stages, _, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return false
+	}
+	root := func(p string) bool { return path.Join("/", p) == "/" }
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" && slices.ContainsFunc(c.SourcePaths, root) {
+					return true
+				}
+			case *instructions.AddCommand:
+				if slices.ContainsFunc(c.SourcePaths, root) {
+					return true
+				}
+			case *instructions.RunCommand:
+				for _, m := range mountsOfRun(c) {
+					if m.Type == instructions.MountTypeBind && m.From == "" && root(m.Source) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// mountsOfRun parses a RUN's --mount flags with their values as written.
+func mountsOfRun(run *instructions.RunCommand) []*instructions.Mount {
+	if err := run.Expand(func(w string) (string, error) { return w, nil }); err != nil {
+		return nil
+	}
+	return instructions.GetMounts(run)
+}

@@ -109,3 +109,25 @@ func TestContextKeysAreCredentialFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeContextCopied: the search for keys shares the build's transfer
+// of the context only when BuildKit transfers all of it.
+func TestWholeContextCopied(t *testing.T) {
+	for df, want := range map[string]bool{
+		"FROM alpine\nCOPY . .\n":                                         true,
+		"FROM alpine\nCOPY ./ /app/\n":                                    true,
+		"FROM alpine\nADD . /app\n":                                       true,
+		"FROM alpine\nRUN --mount=type=bind,target=/src cp -r /src /a\n":  true,
+		"FROM alpine\nRUN --mount=type=bind,source=.,target=/src ls\n":    true,
+		"FROM alpine\nCOPY app.py go.mod ./\n":                            false,
+		"FROM alpine\nCOPY src/ /app/src/\n":                              false,
+		"FROM alpine AS a\nFROM alpine\nCOPY --from=a . .\n":              false,
+		"FROM alpine\nRUN --mount=type=bind,from=alpine,target=/x ls\n":   false,
+		"FROM alpine\nRUN --mount=type=bind,source=go.mod,target=/x ls\n": false,
+		"FROM alpine\nCOPY [\n":                                           false,
+	} {
+		if got := wholeContextCopied([]byte(df)); got != want {
+			t.Errorf("%q: %v, want %v", df, got, want)
+		}
+	}
+}
