@@ -192,7 +192,11 @@ const chunk = 1 << 20
 // ReaderHolds reports whether r's content holds a private key, reading it
 // a chunk at a time.
 func ReaderHolds(r io.Reader) (bool, error) {
-	buf := make([]byte, chunk+window)
+	return readerHolds(r, make([]byte, chunk+window))
+}
+
+// readerHolds is ReaderHolds with buf (chunk+window bytes) to read into.
+func readerHolds(r io.Reader, buf []byte) (bool, error) {
 	keep := 0
 	for {
 		n, err := io.ReadFull(r, buf[keep:])
@@ -213,12 +217,16 @@ func ReaderHolds(r io.Reader) (bool, error) {
 
 // FileHolds reports whether the file at name holds a private key.
 func FileHolds(name string) (bool, error) {
+	return fileHolds(name, make([]byte, chunk+window))
+}
+
+func fileHolds(name string, buf []byte) (bool, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return false, err
 	}
 	defer f.Close()
-	return ReaderHolds(f)
+	return readerHolds(f, buf)
 }
 
 // Walk returns the regular files under root that hold a private key, as
@@ -226,6 +234,7 @@ func FileHolds(name string) (bool, error) {
 // followed (a build context sends them as links).
 func Walk(root string) ([]string, error) {
 	var out []string
+	buf := make([]byte, chunk+window)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -233,7 +242,7 @@ func Walk(root string) ([]string, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		ok, err := FileHolds(p)
+		ok, err := fileHolds(p, buf)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +137,39 @@ func TestReaderHoldsAcrossChunks(t *testing.T) {
 	}
 	if ok, err := ReaderHolds(bytes.NewReader(bytes.Repeat([]byte("-----BEGIN CERTIFICATE-----\n"), 2*chunk/28))); err != nil || ok {
 		t.Errorf("certificates only: ReaderHolds = %v, %v; want false", ok, err)
+	}
+}
+
+// TestWalk lists the files that hold a key, by their paths relative to the
+// root, and follows no symbolic link.
+func TestWalk(t *testing.T) {
+	dir := t.TempDir()
+	k := keys(t)
+	p := public(t)
+	files := map[string]string{
+		"deploy/github_deploy": k["OpenSSH"],
+		"config/sa.json":       k["service account JSON"],
+		"certs/ca":             p["certificate"],
+		"docs/keys.md":         p["docs about a key"],
+		"main.go":              "package main\n",
+	}
+	for name, content := range files {
+		full := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "deploy", "github_deploy"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Walk(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"config/sa.json", "deploy/github_deploy"}; !slices.Equal(got, want) {
+		t.Errorf("Walk = %v, want %v", got, want)
 	}
 }
