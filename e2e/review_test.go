@@ -291,9 +291,9 @@ var reviewCases = []reviewCase{
 	{
 		// A deploy key kept in the repository under a name of its own:
 		// no credential file has it, and the key is copied with the app.
-		// FAILS OPEN: the context is listed by file name only, and a
-		// build with no secret runs no check; missing is a search of the
-		// context's copies for private keys by content.
+		// The context is searched for private keys by content, so the
+		// file is a credential file of the context that stays in the
+		// image (SecretFileInImage).
 		name:       "deploy key under a name no credential file has copied with the context",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /root/.ssh && cp deploy/github_deploy /root/.ssh/id_ed25519 && chmod 600 /root/.ssh/id_ed25519 && git clone git@github.com:acme/lib.git /src/lib; rm -f /root/.ssh/id_ed25519\n",
 		value:      opensshKey,

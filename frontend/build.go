@@ -16,6 +16,7 @@ package frontend
 import (
 	"context"
 	"maps"
+	"slices"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -96,6 +97,10 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// HUSHBUILD configures hushbuild, not the Dockerfile.
 	delete(bc.BuildArgs, configArgName)
 
+	// The build's checks run the frontend's own image; the listing of
+	// the context searches it with that image too.
+	pr := &prover{c: c, bc: bc}
+
 	// The credential files a broad COPY of the context would bring in,
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
 	var listed *listing
@@ -121,8 +126,8 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		if holdsRewrittenLiteral(rw, text, merged) {
 			self = text
 		}
-		if listed, err = contextFiles(ctx, c, bc, merged, self); listed != nil {
-			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf = listed.files, true, listed.self
+		if listed, err = contextFiles(ctx, c, bc, merged, text, self, pr.toolState); listed != nil {
+			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf, cfg.ContextKeys = listed.files, true, listed.self, listed.keys
 		}
 		return err
 	})
@@ -143,6 +148,9 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	}
 
 	warn := df.warner(c)
+	if listed != nil && listed.keysUnsearched {
+		warn(ctx, "hushbuild: the build context was not searched for private keys: the frontend does not know its own image (the gateway's source option); a COPY of the context is kept from copying only the credential files it knows by name", client.WarnOpts{})
+	}
 	if listed == nil {
 		warn(ctx, "hushbuild: the build context could not be listed (it has more directories than hushbuild walks in a git repository or an archive): a COPY of the context is not kept from copying its credential files; keep credential files out of it, or build from a local directory", client.WarnOpts{})
 	}
@@ -229,14 +237,19 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	}
 
 	scanTargets := bkmaps.SyncMap[string, *dockerfile2llb.Result]{}
-	pr := &prover{c: c, bc: bc, df: df, warn: func(msg string) {
+	pr.df = df
+	pr.warn = func(msg string) {
 		warn(ctx, msg, client.WarnOpts{})
-	}}
+	}
 	// The context's credential files are searched for in every build,
-	// unless the caller lets them stay in the image.
+	// unless the caller lets them stay in the image. Those found by their
+	// content (a private key under any name) are held by the whole
+	// context, the others by the listing's transfer.
 	if !df.classifier.AllowRuntimeSecretFiles {
 		if listed != nil {
-			pr.contextSources = append(proof.ContextSources(df.contextFiles, listed.state), proof.ContextFieldSources(listed.fields, listed.state)...)
+			named := slices.DeleteFunc(slices.Clone(df.contextFiles), func(f string) bool { return slices.Contains(listed.keys, f) })
+			pr.contextSources = append(proof.ContextSources(named, listed.state), proof.ContextFieldSources(listed.fields, listed.state)...)
+			pr.contextSources = append(pr.contextSources, proof.ContextSources(listed.keys, listed.keyState)...)
 		}
 		pr.contextSources = append(pr.contextSources, named...)
 	}

@@ -3,6 +3,7 @@ package frontend
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
@@ -48,6 +51,14 @@ type listing struct {
 	fields []string
 	state  *llb.State
 	ops    map[string]bool
+	// keys are the files (also in files) that hold a private key, found
+	// by their content whatever their name (package keyfile); keyState
+	// is the whole context, which holds them. keysUnsearched says that
+	// the context could not be searched (the frontend does not know its
+	// own image).
+	keys           []string
+	keyState       *llb.State
+	keysUnsearched bool
 }
 
 // contextFiles lists the credential files of a local build context, after
@@ -63,7 +74,12 @@ type listing struct {
 // are read too, and those that hold exactly self are listed, in
 // listing.self as well: a COPY of the context must not bring the literal
 // back.
-func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config, self []byte) (*listing, error) {
+//
+// The files that hold a private key, whatever their name, are credential
+// files too (listing.keys): the whole context, as a COPY of it transfers
+// it, is searched by the frontend's own image in a step of its own
+// (contextKeys).
+func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg rewrite.Config, text, self []byte, tool func(context.Context) (llb.State, error)) (*listing, error) {
 	patterns := rewrite.ContextFilePatterns(cfg)
 	if self != nil {
 		patterns = append(patterns, dockerfileNamePatterns...)
@@ -103,7 +119,91 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
+	keys, keyState, err := contextKeys(ctx, c, bc, tool, wholeContextCopied(text))
+	if err != nil {
+		return nil, err
+	}
+	if keyState == nil {
+		l.keysUnsearched = true
+		return l, nil
+	}
+	l.keyState = keyState
+	for _, k := range keys {
+		if slices.Contains(l.files, k) {
+			continue // listed by its name
+		}
+		// A configuration file that holds a key is a credential file as a
+		// whole, not only its secret fields.
+		l.fields = slices.DeleteFunc(l.fields, func(f string) bool { return f == k })
+		l.keys = append(l.keys, k)
+		l.files = append(l.files, k)
+	}
+	slices.Sort(l.files)
+	if len(l.files) > maxContextFiles {
+		return nil, fmt.Errorf("hushbuild: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(l.files), maxContextFiles)
+	}
 	return l, nil
+}
+
+// keysFile is the list contextKeys' step writes.
+const keysFile = "keys.json"
+
+// contextKeys searches the build context, after its .dockerignore, for the
+// files that hold a private key: an exec of the frontend's own image
+// (`hushbuild-frontend find-keys`) over the context, with no network. The
+// context is the build's own source, the same op as a `COPY . .` of the
+// build transfers (BuildKit transfers it once), and the step is cached
+// with the context's content. A Dockerfile that copies only some paths of
+// the context (whole is false) has BuildKit transfer only those: the
+// whole context is then transferred to a snapshot of its own, which each
+// later build updates with what changed (sharing the build's would make
+// each transfer send what the other left out). It returns the paths and
+// the context's state, or no state when the frontend does not know its
+// own image.
+func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), whole bool) ([]string, *llb.State, error) {
+	if bc.BuildOpts().Opts[keySource] == "" || tool == nil {
+		return nil, nil, nil
+	}
+	var opts []llb.LocalOption
+	if !whole {
+		opts = append(opts, llb.SharedKeyHint("hushbuild-context-keys"), dockerui.WithInternalName("hushbuild: load the build context to search it for private keys"))
+	}
+	st, err := bc.MainContext(ctx, opts...)
+	if err != nil || st == nil {
+		return nil, nil, err
+	}
+	t, err := tool(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	const in, out = "/context", "/out"
+	run := t.Run(
+		llb.Args([]string{proof.Binary, "find-keys", "--out", path.Join(out, keysFile), in}),
+		llb.AddMount(in, *st, llb.Readonly),
+		llb.Network(pb.NetMode_NONE),
+		llb.WithCustomName("[hushbuild] search the build context for private keys"),
+	)
+	def, err := run.AddMount(out, llb.Scratch()).Marshal(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: %w", err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil || ref == nil {
+		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: no result")
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + keysFile})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: %w", err)
+	}
+	var keys []string
+	if err := json.Unmarshal(dt, &keys); err != nil {
+		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: %w", err)
+	}
+	return keys, st, nil
 }
 
 // dockerfileNamePatterns select the files of a build context named as
@@ -252,3 +352,49 @@ func isLocalSource(def *pb.Definition) bool {
 }
 
 func digestOf(dt []byte) string { return string(digest.FromBytes(dt)) }
+
+// wholeContextCopied reports whether the Dockerfile text copies or
+// bind-mounts the root of the build context (COPY . ., ADD ./ /app,
+// RUN --mount=type=bind without a source), as BuildKit's converter
+// decides it: it then transfers the whole context, with no FollowPaths.
+// A text that does not parse is not.
+func wholeContextCopied(text []byte) bool {
+	res, err := parser.Parse(bytes.NewReader(text))
+	if err != nil {
+		return false
+	}
+	stages, _, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return false
+	}
+	root := func(p string) bool { return path.Join("/", p) == "/" }
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" && slices.ContainsFunc(c.SourcePaths, root) {
+					return true
+				}
+			case *instructions.AddCommand:
+				if slices.ContainsFunc(c.SourcePaths, root) {
+					return true
+				}
+			case *instructions.RunCommand:
+				for _, m := range mountsOfRun(c) {
+					if m.Type == instructions.MountTypeBind && m.From == "" && root(m.Source) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// mountsOfRun parses a RUN's --mount flags with their values as written.
+func mountsOfRun(run *instructions.RunCommand) []*instructions.Mount {
+	if err := run.Expand(func(w string) (string, error) { return w, nil }); err != nil {
+		return nil
+	}
+	return instructions.GetMounts(run)
+}

@@ -2,9 +2,12 @@ package frontend
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -19,6 +22,8 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/hushbuild/hushbuild/internal/keyfile"
 )
 
 // fakeClient is an in-memory BuildKit gateway: it serves the files of the
@@ -131,9 +136,54 @@ func (c *fakeClient) Solve(ctx context.Context, req client.SolveRequest) (*clien
 			files[report] = []byte(r)
 		}
 	}
+	// The search of the build context for private keys.
+	if keys, ok, err := c.findKeys(req.Definition); err != nil {
+		return nil, err
+	} else if ok {
+		files[keysFile] = keys
+	}
 	res := client.NewResult()
 	res.SetRef(&fakeRef{files: files})
 	return res, nil
+}
+
+// findKeys runs def's find-keys exec, if it has one, on the files of the
+// directory it searches: the list it writes.
+func (c *fakeClient) findKeys(def *pb.Definition) ([]byte, bool, error) {
+	for _, dt := range def.Def {
+		var op pb.Op
+		if op.UnmarshalVT(dt) != nil {
+			continue
+		}
+		ex := op.GetExec()
+		if ex == nil || len(ex.Meta.Args) < 3 || ex.Meta.Args[1] != "find-keys" {
+			continue
+		}
+		root := ex.Meta.Args[len(ex.Meta.Args)-1]
+		for _, m := range ex.Mounts {
+			if m.Dest != root || m.Input < 0 {
+				continue
+			}
+			term, err := (&pb.Op{Inputs: []*pb.Input{op.Inputs[m.Input]}}).MarshalVT()
+			if err != nil {
+				return nil, false, err
+			}
+			sub := &pb.Definition{Def: append(slices.Clone(def.Def), term)}
+			files, err := c.filesOf(sub)
+			if err != nil {
+				return nil, false, err
+			}
+			keys := []string{}
+			for _, name := range slices.Sorted(maps.Keys(files)) {
+				if keyfile.Holds(files[name]) {
+					keys = append(keys, name)
+				}
+			}
+			dt, err := json.Marshal(keys)
+			return dt, true, err
+		}
+	}
+	return nil, false, nil
 }
 
 // filesOf returns what the head of def contains: the files of a source,

@@ -76,6 +76,12 @@ func (p *prover) toolImage(ctx context.Context) (llb.State, *pb.Definition, erro
 	return st, p.toolDef, nil
 }
 
+// toolState is the frontend's own image (see toolImage).
+func (p *prover) toolState(ctx context.Context) (llb.State, error) {
+	st, _, err := p.toolImage(ctx)
+	return st, err
+}
+
 func (p *prover) loadTool(ctx context.Context, source string, platform ocispecs.Platform) (llb.State, error) {
 	name := "[hushbuild] the frontend image, for the build's checks"
 	// As BuildKit's gateway does: a named context of that name first

@@ -75,6 +75,11 @@ type Config struct {
 	// files of the context like ContextFiles (which lists them too).
 	// Not set by the text form.
 	ContextSelf []string
+	// ContextKeys are the files of the build context that hold a private
+	// key, found by their content whatever their name (package keyfile):
+	// credential files like those the built-in patterns name, listed in
+	// ContextFiles too. Not set by the text form.
+	ContextKeys []string
 	// BaseImages are the defaults of the base images the Dockerfile's
 	// stages start FROM (their config's user, environment and working
 	// directory), by the FROM argument as written. The frontend resolves
@@ -248,6 +253,7 @@ func MergeConfig(dockerfile, caller Config) Config {
 		ContextFiles:  cat(dockerfile.ContextFiles, caller.ContextFiles),
 		ContextListed: caller.ContextListed,
 		ContextSelf:   cat(dockerfile.ContextSelf, caller.ContextSelf),
+		ContextKeys:   cat(dockerfile.ContextKeys, caller.ContextKeys),
 		BaseImages:    caller.BaseImages,
 	}
 	if caller.Target != "" {

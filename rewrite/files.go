@@ -117,6 +117,11 @@ func matchPathPatterns(patterns []string, p string) bool {
 
 // isSecretFile reports whether a context path names a credential file.
 func isSecretFile(p string, cfg Config) bool {
+	clean := strings.TrimPrefix(path.Clean(p), "./")
+	// A file that holds a private key is one whatever its name.
+	if slices.Contains(cfg.ContextKeys, clean) {
+		return true
+	}
 	if matchPathPatterns(notSecretFilePatterns, p) {
 		return false
 	}

@@ -32,6 +32,8 @@ func main() {
 			os.Exit(checker.Exec(os.Args[2:]))
 		case "check-tree":
 			os.Exit(checker.CheckTree(os.Args[2:]))
+		case "find-keys":
+			os.Exit(checker.FindKeys(os.Args[2:]))
 		}
 	}
 
