@@ -34,7 +34,7 @@ func TestContextCredentialFiles(t *testing.T) {
 		{"git-credentials in a subdirectory", "config/.git-credentials", "https://ci:CANARY@git.example.com\n",
 			"FROM alpine\nCOPY config/ /etc/app/\nRUN git config --global credential.helper 'store --file /etc/app/.git-credentials' && git clone https://git.example.com/acme/lib.git /tmp/lib\n", "git", "", nil, false},
 		{"a RUN copies the mounted file into the layer", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
-			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cat /app/.npmrc > /root/.npmrc' && npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false}, // the engine sees the nested copy and refuses it before the build-time check would
 		{"a RUN copies the whole bind-mounted context", ".npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nRUN --mount=type=bind,target=/src cp -a /src/. /app/\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
 		{"a git checkout's .git/config", ".git/config", "[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic CANARY\n",
