@@ -1200,6 +1200,16 @@ func (a *analyzer) endStage(st *stageState) {
 			continue
 		}
 		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
+		// A build tool's configuration where the tool reads it (the tools
+		// table's BuildOnly: ~/.npmrc, ~/.gradle/gradle.properties,
+		// ~/.m2/settings.xml) is read during the build, not by the
+		// application: it stays on mounts for the build and is left out of
+		// the image, unless allow-runtime-secret-files keeps it.
+		if f.copied && !a.cfg.AllowRuntimeSecretFiles && matchPathPatterns(buildOnlyPatterns, f.target) {
+			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, "if the container runs the tool itself, "+runtime,
+				"%s is a build tool's configuration that would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image", f.id)
+			continue
+		}
 		if a.cfg.OmitRuntimeSecretFiles {
 			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
 				"%s would stay to the end of a stage that reaches the image: it stays on mounts for the build and is left out of the image (omit-runtime-secret-files)", f.id)
