@@ -494,6 +494,16 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	}
 	name := path.Base(c.Args[0].Lit())
 	vars := append(wordVars(c, names), fedVars...)
+	// docker login --password-stdin < /run/secrets/pw: the command's
+	// standard input is a secret file.
+	// (No names: a RUN hushbuild rewrote already.)
+	for _, r := range s.Redirs {
+		if len(names) > 0 && (r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut) {
+			if k, ok := secretPathWord(r.Word, names); ok {
+				vars = append(vars, k)
+			}
+		}
+	}
 	var args []string
 	for _, a := range c.Args[1:] {
 		args = append(args, a.Lit())
@@ -655,11 +665,14 @@ type replay struct {
 	text string
 	wd   string // "" when the command needs no directory
 	home string // HOME of the command; "" when unknown
+	// env are the tool variables the script exported before the command
+	// (shellEnv.scriptEnv): the replay exports them too.
+	env map[string]string
 }
 
 // replayOf is the replay of the command of statement s.
 func replayOf(text string, env shellEnv) replay {
-	return replay{text: text, wd: env.workdir, home: env.home}
+	return replay{text: text, wd: env.workdir, home: env.home, env: env.scriptEnv}
 }
 
 // render is the replay for a RUN whose HOME is home ("" when unknown).
@@ -677,6 +690,17 @@ func (r replay) render(home string) string {
 	other := r.home != "" && r.home != home
 	if other {
 		b.WriteString("HOME=" + shellQuote(r.home) + "; export HOME; ")
+	}
+	names := make([]string, 0, len(r.env))
+	for k := range r.env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		// (A tool's own write may carry the export in its text already.)
+		if v := r.env[k]; v != "" && !strings.HasPrefix(r.text, "export "+k+"=") {
+			b.WriteString("export " + k + "=" + shellQuote(v) + "; ")
+		}
 	}
 	if r.wd != "" {
 		b.WriteString("cd " + shellQuote(r.wd) + " && ")
@@ -764,7 +788,10 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	saved := map[string]bool{}
 	home := st.shellEnv().home
 	for _, g := range st.gen {
-		if g.ended == 0 && g.assumedHome != "" {
+		// A replay under another HOME (a child stage as another user)
+		// sets the HOME it was written with: only one under the same
+		// assumed HOME relies on $HOME.
+		if g.ended == 0 && g.assumedHome != "" && g.assumedHome == home {
 			pre = append(pre, homeGuard(g.assumedHome, st.user))
 			break
 		}
