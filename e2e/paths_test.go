@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,46 @@ func TestAssumedUserHome(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReplayAsAnotherUser: example 420, a child stage built FROM the stage
+// that wrote ~/.npmrc, as another user. The CLI's rewrite, built with the
+// stock frontend (no build-time check there), replays the write with the
+// HOME it was written with: the file it writes is the one the RUN removes,
+// so no layer, cache entry or provenance field keeps the token, and npm in
+// the parent still got it. (Before, the child's replay wrote
+// /home/app/.npmrc, which stayed in its layer.)
+func TestReplayAsAnotherUser(t *testing.T) {
+	l := needLab(t)
+	dir := filepath.Join(l.examplesDir(), "420-child-stage-other-user-home")
+	original, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rewrite.Rewrite(original, rewrite.Config{})
+	if err != nil || res.Err() != nil {
+		t.Fatalf("the CLI's rewrite: %v %v", err, res.Err())
+	}
+	secrets := newSecretSet()
+	token := secrets.canary(t, "NPM_TOKEN")
+	ctx := copyContext(t, dir)
+	writeFile(t, ctx, "Dockerfile", withSyntax(l.stock, res.Output))
+	out := filepath.Join(t.TempDir(), "image.tar")
+	flags := append(l.baseImageFlags(t, original), "--secret", "id=NPM_TOKEN,env=NPM_TOKEN")
+	build := l.buildx(t, buildSpec{dir: ctx, flags: flags, env: []string{"NPM_TOKEN=" + token.value},
+		output: out, provenance: true, cacheTo: cacheDir(out)})
+	checkOutputClean(t, secrets, "the build output", build.out)
+	if build.err != nil {
+		t.Fatalf("the build failed: %v\n%s", build.err, secrets.redact(build.out))
+	}
+	if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+		t.Errorf("the image holds the token:%s", hitLines(rep))
+	}
+	if rep := scanDir(t, cacheDir(out), secrets.verifySecrets()); rep != nil && !rep.Clean() {
+		t.Errorf("the build cache holds the token:%s", hitLines(rep))
+	}
+	if saw := secrets.toolsThatSaw(build.out)[token.id]; !containsString(saw, "npm") {
+		t.Errorf("npm did not get the token (tools that saw it: %v):\n%s", saw, secrets.redact(build.out))
 	}
 }

@@ -1247,12 +1247,18 @@ func (a *analyzer) endStage(st *stageState) {
 		}
 		runtime := fmt.Sprintf("give it to the container at run time instead (docker run --mount type=bind,src=%s,dst=%s,readonly; compose: a secrets: entry with target %s; Kubernetes: a secret volume mounted at %s)", f.id, f.target, f.target, f.target)
 		// A build tool's credential file that the build's own commands
-		// read (a RUN after the copy) and that nothing the container runs
-		// names is the build's, not the app's: it stays on the mounts of
-		// those RUNs and out of the image, as it would be with a broad
-		// copy. The container still gets it at run time if it needs it.
-		if f.copied && !f.dir && len(f.uses) > 0 && isBuildToolCredential(f.target) && st.reaches.all && !a.runtimeNames(f) && !a.readFromStage(st, f.target) {
-			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, runtime,
+		// read (a RUN after the copy), that nothing the container runs
+		// names, and that no other stage takes from this one, is the
+		// build's, not the app's: it stays on the mounts of those RUNs and
+		// out of the image, as it would be with a broad copy. That is a
+		// tool's credential file by name (.npmrc, an ssh identity), or a
+		// tool's configuration where the tool reads it (the tools table's
+		// BuildOnly: ~/.gradle/gradle.properties, ~/.m2/settings.xml).
+		// allow-runtime-secret-files keeps it in the image.
+		if f.copied && !f.dir && !a.cfg.AllowRuntimeSecretFiles && len(f.uses) > 0 &&
+			(isBuildToolCredential(f.target) || matchPathPatterns(buildOnlyPatterns, f.target)) &&
+			st.reaches.all && !a.runtimeNames(f) && !a.readFromStage(st, f.target) {
+			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, "if the container runs the tool itself, "+runtime,
 				"%s would stay to the end of a stage that reaches the image: a build tool's credential file that the RUN on %s had on a mount and that no CMD, ENTRYPOINT or HEALTHCHECK names, so it stays on mounts for the build and is left out of the image", f.id, linesText(f.uses))
 			continue
 		}

@@ -83,7 +83,7 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 			}
 		}
 		src := sources[t.src]
-		g := a.copyGen(st, n, src, t.dest, replayText(stmtText(script, s), senv.workdir))
+		g := a.copyGen(st, n, src, t.dest, replayOf(stmtText(script, s), senv))
 		if g != nil && senv.homeAssumed && (usesHome(last) || senv.dirViaHome) {
 			g.assumedHome = senv.home
 		}
@@ -99,7 +99,7 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 			continue
 		}
 		if src := readsGen(w.stmt, env, sources); src != nil {
-			if g := a.copyGen(st, n, src, w.file, replayText(w.text, env.at(w.stmt).workdir)); g != nil {
+			if g := a.copyGen(st, n, src, w.file, replayOf(w.text, env.at(w.stmt))); g != nil {
 				if w.assumedHome != "" {
 					g.assumedHome = w.assumedHome
 				}
@@ -111,7 +111,7 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 
 // copyGen makes dest a generated secret file that a command of this RUN
 // copies src into.
-func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest, replay string) *genFile {
+func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest string, r replay) *genFile {
 	if dest == src.path {
 		return nil
 	}
@@ -134,7 +134,7 @@ func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest, r
 	if src.noReplay != "" && g.noReplay == "" {
 		g.noReplay, g.noReplayLine = src.noReplay, src.noReplayLine
 	}
-	g.pending = append(g.pending, replay)
+	g.pending = append(g.pending, r)
 	if src.assumedHome != "" {
 		g.assumedHome = src.assumedHome
 	}

@@ -51,7 +51,7 @@ const hushbuildBackup = "/tmp/.hushbuild-"
 // genFile is a file that commands write a secret into.
 type genFile struct {
 	path   string
-	writes []string // replayable commands, in order
+	writes []replay // replayable commands, in order
 	vars   []*secretVar
 	line   int // the RUN that first wrote it
 	uses   []int
@@ -59,7 +59,7 @@ type genFile struct {
 	slot   int // backup slot number, unique in the Dockerfile
 	// pending are the writes of the RUN being rewritten, replayed from the
 	// next RUN on; endsHere is set when that RUN deletes the file.
-	pending  []string
+	pending  []replay
 	endsHere bool
 	// also are files the writes may land in instead of path: saved and
 	// restored with it.
@@ -500,6 +500,16 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	}
 	name := path.Base(c.Args[0].Lit())
 	vars := append(wordVars(c, names), fedVars...)
+	// docker login --password-stdin < /run/secrets/pw: the command's
+	// standard input is a secret file.
+	// (No names: a RUN hushbuild rewrote already.)
+	for _, r := range s.Redirs {
+		if len(names) > 0 && (r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut) {
+			if k, ok := secretPathWord(r.Word, names); ok {
+				vars = append(vars, k)
+			}
+		}
+	}
 	var args []string
 	for _, a := range c.Args[1:] {
 		args = append(args, a.Lit())
@@ -655,13 +665,57 @@ func (st *stageState) genFile(p string) *genFile {
 	return nil
 }
 
-// replayText is a write to replay at the start of a later RUN, in the
-// directory it ran in.
-func replayText(text, wd string) string {
-	if wd == "" {
-		return "( " + text + " )"
+// replay is a write to run again at the start of a later RUN: the
+// command, in the directory it ran in, with the HOME it ran with.
+type replay struct {
+	text string
+	wd   string // "" when the command needs no directory
+	home string // HOME of the command; "" when unknown
+	// env are the tool variables the script exported before the command
+	// (shellEnv.scriptEnv): the replay exports them too.
+	env map[string]string
+}
+
+// replayOf is the replay of the command of statement s.
+func replayOf(text string, env shellEnv) replay {
+	return replay{text: text, wd: env.workdir, home: env.home, env: env.scriptEnv}
+}
+
+// render is the replay for a RUN whose HOME is home ("" when unknown).
+// A RUN with another HOME (a later USER, a child stage built FROM this
+// one as another user) would resolve ~, $HOME and the tools' home files
+// of the command elsewhere than the file that is saved and removed: the
+// command runs with the HOME it was written with. The user may differ
+// too, and may not be allowed to write there (the file is root's in the
+// legacy image): such a replay may fail, quietly, which writes nothing
+// and leaves nothing to remove, instead of stopping a RUN that has
+// nothing to do with the file (a SHELL with -e).
+func (r replay) render(home string) string {
+	var b strings.Builder
+	b.WriteString("( ")
+	other := r.home != "" && r.home != home
+	if other {
+		b.WriteString("HOME=" + shellQuote(r.home) + "; export HOME; ")
 	}
-	return "( cd " + shellQuote(wd) + " && " + text + " )"
+	names := make([]string, 0, len(r.env))
+	for k := range r.env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		// (A tool's own write may carry the export in its text already.)
+		if v := r.env[k]; v != "" && !strings.HasPrefix(r.text, "export "+k+"=") {
+			b.WriteString("export " + k + "=" + shellQuote(v) + "; ")
+		}
+	}
+	if r.wd != "" {
+		b.WriteString("cd " + shellQuote(r.wd) + " && ")
+	}
+	b.WriteString(r.text + " )")
+	if other {
+		b.WriteString(" 2>/dev/null || true")
+	}
+	return b.String()
 }
 
 // usedOutside reports whether a script references name outside the given
@@ -738,8 +792,12 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	var restore []string
 	var replays []string
 	saved := map[string]bool{}
+	home := st.shellEnv().home
 	for _, g := range st.gen {
-		if g.ended == 0 && g.assumedHome != "" {
+		// A replay under another HOME (a child stage as another user)
+		// sets the HOME it was written with: only one under the same
+		// assumed HOME relies on $HOME.
+		if g.ended == 0 && g.assumedHome != "" && g.assumedHome == home {
 			pre = append(pre, homeGuard(g.assumedHome, st.user))
 			break
 		}
@@ -793,7 +851,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			a.replayMount(n, m, p)
 		}
 		for _, w := range g.writes {
-			replays = append(replays, w+";")
+			replays = append(replays, w.render(home)+";")
 		}
 		g.uses = append(g.uses, line)
 	}
@@ -812,7 +870,7 @@ func (a *analyzer) flowsDone(st *stageState, line int) {
 	for _, g := range st.gen {
 		if g.copyOf != nil && g.copyOf.endsHere && !g.endsHere && !g.ownWrites {
 			src := g.copyOf
-			g.writes = append(append(append([]string(nil), src.writes...), src.pending...), g.writes...)
+			g.writes = append(append(append([]replay(nil), src.writes...), src.pending...), g.writes...)
 			g.ownWrites = true
 		}
 	}
@@ -877,7 +935,7 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		if g == nil {
 			continue
 		}
-		g.pending = append(g.pending, replayText(w.text, env.at(w.stmt).workdir))
+		g.pending = append(g.pending, replayOf(w.text, env.at(w.stmt)))
 		if w.noReplay != "" && g.noReplay == "" {
 			g.noReplay, g.noReplayLine = w.noReplay, line
 		}
@@ -914,7 +972,7 @@ func (a *analyzer) copyMode(st *stageState, fs *fileSecret, line int) *genFile {
 	if fs.uid != nil {
 		cp += fmt.Sprintf(" && chown %d:%d %s", *fs.uid, *fs.gid, fs.target)
 	}
-	g := &genFile{path: fs.target, line: line, slot: a.slots, writes: []string{"( " + cp + " )"}, fromFile: fs}
+	g := &genFile{path: fs.target, line: line, slot: a.slots, writes: []replay{{text: cp}}, fromFile: fs}
 	st.gen = append(st.gen, g)
 	a.gen = append(a.gen, g)
 	return g

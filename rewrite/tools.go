@@ -41,6 +41,12 @@ type tool struct {
 	// RuntimeFiles are credential files that the application may read at
 	// run time too: a SecretFile, and SecretFileInImage when it stays.
 	RuntimeFiles []string
+	// BuildOnly are where the tool reads its configuration during a
+	// build, and nothing else does (as context path patterns): a
+	// credential file a COPY leaves there to the end of the image's stage
+	// stays on mounts for the build and is left out of the image (a
+	// warning) instead of failing as a run-time secret (SecretFileInImage).
+	BuildOnly []string
 	// Writes are its commands that store a credential in a file.
 	Writes []toolWrite
 	// Clones are its commands that clone a URL.
@@ -116,8 +122,9 @@ type toolClone struct {
 // tools is the table.
 var tools = []tool{
 	{
-		Name:  "npm",
-		Files: []string{".npmrc"},
+		Name:      "npm",
+		Files:     []string{".npmrc"},
+		BuildOnly: []string{".npmrc"},
 		Writes: []toolWrite{
 			// pnpm 9 writes its own rc file, earlier versions ~/.npmrc.
 			{Cmds: []string{"pnpm"}, Sub: []string{"config set", "c set", "set"},
@@ -147,8 +154,9 @@ var tools = []tool{
 		},
 	},
 	{
-		Name:  "yarn",
-		Files: []string{".yarnrc.yml", ".yarnrc"},
+		Name:      "yarn",
+		Files:     []string{".yarnrc.yml", ".yarnrc"},
+		BuildOnly: []string{".yarnrc.yml", ".yarnrc"},
 		Writes: []toolWrite{
 			// Yarn 1 writes ~/.yarnrc; Yarn 2+ the project's .yarnrc.yml
 			// (~/.yarnrc.yml with -H).
@@ -157,8 +165,9 @@ var tools = []tool{
 		},
 	},
 	{
-		Name:  "pip",
-		Files: []string{"pip.conf", ".pypirc"},
+		Name:      "pip",
+		Files:     []string{"pip.conf", ".pypirc"},
+		BuildOnly: []string{"pip.conf", ".pypirc"},
 		Writes: []toolWrite{
 			{Cmds: []string{"pip", "pip3"}, Sub: []string{"config set"}, File: "$PIP_CONFIG_FILE | $XDG_CONFIG_HOME/pip/pip.conf | ~/.config/pip/pip.conf",
 				Flags: []toolFlag{
@@ -174,8 +183,9 @@ var tools = []tool{
 		},
 	},
 	{
-		Name:  "poetry",
-		Files: []string{"pypoetry/auth.toml"},
+		Name:      "poetry",
+		Files:     []string{"pypoetry/auth.toml"},
+		BuildOnly: []string{"pypoetry/auth.toml"},
 		Writes: []toolWrite{
 			{Cmds: []string{"poetry"}, Sub: []string{"config"}, File: "$POETRY_CONFIG_DIR/auth.toml | $XDG_CONFIG_HOME/pypoetry/auth.toml | ~/.config/pypoetry/auth.toml",
 				Also:  []string{"$POETRY_CONFIG_DIR/config.toml | $XDG_CONFIG_HOME/pypoetry/config.toml | ~/.config/pypoetry/config.toml"},
@@ -215,8 +225,9 @@ var tools = []tool{
 		},
 	},
 	{
-		Name:  "cargo",
-		Files: []string{".cargo/credentials", ".cargo/credentials.toml"},
+		Name:      "cargo",
+		Files:     []string{".cargo/credentials", ".cargo/credentials.toml"},
+		BuildOnly: []string{".cargo/credentials", ".cargo/credentials.toml"},
 		Writes: []toolWrite{
 			{Cmds: []string{"cargo"}, Sub: []string{"login"}, Login: true, File: "$CARGO_HOME/credentials.toml | ~/.cargo/credentials.toml",
 				Also: []string{"$CARGO_HOME/credentials | ~/.cargo/credentials"}, ValueFlags: []string{"--registry"}},
@@ -248,6 +259,9 @@ var tools = []tool{
 		// NuGet.Config holds plain settings as well: the build-time check
 		// searches its credential fields (fieldConfigPatterns).
 		Name: "nuget",
+		// dotnet restore reads every NuGet.Config from the project's
+		// directory up, and the user's.
+		BuildOnly: []string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config"},
 		Writes: []toolWrite{
 			{Cmds: []string{"dotnet"}, Sub: []string{"nuget add source", "nuget update source"}, File: "~/.nuget/NuGet/NuGet.Config",
 				FileFlags: []string{"--configfile"}, ValueFlags: []string{"-n", "--name", "-u", "--username", "-p", "--password", "--valid-authentication-types", "-s", "--source"}},
@@ -324,13 +338,25 @@ var tools = []tool{
 				"--shallow-exclude", "--server-option", "--bundle-uri"}},
 		},
 	},
-	{Name: "maven", Files: []string{".m2/settings.xml"}},
-	{Name: "gradle", Files: []string{"gradle.properties"}},
+	// The maven image copies /usr/share/maven/ref/ to ~/.m2 when a
+	// container starts; /usr/share/maven/conf/settings.xml is the global
+	// configuration.
+	{Name: "maven", Files: []string{".m2/settings.xml"}, BuildOnly: []string{".m2/settings.xml", "maven/conf/settings.xml", "maven/ref/settings.xml", "maven/ref/settings-docker.xml"}},
+	{Name: "gradle", Files: []string{"gradle.properties"}, BuildOnly: []string{".gradle/gradle.properties", "gradle/gradle.properties"}},
 	{Name: "netrc", Files: []string{".netrc", "_netrc"}},
 	{Name: "terraform", Files: []string{".terraformrc", "terraform.rc"}},
 	{Name: "vault", Files: []string{".vault-token"}},
 	{Name: "s3cmd", Files: []string{".s3cfg"}},
 }
+
+// buildOnlyPatterns are the tools' BuildOnly locations.
+var buildOnlyPatterns = func() []string {
+	var out []string
+	for _, t := range tools {
+		out = append(out, t.BuildOnly...)
+	}
+	return out
+}()
 
 // toolFilePatterns are the credential files of the tools of the table:
 // with runtime, those an application may read at run time too.
