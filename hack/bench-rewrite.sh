@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=5
 [ "${1:-}" = "-count" ] && count=$2
-out=$(go test ./rewrite -run '^$' -bench 'BenchmarkRewrite' -benchtime 20x -count "$count")
+if ! out=$(go test ./rewrite -run '^$' -bench 'BenchmarkRewrite$' -benchtime 20x -count "$count" 2>&1); then
+	echo "$out" >&2
+	exit 1
+fi
 echo "$out" | awk '
 /^BenchmarkRewrite\// {
 	split($1, p, "/"); kind = p[2]; input = p[3]; sub(/-[0-9]+$/, "", input)

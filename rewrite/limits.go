@@ -76,6 +76,10 @@ func CheckSize(size int64) error {
 // *LimitError. A Dockerfile that does not parse passes: the rewrite
 // reports the parse error. It costs one parse, linear in len(src).
 func CheckLimits(src []byte) error {
+	return checkLimits(src, MaxInstructions)
+}
+
+func checkLimits(src []byte, maxInstructions int) error {
 	if err := CheckSize(int64(len(src))); err != nil {
 		return err
 	}
@@ -83,7 +87,7 @@ func CheckLimits(src []byte) error {
 	if err != nil || ast == nil || ast.AST == nil {
 		return nil
 	}
-	if n := len(ast.AST.Children); n > MaxInstructions {
+	if n := len(ast.AST.Children); n > maxInstructions {
 		return &LimitError{Size: len(src), Instructions: n}
 	}
 	return nil

@@ -25,13 +25,20 @@ const maxPasses = 4
 // SeverityError mean the output must not be built; Result.Err returns
 // them as an error.
 func Rewrite(src []byte, cfg Config) (res *Result, err error) {
+	return rewrite(src, cfg, MaxInstructions)
+}
+
+// rewrite is Rewrite refusing more than maxInstructions instructions:
+// BenchmarkRewrite measures the engine past MaxInstructions, where a cost
+// that grows faster than the input shows.
+func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err error) {
 	// A bug must stop the build with an error, not crash the frontend.
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, fmt.Errorf("internal error: %v", r)
 		}
 	}()
-	if err := CheckLimits(src); err != nil {
+	if err := checkLimits(src, maxInstructions); err != nil {
 		return nil, err
 	}
 	ast, stages, meta, err := parse(src)
