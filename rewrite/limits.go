@@ -76,19 +76,23 @@ func CheckSize(size int64) error {
 // *LimitError. A Dockerfile that does not parse passes: the rewrite
 // reports the parse error. It costs one parse, linear in len(src).
 func CheckLimits(src []byte) error {
-	return checkLimits(src, MaxInstructions)
+	_, err := checkLimits(src, MaxInstructions)
+	return err
 }
 
-func checkLimits(src []byte, maxInstructions int) error {
+// checkLimits is CheckLimits with the instruction limit as a parameter. It
+// returns BuildKit's parse of src when src passes and parses, for the
+// rewrite to go on from (nil when it does not parse).
+func checkLimits(src []byte, maxInstructions int) (*parser.Result, error) {
 	if err := CheckSize(int64(len(src))); err != nil {
-		return err
+		return nil, err
 	}
 	ast, err := parser.Parse(bytes.NewReader(src))
 	if err != nil || ast == nil || ast.AST == nil {
-		return nil
+		return nil, nil
 	}
 	if n := len(ast.AST.Children); n > maxInstructions {
-		return &LimitError{Size: len(src), Instructions: n}
+		return nil, &LimitError{Size: len(src), Instructions: n}
 	}
-	return nil
+	return ast, nil
 }
