@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -119,8 +120,9 @@ func (s *source) join(start int) (*logical, error) {
 	}
 	var buf []byte
 	appendRange := func(lineBase int, c []byte, from, to int) {
+		buf = append(buf, c[from:to]...)
+		l.off = slices.Grow(l.off, to-from)
 		for i := from; i < to; i++ {
-			buf = append(buf, c[i])
 			l.off = append(l.off, lineBase+i)
 		}
 	}
