@@ -78,7 +78,7 @@ func matchPathPatterns(patterns []string, p string) bool {
 	for _, pat := range patterns {
 		// Most patterns are a name, *.ext or name.*: test those without
 		// path.Match.
-		if !strings.ContainsAny(pat, "/[?") {
+		if !hasMeta(pat) {
 			switch star := strings.IndexByte(pat, '*'); {
 			case star < 0:
 				if base == pat {
@@ -98,10 +98,7 @@ func matchPathPatterns(patterns []string, p string) bool {
 			}
 		}
 		if strings.Contains(pat, "/") {
-			n := strings.Count(pat, "/") + 1
-			parts := strings.Split(p, "/")
-			if len(parts) >= n {
-				tail := strings.Join(parts[len(parts)-n:], "/")
+			if tail, ok := pathTail(p, strings.Count(pat, "/")+1); ok {
 				if ok, _ := path.Match(pat, tail); ok {
 					return true
 				}
@@ -113,6 +110,31 @@ func matchPathPatterns(patterns []string, p string) bool {
 		}
 	}
 	return false
+}
+
+// hasMeta reports a '/', '[' or '?' in a pattern (strings.ContainsAny
+// builds its set on every call).
+func hasMeta(pat string) bool {
+	for i := 0; i < len(pat); i++ {
+		if c := pat[i]; c == '/' || c == '[' || c == '?' {
+			return true
+		}
+	}
+	return false
+}
+
+// pathTail returns the last n slash-separated components of p, false
+// when p has fewer.
+func pathTail(p string, n int) (string, bool) {
+	i := len(p)
+	for ; n > 1; n-- {
+		j := strings.LastIndexByte(p[:i], '/')
+		if j < 0 {
+			return "", false
+		}
+		i = j
+	}
+	return p[strings.LastIndexByte(p[:i], '/')+1:], true
 }
 
 // isSecretFile reports whether a context path names a credential file.
