@@ -95,6 +95,12 @@ func matchPathPatterns(patterns []string, p string) bool {
 					return true
 				}
 				continue
+			case !strings.Contains(pat, `\`):
+				// Stars inside: what path.Match takes must start and end
+				// as the pattern does.
+				if !strings.HasPrefix(base, pat[:star]) || !strings.HasSuffix(base, pat[strings.LastIndexByte(pat, '*')+1:]) {
+					continue
+				}
 			}
 		}
 		if strings.Contains(pat, "/") {

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"path"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,39 @@ func TestPathTail(t *testing.T) {
 			}
 			if got, ok := pathTail(p, n); got != want || ok != wantOK {
 				t.Errorf("pathTail(%q, %d) = %q, %v; want %q, %v", p, n, got, ok, want, wantOK)
+			}
+		}
+	}
+}
+
+// TestMatchPathPatternsFastPaths checks matchPathPatterns, whose fast
+// paths skip path.Match, against path.Match alone on every pattern of the
+// tables.
+func TestMatchPathPatternsFastPaths(t *testing.T) {
+	var patterns []string
+	for _, list := range [][]string{secretFilePatterns, toolConfigPatterns, notSecretFilePatterns, envFilePatterns, publicInSecretDir, fieldConfigPatterns} {
+		patterns = append(patterns, list...)
+	}
+	patterns = append(patterns, "ab*ba", "a*b*c", "*", "x*", "*y")
+	paths := []string{".env", "./.env.local", "app/.env", "prod.env", "service-account.json", "service-account-prod.json",
+		"deploy/my-serviceAccount-x.json", "ssh_host_rsa_key", "ssh_host_key", "etc/ssh/ssh_host_ed25519_key.pub",
+		"public.pem", "my-public-cert.pem", "id_rsa", "keys/id_rsa.pub", "secrets/db.go", "secrets/db.txt", "/run/secrets/x",
+		"locales/fr/auth.json", "auth.json", ".aws/credentials", "home/.docker/config.json", "aba", "abba", "abcba", "axbyc",
+		"myapp.py", "Dockerfile", ".", "a/b/c/d"}
+	for _, pat := range patterns {
+		for _, p := range paths {
+			clean := strings.TrimPrefix(path.Clean(p), "./")
+			var want bool
+			if strings.Contains(pat, "/") {
+				parts := strings.Split(clean, "/")
+				if n := strings.Count(pat, "/") + 1; len(parts) >= n {
+					want, _ = path.Match(pat, strings.Join(parts[len(parts)-n:], "/"))
+				}
+			} else {
+				want, _ = path.Match(pat, path.Base(clean))
+			}
+			if got := matchPathPatterns([]string{pat}, p); got != want {
+				t.Errorf("matchPathPatterns(%q, %q) = %v, path.Match says %v", pat, p, got, want)
 			}
 		}
 	}
