@@ -1,6 +1,11 @@
 package rewrite
 
-import "testing"
+import (
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestLiteralUserinfo(t *testing.T) {
 	for text, want := range map[string]bool{
@@ -15,6 +20,37 @@ func TestLiteralUserinfo(t *testing.T) {
 	} {
 		if got := literalUserinfo(text); got != want {
 			t.Errorf("literalUserinfo(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+// userinfoRe is what literalUserinfo finds, as the regular expression it
+// replaced.
+var userinfoRe = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://([^\s/:@'"]+):([^\s/@'"]+)@`)
+
+func literalUserinfoRegexp(text string) bool {
+	for _, m := range userinfoRe.FindAllStringSubmatch(text, -1) {
+		if !strings.ContainsAny(m[2], "$`") && !strings.ContainsAny(m[1], "$`") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLiteralUserinfoMatchesRegexp holds literalUserinfo equal to the
+// regular expression on random texts made of the characters that matter
+// to it.
+func TestLiteralUserinfoMatchesRegexp(t *testing.T) {
+	pieces := []string{"://", "://", "@", ":", "/", "a", "Z", "7", "+", ".", "-", "_", "$", "`", "${T}", " ", "\t", "\v", "'", "\"", "é", "\xff", "https://", "u:p@", "git@h:x"}
+	r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	for i := 0; i < 50000; i++ {
+		var b strings.Builder
+		for n := r.IntN(14); n >= 0; n-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		text := b.String()
+		if got, want := literalUserinfo(text), literalUserinfoRegexp(text); got != want {
+			t.Fatalf("literalUserinfo(%q) = %v, the regular expression says %v", text, got, want)
 		}
 	}
 }
