@@ -344,6 +344,9 @@ func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
 	if !lexable(word) {
 		return "", false
 	}
+	if plainWord(word, a.src.escape) {
+		return word, true
+	}
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil || len(res.Unmatched) > 0 {
 		return "", false
@@ -356,6 +359,9 @@ func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
 func (a *analyzer) evalLoose(word string, vars map[string]string) (string, bool) {
 	if !lexable(word) {
 		return "", false
+	}
+	if plainWord(word, a.src.escape) {
+		return word, true
 	}
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil {
@@ -1381,6 +1387,20 @@ func isTemplateName(p string) bool {
 // NUL): such a word names no variable the engine could follow.
 func lexable(word string) bool {
 	return utf8.ValidString(word) && !strings.ContainsRune(word, 0)
+}
+
+// plainWord reports a lexable word that BuildKit's lexer gives back as it
+// is: no variable, quote, escape or heredoc marker, and no byte order mark
+// (its scanner drops one at the start). Most words are plain, and the
+// lexer's cost was a twentieth of a typical rewrite.
+func plainWord(word string, escape byte) bool {
+	for i := 0; i < len(word); i++ {
+		switch c := word[i]; c {
+		case '$', '\'', '"', '<', escape:
+			return false
+		}
+	}
+	return !strings.Contains(word, "\uFEFF")
 }
 
 // underSecretDir reports whether a path lies in a credential directory
