@@ -72,3 +72,21 @@ func TestSyntaxPin(t *testing.T) {
 		})
 	}
 }
+
+// TestContainsSyntax holds raiseSyntaxPin's cheap test to what it stands
+// for: the word syntax in any case.
+func TestContainsSyntax(t *testing.T) {
+	for _, s := range []string{"", "s", "syntax", "# SYNTAX=x", "# Syntax = x", "ssyntax", "synta", "xsyntaxx", "sssss", "# syntaX=docker/dockerfile:1.4", "FROM a\nRUN x", "syntaS", "ſyntax"} {
+		want := strings.Contains(strings.ToLower(s), "syntax")
+		if s == "ſyntax" {
+			want = false // BuildKit's keys are ASCII
+		}
+		if got := containsSyntax([]byte(s)); got != want {
+			t.Errorf("containsSyntax(%q) = %v, want %v", s, got, want)
+		}
+	}
+	out, f, ok := raiseSyntaxPin([]byte("# SYNTAX=docker/dockerfile:1.2\nFROM alpine\nRUN --mount=type=secret,id=t,env=T true\n"))
+	if !ok || f.Rule != RuleSyntaxPin.Name || !strings.Contains(string(out), "dockerfile:1.10") {
+		t.Errorf("an upper-case syntax directive is not raised: %v %+v\n%s", ok, f, out)
+	}
+}
