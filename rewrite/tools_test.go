@@ -52,6 +52,7 @@ func TestToolWrites(t *testing.T) {
 		{name: "bundle config legacy", src: wd + `RUN bundle config gems.example.com ci:$TOKEN`, file: "/root/.bundle/config"},
 		{name: "gem sources --add", src: arg + `RUN gem sources --add https://ci:$TOKEN@gems.example.com/`, file: "/root/.gemrc"},
 		{name: "gem sources -a", src: arg + `RUN gem sources -a https://ci:$TOKEN@gems.example.com/`, file: "/root/.gemrc"},
+		{name: "gem signin", src: arg + `RUN printf '%s\n' ci@example.com "$TOKEN" | gem signin --host https://gems.example.com`, file: "/root/.gem/credentials", also: []string{"/root/.local/share/gem/credentials"}},
 		{name: "python -m pip config set", src: arg + `RUN python -m pip config set global.index-url https://u:$TOKEN@pypi.example.com/simple`, file: "/root/.config/pip/pip.conf"},
 		{name: "python3 -m pip config --global", src: arg + `RUN python3 -m pip config --global set global.index-url https://u:$TOKEN@pypi.example.com/simple`, file: "/etc/pip.conf"},
 		{name: "pip config --site", src: arg + `RUN pip config --site set global.index-url https://u:$TOKEN@pypi.example.com/simple`, refused: "active environment"},
