@@ -58,6 +58,10 @@ func TestContextCredentialFiles(t *testing.T) {
 			"FROM alpine\nRUN echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' >> /etc/group && mkdir -p /home/app && chown 1000:1000 /home/app\nUSER app\nWORKDIR /home/app\nCOPY --chown=app:app .npmrc package.json ./\nRUN npm ci && rm -f .npmrc\n", "npm", "", nil, false},
 		{"a private key copied into the trust store", "certs/corp.pem", "-----BEGIN PRIVATE KEY-----\nCANARY\n-----END PRIVATE KEY-----\n",
 			"FROM alpine\nCOPY certs/corp.pem /usr/local/share/ca-certificates/\nRUN ls /usr/local/share/ca-certificates\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
+		{"maven settings.xml with a password", "settings.xml", "<settings><servers><server><id>corp</id><username>ci</username><password>CANARY</password></server></servers></settings>\n",
+			"FROM alpine\nCOPY settings.xml /usr/share/maven/conf/\nRUN grep -q '<password>' /usr/share/maven/conf/settings.xml\n", "", "", nil, false},
+		{"a NuGet.Config with a password in a broad copy", "NuGet.Config", "<configuration><packageSourceCredentials><corp><add key=\"ClearTextPassword\" value=\"CANARY\" /></corp></packageSourceCredentials></configuration>\n",
+			"FROM alpine\nWORKDIR /src\nCOPY . .\nRUN grep -q ClearTextPassword /src/NuGet.Config\n", "", "", nil, false},
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}

@@ -127,7 +127,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 			self = text
 		}
 		if listed, err = contextFiles(ctx, c, bc, merged, text, self, pr.toolState); listed != nil {
-			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf, cfg.ContextKeys = listed.files, true, listed.self, listed.keys
+			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf, cfg.ContextKeys = listed.files, true, listed.self, append(slices.Clone(listed.keys), listed.fieldKeys...)
 		}
 		return err
 	})

@@ -21,6 +21,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/hushbuild/hushbuild/frontend/proof"
+	"github.com/hushbuild/hushbuild/internal/fieldfile"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -38,7 +39,7 @@ var errTooManyDirs = errors.New("too many directories")
 // listing is what the frontend knows of the build context: the paths of
 // its credential files, a state that holds them there, and the digests of
 // the ops of that state (those that make the context itself). It holds
-// names, never contents.
+// names and decisions, never contents.
 type listing struct {
 	files []string
 	// self are the files (also in files) that hold the Dockerfile's own
@@ -49,8 +50,12 @@ type listing struct {
 	// (rewrite.IsFieldConfigFile), not in files: the check searches their
 	// secret fields.
 	fields []string
-	state  *llb.State
-	ops    map[string]bool
+	// fieldKeys are the configuration files of fields that hold a
+	// credential field (fieldfile.Holds), in files too: credential files
+	// by their content (rewrite.Config.ContextKeys), held by state.
+	fieldKeys []string
+	state     *llb.State
+	ops       map[string]bool
 	// keys are the files (also in files) that hold a private key, found
 	// by their content whatever their name (package keyfile); keyState
 	// is the whole context, which holds them. keysUnsearched says that
@@ -65,7 +70,10 @@ type listing struct {
 // its .dockerignore (and <Dockerfile>.dockerignore), as BuildKit's own
 // Dockerfile builder applies them: a transfer of only the files whose names
 // could be credential files' (nothing else is sent for it), and only their
-// names are read here, never their content. A git or HTTP context is
+// names are read here, but for the configuration files that may hold a
+// credential field (settings.xml, NuGet.Config): those that hold one are
+// credential files (listing.fieldKeys), the others are searched for their
+// secret fields by the build-time check (listing.fields). A git or HTTP context is
 // walked as the build fetches it, up to maxRemoteDirs directories. It
 // returns nil when the context could not be listed.
 //
@@ -101,13 +109,13 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	// A local directory sends only the matching files; any other context
 	// (git, an archive) is fetched whole, as the build fetches it, and
 	// walked for a bounded number of directories.
-	files, selfFiles, err := credentialFiles(ctx, c, def.ToPB(), isLocalSource(def.ToPB()), cfg, self)
+	files, selfFiles, fieldKeys, err := credentialFiles(ctx, c, def.ToPB(), isLocalSource(def.ToPB()), cfg, self)
 	if err != nil || files == nil {
 		return nil, err
 	}
-	l := &listing{self: selfFiles, state: st, ops: map[string]bool{}}
+	l := &listing{self: selfFiles, fieldKeys: fieldKeys, state: st, ops: map[string]bool{}}
 	for _, f := range files {
-		if rewrite.IsFieldConfigFile(f, cfg) {
+		if rewrite.IsFieldConfigFile(f, cfg) && !slices.Contains(fieldKeys, f) {
 			l.fields = append(l.fields, f)
 		} else {
 			l.files = append(l.files, f)
@@ -218,21 +226,24 @@ func isDockerfileName(p string) bool {
 }
 
 // credentialFiles solves def and lists its credential files (sorted, not
-// nil), or nil when a walk of a context that is not bounded by include
+// nil), with the configuration files that may hold a credential field
+// (rewrite.IsFieldConfigFile), and, of those, the ones that hold one
+// (fieldfile.Holds: read here, up to fieldfile.MaxSize, the decision kept,
+// never a value); or nil when a walk of a context that is not bounded by include
 // patterns (bounded) passes maxRemoteDirs directories. With self, the
 // files named like Dockerfiles that hold exactly self are credential files
 // too, and come back on their own as well.
-func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, bounded bool, cfg rewrite.Config, self []byte) ([]string, []string, error) {
+func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, bounded bool, cfg rewrite.Config, self []byte) ([]string, []string, []string, error) {
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def})
 	if err != nil {
-		return nil, nil, fmt.Errorf("hushbuild: listing the build context's credential files: %w", err)
+		return nil, nil, nil, fmt.Errorf("hushbuild: listing the build context's credential files: %w", err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	out := []string{}
-	var selfFiles []string
+	var selfFiles, fieldKeys []string
 	dirs := 0
 	var walk func(dir string, depth int) error
 	walk = func(dir string, depth int) error {
@@ -257,8 +268,24 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 			if !os.FileMode(e.Mode).IsRegular() {
 				continue
 			}
-			if rewrite.IsCredentialFile(rel, cfg) || rewrite.IsFieldConfigFile(rel, cfg) {
+			if rewrite.IsCredentialFile(rel, cfg) {
 				out = append(out, rel)
+				continue
+			}
+			if rewrite.IsFieldConfigFile(rel, cfg) {
+				out = append(out, rel)
+				// Larger ones are left to the build-time check of their
+				// fields.
+				if e.Size > fieldfile.MaxSize {
+					continue
+				}
+				dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + rel})
+				if err != nil {
+					return fmt.Errorf("hushbuild: reading %s of the build context: %w", rel, err)
+				}
+				if fieldfile.Holds(rel, dt) {
+					fieldKeys = append(fieldKeys, rel)
+				}
 				continue
 			}
 			if self != nil && isDockerfileName(rel) && e.Size == int64(len(self)) {
@@ -275,16 +302,17 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 		return nil
 	}
 	if err := walk("/", 0); err == errTooManyDirs {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	} else if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(out) > maxContextFiles {
-		return nil, nil, fmt.Errorf("hushbuild: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
+		return nil, nil, nil, fmt.Errorf("hushbuild: the build context holds %d credential files (more than %d): list the ones the image must not hold in .dockerignore", len(out), maxContextFiles)
 	}
 	slices.Sort(out)
 	slices.Sort(selfFiles)
-	return out, selfFiles, nil
+	slices.Sort(fieldKeys)
+	return out, selfFiles, fieldKeys, nil
 }
 
 // namedContextSources are the credential files of the named local build
@@ -313,7 +341,7 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 		if err != nil {
 			return nil, nil, err
 		}
-		files, _, err := credentialFiles(ctx, c, def.ToPB(), false, cfg, nil)
+		files, _, fieldKeys, err := credentialFiles(ctx, c, def.ToPB(), false, cfg, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -322,7 +350,7 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 			continue
 		}
 		for _, f := range files {
-			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f, FieldsOnly: rewrite.IsFieldConfigFile(f, cfg)})
+			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f, FieldsOnly: rewrite.IsFieldConfigFile(f, cfg) && !slices.Contains(fieldKeys, f)})
 		}
 	}
 	return sources, unlisted, nil

@@ -1031,6 +1031,9 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		if !isSecretFile(clean, a.cfg) && !destNamed {
+			if !a.cfg.ContextListed && IsFieldConfigFile(clean, a.cfg) && !strings.ContainsAny(clean, "*?[") {
+				a.fieldConfigNote(n, clean)
+			}
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {
 					b := &broadCopy{node: n, excludes: excludes, srcDir: cleanDir(clean), destAbs: destAbs}

@@ -75,10 +75,13 @@ type Config struct {
 	// files of the context like ContextFiles (which lists them too).
 	// Not set by the text form.
 	ContextSelf []string
-	// ContextKeys are the files of the build context that hold a private
-	// key, found by their content whatever their name (package keyfile):
-	// credential files like those the built-in patterns name, listed in
-	// ContextFiles too. Not set by the text form.
+	// ContextKeys are the files of the build context that are credential
+	// files by their content whatever their name: those that hold a
+	// private key (package keyfile), and configuration files that may hold
+	// a credential field (IsFieldConfigFile: settings.xml, NuGet.Config)
+	// that hold one (package fieldfile). Credential files like those the
+	// built-in patterns name, listed in ContextFiles too. Not set by the
+	// text form.
 	ContextKeys []string
 	// BaseImages are the defaults of the base images the Dockerfile's
 	// stages start FROM (their config's user, environment and working

@@ -2,6 +2,8 @@ package rewrite
 
 import (
 	"path"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"slices"
 	"strings"
 )
@@ -220,6 +222,26 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 // fieldConfigPatterns (and no credential file).
 func IsFieldConfigFile(p string, cfg Config) bool {
 	return matchPathPatterns(fieldConfigPatterns, p) && !isSecretFile(p, cfg)
+}
+
+// fieldConfigNote reports a configuration file that may hold a
+// credential field, copied while the build context is not read (the CLI
+// without --context): whether it is a credential file depends on its
+// content.
+func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
+	placeholder := "${env.NAME}"
+	if path.Base(clean) != "settings.xml" {
+		placeholder = "%NAME%"
+	}
+	if path.Base(clean) == "token.json" {
+		placeholder = ""
+	}
+	fix := "give the build context (--context DIR) so that its fields are read; if it holds a credential, pass the file with --secret and mount it in the RUNs that need it"
+	if placeholder != "" {
+		fix += ", or write the credential fields as " + placeholder + " and pass the values as secrets in the environment"
+	}
+	a.add(RuleSecretFile, n.StartLine, n.EndLine, false, fix,
+		"%s copies %s, a configuration file that may hold a credential (a password or token field); without the build context its fields are unknown: with a real credential field it is a credential file and would stay in a layer, with only placeholders it is an ordinary file", strings.ToUpper(n.Value), clean)
 }
 
 // IsCredentialFile reports whether a context path names a credential file

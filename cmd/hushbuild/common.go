@@ -304,6 +304,10 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	if in.context != nil {
 		cfg.ContextFiles = slices.Clone(in.context.Files)
 		cfg.ContextListed = true
+		// Private keys under any name, and configuration files with a
+		// credential field, are credential files as the frontend finds
+		// them.
+		cfg.ContextKeys = in.context.ByContent()
 	}
 	in.cfg = cfg
 	in.Result, in.Err = runEngine(data, cfg)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/hushbuild/hushbuild/internal/buildcontext"
+	"github.com/hushbuild/hushbuild/internal/canary"
 	"github.com/hushbuild/hushbuild/internal/sarif/sariftest"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
@@ -481,5 +482,65 @@ func TestInsertFinding(t *testing.T) {
 	}
 	if got := insertFinding(nil, f(0, "SecretFile")); len(got) != 1 {
 		t.Errorf("insertFinding(nil) = %v", got)
+	}
+}
+
+// TestContextFieldConfigFiles: with the build context, a configuration
+// file that may hold a credential field (settings.xml, NuGet.Config) is
+// read: one with a real credential field is a credential file, one of
+// placeholders an ordinary file; a private key under any name is a
+// credential file. Without the context, the copy is a warning that names
+// the assumption. No value is printed.
+func TestContextFieldConfigFiles(t *testing.T) {
+	secret := canary.Random(t, canary.Lower+canary.Upper+canary.Digits, 32)
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat(canary.Random(t, canary.Lower+canary.Digits, 70)+"\n", 4) + "-----END OPENSSH PRIVATE KEY-----\n"
+	settings := func(v string) string {
+		return "<settings><servers><server><id>corp</id><password>" + v + "</password></server></servers></settings>\n"
+	}
+	nuget := func(v string) string {
+		return `<configuration><packageSourceCredentials><corp><add key="ClearTextPassword" value="` + v + `" /></corp></packageSourceCredentials></configuration>` + "\n"
+	}
+	tests := []struct {
+		name, dockerfile, file, content string
+		args                            []string
+		want                            []string // in the output
+		unwanted                        []string
+	}{
+		{"maven password", "FROM maven\nCOPY settings.xml /usr/share/maven/conf/\nRUN mvn -B package\n", "settings.xml", settings(secret), nil,
+			[]string{"the credential file settings.xml is no longer copied into a layer"}, []string{"may hold a credential"}},
+		{"maven env placeholder", "FROM maven\nCOPY settings.xml /usr/share/maven/conf/\nRUN mvn -B package\n", "settings.xml", settings("${env.MAVEN_PASSWORD}"), nil,
+			nil, []string{"SecretFile", "may hold a credential"}},
+		{"nuget password", "FROM alpine\nWORKDIR /src\nCOPY nuget.config /src/\nRUN dotnet restore\n", "nuget.config", nuget(secret), nil,
+			[]string{"the credential file nuget.config is no longer copied into a layer"}, nil},
+		{"nuget env placeholder", "FROM alpine\nWORKDIR /src\nCOPY nuget.config /src/\nRUN dotnet restore\n", "nuget.config", nuget("%NUGET_PASSWORD%"), nil,
+			nil, []string{"SecretFile"}},
+		{"no context", "FROM alpine\nWORKDIR /src\nCOPY nuget.config /src/\nRUN dotnet restore\n", "nuget.config", nuget(secret), []string{"--no-context"},
+			[]string{"[SecretFile] warning: COPY copies nuget.config, a configuration file that may hold a credential", "%NAME%"}, []string{"no longer copied"}},
+		{"key under any name", "FROM alpine\nCOPY deploy/github_deploy /root/.ssh/deploy\nRUN ls /root/.ssh && rm /root/.ssh/deploy\n", "deploy/github_deploy", key, nil,
+			[]string{"the credential file deploy/github_deploy is no longer copied into a layer"}, nil},
+		{"key under any name in a broad copy", "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls\n", "certs/signing", key, nil,
+			[]string{"certs/signing"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeContext(t, dir, map[string]string{"Dockerfile": tt.dockerfile, tt.file: tt.content})
+			t.Chdir(dir)
+			_, stdout, stderr := runCLI(t, "", append(append([]string{"check"}, tt.args...), "Dockerfile")...)
+			out := stdout + stderr
+			if strings.Contains(out, secret) || strings.Contains(out, "PRIVATE KEY") {
+				t.Fatal("the output holds the file's secret")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("the output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, u := range tt.unwanted {
+				if strings.Contains(out, u) {
+					t.Errorf("the output has %q:\n%s", u, out)
+				}
+			}
+		})
 	}
 }

@@ -11,7 +11,12 @@
 // skipped unless an exception (!pattern) could bring back something inside
 // it.
 //
-// Only names are read, never the content of a listed file.
+// The content of the other files is read to find the credential files
+// that no name tells (as the frontend does): a private key under any name
+// (package keyfile), and a configuration file that may hold a credential
+// field (rewrite.IsFieldConfigFile: settings.xml, NuGet.Config) that
+// holds one (package fieldfile). Only the decision is kept, never a
+// value.
 package buildcontext
 
 import (
@@ -29,6 +34,8 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
+	"github.com/hushbuild/hushbuild/internal/fieldfile"
+	"github.com/hushbuild/hushbuild/internal/keyfile"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -64,8 +71,25 @@ type Listing struct {
 	Excludes []string
 	// Files are the regular files of the context, after IgnoreFile, that
 	// rewrite.IsCredentialFile accepts: slash-separated paths relative to
-	// Dir, sorted.
+	// Dir, sorted. They include Keys and FieldFiles.
 	Files []string
+	// Keys are the files, whatever their name, that hold a private key
+	// (keyfile.FileHolds).
+	Keys []string
+	// FieldFiles are the configuration files (rewrite.IsFieldConfigFile)
+	// that hold a credential field (fieldfile.Holds).
+	FieldFiles []string
+}
+
+// ByContent are the files that are credential files by their content, not
+// their name (Keys and FieldFiles): rewrite.Config.ContextKeys.
+func (l *Listing) ByContent() []string {
+	if l == nil {
+		return nil
+	}
+	out := append(slices.Clone(l.Keys), l.FieldFiles...)
+	slices.Sort(out)
+	return out
 }
 
 // SelfPath is the path in the context of the Dockerfile read from
@@ -167,7 +191,7 @@ func (c *Cache) Scan(dir, dockerfilePath string, cfg rewrite.Config) (*Listing, 
 		return nil, err
 	}
 	slices.Sort(w.files)
-	l.Files = w.files
+	l.Files, l.Keys, l.FieldFiles = w.files, w.keys, w.fields
 	if c != nil {
 		if c.m == nil {
 			c.m = map[cacheKey]*Listing{}
@@ -286,6 +310,8 @@ type walker struct {
 	prefixExceptions bool
 	entries          int
 	files            []string
+	keys, fields     []string
+	buf              []byte
 }
 
 type subdir struct {
@@ -334,8 +360,16 @@ func (w *walker) walk(rel string, parent patternmatcher.MatchInfo, excluded bool
 				}
 				dirs = append(dirs, subdir{rel: child, info: info, excluded: ignored})
 			case t.IsRegular():
-				if !ignored && rewrite.IsCredentialFile(child, w.cfg) {
+				if ignored {
+					break
+				}
+				if rewrite.IsCredentialFile(child, w.cfg) {
 					w.files = append(w.files, child)
+					break
+				}
+				if err := w.byContent(child); err != nil {
+					f.Close()
+					return err
 				}
 			}
 			// Symlinks are sent as links, not followed; devices, sockets
@@ -361,6 +395,51 @@ func (w *walker) walk(rel string, parent patternmatcher.MatchInfo, excluded bool
 		}
 	}
 	return nil
+}
+
+// byContent reads the regular file rel, which no name makes a credential
+// file: a configuration file with a credential field, or any file with a
+// private key, is one.
+func (w *walker) byContent(rel string) error {
+	name := filepath.FromSlash(rel)
+	if rewrite.IsFieldConfigFile(rel, w.cfg) {
+		dt, err := readUpTo(w.root, name, fieldfile.MaxSize)
+		if err != nil {
+			return w.errorf(rel, err)
+		}
+		if fieldfile.Holds(rel, dt) {
+			w.fields = append(w.fields, rel)
+			w.files = append(w.files, rel)
+			return nil
+		}
+	}
+	f, err := w.root.Open(name)
+	if err != nil {
+		return w.errorf(rel, err)
+	}
+	defer f.Close()
+	if w.buf == nil {
+		w.buf = make([]byte, keyfile.BufferSize)
+	}
+	ok, err := keyfile.ReaderHoldsBuffer(f, w.buf)
+	if err != nil {
+		return w.errorf(rel, err)
+	}
+	if ok {
+		w.keys = append(w.keys, rel)
+		w.files = append(w.files, rel)
+	}
+	return nil
+}
+
+// readUpTo reads name in root, up to max+1 bytes.
+func readUpTo(root *os.Root, name string, max int) ([]byte, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
 }
 
 // mayHoldExceptions reports whether the ignored directory rel must still

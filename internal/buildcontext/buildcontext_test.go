@@ -14,6 +14,7 @@ import (
 
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/hushbuild/hushbuild/internal/canary"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -512,5 +513,48 @@ func TestListUnreadableIgnoredDirectory(t *testing.T) {
 	got, err := List(dir, "", rewrite.Config{})
 	if err != nil || !reflect.DeepEqual(got, []string{".npmrc"}) {
 		t.Errorf("List = %q, %v; want [.npmrc]", got, err)
+	}
+}
+
+// TestListByContent: a private key under any name and a configuration file
+// with a credential field are credential files; a configuration file of
+// placeholders, and files the ignore file leaves out, are not.
+func TestListByContent(t *testing.T) {
+	pw := canary.Random(t, canary.Lower+canary.Upper+canary.Digits, 32)
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\n" + strings.Repeat(canary.Random(t, canary.Lower+canary.Digits, 70)+"\n", 4) + "-----END OPENSSH PRIVATE KEY-----\n"
+	settings := func(v string) string {
+		return "<settings><servers><server><id>corp</id><username>ci</username><password>" + v + "</password></server></servers></settings>\n"
+	}
+	nuget := func(v string) string {
+		return `<configuration><packageSourceCredentials><corp><add key="ClearTextPassword" value="` + v + `" /></corp></packageSourceCredentials></configuration>` + "\n"
+	}
+	tests := []struct {
+		name              string
+		files             map[string]string
+		keys, fields, all []string
+	}{
+		{"key under any name", map[string]string{"deploy/github_deploy": key, "src/a.go": "package a\n"}, []string{"deploy/github_deploy"}, nil, []string{"deploy/github_deploy"}},
+		{"maven password", map[string]string{"ci/settings.xml": settings(pw)}, nil, []string{"ci/settings.xml"}, []string{"ci/settings.xml"}},
+		{"maven env placeholder", map[string]string{"settings.xml": settings("${env.MAVEN_PASSWORD}")}, nil, nil, nil},
+		{"nuget password", map[string]string{"NuGet.Config": nuget(pw)}, nil, []string{"NuGet.Config"}, []string{"NuGet.Config"}},
+		{"nuget env placeholder", map[string]string{"nuget.config": nuget("%NUGET_PASSWORD%")}, nil, nil, nil},
+		{"ignored", map[string]string{".dockerignore": "secret/\nsettings.xml\n", "secret/deploy": key, "settings.xml": settings(pw)}, nil, nil, nil},
+		{"key in a settings.xml", map[string]string{"settings.xml": key}, nil, []string{"settings.xml"}, []string{"settings.xml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			makeTree(t, dir, tt.files)
+			l, err := Scan(dir, "", rewrite.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(l.Keys, tt.keys) || !slices.Equal(l.FieldFiles, tt.fields) || !slices.Equal(l.Files, tt.all) {
+				t.Errorf("keys %v, field files %v, files %v; want %v, %v, %v", l.Keys, l.FieldFiles, l.Files, tt.keys, tt.fields, tt.all)
+			}
+			if got, want := l.ByContent(), append(slices.Clone(tt.keys), tt.fields...); !slices.Equal(got, want) {
+				t.Errorf("ByContent() = %v, want %v", got, want)
+			}
+		})
 	}
 }

@@ -215,6 +215,18 @@ func readerHolds(r io.Reader, buf []byte) (bool, error) {
 	}
 }
 
+// BufferSize is the size of the buffer ReaderHoldsBuffer reads into.
+const BufferSize = chunk + window
+
+// ReaderHoldsBuffer is ReaderHolds reading into buf (BufferSize bytes), so
+// that a walk of many files allocates it once.
+func ReaderHoldsBuffer(r io.Reader, buf []byte) (bool, error) {
+	if len(buf) < BufferSize {
+		buf = make([]byte, BufferSize)
+	}
+	return readerHolds(r, buf[:BufferSize])
+}
+
 // FileHolds reports whether the file at name holds a private key.
 func FileHolds(name string) (bool, error) {
 	return fileHolds(name, make([]byte, chunk+window))

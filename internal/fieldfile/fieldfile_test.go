@@ -1,0 +1,45 @@
+package fieldfile
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/canary"
+)
+
+func TestHolds(t *testing.T) {
+	secret := canary.Random(t, canary.Lower+canary.Upper+canary.Digits, 32)
+	tests := []struct {
+		name, file, text string
+		want             bool
+	}{
+		{"maven password", "settings.xml", `<settings><servers><server><id>corp</id><username>ci</username><password>SECRET</password></server></servers></settings>`, true},
+		{"maven env placeholders", "settings.xml", `<settings><servers><server><id>corp</id><username>${env.MAVEN_USER}</username><password>${env.MAVEN_PASSWORD}</password></server></servers></settings>`, false},
+		{"maven property placeholder", "settings.xml", `<settings><servers><server><id>corp</id><password>${repo.password}</password></server></servers></settings>`, false},
+		{"maven mirrors only", "settings.xml", `<settings><mirrors><mirror><id>m</id><url>https://repo.example.com/maven2</url><mirrorOf>*</mirrorOf></mirror></mirrors></settings>`, false},
+		{"maven http header in a token format", "settings.xml", `<settings><servers><server><id>gitlab</id><configuration><httpHeaders><property><name>Private-Token</name><value>glpat-SECRET</value></property></httpHeaders></configuration></server></servers></settings>`, true},
+		{"nuget cleartext password", "NuGet.Config", `<configuration><packageSourceCredentials><corp><add key="Username" value="ci" /><add key="ClearTextPassword" value="SECRET" /></corp></packageSourceCredentials></configuration>`, true},
+		{"nuget env placeholder", "nuget.config", `<configuration><packageSourceCredentials><corp><add key="Username" value="%NUGET_USER%" /><add key="ClearTextPassword" value="%NUGET_PASSWORD%" /></corp></packageSourceCredentials></configuration>`, false},
+		{"nuget sources only", "nuget.config", `<configuration><packageSources><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources></configuration>`, false},
+		{"token.json refresh token", "token.json", `{"token": "SECRET", "refresh_token": "SECRET", "client_id": "x.apps.googleusercontent.com"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Holds(tt.file, []byte(strings.ReplaceAll(tt.text, "SECRET", secret)))
+			if got != tt.want {
+				t.Errorf("Holds(%s) = %v, want %v", tt.file, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlaceholder(t *testing.T) {
+	for v, want := range map[string]bool{
+		"${env.X}": true, "%NUGET_PASSWORD%": true, "$TOKEN": true, "${A}${B}": true, "": true,
+		"hunter2": false, "${env.X}suffix": false, "%%": false, "50%": false, "$": false,
+	} {
+		if got := placeholder(v); got != want {
+			t.Errorf("placeholder(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
