@@ -104,6 +104,16 @@ type stageState struct {
 	keys         []*sshKey     // private keys now on the ssh mount
 	git          []*gitSetting // git settings now in the environment
 	gen          []*genFile    // files commands write secrets into
+	// copied are the files of the build context copied by name that are
+	// no credential files, by their target: a RUN that sources one reads
+	// variables from it (sourcedCopy).
+	copied map[string]copiedFile
+}
+
+// copiedFile is a file of the build context a COPY brought in by name.
+type copiedFile struct {
+	src  string
+	line int
 }
 
 // fromImage starts a stage with the defaults of its base image, where
@@ -233,6 +243,9 @@ func (e envGetter) Keys() []string {
 // analyzer walks a parsed Dockerfile and records edits and findings.
 type analyzer struct {
 	cfg      Config
+	// sourced are the files of the build context copied by name that a
+	// RUN sources (sourcedCopies): Result.Sourced.
+	sourced []string
 	src      *source
 	lex      *shell.Lex
 	nodes    map[int]*parser.Node // by start line
@@ -1033,6 +1046,12 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if !isSecretFile(clean, a.cfg) && !destNamed {
 			if !a.cfg.ContextListed && IsFieldConfigFile(clean, a.cfg) && !strings.ContainsAny(clean, "*?[") {
 				a.fieldConfigNote(n, clean)
+			}
+			if destAbs != "" && len(sd.SourcePaths) == 1 && strings.Contains(path.Base(clean), ".") && !strings.HasSuffix(src, "/") && !strings.ContainsAny(clean, "*?[") {
+				if st.copied == nil {
+					st.copied = map[string]copiedFile{}
+				}
+				st.copied[destFile] = copiedFile{src: clean, line: n.StartLine}
 			}
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {

@@ -118,4 +118,9 @@ type Result struct {
 	// or carry a secret (secret-named, fed to a secret ENV, or built from
 	// a secret), sorted. A build must not get them as build-args.
 	SecretArgs []string
+	// Sourced are the files of the build context, copied by name and not
+	// env or credential files by their name, that a RUN sources: a caller
+	// that reads the context gives those that assign secret-named
+	// variables as Config.ContextKeys.
+	Sourced []string
 }

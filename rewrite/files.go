@@ -244,6 +244,30 @@ func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
 		"%s copies %s, a configuration file that may hold a credential (a password or token field); without the build context its fields are unknown: with a real credential field it is a credential file and would stay in a layer, with only placeholders it is an ordinary file", strings.ToUpper(n.Value), clean)
 }
 
+// sourcedCopies reports the files of the build context, copied by name and
+// no env or credential files by their name, that a RUN sources: the
+// variables they set are in the layer of the copy. A caller that reads the
+// context (Result.Sourced) makes those that assign secret-named variables
+// credential files (Config.ContextKeys); without the context the
+// assumption is a warning.
+func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []string) {
+	for _, s := range sourced {
+		c, ok := st.copied[s]
+		if !ok || isEnvFile(c.src) || isSecretFile(c.src, a.cfg) {
+			continue
+		}
+		if !slices.Contains(a.sourced, c.src) {
+			a.sourced = append(a.sourced, c.src)
+		}
+		if a.cfg.ContextListed {
+			continue
+		}
+		a.add(RuleSourcedEnvFile, n.StartLine, n.EndLine, false,
+			"give the build context (--context DIR) so that the names it assigns are read; if it sets secrets, keep them out of it and pass them with --secret, or copy it as an env file (*.env) so that it becomes a secret mount",
+			"this RUN sources %s, copied from the build context on line %d: without the context the variables it sets are unknown; if it assigns secrets, it is an env file that the copy left in a layer", c.src, c.line)
+	}
+}
+
 // IsCredentialFile reports whether a context path names a credential file
 // (the built-in patterns and cfg.SecretFiles, less templates and public
 // halves).

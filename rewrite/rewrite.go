@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,6 +147,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	res.Findings = suppress(a.src, instrs, res.Findings, cfg.Strict)
 	res.Requirements = a.reqs.list()
 	res.SecretArgs = a.secretArgs()
+	res.Sourced = slices.Sorted(slices.Values(a.sourced))
 	sort.SliceStable(res.Findings, func(i, j int) bool {
 		fi, fj := res.Findings[i], res.Findings[j]
 		if fi.Range.Start != fj.Range.Start {

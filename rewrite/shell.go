@@ -161,6 +161,8 @@ type shellFacts struct {
 	parentRemoved map[string]string
 	// reads lists every path argument of every command, resolved.
 	reads []string
+	// sourced lists the files that `.` and `source` read, resolved.
+	sourced []string
 	// transfers are cp/mv/install commands whose source is a secret file.
 	transfers []*transfer
 }
@@ -291,6 +293,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			env := env
 			if len(stmts) > 0 {
 				env = env.at(stmts[len(stmts)-1])
+			}
+			if (name == "." || name == "source") && len(x.Args) > 1 {
+				if p, _, ok := wordPath(x.Args[1], env); ok {
+					facts.sourced = append(facts.sourced, absPath(p, env))
+				}
 			}
 			if readCommands[name] {
 				for _, a := range x.Args[1:] {

@@ -518,6 +518,12 @@ func TestContextFieldConfigFiles(t *testing.T) {
 			[]string{"[SecretFile] warning: COPY copies nuget.config, a configuration file that may hold a credential", "%NAME%"}, []string{"no longer copied"}},
 		{"key under any name", "FROM alpine\nCOPY deploy/github_deploy /root/.ssh/deploy\nRUN ls /root/.ssh && rm /root/.ssh/deploy\n", "deploy/github_deploy", key, nil,
 			[]string{"the credential file deploy/github_deploy is no longer copied into a layer"}, nil},
+		{"sourced file that assigns a secret", "FROM alpine\nCOPY build-secrets.sh /tmp/\nRUN . /tmp/build-secrets.sh && ./build.sh && rm /tmp/build-secrets.sh\n", "build-secrets.sh", "export NPM_TOKEN=" + secret + "\n", nil,
+			[]string{"the credential file build-secrets.sh is no longer copied into a layer"}, []string{"SourcedEnvFile"}},
+		{"sourced file of plain settings", "FROM alpine\nCOPY build-secrets.sh /tmp/\nRUN . /tmp/build-secrets.sh && ./build.sh\n", "build-secrets.sh", "export NODE_ENV=production\n", nil,
+			nil, []string{"SecretFile", "SourcedEnvFile"}},
+		{"sourced file without the context", "FROM alpine\nCOPY build-secrets.sh /tmp/\nRUN set -a; . /tmp/build-secrets.sh; set +a\n", "build-secrets.sh", "export NPM_TOKEN=" + secret + "\n", []string{"--no-context"},
+			[]string{"[SourcedEnvFile] warning: this RUN sources build-secrets.sh, copied from the build context on line 2"}, []string{"no longer copied"}},
 		{"key under any name in a broad copy", "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN ls\n", "certs/signing", key, nil,
 			[]string{"certs/signing"}, nil},
 	}

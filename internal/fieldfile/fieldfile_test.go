@@ -43,3 +43,24 @@ func TestPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+func TestAssignsSecret(t *testing.T) {
+	secret := canary.Random(t, canary.Lower+canary.Upper+canary.Digits, 32)
+	for _, tt := range []struct {
+		name, text string
+		want       bool
+	}{
+		{"export token", "#!/bin/sh\nexport NPM_TOKEN=SECRET\n", true},
+		{"quoted password", "DB_PASSWORD='SECRET'\n", true},
+		{"declare -x", "declare -x API_KEY=\"SECRET\"\n", true},
+		{"plain settings", "export NODE_ENV=production\nREGION=eu-west-1\n", false},
+		{"from a secret mount", "export NPM_TOKEN=$(cat /run/secrets/npm)\nexport GH_TOKEN=${GH_TOKEN:-}\n", false},
+		{"empty", "export NPM_TOKEN=\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AssignsSecret([]byte(strings.ReplaceAll(tt.text, "SECRET", secret))); got != tt.want {
+				t.Errorf("AssignsSecret = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
