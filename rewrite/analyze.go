@@ -242,10 +242,10 @@ func (e envGetter) Keys() []string {
 
 // analyzer walks a parsed Dockerfile and records edits and findings.
 type analyzer struct {
-	cfg      Config
+	cfg Config
 	// sourced are the files of the build context copied by name that a
 	// RUN sources (sourcedCopies): Result.Sourced.
-	sourced []string
+	sourced  []string
 	src      *source
 	lex      *shell.Lex
 	nodes    map[int]*parser.Node // by start line
