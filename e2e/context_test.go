@@ -61,7 +61,7 @@ func TestContextCredentialFiles(t *testing.T) {
 		{"maven settings.xml with a password", "settings.xml", "<settings><servers><server><id>corp</id><username>ci</username><password>CANARY</password></server></servers></settings>\n",
 			"FROM alpine\nCOPY settings.xml /usr/share/maven/conf/\nRUN grep -q '<password>' /usr/share/maven/conf/settings.xml\n", "", "", nil, false},
 		{"a NuGet.Config with a password in a broad copy", "NuGet.Config", "<configuration><packageSourceCredentials><corp><add key=\"ClearTextPassword\" value=\"CANARY\" /></corp></packageSourceCredentials></configuration>\n",
-			"FROM alpine\nWORKDIR /src\nCOPY . .\nRUN grep -q ClearTextPassword /src/NuGet.Config\n", "", "", nil, false},
+			"FROM alpine\nWORKDIR /src\nCOPY . .\nRUN grep -q ClearTextPassword /src/NuGet.Config\n", "", rewrite.RuleSecretFileInImage.Name, nil, false}, // a credential file left for run time, as .env
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}
