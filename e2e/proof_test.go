@@ -59,14 +59,16 @@ var proofCases = []proofCase{
 		id: "API_TOKEN", path: "/etc/app-token", encoding: "raw", line: 3,
 	},
 	{
-		name:       "half-migrated RUN reads its own mount",
-		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=type=secret,id=gh_token echo \"//npm.pkg.github.com/:_authToken=SECRET\" > .npmrc\n",
+		// The engine follows a secret read in the RUN's own text; a script
+		// the RUN writes and runs is a program it does not read.
+		name:       "half-migrated RUN runs a script that reads its own mount",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=type=secret,id=gh_token printf '%s\\n' 'echo \"//npm.pkg.github.com/:_authToken=SECRET\" > .npmrc' > /tmp/w.sh && sh /tmp/w.sh && rm /tmp/w.sh\n",
 		secret:     "$(cat /run/secrets/gh_token)", public: "${HOME}",
 		id: "gh_token", path: "/app/.npmrc", encoding: "raw", line: 3,
 	},
 	{
-		name:       "cd into a subdirectory",
-		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN mkdir -p web && cd web && echo \"//registry.example.com/:_authToken=SECRET\" > .npmrc && npm ci\n",
+		name:       "a script the RUN writes cds into a subdirectory",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN mkdir -p web && printf '%s\\n' 'cd web && echo \"//registry.example.com/:_authToken=SECRET\" > .npmrc' > /tmp/w.sh && sh /tmp/w.sh && rm /tmp/w.sh && npm ci\n",
 		secret:     "$NPM_TOKEN", public: "${HOME}",
 		id: "NPM_TOKEN", path: "/app/web/.npmrc", encoding: "raw", line: 4,
 	},

@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
+	"github.com/hushbuild/hushbuild/internal/buildcontext"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -44,7 +45,14 @@ func TestSameImageAsStock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := rewrite.Rewrite(bytes.Clone(original), rewrite.Config{})
+		// Nothing to rewrite as the frontend sees it: with the context's
+		// credential files (a context may hold one the text never names).
+		listing, err := buildcontext.Scan(ex.dir, filepath.Join(ex.dir, "Dockerfile"), rewrite.Config{})
+		if err != nil {
+			t.Fatalf("%s: listing the context: %v", ex.name, err)
+		}
+		cfg := rewrite.Config{ContextFiles: listing.Files, ContextListed: true, ContextKeys: listing.ByContent()}
+		res, err := rewrite.Rewrite(bytes.Clone(original), cfg)
 		if err != nil || res.Err() != nil || res.Changed || len(res.Requirements) > 0 || len(ex.legacy) > 0 && !onlyNeutralArgs(ex) {
 			continue
 		}
