@@ -60,6 +60,12 @@ func TestContextCredentialFiles(t *testing.T) {
 			"FROM alpine\nCOPY certs/corp.pem /usr/local/share/ca-certificates/\nRUN ls /usr/local/share/ca-certificates\n", "", rewrite.RuleSecretInBuildOutput.Name, nil, false},
 		{"maven settings.xml with a password", "settings.xml", "<settings><servers><server><id>corp</id><username>ci</username><password>CANARY</password></server></servers></settings>\n",
 			"FROM alpine\nCOPY settings.xml /usr/share/maven/conf/\nRUN grep -q '<password>' /usr/share/maven/conf/settings.xml\n", "", "", nil, false},
+		// A script a RUN sources that exports a secret-named variable is
+		// an env file whatever its name: the frontend reads it (the
+		// rewrite says which files RUNs source), mounts it and keeps it
+		// out of the layer; the tool still gets the variable.
+		{"a sourced script that exports a token", "ci/build-secrets.sh", "export NPM_TOKEN=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nRUN echo '{}' > package.json\nCOPY ci/build-secrets.sh /tmp/\nRUN . /tmp/build-secrets.sh && npm ci && rm -f /tmp/build-secrets.sh\n", "npm", "", nil, false},
 		{"a NuGet.Config with a password in a broad copy", "NuGet.Config", "<configuration><packageSourceCredentials><corp><add key=\"ClearTextPassword\" value=\"CANARY\" /></corp></packageSourceCredentials></configuration>\n",
 			"FROM alpine\nWORKDIR /src\nCOPY . .\nRUN grep -q ClearTextPassword /src/NuGet.Config\n", "", rewrite.RuleSecretFileInImage.Name, nil, false}, // a credential file left for run time, as .env
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",

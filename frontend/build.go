@@ -52,6 +52,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 }
 
 func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Result, err error) {
+	rw = remembered(rw)
 	// Every error leaves with a source. When a Dockerfile names this
 	// frontend in its `# syntax=` line, BuildKit's own frontend forwards
 	// to it and attaches the original Dockerfile to any error that comes
@@ -129,7 +130,20 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		if listed, err = contextFiles(ctx, c, bc, merged, text, self, pr.toolState); listed != nil {
 			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf, cfg.ContextKeys = listed.files, true, listed.self, append(slices.Clone(listed.keys), listed.fieldKeys...)
 		}
-		return err
+		if err != nil || listed == nil {
+			return err
+		}
+		// A file of the context that a RUN sources and that assigns
+		// secret-named variables is an env file whatever its name: the
+		// rewrite says which files RUNs source, and those are read.
+		if res, rerr := runRewrite(rw, text, *cfg); rerr == nil && res != nil && len(res.Sourced) > 0 {
+			if err := listed.addSourcedEnvFiles(ctx, c, bc, res.Sourced); err != nil {
+				return err
+			}
+			cfg.ContextFiles = listed.files
+			cfg.ContextKeys = append(cfg.ContextKeys, listed.sourced...)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -247,9 +261,12 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// context, the others by the listing's transfer.
 	if !df.classifier.AllowRuntimeSecretFiles {
 		if listed != nil {
-			named := slices.DeleteFunc(slices.Clone(df.contextFiles), func(f string) bool { return slices.Contains(listed.keys, f) })
+			named := slices.DeleteFunc(slices.Clone(df.contextFiles), func(f string) bool {
+				return slices.Contains(listed.keys, f) || slices.Contains(listed.sourced, f)
+			})
 			pr.contextSources = append(proof.ContextSources(named, listed.state), proof.ContextFieldSources(listed.fields, listed.state)...)
 			pr.contextSources = append(pr.contextSources, proof.ContextSources(listed.keys, listed.keyState)...)
+			pr.contextSources = append(pr.contextSources, proof.ContextSources(listed.sourced, listed.sourcedState)...)
 		}
 		pr.contextSources = append(pr.contextSources, named...)
 	}

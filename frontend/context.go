@@ -64,6 +64,56 @@ type listing struct {
 	keys           []string
 	keyState       *llb.State
 	keysUnsearched bool
+	// sourced are the files (also in files) that a RUN sources and that
+	// assign secret-named variables (fieldfile.AssignsSecret): env files
+	// whatever their names, held by sourcedState.
+	sourced      []string
+	sourcedState *llb.State
+}
+
+// addSourcedEnvFiles reads the files of the build context that the
+// rewrite says a RUN sources (Result.Sourced) and makes those that assign
+// a secret-named variable credential files of the listing: a script like
+// build-secrets.sh is an env file whatever its name. Only those paths are
+// transferred; their names are kept, never their values.
+func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *dockerui.Client, paths []string) error {
+	paths = slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return slices.Contains(l.files, p) })
+	if len(paths) == 0 {
+		return nil
+	}
+	st, err := bc.MainContext(ctx,
+		llb.IncludePatterns(paths),
+		llb.SharedKeyHint("hushbuild-sourced-files"),
+		dockerui.WithInternalName("hushbuild: read the files the Dockerfile's RUNs source"))
+	if err != nil || st == nil {
+		return err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return fmt.Errorf("hushbuild: reading the files the Dockerfile's RUNs source: %w", err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil || ref == nil {
+		return err
+	}
+	for _, p := range paths {
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + p, Range: &client.FileRange{Length: fieldfile.MaxSize + 1}})
+		if err != nil {
+			// Not in the context (or ignored): the build's COPY fails.
+			continue
+		}
+		if fieldfile.AssignsSecret(dt) {
+			l.sourced = append(l.sourced, p)
+			l.files = append(l.files, p)
+		}
+	}
+	slices.Sort(l.files)
+	l.sourcedState = st
+	return nil
 }
 
 // contextFiles lists the credential files of a local build context, after
