@@ -66,6 +66,8 @@ func TestContextCredentialFiles(t *testing.T) {
 		// out of the layer; the tool still gets the variable.
 		{"a sourced script that exports a token", "ci/build-secrets.sh", "export NPM_TOKEN=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nRUN echo '{}' > package.json\nCOPY ci/build-secrets.sh /tmp/\nRUN . /tmp/build-secrets.sh && npm ci && rm -f /tmp/build-secrets.sh\n", "npm", "", nil, false},
+		{"a sourced script a broad copy brought in", "ci/build-secrets.sh", "export NPM_TOKEN=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nRUN echo '{}' > package.json\nCOPY . .\nRUN . ./ci/build-secrets.sh && npm ci && rm -f ci/build-secrets.sh\n", "npm", "", nil, false},
 		{"a NuGet.Config with a password in a broad copy", "NuGet.Config", "<configuration><packageSourceCredentials><corp><add key=\"ClearTextPassword\" value=\"CANARY\" /></corp></packageSourceCredentials></configuration>\n",
 			"FROM alpine\nWORKDIR /src\nCOPY . .\nRUN grep -q ClearTextPassword /src/NuGet.Config\n", "", rewrite.RuleSecretFileInImage.Name, nil, false}, // a credential file left for run time, as .env
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",

@@ -253,7 +253,17 @@ func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
 func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []string) {
 	for _, s := range sourced {
 		c, ok := st.copied[s]
-		if !ok || isEnvFile(c.src) || isSecretFile(c.src, a.cfg) {
+		if !ok {
+			// A file a broad copy of the context brought in (COPY . .
+			// then . ./ci/env.sh): the caller that reads the context
+			// decides on it; without the context nothing is said, as
+			// for any file of a broad copy.
+			if rel := broadSource(st, s); rel != "" && !isEnvFile(rel) && !isSecretFile(rel, a.cfg) && !slices.Contains(a.sourced, rel) {
+				a.sourced = append(a.sourced, rel)
+			}
+			continue
+		}
+		if isEnvFile(c.src) || isSecretFile(c.src, a.cfg) {
 			continue
 		}
 		if !slices.Contains(a.sourced, c.src) {
@@ -266,6 +276,23 @@ func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []strin
 			"give the build context (--context DIR) so that the names it assigns are read; if it sets secrets, keep them out of it and pass them with --secret, or copy it as an env file (*.env) so that it becomes a secret mount",
 			"this RUN sources %s, copied from the build context on line %d: without the context the variables it sets are unknown; if it assigns secrets, it is an env file that the copy left in a layer", c.src, c.line)
 	}
+}
+
+// broadSource is the path in the build context of the file at p (an
+// absolute path) that a broad copy of the stage brought in, or "".
+func broadSource(st *stageState, p string) string {
+	for i := len(st.broad) - 1; i >= 0; i-- {
+		b := st.broad[i]
+		if !path.IsAbs(b.destAbs) || !strings.HasPrefix(p, strings.TrimSuffix(b.destAbs, "/")+"/") {
+			continue
+		}
+		rel := strings.TrimPrefix(p, strings.TrimSuffix(b.destAbs, "/")+"/")
+		if excludedBy(b.excludes, rel) {
+			continue
+		}
+		return path.Clean(path.Join(b.srcDir, rel))
+	}
+	return ""
 }
 
 // IsCredentialFile reports whether a context path names a credential file
