@@ -438,6 +438,33 @@ var reviewCases = []reviewCase{
 		files:      func(string) map[string]string { return map[string]string{"lib.go": "package lib\n"} },
 		namedGit:   "lib",
 	},
+	{
+		// The Azure Artifacts credential provider reads the feed's PAT
+		// from this JSON; the name says nothing, the value's "password"
+		// does.
+		name:       "feed PAT in VSS_NUGET_EXTERNAL_FEED_ENDPOINTS JSON",
+		dockerfile: "FROM alpine\nARG VSS_NUGET_EXTERNAL_FEED_ENDPOINTS\nRUN echo dotnet restore\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", `VSS_NUGET_EXTERNAL_FEED_ENDPOINTS={"endpointCredentials": [{"endpoint":"https://pkgs.dev.azure.com/acme/_packaging/feed/nuget/v3/index.json", "username":"docker", "password":"` + v + `"}]}`}
+		},
+	},
+	{
+		// ASP.NET Core reads ConnectionStrings__NAME from the environment.
+		name:       ".NET connection string with Password= as build-arg and ENV",
+		dockerfile: "FROM alpine\nARG ConnectionStrings__Default\nENV ConnectionStrings__Default=$ConnectionStrings__Default\nRUN echo dotnet ef database update\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "ConnectionStrings__Default=Server=db;Database=app;User Id=sa;Password=" + v + ";"}
+		},
+	},
+	{
+		// CI keeps the kubeconfig as one base64 variable.
+		name:       "base64 kubeconfig build-arg decoded into ~/.kube/config",
+		dockerfile: "FROM alpine\nARG KUBE_CONFIG\nRUN mkdir -p /root/.kube && echo \"$KUBE_CONFIG\" | base64 -d > /root/.kube/config && echo kubectl apply\n",
+		flags: func(v string) []string {
+			kubeconfig := "apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: " + v + "\n"
+			return []string{"--build-arg", "KUBE_CONFIG=" + base64.StdEncoding.EncodeToString([]byte(kubeconfig))}
+		},
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

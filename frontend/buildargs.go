@@ -1,15 +1,20 @@
 package frontend
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/secretscan"
+	"github.com/hushbuild/hushbuild/verify"
 )
 
 // checkBuildArgs fails when a build-arg carries a secret: one the rewrite
@@ -178,6 +183,11 @@ func credentialIn(name, v string) string {
 	if key := secretSettingIn(v); key != "" {
 		return "the secret-named setting " + key
 	}
+	if dec := base64Text(v); dec != "" {
+		if kind := credentialIn(name, dec); kind != "" {
+			return kind + ", base64-encoded"
+		}
+	}
 	return ""
 }
 
@@ -248,32 +258,90 @@ func tokenLike(s string) bool {
 // sonar.login before sonar.token replaced it.
 var credentialSettingKeys = map[string]bool{"sonar.login": true}
 
-// secretSettingIn returns the key of a KEY=VALUE setting inside v whose
-// key the engine calls a secret and whose value is not a variable
-// (GRADLE_OPTS="-Dorg.gradle.project.nexusPassword=..." and
-// MAVEN_OPTS, JAVA_TOOL_OPTIONS, --password=... in an options string),
-// or "". The key is the part after its last '.' or ':'.
+// settingSeparators split an options string, a connection string
+// (Server=db;Password=...), a query string and JSON into their settings.
+const settingSeparators = ";,&?{}[]()"
+
+// jsonSetting is a "key": "value" pair of JSON (a feed's credentials in
+// VSS_NUGET_EXTERNAL_FEED_ENDPOINTS, a docker config.json's auth), and
+// yamlSetting a key: value line of YAML (a kubeconfig's token).
+var (
+	jsonSetting = regexp.MustCompile(`"([^"\\]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)"`)
+	yamlSetting = regexp.MustCompile(`(?m)^[ \t-]*([A-Za-z0-9_.-]{1,80}):[ \t]+['"]?([^\s'"#]+)`)
+)
+
+// secretSettingIn returns the key of a setting inside v whose key the
+// engine calls a secret and whose value is not a variable, or "": a
+// KEY=VALUE of an options string (GRADLE_OPTS="-Dorg.gradle.project.nexusPassword=..."
+// and MAVEN_OPTS, JAVA_TOOL_OPTIONS, --password=...), of a connection
+// string (Server=db;User Id=sa;Password=...), of a query string or of a
+// properties file, a "key": "value" of JSON, a key: value of YAML. The key
+// is the part after its last '.' or ':'.
 func secretSettingIn(v string) string {
-	for _, tok := range strings.Fields(v) {
-		tok = strings.Trim(tok, `"'`)
-		if strings.HasPrefix(tok, "-D") {
-			tok = tok[2:]
-		}
-		tok = strings.TrimLeft(tok, "-")
-		key, val, ok := strings.Cut(tok, "=")
-		if !ok || key == "" || val == "" || strings.HasPrefix(val, "$") {
-			continue
+	secret := func(key, val string) bool {
+		key, val = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(val), `"'`)
+		if key == "" || val == "" || strings.HasPrefix(val, "$") {
+			return false
 		}
 		if credentialSettingKeys[strings.ToLower(key)] {
-			return key
+			return true
 		}
 		name := key
 		if i := strings.LastIndexAny(name, ".:"); i >= 0 {
 			name = name[i+1:]
 		}
 		name = strings.ReplaceAll(name, "-", "_")
-		if name != "" && rewrite.IsSecretName(name, rewrite.Config{}) {
+		if strings.EqualFold(name, "pwd") && strings.HasPrefix(val, "/") {
+			return false // the working directory
+		}
+		return name != "" && rewrite.IsSecretName(name, rewrite.Config{})
+	}
+	for _, tok := range strings.Fields(v) {
+		tok = strings.Trim(tok, `"'`)
+		if strings.HasPrefix(tok, "-D") {
+			tok = tok[2:]
+		}
+		tok = strings.TrimLeft(tok, "-")
+		if key, val, ok := strings.Cut(tok, "="); ok && secret(key, val) {
 			return key
+		}
+	}
+	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || strings.ContainsRune(settingSeparators, r) }) {
+		if key, val, ok := strings.Cut(part, "="); ok && len(strings.TrimSpace(val)) >= verify.MinValueLen && secret(key, val) {
+			return strings.TrimSpace(key)
+		}
+	}
+	for _, re := range []*regexp.Regexp{jsonSetting, yamlSetting} {
+		for _, m := range re.FindAllStringSubmatch(v, -1) {
+			if len(m[2]) >= verify.MinValueLen && secret(m[1], m[2]) {
+				return m[1]
+			}
+		}
+	}
+	return ""
+}
+
+// base64Text is v decoded when all of it is base64 (wrapped or not) of
+// text (a kubeconfig, a service account's JSON, a key kept as base64 by
+// CI), or "".
+func base64Text(v string) string {
+	s := strings.Join(strings.Fields(v), "")
+	if len(s) < 16 {
+		return ""
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		dec, err := enc.DecodeString(s)
+		if err != nil || !utf8.Valid(dec) {
+			continue
+		}
+		printable := 0
+		for _, r := range string(dec) {
+			if unicode.IsPrint(r) || unicode.IsSpace(r) {
+				printable++
+			}
+		}
+		if printable == utf8.RuneCount(dec) {
+			return string(dec)
 		}
 	}
 	return ""

@@ -47,6 +47,23 @@ var credCases = []credCase{
 	{"gradle property", "GRADLE_OPTS", "the secret-named setting org.gradle.project.nexusPassword", func(r string) string { return "-Xmx2g -Dorg.gradle.project.nexusPassword=" + r }},
 	{"SonarQube token as sonar.login", "SONAR_SCANNER_OPTS", "the secret-named setting sonar.login", func(r string) string { return "-Dsonar.host.url=https://sonar.example.com -Dsonar.login=" + r }},
 	{"password flag", "TOOL_ARGS", "the secret-named setting password", func(r string) string { return "--verbose --password=" + r }},
+	{"connection string", "ConnectionStrings__Default", "the secret-named setting Password", func(r string) string {
+		return "Server=db;Database=app;User Id=sa;Password=" + r + ";TrustServerCertificate=True"
+	}},
+	{"ODBC connection string", "MSSQL", "the secret-named setting Pwd", func(r string) string { return "Driver={ODBC Driver 18};Server=db;Uid=sa;Pwd=" + r + ";" }},
+	{"feed credentials JSON", "VSS_NUGET_EXTERNAL_FEED_ENDPOINTS", "the secret-named setting password", func(r string) string {
+		return `{"endpointCredentials": [{"endpoint":"https://pkgs.dev.azure.com/acme/_packaging/feed/nuget/v3/index.json", "username":"docker", "password":"` + r + `"}]}`
+	}},
+	{"properties file", "GRADLE_PROPERTIES", "the secret-named setting nexusPassword", func(r string) string { return "nexusUsername=ci\nnexusPassword=" + r + "\n" }},
+	{"YAML token", "KUBE_CONFIG", "the secret-named setting token", func(r string) string {
+		return "apiVersion: v1\nusers:\n- name: ci\n  user:\n    token: " + r + "\n"
+	}},
+	{"base64 kubeconfig", "KUBE_CONFIG", "the secret-named setting token, base64-encoded", func(r string) string {
+		return base64.StdEncoding.EncodeToString([]byte("apiVersion: v1\nusers:\n- name: ci\n  user:\n    token: " + r + "\n"))
+	}},
+	{"base64 private key", "SSH_PRIV", "private-key, base64-encoded", func(r string) string {
+		return base64.StdEncoding.EncodeToString([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\n" + r + r + "\n-----END OPENSSH PRIVATE KEY-----\n"))
+	}},
 	// token formats
 	{"token as the user", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd@github.com/acme/app.git" }},
 	{"token with x-oauth-basic", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd:x-oauth-basic@github.com/acme/app.git" }},
@@ -82,6 +99,11 @@ var credCases = []credCase{
 	{"path", "PREFIX", "", func(r string) string { return "/opt/" + r + "/bin:/usr/bin" }},
 	{"AWS documentation key", "AWS", "", func(string) string { return "AKIAIOSFODNN7EXAMPLE" }},
 	{"empty", "EMPTY", "", func(string) string { return "" }},
+	{"JSON without secrets", "FEATURES", "", func(r string) string { return `{"name": "app", "tokenizer": "` + r + `", "password": ""}` }},
+	{"JSON secret from a variable", "CONFIG", "", func(r string) string { return `{"password": "${DB_PASSWORD}", "id": "` + r + `"}` }},
+	{"working directory", "ENVS", "", func(r string) string { return "HOME=/root;PWD=/app/" + r }},
+	{"base64 of plain text", "BANNER", "", func(r string) string { return base64.StdEncoding.EncodeToString([]byte("built from " + r)) }},
+	{"query string", "QUERY", "", func(r string) string { return "page=1&sort=" + r }},
 }
 
 // randomHex is 32 random hex digits (a canary without its prefix).
