@@ -465,6 +465,42 @@ var reviewCases = []reviewCase{
 			return []string{"--build-arg", "KUBE_CONFIG=" + base64.StdEncoding.EncodeToString([]byte(kubeconfig))}
 		},
 	},
+	{
+		// Application settings committed with the production database's
+		// password, copied with the project: no credential file by name.
+		name:       "appsettings.Production.json with a connection string password copied with the project",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY . .\nRUN echo dotnet publish\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"appsettings.Production.json": "{\n  \"ConnectionStrings\": {\n    \"Default\": \"Server=db;Database=app;User Id=sa;Password=" + v + ";\"\n  }\n}\n",
+				"app.csproj":                  "<Project Sdk=\"Microsoft.NET.Sdk.Web\"></Project>\n",
+			}
+		},
+	},
+	{
+		name:       "Spring Boot application-prod.properties with the datasource password",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN echo mvn package\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				"src/main/resources/application-prod.properties": "spring.datasource.url=jdbc:postgresql://db:5432/app\nspring.datasource.username=app\nspring.datasource.password=" + v + "\n",
+				"pom.xml": "<project/>\n",
+			}
+		},
+	},
+	{
+		name:       "terraform.tfvars with a password copied with the modules",
+		dockerfile: "FROM alpine\nWORKDIR /infra\nCOPY . .\nRUN echo terraform init\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"terraform.tfvars": "region = \"eu-west-1\"\ndb_password = \"" + v + "\"\n", "main.tf": "variable \"db_password\" {}\n"}
+		},
+	},
+	{
+		name:       "wp-config.php with DB_PASSWORD copied with the site",
+		dockerfile: "FROM alpine\nWORKDIR /var/www/html\nCOPY . .\nRUN echo ok\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"wp-config.php": "<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_USER', 'wordpress' );\ndefine( 'DB_PASSWORD', '" + v + "' );\n", "index.php": "<?php\n"}
+		},
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

@@ -216,7 +216,13 @@ func secretID(src string) string {
 var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config", "settings.xml",
 	// Google's API quickstarts save the user's OAuth token (its
 	// refresh_token) here; other tools name other things token.json.
-	"token.json"}
+	"token.json",
+	// Application settings that hold a database's or a service's
+	// password next to plain settings: ASP.NET Core's (a connection
+	// string's Password=), Spring Boot's, Terraform's variables, Rails'
+	// database.yml, WordPress's wp-config.php.
+	"appsettings*.json", "application*.properties", "application*.yml", "application*.yaml", "*.tfvars",
+	"database.yml", "wp-config.php"}
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

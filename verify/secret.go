@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -355,6 +356,10 @@ func fieldCandidates(id string, f field) []candidate {
 		name = f.key
 	}
 	c := candidate{Secret: Secret{ID: id, Field: f.key, Value: f.value}, name: name, place: f.place}
+	var parts []candidate
+	for _, p := range connectionStringFields(f.value) {
+		parts = append(parts, candidate{Secret: Secret{ID: id, Field: f.key + " " + p.key, Value: p.value}, name: p.key})
+	}
 	text := f.value
 	if strings.Contains(text, "-----BEGIN ") {
 		if !strings.Contains(text, "\n") {
@@ -364,14 +369,40 @@ func fieldCandidates(id string, f field) []candidate {
 	} else if dec, ok := base64PEM(text); ok {
 		text = dec
 	} else {
-		return []candidate{c}
+		return append([]candidate{c}, parts...)
 	}
 	blocks := pemBlocks(text)
 	for _, b := range blocks {
 		c.public = c.public || b.public()
 	}
-	return append([]candidate{c}, pemCandidates(id, f.key, blocks)...)
+	return append(append([]candidate{c}, parts...), pemCandidates(id, f.key, blocks)...)
 }
+
+// connectionStringFields are the KEY=VALUE parts of a connection string
+// (ADO.NET's and ODBC's: Server=db;User Id=sa;Password=...), a value of a
+// configuration file (appsettings.json's ConnectionStrings).
+func connectionStringFields(v string) []field {
+	if !strings.Contains(v, ";") || !strings.Contains(v, "=") {
+		return nil
+	}
+	var out []field
+	for _, part := range strings.Split(v, ";") {
+		k, val, ok := strings.Cut(part, "=")
+		k, val = strings.TrimSpace(k), strings.TrimSpace(val)
+		if !ok || k == "" || val == "" || strings.ContainsAny(k, " \t\"'") && !strings.EqualFold(strings.ReplaceAll(k, " ", ""), "userpassword") {
+			continue
+		}
+		out = append(out, field{key: k, value: strings.Trim(val, `"'`)})
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// phpDefine is a PHP constant's definition with a string value
+// (wp-config.php's define( 'DB_PASSWORD', '...' );).
+var phpDefine = regexp.MustCompile(`^define\s*\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)`)
 
 // base64PEM decodes v if it is the base64 of PEM text.
 func base64PEM(v string) (string, bool) {
@@ -850,6 +881,10 @@ func extractFields(data string, plainLines bool) ([]field, bool) {
 		if strings.HasPrefix(line, "localKeyID:") {
 			continue // openssl's bag attributes: a hash of the public key
 		}
+		if m := phpDefine.FindStringSubmatch(line); m != nil {
+			out = append(out, field{key: m[1], value: m[2] + m[3]})
+			continue
+		}
 		if k, v, ok := keyValue(line); ok {
 			if len(lines) == 1 && !secretName(k) && !strings.ContainsAny(k, "_/@") {
 				// One line `word=...`: more likely a value holding '='.
@@ -1056,7 +1091,7 @@ func jsonFields(path string, v any, out *[]field) {
 				p = path + "." + k
 			}
 			if s, ok := v[k].(string); ok {
-				if secretName(k) || tokenValue(s) {
+				if secretName(k) || tokenValue(s) || connectionStringFields(s) != nil {
 					*out = append(*out, field{key: p, value: s, name: k})
 				}
 				if k == "auth" {

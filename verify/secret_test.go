@@ -974,3 +974,29 @@ func TestFileValuesRandom(t *testing.T) {
 		}
 	}
 }
+
+// TestFileSecretValuesSettings: the password of a connection string in an
+// appsettings.json or a .env, and a PHP define's, are searched; the plain
+// settings next to them are not.
+func TestFileSecretValuesSettings(t *testing.T) {
+	v := "hfcanary0123456789abcdef0123456789ab"
+	for _, tc := range []struct{ name, data, field string }{
+		{"appsettings.Production.json", "{\n  \"ConnectionStrings\": {\n    \"Default\": \"Server=db;Database=app;User Id=sa;Password=" + v + ";\"\n  }\n}\n", "ConnectionStrings.Default Password"},
+		{".env", "ConnectionStrings__Default=Server=db;Database=app;Uid=sa;Pwd=" + v + ";\n", "ConnectionStrings__Default Pwd"},
+		{"wp-config.php", "<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_PASSWORD', '" + v + "' );\n", "DB_PASSWORD"},
+	} {
+		got, _ := FileSecretValuesNamed(tc.name, tc.name, []byte(tc.data), nil)
+		found := false
+		for _, s := range got {
+			if s.Field == tc.field && s.Value == v {
+				found = true
+			}
+			if s.Field != "" && (s.Value == "db" || s.Value == "wordpress" || s.Value == "app") {
+				t.Errorf("%s: plain setting %s searched", tc.name, s.Field)
+			}
+		}
+		if !found {
+			t.Errorf("%s: field %q not searched", tc.name, tc.field)
+		}
+	}
+}
