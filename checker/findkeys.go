@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/hushbuild/hushbuild/internal/keyfile"
 )
@@ -35,6 +36,17 @@ func findKeys(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hushbuild: find-keys: %v\n", err)
 		return ExitInternal
 	}
+	archives, err := archivesWithCredentials(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "hushbuild: find-keys: %v\n", err)
+		return ExitInternal
+	}
+	for _, a := range archives {
+		if !slices.Contains(files, a) {
+			files = append(files, a)
+		}
+	}
+	slices.Sort(files)
 	if files == nil {
 		files = []string{}
 	}
@@ -46,6 +58,6 @@ func findKeys(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hushbuild: find-keys: %v\n", err)
 		return ExitInternal
 	}
-	fmt.Fprintf(stderr, "hushbuild: %d files of the build context hold a private key\n", len(files))
+	fmt.Fprintf(stderr, "hushbuild: %d files of the build context hold a private key, %d of them archives that ADD would unpack with a credential file or a private key in them\n", len(files), len(archives))
 	return 0
 }

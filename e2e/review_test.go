@@ -501,6 +501,24 @@ var reviewCases = []reviewCase{
 			return map[string]string{"wp-config.php": "<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_USER', 'wordpress' );\ndefine( 'DB_PASSWORD', '" + v + "' );\n", "index.php": "<?php\n"}
 		},
 	},
+	{
+		// ADD unpacks a local archive into the layer: the .npmrc inside
+		// it is a credential file no name in the context shows.
+		name:       "ADD of a context archive holding an .npmrc removed in a later RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nADD ci-home.tar.gz /root/\nRUN echo '{}' > package.json && npm ci\nRUN rm -f /root/.npmrc\n",
+		files: func(v string) map[string]string {
+			var tarBuf, gzBuf bytes.Buffer
+			tw := tar.NewWriter(&tarBuf)
+			npmrc := "//registry.npmjs.org/:_authToken=" + v + "\n"
+			tw.WriteHeader(&tar.Header{Name: "./.npmrc", Mode: 0o600, Size: int64(len(npmrc)), Typeflag: tar.TypeReg})
+			tw.Write([]byte(npmrc))
+			tw.Close()
+			zw := gzip.NewWriter(&gzBuf)
+			zw.Write(tarBuf.Bytes())
+			zw.Close()
+			return map[string]string{"ci-home.tar.gz": gzBuf.String(), "package.json": "{}\n"}
+		},
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
