@@ -519,6 +519,25 @@ var reviewCases = []reviewCase{
 			return map[string]string{"ci-home.tar.gz": gzBuf.String(), "package.json": "{}\n"}
 		},
 	},
+	{
+		// A credential written in a RUN is in the image history and the
+		// provenance: only URL passwords, token formats and a few
+		// password flags were recognised.
+		name:       "hard-coded .netrc password echoed in a RUN",
+		dockerfile: "FROM alpine\nRUN echo \"machine pypi.acme.io login ci password {{VALUE}}\" > /root/.netrc && pip install acme-lib && rm /root/.netrc\n",
+	},
+	{
+		name:       "hard-coded npm token given to npm config set",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN echo '{}' > package.json && npm config set //registry.npmjs.org/:_authToken {{VALUE}} && npm ci && rm -f /root/.npmrc\n",
+	},
+	{
+		name:       "hard-coded API key exported in a RUN",
+		dockerfile: "FROM alpine\nRUN export API_KEY={{VALUE}} && echo building\n",
+	},
+	{
+		name:       "hard-coded docker login password",
+		dockerfile: "FROM alpine\nRUN docker login -u ci -p {{VALUE}} registry.acme.io || true\n",
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

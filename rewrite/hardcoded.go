@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -163,7 +164,34 @@ func userinfoStop(r rune) bool {
 
 // passwordFlagHints are cheap tests for commands that may take a
 // password on their command line.
-var passwordFlagHints = []string{"mysql", "mariadb", "sshpass", "curl", "wget", "rar", "7z", "zip"}
+var passwordFlagHints = []string{"mysql", "mariadb", "sshpass", "curl", "wget", "rar", "7z", "zip",
+	"login", "config", "configure", "=", "machine"}
+
+// literalSecret reports a literal value given to a secret-named setting
+// (a flag, a variable, a tool's setting) that looks like a real credential
+// rather than a placeholder: checkLiteralDefault's judgement.
+func literalSecret(name, v string) bool {
+	return looksLikeCredential(name, v) || len(v) >= 8 && hasMixedClasses(v) && !looksLikePlaceholder(name, v) && !looksLikePath(v)
+}
+
+// secretSettingKey reports a tool setting's key that holds a credential:
+// npm's //host/:_authToken, _password and _auth, yarn's npmAuthToken,
+// composer's http-basic.HOST, github-oauth.HOST, gitlab-token.HOST and
+// bearer.HOST, aws's aws_secret_access_key.
+func secretSettingKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, suffix := range []string{"_authtoken", ":_password", ":_auth", "npmauthtoken", "aws_secret_access_key", "aws_session_token"} {
+		if strings.HasSuffix(k, suffix) {
+			return true
+		}
+	}
+	for _, prefix := range []string{"http-basic.", "github-oauth.", "gitlab-token.", "gitlab-oauth.", "bearer.", "bitbucket-oauth."} {
+		if strings.HasPrefix(k, prefix) {
+			return true
+		}
+	}
+	return false
+}
 
 // literalPasswordFlag finds a password given literally on a command line:
 // mysql -psecret, sshpass -p secret, curl -u user:secret, unrar -psecret,
@@ -202,11 +230,81 @@ func literalPasswordFlag(cmd string) string {
 		return v, ok
 	}
 	syntax.Walk(f, func(n syntax.Node) bool {
+		if found != "" {
+			return true
+		}
+		// export API_KEY=literal, API_TOKEN=literal ./deploy.sh
+		if as, ok := n.(*syntax.Assign); ok && as.Name != nil && as.Value != nil && !as.Append {
+			if v, ok := literal(as.Value); ok && IsSecretName(as.Name.Value, Config{}) && literalSecret(as.Name.Value, v) {
+				found = "secret-assignment"
+			}
+			return true
+		}
 		c, ok := n.(*syntax.CallExpr)
-		if !ok || len(c.Args) < 2 || found != "" {
+		if !ok || len(c.Args) < 2 {
 			return true
 		}
 		name := path.Base(c.Args[0].Lit())
+		var words []string
+		for _, a := range c.Args[1:] {
+			if v, ok := literal(a); ok {
+				words = append(words, v)
+			} else {
+				words = append(words, "$")
+			}
+		}
+		switch name {
+		case "docker", "podman", "buildah", "nerdctl", "skopeo", "helm", "oras", "crane", "regctl":
+			// docker login -p PASS, --password PASS, --password=PASS
+			if slices.Contains(words, "login") {
+				for i, w := range words {
+					if (w == "-p" || w == "--password") && i+1 < len(words) && words[i+1] != "$" {
+						found = "password-flag"
+					} else if v, ok := strings.CutPrefix(w, "--password="); ok && v != "" {
+						found = "password-flag"
+					}
+				}
+			}
+		case "npm", "yarn", "pnpm", "composer", "aws":
+			// npm config set //host/:_authToken TOKEN (or KEY=TOKEN),
+			// composer config -g http-basic.HOST USER PASS, aws configure
+			// set aws_secret_access_key KEY.
+			for i, w := range words {
+				key, val, eq := strings.Cut(w, "=")
+				if !secretSettingKey(key) {
+					continue
+				}
+				switch {
+				case eq && val != "" && !strings.Contains(val, "$"):
+					found = "secret-setting"
+				case !eq && i+1 < len(words) && words[i+1] != "$" && !strings.HasPrefix(words[i+1], "-"):
+					v := words[i+1]
+					if strings.HasPrefix(strings.ToLower(key), "http-basic.") {
+						// USER PASS: the password is the second.
+						if i+2 >= len(words) || words[i+2] == "$" {
+							continue
+						}
+						v = words[i+2]
+					}
+					if literalSecret(key, v) {
+						found = "secret-setting"
+					}
+				}
+			}
+		case "echo", "printf":
+			// echo "machine HOST login USER password PASS" > ~/.netrc
+			for _, w := range words {
+				f := strings.Fields(w)
+				for i := 0; i+1 < len(f); i++ {
+					if f[0] == "machine" && f[i] == "password" && literalSecret("password", f[i+1]) {
+						found = "netrc-password"
+					}
+				}
+			}
+		}
+		if found != "" {
+			return true
+		}
 		for i := 1; i < len(c.Args); i++ {
 			v, ok := literal(c.Args[i])
 			if !ok {
@@ -240,7 +338,27 @@ func literalPasswordFlag(cmd string) string {
 					}
 				}
 			case "curl":
-				if v == "-u" || v == "--user" {
+				if v == "-H" || v == "--header" {
+					// -H "Authorization: Bearer TOKEN"
+					if h, ok := next(); ok {
+						hk, hv, _ := strings.Cut(h, ":")
+						hv = strings.TrimSpace(hv)
+						if strings.EqualFold(strings.TrimSpace(hk), "authorization") {
+							if _, cred, ok := strings.Cut(hv, " "); ok {
+								hv = strings.TrimSpace(cred)
+							}
+						} else if !IsSecretName(strings.ReplaceAll(strings.TrimSpace(hk), "-", "_"), Config{}) {
+							hv = ""
+						}
+						if hv != "" && literalSecret(hk, hv) {
+							found = "auth-header"
+						}
+					}
+				} else if v == "--oauth2-bearer" {
+					if t, ok := next(); ok && literalSecret("token", t) {
+						found = "auth-header"
+					}
+				} else if v == "-u" || v == "--user" {
 					if u, ok := next(); ok && strings.Contains(u, ":") && !strings.HasSuffix(u, ":") {
 						found = "password-flag"
 					}
@@ -250,6 +368,11 @@ func literalPasswordFlag(cmd string) string {
 			case "wget":
 				for _, pre := range []string{"--password=", "--http-password=", "--ftp-password="} {
 					if strings.HasPrefix(v, pre) && len(v) > len(pre) {
+						found = "password-flag"
+					}
+				}
+				if v == "--password" || v == "--http-password" || v == "--ftp-password" {
+					if _, ok := next(); ok {
 						found = "password-flag"
 					}
 				}
