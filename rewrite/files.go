@@ -235,12 +235,14 @@ func IsFieldConfigFile(p string, cfg Config) bool {
 // without --context): whether it is a credential file depends on its
 // content.
 func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
-	placeholder := "${env.NAME}"
-	if path.Base(clean) != "settings.xml" {
+	placeholder := ""
+	switch base := path.Base(clean); {
+	case base == "settings.xml":
+		placeholder = "${env.NAME}"
+	case strings.EqualFold(base, "nuget.config"):
 		placeholder = "%NAME%"
-	}
-	if path.Base(clean) == "token.json" {
-		placeholder = ""
+	case strings.HasPrefix(base, "application"):
+		placeholder = "${NAME}" // Spring Boot reads the environment
 	}
 	fix := "give the build context (--context DIR) so that its fields are read; if it holds a credential, pass the file with --secret and mount it in the RUNs that need it"
 	if placeholder != "" {
