@@ -11,6 +11,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -18,6 +20,43 @@ import (
 	"github.com/hushbuild/hushbuild/internal/keyfile"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
+
+// archivedCredentialNames are the credential files an archive member is
+// by its name alone: a tool's credential file, by its base name or its
+// last two parts. The other names of credential files (*.pem, *.key,
+// secrets/*) are left to the search for private keys: a root file system
+// ADDed to FROM scratch holds CA certificates named *.pem and packages'
+// public signing keys named *.key.
+var (
+	archivedCredentialNames = []string{".npmrc", ".netrc", "_netrc", ".pypirc", ".git-credentials", ".pgpass", ".my.cnf",
+		".dockercfg", ".vault-token", ".s3cfg", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
+	archivedCredentialPaths = []string{".aws/credentials", ".docker/config.json", ".kube/config", "pip/pip.conf",
+		".gem/credentials", ".cargo/credentials", ".cargo/credentials.toml", "composer/auth.json", ".composer/auth.json"}
+)
+
+// archivedCredentialFile reports whether an archive member's path names a
+// credential file (see archivedCredentialNames), an env file among them,
+// outside the directories where packages keep their own files.
+func archivedCredentialFile(name string) bool {
+	for _, dir := range []string{"node_modules/", "site-packages/", "dist-packages/", "usr/share/", "usr/lib/"} {
+		if strings.HasPrefix(name, dir) || strings.Contains(name, "/"+dir) {
+			return false
+		}
+	}
+	base := path.Base(name)
+	if slices.Contains(archivedCredentialNames, base) {
+		return true
+	}
+	if strings.HasPrefix(base, ".env") && rewrite.IsCredentialFile(base, rewrite.Config{}) {
+		return true
+	}
+	for _, p := range archivedCredentialPaths {
+		if name == p || strings.HasSuffix(name, "/"+p) {
+			return true
+		}
+	}
+	return false
+}
 
 // maxMemberKeySearch is the size up to which a member of an archive is
 // searched for a private key: a key file is small.
@@ -27,8 +66,8 @@ const maxMemberKeySearch = 1 << 20
 // Dockerfile's ADD would unpack into the image (a tar archive, plain or
 // compressed with gzip, bzip2, xz or zstd: BuildKit tells them by their
 // content, whatever their name) and that hold a credential file by its
-// name (rewrite.IsCredentialFile: an .npmrc, a .ssh/id_rsa) or a private
-// key, as sorted slash-separated paths relative to root. Such an archive
+// name (archivedCredentialFile: an .npmrc, an .aws/credentials) or a
+// private key, as sorted slash-separated paths relative to root. Such an archive
 // is a credential file of the context: ADD would put what it holds in a
 // layer. A file that does not read as an archive is none (ADD copies it
 // as it is).
@@ -99,8 +138,7 @@ func archiveHoldsCredentials(r io.Reader) bool {
 		if hdr.Typeflag != tar.TypeReg {
 			continue
 		}
-		name := path.Clean("/" + hdr.Name)[1:]
-		if name != "" && rewrite.IsCredentialFile(name, rewrite.Config{}) {
+		if name := path.Clean("/" + hdr.Name)[1:]; name != "" && archivedCredentialFile(name) {
 			return true
 		}
 		if hdr.Size <= maxMemberKeySearch {

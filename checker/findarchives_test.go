@@ -48,9 +48,12 @@ func TestArchivesWithCredentials(t *testing.T) {
 		"home.tar":           tarBytes(t, map[string]string{"./.npmrc": "//registry.npmjs.org/:_authToken=x\n"}),
 		"dist/ssh.tgz":       gz(tarBytes(t, map[string]string{"deploy": key})),
 		"vendor/aws.tar.zst": zst(tarBytes(t, map[string]string{"root/.aws/credentials": "[default]\n"})),
-		"rootfs.tar.gz":      gz(tarBytes(t, map[string]string{"etc/hostname": "box\n", "bin/sh": "ELF"})),
-		"notes.gz":           gz([]byte("just text\n")),
-		"app.js":             []byte("console.log(1)\n"),
+		"rootfs.tar.gz": gz(tarBytes(t, map[string]string{"etc/hostname": "box\n", "bin/sh": "ELF",
+			"etc/ssl/certs/ACCVRAIZ1.pem":      "-----BEGIN CERTIFICATE-----\nMIIH0zCCBbugAwIBAgIIXsO3pkN/pOAwDQYJKoZIhvcNAQEFBQAwQjESMBAGA1UEAwwJ\n-----END CERTIFICATE-----\n",
+			"etc/apt/trusted.gpg.d/debian.key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBF\n-----END PGP PUBLIC KEY BLOCK-----\n",
+			"usr/lib/node_modules/npm/.npmrc":  "package-lock=false\n"})),
+		"notes.gz": gz([]byte("just text\n")),
+		"app.js":   []byte("console.log(1)\n"),
 	}
 	for name, data := range files {
 		p := filepath.Join(root, name)
