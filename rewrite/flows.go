@@ -656,15 +656,6 @@ func (a *analyzer) flowProblem(line, end int, fl *flow) {
 		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
 }
 
-func (st *stageState) genFile(p string) *genFile {
-	for _, g := range st.gen {
-		if g.path == p && g.ended == 0 {
-			return g
-		}
-	}
-	return nil
-}
-
 // replay is a write to run again at the start of a later RUN: the
 // command, in the directory it ran in, with the HOME it ran with.
 type replay struct {

@@ -226,3 +226,12 @@ func (e envGetter) Keys() []string {
 	sort.Strings(keys)
 	return keys
 }
+
+func (st *stageState) genFile(p string) *genFile {
+	for _, g := range st.gen {
+		if g.path == p && g.ended == 0 {
+			return g
+		}
+	}
+	return nil
+}
