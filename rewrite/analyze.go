@@ -1164,20 +1164,6 @@ func (a *analyzer) inheritedOnlyHere(st *stageState, f *fileSecret) bool {
 	return true
 }
 
-// safeMountValue reports whether a path can stand in a --mount flag as
-// written: BuildKit reads flags with quote removal and then as CSV.
-func safeMountValue(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_.@+~:%/-", c)) {
-			return false
-		}
-	}
-	return true
-}
-
 var templateNameRe = regexp.MustCompile(`(?i)(template|tmpl|tpl|example|sample|dist|skel|\.in$)`)
 
 // isTemplateName reports a source that is a template of a credential file

@@ -1,15 +1,12 @@
 package rewrite
 
 import (
-	"fmt"
-
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -509,67 +506,6 @@ func (t *taintInfo) replayDefs(src string, vars []string) ([]string, string) {
 		out = append(out, stmtText(src, s))
 	}
 	return out, ""
-}
-
-// ownSecretMounts are a RUN's own secret mounts.
-func ownSecretMounts(c *instructions.RunCommand) []*instructions.Mount {
-	var out []*instructions.Mount
-	for _, m := range mountsOf(c) {
-		if m.Type == instructions.MountTypeSecret {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// replayMount gives a later RUN a secret mount that an earlier RUN's
-// write read, unless it has it already.
-func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan) {
-	id := m.CacheID
-	flag := "--mount=type=secret,id=" + mountValue(id)
-	switch {
-	case m.Env != nil:
-		name := *m.Env
-		if name == "" {
-			name = id
-		}
-		if p.envMounts[name] {
-			return
-		}
-		p.envMounts[name] = true
-		flag += ",env=" + mountValue(name)
-	default:
-		t := m.Target
-		if t == "" {
-			t = "/run/secrets/" + id
-		}
-		if p.targets[t] {
-			return
-		}
-		p.targets[t] = true
-		flag += ",target=" + mountValue(t)
-	}
-	if !safeMountValue(id) {
-		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"name the secret with letters, digits, dots, dashes and underscores",
-			"an earlier RUN writes the secret %q into a file that this RUN writes again, and its mount cannot be repeated here safely", id)
-		p.failed = true
-		return
-	}
-	if m.Required {
-		flag += ",required=true"
-	}
-	if m.UID != nil {
-		flag += fmt.Sprintf(",uid=%d", *m.UID)
-	}
-	if m.GID != nil {
-		flag += fmt.Sprintf(",gid=%d", *m.GID)
-	}
-	if m.Mode != nil {
-		flag += fmt.Sprintf(",mode=0%o", *m.Mode)
-	}
-	p.mounts = append(p.mounts, flag)
-	p.added = append(p.added, m)
 }
 
 // pipeVars are the secrets the commands of a pipeline's left side put
