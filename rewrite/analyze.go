@@ -101,8 +101,6 @@ func (a *analyzer) addFinding(rule Rule, sev Severity, start, end int, fixed boo
 	})
 }
 
-func nodeRange(n *parser.Node) (int, int) { return n.StartLine, n.EndLine }
-
 func (a *analyzer) isSecret(name string) bool {
 	if a.promoted[name] && !matchAnyName(a.cfg.NotSecrets, name) {
 		return true

@@ -192,12 +192,6 @@ func nodeText(src string, n syntax.Node) string {
 	return src[int(n.Pos().Offset()):int(n.End().Offset())]
 }
 
-// findFlows finds the commands of a script that write one of the secret
-// variables somewhere.
-func findFlows(f *syntax.File, src string, env shellEnv, names map[string]bool) []*flow {
-	return filterFlows(findWrites(f, src, env, names))
-}
-
 // findWrites finds every command that writes a file (or git settings, or
 // a clone), with the secret variables it writes.
 func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool) []*flow {
