@@ -530,57 +530,6 @@ func (a *analyzer) rewriteArgs(n *parser.Node, c *instructions.ArgCommand, remov
 	a.replaceInstruction(n, kept, note)
 }
 
-// replaceInstruction rewrites an instruction as keyword + kept words on
-// its first line and comments out its other lines; with nothing kept the
-// whole instruction becomes a comment.
-func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string, extraFlags ...string) {
-	a.touchedLines[n.StartLine] = true
-	if len(kept) == 0 {
-		a.src.commentOut(n.StartLine, n.EndLine, note)
-		return
-	}
-	if strings.HasPrefix(kept[0], "-") {
-		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"write the instruction's arguments so that none starts with '-'",
-			"the rewritten %s would start with %q, which BuildKit reads as a flag", strings.ToUpper(n.Value), kept[0])
-		a.src.commentOut(n.StartLine, n.EndLine, note)
-		return
-	}
-	first := a.src.lineContent(n.StartLine)
-	indent := first[:len(first)-len(trimLeft(first))]
-	kw := trimLeft(first)
-	if i := indexSpace(kw); i >= 0 {
-		kw = kw[:i]
-	}
-	text := string(indent) + string(kw)
-	for _, f := range append(append([]string(nil), n.Flags...), extraFlags...) {
-		text += " " + f
-	}
-	text += " " + strings.Join(kept, " ")
-	start := a.src.lineOff[n.StartLine-1]
-	a.src.replace(start, start+len(first), text)
-	if n.EndLine > n.StartLine {
-		a.src.commentOut(n.StartLine+1, n.EndLine, "")
-	}
-}
-
-func trimLeft(b []byte) []byte {
-	i := 0
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
-		i++
-	}
-	return b[i:]
-}
-
-func indexSpace(b []byte) int {
-	for i, c := range b {
-		if isSpace(c) {
-			return i
-		}
-	}
-	return -1
-}
-
 // env handles ENV.
 func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvCommand) {
 	var removed []string

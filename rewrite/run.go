@@ -485,41 +485,6 @@ func (a *analyzer) scopeNamesPlus(st *stageState) map[string]bool {
 	return m
 }
 
-// fixTrailing ends the instruction on its last line that keeps any text:
-// when the deletions emptied the last physical lines, the continuation
-// escapes before them are removed, so the next instruction is not joined.
-func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans, comments []span) {
-	deleted := func(i int) bool {
-		for _, s := range append(spans, comments...) {
-			if i >= cmdStart+s.start && i < cmdStart+s.end {
-				return true
-			}
-		}
-		return false
-	}
-	lastKept := -1
-	for i := len(l.text) - 1; i >= 0; i-- {
-		if !deleted(i) && !isSpace(l.text[i]) {
-			lastKept = i
-			break
-		}
-	}
-	if lastKept < 0 {
-		return
-	}
-	keptLine := a.src.lineOf(l.off[lastKept])
-	for ln := keptLine; ln < l.lastLine; ln++ {
-		content := a.src.lineContent(ln)
-		if isCommentLine(content) && ln != keptLine {
-			continue
-		}
-		if esc, ok := a.src.continuation(content); ok {
-			start := a.src.lineOff[ln-1]
-			a.src.replace(start+esc, start+len(content), "")
-		}
-	}
-}
-
 // envFilesRead moves env files that a command reads, and that came into
 // the stage with a broad COPY of the context, onto secret mounts.
 func (a *analyzer) envFilesRead(st *stageState, n *parser.Node, reads []string, p *runPlan) {
