@@ -7,6 +7,7 @@ package rewrite
 import (
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -181,4 +182,26 @@ func (a *analyzer) onbuild(st *stageState, n *parser.Node) {
 	a.add(RuleOnbuildSecret, n.StartLine, n.EndLine, false,
 		"move the instruction into the Dockerfiles that build FROM this image, where hushbuild can rewrite it, or give it a secret mount there",
 		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
+}
+
+// stagesFrom names the later stages of the Dockerfile whose FROM is st:
+// st's ONBUILD triggers run in each of them.
+func (a *analyzer) stagesFrom(st *stageState) []string {
+	var out []string
+	parents := map[string]bool{strconv.Itoa(st.index): true}
+	if st.name != "" {
+		parents[strings.ToLower(st.name)] = true
+	}
+	for j := st.index + 1; j < len(a.stages); j++ {
+		s := a.stages[j]
+		if !parents[strings.ToLower(s.BaseName)] {
+			continue
+		}
+		name := s.Name
+		if name == "" {
+			name = strconv.Itoa(j)
+		}
+		out = append(out, "stage "+name)
+	}
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"path"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -319,26 +318,4 @@ func stderrElsewhere(stack []syntax.Node, env shellEnv) bool {
 		return out
 	}
 	return false
-}
-
-// stagesFrom names the later stages of the Dockerfile whose FROM is st:
-// st's ONBUILD triggers run in each of them.
-func (a *analyzer) stagesFrom(st *stageState) []string {
-	var out []string
-	parents := map[string]bool{strconv.Itoa(st.index): true}
-	if st.name != "" {
-		parents[strings.ToLower(st.name)] = true
-	}
-	for j := st.index + 1; j < len(a.stages); j++ {
-		s := a.stages[j]
-		if !parents[strings.ToLower(s.BaseName)] {
-			continue
-		}
-		name := s.Name
-		if name == "" {
-			name = strconv.Itoa(j)
-		}
-		out = append(out, "stage "+name)
-	}
-	return out
 }
