@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -522,45 +521,6 @@ func sortedCopy(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
-}
-
-// replayable prepares a RUN's writes for their replays in later RUNs: a
-// write that uses a variable the RUN set is replayed after the statements
-// that set it, or marked as one that cannot be replayed; a write that
-// reads the RUN's own secret mounts brings them along.
-func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *taintInfo, src string, writes []*flow) {
-	own := ownSecretMounts(c)
-	for _, w := range writes {
-		if w.kind != flowFile || len(w.vars) == 0 {
-			continue
-		}
-		foreign := false
-		for _, v := range w.vars {
-			if st.lookupSecret(v) == nil {
-				foreign = true
-			}
-		}
-		if foreign {
-			w.mounts = own
-		}
-		if w.noReplay != "" {
-			continue
-		}
-		if hasHeredoc(w.stmt) {
-			// The replay goes on the first line of a later RUN, where a
-			// heredoc's lines cannot follow.
-			w.noReplay = "a heredoc"
-			continue
-		}
-		defs, why := ti.replayDefs(src, w.vars)
-		if why != "" {
-			w.noReplay = why
-			continue
-		}
-		if len(defs) > 0 {
-			w.text = strings.Join(defs, "; ") + "; " + w.text
-		}
-	}
 }
 
 // shellNames are the programs that run a POSIX-like shell script.
