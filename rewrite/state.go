@@ -235,3 +235,15 @@ func (st *stageState) genFile(p string) *genFile {
 	}
 	return nil
 }
+
+// toolEnv are the variables of toolEnvNames a stage sets, with their
+// values ("" when the value is not known).
+func (st *stageState) toolEnv() map[string]string {
+	m := map[string]string{}
+	for _, k := range toolEnvNames {
+		if v, ok := st.vars[k]; ok {
+			m[k] = v
+		}
+	}
+	return m
+}
