@@ -208,8 +208,6 @@ func (a *analyzer) walk() {
 		}
 		if j, ok := byName[base]; ok {
 			st = a.inherit(a.states[j])
-		} else if j, err := strconv.Atoi(base); err == nil && j >= 0 && j < i && false {
-			st = a.inherit(a.states[j])
 		} else {
 			st = &stageState{vars: map[string]string{}, declared: map[string]bool{}}
 			st.fromImage(a.cfg.BaseImages, s.BaseName)
