@@ -74,7 +74,6 @@ type broadCopy struct {
 	excludes []string
 	srcDir   string // context directory, cleaned ("." for the root)
 	destAbs  string // absolute, or relative to an unknown workdir
-	exclude  []string
 }
 
 // stageState is what the analysis knows while walking a stage.
