@@ -1247,18 +1247,6 @@ func failed(err error) bool {
 	return errors.As(err, &f)
 }
 
-// countReader counts what it reads.
-type countReader struct {
-	r io.Reader
-	n *int64
-}
-
-func (cr *countReader) Read(p []byte) (int, error) {
-	k, err := cr.r.Read(p)
-	*cr.n += int64(k)
-	return k, err
-}
-
 // scanFeed feeds what is read through it to a contentScan, counting it
 // against the limit. It reads ahead in blocks of readBufSize, so that the
 // scan gets large writes whatever the reader asks for (a tar reader

@@ -4,10 +4,8 @@ import (
 	"path"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -194,52 +192,6 @@ func uniqueStrings(in []string) []string {
 
 var onbuildVarRe = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 
-// onbuild reports ONBUILD instructions that carry a secret into the
-// images built FROM this one: they run there, where this build's secret
-// mounts do not exist and its build-args are whatever the child passes.
-func (a *analyzer) onbuild(st *stageState, n *parser.Node) {
-	if n.Next == nil || len(n.Next.Children) == 0 {
-		return
-	}
-	inner := n.Next.Children[0]
-	var why []string
-	for _, m := range onbuildVarRe.FindAllStringSubmatch(inner.Original, -1) {
-		if a.isSecret(m[1]) {
-			why = append(why, "uses the secret "+m[1])
-		}
-	}
-	switch strings.ToLower(inner.Value) {
-	case "arg", "env":
-		for w := inner.Next; w != nil; w = w.Next {
-			key, _, _ := strings.Cut(w.Value, "=")
-			if a.isSecret(key) {
-				why = append(why, "declares the secret "+key)
-			}
-		}
-	case "copy", "add":
-		for w := inner.Next; w != nil && w.Next != nil; w = w.Next {
-			if isSecretFile(w.Value, a.cfg) {
-				why = append(why, "copies the credential file "+w.Value)
-			}
-		}
-	}
-	if len(why) == 0 {
-		return
-	}
-	sort.Strings(why)
-	// A later stage of this Dockerfile built FROM this one runs the
-	// trigger in this very build, where the engine does not rewrite it:
-	// fail closed.
-	if later := a.stagesFrom(st); len(later) > 0 {
-		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"write the instruction into the stages built FROM this one instead of ONBUILD, where hushbuild rewrites it",
-			"ONBUILD %s %s, and %s of this Dockerfile is built FROM this stage: the trigger runs in this build, where it would leak", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "), strings.Join(later, ", "))
-	}
-	a.add(RuleOnbuildSecret, n.StartLine, n.EndLine, false,
-		"move the instruction into the Dockerfiles that build FROM this image, where hushbuild can rewrite it, or give it a secret mount there",
-		"ONBUILD %s %s: it runs in every image built FROM this one, where the value would leak the same way", strings.ToUpper(inner.Value), strings.Join(uniqueStrings(why), ", "))
-}
-
 // pipeEnds are the first and the last command of a pipeline, as their
 // words (nil for what is no simple command).
 func pipeEnds(b *syntax.BinaryCmd) (first, last []string) {
@@ -366,26 +318,4 @@ func stderrElsewhere(stack []syntax.Node, env shellEnv) bool {
 		return out
 	}
 	return false
-}
-
-// stagesFrom names the later stages of the Dockerfile whose FROM is st:
-// st's ONBUILD triggers run in each of them.
-func (a *analyzer) stagesFrom(st *stageState) []string {
-	var out []string
-	parents := map[string]bool{strconv.Itoa(st.index): true}
-	if st.name != "" {
-		parents[strings.ToLower(st.name)] = true
-	}
-	for j := st.index + 1; j < len(a.stages); j++ {
-		s := a.stages[j]
-		if !parents[strings.ToLower(s.BaseName)] {
-			continue
-		}
-		name := s.Name
-		if name == "" {
-			name = strconv.Itoa(j)
-		}
-		out = append(out, "stage "+name)
-	}
-	return out
 }

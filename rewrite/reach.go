@@ -228,16 +228,6 @@ func (a *analyzer) addFlags(n *parser.Node, flags []string) {
 
 var _ = parser.Node{}
 
-// mountsOf parses a RUN's --mount flags. BuildKit defers parsing them to
-// the expansion step; an identity expander parses them with their values
-// as written.
-func mountsOf(run *instructions.RunCommand) []*instructions.Mount {
-	if err := run.Expand(func(w string) (string, error) { return w, nil }); err != nil {
-		return nil
-	}
-	return instructions.GetMounts(run)
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -19,7 +19,10 @@ import (
 
 // maxPasses bounds the analysis restarts that promotions cause (an ARG
 // found to feed a secret ENV, an env file found to come from a broad COPY).
-const maxPasses = 4
+// A walk that still promotes in the last pass has not converged: what it
+// learnt late was missed by the instructions before, and the rewrite
+// stops with an error. A variable so that a test can lower it.
+var maxPasses = 4
 
 // Rewrite parses src as a Dockerfile and rewrites it so that no build
 // secret reaches the image. Parse errors are BuildKit's own. Findings at
@@ -116,6 +119,15 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		}
 	}
 	a.summarize()
+	if a.newPromotions {
+		// Not converged: the last walk learnt of a secret after
+		// instructions that use it had been rewritten without it.
+		a.findings = append(a.findings, Finding{
+			Rule: RuleCannotRewrite.Name, Severity: RuleCannotRewrite.Severity,
+			Message: fmt.Sprintf("hushbuild's analysis did not settle in %d passes: values that feed secrets are passed from variable to variable, or credential files from copy to copy, in a chain longer than it follows", maxPasses),
+			Fix:     "shorten the chain: declare the secret (ARG/ENV with a secret name, or --secret) where it is used, or migrate it by hand to RUN --mount=type=secret",
+		})
+	}
 
 	out, err := a.src.apply()
 	if err != nil {

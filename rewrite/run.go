@@ -467,14 +467,6 @@ func isRootUser(u string) bool {
 	return u == "" || u == "root" || u == "0"
 }
 
-// mountValue quotes a --mount field value when it holds a comma or quote.
-func mountValue(s string) string {
-	if strings.ContainsAny(s, `,"= `) {
-		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-	}
-	return s
-}
-
 func (a *analyzer) dropEnded(st *stageState) {
 	out := st.files[:0]
 	for _, f := range st.files {
@@ -485,116 +477,12 @@ func (a *analyzer) dropEnded(st *stageState) {
 	st.files = out
 }
 
-// ensure adds the mount (and, for defaults and derived values, the shell
-// prelude) that gives one secret variable to the RUN.
-func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPlan) {
-	if p.emitted[v] {
-		return
-	}
-	p.emitted[v] = true
-	if p.envMounts[v.name] {
-		return
-	}
-	line := n.StartLine
-	if v.expr != "" {
-		if !isShellName(v.name) {
-			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-				"rename "+v.name+" to a name made of letters, digits and underscores",
-				"%s is built from secrets, and hushbuild rebuilds it in the shell, where %s is not a valid variable name", v.name, v.name)
-			return
-		}
-		for _, d := range v.deps {
-			a.ensure(st, n, d, p)
-		}
-		if !p.canPre {
-			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-				"use the shell form of RUN (or read the parts of "+v.name+" in the command itself)",
-				"%s is built from secrets on line %d; hushbuild rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
-			return
-		}
-		// Non-secret variables the value uses must be visible here; the
-		// secrets it uses come on their mounts.
-		isDep := map[string]bool{}
-		for _, d := range v.deps {
-			isDep[d.name] = true
-		}
-		for _, r := range a.refs(v.expr, a.scopeNamesPlus(st)) {
-			if st.lookupSecret(r) == nil && !st.declared[r] && r != v.name && !isDep[r] {
-				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-					"declare ARG "+r+" in this stage",
-					"%s (line %d) uses %s, which this RUN does not see", v.name, v.line, r)
-				return
-			}
-		}
-		p.prelude = append(p.prelude, v.name+"="+v.expr+"; export "+v.name+";")
-		v.uses = append(v.uses, line)
-		return
-	}
-	if !safeMountValue(v.id) || !safeMountValue(v.name) {
-		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"rename "+v.name+" to a name made of letters, digits and underscores",
-			"the secret %s cannot be written into a --mount flag safely", v.name)
-		return
-	}
-	required := v.required
-	if v.def != nil && *v.def != "" {
-		if p.canPre && isShellName(v.name) {
-			p.prelude = append(p.prelude, v.name+"=${"+v.name+"-"+shellQuote(*v.def)+"}; export "+v.name+";")
-		} else {
-			required = true
-		}
-	}
-	m := "--mount=type=secret,id=" + mountValue(v.id) + ",env=" + v.name
-	if required {
-		m += ",required=true"
-	}
-	p.mounts = append(p.mounts, m)
-	env := v.name
-	p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
-	v.uses = append(v.uses, line)
-}
-
 func (a *analyzer) scopeNamesPlus(st *stageState) map[string]bool {
 	m := a.scopeNames(st)
 	for _, v := range a.vars {
 		m[v.name] = true
 	}
 	return m
-}
-
-// fixTrailing ends the instruction on its last line that keeps any text:
-// when the deletions emptied the last physical lines, the continuation
-// escapes before them are removed, so the next instruction is not joined.
-func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans, comments []span) {
-	deleted := func(i int) bool {
-		for _, s := range append(spans, comments...) {
-			if i >= cmdStart+s.start && i < cmdStart+s.end {
-				return true
-			}
-		}
-		return false
-	}
-	lastKept := -1
-	for i := len(l.text) - 1; i >= 0; i-- {
-		if !deleted(i) && !isSpace(l.text[i]) {
-			lastKept = i
-			break
-		}
-	}
-	if lastKept < 0 {
-		return
-	}
-	keptLine := a.src.lineOf(l.off[lastKept])
-	for ln := keptLine; ln < l.lastLine; ln++ {
-		content := a.src.lineContent(ln)
-		if isCommentLine(content) && ln != keptLine {
-			continue
-		}
-		if esc, ok := a.src.continuation(content); ok {
-			start := a.src.lineOff[ln-1]
-			a.src.replace(start+esc, start+len(content), "")
-		}
-	}
 }
 
 // envFilesRead moves env files that a command reads, and that came into
@@ -648,41 +536,6 @@ func commentRanges(f *syntax.File) []span {
 	return out
 }
 
-// applyOwnership carries a chmod/chown of a mounted file into the mount's
-// mode, uid and gid.
-func applyOwnership(f *fileSecret, r *removal, user string) {
-	switch r.cmd {
-	case "chmod":
-		if m, err := strconv.ParseUint(r.operand, 8, 32); err == nil {
-			mi := int(m)
-			f.mode = &mi
-		}
-	case "chown", "chgrp":
-		owner := r.operand
-		u, g, _ := strings.Cut(owner, ":")
-		if r.cmd == "chgrp" {
-			u, g = "", owner
-		}
-		if ui, err := strconv.Atoi(u); err == nil {
-			f.uid = &ui
-			if f.gid == nil {
-				f.gid = &ui
-			}
-		}
-		if gi, err := strconv.Atoi(g); err == nil {
-			f.gid = &gi
-			if f.uid == nil {
-				zero := 0
-				f.uid = &zero
-			}
-		}
-		if f.uid == nil && f.mode == nil {
-			m := 0o444
-			f.mode = &m
-		}
-	}
-}
-
 // isShellName reports whether name is a POSIX shell variable name.
 func isShellName(name string) bool {
 	if name == "" {
@@ -707,20 +560,6 @@ func secretNames(st *stageState, p *runPlan) map[string]bool {
 		names[name] = true
 	}
 	return names
-}
-
-// mountedPaths are the credential files a RUN has on secret mounts: those
-// hushbuild mounts and those the RUN mounts itself.
-func mountedPaths(st *stageState, p *runPlan) []string {
-	var out []string
-	for _, fs := range st.files {
-		out = append(out, fs.target)
-	}
-	for t := range p.targets {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // withoutOwnPrelude drops the copies of hushbuild's own prelude from the

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // source is the Dockerfile text split into physical lines, with the edits
@@ -246,4 +248,90 @@ func keywordEnd(l *logical) int {
 		i++
 	}
 	return i
+}
+
+// replaceInstruction rewrites an instruction as keyword + kept words on
+// its first line and comments out its other lines; with nothing kept the
+// whole instruction becomes a comment.
+func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string, extraFlags ...string) {
+	a.touchedLines[n.StartLine] = true
+	if len(kept) == 0 {
+		a.src.commentOut(n.StartLine, n.EndLine, note)
+		return
+	}
+	if strings.HasPrefix(kept[0], "-") {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"write the instruction's arguments so that none starts with '-'",
+			"the rewritten %s would start with %q, which BuildKit reads as a flag", strings.ToUpper(n.Value), kept[0])
+		a.src.commentOut(n.StartLine, n.EndLine, note)
+		return
+	}
+	first := a.src.lineContent(n.StartLine)
+	indent := first[:len(first)-len(trimLeft(first))]
+	kw := trimLeft(first)
+	if i := indexSpace(kw); i >= 0 {
+		kw = kw[:i]
+	}
+	text := string(indent) + string(kw)
+	for _, f := range append(append([]string(nil), n.Flags...), extraFlags...) {
+		text += " " + f
+	}
+	text += " " + strings.Join(kept, " ")
+	start := a.src.lineOff[n.StartLine-1]
+	a.src.replace(start, start+len(first), text)
+	if n.EndLine > n.StartLine {
+		a.src.commentOut(n.StartLine+1, n.EndLine, "")
+	}
+}
+
+func trimLeft(b []byte) []byte {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return b[i:]
+}
+
+func indexSpace(b []byte) int {
+	for i, c := range b {
+		if isSpace(c) {
+			return i
+		}
+	}
+	return -1
+}
+
+// fixTrailing ends the instruction on its last line that keeps any text:
+// when the deletions emptied the last physical lines, the continuation
+// escapes before them are removed, so the next instruction is not joined.
+func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans, comments []span) {
+	deleted := func(i int) bool {
+		for _, s := range append(spans, comments...) {
+			if i >= cmdStart+s.start && i < cmdStart+s.end {
+				return true
+			}
+		}
+		return false
+	}
+	lastKept := -1
+	for i := len(l.text) - 1; i >= 0; i-- {
+		if !deleted(i) && !isSpace(l.text[i]) {
+			lastKept = i
+			break
+		}
+	}
+	if lastKept < 0 {
+		return
+	}
+	keptLine := a.src.lineOf(l.off[lastKept])
+	for ln := keptLine; ln < l.lastLine; ln++ {
+		content := a.src.lineContent(ln)
+		if isCommentLine(content) && ln != keptLine {
+			continue
+		}
+		if esc, ok := a.src.continuation(content); ok {
+			start := a.src.lineOff[ln-1]
+			a.src.replace(start+esc, start+len(content), "")
+		}
+	}
 }

@@ -1,10 +1,6 @@
 package rewrite
 
 import (
-	"fmt"
-
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"path"
 	"sort"
 	"strconv"
@@ -511,67 +507,6 @@ func (t *taintInfo) replayDefs(src string, vars []string) ([]string, string) {
 	return out, ""
 }
 
-// ownSecretMounts are a RUN's own secret mounts.
-func ownSecretMounts(c *instructions.RunCommand) []*instructions.Mount {
-	var out []*instructions.Mount
-	for _, m := range mountsOf(c) {
-		if m.Type == instructions.MountTypeSecret {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// replayMount gives a later RUN a secret mount that an earlier RUN's
-// write read, unless it has it already.
-func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan) {
-	id := m.CacheID
-	flag := "--mount=type=secret,id=" + mountValue(id)
-	switch {
-	case m.Env != nil:
-		name := *m.Env
-		if name == "" {
-			name = id
-		}
-		if p.envMounts[name] {
-			return
-		}
-		p.envMounts[name] = true
-		flag += ",env=" + mountValue(name)
-	default:
-		t := m.Target
-		if t == "" {
-			t = "/run/secrets/" + id
-		}
-		if p.targets[t] {
-			return
-		}
-		p.targets[t] = true
-		flag += ",target=" + mountValue(t)
-	}
-	if !safeMountValue(id) {
-		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"name the secret with letters, digits, dots, dashes and underscores",
-			"an earlier RUN writes the secret %q into a file that this RUN writes again, and its mount cannot be repeated here safely", id)
-		p.failed = true
-		return
-	}
-	if m.Required {
-		flag += ",required=true"
-	}
-	if m.UID != nil {
-		flag += fmt.Sprintf(",uid=%d", *m.UID)
-	}
-	if m.GID != nil {
-		flag += fmt.Sprintf(",gid=%d", *m.GID)
-	}
-	if m.Mode != nil {
-		flag += fmt.Sprintf(",mode=0%o", *m.Mode)
-	}
-	p.mounts = append(p.mounts, flag)
-	p.added = append(p.added, m)
-}
-
 // pipeVars are the secrets the commands of a pipeline's left side put
 // into it: the variables they expand and the secret files they read
 // (cat /run/secrets/npm | tee ~/.npmrc).
@@ -586,45 +521,6 @@ func sortedCopy(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
-}
-
-// replayable prepares a RUN's writes for their replays in later RUNs: a
-// write that uses a variable the RUN set is replayed after the statements
-// that set it, or marked as one that cannot be replayed; a write that
-// reads the RUN's own secret mounts brings them along.
-func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *taintInfo, src string, writes []*flow) {
-	own := ownSecretMounts(c)
-	for _, w := range writes {
-		if w.kind != flowFile || len(w.vars) == 0 {
-			continue
-		}
-		foreign := false
-		for _, v := range w.vars {
-			if st.lookupSecret(v) == nil {
-				foreign = true
-			}
-		}
-		if foreign {
-			w.mounts = own
-		}
-		if w.noReplay != "" {
-			continue
-		}
-		if hasHeredoc(w.stmt) {
-			// The replay goes on the first line of a later RUN, where a
-			// heredoc's lines cannot follow.
-			w.noReplay = "a heredoc"
-			continue
-		}
-		defs, why := ti.replayDefs(src, w.vars)
-		if why != "" {
-			w.noReplay = why
-			continue
-		}
-		if len(defs) > 0 {
-			w.text = strings.Join(defs, "; ") + "; " + w.text
-		}
-	}
 }
 
 // shellNames are the programs that run a POSIX-like shell script.

@@ -405,18 +405,6 @@ var toolEnvNames = func() []string {
 	return out
 }()
 
-// toolEnv are the variables of toolEnvNames a stage sets, with their
-// values ("" when the value is not known).
-func (st *stageState) toolEnv() map[string]string {
-	m := map[string]string{}
-	for _, k := range toolEnvNames {
-		if v, ok := st.vars[k]; ok {
-			m[k] = v
-		}
-	}
-	return m
-}
-
 // skippedVars are the variables of a location's alternatives before the
 // one that resolved that the stage does not set: a base image may.
 func skippedVars(spec string, env shellEnv, assigns map[string]string) []string {

@@ -1,0 +1,286 @@
+package rewrite
+
+// What the engine cannot follow in a script that sees secrets: pure
+// functions of the syntax tree, tested in opaque_test.go.
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// dumpedVars are the secrets a command prints without naming them with $:
+// env, printenv NAME, envsubst, export -p, set.
+func dumpedVars(cmd syntax.Command, names map[string]bool) []string {
+	c, ok := cmd.(*syntax.CallExpr)
+	if !ok || len(c.Args) == 0 || len(names) == 0 {
+		return nil
+	}
+	all := func() []string {
+		var out []string
+		for n := range names {
+			out = append(out, n)
+		}
+		sort.Strings(out)
+		return out
+	}
+	switch path.Base(c.Args[0].Lit()) {
+	case "env", "envsubst", "set", "export", "declare", "typeset":
+		return all()
+	case "printenv":
+		if len(c.Args) == 1 {
+			return all()
+		}
+		var out []string
+		for _, a := range c.Args[1:] {
+			if names[a.Lit()] {
+				out = append(out, a.Lit())
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// taint adds to names the shell variables a script assigns from them
+// (T="$NPM_TOKEN"), until nothing changes.
+func taint(f *syntax.File, names map[string]bool) map[string]bool {
+	return taintScript(f, names, shellEnv{}, nil).names
+}
+
+// opaqueWrites finds what the engine cannot follow in a script that sees
+// secrets: nested shells that write them, git remotes with them, reads of
+// a mounted credential file into another file or an archive. Each is a
+// reason to stop rather than pass.
+func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]bool, mounted []string) []string {
+	var out []string
+	isMounted := func(p string) bool {
+		for _, m := range mounted {
+			if p == m {
+				return true
+			}
+		}
+		return false
+	}
+	parentOfMounted := func(p string) bool {
+		for _, m := range mounted {
+			if strings.HasPrefix(m, strings.TrimSuffix(p, "/")+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	caps := captures(f, env, mounted)
+	captured := map[*syntax.Stmt]bool{}
+	for _, c := range caps {
+		captured[c.stmt] = true
+	}
+	derived := captureNames(f, caps)
+	shellNames := names
+	if len(derived) > 0 {
+		shellNames = map[string]bool{}
+		for n := range names {
+			shellNames[n] = true
+		}
+		for n := range derived {
+			shellNames[n] = true
+		}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		s, ok := n.(*syntax.Stmt)
+		if !ok {
+			return true
+		}
+		env := env.at(s)
+		c, ok := s.Cmd.(*syntax.CallExpr)
+		if !ok || len(c.Args) == 0 {
+			return true
+		}
+		name := path.Base(c.Args[0].Lit())
+		args := make([]string, 0, len(c.Args)-1)
+		for _, a := range c.Args[1:] {
+			args = append(args, a.Lit())
+		}
+		// Output into the build log or a device is no file (printsSecret
+		// reports the log).
+		redirected := stdoutSink(s, env) == sinkFile
+		// A shell in the shell (sh -c, bash -lc, eval): findWrites follows
+		// its writes; what it cannot read, or cannot follow in it, stops.
+		if ns, err := nestedOf(c, s, src); ns != nil && len(shellNames) > 0 {
+			if err != nil {
+				out = append(out, ns.shell+" runs a script that hushbuild cannot parse, in a RUN that sees secrets")
+			} else {
+				out = append(out, opaqueWrites(ns.file, ns.text, env, taint(ns.file, shellNames), mounted)...)
+			}
+		}
+		// git remote add/set-url with credentials in the URL.
+		if name == "git" && len(args) >= 2 && args[0] == "remote" && (args[1] == "add" || args[1] == "set-url") && len(wordVars(c, names)) > 0 {
+			out = append(out, "git remote "+args[1]+" keeps the credentials of its URL in .git/config")
+		}
+		// Reads of a mounted credential file into another file or archive.
+		for i, a := range c.Args[1:] {
+			lit := args[i]
+			p, _, ok := wordPath(a, env)
+			if strings.HasPrefix(lit, "if=") {
+				p, ok = strings.TrimPrefix(lit, "if="), true
+			}
+			if !ok {
+				continue
+			}
+			p = absPath(p, env)
+			switch {
+			case isMounted(p) && (redirected || archivers[name] && !captured[s] && !ddToDevice(name, args, env)):
+				out = append(out, name+" copies the secret mounted at "+p+" into a file that would stay in the layer")
+			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archivers[name]) && recursive(args):
+				out = append(out, name+" copies "+p+", which holds a secret mount, into a file or directory that would stay in the layer")
+			}
+		}
+		return true
+	})
+	// A variable that took a mounted secret must not reach a file either:
+	// a later RUN could not replay the write, the variable is gone there.
+	if len(caps) > 0 {
+		written := map[string]bool{}
+		for _, fl := range filterFlows(findWrites(f, src, env, derived)) {
+			for _, v := range fl.vars {
+				written[v] = true
+			}
+		}
+		for _, c := range caps {
+			for v := range taint(f, map[string]bool{c.name: true}) {
+				if written[v] {
+					out = append(out, c.cmd+" copies the secret mounted at "+c.path+" into the variable "+c.name+", and a command writes it into a file that would stay in the layer")
+					break
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return uniqueStrings(out)
+}
+
+// capture is a shell variable that takes a mounted secret file, encoded,
+// through a command substitution: X="$(base64 -w0 /run/secrets/sa.json)".
+type capture struct {
+	stmt      *syntax.Stmt // the command in the substitution
+	name      string       // the variable
+	cmd, path string       // the command and the mounted file it reads
+}
+
+// captures finds the commands whose whole output a shell variable takes
+// and that read a mounted secret file with base64: base64 (without -o)
+// writes only to its standard output, which the substitution takes, so it
+// writes no file. The value then lives in the variable; opaqueWrites
+// follows it from there. Other encoders and archivers write files by
+// themselves (tar -f, gzip FILE, xxd IN OUT, openssl -out, gpg) and stay
+// refused, and so does a pipeline, whose later commands are not checked.
+func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
+	isMounted := map[string]bool{}
+	for _, m := range mounted {
+		isMounted[m] = true
+	}
+	var out []capture
+	syntax.Walk(f, func(n syntax.Node) bool {
+		as, ok := n.(*syntax.Assign)
+		if !ok || as.Name == nil || as.Value == nil || as.Array != nil || as.Index != nil {
+			return true
+		}
+		parts := as.Value.Parts
+		if len(parts) == 1 {
+			if dq, ok := parts[0].(*syntax.DblQuoted); ok {
+				parts = dq.Parts
+			}
+		}
+		if len(parts) != 1 {
+			return true
+		}
+		cs, ok := parts[0].(*syntax.CmdSubst)
+		if !ok || len(cs.Stmts) != 1 {
+			return true
+		}
+		s := cs.Stmts[0]
+		c, ok := s.Cmd.(*syntax.CallExpr)
+		if !ok || len(c.Args) < 2 || len(s.Redirs) > 0 || s.Background || s.Coprocess || path.Base(c.Args[0].Lit()) != "base64" {
+			return true
+		}
+		var read string
+		env := env.at(s)
+		for _, a := range c.Args[1:] {
+			lit := a.Lit()
+			if strings.HasPrefix(lit, "-o") || strings.HasPrefix(lit, "--o") {
+				return true // BSD base64 -o FILE
+			}
+			if p, glob, ok := wordPath(a, env); ok && !glob && isMounted[absPath(p, env)] {
+				read = absPath(p, env)
+			}
+		}
+		if read != "" {
+			out = append(out, capture{stmt: s, name: as.Name.Value, cmd: "base64", path: read})
+		}
+		return true
+	})
+	return out
+}
+
+// captureNames are the variables that take a mounted secret, and those
+// assigned from them.
+func captureNames(f *syntax.File, caps []capture) map[string]bool {
+	names := map[string]bool{}
+	for _, c := range caps {
+		names[c.name] = true
+	}
+	return taint(f, names)
+}
+
+// archivers copy or encode a file into another.
+var archivers = map[string]bool{
+	"tar": true, "zip": true, "rsync": true, "dd": true, "base64": true, "xxd": true, "gzip": true,
+	"bzip2": true, "xz": true, "zstd": true, "openssl": true, "gpg": true, "7z": true, "scp": true,
+}
+
+// ddToDevice reports whether dd writes to a device (of=/dev/stderr,
+// of=/dev/null) rather than into a file.
+func ddToDevice(name string, args []string, env shellEnv) bool {
+	if name != "dd" {
+		return false
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "of=") {
+			return pathSink(absPath(strings.TrimPrefix(a, "of="), env)) != sinkFile
+		}
+	}
+	return false
+}
+
+func recursive(args []string) bool {
+	for _, a := range args {
+		if a == "-r" || a == "-R" || a == "-a" || a == "--recursive" || a == "--archive" ||
+			strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "rRa") {
+			return true
+		}
+	}
+	return false
+}
+
+// usesExecOrTrap reports whether a script runs exec with a command or sets
+// a trap: both would keep the EXIT trap that restores generated files from
+// running.
+func usesExecOrTrap(f *syntax.File) bool {
+	found := false
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+			switch c.Args[0].Lit() {
+			case "trap":
+				found = true
+			case "exec":
+				if len(c.Args) > 1 {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}

@@ -1,0 +1,352 @@
+package rewrite
+
+// What a RUN does with the secrets its script writes: the analyzer side
+// of the shell-flow facts that flows.go, taint.go, dirs.go and tools.go
+// find in the syntax tree.
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// flowFinding names a flow's problem as a CannotRewrite error.
+func (a *analyzer) flowProblem(line, end int, fl *flow) {
+	if fl.kind == flowClone {
+		what, keeps := "git clone", "in the cloned repository's .git/config"
+		if fl.clone != nil {
+			what, keeps = fl.clone.What, fl.clone.Keeps
+		}
+		a.add(RuleCannotRewrite, line, end, false,
+			"write the clone URL in the "+what+" command as https://USER:${SECRET}@HOST/PATH, or clone with a credential helper",
+			"%s would keep the secret %s %s, and %s", what, strings.Join(fl.vars, ", "), keeps, fl.problem)
+		return
+	}
+	fix := fl.fix
+	if fix == "" {
+		fix = "write the file inside one RUN and delete it there, or pass the credential to the tool through its environment"
+	}
+	a.add(RuleCannotRewrite, line, end, false, fix,
+		"a command writes the secret %s into a file that would stay in the layer, and %s", strings.Join(fl.vars, ", "), fl.problem)
+}
+
+// flowPreludes gives a RUN what the flows of earlier RUNs (and its own)
+// need: the ssh mount for private keys, git settings in the environment,
+// and the generated secret files saved, replayed and restored.
+func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
+	line := n.StartLine
+	for _, k := range st.keys {
+		if k.ended != 0 && k.ended != line {
+			continue
+		}
+		if !p.hasSSH {
+			p.hasSSH = true
+			p.mounts = append(p.mounts, "--mount=type=ssh")
+			p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSSH})
+		}
+		k.uses = append(k.uses, line)
+	}
+	if len(st.git) == 0 && len(st.gen) == 0 {
+		return
+	}
+	if !p.canPre {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"use the shell form of RUN",
+			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs the shell form")
+		return
+	}
+	var pre []string
+	if len(st.git) > 0 {
+		var names []string
+		pre = append(pre, fmt.Sprintf("GIT_CONFIG_COUNT=%d;", len(st.git)))
+		names = append(names, "GIT_CONFIG_COUNT")
+		for i, g := range st.git {
+			for _, v := range g.vars {
+				if v != nil {
+					a.ensure(st, n, v, p)
+				}
+			}
+			pre = append(pre, fmt.Sprintf("GIT_CONFIG_KEY_%d=%s; GIT_CONFIG_VALUE_%d=%s;", i, g.key, i, g.value))
+			names = append(names, fmt.Sprintf("GIT_CONFIG_KEY_%d", i), fmt.Sprintf("GIT_CONFIG_VALUE_%d", i))
+			g.uses = append(g.uses, line)
+		}
+		pre = append(pre, "export "+strings.Join(names, " ")+";")
+	}
+	var restore []string
+	var replays []string
+	saved := map[string]bool{}
+	home := st.shellEnv().home
+	for _, g := range st.gen {
+		// A replay under another HOME (a child stage as another user)
+		// sets the HOME it was written with: only one under the same
+		// assumed HOME relies on $HOME.
+		if g.ended == 0 && g.assumedHome != "" && g.assumedHome == home {
+			pre = append(pre, homeGuard(g.assumedHome, st.user))
+			break
+		}
+	}
+	var unset []string
+	for _, g := range st.gen {
+		if g.ended == 0 {
+			for _, v := range g.assumedUnset {
+				if !contains(unset, v) {
+					unset = append(unset, v)
+					pre = append(pre, unsetGuard(v))
+				}
+			}
+		}
+	}
+	for _, g := range st.gen {
+		if g.ended != 0 {
+			continue
+		}
+		if !safeMountValue(g.path) {
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+				"write the secret into a file whose path has no quotes, blanks or special characters",
+				"the file %s that a command writes a secret into cannot be handled safely", g.path)
+			continue
+		}
+		for _, v := range g.vars {
+			if v != nil {
+				a.ensure(st, n, v, p)
+			}
+		}
+		for i, fp := range append([]string{g.path}, g.also...) {
+			if saved[fp] {
+				continue // a copy's source, saved with the source
+			}
+			saved[fp] = true
+			b := fmt.Sprintf("%s%d", hushbuildBackup, g.slot)
+			if i > 0 {
+				b = fmt.Sprintf("%s%d.%d", hushbuildBackup, g.slot, i)
+			}
+			pre = append(pre, fmt.Sprintf("if [ -e %s ]; then cp -p %s %s; fi;", fp, fp, b))
+			restore = append(restore, fmt.Sprintf("if [ -e %s ]; then mv -f %s %s; else rm -f %s; fi", b, b, fp, fp))
+		}
+		if g.noReplay != "" && g.noReplayLine != line && !g.noReplayTold {
+			g.noReplayTold = true
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+				"write the secret into "+g.path+" with the secret variable itself (not through "+g.noReplay+"), or delete the file in the RUN that writes it",
+				"the RUN on line %d writes a secret into %s through %s; hushbuild cannot write it again at the start of this RUN, and the file must not stay in the layer", g.noReplayLine, g.path, g.noReplay)
+			p.failed = true
+		}
+		for _, m := range g.mounts {
+			a.replayMount(n, m, p)
+		}
+		for _, w := range g.writes {
+			replays = append(replays, w.render(home)+";")
+		}
+		g.uses = append(g.uses, line)
+	}
+	if len(restore) > 0 {
+		pre = append(pre, "trap '"+strings.Join(restore, "; ")+"' EXIT;")
+	}
+	pre = append(pre, replays...)
+	p.prelude = append(p.prelude, pre...)
+}
+
+// flowsDone ends a RUN for the flows: its own writes become replays for
+// later RUNs, and files it deleted end their lifetime.
+func (a *analyzer) flowsDone(st *stageState, line int) {
+	// A copy whose source ends (mv, rm) replays the source's writes
+	// itself from now on.
+	for _, g := range st.gen {
+		if g.copyOf != nil && g.copyOf.endsHere && !g.endsHere && !g.ownWrites {
+			src := g.copyOf
+			g.writes = append(append(append([]replay(nil), src.writes...), src.pending...), g.writes...)
+			g.ownWrites = true
+		}
+	}
+	out := st.gen[:0]
+	for _, g := range st.gen {
+		g.writes = append(g.writes, g.pending...)
+		g.pending = nil
+		if g.endsHere {
+			g.ended = line
+			continue
+		}
+		out = append(out, g)
+	}
+	st.gen = out
+	keys := st.keys[:0]
+	for _, k := range st.keys {
+		if k.ended == 0 {
+			keys = append(keys, k)
+		}
+	}
+	st.keys = keys
+}
+
+// fileWrites handles the commands of a RUN that write files: a file that
+// gets a secret becomes a generated secret file (its writes replayed in
+// later RUNs), every write to a file that already is one is replayed too,
+// and a write to a credential file that lives on a secret mount turns the
+// mount into a copy: the secret is mounted at /run/secrets/ID and copied
+// to the file's path at the start of each RUN that needs it, so commands
+// can change it, and the EXIT trap removes it again.
+func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, env shellEnv) {
+	line := n.StartLine
+	secretWritten := map[string]bool{}
+	for _, fl := range filterFlows(writes) {
+		if fl.kind == flowFile {
+			secretWritten[fl.file] = true
+		}
+	}
+	for _, w := range writes {
+		if w.kind != flowFile || w.file == "" || w.problem != "" && !path.IsAbs(w.file) {
+			// run reports the problem of a write that carries a secret.
+			continue
+		}
+		g := st.genFile(w.file)
+		if g == nil {
+			for _, fs := range st.files {
+				if fs.target == w.file && fs.ended == 0 {
+					g = a.copyMode(st, fs, line)
+				}
+			}
+		}
+		if g == nil && secretWritten[w.file] {
+			if w.problem != "" {
+				a.flowProblem(n.StartLine, n.EndLine, w)
+				continue
+			}
+			a.slots++
+			g = &genFile{path: w.file, line: line, slot: a.slots}
+			st.gen = append(st.gen, g)
+			a.gen = append(a.gen, g)
+		}
+		if g == nil {
+			continue
+		}
+		g.pending = append(g.pending, replayOf(w.text, env.at(w.stmt)))
+		if w.noReplay != "" && g.noReplay == "" {
+			g.noReplay, g.noReplayLine = w.noReplay, line
+		}
+		for _, m := range w.mounts {
+			g.mounts = append(g.mounts, m)
+		}
+		if w.assumedHome != "" {
+			g.assumedHome = w.assumedHome
+		}
+		g.assumeUnset(w.assumedUnset)
+		for _, o := range w.also {
+			if !contains(g.also, o) {
+				g.also = append(g.also, o)
+			}
+		}
+		for _, name := range w.vars {
+			if v := st.lookupSecret(name); v != nil {
+				g.vars = append(g.vars, v)
+			}
+		}
+	}
+}
+
+// copyMode turns a credential file on a secret mount into a copy of the
+// secret, made at the start of each RUN from this one on.
+func (a *analyzer) copyMode(st *stageState, fs *fileSecret, line int) *genFile {
+	fs.copyFrom = line
+	a.slots++
+	mode := "0644"
+	if fs.mode != nil {
+		mode = fmt.Sprintf("0%o", *fs.mode)
+	}
+	cp := fmt.Sprintf("mkdir -p %s && cp %s %s && chmod %s %s", path.Dir(fs.target), fs.mountPath(), fs.target, mode, fs.target)
+	if fs.uid != nil {
+		cp += fmt.Sprintf(" && chown %d:%d %s", *fs.uid, *fs.gid, fs.target)
+	}
+	g := &genFile{path: fs.target, line: line, slot: a.slots, writes: []replay{{text: cp}}, fromFile: fs}
+	st.gen = append(st.gen, g)
+	a.gen = append(a.gen, g)
+	return g
+}
+
+// checkScript fails closed on a script hushbuild does not rewrite (a
+// heredoc, or the script of an exec-form sh -c) that writes a secret.
+func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
+	names := secretNames(st, p)
+	mounted := mountedPaths(st, p)
+	env := st.shellEnv()
+	f, err := parseShell(script)
+	if err != nil {
+		if len(names) > 0 || len(mounted) > 0 {
+			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+				"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
+				"hushbuild cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
+			p.failed = true
+		}
+		return
+	}
+	names = taint(f, names)
+	env = env.withDirs(f, script, st.shell)
+	var why []string
+	writes := findWrites(f, script, env, names)
+	if len(filterFlows(writes)) > 0 {
+		why = append(why, "it writes a secret into a file")
+	}
+	if prints := logWrites(writes); len(prints) > 0 {
+		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
+			"remove the command that prints it; CI keeps build logs",
+			"this RUN prints a secret into the build log: %s", strings.Join(uniqueStrings(prints), "; "))
+	}
+	why = append(why, opaqueWrites(f, script, env, names, mounted)...)
+	facts := analyzeShell(f, env, mounted)
+	if len(facts.transfers) > 0 || len(facts.removals) > 0 {
+		why = append(why, "it copies, moves or changes a file that is a secret mount")
+	}
+	if len(why) > 0 {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"write the command in the shell form of RUN (no heredoc, no exec form), where hushbuild rewrites it",
+			"hushbuild does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
+		p.failed = true
+	}
+}
+
+// opaqueScripts checks the heredoc scripts of a RUN.
+func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions.RunCommand, p *runPlan) {
+	for _, hf := range c.Files {
+		a.checkScript(st, n, hf.Data, p)
+	}
+}
+
+// replayable prepares a RUN's writes for their replays in later RUNs: a
+// write that uses a variable the RUN set is replayed after the statements
+// that set it, or marked as one that cannot be replayed; a write that
+// reads the RUN's own secret mounts brings them along.
+func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *taintInfo, src string, writes []*flow) {
+	own := ownSecretMounts(c)
+	for _, w := range writes {
+		if w.kind != flowFile || len(w.vars) == 0 {
+			continue
+		}
+		foreign := false
+		for _, v := range w.vars {
+			if st.lookupSecret(v) == nil {
+				foreign = true
+			}
+		}
+		if foreign {
+			w.mounts = own
+		}
+		if w.noReplay != "" {
+			continue
+		}
+		if hasHeredoc(w.stmt) {
+			// The replay goes on the first line of a later RUN, where a
+			// heredoc's lines cannot follow.
+			w.noReplay = "a heredoc"
+			continue
+		}
+		defs, why := ti.replayDefs(src, w.vars)
+		if why != "" {
+			w.noReplay = why
+			continue
+		}
+		if len(defs) > 0 {
+			w.text = strings.Join(defs, "; ") + "; " + w.text
+		}
+	}
+}
