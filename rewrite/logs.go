@@ -72,6 +72,11 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 		if isPipe(n) {
 			pipes++
 		}
+		// export -p, declare -p: bash parses them as declarations, not
+		// commands.
+		if d, ok := n.(*syntax.DeclClause); ok && len(names) > 0 && !piped() && !redirected() && dumpsAll(declWords(d)) {
+			out = append(out, strings.Join(declWords(d), " ")+" prints every variable, secrets included")
+		}
 		if b, ok := n.(*syntax.BinaryCmd); ok && pipes == 1 && isPipe(b) && len(names) > 0 && !redirected() {
 			// env | grep NPM: the filter prints the variables it keeps.
 			if first, last := pipeEnds(b); dumpsAll(first) && printsInput(last) {
@@ -243,6 +248,24 @@ func stmtWords(s *syntax.Stmt) []string {
 		return nil
 	}
 	return out
+}
+
+// declWords are the words of a declaration (export -p, declare -x NAME)
+// as a command's: its variant, then its options and names.
+func declWords(d *syntax.DeclClause) []string {
+	w := []string{d.Variant.Value}
+	for _, a := range d.Args {
+		switch {
+		case a.Naked && a.Name != nil:
+			w = append(w, a.Name.Value)
+		case a.Naked && a.Value != nil:
+			w = append(w, a.Value.Lit())
+		default:
+			// An assignment (export X=1) prints nothing.
+			return append(w, "=")
+		}
+	}
+	return w
 }
 
 // dumpsAll reports a command that prints every variable: env, printenv,

@@ -14,6 +14,14 @@ import (
 // dumpedVars are the secrets a command prints without naming them with $:
 // env, printenv NAME, envsubst, export -p, set.
 func dumpedVars(cmd syntax.Command, names map[string]bool) []string {
+	if d, ok := cmd.(*syntax.DeclClause); ok && len(names) > 0 && dumpsAll(declWords(d)) {
+		var out []string
+		for n := range names {
+			out = append(out, n)
+		}
+		sort.Strings(out)
+		return out
+	}
 	c, ok := cmd.(*syntax.CallExpr)
 	if !ok || len(c.Args) == 0 || len(names) == 0 {
 		return nil
