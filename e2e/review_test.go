@@ -303,6 +303,18 @@ var reviewCases = []reviewCase{
 		forms: pemBodyLines,
 	},
 	{
+		// The same key under a directory the Dockerfile copies by name:
+		// the search reads only the paths the Dockerfile copies, and
+		// finds it there.
+		name:       "deploy key under a name no credential file has in a directory copied by name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY main.go ./\nCOPY deploy/ /app/deploy/\nRUN echo build\n",
+		value:      opensshKey,
+		files: func(v string) map[string]string {
+			return map[string]string{"deploy/github_deploy": v, "main.go": "package main\n"}
+		},
+		forms: pemBodyLines,
+	},
+	{
 		// Apple's push-notification key (AuthKey_<KEYID>.p8, a PKCS #8
 		// PEM key) kept next to the server's code.
 		name:       "APNs AuthKey .p8 copied with the app",

@@ -177,12 +177,16 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
-	keys, keyState, err := contextKeys(ctx, c, bc, tool, wholeContextCopied(text))
+	paths, known := contextPathsRead(text)
+	keys, keyState, err := contextKeys(ctx, c, bc, tool, wholeContextCopied(text), paths, known)
 	if err != nil {
 		return nil, err
 	}
 	if keyState == nil {
-		l.keysUnsearched = true
+		// No state and no list: the frontend does not know its own
+		// image; an empty list: the Dockerfile reads nothing of the
+		// context.
+		l.keysUnsearched = keys == nil
 		return l, nil
 	}
 	l.keyState = keyState
@@ -218,12 +222,22 @@ const keysFile = "keys.json"
 // each transfer send what the other left out). It returns the paths and
 // the context's state, or no state when the frontend does not know its
 // own image.
-func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), whole bool) ([]string, *llb.State, error) {
+func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), whole bool, paths []string, known bool) ([]string, *llb.State, error) {
 	if bc.BuildOpts().Opts[keySource] == "" || tool == nil {
 		return nil, nil, nil
 	}
 	var opts []llb.LocalOption
-	if !whole {
+	switch {
+	case whole:
+	case known && len(paths) == 0:
+		// Nothing of the context is read: nothing to search.
+		return []string{}, nil, nil
+	case known:
+		// Only the paths the Dockerfile reads: what the build transfers
+		// anyway, not the rest of the context.
+		opts = append(opts, llb.FollowPaths(paths), llb.SharedKeyHint("hushbuild-context-keys-paths"),
+			dockerui.WithInternalName("hushbuild: load the paths the Dockerfile reads from the build context to search them for private keys"))
+	default:
 		opts = append(opts, llb.SharedKeyHint("hushbuild-context-keys"), dockerui.WithInternalName("hushbuild: load the build context to search it for private keys"))
 	}
 	st, err := bc.MainContext(ctx, opts...)
@@ -467,6 +481,63 @@ func wholeContextCopied(text []byte) bool {
 		}
 	}
 	return false
+}
+
+// contextPathsRead are the paths of the build context the Dockerfile text
+// reads (COPY and ADD sources without --from, RUN bind mounts of the
+// context, ONBUILD's among them), as BuildKit's converter transfers them
+// (FollowPaths), and whether they are known: a text that does not parse,
+// a source built from a variable, or an ONBUILD trigger of the text make
+// them unknown.
+func contextPathsRead(text []byte) ([]string, bool) {
+	res, err := parser.Parse(bytes.NewReader(text))
+	if err != nil {
+		return nil, false
+	}
+	for _, n := range res.AST.Children {
+		if strings.EqualFold(n.Value, "onbuild") {
+			return nil, false
+		}
+	}
+	stages, _, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		return nil, false
+	}
+	var paths []string
+	add := func(srcs ...string) bool {
+		for _, s := range srcs {
+			if strings.ContainsAny(s, "$") || strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
+				if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
+					continue // ADD of a URL: not the context
+				}
+				return false
+			}
+			paths = append(paths, strings.TrimPrefix(path.Join("/", s), "/"))
+		}
+		return true
+	}
+	for _, st := range stages {
+		for _, cmd := range st.Commands {
+			switch c := cmd.(type) {
+			case *instructions.CopyCommand:
+				if c.From == "" && !add(c.SourcePaths...) {
+					return nil, false
+				}
+			case *instructions.AddCommand:
+				if !add(c.SourcePaths...) {
+					return nil, false
+				}
+			case *instructions.RunCommand:
+				for _, m := range mountsOfRun(c) {
+					if m.Type == instructions.MountTypeBind && m.From == "" && !add(m.Source) {
+						return nil, false
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths), true
 }
 
 // mountsOfRun parses a RUN's --mount flags with their values as written.

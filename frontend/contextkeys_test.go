@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,29 @@ func TestContextKeysAreCredentialFiles(t *testing.T) {
 		cfg := rewrite.Config{ContextKeys: []string{strings.TrimPrefix(p, "./")}}
 		if !rewrite.IsCredentialFile(p, cfg) {
 			t.Errorf("%s in ContextKeys is no credential file", p)
+		}
+	}
+}
+
+// TestContextPathsRead: the search for keys of a Dockerfile that copies
+// only some paths reads only those, unless a path is unknown.
+func TestContextPathsRead(t *testing.T) {
+	for _, tt := range []struct {
+		df    string
+		paths []string
+		known bool
+	}{
+		{"FROM alpine\nCOPY app.py go.mod ./\nCOPY src/ /app/src/\n", []string{"app.py", "go.mod", "src"}, true},
+		{"FROM alpine\nRUN --mount=type=bind,source=go.mod,target=/x ls\n", []string{"go.mod"}, true},
+		{"FROM alpine AS a\nFROM alpine\nCOPY --from=a /x /x\n", nil, true},
+		{"FROM alpine\nADD https://example.com/x.tgz /x\nCOPY ./conf/*.conf /etc/\n", []string{"conf/*.conf"}, true},
+		{"FROM alpine\nARG DIR=src\nCOPY $DIR /app\n", nil, false},
+		{"FROM alpine\nONBUILD COPY . /app\n", nil, false},
+		{"FROM alpine\nCOPY [\n", nil, false},
+	} {
+		paths, known := contextPathsRead([]byte(tt.df))
+		if known != tt.known || !slices.Equal(paths, tt.paths) {
+			t.Errorf("%q: %q %v, want %q %v", tt.df, paths, known, tt.paths, tt.known)
 		}
 	}
 }
