@@ -115,3 +115,21 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkRewriteAllocs is the rewrite alone on the inputs of
+// BenchmarkRewrite, for its allocations:
+//
+//	go test ./rewrite -run '^$' -bench RewriteAllocs -benchmem
+func BenchmarkRewriteAllocs(b *testing.B) {
+	for _, name := range []string{"typical", "5000"} {
+		src := benchInputs(b)[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := rewrite(src, Config{}, math.MaxInt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
