@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,11 +151,24 @@ func wordVars(n syntax.Node, names map[string]bool) []string {
 		return nil
 	}
 	var out []string
-	seen := map[string]bool{}
+	var seen map[string]bool // only past a few: a scan beats a map
 	add := func(v string) {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
+		if seen != nil {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+			return
+		}
+		if slices.Contains(out, v) {
+			return
+		}
+		out = append(out, v)
+		if len(out) > 8 {
+			seen = make(map[string]bool, 2*len(out))
+			for _, o := range out {
+				seen[o] = true
+			}
 		}
 	}
 	syntax.Walk(n, func(x syntax.Node) bool {

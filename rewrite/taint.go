@@ -276,7 +276,9 @@ func replaySafe(n syntax.Node) string {
 // taintScript finds the variables of a script that hold a secret, from
 // the secret variables in names and the secret files in paths.
 func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []string) *taintInfo {
-	t := &taintInfo{names: map[string]bool{}, defs: map[string][]*syntax.Stmt{}, opaque: map[string]string{}}
+	// defs and opaque are made on their first entry: most scripts set no
+	// variable from a secret.
+	t := &taintInfo{names: make(map[string]bool, len(names))}
 	for n := range names {
 		t.names[n] = true
 	}
@@ -289,34 +291,47 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 		// No secret in sight (a RUN hushbuild rewrote already).
 		return t
 	}
-	root := map[string]bool{}
+	root := make(map[string]bool, len(t.names))
 	for n := range t.names {
 		root[n] = true
 	}
-	funcs := map[string]*syntax.FuncDecl{}
+	var funcs map[string]*syntax.FuncDecl
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
+			if funcs == nil {
+				funcs = map[string]*syntax.FuncDecl{}
+			}
 			funcs[fd.Name.Value] = fd
 		}
 		return true
 	})
 	carries := func(n syntax.Node) bool { return n != nil && len(wordVars(n, t.names)) > 0 }
-	seenDef := map[*syntax.Stmt]map[string]bool{}
+	type def struct {
+		s    *syntax.Stmt
+		name string
+	}
+	var seenDef map[def]bool
 	addDef := func(name string, s *syntax.Stmt, opaque string) bool {
 		if root[name] {
 			return false
 		}
 		changed := !t.names[name]
 		t.names[name] = true
-		if seenDef[s] == nil {
-			seenDef[s] = map[string]bool{}
-		}
-		if s != nil && !seenDef[s][name] {
-			seenDef[s][name] = true
+		if s != nil && !seenDef[def{s, name}] {
+			if seenDef == nil {
+				seenDef = map[def]bool{}
+			}
+			if t.defs == nil {
+				t.defs = map[string][]*syntax.Stmt{}
+			}
+			seenDef[def{s, name}] = true
 			t.defs[name] = append(t.defs[name], s)
 			changed = true
 		}
 		if opaque != "" && t.opaque[name] == "" {
+			if t.opaque == nil {
+				t.opaque = map[string]string{}
+			}
 			t.opaque[name] = opaque
 			changed = true
 		}
@@ -325,12 +340,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 	for changed := true; changed; {
 		changed = false
 		var stack []syntax.Node
-		syntax.Walk(f, func(n syntax.Node) bool {
-			if n == nil {
-				stack = stack[:len(stack)-1]
-				return true
-			}
-			defer func() { stack = append(stack, n) }()
+		visit := func(n syntax.Node) {
 			// The statement that holds n, and whether that statement is a
 			// plain step of the script (not in a loop, function, pipe,
 			// subshell or condition), so that it can run again.
@@ -365,7 +375,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 			switch x := n.(type) {
 			case *syntax.Assign:
 				if x.Name == nil {
-					return true
+					return
 				}
 				var val syntax.Node
 				if x.Value != nil {
@@ -374,7 +384,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 					val = x.Array
 				}
 				if val == nil || !carries(val) && len(substReads(val, t.names)) == 0 {
-					return true
+					return
 				}
 				s, why := stmt()
 				if why == "" {
@@ -391,7 +401,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 			case *syntax.ForClause:
 				wi, ok := x.Loop.(*syntax.WordIter)
 				if !ok || wi.Name == nil {
-					return true
+					return
 				}
 				for _, it := range wi.Items {
 					if carries(it) || len(substReads(it, t.names)) > 0 {
@@ -403,7 +413,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 				}
 			case *syntax.CallExpr:
 				if len(x.Args) == 0 {
-					return true
+					return
 				}
 				name := x.Args[0].Lit()
 				if readBuiltins[name] {
@@ -440,6 +450,14 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 					}
 				}
 			}
+		}
+		syntax.Walk(f, func(n syntax.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			visit(n)
+			stack = append(stack, n)
 			return true
 		})
 	}
