@@ -43,7 +43,7 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 			"this RUN copies the file %s", why)
 		p.failed = true
 	}
-	syntax.Walk(f, func(x syntax.Node) bool {
+	walk(f, func(x syntax.Node) bool {
 		s, ok := x.(*syntax.Stmt)
 		if !ok {
 			return true
@@ -146,7 +146,7 @@ func (a *analyzer) copyGen(st *stageState, n *parser.Node, src *genFile, dest st
 // argument or with <), or nil.
 func readsGen(s *syntax.Stmt, env shellEnv, sources map[string]*genFile) *genFile {
 	var found *genFile
-	syntax.Walk(s, func(x syntax.Node) bool {
+	walk(s, func(x syntax.Node) bool {
 		if found != nil {
 			return false
 		}

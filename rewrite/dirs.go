@@ -139,7 +139,7 @@ func trackDirs(f *syntax.File, src string, env shellEnv, bash bool) *dirFlow {
 	// expansions, ...) run where their closest enclosing statement runs.
 	var stack []dirState
 	var nodes []syntax.Node
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if n == nil {
 			top := nodes[len(nodes)-1]
 			nodes = nodes[:len(nodes)-1]
@@ -274,7 +274,7 @@ func (t *dirTracker) substs(n syntax.Node, st dirState) {
 	if n == nil {
 		return
 	}
-	syntax.Walk(n, func(x syntax.Node) bool {
+	walk(n, func(x syntax.Node) bool {
 		switch y := x.(type) {
 		case *syntax.CmdSubst:
 			t.stmts(y.Stmts, st.copy())
@@ -665,7 +665,7 @@ func usesHome(w *syntax.Word) bool {
 		return true
 	}
 	found := false
-	syntax.Walk(w, func(n syntax.Node) bool {
+	walk(w, func(n syntax.Node) bool {
 		if p, ok := n.(*syntax.ParamExp); ok && isPlainHome(p) {
 			found = true
 		}
@@ -678,7 +678,7 @@ func usesHome(w *syntax.Word) bool {
 // HOME: it runs cd, pushd, popd or one of funcs, or assigns HOME.
 func movesDir(n syntax.Node, funcs map[string]bool) bool {
 	found := false
-	syntax.Walk(n, func(x syntax.Node) bool {
+	walk(n, func(x syntax.Node) bool {
 		switch y := x.(type) {
 		case *syntax.CallExpr:
 			for _, a := range y.Args {

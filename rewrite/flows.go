@@ -171,7 +171,7 @@ func wordVars(n syntax.Node, names map[string]bool) []string {
 			}
 		}
 	}
-	syntax.Walk(n, func(x syntax.Node) bool {
+	walk(n, func(x syntax.Node) bool {
 		switch y := x.(type) {
 		case *syntax.ParamExp:
 			if y.Param == nil {
@@ -213,7 +213,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 	// echo "$KEY" | base64 -d > id_rsa.
 	fed := map[*syntax.Stmt][]string{}
 	pipeRoot := map[*syntax.Stmt]*syntax.Stmt{}
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if st, ok := n.(*syntax.Stmt); ok {
 			if b, ok := st.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
 				root := st
@@ -232,7 +232,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 		}
 		return true
 	})
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		s, ok := n.(*syntax.Stmt)
 		if !ok {
 			return true
@@ -700,7 +700,7 @@ func (r replay) render(home string) string {
 func usedOutside(f *syntax.File, name string, stmts map[*syntax.Stmt]bool) bool {
 	names := map[string]bool{name: true}
 	total := 0
-	syntax.Walk(f, func(x syntax.Node) bool {
+	walk(f, func(x syntax.Node) bool {
 		if p, ok := x.(*syntax.ParamExp); ok && p.Param != nil && names[p.Param.Value] {
 			total++
 		}
@@ -708,7 +708,7 @@ func usedOutside(f *syntax.File, name string, stmts map[*syntax.Stmt]bool) bool 
 	})
 	inside := 0
 	for s := range stmts {
-		syntax.Walk(s, func(x syntax.Node) bool {
+		walk(s, func(x syntax.Node) bool {
 			if p, ok := x.(*syntax.ParamExp); ok && p.Param != nil && names[p.Param.Value] {
 				inside++
 			}

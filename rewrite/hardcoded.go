@@ -229,7 +229,7 @@ func literalPasswordFlag(cmd string) string {
 		v, _, ok := wordPath(w, shellEnv{})
 		return v, ok
 	}
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if found != "" {
 			return true
 		}

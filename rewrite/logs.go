@@ -60,7 +60,7 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 		}
 		return false
 	}
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if n == nil {
 			if isPipe(stack[len(stack)-1]) {
 				pipes--

@@ -96,7 +96,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			shellNames[n] = true
 		}
 	}
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		s, ok := n.(*syntax.Stmt)
 		if !ok {
 			return true
@@ -190,7 +190,7 @@ func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
 		isMounted[m] = true
 	}
 	var out []capture
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		as, ok := n.(*syntax.Assign)
 		if !ok || as.Name == nil || as.Value == nil || as.Array != nil || as.Index != nil {
 			return true
@@ -277,7 +277,7 @@ func recursive(args []string) bool {
 // running.
 func usesExecOrTrap(f *syntax.File) bool {
 	found := false
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
 			switch c.Args[0].Lit() {
 			case "trap":

@@ -524,7 +524,7 @@ func (a *analyzer) envFilesRead(st *stageState, n *parser.Node, reads []string, 
 // keep an instruction going.
 func commentRanges(f *syntax.File) []span {
 	var out []span
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if c, ok := n.(*syntax.Comment); ok {
 			out = append(out, span{start: int(c.Pos().Offset()), end: int(c.End().Offset())})
 		}

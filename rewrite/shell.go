@@ -273,7 +273,7 @@ func transferOf(c *syntax.CallExpr, name string, env shellEnv, targets []string)
 func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 	facts := &shellFacts{file: f, removed: map[string]bool{}, changed: map[string][]*removal{}, parentRemoved: map[string]string{}}
 	var stmts []*syntax.Stmt
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {
 		case *syntax.Stmt:
 			stmts = append(stmts, x)
@@ -386,7 +386,7 @@ func removalSpans(f *syntax.File, src string, rs []*removal, cuts ...span) (span
 	spans = append(spans, cuts...)
 	parents := map[*syntax.Stmt]syntax.Node{}
 	var stack []syntax.Node
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if n == nil {
 			stack = stack[:len(stack)-1]
 			return true

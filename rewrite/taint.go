@@ -149,7 +149,7 @@ func positionalTainted(names map[string]bool, off uint) bool {
 // their arguments and input redirections.
 func substReads(n syntax.Node, names map[string]bool) []string {
 	var out []string
-	syntax.Walk(n, func(x syntax.Node) bool {
+	walk(n, func(x syntax.Node) bool {
 		switch y := x.(type) {
 		case *syntax.CallExpr:
 			for _, a := range y.Args {
@@ -240,14 +240,14 @@ var replaySafeCommands = map[string]bool{
 // replaySafe reports why a defining statement cannot run again, or "".
 func replaySafe(n syntax.Node) string {
 	why := ""
-	syntax.Walk(n, func(x syntax.Node) bool {
+	walk(n, func(x syntax.Node) bool {
 		if why != "" {
 			return false
 		}
 		switch y := x.(type) {
 		case *syntax.CmdSubst:
 			for _, s := range y.Stmts {
-				syntax.Walk(s, func(z syntax.Node) bool {
+				walk(s, func(z syntax.Node) bool {
 					if c, ok := z.(*syntax.CallExpr); ok && len(c.Args) > 0 {
 						name := path.Base(c.Args[0].Lit())
 						if !replaySafeCommands[name] {
@@ -296,7 +296,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 		root[n] = true
 	}
 	var funcs map[string]*syntax.FuncDecl
-	syntax.Walk(f, func(n syntax.Node) bool {
+	walk(f, func(n syntax.Node) bool {
 		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
 			if funcs == nil {
 				funcs = map[string]*syntax.FuncDecl{}
@@ -451,7 +451,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 				}
 			}
 		}
-		syntax.Walk(f, func(n syntax.Node) bool {
+		walk(f, func(n syntax.Node) bool {
 			if n == nil {
 				stack = stack[:len(stack)-1]
 				return true
@@ -835,7 +835,7 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 
 func hasHeredoc(n syntax.Node) bool {
 	found := false
-	syntax.Walk(n, func(x syntax.Node) bool {
+	walk(n, func(x syntax.Node) bool {
 		if r, ok := x.(*syntax.Redirect); ok && r.Hdoc != nil {
 			found = true
 		}

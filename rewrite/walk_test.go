@@ -1,0 +1,74 @@
+package rewrite
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// TestWalkAsSyntaxWalk: walk visits the nodes syntax.Walk visits, in the
+// same order, with the same f(nil) after each node's children, and prunes
+// where f returns false.
+func TestWalkAsSyntaxWalk(t *testing.T) {
+	scripts := []string{
+		`echo hi && npm ci --prefix /app/0`,
+		"# lead\nA=1 B=${C:-d} cmd \"$X\" 'y' $(cat /run/secrets/t) <(ls) > out 2>&1 <<< \"$T\" # trail\n# after\n",
+		"if [ -f a ]; then # c1\n  x=1\nelif test -n \"$B\"; then :; else y=2; fi # c2\n",
+		"while read -r l; do echo \"$l\"; done < f; until false; do break; done",
+		"for i in a b \"$T\"; do echo $i; done; for ((i=0; i<3; i++)); do :; done",
+		"f() { local a=$1; echo ${a#x} ${a/b/c} ${a:1:2} ${#a} ${!a} ${a[0]}; }; f \"$T\"",
+		"case $x in a|b) echo a ;; # c\n *) echo b ;;\nesac",
+		"arr=(1 [2]=b # e\n c); declare -x Y=1; export Z; let 'a=1+2'; ((a++)); echo $((a*2+(3-1)))",
+		"[[ -n $a && ( $b == c || ! -z $d ) ]]; time ls; coproc cat; { echo; } | tee f; (cd /x && ls)",
+		"cat > f <<EOF\n$T ${U}\nEOF\necho @(a|b) $'x' $\"y\"",
+	}
+	corpus, _ := filepath.Glob(filepath.Join("..", "examples", "*", "Dockerfile"))
+	for _, p := range corpus {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts = append(scripts, string(b)) // parsed as a script: a rich enough tree
+	}
+	parser := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash))
+	trace := func(w func(syntax.Node, func(syntax.Node) bool), f *syntax.File, prune bool) []string {
+		var out []string
+		i := 0
+		w(f, func(n syntax.Node) bool {
+			i++
+			if n == nil {
+				out = append(out, "end")
+				return true
+			}
+			if c, ok := n.(*syntax.Comment); ok {
+				// syntax.Walk passes a copy of a comment, walk the element.
+				out = append(out, fmt.Sprintf("comment %q %d", c.Text, c.Pos().Offset()))
+			} else {
+				out = append(out, fmt.Sprintf("%T %p %d-%d", n, n, n.Pos().Offset(), n.End().Offset()))
+			}
+			return !prune || i%3 != 0
+		})
+		return out
+	}
+	parsed := 0
+	for i, src := range scripts {
+		f, err := parser.Parse(strings.NewReader(src), "")
+		if err != nil {
+			continue
+		}
+		parsed++
+		for _, prune := range []bool{false, true} {
+			want, got := trace(syntax.Walk, f, prune), trace(walk, f, prune)
+			if fmt.Sprint(want) != fmt.Sprint(got) {
+				t.Errorf("script %d (prune %v): walk visits\n%v\nsyntax.Walk\n%v", i, prune, got, want)
+			}
+		}
+	}
+	if parsed < 10 {
+		t.Fatalf("only %d scripts parsed", parsed)
+	}
+}
