@@ -137,8 +137,10 @@ func trackDirs(f *syntax.File, src string, env shellEnv, bash bool) *dirFlow {
 	t.stmts(f.Stmts, start)
 	// Statements the walk did not reach (inside arithmetic, parameter
 	// expansions, ...) run where their closest enclosing statement runs.
-	var stack []dirState
-	var nodes []syntax.Node
+	// On the stack while the tree is shallow (walk's visitor does not
+	// escape).
+	stack := make([]dirState, 0, 8)
+	nodes := make([]syntax.Node, 0, 16)
 	walk(f, func(n syntax.Node) bool {
 		if n == nil {
 			top := nodes[len(nodes)-1]

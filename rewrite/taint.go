@@ -339,7 +339,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 	}
 	for changed := true; changed; {
 		changed = false
-		var stack []syntax.Node
+		stack := make([]syntax.Node, 0, 16) // on the stack while the tree is shallow
 		visit := func(n syntax.Node) {
 			// The statement that holds n, and whether that statement is a
 			// plain step of the script (not in a loop, function, pipe,

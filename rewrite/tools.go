@@ -517,22 +517,21 @@ func matchSub(args []string, subs []string, valueFlags []string) (int, bool) {
 		pos = append(pos, i)
 	}
 	for _, sub := range subs {
-		words := strings.Fields(sub)
-		if len(words) > len(pos) {
-			continue
-		}
-		ok := true
-		for j, w := range words {
-			if args[pos[j]] != w {
+		// The words of sub, without allocating them: this runs for
+		// every tool of the tables on every command.
+		n, ok := 0, true
+		for w := range strings.FieldsSeq(sub) {
+			if n >= len(pos) || args[pos[n]] != w {
 				ok = false
 				break
 			}
+			n++
 		}
 		if ok {
-			if len(words) == 0 {
+			if n == 0 {
 				return 0, true
 			}
-			return pos[len(words)-1] + 1, true
+			return pos[n-1] + 1, true
 		}
 	}
 	return 0, false
