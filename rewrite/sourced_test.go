@@ -32,3 +32,22 @@ func TestSourcedReads(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcedByCmd checks that a CMD or ENTRYPOINT that sources a copied
+// file names it in Result.Sourced: the container reads it from the image.
+func TestSourcedByCmd(t *testing.T) {
+	for _, last := range []string{
+		"CMD . ci/vars.sh && node index.js",
+		"ENTRYPOINT [\"sh\", \"-c\", \". ./ci/vars.sh && exec node index.js\"]",
+		"CMD [\"/bin/bash\", \"-lc\", \"source ci/vars.sh; node index.js\"]",
+	} {
+		df := "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\n" + last + "\n"
+		res, err := Rewrite([]byte(df), Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", last, err)
+		}
+		if !slices.Equal(res.Sourced, []string{"ci/vars.sh"}) {
+			t.Errorf("%s: Sourced = %q, want [ci/vars.sh]", last, res.Sourced)
+		}
+	}
+}
