@@ -689,6 +689,22 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A script the container sources at run time, copied by name,
+		// that assigns a secret-named variable.
+		name:       "CMD sources a copied script that sets a token",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\nCOPY index.js ./\nCMD . ci/vars.sh && node index.js\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/vars.sh": "export NODE_ENV=production\nexport API_TOKEN=" + v + "\n", "index.js": "1\n"}
+		},
+	},
+	{
+		name:       "ENTRYPOINT sh -c sources a script a broad copy brought in",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"sh\", \"-c\", \". ./ci/vars.sh && exec node index.js\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/vars.sh": "DB_PASSWORD=" + v + "\n", "index.js": "1\n"}
+		},
+	},
+	{
 		name:       "ENV built from the ARG inherited by a later stage",
 		dockerfile: "FROM alpine AS base\nARG NPM_TOKEN\nENV NPM_CFG=\"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\"\nFROM base AS deps\nWORKDIR /app\nRUN echo \"$NPM_CFG\" > .npmrc && echo '{}' > package.json && npm ci && rm .npmrc\nFROM deps\nCMD [\"npm\", \"start\"]\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
