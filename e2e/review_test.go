@@ -550,6 +550,165 @@ var reviewCases = []reviewCase{
 		name:       "hard-coded docker login password",
 		dockerfile: "FROM alpine\nRUN docker login -u ci -p {{VALUE}} registry.acme.io || true\n",
 	},
+	{
+		name:       "builder writes ~/.npmrc and the final stage copies /root",
+		dockerfile: "FROM alpine AS builder\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json && echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > ~/.npmrc && npm ci\nFROM alpine\nCOPY --from=builder /root /root\nCOPY --from=builder /app /app\nCMD [\"node\", \"/app/index.js\"]\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "builder writes ~/.npmrc and the final stage copies /",
+		dockerfile: "FROM alpine AS builder\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json && echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > ~/.npmrc && npm ci\nFROM scratch\nCOPY --from=builder / /\nCMD [\"node\", \"/app/index.js\"]\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "ARG into ENV under another name then a clone",
+		dockerfile: "FROM alpine\nARG GITHUB_TOKEN\nENV GH_TOKEN=$GITHUB_TOKEN\nRUN git clone https://${GH_TOKEN}@github.com/acme/lib.git /src/lib || true\n",
+		flags:      func(string) []string { return []string{"--secret", "id=GITHUB_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       ".env copied then export $(cat .env | xargs)",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN export $(cat .env | xargs) && echo '{}' > package.json && npm ci\nCMD [\"sh\", \"-c\", \"export $(cat .env | xargs) && node index.js\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{".env": "NODE_ENV=production\nAPI_KEY=" + v + "\n", "index.js": "1\n"}
+		},
+	},
+	{
+		name:       "vars file not named env exported with xargs",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/build.vars ci/\nRUN export $(grep -v '^#' ci/build.vars | xargs) && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/build.vars": "# build settings\nNODE_ENV=production\nNPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		name:       "sourced script with two assignments on a line",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN . ci/setup.sh && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NODE_ENV=production NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		name:       "sourced script with a default value in an expansion",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN . ./ci/setup.sh && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=\"${NPM_TOKEN:-" + v + "}\"\n"}
+		},
+	},
+	{
+		name:       "echo of the key build-arg into id_rsa then clone and rm",
+		dockerfile: "FROM alpine\nARG SSH_KEY\nRUN mkdir -p ~/.ssh && echo \"$SSH_KEY\" > ~/.ssh/id_rsa && chmod 600 ~/.ssh/id_rsa && (git clone git@github.com:acme/lib.git /src/lib || true) && rm ~/.ssh/id_rsa\n",
+		value:      rsaKeyPEM,
+		flags:      func(v string) []string { return []string{"--build-arg", "SSH_KEY=" + v} },
+		forms:      pemBodyLines,
+	},
+	{
+		name:       "pip --extra-index-url with the token in the URL",
+		dockerfile: "FROM alpine\nARG PIP_TOKEN\nRUN echo acme-lib > requirements.txt && pip install --extra-index-url https://ci:${PIP_TOKEN}@pypi.acme.io/simple -r requirements.txt\n",
+		flags:      func(string) []string { return []string{"--secret", "id=PIP_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "git insteadOf with the token",
+		dockerfile: "FROM alpine\nARG GH_TOKEN\nRUN git config --global url.\"https://${GH_TOKEN}@github.com/\".insteadOf \"https://github.com/\" && (git clone https://github.com/acme/lib.git /src || true)\n",
+		flags:      func(string) []string { return []string{"--secret", "id=GH_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "AWS keys hard-coded in ENV",
+		dockerfile: "FROM alpine\nENV AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY={{VALUE}}\nRUN aws s3 ls || true\n",
+	},
+	{
+		name:       "secret mount cat into config.json",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=type=secret,id=x cat /run/secrets/x > /app/config.json\nCMD [\"cat\", \"/app/config.json\"]\n",
+		secretFile: func(v string) (string, string) { return "x", "{\"apiKey\": \"" + v + "\"}\n" },
+	},
+	{
+		name:       "RUN echo $TOKEN",
+		dockerfile: "FROM alpine\nARG TOKEN\nRUN echo $TOKEN\n",
+		flags:      func(string) []string { return []string{"--secret", "id=TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "secrets.yaml copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY app.py secrets.yaml ./\nCMD [\"python\", \"app.py\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"secrets.yaml": "stripe:\n  api_key: " + v + "\n", "app.py": "print(1)\n"}
+		},
+	},
+	{
+		name:       "secrets.json copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"index.js\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"config/secrets.json": "{\"db\": {\"password\": \"" + v + "\"}}\n", "index.js": "1\n"}
+		},
+	},
+	{
+		name:       "key base64-wrapped in a context file decoded by a RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /root/.ssh && base64 -d deploy/key.b64 > /root/.ssh/id_ed25519 && (git clone git@github.com:acme/lib.git /src || true) && rm /root/.ssh/id_ed25519\n",
+		value:      opensshKey,
+		files: func(v string) map[string]string {
+			return map[string]string{"deploy/key.b64": base64.StdEncoding.EncodeToString([]byte(v)) + "\n", "index.js": "1\n"}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		name:       "key inside JSON with escaped newlines",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nCMD [\"node\", \"index.js\"]\n",
+		value:      rsaKeyPEM,
+		files: func(v string) map[string]string {
+			j, _ := json.Marshal(map[string]string{"issuer": "acme", "signing_key": v})
+			return map[string]string{"config/jwt.json": string(j), "index.js": "1\n"}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		name:       "key under an odd name in a tarball ADDed",
+		dockerfile: "FROM alpine\nADD deploy.tar.gz /opt/deploy/\nRUN GIT_SSH_COMMAND='ssh -i /opt/deploy/deploy_key' git clone git@github.com:acme/lib.git /src || true\nRUN rm -rf /opt/deploy\n",
+		value:      opensshKey,
+		files: func(v string) map[string]string {
+			var tarBuf, gzBuf bytes.Buffer
+			tw := tar.NewWriter(&tarBuf)
+			tw.WriteHeader(&tar.Header{Name: "deploy_key", Mode: 0o600, Size: int64(len(v)), Typeflag: tar.TypeReg})
+			tw.Write([]byte(v))
+			tw.Close()
+			zw := gzip.NewWriter(&gzBuf)
+			zw.Write(tarBuf.Bytes())
+			zw.Close()
+			return map[string]string{"deploy.tar.gz": gzBuf.String()}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		name:       ".npmrc copied and backed up by a RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY package.json .npmrc ./\nRUN npm ci && mkdir -p /app/conf && cp .npmrc /app/conf/npmrc\nCMD [\"node\", \"index.js\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
+		name:       "builder's .npmrc copied into the final stage",
+		dockerfile: "FROM alpine AS builder\nWORKDIR /app\nCOPY package.json .npmrc ./\nRUN npm ci\nFROM alpine\nWORKDIR /app\nCOPY --from=builder /app /app\nCMD [\"npm\", \"start\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
+		// A script the container sources at run time, copied by name,
+		// that assigns a secret-named variable.
+		name:       "CMD sources a copied script that sets a token",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\nCOPY index.js ./\nCMD . ci/vars.sh && node index.js\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/vars.sh": "export NODE_ENV=production\nexport API_TOKEN=" + v + "\n", "index.js": "1\n"}
+		},
+	},
+	{
+		name:       "ENTRYPOINT sh -c sources a script a broad copy brought in",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nENTRYPOINT [\"sh\", \"-c\", \". ./ci/vars.sh && exec node index.js\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/vars.sh": "DB_PASSWORD=" + v + "\n", "index.js": "1\n"}
+		},
+	},
+	{
+		name:       "ENV built from the ARG inherited by a later stage",
+		dockerfile: "FROM alpine AS base\nARG NPM_TOKEN\nENV NPM_CFG=\"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\"\nFROM base AS deps\nWORKDIR /app\nRUN echo \"$NPM_CFG\" > .npmrc && echo '{}' > package.json && npm ci && rm .npmrc\nFROM deps\nCMD [\"npm\", \"start\"]\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

@@ -67,6 +67,12 @@ func (a *analyzer) command(st *stageState, cmd instructions.Command) {
 		st.shell = append([]string(nil), c.Shell...)
 	case *instructions.OnbuildCommand:
 		a.onbuild(st, n)
+	case *instructions.CmdCommand:
+		a.checkExpansion(st, n, cmd)
+		a.runtimeSourced(st, n, c.ShellDependantCmdLine)
+	case *instructions.EntrypointCommand:
+		a.checkExpansion(st, n, cmd)
+		a.runtimeSourced(st, n, c.ShellDependantCmdLine)
 	default:
 		a.checkExpansion(st, n, cmd)
 	}
@@ -204,4 +210,25 @@ func (a *analyzer) stagesFrom(st *stageState) []string {
 		out = append(out, "stage "+name)
 	}
 	return out
+}
+
+// runtimeSourced reports the files of the build context that a CMD or
+// ENTRYPOINT sources (CMD . ./ci/vars.sh && node app.js), as a RUN's
+// (sourcedCopies): the container reads the variables they set from the
+// image.
+func (a *analyzer) runtimeSourced(st *stageState, n *parser.Node, cl instructions.ShellDependantCmdLine) {
+	var script string
+	switch {
+	case cl.PrependShell:
+		script = strings.Join(cl.CmdLine, " ")
+	case len(cl.CmdLine) >= 3 && (path.Base(cl.CmdLine[0]) == "sh" || path.Base(cl.CmdLine[0]) == "bash") && strings.HasPrefix(cl.CmdLine[1], "-") && strings.Contains(cl.CmdLine[1], "c"):
+		script = cl.CmdLine[2]
+	default:
+		return
+	}
+	f, err := parseShell(script)
+	if err != nil {
+		return
+	}
+	a.sourcedCopies(st, n, analyzeShell(f, st.shellEnv(), nil).sourced)
 }

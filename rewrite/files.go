@@ -25,6 +25,9 @@ var secretFilePatterns = append([]string{
 	"ssh_host_*_key", "*serviceAccount*.json", "*service_account*.json", "*_key.json", "*-key.json",
 	"*Key.json", "key.json", "secrets/*",
 	".my.cnf", "secrets.yml",
+	// The same by other extensions: secrets.yaml, ASP.NET Core's user
+	// secrets (secrets.json), Streamlit's .streamlit/secrets.toml.
+	"secrets.yaml", "secrets.json", "secrets.toml",
 	// PKCS #8 private keys (Apple's AuthKey_<KEYID>.p8, Snowflake's
 	// rsa_key.p8), Firebase's service account keys
 	// (PROJECT-firebase-adminsdk-XXXXX-0123456789.json) and Google's OAuth

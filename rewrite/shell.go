@@ -268,6 +268,69 @@ func transferOf(c *syntax.CallExpr, name string, env shellEnv, targets []string)
 	return t
 }
 
+// exportCommands set variables from their arguments: a command
+// substitution among them that reads a file sources it.
+var exportCommands = map[string]bool{"export": true, "eval": true, "env": true, "declare": true, "typeset": true, "readonly": true}
+
+// substitutedReads are the files that the command substitutions of args
+// read: the file arguments of cat, grep, sed and the like (less grep's
+// pattern and sed's and awk's script), and their input redirections.
+func substitutedReads(args []*syntax.Word, env shellEnv) []string {
+	var out []string
+	for _, a := range args {
+		syntax.Walk(a, func(n syntax.Node) bool {
+			cs, ok := n.(*syntax.CmdSubst)
+			if !ok {
+				return true
+			}
+			syntax.Walk(cs, func(n syntax.Node) bool {
+				switch y := n.(type) {
+				case *syntax.Stmt:
+					for _, r := range y.Redirs {
+						if r.Op == syntax.RdrIn && r.Word != nil {
+							if p, _, ok := wordPath(r.Word, env); ok {
+								out = append(out, p)
+							}
+						}
+					}
+				case *syntax.CallExpr:
+					if len(y.Args) == 0 {
+						return true
+					}
+					cmd := y.Args[0].Lit()
+					if !readCommands[cmd] || cmd == "cp" || cmd == "." || cmd == "source" {
+						return true
+					}
+					skip := 0
+					if cmd == "grep" || cmd == "egrep" || cmd == "fgrep" || cmd == "sed" || cmd == "awk" {
+						skip = 1
+					}
+					for _, w := range y.Args[1:] {
+						p, _, ok := wordPath(w, env)
+						if !ok {
+							continue
+						}
+						if strings.HasPrefix(p, "-") {
+							if p == "-e" || p == "-f" || p == "--expression" || p == "--regexp" {
+								skip = 0
+							}
+							continue
+						}
+						if skip > 0 {
+							skip--
+							continue
+						}
+						out = append(out, p)
+					}
+				}
+				return true
+			})
+			return false
+		})
+	}
+	return out
+}
+
 // analyzeShell finds the deletions of targets (absolute or workdir-relative
 // paths) and the paths the command names.
 func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
@@ -285,6 +348,22 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					}
 				}
 			}
+		case *syntax.DeclClause:
+			// export $(cat vars | xargs): bash parses export, declare,
+			// readonly and typeset as declarations.
+			var words []*syntax.Word
+			for _, as := range x.Args {
+				if as.Naked && as.Value != nil {
+					words = append(words, as.Value)
+				}
+			}
+			env := env
+			if len(stmts) > 0 {
+				env = env.at(stmts[len(stmts)-1])
+			}
+			for _, p := range substitutedReads(words, env) {
+				facts.sourced = append(facts.sourced, absPath(p, env))
+			}
 		case *syntax.CallExpr:
 			if len(x.Args) == 0 {
 				return true
@@ -296,6 +375,13 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			}
 			if (name == "." || name == "source") && len(x.Args) > 1 {
 				if p, _, ok := wordPath(x.Args[1], env); ok {
+					facts.sourced = append(facts.sourced, absPath(p, env))
+				}
+			}
+			if exportCommands[name] {
+				// export $(cat vars | xargs), eval "$(cat vars)": the file
+				// read in the substitution sets variables as . would.
+				for _, p := range substitutedReads(x.Args[1:], env) {
 					facts.sourced = append(facts.sourced, absPath(p, env))
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"mvdan.cc/sh/v3/syntax"
+
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -21,6 +23,9 @@ var assignment = regexp.MustCompile(`^\s*(?:(?:export|declare\s+-x|readonly|loca
 func AssignsSecret(data []byte) bool {
 	if len(data) > MaxSize {
 		return false
+	}
+	if parsedAssignsSecret(data) {
+		return true
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), MaxSize)
@@ -39,4 +44,70 @@ func AssignsSecret(data []byte) bool {
 		}
 	}
 	return false
+}
+
+// parsedAssignsSecret reads data as a shell script: every assignment of a
+// line counts (export A=1 NPM_TOKEN=...), and a literal default in an
+// expansion (NPM_TOKEN=${NPM_TOKEN:-...}) is a value of the file's own.
+func parsedAssignsSecret(data []byte) bool {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(bytes.NewReader(data), "")
+	if err != nil {
+		return false
+	}
+	found := false
+	check := func(as *syntax.Assign) {
+		if as == nil || as.Naked || as.Name == nil || as.Value == nil {
+			return
+		}
+		if rewrite.IsSecretName(as.Name.Value, rewrite.Config{}) && literalIn(as.Value) {
+			found = true
+		}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		switch x := n.(type) {
+		case *syntax.CallExpr:
+			for _, as := range x.Assigns {
+				check(as)
+			}
+		case *syntax.DeclClause:
+			for _, as := range x.Args {
+				check(as)
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// literalIn reports whether w holds literal text of its own, or a literal
+// default of an expansion.
+func literalIn(w *syntax.Word) bool {
+	if w == nil {
+		return false
+	}
+	var parts func([]syntax.WordPart) bool
+	parts = func(ps []syntax.WordPart) bool {
+		for _, p := range ps {
+			switch x := p.(type) {
+			case *syntax.Lit:
+				if strings.TrimSpace(x.Value) != "" {
+					return true
+				}
+			case *syntax.SglQuoted:
+				if strings.TrimSpace(x.Value) != "" {
+					return true
+				}
+			case *syntax.DblQuoted:
+				if parts(x.Parts) {
+					return true
+				}
+			case *syntax.ParamExp:
+				if x.Exp != nil && x.Exp.Word != nil && parts(x.Exp.Word.Parts) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return parts(w.Parts)
 }

@@ -64,3 +64,21 @@ func TestAssignsSecret(t *testing.T) {
 		})
 	}
 }
+
+func TestAssignsSecretShellForms(t *testing.T) {
+	for _, tt := range []struct {
+		data string
+		want bool
+	}{
+		{"export NODE_ENV=production NPM_TOKEN=npm_abc123\n", true},
+		{"export NPM_TOKEN=\"${NPM_TOKEN:-npm_abc123}\"\n", true},
+		{"NPM_TOKEN=${NPM_TOKEN:=npm_abc123}; export NPM_TOKEN\n", true},
+		{"export NPM_TOKEN=\"${NPM_TOKEN:-}\"\n", false},
+		{"export NPM_TOKEN=\"$(cat /run/secrets/npm)\"\n", false},
+		{"export NODE_ENV=production PORT=8080\n", false},
+	} {
+		if got := AssignsSecret([]byte(tt.data)); got != tt.want {
+			t.Errorf("AssignsSecret(%q) = %v, want %v", tt.data, got, tt.want)
+		}
+	}
+}

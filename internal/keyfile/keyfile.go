@@ -22,6 +22,7 @@ package keyfile
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"io/fs"
 	"os"
@@ -55,6 +56,9 @@ func Holds(data []byte) bool {
 			return true
 		}
 		off = i + len(privateKey)
+	}
+	if base64Holds(data) {
+		return true
 	}
 	if i := bytes.Index(data, puttyHead); i >= 0 && (i == 0 || data[i-1] == '\n' || data[i-1] == '"' || data[i-1] == '\'') {
 		if bytes.Contains(data[i:min(len(data), i+window)], puttyPriv) {
@@ -272,4 +276,66 @@ func Walk(root string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// base64Marks are "-----BEGIN" in base64, once for each of its three
+// alignments in an encoded stream, with the marker's bytes that come
+// before the aligned part: a key file kept base64-encoded (base64 id_rsa >
+// key.b64, a Kubernetes Secret's data, an env var's value) holds one.
+var base64Marks = func() (out []struct{ enc, lead []byte }) {
+	const mark = "-----BEGIN"
+	for j := 0; j < 3; j++ {
+		rest := mark[j:]
+		enc := base64.StdEncoding.EncodeToString([]byte(rest[:len(rest)/3*3]))
+		out = append(out, struct{ enc, lead []byte }{[]byte(enc), []byte(mark[:j])})
+	}
+	return out
+}()
+
+// base64Holds reports whether data holds a private key encoded in base64,
+// on one line or wrapped over several.
+func base64Holds(data []byte) bool {
+	for _, m := range base64Marks {
+		for off := 0; ; {
+			i := bytes.Index(data[off:], m.enc)
+			if i < 0 {
+				break
+			}
+			i += off
+			off = i + len(m.enc)
+			// The encoded text from there, line breaks (and JSON's \n
+			// escapes) left out, up to the first other character.
+			var enc []byte
+		scan:
+			for k := i; k < len(data) && len(enc) < 2*window; k++ {
+				c := data[k]
+				switch {
+				case c == '\n' || c == '\r' || c == ' ' || c == '\t':
+					continue
+				case c == '\\' && k+1 < len(data) && data[k+1] == 'n':
+					k++
+					continue
+				case isBase64Char(c):
+					enc = append(enc, c)
+					continue
+				}
+				break scan
+			}
+			enc = bytes.TrimRight(enc, "=")
+			enc = enc[:len(enc)/4*4]
+			dec := make([]byte, base64.RawStdEncoding.DecodedLen(len(enc)))
+			n, err := base64.RawStdEncoding.Decode(dec, enc)
+			if err != nil && n == 0 {
+				continue
+			}
+			if Holds(append(append([]byte(nil), m.lead...), dec[:n]...)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isBase64Char(c byte) bool {
+	return isUpper(c) || c >= 'a' && c <= 'z' || isDigit(c) || c == '+' || c == '/' || c == '='
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
@@ -171,5 +172,38 @@ func TestWalk(t *testing.T) {
 	}
 	if want := []string{"config/sa.json", "deploy/github_deploy"}; !slices.Equal(got, want) {
 		t.Errorf("Walk = %v, want %v", got, want)
+	}
+}
+
+func TestHoldsBase64(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	wrap := func(s string, n int) string {
+		var b strings.Builder
+		for len(s) > n {
+			b.WriteString(s[:n] + "\n")
+			s = s[n:]
+		}
+		return b.String() + s + "\n"
+	}
+	one := base64.StdEncoding.EncodeToString(pemKey)
+	for name, tc := range map[string]struct {
+		data string
+		want bool
+	}{
+		"one line":            {one + "\n", true},
+		"wrapped at 76":       {wrap(one, 76), true},
+		"in a YAML field":     {"data:\n  id_rsa: " + one + "\n", true},
+		"after other bytes":   {base64.StdEncoding.EncodeToString(append([]byte("x"), pemKey...)), true},
+		"after two bytes":     {base64.StdEncoding.EncodeToString(append([]byte("xy"), pemKey...)), true},
+		"a certificate":       {base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\n" + strings.Repeat("A", 128) + "\n-----END CERTIFICATE-----\n")), false},
+		"a marker and no key": {base64.StdEncoding.EncodeToString([]byte("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n")), false},
+	} {
+		if got := Holds([]byte(tc.data)); got != tc.want {
+			t.Errorf("%s: Holds = %v, want %v", name, got, tc.want)
+		}
 	}
 }

@@ -1,0 +1,53 @@
+package rewrite
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestSourcedReads checks which copied files Result.Sourced names: a file
+// read by `.` or `source`, and one whose content a command substitution
+// gives to export, eval or env (export $(cat vars | xargs)).
+func TestSourcedReads(t *testing.T) {
+	for _, tt := range []struct {
+		run  string
+		want []string
+	}{
+		{". ci/build.vars && npm ci", []string{"ci/build.vars"}},
+		{"export $(grep -v '^#' ci/build.vars | xargs) && npm ci", []string{"ci/build.vars"}},
+		{"export $(cat ci/build.vars | xargs) && npm ci", []string{"ci/build.vars"}},
+		{"eval \"$(cat ci/build.vars)\" && npm ci", []string{"ci/build.vars"}},
+		{"env $(xargs < ci/build.vars) npm ci", []string{"ci/build.vars"}},
+		{"export $(sed -e 's/#.*//' ci/build.vars | xargs) && npm ci", []string{"ci/build.vars"}},
+		{"cat ci/build.vars && npm ci", nil},
+		{"export PATH=$(cat ci/build.vars)/bin; npm ci", nil},
+	} {
+		df := "FROM alpine\nWORKDIR /app\nCOPY ci/build.vars ci/\nRUN " + tt.run + "\n"
+		res, err := Rewrite([]byte(df), Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.run, err)
+		}
+		if !slices.Equal(res.Sourced, tt.want) {
+			t.Errorf("%s: Sourced = %q, want %q", tt.run, res.Sourced, tt.want)
+		}
+	}
+}
+
+// TestSourcedByCmd checks that a CMD or ENTRYPOINT that sources a copied
+// file names it in Result.Sourced: the container reads it from the image.
+func TestSourcedByCmd(t *testing.T) {
+	for _, last := range []string{
+		"CMD . ci/vars.sh && node index.js",
+		"ENTRYPOINT [\"sh\", \"-c\", \". ./ci/vars.sh && exec node index.js\"]",
+		"CMD [\"/bin/bash\", \"-lc\", \"source ci/vars.sh; node index.js\"]",
+	} {
+		df := "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\n" + last + "\n"
+		res, err := Rewrite([]byte(df), Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", last, err)
+		}
+		if !slices.Equal(res.Sourced, []string{"ci/vars.sh"}) {
+			t.Errorf("%s: Sourced = %q, want [ci/vars.sh]", last, res.Sourced)
+		}
+	}
+}
