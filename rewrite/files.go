@@ -224,7 +224,7 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 	// password next to plain settings: ASP.NET Core's (a connection
 	// string's Password=), Spring Boot's, Terraform's variables, Rails'
 	// database.yml, WordPress's wp-config.php.
-	"appsettings*.json", "application*.properties", "application*.yml", "application*.yaml", "*.tfvars",
+	"appsettings*.json", "local.settings.json", "application*.properties", "application*.yml", "application*.yaml", "*.tfvars",
 	"database.yml", "wp-config.php"}
 
 // IsFieldConfigFile reports whether a context path is one of

@@ -55,3 +55,23 @@ func TestMatchPathPatternsFastPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestToolCredentialFileNames: the credential files of the tools table's
+// rows that hold only files are credential files by name, wherever they
+// sit in the context; their public neighbours are not.
+func TestToolCredentialFileNames(t *testing.T) {
+	for p, want := range map[string]bool{
+		".sentryclirc": true, "app/.sentryclirc": true, "credentials.tfrc.json": true,
+		".terraform.d/credentials.tfrc.json": true, ".boto": true, "rclone.conf": true,
+		".config/rclone/rclone.conf": true, ".databrickscfg": true, ".vault-token": true, ".s3cfg": true,
+		".terraformrc": true, "secrets.yaml": true, "secrets.json": true,
+		"sentry.properties.example": false, "rclone.conf.example": false, "terraform.tf": false, "main.tf": false,
+	} {
+		if got := IsCredentialFile(p, Config{}); got != want {
+			t.Errorf("IsCredentialFile(%q) = %v, want %v", p, got, want)
+		}
+	}
+	if !IsFieldConfigFile("local.settings.json", Config{}) {
+		t.Error("local.settings.json (Azure Functions' settings, connection strings among them) is not searched for its secret fields")
+	}
+}

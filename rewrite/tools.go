@@ -344,7 +344,13 @@ var tools = []tool{
 	{Name: "maven", Files: []string{".m2/settings.xml"}, BuildOnly: []string{".m2/settings.xml", "maven/conf/settings.xml", "maven/ref/settings.xml", "maven/ref/settings-docker.xml"}},
 	{Name: "gradle", Files: []string{"gradle.properties"}, BuildOnly: []string{".gradle/gradle.properties", "gradle/gradle.properties"}},
 	{Name: "netrc", Files: []string{".netrc", "_netrc"}},
-	{Name: "terraform", Files: []string{".terraformrc", "terraform.rc"}},
+	{Name: "terraform", Files: []string{".terraformrc", "terraform.rc", "credentials.tfrc.json", ".terraform.d/credentials.tfrc.json"}},
+	// sentry-cli's auth token (release uploads in a build).
+	{Name: "sentry-cli", Files: []string{".sentryclirc"}},
+	// gsutil's and boto's credentials.
+	{Name: "gsutil", Files: []string{".boto"}},
+	{Name: "rclone", Files: []string{"rclone.conf", ".config/rclone/rclone.conf"}},
+	{Name: "databricks", Files: []string{".databrickscfg"}},
 	{Name: "vault", Files: []string{".vault-token"}},
 	{Name: "s3cmd", Files: []string{".s3cfg"}},
 }
