@@ -572,8 +572,19 @@ shell:
 	if i >= len(argv) || !shellNames[path.Base(argv[i])] {
 		return 0, false
 	}
-	hasC := false
-	j := i + 1
+	j, letters := shellOptions(argv, i+1)
+	hasC := strings.ContainsRune(letters, 'c')
+	if !hasC || j >= len(argv) {
+		return 0, false
+	}
+	return j, true
+}
+
+// shellOptions reads a shell's options from argv[j] on (-e, -xc, -o
+// pipefail, --login, --rcfile FILE, a final -- or -): it returns the index
+// of the first word after them and the letters of the short options.
+func shellOptions(argv []string, j int) (int, string) {
+	var letters strings.Builder
 	for j < len(argv) {
 		a := argv[j]
 		if a == "--" || a == "-" {
@@ -592,19 +603,14 @@ shell:
 		}
 		takes := 0
 		for _, ch := range a[1:] {
-			switch ch {
-			case 'c':
-				hasC = true
-			case 'o', 'O':
+			letters.WriteRune(ch)
+			if ch == 'o' || ch == 'O' {
 				takes++
 			}
 		}
 		j += 1 + takes
 	}
-	if !hasC || j >= len(argv) {
-		return 0, false
-	}
-	return j, true
+	return j, letters.String()
 }
 
 // callShellScript is shellScriptIndex for a command of a script: the word
@@ -707,36 +713,15 @@ func stdinScript(ns *nestedScript, c *syntax.CallExpr, s *syntax.Stmt, src strin
 	if s == nil || !shellNames[path.Base(c.Args[0].Lit())] {
 		return false
 	}
-	j, stdin := 1, false
-	for j < len(c.Args) {
-		a := c.Args[j].Lit()
-		if a == "--" || a == "-" {
-			j++
-			break
-		}
-		if len(a) < 2 || a[0] != '-' && a[0] != '+' {
-			break
-		}
-		if strings.HasPrefix(a, "--") {
-			if a == "--rcfile" || a == "--init-file" {
-				j++
-			}
-			j++
-			continue
-		}
-		takes := 0
-		for _, ch := range a[1:] {
-			switch ch {
-			case 'c':
-				return false
-			case 's':
-				stdin = true
-			case 'o', 'O':
-				takes++
-			}
-		}
-		j += 1 + takes
+	argv := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		argv[i] = a.Lit()
 	}
+	j, letters := shellOptions(argv, 1)
+	if strings.ContainsRune(letters, 'c') {
+		return false
+	}
+	stdin := strings.ContainsRune(letters, 's')
 	if j < len(c.Args) && !stdin {
 		return false // sh FILE: the script is a file
 	}
