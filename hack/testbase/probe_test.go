@@ -210,6 +210,28 @@ func TestProbes(t *testing.T) {
 		{name: "composer auth.json", files: []file{{"auth.json", `{"github-oauth": {"github.com": "{C}"}}`}}, cmd: "composer install", want: "composer auth"},
 		{name: "composer config global", cmd: "composer config -g http-basic.repo.example u {C} && composer update", want: "composer home"},
 
+		{name: "docker login --config", cmd: "echo {C} | docker --config cfg login -u ci --password-stdin registry.example.com >/dev/null && docker --config cfg pull registry.example.com/acme/base:1", want: "docker config"},
+		{name: "docker login DOCKER_CONFIG", env: []string{"DOCKER_CONFIG=dc"}, cmd: "docker login -u ci -p {C} registry.example.com >/dev/null && docker pull registry.example.com/x", want: "docker config"},
+		{name: "docker login home, hub", cmd: "docker login -u ci -p {C} >/dev/null && docker pull alpine", want: "docker config"},
+		{name: "cargo login registry", cmd: "cargo login --registry acme {C} 2>/dev/null && cargo fetch", want: "cargo credentials"},
+		{name: "cargo login stdin, CARGO_HOME", env: []string{"CARGO_HOME=ch"}, cmd: "echo {C} | cargo login 2>/dev/null && cargo publish", want: "cargo credentials"},
+		{name: "cargo env", env: []string{"CARGO_REGISTRIES_ACME_TOKEN={C}"}, cmd: "cargo build", want: "cargo env"},
+		{name: "go env -w", cmd: "go env -w GOPROXY=https://ci:{C}@goproxy.example.com,direct && go mod download", want: "go goenv"},
+		{name: "go GOPROXY env", env: []string{"GOPROXY=https://{C}@goproxy.example.com"}, cmd: "go build ./...", want: "go env"},
+		{name: "go netrc", files: []file{{"~/.netrc", "machine goproxy.example.com login u password {C}\n"}}, env: []string{"GOPROXY=https://goproxy.example.com"}, cmd: "go mod download", want: "go netrc"},
+		{name: "yarn config set", cmd: "yarn config set npmAuthToken {C} && yarn install --immutable", want: "yarn yarnrc"},
+		{name: "yarn home rc with env", files: []file{{"~/.yarnrc.yml", "npmScopes:\n  acme:\n    npmAuthToken: \"${TOK}\"\n"}}, env: []string{"TOK={C}"}, cmd: "yarn install", want: "yarn yarnrc"},
+		{name: "yarn env", env: []string{"YARN_NPM_AUTH_TOKEN={C}"}, cmd: "yarn", want: "yarn env"},
+		{name: "bundle config local", files: []file{{"Gemfile", "source 'https://gems.example.com'\n"}}, cmd: "bundle config set --local gems.example.com ci:{C} && bundle install", want: "bundle local"},
+		{name: "bundle config global", cmd: "bundle config rubygems.org {C} && bundle install", want: "bundle global"},
+		{name: "bundle env", files: []file{{"Gemfile", "source \"https://gems.example.com/\"\n"}}, env: []string{"BUNDLE_GEMS__EXAMPLE__COM=ci:{C}"}, cmd: "bundle install", want: "bundle env"},
+		{name: "gem sources --add", cmd: "gem sources --add https://ci:{C}@gems.example.com/ >/dev/null && gem install acme-tools", want: "gem gemrc"},
+		{name: "gem --source", cmd: "gem install acme --source https://{C}@gems.example.com/", want: "gem arg"},
+		{name: "conda channel_alias", cmd: "conda config --set channel_alias https://ci:{C}@conda.example.com && conda install -y acme-lib", want: "conda condarc"},
+		{name: "conda channels, CONDARC", env: []string{"CONDARC=rc.yml"}, cmd: "conda config --add channels https://u:{C}@conda.example.com/t/x && conda install -y acme-lib", want: "conda condarc"},
+		{name: "gcloud config set", cmd: "gcloud config set proxy/password {C} 2>/dev/null && gcloud components install beta --quiet", want: "gcloud config"},
+		{name: "gcloud CLOUDSDK_CONFIG", env: []string{"CLOUDSDK_CONFIG=gc"}, cmd: "gcloud config set proxy/password {C} 2>/dev/null && gcloud storage ls", want: "gcloud config"},
+
 		{name: "probe env", env: []string{"SECRET_X={C}"}, cmd: "hushbuild-probe-env SECRET_X", want: "env SECRET_X"},
 	}
 	for _, tt := range tests {
@@ -237,7 +259,8 @@ func TestProbes(t *testing.T) {
 }
 
 func TestRequire(t *testing.T) {
-	for _, cmd := range []string{"pip install pkg", "npm ci", "curl https://files.example/x", "git clone https://git.example/o/r", "ssh git@git.example", "composer install"} {
+	for _, cmd := range []string{"pip install pkg", "npm ci", "curl https://files.example/x", "git clone https://git.example/o/r", "ssh git@git.example", "composer install",
+		"docker pull registry.example.com/x", "cargo fetch", "go mod download", "yarn install", "bundle install", "gem install x", "conda install x", "gcloud components install beta"} {
 		t.Run(cmd, func(t *testing.T) {
 			s := newSandbox(t)
 			out := s.run(0, cmd)
@@ -308,6 +331,54 @@ func TestFiles(t *testing.T) {
 			cmd:  "npm config set registry https://npm.example/ && npm config set //npm.example/:_authToken=C && npm config set registry https://npm2.example/",
 			path: "~/.npmrc",
 			want: "//npm.example/:_authToken=C\nregistry=https://npm2.example/\n",
+		},
+		{
+			name: "docker login",
+			cmd:  "docker login -u a -p A registry.example.com && docker login -u u -p P",
+			path: "~/.docker/config.json",
+			want: "{\n\t\"auths\": {\n\t\t\"https://index.docker.io/v1/\": {\n\t\t\t\"auth\": \"dTpQ\"\n\t\t},\n\t\t\"registry.example.com\": {\n\t\t\t\"auth\": \"YTpB\"\n\t\t}\n\t}\n}",
+		},
+		{
+			name: "cargo login",
+			cmd:  "cargo login --registry acme A 2>/dev/null && cargo login C 2>/dev/null && cargo login --registry acme B 2>/dev/null",
+			path: "~/.cargo/credentials.toml",
+			want: "[registries.acme]\ntoken = \"B\"\n\n[registry]\ntoken = \"C\"\n",
+		},
+		{
+			name: "go env -w",
+			cmd:  "go env -w GOPROXY=https://u:A@p.example GOPRIVATE=example.com && go env -w GOPROXY=https://u:B@p.example,direct",
+			path: "~/.config/go/env",
+			want: "GOPROXY=https://u:B@p.example,direct\nGOPRIVATE=example.com\n",
+		},
+		{
+			name: "yarn config set",
+			cmd:  "yarn config set npmRegistryServer https://npm.example.com && yarn config set npmAuthToken C",
+			path: ".yarnrc.yml",
+			want: "npmRegistryServer: https://npm.example.com\nnpmAuthToken: C\n",
+		},
+		{
+			name: "bundle config set --local",
+			cmd:  "bundle config set --local gems.example.com u:C && bundle config set --local my-mirror.example.com u:D",
+			path: ".bundle/config",
+			want: "---\nBUNDLE_GEMS__EXAMPLE__COM: \"u:C\"\nBUNDLE_MY___MIRROR__EXAMPLE__COM: \"u:D\"\n",
+		},
+		{
+			name: "gem sources --add",
+			cmd:  "gem sources --add https://u:C@gems.example.com/",
+			path: "~/.gemrc",
+			want: "---\n:backtrace: false\n:bulk_threshold: 1000\n:sources:\n- https://rubygems.org/\n- https://u:C@gems.example.com/\n:update_sources: true\n:verbose: true\n",
+		},
+		{
+			name: "conda config --set",
+			cmd:  "conda config --set channel_alias https://u:C@conda.example.com && conda config --set always_yes true",
+			path: "~/.condarc",
+			want: "channel_alias: https://u:C@conda.example.com\nalways_yes: true\n",
+		},
+		{
+			name: "gcloud config set",
+			cmd:  "gcloud config set proxy/password C 2>/dev/null && gcloud config set project p 2>/dev/null",
+			path: "~/.config/gcloud/configurations/config_default",
+			want: "[proxy]\npassword = C\n\n[core]\nproject = p\n",
 		},
 		{
 			name: "composer config",
