@@ -730,9 +730,6 @@ func isShellDashC(argv []string) (int, bool) {
 	return shellScriptIndex(argv)
 }
 
-// homeGuard stops a RUN whose $HOME is not the home directory hushbuild
-// assumed for the user: the files it saves and removes would not be the
-// ones the commands write.
 // assumeUnset adds variables to the ones the file's path assumed unset.
 func (g *genFile) assumeUnset(vars []string) {
 	for _, v := range vars {
@@ -749,6 +746,9 @@ func unsetGuard(name string) string {
 	return `[ -z "${` + name + `+x}" ] || { echo "hushbuild: ` + name + ` is set (by the base image?), and the rewrite assumed it is not: set ENV ` + name + ` to its value before this RUN" >&2; exit 1; };`
 }
 
+// homeGuard stops a RUN whose $HOME is not the home directory hushbuild
+// assumed for the user: the files it saves and removes would not be the
+// ones the commands write.
 func homeGuard(home, user string) string {
 	if user == "" {
 		return `[ "$HOME" = ` + home + ` ] || { echo "hushbuild: HOME is $HOME, not ` + home + `, the home directory assumed for the base image's user (root): set ENV HOME to it, or USER, before this RUN" >&2; exit 1; };`

@@ -29,7 +29,11 @@ var maxPasses = 4
 // SeverityError mean the output must not be built; Result.Err returns
 // them as an error.
 func Rewrite(src []byte, cfg Config) (res *Result, err error) {
-	return rewrite(src, cfg, MaxInstructions)
+	res, err = rewrite(src, cfg, MaxInstructions)
+	if err != nil || res == nil {
+		return res, err
+	}
+	return withExecFormInShellForm(src, res, cfg, MaxInstructions), nil
 }
 
 // rewrite is Rewrite refusing more than maxInstructions instructions:
