@@ -62,6 +62,9 @@ type reviewCase struct {
 	// given as the named context of that name, whose URL carries the
 	// value as its user name (--build-context NAME=https://TOKEN@host/repo.git).
 	namedGit string
+	// namedDir, when set, puts files in a directory of their own instead,
+	// given as the named context of that name (--build-context NAME=DIR).
+	namedDir string
 }
 
 var reviewCases = []reviewCase{
@@ -709,6 +712,17 @@ var reviewCases = []reviewCase{
 		dockerfile: "FROM alpine AS base\nARG NPM_TOKEN\nENV NPM_CFG=\"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\"\nFROM base AS deps\nWORKDIR /app\nRUN echo \"$NPM_CFG\" > .npmrc && echo '{}' > package.json && npm ci && rm .npmrc\nFROM deps\nCMD [\"npm\", \"start\"]\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
 	},
+	{
+		// COPY --from=deps of the same directory fails closed: the named
+		// context's credential files were checked in copies, not in the
+		// layers of a RUN that bind-mounts the context and copies them.
+		name:       "named local context's .npmrc and .env copied by a RUN --mount=from",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN --mount=from=deps,target=/deps cp -r /deps/. /app/\n",
+		namedDir:   "deps",
+		files: func(v string) map[string]string {
+			return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", ".env": "DB_PASSWORD=" + v + "\n", "package.json": "{}\n"}
+		},
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
@@ -756,6 +770,14 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		namedFlags = []string{"--build-context", tc.namedGit + "=" + strings.Replace(base, "://", "://"+value+"@", 1) + "/lib.git"}
 		files = nil
 	}
+	if tc.namedDir != "" {
+		dir := t.TempDir()
+		for name, content := range files {
+			writeFile(t, dir, name, []byte(content))
+		}
+		namedFlags = []string{"--build-context", tc.namedDir + "=" + dir}
+		files = nil
+	}
 	if tc.gitContext {
 		repo := map[string][]byte{"Dockerfile": dockerfile}
 		for name, content := range files {
@@ -770,9 +792,12 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		}
 	}
 	imagesOf := body
-	if tc.namedGit != "" {
-		// The named context is no base image.
-		imagesOf = strings.ReplaceAll(body, "--from="+tc.namedGit+" ", "")
+	for _, name := range []string{tc.namedGit, tc.namedDir} {
+		if name != "" {
+			// The named context is no base image.
+			imagesOf = strings.ReplaceAll(imagesOf, "--from="+name+" ", "")
+			imagesOf = strings.ReplaceAll(imagesOf, "from="+name+",", "")
+		}
 	}
 	spec.flags = append(l.baseImageFlags(t, []byte(imagesOf)), namedFlags...)
 	if tc.flags != nil {

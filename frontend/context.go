@@ -382,9 +382,12 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 // namedContextSources are the credential files of the named local build
 // contexts (--build-context NAME=DIR), as sources for the proof: a COPY
 // --from=NAME that brings one in fails closed. The names of those that
-// could not be listed come back too.
-func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Client, opts map[string]string, cfg rewrite.Config) ([]proof.Source, []string, error) {
+// could not be listed come back too, and the credential files of each by
+// its source's identifier (local://NAME), for the steps that bind-mount
+// one (RUN --mount=from=NAME).
+func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Client, opts map[string]string, cfg rewrite.Config) ([]proof.Source, []string, map[string][]string, error) {
 	var sources []proof.Source
+	byID := map[string][]string{}
 	var unlisted []string
 	for _, k := range slices.Sorted(maps.Keys(opts)) {
 		name, ok := strings.CutPrefix(k, "context:")
@@ -403,11 +406,11 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 		}
 		def, err := st.Marshal(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		files, _, fieldKeys, err := credentialFiles(ctx, c, def.ToPB(), false, cfg, nil)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if files == nil {
 			unlisted = append(unlisted, name)
@@ -416,8 +419,11 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 		for _, f := range files {
 			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f, FieldsOnly: rewrite.IsFieldConfigFile(f, cfg) && !slices.Contains(fieldKeys, f)})
 		}
+		if len(files) > 0 {
+			byID["local://"+strings.TrimPrefix(opts[k], "local:")] = files
+		}
 	}
-	return sources, unlisted, nil
+	return sources, unlisted, byID, nil
 }
 
 // isLocalSource reports whether def's head is a local source (the build

@@ -47,7 +47,10 @@ type prover struct {
 	// every build that has some is checked for them. contextOps are the
 	// digests of the ops that make the context itself.
 	contextSources []proof.Source
-	contextOps     map[string]bool
+	// namedFiles are the credential files of the named local contexts,
+	// by their source's identifier (proof.Options.NamedContextFiles).
+	namedFiles map[string][]string
+	contextOps map[string]bool
 }
 
 // tool returns the frontend's own image, for the checks' execs: the image
@@ -134,9 +137,10 @@ func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Pla
 // options are what the proof needs to know of the build context.
 func (p *prover) options() proof.Options {
 	return proof.Options{
-		IsCredential: func(path string) bool { return rewrite.IsCredentialFile(path, p.df.classifier) },
-		ContextFiles: p.df.contextFiles,
-		ContextOps:   p.contextOps,
+		IsCredential:      func(path string) bool { return rewrite.IsCredentialFile(path, p.df.classifier) },
+		ContextFiles:      p.df.contextFiles,
+		NamedContextFiles: p.namedFiles,
+		ContextOps:        p.contextOps,
 	}
 }
 

@@ -460,10 +460,14 @@ func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
 		switch {
 		case sel != "" && g.opts.IsCredential(sel):
 			files = []string{sel}
-		case src.GetSource().Identifier == mainContext:
+		default:
 			// A directory of the context (or all of it): the credential
 			// files under it come with it.
-			for _, f := range g.opts.ContextFiles {
+			known := g.opts.ContextFiles
+			if id := src.GetSource().Identifier; id != mainContext {
+				known = g.opts.NamedContextFiles[id]
+			}
+			for _, f := range known {
 				if sel == "" || strings.HasPrefix(f, sel+"/") {
 					files = append(files, f)
 				}
@@ -630,6 +634,12 @@ type Options struct {
 	// (local://context): a step that bind-mounts a directory of it that
 	// holds one gets that file as a source.
 	ContextFiles []string
+	// NamedContextFiles are the credential files of the named local
+	// build contexts (--build-context NAME=DIR), by their source's
+	// identifier (local://NAME): a step that bind-mounts a directory of
+	// one that holds one (RUN --mount=from=NAME) gets that file as a
+	// source, as for the main context.
+	NamedContextFiles map[string][]string
 	// ContextOps are the ops that make the build context itself (an
 	// archive unpacked, for one): their file ops are checked like any
 	// copy, and reported as the context.
