@@ -723,6 +723,16 @@ var reviewCases = []reviewCase{
 			return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", ".env": "DB_PASSWORD=" + v + "\n", "package.json": "{}\n"}
 		},
 	},
+	{
+		// The main context is searched for private keys under any name;
+		// a named context was listed by file names only.
+		name:       "deploy key under a plain name in a named local context copied whole",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY --from=deps . .\n",
+		namedDir:   "deps",
+		value:      opensshKey,
+		forms:      pemBodyLines,
+		files:      func(v string) map[string]string { return map[string]string{"deploy": v, "package.json": "{}\n"} },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

@@ -168,7 +168,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	if listed == nil {
 		warn(ctx, "hushbuild: the build context could not be listed (it has more directories than hushbuild walks in a git repository or an archive): a COPY of the context is not kept from copying its credential files; keep credential files out of it, or build from a local directory", client.WarnOpts{})
 	}
-	named, unlisted, namedFiles, err := namedContextSources(ctx, c, bc, opts, df.classifier)
+	named, unlisted, namedFiles, err := namedContextSources(ctx, c, bc, opts, df.classifier, pr.toolState)
 	if err != nil {
 		return nil, err
 	}

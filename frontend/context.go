@@ -244,38 +244,48 @@ func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool
 	if err != nil || st == nil {
 		return nil, nil, err
 	}
-	t, err := tool(ctx)
+	keys, err := findKeys(ctx, c, tool, *st, "the build context")
 	if err != nil {
 		return nil, nil, err
+	}
+	return keys, st, nil
+}
+
+// findKeys searches the files of st (a build context, named what) for
+// private keys, whatever their names, with the frontend's own image.
+func findKeys(ctx context.Context, c client.Client, tool func(context.Context) (llb.State, error), st llb.State, what string) ([]string, error) {
+	t, err := tool(ctx)
+	if err != nil {
+		return nil, err
 	}
 	const in, out = "/context", "/out"
 	run := t.Run(
 		llb.Args([]string{proof.Binary, "find-keys", "--out", path.Join(out, keysFile), in}),
-		llb.AddMount(in, *st, llb.Readonly),
+		llb.AddMount(in, st, llb.Readonly),
 		llb.Network(pb.NetMode_NONE),
-		llb.WithCustomName("[hushbuild] search the build context for private keys"),
+		llb.WithCustomName("[hushbuild] search "+what+" for private keys"),
 	)
 	def, err := run.AddMount(out, llb.Scratch()).Marshal(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
-		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: %w", err)
+		return nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
-		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: no result")
+		return nil, fmt.Errorf("hushbuild: searching %s for private keys: no result", what)
 	}
 	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + keysFile})
 	if err != nil {
-		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: %w", err)
+		return nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
 	}
 	var keys []string
 	if err := json.Unmarshal(dt, &keys); err != nil {
-		return nil, nil, fmt.Errorf("hushbuild: searching the build context for private keys: %w", err)
+		return nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
 	}
-	return keys, st, nil
+	return keys, nil
 }
 
 // dockerfileNamePatterns select the files of a build context named as
@@ -385,7 +395,7 @@ func credentialFiles(ctx context.Context, c client.Client, def *pb.Definition, b
 // could not be listed come back too, and the credential files of each by
 // its source's identifier (local://NAME), for the steps that bind-mount
 // one (RUN --mount=from=NAME).
-func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Client, opts map[string]string, cfg rewrite.Config) ([]proof.Source, []string, map[string][]string, error) {
+func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Client, opts map[string]string, cfg rewrite.Config, tool func(context.Context) (llb.State, error)) ([]proof.Source, []string, map[string][]string, error) {
 	var sources []proof.Source
 	byID := map[string][]string{}
 	var unlisted []string
@@ -415,6 +425,19 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 		if files == nil {
 			unlisted = append(unlisted, name)
 			continue
+		}
+		// A private key under any name (deploy, github): found by its
+		// content, as in the main context.
+		if bc.BuildOpts().Opts[keySource] != "" && tool != nil {
+			keys, err := findKeys(ctx, c, tool, *st, "the build context "+name)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			for _, k := range keys {
+				if !slices.Contains(files, k) {
+					files = append(files, k)
+				}
+			}
 		}
 		for _, f := range files {
 			sources = append(sources, proof.Source{ID: f + " (build context " + name + ")", State: st, Selector: "/" + f, FieldsOnly: rewrite.IsFieldConfigFile(f, cfg) && !slices.Contains(fieldKeys, f)})

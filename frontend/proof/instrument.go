@@ -457,16 +457,16 @@ func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
 		}
 		sel := strings.TrimPrefix(path.Clean("/"+m.Selector), "/")
 		var files []string
+		known, label := g.opts.ContextFiles, " (build context)"
+		if id := src.GetSource().Identifier; id != mainContext {
+			known, label = g.opts.NamedContextFiles[id], " (build context "+strings.TrimPrefix(id, "local://")+")"
+		}
 		switch {
 		case sel != "" && g.opts.IsCredential(sel):
 			files = []string{sel}
 		default:
 			// A directory of the context (or all of it): the credential
 			// files under it come with it.
-			known := g.opts.ContextFiles
-			if id := src.GetSource().Identifier; id != mainContext {
-				known = g.opts.NamedContextFiles[id]
-			}
 			for _, f := range known {
 				if sel == "" || strings.HasPrefix(f, sel+"/") {
 					files = append(files, f)
@@ -474,7 +474,7 @@ func (g *graph) execSources(op *pb.Op, ex *pb.ExecOp) []Source {
 			}
 		}
 		for _, f := range files {
-			s := Source{ID: f + " (build context)", Input: proto.Clone(in).(*pb.Input), Selector: "/" + f}
+			s := Source{ID: f + label, Input: proto.Clone(in).(*pb.Input), Selector: "/" + f}
 			if !seen[s.key()] {
 				seen[s.key()] = true
 				out = append(out, s)
