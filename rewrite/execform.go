@@ -91,7 +91,10 @@ func execFormToShell(src []byte, lines []int) ([]byte, []int) {
 			continue
 		}
 		trimmed := strings.TrimSpace(script)
-		if trimmed == "" || strings.ContainsAny(script, "\r\n") || strings.HasPrefix(trimmed, "[") ||
+		// In the shell form, "<<" would start a heredoc of the
+		// Dockerfile, a leading "[" an exec form, and a trailing escape
+		// a continuation.
+		if trimmed == "" || strings.ContainsAny(script, "\r\n") || strings.HasPrefix(trimmed, "[") || strings.Contains(script, "<<") ||
 			strings.HasSuffix(trimmed, "\\") || strings.HasSuffix(trimmed, "`") {
 			continue
 		}

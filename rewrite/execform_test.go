@@ -22,6 +22,7 @@ func TestExecFormInShellForm(t *testing.T) {
 		{name: "bash -c", src: arg + `RUN ["bash", "-c", "` + write + `"]`},
 		{name: "SHELL set", src: "FROM node:20\nSHELL [\"/bin/bash\", \"-c\"]\nARG NPM_TOKEN\n" + `RUN ["sh", "-c", "` + write + `"]`},
 		{name: "arguments after the script", src: arg + `RUN ["sh", "-c", "` + write + `", "x"]`},
+		{name: "a here-string in the script", src: arg + `RUN ["sh", "-c", "cat <<< //r/:_authToken=$NPM_TOKEN > /root/.npmrc"]`},
 		{name: "two lines in the script", src: arg + `RUN ["sh", "-c", "cd /\n` + write + `"]`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
