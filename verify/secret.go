@@ -300,32 +300,8 @@ const DecodedField = "(base64-decoded)"
 // holds a file. Random tokens made of base64 characters decode to
 // neither.
 func decodedBase64(text string) (string, bool) {
-	var chars []byte
-	std, urlSafe := false, false
-	for i := 0; i < len(text); i++ {
-		switch c := text[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			continue
-		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '=':
-		case c == '+' || c == '/':
-			std = true
-		case c == '-' || c == '_':
-			urlSafe = true
-		default:
-			return "", false
-		}
-		chars = append(chars, text[i])
-	}
-	s := strings.TrimRight(string(chars), "=")
-	if std && urlSafe || len(s) < 16 || strings.Contains(s, "=") || len(s)%4 == 1 {
-		return "", false
-	}
-	enc := base64.RawStdEncoding
-	if urlSafe {
-		enc = base64.RawURLEncoding
-	}
-	dec, err := enc.DecodeString(s)
-	if err != nil || len(dec) < MinValueLen {
+	_, dec, ok := base64Text(text, 16)
+	if !ok || len(dec) < MinValueLen {
 		return "", false
 	}
 	if len(dec) >= 64 && dec[0] == 0x30 && (dec[1] == 0x80 || dec[1] >= 0x81 && dec[1] <= 0x84) {
@@ -1817,7 +1793,7 @@ func publicSpans(v string) []span {
 		}
 		return merge(out)
 	}
-	if pos, data, ok := base64Text(v); ok {
+	if pos, data, ok := base64Text(v, 64); ok {
 		runs := binaryPublicRuns(data)
 		if strings.Contains(string(data), "-----BEGIN ") {
 			runs = merge(append(runs, publicSpans(string(data))...))
@@ -1842,10 +1818,10 @@ func mapRuns(runs []span, pos []int) []span {
 	return out
 }
 
-// base64Text decodes v if it is base64 text of 64 characters or more
-// (standard or URL alphabet, padded or not, wrapped or not); pos holds the
-// place in v of each character decoded.
-func base64Text(v string) (pos []int, data []byte, ok bool) {
+// base64Text decodes v if it is base64 text of minChars characters or
+// more (standard or URL alphabet, padded or not, wrapped or not); pos
+// holds the place in v of each character decoded.
+func base64Text(v string, minChars int) (pos []int, data []byte, ok bool) {
 	chars := make([]byte, 0, len(v))
 	var std, urlSafe bool
 	for i := 0; i < len(v); i++ {
@@ -1864,7 +1840,7 @@ func base64Text(v string) (pos []int, data []byte, ok bool) {
 		pos = append(pos, i)
 	}
 	s := strings.TrimRight(string(chars), "=")
-	if std && urlSafe || len(s) < 64 || strings.Contains(s, "=") {
+	if std && urlSafe || len(s) < minChars || strings.Contains(s, "=") {
 		return nil, nil, false
 	}
 	enc := base64.RawStdEncoding
