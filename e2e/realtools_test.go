@@ -334,19 +334,19 @@ var realProofCases = []proofCase{
 		name: "git's credential store keeps the token",
 		// In a script the RUN writes and runs: the engine follows git
 		// credential approve in the RUN's own text.
-		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GITHUB_TOKEN git config --global credential.helper store && printf '%s\\n' 'printf \"protocol=https\\nhost=github.com\\nusername=x-access-token\\npassword=%s\\n\\n\" \"SECRET\" | git credential approve' > /tmp/w.sh && sh /tmp/w.sh && rm /tmp/w.sh && git clone https://github.com/acme/private-config.git /opt/config\n",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GITHUB_TOKEN git config --global credential.helper store && " + inScript("printf \"protocol=https\\nhost=github.com\\nusername=x-access-token\\npassword=%s\\n\\n\" \"SECRET\" | git credential approve") + " && git clone https://github.com/acme/private-config.git /opt/config\n",
 		secret:     "$(cat /run/secrets/GITHUB_TOKEN)", public: "public-value",
 		id: "GITHUB_TOKEN", path: "/root/.git-credentials", encoding: "raw", line: 2,
 	},
 	{
 		name:       "a clone keeps its token URL in .git/config",
-		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GITHUB_TOKEN printf '%s\\n' 'git clone https://x-access-token:SECRET@github.com/acme/private-config.git /opt/config' > /tmp/w.sh && sh /tmp/w.sh && rm /tmp/w.sh\n",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=GITHUB_TOKEN " + inScript("git clone https://x-access-token:SECRET@github.com/acme/private-config.git /opt/config") + "\n",
 		secret:     "$(cat /run/secrets/GITHUB_TOKEN)", public: "$(id -un)",
 		id: "GITHUB_TOKEN", path: "/opt/config/.git/config", encoding: "raw", line: 2,
 	},
 	{
 		name:       "pip config set writes pip.conf",
-		dockerfile: "FROM python:3.9-alpine\nRUN --mount=type=secret,id=PYPI_PASSWORD printf '%s\\n' 'pip config set global.index-url https://ci-bot:SECRET@pypi.example.com/simple' > /tmp/w.sh && sh /tmp/w.sh && rm /tmp/w.sh && pip install privatestuff\n",
+		dockerfile: "FROM python:3.9-alpine\nRUN --mount=type=secret,id=PYPI_PASSWORD " + inScript("pip config set global.index-url https://ci-bot:SECRET@pypi.example.com/simple") + " && pip install privatestuff\n",
 		secret:     "$(cat /run/secrets/PYPI_PASSWORD)", public: "$(id -un)",
 		id: "PYPI_PASSWORD", path: "/root/.config/pip/pip.conf", encoding: "raw", line: 2,
 	},
