@@ -177,8 +177,7 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
-	paths, known := contextPathsRead(text)
-	keys, keyState, err := contextKeys(ctx, c, bc, tool, wholeContextCopied(text), paths, known)
+	keys, keyState, err := contextKeys(ctx, c, bc, tool, contextReads(text))
 	if err != nil {
 		return nil, err
 	}
@@ -212,30 +211,30 @@ const keysFile = "keys.json"
 
 // contextKeys searches the build context, after its .dockerignore, for the
 // files that hold a private key: an exec of the frontend's own image
-// (`hushbuild-frontend find-keys`) over the context, with no network. The
-// context is the build's own source, the same op as a `COPY . .` of the
-// build transfers (BuildKit transfers it once), and the step is cached
-// with the context's content. A Dockerfile that copies only some paths of
-// the context (whole is false) has BuildKit transfer only those: the
-// whole context is then transferred to a snapshot of its own, which each
-// later build updates with what changed (sharing the build's would make
-// each transfer send what the other left out). It returns the paths and
-// the context's state, or no state when the frontend does not know its
+// (`hushbuild-frontend find-keys`) over the context, with no network, cached
+// with the context's content. When the Dockerfile reads the whole context
+// (read.whole), that is the build's own source, the same op as its `COPY
+// . .` (BuildKit transfers it once). When it reads known paths only, those
+// paths are transferred to a snapshot of their own (sharing the build's
+// would make each transfer send what the other left out); when it reads
+// unknown paths, the whole context is. It returns the paths and the state
+// that holds them, an empty list and no state when the Dockerfile reads
+// nothing of the context, or nothing when the frontend does not know its
 // own image.
-func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), whole bool, paths []string, known bool) ([]string, *llb.State, error) {
+func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), read contextRead) ([]string, *llb.State, error) {
 	if bc.BuildOpts().Opts[keySource] == "" || tool == nil {
 		return nil, nil, nil
 	}
 	var opts []llb.LocalOption
 	switch {
-	case whole:
-	case known && len(paths) == 0:
+	case read.whole:
+	case read.known && len(read.paths) == 0:
 		// Nothing of the context is read: nothing to search.
 		return []string{}, nil, nil
-	case known:
+	case read.known:
 		// Only the paths the Dockerfile reads: what the build transfers
 		// anyway, not the rest of the context.
-		opts = append(opts, llb.FollowPaths(paths), llb.SharedKeyHint("hushbuild-context-keys-paths"),
+		opts = append(opts, llb.FollowPaths(read.paths), llb.SharedKeyHint("hushbuild-context-keys-paths"),
 			dockerui.WithInternalName("hushbuild: load the paths the Dockerfile reads from the build context to search them for private keys"))
 	default:
 		opts = append(opts, llb.SharedKeyHint("hushbuild-context-keys"), dockerui.WithInternalName("hushbuild: load the build context to search it for private keys"))
@@ -474,99 +473,78 @@ func isLocalSource(def *pb.Definition) bool {
 
 func digestOf(dt []byte) string { return string(digest.FromBytes(dt)) }
 
-// wholeContextCopied reports whether the Dockerfile text copies or
-// bind-mounts the root of the build context (COPY . ., ADD ./ /app,
-// RUN --mount=type=bind without a source), as BuildKit's converter
-// decides it: it then transfers the whole context, with no FollowPaths.
-// A text that does not parse is not.
-func wholeContextCopied(text []byte) bool {
-	res, err := parser.Parse(bytes.NewReader(text))
-	if err != nil {
-		return false
-	}
-	stages, _, err := instructions.Parse(res.AST, nil)
-	if err != nil {
-		return false
-	}
-	root := func(p string) bool { return path.Join("/", p) == "/" }
-	for _, st := range stages {
-		for _, cmd := range st.Commands {
-			switch c := cmd.(type) {
-			case *instructions.CopyCommand:
-				if c.From == "" && slices.ContainsFunc(c.SourcePaths, root) {
-					return true
-				}
-			case *instructions.AddCommand:
-				if slices.ContainsFunc(c.SourcePaths, root) {
-					return true
-				}
-			case *instructions.RunCommand:
-				for _, m := range mountsOfRun(c) {
-					if m.Type == instructions.MountTypeBind && m.From == "" && root(m.Source) {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
+// contextRead is what a Dockerfile text reads of the main build context,
+// as BuildKit's converter transfers it.
+type contextRead struct {
+	// whole: the text copies or bind-mounts the root of the context (COPY
+	// . ., ADD ./ /app, RUN --mount=type=bind without a source): the whole
+	// context is transferred, with no FollowPaths. A text that does not
+	// parse does not.
+	whole bool
+	// paths are the sources read (COPY and ADD sources without --from,
+	// RUN bind mounts of the context), as FollowPaths takes them, when
+	// known: a text that does not parse, a source built from a variable,
+	// or an ONBUILD trigger of the text make them unknown.
+	paths []string
+	known bool
 }
 
-// contextPathsRead are the paths of the build context the Dockerfile text
-// reads (COPY and ADD sources without --from, RUN bind mounts of the
-// context, ONBUILD's among them), as BuildKit's converter transfers them
-// (FollowPaths), and whether they are known: a text that does not parse,
-// a source built from a variable, or an ONBUILD trigger of the text make
-// them unknown.
-func contextPathsRead(text []byte) ([]string, bool) {
+// contextReads parses the Dockerfile text once for contextRead.
+func contextReads(text []byte) contextRead {
+	var r contextRead
 	res, err := parser.Parse(bytes.NewReader(text))
 	if err != nil {
-		return nil, false
-	}
-	for _, n := range res.AST.Children {
-		if strings.EqualFold(n.Value, "onbuild") {
-			return nil, false
-		}
+		return r
 	}
 	stages, _, err := instructions.Parse(res.AST, nil)
 	if err != nil {
-		return nil, false
+		return r
 	}
-	var paths []string
-	add := func(srcs ...string) bool {
-		for _, s := range srcs {
-			if strings.ContainsAny(s, "$") || strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
-				if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
-					continue // ADD of a URL: not the context
-				}
-				return false
-			}
-			paths = append(paths, strings.TrimPrefix(path.Join("/", s), "/"))
+	r.known = true
+	for _, n := range res.AST.Children {
+		if strings.EqualFold(n.Value, "onbuild") {
+			r.known = false
 		}
-		return true
+	}
+	root := func(p string) bool { return path.Join("/", p) == "/" }
+	add := func(srcs ...string) {
+		for _, s := range srcs {
+			switch {
+			case strings.Contains(s, "://") || strings.HasPrefix(s, "git@"):
+				// ADD of a URL: not the context.
+			case strings.Contains(s, "$"):
+				r.known = false
+			default:
+				r.whole = r.whole || root(s)
+				r.paths = append(r.paths, strings.TrimPrefix(path.Join("/", s), "/"))
+			}
+		}
 	}
 	for _, st := range stages {
 		for _, cmd := range st.Commands {
 			switch c := cmd.(type) {
 			case *instructions.CopyCommand:
-				if c.From == "" && !add(c.SourcePaths...) {
-					return nil, false
+				if c.From == "" {
+					add(c.SourcePaths...)
 				}
 			case *instructions.AddCommand:
-				if !add(c.SourcePaths...) {
-					return nil, false
-				}
+				add(c.SourcePaths...)
 			case *instructions.RunCommand:
 				for _, m := range mountsOfRun(c) {
-					if m.Type == instructions.MountTypeBind && m.From == "" && !add(m.Source) {
-						return nil, false
+					if m.Type == instructions.MountTypeBind && m.From == "" {
+						add(m.Source)
 					}
 				}
 			}
 		}
 	}
-	slices.Sort(paths)
-	return slices.Compact(paths), true
+	if !r.known {
+		r.paths = nil
+		return r
+	}
+	slices.Sort(r.paths)
+	r.paths = slices.Compact(r.paths)
+	return r
 }
 
 // mountsOfRun parses a RUN's --mount flags with their values as written.

@@ -127,9 +127,9 @@ func TestContextPathsRead(t *testing.T) {
 		{"FROM alpine\nONBUILD COPY . /app\n", nil, false},
 		{"FROM alpine\nCOPY [\n", nil, false},
 	} {
-		paths, known := contextPathsRead([]byte(tt.df))
-		if known != tt.known || !slices.Equal(paths, tt.paths) {
-			t.Errorf("%q: %q %v, want %q %v", tt.df, paths, known, tt.paths, tt.known)
+		r := contextReads([]byte(tt.df))
+		if r.known != tt.known || !slices.Equal(r.paths, tt.paths) {
+			t.Errorf("%q: %q %v, want %q %v", tt.df, r.paths, r.known, tt.paths, tt.known)
 		}
 	}
 }
@@ -150,7 +150,7 @@ func TestWholeContextCopied(t *testing.T) {
 		"FROM alpine\nRUN --mount=type=bind,source=go.mod,target=/x ls\n": false,
 		"FROM alpine\nCOPY [\n":                                           false,
 	} {
-		if got := wholeContextCopied([]byte(df)); got != want {
+		if got := contextReads([]byte(df)).whole; got != want {
 			t.Errorf("%q: %v, want %v", df, got, want)
 		}
 	}
