@@ -12,7 +12,8 @@ import (
 )
 
 // execRefusal starts the CannotRewrite message of a RUN whose heredoc or
-// exec-form script handles a secret (checkScript).
+// exec-form script handles a secret (checkScript); withExecFormInShellForm
+// finds the RUNs it refused by it.
 const execRefusal = "hushbuild does not rewrite heredoc or exec-form scripts"
 
 // withExecFormInShellForm rewrites the exec-form RUNs that the engine

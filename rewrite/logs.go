@@ -74,8 +74,10 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 		}
 		// export -p, declare -p: bash parses them as declarations, not
 		// commands.
-		if d, ok := n.(*syntax.DeclClause); ok && len(names) > 0 && !piped() && !redirected() && dumpsAll(declWords(d)) {
-			out = append(out, strings.Join(declWords(d), " ")+" prints every variable, secrets included")
+		if d, ok := n.(*syntax.DeclClause); ok && len(names) > 0 && !piped() && !redirected() {
+			if w := declWords(d); dumpsAll(w) {
+				out = append(out, strings.Join(w, " ")+" prints every variable, secrets included")
+			}
 		}
 		if b, ok := n.(*syntax.BinaryCmd); ok && pipes == 1 && isPipe(b) && len(names) > 0 && !redirected() {
 			// env | grep NPM: the filter prints the variables it keeps.
@@ -262,7 +264,7 @@ func declWords(d *syntax.DeclClause) []string {
 			w = append(w, a.Value.Lit())
 		default:
 			// An assignment (export X=1) prints nothing.
-			return append(w, "=")
+			return nil
 		}
 	}
 	return w

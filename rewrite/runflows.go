@@ -300,7 +300,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 	if len(why) > 0 {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"write the command in the shell form of RUN (no heredoc, no exec form), where hushbuild rewrites it",
-			"hushbuild does not rewrite heredoc or exec-form scripts, and this one handles a secret: %s", strings.Join(why, "; "))
+			execRefusal+", and this one handles a secret: %s", strings.Join(why, "; "))
 		p.failed = true
 	}
 }
