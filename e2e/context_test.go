@@ -152,6 +152,26 @@ func TestContextOnbuildCopy(t *testing.T) {
 	checkFailedClosed(t, secrets, build, out, rewrite.RuleSecretInBuildOutput.Name, ".npmrc (build context)", "/app/.npmrc")
 }
 
+// TestContextOnbuildCopyKey: a base image whose ONBUILD trigger copies
+// the whole context, and a private key in the context under a plain name.
+// The Dockerfile itself reads nothing of the context, so a search limited
+// to the paths it names would search nothing: with a trigger, the whole
+// context is searched, the key is a credential file, and the build fails
+// closed.
+func TestContextOnbuildCopyKey(t *testing.T) {
+	l := needLab(t)
+	secrets := newSecretSet()
+	key := opensshKey(t)
+	secrets.all = append(secrets.all, &secretValue{id: "deploy/github_deploy", value: key, needles: append([]string{key}, pemBodyLines(key)...)})
+	baseRef := l.pushBase(t, "onbuild-copy-all", "FROM alpine\nONBUILD COPY . /app/\n", secrets)
+	dir := t.TempDir()
+	writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte("FROM "+baseRef+"\nRUN echo built\n")))
+	writeFile(t, dir, "deploy/github_deploy", []byte(key))
+	out := filepath.Join(t.TempDir(), "image.tar")
+	build := l.buildx(t, buildSpec{dir: dir, output: out})
+	checkFailedClosed(t, secrets, build, out, "deploy/github_deploy")
+}
+
 // TestContextRemote: a git repository and an archive served over HTTP as
 // the build context, holding a .npmrc that `COPY . .` would put in the
 // image (the stock frontend's image holds it: the positive control). From

@@ -87,11 +87,16 @@ func baseImages(ctx context.Context, c client.Client, bc *dockerui.Client, text 
 		if err != nil {
 			continue
 		}
-		var img ocispecs.Image
+		var img struct {
+			Config struct {
+				ocispecs.ImageConfig
+				OnBuild []string `json:"OnBuild"`
+			} `json:"config"`
+		}
 		if err := json.Unmarshal(dt, &img); err != nil {
 			continue
 		}
-		out[base] = rewrite.ImageDefaults{User: img.Config.User, Env: img.Config.Env, WorkingDir: img.Config.WorkingDir}
+		out[base] = rewrite.ImageDefaults{User: img.Config.User, Env: img.Config.Env, WorkingDir: img.Config.WorkingDir, OnBuild: img.Config.OnBuild}
 	}
 	return out
 }

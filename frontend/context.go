@@ -177,7 +177,12 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	for _, dt := range def.Def {
 		l.ops[digestOf(dt)] = true
 	}
-	keys, keyState, err := contextKeys(ctx, c, bc, tool, contextReads(text))
+	read := contextReads(text)
+	if read.known && !triggerFree(read.bases, cfg.BaseImages) {
+		// A base image's ONBUILD COPY reads paths the text does not name.
+		read.known, read.paths = false, nil
+	}
+	keys, keyState, err := contextKeys(ctx, c, bc, tool, read)
 	if err != nil {
 		return nil, err
 	}
@@ -487,6 +492,21 @@ type contextRead struct {
 	// or an ONBUILD trigger of the text make them unknown.
 	paths []string
 	known bool
+	// bases are the base images of its stages (FROM names as written that
+	// are no earlier stage and not scratch).
+	bases []string
+}
+
+// triggerFree reports whether every base image is resolved
+// (rewrite.Config.BaseImages) and has no ONBUILD triggers.
+func triggerFree(bases []string, images map[string]rewrite.ImageDefaults) bool {
+	for _, b := range bases {
+		d, ok := images[b]
+		if !ok || len(d.OnBuild) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // contextReads parses the Dockerfile text once for contextRead.
@@ -505,6 +525,13 @@ func contextReads(text []byte) contextRead {
 		if strings.EqualFold(n.Value, "onbuild") {
 			r.known = false
 		}
+	}
+	names := map[string]bool{}
+	for _, st := range stages {
+		if b := st.BaseName; !names[strings.ToLower(b)] && !strings.EqualFold(b, "scratch") && !slices.Contains(r.bases, b) {
+			r.bases = append(r.bases, b)
+		}
+		names[strings.ToLower(st.Name)] = true
 	}
 	root := func(p string) bool { return path.Join("/", p) == "/" }
 	add := func(srcs ...string) {

@@ -134,6 +134,26 @@ func TestContextPathsRead(t *testing.T) {
 	}
 }
 
+// TestContextReadBases: a search limited to the paths the text names needs
+// every base image resolved and without ONBUILD triggers.
+func TestContextReadBases(t *testing.T) {
+	r := contextReads([]byte("FROM node:20 AS deps\nCOPY package.json ./\nFROM deps\nFROM scratch\nCOPY --from=deps /app /app\nFROM ${BASE}\n"))
+	if want := []string{"node:20", "${BASE}"}; !slices.Equal(r.bases, want) {
+		t.Fatalf("bases %q, want %q", r.bases, want)
+	}
+	images := map[string]rewrite.ImageDefaults{"node:20": {}, "${BASE}": {}}
+	if !triggerFree(r.bases, images) {
+		t.Error("resolved bases without triggers: not trigger-free")
+	}
+	if triggerFree(r.bases, map[string]rewrite.ImageDefaults{"node:20": {}}) {
+		t.Error("an unresolved base image: trigger-free")
+	}
+	images["${BASE}"] = rewrite.ImageDefaults{OnBuild: []string{"COPY . /app"}}
+	if triggerFree(r.bases, images) {
+		t.Error("a base image with an ONBUILD trigger: trigger-free")
+	}
+}
+
 // TestWholeContextCopied: the search for keys shares the build's transfer
 // of the context only when BuildKit transfers all of it.
 func TestWholeContextCopied(t *testing.T) {

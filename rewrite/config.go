@@ -97,6 +97,12 @@ type ImageDefaults struct {
 	User       string
 	Env        []string // KEY=VALUE
 	WorkingDir string
+	// OnBuild are the image's ONBUILD triggers, which run in the stage
+	// built FROM it. The engine does not analyse them (the build-time
+	// check does); the frontend's search of the context for private keys
+	// reads the whole context when there are any, since a trigger's COPY
+	// reads paths the Dockerfile does not name.
+	OnBuild []string
 }
 
 // ConfigKeys are the keys of the text form, in documentation order.
