@@ -590,6 +590,22 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// The path sourced is built from an ENV variable of the stage.
+		name:       "sourced script under a directory named by ENV",
+		dockerfile: "FROM alpine\nENV APP_DIR=/app\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN . $APP_DIR/ci/setup.sh && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// The script is sourced by a shell the RUN starts.
+		name:       "sourced script inside sh -c",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN sh -c '. ci/setup.sh && echo {} > package.json && npm ci'\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
 		name:       "sourced script with a default value in an expansion",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN . ./ci/setup.sh && echo '{}' > package.json && npm ci\n",
 		files: func(v string) map[string]string {

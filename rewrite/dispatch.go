@@ -230,5 +230,6 @@ func (a *analyzer) runtimeSourced(st *stageState, n *parser.Node, cl instruction
 	if err != nil {
 		return
 	}
-	a.sourcedCopies(st, n, analyzeShell(f, st.shellEnv(), nil).sourced)
+	facts := analyzeShell(f, st.shellEnv(), nil)
+	a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
 }

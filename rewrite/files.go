@@ -261,7 +261,18 @@ func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
 // context (Result.Sourced) makes those that assign secret-named variables
 // credential files (Config.ContextKeys); without the context the
 // assumption is a warning.
-func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []string) {
+func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []string, unknown bool) {
+	if unknown {
+		// A path sourced that is not resolved may be any file the stage
+		// copied by name: each is read by the caller that reads the
+		// context, and those that assign secret-named variables are
+		// credential files.
+		for _, c := range st.copied {
+			if c.src != "" && !isEnvFile(c.src) && !isSecretFile(c.src, a.cfg) && !slices.Contains(a.sourced, c.src) {
+				a.sourced = append(a.sourced, c.src)
+			}
+		}
+	}
 	for _, s := range sourced {
 		c, ok := st.copied[s]
 		if !ok {

@@ -355,7 +355,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			if !marked {
 				a.envFilesRead(st, n, facts.reads, p)
 			}
-			a.sourcedCopies(st, n, facts.sourced)
+			a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
 		} else if !heredoc && (len(st.secrets) > 0 || len(st.files) > 0 || len(st.gen) > 0 || len(st.git) > 0 || len(st.keys) > 0) {
 			// The command cannot be read, and hushbuild gives it secrets:
 			// whatever it does with them is unknown, so it must not pass

@@ -163,6 +163,9 @@ type shellFacts struct {
 	reads []string
 	// sourced lists the files that `.` and `source` read, resolved.
 	sourced []string
+	// sourcedUnknown: a `.` or `source` reads a path that is not resolved
+	// (. $DIR/env.sh), here or in a shell the script starts (sh -c '. x').
+	sourcedUnknown bool
 	// transfers are cp/mv/install commands whose source is a secret file.
 	transfers []*transfer
 }
@@ -376,6 +379,21 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			if (name == "." || name == "source") && len(x.Args) > 1 {
 				if p, _, ok := wordPath(x.Args[1], env); ok {
 					facts.sourced = append(facts.sourced, absPath(p, env))
+				} else {
+					facts.sourcedUnknown = true
+				}
+			}
+			if w, _, ok := callShellScript(x); ok {
+				// sh -c '. ci/env.sh && make': what the nested shell
+				// sources, in the same directory.
+				if text, lit := literalWord(w); !lit {
+					facts.sourcedUnknown = true
+				} else if inner, err := parseShell(text); err != nil {
+					facts.sourcedUnknown = true
+				} else {
+					nf := analyzeShell(inner, env, nil)
+					facts.sourced = append(facts.sourced, nf.sourced...)
+					facts.sourcedUnknown = facts.sourcedUnknown || nf.sourcedUnknown
 				}
 			}
 			if exportCommands[name] {
@@ -693,4 +711,33 @@ func isPOSIXShell(shell []string) bool {
 		return true
 	}
 	return false
+}
+
+// literalWord is the text of a word without expansions (sh -c's script
+// in single quotes, or in double quotes without $ or `), and whether it
+// is one.
+func literalWord(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for _, part := range w.Parts {
+		switch x := part.(type) {
+		case *syntax.Lit:
+			b.WriteString(x.Value)
+		case *syntax.SglQuoted:
+			if x.Dollar {
+				return "", false
+			}
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, dp := range x.Parts {
+				l, ok := dp.(*syntax.Lit)
+				if !ok {
+					return "", false
+				}
+				b.WriteString(l.Value)
+			}
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
 }
