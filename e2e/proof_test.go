@@ -254,14 +254,16 @@ func TestProofCacheMount(t *testing.T) {
 }
 
 // TestProofOnbuildFromBaseImage: a base image (built here, pushed to the
-// lab registry) has an ONBUILD trigger that writes a secret into the
-// layer; a Dockerfile built FROM it through hushbuild fails closed. The
-// rewrite never sees the trigger: only the build-time check does.
+// lab registry) has an ONBUILD trigger that runs a program of the image
+// with a secret mount, and the program writes the secret into the layer;
+// a Dockerfile built FROM it through hushbuild fails closed. The rewrite
+// reads the trigger but not the program: only the build-time check sees
+// what it does.
 func TestProofOnbuildFromBaseImage(t *testing.T) {
 	l := needLab(t)
 	secrets := newSecretSet()
 	value := secrets.canary(t, "onbuild_token")
-	baseRef := l.pushBase(t, "onbuild", "FROM alpine\nONBUILD RUN --mount=type=secret,id=onbuild_token cp /run/secrets/onbuild_token /etc/inherited-token\n", secrets)
+	baseRef := l.pushBase(t, "onbuild", "FROM alpine\nRUN printf '#!/bin/sh\\ncp /run/secrets/onbuild_token /etc/inherited-token\\n' > /usr/local/bin/setup-token && chmod +x /usr/local/bin/setup-token\nONBUILD RUN --mount=type=secret,id=onbuild_token setup-token\n", secrets)
 	child := "FROM " + baseRef + "\nRUN echo built\n"
 	dir2 := t.TempDir()
 	writeFile(t, dir2, "Dockerfile", withSyntax(l.frontend, []byte(child)))

@@ -28,16 +28,17 @@ const maxBaseImages = 32
 // user, HOME and working directory instead of assuming root. An image that
 // cannot be resolved is left out (the build reports it when it pulls the
 // image); stages FROM other stages, named contexts and scratch are not
-// images. Only the config's user, environment and working directory are
-// kept.
-func baseImages(ctx context.Context, c client.Client, bc *dockerui.Client, text []byte) map[string]rewrite.ImageDefaults {
+// images. Only the config's user, environment, working directory and
+// ONBUILD triggers are kept. refs gives each resolved image's reference
+// as BuildKit's builder resolves it, by the base name as written.
+func baseImages(ctx context.Context, c client.Client, bc *dockerui.Client, text []byte) (images map[string]rewrite.ImageDefaults, refs map[string]string) {
 	ast, err := parser.Parse(bytes.NewReader(text))
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	stages, metaArgs, err := instructions.Parse(ast.AST, nil)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	platform := platforms.DefaultSpec()
 	if len(bc.TargetPlatforms) > 0 {
@@ -61,6 +62,7 @@ func baseImages(ctx context.Context, c client.Client, bc *dockerui.Client, text 
 	}
 	lex := shell.NewLex(ast.EscapeToken)
 	out := map[string]rewrite.ImageDefaults{}
+	refs = map[string]string{}
 	stageNames := map[string]bool{}
 	for _, s := range stages {
 		base := s.BaseName
@@ -81,7 +83,8 @@ func baseImages(ctx context.Context, c client.Client, bc *dockerui.Client, text 
 			continue
 		}
 		p := platform
-		_, _, dt, err := c.ResolveImageConfig(ctx, reference.TagNameOnly(ref).String(), sourceresolver.Opt{
+		resolved := reference.TagNameOnly(ref).String()
+		_, _, dt, err := c.ResolveImageConfig(ctx, resolved, sourceresolver.Opt{
 			ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p},
 		})
 		if err != nil {
@@ -97,6 +100,7 @@ func baseImages(ctx context.Context, c client.Client, bc *dockerui.Client, text 
 			continue
 		}
 		out[base] = rewrite.ImageDefaults{User: img.Config.User, Env: img.Config.Env, WorkingDir: img.Config.WorkingDir, OnBuild: img.Config.OnBuild}
+		refs[base] = resolved
 	}
-	return out
+	return out, refs
 }

@@ -105,6 +105,8 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	// The credential files a broad COPY of the context would bring in,
 	// listed once the Dockerfile (and with it its .dockerignore) is read.
 	var listed *listing
+	var baseRefs map[string]string
+	var bases map[string]rewrite.ImageDefaults
 	df, err := readDockerfile(ctx, bc, cfg, rw, func(cfg *rewrite.Config, merged rewrite.Config, text []byte) (err error) {
 		// The repository's .hushbuild.yaml, on the Dockerfile's side
 		// of the caller's settings.
@@ -121,7 +123,8 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 				return err
 			}
 		}
-		cfg.BaseImages = baseImages(ctx, c, bc, text)
+		bases, baseRefs = baseImages(ctx, c, bc, text)
+		cfg.BaseImages = bases
 		merged.BaseImages = cfg.BaseImages
 		var self []byte
 		if holdsRewrittenLiteral(rw, text, merged) {
@@ -181,11 +184,16 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 	if df.unsafe != nil {
 		sourceMap = df.shown
 	}
+	// The base images' triggers run as the rewrite changed them.
+	resolver, err := withRewrittenTriggers(c, df.onbuild, baseRefs, baseTriggers(bases))
+	if err != nil {
+		return nil, err
+	}
 	convertOpt := dockerfile2llb.ConvertOpt{
 		Config:       bc.Config,
 		Client:       bc,
 		SourceMap:    sourceMap,
-		MetaResolver: c,
+		MetaResolver: resolver,
 		Warn: func(rulename, description, url, msg string, location []parser.Range) {
 			startLine := 0
 			if len(location) > 0 {

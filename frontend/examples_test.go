@@ -42,7 +42,8 @@ func TestBuildExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, wantErr := rewrite.Rewrite(dt, rewrite.Config{BaseImages: baseImages(context.Background(), c, bc, dt), ContextListed: true})
+			images, _ := baseImages(context.Background(), c, bc, dt)
+			want, wantErr := rewrite.Rewrite(dt, rewrite.Config{BaseImages: images, ContextListed: true})
 
 			_, err = Build(context.Background(), c)
 			builds := buildDefinitions(c)

@@ -66,6 +66,9 @@ type dockerfile struct {
 	requirements []rewrite.Requirement
 	// secretArgs are the ARG names the rewrite removed as secrets.
 	secretArgs []string
+	// onbuild are the base images' ONBUILD triggers as the rewrite
+	// changed them (rewrite.Result.OnBuild): the build runs these.
+	onbuild map[string][]string
 	// contextFiles are the credential files of the build context the
 	// rewrite was given (names, never contents).
 	contextFiles []string
@@ -159,6 +162,7 @@ func prepare(ctx context.Context, orig *llb.SourceMap, cfg rewrite.Config, rw re
 		findings:     res.Findings,
 		requirements: res.Requirements,
 		secretArgs:   res.SecretArgs,
+		onbuild:      res.OnBuild,
 		unsafe:       res.Err(),
 		argLines:     declaredArgs(orig.Data),
 		classifier:   classifier,

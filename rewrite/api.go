@@ -123,4 +123,9 @@ type Result struct {
 	// that reads the context gives those that assign secret-named
 	// variables as Config.ContextKeys.
 	Sourced []string
+	// OnBuild are the rewritten ONBUILD triggers of base images
+	// (Config.BaseImages), by the FROM's base name as written, for the
+	// images whose triggers the rewrite changed: the build must run these
+	// in the stages built FROM the image instead of the image's own.
+	OnBuild map[string][]string
 }

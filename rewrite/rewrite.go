@@ -29,11 +29,13 @@ var maxPasses = 4
 // SeverityError mean the output must not be built; Result.Err returns
 // them as an error.
 func Rewrite(src []byte, cfg Config) (res *Result, err error) {
-	res, err = rewrite(src, cfg, MaxInstructions)
-	if err != nil || res == nil {
-		return res, err
-	}
-	return withExecFormInShellForm(src, res, cfg, MaxInstructions), nil
+	return withBaseTriggers(src, cfg, func(src []byte) (*Result, error) {
+		res, err := rewrite(src, cfg, MaxInstructions)
+		if err != nil || res == nil {
+			return res, err
+		}
+		return withExecFormInShellForm(src, res, cfg, MaxInstructions), nil
+	})
 }
 
 // rewrite is Rewrite refusing more than maxInstructions instructions:
@@ -164,13 +166,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	res.Requirements = a.reqs.list()
 	res.SecretArgs = a.secretArgs()
 	res.Sourced = slices.Sorted(slices.Values(a.sourced))
-	sort.SliceStable(res.Findings, func(i, j int) bool {
-		fi, fj := res.Findings[i], res.Findings[j]
-		if fi.Range.Start != fj.Range.Start {
-			return fi.Range.Start < fj.Range.Start
-		}
-		return fi.Rule < fj.Rule
-	})
+	sortFindings(res.Findings)
 	return res, nil
 }
 
