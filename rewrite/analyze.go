@@ -251,6 +251,13 @@ func (a *analyzer) inherit(parent *stageState) *stageState {
 	st.keys = append(st.keys, parent.keys...)
 	st.git = append(st.git, parent.git...)
 	st.gen = append(st.gen, parent.gen...)
+	// The files the parent copied from the build context are in the
+	// child's filesystem too: an env file or a script a child's RUN
+	// sources came with them.
+	st.broad = append(st.broad, parent.broad...)
+	if len(parent.copied) > 0 {
+		st.copied = maps.Clone(parent.copied)
+	}
 	return st
 }
 
