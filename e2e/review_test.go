@@ -606,6 +606,23 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// Copied by a pattern: the file the RUN sources is one of its
+		// matches.
+		name:       "sourced script copied by a pattern",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/*.sh /tmp/\nRUN . /tmp/setup.sh && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n", "ci/lint.sh": "echo lint\n"}
+		},
+	},
+	{
+		// Copied in a stage that a later stage is built FROM.
+		name:       "sourced script copied in the parent stage",
+		dockerfile: "FROM alpine AS base\nWORKDIR /app\nCOPY ci/setup.sh /opt/ci/\nFROM base\nRUN . /opt/ci/setup.sh && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
 		name:       "sourced script with a default value in an expansion",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN . ./ci/setup.sh && echo '{}' > package.json && npm ci\n",
 		files: func(v string) map[string]string {

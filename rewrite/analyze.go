@@ -255,6 +255,7 @@ func (a *analyzer) inherit(parent *stageState) *stageState {
 	// child's filesystem too: an env file or a script a child's RUN
 	// sources came with them.
 	st.broad = append(st.broad, parent.broad...)
+	st.patterns = append(st.patterns, parent.patterns...)
 	if len(parent.copied) > 0 {
 		st.copied = maps.Clone(parent.copied)
 	}

@@ -94,6 +94,9 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" && !matchPathPatterns(publicInSecretDir, destFile) {
 			destNamed = true
 		}
+		if strings.ContainsAny(path.Base(clean), "*?[") && !strings.ContainsAny(path.Dir(clean), "*?[") && destDir && path.IsAbs(destAbs) {
+			st.patterns = append(st.patterns, patternCopy{srcDir: path.Dir(clean), glob: path.Base(clean), destAbs: path.Clean(destAbs)})
+		}
 		if strings.ContainsAny(clean, "*?[") && a.cfg.ContextListed {
 			// The build context is listed: the pattern is resolved
 			// against its credential files.

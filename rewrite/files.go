@@ -280,7 +280,11 @@ func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []strin
 			// then . ./ci/env.sh): the caller that reads the context
 			// decides on it; without the context nothing is said, as
 			// for any file of a broad copy.
-			if rel := broadSource(st, s); rel != "" && !isEnvFile(rel) && !isSecretFile(rel, a.cfg) && !slices.Contains(a.sourced, rel) {
+			rel := broadSource(st, s)
+			if rel == "" {
+				rel = patternSource(st, s)
+			}
+			if rel != "" && !isEnvFile(rel) && !isSecretFile(rel, a.cfg) && !slices.Contains(a.sourced, rel) {
 				a.sourced = append(a.sourced, rel)
 			}
 			continue
@@ -313,6 +317,21 @@ func broadSource(st *stageState, p string) string {
 			continue
 		}
 		return path.Clean(path.Join(b.srcDir, rel))
+	}
+	return ""
+}
+
+// patternSource is the path in the build context of the file at p (an
+// absolute path) that a copy by a pattern may have brought in, or "".
+func patternSource(st *stageState, p string) string {
+	for i := len(st.patterns) - 1; i >= 0; i-- {
+		c := st.patterns[i]
+		if path.Dir(p) != c.destAbs {
+			continue
+		}
+		if ok, err := path.Match(c.glob, path.Base(p)); err == nil && ok {
+			return path.Join(c.srcDir, path.Base(p))
+		}
 	}
 	return ""
 }

@@ -76,6 +76,14 @@ type broadCopy struct {
 	destAbs  string // absolute, or relative to an unknown workdir
 }
 
+// patternCopy is a COPY of the build context's files matching a pattern
+// in one directory (COPY ci/*.sh /app/) into a directory.
+type patternCopy struct {
+	srcDir  string // context directory of the pattern, cleaned
+	glob    string // the pattern of the file names
+	destAbs string // the absolute directory the files land in
+}
+
 // stageState is what the analysis knows while walking a stage.
 type stageState struct {
 	index   int
@@ -99,6 +107,9 @@ type stageState struct {
 	// no credential files, by their target: a RUN that sources one reads
 	// variables from it (sourcedCopy).
 	copied map[string]copiedFile
+	// patterns are the copies of files by a pattern: a RUN that sources
+	// a file they may have brought reads variables from it.
+	patterns []patternCopy
 }
 
 // fromImage starts a stage with the defaults of its base image, where
