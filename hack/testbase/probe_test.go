@@ -232,6 +232,30 @@ func TestProbes(t *testing.T) {
 		{name: "gcloud config set", cmd: "gcloud config set proxy/password {C} 2>/dev/null && gcloud components install beta --quiet", want: "gcloud config"},
 		{name: "gcloud CLOUDSDK_CONFIG", env: []string{"CLOUDSDK_CONFIG=gc"}, cmd: "gcloud config set proxy/password {C} 2>/dev/null && gcloud storage ls", want: "gcloud config"},
 
+		{name: "huggingface-cli login", cmd: "huggingface-cli login --token {C} 2>/dev/null && huggingface-cli download acme/model", want: "hf token"},
+		{name: "hf auth login, HF_HOME", env: []string{"HF_HOME=hfh"}, cmd: "hf auth login --token={C} 2>/dev/null && hf download acme/model --local-dir m", want: "hf token"},
+		{name: "hf HF_TOKEN_PATH", env: []string{"HF_TOKEN_PATH=~/t/tok"}, cmd: "hf auth login --token {C} 2>/dev/null && hf auth whoami", want: "hf token"},
+		{name: "hf HF_TOKEN wins over the file", env: []string{"HF_TOKEN={C}"}, cmd: "hf auth login --token other 2>/dev/null && hf download acme/model", want: "hf env"},
+		{name: "hf --token", cmd: "hf download acme/model --token {C}", want: "hf arg"},
+		{name: "dotnet nuget add source", cmd: "dotnet nuget add source https://nuget.example.com/v3/index.json -n acme -u ci -p {C} --store-password-in-clear-text >/dev/null && dotnet restore", want: "dotnet config"},
+		{name: "dotnet nuget update source", cmd: "dotnet nuget add source https://n.example/v3/index.json --name acme >/dev/null && dotnet nuget update source acme --username ci --password {C} --store-password-in-clear-text >/dev/null && dotnet build -c Release", want: "dotnet config"},
+		{name: "dotnet project nuget.config with %VAR%", files: []file{{"nuget.config", "<configuration>\n  <packageSourceCredentials>\n    <corp>\n      <add key=\"Username\" value=\"ci\" />\n      <add key=\"ClearTextPassword\" value=\"%FEED_PW%\" />\n    </corp>\n  </packageSourceCredentials>\n</configuration>\n"}}, env: []string{"FEED_PW={C}"}, cmd: "dotnet restore", want: "dotnet config"},
+		{name: "dotnet NuGetPackageSourceCredentials_", env: []string{"NuGetPackageSourceCredentials_corp=Username=ci;Password={C}"}, cmd: "dotnet publish -c Release -o /tmp/out", want: "dotnet env"},
+		{name: "dotnet VSS_NUGET_EXTERNAL_FEED_ENDPOINTS", env: []string{`VSS_NUGET_EXTERNAL_FEED_ENDPOINTS={"endpointCredentials": [{"endpoint":"https://pkgs.example/index.json", "username":"b", "password":"{C}"}]}`}, cmd: "dotnet restore", want: "dotnet provider"},
+		{name: "nuget sources add", cmd: "nuget sources add -Name acme -Source https://nuget.example.com/v3/index.json -Username ci -Password {C} -StorePasswordInClearText >/dev/null && nuget restore app.csproj", want: "nuget config"},
+		{name: "nuget -ConfigFile", cmd: "nuget sources Add -name acme -source https://n.example/ -password {C} -storepasswordincleartext -configfile cfg/NuGet.Config >/dev/null && nuget restore -ConfigFile cfg/NuGet.Config", want: "nuget config"},
+		{name: "mvn user settings", files: []file{{"~/.m2/settings.xml", "<settings>\n  <servers>\n    <server>\n      <id>corp</id>\n      <username>ci</username>\n      <password>{C}</password>\n    </server>\n  </servers>\n</settings>\n"}}, cmd: "mvn -B package", want: "mvn settings"},
+		{name: "mvn -s and ${env.}", files: []file{{"ci/settings.xml", "<settings><servers><server><id>corp</id><password>${env.MVN_PW}</password></server></servers></settings>"}}, env: []string{"MVN_PW={C}"}, cmd: "mvn -s ci/settings.xml deploy", want: "mvn settings"},
+		{name: "mvn global settings", files: []file{{"mh/conf/settings.xml", "<settings><servers><server><id>corp</id><password>{C}</password></server></servers></settings>"}}, env: []string{"MAVEN_HOME=mh"}, cmd: "mvn dependency:go-offline", want: "mvn global"},
+		{name: "mvn .mvn/maven.config", files: []file{{".mvn/maven.config", "-s .mvn/settings.xml\n"}, {".mvn/settings.xml", "<settings><servers><server><id>x</id><password>{C}</password></server></servers></settings>"}}, cmd: "mvn install", want: "mvn settings"},
+		{name: "uv index env password", files: []file{{"pyproject.toml", "[project]\nname = \"app\"\n\n[[tool.uv.index]]\nname = \"internal-pypi\"\nurl = \"https://pypi.example.com/simple\"\n"}}, env: []string{"UV_INDEX_INTERNAL_PYPI_PASSWORD={C}"}, cmd: "uv sync --frozen", want: "uv env"},
+		{name: "uv pip install -i", cmd: "uv pip install --system -i https://u:{C}@pypi.example.com/simple pkg", want: "uv arg"},
+		{name: "uv UV_EXTRA_INDEX_URL", env: []string{"UV_EXTRA_INDEX_URL=https://u:{C}@pypi.example.com/simple"}, cmd: "uv pip install pkg", want: "uv env"},
+		{name: "uv user uv.toml", files: []file{{"~/.config/uv/uv.toml", "[[index]]\nurl = \"https://ci:{C}@pypi.example.com/simple\"\n"}}, cmd: "uv lock", want: "uv config"},
+		{name: "uv netrc", files: []file{{"~/.netrc", "machine pypi.example.com login u password {C}\n"}}, env: []string{"UV_INDEX_URL=https://pypi.example.com/simple"}, cmd: "uv pip install pkg", want: "uv netrc"},
+		{name: "uv auth login", cmd: "uv auth login https://pypi.example.com/simple --token {C} 2>/dev/null && uv pip install -i https://pypi.example.com/simple pkg", want: "uv store"},
+		{name: "uv auth login password stdin, UV_CREDENTIALS_DIR", env: []string{"UV_CREDENTIALS_DIR=uvc", "UV_DEFAULT_INDEX=https://pypi.example.com/simple"}, cmd: "echo {C} | uv auth login pypi.example.com --username ci --password - 2>/dev/null && uv add requests", want: "uv store"},
+
 		{name: "probe env", env: []string{"SECRET_X={C}"}, cmd: "hushbuild-probe-env SECRET_X", want: "env SECRET_X"},
 	}
 	for _, tt := range tests {
@@ -260,7 +284,8 @@ func TestProbes(t *testing.T) {
 
 func TestRequire(t *testing.T) {
 	for _, cmd := range []string{"pip install pkg", "npm ci", "curl https://files.example/x", "git clone https://git.example/o/r", "ssh git@git.example", "composer install",
-		"docker pull registry.example.com/x", "cargo fetch", "go mod download", "yarn install", "bundle install", "gem install x", "conda install x", "gcloud components install beta"} {
+		"docker pull registry.example.com/x", "cargo fetch", "go mod download", "yarn install", "bundle install", "gem install x", "conda install x", "gcloud components install beta",
+		"hf download acme/model", "dotnet restore", "nuget restore", "mvn package", "uv sync"} {
 		t.Run(cmd, func(t *testing.T) {
 			s := newSandbox(t)
 			out := s.run(0, cmd)
@@ -379,6 +404,60 @@ func TestFiles(t *testing.T) {
 			cmd:  "gcloud config set proxy/password C 2>/dev/null && gcloud config set project p 2>/dev/null",
 			path: "~/.config/gcloud/configurations/config_default",
 			want: "[proxy]\npassword = C\n\n[core]\nproject = p\n",
+		},
+		{
+			name: "huggingface-cli login token",
+			cmd:  "huggingface-cli login --token A 2>/dev/null && hf auth login --token C 2>/dev/null",
+			path: "~/.cache/huggingface/token",
+			want: "C",
+		},
+		{
+			name: "hf auth login stored_tokens",
+			cmd:  "HUSHBUILD_HF_TOKEN_NAME=zeta hf auth login --token Z 2>/dev/null && hf auth login --token A 2>/dev/null && hf auth login --token C 2>/dev/null",
+			path: "~/.cache/huggingface/stored_tokens",
+			want: "[hushbuild]\nhf_token = C\n\n[zeta]\nhf_token = Z\n\n",
+		},
+		{
+			name: "hf stored_tokens beside HF_TOKEN_PATH",
+			cmd:  "HF_TOKEN_PATH=$PWD/hf/tok hf auth login --token C 2>/dev/null",
+			path: "hf/stored_tokens",
+			want: "[hushbuild]\nhf_token = C\n\n",
+		},
+		{
+			name: "hf --add-to-git-credential",
+			cmd:  "git config --global credential.helper store && hf auth login --token C --add-to-git-credential 2>/dev/null",
+			path: "~/.git-credentials",
+			want: "https://hf_user:C@huggingface.co\n",
+		},
+		{
+			name: "dotnet nuget add source",
+			cmd: "dotnet nuget add source https://nuget.example.com/v3/index.json -n acme -u ci -p 'C&1' --store-password-in-clear-text && " +
+				"dotnet nuget add source https://other.example/v3/index.json -n 'my feed' && dotnet nuget update source 'my feed' -u u -p D --store-password-in-clear-text",
+			path: "~/.nuget/NuGet/NuGet.Config",
+			want: "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <packageSources>\n" +
+				"    <add key=\"nuget.org\" value=\"https://api.nuget.org/v3/index.json\" protocolVersion=\"3\" />\n" +
+				"    <add key=\"acme\" value=\"https://nuget.example.com/v3/index.json\" />\n" +
+				"    <add key=\"my feed\" value=\"https://other.example/v3/index.json\" />\n  </packageSources>\n" +
+				"  <packageSourceCredentials>\n    <acme>\n      <add key=\"Username\" value=\"ci\" />\n      <add key=\"ClearTextPassword\" value=\"C&amp;1\" />\n    </acme>\n" +
+				"    <my_x0020_feed>\n      <add key=\"Username\" value=\"u\" />\n      <add key=\"ClearTextPassword\" value=\"D\" />\n    </my_x0020_feed>\n" +
+				"  </packageSourceCredentials>\n</configuration>\n",
+		},
+		{
+			name: "nuget sources add keeps other sections",
+			cmd: "mkdir -p ~/.config/NuGet && printf '<?xml version=\"1.0\" encoding=\"utf-8\"?>\\n<configuration>\\n  <config>\\n    <add key=\"repositoryPath\" value=\"pk\" />\\n  </config>\\n</configuration>\\n' >~/.config/NuGet/NuGet.Config && " +
+				"nuget sources add -Name acme -Source https://n.example/ -Username ci -Password C -StorePasswordInClearText",
+			path: "~/.config/NuGet/NuGet.Config",
+			want: "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration>\n  <config>\n    <add key=\"repositoryPath\" value=\"pk\" />\n  </config>\n" +
+				"  <packageSources>\n    <add key=\"acme\" value=\"https://n.example/\" />\n  </packageSources>\n" +
+				"  <packageSourceCredentials>\n    <acme>\n      <add key=\"Username\" value=\"ci\" />\n      <add key=\"ClearTextPassword\" value=\"C\" />\n    </acme>\n" +
+				"  </packageSourceCredentials>\n</configuration>\n",
+		},
+		{
+			name: "uv auth login",
+			cmd:  "uv auth login https://pypi.example.com/simple --token A 2>/dev/null && uv auth login other.example --username u --password 'P\"Q' 2>/dev/null && uv auth login https://pypi.example.com/simple --token C 2>/dev/null",
+			path: "~/.local/share/uv/credentials/credentials.toml",
+			want: "[[credential]]\nservice = \"https://other.example/\"\nusername = \"u\"\nscheme = \"basic\"\npassword = \"P\\\"Q\"\n\n" +
+				"[[credential]]\nservice = \"https://pypi.example.com/\"\nusername = \"__token__\"\nscheme = \"basic\"\npassword = \"C\"\n",
 		},
 		{
 			name: "composer config",
