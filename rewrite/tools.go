@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,6 +26,7 @@ import (
 //	/ABS        an absolute path
 //	$VAR/REL    under the directory the environment variable VAR names
 //	$VAR        the file VAR names
+//	$VAR/../REL beside the file VAR names (path.Join cleans the "..")
 //
 // and a location may list alternatives, "$VAR/auth.json | ~/.config/x",
 // the first that applies wins: a $VAR alternative applies when the stage
@@ -70,9 +72,12 @@ type toolWrite struct {
 	// one, a login stores nothing hushbuild would need to replay.
 	Login bool
 	// File is where it writes; Also are files it may write instead (by
-	// version or by what exists), saved and restored with it.
-	File string
-	Also []string
+	// version or by what exists), saved and restored with it. When the
+	// environment moves File, only the Also files it moves too are saved;
+	// Always are saved wherever File is (a file another tool writes).
+	File   string
+	Also   []string
+	Always []string
 	// Flags move the write elsewhere: the first flag present wins.
 	Flags []toolFlag
 	// FileFlags take the file written as value, DirFlags the directory
@@ -218,9 +223,14 @@ var tools = []tool{
 		Name:  "huggingface",
 		Files: []string{"huggingface/token", "huggingface/stored_tokens"},
 		Writes: []toolWrite{
+			// huggingface_hub (0.25 and later) keeps stored_tokens in the
+			// directory of the token file, wherever HF_TOKEN_PATH puts it
+			// (constants.HF_STORED_TOKENS_PATH); --add-to-git-credential
+			// stores the token through git's credential helper.
 			{Cmds: []string{"huggingface-cli", "hf"}, Sub: []string{"login", "auth login"}, Login: true,
 				File:       "$HF_TOKEN_PATH | $HF_HOME/token | $XDG_CACHE_HOME/huggingface/token | ~/.cache/huggingface/token",
-				Also:       []string{"$HF_STORED_TOKENS_PATH | $HF_HOME/stored_tokens | $XDG_CACHE_HOME/huggingface/stored_tokens | ~/.cache/huggingface/stored_tokens", "~/.git-credentials"},
+				Also:       []string{"$HF_TOKEN_PATH/../stored_tokens | $HF_HOME/stored_tokens | $XDG_CACHE_HOME/huggingface/stored_tokens | ~/.cache/huggingface/stored_tokens"},
+				Always:     []string{"~/.git-credentials"},
 				ValueFlags: []string{"--token"}},
 		},
 	},
@@ -265,8 +275,11 @@ var tools = []tool{
 		Writes: []toolWrite{
 			{Cmds: []string{"dotnet"}, Sub: []string{"nuget add source", "nuget update source"}, File: "~/.nuget/NuGet/NuGet.Config",
 				FileFlags: []string{"--configfile"}, ValueFlags: []string{"-n", "--name", "-u", "--username", "-p", "--password", "--valid-authentication-types", "-s", "--source"}},
+			// nuget.exe runs on mono, whose ApplicationData folder is
+			// $XDG_CONFIG_HOME, else ~/.config; a NuGet built for .NET
+			// writes ~/.nuget/NuGet/NuGet.Config whatever XDG_CONFIG_HOME is.
 			{Cmds: []string{"nuget", "nuget.exe"}, Sub: []string{"sources add", "sources update", "sources Add", "sources Update", "setapikey", "setApiKey", "SetApiKey"},
-				File: "~/.config/NuGet/NuGet.Config", Also: []string{"~/.nuget/NuGet/NuGet.Config"},
+				File: "$XDG_CONFIG_HOME/NuGet/NuGet.Config | ~/.config/NuGet/NuGet.Config", Always: []string{"~/.nuget/NuGet/NuGet.Config"},
 				FileFlags: []string{"-ConfigFile", "-configfile", "-Configfile"}},
 		},
 	},
@@ -392,7 +405,7 @@ var toolEnvNames = func() []string {
 	for _, t := range tools {
 		for _, w := range t.Writes {
 			add(w.File)
-			for _, a := range w.Also {
+			for _, a := range append(slices.Clone(w.Also), w.Always...) {
 				add(a)
 			}
 			for _, f := range w.Flags {
@@ -697,22 +710,23 @@ func (w toolWrite) flow(s *syntax.Stmt, c *syntax.CallExpr, src string, env shel
 	// A location the script's own export chose: the replay in a later
 	// RUN exports it again.
 	var exports []string
-	for _, spec := range append([]string{file}, also...) {
+	for _, spec := range append(append([]string{file}, also...), w.Always...) {
 		if name := locVar(spec, env, assigns); name != "" && env.scriptEnv[name] != "" && !contains(exports, name) {
 			exports = append(exports, name)
 			fl.text = "export " + name + "=" + shellQuote(env.scriptEnv[name]) + "; " + fl.text
 		}
 	}
 	// When the environment moved the file, the defaults of the other
-	// files are not written either: only those it moved too.
+	// files are not written either: only those it moved too, and the
+	// Always ones.
 	noEnv := shellEnv{workdir: env.workdir, home: env.home}
 	moved := false
 	if q, _ := resolveLoc(file, noEnv, nil); q != p {
 		moved = true
 	}
-	for _, a := range also {
+	for i, a := range append(slices.Clone(also), w.Always...) {
 		q, problem := resolveLoc(a, env, assigns)
-		if d, _ := resolveLoc(a, noEnv, nil); moved && d == q {
+		if d, _ := resolveLoc(a, noEnv, nil); moved && d == q && i < len(also) {
 			continue
 		}
 		if problem == "" && q != p && !contains(fl.also, q) {

@@ -44,6 +44,10 @@ func TestToolWrites(t *testing.T) {
 		{name: "huggingface-cli login", src: arg + `RUN huggingface-cli login --token $TOKEN`, file: "/root/.cache/huggingface/token", also: []string{"/root/.cache/huggingface/stored_tokens"}},
 		{name: "huggingface HF_HOME", src: arg + "ENV HF_HOME=/hf\nRUN huggingface-cli login --token $TOKEN", file: "/hf/token", also: []string{"/hf/stored_tokens"}},
 		{name: "hf auth login", src: arg + `RUN hf auth login --token "$TOKEN"`, file: "/root/.cache/huggingface/token"},
+		// stored_tokens is beside the token file, wherever HF_TOKEN_PATH
+		// puts it; ~/.git-credentials is not moved by it.
+		{name: "hf HF_TOKEN_PATH", src: arg + "ENV HF_TOKEN_PATH=/etc/hf/token\nRUN hf auth login --token \"$TOKEN\" --add-to-git-credential", file: "/etc/hf/token", also: []string{"/etc/hf/stored_tokens", "/root/.git-credentials"}},
+		{name: "huggingface-cli HF_TOKEN_PATH assignment", src: arg + "RUN HF_TOKEN_PATH=/tmp/t/hf huggingface-cli login --token $TOKEN", file: "/tmp/t/hf", also: []string{"/tmp/t/stored_tokens"}},
 		{name: "cargo login", src: arg + `RUN cargo login $TOKEN`, file: "/root/.cargo/credentials.toml", also: []string{"/root/.cargo/credentials"}},
 		{name: "cargo login stdin", src: arg + `RUN echo $TOKEN | cargo login --registry acme`, file: "/root/.cargo/credentials.toml"},
 		{name: "cargo CARGO_HOME", src: arg + "ENV CARGO_HOME=/usr/local/cargo\nRUN cargo login $TOKEN", file: "/usr/local/cargo/credentials.toml"},
@@ -58,6 +62,7 @@ func TestToolWrites(t *testing.T) {
 		{name: "pip config --site", src: arg + `RUN pip config --site set global.index-url https://u:$TOKEN@pypi.example.com/simple`, refused: "active environment"},
 		{name: "poetry --local", src: wd + `RUN poetry config --local http-basic.acme ci $TOKEN`, file: "/app/poetry.toml"},
 		{name: "nuget sources add", src: arg + `RUN nuget sources add -Name acme -Source https://nuget.example.com -Username u -Password $TOKEN`, file: "/root/.config/NuGet/NuGet.Config", also: []string{"/root/.nuget/NuGet/NuGet.Config"}},
+		{name: "nuget XDG_CONFIG_HOME", src: arg + "ENV XDG_CONFIG_HOME=/cfg\nRUN nuget sources add -Name acme -Source https://n/ -Password $TOKEN -StorePasswordInClearText", file: "/cfg/NuGet/NuGet.Config", also: []string{"/root/.nuget/NuGet/NuGet.Config"}},
 		{name: "nuget -ConfigFile", src: wd + `RUN nuget sources add -Name acme -Source https://n/ -Password $TOKEN -ConfigFile nuget.config`, file: "/app/nuget.config"},
 		{name: "dotnet nuget add source", src: arg + `RUN dotnet nuget add source https://n/ -n acme -u u -p $TOKEN --store-password-in-clear-text`, file: "/root/.nuget/NuGet/NuGet.Config"},
 		{name: "conda config --set", src: arg + `RUN conda config --set channel_alias https://u:$TOKEN@conda.example.com`, file: "/root/.condarc"},
