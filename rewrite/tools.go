@@ -235,6 +235,17 @@ var tools = []tool{
 		},
 	},
 	{
+		// uv auth login (uv 0.8.15 and later) keeps credentials in its
+		// plain-text store, TextCredentialStore::default_file.
+		Name:  "uv",
+		Files: []string{"uv/credentials/credentials.toml"},
+		Writes: []toolWrite{
+			{Cmds: []string{"uv"}, Sub: []string{"auth login"}, Login: true,
+				File:       "$UV_CREDENTIALS_DIR/credentials.toml | $XDG_DATA_HOME/uv/credentials/credentials.toml | ~/.local/share/uv/credentials/credentials.toml",
+				ValueFlags: []string{"-u", "--username", "--password", "-t", "--token", "--keyring-provider", "--directory", "--project", "--config-file", "--cache-dir"}},
+		},
+	},
+	{
 		Name:      "cargo",
 		Files:     []string{".cargo/credentials", ".cargo/credentials.toml"},
 		BuildOnly: []string{".cargo/credentials", ".cargo/credentials.toml"},

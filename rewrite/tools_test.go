@@ -48,6 +48,9 @@ func TestToolWrites(t *testing.T) {
 		// puts it; ~/.git-credentials is not moved by it.
 		{name: "hf HF_TOKEN_PATH", src: arg + "ENV HF_TOKEN_PATH=/etc/hf/token\nRUN hf auth login --token \"$TOKEN\" --add-to-git-credential", file: "/etc/hf/token", also: []string{"/etc/hf/stored_tokens", "/root/.git-credentials"}},
 		{name: "huggingface-cli HF_TOKEN_PATH assignment", src: arg + "RUN HF_TOKEN_PATH=/tmp/t/hf huggingface-cli login --token $TOKEN", file: "/tmp/t/hf", also: []string{"/tmp/t/stored_tokens"}},
+		{name: "uv auth login", src: arg + `RUN uv auth login https://pypi.example.com/simple --token "$TOKEN"`, file: "/root/.local/share/uv/credentials/credentials.toml"},
+		{name: "uv auth login stdin, UV_CREDENTIALS_DIR", src: arg + "ENV UV_CREDENTIALS_DIR=/etc/uv-creds\nRUN echo \"$TOKEN\" | uv auth login pypi.example.com --username ci --password -", file: "/etc/uv-creds/credentials.toml"},
+		{name: "uv auth login XDG_DATA_HOME", src: arg + "ENV XDG_DATA_HOME=/data\nRUN uv auth login pypi.example.com -u ci --password \"$TOKEN\"", file: "/data/uv/credentials/credentials.toml"},
 		{name: "cargo login", src: arg + `RUN cargo login $TOKEN`, file: "/root/.cargo/credentials.toml", also: []string{"/root/.cargo/credentials"}},
 		{name: "cargo login stdin", src: arg + `RUN echo $TOKEN | cargo login --registry acme`, file: "/root/.cargo/credentials.toml"},
 		{name: "cargo CARGO_HOME", src: arg + "ENV CARGO_HOME=/usr/local/cargo\nRUN cargo login $TOKEN", file: "/usr/local/cargo/credentials.toml"},
