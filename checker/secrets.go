@@ -71,12 +71,50 @@ func LoadSecretsFields(dir string, ids []string, fieldsOnly map[string]bool) (*S
 		}
 		v, n := verify.FileSecretValuesNamed(id, id, data, secretName)
 		if fieldsOnly[id] {
-			v = slices.DeleteFunc(v, func(s verify.Secret) bool { return s.Field == "" })
+			// A field that only refers to the environment the tool fills
+			// it from (%NAME%, ${env.NAME}) holds no secret: the copy of
+			// the file holds the reference, the secret reaches the tool
+			// through its own mount.
+			v = slices.DeleteFunc(v, func(s verify.Secret) bool { return s.Field == "" || envReference(s.Value) })
 		}
 		values = append(values, v...)
 		notes = append(notes, n...)
 	}
 	return newSecrets(values, notes)
+}
+
+// envReference reports a value that is only references to environment
+// variables in the forms NuGet (%NAME%) and Maven (${env.NAME}, ${NAME})
+// expand in their configuration files. A bare $NAME is not one: a
+// password may start with a dollar sign.
+func envReference(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return false
+	}
+	for v != "" {
+		var name string
+		switch {
+		case strings.HasPrefix(v, "%"):
+			end := strings.IndexByte(v[1:], '%')
+			if end < 0 {
+				return false
+			}
+			name, v = v[1:end+1], v[end+2:]
+		case strings.HasPrefix(v, "${"):
+			end := strings.IndexByte(v, '}')
+			if end < 0 {
+				return false
+			}
+			name, v = strings.TrimPrefix(v[2:end], "env."), v[end+1:]
+		default:
+			return false
+		}
+		if name == "" || strings.TrimLeft(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // secretName is the rewrite engine's name rule, on a field's last key:

@@ -247,3 +247,40 @@ func TestLoadSecretsFieldsOnly(t *testing.T) {
 		t.Error("the config's password in the tree: no finding")
 	}
 }
+
+// TestLoadSecretsFieldsPlaceholders: a configuration file's field that
+// only refers to the environment (NuGet's %NAME%, Maven's ${env.NAME}) is
+// no secret to search for; a value that merely starts with a dollar sign,
+// or mixes a reference with literal text, still is.
+func TestLoadSecretsFieldsPlaceholders(t *testing.T) {
+	pw := canary(t)
+	for _, tt := range []struct {
+		name, value string
+		searched    bool
+	}{
+		{"nuget %NAME%", "%NUGET_PASSWORD%", false},
+		{"two references", "%FEED_USER%%FEED_KEY%", false},
+		{"maven ${env.NAME}", "${env.MAVEN_REPO_PASSWORD}", false},
+		{"maven ${NAME}", "${repo.password}", false},
+		{"a password starting with $", "$" + pw, true},
+		{"reference and literal", "%PREFIX%" + pw, true},
+		{"unterminated", "%" + pw, true},
+		{"a literal password", pw, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := "<configuration>\n  <packageSourceCredentials>\n    <acme>\n      <add key=\"ClearTextPassword\" value=\"" + tt.value + "\" />\n    </acme>\n  </packageSourceCredentials>\n</configuration>\n"
+			dir := t.TempDir()
+			write(t, dir, "0", cfg)
+			s, err := LoadSecretsFields(dir, []string{"nuget.config"}, map[string]bool{"nuget.config": true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tree := t.TempDir()
+			write(t, tree, "src/nuget.config", cfg)
+			r := mustScan(t, tree, s, ScanOptions{}, pw)
+			if found := len(r.Findings) > 0; found != tt.searched {
+				t.Errorf("the copied config: findings%s; want them: %v", describe(r.Findings), tt.searched)
+			}
+		})
+	}
+}
