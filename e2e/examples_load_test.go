@@ -154,6 +154,7 @@ func splitWords(s string) []string {
 // base image.
 var knownBaseImages = map[string]bool{
 	"alpine": true, "python:3.9-alpine": true, "python:3.12.2-slim": true, "node:20": true, "golang:1.22": true,
+	"maven:3.9-eclipse-temurin-21": true, "mcr.microsoft.com/dotnet/sdk:8.0": true,
 }
 
 // baseImages lists the images a Dockerfile pulls: FROM (expanded with the

@@ -109,12 +109,14 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	b := &exampleBuild{ex: ex, original: original, hushed: withSyntax(l.frontend, original), secrets: newSecretSet(), argValues: l.argValues}
 	b.base = copyContext(t, ex.dir)
 	b.secrets.fillCredentialFiles(t, b.base)
-	// The frontend lists the build context: so does the prediction.
-	files, err := buildcontext.List(b.base, filepath.Join(b.base, "Dockerfile"), rewrite.Config{})
+	// The frontend lists the build context, and reads the files that are
+	// credential files by their content (a settings.xml with a password):
+	// so does the prediction.
+	listing, err := buildcontext.Scan(b.base, filepath.Join(b.base, "Dockerfile"), rewrite.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), rewrite.Config{ContextFiles: files, ContextListed: true}); err != nil {
+	if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), rewrite.Config{ContextFiles: listing.Files, ContextListed: true, ContextKeys: listing.ByContent()}); err != nil {
 		t.Fatalf("the engine cannot read the Dockerfile: %v", err)
 	}
 	if text, _, ok := rewrite.FindDirective(b.hushed); ok {
