@@ -55,8 +55,8 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	}
 	if !p.canPre {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"use the shell form of RUN",
-			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs the shell form")
+			"use the shell form of RUN, or RUN [\"sh\", \"-c\", \"...\"]",
+			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs a shell script: the shell form of RUN, or an exec form of sh or bash -c")
 		return
 	}
 	var pre []string
