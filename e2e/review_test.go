@@ -635,6 +635,29 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// Sourced by an exec-form shell script, a JSON string.
+		name:       "sourced script in an exec-form RUN of sh -c",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN [\"sh\", \"-c\", \". ci/setup.sh && echo {} > package.json && npm ci\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		name:       "sourced script in an exec-form RUN behind timeout",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN [\"timeout\", \"60\", \"sh\", \"-c\", \". ci/setup.sh && echo {} > package.json && npm ci\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// The container sources it at run time: it stays in the image.
+		name:       "sourced script in an exec-form CMD with -o pipefail",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nCMD [\"sh\", \"-eu\", \"-o\", \"pipefail\", \"-c\", \". ci/setup.sh && exec npm start\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
 		name:       "sourced script with a default value in an expansion",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN . ./ci/setup.sh && echo '{}' > package.json && npm ci\n",
 		files: func(v string) map[string]string {
