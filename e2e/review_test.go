@@ -650,6 +650,13 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		name:       "sourced script in a heredoc RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN <<EOF\n. ci/setup.sh\necho {} > package.json && npm ci\nEOF\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
 		// The container sources it at run time: it stays in the image.
 		name:       "sourced script in an exec-form CMD with -o pipefail",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nCMD [\"sh\", \"-eu\", \"-o\", \"pipefail\", \"-c\", \". ci/setup.sh && exec npm start\"]\n",

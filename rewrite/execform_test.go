@@ -83,7 +83,7 @@ func TestExecFormRewrite(t *testing.T) {
 			if after.PrependShell {
 				t.Fatalf("the RUN is in the shell form now:\n%s", res.Output)
 			}
-			i, ok := isShellDashC(before.CmdLine)
+			i, ok := shellScriptIndex(before.CmdLine)
 			if !ok || before.CmdLine[i] != tt.script || len(after.CmdLine) != len(before.CmdLine) {
 				t.Fatalf("argv %q, rewritten %q", before.CmdLine, after.CmdLine)
 			}

@@ -382,8 +382,19 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if heredoc && !fedHeredoc && interesting {
 		a.opaqueScripts(st, n, c, p)
 	}
-	if i, ok := isShellDashC(c.CmdLine); ex == nil && !c.PrependShell && interesting && ok {
-		a.checkScript(st, n, c.CmdLine[i], p)
+	if sc, ok := shellCallOf(c.CmdLine); ex == nil && !c.PrependShell && interesting && ok {
+		script := c.CmdLine[sc.script]
+		if sc.split {
+			script = splitLine(script)
+		}
+		a.checkScript(st, n, script, p)
+		// What it sources, as the shell form's (timeout 60 sh -c '. x').
+		if script, ok := a.execSourced(st, n, c.CmdLine); ok {
+			if f, err := parseShell(script); err == nil {
+				facts := analyzeShell(f, st.shellEnv(), nil)
+				a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
+			}
+		}
 	}
 	if ex != nil && interesting {
 		a.checkArgs(st, n, ex, p)

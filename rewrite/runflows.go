@@ -372,6 +372,12 @@ func (a *analyzer) checkArgs(st *stageState, n *parser.Node, ex *execScript, p *
 func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions.RunCommand, p *runPlan) {
 	for _, hf := range c.Files {
 		a.checkScript(st, n, hf.Data, p)
+		// What it sources (RUN <<EOF / . ci/setup.sh / EOF), as the
+		// shell form's.
+		if f, err := parseShell(hf.Data); err == nil {
+			facts := analyzeShell(f, st.shellEnv(), nil)
+			a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
+		}
 	}
 }
 
