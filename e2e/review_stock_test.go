@@ -91,6 +91,56 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 		tool:       "npm",
 	},
+	{
+		// env's assignment carries the secret into the nested shell
+		// under another name.
+		name:       "env T=$NPM_TOKEN sh -c writes $T into .npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN env T=$NPM_TOKEN sh -c 'echo \"//registry.npmjs.org/:_authToken=$T\" > /app/.npmrc' && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// The nested shell's HOME is not the RUN's: ~ is /tmp there.
+		name:       "HOME=/tmp sh -c writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN HOME=/tmp sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc && npm ci'\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "env HOME=/tmp sh -c writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN env HOME=/tmp sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc && npm ci'\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// npm writes where NPM_CONFIG_USERCONFIG says, which env sets
+		// for the nested shell only.
+		name:       "env NPM_CONFIG_USERCONFIG=... sh -c npm config set",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN env NPM_CONFIG_USERCONFIG=/app/.npmrc sh -c 'npm config set //registry.npmjs.org/:_authToken $NPM_TOKEN && npm ci'\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// A shell started by another program (timeout, busybox).
+		name:       "timeout 60 sh -c writes .npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN timeout 60 sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /app/.npmrc' && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "busybox sh -c writes .npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN busybox sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /app/.npmrc && npm ci'\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// The exec form of the same: no shell reads the RUN, the
+		// program before the shell runs it.
+		name:       "exec form timeout 60 sh -c writes .npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN [\"timeout\", \"60\", \"sh\", \"-c\", \"echo //registry.npmjs.org/:_authToken=$NPM_TOKEN > /app/.npmrc && npm ci\"]\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
 }
 
 // TestReviewStockLeaks rewrites each of stockCases as the CLI does and

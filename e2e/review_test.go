@@ -246,6 +246,18 @@ var reviewCases = []reviewCase{
 		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
 	},
 	{
+		// JSON escapes in an exec form: the Dockerfile's text holds no
+		// token, the argv BuildKit decodes (history, config) does.
+		name:       "GitHub token written with JSON escapes in an exec-form RUN",
+		dockerfile: "FROM alpine\nRUN [\"sh\", \"-c\", \"echo {{VALUE_JSON_ESCAPED}} > /dev/null\"]\n",
+		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
+	},
+	{
+		name:       "GitHub token written with JSON escapes in CMD",
+		dockerfile: "FROM alpine\nCMD [\"curl\", \"-H\", \"Authorization: token {{VALUE_JSON_ESCAPED}}\", \"https://api.github.com/user\"]\n",
+		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
+	},
+	{
 		// CI systems keep files (service accounts, keystores, .p12) as
 		// base64 text: the build decodes the secret into a file, which
 		// holds none of the encodings of the value that the check knows.
@@ -623,6 +635,36 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// Sourced by an exec-form shell script, a JSON string.
+		name:       "sourced script in an exec-form RUN of sh -c",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN [\"sh\", \"-c\", \". ci/setup.sh && echo {} > package.json && npm ci\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		name:       "sourced script in an exec-form RUN behind timeout",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN [\"timeout\", \"60\", \"sh\", \"-c\", \". ci/setup.sh && echo {} > package.json && npm ci\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		name:       "sourced script in a heredoc RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nRUN <<EOF\n. ci/setup.sh\necho {} > package.json && npm ci\nEOF\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// The container sources it at run time: it stays in the image.
+		name:       "sourced script in an exec-form CMD with -o pipefail",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nCMD [\"sh\", \"-eu\", \"-o\", \"pipefail\", \"-c\", \". ci/setup.sh && exec npm start\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
 		name:       "sourced script with a default value in an expansion",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN . ./ci/setup.sh && echo '{}' > package.json && npm ci\n",
 		files: func(v string) map[string]string {
@@ -797,6 +839,7 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	secrets.all = append(secrets.all, &secretValue{id: "the secret", value: value, needles: needles})
 
 	body := strings.ReplaceAll(tc.dockerfile, "{{VALUE}}", value)
+	body = strings.ReplaceAll(body, "{{VALUE_JSON_ESCAPED}}", jsonEscaped(value))
 	dockerfile := withSyntax(l.frontend, []byte(body))
 	files := map[string]string{}
 	if tc.files != nil {
@@ -901,6 +944,16 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	if len(where) > 0 {
 		t.Errorf("the build succeeded and the secret is in: %s", strings.Join(where, "\n"))
 	}
+}
+
+// jsonEscaped writes each character of v as a JSON \uXXXX escape: the
+// text holds none of v, a JSON string of it decodes to v.
+func jsonEscaped(v string) string {
+	var b strings.Builder
+	for _, r := range v {
+		fmt.Fprintf(&b, "\\u%04x", r)
+	}
+	return b.String()
 }
 
 // longCanary is a canary of 2n hex digits (registered like newCanary's).

@@ -458,7 +458,7 @@ push_testbase() {
 FROM $(image_ref busybox)
 COPY lib.sh /usr/local/lib/hushbuild-probe/lib.sh
 COPY bin/ /usr/local/bin/
-RUN ln -s pip /usr/local/bin/pip3 && ln -s python /usr/local/bin/python3
+RUN ln -s pip /usr/local/bin/pip3 && ln -s python /usr/local/bin/python3 && ln -s /usr/local/bin/bash /bin/bash
 # Alpine's busybox and bash read \`source FILE\` from the current directory;
 # Debian's busybox searches only PATH. A last "." makes it behave the same.
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:.

@@ -44,6 +44,9 @@ type analyzer struct {
 	metaSecrets   map[string]*string // secret global ARGs and their defaults
 	metaVars      map[string]string
 	touchedLines  map[int]bool
+	// execForms are the exec-form RUNs whose script was rewritten in
+	// place, by first line: the argv each must run (verifyExecForms).
+	execForms map[int][]string
 	// broadEnv holds "line:path" for env files that commands read and that
 	// a broad COPY on that line brought from the context.
 	broadEnv  map[string]bool

@@ -217,14 +217,12 @@ func (a *analyzer) stagesFrom(st *stageState) []string {
 // (sourcedCopies): the container reads the variables they set from the
 // image.
 func (a *analyzer) runtimeSourced(st *stageState, n *parser.Node, cl instructions.ShellDependantCmdLine) {
-	var script string
-	switch {
-	case cl.PrependShell:
-		script = strings.Join(cl.CmdLine, " ")
-	case len(cl.CmdLine) >= 3 && (path.Base(cl.CmdLine[0]) == "sh" || path.Base(cl.CmdLine[0]) == "bash") && strings.HasPrefix(cl.CmdLine[1], "-") && strings.Contains(cl.CmdLine[1], "c"):
-		script = cl.CmdLine[2]
-	default:
-		return
+	script := strings.Join(cl.CmdLine, " ")
+	if !cl.PrependShell {
+		var ok bool
+		if script, ok = a.execSourced(st, n, cl.CmdLine); !ok {
+			return
+		}
 	}
 	f, err := parseShell(script)
 	if err != nil {
@@ -232,4 +230,23 @@ func (a *analyzer) runtimeSourced(st *stageState, n *parser.Node, cl instruction
 	}
 	facts := analyzeShell(f, st.shellEnv(), nil)
 	a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
+}
+
+// execSourced is the script of an exec form that runs a shell script
+// (shellCallOf: sh -c, bash -euo pipefail -c, timeout 60 sh -c), for what
+// it sources. A program before the shell that moves it (sudo, env -C)
+// makes what it sources unknown, which sourcedCopies reports here.
+func (a *analyzer) execSourced(st *stageState, n *parser.Node, argv []string) (string, bool) {
+	sc, ok := shellCallOf(argv)
+	if !ok {
+		return "", false
+	}
+	if sc.changes != "" {
+		a.sourcedCopies(st, n, nil, true)
+		return "", false
+	}
+	if sc.split {
+		return splitLine(argv[sc.script]), true
+	}
+	return argv[sc.script], true
 }

@@ -724,12 +724,6 @@ func usesVar(cmdline []string, name string) bool {
 	return strings.Contains(t, "$"+name) || strings.Contains(t, "${"+name)
 }
 
-// isShellDashC reports whether an exec-form command runs a shell script
-// (shellScriptIndex), and which argument is the script.
-func isShellDashC(argv []string) (int, bool) {
-	return shellScriptIndex(argv)
-}
-
 // assumeUnset adds variables to the ones the file's path assumed unset.
 func (g *genFile) assumeUnset(vars []string) {
 	for _, v := range vars {

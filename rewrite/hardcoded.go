@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/hushbuild/hushbuild/secretscan"
@@ -46,6 +47,16 @@ func (a *analyzer) scanLiterals() {
 		if literalUserinfo(n.Original) {
 			rules["url-userinfo"] = true
 		}
+		if words := jsonWords(n); len(words) > 0 {
+			// An exec form's JSON strings as BuildKit decodes them: a
+			// \u escape keeps a token out of the text, not out of the
+			// history or the config.
+			decoded := strings.Join(words, " ")
+			scan(decoded)
+			if literalUserinfo(decoded) {
+				rules["url-userinfo"] = true
+			}
+		}
 		if strings.EqualFold(n.Value, "run") && n.Next != nil && !n.Attributes["json"] {
 			if r := literalPasswordFlag(n.Next.Value); r != "" {
 				rules[r] = true
@@ -68,6 +79,24 @@ func (a *analyzer) scanLiterals() {
 			strings.ToUpper(n.Value), strings.Join(ids, ", "))
 	}
 	a.scanComments(reported)
+}
+
+// jsonWords are the decoded strings of an instruction's JSON arrays (RUN,
+// CMD, ENTRYPOINT, SHELL, HEALTHCHECK CMD, and those of the instruction
+// an ONBUILD holds).
+func jsonWords(n *parser.Node) []string {
+	var out []string
+	if n.Attributes["json"] {
+		for w := n.Next; w != nil; w = w.Next {
+			out = append(out, w.Value)
+		}
+	}
+	for w := n.Next; w != nil; w = w.Next {
+		for _, c := range w.Children {
+			out = append(out, jsonWords(c)...)
+		}
+	}
+	return out
 }
 
 // scanComments reports a credential of a known format, or a URL with a

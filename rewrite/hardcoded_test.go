@@ -1,6 +1,9 @@
 package rewrite
 
 import (
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strings"
@@ -130,5 +133,39 @@ func TestLooksLikeCredential(t *testing.T) {
 	}
 	if !looksLikePlaceholder("PYPI_PASS", "pypi_pass") || looksLikePlaceholder("API_KEY", "Zr8pLw3NqT6v") {
 		t.Error("placeholder detection")
+	}
+}
+
+// TestHardcodedInJSONEscapes: a token written with JSON escapes in an
+// exec form is no token in the Dockerfile's text, but BuildKit decodes it
+// into the history (RUN) or the config (CMD, ENTRYPOINT, HEALTHCHECK).
+func TestHardcodedInJSONEscapes(t *testing.T) {
+	b := make([]byte, 18)
+	if _, err := crand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	token := "ghp_" + hex.EncodeToString(b)
+	var esc strings.Builder
+	for _, r := range token {
+		fmt.Fprintf(&esc, `\u%04x`, r)
+	}
+	for _, line := range []string{
+		`RUN ["sh", "-c", "echo ` + esc.String() + ` > /dev/null"]`,
+		`CMD ["curl", "-H", "Authorization: token ` + esc.String() + `", "https://api.github.com/user"]`,
+		`ENTRYPOINT ["/app", "--token=` + esc.String() + `"]`,
+		`HEALTHCHECK CMD ["/app", "--token=` + esc.String() + `"]`,
+		`ONBUILD RUN ["/app", "--token=` + esc.String() + `"]`,
+	} {
+		res, err := Rewrite([]byte("FROM alpine\n"+line+"\n"), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range res.Findings {
+			found = found || f.Rule == RuleHardcodedSecret.Name && f.Range.Start == 2
+		}
+		if !found {
+			t.Errorf("%s: no HardcodedSecret", strings.Fields(line)[0])
+		}
 	}
 }

@@ -44,8 +44,8 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 		}
 		if !p.canPre {
 			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-				"use the shell form of RUN (or read the parts of "+v.name+" in the command itself)",
-				"%s is built from secrets on line %d; hushbuild rebuilds it at the start of the command, which needs the shell form of RUN", v.name, v.line)
+				"use the shell form of RUN or RUN [\"sh\", \"-c\", \"...\"] (or read the parts of "+v.name+" in the command itself)",
+				"%s is built from secrets on line %d; hushbuild rebuilds it at the start of the command, which needs a shell script: the shell form of RUN, or an exec form of sh or bash -c", v.name, v.line)
 			return
 		}
 		// Non-secret variables the value uses must be visible here; the

@@ -120,7 +120,7 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			if err != nil {
 				out = append(out, ns.shell+" runs a script that hushbuild cannot parse, in a RUN that sees secrets")
 			} else {
-				out = append(out, opaqueWrites(ns.file, ns.text, env, taint(ns.file, shellNames), mounted)...)
+				out = append(out, opaqueWrites(ns.file, ns.text, env, taint(ns.file, ns.innerNames(shellNames)), mounted)...)
 			}
 		}
 		// git remote add/set-url with credentials in the URL.

@@ -28,13 +28,9 @@ var maxPasses = 4
 // secret reaches the image. Parse errors are BuildKit's own. Findings at
 // SeverityError mean the output must not be built; Result.Err returns
 // them as an error.
-func Rewrite(src []byte, cfg Config) (res *Result, err error) {
+func Rewrite(src []byte, cfg Config) (*Result, error) {
 	return withBaseTriggers(src, cfg, func(src []byte) (*Result, error) {
-		res, err := rewrite(src, cfg, MaxInstructions)
-		if err != nil || res == nil {
-			return res, err
-		}
-		return withExecFormInShellForm(src, res, cfg, MaxInstructions), nil
+		return rewrite(src, cfg, MaxInstructions)
 	})
 }
 
@@ -117,6 +113,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			sshKeyVars:   a.sshKeyVars,
 			knownSecret:  a.knownSecret,
 			touchedLines: map[int]bool{},
+			execForms:    map[int][]string{},
 			reachable:    computeReach(stages, cfg.Target),
 		}
 		a.walk()
@@ -140,7 +137,11 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		return nil, err
 	}
 	res = &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
-	if line, err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken); err != nil {
+	line, err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken)
+	if err == nil {
+		line, err = verifyExecForms(out, a.execForms)
+	}
+	if err != nil {
 		// The rewrite of an instruction came out wrong: never hand it on.
 		// The input stays as it is, with an error that stops the build.
 		res.Output, res.Changed = bytes.Clone(src), false

@@ -95,6 +95,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		}
 		return
 	}
+	// An exec-form RUN of a shell script is read and rewritten as the
+	// shell form is, inside its JSON array (execform.go).
+	ex := execScriptOf(c, l)
+	if ex != nil {
+		p.canPre = true
+	}
 
 	// Shell analysis: deletions of credential files and env files read.
 	var spans []span
@@ -106,10 +112,16 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	var cuts []span // parts of the command to delete besides removals
 	interesting := len(st.secrets) > 0 || len(st.files) > 0 || len(st.broad) > 0 || len(st.keys) > 0 ||
 		len(st.gen) > 0 || len(st.git) > 0 || len(p.envMounts) > 0 || len(p.targets) > 0 || len(st.copied) > 0 || len(st.patterns) > 0
-	if c.PrependShell && posix && len(c.CmdLine) == 1 && interesting {
-		args := c.CmdLine[0]
+	if (c.PrependShell && posix && len(c.CmdLine) == 1 || ex != nil) && interesting {
+		var args string
 		var ok bool
-		cmdStart, ok = commandStart(l, args)
+		shell := st.shell
+		if ex != nil {
+			args, ok, shell = ex.script(), true, []string{ex.prog}
+		} else {
+			args = c.CmdLine[0]
+			cmdStart, ok = commandStart(l, args)
+		}
 		env := st.shellEnv()
 		var targets []string
 		for _, f := range st.files {
@@ -135,7 +147,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
 		if f, err := parseShell(script); err == nil && scriptOK {
 			// Where each command runs: cd moves the relative paths.
-			env = env.withDirs(f, script, st.shell)
+			env = env.withDirs(f, script, shell)
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
 			secretPaths := mountedPaths(st, p)
@@ -370,8 +382,22 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if heredoc && !fedHeredoc && interesting {
 		a.opaqueScripts(st, n, c, p)
 	}
-	if i, ok := isShellDashC(c.CmdLine); !c.PrependShell && interesting && ok {
-		a.checkScript(st, n, c.CmdLine[i], p)
+	if sc, ok := shellCallOf(c.CmdLine); ex == nil && !c.PrependShell && interesting && ok {
+		script := c.CmdLine[sc.script]
+		if sc.split {
+			script = splitLine(script)
+		}
+		a.checkScript(st, n, script, p)
+		// What it sources, as the shell form's (timeout 60 sh -c '. x').
+		if script, ok := a.execSourced(st, n, c.CmdLine); ok {
+			if f, err := parseShell(script); err == nil {
+				facts := analyzeShell(f, st.shellEnv(), nil)
+				a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
+			}
+		}
+	}
+	if ex != nil && interesting {
+		a.checkArgs(st, n, ex, p)
 	}
 	if whole {
 		// The RUN only deleted credential files: with the files on
@@ -426,6 +452,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		f.ended = line
 	}
 	a.dropEnded(st)
+	if interesting {
+		a.traced(st, n, c, ex, p, spans)
+	}
 
 	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 && len(inserts) == 0 {
 		return
@@ -442,6 +471,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if len(p.mounts) > 0 {
 		ke := keywordEnd(l)
 		a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(p.mounts, " "))
+	}
+	if ex != nil {
+		a.execEdits(n, l, ex, p, spans)
+		return
 	}
 	if len(p.prelude) > 0 {
 		a.src.insert(l.srcOffset(cmdStart), strings.Join(p.prelude, " ")+" ")

@@ -7,6 +7,7 @@ package rewrite
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -54,8 +55,8 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 	}
 	if !p.canPre {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"use the shell form of RUN",
-			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs the shell form")
+			"use the shell form of RUN, or RUN [\"sh\", \"-c\", \"...\"]",
+			"an earlier RUN wrote a secret into a file or into git's configuration; hushbuild gives it to later commands at the start of each RUN, which needs a shell script: the shell form of RUN, or an exec form of sh or bash -c")
 		return
 	}
 	var pre []string
@@ -265,42 +266,104 @@ func (a *analyzer) copyMode(st *stageState, fs *fileSecret, line int) *genFile {
 }
 
 // checkScript fails closed on a script hushbuild does not rewrite (a
-// heredoc, or the script of an exec-form sh -c) that writes a secret.
+// heredoc, or the script of an exec-form shell it does not rewrite in
+// place) that writes a secret.
 func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p *runPlan) {
+	why, prints, ok := a.secretHandling(st, script, p)
+	if !ok {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
+			"hushbuild cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
+		p.failed = true
+		return
+	}
+	if len(prints) > 0 {
+		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
+			"remove the command that prints it; CI keeps build logs",
+			"this RUN prints a secret into the build log: %s", strings.Join(prints, "; "))
+	}
+	if len(why) > 0 {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"write the command in the shell form of RUN, or as an exec-form RUN [\"sh\", \"-c\", SCRIPT], where hushbuild rewrites it",
+			execRefusal+", and this one handles a secret: %s", strings.Join(why, "; "))
+		p.failed = true
+	}
+}
+
+// secretHandling is what a script that hushbuild does not rewrite does
+// with the secrets its RUN sees: the reasons it must not pass (it writes
+// a secret into a file, runs what hushbuild cannot follow, copies a
+// secret mount) and the commands that print a secret. ok is false when
+// the RUN sees secrets and the script cannot be parsed.
+func (a *analyzer) secretHandling(st *stageState, script string, p *runPlan) (why, prints []string, ok bool) {
 	names := secretNames(st, p)
 	mounted := mountedPaths(st, p)
 	env := st.shellEnv()
 	f, err := parseShell(script)
 	if err != nil {
-		if len(names) > 0 || len(mounted) > 0 {
-			a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-				"simplify the script so that a POSIX shell parser reads it, or migrate it by hand",
-				"hushbuild cannot parse this RUN's script, so it cannot tell where the secrets it gets end up")
-			p.failed = true
-		}
-		return
+		return nil, nil, len(names) == 0 && len(mounted) == 0
 	}
 	names = taint(f, names)
 	env = env.withDirs(f, script, st.shell)
-	var why []string
 	writes := findWrites(f, script, env, names)
 	if len(filterFlows(writes)) > 0 {
 		why = append(why, "it writes a secret into a file")
 	}
-	if prints := logWrites(writes); len(prints) > 0 {
-		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
-			"remove the command that prints it; CI keeps build logs",
-			"this RUN prints a secret into the build log: %s", strings.Join(uniqueStrings(prints), "; "))
-	}
+	prints = uniqueStrings(logWrites(writes))
 	why = append(why, opaqueWrites(f, script, env, names, mounted)...)
 	facts := analyzeShell(f, env, mounted)
 	if len(facts.transfers) > 0 || len(facts.removals) > 0 {
 		why = append(why, "it copies, moves or changes a file that is a secret mount")
 	}
+	return why, prints, true
+}
+
+// maxExecArgs bounds the arguments after an exec-form script that
+// checkArgs reads (as commands from each one on, after a shift).
+const maxExecArgs = 32
+
+// checkArgs fails closed on an exec-form shell script rewritten in place
+// whose arguments may run as commands: a script that expands them ("$@",
+// eval "$1", sh -c "$1", . "$1") runs words the engine did not read as
+// its script. Each argument, and the arguments as one command, must not
+// handle a secret.
+func (a *analyzer) checkArgs(st *stageState, n *parser.Node, ex *execScript, p *runPlan) {
+	args := ex.args()
+	f, err := parseShell(ex.script())
+	if len(args) == 0 || err != nil || !usesPositional(f) {
+		return
+	}
+	var why, prints []string
+	if len(args) > maxExecArgs {
+		why = append(why, fmt.Sprintf("it has more than %d arguments", maxExecArgs))
+		args = nil
+	}
+	texts := append([]string(nil), args...)
+	for i := range args {
+		var q []string
+		for _, w := range args[i:] {
+			q = append(q, shellQuote(w))
+		}
+		texts = append(texts, strings.Join(q, " "))
+	}
+	for _, t := range texts {
+		w, pr, ok := a.secretHandling(st, t, p)
+		if !ok {
+			w = []string{"an argument cannot be read as a shell command"}
+		}
+		why = append(why, w...)
+		prints = append(prints, pr...)
+	}
+	if len(prints) > 0 {
+		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
+			"remove the command that prints it; CI keeps build logs",
+			"this RUN prints a secret into the build log: %s", strings.Join(uniqueStrings(prints), "; "))
+	}
 	if len(why) > 0 {
+		sort.Strings(why)
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"write the command in the shell form of RUN (no heredoc, no exec form), where hushbuild rewrites it",
-			execRefusal+", and this one handles a secret: %s", strings.Join(why, "; "))
+			"write the commands into the script itself, where hushbuild reads them, or migrate this RUN by hand",
+			"the script of this exec-form RUN expands its arguments, which may run as commands (\"$@\", eval \"$1\", sh -c \"$1\"), and they handle a secret: %s", strings.Join(uniqueStrings(why), "; "))
 		p.failed = true
 	}
 }
@@ -309,6 +372,12 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 func (a *analyzer) opaqueScripts(st *stageState, n *parser.Node, c *instructions.RunCommand, p *runPlan) {
 	for _, hf := range c.Files {
 		a.checkScript(st, n, hf.Data, p)
+		// What it sources (RUN <<EOF / . ci/setup.sh / EOF), as the
+		// shell form's.
+		if f, err := parseShell(hf.Data); err == nil {
+			facts := analyzeShell(f, st.shellEnv(), nil)
+			a.sourcedCopies(st, n, facts.sourced, facts.sourcedUnknown)
+		}
 	}
 }
 

@@ -383,10 +383,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					facts.sourcedUnknown = true
 				}
 			}
-			if w, _, ok := callShellScript(x); ok {
+			if w, _, call, ok := callShellScript(x); ok {
 				// sh -c '. ci/env.sh && make': what the nested shell
-				// sources, in the same directory.
-				if text, lit := literalWord(w); !lit {
+				// sources, in the same directory (another one, or
+				// another HOME, when call.changes says so).
+				if text, lit := literalWord(w); !lit || call.changes != "" {
 					facts.sourcedUnknown = true
 				} else if inner, err := parseShell(text); err != nil {
 					facts.sourcedUnknown = true

@@ -34,12 +34,19 @@ func TestSourcedReads(t *testing.T) {
 }
 
 // TestSourcedByCmd checks that a CMD or ENTRYPOINT that sources a copied
-// file names it in Result.Sourced: the container reads it from the image.
+// file names it in Result.Sourced: the container reads it from the image;
+// and so do the exec forms and heredoc scripts of RUN that source it.
 func TestSourcedByCmd(t *testing.T) {
 	for _, last := range []string{
 		"CMD . ci/vars.sh && node index.js",
 		"ENTRYPOINT [\"sh\", \"-c\", \". ./ci/vars.sh && exec node index.js\"]",
 		"CMD [\"/bin/bash\", \"-lc\", \"source ci/vars.sh; node index.js\"]",
+		"CMD [\"bash\", \"-euo\", \"pipefail\", \"-c\", \". ci/vars.sh && exec node index.js\"]",
+		"ENTRYPOINT [\"timeout\", \"3600\", \"sh\", \"-c\", \". ci/vars.sh && exec node index.js\"]",
+		"RUN [\"sh\", \"-c\", \". ci/vars.sh && npm ci\"]",
+		"RUN [\"bash\", \"-o\", \"pipefail\", \"-c\", \". ci/vars.sh && npm ci\"]",
+		"RUN [\"nice\", \"sh\", \"-c\", \". ci/vars.sh && npm ci\"]",
+		"RUN <<EOF\n. ci/vars.sh\nnpm ci\nEOF",
 	} {
 		df := "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\n" + last + "\n"
 		res, err := Rewrite([]byte(df), Config{})

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -547,37 +548,182 @@ var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": 
 // shellScriptIndex decides whether argv runs a shell on a script given
 // with -c, and returns the index of the script: sh -c, bash -lc, sh -ec,
 // sh -xec, bash -o pipefail -c, bash --login -c, env VAR=x sh -c,
-// /bin/sh -c. It is the one answer to "is this a shell running a script"
-// for the exec form of RUN, nested shells in a command and SHELL.
+// /bin/sh -c, timeout 60 sh -c, sudo -u app bash -c (shellCallOf). It is
+// the one answer to "is this a shell running a script" for the exec form
+// of RUN, nested shells in a command and SHELL.
 func shellScriptIndex(argv []string) (int, bool) {
-	i := 0
-	if i < len(argv) && path.Base(argv[i]) == "env" {
-		i++
-		for i < len(argv) {
-			a := argv[i]
-			switch {
-			case a == "-u" || a == "--unset" || a == "-C" || a == "--chdir":
-				i += 2
-			case a == "--":
-				i++
-			case strings.HasPrefix(a, "-") || strings.Contains(a, "=") && isShellName(a[:strings.Index(a, "=")]):
-				i++
-			default:
-				goto shell
-			}
+	sc, ok := shellCallOf(argv)
+	return sc.script, ok
+}
+
+// shellCall is a command that runs a shell script: the shell itself
+// (sh -c SCRIPT), or a program that starts it (env, timeout, sudo ...).
+type shellCall struct {
+	script int // the index of the script's word
+	shell  int // the index of the program that reads it (su's, env's for -S)
+	// assigns are the indices of env's NAME=VALUE words before the
+	// shell: variables the script sees.
+	assigns []int
+	// changes says what the words before the shell change of where and
+	// as whom the script runs, that hushbuild does not follow (another
+	// user, HOME, directory or root); "" when nothing.
+	changes string
+	// split: the script's word is a command line env -S splits, not a
+	// shell script.
+	split bool
+}
+
+// neutralWrappers run the command after their options in the same
+// directory, as the same user, with the same environment.
+var neutralWrappers = map[string]bool{
+	"timeout": true, "nice": true, "nohup": true, "stdbuf": true, "setsid": true, "ionice": true, "taskset": true,
+	"time": true, "command": true, "exec": true, "busybox": true, "xargs": true, "chrt": true, "builtin": true,
+}
+
+// envMoves are the variables that, set for a nested shell, change where
+// its files go or what it runs first: HOME, CDPATH, the startup files
+// (ENV, BASH_ENV) and the variables that move a tool's files.
+func envMoves(name string) bool {
+	switch name {
+	case "HOME", "CDPATH", "ENV", "BASH_ENV", "SHELLOPTS", "BASHOPTS", "XDG_CONFIG_HOME":
+		return true
+	}
+	return isToolEnvName(name)
+}
+
+// shellCallOf reads argv as a command that runs a shell script given
+// with -c, directly or through other programs: env and its assignments
+// and options (the assignments' variables reach the script; -i, -u of a
+// variable of envMoves, -C and an assignment of one change its
+// environment), neutralWrappers with options and plain values between
+// (timeout 60, nice -n 5, xargs -I {}), su or runuser -c SCRIPT, env -S
+// LINE, and any other program before a shell (sudo -u app sh -c, chroot
+// /x sh -c, gosu app bash -c), which changes where or as whom it runs.
+func shellCallOf(argv []string) (shellCall, bool) {
+	var sc shellCall
+	change := func(why string) {
+		if sc.changes == "" {
+			sc.changes = why
 		}
-		return 0, false
 	}
-shell:
-	if i >= len(argv) || !shellNames[path.Base(argv[i])] {
-		return 0, false
+	i := 0
+	for i < len(argv) {
+		name := path.Base(argv[i])
+		switch {
+		case shellNames[name]:
+			j, letters := shellOptions(argv, i+1)
+			if !strings.ContainsRune(letters, 'c') || j >= len(argv) {
+				return sc, false
+			}
+			sc.shell, sc.script = i, j
+			return sc, true
+		case name == "env":
+			i++
+		opts:
+			for i < len(argv) {
+				a := argv[i]
+				switch {
+				case a == "--":
+					i++
+					break opts
+				case a == "-u" || a == "--unset":
+					if i+1 < len(argv) && envMoves(argv[i+1]) {
+						change("env -u " + argv[i+1])
+					}
+					i += 2
+				case strings.HasPrefix(a, "--unset="):
+					if envMoves(strings.TrimPrefix(a, "--unset=")) {
+						change("env " + a)
+					}
+					i++
+				case a == "-C" || a == "--chdir" || strings.HasPrefix(a, "--chdir="):
+					change("env " + a + " moves it to another directory")
+					i++
+					if !strings.Contains(a, "=") {
+						i++
+					}
+				case a == "-S" || a == "--split-string" || strings.HasPrefix(a, "--split-string=") || strings.HasPrefix(a, "-S"):
+					change("env " + strings.SplitN(a, "=", 2)[0] + " splits it into a command line")
+					sc.split, sc.shell = true, i
+					if a == "-S" || a == "--split-string" {
+						sc.script = i + 1
+					} else {
+						sc.script = i // the line follows the option in the word
+					}
+					return sc, sc.script < len(argv)
+				case a == "-" || a == "-i" || a == "--ignore-environment" || strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a[1:], "iCSu"):
+					change("env " + a + " changes its environment")
+					i++
+				case strings.HasPrefix(a, "-"):
+					i++
+				case strings.Contains(a, "=") && isShellName(a[:strings.Index(a, "=")]):
+					if envMoves(a[:strings.Index(a, "=")]) {
+						change("env sets " + a[:strings.Index(a, "=")] + " for it")
+					}
+					sc.assigns = append(sc.assigns, i)
+					i++
+				default:
+					break opts
+				}
+			}
+		case (name == "su" || name == "runuser") && i == 0:
+			// su [-] [USER] -c SCRIPT: the user's shell runs it.
+			for k := i + 1; k < len(argv); k++ {
+				if (argv[k] == "-c" || argv[k] == "--command") && k+1 < len(argv) {
+					change(name + " runs it as another user")
+					sc.shell, sc.script = i, k+1
+					return sc, true
+				}
+			}
+			return sc, false
+		case neutralWrappers[name]:
+			i++
+			for i < len(argv) && !shellNames[path.Base(argv[i])] && !neutralWrappers[path.Base(argv[i])] && path.Base(argv[i]) != "env" {
+				if a := argv[i]; !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "+") && strings.Trim(strings.ToLower(a), "0123456789.,:-+smhdx{}%") != "" {
+					// Not an option or a plain value: a program of its own.
+					change(name + " " + a + otherChanges)
+					return otherProgram(argv, i, sc)
+				}
+				i++
+			}
+		default:
+			change(name + otherChanges)
+			return otherProgram(argv, i, sc)
+		}
 	}
-	j, letters := shellOptions(argv, i+1)
-	hasC := strings.ContainsRune(letters, 'c')
-	if !hasC || j >= len(argv) {
-		return 0, false
+	return sc, false
+}
+
+// otherChanges is what a program hushbuild does not know may change of
+// the shell it starts.
+const otherChanges = " may run it as another user, with another HOME, in another directory or root"
+
+// otherProgram is shellCallOf past argv[i], a program hushbuild does not
+// know: a shell in its arguments runs a script all the same (sudo -u app
+// sh -c, chroot /x sh -c), where or as whom it cannot tell.
+func otherProgram(argv []string, i int, sc shellCall) (shellCall, bool) {
+	for k := i + 1; k < len(argv); k++ {
+		if !shellNames[path.Base(argv[k])] {
+			continue
+		}
+		j, letters := shellOptions(argv, k+1)
+		if strings.ContainsRune(letters, 'c') && j < len(argv) {
+			sc.shell, sc.script = k, j
+			return sc, true
+		}
 	}
-	return j, true
+	return sc, false
+}
+
+// splitLine is the command line of env -S's word, its option taken off
+// when the word holds it (-S'LINE', --split-string=LINE).
+func splitLine(text string) string {
+	for _, p := range []string{"--split-string=", "-S"} {
+		if strings.HasPrefix(text, p) {
+			return text[len(p):]
+		}
+	}
+	return text
 }
 
 // shellOptions reads a shell's options from argv[j] on (-e, -xc, -o
@@ -613,24 +759,30 @@ func shellOptions(argv []string, j int) (int, string) {
 	return j, letters.String()
 }
 
-// callShellScript is shellScriptIndex for a command of a script: the word
+// callShellScript is shellCallOf for a command of a script: the word
 // that holds the script, and the words after it ($0, $1, ...).
-func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, bool) {
+func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, shellCall, bool) {
 	if len(c.Args) < 2 {
-		return nil, nil, false
+		return nil, nil, shellCall{}, false
 	}
 	argv := make([]string, len(c.Args))
 	for i, a := range c.Args {
 		argv[i] = a.Lit()
 		if argv[i] == "" {
 			argv[i] = "\x00" // not a plain word: never a flag or a shell
+			if name := assignName(a); name != "" {
+				argv[i] = name + "=\x00" // env NAME=$VALUE
+			}
 		}
 	}
-	i, ok := shellScriptIndex(argv)
+	sc, ok := shellCallOf(argv)
 	if !ok {
-		return nil, nil, false
+		return nil, nil, sc, false
 	}
-	return c.Args[i], c.Args[i+1:], true
+	if sc.split {
+		return c.Args[sc.script], nil, sc, true
+	}
+	return c.Args[sc.script], c.Args[sc.script+1:], sc, true
 }
 
 // scriptText is the script a word gives a nested shell or eval, as the
@@ -680,6 +832,44 @@ type nestedScript struct {
 	shell string // the nested shell's program, for messages
 	args  []*syntax.Word
 	exact bool
+	// assigns are the NAME=VALUE words env gives the nested shell.
+	assigns []*syntax.Word
+	// changes says what the command changes of where or as whom the
+	// nested script runs, that hushbuild does not follow (shellCall).
+	changes string
+}
+
+// innerNames are the secret variables a nested script sees: those of the
+// outer script (names), and those env's assignments set from them.
+func (ns *nestedScript) innerNames(names map[string]bool) map[string]bool {
+	out := map[string]bool{}
+	for n := range names {
+		if !strings.HasPrefix(n, posPrefix) {
+			out[n] = true
+		}
+	}
+	for _, w := range ns.assigns {
+		if name := assignName(w); name != "" && (len(wordVars(w, names)) > 0 || len(substReads(w, names)) > 0) {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// assignName is the NAME of a NAME=VALUE word, or "".
+func assignName(w *syntax.Word) string {
+	if len(w.Parts) == 0 {
+		return ""
+	}
+	l, ok := w.Parts[0].(*syntax.Lit)
+	if !ok {
+		return ""
+	}
+	name, _, found := strings.Cut(l.Value, "=")
+	if !found || !isShellName(name) {
+		return ""
+	}
+	return name
 }
 
 func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, error) {
@@ -690,12 +880,31 @@ func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, er
 	if c.Args[0].Lit() == "eval" && len(c.Args) > 1 {
 		ns.eval, ns.shell = true, "eval"
 		ns.text, ns.exact = scriptText(src, c.Args[1:])
-	} else if w, rest, ok := callShellScript(c); ok {
-		ns.shell = path.Base(c.Args[0].Lit())
+	} else if w, rest, call, ok := callShellScript(c); ok {
+		ns.shell = path.Base(c.Args[call.shell].Lit())
+		switch {
+		case call.split:
+			ns.shell = "env -S"
+		case call.shell > 0:
+			ns.shell += " (started by " + path.Base(c.Args[0].Lit()) + ")"
+		}
 		ns.args = rest
 		ns.text, ns.exact = scriptText(src, []*syntax.Word{w})
+		if call.split {
+			ns.text = splitLine(ns.text)
+		}
+		ns.changes = call.changes
+		for _, k := range call.assigns {
+			ns.assigns = append(ns.assigns, c.Args[k])
+		}
 	} else if !stdinScript(ns, c, s, src) {
 		return nil, nil
+	}
+	// HOME=/tmp sh -c '...': the assignment is the nested shell's.
+	for _, as := range c.Assigns {
+		if as.Name != nil && envMoves(as.Name.Value) && ns.changes == "" {
+			ns.changes = as.Name.Value + "= before it sets its " + as.Name.Value
+		}
 	}
 	f, err := parseShell(ns.text)
 	if err != nil {
@@ -765,12 +974,7 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 	if ns == nil || err != nil || len(names) == 0 {
 		return nil
 	}
-	inner := map[string]bool{}
-	for n := range names {
-		if !strings.HasPrefix(n, posPrefix) {
-			inner[n] = true
-		}
-	}
+	inner := ns.innerNames(names)
 	for _, a := range ns.args {
 		if len(wordVars(a, names)) > 0 || len(substReads(a, names)) > 0 {
 			inner[posPrefix+"0:"+strconv.Itoa(len(ns.text)+1)] = true
@@ -782,7 +986,7 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 	outer := env.at(s)
 	var prog []string
 	if !ns.eval {
-		prog = []string{path.Base(c.Args[0].Lit())}
+		prog = []string{strings.Fields(ns.shell)[0]}
 	}
 	env = outer.withDirs(ns.file, ns.text, prog)
 	ti := taintScript(ns.file, inner, env, nil)
@@ -793,13 +997,17 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 		wd := env.at(innerStmt).workdir
 		switch {
 		case fl.kind == flowLog:
+		case ns.changes != "":
+			fl.problem = "it runs inside " + ns.shell + ", and " + ns.changes + ": hushbuild cannot tell where its files go"
 		case fl.kind != flowFile:
 			fl.problem = "it runs inside " + ns.shell + ", which hushbuild does not rewrite"
 		case !ns.exact:
 			fl.problem = "it runs inside " + ns.shell + " with a script in double quotes that holds escapes"
 		default:
 			fl.text = stmtText(ns.text, innerStmt)
-			if defs, why := ti.replayDefs(ns.text, fl.vars); why != "" {
+			if v := envAssigned(ns, fl.vars); v != "" {
+				fl.noReplay = "a variable env sets for " + ns.shell + " (" + v + ")"
+			} else if defs, why := ti.replayDefs(ns.text, fl.vars); why != "" {
 				fl.noReplay = why + " inside " + ns.shell
 			} else if len(defs) > 0 {
 				fl.text = strings.Join(defs, "; ") + "; " + fl.text
@@ -816,6 +1024,18 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 		out = append(out, fl)
 	}
 	return out
+}
+
+// envAssigned is the first of vars that env's assignments set for a
+// nested shell, or "": a later RUN's replay of the write has no such
+// variable.
+func envAssigned(ns *nestedScript, vars []string) string {
+	for _, w := range ns.assigns {
+		if name := assignName(w); name != "" && slices.Contains(vars, name) {
+			return name
+		}
+	}
+	return ""
 }
 
 func hasHeredoc(n syntax.Node) bool {

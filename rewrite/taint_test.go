@@ -50,10 +50,26 @@ func TestTaintFlows(t *testing.T) {
 		{name: "bash -o pipefail -c", src: arg + `RUN bash -o pipefail -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, file: "/root/.npmrc"},
 		{name: "env sh -c", src: arg + `RUN env A=b /bin/sh -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, file: "/root/.npmrc"},
 		{name: "nested shell positional", src: arg + `RUN sh -c 'echo "//r/:_authToken=$1" > ~/.npmrc' sh "$TOKEN"`, file: "/root/.npmrc"},
+		{name: "env assignment from a secret", src: arg + `RUN env T="$TOKEN" sh -c 'echo "//r/:_authToken=$T" > /app/.npmrc' && npm ci`, file: "/app/.npmrc"},
+		{name: "env assignment from a secret, later RUN", src: arg + `RUN env T=$TOKEN sh -c 'echo "//r/:_authToken=$T" > /app/.npmrc'` + "\nRUN npm ci", file: "/app/.npmrc",
+			refused: "through a variable env sets for sh (started by env) (T)", line: 4},
+		{name: "timeout sh -c", src: arg + `RUN timeout 60 sh -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc' && npm ci`, file: "/app/.npmrc"},
+		{name: "busybox sh -c", src: arg + `RUN busybox sh -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, file: "/app/.npmrc"},
+		{name: "nice -n 5 bash -lc", src: arg + `RUN nice -n 5 bash -lc 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, file: "/app/.npmrc"},
+		{name: "HOME= before sh -c", src: arg + `RUN HOME=/tmp sh -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc && npm ci'`, refused: "HOME= before it sets its HOME", line: 3},
+		{name: "env HOME= sh -c", src: arg + `RUN env HOME=/tmp sh -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, refused: "env sets HOME for it", line: 3},
+		{name: "env -C sh -c", src: arg + `RUN env -C /tmp sh -c 'echo "//r/:_authToken=$TOKEN" > .npmrc'`, refused: "env -C moves it", line: 3},
+		{name: "env tool variable", src: arg + `RUN env NPM_CONFIG_USERCONFIG=/app/.npmrc sh -c 'npm config set //r/:_authToken $TOKEN'`, refused: "env sets NPM_CONFIG_USERCONFIG", line: 3},
+		{name: "sudo -u sh -c", src: arg + `RUN sudo -u app sh -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, refused: "sudo may run it as another user", line: 3},
+		{name: "su -c", src: arg + `RUN su app -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, refused: "su runs it as another user", line: 3},
+		{name: "env -S", src: arg + `RUN env -S "sh -c 'echo //r/:_authToken=$TOKEN > /app/.npmrc'"`, refused: "env -S splits it", line: 3},
+		{name: "exec form behind timeout", src: arg + `RUN ["timeout", "60", "sh", "-c", "echo $TOKEN > /root/.netrc"]`, refused: "it writes a secret into a file", line: 3},
+		{name: "exec form behind env -S", src: arg + `RUN ["env", "-S", "sh -c 'echo $TOKEN > /root/.netrc'"]`, refused: "it writes a secret into a file", line: 3},
 		{name: "nested shell key file", src: arg + `RUN bash -lc 'echo "$TOKEN" > ~/.ssh/id_rsa'`, refused: "inside bash", line: 3},
 		{name: "exec form sh -ec", src: arg + `RUN ["sh","-ec","echo \"//r/:_authToken=$TOKEN\" > ~/.npmrc"]`, file: "/root/.npmrc"},
-		{name: "exec form bash -ec", src: arg + `RUN ["bash","-ec","echo \"//r/:_authToken=$TOKEN\" > ~/.npmrc"]`, refused: "it writes a secret into a file", line: 3},
-		{name: "exec form bash -lc", src: arg + `RUN ["/bin/bash","-lc","echo $TOKEN > /root/.netrc"]`, refused: "it writes a secret into a file", line: 3},
+		{name: "exec form bash -ec", src: arg + `RUN ["bash","-ec","echo \"//r/:_authToken=$TOKEN\" > ~/.npmrc"]`, file: "/root/.npmrc"},
+		{name: "exec form bash -lc", src: arg + `RUN ["/bin/bash","-lc","echo $TOKEN > /root/.netrc"]`, file: "/root/.netrc"},
+		{name: "exec form zsh -c", src: arg + `RUN ["zsh","-c","echo $TOKEN > /root/.netrc"]`, refused: "it writes a secret into a file", line: 3},
 		{name: "heredoc fed to cat", src: arg + "RUN cat <<EOT > ~/.npmrc && npm ci\n//registry.npmjs.org/:_authToken=${TOKEN}\nEOT", file: "/root/.npmrc"},
 		{name: "heredoc fed to cat, later RUN", src: arg + "RUN cat <<EOT > ~/.npmrc && npm ci\n//registry.npmjs.org/:_authToken=${TOKEN}\nEOT" + later, file: "/root/.npmrc",
 			refused: "through a heredoc", line: 6},
@@ -124,6 +140,8 @@ func TestShellScriptIndex(t *testing.T) {
 		{"env VAR=x sh -c S", 4}, {"env -i A=1 B=2 bash -lc S", 6}, {"/usr/bin/env bash -c S", 3}, {"zsh -c S", 2}, {"ksh -c S", 2},
 		{"dash -c S", 2}, {"ash -ec S", 2}, {"bash -O extglob -c S", 4}, {"sh +e -c S", 3},
 		{"sh S", -1}, {"sh -e S", -1}, {"python -c S", -1}, {"sh -c", -1}, {"env sh", -1}, {"bash", -1}, {"shellcheck -c S", -1},
+		{"timeout 60 sh -c S", 4}, {"nice -n 5 bash -lc S", 5}, {"busybox sh -c S", 3}, {"xargs -I {} sh -c S", 5}, {"sudo -u app sh -c S", 5},
+		{"su app -c S", 3}, {"env -S S", 2}, {"exec sh -c S", 3}, {"timeout 60 python x.py", -1}, {"sudo apt-get install -y x", -1},
 	} {
 		i, ok := shellScriptIndex(strings.Fields(tt.argv))
 		if !ok {
@@ -131,6 +149,30 @@ func TestShellScriptIndex(t *testing.T) {
 		}
 		if i != tt.idx {
 			t.Errorf("shellScriptIndex(%q) = %d, want %d", tt.argv, i, tt.idx)
+		}
+	}
+}
+
+// TestShellCallChanges: what the programs before a nested shell change of
+// where and as whom it runs, which hushbuild does not follow.
+func TestShellCallChanges(t *testing.T) {
+	for _, tt := range []struct {
+		argv    string
+		changes bool
+	}{
+		{"sh -c S", false}, {"env A=1 sh -c S", false}, {"timeout 60 sh -c S", false}, {"nice -n 5 sh -c S", false},
+		{"xargs -0 -n 1 sh -c S", false}, {"busybox sh -c S", false}, {"env -- sh -c S", false},
+		{"env HOME=/x sh -c S", true}, {"env NPM_CONFIG_USERCONFIG=/x sh -c S", true}, {"env -i sh -c S", true},
+		{"env -u HOME sh -c S", true}, {"env -C /x sh -c S", true}, {"env --chdir=/x sh -c S", true}, {"env -S S", true},
+		{"sudo -u app sh -c S", true}, {"chroot /x sh -c S", true}, {"su app -c S", true}, {"timeout -s KILL 60 sh -c S", true},
+	} {
+		sc, ok := shellCallOf(strings.Fields(tt.argv))
+		if !ok {
+			t.Errorf("%q: no shell script", tt.argv)
+			continue
+		}
+		if got := sc.changes != ""; got != tt.changes {
+			t.Errorf("%q: changes %q, want changes: %v", tt.argv, sc.changes, tt.changes)
 		}
 	}
 }
