@@ -24,6 +24,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
 
@@ -793,7 +794,9 @@ func TestWindowNeedles(t *testing.T) {
 		return b.String()
 	}
 	bin := make([]byte, 3000)
-	rand.Read(bin)
+	for i := range bin {
+		bin[i] = byte(rng.IntN(256))
+	}
 	values := map[string]string{
 		"base64":  rnd(3000, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
 		"special": rnd(2500, "abcdef012345 /+&?='\"$\\`!#~é€😀\n\t"),
@@ -818,6 +821,12 @@ func TestWindowNeedles(t *testing.T) {
 					"path":    url.PathEscape(piece),
 					EncJSON:   string(js),
 					EncShell:  strings.ReplaceAll(piece, "'", `'\''`),
+				}
+				if !utf8.ValidString(piece) {
+					// JSON cannot carry bytes that are not UTF-8: a writer
+					// puts U+FFFD in their place, and where the piece cuts
+					// a character decides how many; that form is lost.
+					delete(forms, EncJSON)
 				}
 				for enc, text := range forms {
 					if hasNeedle(ns, text) == "" {
