@@ -33,6 +33,10 @@ var secretFilePatterns = append([]string{
 	// (PROJECT-firebase-adminsdk-XXXXX-0123456789.json) and Google's OAuth
 	// client secrets (client_secret_<ID>.apps.googleusercontent.com.json).
 	"*.p8", "*firebase-adminsdk*.json", "client_secret*.json",
+	// Ansible's vault password file, and tokens kept in files of their
+	// own (.github_token, npm.token, gitlab-token.txt, api_key.txt).
+	".vault_pass", ".vault_pass.txt", "vault_pass.txt", ".vault-password", ".vault-password.txt", "vault-password.txt",
+	".*_token", ".*-token", "*.token", "token.txt", "*_token.txt", "*-token.txt", "api_key.txt", "apikey.txt", "api-key.txt",
 }, toolFilePatterns(true)...)
 
 // toolConfigPatterns are credential files that build tools read (package
@@ -225,7 +229,9 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 	// string's Password=), Spring Boot's, Terraform's variables, Rails'
 	// database.yml, WordPress's wp-config.php.
 	"appsettings*.json", "local.settings.json", "application*.properties", "application*.yml", "application*.yaml", "*.tfvars",
-	"database.yml", "wp-config.php"}
+	"database.yml", "wp-config.php",
+	// Android's signing settings (storePassword, keyPassword).
+	"keystore.properties", "signing.properties"}
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

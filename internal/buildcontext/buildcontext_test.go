@@ -235,10 +235,10 @@ func TestList(t *testing.T) {
 		},
 		{
 			name:       "extra credential file patterns",
-			files:      map[string]string{"deploy.token": "x", "conf/creds.ini": "x", "creds.ini": "x"},
+			files:      map[string]string{"deploy.cred": "x", "conf/creds.ini": "x", "creds.ini": "x"},
 			dockerfile: "Dockerfile",
-			cfg:        rewrite.Config{SecretFiles: []string{"*.token", "conf/creds.ini"}},
-			want:       []string{"conf/creds.ini", "deploy.token"},
+			cfg:        rewrite.Config{SecretFiles: []string{"*.cred", "conf/creds.ini"}},
+			want:       []string{"conf/creds.ini", "deploy.cred"},
 		},
 		{
 			name:       "an ignore file with a BOM and CRLF",
@@ -473,7 +473,7 @@ func mustRoot(t *testing.T, dir string) *os.Root {
 func TestCache(t *testing.T) {
 	dir := t.TempDir()
 	makeTree(t, dir, map[string]string{
-		".npmrc": "x", "deploy.token": "x", "a.Dockerfile": "", "b.Dockerfile": "",
+		".npmrc": "x", "deploy.cred": "x", "a.Dockerfile": "", "b.Dockerfile": "",
 		"c.Dockerfile": "", "c.Dockerfile.dockerignore": ".npmrc\n",
 	})
 	var c Cache
@@ -492,7 +492,7 @@ func TestCache(t *testing.T) {
 	if l := scan("c.Dockerfile", rewrite.Config{}); l == a || l.Files != nil {
 		t.Errorf("c.Dockerfile's own ignore file: %+v", l)
 	}
-	if l := scan("a.Dockerfile", rewrite.Config{SecretFiles: []string{"*.token"}}); l == a || !reflect.DeepEqual(l.Files, []string{".npmrc", "deploy.token"}) {
+	if l := scan("a.Dockerfile", rewrite.Config{SecretFiles: []string{"*.cred"}}); l == a || !reflect.DeepEqual(l.Files, []string{".npmrc", "deploy.cred"}) {
 		t.Errorf("other credential file patterns: %+v", l)
 	}
 }
