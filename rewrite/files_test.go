@@ -66,10 +66,16 @@ func TestToolCredentialFileNames(t *testing.T) {
 		".config/rclone/rclone.conf": true, ".databrickscfg": true, ".vault-token": true, ".s3cfg": true,
 		".terraformrc": true, "secrets.yaml": true, "secrets.json": true,
 		"sentry.properties.example": false, "rclone.conf.example": false, "terraform.tf": false, "main.tf": false,
+		".vault_pass": true, "ansible/vault-password.txt": true, ".github_token": true, "ci/npm.token": true,
+		"token.txt": true, "gitlab-token.txt": true, "api_key.txt": true,
+		"tokenizer.json": false, "tokens.txt": false, "token_test.go": false, "src/token.ts": false,
 	} {
 		if got := IsCredentialFile(p, Config{}); got != want {
 			t.Errorf("IsCredentialFile(%q) = %v, want %v", p, got, want)
 		}
+	}
+	if !IsFieldConfigFile("app/keystore.properties", Config{}) {
+		t.Error("keystore.properties (Android's signing passwords) is not searched for its secret fields")
 	}
 	if !IsFieldConfigFile("local.settings.json", Config{}) {
 		t.Error("local.settings.json (Azure Functions' settings, connection strings among them) is not searched for its secret fields")
