@@ -618,6 +618,15 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A token kept in a file of its own (.github_token, npm.token,
+		// token.txt), brought in by the broad copy of the app.
+		name:       "token file of its own copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN test -s package.json\n",
+		files: func(v string) map[string]string {
+			return map[string]string{".github_token": v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
 		// Copied by a pattern: the file the RUN sources is one of its
 		// matches.
 		name:       "sourced script copied by a pattern",
