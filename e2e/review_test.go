@@ -98,6 +98,24 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A CI variable holding the whole settings.xml, under a name that
+		// says what it is rather than that it is secret.
+		name:       "Maven settings.xml in a build-arg",
+		dockerfile: "FROM alpine\nARG MAVEN_SETTINGS\nRUN mkdir -p /root/.m2 && printf '%s' \"$MAVEN_SETTINGS\" > /root/.m2/settings.xml && mvn -B package || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "MAVEN_SETTINGS=<settings>\n  <servers>\n    <server>\n      <id>nexus</id>\n      <username>ci</username>\n      <password>" + v + "</password>\n    </server>\n  </servers>\n</settings>\n"}
+		},
+	},
+	{
+		// A model or artifact fetched with a signed URL: the signature
+		// alone grants access.
+		name:       "Azure SAS URL in a build-arg",
+		dockerfile: "FROM alpine\nARG MODEL_URL\nRUN wget -q -O /opt/model.bin \"$MODEL_URL\" || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "MODEL_URL=https://acme.blob.core.windows.net/models/m.bin?sv=2022-11-02&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=" + v}
+		},
+	},
+	{
 		name:       "a password ARG named _PW",
 		dockerfile: "FROM alpine\nARG DB_PW\nRUN echo \"migrating with $DB_PW\" | wc -c\n",
 		flags:      func(v string) []string { return []string{"--build-arg", "DB_PW=" + v} },
