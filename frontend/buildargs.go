@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -253,72 +252,24 @@ func tokenLike(s string) bool {
 	return letters && digits
 }
 
-// credentialSettingKeys are settings whose last part does not say
-// secret though their value is a credential: SonarQube's token, passed as
-// sonar.login before sonar.token replaced it.
-var credentialSettingKeys = map[string]bool{"sonar.login": true}
-
-// settingSeparators split an options string, a connection string
-// (Server=db;Password=...), a query string and JSON into their settings.
-const settingSeparators = ";,&?{}[]()"
-
-// jsonSetting is a "key": "value" pair of JSON (a feed's credentials in
-// VSS_NUGET_EXTERNAL_FEED_ENDPOINTS, a docker config.json's auth), and
-// yamlSetting a key: value line of YAML (a kubeconfig's token).
-var (
-	jsonSetting = regexp.MustCompile(`"([^"\\]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)"`)
-	yamlSetting = regexp.MustCompile(`(?m)^[ \t-]*([A-Za-z0-9_.-]{1,80}):[ \t]+['"]?([^\s'"#]+)`)
-)
-
-// secretSettingIn returns the key of a setting inside v whose key the
-// engine calls a secret and whose value is not a variable, or "": a
-// KEY=VALUE of an options string (GRADLE_OPTS="-Dorg.gradle.project.nexusPassword=..."
-// and MAVEN_OPTS, JAVA_TOOL_OPTIONS, --password=...), of a connection
-// string (Server=db;User Id=sa;Password=...), of a query string or of a
-// properties file, a "key": "value" of JSON, a key: value of YAML. The key
-// is the part after its last '.' or ':'.
+// secretSettingIn returns the key of a setting inside v (see
+// rewrite.SettingIn: options, connection and query strings, properties,
+// JSON, YAML, XML) whose key names a credential and whose value is not a
+// variable, or "".
 func secretSettingIn(v string) string {
-	secret := func(key, val string) bool {
-		key, val = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(val), `"'`)
-		if key == "" || val == "" || strings.HasPrefix(val, "$") {
+	return rewrite.SettingIn(v, func(key, val string) bool {
+		if strings.HasPrefix(val, "$") || !rewrite.IsSecretSettingKey(key) {
 			return false
-		}
-		if credentialSettingKeys[strings.ToLower(key)] {
-			return true
 		}
 		name := key
 		if i := strings.LastIndexAny(name, ".:"); i >= 0 {
 			name = name[i+1:]
 		}
-		name = strings.ReplaceAll(name, "-", "_")
 		if strings.EqualFold(name, "pwd") && strings.HasPrefix(val, "/") {
 			return false // the working directory
 		}
-		return name != "" && rewrite.IsSecretName(name, rewrite.Config{})
-	}
-	for _, tok := range strings.Fields(v) {
-		tok = strings.Trim(tok, `"'`)
-		if strings.HasPrefix(tok, "-D") {
-			tok = tok[2:]
-		}
-		tok = strings.TrimLeft(tok, "-")
-		if key, val, ok := strings.Cut(tok, "="); ok && secret(key, val) {
-			return key
-		}
-	}
-	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || strings.ContainsRune(settingSeparators, r) }) {
-		if key, val, ok := strings.Cut(part, "="); ok && len(strings.TrimSpace(val)) >= verify.MinValueLen && secret(key, val) {
-			return strings.TrimSpace(key)
-		}
-	}
-	for _, re := range []*regexp.Regexp{jsonSetting, yamlSetting} {
-		for _, m := range re.FindAllStringSubmatch(v, -1) {
-			if len(m[2]) >= verify.MinValueLen && secret(m[1], m[2]) {
-				return m[1]
-			}
-		}
-	}
-	return ""
+		return len(val) >= verify.MinValueLen
+	})
 }
 
 // base64Text is v decoded when all of it is base64 (wrapped or not) of
