@@ -584,6 +584,34 @@ var reviewCases = []reviewCase{
 		dockerfile: "FROM alpine\nRUN docker login -u ci -p {{VALUE}} registry.acme.io || true\n",
 	},
 	{
+		name:       "hard-coded password piped to docker login --password-stdin",
+		dockerfile: "FROM alpine\nRUN echo {{VALUE}} | docker login -u ci --password-stdin registry.acme.io || true\n",
+	},
+	{
+		name:       "hard-coded Maven -D password",
+		dockerfile: "FROM alpine\nRUN mvn -B -Dnexus.password={{VALUE}} deploy || true\n",
+	},
+	{
+		name:       "hard-coded token as a clone URL's user name",
+		dockerfile: "FROM alpine\nRUN git clone https://{{VALUE}}@github.com/acme/app.git /src || true\n",
+	},
+	{
+		name:       "hard-coded DB_PASSWORD appended to .env",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN echo \"DB_PASSWORD={{VALUE}}\" >> .env\n",
+	},
+	{
+		name:       "hard-coded keystore password in JAVA_TOOL_OPTIONS",
+		dockerfile: "FROM alpine\nENV JAVA_TOOL_OPTIONS=\"-Xmx512m -Djavax.net.ssl.keyStorePassword={{VALUE}}\"\n",
+	},
+	{
+		name:       "hard-coded LABEL api_key",
+		dockerfile: "FROM alpine\nLABEL com.acme.api_key=\"{{VALUE}}\"\n",
+	},
+	{
+		name:       "hard-coded password in a COPY heredoc",
+		dockerfile: "FROM alpine\nCOPY <<EOF /app/config.ini\n[db]\nhost = db\npassword = {{VALUE}}\nEOF\n",
+	},
+	{
 		name:       "builder writes ~/.npmrc and the final stage copies /root",
 		dockerfile: "FROM alpine AS builder\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json && echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > ~/.npmrc && npm ci\nFROM alpine\nCOPY --from=builder /root /root\nCOPY --from=builder /app /app\nCMD [\"node\", \"/app/index.js\"]\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
