@@ -176,7 +176,7 @@ func credentialIn(name, v string) string {
 	switch {
 	case kind != "":
 		return kind
-	case urlUserToken(v):
+	case rewrite.URLUserToken(v):
 		return kindURLToken
 	}
 	if key := secretSettingIn(v); key != "" {
@@ -193,63 +193,11 @@ func credentialIn(name, v string) string {
 // urlPassword reports whether a URL anywhere in v has a password in its
 // userinfo, other than the empty one and GitHub's fixed x-oauth-basic.
 func urlPassword(v string) bool {
-	return anyURLUserinfo(v, func(user, pass string, hasPass bool, host string) bool {
+	return rewrite.AnyURLUserinfo(v, func(user, pass string, hasPass bool, host string) bool {
 		alg, _, digest := strings.Cut(host, ":")
 		digest = digest && (alg == "sha256" || alg == "sha384" || alg == "sha512")
 		return hasPass && pass != "" && !strings.EqualFold(pass, "x-oauth-basic") && !digest
 	})
-}
-
-// urlUserToken reports whether a URL anywhere in v has, as its user name
-// with no password, what looks like a token rather than a name: GitHub,
-// GitLab and Azure DevOps take a token there (https://TOKEN@host/...).
-// A token here is at least 20 characters of letters, digits, '_' and '-',
-// with both letters and digits.
-func urlUserToken(v string) bool {
-	return anyURLUserinfo(v, func(user, pass string, _ bool, _ string) bool {
-		return pass == "" && tokenLike(user)
-	})
-}
-
-// anyURLUserinfo calls f with the userinfo (user, password, whether there
-// is a ':') and what follows the '@' of the authority of every URL in v
-// that has one, until f returns true.
-func anyURLUserinfo(v string, f func(user, pass string, hasPass bool, host string) bool) bool {
-	for i := strings.Index(v, "://"); i >= 0; {
-		rest := v[i+3:]
-		auth := rest[:authorityEnd(rest)]
-		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			user, pass, ok := strings.Cut(auth[:at], ":")
-			if f(user, pass, ok, auth[at+1:]) {
-				return true
-			}
-		}
-		j := strings.Index(rest, "://")
-		if j < 0 {
-			break
-		}
-		i += 3 + j
-	}
-	return false
-}
-
-func tokenLike(s string) bool {
-	if len(s) < 20 {
-		return false
-	}
-	letters, digits := false, false
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-			letters = true
-		case c >= '0' && c <= '9':
-			digits = true
-		case c == '_' || c == '-':
-		default:
-			return false
-		}
-	}
-	return letters && digits
 }
 
 // secretSettingIn returns the key of a setting inside v (see
@@ -296,16 +244,6 @@ func base64Text(v string) string {
 		}
 	}
 	return ""
-}
-
-// authorityEnd is where a URL's authority ends in s, the text after "://".
-func authorityEnd(s string) int {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == 0x7f || strings.IndexByte("/?#\"'<>\\`", c) >= 0 {
-			return i
-		}
-	}
-	return len(s)
 }
 
 // isProxyArg reports BuildKit's predefined proxy build-args, which need no
