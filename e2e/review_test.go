@@ -845,6 +845,22 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A tool's credential file under a name of the repository's own,
+		// copied to where the tool reads it after a copy of the context.
+		name:       "npmrc under another name copied with the app then to ~/.npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc /root/.npmrc && npm ci && rm /root/.npmrc\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"package.json": "{}\n", "docker/npmrc": "@acme:registry=https://npm.pkg.github.com/\n//npm.pkg.github.com/:_authToken=" + v + "\n"}
+		},
+	},
+	{
+		name:       "netrc without its dot copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY . .\nRUN mv netrc /root/.netrc && go mod download; rm -f /root/.netrc\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"go.mod": "module x\n", "netrc": "machine github.com\nlogin ci\npassword " + v + "\n"}
+		},
+	},
+	{
 		// The main context is searched for private keys under any name;
 		// a named context was listed by file names only.
 		name:       "deploy key under a plain name in a named local context copied whole",
