@@ -34,10 +34,33 @@ func ToolConfigHolds(data []byte) bool {
 }
 
 // literalCredential reports a value that is a credential written
-// literally: 6 characters or more, no variable.
+// literally: 6 characters or more of at least two of lower case, upper
+// case and digits, neither a variable nor a placeholder a build fills in
+// (@NPM_TOKEN@, __TOKEN__, #{Token}#, YOUR_TOKEN, changeme).
 func literalCredential(v string) bool {
 	v = strings.Trim(strings.TrimSpace(v), `"'`)
-	return len(v) >= 6 && !strings.ContainsAny(v, "$%{}<>")
+	if len(v) < 6 || strings.ContainsAny(v, "${}<>") {
+		return false
+	}
+	if c := v[0]; (c == '@' || c == '%' || c == '#' || c == '_') && v[len(v)-1] == c {
+		return false
+	}
+	if strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == "" {
+		return false // a CONSTANT_NAME
+	}
+	l := strings.ToLower(v)
+	for _, w := range []string{"your", "changeme", "placeholder", "example", "xxxx", "replace", "dummy", "redacted"} {
+		if strings.Contains(l, w) {
+			return false
+		}
+	}
+	classes := 0
+	for _, set := range []string{"abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"} {
+		if strings.ContainsAny(v, set) {
+			classes++
+		}
+	}
+	return classes >= 2
 }
 
 func lines(data []byte) []string {
