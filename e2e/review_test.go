@@ -98,6 +98,24 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A CI variable holding the whole settings.xml, under a name that
+		// says what it is rather than that it is secret.
+		name:       "Maven settings.xml in a build-arg",
+		dockerfile: "FROM alpine\nARG MAVEN_SETTINGS\nRUN mkdir -p /root/.m2 && printf '%s' \"$MAVEN_SETTINGS\" > /root/.m2/settings.xml && mvn -B package || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "MAVEN_SETTINGS=<settings>\n  <servers>\n    <server>\n      <id>nexus</id>\n      <username>ci</username>\n      <password>" + v + "</password>\n    </server>\n  </servers>\n</settings>\n"}
+		},
+	},
+	{
+		// A model or artifact fetched with a signed URL: the signature
+		// alone grants access.
+		name:       "Azure SAS URL in a build-arg",
+		dockerfile: "FROM alpine\nARG MODEL_URL\nRUN wget -q -O /opt/model.bin \"$MODEL_URL\" || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "MODEL_URL=https://acme.blob.core.windows.net/models/m.bin?sv=2022-11-02&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=" + v}
+		},
+	},
+	{
 		name:       "a password ARG named _PW",
 		dockerfile: "FROM alpine\nARG DB_PW\nRUN echo \"migrating with $DB_PW\" | wc -c\n",
 		flags:      func(v string) []string { return []string{"--build-arg", "DB_PW=" + v} },
@@ -566,6 +584,34 @@ var reviewCases = []reviewCase{
 		dockerfile: "FROM alpine\nRUN docker login -u ci -p {{VALUE}} registry.acme.io || true\n",
 	},
 	{
+		name:       "hard-coded password piped to docker login --password-stdin",
+		dockerfile: "FROM alpine\nRUN echo {{VALUE}} | docker login -u ci --password-stdin registry.acme.io || true\n",
+	},
+	{
+		name:       "hard-coded Maven -D password",
+		dockerfile: "FROM alpine\nRUN mvn -B -Dnexus.password={{VALUE}} deploy || true\n",
+	},
+	{
+		name:       "hard-coded token as a clone URL's user name",
+		dockerfile: "FROM alpine\nRUN git clone https://{{VALUE}}@github.com/acme/app.git /src || true\n",
+	},
+	{
+		name:       "hard-coded DB_PASSWORD appended to .env",
+		dockerfile: "FROM alpine\nWORKDIR /app\nRUN echo \"DB_PASSWORD={{VALUE}}\" >> .env\n",
+	},
+	{
+		name:       "hard-coded keystore password in JAVA_TOOL_OPTIONS",
+		dockerfile: "FROM alpine\nENV JAVA_TOOL_OPTIONS=\"-Xmx512m -Djavax.net.ssl.keyStorePassword={{VALUE}}\"\n",
+	},
+	{
+		name:       "hard-coded LABEL api_key",
+		dockerfile: "FROM alpine\nLABEL com.acme.api_key=\"{{VALUE}}\"\n",
+	},
+	{
+		name:       "hard-coded password in a COPY heredoc",
+		dockerfile: "FROM alpine\nCOPY <<EOF /app/config.ini\n[db]\nhost = db\npassword = {{VALUE}}\nEOF\n",
+	},
+	{
 		name:       "builder writes ~/.npmrc and the final stage copies /root",
 		dockerfile: "FROM alpine AS builder\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json && echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > ~/.npmrc && npm ci\nFROM alpine\nCOPY --from=builder /root /root\nCOPY --from=builder /app /app\nCMD [\"node\", \"/app/index.js\"]\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
@@ -805,6 +851,22 @@ var reviewCases = []reviewCase{
 		namedDir:   "deps",
 		files: func(v string) map[string]string {
 			return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", ".env": "DB_PASSWORD=" + v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
+		// A tool's credential file under a name of the repository's own,
+		// copied to where the tool reads it after a copy of the context.
+		name:       "npmrc under another name copied with the app then to ~/.npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc /root/.npmrc && npm ci && rm /root/.npmrc\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"package.json": "{}\n", "docker/npmrc": "@acme:registry=https://npm.pkg.github.com/\n//npm.pkg.github.com/:_authToken=" + v + "\n"}
+		},
+	},
+	{
+		name:       "netrc without its dot copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY . .\nRUN mv netrc /root/.netrc && go mod download; rm -f /root/.netrc\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"go.mod": "module x\n", "netrc": "machine github.com\nlogin ci\npassword " + v + "\n"}
 		},
 	},
 	{

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -177,7 +176,7 @@ func credentialIn(name, v string) string {
 	switch {
 	case kind != "":
 		return kind
-	case urlUserToken(v):
+	case rewrite.URLUserToken(v):
 		return kindURLToken
 	}
 	if key := secretSettingIn(v); key != "" {
@@ -194,131 +193,31 @@ func credentialIn(name, v string) string {
 // urlPassword reports whether a URL anywhere in v has a password in its
 // userinfo, other than the empty one and GitHub's fixed x-oauth-basic.
 func urlPassword(v string) bool {
-	return anyURLUserinfo(v, func(user, pass string, hasPass bool, host string) bool {
+	return rewrite.AnyURLUserinfo(v, func(user, pass string, hasPass bool, host string) bool {
 		alg, _, digest := strings.Cut(host, ":")
 		digest = digest && (alg == "sha256" || alg == "sha384" || alg == "sha512")
 		return hasPass && pass != "" && !strings.EqualFold(pass, "x-oauth-basic") && !digest
 	})
 }
 
-// urlUserToken reports whether a URL anywhere in v has, as its user name
-// with no password, what looks like a token rather than a name: GitHub,
-// GitLab and Azure DevOps take a token there (https://TOKEN@host/...).
-// A token here is at least 20 characters of letters, digits, '_' and '-',
-// with both letters and digits.
-func urlUserToken(v string) bool {
-	return anyURLUserinfo(v, func(user, pass string, _ bool, _ string) bool {
-		return pass == "" && tokenLike(user)
-	})
-}
-
-// anyURLUserinfo calls f with the userinfo (user, password, whether there
-// is a ':') and what follows the '@' of the authority of every URL in v
-// that has one, until f returns true.
-func anyURLUserinfo(v string, f func(user, pass string, hasPass bool, host string) bool) bool {
-	for i := strings.Index(v, "://"); i >= 0; {
-		rest := v[i+3:]
-		auth := rest[:authorityEnd(rest)]
-		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			user, pass, ok := strings.Cut(auth[:at], ":")
-			if f(user, pass, ok, auth[at+1:]) {
-				return true
-			}
-		}
-		j := strings.Index(rest, "://")
-		if j < 0 {
-			break
-		}
-		i += 3 + j
-	}
-	return false
-}
-
-func tokenLike(s string) bool {
-	if len(s) < 20 {
-		return false
-	}
-	letters, digits := false, false
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-			letters = true
-		case c >= '0' && c <= '9':
-			digits = true
-		case c == '_' || c == '-':
-		default:
-			return false
-		}
-	}
-	return letters && digits
-}
-
-// credentialSettingKeys are settings whose last part does not say
-// secret though their value is a credential: SonarQube's token, passed as
-// sonar.login before sonar.token replaced it.
-var credentialSettingKeys = map[string]bool{"sonar.login": true}
-
-// settingSeparators split an options string, a connection string
-// (Server=db;Password=...), a query string and JSON into their settings.
-const settingSeparators = ";,&?{}[]()"
-
-// jsonSetting is a "key": "value" pair of JSON (a feed's credentials in
-// VSS_NUGET_EXTERNAL_FEED_ENDPOINTS, a docker config.json's auth), and
-// yamlSetting a key: value line of YAML (a kubeconfig's token).
-var (
-	jsonSetting = regexp.MustCompile(`"([^"\\]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)"`)
-	yamlSetting = regexp.MustCompile(`(?m)^[ \t-]*([A-Za-z0-9_.-]{1,80}):[ \t]+['"]?([^\s'"#]+)`)
-)
-
-// secretSettingIn returns the key of a setting inside v whose key the
-// engine calls a secret and whose value is not a variable, or "": a
-// KEY=VALUE of an options string (GRADLE_OPTS="-Dorg.gradle.project.nexusPassword=..."
-// and MAVEN_OPTS, JAVA_TOOL_OPTIONS, --password=...), of a connection
-// string (Server=db;User Id=sa;Password=...), of a query string or of a
-// properties file, a "key": "value" of JSON, a key: value of YAML. The key
-// is the part after its last '.' or ':'.
+// secretSettingIn returns the key of a setting inside v (see
+// rewrite.SettingIn: options, connection and query strings, properties,
+// JSON, YAML, XML) whose key names a credential and whose value is not a
+// variable, or "".
 func secretSettingIn(v string) string {
-	secret := func(key, val string) bool {
-		key, val = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(val), `"'`)
-		if key == "" || val == "" || strings.HasPrefix(val, "$") {
+	return rewrite.SettingIn(v, func(key, val string) bool {
+		if strings.HasPrefix(val, "$") || !rewrite.IsSecretSettingKey(key) {
 			return false
-		}
-		if credentialSettingKeys[strings.ToLower(key)] {
-			return true
 		}
 		name := key
 		if i := strings.LastIndexAny(name, ".:"); i >= 0 {
 			name = name[i+1:]
 		}
-		name = strings.ReplaceAll(name, "-", "_")
 		if strings.EqualFold(name, "pwd") && strings.HasPrefix(val, "/") {
 			return false // the working directory
 		}
-		return name != "" && rewrite.IsSecretName(name, rewrite.Config{})
-	}
-	for _, tok := range strings.Fields(v) {
-		tok = strings.Trim(tok, `"'`)
-		if strings.HasPrefix(tok, "-D") {
-			tok = tok[2:]
-		}
-		tok = strings.TrimLeft(tok, "-")
-		if key, val, ok := strings.Cut(tok, "="); ok && secret(key, val) {
-			return key
-		}
-	}
-	for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || strings.ContainsRune(settingSeparators, r) }) {
-		if key, val, ok := strings.Cut(part, "="); ok && len(strings.TrimSpace(val)) >= verify.MinValueLen && secret(key, val) {
-			return strings.TrimSpace(key)
-		}
-	}
-	for _, re := range []*regexp.Regexp{jsonSetting, yamlSetting} {
-		for _, m := range re.FindAllStringSubmatch(v, -1) {
-			if len(m[2]) >= verify.MinValueLen && secret(m[1], m[2]) {
-				return m[1]
-			}
-		}
-	}
-	return ""
+		return len(val) >= verify.MinValueLen
+	})
 }
 
 // base64Text is v decoded when all of it is base64 (wrapped or not) of
@@ -345,16 +244,6 @@ func base64Text(v string) string {
 		}
 	}
 	return ""
-}
-
-// authorityEnd is where a URL's authority ends in s, the text after "://".
-func authorityEnd(s string) int {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c == 0x7f || strings.IndexByte("/?#\"'<>\\`", c) >= 0 {
-			return i
-		}
-	}
-	return len(s)
 }
 
 // isProxyArg reports BuildKit's predefined proxy build-args, which need no

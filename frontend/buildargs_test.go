@@ -58,6 +58,19 @@ var credCases = []credCase{
 	{"YAML token", "KUBE_CONFIG", "the secret-named setting token", func(r string) string {
 		return "apiVersion: v1\nusers:\n- name: ci\n  user:\n    token: " + r + "\n"
 	}},
+	{"Maven settings.xml", "MAVEN_SETTINGS", "the secret-named setting password", func(r string) string {
+		return "<settings>\n  <servers>\n    <server>\n      <id>nexus</id>\n      <username>ci</username>\n      <password>" + r + "</password>\n    </server>\n  </servers>\n</settings>\n"
+	}},
+	{"NuGet.Config", "NUGET_CONFIG", "the secret-named setting ClearTextPassword", func(r string) string {
+		return `<configuration><packageSourceCredentials><feed><add key="Username" value="ci" /><add key="ClearTextPassword" value="` + r + `" /></feed></packageSourceCredentials></configuration>`
+	}},
+	{"Azure SAS URL", "MODEL_URL", "the secret-named setting sig", func(r string) string {
+		return "https://acme.blob.core.windows.net/models/m.bin?sv=2022-11-02&ss=b&srt=o&sp=r&se=2030-01-01T00:00:00Z&sig=" + r
+	}},
+	{"S3 presigned URL", "ARTIFACT_URL", "the secret-named setting X-Amz-Signature", func(r string) string {
+		return "https://acme.s3.amazonaws.com/a.tgz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=" + r
+	}},
+	{"gradle -P property", "GRADLE_ARGS", "the secret-named setting mavenPassword", func(r string) string { return "--no-daemon -PmavenPassword=" + r }},
 	{"base64 kubeconfig", "KUBE_CONFIG", "the secret-named setting token, base64-encoded", func(r string) string {
 		return base64.StdEncoding.EncodeToString([]byte("apiVersion: v1\nusers:\n- name: ci\n  user:\n    token: " + r + "\n"))
 	}},
@@ -104,6 +117,8 @@ var credCases = []credCase{
 	{"working directory", "ENVS", "", func(r string) string { return "HOME=/root;PWD=/app/" + r }},
 	{"base64 of plain text", "BANNER", "", func(r string) string { return base64.StdEncoding.EncodeToString([]byte("built from " + r)) }},
 	{"query string", "QUERY", "", func(r string) string { return "page=1&sort=" + r }},
+	{"XML without secrets", "POM_EXTRA", "", func(r string) string { return "<properties><app.name>" + r + "</app.name><password></password></properties>" }},
+	{"XML secret from a variable", "MAVEN_SETTINGS", "", func(r string) string { return "<server><id>" + r + "</id><password>${env.NEXUS_PASSWORD}</password></server>" }},
 }
 
 // randomHex is 32 random hex digits (a canary without its prefix).

@@ -64,6 +64,38 @@ func (a *analyzer) scanLiterals() {
 		}
 		for _, h := range n.Heredocs {
 			scan(h.Content)
+			// A heredoc is a file COPY writes, or a script RUN runs.
+			if strings.EqualFold(n.Value, "run") {
+				if r := literalPasswordFlag(h.Content); r != "" {
+					rules[r] = true
+				}
+			} else if r := literalInText(h.Content); r != "" {
+				rules[r] = true
+			}
+		}
+		switch strings.ToLower(n.Value) {
+		case "env", "label":
+			// KEY VALUE = triples.
+			for k := n.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
+				key, val := k.Value, unquote(k.Next.Value)
+				if strings.EqualFold(n.Value, "label") && literalSettingValue(key, val) {
+					rules["secret-label"] = true
+				}
+				if r := literalInText(val); r != "" {
+					rules[r] = true
+				}
+				if k.Next.Next == nil {
+					break
+				}
+			}
+		case "arg":
+			for k := n.Next; k != nil; k = k.Next {
+				if _, val, ok := strings.Cut(k.Value, "="); ok {
+					if r := literalInText(unquote(val)); r != "" {
+						rules[r] = true
+					}
+				}
+			}
 		}
 		if len(rules) == 0 {
 			continue
@@ -191,11 +223,6 @@ func userinfoStop(r rune) bool {
 	return false
 }
 
-// passwordFlagHints are cheap tests for commands that may take a
-// password on their command line.
-var passwordFlagHints = []string{"mysql", "mariadb", "sshpass", "curl", "wget", "rar", "7z", "zip",
-	"login", "config", "configure", "=", "machine"}
-
 // literalSecret reports a literal value given to a secret-named setting
 // (a flag, a variable, a tool's setting) that looks like a real credential
 // rather than a placeholder: checkLiteralDefault's judgement.
@@ -209,12 +236,16 @@ func literalSecret(name, v string) bool {
 // bearer.HOST, aws's aws_secret_access_key.
 func secretSettingKey(k string) bool {
 	k = strings.ToLower(k)
+	switch k {
+	case "_auth", "_password", "_authtoken":
+		return true
+	}
 	for _, suffix := range []string{"_authtoken", ":_password", ":_auth", "npmauthtoken", "aws_secret_access_key", "aws_session_token"} {
 		if strings.HasSuffix(k, suffix) {
 			return true
 		}
 	}
-	for _, prefix := range []string{"http-basic.", "github-oauth.", "gitlab-token.", "gitlab-oauth.", "bearer.", "bitbucket-oauth."} {
+	for _, prefix := range []string{"http-basic.", "github-oauth.", "gitlab-token.", "gitlab-oauth.", "bearer.", "bitbucket-oauth.", "pypi-token."} {
 		if strings.HasPrefix(k, prefix) {
 			return true
 		}
@@ -226,15 +257,6 @@ func secretSettingKey(k string) bool {
 // mysql -psecret, sshpass -p secret, curl -u user:secret, unrar -psecret,
 // wget --password=secret. It returns a rule id, or "".
 func literalPasswordFlag(cmd string) string {
-	hinted := false
-	for _, h := range passwordFlagHints {
-		if strings.Contains(cmd, h) {
-			hinted = true
-		}
-	}
-	if !hinted {
-		return ""
-	}
 	f, err := parseShell(cmd)
 	if err != nil {
 		return ""
@@ -269,9 +291,38 @@ func literalPasswordFlag(cmd string) string {
 			}
 			return true
 		}
+		// echo TOKEN | docker login --password-stdin, echo user:PASS |
+		// chpasswd
+		if b, ok := n.(*syntax.BinaryCmd); ok && b.Op == syntax.Pipe {
+			if literalPiped(b, literal) {
+				found = "password-stdin"
+			}
+			return true
+		}
 		c, ok := n.(*syntax.CallExpr)
 		if !ok || len(c.Args) < 2 {
 			return true
+		}
+		// Any command: a secret-named setting given literally
+		// (-Dnexus.password=..., --api-key=..., "password=..." echoed into
+		// a file, a query string's token=, a signed URL's sig=), a
+		// secret-named flag followed by a credential (--password ...,
+		// --auth-token ...), a token as a URL's user name.
+		for i, a := range c.Args[1:] {
+			v, ok := literal(a)
+			if !ok {
+				continue
+			}
+			if r := literalInText(v); r != "" {
+				found = r
+				return true
+			}
+			if strings.HasPrefix(v, "--") && !strings.Contains(v, "=") && i+2 < len(c.Args) {
+				if next, ok := literal(c.Args[i+2]); ok && secretFlag(v) && literalSecret(v, next) && !hostLike(next) && !strings.Contains(next, "://") {
+					found = "password-flag"
+					return true
+				}
+			}
 		}
 		name := path.Base(c.Args[0].Lit())
 		var words []string
@@ -294,7 +345,15 @@ func literalPasswordFlag(cmd string) string {
 					}
 				}
 			}
-		case "npm", "yarn", "pnpm", "composer", "aws":
+		case "bundle":
+			// bundle config [set] [--global] gems.example.com USER:PASS
+			if slices.Contains(words, "config") && len(words) >= 3 {
+				key, val := words[len(words)-2], words[len(words)-1]
+				if _, pass, ok := strings.Cut(val, ":"); ok && (strings.Contains(key, ".") || strings.Contains(key, "__")) && literalSecret("password", pass) {
+					found = "secret-setting"
+				}
+			}
+		case "npm", "yarn", "pnpm", "composer", "aws", "poetry":
 			// npm config set //host/:_authToken TOKEN (or KEY=TOKEN),
 			// composer config -g http-basic.HOST USER PASS, aws configure
 			// set aws_secret_access_key KEY.
@@ -394,6 +453,38 @@ func literalPasswordFlag(cmd string) string {
 				} else if strings.HasPrefix(v, "--user=") && strings.Contains(v[len("--user="):], ":") {
 					found = "password-flag"
 				}
+			case "twine", "az", "conan", "dotnet", "mongo", "mongosh", "mongodump", "mongorestore", "redis-cli", "htpasswd":
+				// twine -p, az login -p, conan remote login -p, dotnet
+				// nuget add source -p, mongo -p, redis-cli -a,
+				// htpasswd -b FILE USER PASS
+				flag := "-p"
+				if name == "redis-cli" {
+					flag = "-a"
+				}
+				if name == "htpasswd" {
+					if strings.HasPrefix(v, "-") && strings.Contains(v, "b") && !strings.HasPrefix(v, "--") {
+						var rest []string
+						for _, a := range c.Args[i+1:] {
+							w, ok := literal(a)
+							if !ok {
+								rest = nil
+								break
+							}
+							if !strings.HasPrefix(w, "-") {
+								rest = append(rest, w)
+							}
+						}
+						if len(rest) >= 3 && literalSecret("password", rest[len(rest)-1]) {
+							found = "password-flag"
+						}
+					}
+					continue
+				}
+				if v == flag {
+					if p, ok := next(); ok && literalSecret("password", p) {
+						found = "password-flag"
+					}
+				}
 			case "wget":
 				for _, pre := range []string{"--password=", "--http-password=", "--ftp-password="} {
 					if strings.HasPrefix(v, pre) && len(v) > len(pre) {
@@ -410,4 +501,112 @@ func literalPasswordFlag(cmd string) string {
 		return true
 	})
 	return found
+}
+
+// unquote is a Dockerfile value without the quotes around it.
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+// literalSettingValue reports a literal value, for a setting of that
+// key, that is a credential written in the Dockerfile: the key names a
+// credential (IsSecretSettingKey) and the value is no variable, setting,
+// placeholder, path, host name or URL.
+func literalSettingValue(key, val string) bool {
+	val = strings.TrimSpace(val)
+	if strings.ContainsAny(val, "$`") || !IsSecretSettingKey(key) || isSettingValue(val) || hostLike(val) {
+		return false
+	}
+	if strings.Contains(val, "://") {
+		return false // a URL; one with a password is literalUserinfo's
+	}
+	return literalSecret(key, val)
+}
+
+// literalInText returns a rule id when text, written literally in the
+// Dockerfile, holds a credential inside it: a secret-named setting with a
+// literal value (SettingIn: options, properties, JSON, YAML, XML, query
+// strings), or a token as a URL's user name (https://TOKEN@github.com/...).
+func literalInText(text string) string {
+	if SettingIn(text, literalSettingValue) != "" {
+		return "secret-setting"
+	}
+	if URLUserToken(text) {
+		return "url-token"
+	}
+	return ""
+}
+
+// secretFlag reports a long option whose value is a credential:
+// --password, --token, --auth-token, --api-key, --client-secret..., not
+// one that names a file, a source or stdin (--password-stdin,
+// --token-file) nor a public key (--recv-keys).
+func secretFlag(flag string) bool {
+	name := strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_")
+	if !IsSecretName(name, Config{}) {
+		return false
+	}
+	toks := splitName(name)
+	if len(toks) == 0 {
+		return false
+	}
+	switch toks[len(toks)-1] {
+	case "password", "passwd", "pass", "pwd", "passphrase", "token", "secret", "apikey", "authtoken",
+		"accesstoken", "apitoken", "credential", "credentials", "creds":
+		return true
+	case "key":
+		return len(toks) > 1 && (toks[len(toks)-2] == "api" || toks[len(toks)-2] == "secret" || toks[len(toks)-2] == "access" || toks[len(toks)-2] == "license")
+	}
+	return false
+}
+
+// hostLike reports a host name, a dotted version or a host:port: lower
+// case letters, digits, '.', '-' and ':', with a '.' or a ':'.
+func hostLike(v string) bool {
+	return strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789.-:") == "" && strings.ContainsAny(v, ".:")
+}
+
+// literalPiped reports a credential written literally and piped into a
+// command that reads one on its standard input: echo TOKEN | docker login
+// --password-stdin (and helm, oras...), gh auth login --with-token,
+// passwd --stdin, and echo USER:PASS | chpasswd.
+func literalPiped(b *syntax.BinaryCmd, literal func(*syntax.Word) (string, bool)) bool {
+	left, ok := b.X.Cmd.(*syntax.CallExpr)
+	if !ok || len(left.Args) < 2 {
+		return false
+	}
+	if name := path.Base(left.Args[0].Lit()); name != "echo" && name != "printf" {
+		return false
+	}
+	right, ok := b.Y.Cmd.(*syntax.CallExpr)
+	if !ok || len(right.Args) == 0 {
+		return false
+	}
+	reader := path.Base(right.Args[0].Lit())
+	stdin := reader == "chpasswd"
+	for _, a := range right.Args[1:] {
+		switch a.Lit() {
+		case "--password-stdin", "--with-token", "--token-stdin", "--stdin":
+			stdin = true
+		}
+	}
+	if !stdin {
+		return false
+	}
+	for _, a := range left.Args[1:] {
+		v, ok := literal(a)
+		if !ok || strings.HasPrefix(v, "-") || strings.HasPrefix(v, "%") {
+			continue
+		}
+		if reader == "chpasswd" {
+			_, v, _ = strings.Cut(v, ":")
+		}
+		if literalSecret("password", strings.TrimSpace(v)) {
+			return true
+		}
+	}
+	return false
 }

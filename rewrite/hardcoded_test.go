@@ -108,6 +108,37 @@ func TestLiteralPasswordFlag(t *testing.T) {
 		"export NODE_ENV=production PASSWORD_MIN_LENGTH=12":                                false,
 		"echo \"machine repo.acme.io login ci password Zr8pLw3NqT6vXk29\" > /root/.netrc":  true,
 		"echo \"machine repo.acme.io login ci password $PASS\" > /root/.netrc":             false,
+		// secret-named settings, flags and URL tokens in any command
+		"mvn -B -Dnexus.password=Zr8pLw3NqT6vXk29 deploy":                                                      true,
+		"./gradlew publish -PmavenPassword=Zr8pLw3NqT6vXk29":                                                   true,
+		"java -jar app.jar --spring.datasource.password=Zr8pLw3NqT6vXk29":                                      true,
+		"echo \"spring.datasource.password=Zr8pLw3NqT6vXk29\" >> application.properties":                       true,
+		"echo \"DB_PASSWORD=Zr8pLw3NqT6vXk29\" >> .env":                                                        true,
+		"echo '{\"token\": \"7f3c9a2e4b1d4e8f9a6c2d5e\"}' > config.json":                                       true,
+		"curl -fsSL \"https://api.acme.io/dl?token=7f3c9a2e4b1d4e8f9a6c2d5e\" -o x":                            true,
+		"curl -o m.bin \"https://acme.blob.core.windows.net/m/m.bin?sv=2022-11-02&sig=Zr8pLw3NqT6vXk29\"":      true,
+		"sentry-cli --auth-token 7f3c9a2e4b1d4e8f9a6c2d5e releases new 1":                                      true,
+		"helm repo add acme https://charts.acme.io --username ci --password Zr8pLw3NqT6v":                      true,
+		"git clone https://7f3c9a2e4b1d4e8f9a6c2d5e@github.com/acme/app.git":                                   true,
+		"echo Zr8pLw3NqT6vXk29 | docker login -u ci --password-stdin registry.acme.io":                         true,
+		"echo 'admin:Zr8pLw3NqT6vXk29' | chpasswd":                                                             true,
+		"htpasswd -bc /etc/nginx/.htpasswd admin Zr8pLw3NqT6vXk29":                                             true,
+		"twine upload -u __token__ -p Zr8pLw3NqT6vXk29 dist/*":                                                 true,
+		"redis-cli -a Zr8pLw3NqT6vXk29 ping":                                                                   true,
+		"npm config set _auth Zr8pLw3NqT6vXk29":                                                                true,
+		"poetry config http-basic.acme ci Zr8pLw3NqT6vXk29":                                                    true,
+		"bundle config set --global gems.acme.io ci:Zr8pLw3NqT6vXk29":                                          true,
+		"mvn -B -Dnexus.password=$NEXUS_PASSWORD deploy":                                                       false,
+		"mvn -Dmaven.repo.local=/root/.m2/repository -DskipTests package":                                      false,
+		"echo \"$CR_PAT\" | docker login ghcr.io -u ci --password-stdin":                                       false,
+		"docker login -u ci --password-stdin registry-1.docker.io < /run/secrets/pw":                           false,
+		"gpg --batch --keyserver hkps://keys.openpgp.org --recv-keys 7169605F62C751356D054A26A821E680E5FA6305": false,
+		"git clone https://github.com/acme/app.git":                                                            false,
+		"git clone https://gitlab-ci-token@gitlab.acme.io/acme/app.git":                                        false,
+		"curl --password-file /run/secrets/p --user ci https://repo/x":                                         false,
+		"echo 'root:Docker!' | chpasswd":                                                                       false,
+		"htpasswd -b /etc/nginx/.htpasswd admin \"$ADMIN_PASSWORD\"":                                           false,
+		"app --auth-url=https://auth.acme.io/v3 --token-file=/run/secrets/t":                                   false,
 	} {
 		if got := literalPasswordFlag(cmd) != ""; got != want {
 			t.Errorf("literalPasswordFlag(%q) = %v, want %v", cmd, got, want)
@@ -166,6 +197,28 @@ func TestHardcodedInJSONEscapes(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: no HardcodedSecret", strings.Fields(line)[0])
+		}
+	}
+}
+
+func TestLiteralInText(t *testing.T) {
+	for text, want := range map[string]bool{
+		"-Xmx2g -Djavax.net.ssl.keyStorePassword=Zr8pLw3NqT6vXk29":                      true,
+		"https://Zr8pLw3NqT6vXk29fLq7Wz@github.com/acme/app.git":                        true,
+		`{"password": "Zr8pLw3NqT6vXk29"}`:                                              true,
+		"<server><id>nexus</id><password>Zr8pLw3NqT6vXk29</password></server>":          true,
+		"[db]\npassword = Zr8pLw3NqT6vXk29\n":                                           true,
+		"https://acme.blob.core.windows.net/m/m.bin?sv=2022-11-02&sig=Zr8pLw3NqT6vXk29": true,
+		"-Xmx2g -Djavax.net.ssl.keyStorePassword=${KEYSTORE_PASSWORD}":                  false,
+		"-Dspring.profiles.active=prod":                                                 false,
+		"<server><id>nexus</id><password>${env.NEXUS_PASSWORD}</password></server>":     false,
+		"https://github.com/acme/app.git":                                               false,
+		"password = changeme":                                                           false,
+		"token_url=https://auth.acme.io/Token2":                                         false,
+		"PASSWORD_MIN_LENGTH=12":                                                        false,
+	} {
+		if got := literalInText(text) != ""; got != want {
+			t.Errorf("literalInText(%q) = %v, want %v", text, got, want)
 		}
 	}
 }

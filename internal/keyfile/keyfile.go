@@ -208,6 +208,11 @@ func readerHolds(r io.Reader, buf []byte) (bool, error) {
 		if (n > 0 || keep > 0) && Holds(data) {
 			return true, nil
 		}
+		// A small file read whole in one chunk: a build tool's credential
+		// configuration under any name is a credential file too.
+		if keep == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) && ToolConfigHolds(data) {
+			return true, nil
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return false, nil
 		}
