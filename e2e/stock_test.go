@@ -149,14 +149,8 @@ func (l *labSetup) testSameImage(t *testing.T, ex example, original []byte, vari
 	stock := build(l.stock, "stock")
 	hushed := build(l.frontend, "hushbuild")
 
-	if !slices.Equal(stock.diffIDs, hushed.diffIDs) {
-		t.Errorf("layer diff IDs differ:\n\tstock    %v\n\thushbuild %v", stock.diffIDs, hushed.diffIDs)
-		for _, d := range diffFiles(stock.files, hushed.files) {
-			t.Logf("\t%s", strings.NewReplacer("legacy", "stock").Replace(d.String()))
-		}
-	}
-	if stock.configDigest != hushed.configDigest {
-		t.Errorf("the image configs differ (%s, %s):%s", stock.configDigest, hushed.configDigest, configDiff(t, stock.config, hushed.config))
+	if !checkSameLayersAndConfig(t, stock, hushed) {
+		return
 	}
 	if stock.manifestDigest == hushed.manifestDigest {
 		t.Logf("same image: manifest %s, %d layers", stock.manifestDigest, len(stock.diffIDs))
@@ -197,4 +191,24 @@ func configDiff(t *testing.T, a, b []byte) string {
 		}
 	}
 	return out.String()
+}
+
+// checkSameLayersAndConfig fails t where the hushbuild image's layers or
+// config differ from the stock image's, showing the files and fields
+// that differ; it reports whether both are the same.
+func checkSameLayersAndConfig(t *testing.T, stock, hushed *ociImage) bool {
+	t.Helper()
+	same := true
+	if !slices.Equal(stock.diffIDs, hushed.diffIDs) {
+		same = false
+		t.Errorf("layer diff IDs differ:\n\tstock     %v\n\thushbuild %v", stock.diffIDs, hushed.diffIDs)
+		for _, d := range diffFiles(stock.files, hushed.files) {
+			t.Logf("\t%s", strings.NewReplacer("legacy", "stock").Replace(d.String()))
+		}
+	}
+	if stock.configDigest != hushed.configDigest {
+		same = false
+		t.Errorf("the image configs differ (%s, %s):%s", stock.configDigest, hushed.configDigest, configDiff(t, stock.config, hushed.config))
+	}
+	return same
 }
