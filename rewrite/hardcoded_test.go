@@ -222,3 +222,21 @@ func TestLiteralInText(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSettingIn: build-arg values and the Dockerfile's literals are any
+// text; the settings scanner never panics, and the key it names is a part
+// of the text (never a value it made up).
+func FuzzSettingIn(f *testing.F) {
+	f.Add("Server=db;Database=app;User Id=sa;Password=Sup3rS3cret;")
+	f.Add(`<settings><servers><server><id>n</id><password>s3cretP4ss</password></server></servers></settings>`)
+	f.Add(`<add key="ClearTextPassword" value="p4ssW0rd" />`)
+	f.Add("https://acct.blob.core.windows.net/c/m.bin?sv=2022-11-02&sig=abcDEF123%3D")
+	f.Add("{\"auths\": {\"r\": {\"auth\": \"dXNlcjpwYXNz\"}}}")
+	f.Add("token: abcdef123456\n")
+	f.Fuzz(func(t *testing.T, v string) {
+		key := SettingIn(v, func(key, val string) bool { return len(val) > 0 })
+		if key != "" && !strings.Contains(strings.ToLower(v), strings.ToLower(strings.TrimSpace(key))) {
+			t.Fatalf("SettingIn named a key that is not in the text")
+		}
+	})
+}
