@@ -11,9 +11,11 @@ import (
 	"github.com/hushbuild/hushbuild/internal/keyfile"
 )
 
-// FindKeys is `hushbuild-frontend find-keys --out FILE ROOT`: it writes to
-// FILE the JSON list of the regular files under ROOT (the build context)
-// that hold a private key (package keyfile), as paths relative to ROOT. It
+// FindKeys is `hushbuild-frontend find-keys --out FILE [--tools TOOLS] ROOT`:
+// it writes to FILE the JSON list of the regular files under ROOT (the
+// build context) that hold a private key or are a build tool's credential
+// configuration (package keyfile), as paths relative to ROOT, and to
+// TOOLS the list of those that are the latter. It
 // reads no secret and reports paths only. Anything it cannot read is an
 // error (exit ExitInternal), which fails the build.
 func FindKeys(args []string) int {
@@ -24,6 +26,7 @@ func findKeys(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("find-keys", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "file to write the list to")
+	toolsOut := fs.String("tools", "", "file to write the list of the files that are a build tool's credential configuration to (a part of the list)")
 	if err := fs.Parse(args); err != nil {
 		return ExitInternal
 	}
@@ -31,7 +34,7 @@ func findKeys(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hushbuild: find-keys: usage: find-keys --out FILE ROOT")
 		return ExitInternal
 	}
-	files, err := keyfile.Walk(fs.Arg(0))
+	files, tools, err := keyfile.WalkKinds(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintf(stderr, "hushbuild: find-keys: %v\n", err)
 		return ExitInternal
@@ -47,17 +50,26 @@ func findKeys(args []string, stderr io.Writer) int {
 		}
 	}
 	slices.Sort(files)
-	if files == nil {
-		files = []string{}
-	}
-	dt, err := json.Marshal(files)
-	if err == nil {
-		err = os.WriteFile(*out, dt, 0o644)
+	err = writeList(*out, files)
+	if err == nil && *toolsOut != "" {
+		err = writeList(*toolsOut, tools)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hushbuild: find-keys: %v\n", err)
 		return ExitInternal
 	}
-	fmt.Fprintf(stderr, "hushbuild: %d files of the build context hold a private key, %d of them archives that ADD would unpack with a credential file or a private key in them\n", len(files), len(archives))
+	fmt.Fprintf(stderr, "hushbuild: %d files of the build context hold a private key or are a build tool's credential configuration (%d), %d of them archives that ADD would unpack with a credential file or a private key in them\n", len(files), len(tools), len(archives))
 	return 0
+}
+
+// writeList writes list to name as a JSON array (never null).
+func writeList(name string, list []string) error {
+	if list == nil {
+		list = []string{}
+	}
+	dt, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(name, dt, 0o644)
 }

@@ -70,6 +70,13 @@ func TestContextCredentialFiles(t *testing.T) {
 			"FROM alpine\nWORKDIR /app\nRUN echo '{}' > package.json\nCOPY . .\nRUN . ./ci/build-secrets.sh && npm ci && rm -f ci/build-secrets.sh\n", "npm", "", nil, false},
 		{"a NuGet.Config with a password in a broad copy", "NuGet.Config", "<configuration><packageSourceCredentials><corp><add key=\"ClearTextPassword\" value=\"CANARY\" /></corp></packageSourceCredentials></configuration>\n",
 			"FROM alpine\nWORKDIR /src\nCOPY . .\nRUN grep -q ClearTextPassword /src/NuGet.Config\n", "", rewrite.RuleSecretFileInImage.Name, nil, false}, // a credential file left for run time, as .env
+		// A tool's credential file under a name of the repository's own,
+		// known by its content: like an .npmrc, out of the copy, on a
+		// mount where the RUN copies it, and out of the image.
+		{"an npmrc under another name copied to ~/.npmrc", "docker/npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc ~/.npmrc && npm ci\n", "npm", "", nil, false},
+		{"a netrc without its dot moved to ~/.netrc", "netrc", "machine pypi.example.com login deploy password CANARY\n",
+			"FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mv netrc /root/.netrc && pip install --index-url https://pypi.example.com/simple app\n", "pip", "", nil, false},
 		{"a pattern copy picks it up", "config/.npmrc", "//registry.npmjs.org/:_authToken=CANARY\n",
 			"FROM alpine\nWORKDIR /app\nCOPY config/.npm* ./\nRUN npm ci\n", "", rewrite.RuleCannotRewrite.Name, nil, false},
 	}

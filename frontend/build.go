@@ -132,6 +132,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		}
 		if listed, err = contextFiles(ctx, c, bc, merged, text, self, pr.toolState); listed != nil {
 			cfg.ContextFiles, cfg.ContextListed, cfg.ContextSelf, cfg.ContextKeys = listed.files, true, listed.self, append(slices.Clone(listed.keys), listed.fieldKeys...)
+			cfg.ContextToolFiles = listed.tools
 		}
 		if err != nil || listed == nil {
 			return err

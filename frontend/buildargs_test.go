@@ -117,8 +117,12 @@ var credCases = []credCase{
 	{"working directory", "ENVS", "", func(r string) string { return "HOME=/root;PWD=/app/" + r }},
 	{"base64 of plain text", "BANNER", "", func(r string) string { return base64.StdEncoding.EncodeToString([]byte("built from " + r)) }},
 	{"query string", "QUERY", "", func(r string) string { return "page=1&sort=" + r }},
-	{"XML without secrets", "POM_EXTRA", "", func(r string) string { return "<properties><app.name>" + r + "</app.name><password></password></properties>" }},
-	{"XML secret from a variable", "MAVEN_SETTINGS", "", func(r string) string { return "<server><id>" + r + "</id><password>${env.NEXUS_PASSWORD}</password></server>" }},
+	{"XML without secrets", "POM_EXTRA", "", func(r string) string {
+		return "<properties><app.name>" + r + "</app.name><password></password></properties>"
+	}},
+	{"XML secret from a variable", "MAVEN_SETTINGS", "", func(r string) string {
+		return "<server><id>" + r + "</id><password>${env.NEXUS_PASSWORD}</password></server>"
+	}},
 }
 
 // randomHex is 32 random hex digits (a canary without its prefix).

@@ -64,6 +64,9 @@ type listing struct {
 	keys           []string
 	keyState       *llb.State
 	keysUnsearched bool
+	// tools are those of keys that are a build tool's credential
+	// configuration under a name of their own (keyfile.ToolConfig).
+	tools []string
 	// sourced are the files (also in files) that a RUN sources and that
 	// assign secret-named variables (fieldfile.AssignsSecret): env files
 	// whatever their names, held by sourcedState.
@@ -182,7 +185,7 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		// A base image's ONBUILD COPY reads paths the text does not name.
 		read.known, read.paths = false, nil
 	}
-	keys, keyState, err := contextKeys(ctx, c, bc, tool, read)
+	keys, tools, keyState, err := contextKeys(ctx, c, bc, tool, read)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +206,9 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 		l.fields = slices.DeleteFunc(l.fields, func(f string) bool { return f == k })
 		l.keys = append(l.keys, k)
 		l.files = append(l.files, k)
+		if slices.Contains(tools, k) {
+			l.tools = append(l.tools, k)
+		}
 	}
 	slices.Sort(l.files)
 	if len(l.files) > maxContextFiles {
@@ -211,8 +217,9 @@ func contextFiles(ctx context.Context, c client.Client, bc *dockerui.Client, cfg
 	return l, nil
 }
 
-// keysFile is the list contextKeys' step writes.
-const keysFile = "keys.json"
+// keysFile is the list contextKeys' step writes, toolsFile the part of it
+// that are build tools' credential configurations.
+const keysFile, toolsFile = "keys.json", "tools.json"
 
 // contextKeys searches the build context, after its .dockerignore, for the
 // files that hold a private key: an exec of the frontend's own image
@@ -226,16 +233,16 @@ const keysFile = "keys.json"
 // that holds them, an empty list and no state when the Dockerfile reads
 // nothing of the context, or nothing when the frontend does not know its
 // own image.
-func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), read contextRead) ([]string, *llb.State, error) {
+func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool func(context.Context) (llb.State, error), read contextRead) (keys, tools []string, st *llb.State, err error) {
 	if bc.BuildOpts().Opts[keySource] == "" || tool == nil {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
 	var opts []llb.LocalOption
 	switch {
 	case read.whole:
 	case read.known && len(read.paths) == 0:
 		// Nothing of the context is read: nothing to search.
-		return []string{}, nil, nil
+		return []string{}, nil, nil, nil
 	case read.known:
 		// Only the paths the Dockerfile reads: what the build transfers
 		// anyway, not the rest of the context.
@@ -244,52 +251,56 @@ func contextKeys(ctx context.Context, c client.Client, bc *dockerui.Client, tool
 	default:
 		opts = append(opts, llb.SharedKeyHint("hushbuild-context-keys"), dockerui.WithInternalName("hushbuild: load the build context to search it for private keys"))
 	}
-	st, err := bc.MainContext(ctx, opts...)
+	st, err = bc.MainContext(ctx, opts...)
 	if err != nil || st == nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	keys, err := findKeys(ctx, c, tool, *st, "the build context")
+	keys, tools, err = findKeys(ctx, c, tool, *st, "the build context")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return keys, st, nil
+	return keys, tools, st, nil
 }
 
 // findKeys searches the files of st (a build context, named what) for
 // private keys, whatever their names, with the frontend's own image.
-func findKeys(ctx context.Context, c client.Client, tool func(context.Context) (llb.State, error), st llb.State, what string) ([]string, error) {
+func findKeys(ctx context.Context, c client.Client, tool func(context.Context) (llb.State, error), st llb.State, what string) (keys, tools []string, err error) {
 	t, err := tool(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	const in, out = "/context", "/out"
 	run := t.Run(
-		llb.Args([]string{proof.Binary, "find-keys", "--out", path.Join(out, keysFile), in}),
+		llb.Args([]string{proof.Binary, "find-keys", "--out", path.Join(out, keysFile), "--tools", path.Join(out, toolsFile), in}),
 		llb.AddMount(in, st, llb.Readonly),
 		llb.Network(pb.NetMode_NONE),
 		llb.WithCustomName("[hushbuild] search "+what+" for private keys"),
 	)
 	def, err := run.AddMount(out, llb.Scratch()).Marshal(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
 	if err != nil {
-		return nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
+		return nil, nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
 	}
 	ref, err := res.SingleRef()
 	if err != nil || ref == nil {
-		return nil, fmt.Errorf("hushbuild: searching %s for private keys: no result", what)
+		return nil, nil, fmt.Errorf("hushbuild: searching %s for private keys: no result", what)
 	}
-	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + keysFile})
-	if err != nil {
-		return nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
+	for _, l := range []struct {
+		file string
+		list *[]string
+	}{{keysFile, &keys}, {toolsFile, &tools}} {
+		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + l.file})
+		if err != nil {
+			return nil, nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
+		}
+		if err := json.Unmarshal(dt, l.list); err != nil {
+			return nil, nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
+		}
 	}
-	var keys []string
-	if err := json.Unmarshal(dt, &keys); err != nil {
-		return nil, fmt.Errorf("hushbuild: searching %s for private keys: %w", what, err)
-	}
-	return keys, nil
+	return keys, tools, nil
 }
 
 // dockerfileNamePatterns select the files of a build context named as
@@ -433,7 +444,7 @@ func namedContextSources(ctx context.Context, c client.Client, bc *dockerui.Clie
 		// A private key under any name (deploy, github): found by its
 		// content, as in the main context.
 		if bc.BuildOpts().Opts[keySource] != "" && tool != nil {
-			keys, err := findKeys(ctx, c, tool, *st, "the build context "+name)
+			keys, _, err := findKeys(ctx, c, tool, *st, "the build context "+name)
 			if err != nil {
 				return nil, nil, nil, err
 			}

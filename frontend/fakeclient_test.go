@@ -137,10 +137,10 @@ func (c *fakeClient) Solve(ctx context.Context, req client.SolveRequest) (*clien
 		}
 	}
 	// The search of the build context for private keys.
-	if keys, ok, err := c.findKeys(req.Definition); err != nil {
+	if keys, tools, ok, err := c.findKeys(req.Definition); err != nil {
 		return nil, err
 	} else if ok {
-		files[keysFile] = keys
+		files[keysFile], files[toolsFile] = keys, tools
 	}
 	res := client.NewResult()
 	res.SetRef(&fakeRef{files: files})
@@ -149,7 +149,7 @@ func (c *fakeClient) Solve(ctx context.Context, req client.SolveRequest) (*clien
 
 // findKeys runs def's find-keys exec, if it has one, on the files of the
 // directory it searches: the list it writes.
-func (c *fakeClient) findKeys(def *pb.Definition) ([]byte, bool, error) {
+func (c *fakeClient) findKeys(def *pb.Definition) ([]byte, []byte, bool, error) {
 	for _, dt := range def.Def {
 		var op pb.Op
 		if op.UnmarshalVT(dt) != nil {
@@ -166,24 +166,32 @@ func (c *fakeClient) findKeys(def *pb.Definition) ([]byte, bool, error) {
 			}
 			term, err := (&pb.Op{Inputs: []*pb.Input{op.Inputs[m.Input]}}).MarshalVT()
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
 			sub := &pb.Definition{Def: append(slices.Clone(def.Def), term)}
 			files, err := c.filesOf(sub)
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
-			keys := []string{}
+			keys, tools := []string{}, []string{}
 			for _, name := range slices.Sorted(maps.Keys(files)) {
-				if keyfile.Holds(files[name]) {
+				switch {
+				case keyfile.Holds(files[name]):
 					keys = append(keys, name)
+				case keyfile.ToolConfigHolds(files[name]):
+					keys = append(keys, name)
+					tools = append(tools, name)
 				}
 			}
 			dt, err := json.Marshal(keys)
-			return dt, true, err
+			if err != nil {
+				return nil, nil, false, err
+			}
+			tt, err := json.Marshal(tools)
+			return dt, tt, true, err
 		}
 	}
-	return nil, false, nil
+	return nil, nil, false, nil
 }
 
 // filesOf returns what the head of def contains: the files of a source,

@@ -331,7 +331,7 @@ func (a *analyzer) endStage(st *stageState) {
 		// A build tool's credential file that a broad copy of the context
 		// would have brought in is left out of the image: nothing reads
 		// it at run time.
-		if f.context && !f.copied && matchPathPatterns(toolConfigPatterns, f.id) {
+		if f.context && !f.copied && (matchPathPatterns(toolConfigPatterns, f.id) || slices.Contains(a.cfg.ContextToolFiles, f.id)) {
 			continue
 		}
 		// Nor does anything read the Dockerfile's own text, which holds a

@@ -83,6 +83,11 @@ type Config struct {
 	// built-in patterns name, listed in ContextFiles too. Not set by the
 	// text form.
 	ContextKeys []string
+	// ContextToolFiles are those of ContextKeys that are, as a whole, a
+	// build tool's credential configuration under a name of their own
+	// (an npmrc, a netrc, a Docker config.json: keyfile.ToolConfig): like
+	// an .npmrc, nothing in the container reads them at run time.
+	ContextToolFiles []string
 	// BaseImages are the defaults of the base images the Dockerfile's
 	// stages start FROM (their config's user, environment and working
 	// directory), by the FROM argument as written. The frontend resolves
@@ -259,11 +264,12 @@ func MergeConfig(dockerfile, caller Config) Config {
 		Strict:                  dockerfile.Strict || caller.Strict,
 		Target:                  dockerfile.Target,
 		// The context is the caller's to list.
-		ContextFiles:  cat(dockerfile.ContextFiles, caller.ContextFiles),
-		ContextListed: caller.ContextListed,
-		ContextSelf:   cat(dockerfile.ContextSelf, caller.ContextSelf),
-		ContextKeys:   cat(dockerfile.ContextKeys, caller.ContextKeys),
-		BaseImages:    caller.BaseImages,
+		ContextFiles:     cat(dockerfile.ContextFiles, caller.ContextFiles),
+		ContextListed:    caller.ContextListed,
+		ContextSelf:      cat(dockerfile.ContextSelf, caller.ContextSelf),
+		ContextKeys:      cat(dockerfile.ContextKeys, caller.ContextKeys),
+		ContextToolFiles: cat(dockerfile.ContextToolFiles, caller.ContextToolFiles),
+		BaseImages:       caller.BaseImages,
 	}
 	if caller.Target != "" {
 		m.Target = caller.Target

@@ -14,9 +14,10 @@ func TestContextFiles(t *testing.T) {
 		files            []string
 		want, notWant    []string
 		wantErr          string
-		wantWarn         string // a rule with a warning finding
-		secrets          bool   // the rewrite needs --secret flags
-		listed           bool   // Config.ContextListed
+		wantWarn         string   // a rule with a warning finding
+		secrets          bool     // the rewrite needs --secret flags
+		listed           bool     // Config.ContextListed
+		tools            []string // Config.ContextToolFiles
 	}{
 		{
 			name:       "npmrc used by npm ci",
@@ -57,6 +58,29 @@ func TestContextFiles(t *testing.T) {
 			want:       []string{"type=secret,id=.npmrc"},
 			notWant:    []string{"type=bind"},
 			secrets:    true,
+		},
+		{
+			// A build tool's configuration under a name of its own,
+			// known by its content, copied by a command to where the
+			// tool reads it: mounted from the context at both paths,
+			// and out of the image as an .npmrc is.
+			name:       "an npmrc under another name copied to ~/.npmrc",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc ~/.npmrc && npm ci\n",
+			files:      []string{"docker/npmrc"},
+			tools:      []string{"docker/npmrc"},
+			listed:     true,
+			want:       []string{"COPY --exclude=docker/npmrc . .", "--mount=type=bind,source=docker/npmrc,target=/root/.npmrc npm ci"},
+			notWant:    []string{"type=secret", "cp docker/npmrc"},
+			wantWarn:   "SecretFileInImage",
+		},
+		{
+			// The same file not known as a tool's: a credential file
+			// the image would keep for run time.
+			name:       "a credential file of the context copied to ~/.npmrc",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc ~/.npmrc && npm ci\n",
+			files:      []string{"docker/npmrc"},
+			listed:     true,
+			wantErr:    "SecretFileInImage",
 		},
 		{
 			name:       "a pattern with no credential file behind it",
@@ -122,7 +146,7 @@ func TestContextFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{ContextFiles: tt.files, ContextListed: tt.listed}
+			cfg := Config{ContextFiles: tt.files, ContextListed: tt.listed, ContextKeys: tt.tools, ContextToolFiles: tt.tools}
 			res, err := Rewrite([]byte(tt.dockerfile), cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -146,6 +146,9 @@ func (a *analyzer) summarizeFile(f *fileSecret) {
 	switch {
 	case f.context && f.copied:
 		msg = fmt.Sprintf("the credential file %s is no longer copied into a layer: it is mounted read-only from the build context at %s", f.id, f.target)
+		if f.movedFrom != "" {
+			msg = fmt.Sprintf("the credential file %s is copied from %s to %s by a command, which would leave it in the layer: the command is taken out and the file is mounted read-only from the build context at %s", f.id, f.movedFrom, f.target, f.target)
+		}
 		fix = "nothing to pass: it is mounted from the build context; to keep it out of the context, add it to .dockerignore and build with --secret id=" + f.id + ",src=" + f.id
 		if f.dir {
 			msg = fmt.Sprintf("the credential directory %s is no longer copied into a layer: it is mounted from the build context at %s", f.id, f.target)

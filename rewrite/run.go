@@ -261,6 +261,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					if tr.mode != nil {
 						nf.mode = tr.mode
 					}
+					// A file of the build context with no owner or mode
+					// to carry is mounted from there at the copy's path
+					// too: nothing to pass.
+					nf.context = from.context && nf.uid == nil && nf.mode == nil
 					st.files = append(st.files, nf)
 					a.files = append(a.files, nf)
 					flowRemovals = append(flowRemovals, &removal{stmt: tr.stmt})

@@ -309,6 +309,7 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 		// credential field, are credential files as the frontend finds
 		// them.
 		cfg.ContextKeys = in.context.ByContent()
+		cfg.ContextToolFiles = slices.Clone(in.context.Tools)
 	}
 	in.cfg = cfg
 	in.Result, in.Err = runEngine(data, cfg)

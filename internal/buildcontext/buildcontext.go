@@ -76,6 +76,10 @@ type Listing struct {
 	// Keys are the files, whatever their name, that hold a private key
 	// (keyfile.FileHolds).
 	Keys []string
+	// Tools are those of Keys that are a build tool's credential
+	// configuration under a name of their own (keyfile.ToolConfig):
+	// rewrite.Config.ContextToolFiles.
+	Tools []string
 	// FieldFiles are the configuration files (rewrite.IsFieldConfigFile)
 	// that hold a credential field (fieldfile.Holds).
 	FieldFiles []string
@@ -191,7 +195,7 @@ func (c *Cache) Scan(dir, dockerfilePath string, cfg rewrite.Config) (*Listing, 
 		return nil, err
 	}
 	slices.Sort(w.files)
-	l.Files, l.Keys, l.FieldFiles = w.files, w.keys, w.fields
+	l.Files, l.Keys, l.Tools, l.FieldFiles = w.files, w.keys, w.tools, w.fields
 	if c != nil {
 		if c.m == nil {
 			c.m = map[cacheKey]*Listing{}
@@ -311,6 +315,7 @@ type walker struct {
 	entries          int
 	files            []string
 	keys, fields     []string
+	tools            []string // of keys, the build tools' credential configurations
 	buf              []byte
 }
 
@@ -421,13 +426,16 @@ func (w *walker) byContent(rel string) error {
 	if w.buf == nil {
 		w.buf = make([]byte, keyfile.BufferSize)
 	}
-	ok, err := keyfile.ReaderHoldsBuffer(f, w.buf)
+	k, err := keyfile.ReaderKindBuffer(f, w.buf)
 	if err != nil {
 		return w.errorf(rel, err)
 	}
-	if ok {
+	if k != keyfile.NoCredential {
 		w.keys = append(w.keys, rel)
 		w.files = append(w.files, rel)
+	}
+	if k == keyfile.ToolConfig {
+		w.tools = append(w.tools, rel)
 	}
 	return nil
 }

@@ -199,25 +199,55 @@ func ReaderHolds(r io.Reader) (bool, error) {
 	return readerHolds(r, make([]byte, chunk+window))
 }
 
+// Kind is what makes a file a credential file by its content.
+type Kind uint8
+
+const (
+	// NoCredential: the file holds neither a private key nor a build
+	// tool's credential configuration.
+	NoCredential Kind = iota
+	// PrivateKey: the file holds a private key (Holds).
+	PrivateKey
+	// ToolConfig: the file is, as a whole, a build tool's credential
+	// configuration (ToolConfigHolds): an .npmrc, a .netrc, a
+	// .git-credentials or a Docker config.json under another name.
+	ToolConfig
+)
+
 // readerHolds is ReaderHolds with buf (chunk+window bytes) to read into.
 func readerHolds(r io.Reader, buf []byte) (bool, error) {
+	k, err := readerKind(r, buf)
+	return k != NoCredential, err
+}
+
+// ReaderKindBuffer is ReaderHoldsBuffer saying what the content holds.
+func ReaderKindBuffer(r io.Reader, buf []byte) (Kind, error) {
+	if len(buf) < BufferSize {
+		buf = make([]byte, BufferSize)
+	}
+	return readerKind(r, buf[:BufferSize])
+}
+
+// readerKind reads r a chunk at a time into buf (chunk+window bytes) and
+// says what makes it a credential file, if anything.
+func readerKind(r io.Reader, buf []byte) (Kind, error) {
 	keep := 0
 	for {
 		n, err := io.ReadFull(r, buf[keep:])
 		data := buf[:keep+n]
 		if (n > 0 || keep > 0) && Holds(data) {
-			return true, nil
+			return PrivateKey, nil
 		}
 		// A small file read whole in one chunk: a build tool's credential
 		// configuration under any name is a credential file too.
 		if keep == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) && ToolConfigHolds(data) {
-			return true, nil
+			return ToolConfig, nil
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return false, nil
+			return NoCredential, nil
 		}
 		if err != nil {
-			return false, err
+			return NoCredential, err
 		}
 		// The next chunk starts with the last window bytes of this one.
 		keep = copy(buf, data[len(data)-window:])
@@ -242,45 +272,61 @@ func FileHolds(name string) (bool, error) {
 }
 
 func fileHolds(name string, buf []byte) (bool, error) {
+	k, err := fileKind(name, buf)
+	return k != NoCredential, err
+}
+
+func fileKind(name string, buf []byte) (Kind, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return false, err
+		return NoCredential, err
 	}
 	defer f.Close()
-	return readerHolds(f, buf)
+	return readerKind(f, buf)
 }
 
 // Walk returns the regular files under root that hold a private key, as
 // sorted slash-separated paths relative to root. Symbolic links are not
 // followed (a build context sends them as links).
 func Walk(root string) ([]string, error) {
+	files, _, err := WalkKinds(root)
+	return files, err
+}
+
+// WalkKinds is Walk, and returns also which of the files are a build
+// tool's credential configuration (ToolConfig) rather than a key.
+func WalkKinds(root string) (files, tools []string, err error) {
 	var out []string
 	buf := make([]byte, chunk+window)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		ok, err := fileHolds(p, buf)
+		k, err := fileKind(p, buf)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if k != NoCredential {
 			rel, err := filepath.Rel(root, p)
 			if err != nil {
 				return err
 			}
 			out = append(out, filepath.ToSlash(rel))
+			if k == ToolConfig {
+				tools = append(tools, filepath.ToSlash(rel))
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sort.Strings(out)
-	return out, nil
+	sort.Strings(tools)
+	return out, tools, nil
 }
 
 // base64Marks are "-----BEGIN" in base64, once for each of its three

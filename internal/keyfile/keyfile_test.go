@@ -153,6 +153,7 @@ func TestWalk(t *testing.T) {
 		"certs/ca":             p["certificate"],
 		"docs/keys.md":         p["docs about a key"],
 		"main.go":              "package main\n",
+		"docker/npmrc":         "//registry.npmjs.org/:_authToken=npm_Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z\n",
 	}
 	for name, content := range files {
 		full := filepath.Join(dir, filepath.FromSlash(name))
@@ -170,8 +171,16 @@ func TestWalk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"config/sa.json", "deploy/github_deploy"}; !slices.Equal(got, want) {
+	if want := []string{"config/sa.json", "deploy/github_deploy", "docker/npmrc"}; !slices.Equal(got, want) {
 		t.Errorf("Walk = %v, want %v", got, want)
+	}
+	// WalkKinds says which are a build tool's configuration, not a key.
+	all, tools, err := WalkKinds(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all, got) || !slices.Equal(tools, []string{"docker/npmrc"}) {
+		t.Errorf("WalkKinds = %v, %v; want %v, [docker/npmrc]", all, tools, got)
 	}
 }
 
