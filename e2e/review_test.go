@@ -720,6 +720,32 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A vars file without an extension, copied by name: the copy
+		// may be a directory's for all the engine knows.
+		name:       "sourced vars file without an extension copied by name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/buildvars /opt/buildvars\nRUN . /opt/buildvars && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/buildvars": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// The file reaches the stage that sources it through another
+		// stage's copy of the context.
+		name:       "sourced script copied from a builder stage's copy of the context",
+		dockerfile: "FROM alpine AS src\nCOPY . /src/\nFROM alpine\nCOPY --from=src /src /app\nRUN . /app/ci/setup.sh && echo '{}' > /app/package.json && cd /app && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// Exported line by line: a loop reads the file as . would.
+		name:       "vars file exported line by line in a while loop",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN while IFS= read -r kv; do export \"$kv\"; done < ci/build.vars; echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/build.vars": "NODE_ENV=production\nNPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
 		name:       "sourced script with a default value in an expansion",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN . ./ci/setup.sh && echo '{}' > package.json && npm ci\n",
 		files: func(v string) map[string]string {
