@@ -673,6 +673,16 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A Compose secret's file (secrets: db_password: file:
+		// db/password.txt, as Docker's documentation writes it) in the
+		// project the Dockerfile copies whole.
+		name:       "Compose secret file db/password.txt copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN test -s package.json\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"db/password.txt": v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
 		// Copied by a pattern: the file the RUN sources is one of its
 		// matches.
 		name:       "sourced script copied by a pattern",
