@@ -37,6 +37,9 @@ var secretFilePatterns = append([]string{
 	// own (.github_token, npm.token, gitlab-token.txt, api_key.txt).
 	".vault_pass", ".vault_pass.txt", "vault_pass.txt", ".vault-password", ".vault-password.txt", "vault-password.txt",
 	".*_token", ".*-token", "*.token", "token.txt", "*_token.txt", "*-token.txt", "api_key.txt", "apikey.txt", "api-key.txt",
+	// Passwords kept in a file of their own, as Compose's secrets are in
+	// Docker's documentation (db/password.txt, db_root_password.txt).
+	"password.txt", "*_password.txt", "*-password.txt", "secret.txt", "*_secret.txt", "*-secret.txt",
 }, toolFilePatterns(true)...)
 
 // toolConfigPatterns are credential files that build tools read (package
