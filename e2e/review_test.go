@@ -673,6 +673,16 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A Compose secret's file (secrets: db_password: file:
+		// db/password.txt, as Docker's documentation writes it) in the
+		// project the Dockerfile copies whole.
+		name:       "Compose secret file db/password.txt copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN test -s package.json\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"db/password.txt": v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
 		// Copied by a pattern: the file the RUN sources is one of its
 		// matches.
 		name:       "sourced script copied by a pattern",
@@ -717,6 +727,32 @@ var reviewCases = []reviewCase{
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/setup.sh ci/\nCMD [\"sh\", \"-eu\", \"-o\", \"pipefail\", \"-c\", \". ci/setup.sh && exec npm start\"]\n",
 		files: func(v string) map[string]string {
 			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// A vars file without an extension, copied by name: the copy
+		// may be a directory's for all the engine knows.
+		name:       "sourced vars file without an extension copied by name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/buildvars /opt/buildvars\nRUN . /opt/buildvars && echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/buildvars": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// The file reaches the stage that sources it through another
+		// stage's copy of the context.
+		name:       "sourced script copied from a builder stage's copy of the context",
+		dockerfile: "FROM alpine AS src\nCOPY . /src/\nFROM alpine\nCOPY --from=src /src /app\nRUN . /app/ci/setup.sh && echo '{}' > /app/package.json && cd /app && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/setup.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		// Exported line by line: a loop reads the file as . would.
+		name:       "vars file exported line by line in a while loop",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN while IFS= read -r kv; do export \"$kv\"; done < ci/build.vars; echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/build.vars": "NODE_ENV=production\nNPM_TOKEN=" + v + "\n"}
 		},
 	},
 	{

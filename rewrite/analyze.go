@@ -259,6 +259,7 @@ func (a *analyzer) inherit(parent *stageState) *stageState {
 	// sources came with them.
 	st.broad = append(st.broad, parent.broad...)
 	st.patterns = append(st.patterns, parent.patterns...)
+	st.copiedFrom = parent.copiedFrom
 	if len(parent.copied) > 0 {
 		st.copied = maps.Clone(parent.copied)
 	}

@@ -18,6 +18,8 @@ import (
 // copyCmd handles COPY and ADD from the build context.
 func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, from string, sd instructions.SourcesAndDest, chown, chmod string, parents, isAdd bool) {
 	if from != "" {
+		// What another stage copied from the context may come with it.
+		st.copiedFrom = true
 		return
 	}
 	dest, ok := a.eval(sd.DestPath, st.vars)
@@ -154,7 +156,12 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 				if st.copied == nil {
 					st.copied = map[string]copiedFile{}
 				}
-				st.copied[destFile] = copiedFile{src: clean, line: n.StartLine}
+				at := destFile
+				if parents {
+					// COPY --parents ci/vars.sh /opt/: /opt/ci/vars.sh
+					at = path.Join(destAbs, clean)
+				}
+				st.copied[at] = copiedFile{src: clean, line: n.StartLine}
 			}
 			if clean == "" || clean == "." || !strings.Contains(path.Base(clean), ".") || strings.HasSuffix(src, "/") {
 				if destAbs != "" && !strings.ContainsAny(clean, "*?[") {

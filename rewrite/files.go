@@ -37,6 +37,9 @@ var secretFilePatterns = append([]string{
 	// own (.github_token, npm.token, gitlab-token.txt, api_key.txt).
 	".vault_pass", ".vault_pass.txt", "vault_pass.txt", ".vault-password", ".vault-password.txt", "vault-password.txt",
 	".*_token", ".*-token", "*.token", "token.txt", "*_token.txt", "*-token.txt", "api_key.txt", "apikey.txt", "api-key.txt",
+	// Passwords kept in a file of their own, as Compose's secrets are in
+	// Docker's documentation (db/password.txt, db_root_password.txt).
+	"password.txt", "*_password.txt", "*-password.txt", "secret.txt", "*_secret.txt", "*-secret.txt",
 }, toolFilePatterns(true)...)
 
 // toolConfigPatterns are credential files that build tools read (package
@@ -286,12 +289,20 @@ func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []strin
 			// then . ./ci/env.sh): the caller that reads the context
 			// decides on it; without the context nothing is said, as
 			// for any file of a broad copy.
-			rel := broadSource(st, s)
-			if rel == "" {
-				rel = patternSource(st, s)
+			rels := broadSources(st, s)
+			if rel := patternSource(st, s); rel != "" {
+				rels = append(rels, rel)
 			}
-			if rel != "" && !isEnvFile(rel) && !isSecretFile(rel, a.cfg) && !slices.Contains(a.sourced, rel) {
-				a.sourced = append(a.sourced, rel)
+			if len(rels) == 0 {
+				// Brought by a COPY --from of another stage, which
+				// copied it from the context: the files of the
+				// context that could be it.
+				rels = a.otherStageSources(st, s)
+			}
+			for _, rel := range rels {
+				if rel != "" && !isEnvFile(rel) && !isSecretFile(rel, a.cfg) && !slices.Contains(a.sourced, rel) {
+					a.sourced = append(a.sourced, rel)
+				}
 			}
 			continue
 		}
@@ -310,21 +321,76 @@ func (a *analyzer) sourcedCopies(st *stageState, n *parser.Node, sourced []strin
 	}
 }
 
-// broadSource is the path in the build context of the file at p (an
-// absolute path) that a broad copy of the stage brought in, or "".
-func broadSource(st *stageState, p string) string {
+// broadSources are the paths in the build context of the file at p (an
+// absolute path) that the broad copies of the stage may have brought in:
+// a copy of a directory, or of a file without an extension, which the
+// engine cannot tell from a directory (COPY ci/buildvars /opt/buildvars,
+// COPY ci/buildvars /opt/).
+func broadSources(st *stageState, p string) []string {
+	var out []string
 	for i := len(st.broad) - 1; i >= 0; i-- {
 		b := st.broad[i]
-		if !path.IsAbs(b.destAbs) || !strings.HasPrefix(p, strings.TrimSuffix(b.destAbs, "/")+"/") {
+		if !path.IsAbs(b.destAbs) {
 			continue
 		}
-		rel := strings.TrimPrefix(p, strings.TrimSuffix(b.destAbs, "/")+"/")
+		dest := strings.TrimSuffix(b.destAbs, "/")
+		if p == dest && b.srcDir != "." {
+			out = append(out, b.srcDir)
+			continue
+		}
+		if !strings.HasPrefix(p, dest+"/") {
+			continue
+		}
+		rel := strings.TrimPrefix(p, dest+"/")
+		if b.srcDir != "." && rel == path.Base(b.srcDir) {
+			out = append(out, b.srcDir)
+		}
 		if excludedBy(b.excludes, rel) {
 			continue
 		}
-		return path.Clean(path.Join(b.srcDir, rel))
+		out = append(out, path.Clean(path.Join(b.srcDir, rel)))
 	}
-	return ""
+	return out
+}
+
+// otherStageSources are the paths in the build context that the file at
+// p (an absolute path), which no copy of its own stage brought in, may
+// come from through another stage (COPY . /src/ there, COPY --from=src
+// /src /app here): the files that stage copied by name with p's name,
+// those its copies by a pattern match, and p's trailing components under
+// the directories its broad copies copied.
+func (a *analyzer) otherStageSources(st *stageState, p string) []string {
+	var out []string
+	base := path.Base(p)
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for _, o := range a.states {
+		if o == nil || o == st {
+			continue
+		}
+		for dest, c := range o.copied {
+			if path.Base(dest) == base {
+				out = append(out, c.src)
+			}
+		}
+		for _, c := range o.patterns {
+			if ok, err := path.Match(c.glob, base); err == nil && ok {
+				out = append(out, path.Join(c.srcDir, base))
+			}
+		}
+		for _, b := range o.broad {
+			for k := range parts {
+				rel := strings.Join(parts[k:], "/")
+				if !excludedBy(b.excludes, rel) {
+					out = append(out, path.Clean(path.Join(b.srcDir, rel)))
+				}
+			}
+			if b.srcDir != "." && path.Base(b.srcDir) == base {
+				out = append(out, b.srcDir)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // patternSource is the path in the build context of the file at p (an

@@ -69,6 +69,8 @@ func TestToolCredentialFileNames(t *testing.T) {
 		".vault_pass": true, "ansible/vault-password.txt": true, ".github_token": true, "ci/npm.token": true,
 		"token.txt": true, "gitlab-token.txt": true, "api_key.txt": true,
 		"tokenizer.json": false, "tokens.txt": false, "token_test.go": false, "src/token.ts": false,
+		"db/password.txt": true, "db_root_password.txt": true, "client-secret.txt": true, "secret.txt": true,
+		"passwords.txt": false, "password_policy.md": false, "reset-password.html": false, "secrets_test.go": false,
 	} {
 		if got := IsCredentialFile(p, Config{}); got != want {
 			t.Errorf("IsCredentialFile(%q) = %v, want %v", p, got, want)

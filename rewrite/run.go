@@ -111,7 +111,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	var inserts []insertion
 	var cuts []span // parts of the command to delete besides removals
 	interesting := len(st.secrets) > 0 || len(st.files) > 0 || len(st.broad) > 0 || len(st.keys) > 0 ||
-		len(st.gen) > 0 || len(st.git) > 0 || len(p.envMounts) > 0 || len(p.targets) > 0 || len(st.copied) > 0 || len(st.patterns) > 0
+		len(st.gen) > 0 || len(st.git) > 0 || len(p.envMounts) > 0 || len(p.targets) > 0 || len(st.copied) > 0 || len(st.patterns) > 0 || st.copiedFrom
 	if (c.PrependShell && posix && len(c.CmdLine) == 1 || ex != nil) && interesting {
 		var args string
 		var ok bool

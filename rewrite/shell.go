@@ -275,6 +275,35 @@ func transferOf(c *syntax.CallExpr, name string, env shellEnv, targets []string)
 // substitution among them that reads a file sources it.
 var exportCommands = map[string]bool{"export": true, "eval": true, "env": true, "declare": true, "typeset": true, "readonly": true}
 
+// exportsVariable reports whether stmts export, declare or eval a word
+// that is not a literal: a loop over a file's lines that sets what each
+// line assigns (export "$kv", eval "$line", declare -x "$kv").
+func exportsVariable(stmts []*syntax.Stmt) bool {
+	found := false
+	for _, st := range stmts {
+		syntax.Walk(st, func(n syntax.Node) bool {
+			switch x := n.(type) {
+			case *syntax.DeclClause:
+				for _, as := range x.Args {
+					if as.Naked && as.Value != nil && as.Value.Lit() == "" {
+						found = true
+					}
+				}
+			case *syntax.CallExpr:
+				if len(x.Args) > 1 && exportCommands[x.Args[0].Lit()] && x.Args[0].Lit() != "env" {
+					for _, a := range x.Args[1:] {
+						if a.Lit() == "" {
+							found = true
+						}
+					}
+				}
+			}
+			return !found
+		})
+	}
+	return found
+}
+
 // substitutedReads are the files that the command substitutions of args
 // read: the file arguments of cat, grep, sed and the like (less grep's
 // pattern and sed's and awk's script), and their input redirections.
@@ -348,6 +377,19 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 				if r.Op == syntax.RdrIn && r.Word != nil {
 					if p, _, ok := wordPath(r.Word, env); ok {
 						facts.reads = append(facts.reads, absPath(p, env))
+						// while read -r kv; do export "$kv"; done < vars:
+						// the loop sets the file's variables as . would.
+						if w, ok := x.Cmd.(*syntax.WhileClause); ok && exportsVariable(w.Do) {
+							facts.sourced = append(facts.sourced, absPath(p, env))
+						}
+					}
+				}
+			}
+			// for kv in $(cat vars); do export "$kv"; done
+			if fc, ok := x.Cmd.(*syntax.ForClause); ok && exportsVariable(fc.Do) {
+				if it, ok := fc.Loop.(*syntax.WordIter); ok {
+					for _, p := range substitutedReads(it.Items, env) {
+						facts.sourced = append(facts.sourced, absPath(p, env))
 					}
 				}
 			}

@@ -19,6 +19,10 @@ func TestSourcedReads(t *testing.T) {
 		{"eval \"$(cat ci/build.vars)\" && npm ci", []string{"ci/build.vars"}},
 		{"env $(xargs < ci/build.vars) npm ci", []string{"ci/build.vars"}},
 		{"export $(sed -e 's/#.*//' ci/build.vars | xargs) && npm ci", []string{"ci/build.vars"}},
+		// A loop that exports each line of the file.
+		{"while IFS= read -r kv; do export \"$kv\"; done < ci/build.vars; npm ci", []string{"ci/build.vars"}},
+		{"for kv in $(grep -v '^#' ci/build.vars); do export \"$kv\"; done; npm ci", []string{"ci/build.vars"}},
+		{"while read -r f; do echo \"$f\"; done < ci/build.vars", nil},
 		{"cat ci/build.vars && npm ci", nil},
 		{"export PATH=$(cat ci/build.vars)/bin; npm ci", nil},
 	} {

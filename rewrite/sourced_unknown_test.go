@@ -25,6 +25,16 @@ func TestSourcedUnresolvedOrNested(t *testing.T) {
 		{"FROM alpine AS base\nCOPY ci/build.sh /app/\nFROM base\nRUN . /app/build.sh && make\n", []string{"ci/build.sh"}},
 		{"FROM alpine AS base\nCOPY ci/ /app/\nFROM base\nRUN . /app/build.sh && make\n", []string{"ci/build.sh"}},
 		{"FROM alpine AS base\nCOPY ci/*.sh /app/\nFROM base\nRUN . /app/build.sh && make\n", []string{"ci/build.sh"}},
+		// A file without an extension, copied by name (to a path, into
+		// a directory, with --parents).
+		{"FROM alpine\nCOPY ci/buildvars /opt/buildvars\nRUN . /opt/buildvars && make\n", []string{"ci/buildvars"}},
+		{"FROM alpine\nCOPY ci/buildvars /opt/\nRUN . /opt/buildvars && make\n", []string{"ci/buildvars", "ci/buildvars/buildvars"}},
+		{"FROM alpine\nCOPY --parents ci/build.sh /opt/\nRUN . /opt/ci/build.sh && make\n", []string{"ci/build.sh"}},
+		// Brought by a COPY --from of a stage that copied it from the
+		// context: the context's files it may be.
+		{"FROM alpine AS src\nCOPY ci/build.sh /s/\nFROM alpine\nCOPY --from=src /s/build.sh /opt/\nRUN . /opt/build.sh && make\n", []string{"ci/build.sh"}},
+		{"FROM alpine AS src\nCOPY . /src/\nFROM alpine\nCOPY --from=src /src /app\nRUN . /app/ci/build.sh && make\n", []string{"app/ci/build.sh", "build.sh", "ci/build.sh"}},
+		{"FROM alpine AS src\nCOPY . /src/\nFROM alpine\nRUN . /etc/profile && make\n", nil},
 	} {
 		res, err := Rewrite([]byte(tt.df), Config{})
 		if err != nil {

@@ -110,6 +110,10 @@ type stageState struct {
 	// patterns are the copies of files by a pattern: a RUN that sources
 	// a file they may have brought reads variables from it.
 	patterns []patternCopy
+	// copiedFrom: a COPY --from brought files of another stage or
+	// context, which may be files that stage copied from the build
+	// context (otherStageSources).
+	copiedFrom bool
 }
 
 // fromImage starts a stage with the defaults of its base image, where
