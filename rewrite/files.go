@@ -37,6 +37,10 @@ var secretFilePatterns = append([]string{
 	// own (.github_token, npm.token, gitlab-token.txt, api_key.txt).
 	".vault_pass", ".vault_pass.txt", "vault_pass.txt", ".vault-password", ".vault-password.txt", "vault-password.txt",
 	".*_token", ".*-token", "*.token", "token.txt", "*_token.txt", "*-token.txt", "api_key.txt", "apikey.txt", "api-key.txt",
+	// The same without an extension, as Compose secrets' files are often
+	// named (github_token, NPM_TOKEN, db_password), and sbt's, Ivy's and
+	// Hugging Face's older token files.
+	"*_token", "*-token", "*_TOKEN", "*_password", "*_PASSWORD", ".sbt/.credentials", ".ivy2/.credentials", ".huggingface/token",
 	// Passwords kept in a file of their own, as Compose's secrets are in
 	// Docker's documentation (db/password.txt, db_root_password.txt).
 	"password.txt", "*_password.txt", "*-password.txt", "secret.txt", "*_secret.txt", "*-secret.txt",

@@ -68,6 +68,8 @@ func TestToolCredentialFileNames(t *testing.T) {
 		"sentry.properties.example": false, "rclone.conf.example": false, "terraform.tf": false, "main.tf": false,
 		".vault_pass": true, "ansible/vault-password.txt": true, ".github_token": true, "ci/npm.token": true,
 		"token.txt": true, "gitlab-token.txt": true, "api_key.txt": true,
+		"secrets/github_token": true, "NPM_TOKEN": true, "db_password": true, ".sbt/.credentials": true,
+		".ivy2/.credentials": true, ".huggingface/token": true, "csrf_token.py": false, "reset_password.html": false,
 		"tokenizer.json": false, "tokens.txt": false, "token_test.go": false, "src/token.ts": false,
 		"db/password.txt": true, "db_root_password.txt": true, "client-secret.txt": true, "secret.txt": true,
 		"passwords.txt": false, "password_policy.md": false, "reset-password.html": false, "secrets_test.go": false,

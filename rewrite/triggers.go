@@ -129,9 +129,16 @@ func expandTriggers(src []byte, cfg Config) ([]byte, []stageTriggers, bool) {
 		return nil, nil, false
 	}
 	var blocks []stageTriggers
+	named := map[string]bool{}
 	for i, s := range stages {
+		// A stage built FROM an earlier stage runs no image's triggers,
+		// whatever image shares its name.
+		fromStage := named[strings.ToLower(s.BaseName)]
+		if s.Name != "" {
+			named[strings.ToLower(s.Name)] = true
+		}
 		d, ok := cfg.BaseImages[s.BaseName]
-		if !ok || len(d.OnBuild) == 0 {
+		if !ok || len(d.OnBuild) == 0 || fromStage {
 			continue
 		}
 		lines := 0

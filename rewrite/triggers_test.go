@@ -57,6 +57,17 @@ func TestBaseImageTriggers(t *testing.T) {
 		out:      "FROM base\n# hushbuild: ARG NPM_TOKEN is a secret mount now\nRUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN,required=true curl -H \"Authorization: Bearer $NPM_TOKEN\" https://example.com/\n",
 		lines:    []string{"2 SecretArg"},
 	}, {
+		// The last FROM names the stage called base, not the image.
+		name:     "a stage named like the image runs no trigger",
+		src:      "FROM base AS x\nRUN echo one\nFROM x AS base\nFROM base\nRUN echo hi\n",
+		triggers: []string{"RUN echo $NPM_TOKEN > /t", "ARG NPM_TOKEN"},
+		// The trigger's ARG comes after its RUN: the RUN sees no secret.
+		// Inserted after line 4 too, the ARG would make line 5's
+		// $NPM_TOKEN a secret's.
+		out:     "FROM base AS x\nRUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN,required=true echo one\nFROM x AS base\nFROM base\nRUN echo hi\n",
+		lines:   []string{"1 SecretArg"},
+		onbuild: []string{"RUN echo $NPM_TOKEN > /t"},
+	}, {
 		name:     "a trigger that copies a mounted secret fails closed at the FROM",
 		src:      "FROM base\nRUN echo built\n",
 		triggers: []string{"RUN --mount=type=secret,id=t cp /run/secrets/t /etc/x"},
