@@ -100,7 +100,16 @@ func npmrcHolds(data []byte) bool {
 }
 
 func netrcHolds(data []byte) bool {
-	toks := strings.Fields(string(data))
+	// Lines that start with # are comments (curl's and Python's
+	// readers skip them).
+	var text strings.Builder
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			text.WriteString(l)
+			text.WriteByte('\n')
+		}
+	}
+	toks := strings.Fields(text.String())
 	if len(toks) < 2 || toks[0] != "machine" && toks[0] != "default" {
 		return false
 	}

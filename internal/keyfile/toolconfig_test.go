@@ -14,6 +14,7 @@ func TestToolConfigHolds(t *testing.T) {
 		"machine github.com\nlogin ci\npassword " + v + "\n":                                                  true,
 		"machine a.example.com login ci password " + v + " machine b.example.com login x password y1234567\n": true,
 		"default login anonymous password " + v + "\n":                                                        true,
+		"# CI's credentials\nmachine github.com\nlogin ci\npassword " + v + "\n":                              true,
 		"https://ci:" + v + "@github.com\nhttps://x:" + v + "@gitlab.example.com\n":                           true,
 		`{"auths": {"registry.example.com": {"auth": "` + v + `"}}}`:                                          true,
 		// templates, other text, no credential
@@ -35,7 +36,7 @@ func TestToolConfigHolds(t *testing.T) {
 		"APP_AUTH=" + v + "\n":                                                                       false,
 	} {
 		if got := ToolConfigHolds([]byte(text)); got != want {
-			t.Errorf("ToolConfigHolds(%q) = %v, want %v", text, got, want)
+			t.Errorf("ToolConfigHolds(%q) = %v, want %v", strings.ReplaceAll(text, v, "<canary>"), got, want)
 		}
 	}
 	if ToolConfigHolds([]byte(strings.Repeat("machine h login u password "+v+"\n", 3000))) {
