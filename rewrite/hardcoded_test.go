@@ -165,6 +165,15 @@ func TestLooksLikeCredential(t *testing.T) {
 	if !looksLikePlaceholder("PYPI_PASS", "pypi_pass") || looksLikePlaceholder("API_KEY", "Zr8pLw3NqT6v") {
 		t.Error("placeholder detection")
 	}
+	// Products' well-known defaults are placeholders, not secrets.
+	for name, v := range map[string]string{"RABBITMQ_DEFAULT_PASS": "guest", "MINIO_ROOT_PASSWORD": "minioadmin", "KEYSTORE_PASSWORD": "changeit", "GRAFANA_ADMIN_PASSWORD": "admin"} {
+		if !looksLikePlaceholder(name, v) {
+			t.Errorf("%s=%s is not taken for a well-known default", name, v)
+		}
+	}
+	if looksLikePlaceholder("RABBITMQ_DEFAULT_PASS", "guest-8f3Kq2") {
+		t.Error("a value that starts with a default's word is taken for the default")
+	}
 }
 
 // TestHardcodedInJSONEscapes: a token written with JSON escapes in an

@@ -8,10 +8,12 @@ import (
 
 // Heuristics over literal values of secret-named variables.
 
-var placeholderRe = regexp.MustCompile(`(?i)^(|x+|\*+|-+|\.+|none|null|nil|empty|changeme|change_me|change-me|replaceme|replace_me|placeholder|dummy|dummy.*|fake.*|test|testing|example|sample|secret|password|token|todo|tbd|default|unset|undefined|your.*|<.*>|\{\{.*\}\}|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`)
+var placeholderRe = regexp.MustCompile(`(?i)^(|x+|\*+|-+|\.+|none|null|nil|empty|changeme|change_me|change-me|replaceme|replace_me|placeholder|dummy|dummy.*|fake.*|test|testing|example|sample|secret|password|token|todo|tbd|default|unset|undefined|your.*|guest|admin|root|changeit|minioadmin|airflow|elastic|<.*>|\{\{.*\}\}|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`)
 
 // looksLikePlaceholder reports values that stand in for a credential:
-// dummy, changeme, <your-token>, or the variable's own name.
+// dummy, changeme, <your-token>, the variable's own name, or a product's
+// well-known default (RabbitMQ's guest, MinIO's minioadmin, Java's
+// changeit): reported, but not a secret of the build's.
 func looksLikePlaceholder(name, value string) bool {
 	v := strings.TrimSpace(value)
 	if placeholderRe.MatchString(v) {
