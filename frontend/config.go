@@ -21,16 +21,6 @@ const (
 	keyTarget = "target"
 	// keyFilename is the frontend option naming the Dockerfile.
 	keyFilename = "filename"
-	// keyNamedContext prefixes the frontend options of named build
-	// contexts (--build-context NAME=...); keyInputURL those of the URLs
-	// of git contexts buildx sends as frontend inputs (input:context,
-	// input:context:NAME).
-	keyNamedContext = "context:"
-	keyInputURL     = "input:"
-	// keyContextKey names the option holding the build context, when it
-	// is not "context"; keyDockerfileKey names the Dockerfile's context.
-	keyContextKey    = "contextkey"
-	keyDockerfileKey = "dockerfilekey"
 )
 
 // configFromOpts reads the engine configuration a build was given: the
