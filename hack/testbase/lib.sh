@@ -136,3 +136,28 @@ ini_set() {
 		{ print }
 		END { if (!done) { if (!in_s) { if (NR) print ""; print "[" s "]" }; print k " = " v } }' "$1" >"$1.tmp" && mv "$1.tmp" "$1"
 }
+
+# The user-switching stand-ins (gosu, su-exec, sudo, runuser) switch with
+# busybox su, which root may run without a password.
+
+# pw_entry USER: USER's /etc/passwd line (USER a name or a uid); fails
+# when there is none.
+pw_entry() {
+	awk -F: -v u="$1" '$1 == u || $3 == u { print; found = 1; exit } END { exit !found }' /etc/passwd
+}
+
+# pw_field ENTRY N: field N of a passwd line (1 name, 6 home, 7 shell).
+pw_field() {
+	printf %s "$1" | cut -d: -f"$2"
+}
+
+# run_as NAME PROG ARG...: exec PROG as the user NAME (its uid and primary
+# group), in this directory, the environment as it is: busybox su -m sets
+# nothing, and -s runs PROG through the image's sh instead of NAME's shell.
+# busybox su reads options among all its arguments: -- keeps PROG's own
+# (sh -c) from being taken for su's.
+run_as() {
+	_u=$1
+	shift
+	exec su -m -s /bin/sh -c 'exec "$@"' -- "$_u" "$_u" "$@"
+}

@@ -48,6 +48,10 @@ func setup() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Open to the other users the user-switching stand-ins run as.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
 	if out, err := exec.Command(busybox, "--install", "-s", dir).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("busybox --install: %v: %s", err, out)
 	}
@@ -473,6 +477,53 @@ func TestFiles(t *testing.T) {
 			s.run(0, tt.cmd)
 			if got := s.read(tt.path); got != tt.want {
 				t.Errorf("%s:\ngot:\n%s\nwant:\n%s", tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSwitchUser runs the user-switching stand-ins (gosu, su-exec, sudo,
+// runuser) as the host's nobody (uid 65534, home /nonexistent) and daemon
+// (uid 1, home /usr/sbin): each runs the command as that uid, with the
+// HOME, environment and directory the real program gives. They switch with
+// busybox su, which only root runs without a password: as another user,
+// each must fail instead.
+func TestSwitchUser(t *testing.T) {
+	// The command prints its uid, HOME, KEEP (set by the caller), SET (a
+	// VAR=VALUE of sudo) and its directory.
+	const show = `sh -c 'id -u; echo "$HOME"; echo "${KEEP-unset}"; echo "${SET-unset}"; pwd'`
+	tests := []struct {
+		name, cmd string
+		uid, home string
+		keep, set string
+		pwd       string // "" for the caller's
+	}{
+		{name: "gosu", cmd: "gosu nobody " + show, uid: "65534", home: "/nonexistent", keep: "k", set: "unset"},
+		{name: "gosu user:group", cmd: "gosu nobody:nogroup " + show, uid: "65534", home: "/nonexistent", keep: "k", set: "unset"},
+		{name: "su-exec uid", cmd: "su-exec 65534 " + show, uid: "65534", home: "/nonexistent", keep: "k", set: "unset"},
+		{name: "sudo -u resets the environment", cmd: "sudo -u nobody SET=s " + show, uid: "65534", home: "/nonexistent", keep: "unset", set: "s"},
+		{name: "sudo -E keeps it, HOME too", cmd: "sudo -E -u nobody " + show, uid: "65534", home: "{HOME}", keep: "k", set: "unset"},
+		{name: "sudo -EHu", cmd: "sudo -EHu nobody -- " + show, uid: "65534", home: "/nonexistent", keep: "k", set: "unset"},
+		{name: "sudo as root", cmd: "sudo " + show, uid: "0", home: "/root", keep: "unset", set: "unset"},
+		{name: "runuser -u", cmd: "runuser -u nobody -- " + show, uid: "65534", home: "/nonexistent", keep: "k", set: "unset"},
+		{name: "runuser -u -m", cmd: "runuser -m -u nobody -- " + show, uid: "65534", home: "{HOME}", keep: "k", set: "unset"},
+		{name: "runuser -l -u", cmd: "runuser -l -u daemon -- " + show, uid: "1", home: "/usr/sbin", keep: "unset", set: "unset", pwd: "/usr/sbin"},
+		{name: "runuser USER -c", cmd: "runuser -s /bin/sh daemon -c " + strings.TrimPrefix(show, "sh -c "), uid: "1", home: "/usr/sbin", keep: "k", set: "unset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t, "KEEP=k")
+			if os.Geteuid() != 0 {
+				s.run(1, tt.cmd)
+				return
+			}
+			pwd := tt.pwd
+			if pwd == "" {
+				pwd = s.work
+			}
+			want := strings.Join([]string{tt.uid, strings.ReplaceAll(tt.home, "{HOME}", s.home), tt.keep, tt.set, pwd}, "\n") + "\n"
+			if got := s.run(0, tt.cmd); got != want {
+				t.Errorf("got %q, want %q", got, want)
 			}
 		})
 	}
