@@ -141,7 +141,67 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 		tool:       "npm",
 	},
+	{
+		// A tool's config command behind a program that starts it: the
+		// command was read by the program's name (timeout, gosu), not the
+		// tool's.
+		name:       "timeout 60 npm config set",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN timeout 60 npm config set //registry.npmjs.org/:_authToken $NPM_TOKEN && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "gosu node npm config set",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN gosu node npm config set //registry.npmjs.org/:_authToken $NPM_TOKEN && gosu node npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "echo | sudo tee ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" | sudo tee /root/.npmrc >/dev/null && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// The clone's .git/config keeps the URL, token included.
+		name:       "sudo git clone of a token URL",
+		dockerfile: "FROM alpine\nARG GITHUB_TOKEN\nRUN sudo git clone https://x-access-token:${GITHUB_TOKEN}@github.com/acme/lib.git /src/lib\n",
+		secret:     "GITHUB_TOKEN",
+	},
+	{
+		// npm writes where env's NPM_CONFIG_USERCONFIG says.
+		name:       "env NPM_CONFIG_USERCONFIG=... npm config set",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN env NPM_CONFIG_USERCONFIG=/app/.npmrc npm config set //registry.npmjs.org/:_authToken $NPM_TOKEN && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// In double quotes, \$ reaches the nested shell as $: it expands
+		// the secret, not the outer one.
+		name:       "sh -c \"... \\$NPM_TOKEN > .npmrc\"",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN sh -c \"echo //registry.npmjs.org/:_authToken=\\$NPM_TOKEN > /app/.npmrc && npm ci\"\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "su node -c \"... \\$NPM_TOKEN > ~/.npmrc\"",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN su node -c \"echo //registry.npmjs.org/:_authToken=\\$NPM_TOKEN > ~/.npmrc && npm ci\"\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// A shell behind sudo that reads its script on standard input.
+		name:       "sudo -u node sh <<EOS writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN sudo -u node sh <<EOS\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc\nnpm ci\nEOS\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
 }
+
+// nodeUser is a RUN that adds the user node (home /home/node, which holds
+// the app's package.json) to the test image, as node:20 has it.
+const nodeUser = "RUN echo 'node:x:1000:1000::/home/node:/bin/sh' >> /etc/passwd && echo 'node:x:1000:' >> /etc/group && " +
+	"mkdir -p /home/node/app && echo '{}' > /home/node/app/package.json && chown -R 1000:1000 /home/node\n"
 
 // TestReviewStockLeaks rewrites each of stockCases as the CLI does and
 // builds the result with the stock frontend.
