@@ -786,9 +786,10 @@ func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, shellCal
 }
 
 // scriptText is the script a word gives a nested shell or eval, as the
-// outer shell passes it: exact for single quotes and plain words; for
-// double quotes, the text with the variables still unexpanded, exact
-// unless it holds escapes.
+// outer shell passes it: single quotes and plain words as they are, double
+// quotes with the variables still unexpanded, and the outer shell's
+// escapes taken out (sh -c "echo \$T > f" runs echo $T > f). It is exact
+// unless a $'...' holds escapes the text keeps.
 func scriptText(src string, words []*syntax.Word) (string, bool) {
 	var parts []string
 	exact := true
@@ -802,16 +803,17 @@ func scriptText(src string, words []*syntax.Word) (string, bool) {
 				}
 				b.WriteString(x.Value)
 			case *syntax.Lit:
-				if strings.Contains(x.Value, `\`) {
-					exact = false
+				v := x.Value
+				if strings.Contains(v, `\`) {
+					v = unescaped(v, "")
 				}
-				b.WriteString(x.Value)
+				b.WriteString(v)
 			case *syntax.DblQuoted:
 				t := nodeText(src, x)
 				t = strings.TrimPrefix(strings.TrimPrefix(t, "$"), `"`)
 				t = strings.TrimSuffix(t, `"`)
 				if strings.Contains(t, `\`) {
-					exact = false
+					t = unescaped(t, "$`\"\\")
 				}
 				b.WriteString(t)
 			default:
@@ -821,6 +823,30 @@ func scriptText(src string, words []*syntax.Word) (string, bool) {
 		parts = append(parts, b.String())
 	}
 	return strings.Join(parts, " "), exact
+}
+
+// unescaped is text with the outer shell's backslashes taken out: before
+// any character when special is "" (an unquoted word), before one of
+// special otherwise (inside double quotes: $ ` " \\); a backslash before a
+// newline goes with it.
+func unescaped(text, special string) string {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		if text[i] != '\\' || i+1 == len(text) {
+			b.WriteByte(text[i])
+			continue
+		}
+		switch next := text[i+1]; {
+		case next == '\n':
+			i++
+		case special == "" || strings.IndexByte(special, next) >= 0:
+			b.WriteByte(next)
+			i++
+		default:
+			b.WriteByte('\\')
+		}
+	}
+	return b.String()
 }
 
 // nestedScript is the script that a command runs in a shell of its own

@@ -3,6 +3,8 @@ package rewrite
 import (
 	"strings"
 	"testing"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // TestTaintFlows: a secret that reaches a written file or a clone URL
@@ -65,6 +67,10 @@ func TestTaintFlows(t *testing.T) {
 		{name: "env -S", src: arg + `RUN env -S "sh -c 'echo //r/:_authToken=$TOKEN > /app/.npmrc'"`, refused: "env -S splits it", line: 3},
 		{name: "exec form behind timeout", src: arg + `RUN ["timeout", "60", "sh", "-c", "echo $TOKEN > /root/.netrc"]`, refused: "it writes a secret into a file", line: 3},
 		{name: "exec form behind env -S", src: arg + `RUN ["env", "-S", "sh -c 'echo $TOKEN > /root/.netrc'"]`, refused: "it writes a secret into a file", line: 3},
+		{name: "double quotes, escaped $", src: arg + `RUN sh -c "echo //r/:_authToken=\$TOKEN > /app/.npmrc && npm ci"` + later, file: "/app/.npmrc",
+			has: []string{"( echo //r/:_authToken=$TOKEN > /app/.npmrc ); npm run build"}},
+		{name: "eval, escaped \\ and $", src: arg + `RUN eval "echo \\\$TOKEN > /root/.netrc"`},
+		{name: "eval, escaped $", src: arg + `RUN eval "echo \$TOKEN > /root/.netrc"`, file: "/root/.netrc"},
 		{name: "nested shell key file", src: arg + `RUN bash -lc 'echo "$TOKEN" > ~/.ssh/id_rsa'`, refused: "inside bash", line: 3},
 		{name: "exec form sh -ec", src: arg + `RUN ["sh","-ec","echo \"//r/:_authToken=$TOKEN\" > ~/.npmrc"]`, file: "/root/.npmrc"},
 		{name: "exec form bash -ec", src: arg + `RUN ["bash","-ec","echo \"//r/:_authToken=$TOKEN\" > ~/.npmrc"]`, file: "/root/.npmrc"},
@@ -173,6 +179,32 @@ func TestShellCallChanges(t *testing.T) {
 		}
 		if got := sc.changes != ""; got != tt.changes {
 			t.Errorf("%q: changes %q, want changes: %v", tt.argv, sc.changes, tt.changes)
+		}
+	}
+}
+
+// TestScriptTextEscapes: the script a nested shell gets from a word is the
+// word as the outer shell passes it, backslashes taken out.
+func TestScriptTextEscapes(t *testing.T) {
+	for _, tt := range []struct{ word, text string }{
+		{`"echo \$T > f"`, `echo $T > f`},
+		{`"a \"b\" \\ \x \` + "`" + `"`, `a "b" \ \x ` + "`"},
+		{"\"a\\\nb\"", "ab"},
+		{`a\ b\$c`, `a b$c`},
+		{`'a\$b'`, `a\$b`},
+	} {
+		f, err := parseShell("sh -c " + tt.word)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := "sh -c " + tt.word
+		w := f.Stmts[0].Cmd.(*syntax.CallExpr).Args[2]
+		got, exact := scriptText(src, []*syntax.Word{w})
+		if got != tt.text {
+			t.Errorf("%s: got %q, want %q", tt.word, got, tt.text)
+		}
+		if !exact {
+			t.Errorf("%s: not exact", tt.word)
 		}
 	}
 }
