@@ -241,7 +241,7 @@ func (a *analyzer) execSourced(st *stageState, n *parser.Node, argv []string) (s
 	if !ok {
 		return "", false
 	}
-	if sc.changes != "" {
+	if sc.moves() {
 		a.sourcedCopies(st, n, nil, true)
 		return "", false
 	}

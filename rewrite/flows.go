@@ -86,6 +86,8 @@ type genFile struct {
 	// and that the base image, not resolved, may set: the RUNs that rely
 	// on the path check that they are unset.
 	assumedUnset []string
+	// notes say what the writes of a user switch assumed (flow.note).
+	notes []string
 }
 
 // gitSetting is a git config setting carried by the environment.
@@ -143,6 +145,15 @@ type flow struct {
 	assumedHome string
 	// assumedUnset: see genFile.assumedUnset.
 	assumedUnset []string
+	// as is the user a switch (su, gosu, sudo ...) writes the file as,
+	// when one does; guards are the checks the RUNs that write it start
+	// with (switchUse.apply), note says what they assume.
+	as     string
+	guards []string
+	note   string
+	// inner: text is a command of a nested script (nestedWrites), not
+	// stmt's own.
+	inner bool
 }
 
 // wordVars lists the variables in names that a node references.
@@ -265,36 +276,40 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 		}
 		switch c := s.Cmd.(type) {
 		case *syntax.BinaryCmd:
-			// echo $T | tee FILE
-			if c.Op == syntax.Pipe {
-				if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 1 && call.Args[0].Lit() == "tee" {
-					vars := pipeVars(c.X, names)
-					for _, a := range call.Args[1:] {
+			// echo $T | tee FILE, echo $T | sudo tee FILE
+			if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && c.Op == syntax.Pipe && len(call.Args) > 1 {
+				vars := pipeVars(c.X, names)
+				args, env, started := pipeCommand(call, src, env)
+				add := func(fl *flow) {
+					started(fl)
+					out = append(out, fl)
+				}
+				switch args[0].Lit() {
+				case "tee":
+					for _, a := range args[1:] {
 						if !strings.HasPrefix(a.Lit(), "-") {
-							out = append(out, fileFlow(s, src, a, env, vars))
+							add(fileFlow(s, src, a, env, vars))
 						}
 					}
-				}
-				// echo $T | dd of=FILE, echo $T | install -D /dev/stdin FILE
-				if call, ok := c.Y.Cmd.(*syntax.CallExpr); ok && len(call.Args) > 1 {
-					vars := pipeVars(c.X, names)
-					switch call.Args[0].Lit() {
-					case "dd":
-						for _, a := range call.Args[1:] {
-							if strings.HasPrefix(a.Lit(), "of=") {
-								fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
-								fl.file = absPath(strings.TrimPrefix(a.Lit(), "of="), env)
-								if !path.IsAbs(fl.file) {
-									fl.problem, fl.fix = unknownDir(env)
-								}
-								out = append(out, fl)
+				case "dd":
+					// echo $T | dd of=FILE
+					for _, a := range args[1:] {
+						if strings.HasPrefix(a.Lit(), "of=") {
+							fl := &flow{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars}
+							fl.file = absPath(strings.TrimPrefix(a.Lit(), "of="), env)
+							if !path.IsAbs(fl.file) {
+								fl.problem, fl.fix = unknownDir(env)
 							}
+							add(fl)
 						}
-					case "install", "cp":
-						last := call.Args[len(call.Args)-1]
-						for _, a := range call.Args[1 : len(call.Args)-1] {
+					}
+				case "install", "cp":
+					// echo $T | install -D /dev/stdin FILE
+					if len(args) > 2 {
+						last := args[len(args)-1]
+						for _, a := range args[1 : len(args)-1] {
 							if l := a.Lit(); l == "/dev/stdin" || l == "-" {
-								out = append(out, fileFlow(s, src, last, env, vars))
+								add(fileFlow(s, src, last, env, vars))
 							}
 						}
 					}
@@ -303,7 +318,11 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 		case *syntax.CallExpr:
 			// sh -c '...', bash -lc "...", eval "...": the nested script's
 			// writes are this command's.
-			out = append(out, nestedWrites(s, c, src, env, names)...)
+			root := s
+			if r := pipeRoot[s]; r != nil {
+				root = r
+			}
+			out = append(out, nestedWrites(s, c, src, env, names, root)...)
 			for _, fl := range callFlows(s, c, src, env, names, fed[s]) {
 				if root := pipeRoot[s]; root != nil && fl.text != "" {
 					fl.text = stmtText(src, root)
@@ -334,6 +353,33 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 		kept = append(kept, fl)
 	}
 	return kept
+}
+
+// pipeCommand is the command at the end of a pipeline that writes what
+// it reads: call's words, or those of the program other programs start
+// (echo $T | sudo tee FILE: tee's), with the environment it runs in and
+// what the programs before it do to its writes (switchUse.apply, or a
+// problem when hushbuild cannot tell what they do).
+func pipeCommand(call *syntax.CallExpr, src string, env shellEnv) ([]*syntax.Word, shellEnv, func(*flow)) {
+	sc, ok := callOf(call, src)
+	if !ok || !sc.direct {
+		return call.Args, env, func(*flow) {}
+	}
+	args := call.Args[sc.script:]
+	inner := env
+	if sc.sw != nil {
+		inner = env.underProgram(sc.sw)
+	}
+	name := path.Base(args[0].Lit()) + " (started by " + path.Base(call.Args[0].Lit()) + ")"
+	return args, inner, func(fl *flow) {
+		switch {
+		case fl.problem != "":
+		case sc.changes != "":
+			fl.problem = "it runs inside " + name + ", and " + sc.changes + ": hushbuild cannot tell where its files go"
+		case sc.sw != nil:
+			sc.sw.apply(fl, env, inner)
+		}
+	}
 }
 
 // sink is where a write lands.
@@ -651,6 +697,11 @@ type replay struct {
 	// env are the tool variables the script exported before the command
 	// (shellEnv.scriptEnv): the replay exports them too.
 	env map[string]string
+	// as is the user a switch runs the command as (su, gosu ...), by the
+	// user of the RUN that ran it, and guards the checks the RUN starts
+	// with before it (flow.guards).
+	as, by string
+	guards []string
 }
 
 // replayOf is the replay of the command of statement s.

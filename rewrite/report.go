@@ -43,6 +43,9 @@ func (a *analyzer) summarize() {
 		if g.assumedHome != "" {
 			msg += "; the home directory of the user was assumed to be " + g.assumedHome + " (neither ENV HOME nor the base image's environment sets it), and these RUNs stop if $HOME is another"
 		}
+		for _, note := range g.notes {
+			msg += "; " + note
+		}
 		if len(g.assumedUnset) > 0 {
 			msg += "; " + strings.Join(g.assumedUnset, ", ") + " (which would move the file) was assumed unset, since the base image's environment was not read, and these RUNs stop if it is set"
 		}

@@ -100,6 +100,43 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 			}
 		}
 	}
+	// The checks of the writes of user switches (su, gosu ...): this
+	// RUN's own, and those of the replays, which run the program again.
+	env := st.shellEnv()
+	var guards []string
+	for _, g := range st.gen {
+		if g.ended != 0 {
+			continue
+		}
+		for i, r := range append(append([]replay(nil), g.writes...), g.pending...) {
+			if r.as == "" {
+				continue
+			}
+			if i < len(g.writes) {
+				// A replay runs the program again: in a RUN of the
+				// user that ran it, or of root.
+				root, known := env.rootness()
+				name, _, _ := strings.Cut(st.user, ":")
+				by, _, _ := strings.Cut(r.by, ":")
+				if known && !root && name != by {
+					a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+						"write the file in this RUN, or set USER root before it",
+						"an earlier RUN wrote a secret into %s as %s, which this RUN must do again; as the user %s it cannot do it as that RUN did, nor be sure to remove it", g.path, r.as, name)
+					p.failed = true
+					continue
+				}
+				if !known {
+					r.guards = append([]string{rootGuard}, r.guards...)
+				}
+			}
+			for _, gd := range r.guards {
+				if !contains(guards, gd) {
+					guards = append(guards, gd)
+				}
+			}
+		}
+	}
+	pre = append(pre, guards...)
 	for _, g := range st.gen {
 		if g.ended != 0 {
 			continue
@@ -222,7 +259,12 @@ func (a *analyzer) fileWrites(st *stageState, n *parser.Node, writes []*flow, en
 		if g == nil {
 			continue
 		}
-		g.pending = append(g.pending, replayOf(w.text, env.at(w.stmt)))
+		r := replayOf(w.text, env.at(w.stmt))
+		r.as, r.by, r.guards = w.as, env.user, w.guards
+		g.pending = append(g.pending, r)
+		if w.note != "" && !contains(g.notes, w.note) {
+			g.notes = append(g.notes, w.note)
+		}
 		if w.noReplay != "" && g.noReplay == "" {
 			g.noReplay, g.noReplayLine = w.noReplay, line
 		}
@@ -403,7 +445,7 @@ func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *ta
 		if w.noReplay != "" {
 			continue
 		}
-		if hasHeredoc(w.stmt) {
+		if replayHeredoc(w) {
 			// The replay goes on the first line of a later RUN, where a
 			// heredoc's lines cannot follow.
 			w.noReplay = "a heredoc"
@@ -418,4 +460,15 @@ func (a *analyzer) replayable(st *stageState, c *instructions.RunCommand, ti *ta
 			w.text = strings.Join(defs, "; ") + "; " + w.text
 		}
 	}
+}
+
+// replayHeredoc reports whether the replay of a write needs a heredoc: its
+// statement's, or one in its text (a command of a nested script, whose
+// statement is the command that runs the script: sudo -u app sh <<EOF).
+func replayHeredoc(w *flow) bool {
+	if !w.inner {
+		return hasHeredoc(w.stmt)
+	}
+	f, err := parseShell(w.text)
+	return err != nil || hasHeredoc(f)
 }

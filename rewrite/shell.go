@@ -54,6 +54,71 @@ type shellEnv struct {
 	// scriptEnv are those of them the script itself exported before the
 	// statement (in toolEnv too): a replay sets them again.
 	scriptEnv map[string]string
+	// user is the user the commands run as: the stage's USER ("" for
+	// the base image's, "?" when unknown), or the user a switch (su,
+	// sudo ...) runs a nested script as.
+	user string
+	// progHome, when progHomeSet, is the HOME of a program that a user
+	// switch starts (gosu node npm config set): the program keeps its
+	// files there, while its words were expanded by the RUN's shell,
+	// with home (underProgram).
+	progHome    string
+	progHomeSet bool
+}
+
+// programHome is the HOME the command's program sees.
+func (e shellEnv) programHome() string {
+	if e.progHomeSet {
+		return e.progHome
+	}
+	return e.home
+}
+
+// rootness says whether the commands run as root, and whether that is
+// known: a base image not resolved, or a USER hushbuild cannot expand,
+// may run as anyone.
+func (e shellEnv) rootness() (root, known bool) {
+	u, _, _ := strings.Cut(e.user, ":")
+	switch {
+	case u == "?", u == "" && e.imageUnknown:
+		return false, false
+	case isRootUser(u):
+		return true, true
+	}
+	return false, true
+}
+
+// under is the environment a user switch (switch.go) gives a command
+// started where e is: HOME the user's (the caller's when the program
+// keeps it), the environment new (no tool variable known, any may be
+// set) when the program resets it, and the user's home directory as
+// working directory for a login.
+func (e shellEnv) under(u *switchUse) shellEnv {
+	n := e
+	n.dirs, n.user = nil, u.user
+	if u.env != envKeep {
+		n.home, n.homeAssumed, n.homeWhy = u.home(), false, ""
+	}
+	if u.env == envReset {
+		n.toolEnv, n.scriptEnv, n.imageUnknown = map[string]string{}, nil, true
+	}
+	if u.login {
+		n.workdir, n.why, n.dirViaHome = n.home, "", true
+		if n.home == "" {
+			n.why = "it runs in the home directory of " + u.user + ", which is unknown"
+		}
+	}
+	return n
+}
+
+// underProgram is under for a program the switch starts, not a script:
+// the RUN's shell expanded its words (~, $HOME are the RUN's), and the
+// program keeps its own files under the HOME the switch gives it.
+func (e shellEnv) underProgram(u *switchUse) shellEnv {
+	n := e.under(u)
+	n.progHome, n.progHomeSet = n.home, true
+	n.home, n.homeAssumed, n.homeWhy, n.dirViaHome = e.home, e.homeAssumed, e.homeWhy, false
+	return n
 }
 
 // wordPath resolves a shell word to a path when it is made only of
@@ -429,7 +494,7 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 				// sh -c '. ci/env.sh && make': what the nested shell
 				// sources, in the same directory (another one, or
 				// another HOME, when call.changes says so).
-				if text, lit := literalWord(w); !lit || call.changes != "" {
+				if text, lit := literalWord(w); !lit || call.moves() {
 					facts.sourcedUnknown = true
 				} else if inner, err := parseShell(text); err != nil {
 					facts.sourcedUnknown = true

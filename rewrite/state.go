@@ -208,7 +208,7 @@ func isUserName(u string) bool {
 // shellEnv is what the paths of the stage's RUNs resolve against.
 func (st *stageState) shellEnv() shellEnv {
 	home, assumed := st.homeDir()
-	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv(), imageUnknown: st.imageUnknown}
+	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv(), imageUnknown: st.imageUnknown, user: st.user}
 }
 
 func (st *stageState) home() string {

@@ -557,12 +557,14 @@ func shellScriptIndex(argv []string) (int, bool) {
 }
 
 // shellCall is a command that runs a shell script: the shell itself
-// (sh -c SCRIPT), or a program that starts it (env, timeout, sudo ...).
+// (sh -c SCRIPT), or a program that starts it (env, timeout, sudo ...);
+// or, when direct, a program that other programs start (timeout 60 npm
+// ci, gosu node npm ci).
 type shellCall struct {
-	script int // the index of the script's word
+	script int // the index of the script's word (direct: of the program)
 	shell  int // the index of the program that reads it (su's, env's for -S)
-	// assigns are the indices of env's NAME=VALUE words before the
-	// shell: variables the script sees.
+	// assigns are the indices of env's (and sudo's) NAME=VALUE words
+	// before the shell: variables the script sees.
 	assigns []int
 	// changes says what the words before the shell change of where and
 	// as whom the script runs, that hushbuild does not follow (another
@@ -571,7 +573,18 @@ type shellCall struct {
 	// split: the script's word is a command line env -S splits, not a
 	// shell script.
 	split bool
+	// direct: argv[script:] is a program and its arguments, started by
+	// the programs before it, not a shell script.
+	direct bool
+	// sw is the switch to another user that the script or program runs
+	// under (su, sudo, gosu ...: switch.go), which hushbuild follows.
+	sw *switchUse
 }
+
+// moves reports whether the programs before the script change where or
+// as whom it runs: files it names relative to its directory or HOME are
+// other files.
+func (sc shellCall) moves() bool { return sc.changes != "" || sc.sw != nil }
 
 // neutralWrappers run the command after their options in the same
 // directory, as the same user, with the same environment.
@@ -592,14 +605,25 @@ func envMoves(name string) bool {
 }
 
 // shellCallOf reads argv as a command that runs a shell script given
-// with -c, directly or through other programs: env and its assignments
+// with -c, directly or through other programs (wrappedCallOf); a program
+// that is no shell script is not one.
+func shellCallOf(argv []string) (shellCall, bool) {
+	sc, ok := wrappedCallOf(argv)
+	return sc, ok && !sc.direct
+}
+
+// wrappedCallOf reads argv as a command that runs a shell script given
+// with -c, or a program, through other programs: env and its assignments
 // and options (the assignments' variables reach the script; -i, -u of a
 // variable of envMoves, -C and an assignment of one change its
 // environment), neutralWrappers with options and plain values between
-// (timeout 60, nice -n 5, xargs -I {}), su or runuser -c SCRIPT, env -S
-// LINE, and any other program before a shell (sudo -u app sh -c, chroot
-// /x sh -c, gosu app bash -c), which changes where or as whom it runs.
-func shellCallOf(argv []string) (shellCall, bool) {
+// (timeout 60, nice -n 5, xargs -I {}), env -S LINE, the programs of
+// switchProgs (su -c SCRIPT, sudo -u app sh -c, gosu node npm ci), and
+// any other program before a shell (chroot /x sh -c, fakeroot sh -c),
+// which changes where or as whom it runs. A program after the others
+// that is none of them is the command itself (direct); argv that starts
+// with one is no wrapped command.
+func wrappedCallOf(argv []string) (shellCall, bool) {
 	var sc shellCall
 	change := func(why string) {
 		if sc.changes == "" {
@@ -613,6 +637,12 @@ func shellCallOf(argv []string) (shellCall, bool) {
 		case shellNames[name]:
 			j, letters := shellOptions(argv, i+1)
 			if !strings.ContainsRune(letters, 'c') || j >= len(argv) {
+				if i > 0 {
+					// sudo -u app sh <<EOF, timeout 60 sh x.sh: a
+					// shell that reads no -c script.
+					sc.direct, sc.shell, sc.script = true, i, i
+					return sc, true
+				}
 				return sc, false
 			}
 			sc.shell, sc.script = i, j
@@ -666,29 +696,64 @@ func shellCallOf(argv []string) (shellCall, bool) {
 					break opts
 				}
 			}
-		case (name == "su" || name == "runuser") && i == 0:
-			// su [-] [USER] -c SCRIPT: the user's shell runs it.
-			for k := i + 1; k < len(argv); k++ {
-				if (argv[k] == "-c" || argv[k] == "--command") && k+1 < len(argv) {
-					change(name + " runs it as another user")
-					sc.shell, sc.script = i, k+1
-					return sc, true
+		case switchProgOf(name) != nil:
+			p := switchProgOf(name)
+			if p.Refuse != "" || sc.sw != nil {
+				if p.Refuse != "" {
+					change(name + " " + p.Refuse)
+				} else {
+					change(name + " runs it as another user inside " + sc.sw.name + ", which hushbuild does not follow")
 				}
+				sc.sw = nil
+				return otherProgram(argv, i, sc)
 			}
-			return sc, false
+			u, ok := p.readSwitch(argv, i)
+			if !ok {
+				return sc, false // su USER: no command of its own
+			}
+			if u.refuse != "" {
+				change(u.refuse)
+			} else if u.user != "" {
+				sc.sw = u
+			}
+			sc.assigns = append(sc.assigns, u.assigns...)
+			switch {
+			case u.script:
+				// su USER -c SCRIPT: the user's shell runs it.
+				sc.shell, sc.script = i, u.cmd
+				return sc, true
+			case u.stdin:
+				// su USER <<EOF: the user's shell reads it there.
+				sc.direct, sc.shell, sc.script = true, i, i
+				return sc, true
+			}
+			i = u.cmd
 		case neutralWrappers[name]:
 			i++
-			for i < len(argv) && !shellNames[path.Base(argv[i])] && !neutralWrappers[path.Base(argv[i])] && path.Base(argv[i]) != "env" {
+			for i < len(argv) && !shellNames[path.Base(argv[i])] && !neutralWrappers[path.Base(argv[i])] &&
+				path.Base(argv[i]) != "env" && switchProgOf(path.Base(argv[i])) == nil {
 				if a := argv[i]; !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "+") && strings.Trim(strings.ToLower(a), "0123456789.,:-+smhdx{}%") != "" {
-					// Not an option or a plain value: a program of its own.
-					change(name + " " + a + otherChanges)
-					return otherProgram(argv, i, sc)
+					break // not an option or a plain value: a program of its own
 				}
 				i++
 			}
 		default:
-			change(name + otherChanges)
-			return otherProgram(argv, i, sc)
+			if i == 0 {
+				change(name + otherChanges)
+				return otherProgram(argv, i, sc)
+			}
+			// A program the others start: a shell in its arguments
+			// runs a script all the same (timeout 60 fakeroot sh -c),
+			// where or as whom it cannot tell; otherwise it is the
+			// command (timeout 60 npm ci).
+			if other, ok := otherProgram(argv, i, sc); ok {
+				if other.changes == "" {
+					other.changes = name + otherChanges
+				}
+				return other, true
+			}
+			sc.direct, sc.shell, sc.script = true, i, i
+			return sc, true
 		}
 	}
 	return sc, false
@@ -762,8 +827,21 @@ func shellOptions(argv []string, j int) (int, string) {
 // callShellScript is shellCallOf for a command of a script: the word
 // that holds the script, and the words after it ($0, $1, ...).
 func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, shellCall, bool) {
+	sc, ok := callOf(c, "")
+	if !ok || sc.direct {
+		return nil, nil, sc, false
+	}
+	if sc.split {
+		return c.Args[sc.script], nil, sc, true
+	}
+	return c.Args[sc.script], c.Args[sc.script+1:], sc, true
+}
+
+// callOf is wrappedCallOf for a command of a script. With the script's
+// source, the words of a user switch get their texts (switchUse).
+func callOf(c *syntax.CallExpr, src string) (shellCall, bool) {
 	if len(c.Args) < 2 {
-		return nil, nil, shellCall{}, false
+		return shellCall{}, false
 	}
 	argv := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -775,14 +853,40 @@ func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, shellCal
 			}
 		}
 	}
-	sc, ok := shellCallOf(argv)
-	if !ok {
-		return nil, nil, sc, false
+	sc, ok := wrappedCallOf(argv)
+	if ok && sc.sw != nil && src != "" {
+		sc.sw.texts(c.Args, sc, src)
 	}
-	if sc.split {
-		return c.Args[sc.script], nil, sc, true
+	return sc, ok
+}
+
+// texts sets the texts of the switch's words in args: the replay of a
+// command of its script (or of its program) and the probe that asks it
+// what HOME a script gets.
+func (u *switchUse) texts(args []*syntax.Word, sc shellCall, src string) {
+	last := args[len(args)-1]
+	from := int(args[u.first].Pos().Offset())
+	at := args[sc.script]
+	u.stdinHead = src[from:int(last.End().Offset())] + " -c "
+	if sc.direct {
+		u.replayHead = src[from:int(at.Pos().Offset())]
+		u.probeHead, u.probeTail = u.replayHead+"sh -c ", ""
+		return
 	}
-	return c.Args[sc.script], c.Args[sc.script+1:], sc, true
+	u.replayHead = src[from:int(at.Pos().Offset())]
+	u.replayTail = src[int(at.End().Offset()):int(last.End().Offset())]
+	u.probeHead = u.replayHead
+	// The probe keeps the words after the script that su reads (the
+	// user, options), not its $0, $1 nor a shell's.
+	var tail strings.Builder
+	if u.script {
+		for k := sc.script + 1; k < len(args); k++ {
+			if !slices.Contains(u.args, k) {
+				tail.WriteString(" " + nodeText(src, args[k]))
+			}
+		}
+	}
+	u.probeTail = tail.String()
 }
 
 // scriptText is the script a word gives a nested shell or eval, as the
@@ -850,7 +954,9 @@ func unescaped(text, special string) string {
 }
 
 // nestedScript is the script that a command runs in a shell of its own
-// (sh -c, bash -lc ...) or in the same shell (eval), parsed.
+// (sh -c, bash -lc ...) or in the same shell (eval), parsed; or the
+// program that other programs start (timeout 60 npm ci, gosu node npm
+// ci), read as a script of one command.
 type nestedScript struct {
 	file  *syntax.File
 	text  string
@@ -863,6 +969,78 @@ type nestedScript struct {
 	// changes says what the command changes of where or as whom the
 	// nested script runs, that hushbuild does not follow (shellCall).
 	changes string
+	// direct: text is the source of a program and its arguments that
+	// the programs before it start (shellCall.direct).
+	direct bool
+	// sw is the user switch the script runs under, followed.
+	sw *switchUse
+	// quoting is how the outer shell passed the script: how a command
+	// of it is quoted again to run under sw.
+	quoting quoting
+}
+
+// quoting is how a script reached its shell through the outer one.
+type quoting int
+
+const (
+	// quotedNone: a script hushbuild cannot quote again as it was
+	// (escapes, a mix of quotes).
+	quotedNone quoting = iota
+	// quotedAsIs: the outer shell expanded nothing of it (single
+	// quotes, a quoted heredoc): single quotes again.
+	quotedAsIs
+	// quotedExpanded: the outer shell expanded its variables (double
+	// quotes without escapes, a heredoc without quotes): double quotes
+	// again, when the command has no " nor \.
+	quotedExpanded
+)
+
+// quotingOf is how the outer shell passes the words of a script.
+func quotingOf(words []*syntax.Word) quoting {
+	if len(words) != 1 {
+		return quotedNone
+	}
+	q := quotedAsIs
+	for _, p := range words[0].Parts {
+		switch x := p.(type) {
+		case *syntax.SglQuoted:
+			if x.Dollar {
+				return quotedNone
+			}
+		case *syntax.Lit:
+			if strings.ContainsAny(x.Value, "\\$`\"'") {
+				return quotedNone
+			}
+		case *syntax.DblQuoted:
+			if len(words[0].Parts) != 1 || x.Dollar {
+				return quotedNone
+			}
+			for _, dp := range x.Parts {
+				if l, ok := dp.(*syntax.Lit); ok && strings.Contains(l.Value, `\`) {
+					return quotedNone // which $ the outer shell expanded is lost
+				}
+			}
+			q = quotedExpanded
+		default:
+			return quotedNone
+		}
+	}
+	return q
+}
+
+// requote is a command of the script quoted as the script was, for the
+// shell the switch starts, or "" when it cannot be. In double quotes, a
+// " (which a heredoc's body may hold) is escaped; the text has no \.
+func (ns *nestedScript) requote(text string) string {
+	switch ns.quoting {
+	case quotedAsIs:
+		return shellQuote(text)
+	case quotedExpanded:
+		if !strings.Contains(text, `\`) {
+			return `"` + strings.ReplaceAll(text, `"`, `\"`) + `"`
+		}
+	}
+	return ""
 }
 
 // innerNames are the secret variables a nested script sees: those of the
@@ -906,7 +1084,7 @@ func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, er
 	if c.Args[0].Lit() == "eval" && len(c.Args) > 1 {
 		ns.eval, ns.shell = true, "eval"
 		ns.text, ns.exact = scriptText(src, c.Args[1:])
-	} else if w, rest, call, ok := callShellScript(c); ok {
+	} else if call, ok := callOf(c, src); ok {
 		ns.shell = path.Base(c.Args[call.shell].Lit())
 		switch {
 		case call.split:
@@ -914,17 +1092,44 @@ func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, er
 		case call.shell > 0:
 			ns.shell += " (started by " + path.Base(c.Args[0].Lit()) + ")"
 		}
-		ns.args = rest
-		ns.text, ns.exact = scriptText(src, []*syntax.Word{w})
-		if call.split {
-			ns.text = splitLine(ns.text)
+		switch {
+		case call.direct && stdinScript(ns, c, call.script, s, src):
+			// sudo -u app sh <<EOF: the shell reads its script there.
+			if call.script > 0 {
+				ns.shell += " (started by " + path.Base(c.Args[0].Lit()) + ")"
+			}
+			if call.sw != nil {
+				call.sw.replayHead, call.sw.replayTail = call.sw.stdinHead, ""
+				call.sw.probeHead, call.sw.probeTail = call.sw.stdinHead, ""
+				if len(ns.args) > 0 {
+					ns.quoting = quotedNone // sh -s -- ARGS: -c would not take them
+				}
+			}
+		case call.direct:
+			ns.direct, ns.exact = true, true
+			ns.text = src[int(c.Args[call.script].Pos().Offset()):int(c.Args[len(c.Args)-1].End().Offset())]
+		default:
+			w := c.Args[call.script]
+			ns.args = c.Args[call.script+1:]
+			ns.text, ns.exact = scriptText(src, []*syntax.Word{w})
+			ns.quoting = quotingOf([]*syntax.Word{w})
+			if call.split {
+				ns.text = splitLine(ns.text)
+				ns.args = nil
+			}
 		}
-		ns.changes = call.changes
+		ns.changes, ns.sw = call.changes, call.sw
 		for _, k := range call.assigns {
 			ns.assigns = append(ns.assigns, c.Args[k])
 		}
-	} else if !stdinScript(ns, c, s, src) {
+	} else if !stdinScript(ns, c, 0, s, src) {
 		return nil, nil
+	}
+	// su app -c "echo > $HOME/x": the RUN's shell expands $HOME before
+	// the switch gives the script another one.
+	if ns.sw != nil && !ns.direct && ns.quoting != quotedAsIs && ns.changes == "" &&
+		(strings.Contains(ns.text, "$HOME") || strings.Contains(ns.text, "${HOME")) {
+		ns.changes = "its script names $HOME where the RUN's shell expands it, with the RUN's HOME, not the one " + ns.sw.name + " gives"
 	}
 	// HOME=/tmp sh -c '...': the assignment is the nested shell's.
 	for _, as := range c.Assigns {
@@ -943,22 +1148,30 @@ func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, er
 // stdinScript fills ns with the script a shell reads on its standard
 // input from a heredoc or a here-string (sh <<'EOF' ... EOF, bash -e
 // <<EOF, sh -s -- ARGS <<EOF, bash <<< "..."): the shell runs it as it
-// would run sh -c's. It reports whether c is such a shell.
-func stdinScript(ns *nestedScript, c *syntax.CallExpr, s *syntax.Stmt, src string) bool {
-	if s == nil || !shellNames[path.Base(c.Args[0].Lit())] {
+// would run sh -c's. c.Args[k] is the shell (sudo -u app sh <<EOF), or su
+// reading its script there (su app <<EOF). It reports whether c is such
+// a shell.
+func stdinScript(ns *nestedScript, c *syntax.CallExpr, k int, s *syntax.Stmt, src string) bool {
+	if s == nil {
 		return false
 	}
-	argv := make([]string, len(c.Args))
-	for i, a := range c.Args {
-		argv[i] = a.Lit()
-	}
-	j, letters := shellOptions(argv, 1)
-	if strings.ContainsRune(letters, 'c') {
+	j := len(c.Args)
+	if name := path.Base(c.Args[k].Lit()); shellNames[name] {
+		argv := make([]string, len(c.Args))
+		for i, a := range c.Args {
+			argv[i] = a.Lit()
+		}
+		var letters string
+		j, letters = shellOptions(argv, k+1)
+		if strings.ContainsRune(letters, 'c') {
+			return false
+		}
+		stdin := strings.ContainsRune(letters, 's')
+		if j < len(c.Args) && !stdin {
+			return false // sh FILE: the script is a file
+		}
+	} else if p := switchProgOf(name); p == nil || !p.Script {
 		return false
-	}
-	stdin := strings.ContainsRune(letters, 's')
-	if j < len(c.Args) && !stdin {
-		return false // sh FILE: the script is a file
 	}
 	for _, r := range s.Redirs {
 		if r.N != nil && r.N.Value != "0" {
@@ -967,6 +1180,7 @@ func stdinScript(ns *nestedScript, c *syntax.CallExpr, s *syntax.Stmt, src strin
 		switch {
 		case r.Op == syntax.WordHdoc && r.Word != nil:
 			ns.text, ns.exact = scriptText(src, []*syntax.Word{r.Word})
+			ns.quoting = quotingOf([]*syntax.Word{r.Word})
 		case (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) && r.Hdoc != nil:
 			ns.text = nodeText(src, r.Hdoc)
 			// An unquoted delimiter: the outer shell expands the body
@@ -981,10 +1195,16 @@ func stdinScript(ns *nestedScript, c *syntax.CallExpr, s *syntax.Stmt, src strin
 				quoted = quoted || strings.Contains(r.Word.Lit(), `\`)
 			}
 			ns.exact = quoted || !strings.Contains(ns.text, `\`)
+			switch {
+			case quoted:
+				ns.quoting = quotedAsIs
+			case !strings.Contains(ns.text, `\`):
+				ns.quoting = quotedExpanded
+			}
 		default:
 			continue
 		}
-		ns.shell = path.Base(c.Args[0].Lit()) + " (its script on standard input)"
+		ns.shell = path.Base(c.Args[k].Lit()) + " (its script on standard input)"
 		ns.args = c.Args[j:]
 		return true
 	}
@@ -994,8 +1214,11 @@ func stdinScript(ns *nestedScript, c *syntax.CallExpr, s *syntax.Stmt, src strin
 // nestedWrites are the writes of a nested script, as writes of the
 // command that runs it: a file written in sh -c '...' or eval "..." is
 // saved and restored by the outer RUN all the same, and replayed from the
-// nested write's own text.
-func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool) []*flow {
+// nested write's own text (under a user switch, through the same
+// program: switchUse). A program other programs start (timeout 60 npm
+// config set, gosu node npm config set) is replayed whole: root is the
+// statement whose text that is (the pipeline it ends, or s).
+func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, root *syntax.Stmt) []*flow {
 	ns, err := nestedOf(c, s, src)
 	if ns == nil || err != nil || len(names) == 0 {
 		return nil
@@ -1006,15 +1229,23 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 			inner[posPrefix+"0:"+strconv.Itoa(len(ns.text)+1)] = true
 		}
 	}
-	// The nested script starts where its command runs, and its own cd
-	// moves only itself (eval's moves the outer shell too: trackDirs
-	// knows nothing after it).
+	// The nested script starts where its command runs (or where the
+	// switch to another user starts it), and its own cd moves only
+	// itself (eval's moves the outer shell too: trackDirs knows nothing
+	// after it).
 	outer := env.at(s)
+	start := outer
+	switch {
+	case ns.sw != nil && ns.direct:
+		start = outer.underProgram(ns.sw)
+	case ns.sw != nil:
+		start = outer.under(ns.sw)
+	}
 	var prog []string
 	if !ns.eval {
 		prog = []string{strings.Fields(ns.shell)[0]}
 	}
-	env = outer.withDirs(ns.file, ns.text, prog)
+	env = start.withDirs(ns.file, ns.text, prog)
 	ti := taintScript(ns.file, inner, env, nil)
 	var out []*flow
 	for _, fl := range findWrites(ns.file, ns.text, env, ti.names) {
@@ -1028,9 +1259,16 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 		case fl.kind != flowFile:
 			fl.problem = "it runs inside " + ns.shell + ", which hushbuild does not rewrite"
 		case !ns.exact:
-			fl.problem = "it runs inside " + ns.shell + " with a script in double quotes that holds escapes"
+			fl.problem = "it runs inside " + ns.shell + " with a script whose escapes hushbuild cannot read"
+		case ns.sw != nil && fl.as != "":
+			fl.problem = "it runs as another user inside " + ns.sw.what() + ", which hushbuild does not follow"
+		case ns.direct:
+			fl.text = stmtText(src, root)
+			if v := envAssigned(ns, fl.vars); v != "" {
+				fl.noReplay = "a variable " + strings.Fields(ns.shell)[0] + " gets from the programs that start it (" + v + ")"
+			}
 		default:
-			fl.text = stmtText(ns.text, innerStmt)
+			fl.text, fl.inner = stmtText(ns.text, innerStmt), true
 			if v := envAssigned(ns, fl.vars); v != "" {
 				fl.noReplay = "a variable env sets for " + ns.shell + " (" + v + ")"
 			} else if defs, why := ti.replayDefs(ns.text, fl.vars); why != "" {
@@ -1038,14 +1276,26 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 			} else if len(defs) > 0 {
 				fl.text = strings.Join(defs, "; ") + "; " + fl.text
 			}
-			if wd != outer.workdir {
-				// The replay runs where the outer command ran.
+			if wd != start.workdir {
+				// The replay runs where the outer command ran (where
+				// the switch starts it).
 				if wd == "" {
 					fl.noReplay = firstNonEmpty(fl.noReplay, "a cd inside "+ns.shell+" to a directory hushbuild cannot tell")
 				} else {
 					fl.text = "cd " + shellQuote(wd) + " && { " + fl.text + "; }"
 				}
 			}
+			if ns.sw != nil {
+				// Through the same program, as the same user.
+				if q := ns.requote(fl.text); q != "" {
+					fl.text = ns.sw.replayHead + q + ns.sw.replayTail
+				} else {
+					fl.noReplay = firstNonEmpty(fl.noReplay, "a script "+ns.sw.name+" runs that hushbuild cannot quote again as it was")
+				}
+			}
+		}
+		if ns.sw != nil && fl.kind != flowLog && fl.problem == "" {
+			ns.sw.apply(fl, outer, start)
 		}
 		out = append(out, fl)
 	}

@@ -62,8 +62,9 @@ func TestTaintFlows(t *testing.T) {
 		{name: "env HOME= sh -c", src: arg + `RUN env HOME=/tmp sh -c 'echo "//r/:_authToken=$TOKEN" > ~/.npmrc'`, refused: "env sets HOME for it", line: 3},
 		{name: "env -C sh -c", src: arg + `RUN env -C /tmp sh -c 'echo "//r/:_authToken=$TOKEN" > .npmrc'`, refused: "env -C moves it", line: 3},
 		{name: "env tool variable", src: arg + `RUN env NPM_CONFIG_USERCONFIG=/app/.npmrc sh -c 'npm config set //r/:_authToken $TOKEN'`, refused: "env sets NPM_CONFIG_USERCONFIG", line: 3},
-		{name: "sudo -u sh -c", src: arg + `RUN sudo -u app sh -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, refused: "sudo may run it as another user", line: 3},
-		{name: "su -c", src: arg + `RUN su app -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, refused: "su runs it as another user", line: 3},
+		{name: "sudo -u sh -c", src: arg + `RUN sudo -u app sh -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, file: "/app/.npmrc"},
+		{name: "su -c", src: arg + `RUN su app -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, file: "/app/.npmrc"},
+		{name: "chroot sh -c", src: arg + `RUN chroot /x sh -c 'echo "//r/:_authToken=$TOKEN" > /app/.npmrc'`, refused: "chroot runs it in another root directory", line: 3},
 		{name: "env -S", src: arg + `RUN env -S "sh -c 'echo //r/:_authToken=$TOKEN > /app/.npmrc'"`, refused: "env -S splits it", line: 3},
 		{name: "exec form behind timeout", src: arg + `RUN ["timeout", "60", "sh", "-c", "echo $TOKEN > /root/.netrc"]`, refused: "it writes a secret into a file", line: 3},
 		{name: "exec form behind env -S", src: arg + `RUN ["env", "-S", "sh -c 'echo $TOKEN > /root/.netrc'"]`, refused: "it writes a secret into a file", line: 3},
@@ -148,6 +149,8 @@ func TestShellScriptIndex(t *testing.T) {
 		{"sh S", -1}, {"sh -e S", -1}, {"python -c S", -1}, {"sh -c", -1}, {"env sh", -1}, {"bash", -1}, {"shellcheck -c S", -1},
 		{"timeout 60 sh -c S", 4}, {"nice -n 5 bash -lc S", 5}, {"busybox sh -c S", 3}, {"xargs -I {} sh -c S", 5}, {"sudo -u app sh -c S", 5},
 		{"su app -c S", 3}, {"env -S S", 2}, {"exec sh -c S", 3}, {"timeout 60 python x.py", -1}, {"sudo apt-get install -y x", -1},
+		{"su -c S app", 2}, {"su - app -c S", 4}, {"gosu node bash -lc S", 4}, {"sudo -EHu app -- sh -c S", 6}, {"runuser -u app -- sh -c S", 6},
+		{"setpriv --reuid=app --init-groups sh -c S", 5}, {"timeout 60 npm ci", -1},
 	} {
 		i, ok := shellScriptIndex(strings.Fields(tt.argv))
 		if !ok {
@@ -170,7 +173,8 @@ func TestShellCallChanges(t *testing.T) {
 		{"xargs -0 -n 1 sh -c S", false}, {"busybox sh -c S", false}, {"env -- sh -c S", false},
 		{"env HOME=/x sh -c S", true}, {"env NPM_CONFIG_USERCONFIG=/x sh -c S", true}, {"env -i sh -c S", true},
 		{"env -u HOME sh -c S", true}, {"env -C /x sh -c S", true}, {"env --chdir=/x sh -c S", true}, {"env -S S", true},
-		{"sudo -u app sh -c S", true}, {"chroot /x sh -c S", true}, {"su app -c S", true}, {"timeout -s KILL 60 sh -c S", true},
+		{"chroot /x sh -c S", true}, {"timeout -s KILL 60 sh -c S", true}, {"sudo -i -u app sh -c S", true}, {"fakeroot sh -c S", true},
+		{"timeout 60 fakeroot sh -c S", true}, {"sudo -u app sudo -u x sh -c S", true}, {"gosu $U sh -c S", true},
 	} {
 		sc, ok := shellCallOf(strings.Fields(tt.argv))
 		if !ok {

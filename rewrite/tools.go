@@ -476,10 +476,10 @@ func resolveLoc(spec string, env shellEnv, assigns map[string]string) (string, s
 			}
 			return path.Join(v, rest), ""
 		case strings.HasPrefix(alt, "~/"):
-			if env.home == "" {
+			if env.programHome() == "" {
 				return "", "the home directory of the user is unknown"
 			}
-			return path.Join(env.home, alt[2:]), ""
+			return path.Join(env.programHome(), alt[2:]), ""
 		case strings.HasPrefix(alt, "./"):
 			if env.workdir == "" || !path.IsAbs(env.workdir) {
 				return "", "the directory it runs in is unknown"
@@ -709,7 +709,7 @@ func (w toolWrite) flow(s *syntax.Stmt, c *syntax.CallExpr, src string, env shel
 	p, problem := resolveLoc(file, env, assigns)
 	if problem != "" {
 		fl.problem = problem
-		if env.home == "" && strings.Contains(file, "~/") {
+		if env.programHome() == "" && strings.Contains(file, "~/") {
 			fl.problem, fl.fix = unknownHome(env)
 		}
 		return fl
@@ -730,7 +730,7 @@ func (w toolWrite) flow(s *syntax.Stmt, c *syntax.CallExpr, src string, env shel
 	// When the environment moved the file, the defaults of the other
 	// files are not written either: only those it moved too, and the
 	// Always ones.
-	noEnv := shellEnv{workdir: env.workdir, home: env.home}
+	noEnv := shellEnv{workdir: env.workdir, home: env.home, progHome: env.progHome, progHomeSet: env.progHomeSet}
 	moved := false
 	if q, _ := resolveLoc(file, noEnv, nil); q != p {
 		moved = true
