@@ -196,6 +196,20 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 		tool:       "npm",
 	},
+	{
+		// A copy of a file the nested shell wrote the secret into: the
+		// copy was followed only in the RUN's own script.
+		name:       "sh -c writes ~/.npmrc and copies it",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc && cp /root/.npmrc /app/.npmrc' && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "su -c writes ~/.npmrc and copies it",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc && su node -c 'cat /root/.npmrc > /home/node/app/.npmrc' && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
 }
 
 // nodeUser is a RUN that adds the user node (home /home/node, which holds
