@@ -92,6 +92,21 @@ func (a *analyzer) genCopies(st *stageState, n *parser.Node, f *syntax.File, scr
 		}
 		return true
 	})
+	// A copy inside a nested script (sh -c, su -c, sudo cp) is not
+	// followed: refused.
+	walk(f, func(x syntax.Node) bool {
+		if s, ok := x.(*syntax.Stmt); ok {
+			if c, ok := s.Cmd.(*syntax.CallExpr); ok {
+				if src, shell := nestedCopy(s, c, script, env, sources, paths, 0); src != "" {
+					a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+						"copy the file in the RUN's own script, not in a script or a program that another program runs",
+						"this RUN copies the file %s that holds a secret inside %s, where hushbuild does not follow the copy", src, shell)
+					p.failed = true
+				}
+			}
+		}
+		return true
+	})
 	// cat .npmrc > web/.npmrc, sed ... .npmrc | tee out: a write whose
 	// command reads a generated secret file.
 	for _, w := range writes {
@@ -176,4 +191,64 @@ func readsGen(s *syntax.Stmt, env shellEnv, sources map[string]*genFile) *genFil
 // (npmrc) names a file, not a directory.
 func looksLikeFileName(base string) bool {
 	return strings.Contains(base, ".") || strings.HasSuffix(base, "rc")
+}
+
+// maxNesting bounds how deep nestedCopy follows scripts in scripts.
+const maxNesting = 32
+
+// nestedCopy finds a copy of a generated secret file (cp, mv, install, a
+// command that reads it with its output into a file or a pipe) in the
+// script that c runs in a shell of its own (nestedOf), or in the scripts
+// that one runs: the file, and the shell's name for messages.
+func nestedCopy(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, sources map[string]*genFile, paths []string, depth int) (string, string) {
+	ns, err := nestedOf(c, s, src)
+	if ns == nil || err != nil || depth > maxNesting {
+		return "", ""
+	}
+	outer := env.at(s)
+	inner := outer
+	switch {
+	case ns.sw != nil && ns.direct:
+		inner = outer.underProgram(ns.sw)
+	case ns.sw != nil:
+		inner = outer.under(ns.sw)
+	}
+	var prog []string
+	if !ns.eval {
+		prog = []string{strings.Fields(ns.shell)[0]}
+	}
+	inner = inner.withDirs(ns.file, ns.text, prog)
+	found, shell := "", ns.shell
+	walk(ns.file, func(x syntax.Node) bool {
+		is, ok := x.(*syntax.Stmt)
+		if !ok || found != "" {
+			return found == ""
+		}
+		senv := inner.at(is)
+		if ic, ok := is.Cmd.(*syntax.CallExpr); ok && len(ic.Args) > 0 {
+			if name := path.Base(ic.Args[0].Lit()); transferCommands[name] && len(ic.Args) >= 3 {
+				if t := transferOf(ic, name, senv, paths); t != nil {
+					found = t.src
+					return false
+				}
+			}
+			if f, sh := nestedCopy(is, ic, ns.text, inner, sources, paths, depth+1); f != "" {
+				found, shell = f, sh
+				return false
+			}
+		}
+		writes := false
+		for _, r := range is.Redirs {
+			writes = writes || writesOut(r)
+		}
+		if b, ok := is.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+			writes = true
+		}
+		if g := readsGen(is, inner, sources); writes && g != nil {
+			found = g.path
+			return false
+		}
+		return true
+	})
+	return found, shell
 }

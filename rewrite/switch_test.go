@@ -218,6 +218,14 @@ func TestUserSwitchFlows(t *testing.T) {
 			has: []string{"( timeout 60 npm config set //r/:_authToken $TOKEN ); npm run build"}, not: []string{rootGuard}},
 		{name: "env tool variable before npm", src: arg + "RUN env NPM_CONFIG_USERCONFIG=/app/.npmrc npm config set //r/:_authToken $TOKEN", refused: "env sets NPM_CONFIG_USERCONFIG", line: 3},
 		{name: "sudo git clone", src: arg + "RUN sudo git clone https://x:${TOKEN}@github.com/o/r.git /src", refused: "inside git (started by sudo), which hushbuild does not rewrite", line: 3},
+		{name: "sh -c copies the file", src: arg + `RUN sh -c 'echo "//r/:_authToken=$TOKEN" > /root/.npmrc && cp /root/.npmrc /app/.npmrc'`,
+			refused: "copies the file /root/.npmrc that holds a secret inside sh", line: 3},
+		{name: "su -c copies the file", src: arg + `RUN echo "//r/:_authToken=$TOKEN" > /root/.npmrc` + "\nRUN su node -c 'cat /root/.npmrc > /home/node/.npmrc'",
+			refused: "copies the file /root/.npmrc that holds a secret inside su", line: 4},
+		{name: "sudo cp of the file", src: arg + `RUN echo "//r/:_authToken=$TOKEN" > /root/.npmrc && sudo cp /root/.npmrc /app/`,
+			refused: "inside cp (started by sudo)", line: 3},
+		{name: "a script in a script copies the file", src: arg + `RUN echo "//r/:_authToken=$TOKEN" > /root/.npmrc && sh -c "su node -c 'cp /root/.npmrc /x/.npmrc'"`,
+			refused: "inside su", line: 3},
 		{name: "sudo without a secret", src: arg + "RUN sudo -u app npm ci", not: []string{hushbuildBackup}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
