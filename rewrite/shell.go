@@ -97,7 +97,9 @@ func (e shellEnv) under(u *switchUse) shellEnv {
 	n := e
 	n.dirs, n.user = nil, u.user
 	if u.env != envKeep {
-		n.home, n.homeAssumed, n.homeWhy = u.home(), false, ""
+		// Assumed: a path found through it is checked through the
+		// program (switchUse.apply).
+		n.home, n.homeAssumed, n.homeWhy = u.home(), true, ""
 	}
 	if u.env == envReset {
 		n.toolEnv, n.scriptEnv, n.imageUnknown = map[string]string{}, nil, true

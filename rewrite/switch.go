@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -372,7 +373,14 @@ func (p *switchProg) readSwitch(argv []string, i int) (*switchUse, bool) {
 	} else if u.cmd < 0 && len(u.args) == 0 {
 		u.stdin = true // su USER: its shell reads the script on standard input
 	} else if u.cmd < 0 {
-		return u, false // su USER FILE: a script file
+		// su USER -- -c SCRIPT: the words after the user go to the
+		// user's shell, which reads -c as its own.
+		j, letters := shellOptions(argv, u.args[0])
+		if !strings.ContainsRune(letters, 'c') || j >= len(argv) || !slices.Contains(u.args, j) {
+			return u, false // su USER FILE: a script file
+		}
+		u.cmd = j
+		u.args = slices.DeleteFunc(u.args, func(k int) bool { return k <= j })
 	}
 	u.script = !argvMode && !u.stdin
 	if p.Refuse != "" {
@@ -464,13 +472,20 @@ func (u *switchUse) apply(fl *flow, outer, inner shellEnv) {
 			return
 		}
 	}
+	// The file's path relies on the HOME the program gives when it was
+	// found through it (~, $HOME, a cd there, a login's directory, a
+	// tool's home file): checked through the program, not the RUN's own
+	// $HOME (which the path relies on only where the program keeps it).
 	home := inner.programHome()
 	under := func(p string) bool { return home != "" && (p == home || strings.HasPrefix(p, home+"/")) }
-	onHome := under(fl.file)
+	onHome := u.login || under(fl.file)
 	for _, a := range fl.also {
 		onHome = onHome || under(a)
 	}
-	if onHome {
+	if u.env != envKeep && !inner.progHomeSet && fl.assumedHome != "" && fl.assumedHome == inner.home {
+		onHome, fl.assumedHome = true, ""
+	}
+	if onHome && home != "" {
 		fl.guards = append(fl.guards, u.homeGuard(home))
 		how := "the home directory of " + u.user + " in /etc/passwd (not read: assumed)"
 		if u.env == envKeep {

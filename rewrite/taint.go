@@ -847,6 +847,10 @@ func callOf(c *syntax.CallExpr, src string) (shellCall, bool) {
 	for i, a := range c.Args {
 		argv[i] = a.Lit()
 		if argv[i] == "" {
+			// su "-c" ..., sudo -u 'app': quotes the program does not see.
+			argv[i], _ = literalWord(a)
+		}
+		if argv[i] == "" {
 			argv[i] = "\x00" // not a plain word: never a flag or a shell
 			if name := assignName(a); name != "" {
 				argv[i] = name + "=\x00" // env NAME=$VALUE
