@@ -459,6 +459,9 @@ FROM $(image_ref busybox)
 COPY lib.sh /usr/local/lib/hushbuild-probe/lib.sh
 COPY bin/ /usr/local/bin/
 RUN ln -s pip /usr/local/bin/pip3 && ln -s python /usr/local/bin/python3 && ln -s /usr/local/bin/bash /bin/bash
+# Login shells (su -, runuser -l, bash -l) start from a PATH of their own:
+# Alpine's /etc/profile gives them /usr/local/bin, where the stand-ins are.
+RUN echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:.' > /etc/profile
 # Alpine's busybox and bash read \`source FILE\` from the current directory;
 # Debian's busybox searches only PATH. A last "." makes it behave the same.
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:.

@@ -487,11 +487,11 @@ func (u *switchUse) apply(fl *flow, outer, inner shellEnv) {
 	}
 	if onHome && home != "" {
 		fl.guards = append(fl.guards, u.homeGuard(home))
-		how := "the home directory of " + u.user + " in /etc/passwd (not read: assumed)"
+		how := u.user + "'s home directory, assumed: the image's /etc/passwd is not read"
 		if u.env == envKeep {
-			how = "the RUN's own HOME"
+			how = "the RUN's own"
 		}
-		fl.note = u.name + " runs the command as " + u.user + " with HOME=" + home + ", " + how + ", and these RUNs stop if it is another"
+		fl.note = u.name + " runs the command as " + u.user + " with HOME=" + home + " (" + how + "), and these RUNs ask " + u.name + " first and stop if it is another"
 	}
 	if u.env == envReset && len(fl.assumedUnset) > 0 {
 		// The program's new environment, not the RUN's, may set them.
