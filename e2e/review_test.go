@@ -915,6 +915,56 @@ var reviewCases = []reviewCase{
 		forms:      pemBodyLines,
 		files:      func(v string) map[string]string { return map[string]string{"deploy": v, "package.json": "{}\n"} },
 	},
+	{
+		// Commands behind a program that starts them, or runs them as
+		// another user: the tool's write, a tee, a clone, an escaped
+		// nested script, a script on standard input, a copy inside one.
+		name:       "gosu node npm config set",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN gosu node npm config set //registry.npmjs.org/:_authToken $NPM_TOKEN && gosu node npm ci\nRUN gosu node npm run build\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "timeout 60 npm config set",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json && timeout 60 npm config set //registry.npmjs.org/:_authToken $NPM_TOKEN && npm ci\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "echo | sudo tee ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json && echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" | sudo tee /root/.npmrc >/dev/null && npm ci\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "sudo git clone of a token URL",
+		dockerfile: "FROM alpine\nARG GITHUB_TOKEN\nRUN sudo git clone https://x-access-token:${GITHUB_TOKEN}@github.com/acme/lib.git /src/lib\n",
+		flags:      func(string) []string { return []string{"--secret", "id=GITHUB_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "su node -c \"... \\$NPM_TOKEN > ~/.npmrc\" then a later RUN",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN su node -c \"echo //registry.npmjs.org/:_authToken=\\$NPM_TOKEN > ~/.npmrc && npm ci\"\nRUN su node -c 'npm run build'\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "su - node -c writes .npmrc in its home",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "RUN su - node -c \"echo //registry.npmjs.org/:_authToken=$NPM_TOKEN > .npmrc && cd app && npm ci\"\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "sudo -u node sh <<EOS writes ~/.npmrc then a later RUN",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN sudo -u node sh <<EOS\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc\nnpm ci\nEOS\nRUN sudo -u node npm run build\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "su -c copies the root's .npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /home/node/app\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc && su node -c 'cat /root/.npmrc > /home/node/app/.npmrc' && npm ci\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// The user's home is not the /home/app the rewrite assumes: the
+		// build must stop at the check, not leave the file.
+		name:       "gosu app sh -c writes ~/.npmrc where app's home is elsewhere",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nRUN echo 'app:x:1001:1001::/srv/app:/bin/sh' >> /etc/passwd && mkdir -p /srv/app && chown 1001 /srv/app\nWORKDIR /srv/app\nRUN gosu app sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc && echo {} > package.json && npm ci'\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
