@@ -210,6 +210,13 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 		tool:       "npm",
 	},
+	{
+		// The password on standard input of a login behind gosu.
+		name:       "echo | gosu node docker login --password-stdin",
+		dockerfile: "FROM alpine\nARG REGISTRY_PASSWORD\n" + nodeUser + "RUN echo \"$REGISTRY_PASSWORD\" | gosu node docker login -u ci --password-stdin registry.example.com && gosu node docker pull registry.example.com/acme/base:1\n",
+		secret:     "REGISTRY_PASSWORD",
+		tool:       "docker",
+	},
 }
 
 // nodeUser is a RUN that adds the user node (home /home/node, which holds

@@ -218,11 +218,23 @@ func nodeText(src string, n syntax.Node) string {
 // findWrites finds every command that writes a file (or git settings, or
 // a clone), with the secret variables it writes.
 func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool) []*flow {
+	return findWritesFed(f, src, env, names, nil)
+}
+
+// findWritesFed is findWrites for a script whose statements' standard
+// input carries the secrets stdin: the program other programs start at
+// the end of a pipeline (echo "$T" | sudo docker login --password-stdin).
+func findWritesFed(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string) []*flow {
 	var out []*flow
 	var stmts []*syntax.Stmt
 	// A command in a pipeline writes what the commands before it feed it:
 	// echo "$KEY" | base64 -d > id_rsa.
 	fed := map[*syntax.Stmt][]string{}
+	if len(stdin) > 0 {
+		for _, s := range f.Stmts {
+			fed[s] = stdin
+		}
+	}
 	pipeRoot := map[*syntax.Stmt]*syntax.Stmt{}
 	walk(f, func(n syntax.Node) bool {
 		if st, ok := n.(*syntax.Stmt); ok {
@@ -322,7 +334,7 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 			if r := pipeRoot[s]; r != nil {
 				root = r
 			}
-			out = append(out, nestedWrites(s, c, src, env, names, root)...)
+			out = append(out, nestedWrites(s, c, src, env, names, root, append(fed[s], stdinReads(s, names)...))...)
 			for _, fl := range callFlows(s, c, src, env, names, fed[s]) {
 				if root := pipeRoot[s]; root != nil && fl.text != "" {
 					fl.text = stmtText(src, root)
@@ -380,6 +392,20 @@ func pipeCommand(call *syntax.CallExpr, src string, env shellEnv) ([]*syntax.Wor
 			sc.sw.apply(fl, env, inner)
 		}
 	}
+}
+
+// stdinReads are the secret files a statement's standard input comes
+// from (< /run/secrets/pw). (No names: a RUN hushbuild rewrote already.)
+func stdinReads(s *syntax.Stmt, names map[string]bool) []string {
+	var out []string
+	for _, r := range s.Redirs {
+		if len(names) > 0 && (r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut) {
+			if k, ok := secretPathWord(r.Word, names); ok {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // sink is where a write lands.
@@ -554,14 +580,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 	vars := append(wordVars(c, names), fedVars...)
 	// docker login --password-stdin < /run/secrets/pw: the command's
 	// standard input is a secret file.
-	// (No names: a RUN hushbuild rewrote already.)
-	for _, r := range s.Redirs {
-		if len(names) > 0 && (r.Op == syntax.RdrIn || r.Op == syntax.RdrInOut) {
-			if k, ok := secretPathWord(r.Word, names); ok {
-				vars = append(vars, k)
-			}
-		}
-	}
+	vars = append(vars, stdinReads(s, names)...)
 	var args []string
 	for _, a := range c.Args[1:] {
 		args = append(args, a.Lit())

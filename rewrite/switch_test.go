@@ -236,6 +236,12 @@ func TestUserSwitchFlows(t *testing.T) {
 			refused: "inside cp (started by sudo)", line: 3},
 		{name: "a script in a script copies the file", src: arg + `RUN echo "//r/:_authToken=$TOKEN" > /root/.npmrc && sh -c "su node -c 'cp /root/.npmrc /x/.npmrc'"`,
 			refused: "inside su", line: 3},
+		{name: "echo | gosu docker login --password-stdin", src: arg + `RUN echo "$TOKEN" | gosu node docker login -u ci --password-stdin registry.example.com`,
+			file: "/home/node/.docker/config.json", has: []string{home("gosu node sh -c ", "/home/node")}},
+		{name: "echo | xargs npm config set", src: arg + `RUN echo "$TOKEN" | xargs npm config set //r/:_authToken` + later, file: "/root/.npmrc",
+			has: []string{`( echo "$TOKEN" | xargs npm config set //r/:_authToken ); npm run build`}},
+		{name: "sudo docker login < secret file", src: "FROM node:20\nRUN --mount=type=secret,id=pw sudo docker login -u ci --password-stdin registry.example.com < /run/secrets/pw",
+			file: "/root/.docker/config.json"},
 		{name: "sudo without a secret", src: arg + "RUN sudo -u app npm ci", not: []string{hushbuildBackup}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1222,7 +1222,7 @@ func stdinScript(ns *nestedScript, c *syntax.CallExpr, k int, s *syntax.Stmt, sr
 // program: switchUse). A program other programs start (timeout 60 npm
 // config set, gosu node npm config set) is replayed whole: root is the
 // statement whose text that is (the pipeline it ends, or s).
-func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, root *syntax.Stmt) []*flow {
+func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, root *syntax.Stmt, stdin []string) []*flow {
 	ns, err := nestedOf(c, s, src)
 	if ns == nil || err != nil || len(names) == 0 {
 		return nil
@@ -1251,8 +1251,11 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 	}
 	env = start.withDirs(ns.file, ns.text, prog)
 	ti := taintScript(ns.file, inner, env, nil)
+	if !ns.direct {
+		stdin = nil // a script's own commands read what it feeds them
+	}
 	var out []*flow
-	for _, fl := range findWrites(ns.file, ns.text, env, ti.names) {
+	for _, fl := range findWritesFed(ns.file, ns.text, env, ti.names, stdin) {
 		innerStmt := fl.stmt
 		fl.stmt = s
 		wd := env.at(innerStmt).workdir
