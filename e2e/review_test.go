@@ -664,6 +664,22 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// bash sources $BASH_ENV before it runs a script or `bash -c`:
+		// a script sourced that way, as `. FILE` would.
+		name:       "script sourced through BASH_ENV for one command",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\nRUN echo '{}' > package.json && BASH_ENV=ci/vars.sh bash -c 'npm ci'\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/vars.sh": "export NPM_TOKEN=" + v + "\n"}
+		},
+	},
+	{
+		name:       "script sourced through ENV BASH_ENV by a bash SHELL, copied with the app",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nSHELL [\"/bin/bash\", \"-c\"]\nENV BASH_ENV=/app/ci/vars.sh\nRUN npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/vars.sh": "export NPM_TOKEN=" + v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
 		// A token kept in a file of its own (.github_token, npm.token,
 		// token.txt), brought in by the broad copy of the app.
 		name:       "token file of its own copied with the app",

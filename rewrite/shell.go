@@ -64,6 +64,12 @@ type shellEnv struct {
 	// with home (underProgram).
 	progHome    string
 	progHomeSet bool
+	// startup are the stage's values of the variables that name a file
+	// every shell of the command sources as it starts (BASH_ENV, and ENV
+	// for sh -i); startupUnknown: one of them is set to a value the
+	// engine cannot tell.
+	startup        []string
+	startupUnknown bool
 }
 
 // programHome is the HOME the command's program sees.
@@ -122,6 +128,15 @@ func (e shellEnv) underProgram(u *switchUse) shellEnv {
 	n.home, n.homeAssumed, n.homeWhy, n.dirViaHome = e.home, e.homeAssumed, e.homeWhy, false
 	return n
 }
+
+// startupVars are the variables naming a file a shell sources as it
+// starts: bash reads $BASH_ENV before a script or `bash -c`, and a POSIX
+// shell reads $ENV when it is interactive (sh -i, bash -i in posix mode).
+var startupVars = map[string]bool{"BASH_ENV": true, "ENV": true}
+
+// startupFileOptions are bash's options naming the file an interactive
+// shell sources instead of ~/.bashrc.
+var startupFileOptions = map[string]bool{"--rcfile": true, "--init-file": true}
 
 // wordPath resolves a shell word to a path when it is made only of
 // literals, quotes and $HOME. glob reports unquoted glob characters.
@@ -434,6 +449,28 @@ func substitutedReads(args []*syntax.Word, env shellEnv) []string {
 // paths) and the paths the command names.
 func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 	facts := &shellFacts{file: f, removed: map[string]bool{}, changed: map[string][]*removal{}, parentRemoved: map[string]string{}}
+	// ENV BASH_ENV=ci/vars.sh: the shell that runs the command sources
+	// it first.
+	for _, p := range env.startup {
+		facts.sourced = append(facts.sourced, absPath(p, env))
+	}
+	facts.sourcedUnknown = env.startupUnknown
+	// BASH_ENV=ci/vars.sh bash -c CMD, export ENV=./.profile: the shells
+	// started with that environment source the file.
+	startupAssign := func(name string, value *syntax.Word, env shellEnv) {
+		if !startupVars[name] {
+			return
+		}
+		if value == nil {
+			facts.sourcedUnknown = true
+			return
+		}
+		if p, _, ok := wordPath(value, env); ok && p != "" {
+			facts.sourced = append(facts.sourced, absPath(p, env))
+		} else if !ok {
+			facts.sourcedUnknown = true
+		}
+	}
 	var stmts []*syntax.Stmt
 	walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {
@@ -464,26 +501,73 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			// export $(cat vars | xargs): bash parses export, declare,
 			// readonly and typeset as declarations.
 			var words []*syntax.Word
+			env := env
+			if len(stmts) > 0 {
+				env = env.at(stmts[len(stmts)-1])
+			}
 			for _, as := range x.Args {
 				if as.Naked && as.Value != nil {
 					words = append(words, as.Value)
 				}
-			}
-			env := env
-			if len(stmts) > 0 {
-				env = env.at(stmts[len(stmts)-1])
+				if !as.Naked && as.Name != nil {
+					startupAssign(as.Name.Value, as.Value, env)
+				}
 			}
 			for _, p := range substitutedReads(words, env) {
 				facts.sourced = append(facts.sourced, absPath(p, env))
 			}
 		case *syntax.CallExpr:
+			env := env
+			if len(stmts) > 0 {
+				env = env.at(stmts[len(stmts)-1])
+			}
+			for _, as := range x.Assigns {
+				if as.Name != nil {
+					startupAssign(as.Name.Value, as.Value, env)
+				}
+			}
 			if len(x.Args) == 0 {
 				return true
 			}
 			name := x.Args[0].Lit()
-			env := env
-			if len(stmts) > 0 {
-				env = env.at(stmts[len(stmts)-1])
+			// env BASH_ENV=ci/vars.sh bash -c CMD
+			if path.Base(name) == "env" {
+				for _, a := range x.Args[1:] {
+					lit := ""
+					if len(a.Parts) > 0 {
+						if l, ok := a.Parts[0].(*syntax.Lit); ok {
+							lit = l.Value
+						}
+					}
+					if k, _, ok := strings.Cut(lit, "="); !ok || !startupVars[k] {
+						continue
+					}
+					if w, _, ok := wordPath(a, env); !ok {
+						facts.sourcedUnknown = true
+					} else if _, v, _ := strings.Cut(w, "="); v != "" {
+						facts.sourced = append(facts.sourced, absPath(v, env))
+					}
+				}
+			}
+			// bash --rcfile ci/vars.sh -i, --init-file
+			if b := path.Base(name); b == "bash" || b == "sh" {
+				for i := 1; i < len(x.Args); i++ {
+					w, _, ok := wordPath(x.Args[i], env)
+					if !ok {
+						continue
+					}
+					if k, v, ok := strings.Cut(w, "="); ok && startupFileOptions[k] && v != "" {
+						facts.sourced = append(facts.sourced, absPath(v, env))
+						continue
+					}
+					if startupFileOptions[w] && i+1 < len(x.Args) {
+						if p, _, ok := wordPath(x.Args[i+1], env); ok {
+							facts.sourced = append(facts.sourced, absPath(p, env))
+						} else {
+							facts.sourcedUnknown = true
+						}
+					}
+				}
 			}
 			if (name == "." || name == "source") && len(x.Args) > 1 {
 				if p, _, ok := wordPath(x.Args[1], env); ok {

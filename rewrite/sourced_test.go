@@ -62,3 +62,40 @@ func TestSourcedByCmd(t *testing.T) {
 		}
 	}
 }
+
+// TestSourcedAtShellStart checks that a file a shell sources as it starts
+// (BASH_ENV, ENV for an interactive sh, bash --rcfile) is named in
+// Result.Sourced: the variables it assigns are in the layer of its copy,
+// as with `. FILE`.
+func TestSourcedAtShellStart(t *testing.T) {
+	for _, tt := range []struct {
+		lines string // after the copy of ci/vars.sh to /app/ci/
+		want  []string
+	}{
+		{"RUN BASH_ENV=ci/vars.sh bash -c 'npm ci'", []string{"ci/vars.sh"}},
+		{"RUN BASH_ENV=/app/ci/vars.sh npm run build", []string{"ci/vars.sh"}},
+		{"RUN env BASH_ENV=ci/vars.sh bash -c 'npm ci'", []string{"ci/vars.sh"}},
+		{"RUN export BASH_ENV=/app/ci/vars.sh && bash -c 'npm ci'", []string{"ci/vars.sh"}},
+		{"RUN ENV=ci/vars.sh sh -ic 'npm ci'", []string{"ci/vars.sh"}},
+		{"RUN bash --rcfile ci/vars.sh -ic 'npm ci'", []string{"ci/vars.sh"}},
+		{"RUN bash --init-file=ci/vars.sh -ic 'npm ci'", []string{"ci/vars.sh"}},
+		{"RUN [\"bash\", \"-c\", \"BASH_ENV=ci/vars.sh bash -c 'npm ci'\"]", []string{"ci/vars.sh"}},
+		{"SHELL [\"/bin/bash\", \"-c\"]\nENV BASH_ENV=/app/ci/vars.sh\nRUN npm ci", []string{"ci/vars.sh"}},
+		{"ENV ENV=/app/ci/vars.sh\nRUN npm ci", []string{"ci/vars.sh"}},
+		{"ARG BASH_ENV=/app/ci/vars.sh\nRUN npm ci", []string{"ci/vars.sh"}},
+		{"ENV BASH_ENV=/app/ci/vars.sh\nCMD [\"bash\", \"-c\", \"node index.js\"]", []string{"ci/vars.sh"}},
+		// Set to nothing, or to a file that is not the copy.
+		{"ENV BASH_ENV=\nRUN npm ci", nil},
+		{"RUN BASH_ENV=/etc/profile bash -c 'npm ci'", nil},
+		{"RUN bash -c 'npm ci'", nil},
+	} {
+		df := "FROM alpine\nWORKDIR /app\nCOPY ci/vars.sh ci/\n" + tt.lines + "\n"
+		res, err := Rewrite([]byte(df), Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.lines, err)
+		}
+		if !slices.Equal(res.Sourced, tt.want) {
+			t.Errorf("%s: Sourced = %q, want %q", tt.lines, res.Sourced, tt.want)
+		}
+	}
+}

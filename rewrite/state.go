@@ -208,7 +208,18 @@ func isUserName(u string) bool {
 // shellEnv is what the paths of the stage's RUNs resolve against.
 func (st *stageState) shellEnv() shellEnv {
 	home, assumed := st.homeDir()
-	return shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv(), imageUnknown: st.imageUnknown, user: st.user}
+	env := shellEnv{workdir: st.workdir, home: home, homeAssumed: assumed, toolEnv: st.toolEnv(), imageUnknown: st.imageUnknown, user: st.user}
+	// ENV BASH_ENV=/app/ci/vars.sh (or an ARG of that name): every shell
+	// of a RUN sources it.
+	for k := range startupVars {
+		if v, ok := st.vars[k]; ok && v != "" {
+			env.startup = append(env.startup, v)
+		} else if _, set := st.vars["\x00env:"+k]; set && !ok {
+			env.startupUnknown = true
+		}
+	}
+	sort.Strings(env.startup)
+	return env
 }
 
 func (st *stageState) home() string {

@@ -1,0 +1,2 @@
+#!/bin/sh
+export NPM_TOKEN=REPLACED_BY_TEST_CANARY

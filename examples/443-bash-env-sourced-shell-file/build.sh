@@ -1,0 +1,2 @@
+#!/bin/sh
+test -n "$NPM_TOKEN"
