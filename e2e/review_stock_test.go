@@ -217,6 +217,20 @@ var stockCases = []stockCase{
 		secret:     "REGISTRY_PASSWORD",
 		tool:       "docker",
 	},
+	{
+		// ~USER is the user's home from /etc/passwd, not a directory
+		// named ~node under the working directory.
+		name:       "echo > ~node/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\n" + nodeUser + "WORKDIR /srv\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~node/.npmrc && su node -c 'cd /home/node/app && npm ci'\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// A ~ before a quote is a literal ~: the file is ./~/.npmrc.
+		name:       "echo > ~ before a quote is a literal directory",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nENV HOME=/root\nWORKDIR /srv\nRUN mkdir -p ./~ && echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~\"/.npmrc\"\n",
+		secret:     "NPM_TOKEN",
+	},
 }
 
 // nodeUser is a RUN that adds the user node (home /home/node, which holds
