@@ -146,8 +146,12 @@ func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
 		switch x := part.(type) {
 		case *syntax.Lit:
 			v := x.Value
-			if i == 0 && (v == "~" || strings.HasPrefix(v, "~/")) {
-				if env.home == "" {
+			if i == 0 && strings.HasPrefix(v, "~") {
+				// ~ alone or ~/...: HOME. ~USER, ~+ and ~- are another
+				// directory (the user's home from /etc/passwd, $PWD,
+				// $OLDPWD; not every shell expands the last two), and ~
+				// before a quote stays a literal ~: none is followed.
+				if env.home == "" || !(v == "~" && len(w.Parts) == 1 || strings.HasPrefix(v, "~/")) {
 					return "", false, false
 				}
 				v = env.home + v[1:]
