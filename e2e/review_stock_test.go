@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/internal/buildcontext"
 	"github.com/hushbuild/hushbuild/rewrite"
 )
 
@@ -26,6 +27,9 @@ type stockCase struct {
 	// tool, when set, is the stand-in that must print the credential's
 	// hash in a rewritten build that succeeds.
 	tool string
+	// files, when set, are the build context's files, made from the
+	// value; the rewrite is told about the context as the CLI is.
+	files func(v string) map[string]string
 }
 
 var stockCases = []stockCase{
@@ -231,6 +235,18 @@ var stockCases = []stockCase{
 		dockerfile: "FROM alpine\nARG NPM_TOKEN\nENV HOME=/root\nWORKDIR /srv\nRUN mkdir -p ./~ && echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~\"/.npmrc\"\n",
 		secret:     "NPM_TOKEN",
 	},
+	{
+		// A pattern the shell expands names the mounted file.
+		name:       "cp of a pattern matching the context's mounted .npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp /app/.np* /root/ && npm ci\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+}
+
+// npmrcContext is a build context with an .npmrc holding the token.
+func npmrcContext(v string) map[string]string {
+	return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", "package.json": "{}\n"}
 }
 
 // nodeUser is a RUN that adds the user node (home /home/node, which holds
@@ -252,7 +268,20 @@ func TestReviewStockLeaks(t *testing.T) {
 			if tc.base != "" {
 				dockerfile = strings.ReplaceAll(dockerfile, "{{BASE}}", l.pushBase(t, "review-stock", tc.base, secrets))
 			}
-			res, err := rewrite.Rewrite([]byte(dockerfile), rewrite.Config{})
+			dir := t.TempDir()
+			cfg := rewrite.Config{}
+			if tc.files != nil {
+				for name, content := range tc.files(value.value) {
+					writeFile(t, dir, name, []byte(content))
+				}
+				listing, err := buildcontext.Scan(dir, "Dockerfile", cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.ContextFiles, cfg.ContextListed = listing.Files, true
+				cfg.ContextKeys, cfg.ContextToolFiles = listing.ByContent(), listing.Tools
+			}
+			res, err := rewrite.Rewrite([]byte(dockerfile), cfg)
 			if err != nil {
 				t.Logf("the rewrite refused it: %v", err)
 				return
@@ -263,7 +292,6 @@ func TestReviewStockLeaks(t *testing.T) {
 					return
 				}
 			}
-			dir := t.TempDir()
 			writeFile(t, dir, "Dockerfile", withSyntax(l.stock, res.Output))
 			out := filepath.Join(t.TempDir(), "image.tar")
 			flags := append([]string(nil), l.hostFlags...)
