@@ -5,6 +5,7 @@ package rewrite
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -130,18 +131,29 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		// Reads of a mounted credential file into another file or archive.
 		for i, a := range c.Args[1:] {
 			lit := args[i]
-			p, _, ok := wordPath(a, env)
+			p, glob, ok := wordPath(a, env)
 			if strings.HasPrefix(lit, "if=") {
-				p, ok = strings.TrimPrefix(lit, "if="), true
+				p, glob, ok = strings.TrimPrefix(lit, "if="), false, true
 			}
 			if !ok {
 				continue
 			}
 			p = absPath(p, env)
+			if glob {
+				// A pattern the shell expands: the files it matches
+				// (cp docker/* /root/, cat conf/*rc > all, tar -cf
+				// x.tar d*) are read as if named.
+				if m := globMounted(p, mounted); m != "" && (redirected || archivers[name] || copiers[name]) {
+					out = append(out, name+" copies the secret mounted at "+m+", which "+p+" matches, into a file that would stay in the layer")
+				} else if d := globParentOfMounted(p, mounted); d != "" && (name == "cp" || name == "rsync" || archivers[name]) && (recursive(args) || recursesByDefault(name, args)) {
+					out = append(out, name+" copies "+d+", which "+p+" matches and which holds a secret mount, into a file or directory that would stay in the layer")
+				}
+				continue
+			}
 			switch {
 			case isMounted(p) && (redirected || archivers[name] && !captured[s] && !ddToDevice(name, args, env)):
 				out = append(out, name+" copies the secret mounted at "+p+" into a file that would stay in the layer")
-			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archivers[name]) && recursive(args):
+			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archivers[name]) && (recursive(args) || recursesByDefault(name, args)):
 				out = append(out, name+" copies "+p+", which holds a secret mount, into a file or directory that would stay in the layer")
 			}
 		}
@@ -260,6 +272,68 @@ func ddToDevice(name string, args []string, env shellEnv) bool {
 		}
 	}
 	return false
+}
+
+// recursesByDefault reports whether an archiver creating an archive
+// takes a directory's files without a recursive option: tar -c, -r, -u
+// (unless --no-recursion) and 7z a, u.
+func recursesByDefault(name string, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch name {
+	case "tar", "bsdtar":
+		if slices.Contains(args, "--no-recursion") {
+			return false
+		}
+		for _, a := range args {
+			switch a {
+			case "--create", "--append", "--update":
+				return true
+			}
+		}
+		// The mode is in the first word (tar czf, tar -czf) or in a
+		// word of short options of its own (tar -z -c -f).
+		first := strings.TrimPrefix(args[0], "-")
+		if !strings.HasPrefix(args[0], "--") && strings.ContainsAny(first, "cru") {
+			return true
+		}
+		for _, a := range args[1:] {
+			if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a[1:], "cru") {
+				return true
+			}
+		}
+	case "7z", "7za", "7zr":
+		return args[0] == "a" || args[0] == "u"
+	}
+	return false
+}
+
+// copiers copy a file they are given into another (whose path the
+// engine follows only for a literal source: transferOf).
+var copiers = map[string]bool{"cp": true, "install": true}
+
+// globMounted is a mounted path the pattern p matches, or "".
+func globMounted(p string, mounted []string) string {
+	for _, m := range mounted {
+		if ok, _ := path.Match(p, m); ok {
+			return m
+		}
+	}
+	return ""
+}
+
+// globParentOfMounted is a directory holding a mounted path that the
+// pattern p matches, or "".
+func globParentOfMounted(p string, mounted []string) string {
+	for _, m := range mounted {
+		for d := path.Dir(m); d != "/" && d != "."; d = path.Dir(d) {
+			if ok, _ := path.Match(strings.TrimSuffix(p, "/"), d); ok {
+				return d
+			}
+		}
+	}
+	return ""
 }
 
 func recursive(args []string) bool {
