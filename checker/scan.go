@@ -2,12 +2,8 @@ package checker
 
 import (
 	"archive/tar"
-	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
-	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -26,10 +22,9 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 	"golang.org/x/sys/unix"
 
+	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -85,15 +80,11 @@ const maxJoined = 256 << 10
 // Limits on the decompressed content of one file (see ScanTree): at most
 // maxDecompressed bytes, and past ratioFloor bytes at most maxRatio times
 // the file's size. Past either the scan fails: the rest cannot be searched.
-var maxDecompressed int64 = 2 << 30 // a variable for the tests
+var maxDecompressed int64 = nest.MaxDecompressed // a variable for the tests
 
 const (
-	maxRatio   = 200
-	ratioFloor = 64 << 20
-	// maxZstdWindow bounds the memory a zstd stream may ask for (zstd
-	// uses up to 8 MiB up to level 19, 128 MiB with --long); a stream
-	// that asks for more is not decompressed, with a note.
-	maxZstdWindow = 64 << 20
+	maxRatio   = nest.MaxRatio
+	ratioFloor = nest.RatioFloor
 )
 
 // ScanTree searches the tree at root (a directory, or a symlink to one)
@@ -1075,25 +1066,8 @@ next:
 }
 
 // compression names the compressed format that data starting with head
-// is in, or "".
-func compression(head []byte) string {
-	switch {
-	case len(head) >= 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8:
-		return "gzip"
-	case len(head) >= 4 && string(head[:4]) == "\x28\xb5\x2f\xfd":
-		return "zstd"
-	case len(head) >= 4 && string(head[:4]) == "PK\x03\x04":
-		return "zip"
-	case len(head) >= 4 && string(head[:3]) == "BZh" && head[3] >= '1' && head[3] <= '9':
-		return "bzip2"
-	case len(head) >= 6 && string(head[:6]) == "\xfd7zXZ\x00":
-		return "xz"
-	case len(head) >= 2 && head[0]&0x0f == 8 && head[0]>>4 <= 7 && head[1]&0x20 == 0 && (uint(head[0])<<8|uint(head[1]))%31 == 0:
-		// zlib (RFC 1950), deflate, without a preset dictionary.
-		return "zlib"
-	}
-	return ""
-}
+// is in, or "" (see nest.Kind).
+func compression(head []byte) string { return nest.Kind(head) }
 
 // errTooBig is a decompressed content beyond the limits.
 var errTooBig = errors.New("too big")
@@ -1122,52 +1096,23 @@ func (w *walker) decompress(j *job, f *os.File, c *contentScan, kind string, siz
 // level maxNest. Past it, an archive is searched as raw bytes only, with
 // a note: archives nested deeper are not made by build steps, and failing
 // there would fail legitimate builds on what cannot be proved.
-const maxNest = 4
+const maxNest = nest.MaxNest
 
 // maxInnerZip bounds the size of a zip archive inside another archive
 // (read into memory to be opened); a larger one is searched as raw bytes
 // only, with a note.
-const maxInnerZip = 64 << 20
+const maxInnerZip = nest.MaxInnerZip
 
 // isTar reports whether head starts a POSIX or GNU tar archive.
-func isTar(head []byte) bool {
-	return len(head) >= 262 && string(head[257:262]) == "ustar"
-}
+func isTar(head []byte) bool { return nest.IsTar(head) }
 
 // decompressed searches what br holds, kind data (see compression), once
 // decompressed, at depth (see maxNest), reporting it at j.red+suffix.
 // used counts the bytes decompressed from j's file so far, which may not
 // pass limit (tooBig makes the error).
 func (w *walker) decompressed(j *job, c *contentScan, br *bufio.Reader, kind, suffix string, depth int, used *int64, limit int64, tooBig func(string) error) error {
-	var r io.Reader
-	var err error
-	switch kind {
-	case "bzip2":
-		r = bzip2.NewReader(br)
-	case "xz":
-		var z *xz.Reader
-		if z, err = (xz.ReaderConfig{DictCap: maxXZDict, SingleStream: false}).NewReader(br); err == nil {
-			r = z
-		}
-	case "gzip":
-		var z *gzip.Reader
-		if z, err = gzip.NewReader(br); err == nil {
-			defer z.Close()
-			r = z
-		}
-	case "zlib":
-		var z io.ReadCloser
-		if z, err = zlib.NewReader(br); err == nil {
-			defer z.Close()
-			r = z
-		}
-	case "zstd":
-		var z *zstd.Decoder
-		if z, err = zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow)); err == nil {
-			defer z.Close()
-			r = z
-		}
-	}
+	r, release, err := nest.Decompress(kind, br)
+	defer release()
 	var n int64
 	if err == nil {
 		// The top level (depth 1) is a file's own compression: the
@@ -1187,10 +1132,6 @@ func (w *walker) decompressed(j *job, c *contentScan, br *bufio.Reader, kind, su
 	}
 	return nil
 }
-
-// maxXZDict bounds the memory an xz stream may ask for (xz -9 uses 64
-// MiB); a stream that asks for more is not decompressed, with a note.
-const maxXZDict = 64 << 20
 
 // nested searches what r yields (a decompressed content, or a member of
 // an archive, at depth) as one input through c, reported at
@@ -1398,13 +1339,11 @@ func (w *walker) unzip(j *job, src io.ReaderAt, size int64, c *contentScan, limi
 // unzipAt searches each file of the zip archive src (size bytes), found at
 // j.red+suffix, its files at depth (see nested).
 func (w *walker) unzipAt(j *job, src io.ReaderAt, size int64, c *contentScan, prefix string, depth int, used *int64, limit int64, tooBig func(string) error) error {
-	zr, err := zip.NewReader(src, size)
-	if err != nil && !(errors.Is(err, zip.ErrInsecurePath) && zr != nil) {
+	zr, err := nest.OpenZip(src, size)
+	if err != nil {
 		j.notes = append(j.notes, fmt.Sprintf("%s%s: starts as a zip archive but cannot be read as one (%v): searched as raw bytes only", j.red, prefix, err))
 		return nil
 	}
-	zr.RegisterDecompressor(12, func(r io.Reader) io.ReadCloser { return io.NopCloser(bzip2.NewReader(r)) })
-	zr.RegisterDecompressor(zstd.ZipMethodWinZip, zstd.ZipDecompressor(zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(maxZstdWindow)))
 	for _, zf := range zr.File {
 		if strings.HasSuffix(zf.Name, "/") && zf.UncompressedSize64 == 0 {
 			continue // a directory
