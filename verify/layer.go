@@ -49,6 +49,7 @@ type layerResult struct {
 	opaque    map[string]bool // directories made opaque
 	entries   int
 	bytes     int64
+	notes     []string // what in nested archives could not be searched
 }
 
 var pathSeed = maphash.MakeSeed()
@@ -220,28 +221,67 @@ func describe(err error) error {
 func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, overlap bool) (*layerResult, error) {
 	res := &layerResult{files: map[uint64]bool{}, whiteouts: map[string]bool{}, opaque: map[string]bool{}}
 	sm := m.small()
-	var cur struct{ path, real string }
+	var cur struct {
+		path, real string
+		size       int64
+	}
 	st := m.sc.Stream("", nil)
 	onMatch := func(x secretscan.Match) {
 		m.ids(x, func(id matchID) {
 			c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1, offset: x.Offset})
 		})
 	}
+	// A file's first bytes, to decide whether to open it (see
+	// nested.go), and the opening when it is opened.
+	var head []byte
+	var open *opening
+	deciding := false
+	endFile := func(abort bool) error {
+		if open == nil {
+			return nil
+		}
+		notes, err := open.finish(c, abort)
+		open = nil
+		res.notes = append(res.notes, notes...)
+		return err
+	}
 	process := func(blk *block) error {
 		for _, seg := range blk.segs {
 			if seg.hdr != nil {
 				cur.real = "/" + strings.TrimPrefix(path.Clean("/"+seg.hdr.Name), "/")
 				cur.path, _ = sm.redact(cur.real)
+				cur.size = seg.hdr.Size
 				m.scanHeader(sm, seg.hdr, cur.path, cur.real, c)
 				res.record(seg.hdr, cur.real)
 				st.Reset(path.Base(cur.real), onMatch)
+				head = head[:0]
+				deciding = len(seg.data) > 0
 			}
 			if len(seg.data) > 0 {
 				st.Write(seg.data)
 				res.bytes += int64(len(seg.data))
+				data := seg.data
+				if deciding {
+					k := min(len(data), nestHead-len(head))
+					head = append(head, data[:k]...)
+					data = data[k:]
+					if len(head) == nestHead || seg.last {
+						deciding = false
+						if nestable(head) {
+							open = m.openNested(cur.path, cur.real, cur.size)
+							open.write(head)
+						}
+					}
+				}
+				if open != nil {
+					open.write(data)
+				}
 			}
 			if seg.last {
 				st.Close()
+				if err := endFile(false); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -251,6 +291,9 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 		err = pipeline(ctx, r, process)
 	} else {
 		err = inline(ctx, r, process)
+	}
+	if ferr := endFile(true); err == nil {
+		err = ferr
 	}
 	if err != nil {
 		// The error names the entry that failed, whose name may hold a

@@ -110,6 +110,19 @@ func (c *collector) add(h rawHit) {
 	c.hits[k] = &h
 }
 
+// merge adds o's findings.
+func (c *collector) merge(o *collector) {
+	for k, h := range o.hits {
+		if old, ok := c.hits[k]; ok {
+			old.count += h.count
+			old.offset = min(old.offset, h.offset)
+			continue
+		}
+		x := *h
+		c.hits[k] = &x
+	}
+}
+
 func (c *collector) list() []rawHit {
 	out := make([]rawHit, 0, len(c.hits))
 	for _, h := range c.hits {

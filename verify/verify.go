@@ -719,6 +719,7 @@ func (s *scan) scanTask(ctx context.Context, t *task) {
 		overlap := s.layersWaiting.Add(-1) < int64(s.workers)-1
 		res, err := s.m.scanLayer(ctx, rc, c, overlap)
 		t.layer = res
+		t.notes = append(t.notes, res.notes...)
 		s.mu.Lock()
 		s.report.Stats.Blobs++
 		s.report.Stats.Layers++
