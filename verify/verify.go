@@ -13,7 +13,9 @@
 // reference (plain HTTP for loopback registries).
 // Layers are streamed: each blob is read once, decompressed (gzip, zstd or
 // none) and walked as a tar stream with a few megabytes of memory whatever
-// its size. Nested archives inside layers are not unpacked.
+// its size. Compressed files and archives inside layers (a .tar.gz, a
+// .jar) are opened too, 4 levels deep, within zip-bomb limits (see
+// nested.go).
 //
 // A report says where each hit is and what matched, never the matched
 // value. A scan that read nothing (no image for a requested platform, an
