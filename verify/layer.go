@@ -235,6 +235,7 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 	// nested.go), and the opening when it is opened.
 	var head []byte
 	var open *opening
+	var nst *nester // for the files opened in this goroutine
 	deciding := false
 	endFile := func(abort bool) error {
 		if open == nil {
@@ -261,6 +262,20 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 				st.Write(seg.data)
 				res.bytes += int64(len(seg.data))
 				data := seg.data
+				if seg.hdr != nil && seg.last {
+					// The whole file is here: opened in this goroutine.
+					deciding = false
+					if nestable(data[:min(len(data), nestHead)]) {
+						if nst == nil {
+							nst = m.newNester()
+						}
+						notes, err := nst.nestBytes(c, cur.path, cur.real, data)
+						res.notes = append(res.notes, notes...)
+						if err != nil {
+							return err
+						}
+					}
+				}
 				if deciding {
 					k := min(len(data), nestHead-len(head))
 					head = append(head, data[:k]...)

@@ -52,8 +52,51 @@ type nester struct {
 	used     int64 // bytes decompressed so far, all levels together
 	limit    int64
 	streams  []*secretscan.Stream // one per level
+	bufs     []*bufio.Reader      // free ones, for reuse
 	notes    []string
 	tmpFiles []string
+}
+
+// newNester makes a nester; reset readies it for a file.
+func (m *matcher) newNester() *nester { return &nester{m: m, sm: m.small()} }
+
+func (n *nester) reset(c *collector, p, real string, size int64) {
+	n.c, n.path, n.real, n.size = c, p, real, size
+	n.used, n.limit = 0, nest.Limit(size, maxDecompressed)
+	n.notes, n.tmpFiles = nil, nil
+}
+
+// reader returns a buffered reader of r (64 KB; putReader gives it back).
+func (n *nester) reader(r io.Reader) *bufio.Reader {
+	if k := len(n.bufs); k > 0 {
+		b := n.bufs[k-1]
+		n.bufs = n.bufs[:k-1]
+		b.Reset(r)
+		return b
+	}
+	return bufio.NewReaderSize(r, 64<<10)
+}
+
+func (n *nester) putReader(b *bufio.Reader) {
+	b.Reset(nil)
+	n.bufs = append(n.bufs, b)
+}
+
+// nestBytes opens a file whose whole content is data (already searched
+// as it is), in the caller's goroutine, adding its findings to c. It
+// returns the notes, and an error past the limits.
+func (n *nester) nestBytes(c *collector, p, real string, data []byte) ([]string, error) {
+	n.reset(c, p, real, int64(len(data)))
+	err := n.open(bytes.NewReader(data), path.Base(real))
+	n.cleanup()
+	return n.notes, err
+}
+
+func (n *nester) cleanup() {
+	for _, f := range n.tmpFiles {
+		os.Remove(f)
+	}
+	n.tmpFiles = nil
 }
 
 // opening is a layer file being fed to a nester.
@@ -69,16 +112,15 @@ type opening struct {
 // end it with finish.
 func (m *matcher) openNested(p, real string, size int64) *opening {
 	pr, pw := io.Pipe()
-	n := &nester{m: m, sm: m.small(), c: newCollector(), path: p, real: real, size: size, limit: nest.Limit(size, maxDecompressed)}
+	n := m.newNester()
+	n.reset(newCollector(), p, real, size)
 	o := &opening{pw: pw, done: make(chan error, 1), n: n}
 	go func() {
 		err := n.open(pr, path.Base(real))
 		// Whatever it did not read is not needed: the layer's scan
 		// searched the file as it is.
 		pr.CloseWithError(io.ErrClosedPipe)
-		for _, f := range n.tmpFiles {
-			os.Remove(f)
-		}
+		n.cleanup()
 		o.done <- err
 	}()
 	return o
@@ -115,7 +157,9 @@ func nestable(head []byte) bool {
 
 // open opens the file's content (already searched as it is).
 func (n *nester) open(r io.Reader, name string) error {
-	_, err := n.content(bufio.NewReaderSize(r, 64<<10), "", name, 0, true)
+	br := n.reader(r)
+	_, err := n.content(br, "", name, 0, true)
+	n.putReader(br)
 	if errors.Is(err, errTooBig) {
 		return fmt.Errorf("%s: decompresses to more than %d bytes, the limit for a file of %d bytes (2 GiB, and past 64 MiB %d times its size): not fully scanned", n.path, n.limit, n.size, nest.MaxRatio)
 	}
@@ -180,13 +224,17 @@ func (n *nester) content(br *bufio.Reader, suffix, name string, depth int, scann
 			in = io.TeeReader(br, streamWriter{st})
 		}
 		src := &sourceCount{r: in}
-		dr, release, err := nest.Decompress(kind, bufio.NewReaderSize(src, 64<<10))
+		sb := n.reader(src)
+		dr, release, err := nest.Decompress(kind, sb)
 		var k int64
 		inner := suffix + " (" + kind + ")"
 		if err == nil {
-			k, err = n.content(bufio.NewReaderSize(&counted{r: dr, n: n}, 64<<10), inner, strings.TrimSuffix(name, path.Ext(name)), depth+1, false)
+			db := n.reader(&counted{r: dr, n: n})
+			k, err = n.content(db, inner, strings.TrimSuffix(name, path.Ext(name)), depth+1, false)
+			n.putReader(db)
 		}
 		release()
+		n.putReader(sb)
 		if errors.Is(err, errTooBig) {
 			return src.k, err
 		}
@@ -239,7 +287,8 @@ func (s *sourceCount) Read(p []byte) (int, error) {
 func (n *nester) tar(r io.Reader, suffix string, depth int, scanned bool) (int64, error) {
 	src := &sourceCount{r: r}
 	tr := tar.NewReader(src)
-	mr := bufio.NewReaderSize(tr, 64<<10) // one for all members
+	mr := n.reader(tr) // one for all members
+	defer n.putReader(mr)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -334,7 +383,8 @@ func (n *nester) zip(br *bufio.Reader, suffix, name string, depth int, scanned b
 		n.note(suffix, "starts as a zip archive but cannot be read as one (%v): searched as raw bytes only", err)
 		return k, nil
 	}
-	fr := bufio.NewReaderSize(nil, 64<<10) // one for all files
+	fr := n.reader(nil) // one for all files
+	defer n.putReader(fr)
 	for _, zf := range zr.File {
 		if strings.HasSuffix(zf.Name, "/") && zf.UncompressedSize64 == 0 {
 			continue // a directory

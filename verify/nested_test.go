@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/zlib"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"sort"
@@ -106,6 +107,12 @@ func TestNestedArchives(t *testing.T) {
 			names: []string{"/x.tgz (gzip):keys/<redacted>"}},
 		{name: "deleted in a later layer", layers: [][]vt.File{{{Name: "dist/src.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "app/.npmrc", Body: npmrc})))}}, {{Name: "dist/.wh.src.tgz"}}},
 			want: []string{"/dist/src.tgz (gzip):app/.npmrc"}},
+		{name: "large tar.gz, streamed", layers: [][]vt.File{{{Name: "dist/big.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "noise", Body: noise(3 << 20)}, vt.File{Name: "app/.npmrc", Body: npmrc})))}}},
+			want: []string{"/dist/big.tgz (gzip):app/.npmrc"}},
+		{name: "large zip, streamed", layers: [][]vt.File{{{Name: "app.jar", Body: string(zipOf(t, "noise", noise(3<<20), "cfg/app.properties", "token="+c))}}},
+			want: []string{"/app.jar:cfg/app.properties"}},
+		{name: "large corrupt gzip, streamed", layers: [][]vt.File{{{Name: "big.gz", Body: string(truncated(gz(t, []byte(npmrc+noise(3<<20)))))}}},
+			want: []string{"/big.gz", "/big.gz (gzip)"}, note: "/big.gz: gzip data that cannot be decompressed after"}, // stored blocks: raw in the file too
 		{name: "corrupt gzip", layers: [][]vt.File{{{Name: "log.gz", Body: string(truncated(gz(t, []byte(long))))}}},
 			want: []string{"/log.gz (gzip)"}, note: "/log.gz: gzip data that cannot be decompressed after"},
 		{name: "corrupt zip", layers: [][]vt.File{{{Name: "a.zip", Body: "PK\x03\x04 not really a zip " + c}}},
@@ -178,6 +185,7 @@ func TestNestedBomb(t *testing.T) {
 		{"tar.gz", gz(t, tarOf(t, vt.File{Name: "a", Body: string(zeros)}))},
 		{"zip", zipOf(t, "a", string(zeros))},
 		{"gzip in gzip", gz(t, gz(t, zeros))},
+		{"tar.gz, streamed", gz(t, tarOf(t, vt.File{Name: "noise", Body: noise(3 << 20)}, vt.File{Name: "a", Body: string(zeros)}))},
 		{"many small files in a zip", zipOf(t, "a", string(zeros[:3<<20]), "b", string(zeros[:3<<20]))},
 	}
 	for _, tc := range tests {
@@ -249,4 +257,15 @@ func FuzzNested(f *testing.F) {
 			t.Fatalf("run 1: %d hits, error %v; run 2: %d hits, error %v", hits[0], errs[0], hits[1], errs[1])
 		}
 	})
+}
+
+// noise is n incompressible bytes (the same each run), so that an
+// archive holding it spans several of the layer's read blocks.
+func noise(n int) string {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return string(b)
 }

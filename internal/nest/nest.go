@@ -12,6 +12,7 @@ import (
 	"compress/zlib"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
@@ -78,6 +79,8 @@ func IsTar(head []byte) bool {
 	return len(head) >= 262 && string(head[257:262]) == "ustar"
 }
 
+var gzipPool sync.Pool
+
 // Decompress returns the decompressed content of r, kind data (see
 // Kind; not zip), and a function to release the decompressor. Memory is
 // bounded (MaxZstdWindow, MaxXZDict): a stream that asks for more fails.
@@ -93,11 +96,22 @@ func Decompress(kind string, r io.Reader) (io.Reader, func(), error) {
 		}
 		return z, none, nil
 	case "gzip":
-		z, err := gzip.NewReader(r)
+		// Readers are reused: a gzip reader holds 40 KB, and images hold
+		// thousands of small .gz files.
+		z, _ := gzipPool.Get().(*gzip.Reader)
+		var err error
+		if z == nil {
+			z, err = gzip.NewReader(r)
+		} else {
+			err = z.Reset(r)
+		}
 		if err != nil {
+			if z != nil {
+				gzipPool.Put(z)
+			}
 			return nil, none, err
 		}
-		return z, func() { z.Close() }, nil
+		return z, func() { z.Close(); gzipPool.Put(z) }, nil
 	case "zlib":
 		z, err := zlib.NewReader(r)
 		if err != nil {
