@@ -577,6 +577,11 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		return nil
 	}
 	name := path.Base(c.Args[0].Lit())
+	toolName, _ := cmdName(c)
+	if name != "sed" && name != "git" && toolsByCmd[toolName] == nil {
+		// No row of the table: nothing below applies.
+		return nil
+	}
 	vars := append(wordVars(c, names), fedVars...)
 	// docker login --password-stdin < /run/secrets/pw: the command's
 	// standard input is a secret file.
@@ -653,10 +658,11 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		}
 		return []*flow{fl}
 	}
-	if fls := toolWriteFlows(s, c, src, env, vars); fls != nil {
+	cw := cmdWords(c)
+	if fls := toolWriteFlows(s, c, cw, src, env, vars); fls != nil {
 		return fls
 	}
-	if url, row, refuse := cloneURL(c, src, names); url != nil && len(vars) > 0 {
+	if url, row, refuse := cloneURL(cw, src, names); url != nil && len(vars) > 0 {
 		if refuse {
 			return []*flow{{kind: flowFile, stmt: s, text: stmtText(src, s), vars: vars, problem: row.Refuse}}
 		}
@@ -664,7 +670,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		fl.clone = row
 		return []*flow{fl}
 	}
-	if op := cloneOperand(c, src, names); op != nil {
+	if op := cloneOperand(cw, src, names); op != nil {
 		// git clone "$URL" with URL built from a secret: the
 		// credentials are in no text hushbuild can take out of the
 		// URL, and .git/config would keep them.

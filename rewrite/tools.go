@@ -511,22 +511,78 @@ func locVar(spec string, env shellEnv, assigns map[string]string) string {
 	return ""
 }
 
+// callWords is a command's name and arguments as the table matches them
+// (cmdWords).
+type callWords struct {
+	name  string
+	args  []string
+	words []*syntax.Word
+}
+
 // cmdWords is a command's name and arguments as the table matches them:
 // python -m pip is pip.
-func cmdWords(c *syntax.CallExpr) (name string, args []string, words []*syntax.Word) {
+func cmdWords(c *syntax.CallExpr) callWords {
+	name, words := cmdName(c)
+	var args []string
+	for _, w := range words {
+		args = append(args, w.Lit())
+	}
+	return callWords{name: name, args: args, words: words}
+}
+
+// cmdName is cmdWords without the arguments' text: the name, and the
+// words after it.
+func cmdName(c *syntax.CallExpr) (name string, words []*syntax.Word) {
 	if len(c.Args) == 0 {
-		return "", nil, nil
+		return "", nil
 	}
 	name = path.Base(c.Args[0].Lit())
 	words = c.Args[1:]
 	if strings.HasPrefix(name, "python") && len(words) >= 2 && words[0].Lit() == "-m" {
 		name, words = words[1].Lit(), words[2:]
 	}
-	for _, w := range words {
-		args = append(args, w.Lit())
-	}
-	return name, args, words
+	return name, words
 }
+
+// toolRows indexes the table by command name (cmdWords'): the Writes and
+// Clones rows that list it, in the table's order. Most commands are in
+// no row, and scanning the whole table for each was most of the cost of
+// finding a RUN's writes.
+type toolRows struct {
+	writes []*toolWrite
+	clones []*toolClone
+}
+
+var toolsByCmd = func() map[string]*toolRows {
+	m := map[string]*toolRows{}
+	rows := func(name string) *toolRows {
+		r := m[name]
+		if r == nil {
+			r = &toolRows{}
+			m[name] = r
+		}
+		return r
+	}
+	for ti := range tools {
+		for wi := range tools[ti].Writes {
+			w := &tools[ti].Writes[wi]
+			for i, name := range w.Cmds {
+				if !contains(w.Cmds[:i], name) {
+					rows(name).writes = append(rows(name).writes, w)
+				}
+			}
+		}
+		for ci := range tools[ti].Clones {
+			c := &tools[ti].Clones[ci]
+			for i, name := range c.Cmds {
+				if !contains(c.Cmds[:i], name) {
+					rows(name).clones = append(rows(name).clones, c)
+				}
+			}
+		}
+	}
+	return m
+}()
 
 // matchSub reports whether the positional words of args start with one
 // of subs, skipping flags (and the values of valueFlags), and returns the
@@ -628,13 +684,10 @@ func assignsOf(c *syntax.CallExpr, env shellEnv) map[string]string {
 
 // toolWriteFlows are the writes of a command into a tool's configuration
 // file, by the table.
-func toolWriteFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, vars []string) []*flow {
-	name, args, words := cmdWords(c)
-	for _, t := range tools {
-		for _, w := range t.Writes {
-			if !contains(w.Cmds, name) {
-				continue
-			}
+func toolWriteFlows(s *syntax.Stmt, c *syntax.CallExpr, cw callWords, src string, env shellEnv, vars []string) []*flow {
+	args, words := cw.args, cw.words
+	if rows := toolsByCmd[cw.name]; rows != nil {
+		for _, w := range rows.writes {
 			at, ok := matchSub(args, w.Sub, append(w.ValueFlags, append(w.FileFlags, w.DirFlags...)...))
 			if !ok || len(w.Need) > 0 && !hasFlag(args, w.Need) {
 				continue
@@ -791,14 +844,10 @@ func flagPath(w *syntax.Word, lit string, env shellEnv) (string, string) {
 // table: the word and the row. refuse is set for a URL with a secret
 // that the tool does not clone with git (a tarball URL), whose
 // credentials the row's tool keeps (Refuse says where).
-func cloneURL(c *syntax.CallExpr, src string, names map[string]bool) (url *syntax.Word, row *toolClone, refuse bool) {
-	name, args, words := cmdWords(c)
-	for ti := range tools {
-		for ci := range tools[ti].Clones {
-			r := &tools[ti].Clones[ci]
-			if !contains(r.Cmds, name) {
-				continue
-			}
+func cloneURL(cw callWords, src string, names map[string]bool) (url *syntax.Word, row *toolClone, refuse bool) {
+	args, words := cw.args, cw.words
+	if rows := toolsByCmd[cw.name]; rows != nil {
+		for _, r := range rows.clones {
 			at, ok := matchSub(args, r.Sub, append(r.ValueFlags, r.URLFlags...))
 			if !ok {
 				continue
@@ -850,12 +899,11 @@ type cloneNote struct {
 // cloneOperand is the first operand of a clone of the table that takes
 // its URL there (git clone) when it is no URL as written but holds a
 // secret: git clone "$URL".
-func cloneOperand(c *syntax.CallExpr, src string, names map[string]bool) *syntax.Word {
-	name, args, words := cmdWords(c)
-	for ti := range tools {
-		for ci := range tools[ti].Clones {
-			r := &tools[ti].Clones[ci]
-			if !r.First || !contains(r.Cmds, name) {
+func cloneOperand(cw callWords, src string, names map[string]bool) *syntax.Word {
+	args, words := cw.args, cw.words
+	if rows := toolsByCmd[cw.name]; rows != nil {
+		for _, r := range rows.clones {
+			if !r.First {
 				continue
 			}
 			at, ok := matchSub(args, r.Sub, r.ValueFlags)
