@@ -225,6 +225,27 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 // input carries the secrets stdin: the program other programs start at
 // the end of a pipeline (echo "$T" | sudo docker login --password-stdin).
 func findWritesFed(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string) []*flow {
+	return scanWrites(f, src, env, names, stdin, false)
+}
+
+// mayWriteLog reports whether a write of the script could land in the
+// build log (a flowLog of findWrites) whatever secret variables it sees:
+// findWrites without names, with the checks that drop a write for want of
+// a secret (a nested script in a command that sees none, a login without
+// one) left out. The files that writes land in do not depend on the
+// names; a script for which it is false gives findWrites no flowLog with
+// any names, and most scripts write nothing into the log.
+func mayWriteLog(f *syntax.File, src string, env shellEnv) bool {
+	for _, fl := range scanWrites(f, src, env, nil, nil, true) {
+		if fl.kind == flowLog {
+			return true
+		}
+	}
+	return false
+}
+
+// scanWrites is findWritesFed; probe is mayWriteLog's.
+func scanWrites(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string, probe bool) []*flow {
 	var out []*flow
 	var stmts []*syntax.Stmt
 	// A command in a pipeline writes what the commands before it feed it:
@@ -334,8 +355,8 @@ func findWritesFed(f *syntax.File, src string, env shellEnv, names map[string]bo
 			if r := pipeRoot[s]; r != nil {
 				root = r
 			}
-			out = append(out, nestedWrites(s, c, src, env, names, root, append(fed[s], stdinReads(s, names)...))...)
-			for _, fl := range callFlows(s, c, src, env, names, fed[s]) {
+			out = append(out, nestedWrites(s, c, src, env, names, root, append(fed[s], stdinReads(s, names)...), probe)...)
+			for _, fl := range callFlows(s, c, src, env, names, fed[s], probe) {
 				if root := pipeRoot[s]; root != nil && fl.text != "" {
 					fl.text = stmtText(src, root)
 				}
@@ -572,7 +593,7 @@ func isKeyFile(p string) bool {
 }
 
 // callFlows handles commands that write a secret by themselves.
-func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, fedVars []string) []*flow {
+func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, fedVars []string, probe bool) []*flow {
 	if len(c.Args) < 2 {
 		return nil
 	}
@@ -659,7 +680,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		return []*flow{fl}
 	}
 	cw := cmdWords(c)
-	if fls := toolWriteFlows(s, c, cw, src, env, vars); fls != nil {
+	if fls := toolWriteFlows(s, c, cw, src, env, vars, probe); fls != nil {
 		return fls
 	}
 	if url, row, refuse := cloneURL(cw, src, names); url != nil && len(vars) > 0 {

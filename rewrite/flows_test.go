@@ -85,3 +85,50 @@ func TestLogWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestMayWriteLog: mayWriteLog, which spares a RUN the search for writes
+// into the build log, is true for every script that findWrites finds
+// writing a secret into the log (through a redirection, tee, dd, a nested
+// shell, a login whose configuration file is the log, a directory that
+// is /dev), and false for scripts that write only files.
+func TestMayWriteLog(t *testing.T) {
+	names := map[string]bool{"NPM_TOKEN": true}
+	env := shellEnv{workdir: "/app", home: "/root"}
+	for _, tt := range []struct {
+		script string
+		want   bool
+	}{
+		{`echo "$NPM_TOKEN" > /dev/stderr`, true},
+		{`echo "$NPM_TOKEN" | tee -a /dev/stdout > /dev/null`, true},
+		{`printf %s "$NPM_TOKEN" | dd of=/dev/stdout`, true},
+		{`T="$NPM_TOKEN"; echo "$T" >> /proc/self/fd/2`, true},
+		{`sh -c 'echo "$NPM_TOKEN" > /dev/stderr'`, true},
+		{`bash -lc "eval 'echo \$NPM_TOKEN > /dev/tty'"`, true},
+		{`cd /dev && echo "$NPM_TOKEN" > stderr`, true},
+		{`echo "$NPM_TOKEN" | NPM_CONFIG_USERCONFIG=/dev/stderr npm login`, true},
+		{`echo hello > /dev/stderr`, true}, // no secret: logWrites says nothing
+		{`echo "$NPM_TOKEN" | sudo tee /dev/stderr > /dev/null`, true},
+		{`gosu node sh -c 'echo "$NPM_TOKEN" > /dev/stderr'`, true},
+		{`timeout 60 sh -c 'echo "$NPM_TOKEN" >> /proc/self/fd/2'`, true},
+		{`sudo -u node npm config set //r.example/:_authToken "$NPM_TOKEN"`, false},
+
+		{`npm ci && echo "$NPM_TOKEN" > /tmp/token`, false},
+		{`echo "$NPM_TOKEN" > /dev/null`, false},
+		{`echo "$NPM_TOKEN" | npm login`, false},
+		{`sh -c 'echo "$NPM_TOKEN" > ~/.npmrc'`, false},
+		{`make -C /app/src VERSION=$VERSION`, false},
+	} {
+		f, err := parseShell(tt.script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wenv := env.withDirs(f, tt.script, nil)
+		got := mayWriteLog(f, tt.script, wenv)
+		if got != tt.want {
+			t.Errorf("mayWriteLog(%q) = %v, want %v", tt.script, got, tt.want)
+		}
+		if logs := logWrites(findWrites(f, tt.script, wenv, taint(f, names))); len(logs) > 0 && !got {
+			t.Errorf("mayWriteLog(%q) = false, and findWrites finds %q", tt.script, logs)
+		}
+	}
+}

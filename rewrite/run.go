@@ -360,7 +360,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			prints := printsSecret(f, logNames, secretFiles, env)
 			// echo "$TOKEN" > /dev/stderr, | tee /dev/stdout: no file, the log.
-			prints = append(prints, logWrites(findWrites(f, script, env, taint(f, logNames)))...)
+			if mayWriteLog(f, script, env) {
+				prints = append(prints, logWrites(findWrites(f, script, env, taint(f, logNames)))...)
+			}
 			sort.Strings(prints)
 			prints = uniqueStrings(prints)
 			if len(prints) > 0 {
