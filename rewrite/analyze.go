@@ -65,6 +65,9 @@ type analyzer struct {
 	knownSecret map[string]bool
 	excluded    []excludedFile
 	broadSeen   []string // source directories of the broad copies walked so far
+	// passwordFlags are the answers of literalPasswordFlag for the
+	// scripts that run() parsed, which scanLiterals would parse again.
+	passwordFlags map[string]string
 }
 
 // excludedFile is a credential file a broad COPY no longer brings in.

@@ -58,7 +58,11 @@ func (a *analyzer) scanLiterals() {
 			}
 		}
 		if strings.EqualFold(n.Value, "run") && n.Next != nil && !n.Attributes["json"] {
-			if r := literalPasswordFlag(n.Next.Value); r != "" {
+			r, ok := a.passwordFlags[n.Next.Value]
+			if !ok {
+				r = literalPasswordFlag(n.Next.Value)
+			}
+			if r != "" {
 				rules[r] = true
 			}
 		}
@@ -261,6 +265,11 @@ func literalPasswordFlag(cmd string) string {
 	if err != nil {
 		return ""
 	}
+	return passwordFlagIn(f)
+}
+
+// passwordFlagIn is literalPasswordFlag on the parse of the command.
+func passwordFlagIn(f *syntax.File) string {
 	found := ""
 	literal := func(w *syntax.Word) (string, bool) {
 		// Only words made of literal text: a $VAR is no hard-coded value.

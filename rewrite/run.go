@@ -145,7 +145,15 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		// A RUN that carries hushbuild's own save/replay/restore prelude
 		// was rewritten already: its flows are handled.
 		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
-		if f, err := parseShell(script); err == nil && scriptOK {
+		f, err := parseShell(script)
+		if err == nil && n.Next != nil && script == n.Next.Value {
+			// scanLiterals' question on this text, answered on this parse.
+			if a.passwordFlags == nil {
+				a.passwordFlags = map[string]string{}
+			}
+			a.passwordFlags[script] = passwordFlagIn(f)
+		}
+		if err == nil && scriptOK {
 			// Where each command runs: cd moves the relative paths.
 			env = env.withDirs(f, script, shell)
 			// Secrets written into files, git config, clones, key files.
