@@ -129,7 +129,9 @@ type dirTracker struct {
 // trackDirs follows the directory of a script that starts in env.workdir
 // (and HOME env.home). bash says whether the shell has pushd and popd.
 func trackDirs(f *syntax.File, src string, env shellEnv, bash bool) *dirFlow {
-	t := &dirTracker{src: src, bash: bash, flow: &dirFlow{at: map[*syntax.Stmt]dirState{}, dirs: map[string]bool{}, home: env.home}, funcs: map[string]bool{}}
+	// dirs and funcs are made on their first entry (addDir, and a
+	// function that moves).
+	t := &dirTracker{src: src, bash: bash, flow: &dirFlow{at: map[*syntax.Stmt]dirState{}, home: env.home}}
 	start := dirState{dir: env.workdir, why: env.why, home: env.home, stackOK: true}
 	if start.dir == "" && start.why == "" {
 		start.why = "the working directory of the RUN is unknown"
@@ -357,6 +359,9 @@ func (t *dirTracker) cmd(s *syntax.Stmt, c syntax.Command, st dirState) dirState
 		body.old = ""
 		t.stmt(x.Body, body)
 		if movesDir(x.Body, t.funcs) {
+			if t.funcs == nil {
+				t.funcs = map[string]bool{}
+			}
 			t.funcs[x.Name.Value] = true
 		}
 		return st
@@ -534,7 +539,7 @@ func (t *dirTracker) call(c *syntax.CallExpr, st dirState) dirState {
 		for _, a := range args {
 			if p, glob, ok := wordPath(a, shellEnv{workdir: st.dir, home: st.home}); ok && !glob && !strings.HasPrefix(p, "-") {
 				if p = absPath(p, shellEnv{workdir: st.dir}); path.IsAbs(p) {
-					t.flow.dirs[p] = true
+					t.addDir(p)
 				}
 			}
 		}
@@ -592,8 +597,16 @@ func (t *dirTracker) cd(args []*syntax.Word, st dirState, cmd string) dirState {
 	return n
 }
 
-func (t *dirTracker) moved(st dirState, dir string) dirState {
+// addDir records a directory the script changes into or creates.
+func (t *dirTracker) addDir(dir string) {
+	if t.flow.dirs == nil {
+		t.flow.dirs = map[string]bool{}
+	}
 	t.flow.dirs[dir] = true
+}
+
+func (t *dirTracker) moved(st dirState, dir string) dirState {
+	t.addDir(dir)
 	return st.with(dir, "")
 }
 

@@ -27,6 +27,9 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 	if p.emitted[v] {
 		return
 	}
+	if p.emitted == nil {
+		p.emitted = map[*secretVar]bool{}
+	}
 	p.emitted[v] = true
 	if p.envMounts[v.name] {
 		return
@@ -178,7 +181,7 @@ func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan
 		if p.envMounts[name] {
 			return
 		}
-		p.envMounts[name] = true
+		p.setEnvMount(name)
 		flag += ",env=" + mountValue(name)
 	default:
 		t := m.Target
@@ -188,7 +191,7 @@ func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan
 		if p.targets[t] {
 			return
 		}
-		p.targets[t] = true
+		p.setTarget(t)
 		flag += ",target=" + mountValue(t)
 	}
 	if !safeMountValue(id) {

@@ -30,6 +30,22 @@ type runPlan struct {
 	hasSSH bool
 }
 
+// setTarget and setEnvMount record a mount of the RUN (the maps of a
+// plan are made on their first entry: most RUNs need few of them).
+func (p *runPlan) setTarget(t string) {
+	if p.targets == nil {
+		p.targets = map[string]bool{}
+	}
+	p.targets[t] = true
+}
+
+func (p *runPlan) setEnvMount(name string) {
+	if p.envMounts == nil {
+		p.envMounts = map[string]bool{}
+	}
+	p.envMounts[name] = true
+}
+
 // insertion is text to insert at an offset of the command.
 type insertion struct {
 	off  int
@@ -45,7 +61,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if len(c.CmdLine) == 0 || len(c.CmdLine) == 1 && strings.TrimSpace(c.CmdLine[0]) == "" && len(c.Files) == 0 {
 		return // runs nothing
 	}
-	p := &runPlan{emitted: map[*secretVar]bool{}, envMounts: map[string]bool{}, targets: map[string]bool{}, skip: map[*secretVar]bool{}}
+	p := &runPlan{}
 	for _, m := range mountsOf(c) {
 		a.reqs.add(m, line)
 		if m.Type == instructions.MountTypeSSH {
@@ -55,7 +71,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			// A credential file mounted from the context (a rewrite's
 			// Config.ContextFiles, or the Dockerfile's own): the commands
 			// read it there.
-			p.targets[absPath(m.Target, shellEnv{workdir: st.workdir})] = true
+			p.setTarget(absPath(m.Target, shellEnv{workdir: st.workdir}))
 			continue
 		}
 		if m.Type != instructions.MountTypeSecret {
@@ -66,14 +82,14 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			if name == "" {
 				name = m.CacheID
 			}
-			p.envMounts[name] = true
+			p.setEnvMount(name)
 		}
 		t := m.Target
 		if t == "" && m.Env == nil {
 			t = "/run/secrets/" + m.CacheID
 		}
 		if t != "" {
-			p.targets[absPath(t, shellEnv{workdir: st.workdir})] = true
+			p.setTarget(absPath(t, shellEnv{workdir: st.workdir}))
 		}
 	}
 	posix := isPOSIXShell(st.shell)
@@ -158,14 +174,15 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			env = env.withDirs(f, script, shell)
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
-			secretPaths := mountedPaths(st, p)
+			mounted := mountedPaths(st, p)
+			secretPaths := mounted
 			if marked {
 				names = map[string]bool{}
 				secretPaths = nil
 			}
 			ti := taintScript(f, names, env, secretPaths)
 			names = ti.names
-			for _, why := range opaqueWrites(f, script, env, names, mountedPaths(st, p)) {
+			for _, why := range opaqueWrites(f, script, env, names, mounted) {
 				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"write the credential where hushbuild can follow it (a plain redirection or a tool's config command), or migrate this RUN by hand",
 					"this RUN runs a command hushbuild cannot follow: %s", why)
@@ -221,6 +238,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			for _, v := range st.secrets {
 				if v.sshKey && !usedOutside(f, v.name, keyStmts) {
+					if p.skip == nil {
+						p.skip = map[*secretVar]bool{}
+					}
 					p.skip[v] = true
 				}
 			}

@@ -452,7 +452,15 @@ func substitutedReads(args []*syntax.Word, env shellEnv) []string {
 // analyzeShell finds the deletions of targets (absolute or workdir-relative
 // paths) and the paths the command names.
 func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
-	facts := &shellFacts{file: f, removed: map[string]bool{}, changed: map[string][]*removal{}, parentRemoved: map[string]string{}}
+	// Its maps are made on their first entry: most scripts touch none
+	// of the targets.
+	facts := &shellFacts{file: f}
+	parentRemoved := func(t, abs string) {
+		if facts.parentRemoved == nil {
+			facts.parentRemoved = map[string]string{}
+		}
+		facts.parentRemoved[t] = abs
+	}
 	// ENV BASH_ENV=ci/vars.sh: the shell that runs the command sources
 	// it first.
 	for _, p := range env.startup {
@@ -646,17 +654,23 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 						switch {
 						case glob:
 							if m, _ := path.Match(abs, t); m && name == "rm" {
-								facts.parentRemoved[t] = abs
+								parentRemoved(t, abs)
 							}
 						case abs == t:
 							matched = true
 							if name == "rm" {
+								if facts.removed == nil {
+									facts.removed = map[string]bool{}
+								}
 								facts.removed[t] = true
 							} else {
+								if facts.changed == nil {
+									facts.changed = map[string][]*removal{}
+								}
 								facts.changed[t] = append(facts.changed[t], r)
 							}
 						case recursive && strings.HasPrefix(t, strings.TrimSuffix(abs, "/")+"/"):
-							facts.parentRemoved[t] = abs
+							parentRemoved(t, abs)
 						}
 					}
 				}

@@ -524,6 +524,9 @@ type callWords struct {
 func cmdWords(c *syntax.CallExpr) callWords {
 	name, words := cmdName(c)
 	var args []string
+	if len(words) > 0 {
+		args = make([]string, 0, len(words))
+	}
 	for _, w := range words {
 		args = append(args, w.Lit())
 	}
