@@ -82,7 +82,9 @@ func (a *analyzer) command(st *stageState, cmd instructions.Command) {
 // into the image or the build graph while parsing.
 func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructions.Command) {
 	ex, ok := cmd.(instructions.SupportsSingleWordExpansion)
-	if !ok {
+	if !ok || !a.src.holds(n, '$') {
+		// Every word it expands (heredocs included) is text of its
+		// lines: without a $, none references a variable.
 		return
 	}
 	var names map[string]bool

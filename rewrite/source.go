@@ -54,6 +54,23 @@ func (s *source) lineContent(n int) []byte {
 	return bytes.TrimRight(s.line(n), "\r\n")
 }
 
+// holds reports whether an instruction's lines, or its heredocs, hold the
+// byte c; true when its lines are not the source's.
+func (s *source) holds(n *parser.Node, c byte) bool {
+	if n.StartLine < 1 || n.EndLine < n.StartLine || n.EndLine > s.numLines() {
+		return true
+	}
+	if bytes.IndexByte(s.data[s.lineOff[n.StartLine-1]:s.lineOff[n.EndLine]], c) >= 0 {
+		return true
+	}
+	for _, h := range n.Heredocs {
+		if strings.IndexByte(h.Content, c) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // logical is one instruction's logical line as BuildKit's parser joins it:
 // continuation escapes, comment lines and empty lines removed. off maps each
 // byte of text back to its offset in the source.
