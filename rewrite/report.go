@@ -188,6 +188,8 @@ type reqSet struct {
 }
 
 func (rs *reqSet) add(m *instructions.Mount, line int) {
+	// r stays on the stack: list sets the flags, and only a new key
+	// takes a copy.
 	var r Requirement
 	switch m.Type {
 	case instructions.MountTypeSecret:
@@ -198,20 +200,16 @@ func (rs *reqSet) add(m *instructions.Mount, line int) {
 		switch {
 		case m.Env != nil:
 			r.Kind, r.Env = SecretEnv, r.ID
-			r.Flag = "--secret id=" + r.ID + ",env=" + r.ID
-		case m.Target != "" && m.Target != "/run/secrets/"+r.ID:
+		case m.Target != "" && !isDefaultSecretPath(m.Target, r.ID):
 			r.Kind, r.Src = SecretFile, r.ID
-			r.Flag = "--secret id=" + r.ID + ",src=" + r.ID
 		default:
 			r.Kind = SecretFile
-			r.Flag = "--secret id=" + r.ID
 		}
 	case instructions.MountTypeSSH:
 		r.Kind, r.ID = SSH, m.CacheID
 		if r.ID == "" {
 			r.ID = "default"
 		}
-		r.Flag = "--ssh " + r.ID
 	default:
 		return
 	}
@@ -234,7 +232,8 @@ func (rs *reqSet) add(m *instructions.Mount, line int) {
 	if !ok {
 		r.Required = m.Required
 		r.Lines = []int{line}
-		rs.byKey[key] = &r
+		nr := r
+		rs.byKey[key] = &nr
 		rs.keys = append(rs.keys, key)
 		return
 	}
@@ -249,6 +248,7 @@ func (rs *reqSet) list() []Requirement {
 	for _, k := range rs.keys {
 		r := *rs.byKey[k]
 		r.Lines = uniqueInts(r.Lines)
+		r.Flag = r.flag()
 		out = append(out, r)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -258,6 +258,25 @@ func (rs *reqSet) list() []Requirement {
 		return out[i].Kind < out[j].Kind
 	})
 	return out
+}
+
+// flag is the build flag that supplies a requirement.
+func (r *Requirement) flag() string {
+	switch {
+	case r.Kind == SSH:
+		return "--ssh " + r.ID
+	case r.Kind == SecretEnv:
+		return "--secret id=" + r.ID + ",env=" + r.ID
+	case r.Src != "":
+		return "--secret id=" + r.ID + ",src=" + r.ID
+	}
+	return "--secret id=" + r.ID
+}
+
+// isDefaultSecretPath reports whether target is /run/secrets/ID.
+func isDefaultSecretPath(target, id string) bool {
+	rest, ok := strings.CutPrefix(target, "/run/secrets/")
+	return ok && rest == id
 }
 
 func kindRank(k SecretKind) int {
