@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -387,6 +388,35 @@ func TestTrustStoreCopy(t *testing.T) {
 		}
 		if got := res.Err() != nil; got != wantErr {
 			t.Errorf("%q: error %v, want %v (%v)", df, got, wantErr, res.Err())
+		}
+	}
+}
+
+// TestParentRemovedOrder: a RUN that deletes the directory of several
+// credential files gets one finding per file, in the order of the files,
+// on every run (they came in the order of a map).
+func TestParentRemovedOrder(t *testing.T) {
+	src := []byte("FROM alpine\nWORKDIR /app\nCOPY . /app\nRUN rm -rf /app\n")
+	cfg := Config{ContextFiles: []string{".env", ".npmrc", "config/.env", "b/.pypirc"}}
+	var first []string
+	for i := 0; i < 20; i++ {
+		res, err := Rewrite(src, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range res.Findings {
+			if f.Rule == RuleCannotRewrite.Name && strings.Contains(f.Message, "which holds the credential file") {
+				got = append(got, f.Message)
+			}
+		}
+		if i == 0 {
+			if len(got) != 4 || !slices.IsSorted(got) {
+				t.Fatalf("findings %q: want 4, in order of the files", got)
+			}
+			first = got
+		} else if !slices.Equal(got, first) {
+			t.Fatalf("run %d: findings %q, first run %q", i, got, first)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package rewrite
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -301,7 +303,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					}
 				}
 			}
-			for t, parent := range facts.parentRemoved {
+			// In order of the files: the findings of one line keep the
+			// order they are made in.
+			for _, t := range slices.Sorted(maps.Keys(facts.parentRemoved)) {
+				parent := facts.parentRemoved[t]
 				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"delete the credential file by its own path ("+t+") instead of its directory",
 					"RUN deletes %s, which holds the credential file %s; that file is a read-only secret mount now and the deletion would fail", parent, t)
