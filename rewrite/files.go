@@ -90,7 +90,11 @@ var envFilePatterns = []string{".env", ".env.*", "*.env", "config.env", ".envrc"
 
 func matchPathPatterns(patterns []string, p string) bool {
 	p = strings.TrimPrefix(path.Clean(p), "./")
-	base := path.Base(p)
+	return matchCleaned(patterns, p, path.Base(p))
+}
+
+// matchCleaned is matchPathPatterns on a cleaned path and its base name.
+func matchCleaned(patterns []string, p, base string) bool {
 	for _, pat := range patterns {
 		// Most patterns are a name, *.ext or name.*: test those without
 		// path.Match.
@@ -134,6 +138,63 @@ func matchPathPatterns(patterns []string, p string) bool {
 	return false
 }
 
+// patternSet is a list of patterns for matchPathPatterns sorted by the
+// fast path each takes: whole base names (looked up, not compared one by
+// one), *SUFFIX, PREFIX* and the others. It matches what the list
+// matches: the tables of credential files are tested on every file of
+// every COPY.
+type patternSet struct {
+	names              map[string]bool
+	suffixes, prefixes []string
+	rest               []string
+}
+
+func newPatternSet(patterns []string) *patternSet {
+	ps := &patternSet{names: map[string]bool{}}
+	for _, pat := range patterns {
+		if hasMeta(pat) {
+			ps.rest = append(ps.rest, pat)
+			continue
+		}
+		// As matchCleaned's fast paths.
+		switch star := strings.IndexByte(pat, '*'); {
+		case star < 0:
+			ps.names[pat] = true
+		case star == 0 && !strings.Contains(pat[1:], "*"):
+			ps.suffixes = append(ps.suffixes, pat[1:])
+		case star == len(pat)-1:
+			ps.prefixes = append(ps.prefixes, pat[:star])
+		default:
+			ps.rest = append(ps.rest, pat)
+		}
+	}
+	return ps
+}
+
+func (ps *patternSet) match(p string) bool {
+	p = strings.TrimPrefix(path.Clean(p), "./")
+	base := path.Base(p)
+	if ps.names[base] {
+		return true
+	}
+	for _, s := range ps.suffixes {
+		if strings.HasSuffix(base, s) {
+			return true
+		}
+	}
+	for _, s := range ps.prefixes {
+		if strings.HasPrefix(base, s) {
+			return true
+		}
+	}
+	return matchCleaned(ps.rest, p, base)
+}
+
+var (
+	secretFileSet    = newPatternSet(secretFilePatterns)
+	notSecretFileSet = newPatternSet(notSecretFilePatterns)
+)
+
 // hasMeta reports a '/', '[' or '?' in a pattern (strings.ContainsAny
 // builds its set on every call).
 func hasMeta(pat string) bool {
@@ -166,10 +227,10 @@ func isSecretFile(p string, cfg Config) bool {
 	if slices.Contains(cfg.ContextKeys, clean) {
 		return true
 	}
-	if matchPathPatterns(notSecretFilePatterns, p) {
+	if notSecretFileSet.match(p) {
 		return false
 	}
-	return matchPathPatterns(secretFilePatterns, p) || matchPathPatterns(cfg.SecretFiles, p) ||
+	return secretFileSet.match(p) || matchPathPatterns(cfg.SecretFiles, p) ||
 		slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./")) || inSecretDir(p) || gitModuleConfig(p)
 }
 
@@ -202,7 +263,7 @@ func isEnvFile(p string) bool {
 	if !strings.Contains(path.Base(p), "env") {
 		return false
 	}
-	if matchPathPatterns(notSecretFilePatterns, p) {
+	if notSecretFileSet.match(p) {
 		return false
 	}
 	return matchPathPatterns(envFilePatterns, p)

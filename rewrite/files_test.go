@@ -56,6 +56,39 @@ func TestMatchPathPatternsFastPaths(t *testing.T) {
 	}
 }
 
+// TestPatternSet: a patternSet matches what matchPathPatterns matches on
+// its list, for every list of the tables and each pattern alone.
+func TestPatternSet(t *testing.T) {
+	lists := [][]string{secretFilePatterns, toolConfigPatterns, notSecretFilePatterns, envFilePatterns, publicInSecretDir, fieldConfigPatterns,
+		{"ab*ba", "a*b*c", "*", "x*", "*y", `a\*b`, "[ab]", "?x"}}
+	for _, l := range lists[:len(lists)-1] {
+		for _, pat := range l {
+			lists = append(lists, []string{pat})
+		}
+	}
+	paths := []string{".env", "./.env.local", "app/.env", "prod.env", "service-account.json", "service-account-prod.json",
+		"deploy/my-serviceAccount-x.json", "ssh_host_rsa_key", "ssh_host_key", "etc/ssh/ssh_host_ed25519_key.pub",
+		"public.pem", "my-public-cert.pem", "id_rsa", "keys/id_rsa.pub", "secrets/db.go", "secrets/db.txt", "/run/secrets/x",
+		"locales/fr/auth.json", "auth.json", ".aws/credentials", "home/.docker/config.json", "aba", "abba", "abcba", "axbyc",
+		"myapp.py", "Dockerfile", ".", "a/b/c/d", "/app/.npmrc", ".netrc", "src/.pypirc", "x", "ax", "a*b", "yy", "a.env.example"}
+	matched := 0
+	for _, l := range lists {
+		ps := newPatternSet(l)
+		for _, p := range paths {
+			want := matchPathPatterns(l, p)
+			if got := ps.match(p); got != want {
+				t.Errorf("patternSet(%q).match(%q) = %v, matchPathPatterns says %v", l, p, got, want)
+			}
+			if want {
+				matched++
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no path matched: the test tests nothing")
+	}
+}
+
 // TestToolCredentialFileNames: the credential files of the tools table's
 // rows that hold only files are credential files by name, wherever they
 // sit in the context; their public neighbours are not.
