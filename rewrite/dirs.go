@@ -111,11 +111,43 @@ func firstNonEmpty(s ...string) string {
 
 // dirFlow is the directory and HOME of every statement of one script.
 type dirFlow struct {
-	at map[*syntax.Stmt]dirState
+	// at is the index in states of each statement's state: most
+	// statements share one, and the map of whole states cost a third
+	// of following the directories.
+	at     map[*syntax.Stmt]int32
+	states []dirState
+	first  [2]dirState // states' first array: most scripts have one or two
 	// dirs are the directories the script changes into or creates: they
 	// exist when the commands after them run.
 	dirs map[string]bool
 	home string // HOME where the script starts
+}
+
+// set records the state a statement runs in.
+func (fl *dirFlow) set(s *syntax.Stmt, st dirState) {
+	if n := len(fl.states); n == 0 || !sameDirState(fl.states[n-1], st) {
+		fl.states = append(fl.states, st)
+	}
+	fl.at[s] = int32(len(fl.states) - 1)
+}
+
+// get is the state a statement runs in.
+func (fl *dirFlow) get(s *syntax.Stmt) (dirState, bool) {
+	i, ok := fl.at[s]
+	if !ok {
+		return dirState{}, false
+	}
+	return fl.states[i], true
+}
+
+// sameDirState reports two states equal in every field; a stack or an
+// environment is compared only when empty (a state that has one is kept
+// on its own).
+func sameDirState(a, b dirState) bool {
+	return a.dir == b.dir && a.why == b.why && a.old == b.old && a.home == b.home && a.homeWhy == b.homeWhy &&
+		a.stackOK == b.stackOK && a.viaHome == b.viaHome &&
+		len(a.stack) == 0 && len(b.stack) == 0 && a.stack == nil == (b.stack == nil) &&
+		a.env == nil && b.env == nil
 }
 
 // dirTracker walks a script.
@@ -131,7 +163,8 @@ type dirTracker struct {
 func trackDirs(f *syntax.File, src string, env shellEnv, bash bool) *dirFlow {
 	// dirs and funcs are made on their first entry (addDir, and a
 	// function that moves).
-	t := &dirTracker{src: src, bash: bash, flow: &dirFlow{at: map[*syntax.Stmt]dirState{}, home: env.home}}
+	t := &dirTracker{src: src, bash: bash, flow: &dirFlow{at: map[*syntax.Stmt]int32{}, home: env.home}}
+	t.flow.states = t.flow.first[:0]
 	start := dirState{dir: env.workdir, why: env.why, home: env.home, stackOK: true}
 	if start.dir == "" && start.why == "" {
 		start.why = "the working directory of the RUN is unknown"
@@ -154,14 +187,14 @@ func trackDirs(f *syntax.File, src string, env shellEnv, bash bool) *dirFlow {
 		}
 		nodes = append(nodes, n)
 		if s, ok := n.(*syntax.Stmt); ok {
-			st, seen := t.flow.at[s]
+			st, seen := t.flow.get(s)
 			if !seen {
 				if len(stack) > 0 {
 					st = stack[len(stack)-1]
 				} else {
 					st = start
 				}
-				t.flow.at[s] = st
+				t.flow.set(s, st)
 			}
 			stack = append(stack, st)
 		}
@@ -194,7 +227,7 @@ type outcome struct {
 }
 
 func (t *dirTracker) result(s *syntax.Stmt, st dirState) outcome {
-	t.flow.at[s] = st
+	t.flow.set(s, st)
 	if s.Background || s.Coprocess {
 		t.inner(s.Cmd, st.copy())
 		return outcome{ok: st, after: st}
@@ -615,7 +648,7 @@ func (e shellEnv) at(s *syntax.Stmt) shellEnv {
 	if e.dirs == nil || s == nil {
 		return e
 	}
-	st, ok := e.dirs.at[s]
+	st, ok := e.dirs.get(s)
 	if !ok {
 		return e
 	}
