@@ -17,7 +17,7 @@ func printsSecret(f *syntax.File, names map[string]bool, files map[string]bool, 
 	// xtrace prints the commands as they run: a leak only when a command
 	// expands a secret.
 	expands := len(wordVars(f, names)) > 0
-	var stack []syntax.Node
+	stack := make([]syntax.Node, 0, 16) // grown once for most scripts
 	// pipes counts the pipes and substitutions on the stack, kept as
 	// nodes are pushed and popped: a chain of thousands of && is as deep,
 	// and looking down the stack at each command would be quadratic.

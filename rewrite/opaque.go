@@ -130,6 +130,9 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		}
 		// Reads of a mounted credential file into another file or archive.
 		for i, a := range c.Args[1:] {
+			if len(mounted) == 0 {
+				break // nothing mounted, nothing to read
+			}
 			lit := args[i]
 			p, glob, ok := wordPath(a, env)
 			if strings.HasPrefix(lit, "if=") {

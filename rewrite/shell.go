@@ -701,7 +701,7 @@ type span struct {
 func removalSpans(f *syntax.File, src string, rs []*removal, cuts ...span) (spans []span, whole bool, err error) {
 	spans = append(spans, cuts...)
 	parents := map[*syntax.Stmt]syntax.Node{}
-	var stack []syntax.Node
+	stack := make([]syntax.Node, 0, 16)
 	walk(f, func(n syntax.Node) bool {
 		if n == nil {
 			stack = stack[:len(stack)-1]
