@@ -146,13 +146,21 @@ func matchCleaned(patterns []string, p, base string) bool {
 type patternSet struct {
 	names              map[string]bool
 	suffixes, prefixes []string
-	rest               []string
+	// byBase are the patterns of trailing components whose last one is
+	// a plain name (.docker/config.json), by that name: only a path of
+	// that base name can match them.
+	byBase map[string][]string
+	rest   []string
 }
 
 func newPatternSet(patterns []string) *patternSet {
-	ps := &patternSet{names: map[string]bool{}}
+	ps := &patternSet{names: map[string]bool{}, byBase: map[string][]string{}}
 	for _, pat := range patterns {
 		if hasMeta(pat) {
+			if i := strings.LastIndexByte(pat, '/'); i >= 0 && !strings.ContainsAny(pat[i+1:], `*?[\`) {
+				ps.byBase[pat[i+1:]] = append(ps.byBase[pat[i+1:]], pat)
+				continue
+			}
 			ps.rest = append(ps.rest, pat)
 			continue
 		}
@@ -186,6 +194,9 @@ func (ps *patternSet) match(p string) bool {
 		if strings.HasPrefix(base, s) {
 			return true
 		}
+	}
+	if pats := ps.byBase[base]; len(pats) > 0 && matchCleaned(pats, p, base) {
+		return true
 	}
 	return matchCleaned(ps.rest, p, base)
 }
