@@ -262,11 +262,15 @@ func (st *stageState) genFile(p string) *genFile {
 }
 
 // toolEnv are the variables of toolEnvNames a stage sets, with their
-// values ("" when the value is not known).
+// values ("" when the value is not known); nil when it sets none, as in
+// most stages.
 func (st *stageState) toolEnv() map[string]string {
-	m := map[string]string{}
+	var m map[string]string
 	for _, k := range toolEnvNames {
 		if v, ok := st.vars[k]; ok {
+			if m == nil {
+				m = map[string]string{}
+			}
 			m[k] = v
 		}
 	}
