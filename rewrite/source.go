@@ -3,7 +3,6 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -72,25 +71,39 @@ func (s *source) holds(n *parser.Node, c byte) bool {
 }
 
 // logical is one instruction's logical line as BuildKit's parser joins it:
-// continuation escapes, comment lines and empty lines removed. off maps each
-// byte of text back to its offset in the source.
+// continuation escapes, comment lines and empty lines removed. segs map
+// the bytes of text back to their offsets in the source: each is a run of
+// bytes of one physical line.
 type logical struct {
 	text      string
-	off       []int
+	segs      []segment
 	firstLine int
 	lastLine  int // last physical line of the logical line, before any heredoc body
+}
+
+// segment is a run of text that starts at offset at of the text and src of
+// the source (the next segment's at ends it).
+type segment struct{ at, src int }
+
+// off is the source offset of byte i of the text (i < len(text)).
+func (l *logical) off(i int) int {
+	k := len(l.segs) - 1
+	for k > 0 && l.segs[k].at > i {
+		k--
+	}
+	return l.segs[k].src + i - l.segs[k].at
 }
 
 // srcOffset maps a text offset to a source offset; len(text) maps to just
 // after the last byte.
 func (l *logical) srcOffset(i int) int {
-	if i < len(l.off) {
-		return l.off[i]
+	if i < len(l.text) {
+		return l.off(i)
 	}
-	if len(l.off) == 0 {
+	if len(l.text) == 0 {
 		return 0
 	}
-	return l.off[len(l.off)-1] + 1
+	return l.off(len(l.text)-1) + 1
 }
 
 func isSpace(c byte) bool {
@@ -139,11 +152,10 @@ func (s *source) join(start int) (*logical, error) {
 	}
 	var buf []byte
 	appendRange := func(lineBase int, c []byte, from, to int) {
-		buf = append(buf, c[from:to]...)
-		l.off = slices.Grow(l.off, to-from)
-		for i := from; i < to; i++ {
-			l.off = append(l.off, lineBase+i)
+		if to > from {
+			l.segs = append(l.segs, segment{at: len(buf), src: lineBase + from})
 		}
+		buf = append(buf, c[from:to]...)
 	}
 	esc, cont := s.continuation(content)
 	if cont {
@@ -191,10 +203,10 @@ func (s *source) deleteText(l *logical, a, b int) {
 	i := a
 	for i < b {
 		j := i + 1
-		for j < b && l.off[j] == l.off[j-1]+1 {
+		for j < b && l.off(j) == l.off(j-1)+1 {
 			j++
 		}
-		s.replace(l.off[i], l.off[j-1]+1, "")
+		s.replace(l.off(i), l.off(j-1)+1, "")
 		i = j
 	}
 }
@@ -340,7 +352,7 @@ func (a *analyzer) fixTrailing(l *logical, cmdStart int, spans, comments []span)
 	if lastKept < 0 {
 		return
 	}
-	keptLine := a.src.lineOf(l.off[lastKept])
+	keptLine := a.src.lineOf(l.off(lastKept))
 	for ln := keptLine; ln < l.lastLine; ln++ {
 		content := a.src.lineContent(ln)
 		if isCommentLine(content) && ln != keptLine {
