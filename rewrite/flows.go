@@ -225,7 +225,41 @@ func findWrites(f *syntax.File, src string, env shellEnv, names map[string]bool)
 // input carries the secrets stdin: the program other programs start at
 // the end of a pipeline (echo "$T" | sudo docker login --password-stdin).
 func findWritesFed(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string) []*flow {
-	return scanWrites(f, src, env, names, stdin, false)
+	return scanWrites(f, src, env, names, stdin, &writeScan{})
+}
+
+// findWritesLog is findWrites, and whether a write of the script could
+// land in the build log whatever secret variables it sees (mayWriteLog),
+// from the same search where it can tell: when the search dropped no
+// write for want of a secret, the writes into the log are those it
+// found.
+func findWritesLog(f *syntax.File, src string, env shellEnv, names map[string]bool) ([]*flow, bool) {
+	ws := &writeScan{}
+	writes := scanWrites(f, src, env, names, nil, ws)
+	for _, fl := range writes {
+		if fl.kind == flowLog {
+			return writes, true
+		}
+	}
+	return writes, ws.dropped && mayWriteLog(f, src, env)
+}
+
+// writeScan is how scanWrites treats the writes it would drop for want of
+// a secret (a nested script in a command that sees none, a login without
+// one): probe keeps them (mayWriteLog); dropped records that one was, or
+// that a secret decided the search otherwise (git config).
+type writeScan struct {
+	probe   bool
+	dropped bool
+}
+
+// drop reports whether to drop a write for want of a secret.
+func (ws *writeScan) drop() bool {
+	if ws.probe {
+		return false
+	}
+	ws.dropped = true
+	return true
 }
 
 // mayWriteLog reports whether a write of the script could land in the
@@ -236,7 +270,7 @@ func findWritesFed(f *syntax.File, src string, env shellEnv, names map[string]bo
 // names; a script for which it is false gives findWrites no flowLog with
 // any names, and most scripts write nothing into the log.
 func mayWriteLog(f *syntax.File, src string, env shellEnv) bool {
-	for _, fl := range scanWrites(f, src, env, nil, nil, true) {
+	for _, fl := range scanWrites(f, src, env, nil, nil, &writeScan{probe: true}) {
 		if fl.kind == flowLog {
 			return true
 		}
@@ -244,8 +278,8 @@ func mayWriteLog(f *syntax.File, src string, env shellEnv) bool {
 	return false
 }
 
-// scanWrites is findWritesFed; probe is mayWriteLog's.
-func scanWrites(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string, probe bool) []*flow {
+// scanWrites is findWritesFed, mayWriteLog's with ws.probe.
+func scanWrites(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string, ws *writeScan) []*flow {
 	var out []*flow
 	var stmts []*syntax.Stmt
 	// A command in a pipeline writes what the commands before it feed it:
@@ -355,8 +389,8 @@ func scanWrites(f *syntax.File, src string, env shellEnv, names map[string]bool,
 			if r := pipeRoot[s]; r != nil {
 				root = r
 			}
-			out = append(out, nestedWrites(s, c, src, env, names, root, append(fed[s], stdinReads(s, names)...), probe)...)
-			for _, fl := range callFlows(s, c, src, env, names, fed[s], probe) {
+			out = append(out, nestedWrites(s, c, src, env, names, root, append(fed[s], stdinReads(s, names)...), ws)...)
+			for _, fl := range callFlows(s, c, src, env, names, fed[s], ws) {
 				if root := pipeRoot[s]; root != nil && fl.text != "" {
 					fl.text = stmtText(src, root)
 				}
@@ -593,7 +627,7 @@ func isKeyFile(p string) bool {
 }
 
 // callFlows handles commands that write a secret by themselves.
-func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, fedVars []string, probe bool) []*flow {
+func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, fedVars []string, ws *writeScan) []*flow {
 	if len(c.Args) < 2 {
 		return nil
 	}
@@ -654,6 +688,9 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		}
 		return out
 	case name == "git" && len(args) >= 1 && args[0] == "config" && len(vars) > 0:
+		// With a secret, the tools table is not consulted: without one
+		// it would be, so this is a write decided by the secret too.
+		ws.dropped = ws.dropped || !ws.probe
 		fl := &flow{kind: flowGitConfig, stmt: s, text: stmtText(src, s), vars: vars}
 		var words []*syntax.Word
 		global := false
@@ -680,7 +717,7 @@ func callFlows(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, nam
 		return []*flow{fl}
 	}
 	cw := cmdWords(c)
-	if fls := toolWriteFlows(s, c, cw, src, env, vars, probe); fls != nil {
+	if fls := toolWriteFlows(s, c, cw, src, env, vars, ws); fls != nil {
 		return fls
 	}
 	if url, row, refuse := cloneURL(cw, src, names); url != nil && len(vars) > 0 {

@@ -90,7 +90,8 @@ func TestLogWrites(t *testing.T) {
 // into the build log, is true for every script that findWrites finds
 // writing a secret into the log (through a redirection, tee, dd, a nested
 // shell, a login whose configuration file is the log, a directory that
-// is /dev), and false for scripts that write only files.
+// is /dev), and false for scripts that write only files; findWritesLog
+// says what it says, with or without secret names.
 func TestMayWriteLog(t *testing.T) {
 	names := map[string]bool{"NPM_TOKEN": true}
 	env := shellEnv{workdir: "/app", home: "/root"}
@@ -111,6 +112,8 @@ func TestMayWriteLog(t *testing.T) {
 		{`gosu node sh -c 'echo "$NPM_TOKEN" > /dev/stderr'`, true},
 		{`timeout 60 sh -c 'echo "$NPM_TOKEN" >> /proc/self/fd/2'`, true},
 		{`sudo -u node npm config set //r.example/:_authToken "$NPM_TOKEN"`, false},
+		{`echo x | NPM_CONFIG_USERCONFIG=/dev/stderr npm login`, true},
+		{`git config --global url.x.insteadOf "$NPM_TOKEN" && echo hi`, false},
 
 		{`npm ci && echo "$NPM_TOKEN" > /tmp/token`, false},
 		{`echo "$NPM_TOKEN" > /dev/null`, false},
@@ -129,6 +132,11 @@ func TestMayWriteLog(t *testing.T) {
 		}
 		if logs := logWrites(findWrites(f, tt.script, wenv, taint(f, names))); len(logs) > 0 && !got {
 			t.Errorf("mayWriteLog(%q) = false, and findWrites finds %q", tt.script, logs)
+		}
+		for _, ns := range []map[string]bool{names, nil, {"OTHER": true}} {
+			if _, may := findWritesLog(f, tt.script, wenv, ns); may != got {
+				t.Errorf("findWritesLog(%q, %v) says %v, mayWriteLog %v", tt.script, ns, may, got)
+			}
 		}
 	}
 }

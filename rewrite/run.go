@@ -192,7 +192,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
-			writes := findWrites(f, script, env, names)
+			writes, mayLog := findWritesLog(f, script, env, names)
 			a.replayable(st, c, ti, script, writes)
 			a.fileWrites(st, n, writes, env)
 			a.genCopies(st, n, f, script, env, writes, p)
@@ -393,7 +393,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			prints := printsSecret(f, logNames, secretFiles, env)
 			// echo "$TOKEN" > /dev/stderr, | tee /dev/stdout: no file, the log.
-			if mayWriteLog(f, script, env) {
+			if mayLog {
 				prints = append(prints, logWrites(findWrites(f, script, env, taint(f, logNames)))...)
 			}
 			sort.Strings(prints)

@@ -1222,10 +1222,10 @@ func stdinScript(ns *nestedScript, c *syntax.CallExpr, k int, s *syntax.Stmt, sr
 // program: switchUse). A program other programs start (timeout 60 npm
 // config set, gosu node npm config set) is replayed whole: root is the
 // statement whose text that is (the pipeline it ends, or s).
-// probe (mayWriteLog) keeps them when the command sees no secret.
-func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, root *syntax.Stmt, stdin []string, probe bool) []*flow {
+// Without a secret in sight they are not followed (ws).
+func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, names map[string]bool, root *syntax.Stmt, stdin []string, ws *writeScan) []*flow {
 	ns, err := nestedOf(c, s, src)
-	if ns == nil || err != nil || len(names) == 0 && !probe {
+	if ns == nil || err != nil || len(names) == 0 && ws.drop() {
 		return nil
 	}
 	inner := ns.innerNames(names)
@@ -1256,7 +1256,7 @@ func nestedWrites(s *syntax.Stmt, c *syntax.CallExpr, src string, env shellEnv, 
 		stdin = nil // a script's own commands read what it feeds them
 	}
 	var out []*flow
-	for _, fl := range scanWrites(ns.file, ns.text, env, ti.names, stdin, probe) {
+	for _, fl := range scanWrites(ns.file, ns.text, env, ti.names, stdin, ws) {
 		innerStmt := fl.stmt
 		fl.stmt = s
 		wd := env.at(innerStmt).workdir

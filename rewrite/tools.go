@@ -687,8 +687,8 @@ func assignsOf(c *syntax.CallExpr, env shellEnv) map[string]string {
 
 // toolWriteFlows are the writes of a command into a tool's configuration
 // file, by the table.
-// probe (mayWriteLog) keeps the writes of login rows without a secret.
-func toolWriteFlows(s *syntax.Stmt, c *syntax.CallExpr, cw callWords, src string, env shellEnv, vars []string, probe bool) []*flow {
+// A login row without a secret writes nothing hushbuild follows (ws).
+func toolWriteFlows(s *syntax.Stmt, c *syntax.CallExpr, cw callWords, src string, env shellEnv, vars []string, ws *writeScan) []*flow {
 	args, words := cw.args, cw.words
 	if rows := toolsByCmd[cw.name]; rows != nil {
 		for _, w := range rows.writes {
@@ -717,7 +717,7 @@ func toolWriteFlows(s *syntax.Stmt, c *syntax.CallExpr, cw callWords, src string
 					continue
 				}
 			}
-			if w.Login && len(vars) == 0 && !probe {
+			if w.Login && len(vars) == 0 && ws.drop() {
 				return nil
 			}
 			return []*flow{w.flow(s, c, src, env, vars, args, words)}
