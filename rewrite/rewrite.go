@@ -100,10 +100,15 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		nodes[n.StartLine] = n
 	}
 	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}}
+	// What does not change from pass to pass is made once: the source's
+	// lines (each pass records its own edits) and the stages that reach
+	// the image.
+	lines := newSource(src, ast.EscapeToken)
+	reachable := computeReach(stages, cfg.Target)
 	for pass := 0; ; pass++ {
 		*a = analyzer{
 			cfg:          cfg,
-			src:          newSource(src, ast.EscapeToken),
+			src:          &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
 			lex:          shell.NewLex(ast.EscapeToken),
 			nodes:        nodes,
 			stages:       stages,
@@ -114,7 +119,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			knownSecret:  a.knownSecret,
 			touchedLines: map[int]bool{},
 			execForms:    map[int][]string{},
-			reachable:    computeReach(stages, cfg.Target),
+			reachable:    reachable,
 		}
 		a.walk()
 		if !a.newPromotions || pass+1 >= maxPasses {
