@@ -28,6 +28,7 @@ type edit struct {
 
 func newSource(data []byte, escape rune) *source {
 	s := &source{data: data, escape: byte(escape)}
+	s.lineOff = make([]int, 0, bytes.Count(data, []byte{'\n'})+2)
 	s.lineOff = append(s.lineOff, 0)
 	for i, c := range data {
 		if c == '\n' && i+1 < len(data) {

@@ -202,9 +202,11 @@ func suppress(src *source, nodes []*parser.Node, findings []Finding, strict bool
 func findIgnoreComments(src *source, nodes []*parser.Node) []*ignoreComment {
 	// inside maps a line within an instruction to its start; heredoc
 	// lines map to -1 (content, not comments).
-	inside := map[int]int{}
+	// By line number, to one past the last line: 0 and false for the
+	// lines of no instruction.
+	inside := make([]int, src.numLines()+2)
 	for _, n := range nodes {
-		for l := n.StartLine + 1; l <= n.EndLine; l++ {
+		for l := max(n.StartLine+1, 0); l <= n.EndLine && l < len(inside); l++ {
 			if len(n.Heredocs) > 0 {
 				inside[l] = -1
 			} else {
@@ -212,9 +214,11 @@ func findIgnoreComments(src *source, nodes []*parser.Node) []*ignoreComment {
 			}
 		}
 	}
-	starts := map[int]bool{}
+	starts := make([]bool, len(inside))
 	for _, n := range nodes {
-		starts[n.StartLine] = true
+		if n.StartLine >= 0 && n.StartLine < len(starts) {
+			starts[n.StartLine] = true
+		}
 	}
 	var out []*ignoreComment
 	for l := 1; l <= src.numLines(); l++ {
