@@ -117,6 +117,11 @@ func isPositional(name string) bool {
 	if name == "@" || name == "*" {
 		return true
 	}
+	// Most names start with a letter, which Atoi refuses (allocating
+	// its error).
+	if name == "" || name[0] != '+' && name[0] != '-' && (name[0] < '0' || name[0] > '9') {
+		return false
+	}
 	_, err := strconv.Atoi(name)
 	return err == nil && name != "0"
 }
