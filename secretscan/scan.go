@@ -135,7 +135,19 @@ func ScanFile(name string, data []byte, fn func(Match)) { std().Scan(name, data,
 // Scan reports the matches in data, the contents of a file called name
 // ("" when the data has no name).
 func (s *Scanner) Scan(name string, data []byte, fn func(Match)) {
-	st := s.Stream(name, fn)
+	st := &Stream{s: s}
+	st.ScanAll(name, data, fn)
+}
+
+// NewStream is a Stream of the built-in rules, for ScanAll.
+func NewStream() *Stream { return std().Stream("", nil) }
+
+// ScanAll reports the matches in data, the whole of an input called name,
+// as Scanner.Scan does. It starts st anew (Reset), so that one Stream
+// scans many small inputs one after the other without allocating for
+// each.
+func (st *Stream) ScanAll(name string, data []byte, fn func(Match)) {
+	st.Reset(name, fn)
 	st.scanPiece(data)
 	// All of data is at hand: no tail to keep.
 	for _, h := range st.pending {

@@ -69,6 +69,45 @@ func TestStreamEqualsScan(t *testing.T) {
 	}
 }
 
+// TestScanAllReused: one Stream scanning inputs one after the other with
+// ScanAll finds in each what Scan finds in it alone, whatever came
+// before (an input cut in the middle of a sample, a name that enables
+// other rules).
+func TestScanAllReused(t *testing.T) {
+	sm := samples()
+	st := NewStream()
+	found := 0
+	for round := 0; round < 300; round++ {
+		var b bytes.Buffer
+		for n := rand.IntN(4); n >= 0; n-- {
+			if rand.IntN(2) == 0 {
+				x := sm[rand.IntN(len(sm))].text
+				b.WriteString(x[:rand.IntN(len(x)+1)])
+			} else {
+				b.WriteString(rnd(alnum+" \n:/@=", rand.IntN(100)))
+			}
+		}
+		data := b.Bytes()
+		name := []string{"", ".netrc", ".npmrc", "id_rsa"}[rand.IntN(4)]
+		want := collect(std(), name, data, nil)
+		var got []Match
+		st.ScanAll(name, data, func(m Match) { got = append(got, m) })
+		sort.Slice(got, func(a, b int) bool {
+			if got[a].Offset != got[b].Offset {
+				return got[a].Offset < got[b].Offset
+			}
+			return fmt.Sprint(got[a]) < fmt.Sprint(got[b])
+		})
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("round %d: ScanAll found %d matches, Scan %d", round, len(got), len(want))
+		}
+		found += len(got)
+	}
+	if found == 0 {
+		t.Fatal("no match in any round: the test tests nothing")
+	}
+}
+
 func TestLiteralOffsets(t *testing.T) {
 	secret := rnd(alnum, 20)
 	s, err := NewScanner(Options{Rules: []string{}, Literals: [][]byte{[]byte(secret)}})
