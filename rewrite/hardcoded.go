@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"path"
 	"slices"
 	"sort"
@@ -28,24 +29,31 @@ func (a *analyzer) scanLiterals() {
 		lines = append(lines, l)
 	}
 	sort.Ints(lines)
+	ss := secretscan.NewStream() // one for every instruction
 	for _, l := range lines {
 		n := a.nodes[l]
 		if reported[l] {
 			continue
 		}
-		rules := map[string]bool{}
+		var rules map[string]bool // made on the first rule found
+		found := func(r string) {
+			if rules == nil {
+				rules = map[string]bool{}
+			}
+			rules[r] = true
+		}
 		scan := func(text string) {
-			secretscan.Scan([]byte(text), func(m secretscan.Match) {
+			ss.ScanAll("", []byte(text), func(m secretscan.Match) {
 				// URL userinfo is judged by literalUserinfo, which knows
 				// Dockerfile and shell variables.
 				if m.Rule != "" && m.Rule != "url-userinfo" {
-					rules[m.Rule] = true
+					found(m.Rule)
 				}
 			})
 		}
 		scan(n.Original)
 		if literalUserinfo(n.Original) {
-			rules["url-userinfo"] = true
+			found("url-userinfo")
 		}
 		if words := jsonWords(n); len(words) > 0 {
 			// An exec form's JSON strings as BuildKit decodes them: a
@@ -54,7 +62,7 @@ func (a *analyzer) scanLiterals() {
 			decoded := strings.Join(words, " ")
 			scan(decoded)
 			if literalUserinfo(decoded) {
-				rules["url-userinfo"] = true
+				found("url-userinfo")
 			}
 		}
 		if strings.EqualFold(n.Value, "run") && n.Next != nil && !n.Attributes["json"] {
@@ -63,7 +71,7 @@ func (a *analyzer) scanLiterals() {
 				r = literalPasswordFlag(n.Next.Value)
 			}
 			if r != "" {
-				rules[r] = true
+				found(r)
 			}
 		}
 		for _, h := range n.Heredocs {
@@ -71,10 +79,10 @@ func (a *analyzer) scanLiterals() {
 			// A heredoc is a file COPY writes, or a script RUN runs.
 			if strings.EqualFold(n.Value, "run") {
 				if r := literalPasswordFlag(h.Content); r != "" {
-					rules[r] = true
+					found(r)
 				}
 			} else if r := literalInText(h.Content); r != "" {
-				rules[r] = true
+				found(r)
 			}
 		}
 		switch strings.ToLower(n.Value) {
@@ -83,10 +91,10 @@ func (a *analyzer) scanLiterals() {
 			for k := n.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
 				key, val := k.Value, unquote(k.Next.Value)
 				if strings.EqualFold(n.Value, "label") && literalSettingValue(key, val) {
-					rules["secret-label"] = true
+					found("secret-label")
 				}
 				if r := literalInText(val); r != "" {
-					rules[r] = true
+					found(r)
 				}
 				if k.Next.Next == nil {
 					break
@@ -96,7 +104,7 @@ func (a *analyzer) scanLiterals() {
 			for k := n.Next; k != nil; k = k.Next {
 				if _, val, ok := strings.Cut(k.Value, "="); ok {
 					if r := literalInText(unquote(val)); r != "" {
-						rules[r] = true
+						found(r)
 					}
 				}
 			}
@@ -140,10 +148,11 @@ func jsonWords(n *parser.Node) []string {
 // whole text, comments included, in the build's provenance.
 func (a *analyzer) scanComments(reported map[int]bool) {
 	for l := 1; l <= a.src.numLines(); l++ {
-		text := strings.TrimSpace(string(a.src.lineContent(l)))
-		if !strings.HasPrefix(text, "#") || reported[l] {
+		c := bytes.TrimSpace(a.src.lineContent(l))
+		if len(c) == 0 || c[0] != '#' || reported[l] {
 			continue
 		}
+		text := string(c)
 		rules := map[string]bool{}
 		secretscan.Scan([]byte(text), func(m secretscan.Match) {
 			if m.Rule != "" && m.Rule != "url-userinfo" {

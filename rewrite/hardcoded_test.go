@@ -195,6 +195,8 @@ func TestHardcodedInJSONEscapes(t *testing.T) {
 		`ENTRYPOINT ["/app", "--token=` + esc.String() + `"]`,
 		`HEALTHCHECK CMD ["/app", "--token=` + esc.String() + `"]`,
 		`ONBUILD RUN ["/app", "--token=` + esc.String() + `"]`,
+		// Only the decoded text has a user:password@: : and @ escaped.
+		`CMD ["curl", "https://deploy\u003aQx` + hex.EncodeToString(b[:8]) + `Zq9\u0040example.com/x"]`,
 	} {
 		res, err := Rewrite([]byte("FROM alpine\n"+line+"\n"), Config{})
 		if err != nil {

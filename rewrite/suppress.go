@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 
@@ -226,7 +227,7 @@ func findIgnoreComments(src *source, nodes []*parser.Node) []*ignoreComment {
 		if !isCommentLine(content) {
 			// The end of an instruction's line is the instruction's
 			// (a shell comment for RUN): never a suppression, and said.
-			if (starts[l] || inside[l] > 0) && bytes.Contains(bytes.ToLower(content), []byte("hushbuild:ignore")) {
+			if (starts[l] || inside[l] > 0) && containsLower(content, "hushbuild:ignore") {
 				out = append(out, &ignoreComment{line: l, endOfLine: true, used: map[string]bool{}})
 			}
 			continue
@@ -278,6 +279,32 @@ func findIgnoreComments(src *source, nodes []*parser.Node) []*ignoreComment {
 		}
 	}
 	return out
+}
+
+// containsLower reports whether bytes.ToLower(b) contains word, lower-case
+// ASCII, without lowering an ASCII b (every instruction's line).
+func containsLower(b []byte, word string) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return bytes.Contains(bytes.ToLower(b), []byte(word))
+		}
+	}
+	for i := 0; i+len(word) <= len(b); i++ {
+		j := 0
+		for ; j < len(word); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != word[j] {
+				break
+			}
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }
 
 func oneLineReason(s string) string {

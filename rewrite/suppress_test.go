@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -398,5 +399,17 @@ func TestRewriteNotesAreNotSuppressions(t *testing.T) {
 	}
 	if notes == 0 {
 		t.Fatal("no rewrite left a note: the test tests nothing")
+	}
+}
+
+// TestContainsLower: containsLower says what bytes.Contains(bytes.ToLower)
+// says, on ASCII and on text that lowers otherwise.
+func TestContainsLower(t *testing.T) {
+	for _, s := range []string{"", "RUN x # hushbuild:ignore", "RUN x # HushBuild:IGNORE=SecretEnv", "hushbuild:ignor", "xhushbuild:ignorex",
+		"hushbuild: ignore", "HUSHBUİLD:IGNORE", "huſhbuild:ignore", "é hushbuild:ignore", "Hushbuild:Ignore", "hushbuild"} {
+		want := bytes.Contains(bytes.ToLower([]byte(s)), []byte("hushbuild:ignore"))
+		if got := containsLower([]byte(s), "hushbuild:ignore"); got != want {
+			t.Errorf("containsLower(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
