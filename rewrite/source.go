@@ -78,6 +78,7 @@ func (s *source) holds(n *parser.Node, c byte) bool {
 type logical struct {
 	text      string
 	segs      []segment
+	seg1      [1]segment // segs' array for a line without continuations
 	firstLine int
 	lastLine  int // last physical line of the logical line, before any heredoc body
 }
@@ -141,6 +142,7 @@ func isBlank(content []byte) bool {
 // join rebuilds the logical line of the instruction starting at line start.
 func (s *source) join(start int) (*logical, error) {
 	l := &logical{firstLine: start}
+	l.segs = l.seg1[:0]
 	n := start
 	content := s.lineContent(n)
 	base := s.lineOff[n-1]
@@ -151,12 +153,22 @@ func (s *source) join(start int) (*logical, error) {
 	for lead < len(content) && isSpace(content[lead]) {
 		lead++
 	}
+	// The text is made once, from the source, when it is one run (most
+	// instructions); buf joins several.
 	var buf []byte
+	size := 0
 	appendRange := func(lineBase int, c []byte, from, to int) {
 		if to > from {
-			l.segs = append(l.segs, segment{at: len(buf), src: lineBase + from})
+			l.segs = append(l.segs, segment{at: size, src: lineBase + from})
 		}
-		buf = append(buf, c[from:to]...)
+		if len(l.segs) > 1 && buf == nil {
+			first := l.segs[0]
+			buf = append(make([]byte, 0, 2*size+to-from), s.data[first.src:first.src+size]...)
+		}
+		if buf != nil {
+			buf = append(buf, c[from:to]...)
+		}
+		size += to - from
 	}
 	esc, cont := s.continuation(content)
 	if cont {
@@ -183,7 +195,12 @@ func (s *source) join(start int) (*logical, error) {
 			appendRange(base, content, 0, len(content))
 		}
 	}
-	l.text = string(buf)
+	switch {
+	case buf != nil:
+		l.text = string(buf)
+	case len(l.segs) == 1:
+		l.text = string(s.data[l.segs[0].src : l.segs[0].src+size])
+	}
 	return l, nil
 }
 

@@ -43,6 +43,9 @@ func TestJoinOffsets(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := referenceOffsets(s, n.StartLine)
+			if len(l.text) != len(want) {
+				t.Fatalf("%q line %d: text of %d bytes, want %d", src, n.StartLine, len(l.text), len(want))
+			}
 			for i := 0; i <= len(l.text); i++ {
 				w := 0
 				switch {
