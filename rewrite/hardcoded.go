@@ -29,28 +29,34 @@ func (a *analyzer) scanLiterals() {
 		lines = append(lines, l)
 	}
 	sort.Ints(lines)
-	ss := secretscan.NewStream() // one for every instruction
+	// One stream, buffer and callback for every instruction; rules are
+	// the current instruction's, made on the first one found.
+	ss := secretscan.NewStream()
+	var buf []byte
+	var rules map[string]bool
+	found := func(r string) {
+		if rules == nil {
+			rules = map[string]bool{}
+		}
+		rules[r] = true
+	}
+	onMatch := func(m secretscan.Match) {
+		// URL userinfo is judged by literalUserinfo, which knows
+		// Dockerfile and shell variables.
+		if m.Rule != "" && m.Rule != "url-userinfo" {
+			found(m.Rule)
+		}
+	}
+	scan := func(text string) {
+		buf = append(buf[:0], text...)
+		ss.ScanAll("", buf, onMatch)
+	}
 	for _, l := range lines {
 		n := a.nodes[l]
 		if reported[l] {
 			continue
 		}
-		var rules map[string]bool // made on the first rule found
-		found := func(r string) {
-			if rules == nil {
-				rules = map[string]bool{}
-			}
-			rules[r] = true
-		}
-		scan := func(text string) {
-			ss.ScanAll("", []byte(text), func(m secretscan.Match) {
-				// URL userinfo is judged by literalUserinfo, which knows
-				// Dockerfile and shell variables.
-				if m.Rule != "" && m.Rule != "url-userinfo" {
-					found(m.Rule)
-				}
-			})
-		}
+		rules = nil
 		scan(n.Original)
 		if literalUserinfo(n.Original) {
 			found("url-userinfo")
@@ -147,6 +153,7 @@ func jsonWords(n *parser.Node) []string {
 // literal password, in a comment line: BuildKit records the Dockerfile's
 // whole text, comments included, in the build's provenance.
 func (a *analyzer) scanComments(reported map[int]bool) {
+	var ss *secretscan.Stream // made for the first comment
 	for l := 1; l <= a.src.numLines(); l++ {
 		c := bytes.TrimSpace(a.src.lineContent(l))
 		if len(c) == 0 || c[0] != '#' || reported[l] {
@@ -154,7 +161,10 @@ func (a *analyzer) scanComments(reported map[int]bool) {
 		}
 		text := string(c)
 		rules := map[string]bool{}
-		secretscan.Scan([]byte(text), func(m secretscan.Match) {
+		if ss == nil {
+			ss = secretscan.NewStream()
+		}
+		ss.ScanAll("", c, func(m secretscan.Match) {
 			if m.Rule != "" && m.Rule != "url-userinfo" {
 				rules[m.Rule] = true
 			}
