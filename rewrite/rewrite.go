@@ -95,7 +95,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		}
 		cfg = MergeConfig(d, cfg)
 	}
-	nodes := map[int]*parser.Node{}
+	nodes := make(map[int]*parser.Node, len(ast.AST.Children))
 	for _, n := range ast.AST.Children {
 		nodes[n.StartLine] = n
 	}
@@ -164,14 +164,13 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			}
 		}
 	}
-	var instrs []*parser.Node
-	for _, n := range ast.AST.Children {
-		instrs = append(instrs, n)
-	}
+	instrs := slices.Clone(ast.AST.Children)
 	res.Findings = suppress(a.src, instrs, res.Findings, cfg.Strict)
 	res.Requirements = a.reqs.list()
 	res.SecretArgs = a.secretArgs()
-	res.Sourced = slices.Sorted(slices.Values(a.sourced))
+	if len(a.sourced) > 0 {
+		res.Sourced = slices.Sorted(slices.Values(a.sourced))
+	}
 	sortFindings(res.Findings)
 	return res, nil
 }
