@@ -82,8 +82,11 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		return false
 	}
 	caps := captures(f, env, mounted)
-	captured := map[*syntax.Stmt]bool{}
+	var captured map[*syntax.Stmt]bool // made for the first capture
 	for _, c := range caps {
+		if captured == nil {
+			captured = map[*syntax.Stmt]bool{}
+		}
 		captured[c.stmt] = true
 	}
 	derived := captureNames(f, caps)

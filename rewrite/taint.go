@@ -288,19 +288,19 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 	for n := range names {
 		t.names[n] = true
 	}
+	var keys []string
 	for _, p := range paths {
 		for _, k := range pathKeys(p, env) {
 			t.names[k] = true
+			keys = append(keys, k)
 		}
 	}
 	if len(t.names) == 0 {
 		// No secret in sight (a RUN hushbuild rewrote already).
 		return t
 	}
-	root := make(map[string]bool, len(t.names))
-	for n := range t.names {
-		root[n] = true
-	}
+	// The names the script starts with: names and the paths' keys.
+	root := func(name string) bool { return names[name] || slices.Contains(keys, name) }
 	var funcs map[string]*syntax.FuncDecl
 	walk(f, func(n syntax.Node) bool {
 		if fd, ok := n.(*syntax.FuncDecl); ok && fd.Name != nil {
@@ -318,7 +318,7 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 	}
 	var seenDef map[def]bool
 	addDef := func(name string, s *syntax.Stmt, opaque string) bool {
-		if root[name] {
+		if root(name) {
 			return false
 		}
 		changed := !t.names[name]
