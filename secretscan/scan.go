@@ -174,6 +174,10 @@ type Stream struct {
 	active  []bool // by rule index
 	named   []bool
 	anyRule bool
+	// rulesFor is the name active, named and anyRule are for, when set:
+	// a Reset to the same name keeps them.
+	rulesFor    string
+	rulesForSet bool
 }
 
 type kwHit struct {
@@ -197,6 +201,9 @@ func (st *Stream) Reset(name string, fn func(Match)) {
 	st.tail = st.tail[:0]
 	st.tailOff = 0
 	st.pending = st.pending[:0]
+	if len(st.active) == len(s.rules) && st.rulesForSet && st.rulesFor == name {
+		return // the rules that apply to name, as computed last time
+	}
 	if len(st.active) != len(s.rules) {
 		st.active = make([]bool, len(s.rules))
 		st.named = make([]bool, len(s.rules))
@@ -206,6 +213,7 @@ func (st *Stream) Reset(name string, fn func(Match)) {
 		st.active[i], st.named[i] = r.appliesTo(name)
 		st.anyRule = st.anyRule || st.active[i]
 	}
+	st.rulesFor, st.rulesForSet = name, true
 }
 
 // Write scans p. It never fails.
