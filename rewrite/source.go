@@ -30,10 +30,13 @@ func newSource(data []byte, escape rune) *source {
 	s := &source{data: data, escape: byte(escape)}
 	s.lineOff = make([]int, 0, bytes.Count(data, []byte{'\n'})+2)
 	s.lineOff = append(s.lineOff, 0)
-	for i, c := range data {
-		if c == '\n' && i+1 < len(data) {
-			s.lineOff = append(s.lineOff, i+1)
+	for i := bytes.IndexByte(data, '\n'); i >= 0 && i+1 < len(data); {
+		s.lineOff = append(s.lineOff, i+1)
+		j := bytes.IndexByte(data[i+1:], '\n')
+		if j < 0 {
+			break
 		}
+		i += 1 + j
 	}
 	s.lineOff = append(s.lineOff, len(data))
 	return s

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -109,4 +110,31 @@ func referenceOffsets(s *source, start int) []int {
 		}
 	}
 	return off
+}
+
+// TestNewSourceLines: the line table of newSource, on inputs with and
+// without a final newline, empty lines and CRLF.
+func TestNewSourceLines(t *testing.T) {
+	for _, tt := range []struct {
+		src   string
+		lines []string
+	}{
+		{"", []string{""}},
+		{"a", []string{"a"}},
+		{"a\n", []string{"a\n"}},
+		{"a\nb", []string{"a\n", "b"}},
+		{"a\n\nb\n", []string{"a\n", "\n", "b\n"}},
+		{"\n", []string{"\n"}},
+		{"\n\n", []string{"\n", "\n"}},
+		{"a\r\nb\r\n", []string{"a\r\n", "b\r\n"}},
+	} {
+		s := newSource([]byte(tt.src), '\\')
+		var got []string
+		for n := 1; n <= s.numLines(); n++ {
+			got = append(got, string(s.line(n)))
+		}
+		if strings.Join(got, "|") != strings.Join(tt.lines, "|") || len(got) != len(tt.lines) {
+			t.Errorf("newSource(%q) lines %q, want %q", tt.src, got, tt.lines)
+		}
+	}
 }
