@@ -174,11 +174,14 @@ func syntaxNeeds(out []byte, labs bool, pinned syntaxVersion) (syntaxVersion, []
 // directive has (BuildKit's directive keys are ASCII, compared in lower
 // case).
 func containsSyntax(b []byte) bool {
-	for i := bytes.IndexAny(b, "sS"); i >= 0 && i+6 <= len(b); {
-		if bytes.EqualFold(b[i:i+6], []byte("syntax")) {
+	// By its x, rarer than its s: the six bytes that end there. (No
+	// other character folds to a letter of yntax, so the word is six
+	// ASCII bytes.)
+	for i := bytes.IndexAny(b, "xX"); i >= 0; {
+		if i >= 5 && bytes.EqualFold(b[i-5:i+1], []byte("syntax")) {
 			return true
 		}
-		j := bytes.IndexAny(b[i+1:], "sS")
+		j := bytes.IndexAny(b[i+1:], "xX")
 		if j < 0 {
 			return false
 		}

@@ -76,7 +76,7 @@ func TestSyntaxPin(t *testing.T) {
 // TestContainsSyntax holds raiseSyntaxPin's cheap test to what it stands
 // for: the word syntax in any case.
 func TestContainsSyntax(t *testing.T) {
-	for _, s := range []string{"", "s", "syntax", "# SYNTAX=x", "# Syntax = x", "ssyntax", "synta", "xsyntaxx", "sssss", "# syntaX=docker/dockerfile:1.4", "FROM a\nRUN x", "syntaS", "ſyntax"} {
+	for _, s := range []string{"", "s", "syntax", "# SYNTAX=x", "# Syntax = x", "ssyntax", "synta", "xsyntaxx", "sssss", "# syntaX=docker/dockerfile:1.4", "FROM a\nRUN x", "syntaS", "ſyntax", "syntaxsyntax", "ntax", "yntax", "xx syntax", "SyNtAx"} {
 		want := strings.Contains(strings.ToLower(s), "syntax")
 		if s == "ſyntax" {
 			want = false // BuildKit's keys are ASCII
