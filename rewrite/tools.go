@@ -588,17 +588,25 @@ var toolsByCmd = func() map[string]*toolRows {
 }()
 
 // matchSub reports whether the positional words of args start with one
-// of subs, skipping flags (and the values of valueFlags), and returns the
-// index in args just after the subcommand.
-func matchSub(args []string, subs []string, valueFlags []string) (int, bool) {
+// of subs, skipping flags (and the values of the flags of valueFlags'
+// lists), and returns the index in args just after the subcommand.
+func matchSub(args []string, subs []string, valueFlags ...[]string) (int, bool) {
 	if len(subs) == 0 {
 		return 0, true
 	}
-	var pos []int
+	takesValue := func(a string) bool {
+		for _, l := range valueFlags {
+			if contains(l, a) {
+				return true
+			}
+		}
+		return false
+	}
+	pos := make([]int, 0, 8)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if strings.HasPrefix(a, "-") && a != "-" {
-			if contains(valueFlags, a) {
+			if takesValue(a) {
 				i++
 			}
 			continue
@@ -692,7 +700,7 @@ func toolWriteFlows(s *syntax.Stmt, c *syntax.CallExpr, cw callWords, src string
 	args, words := cw.args, cw.words
 	if rows := toolsByCmd[cw.name]; rows != nil {
 		for _, w := range rows.writes {
-			at, ok := matchSub(args, w.Sub, append(w.ValueFlags, append(w.FileFlags, w.DirFlags...)...))
+			at, ok := matchSub(args, w.Sub, w.ValueFlags, w.FileFlags, w.DirFlags)
 			if !ok || len(w.Need) > 0 && !hasFlag(args, w.Need) {
 				continue
 			}
@@ -852,7 +860,7 @@ func cloneURL(cw callWords, src string, names map[string]bool) (url *syntax.Word
 	args, words := cw.args, cw.words
 	if rows := toolsByCmd[cw.name]; rows != nil {
 		for _, r := range rows.clones {
-			at, ok := matchSub(args, r.Sub, append(r.ValueFlags, r.URLFlags...))
+			at, ok := matchSub(args, r.Sub, r.ValueFlags, r.URLFlags)
 			if !ok {
 				continue
 			}
