@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"fmt"
 	"path"
 	"sort"
 	"strconv"
@@ -67,7 +66,7 @@ func computeReach(stages []instructions.Stage, target string) []stageReach {
 		if i < 0 || reach[i].all {
 			return
 		}
-		key := fmt.Sprint(i, all, paths)
+		key := reachKey(i, all, paths)
 		if visited[key] {
 			return
 		}
@@ -235,4 +234,10 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// reachKey is fmt.Sprint(i, all, paths), the key of a visit of
+// computeReach, without fmt.
+func reachKey(i int, all bool, paths []string) string {
+	return strconv.Itoa(i) + " " + strconv.FormatBool(all) + " [" + strings.Join(paths, " ") + "]"
 }
