@@ -96,46 +96,43 @@ func matchPathPatterns(patterns []string, p string) bool {
 // matchCleaned is matchPathPatterns on a cleaned path and its base name.
 func matchCleaned(patterns []string, p, base string) bool {
 	for _, pat := range patterns {
-		// Most patterns are a name, *.ext or name.*: test those without
-		// path.Match.
-		if !hasMeta(pat) {
-			switch star := strings.IndexByte(pat, '*'); {
-			case star < 0:
-				if base == pat {
-					return true
-				}
-				continue
-			case star == 0 && !strings.Contains(pat[1:], "*"):
-				if strings.HasSuffix(base, pat[1:]) {
-					return true
-				}
-				continue
-			case star == len(pat)-1:
-				if strings.HasPrefix(base, pat[:star]) {
-					return true
-				}
-				continue
-			case !strings.Contains(pat, `\`):
-				// Stars inside: what path.Match takes must start and end
-				// as the pattern does.
-				if !strings.HasPrefix(base, pat[:star]) || !strings.HasSuffix(base, pat[strings.LastIndexByte(pat, '*')+1:]) {
-					continue
-				}
-			}
-		}
-		if strings.Contains(pat, "/") {
-			if tail, ok := pathTail(p, strings.Count(pat, "/")+1); ok {
-				if ok, _ := path.Match(pat, tail); ok {
-					return true
-				}
-			}
-			continue
-		}
-		if ok, _ := path.Match(pat, base); ok {
+		if matchOne(pat, p, base) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchOne is matchCleaned on one pattern.
+func matchOne(pat, p, base string) bool {
+	// Most patterns are a name, *.ext or name.*: test those without
+	// path.Match.
+	if !hasMeta(pat) {
+		switch star := strings.IndexByte(pat, '*'); {
+		case star < 0:
+			return base == pat
+		case star == 0 && !strings.Contains(pat[1:], "*"):
+			return strings.HasSuffix(base, pat[1:])
+		case star == len(pat)-1:
+			return strings.HasPrefix(base, pat[:star])
+		case !strings.Contains(pat, `\`):
+			// Stars inside: what path.Match takes must start and end
+			// as the pattern does.
+			if !strings.HasPrefix(base, pat[:star]) || !strings.HasSuffix(base, pat[strings.LastIndexByte(pat, '*')+1:]) {
+				return false
+			}
+		}
+	}
+	if strings.Contains(pat, "/") {
+		if tail, ok := pathTail(p, strings.Count(pat, "/")+1); ok {
+			if ok, _ := path.Match(pat, tail); ok {
+				return true
+			}
+		}
+		return false
+	}
+	ok, _ := path.Match(pat, base)
+	return ok
 }
 
 // patternSet is a list of patterns for matchPathPatterns sorted by the
@@ -150,18 +147,26 @@ type patternSet struct {
 	// a plain name (.docker/config.json), by that name: only a path of
 	// that base name can match them.
 	byBase map[string][]string
-	rest   []string
+	rest   []restPattern
+}
+
+// restPattern is a pattern of a set's others, with what a base name it
+// matches must start and end with (the text around the stars of its last
+// component, when that has no other wildcard).
+type restPattern struct {
+	pat      string
+	pre, suf string
 }
 
 func newPatternSet(patterns []string) *patternSet {
 	ps := &patternSet{names: map[string]bool{}, byBase: map[string][]string{}}
 	for _, pat := range patterns {
 		if hasMeta(pat) {
-			if i := strings.LastIndexByte(pat, '/'); i >= 0 && !strings.ContainsAny(pat[i+1:], `*?[\`) {
+			if i := strings.LastIndexByte(pat, '/'); i >= 0 && i+1 < len(pat) && !strings.ContainsAny(pat[i+1:], `*?[\`) {
 				ps.byBase[pat[i+1:]] = append(ps.byBase[pat[i+1:]], pat)
 				continue
 			}
-			ps.rest = append(ps.rest, pat)
+			ps.rest = append(ps.rest, newRestPattern(pat))
 			continue
 		}
 		// As matchCleaned's fast paths.
@@ -173,10 +178,24 @@ func newPatternSet(patterns []string) *patternSet {
 		case star == len(pat)-1:
 			ps.prefixes = append(ps.prefixes, pat[:star])
 		default:
-			ps.rest = append(ps.rest, pat)
+			ps.rest = append(ps.rest, newRestPattern(pat))
 		}
 	}
 	return ps
+}
+
+func newRestPattern(pat string) restPattern {
+	r := restPattern{pat: pat}
+	last := pat[strings.LastIndexByte(pat, '/')+1:]
+	if !strings.ContainsAny(last, `?[\`) {
+		if star := strings.IndexByte(last, '*'); star >= 0 {
+			r.pre, r.suf = last[:star], last[strings.LastIndexByte(last, '*')+1:]
+		} else {
+			r.pre = last // a plain name: base must be it (prefix and suffix)
+			r.suf = last
+		}
+	}
+	return r
 }
 
 func (ps *patternSet) match(p string) bool {
@@ -198,7 +217,12 @@ func (ps *patternSet) match(p string) bool {
 	if pats := ps.byBase[base]; len(pats) > 0 && matchCleaned(pats, p, base) {
 		return true
 	}
-	return matchCleaned(ps.rest, p, base)
+	for _, r := range ps.rest {
+		if strings.HasPrefix(base, r.pre) && strings.HasSuffix(base, r.suf) && matchOne(r.pat, p, base) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
