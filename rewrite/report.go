@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -73,7 +74,7 @@ func linesText(lines []int) string {
 	lines = uniqueInts(lines)
 	s := make([]string, len(lines))
 	for i, l := range lines {
-		s[i] = fmt.Sprint(l)
+		s[i] = strconv.Itoa(l)
 	}
 	if len(s) == 1 {
 		return "line " + s[0]
@@ -81,17 +82,14 @@ func linesText(lines []int) string {
 	return "lines " + strings.Join(s, ", ")
 }
 
+// uniqueInts is in sorted, without repeats (nil when in is empty).
 func uniqueInts(in []int) []int {
-	m := map[int]bool{}
-	var out []int
-	for _, i := range in {
-		if !m[i] {
-			m[i] = true
-			out = append(out, i)
-		}
+	if len(in) == 0 {
+		return nil
 	}
-	sort.Ints(out)
-	return out
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func (a *analyzer) summarizeVar(v *secretVar) {
