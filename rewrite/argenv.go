@@ -34,7 +34,7 @@ func (a *analyzer) arg(st *stageState, n *parser.Node, c *instructions.ArgComman
 					v.required = !a.cfg.Optional
 				} else if ev, ok := a.eval(*value, st.vars); ok {
 					v.def = &ev
-					if looksLikeCredential(kv.Key, ev) && a.cfg.RewriteHardcoded {
+					if a.cfg.RewriteHardcoded && looksLikeCredential(kv.Key, ev) {
 						v.def, v.required = nil, true
 						a.addSettled(RuleHardcodedSecret, n.StartLine, n.EndLine, true,
 							"rotate the credential: it is in the Dockerfile's history; build with --secret id="+kv.Key+",env="+kv.Key,
