@@ -26,10 +26,13 @@ type analyzer struct {
 	cfg Config
 	// sourced are the files of the build context copied by name that a
 	// RUN sources (sourcedCopies): Result.Sourced.
-	sourced  []string
-	src      *source
-	lex      *shell.Lex
-	nodes    map[int]*parser.Node // by start line
+	sourced []string
+	src     *source
+	lex     *shell.Lex
+	nodes   map[int]*parser.Node // by start line
+	// byLine is nodes as a slice indexed by start line, nil where no
+	// instruction starts: in line order, and found without a map.
+	byLine   []*parser.Node
 	stages   []instructions.Stage
 	meta     []instructions.ArgCommand
 	states   []*stageState
@@ -274,7 +277,10 @@ func (a *analyzer) node(cmd interface{ Location() []parser.Range }) *parser.Node
 	if len(loc) == 0 {
 		return nil
 	}
-	return a.nodes[loc[0].Start.Line]
+	if l := loc[0].Start.Line; l >= 0 && l < len(a.byLine) {
+		return a.byLine[l]
+	}
+	return nil
 }
 
 // walkMeta handles the global ARGs before the first FROM.
@@ -428,8 +434,10 @@ func cleanAbs(ps []string) []string {
 // reads it at run time.
 func (a *analyzer) runtimeNames(f *fileSecret) bool {
 	names := []string{path.Base(f.target), path.Base(f.id)}
-	for _, l := range slices.Sorted(maps.Keys(a.nodes)) {
-		n := a.nodes[l]
+	for _, n := range a.byLine {
+		if n == nil {
+			continue
+		}
 		switch strings.ToLower(n.Value) {
 		case "cmd", "entrypoint", "healthcheck":
 		default:

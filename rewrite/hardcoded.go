@@ -24,11 +24,6 @@ func (a *analyzer) scanLiterals() {
 			reported[f.Range.Start] = true
 		}
 	}
-	lines := make([]int, 0, len(a.nodes))
-	for l := range a.nodes {
-		lines = append(lines, l)
-	}
-	sort.Ints(lines)
 	// One stream, buffer and callback for every instruction; rules are
 	// the current instruction's, made on the first one found.
 	ss := secretscan.NewStream()
@@ -51,9 +46,8 @@ func (a *analyzer) scanLiterals() {
 		buf = append(buf[:0], text...)
 		ss.ScanAll("", buf, onMatch)
 	}
-	for _, l := range lines {
-		n := a.nodes[l]
-		if reported[l] {
+	for l, n := range a.byLine {
+		if n == nil || reported[l] {
 			continue
 		}
 		rules = nil

@@ -96,8 +96,16 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		cfg = MergeConfig(d, cfg)
 	}
 	nodes := make(map[int]*parser.Node, len(ast.AST.Children))
+	last := 0
 	for _, n := range ast.AST.Children {
 		nodes[n.StartLine] = n
+		last = max(last, n.StartLine)
+	}
+	byLine := make([]*parser.Node, last+1)
+	for l, n := range nodes {
+		if l >= 0 {
+			byLine[l] = n
+		}
 	}
 	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}}
 	// What does not change from pass to pass is made once: the source's
@@ -111,6 +119,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			src:          &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
 			lex:          shell.NewLex(ast.EscapeToken),
 			nodes:        nodes,
+			byLine:       byLine,
 			stages:       stages,
 			meta:         meta,
 			promoted:     a.promoted,
