@@ -68,6 +68,8 @@ type analyzer struct {
 	knownSecret map[string]bool
 	excluded    []excludedFile
 	broadSeen   []string // source directories of the broad copies walked so far
+	// secretNames are the answers of IsSecretName under cfg, by name.
+	secretNames map[string]bool
 	// passwordFlags are the answers of literalPasswordFlag for the
 	// scripts that run() parsed, which scanLiterals would parse again.
 	passwordFlags map[string]string
@@ -113,7 +115,16 @@ func (a *analyzer) isSecret(name string) bool {
 	if a.promoted[name] && !matchAnyName(a.cfg.NotSecrets, name) {
 		return true
 	}
-	return IsSecretName(name, a.cfg)
+	// IsSecretName depends on the name and the configuration alone:
+	// asked once per name (stages declare the same ones again).
+	secret, ok := a.secretNames[name]
+	if !ok {
+		secret = IsSecretName(name, a.cfg)
+		if a.secretNames != nil {
+			a.secretNames[name] = secret
+		}
+	}
+	return secret
 }
 
 // refs returns the variables a Dockerfile word references, among names.

@@ -107,7 +107,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			byLine[l] = n
 		}
 	}
-	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}}
+	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}, secretNames: map[string]bool{}}
 	// What does not change from pass to pass is made once: the source's
 	// lines (each pass records its own edits) and the stages that reach
 	// the image.
@@ -126,6 +126,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			broadEnv:     a.broadEnv,
 			sshKeyVars:   a.sshKeyVars,
 			knownSecret:  a.knownSecret,
+			secretNames:  a.secretNames,
 			touchedLines: map[int]bool{},
 			execForms:    map[int][]string{},
 			reachable:    reachable,
