@@ -203,6 +203,9 @@ type capture struct {
 // themselves (tar -f, gzip FILE, xxd IN OUT, openssl -out, gpg) and stay
 // refused, and so does a pipeline, whose later commands are not checked.
 func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
+	if len(mounted) == 0 {
+		return nil // nothing mounted, nothing to read
+	}
 	isMounted := map[string]bool{}
 	for _, m := range mounted {
 		isMounted[m] = true

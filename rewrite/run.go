@@ -363,7 +363,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					"this RUN uses exec or trap, which would keep hushbuild from removing the file a secret was written into when the RUN ends")
 				p.failed = true
 			}
-			comments = commentRanges(f)
+			if strings.IndexByte(script, '#') >= 0 { // else no comment
+				comments = commentRanges(f)
+			}
 			logNames := map[string]bool{}
 			for _, v := range st.secrets {
 				logNames[v.name] = true
