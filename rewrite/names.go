@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Secret-name classification.
@@ -125,6 +126,46 @@ var publicPrefixes = []string{"NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC_", "EXP
 
 // splitName splits an ARG/ENV name into lowercase tokens.
 func splitName(name string) []string {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return splitNameRunes(name)
+		}
+	}
+	// ASCII, as most names: splitNameRunes on bytes, each token lowered
+	// from the name itself.
+	isUpper := func(c byte) bool { return 'A' <= c && c <= 'Z' }
+	isLower := func(c byte) bool { return 'a' <= c && c <= 'z' }
+	var tokens []string
+	start := -1 // of the current token
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-' || c == '.':
+			if start >= 0 {
+				tokens = append(tokens, strings.ToLower(name[start:i]))
+				start = -1
+			}
+			continue
+		case isUpper(c) && start >= 0:
+			prev := name[i-1]
+			nextLower := i+1 < len(name) && isLower(name[i+1])
+			if isLower(prev) || '0' <= prev && prev <= '9' || isUpper(prev) && nextLower {
+				tokens = append(tokens, strings.ToLower(name[start:i]))
+				start = i
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		tokens = append(tokens, strings.ToLower(name[start:]))
+	}
+	return tokens
+}
+
+// splitNameRunes is splitName on any name.
+func splitNameRunes(name string) []string {
 	var tokens []string
 	var cur []rune
 	flush := func() {

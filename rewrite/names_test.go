@@ -1,6 +1,9 @@
 package rewrite
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestIsSecretName(t *testing.T) {
 	secret := []string{
@@ -114,6 +117,19 @@ func TestKebab(t *testing.T) {
 	for in, want := range map[string]string{"SSHKeyFile": "ssh-key-file", "SecretArg": "secret-arg", "SecretExpandedAtParse": "secret-expanded-at-parse", "SecretInLog": "secret-in-log"} {
 		if got := kebab(in); got != want {
 			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSplitNameASCII: splitName's way for ASCII names splits them as
+// splitNameRunes does.
+func TestSplitNameASCII(t *testing.T) {
+	names := []string{"", "_", "__x__", "NPM_TOKEN", "npmToken", "APIKey", "myAPIKey2", "a.b-c", "HTTPSProxy", "ORG_GRADLE_PROJECT_mavenPassword",
+		"X", "xY", "Xy", "XY", "x1Y", "X1y", "ABCdef", "abcDEF", "aB_cD-eF.gH", "AWS_SECRET_ACCESS_KEY", "--", "a..b", "ÄBC", "éxY", "pypi_user"}
+	for _, n := range names {
+		got, want := splitName(n), splitNameRunes(n)
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("splitName(%q) = %#v, splitNameRunes %#v", n, got, want)
 		}
 	}
 }
