@@ -159,6 +159,9 @@ func (a *analyzer) eval(word string, vars map[string]string) (string, bool) {
 	if plainWord(word, a.src.escape) {
 		return word, true
 	}
+	if inner, ok := quotedPlainWord(word, a.src.escape); ok {
+		return inner, true
+	}
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil || len(res.Unmatched) > 0 {
 		return "", false
@@ -174,6 +177,9 @@ func (a *analyzer) evalLoose(word string, vars map[string]string) (string, bool)
 	}
 	if plainWord(word, a.src.escape) {
 		return word, true
+	}
+	if inner, ok := quotedPlainWord(word, a.src.escape); ok {
+		return inner, true
 	}
 	res, err := a.lex.ProcessWordWithMatches(word, envGetter(vars))
 	if err != nil {
@@ -493,4 +499,14 @@ func plainWord(word string, escape byte) bool {
 		}
 	}
 	return !strings.Contains(word, "\uFEFF")
+}
+
+// quotedPlainWord is a lexable word that is a plain word in double quotes
+// ("myapp.py", a COPY source): the lexer gives back what is inside.
+func quotedPlainWord(word string, escape byte) (string, bool) {
+	if len(word) < 2 || word[0] != '"' || word[len(word)-1] != '"' {
+		return "", false
+	}
+	inner := word[1 : len(word)-1]
+	return inner, plainWord(inner, escape)
 }
