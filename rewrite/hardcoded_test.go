@@ -251,3 +251,19 @@ func FuzzSettingIn(f *testing.F) {
 		}
 	})
 }
+
+// TestSettingInForms: SettingIn finds a setting in each of its forms, each
+// with its '=', ':' or '<', and nothing in text without one of those.
+func TestSettingInForms(t *testing.T) {
+	yes := func(key, val string) bool { return true }
+	for _, v := range []string{"a=b", "-Dx.y=z", "Server=db;Password=p", `{"k": "v"}`, "k: v", "<password>p</password>", `<add key="k" value="v"/>`} {
+		if SettingIn(v, yes) == "" {
+			t.Errorf("SettingIn(%q) found nothing", v)
+		}
+	}
+	for _, v := range []string{"", "install", "-r requirements.txt", "a b c", `"quoted" 'x'`, "https//host/x"} {
+		if k := SettingIn(v, yes); k != "" {
+			t.Errorf("SettingIn(%q) = %q", v, k)
+		}
+	}
+}

@@ -61,6 +61,11 @@ func IsSecretSettingKey(key string) bool {
 // quotes; secret decides whether the key names a credential
 // (IsSecretSettingKey) and whether the value is one.
 func SettingIn(v string, secret func(key, val string) bool) string {
+	// Every form has a '=' (KEY=VALUE, <add key= value=/>), a ':' (JSON,
+	// YAML) or a '<' (XML): most words of a command have none.
+	if !strings.ContainsAny(v, "=:<") {
+		return ""
+	}
 	try := func(key, val string) bool {
 		key, val = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(val), `"'`)
 		return key != "" && val != "" && secret(key, val)
