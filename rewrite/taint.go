@@ -845,9 +845,39 @@ func callShellScript(c *syntax.CallExpr) (*syntax.Word, []*syntax.Word, shellCal
 // callOf is wrappedCallOf for a command of a script. With the script's
 // source, the words of a user switch get their texts (switchUse).
 func callOf(c *syntax.CallExpr, src string) (shellCall, bool) {
-	if len(c.Args) < 2 {
+	if len(c.Args) < 2 || !mayStart(c) {
 		return shellCall{}, false
 	}
+	return callOfArgv(c, src)
+}
+
+// mayStart reports whether a command may run a script or start another
+// program (callOf, stdinScript, eval): it is eval, a shell, env, a user
+// switch or a neutral wrapper, or a shell comes later among its words
+// (otherProgram), as wrappedCallOf reads them. Most commands are none,
+// and callOf builds their words for nothing.
+func mayStart(c *syntax.CallExpr) bool {
+	text := func(w *syntax.Word) string {
+		t := w.Lit()
+		if t == "" {
+			t, _ = literalWord(w)
+		}
+		return t
+	}
+	switch n := path.Base(text(c.Args[0])); {
+	case n == "eval" || n == "env" || shellNames[n] || neutralWrappers[n] || switchProgOf(n) != nil:
+		return true
+	}
+	for _, a := range c.Args[1:] {
+		if shellNames[path.Base(text(a))] {
+			return true
+		}
+	}
+	return false
+}
+
+// callOfArgv is callOf past mayStart.
+func callOfArgv(c *syntax.CallExpr, src string) (shellCall, bool) {
 	argv := make([]string, len(c.Args))
 	for i, a := range c.Args {
 		argv[i] = a.Lit()
@@ -1086,7 +1116,7 @@ func assignName(w *syntax.Word) string {
 }
 
 func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, error) {
-	if len(c.Args) == 0 {
+	if len(c.Args) == 0 || !mayStart(c) {
 		return nil, nil
 	}
 	ns := &nestedScript{}

@@ -162,6 +162,40 @@ func TestShellScriptIndex(t *testing.T) {
 	}
 }
 
+// TestMayStart: every command callOf, stdinScript or eval takes for a
+// script or a program started by another passes mayStart, which keeps
+// the others from building their words.
+func TestMayStart(t *testing.T) {
+	for _, tt := range []struct {
+		cmd  string
+		want bool
+	}{
+		{"sh -c S", true}, {"/bin/sh -c S", true}, {"env VAR=x sh -c S", true}, {"env -S 'sh -c S'", true},
+		{"timeout 60 sh -c S", true}, {"timeout 60 npm ci", true}, {"nice -n 5 bash -lc S", true}, {"xargs -I {} sh -c S", true},
+		{"busybox sh -c S", true}, {"exec sh -c S", true}, {"command npm ci", true}, {"sudo -u app sh -c S", true},
+		{"sudo -E -H npm config set k v", true}, {"su app -c S", true}, {"su - app -c S", true}, {"runuser -u app -- npm ci", true},
+		{"gosu node npm ci", true}, {"su-exec node:node npm ci", true}, {"setpriv --reuid=1000 npm ci", true}, {"doas -u app npm ci", true},
+		{"chroot /x sh -c S", true}, {"fakeroot sh -c S", true}, {`"sudo" -u app sh -c S`, true}, {`sudo -u 'app' "sh" -c S`, true},
+		{"eval S", true}, {"sh <<EOF\nS\nEOF", true}, {"sudo -u app sh <<EOF\nS\nEOF", true},
+		{"npm ci", false}, {"make -C /app VERSION=$V", false}, {"python x.py", false}, {"echo $SHELL", false},
+	} {
+		f, err := parseShell(tt.cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := f.Stmts[0]
+		c := s.Cmd.(*syntax.CallExpr)
+		if got := mayStart(c); got != tt.want {
+			t.Errorf("mayStart(%q) = %v, want %v", tt.cmd, got, tt.want)
+		}
+		_, isCall := callOfArgv(c, tt.cmd)
+		stdin := stdinScript(&nestedScript{}, c, 0, s, tt.cmd)
+		if (isCall || stdin || c.Args[0].Lit() == "eval") && !mayStart(c) {
+			t.Errorf("%q runs a script or a program, and mayStart says no", tt.cmd)
+		}
+	}
+}
+
 // TestShellCallChanges: what the programs before a nested shell change of
 // where and as whom it runs, which hushbuild does not follow.
 func TestShellCallChanges(t *testing.T) {
