@@ -423,7 +423,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if heredoc && !fedHeredoc && interesting {
 		a.opaqueScripts(st, n, c, p)
 	}
-	if sc, ok := shellCallOf(c.CmdLine); ex == nil && !c.PrependShell && interesting && ok {
+	// The exec form only: a shell form's command line is one string.
+	if sc, ok := execShellCall(c, ex, interesting); ok {
 		script := c.CmdLine[sc.script]
 		if sc.split {
 			script = splitLine(script)
@@ -655,4 +656,14 @@ func withoutOwnPrelude(script string, trs []*transfer) []*transfer {
 		out = append(out, tr)
 	}
 	return out
+}
+
+// execShellCall is shellCallOf of the command line of an exec-form RUN
+// that gets secrets (interesting) and whose script the shell form does
+// not take (ex), asked only of those.
+func execShellCall(c *instructions.RunCommand, ex *execScript, interesting bool) (shellCall, bool) {
+	if ex != nil || c.PrependShell || !interesting {
+		return shellCall{}, false
+	}
+	return shellCallOf(c.CmdLine)
 }
