@@ -253,31 +253,14 @@ func TestUserSwitchFlows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var files, refused []string
-			var lines []int
-			for _, f := range res.Findings {
-				switch f.Rule {
-				case RuleSecretWrittenToFile.Name:
-					files = append(files, f.Message)
-				case RuleCannotRewrite.Name:
-					refused = append(refused, f.Message)
-					lines = append(lines, f.Range.Start)
-				}
-			}
+			files, refused, lines := flowFindings(res)
 			switch {
 			case tt.file == "" && len(files) > 0 && tt.refused == "":
 				t.Errorf("unexpected SecretWrittenToFile: %q", files)
 			case tt.file != "" && !strings.Contains(strings.Join(files, "\n"), "into "+tt.file):
 				t.Errorf("SecretWrittenToFile = %q, want one for %s", files, tt.file)
 			}
-			switch {
-			case tt.refused == "" && len(refused) > 0:
-				t.Errorf("refused: %q", refused)
-			case tt.refused != "" && !strings.Contains(strings.Join(refused, "\n"), tt.refused):
-				t.Errorf("CannotRewrite = %q, want one with %q", refused, tt.refused)
-			case tt.refused != "" && !containsInt(lines, tt.line):
-				t.Errorf("CannotRewrite on lines %v, want %d", lines, tt.line)
-			}
+			checkRefused(t, refused, lines, tt.refused, tt.line)
 			if tt.refused != "" {
 				return
 			}

@@ -89,31 +89,14 @@ func TestTaintFlows(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var files, refused []string
-			var lines []int
-			for _, f := range res.Findings {
-				switch f.Rule {
-				case RuleSecretWrittenToFile.Name:
-					files = append(files, f.Message)
-				case RuleCannotRewrite.Name:
-					refused = append(refused, f.Message)
-					lines = append(lines, f.Range.Start)
-				}
-			}
+			files, refused, lines := flowFindings(res)
 			switch {
 			case tt.file == "" && len(files) > 0:
 				t.Errorf("unexpected SecretWrittenToFile: %q", files)
 			case tt.file != "" && !strings.Contains(strings.Join(files, "\n"), "into "+tt.file):
 				t.Errorf("SecretWrittenToFile = %q, want one for %s", files, tt.file)
 			}
-			switch {
-			case tt.refused == "" && len(refused) > 0:
-				t.Errorf("refused: %q", refused)
-			case tt.refused != "" && !strings.Contains(strings.Join(refused, "\n"), tt.refused):
-				t.Errorf("CannotRewrite = %q, want one with %q", refused, tt.refused)
-			case tt.refused != "" && !containsInt(lines, tt.line):
-				t.Errorf("CannotRewrite on lines %v, want %d", lines, tt.line)
-			}
+			checkRefused(t, refused, lines, tt.refused, tt.line)
 			if tt.refused == "" && tt.file != "" && !strings.Contains(string(res.Output), hushbuildBackup) {
 				t.Errorf("no save/restore prelude:\n%s", res.Output)
 			}
@@ -244,5 +227,34 @@ func TestScriptTextEscapes(t *testing.T) {
 		if !exact {
 			t.Errorf("%s: not exact", tt.word)
 		}
+	}
+}
+
+// flowFindings are res's SecretWrittenToFile messages, and its
+// CannotRewrite messages and their lines.
+func flowFindings(res *Result) (files, refused []string, lines []int) {
+	for _, f := range res.Findings {
+		switch f.Rule {
+		case RuleSecretWrittenToFile.Name:
+			files = append(files, f.Message)
+		case RuleCannotRewrite.Name:
+			refused = append(refused, f.Message)
+			lines = append(lines, f.Range.Start)
+		}
+	}
+	return files, refused, lines
+}
+
+// checkRefused fails t unless the CannotRewrite findings are as wanted:
+// none when want is "", else one holding want on line.
+func checkRefused(t *testing.T, refused []string, lines []int, want string, line int) {
+	t.Helper()
+	switch {
+	case want == "" && len(refused) > 0:
+		t.Errorf("refused: %q", refused)
+	case want != "" && !strings.Contains(strings.Join(refused, "\n"), want):
+		t.Errorf("CannotRewrite = %q, want one with %q", refused, want)
+	case want != "" && !containsInt(lines, line):
+		t.Errorf("CannotRewrite on lines %v, want %d", lines, line)
 	}
 }
