@@ -186,7 +186,7 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		sourceMap = df.shown
 	}
 	// The base images' triggers run as the rewrite changed them.
-	resolver, err := withRewrittenTriggers(c, df.onbuild, baseRefs, baseTriggers(bases))
+	resolver, err := withRewrittenTriggers(c, df.onbuild, baseRefs, bases)
 	if err != nil {
 		return nil, err
 	}

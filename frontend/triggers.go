@@ -37,12 +37,12 @@ type rewrittenTriggers struct {
 
 // withRewrittenTriggers wraps r when the rewrite changed any base image's
 // triggers. onbuild is rewrite.Result.OnBuild, by the FROM's base name as
-// written; refs gives each such name's image reference, and images its
-// triggers as read.
+// written; refs gives each such name's image reference, and images the base images as read (their
+// triggers).
 //
 // Two base names of one image whose triggers the rewrite changed
 // differently are an error: the builder resolves the image once.
-func withRewrittenTriggers(r llb.ImageMetaResolver, onbuild map[string][]string, refs map[string]string, images map[string][]string) (llb.ImageMetaResolver, error) {
+func withRewrittenTriggers(r llb.ImageMetaResolver, onbuild map[string][]string, refs map[string]string, images map[string]rewrite.ImageDefaults) (llb.ImageMetaResolver, error) {
 	if len(onbuild) == 0 {
 		return r, nil
 	}
@@ -52,7 +52,7 @@ func withRewrittenTriggers(r llb.ImageMetaResolver, onbuild map[string][]string,
 		if !ok {
 			continue
 		}
-		t := rewrittenTriggers{orig: images[base], rewritten: onbuild[base]}
+		t := rewrittenTriggers{orig: images[base].OnBuild, rewritten: onbuild[base]}
 		if prev, ok := tr.triggers[ref]; ok && (!slices.Equal(prev.orig, t.orig) || !slices.Equal(prev.rewritten, t.rewritten)) {
 			return nil, fmt.Errorf("hushbuild: the Dockerfile names the image %s in two ways, and the ONBUILD triggers it runs need a different rewrite in each stage: name it one way, or write the triggers' instructions into the Dockerfile", ref)
 		}
@@ -108,14 +108,4 @@ func replaceTriggers(dt []byte, t rewrittenTriggers) ([]byte, bool) {
 		return nil, false
 	}
 	return out, true
-}
-
-// baseTriggers are the triggers of the base images the frontend resolved,
-// by the base name as written.
-func baseTriggers(images map[string]rewrite.ImageDefaults) map[string][]string {
-	out := map[string][]string{}
-	for base, d := range images {
-		out[base] = d.OnBuild
-	}
-	return out
 }

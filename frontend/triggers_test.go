@@ -8,6 +8,8 @@ import (
 
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/hushbuild/hushbuild/rewrite"
 )
 
 type configResolver map[string][]byte
@@ -30,7 +32,7 @@ func TestTriggerResolver(t *testing.T) {
 		"docker.io/library/node:other":   cfg("COPY . /srv"),
 	}
 	refs := map[string]string{"node:onbuild": "docker.io/library/node:onbuild", "node:other": "docker.io/library/node:other", "drop": "docker.io/library/other:1"}
-	images := map[string][]string{"node:onbuild": {"COPY . /app", "RUN npm ci"}, "node:other": {"COPY . /app"}, "drop": {"COPY . /app"}}
+	images := map[string]rewrite.ImageDefaults{"node:onbuild": {OnBuild: []string{"COPY . /app", "RUN npm ci"}}, "node:other": {OnBuild: []string{"COPY . /app"}}, "drop": {OnBuild: []string{"COPY . /app"}}}
 	onbuild := map[string][]string{
 		"node:onbuild": {"COPY --exclude=.npmrc . /app", "RUN --mount=type=bind,source=.npmrc,target=/app/.npmrc npm ci"},
 		// read with other triggers than the builder resolves now

@@ -49,11 +49,6 @@ func withBaseTriggers(src []byte, cfg Config, rw func([]byte) (*Result, error)) 
 		return res, err
 	}
 	out, onbuild, why := splitTriggers(res.Output, blocks)
-	if why == "" && !bytes.HasSuffix(src, []byte("\n")) && blocks[len(blocks)-1].from.End == bytes.Count(src, []byte("\n"))+1 {
-		// The last FROM ended the text without a newline; the
-		// expansion added one.
-		out = bytes.TrimSuffix(out, []byte("\n"))
-	}
 	if why != "" {
 		// The rewritten text cannot be split back into the Dockerfile
 		// and its triggers: the triggers run as the image has them, and
@@ -69,6 +64,11 @@ func withBaseTriggers(src []byte, cfg Config, rw func([]byte) (*Result, error)) 
 		})
 		sortFindings(first.Findings)
 		return first, nil
+	}
+	if !bytes.HasSuffix(src, []byte("\n")) && blocks[len(blocks)-1].from.End == bytes.Count(src, []byte("\n"))+1 {
+		// The last FROM ended the text without a newline; the
+		// expansion added one.
+		out = bytes.TrimSuffix(out, []byte("\n"))
 	}
 	res.Output = out
 	res.Changed = !bytes.Equal(out, src)
@@ -118,19 +118,9 @@ func expandTriggers(src []byte, cfg Config) ([]byte, []stageTriggers, bool) {
 	if err != nil {
 		return nil, nil, false
 	}
-	// The FROM nodes, in order: a stage's Location is its FROM.
-	var froms []*parser.Node
-	for _, n := range ast.AST.Children {
-		if strings.EqualFold(n.Value, "from") {
-			froms = append(froms, n)
-		}
-	}
-	if len(froms) != len(stages) {
-		return nil, nil, false
-	}
 	var blocks []stageTriggers
 	named := map[string]bool{}
-	for i, s := range stages {
+	for _, s := range stages {
 		// A stage built FROM an earlier stage runs no image's triggers,
 		// whatever image shares its name.
 		fromStage := named[strings.ToLower(s.BaseName)]
@@ -138,7 +128,7 @@ func expandTriggers(src []byte, cfg Config) ([]byte, []stageTriggers, bool) {
 			named[strings.ToLower(s.Name)] = true
 		}
 		d, ok := cfg.BaseImages[s.BaseName]
-		if !ok || len(d.OnBuild) == 0 || fromStage {
+		if !ok || len(d.OnBuild) == 0 || fromStage || len(s.Location) == 0 {
 			continue
 		}
 		lines := 0
@@ -148,7 +138,7 @@ func expandTriggers(src []byte, cfg Config) ([]byte, []stageTriggers, bool) {
 			}
 			lines += strings.Count(t, "\n") + 1
 		}
-		blocks = append(blocks, stageTriggers{base: s.BaseName, from: Range{Start: froms[i].StartLine, End: froms[i].EndLine}, triggers: d.OnBuild, lines: lines})
+		blocks = append(blocks, stageTriggers{base: s.BaseName, from: Range{Start: s.Location[0].Start.Line, End: s.Location[len(s.Location)-1].End.Line}, triggers: d.OnBuild, lines: lines})
 	}
 	if len(blocks) == 0 {
 		return nil, nil, false
