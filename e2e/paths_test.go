@@ -44,40 +44,8 @@ func TestAssumedUserHome(t *testing.T) {
 			if !strings.Contains(string(res.Output), `[ "$HOME" = /home/`+tt.user+` ]`) {
 				t.Fatalf("the CLI's rewrite does not check the assumed home:\n%s", res.Output)
 			}
-			for _, b := range []struct {
-				what       string
-				dockerfile []byte
-			}{
-				{"the hushbuild frontend", withSyntax(l.frontend, []byte(dockerfile))},
-				{"the CLI's rewrite on the stock frontend", withSyntax(l.stock, res.Output)},
-			} {
-				dir := t.TempDir()
-				writeFile(t, dir, "Dockerfile", b.dockerfile)
-				out := filepath.Join(t.TempDir(), "image.tar")
-				build := l.buildx(t, buildSpec{dir: dir, flags: []string{"--secret", "id=NPM_TOKEN,env=NPM_TOKEN"}, env: []string{"NPM_TOKEN=" + token.value},
-					output: out, provenance: true, cacheTo: cacheDir(out)})
-				checkOutputClean(t, secrets, b.what+"'s build output", build.out)
-				if tt.wantFail {
-					if build.err == nil {
-						t.Errorf("%s: the build succeeded with HOME not /home/%s", b.what, tt.user)
-						if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
-							t.Errorf("%s: and the image holds the token:%s", b.what, hitLines(rep))
-						}
-					} else if !strings.Contains(string(build.out), "HOME is /srv/app, not /home/app") {
-						t.Errorf("%s: the build failed, but not at the home check:\n%s", b.what, secrets.redact(build.out))
-					}
-					continue
-				}
-				if build.err != nil {
-					t.Fatalf("%s: the build failed: %v\n%s", b.what, build.err, secrets.redact(build.out))
-				}
-				if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
-					t.Errorf("%s: the image holds the token:%s", b.what, hitLines(rep))
-				}
-				if saw := secrets.toolsThatSaw(build.out)[token.id]; !containsString(saw, "npm") {
-					t.Errorf("%s: npm did not get the token (tools that saw it: %v):\n%s", b.what, saw, secrets.redact(build.out))
-				}
-			}
+			checkHomeGuardedBuilds(t, l, secrets, token, dockerfile, res.Output, tt.wantFail,
+				"HOME is /srv/app, not /home/app", "HOME not /home/"+tt.user)
 		})
 	}
 }
@@ -120,5 +88,53 @@ func TestReplayAsAnotherUser(t *testing.T) {
 	}
 	if saw := secrets.toolsThatSaw(build.out)[token.id]; !containsString(saw, "npm") {
 		t.Errorf("npm did not get the token (tools that saw it: %v):\n%s", saw, secrets.redact(build.out))
+	}
+}
+
+// checkHomeGuardedBuilds builds dockerfile through the hushbuild frontend
+// and cliOutput (the CLI's rewrite of it) on the stock frontend, with the
+// token as the NPM_TOKEN secret. With wantFail, each build must stop at
+// the home check (its output holding failText) and, if it does not, its
+// image must at least hold no token; otherwise each must succeed, npm
+// must get the token, and neither the image nor the build cache may hold
+// it.
+func checkHomeGuardedBuilds(t *testing.T, l *labSetup, secrets *secretSet, token *secretValue, dockerfile string, cliOutput []byte, wantFail bool, failText, failWhy string) {
+	t.Helper()
+	for _, b := range []struct {
+		what       string
+		dockerfile []byte
+	}{
+		{"the hushbuild frontend", withSyntax(l.frontend, []byte(dockerfile))},
+		{"the CLI's rewrite on the stock frontend", withSyntax(l.stock, cliOutput)},
+	} {
+		dir := t.TempDir()
+		writeFile(t, dir, "Dockerfile", b.dockerfile)
+		out := filepath.Join(t.TempDir(), "image.tar")
+		build := l.buildx(t, buildSpec{dir: dir, flags: []string{"--secret", "id=NPM_TOKEN,env=NPM_TOKEN"}, env: []string{"NPM_TOKEN=" + token.value},
+			output: out, provenance: true, cacheTo: cacheDir(out)})
+		checkOutputClean(t, secrets, b.what+"'s build output", build.out)
+		if wantFail {
+			if build.err == nil {
+				t.Errorf("%s: the build succeeded with %s", b.what, failWhy)
+				if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+					t.Errorf("%s: and the image holds the token:%s", b.what, hitLines(rep))
+				}
+			} else if !strings.Contains(string(build.out), failText) {
+				t.Errorf("%s: the build failed, but not at the home check:\n%s", b.what, secrets.redact(build.out))
+			}
+			continue
+		}
+		if build.err != nil {
+			t.Fatalf("%s: the build failed: %v\n%s", b.what, build.err, secrets.redact(build.out))
+		}
+		if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
+			t.Errorf("%s: the image holds the token:%s", b.what, hitLines(rep))
+		}
+		if rep := scanDir(t, cacheDir(out), secrets.verifySecrets()); rep != nil && !rep.Clean() {
+			t.Errorf("%s: the build cache holds the token:%s", b.what, hitLines(rep))
+		}
+		if saw := secrets.toolsThatSaw(build.out)[token.id]; !containsString(saw, "npm") {
+			t.Errorf("%s: npm did not get the token (tools that saw it: %v):\n%s", b.what, saw, secrets.redact(build.out))
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,43 +61,8 @@ func TestUserSwitch(t *testing.T) {
 				if !strings.Contains(string(res.Output), check) {
 					t.Fatalf("the CLI's rewrite does not check %s's HOME through %s:\n%s", u.user, tt.program, res.Output)
 				}
-				for _, b := range []struct {
-					what       string
-					dockerfile []byte
-				}{
-					{"the hushbuild frontend", withSyntax(l.frontend, []byte(dockerfile))},
-					{"the CLI's rewrite on the stock frontend", withSyntax(l.stock, res.Output)},
-				} {
-					dir := t.TempDir()
-					writeFile(t, dir, "Dockerfile", b.dockerfile)
-					out := filepath.Join(t.TempDir(), "image.tar")
-					build := l.buildx(t, buildSpec{dir: dir, flags: []string{"--secret", "id=NPM_TOKEN,env=NPM_TOKEN"}, env: []string{"NPM_TOKEN=" + token.value},
-						output: out, provenance: true, cacheTo: cacheDir(out)})
-					checkOutputClean(t, secrets, b.what+"'s build output", build.out)
-					if u.wantFail {
-						if build.err == nil {
-							t.Errorf("%s: the build succeeded with %s's HOME not /home/%s", b.what, u.user, u.user)
-							if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
-								t.Errorf("%s: and the image holds the token:%s", b.what, hitLines(rep))
-							}
-						} else if !strings.Contains(string(build.out), "hushbuild: "+tt.program+" does not run commands as "+u.user+" with HOME=/home/"+u.user) {
-							t.Errorf("%s: the build failed, but not at the home check:\n%s", b.what, secrets.redact(build.out))
-						}
-						continue
-					}
-					if build.err != nil {
-						t.Fatalf("%s: the build failed: %v\n%s", b.what, build.err, secrets.redact(build.out))
-					}
-					if rep := scan(t, out, secrets.verifySecrets()); !rep.Clean() {
-						t.Errorf("%s: the image holds the token:%s", b.what, hitLines(rep))
-					}
-					if rep := scanDir(t, cacheDir(out), secrets.verifySecrets()); rep != nil && !rep.Clean() {
-						t.Errorf("%s: the build cache holds the token:%s", b.what, hitLines(rep))
-					}
-					if saw := secrets.toolsThatSaw(build.out)[token.id]; !containsString(saw, "npm") {
-						t.Errorf("%s: npm did not get the token (tools that saw it: %v):\n%s", b.what, saw, secrets.redact(build.out))
-					}
-				}
+				checkHomeGuardedBuilds(t, l, secrets, token, dockerfile, res.Output, u.wantFail,
+					"hushbuild: "+tt.program+" does not run commands as "+u.user+" with HOME=/home/"+u.user, u.user+"'s HOME not /home/"+u.user)
 			})
 		}
 	}
