@@ -13,16 +13,18 @@ import (
 )
 
 // execFormExamples are the examples whose exec-form RUNs of a shell
-// script the engine rewrites inside their JSON arrays.
+// script the engine rewrites inside their JSON arrays, and whose RUN <<EOF
+// documents it rewrites in place (333).
 var execFormExamples = []string{
+	"333-heredoc-run-writes-secret",
 	"386-exec-form-bash-lc-npmrc",
 	"387-exec-form-bash-pipefail-args",
 	"389-exec-form-under-shell-instruction",
 	"390-exec-form-later-run-replay",
 }
 
-// TestExecFormSameAsStock: an example whose exec-form shell scripts the
-// engine rewrites in place, built through hushbuild, gives the image the
+// TestExecFormSameAsStock: an example whose exec-form shell scripts (or
+// heredoc documents) the engine rewrites in place, built through hushbuild, gives the image the
 // stock frontend gives for the rewritten Dockerfile, with the same
 // secrets: the same layers and the same config, history (the exec form's
 // created_by) included, with SOURCE_DATE_EPOCH=0 for both. The rewrite's
@@ -47,8 +49,9 @@ func TestExecFormSameAsStock(t *testing.T) {
 			if err != nil || res.Err() != nil {
 				t.Fatalf("the rewrite: %v %v", err, res.Err())
 			}
-			if !bytes.Contains(res.Output, []byte(`", "-`)) && !bytes.Contains(res.Output, []byte(`","-`)) {
-				t.Fatalf("the rewrite has no exec form:\n%s", res.Output)
+			if !bytes.Contains(res.Output, []byte(`", "-`)) && !bytes.Contains(res.Output, []byte(`","-`)) &&
+				!bytes.Contains(res.Output, []byte("<<EOF\nif [ -e ")) {
+				t.Fatalf("the rewrite has no exec form nor rewritten heredoc:\n%s", res.Output)
 			}
 			secrets := newSecretSet()
 			flags := append(l.baseImageFlags(t, original), "--build-arg", "SOURCE_DATE_EPOCH=0")

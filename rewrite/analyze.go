@@ -50,6 +50,9 @@ type analyzer struct {
 	// execForms are the exec-form RUNs whose script was rewritten in
 	// place, by first line: the argv each must run (verifyExecForms).
 	execForms map[int][]string
+	// heredocRuns are the RUN <<EOF whose document was rewritten in
+	// place, by first line: the script each must run (verifyHeredocRuns).
+	heredocRuns map[int]string
 	// broadEnv holds "line:path" for env files that commands read and that
 	// a broad COPY on that line brought from the context.
 	broadEnv  map[string]bool

@@ -311,11 +311,13 @@ func shellTraces(argv []string) bool {
 // exec form's -x, SHELL ["/bin/sh", "-xc"]) prints into the build log:
 // the shell prints every command of the script, prelude included, with
 // its variables expanded.
-func (a *analyzer) traced(st *stageState, n *parser.Node, c *instructions.RunCommand, ex *execScript, p *runPlan, spans []span) {
+func (a *analyzer) traced(st *stageState, n *parser.Node, c *instructions.RunCommand, ex *execScript, hd *heredocScript, p *runPlan, spans []span) {
 	var script string
 	switch {
 	case ex != nil && ex.xtrace:
 		script = execFinal(ex.script(), p.prelude, spans)
+	case hd != nil && shellTraces(st.shell):
+		script = execFinal(hd.data, p.prelude, spans)
 	case ex == nil && c.PrependShell && len(c.CmdLine) == 1 && shellTraces(st.shell):
 		script = execFinal(c.CmdLine[0], p.prelude, spans)
 	default:

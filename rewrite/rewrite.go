@@ -129,6 +129,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			secretNames:  a.secretNames,
 			touchedLines: map[int]bool{},
 			execForms:    map[int][]string{},
+			heredocRuns:  map[int]string{},
 			reachable:    reachable,
 		}
 		a.walk()
@@ -155,6 +156,9 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	line, err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken)
 	if err == nil {
 		line, err = verifyExecForms(out, a.execForms)
+	}
+	if err == nil {
+		line, err = verifyHeredocRuns(out, a.heredocRuns)
 	}
 	if err != nil {
 		// The rewrite of an instruction came out wrong: never hand it on.

@@ -119,6 +119,15 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if ex != nil {
 		p.canPre = true
 	}
+	// So is a RUN whose command is a heredoc (RUN <<EOF), inside the
+	// document (heredoc.go).
+	var hd *heredocScript
+	if heredoc && !fedHeredoc {
+		hd = a.src.heredocScriptOf(c, l, posix)
+		if hd != nil {
+			p.canPre = true
+		}
+	}
 
 	// Shell analysis: deletions of credential files and env files read.
 	var spans []span
@@ -134,9 +143,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		var args string
 		var ok bool
 		shell := st.shell
-		if ex != nil {
+		switch {
+		case ex != nil:
 			args, ok, shell = ex.script(), true, []string{ex.prog}
-		} else {
+		case hd != nil:
+			args, ok = hd.data, true
+		default:
 			args = c.CmdLine[0]
 			cmdStart, ok = commandStart(l, args)
 		}
@@ -420,7 +432,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			p.failed = true
 		}
 	}
-	if heredoc && !fedHeredoc && interesting {
+	if heredoc && !fedHeredoc && hd == nil && interesting {
 		a.opaqueScripts(st, n, c, p)
 	}
 	// The exec form only: a shell form's command line is one string.
@@ -495,7 +507,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	}
 	a.dropEnded(st)
 	if interesting {
-		a.traced(st, n, c, ex, p, spans)
+		a.traced(st, n, c, ex, hd, p, spans)
 	}
 
 	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 && len(inserts) == 0 {
@@ -516,6 +528,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	}
 	if ex != nil {
 		a.execEdits(n, l, ex, p, spans)
+		return
+	}
+	if hd != nil {
+		a.heredocEdits(n, hd, p, spans)
 		return
 	}
 	if len(p.prelude) > 0 {

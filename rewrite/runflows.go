@@ -326,7 +326,7 @@ func (a *analyzer) checkScript(st *stageState, n *parser.Node, script string, p 
 	}
 	if len(why) > 0 {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"write the command in the shell form of RUN, or as an exec-form RUN [\"sh\", \"-c\", SCRIPT], where hushbuild rewrites it",
+			"write the command in the shell form of RUN, as RUN <<EOF with no shebang and no tab chomping (<<-), or as an exec-form RUN [\"sh\", \"-c\", SCRIPT], where hushbuild rewrites it",
 			execRefusal+", and this one handles a secret: %s", strings.Join(why, "; "))
 		p.failed = true
 	}

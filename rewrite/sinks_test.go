@@ -85,7 +85,10 @@ func TestDeviceWrites(t *testing.T) {
 		{name: "relative out of dev", src: arg + "WORKDIR /dev\nRUN echo \"$NPM_TOKEN\" > ../tmp/token", file: "/tmp/token"},
 		{name: "tee file and stderr", src: arg + `RUN echo "$NPM_TOKEN" | tee /tmp/token /dev/stderr > /dev/null`, file: "/tmp/token", log: "tee writes NPM_TOKEN to /dev/stderr"},
 		{name: "a dev directory elsewhere", src: arg + `RUN echo "$NPM_TOKEN" > /app/dev/null`, file: "/app/dev/null"},
-		{name: "heredoc file", src: arg + "RUN <<EOF\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", refused: "it writes a secret into a file"},
+		{name: "heredoc file", src: arg + "RUN <<EOF\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", file: "/tmp/token"},
+		// Documents that are not the script's text verbatim stay refused.
+		{name: "heredoc chomped", src: arg + "RUN <<-EOF\n\techo \"$NPM_TOKEN\" > /tmp/token\nEOF", refused: "it writes a secret into a file"},
+		{name: "heredoc shebang", src: arg + "RUN <<EOF\n#!/bin/sh\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", refused: "it writes a secret into a file"},
 		{name: "unknown fd number", src: arg + `RUN echo "$NPM_TOKEN" > /proc/$$/fd/1`, refused: "not a plain path"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,127 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+)
+
+// Heredoc RUNs whose command is the document itself:
+//
+//	RUN <<EOF
+//	echo "//registry.npmjs.org/:_authToken=${NPM_TOKEN}" > .npmrc
+//	npm ci
+//	EOF
+//
+// BuildKit runs the document's text as the shell form's command (the
+// RUN's shell, -c, the text), so the engine reads it as it reads a
+// shell-form command and rewrites it in place: the mounts go after the
+// keyword, the prelude at the start of the text, the deletions inside it.
+// Only a document that stands verbatim in the source is rewritten: no
+// tab chomping (<<-EOF) and no shebang (#!, which BuildKit runs as a
+// program of its own); any other stays refused when its script handles a
+// secret (checkScript). Each rewritten document must parse back to the
+// expected text, or the rewrite fails closed (verifyHeredocRuns).
+
+// heredocScript is the document of a RUN <<EOF.
+type heredocScript struct {
+	data string // the script: the document's text
+	off  int    // the source offset of its first byte
+}
+
+// heredocScriptOf reads c as a RUN whose command is a heredoc that the
+// engine can rewrite in place, l being its logical line, posix whether
+// its shell is a POSIX one. It returns nil for any other RUN.
+func (s *source) heredocScriptOf(c *instructions.RunCommand, l *logical, posix bool) *heredocScript {
+	if !c.PrependShell || !posix || len(c.CmdLine) != 1 || len(c.Files) != 1 || l == nil {
+		return nil
+	}
+	h := parser.MustParseHeredoc(c.CmdLine[0])
+	f := c.Files[0]
+	if h == nil || h.Chomp || f.Chomp || strings.HasPrefix(f.Data, "#!") || f.Data == "" {
+		return nil
+	}
+	// The document's lines follow the logical line, verbatim.
+	if l.lastLine >= s.numLines() {
+		return nil
+	}
+	off := s.lineOff[l.lastLine]
+	if off+len(f.Data) > len(s.data) || !bytes.Equal(s.data[off:off+len(f.Data)], []byte(f.Data)) {
+		return nil
+	}
+	// BuildKit keeps the document's last line break; the terminator
+	// follows it, on a line of its own.
+	if !strings.HasSuffix(f.Data, "\n") {
+		return nil
+	}
+	return &heredocScript{data: f.Data, off: off}
+}
+
+// heredocEdits writes the rewritten script into the document.
+func (a *analyzer) heredocEdits(n *parser.Node, hd *heredocScript, p *runPlan, spans []span) {
+	if len(p.prelude) == 0 && len(spans) == 0 {
+		return
+	}
+	// The document's lines stay where they are: a deletion keeps the
+	// line breaks it spans (the instructions after it are verified and
+	// reported by their line), and the script must still parse.
+	kept := make([]span, len(spans))
+	for i, s := range spans {
+		kept[i] = s
+		kept[i].text = s.text + strings.Repeat("\n", strings.Count(hd.data[s.start:s.end], "\n"))
+	}
+	script := execFinal(hd.data, p.prelude, kept)
+	if _, err := parseShell(script); err != nil || strings.Count(script, "\n") != strings.Count(hd.data, "\n") {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"delete or change the credential file in a RUN of its own, or with a plain command on a line of its own",
+			"the heredoc's script would not read the same once rewritten")
+		return
+	}
+	a.src.replace(hd.off, hd.off+len(hd.data), script)
+	a.touchedLines[n.StartLine] = true
+	a.heredocRuns[n.StartLine] = script
+}
+
+// verifyHeredocRuns checks that each RUN <<EOF whose document was
+// rewritten, by first line, runs the script want holds for it in out.
+func verifyHeredocRuns(out []byte, want map[int]string) (int, error) {
+	if len(want) == 0 {
+		return 0, nil
+	}
+	first := 0
+	for line := range want {
+		if first == 0 || line < first {
+			first = line
+		}
+	}
+	// The errors name no word of the text: it may hold a value.
+	res, err := parser.Parse(bytes.NewReader(out))
+	if err != nil {
+		return first, errHeredocRun
+	}
+	got := map[int]*parser.Node{}
+	for _, n := range res.AST.Children {
+		got[n.StartLine] = n
+	}
+	for line, script := range want {
+		n := got[line]
+		if n == nil || !strings.EqualFold(n.Value, "run") {
+			return line, errHeredocRun
+		}
+		cmd, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return line, errHeredocRun
+		}
+		run, ok := cmd.(*instructions.RunCommand)
+		if !ok || !run.PrependShell || len(run.CmdLine) != 1 || len(run.Files) != 1 ||
+			parser.MustParseHeredoc(run.CmdLine[0]) == nil || run.Files[0].Chomp || run.Files[0].Data != script {
+			return line, errHeredocRun
+		}
+	}
+	return 0, nil
+}
+
+var errHeredocRun = errors.New("the rewritten heredoc RUN does not run the rewritten script")
