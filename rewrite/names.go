@@ -106,6 +106,9 @@ var wholeNotSecret = map[string]bool{"PWD": true, "OLDPWD": true}
 var credentialSettings = map[string]bool{
 	"NPM_CONFIG__AUTH": true, "NPM_CONFIG__AUTHTOKEN": true, "COMPOSER_AUTH": true,
 	"SENTRY_DSN": true, "GIT_ASKPASS_PASSWORD": true,
+	// SonarQube's sonar.login is the analysis token (sonar.token since
+	// 10.0): the CI variable that passes it.
+	"SONAR_LOGIN": true,
 	// Half of the AWS credential pair; passed with its secret half, and
 	// flagged by BuildKit's own check.
 	"AWS_ACCESS_KEY_ID": true,
