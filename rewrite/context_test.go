@@ -34,6 +34,34 @@ func TestContextFiles(t *testing.T) {
 			notWant:    []string{".netrc"},
 		},
 		{
+			// chown -R over the mount would fail: a RUN of owner and
+			// mode changes alone does not get the file, another gets it
+			// writable (a copy BuildKit drops).
+			name:       "chown -R and chmod -R over the mounted file",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY . /app\nRUN npm ci\nRUN mkdir -p /app/logs && chown -R 1000:1000 /app\nRUN npm run build && chmod -R g+w /app/\nRUN chmod -R 755 /ap*\n",
+			files:      []string{".npmrc"},
+			want: []string{
+				"RUN --mount=type=bind,source=.npmrc,target=/app/.npmrc npm ci\n",
+				"\nRUN mkdir -p /app/logs && chown -R 1000:1000 /app\n",
+				"RUN --mount=type=bind,source=.npmrc,target=/app/.npmrc,rw npm run build && chmod -R g+w /app/\n",
+				"\nRUN chmod -R 755 /ap*\n",
+			},
+		},
+		{
+			name:       "chown -R over a secret mount in a RUN that runs more",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY --chmod=600 .npmrc ./\nRUN npm ci && chown -R 1000 /app\n",
+			files:      []string{".npmrc"},
+			wantErr:    "RUN changes the owner or mode of /app, which holds the credential file /app/.npmrc",
+			secrets:    true,
+		},
+		{
+			name:       "chown -R over a secret mount alone",
+			dockerfile: "FROM node:20\nWORKDIR /app\nCOPY --chmod=600 .npmrc ./\nRUN npm ci\nRUN chown -R 1000 /app\n",
+			files:      []string{".npmrc"},
+			want:       []string{"\nRUN chown -R 1000 /app\n"},
+			secrets:    true,
+		},
+		{
 			name:       "already excluded",
 			dockerfile: "FROM node:20\nCOPY --exclude=.npmrc . /app\nRUN npm ci\n",
 			files:      []string{".npmrc"},

@@ -30,6 +30,11 @@ type runPlan struct {
 	// were only written to key files.
 	skip   map[*secretVar]bool
 	hasSSH bool
+	// leftOff are credential files this RUN does not get: it only
+	// changes owners and modes over them (chown -R node /app). writable
+	// are context files whose bind mount it may change: a copy BuildKit
+	// drops when the RUN ends.
+	leftOff, writable map[*fileSecret]bool
 }
 
 // setTarget and setEnvMount record a mount of the RUN (the maps of a
@@ -324,6 +329,32 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					"RUN deletes %s, which holds the credential file %s; that file is a read-only secret mount now and the deletion would fail", parent, t)
 				p.failed = true
 			}
+			// chown -R node /app over a mounted credential file: on a
+			// read-only mount the change would fail.
+			for _, t := range slices.Sorted(maps.Keys(facts.parentChanged)) {
+				for _, fs := range st.files {
+					if fs.target != t || fs.ended != 0 {
+						continue
+					}
+					switch {
+					case onlyMetadata(f):
+						if p.leftOff == nil {
+							p.leftOff = map[*fileSecret]bool{}
+						}
+						p.leftOff[fs] = true
+					case fs.context:
+						if p.writable == nil {
+							p.writable = map[*fileSecret]bool{}
+						}
+						p.writable[fs] = true
+					default:
+						a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+							"change the owner or mode in a RUN of its own (RUN chown -R node "+facts.parentChanged[t]+"), or name the paths to change",
+							"RUN changes the owner or mode of %s, which holds the credential file %s; that file is a read-only secret mount now and the change would fail", facts.parentChanged[t], t)
+						p.failed = true
+					}
+				}
+			}
 			removals := append(facts.removals, flowRemovals...)
 			if (len(removals) > 0 || len(cuts) > 0) && !p.failed {
 				sp, all, err := removalSpans(f, script, removals, cuts...)
@@ -473,13 +504,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	}
 	a.flowPreludes(st, n, p)
 	for _, f := range st.files {
-		if f.ended != 0 || p.targets[f.target] {
+		if f.ended != 0 || p.targets[f.target] || p.leftOff[f] {
 			continue
 		}
 		if f.context {
 			// From the build context, read-only: nothing to pass.
 			m := "--mount=type=bind,source=" + mountValue(f.id) + ",target=" + mountValue(f.mountPath())
-			if f.dir {
+			if f.dir || p.writable[f] {
 				// A directory's commands chmod its keys (ssh wants 0600):
 				// writable, on a copy BuildKit drops when the RUN ends.
 				m += ",rw"

@@ -245,6 +245,10 @@ type shellFacts struct {
 	// parentRemoved lists targets under a directory the command deletes
 	// recursively: the deletion cannot be taken out word by word.
 	parentRemoved map[string]string
+	// parentChanged lists targets under a directory whose owner or mode
+	// the command changes recursively (chown -R node /app): on a
+	// read-only mount the change would fail.
+	parentChanged map[string]string
 	// reads lists every path argument of every command, resolved.
 	reads []string
 	// sourced lists the files that `.` and `source` read, resolved.
@@ -655,6 +659,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 						case glob:
 							if m, _ := path.Match(abs, t); m && name == "rm" {
 								parentRemoved(t, abs)
+							} else if name != "rm" && (m || recursive && globCoversParent(abs, t)) {
+								if facts.parentChanged == nil {
+									facts.parentChanged = map[string]string{}
+								}
+								facts.parentChanged[t] = abs
 							}
 						case abs == t:
 							matched = true
@@ -670,6 +679,13 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 								facts.changed[t] = append(facts.changed[t], r)
 							}
 						case recursive && strings.HasPrefix(t, strings.TrimSuffix(abs, "/")+"/"):
+							if name != "rm" {
+								if facts.parentChanged == nil {
+									facts.parentChanged = map[string]string{}
+								}
+								facts.parentChanged[t] = abs
+								break
+							}
 							parentRemoved(t, abs)
 						}
 					}
@@ -952,4 +968,40 @@ func literalWord(w *syntax.Word) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// globCoversParent reports whether the pattern pat matches a directory
+// that holds the path t.
+func globCoversParent(pat, t string) bool {
+	for d := path.Dir(t); d != "/" && d != "."; d = path.Dir(d) {
+		if m, _ := path.Match(pat, d); m {
+			return true
+		}
+	}
+	return false
+}
+
+// metadataCommands change or make paths without reading any file's
+// content.
+var metadataCommands = map[string]bool{"chown": true, "chmod": true, "chgrp": true, "mkdir": true, "ln": true, "true": true, ":": true}
+
+// onlyMetadata reports whether a script runs metadata commands alone,
+// with no redirection, substitution or function: it reads no file.
+func onlyMetadata(f *syntax.File) bool {
+	ok := true
+	walk(f, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.CallExpr:
+			if len(n.Args) == 0 || !metadataCommands[n.Args[0].Lit()] {
+				ok = false
+			}
+		case *syntax.Redirect, *syntax.CmdSubst, *syntax.ProcSubst, *syntax.FuncDecl,
+			*syntax.ArithmCmd, *syntax.TestClause, *syntax.DeclClause, *syntax.LetClause,
+			*syntax.TimeClause, *syntax.CoprocClause, *syntax.ForClause, *syntax.WhileClause,
+			*syntax.CaseClause, *syntax.IfClause:
+			ok = false
+		}
+		return ok
+	})
+	return ok
 }
