@@ -14,9 +14,10 @@ import (
 
 // execFormExamples are the examples whose exec-form RUNs of a shell
 // script the engine rewrites inside their JSON arrays, and whose RUN <<EOF
-// documents it rewrites in place (333).
+// documents it rewrites in place (333, 396).
 var execFormExamples = []string{
 	"333-heredoc-run-writes-secret",
+	"396-heredoc-later-run-replay",
 	"386-exec-form-bash-lc-npmrc",
 	"387-exec-form-bash-pipefail-args",
 	"389-exec-form-under-shell-instruction",
