@@ -51,7 +51,7 @@ func TestExecFormSameAsStock(t *testing.T) {
 				t.Fatalf("the rewrite: %v %v", err, res.Err())
 			}
 			if !bytes.Contains(res.Output, []byte(`", "-`)) && !bytes.Contains(res.Output, []byte(`","-`)) &&
-				!bytes.Contains(res.Output, []byte("<<EOF\nif [ -e ")) {
+				!bytes.Contains(res.Output, []byte("<<EOF\nif [ -e ")) && !bytes.Contains(res.Output, []byte("<<EOF\n[ \"$HOME\" = ")) {
 				t.Fatalf("the rewrite has no exec form nor rewritten heredoc:\n%s", res.Output)
 			}
 			secrets := newSecretSet()
