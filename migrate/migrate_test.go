@@ -189,6 +189,9 @@ func TestManualNotes(t *testing.T) {
 		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=${{ secrets.T }} .\n        env: {A: b}\n", 4, "not a block mapping"},
 		{KindYAML, ".gitlab-ci.yml", "a:\n  script:\n    - >\n      docker build --build-arg NPM_TOKEN=$T .\n", 4, "cannot rewrite"},
 		{KindBakeHCL, "docker-bake.hcl", "target \"a\" {\n  args = {\n    NPM_TOKEN = upper(T)\n  }\n}\n", 3, "computed value"},
+		{KindYAML, ".gitlab-ci.yml", "build:\n  script:\n    - docker buildx build --annotation \"org.opencontainers.image.source=$CI_REPOSITORY_URL\" .\n", 3, "$CI_PROJECT_URL"},
+		{KindShell, "b.sh", "docker build --label=org.opencontainers.image.source=${CI_REPOSITORY_URL} .\n", 1, "the image config"},
+		{KindShell, "b.sh", "docker build --label \"deploy.token=$DEPLOY_TOKEN\" .\n", 1, "$DEPLOY_TOKEN, a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind)+"/"+tt.want, func(t *testing.T) {
@@ -220,9 +223,10 @@ func TestNotSecretUntouched(t *testing.T) {
 		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: VERSION=1\n      - run: docker build --build-arg VERSION=${{ github.sha }} .\n"},
 		{KindMakefile, "Makefile", "a:\n\tdocker build --build-arg VERSION=$(VERSION) .\n"},
 		{KindShell, "build.sh", "docker build --build-arg VERSION .\n"},
+		{KindYAML, ".gitlab-ci.yml", "build:\n  script:\n    - docker buildx build --annotation \"org.opencontainers.image.source=$CI_PROJECT_URL\" --label version=$VERSION .\n"},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.kind), func(t *testing.T) {
+		t.Run(string(tt.kind)+"/"+tt.rel, func(t *testing.T) {
 			out, notes, err := Source(tt.kind, tt.rel, []byte(tt.text), NewSecrets(rewrite.Config{}))
 			if err != nil {
 				t.Fatal(err)

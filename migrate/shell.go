@@ -141,6 +141,18 @@ func rewriteShell(text string, d dialect, cwd string, sec *secrets) shellResult 
 			case strings.HasPrefix(raw(w), "--build-arg="):
 				start, end = int(w.Pos().Offset()), int(w.End().Offset())
 				value, vstart = raw(w)[len("--build-arg="):], start+len("--build-arg=")
+			case (raw(w) == "--label" || raw(w) == "--annotation") && k+1 < len(args):
+				if msg := metadataLeak(raw(w), raw(args[k+1]), dockerfile, sec); msg != "" {
+					res.notes = append(res.notes, shellNote{int(w.Pos().Offset()), msg})
+				}
+				k++
+				continue
+			case strings.HasPrefix(raw(w), "--label=") || strings.HasPrefix(raw(w), "--annotation="):
+				flag, value, _ := strings.Cut(raw(w), "=")
+				if msg := metadataLeak(flag, value, dockerfile, sec); msg != "" {
+					res.notes = append(res.notes, shellNote{int(w.Pos().Offset()), msg})
+				}
+				continue
 			default:
 				continue
 			}
@@ -425,4 +437,30 @@ func migrateMakefile(src []byte, rel string, sec *secrets) ([]edit, []Note) {
 	}
 	j.leftovers()
 	return j.edits, j.notes
+}
+
+// referenced matches the variables a flag's value names: $VAR, ${VAR},
+// $(VAR) (make).
+var referenced = regexp.MustCompile(`\$[({]?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// metadataLeak returns a note for a --label or --annotation whose value
+// names a variable that holds a credential: GitLab's CI_REPOSITORY_URL
+// (https://gitlab-ci-token:TOKEN@host/...), or a secret name. A label
+// lands in the image config (the hushbuild frontend refuses the build);
+// an annotation in the manifest, which no frontend sees.
+func metadataLeak(flag, value, dockerfile string, sec *secrets) string {
+	for _, m := range referenced.FindAllStringSubmatch(value, -1) {
+		name := m[1]
+		where := "the image config (the hushbuild frontend refuses the build)"
+		if flag == "--annotation" {
+			where = "the image manifest, which no frontend sees"
+		}
+		switch {
+		case name == "CI_REPOSITORY_URL":
+			return fmt.Sprintf("%s takes $CI_REPOSITORY_URL, which GitLab sets to a URL with the job token as its password: the token would stay in %s; use $CI_PROJECT_URL", flag, where)
+		case sec.isSecret(name, dockerfile):
+			return fmt.Sprintf("%s takes $%s, a secret: its value would stay in %s; drop it from the %s", flag, name, where, strings.TrimPrefix(flag, "--"))
+		}
+	}
+	return ""
 }
