@@ -53,12 +53,6 @@ func (p *runPlan) setEnvMount(name string) {
 	p.envMounts[name] = true
 }
 
-// insertion is text to insert at an offset of the command.
-type insertion struct {
-	off  int
-	text string
-}
-
 // run rewrites one RUN: secret mounts for every secret variable in scope
 // and every credential file alive, the deletions of those files taken out
 // of the command, env files read by the command moved to mounts.
@@ -140,7 +134,6 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	whole := false
 	ended := map[*fileSecret]bool{}
 	var comments []span
-	var inserts []insertion
 	var cuts []span // parts of the command to delete besides removals
 	interesting := len(st.secrets) > 0 || len(st.files) > 0 || len(st.broad) > 0 || len(st.keys) > 0 ||
 		len(st.gen) > 0 || len(st.git) > 0 || len(p.envMounts) > 0 || len(p.targets) > 0 || len(st.copied) > 0 || len(st.patterns) > 0 || st.copiedFrom
@@ -541,13 +534,13 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		a.traced(st, n, c, ex, hd, p, spans)
 	}
 
-	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 && len(inserts) == 0 {
+	if len(p.mounts) == 0 && len(p.prelude) == 0 && len(spans) == 0 {
 		return
 	}
 	// Mounts after the keyword and a prelude before the command are safe
 	// by construction (checked values, no line breaks); deletions and
 	// insertions inside the command are checked by verifyEdits.
-	if len(spans) > 0 || len(inserts) > 0 {
+	if len(spans) > 0 {
 		a.touchedLines[line] = true
 	}
 	for _, m := range p.added {
@@ -576,9 +569,6 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 		}
 		a.fixTrailing(l, cmdStart, spans, comments)
-	}
-	for _, in := range inserts {
-		a.src.insert(l.srcOffset(cmdStart+in.off), in.text)
 	}
 }
 
