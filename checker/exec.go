@@ -557,6 +557,80 @@ func maskPieces(v string) [][]byte {
 			spaced.WriteString(hex.EncodeToString([]byte{v[i]}))
 		}
 		cut(spaced.String(), spacedPiece, 3)
+		// od -c: a byte a field of four columns, right-aligned; hexdump's
+		// and od -x's default: two-byte little-endian words.
+		out = append(out, odCharPieces(v)...)
+		out = append(out, hexWordPieces(v)...)
+	}
+	return out
+}
+
+// odPiece is how many bytes of a value make a piece of its od -c form,
+// and wordPiece how many words of its hexdump form: both fit in a line
+// of 16 bytes wherever the value starts, so that a line's part of the
+// value is masked but for a few bytes at the line's ends.
+const (
+	odPiece   = 7
+	wordPiece = 4
+)
+
+// odCharPieces returns the pieces of v as `od -c` prints it: each byte in
+// four columns, right-aligned, as itself when printable ASCII (a
+// backslash too), as a C escape (\0 \a \b \f \n \r \t \v), else as
+// three octal digits. A piece starts at a byte's first column.
+func odCharPieces(v string) [][]byte {
+	if len(v) < odPiece {
+		return nil
+	}
+	fields := make([]string, len(v))
+	for i := 0; i < len(v); i++ {
+		fields[i] = fmt.Sprintf("%4s", odChar(v[i]))
+	}
+	var out [][]byte
+	for i := 0; i+odPiece <= len(v); i++ {
+		out = append(out, []byte(strings.TrimLeft(strings.Join(fields[i:i+odPiece], ""), " ")))
+	}
+	return out
+}
+
+func odChar(c byte) string {
+	switch c {
+	case 0:
+		return `\0`
+	case '\a':
+		return `\a`
+	case '\b':
+		return `\b`
+	case '\f':
+		return `\f`
+	case '\n':
+		return `\n`
+	case '\r':
+		return `\r`
+	case '\t':
+		return `\t`
+	case '\v':
+		return `\v`
+	}
+	if c < 0x20 || c >= 0x7f {
+		return fmt.Sprintf("%03o", c)
+	}
+	return string(c)
+}
+
+// hexWordPieces returns the pieces of v as `hexdump` and `od -x` print
+// it: two-byte words, the second byte first, in lower-case hex separated
+// by a space, with v starting at an even and at an odd offset.
+func hexWordPieces(v string) [][]byte {
+	var out [][]byte
+	for a := 0; a < 2; a++ {
+		var words []string
+		for i := a; i+1 < len(v); i += 2 {
+			words = append(words, hex.EncodeToString([]byte{v[i+1], v[i]}))
+		}
+		for i := 0; i+wordPiece <= len(words); i++ {
+			out = append(out, []byte(strings.Join(words[i:i+wordPiece], " ")))
+		}
 	}
 	return out
 }

@@ -143,7 +143,7 @@ func shownPiece(out, v string) int {
 	}
 	texts := []string{out}
 	var joined strings.Builder
-	var dump []byte
+	var dump, le, odc []byte
 	for _, line := range strings.Split(out, "\n") {
 		words := strings.FieldsFunc(line, func(r rune) bool { return !isB64(r) })
 		texts = append(texts, words...)
@@ -163,6 +163,22 @@ func shownPiece(out, v string) int {
 				dump = append(dump, d...)
 			}
 		}
+		if m := hexWordLineRE.FindStringSubmatch(line); m != nil {
+			for _, w := range strings.Fields(m[1]) {
+				if d, err := hex.DecodeString(w); err == nil {
+					le = append(le, d[1], d[0])
+				}
+			}
+		}
+		if m := odCharLineRE.FindStringSubmatch(line); m != nil {
+			for f := m[1]; len(f) >= 4; f = f[4:] {
+				if c := strings.TrimLeft(f[:4], " "); len(c) == 1 {
+					odc = append(odc, c[0])
+				} else {
+					odc = append(odc, 0) // an escape or octal: no secret byte here
+				}
+			}
+		}
 	}
 	var decoded []string
 	for _, text := range texts {
@@ -177,7 +193,7 @@ func shownPiece(out, v string) int {
 			}
 		}
 	}
-	decoded = append(decoded, out, string(dump))
+	decoded = append(decoded, out, string(dump), string(le), string(odc))
 	best := 0
 	for _, d := range decoded {
 		for i := 0; i+minPiece <= len(v); i++ {
@@ -192,6 +208,44 @@ func shownPiece(out, v string) int {
 		}
 	}
 	return best
+}
+
+// hexWordLineRE is a line of hexdump's (od -x's) default output, and
+// odCharLineRE one of od -c's.
+var (
+	hexWordLineRE = regexp.MustCompile(`^[0-7a-f]{7}((?: [0-9a-f]{4}){1,8})`)
+	odCharLineRE  = regexp.MustCompile(`^[0-7]{7}((?:.{4}){1,16})$`)
+)
+
+// hexWords is what hexdump prints for data (an even length): two-byte
+// words, little-endian, eight a line.
+func hexWords(data string) string {
+	var b strings.Builder
+	for off := 0; off < len(data); off += 16 {
+		fmt.Fprintf(&b, "%07x", off)
+		for i := off; i+1 < min(off+16, len(data)); i += 2 {
+			fmt.Fprintf(&b, " %02x%02x", data[i+1], data[i])
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// odChars is what od -c prints for data of printable ASCII and line ends.
+func odChars(data string) string {
+	var b strings.Builder
+	for off := 0; off < len(data); off += 16 {
+		fmt.Fprintf(&b, "%07o", off)
+		for _, c := range []byte(data[off:min(off+16, len(data))]) {
+			if c == '\n' {
+				b.WriteString("  \\n")
+			} else {
+				fmt.Fprintf(&b, "%4c", c)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 var hexdumpLineRE = regexp.MustCompile(`^[0-9a-f]{8}  ((?:[0-9a-f]{2}  ?){1,16})`)
@@ -283,6 +337,10 @@ func TestMaskPieces(t *testing.T) {
 		{"xxd of a GitHub token", pat, xxdDump("x" + pat)},
 		{"hexdump -C of a token file", tok, hexdumpC(tok + "\n")},
 		{"hexdump -C of a GitHub token", pat, hexdumpC("TOKEN=" + pat)},
+		{"od -c of a token file", tok, odChars(tok + "\n")},
+		{"od -c of a GitHub token at an odd offset", pat, odChars("TOKEN=" + pat + "\n")},
+		{"hexdump of a token file", tok, hexWords(tok + "\n")},
+		{"hexdump of a GitHub token at an odd offset", pat, hexWords("TOKEN=" + pat + "\n\n")},
 	}
 	for i, tt := range tests {
 		values := []execValue{{id: "S", value: tt.value, pieces: true}}

@@ -981,6 +981,21 @@ var reviewCases = []reviewCase{
 		dockerfile: "FROM alpine\nARG NPM_TOKEN\nRUN echo 'app:x:1001:1001::/srv/app:/bin/sh' >> /etc/passwd && mkdir -p /srv/app && chown 1001 /srv/app\nWORKDIR /srv/app\nRUN gosu app sh -c 'echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > ~/.npmrc && echo {} > package.json && npm ci'\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
 	},
+	{
+		// `od -c` is how a trailing newline in a secret file is looked
+		// for: each byte in a field of four.
+		name:       "log: od -c of the secret file",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=api_token od -c /run/secrets/api_token && curl -H \"Authorization: Bearer $(cat /run/secrets/api_token)\" https://api.example.com/\n",
+		secretFile: func(v string) (string, string) { return "api_token", v + "\n" },
+		forms:      odCharsOf,
+	},
+	{
+		// hexdump's and od -x's default: two-byte words, little-endian.
+		name:       "log: hexdump of the secret file",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=api_token hexdump /run/secrets/api_token && curl -H \"Authorization: Bearer $(cat /run/secrets/api_token)\" https://api.example.com/\n",
+		secretFile: func(v string) (string, string) { return "api_token", v + "\n" },
+		forms:      hexWordsOf,
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
@@ -1456,6 +1471,35 @@ func xxdOf(v string) []string {
 			groups = append(groups, hex.EncodeToString([]byte(chunk[i:min(i+2, len(chunk))])))
 		}
 		lines = append(lines, fmt.Sprintf("%08x: %s  %s", off, strings.Join(groups, " "), chunk))
+	}
+	return lines
+}
+
+// odCharsOf is what `od -c` prints for v at the start of a file, line by
+// line without the offsets: each byte right-aligned in four columns.
+func odCharsOf(v string) []string {
+	var lines []string
+	for off := 0; off+8 <= len(v); off += 16 {
+		var b strings.Builder
+		for _, c := range []byte(v[off:min(off+16, len(v))]) {
+			fmt.Fprintf(&b, "%4c", c)
+		}
+		lines = append(lines, b.String())
+	}
+	return lines
+}
+
+// hexWordsOf is what `hexdump` (and `od -x`) print for v at the start of
+// a file, line by line without the offsets: two-byte little-endian
+// words in hexadecimal.
+func hexWordsOf(v string) []string {
+	var lines []string
+	for off := 0; off+16 <= len(v); off += 16 {
+		var words []string
+		for i := off; i < off+16; i += 2 {
+			words = append(words, fmt.Sprintf("%02x%02x", v[i+1], v[i]))
+		}
+		lines = append(lines, strings.Join(words, " "))
 	}
 	return lines
 }
