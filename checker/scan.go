@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hushbuild/hushbuild/internal/nest"
+	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -97,7 +98,7 @@ const (
 // by its data regions only. A file with several hard links is read once
 // and its findings are reported at each of its paths.
 //
-// Two more views of a file's content are searched:
+// Three more views of a file's content are searched:
 //   - compressed content, decompressed: a file that starts as gzip,
 //     bzip2, xz, zlib or zstd data is searched decompressed too (a
 //     .tar.gz's tar, as raw bytes: the files in it), reported at
@@ -114,7 +115,11 @@ const (
 //     can be, with a note;
 //   - a content of at most 256 KiB (a file's, or a file's decompressed) is
 //     searched again with its line ends removed, for values written
-//     wrapped (base64 wraps at 76 columns).
+//     wrapped (base64 wraps at 76 columns);
+//   - a file of at most 256 KiB of text is searched for values kept
+//     obscured as rclone keeps its configuration's passwords (AES-CTR
+//     under a key anyone has), revealed, reported at "PATH
+//     (rclone-obscured)".
 //
 // Paths in findings start with "/" (root itself); any part of a path that
 // holds a value reads "<redacted>", in findings, notes and errors alike.
@@ -179,6 +184,9 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 		r.Bytes += j.bytes
 		add := func(lits []int, suffix string) {
 			s.findings(lits, func(secret, field, encoding string) {
+				if suffix == obscuredSuffix {
+					encoding = obscuredKind
+				}
 				hits = append(hits, hit{Finding{Path: j.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false, j.red})
 				for _, a := range j.aliases {
 					hits = append(hits, hit{Finding{Path: a.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, a.real, false, a.red})
@@ -598,6 +606,9 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 			data := c.whole[:in.n]
 			j.lits = c.scanWhole(data)
 			j.lits = union(j.lits, c.joinedOf(data))
+			if lits := c.revealedOf(data); len(lits) > 0 {
+				j.parts = append(j.parts, part{obscuredSuffix, lits})
+			}
 			headN = copy(head[:], data)
 		} else {
 			j.lits = append([]int(nil), c.close()...)
@@ -763,6 +774,7 @@ type contentScan struct {
 	keepOn bool
 	keep   []byte
 	join   []byte // joined's buffer
+	reveal []byte // revealedOf's buffer
 	whole  []byte // a small file, read whole (see fileInput.whole)
 
 	// inner scans an archive found inside this one's input (see
@@ -895,6 +907,28 @@ func (c *contentScan) joinedOf(data []byte) []int {
 		return nil
 	}
 	return c.scanWhole(c.join)
+}
+
+// obscuredKind names, in findings, a value found obscured (see
+// revealedOf).
+const (
+	obscuredKind   = "rclone-obscured"
+	obscuredSuffix = " (" + obscuredKind + ")"
+)
+
+// revealedOf searches data, a whole input, again where it may hold a
+// value obscured, if it is text: each run of URL-safe base64 is revealed
+// as rclone reveals its configuration's passwords (package obscure), and
+// what they reveal to is searched. It resets c.
+func (c *contentScan) revealedOf(data []byte) []int {
+	if binaryData(data) {
+		return nil
+	}
+	c.reveal = obscure.Revealed(c.reveal[:0], data)
+	if len(c.reveal) == 0 {
+		return nil
+	}
+	return c.scanWhole(c.reveal)
 }
 
 // scanWhole returns the literals in data, a whole input, searched where

@@ -35,6 +35,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
+	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -778,6 +779,9 @@ func TestScanTreeViews(t *testing.T) {
 			}
 			write(t, dir, "dump.hex", b.String())
 		}, want: []Finding{{Path: "/dump.hex", Where: "content", Encoding: "hex"}}},
+		{name: "rclone.conf with the password obscured", build: func(t *testing.T, dir, v string) {
+			write(t, dir, "root/.config/rclone/rclone.conf", "[backup]\ntype = sftp\nhost = backup.example.com\npass = "+obscure.Rclone(bytes.Repeat([]byte{7}, 16), v)+"\n")
+		}, want: []Finding{{Path: "/root/.config/rclone/rclone.conf (rclone-obscured)", Where: "content", Encoding: "rclone-obscured"}}},
 		{name: "base64, wrapped, in a file over 1 MiB: not joined", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "big.txt", strings.Repeat("filler line\n", (1<<20)/12+1)+b64wrap([]byte(long(v)), "\n"))
 		}},

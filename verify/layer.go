@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
+	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -231,6 +232,18 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 			c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1, offset: x.Offset})
 		})
 	}
+	// What a small file's runs of URL-safe base64 reveal to as values
+	// kept obscured (package obscure), searched with revSt.
+	var revealed []byte
+	var revSt *secretscan.Stream
+	onRevealed := func(x secretscan.Match) {
+		m.ids(x, func(id matchID) {
+			if id.secret >= 0 {
+				id.encoding = EncObscured
+			}
+			c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1})
+		})
+	}
 	// A file's first bytes, to decide whether to open it (see
 	// nested.go), and the opening when it is opened.
 	var head []byte
@@ -265,6 +278,12 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 				if seg.hdr != nil && seg.last {
 					// The whole file is here: opened in this goroutine.
 					deciding = false
+					if revealed = obscure.Revealed(revealed[:0], data); len(revealed) > 0 {
+						if revSt == nil {
+							revSt = m.sc.Stream("", nil)
+						}
+						revSt.ScanAll("", revealed, onRevealed)
+					}
 					if nestable(data[:min(len(data), nestHead)]) {
 						if nst == nil {
 							nst = m.newNester()

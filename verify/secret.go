@@ -1113,6 +1113,11 @@ const (
 	// a ' inside an SQL string or a YAML single-quoted scalar, a " inside
 	// a CSV field.
 	EncQuoted = "quoted"
+	// EncObscured is the value kept obscured as rclone keeps its
+	// configuration's passwords (AES-CTR under a key of rclone's source,
+	// so anyone can reveal it): found by revealing a small file's runs
+	// of URL-safe base64, not by a needle.
+	EncObscured = "rclone-obscured"
 )
 
 // Needle is one byte string that stands for a secret value: the value in

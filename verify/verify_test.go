@@ -15,6 +15,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/hushbuild/hushbuild/internal/obscure"
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
@@ -198,6 +199,22 @@ func TestEncodedForms(t *testing.T) {
 		if got["/"+f.Name] != want {
 			t.Errorf("%s: found as %q, want %q", f.Name, got["/"+f.Name], want)
 		}
+	}
+}
+
+// TestObscuredPassword: rclone's configuration keeps a password
+// obscured, which anyone can reveal: verify reveals it.
+func TestObscuredPassword(t *testing.T) {
+	c := vt.Canary(t)
+	iv := bytes.Repeat([]byte{3}, 16)
+	conf := "[backup]\ntype = sftp\nhost = backup.example.com\nuser = ci\npass = " + obscure.Rclone(iv, c) + "\n"
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{
+		{Name: "root/.config/rclone/rclone.conf", Body: conf},
+		{Name: "srv/other.conf", Body: "pass = " + obscure.Rclone(iv, "not the secret at all") + "\n"},
+	}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "SFTP_PASS", Value: c}}})
+	if len(r.Hits) != 1 || r.Hits[0].Path != "/root/.config/rclone/rclone.conf" || r.Hits[0].SecretID != "SFTP_PASS" || r.Hits[0].Encoding != EncObscured {
+		t.Errorf("want one hit, SFTP_PASS obscured in rclone.conf, got:\n%s", dump(r))
 	}
 }
 
