@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -25,6 +26,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/verify"
 )
 
@@ -996,6 +998,23 @@ var reviewCases = []reviewCase{
 		secretFile: func(v string) (string, string) { return "api_token", v + "\n" },
 		forms:      hexWordsOf,
 	},
+	{
+		// rclone keeps a remote's password obscured: AES-CTR under a key
+		// built into rclone, so that anyone can reveal it, and in no
+		// encoding the check searches.
+		name:       "rclone config create with the password obscured",
+		dockerfile: "FROM alpine\nARG SFTP_PASS\nRUN rclone config create backup sftp host=backup.example.com user=ci pass=$SFTP_PASS\nRUN HUSHBUILD_PROBE_REQUIRE=1 rclone copy backup:models /models\n",
+		flags:      func(string) []string { return []string{"--secret", "id=SFTP_PASS,env=HF_SECRET_VALUE"} },
+		forms:      func(v string) []string { return []string{rcloneObscured(v)} },
+	},
+	{
+		// The configuration file goes when the RUN ends (the case
+		// above), but a dump of it stays: the check must reveal it.
+		name:       "rclone config dump of a remote with the password obscured",
+		dockerfile: "FROM alpine\nARG SFTP_PASS\nRUN mkdir -p /app && rclone config create backup sftp host=backup.example.com user=ci pass=$SFTP_PASS && rclone config dump > /app/remotes.json\n",
+		flags:      func(string) []string { return []string{"--secret", "id=SFTP_PASS,env=HF_SECRET_VALUE"} },
+		forms:      func(v string) []string { return []string{rcloneObscured(v)} },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
@@ -1502,4 +1521,11 @@ func hexWordsOf(v string) []string {
 		lines = append(lines, strings.Join(words, " "))
 	}
 	return lines
+}
+
+// rcloneObscured is v as the test image's rclone stand-in obscures it:
+// as rclone does, with the IV the stand-in derives from v.
+func rcloneObscured(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return obscure.Rclone(sum[:16], v)
 }

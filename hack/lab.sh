@@ -159,6 +159,7 @@ build_daemon() {
 
 build_ssh_add() {
 	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/testbase-ssh-add" ./hack/testbase/ssh-add)
+	(cd "$ROOT" && CGO_ENABLED=0 go build "${GO_FLAGS[@]}" -ldflags "-s -w" -o "$BIN/testbase-rclone" ./hack/testbase/rclone)
 }
 
 # ---- processes -----------------------------------------------------------------
@@ -453,6 +454,7 @@ push_testbase() {
 	mkdir -p "$ctx/bin"
 	cp "$ROOT"/hack/testbase/bin/* "$ctx/bin/"
 	cp "$BIN/testbase-ssh-add" "$ctx/bin/ssh-add"
+	cp "$BIN/testbase-rclone" "$ctx/bin/rclone"
 	cp "$ROOT/hack/testbase/lib.sh" "$ctx/lib.sh"
 	cat >"$ctx/Dockerfile" <<EOF
 FROM $(image_ref busybox)

@@ -373,7 +373,19 @@ var tools = []tool{
 	{Name: "sentry-cli", Files: []string{".sentryclirc"}},
 	// gsutil's and boto's credentials.
 	{Name: "gsutil", Files: []string{".boto"}},
-	{Name: "rclone", Files: []string{"rclone.conf", ".config/rclone/rclone.conf"}},
+	{
+		Name:  "rclone",
+		Files: []string{"rclone.conf", ".config/rclone/rclone.conf"},
+		Writes: []toolWrite{
+			// rclone keeps a remote's passwords obscured (AES-CTR under a
+			// key built into rclone: anyone can reveal them), a form the
+			// build-time check does not search for: the file must go.
+			// rclone reads ~/.rclone.conf, its old place, when it exists.
+			{Cmds: []string{"rclone"}, Sub: []string{"config create", "config update", "config password"}, Login: true,
+				File: "$RCLONE_CONFIG | $XDG_CONFIG_HOME/rclone/rclone.conf | ~/.config/rclone/rclone.conf", Also: []string{"~/.rclone.conf"},
+				FileFlags: []string{"--config"}, ValueFlags: []string{"--log-file", "--log-level", "--cache-dir", "--temp-dir"}},
+		},
+	},
 	{Name: "databricks", Files: []string{".databrickscfg"}},
 	{Name: "vault", Files: []string{".vault-token"}},
 	{Name: "s3cmd", Files: []string{".s3cfg"}},
