@@ -24,6 +24,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hushbuild/hushbuild/internal/hexarray"
 	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
@@ -98,7 +99,7 @@ const (
 // by its data regions only. A file with several hard links is read once
 // and its findings are reported at each of its paths.
 //
-// Three more views of a file's content are searched:
+// Four more views of a file's content are searched:
 //   - compressed content, decompressed: a file that starts as gzip,
 //     bzip2, xz, zlib or zstd data is searched decompressed too (a
 //     .tar.gz's tar, as raw bytes: the files in it), reported at
@@ -119,7 +120,8 @@ const (
 //   - a file of at most 256 KiB of text is searched for values kept
 //     obscured as rclone keeps its configuration's passwords (AES-CTR
 //     under a key anyone has), revealed, reported at "PATH
-//     (rclone-obscured)".
+//     (rclone-obscured)", and for values spelt out as lists of byte
+//     literals (the C array of `xxd -i`), read, at "PATH (byte-array)".
 //
 // Paths in findings start with "/" (root itself); any part of a path that
 // holds a value reads "<redacted>", in findings, notes and errors alike.
@@ -184,8 +186,11 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 		r.Bytes += j.bytes
 		add := func(lits []int, suffix string) {
 			s.findings(lits, func(secret, field, encoding string) {
-				if suffix == obscuredSuffix {
+				switch suffix {
+				case obscuredSuffix:
 					encoding = obscuredKind
+				case arraySuffix:
+					encoding = arrayKind
 				}
 				hits = append(hits, hit{Finding{Path: j.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false, j.red})
 				for _, a := range j.aliases {
@@ -609,6 +614,9 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 			if lits := c.revealedOf(data); len(lits) > 0 {
 				j.parts = append(j.parts, part{obscuredSuffix, lits})
 			}
+			if lits := c.arraysOf(data); len(lits) > 0 {
+				j.parts = append(j.parts, part{arraySuffix, lits})
+			}
 			headN = copy(head[:], data)
 		} else {
 			j.lits = append([]int(nil), c.close()...)
@@ -775,6 +783,7 @@ type contentScan struct {
 	keep   []byte
 	join   []byte // joined's buffer
 	reveal []byte // revealedOf's buffer
+	arrays []byte // arraysOf's buffer
 	whole  []byte // a small file, read whole (see fileInput.whole)
 
 	// inner scans an archive found inside this one's input (see
@@ -929,6 +938,27 @@ func (c *contentScan) revealedOf(data []byte) []int {
 		return nil
 	}
 	return c.scanWhole(c.reveal)
+}
+
+// arrayKind names, in findings, a value found spelt out as a list of byte
+// literals (see arraysOf).
+const (
+	arrayKind   = "byte-array"
+	arraySuffix = " (" + arrayKind + ")"
+)
+
+// arraysOf searches data, a whole input, again where it may spell out a
+// value as a list of hexadecimal byte literals, if it is text: the C
+// array `xxd -i` writes (package hexarray). It resets c.
+func (c *contentScan) arraysOf(data []byte) []int {
+	if binaryData(data) {
+		return nil
+	}
+	c.arrays = hexarray.Decoded(c.arrays[:0], data)
+	if len(c.arrays) == 0 {
+		return nil
+	}
+	return c.scanWhole(c.arrays)
 }
 
 // scanWhole returns the literals in data, a whole input, searched where

@@ -782,6 +782,19 @@ func TestScanTreeViews(t *testing.T) {
 		{name: "rclone.conf with the password obscured", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "root/.config/rclone/rclone.conf", "[backup]\ntype = sftp\nhost = backup.example.com\npass = "+obscure.Rclone(bytes.Repeat([]byte{7}, 16), v)+"\n")
 		}, want: []Finding{{Path: "/root/.config/rclone/rclone.conf (rclone-obscured)", Where: "content", Encoding: "rclone-obscured"}}},
+		{name: "xxd -i C array", build: func(t *testing.T, dir, v string) {
+			var b strings.Builder
+			b.WriteString("unsigned char license_key[] = {\n")
+			for i := 0; i < len(v); i += 12 {
+				var parts []string
+				for _, c := range []byte(v[i:min(i+12, len(v))]) {
+					parts = append(parts, fmt.Sprintf("0x%02x", c))
+				}
+				b.WriteString("  " + strings.Join(parts, ", ") + ",\n")
+			}
+			b.WriteString("};\n")
+			write(t, dir, "src/include/license_key.h", b.String())
+		}, want: []Finding{{Path: "/src/include/license_key.h (byte-array)", Where: "content", Encoding: "byte-array"}}},
 		{name: "base64, wrapped, in a file over 1 MiB: not joined", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "big.txt", strings.Repeat("filler line\n", (1<<20)/12+1)+b64wrap([]byte(long(v)), "\n"))
 		}},

@@ -1015,6 +1015,19 @@ var reviewCases = []reviewCase{
 		flags:      func(string) []string { return []string{"--secret", "id=SFTP_PASS,env=HF_SECRET_VALUE"} },
 		forms:      func(v string) []string { return []string{rcloneObscured(v)} },
 	},
+	{
+		// `xxd -i` writes a file as a C array for a program to embed: a
+		// list of byte literals cut over lines, which no encoding of the
+		// value is; a later RUN that compiles it mounts no secret. The
+		// project's script runs it (the rewrite refuses xxd in the RUN).
+		name:       "xxd -i of a licence key secret into a C header by a build script",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY scripts/ scripts/\nRUN --mount=type=secret,id=license_key sh scripts/embed.sh /run/secrets/license_key include\nRUN ls include\n",
+		files: func(string) map[string]string {
+			return map[string]string{"scripts/embed.sh": "#!/bin/sh\n# embed.sh FILE DIR: FILE as a C array in DIR/NAME.h\nset -e\nout=\"$PWD/$2\"\nmkdir -p \"$out\"\ncd \"$(dirname \"$1\")\"\nname=$(basename \"$1\")\nxxd -i \"$name\" > \"$out/$name.h\"\n"}
+		},
+		secretFile: func(v string) (string, string) { return "license_key", v },
+		forms:      xxdIncludeOf,
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
@@ -1528,4 +1541,18 @@ func hexWordsOf(v string) []string {
 func rcloneObscured(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return obscure.Rclone(sum[:16], v)
+}
+
+// xxdIncludeOf is what `xxd -i` writes for v at the start of a file, its
+// lines of twelve byte literals without their indentation and last comma.
+func xxdIncludeOf(v string) []string {
+	var lines []string
+	for off := 0; off+12 <= len(v); off += 12 {
+		var parts []string
+		for _, c := range []byte(v[off : off+12]) {
+			parts = append(parts, fmt.Sprintf("0x%02x", c))
+		}
+		lines = append(lines, strings.Join(parts, ", "))
+	}
+	return lines
 }

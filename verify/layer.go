@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
+	"github.com/hushbuild/hushbuild/internal/hexarray"
 	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
@@ -232,17 +233,20 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 			c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1, offset: x.Offset})
 		})
 	}
-	// What a small file's runs of URL-safe base64 reveal to as values
-	// kept obscured (package obscure), searched with revSt.
+	// What a small file stands for besides its bytes (values kept
+	// obscured, package obscure; lists of byte literals, package
+	// hexarray), searched with revSt.
 	var revealed []byte
 	var revSt *secretscan.Stream
-	onRevealed := func(x secretscan.Match) {
-		m.ids(x, func(id matchID) {
-			if id.secret >= 0 {
-				id.encoding = EncObscured
-			}
-			c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1})
-		})
+	onRevealed := func(enc string) func(secretscan.Match) {
+		return func(x secretscan.Match) {
+			m.ids(x, func(id matchID) {
+				if id.secret >= 0 {
+					id.encoding = enc
+				}
+				c.add(rawHit{id: id, path: cur.path, real: cur.real, in: InContent, history: -1})
+			})
+		}
 	}
 	// A file's first bytes, to decide whether to open it (see
 	// nested.go), and the opening when it is opened.
@@ -282,7 +286,13 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 						if revSt == nil {
 							revSt = m.sc.Stream("", nil)
 						}
-						revSt.ScanAll("", revealed, onRevealed)
+						revSt.ScanAll("", revealed, onRevealed(EncObscured))
+					}
+					if revealed = hexarray.Decoded(revealed[:0], data); len(revealed) > 0 {
+						if revSt == nil {
+							revSt = m.sc.Stream("", nil)
+						}
+						revSt.ScanAll("", revealed, onRevealed(EncByteArray))
 					}
 					if nestable(data[:min(len(data), nestHead)]) {
 						if nst == nil {

@@ -1118,6 +1118,10 @@ const (
 	// so anyone can reveal it): found by revealing a small file's runs
 	// of URL-safe base64, not by a needle.
 	EncObscured = "rclone-obscured"
+	// EncByteArray is the value spelt out as a list of hexadecimal byte
+	// literals (`xxd -i`'s C array, cut over lines): found by reading a
+	// small file's lists, not by a needle.
+	EncByteArray = "byte-array"
 )
 
 // Needle is one byte string that stands for a secret value: the value in

@@ -218,6 +218,21 @@ func TestObscuredPassword(t *testing.T) {
 	}
 }
 
+// TestByteArray: `xxd -i` spells a file out as a C array.
+func TestByteArray(t *testing.T) {
+	c := vt.Canary(t)
+	var lits []string
+	for _, b := range []byte(c) {
+		lits = append(lits, fmt.Sprintf("0x%02x", b))
+	}
+	h := "unsigned char k[] = {\n  " + strings.Join(lits, ",\n  ") + "\n};\n"
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{{Name: "src/k.h", Body: h}}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "K", Value: c}}})
+	if len(r.Hits) != 1 || r.Hits[0].Path != "/src/k.h" || r.Hits[0].Encoding != EncByteArray {
+		t.Errorf("want one hit, K as a byte array in /src/k.h, got:\n%s", dump(r))
+	}
+}
+
 func TestBase64ConfigFile(t *testing.T) {
 	c := vt.Canary(t)
 	auth := base64.StdEncoding.EncodeToString([]byte("ci-bot:" + c))
