@@ -149,17 +149,17 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 				// A pattern the shell expands: the files it matches
 				// (cp docker/* /root/, cat conf/*rc > all, tar -cf
 				// x.tar d*) are read as if named.
-				if m := globMounted(p, mounted); m != "" && (redirected || archivers[name] || copiers[name]) {
+				if m := globMounted(p, mounted); m != "" && (redirected || archiver(name, args) || copiers[name]) {
 					out = append(out, name+" copies the secret mounted at "+m+", which "+p+" matches, into a file that would stay in the layer")
-				} else if d := globParentOfMounted(p, mounted); d != "" && (name == "cp" || name == "rsync" || archivers[name]) && (recursive(args) || recursesByDefault(name, args)) {
+				} else if d := globParentOfMounted(p, mounted); d != "" && (name == "cp" || name == "rsync" || archiver(name, args)) && (recursive(args) || recursesByDefault(name, args)) {
 					out = append(out, name+" copies "+d+", which "+p+" matches and which holds a secret mount, into a file or directory that would stay in the layer")
 				}
 				continue
 			}
 			switch {
-			case isMounted(p) && (redirected || archivers[name] && !captured[s] && !ddToDevice(name, args, env)):
+			case isMounted(p) && (redirected || archiver(name, args) && !captured[s] && !ddToDevice(name, args, env)):
 				out = append(out, name+" copies the secret mounted at "+p+" into a file that would stay in the layer")
-			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archivers[name]) && (recursive(args) || recursesByDefault(name, args)):
+			case parentOfMounted(p) && (name == "cp" || name == "rsync" || archiver(name, args)) && (recursive(args) || recursesByDefault(name, args)):
 				out = append(out, name+" copies "+p+", which holds a secret mount, into a file or directory that would stay in the layer")
 			}
 		}
@@ -267,6 +267,19 @@ func captureNames(f *syntax.File, caps []capture) map[string]bool {
 var archivers = map[string]bool{
 	"tar": true, "zip": true, "rsync": true, "dd": true, "base64": true, "xxd": true, "gzip": true,
 	"bzip2": true, "xz": true, "zstd": true, "openssl": true, "gpg": true, "7z": true, "scp": true,
+}
+
+// archiver reports whether the command name with arguments args copies
+// or encodes a file into another: one of archivers, or keytool
+// -importkeystore, which writes the keys of a keystore (a secret mount)
+// into another, encrypted under the destination's password (changeit, as
+// often as not): a form that no check searches, and that anyone who reads
+// the Dockerfile can open.
+func archiver(name string, args []string) bool {
+	if name == "keytool" {
+		return slices.Contains(args, "-importkeystore")
+	}
+	return archivers[name]
 }
 
 // ddToDevice reports whether dd writes to a device (of=/dev/stderr,

@@ -25,6 +25,8 @@ func TestOpaqueWrites(t *testing.T) {
 		{name: "parent archived by tar -c -f", script: `tar -z -c -f /app/x.tgz /root`, want: "tar copies /root, which holds a secret mount"},
 		{name: "tar extracting into the parent", script: `tar -xzf /app/x.tgz -C /root`},
 		{name: "tar --no-recursion", script: `tar --create --no-recursion -f /app/x.tar /root`},
+		{name: "keytool -importkeystore of the mount", script: `keytool -importkeystore -srckeystore /root/.npmrc -srcstorepass "$P" -destkeystore /app/ks.jks -deststorepass changeit -noprompt`, want: "keytool copies the secret mounted at /root/.npmrc"},
+		{name: "keytool -list of the mount", script: `keytool -list -keystore /root/.npmrc -storepass changeit`},
 		{name: "7z a of the parent", script: `7z a /app/x.7z /root`, want: "7z copies /root, which holds a secret mount"},
 		{name: "pattern copying the mount", script: `cp /root/.np* /app/`, want: "cp copies the secret mounted at /root/.npmrc, which /root/.np* matches"},
 		{name: "pattern into a file", script: `cat /root/.*rc > /app/all`, want: "cat copies the secret mounted at /root/.npmrc"},
