@@ -515,6 +515,9 @@ const (
 // only (a long token in a Basic header).
 func maskPieces(v string) [][]byte {
 	v = strings.TrimSpace(v)
+	if len(v) >= verify.MinValueLen && len(v) < rawPiece && !strings.ContainsAny(v, "\n\r") {
+		return shortDumps(v)
+	}
 	if len(v) < rawPiece || len(v) > maxPieceValue || strings.ContainsAny(v, "\n\r") {
 		return nil
 	}
@@ -561,6 +564,47 @@ func maskPieces(v string) [][]byte {
 		// and od -x's default: two-byte little-endian words.
 		out = append(out, odCharPieces(v)...)
 		out = append(out, hexWordPieces(v)...)
+	}
+	return out
+}
+
+// shortDumps returns, for a value too short to be cut into pieces (a
+// password of 6 to 15 bytes), its whole dump forms: xxd's hex groups and
+// hexdump's two-byte words at both alignments, hexdump -C's bytes (its
+// wider gap after any of them) and od -c's fields. A dump that cuts it over two lines shows its two parts.
+func shortDumps(v string) [][]byte {
+	var out [][]byte
+	for _, f := range xxdHex(v) {
+		out = append(out, []byte(f))
+	}
+	// hexdump -C puts two spaces after a line's eighth byte, which may
+	// be any of v's.
+	for gap := 0; gap < len(v); gap++ {
+		var spaced strings.Builder
+		for i := 0; i < len(v); i++ {
+			switch {
+			case i > 0 && i == gap:
+				spaced.WriteString("  ")
+			case i > 0:
+				spaced.WriteByte(' ')
+			}
+			spaced.WriteString(hex.EncodeToString([]byte{v[i]}))
+		}
+		out = append(out, []byte(spaced.String()))
+	}
+	var odc strings.Builder
+	for i := 0; i < len(v); i++ {
+		fmt.Fprintf(&odc, "%4s", odChar(v[i]))
+	}
+	out = append(out, []byte(strings.TrimLeft(odc.String(), " ")))
+	for a := 0; a < 2; a++ {
+		var words []string
+		for i := a; i+1 < len(v); i += 2 {
+			words = append(words, hex.EncodeToString([]byte{v[i+1], v[i]}))
+		}
+		if len(words) >= 2 {
+			out = append(out, []byte(strings.Join(words, " ")))
+		}
 	}
 	return out
 }

@@ -323,6 +323,7 @@ func TestMaskPieces(t *testing.T) {
 	pat := "github_pat_" + hexs(82)
 	long := "hfc_" + hexs(1200)
 	tok := "hc-" + hexs(32)
+	pw := "pw" + hexs(10) // 12 bytes
 	b64 := base64.StdEncoding.EncodeToString
 	tests := []struct {
 		name, value, out string
@@ -341,6 +342,22 @@ func TestMaskPieces(t *testing.T) {
 		{"od -c of a GitHub token at an odd offset", pat, odChars("TOKEN=" + pat + "\n")},
 		{"hexdump of a token file", tok, hexWords(tok + "\n")},
 		{"hexdump of a GitHub token at an odd offset", pat, hexWords("TOKEN=" + pat + "\n\n")},
+	}
+	// A value too short for pieces: its dumps are masked whole.
+	short := []struct{ name, out string }{
+		{"od -c of a short password file", odChars(pw + "\n")},
+		{"hexdump of a short password file", hexWords(pw + "\n")},
+		{"hexdump -C of a short password file", hexdumpC(pw + "\n")},
+		{"xxd of a short password at an odd offset", xxdDump("P=" + pw + "\n")},
+	}
+	for i, tt := range short {
+		values := []execValue{{id: "S", value: pw, pieces: true}}
+		if before := shownPiece(tt.out, pw); before != len(pw) {
+			t.Fatalf("%s: the test output shows %d of the value's %d bytes", tt.name, before, len(pw))
+		}
+		if n := shownPiece(maskOutput(t, values, tt.out, uint64(i)), pw); n != 0 {
+			t.Errorf("%s: the masked output shows %d of the value's %d bytes in one part", tt.name, n, len(pw))
+		}
 	}
 	for i, tt := range tests {
 		values := []execValue{{id: "S", value: tt.value, pieces: true}}
@@ -390,7 +407,7 @@ func TestMaskPiecesBounded(t *testing.T) {
 	if len(notes) == 0 {
 		t.Error("no note says which values' pieces are not masked")
 	}
-	for _, v := range []string{"line one of it\nline two of the value", strings.Repeat("x", maxPieceValue+1), "short-value"} {
+	for _, v := range []string{"line one of it\nline two of the value", strings.Repeat("x", maxPieceValue+1), "short"} {
 		if ps := maskPieces(v); len(ps) != 0 {
 			t.Errorf("a value of %d bytes has %d pieces", len(v), len(ps))
 		}

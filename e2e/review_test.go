@@ -992,6 +992,15 @@ var reviewCases = []reviewCase{
 		forms:      odCharsOf,
 	},
 	{
+		// A database password of 12 characters: too short for the pieces
+		// that mask a dump of a token.
+		name:       "log: od -c of a short password file",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=db_password od -c /run/secrets/db_password && echo migrate\n",
+		value:      func(t *testing.T) string { return longCanary(t, 6) },
+		secretFile: func(v string) (string, string) { return "db_password", v + "\n" },
+		forms:      func(v string) []string { return []string{strings.TrimLeft(odCharsOf(v + "    ")[0], " ")[:4*len(v)-3]} },
+	},
+	{
 		// hexdump's and od -x's default: two-byte words, little-endian.
 		name:       "log: hexdump of the secret file",
 		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=api_token hexdump /run/secrets/api_token && curl -H \"Authorization: Bearer $(cat /run/secrets/api_token)\" https://api.example.com/\n",
