@@ -412,6 +412,26 @@ var reviewCases = []reviewCase{
 		forms: func(v string) []string { return []string{strings.ReplaceAll(v, "'", "''")} },
 	},
 	{
+		// A generated password (openssl rand -base64) has / + =;
+		// Python's urllib.parse.quote, the usual way to put one in a
+		// database URL, escapes + and = but leaves /: neither of the URL
+		// escapings the check knew (Go's QueryEscape escapes /, its
+		// PathEscape leaves + and =). The script does what quote does.
+		name:       "password with slash plus equals quoted by Python into a database URL",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY render-settings.sh ./\nRUN --mount=type=secret,id=DB_PASSWORD,env=DB_PASSWORD sh render-settings.sh\n",
+		value: func(t *testing.T) string {
+			c := newCanary(t)
+			return c[:12] + "/" + c[12:24] + "+" + c[24:36] + "=" + c[36:]
+		},
+		files: func(string) map[string]string {
+			return map[string]string{"render-settings.sh": "# quote(password), as urllib.parse.quote does: / is safe\npw=$(printf '%s' \"$DB_PASSWORD\" | sed -e 's/+/%2B/g' -e 's/=/%3D/g')\nprintf '[database]\\nurl = postgresql://app:%s@db:5432/app\\n' \"$pw\" > /app/settings.ini\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+		forms: func(v string) []string {
+			return []string{strings.NewReplacer("+", "%2B", "=", "%3D").Replace(v)}
+		},
+	},
+	{
 		// Python's json.dumps escapes every non-ASCII character.
 		name:       "non-ASCII password JSON-escaped by Python",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY write-config.sh ./\nRUN --mount=type=secret,id=SMTP_PASSWORD,env=SMTP_PASSWORD sh write-config.sh\n",

@@ -1142,7 +1142,7 @@ const MaxNeedleLen = 128
 // Needles returns the byte strings that stand for v in an image or a
 // file: v itself, its base64 forms (standard and URL alphabets, each at
 // the three alignments v can have inside a longer base64 text), its
-// URL-encoded, JSON-escaped, hexadecimal (lower and upper case) and
+// URL-encoded (as Go, Python's quote and RFC 3986 escape), JSON-escaped, hexadecimal (lower and upper case) and
 // shell-quoted forms (see EncShell), its JSON form with every character
 // past ASCII escaped (Python's json.dumps) and, when it holds & < > " or
 // ', its XML-escaped forms (see EncXML) and its form with quotes doubled
@@ -1187,7 +1187,11 @@ func needles(v string) []Needle {
 			}
 		}
 	}
-	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+	// Go's query and path escaping, Python's urllib.parse.quote (which
+	// leaves / alone: a password in a database URL), and RFC 3986's
+	// unreserved-only escaping (git's credential store, JavaScript's
+	// encodeURIComponent, a space as %20).
+	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v), percentEscape(v, "/"), percentEscape(v, "")} {
 		add([]byte(u), EncURL)
 		add([]byte(lowerHexEscapes(u)), EncURL)
 	}
@@ -1219,6 +1223,21 @@ func needles(v string) []Needle {
 		}
 	}
 	return out
+}
+
+// percentEscape escapes every byte of v as %XX but ASCII letters and
+// digits, - . _ ~ and the bytes of safe.
+func percentEscape(v, safe string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~"+safe, c) >= 0) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // asciiJSON returns v JSON-escaped with every character past ASCII as a

@@ -186,6 +186,7 @@ func TestEncodedForms(t *testing.T) {
 	files = append(files,
 		vt.File{Name: "query", Body: "https://x/?p=" + url.QueryEscape(c)},
 		vt.File{Name: "path", Body: "https://x/" + url.PathEscape(c)},
+		vt.File{Name: "pyquote", Body: "postgresql://app:" + strings.NewReplacer("+", "%2B", "?", "%3F", "&", "%26", `"`, "%22").Replace(c) + "@db/app"}, // urllib.parse.quote: / stays
 		vt.File{Name: "json", Body: string(js)},
 	)
 	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: files}}})
