@@ -1057,6 +1057,15 @@ var reviewCases = []reviewCase{
 		secretFile: func(v string) (string, string) { return "license_key", v },
 		forms:      xxdIncludeOf,
 	},
+	{
+		// GitHub's documented form for a token as the user name:
+		// x-oauth-basic is a fixed password, the token is the user.
+		name:       "token with the x-oauth-basic password in a build-arg",
+		dockerfile: "FROM alpine\nARG REPO_URL\nRUN git clone \"$REPO_URL\" /src/lib || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "REPO_URL=https://" + v + ":x-oauth-basic@github.com/acme/lib.git"}
+		},
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

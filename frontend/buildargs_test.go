@@ -43,6 +43,8 @@ var credCases = []credCase{
 	// a token as a URL's user name (Azure DevOps, Gemfury, GitHub)
 	{"token as the user name", "REPO_URL", kindURLToken, func(r string) string { return "https://" + r + "@dev.azure.com/acme/_git/lib" }},
 	{"token as the index user", "EXTRA_URL", kindURLToken, func(r string) string { return "https://" + r + "@pypi.fury.io/acme/" }},
+	{"token as the user with x-oauth-basic", "REPO", kindURLToken, func(r string) string { return "https://" + r + ":x-oauth-basic@github.com/acme/app.git" }},
+	{"name as the user with x-oauth-basic", "REPO", "", func(r string) string { return "https://ci-bot:x-oauth-basic@github.com/acme/" + r + ".git" }},
 	// secret-named settings inside an options string
 	{"gradle property", "GRADLE_OPTS", "the secret-named setting org.gradle.project.nexusPassword", func(r string) string { return "-Xmx2g -Dorg.gradle.project.nexusPassword=" + r }},
 	{"SonarQube token as sonar.login", "SONAR_SCANNER_OPTS", "the secret-named setting sonar.login", func(r string) string { return "-Dsonar.host.url=https://sonar.example.com -Dsonar.login=" + r }},
@@ -99,7 +101,6 @@ var credCases = []credCase{
 	{"secret setting from a variable", "GRADLE_OPTS", "", func(r string) string { return "-Dorg.gradle.project.nexusPassword=$NEXUS_PASSWORD -Dx=" + r }},
 	{"ssh user", "REPO", "", func(r string) string { return "ssh://git@github.com/acme/" + r + ".git" }},
 	{"scp-like git", "REPO", "", func(r string) string { return "git@github.com:acme/" + r + ".git" }},
-	{"x-oauth-basic", "REPO", "", func(r string) string { return "https://" + r + ":x-oauth-basic@github.com/acme/app.git" }},
 	{"empty password", "REPO", "", func(r string) string { return "https://ci-" + r[:6] + ":@git.corp/repo.git" }},
 	{"token with an empty password", "REPO", kindURLToken, func(r string) string { return "https://" + r + ":@git.corp/repo.git" }},
 	{"image digest", "BASE", "", func(r string) string { return "docker-image://alpine:3.19@sha256:" + r + r }},
@@ -272,7 +273,7 @@ var optCases = []struct {
 			"context:base":           "docker-image://alpine:3.19@sha256:" + r + r,
 			"context:src":            "git@github.com:acme/" + r + ".git",
 			"context:files":          "https://builder@files.corp/" + r + ".tar",
-			"context:ghub":           "https://" + r + ":x-oauth-basic@github.com/acme/app.git",
+			"context:ghub":           "https://ci-bot:x-oauth-basic@github.com/acme/" + r + ".git",
 			"input:context":          "https://github.com/acme/" + r + ".git?ref=main",
 			"input-metadata:context": `{"ref":"` + r + `"}`,
 		}
@@ -283,6 +284,9 @@ var optCases = []struct {
 	{"every other option is read", func(r string) map[string]string {
 		return map[string]string{"ctx2": "https://u:" + r + "@h/app.git", "label:org.opencontainers.image.source": "https://gitlab-ci-token:" + r + "@gitlab.corp/acme/app.git"}
 	}, []string{"ctx2", "label:org.opencontainers.image.source"}},
+	{"a named git context with a token and x-oauth-basic", func(r string) map[string]string {
+		return map[string]string{"context:ghub": "https://" + r + ":x-oauth-basic@github.com/acme/app.git"}
+	}, []string{"context:ghub"}},
 	{"a git context with a token as the user name", func(r string) map[string]string {
 		return map[string]string{"input:context": "https://" + r + "@git.corp/acme/app.git"}
 	}, []string{"input:context"}},

@@ -109,13 +109,14 @@ func SettingIn(v string, secret func(key, val string) bool) string {
 }
 
 // URLUserToken reports whether a URL anywhere in v has, as its user name
-// with no password, what looks like a token rather than a name: GitHub,
-// GitLab and Azure DevOps take a token there (https://TOKEN@host/...).
+// with no password (or GitHub's fixed x-oauth-basic), what looks like a
+// token rather than a name: GitHub, GitLab and Azure DevOps take a token
+// there (https://TOKEN@host/..., https://TOKEN:x-oauth-basic@github.com/...).
 // A token here is at least 20 characters of letters, digits, '_' and '-',
 // with both letters and digits.
 func URLUserToken(v string) bool {
 	return AnyURLUserinfo(v, func(user, pass string, _ bool, _ string) bool {
-		return pass == "" && tokenLike(user)
+		return (pass == "" || strings.EqualFold(pass, "x-oauth-basic")) && tokenLike(user)
 	})
 }
 
