@@ -1066,6 +1066,34 @@ var reviewCases = []reviewCase{
 			return []string{"--build-arg", "REPO_URL=https://" + v + ":x-oauth-basic@github.com/acme/lib.git"}
 		},
 	},
+	{
+		// The build fails closed (the rendered file holds the password),
+		// but a later stage's RUN, which gets no secret, printed the file
+		// before the check ran.
+		name:       "log: a later stage prints a file a secret step rendered",
+		dockerfile: "FROM alpine AS config\nARG DB_PASSWORD\nWORKDIR /app\nCOPY render.sh config.tpl ./\nRUN sh render.sh\nFROM alpine\nWORKDIR /app\nCOPY --from=config /app/config.yml ./\nRUN echo \"rendered config:\" && cat config.yml\n",
+		files: func(string) map[string]string {
+			return map[string]string{
+				"config.tpl": "db:\n  host: db\n  password: __DB_PASSWORD__\n",
+				"render.sh":  "sed \"s|__DB_PASSWORD__|$DB_PASSWORD|\" config.tpl > config.yml\n",
+			}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// The same from a stage built FROM the first, whose RUN gets
+		// another secret: its output was masked for its own secret only.
+		name:       "log: a stage FROM it prints the file with another secret mounted",
+		dockerfile: "FROM alpine AS config\nARG DB_PASSWORD\nWORKDIR /app\nCOPY render.sh config.tpl ./\nRUN sh render.sh\nFROM config\nARG NPM_TOKEN\nRUN cat config.yml && echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > .npmrc && npm ci && rm .npmrc\n",
+		files: func(string) map[string]string {
+			return map[string]string{
+				"config.tpl": "db:\n  host: db\n  password: __DB_PASSWORD__\n",
+				"render.sh":  "sed \"s|__DB_PASSWORD__|$DB_PASSWORD|\" config.tpl > config.yml\n",
+			}
+		},
+		flags:      func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+		secretFile: func(string) (string, string) { return "NPM_TOKEN", "npm_unrelated0000000000000000000000000000\n" },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

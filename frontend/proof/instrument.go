@@ -73,6 +73,14 @@ type Step struct {
 	// makes the build context itself (an archive unpacked).
 	Copy    bool
 	Context bool
+	// MaskOnly marks an exec that gets no secret of its own but runs on
+	// what a step that gets one made (a later RUN of its stage, a stage
+	// built FROM it or copying from it): it runs under the wrapper so
+	// that its output is masked for those secrets (it may print a file
+	// that holds one, before the check stops the build), and its outputs
+	// are not checked (whatever secret they hold came from the steps and
+	// copies that are).
+	MaskOnly bool
 }
 
 // Output is one persisted output of a step.
@@ -162,9 +170,16 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 
 	renamed := map[digest.Digest]digest.Digest{}
 	secretSet := map[string]Source{}
+	// upstream holds, by op (original digest), the sources of the steps it
+	// is made from, directly or not: an exec made from one runs masked.
+	upstream := map[digest.Digest][]Source{}
 	for _, d := range g.order {
 		if d == g.terminal {
 			continue
+		}
+		var up []Source
+		for _, in := range g.ops[d].Inputs {
+			up = mergeSources(up, upstream[digest.Digest(in.Digest)])
 		}
 		op := proto.Clone(g.ops[d]).(*pb.Op)
 		changed := false
@@ -175,15 +190,28 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 			}
 		}
 		var step *Step
+		ownSecret := false
 		if ex := op.GetExec(); ex != nil {
-			if sources := g.execSources(op, ex); len(sources) > 0 {
-				step = instrumentExec(op, ex, toolHead, sources)
+			own := g.execSources(op, ex)
+			ownSecret = slices.ContainsFunc(own, func(s Source) bool { return s.Secret != "" })
+			switch {
+			case len(own) > 0:
+				// Its own secrets, and those of the steps before it,
+				// which it may print.
+				sources := mergeSources(own, up)
+				step = instrumentExec(op, ex, toolHead, sources, true)
 				changed = true
 				for _, src := range sources {
 					secretSet[src.key()] = src
 				}
+				up = sources
+			case len(up) > 0:
+				step = instrumentExec(op, ex, toolHead, up, false)
+				step.MaskOnly = true
+				changed = true
 			}
 		}
+		upstream[d] = up
 		nd, dt := d, g.raw[d]
 		if changed {
 			if dt, err = marshal(op); err != nil {
@@ -197,7 +225,7 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 			locs = def.Source.Locations[string(d)]
 		}
 		meta := g.meta[d]
-		if step != nil && slices.ContainsFunc(step.Sources, func(s Source) bool { return s.Secret != "" }) {
+		if step != nil && ownSecret {
 			// Never from the cache: BuildKit's cache keys do not hold
 			// secret values, so a cached result may have been made with
 			// another value than this build's, which the check cannot
@@ -223,7 +251,7 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 		// build's secret values under a name no credential file has
 		// (config/settings.ini). Its outputs are checked as a COPY's
 		// are; it is not wrapped (it gets no secret).
-		if ex := op.GetExec(); ex != nil && step == nil && g.readsLocal(op, ex) {
+		if ex := op.GetExec(); ex != nil && (step == nil || step.MaskOnly) && g.readsLocal(op, ex) {
 			r := &Step{Digest: nd, Outputs: execOutputs(op, ex), Copy: true}
 			g.describe(r, d, locs)
 			out.Copies = append(out.Copies, *r)
@@ -517,15 +545,31 @@ func (g *graph) readsLocal(op *pb.Op, ex *pb.ExecOp) bool {
 	return false
 }
 
+// mergeSources is a with the sources of b it lacks, in order.
+func mergeSources(a, b []Source) []Source {
+	if len(b) == 0 {
+		return a
+	}
+	out := slices.Clip(a)
+	for _, s := range b {
+		if !slices.ContainsFunc(out, func(o Source) bool { return o.key() == s.key() }) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // instrumentExec wraps ex's command and adds the wrapper's mounts, in op
-// (whose Inputs get the tool image).
-func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source) *Step {
+// (whose Inputs get the tool image, and the build context when a source
+// is a file of it that op does not mount). With caches, the step's cache
+// mounts are locked and scanned by the wrapper.
+func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source, caches bool) *Step {
 	step := &Step{Sources: sources, Outputs: execOutputs(op, ex)}
 	for _, s := range sources {
 		step.Secrets = append(step.Secrets, s.ID)
 	}
 	for _, m := range ex.Mounts {
-		if m.MountType == pb.MountType_CACHE {
+		if caches && m.MountType == pb.MountType_CACHE {
 			step.Caches = append(step.Caches, m.Dest)
 			if m.CacheOpt == nil {
 				m.CacheOpt = &pb.CacheOpt{}
@@ -553,6 +597,11 @@ func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source) 
 			idx := slices.IndexFunc(op.Inputs, func(in *pb.Input) bool {
 				return in.Digest == src.Input.Digest && in.Index == src.Input.Index
 			})
+			if idx < 0 {
+				// A step before this one mounted it.
+				idx = len(op.Inputs)
+				op.Inputs = append(op.Inputs, proto.Clone(src.Input).(*pb.Input))
+			}
 			ex.Mounts = append(ex.Mounts, &pb.Mount{
 				Input: int64(idx), Selector: src.Selector, Dest: dest,
 				Output: int64(pb.SkipOutput), Readonly: true, MountType: pb.MountType_BIND,

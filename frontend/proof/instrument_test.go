@@ -70,8 +70,9 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 		llb.AddMount("/root/.npm", llb.Scratch(), llb.AsPersistentCacheDir("npm", llb.CacheMountShared)),
 	).Root()
 	// A later step without secrets, built on the first: it is renamed
-	// (its input changed) but not wrapped.
-	s2 := s1.Run(llb.Args([]string{"/bin/sh", "-c", "ls"})).Root()
+	// (its input changed) and wrapped for its output only (it may print
+	// what the first wrote), its cache mount left as it was.
+	s2 := s1.Run(llb.Args([]string{"/bin/sh", "-c", "ls"}), llb.AddMount("/root/.cache", llb.Scratch(), llb.AsPersistentCacheDir("c", llb.CacheMountShared))).Root()
 	def := marshalState(t, s2)
 	plan, err := Instrument(def, toolDef(t))
 	if err != nil {
@@ -84,8 +85,8 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 	if !slices.EqualFunc(plan.Def.Def, again.Def.Def, bytes.Equal) {
 		t.Fatal("instrumenting is not deterministic")
 	}
-	if len(plan.Steps) != 1 {
-		t.Fatalf("steps: %d, want 1", len(plan.Steps))
+	if len(plan.Steps) != 2 || plan.Steps[0].MaskOnly || !plan.Steps[1].MaskOnly {
+		t.Fatalf("steps: %+v, want the secret step and the later one, masked only", plan.Steps)
 	}
 	step := plan.Steps[0]
 	if want := []string{"NPM_TOKEN", "PYPI PASS/../x"}; !slices.Equal(step.Secrets, want) {
@@ -138,18 +139,25 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 	if len(ex.Secretenv) != 1 || ex.Secretenv[0].Name != "PYPI_PASS" {
 		t.Errorf("secretenv: %+v", ex.Secretenv)
 	}
-	// The second step points at the wrapped one, unwrapped.
-	found := false
-	for d, op := range ops {
-		if d == step.Digest {
-			continue
-		}
-		if op.GetExec().Meta.Args[0] == "/bin/sh" && op.Inputs[0].Digest == string(step.Digest) {
-			found = true
+	// The second step points at the wrapped one, and masks its secrets
+	// without scanning its cache, which it does not lock, nor ignoring
+	// the cache.
+	later := ops[plan.Steps[1].Digest]
+	if later == nil || later.Inputs[0].Digest != string(step.Digest) {
+		t.Fatal("the later step does not build on the instrumented one")
+	}
+	wantArgs = []string{"/dev/.hushbuild/bin/hushbuild-frontend", "exec", "--secrets", "/dev/.hushbuild-secrets",
+		"--id", "NPM_TOKEN", "--id", "PYPI PASS/../x", "--", "/bin/sh", "-c", "ls"}
+	if got := later.GetExec().Meta.Args; !slices.Equal(got, wantArgs) {
+		t.Errorf("later step's args:\n got %q\nwant %q", got, wantArgs)
+	}
+	for _, m := range later.GetExec().Mounts {
+		if m.MountType == pb.MountType_CACHE && m.CacheOpt.Sharing != pb.CacheSharingOpt_SHARED {
+			t.Errorf("the later step's cache mount is %v, want SHARED as it was", m.CacheOpt.Sharing)
 		}
 	}
-	if !found {
-		t.Error("the later step does not build on the instrumented one")
+	if m := plan.Def.Metadata[string(plan.Steps[1].Digest)]; m != nil && m.IgnoreCache {
+		t.Error("the later step, without secrets of its own, never comes from the cache")
 	}
 	// The result loads as LLB, and checks can be made of it.
 	if _, err := llb.NewDefinitionOp(plan.Def); err != nil {
@@ -292,5 +300,75 @@ func TestInstrumentCacheOfContextBinds(t *testing.T) {
 		if ignored := m != nil && m.IgnoreCache; ignored != withSecret {
 			t.Errorf("with a secret %v: IgnoreCache %v", withSecret, ignored)
 		}
+	}
+}
+
+// TestInstrumentMasksLaterStages: a RUN with no secret of its own, in a
+// stage that copies from a stage with secrets, runs under the wrapper
+// masking the secrets of that stage (it may print what they wrote), and
+// one that bind-mounts a credential file of the context gives that file
+// to the steps made from it too; a step made from neither runs as it is.
+func TestInstrumentMasksLaterStages(t *testing.T) {
+	ctx := llb.Local("context")
+	builder := llb.Image("busybox").Run(llb.Args([]string{"/bin/sh", "-c", "sh render.sh"}), llb.AddSecret("", llb.SecretID("DB_PASSWORD"), llb.SecretAsEnv(true), llb.SecretAsEnvName("DB_PASSWORD"))).Root()
+	npm := llb.Image("node").Run(llb.Args([]string{"/bin/sh", "-c", "npm ci"}), llb.AddMount("/root/.npmrc", ctx, llb.SourcePath(".npmrc"), llb.Readonly)).Root()
+	final := llb.Image("alpine").File(llb.Copy(builder, "/app/config.yml", "/app/config.yml")).
+		File(llb.Copy(npm, "/app/node_modules", "/app/node_modules")).
+		Run(llb.Args([]string{"/bin/sh", "-c", "cat /app/config.yml"})).Root()
+	other := llb.Image("alpine").Run(llb.Args([]string{"/bin/sh", "-c", "echo unrelated"})).Root()
+	st := llb.Merge([]llb.State{final, other})
+	opts := Options{IsCredential: func(p string) bool { return p == ".npmrc" }, ContextFiles: []string{".npmrc"}}
+	plan, err := Instrument(marshalState(t, st), toolDef(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var masked []Step
+	for _, s := range plan.Steps {
+		if s.MaskOnly {
+			masked = append(masked, s)
+		}
+	}
+	if len(plan.Steps) != 3 || len(masked) != 1 {
+		t.Fatalf("steps: %+v, want the two with secrets and the cat, masked only", plan.Steps)
+	}
+	if want := []string{"DB_PASSWORD", ".npmrc (build context)"}; !slices.Equal(masked[0].Secrets, want) {
+		t.Errorf("the later stage's RUN masks %q, want %q", masked[0].Secrets, want)
+	}
+	ops := execs(t, plan.Def)
+	cat := ops[masked[0].Digest].GetExec()
+	var secretCopies, contextCopies int
+	for _, m := range cat.Mounts {
+		if strings.HasPrefix(m.Dest, StepSecretDir+"/") {
+			switch m.MountType {
+			case pb.MountType_SECRET:
+				secretCopies++
+			case pb.MountType_BIND:
+				if in := ops[masked[0].Digest].Inputs[m.Input]; in == nil || m.Selector != "/.npmrc" {
+					t.Errorf("the context file's copy: %+v", m)
+				}
+				contextCopies++
+			}
+		}
+	}
+	if secretCopies != 1 || contextCopies != 1 {
+		t.Errorf("secret copies %d, context file copies %d; want 1 and 1", secretCopies, contextCopies)
+	}
+	for _, op := range ops {
+		if args := op.GetExec().Meta.Args; slices.Contains(args, "echo unrelated") && args[0] != "/bin/sh" {
+			t.Errorf("a step made from no step with secrets is wrapped: %q", args)
+		}
+	}
+	// The masked step's outputs are not checked.
+	_, check, ok, err := plan.Checks(llb.Image("tool"), nil)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	for _, tg := range check.Targets {
+		if tg.Step != nil && tg.Step.MaskOnly {
+			t.Error("a masked step's output is checked")
+		}
+	}
+	if _, err := llb.NewDefinitionOp(plan.Def); err != nil {
+		t.Fatal(err)
 	}
 }
