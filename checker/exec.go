@@ -61,7 +61,10 @@ var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, sys
 // Exec runs a build step's command under supervision; args are what
 // follows `hushbuild-frontend exec`:
 //
-//	--secrets DIR --id ID0 [--id ID1 ...] [--cache PATH ...] -- COMMAND [ARG...]
+//	--secrets DIR --id ID0 [--id ID1 ...] [--cache PATH ...] [--fingerprint FP ...] -- COMMAND [ARG...]
+//
+// (--fingerprint is ignored: the frontend puts the secrets' fingerprints
+// there so that the step's cache key depends on their values.)
 //
 // Secret ids[i] is read from DIR/<i> (a missing file is an optional secret
 // that was not given). The command is looked up as runc would (a name
@@ -120,7 +123,7 @@ func parseExecArgs(args []string) (execOptions, error) {
 		}
 		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
-		case "--secrets", "-secrets", "--id", "-id", "--cache", "-cache":
+		case "--secrets", "-secrets", "--id", "-id", "--cache", "-cache", "--fingerprint", "-fingerprint":
 		default:
 			return o, fmt.Errorf("unknown argument %q (the command must follow --)", a)
 		}

@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -1621,4 +1622,50 @@ func xxdIncludeOf(v string) []string {
 		lines = append(lines, strings.Join(parts, ", "))
 	}
 	return lines
+}
+
+// TestReviewConcurrentBuilds builds one Dockerfile twice at once on the
+// same builder, each build with its own value of the secret, as CI does
+// for two branches or bake for two targets: BuildKit runs a step that
+// two builds share once, for both (it merges vertices and edges with the
+// same cache key, ignore-cache or not), so a build whose step wrote the
+// other build's value got a check that searched for its own, and
+// succeeded. Each build must fail closed, or hold neither value.
+func TestReviewConcurrentBuilds(t *testing.T) {
+	l := needLab(t)
+	dockerfile := withSyntax(l.frontend, []byte("FROM alpine\nARG API_TOKEN\nWORKDIR /app\nCOPY render.sh ./\nRUN sh render.sh\nRUN echo built\n"))
+	// Slow enough for the second build to find the first one's step
+	// running.
+	render := "sleep 4\nprintf '[api]\\ntoken = %s\\n' \"$API_TOKEN\" > /app/config.ini\n"
+	secrets := newSecretSet()
+	values := []*secretValue{secrets.canary(t, "API_TOKEN (first build)"), secrets.canary(t, "API_TOKEN (second build)")}
+	results := make([]buildResult, len(values))
+	specs := make([]buildSpec, len(values))
+	done := make(chan int)
+	for i, v := range values {
+		specs[i] = buildSpec{dir: t.TempDir(), env: []string{"HF_SECRET_VALUE=" + v.value}, provenance: true}
+		writeFile(t, specs[i].dir, "Dockerfile", dockerfile)
+		writeFile(t, specs[i].dir, "render.sh", []byte(render))
+		specs[i].flags = append(l.baseImageFlags(t, dockerfile), "--secret", "id=API_TOKEN,env=HF_SECRET_VALUE")
+		specs[i].output = filepath.Join(t.TempDir(), "image.tar")
+		go func(i int) {
+			if i > 0 {
+				time.Sleep(1500 * time.Millisecond)
+			}
+			results[i] = l.buildx(t, specs[i])
+			done <- i
+		}(i)
+	}
+	for range values {
+		<-done
+	}
+	for i, build := range results {
+		checkOutputClean(t, secrets, fmt.Sprintf("build %d's output", i+1), build.out)
+		if build.err != nil {
+			continue
+		}
+		if rep := scan(t, specs[i].output, secrets.verifySecrets()); !rep.Clean() {
+			t.Errorf("build %d succeeded and its image holds:%s", i+1, hitLines(rep))
+		}
+	}
 }

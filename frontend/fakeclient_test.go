@@ -74,6 +74,29 @@ func checkReports(def *pb.Definition) []string {
 	return out
 }
 
+// fingerprintIDs are the secret ids of def's fingerprint exec, if it has
+// one.
+func fingerprintIDs(def *pb.Definition) ([]string, bool) {
+	for _, dt := range def.Def {
+		var op pb.Op
+		if op.UnmarshalVT(dt) != nil {
+			continue
+		}
+		ex := op.GetExec()
+		if ex == nil || len(ex.Meta.Args) < 2 || ex.Meta.Args[1] != "fingerprint" {
+			continue
+		}
+		var ids []string
+		for i, a := range ex.Meta.Args {
+			if a == "--id" && i+1 < len(ex.Meta.Args) {
+				ids = append(ids, ex.Meta.Args[i+1])
+			}
+		}
+		return ids, true
+	}
+	return nil, false
+}
+
 type fakeWarning struct {
 	vertex digest.Digest
 	msg    string
@@ -135,6 +158,15 @@ func (c *fakeClient) Solve(ctx context.Context, req client.SolveRequest) (*clien
 		if r, ok := c.reports[report]; ok {
 			files[report] = []byte(r)
 		}
+	}
+	// The fingerprints of the build's secrets: one per id, made of it.
+	if ids, ok := fingerprintIDs(req.Definition); ok {
+		fps := map[string]string{}
+		for _, id := range ids {
+			fps[id] = fmt.Sprintf("%064x", len(id))
+		}
+		dt, _ := json.Marshal(fps)
+		files[fingerprintFile] = dt
 	}
 	// The search of the build context for private keys.
 	if keys, tools, ok, err := c.findKeys(req.Definition); err != nil {

@@ -2,12 +2,17 @@ package frontend
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
@@ -51,6 +56,11 @@ type prover struct {
 	// by their source's identifier (proof.Options.NamedContextFiles).
 	namedFiles map[string][]string
 	contextOps map[string]bool
+
+	// fingerprints are the build's secrets' fingerprints, by id
+	// (checker.Fingerprint), made once for every platform.
+	mu           sync.Mutex
+	fingerprints map[string]string
 }
 
 // tool returns the frontend's own image, for the checks' execs: the image
@@ -136,12 +146,92 @@ func (p *prover) instrument(ctx context.Context, def *pb.Definition) (*proof.Pla
 
 // options are what the proof needs to know of the build context.
 func (p *prover) options() proof.Options {
+	p.mu.Lock()
+	fps := maps.Clone(p.fingerprints)
+	p.mu.Unlock()
 	return proof.Options{
 		IsCredential:      func(path string) bool { return rewrite.IsCredentialFile(path, p.df.classifier) },
 		ContextFiles:      p.df.contextFiles,
 		NamedContextFiles: p.namedFiles,
 		ContextOps:        p.contextOps,
+		Fingerprints:      fps,
 	}
+}
+
+// fingerprintFile is where the fingerprint exec writes.
+const fingerprintFile = "fingerprints.json"
+
+// fingerprint makes the fingerprints of the secrets ids that the build has
+// none of yet, in one exec of the frontend image that mounts them
+// (checker.Fingerprint): BuildKit runs a step once for all the builds that
+// have it running at the same time, whatever secrets each was given, and
+// the fingerprints in the steps keep two builds with other values apart.
+// The exec carries a nonce, so that it is never shared itself nor taken
+// from the cache. (It does not ignore the cache: BuildKit gives an exec
+// that does a new cache mount, and the key would change with every build,
+// and with it the cache keys of every step after one with secrets.)
+func (p *prover) fingerprint(ctx context.Context, ids []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var missing []string
+	for _, id := range ids {
+		if _, ok := p.fingerprints[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	tool, _, err := p.toolImage(ctx)
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	args := []string{proof.Binary, "fingerprint", "--secrets", "/secrets", "--key", "/key", "--out", "/out/" + fingerprintFile, "--build", hex.EncodeToString(nonce)}
+	opts := []llb.RunOption{
+		llb.Network(pb.NetMode_NONE),
+		llb.WithCustomName("[hushbuild] fingerprint the build's secrets"),
+		llb.AddMount("/key", llb.Scratch(), llb.AsPersistentCacheDir("hushbuild-fingerprint-key", llb.CacheMountLocked)),
+	}
+	for i, id := range missing {
+		args = append(args, "--id", id)
+		opts = append(opts, llb.AddSecret(path.Join("/secrets", strconv.Itoa(i)), llb.SecretID(id), llb.SecretOptional))
+	}
+	opts = append(opts, llb.Args(args))
+	def, err := tool.Run(opts...).AddMount("/out", llb.Scratch()).Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := p.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return fmt.Errorf("hushbuild: fingerprinting the build's secrets: %w", err)
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return err
+	}
+	dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + fingerprintFile})
+	if err != nil {
+		return fmt.Errorf("hushbuild: reading the build's secrets' fingerprints: %w", err)
+	}
+	var fps map[string]string
+	if err := json.Unmarshal(dt, &fps); err != nil {
+		return fmt.Errorf("hushbuild: reading the build's secrets' fingerprints: %w", err)
+	}
+	if p.fingerprints == nil {
+		p.fingerprints = map[string]string{}
+	}
+	for _, id := range missing {
+		fp := fps[id]
+		if fp == "" {
+			return fmt.Errorf("hushbuild: the build's secrets' fingerprints lack %s", id)
+		}
+		p.fingerprints[id] = fp
+	}
+	return nil
 }
 
 // state is st instrumented (for the SBOM scanner's inputs, which must build
@@ -170,6 +260,15 @@ func (p *prover) state(ctx context.Context, st llb.State) (llb.State, error) {
 // one base across both. Nothing is returned, so nothing is exported,
 // when a check fails.
 func (p *prover) solve(ctx context.Context, def *pb.Definition, image any, cacheImports []client.CacheOptionsEntry) (*client.Result, error) {
+	ids, err := proof.SecretIDs(def)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > 0 {
+		if err := p.fingerprint(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	plan, err := p.instrument(ctx, def)
 	if err != nil {
 		return nil, err

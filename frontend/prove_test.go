@@ -2,10 +2,13 @@ package frontend
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/hushbuild/hushbuild/frontend/proof"
 	"github.com/hushbuild/hushbuild/rewrite"
@@ -154,5 +157,83 @@ func TestStrictCaller(t *testing.T) {
 		if !strict && err != nil {
 			t.Errorf("not strict: %v", err)
 		}
+	}
+}
+
+// TestProofFingerprintsTheSecrets: before the build, one exec of the
+// frontend image with a nonce of its own (never shared, never from the
+// cache) fingerprints the build's secrets;
+// the steps that get them and the check carry the fingerprints (their
+// cache keys then depend on the values: BuildKit never runs one of them
+// once for two builds with other values).
+func TestProofFingerprintsTheSecrets(t *testing.T) {
+	nonces := map[string]bool{}
+	for range 2 {
+		c := newFakeClient(nil)
+		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
+		if _, err := Build(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		fingerprinted, built := -1, -1
+		for i, d := range c.solved {
+			if ids, ok := fingerprintIDs(d); ok {
+				fingerprinted = i
+				if !slices.Equal(ids, []string{"NPM_TOKEN"}) {
+					t.Errorf("fingerprinted %q, want NPM_TOKEN", ids)
+				}
+				for _, dt := range d.Def {
+					var op pb.Op
+					if op.UnmarshalVT(dt) != nil || op.GetExec() == nil {
+						continue
+					}
+					if m := d.Metadata[string(digest.FromBytes(dt))]; m != nil && m.IgnoreCache {
+						t.Error("the fingerprint exec ignores the cache: BuildKit would give it a new cache mount, and a new key")
+					}
+					if op.GetExec().Network != pb.NetMode_NONE {
+						t.Error("the fingerprint exec has network")
+					}
+					args := op.GetExec().Meta.Args
+					if i := slices.Index(args, "--build"); i >= 0 && i+1 < len(args) {
+						nonces[args[i+1]] = true
+					}
+				}
+			}
+			if built < 0 && d.Source != nil && len(d.Source.Infos) > 0 && len(checkReports(d)) == 0 {
+				built = i
+			}
+		}
+		if fingerprinted < 0 || built < 0 || fingerprinted > built {
+			t.Fatalf("the fingerprints (solve %d) were not made before the build (solve %d)", fingerprinted, built)
+		}
+		want := fmt.Sprintf("%064x", len("NPM_TOKEN"))
+		for _, d := range buildDefinitions(c) {
+			for _, dt := range d.Def {
+				var op pb.Op
+				if op.UnmarshalVT(dt) != nil || op.GetExec() == nil {
+					continue
+				}
+				if args := op.GetExec().Meta.Args; strings.HasPrefix(args[0], proof.ToolDir+"/") && !slices.Contains(args, want) {
+					t.Errorf("a wrapped step lacks the fingerprint: %q", args)
+				}
+			}
+		}
+		var checked bool
+		for _, d := range c.solved {
+			if len(checkReports(d)) == 0 {
+				continue
+			}
+			for _, dt := range d.Def {
+				var op pb.Op
+				if op.UnmarshalVT(dt) == nil && op.GetExec() != nil && slices.Contains(op.GetExec().Meta.Env, "HUSHBUILD_FINGERPRINTS=NPM_TOKEN="+want) {
+					checked = true
+				}
+			}
+		}
+		if !checked {
+			t.Error("the check lacks the fingerprints")
+		}
+	}
+	if len(nonces) != 2 {
+		t.Errorf("two builds' fingerprint execs have nonces %v, want two", nonces)
 	}
 }

@@ -34,6 +34,8 @@ func main() {
 			os.Exit(checker.CheckTree(os.Args[2:]))
 		case "find-keys":
 			os.Exit(checker.FindKeys(os.Args[2:]))
+		case "fingerprint":
+			os.Exit(checker.Fingerprint(os.Args[2:]))
 		}
 	}
 

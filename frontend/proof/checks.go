@@ -130,6 +130,17 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, *Chec
 	}
 	args = append(args, "--out", path.Join(checkOutDir, ReportFile), checkInputDir)
 	opts = append(opts, llb.Args(args))
+	// The values' fingerprints: two builds with other values never share
+	// the check (BuildKit would run it once for both).
+	var fps []string
+	for _, src := range p.Sources {
+		if fp := p.Fingerprints[src.Secret]; src.Secret != "" && fp != "" {
+			fps = append(fps, src.Secret+"="+fp)
+		}
+	}
+	if len(fps) > 0 {
+		opts = append(opts, llb.AddEnv("HUSHBUILD_FINGERPRINTS", strings.Join(fps, " ")))
+	}
 	run := tool.Run(opts...)
 	return run.AddMount(checkOutDir, llb.Scratch()), check, true, nil
 }

@@ -110,6 +110,8 @@ type Plan struct {
 	Copies []Step
 	// Ops holds every op of Def by digest.
 	Ops map[digest.Digest]*pb.Op
+	// Fingerprints are Options.Fingerprints, for the check.
+	Fingerprints map[string]string
 }
 
 // Instrument rewrites def so that every exec with secrets runs under the
@@ -199,14 +201,14 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 				// Its own secrets, and those of the steps before it,
 				// which it may print.
 				sources := mergeSources(own, up)
-				step = instrumentExec(op, ex, toolHead, sources, true)
+				step = instrumentExec(op, ex, toolHead, sources, true, g.opts.Fingerprints)
 				changed = true
 				for _, src := range sources {
 					secretSet[src.key()] = src
 				}
 				up = sources
 			case len(up) > 0:
-				step = instrumentExec(op, ex, toolHead, up, false)
+				step = instrumentExec(op, ex, toolHead, up, false, g.opts.Fingerprints)
 				step.MaskOnly = true
 				changed = true
 			}
@@ -289,6 +291,7 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 		out.Secrets = append(out.Secrets, secretSet[k].ID)
 	}
 	out.Def = newDef
+	out.Fingerprints = g.opts.Fingerprints
 	return out, nil
 }
 
@@ -370,7 +373,7 @@ func Plain(def *pb.Definition, opts ...Options) (*Plan, error) {
 		return nil, err
 	}
 	g.setOptions(opts)
-	out := &Plan{Def: def, Ops: g.ops}
+	out := &Plan{Def: def, Ops: g.ops, Fingerprints: g.opts.Fingerprints}
 	for _, d := range g.order {
 		var locs *pb.Locations
 		if def.Source != nil {
@@ -563,7 +566,7 @@ func mergeSources(a, b []Source) []Source {
 // (whose Inputs get the tool image, and the build context when a source
 // is a file of it that op does not mount). With caches, the step's cache
 // mounts are locked and scanned by the wrapper.
-func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source, caches bool) *Step {
+func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source, caches bool, fingerprints map[string]string) *Step {
 	step := &Step{Sources: sources, Outputs: execOutputs(op, ex)}
 	for _, s := range sources {
 		step.Secrets = append(step.Secrets, s.ID)
@@ -621,6 +624,11 @@ func instrumentExec(op *pb.Op, ex *pb.ExecOp, tool *pb.Input, sources []Source, 
 	}
 	for _, c := range step.Caches {
 		args = append(args, "--cache", c)
+	}
+	for _, src := range step.Sources {
+		if fp := fingerprints[src.Secret]; src.Secret != "" && fp != "" {
+			args = append(args, "--fingerprint", fp)
+		}
 	}
 	args = append(args, "--")
 	ex.Meta.Args = append(args, ex.Meta.Args...)
@@ -693,6 +701,29 @@ type Options struct {
 	// archive unpacked, for one): their file ops are checked like any
 	// copy, and reported as the context.
 	ContextOps map[string]bool
+	// Fingerprints are the build's secrets' fingerprints, by secret id
+	// (checker.Fingerprint): each wrapped step carries those of its
+	// secrets in its command, and the check all of them, so that their
+	// cache keys depend on the values and BuildKit never runs one of them
+	// once for two builds with other values.
+	Fingerprints map[string]string
+}
+
+// SecretIDs are the ids of the build secrets that execs of def mount,
+// sorted.
+func SecretIDs(def *pb.Definition) ([]string, error) {
+	g, err := parse(def)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, op := range g.ops {
+		if ex := op.GetExec(); ex != nil {
+			ids = append(ids, execSecrets(ex)...)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // mainContext is the identifier of the main build context's source.
