@@ -1095,6 +1095,17 @@ var reviewCases = []reviewCase{
 		flags:      func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
 		secretFile: func(string) (string, string) { return "NPM_TOKEN", "npm_unrelated0000000000000000000000000000\n" },
 	},
+	{
+		// The context holds the token CI passes as a secret, in a file of
+		// the application's own: the COPY fails closed, but the RUN after
+		// it, before the step that gets the secret, printed it.
+		name:       "log: a RUN prints a context file holding the secret before the step that gets it",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN echo \"settings:\" && cat config/settings.ini\nRUN --mount=type=secret,id=API_TOKEN,env=API_TOKEN sh -c 'test -n \"$API_TOKEN\" && echo installed'\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"config/settings.ini": "[api]\nurl = https://api.example.com\ntoken = " + v + "\n", "app.py": "print(1)\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=API_TOKEN,env=HF_SECRET_VALUE"} },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

@@ -175,6 +175,18 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 	// upstream holds, by op (original digest), the sources of the steps it
 	// is made from, directly or not: an exec made from one runs masked.
 	upstream := map[digest.Digest][]Source{}
+	// A COPY or ADD, or a RUN that reads the build context through a bind
+	// mount, may bring in a file that holds a value of any of the build's
+	// secrets (the check fails on it): the execs made from it run masked
+	// for all of them.
+	var buildSecrets []Source
+	for _, d := range g.order {
+		if ex := g.ops[d].GetExec(); ex != nil && d != g.terminal {
+			for _, id := range execSecrets(ex) {
+				buildSecrets = mergeSources(buildSecrets, []Source{{ID: id, Secret: id}})
+			}
+		}
+	}
 	for _, d := range g.order {
 		if d == g.terminal {
 			continue
@@ -182,6 +194,11 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 		var up []Source
 		for _, in := range g.ops[d].Inputs {
 			up = mergeSources(up, upstream[digest.Digest(in.Digest)])
+		}
+		if f := g.ops[d].GetFile(); f != nil && bringsFiles(f) {
+			up = mergeSources(up, buildSecrets)
+		} else if ex := g.ops[d].GetExec(); ex != nil && g.readsLocal(g.ops[d], ex) {
+			up = mergeSources(up, buildSecrets)
 		}
 		op := proto.Clone(g.ops[d]).(*pb.Op)
 		changed := false

@@ -372,3 +372,32 @@ func TestInstrumentMasksLaterStages(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInstrumentMasksAfterCopies: a RUN made from a COPY of the build
+// context (which may hold a file with a secret's value under any name),
+// or a RUN that reads the context through a bind mount, runs masked for
+// every secret of the build, even in a stage without secrets and before
+// the step that gets them.
+func TestInstrumentMasksAfterCopies(t *testing.T) {
+	ctx := llb.Local("context")
+	app := llb.Image("python").File(llb.Copy(ctx, "/", "/app/"))
+	printed := app.Run(llb.Args([]string{"/bin/sh", "-c", "cat /app/config/settings.ini"})).Root()
+	withSecret := printed.Run(llb.Args([]string{"/bin/sh", "-c", "pip install ."}), llb.AddSecret("", llb.SecretID("API_TOKEN"), llb.SecretAsEnv(true), llb.SecretAsEnvName("API_TOKEN"))).Root()
+	reads := llb.Image("alpine").Run(llb.Args([]string{"/bin/sh", "-c", "cat /src/config/settings.ini"}), llb.AddMount("/src", ctx, llb.Readonly)).Root()
+	plan, err := Instrument(marshalState(t, llb.Merge([]llb.State{withSecret, reads})), toolDef(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := map[string][]string{}
+	for _, s := range plan.Steps {
+		if s.MaskOnly {
+			args := execs(t, plan.Def)[s.Digest].GetExec().Meta.Args
+			masked[args[len(args)-1]] = s.Secrets
+		}
+	}
+	for _, cmd := range []string{"cat /app/config/settings.ini", "cat /src/config/settings.ini"} {
+		if !slices.Equal(masked[cmd], []string{"API_TOKEN"}) {
+			t.Errorf("%q masks %q, want API_TOKEN", cmd, masked[cmd])
+		}
+	}
+}
