@@ -242,6 +242,48 @@ var stockCases = []stockCase{
 		files:      npmrcContext,
 		secret:     "NPM_TOKEN",
 	},
+	{
+		// A Dockerfile saved with CRLF line ends: BuildKit keeps the \r
+		// of each line of a RUN <<EOF document, so the shell writes
+		// "/root/.npmrc\r", a file the cleanup does not name.
+		name:       "RUN <<EOF of a CRLF Dockerfile writes ~/.npmrc",
+		dockerfile: "FROM alpine\r\nARG NPM_TOKEN\r\nRUN <<EOF\r\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\r\nEOF\r\n",
+		secret:     "NPM_TOKEN",
+	},
+	{
+		// GIT_CONFIG_COUNT= in the user's own script is not hushbuild's
+		// prelude: the writes of the RUN must still be followed.
+		name:       "GIT_CONFIG_COUNT= of the script's own then echo > ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' && echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "RUN <<EOF with GIT_CONFIG_COUNT= of its own writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\nexport GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\nnpm ci\nEOF\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		// exec run by eval or command replaces the shell: the EXIT trap
+		// that removes the file never runs.
+		name:       "RUN <<EOF writes ~/.npmrc then eval exec",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\neval \"exec npm ci\"\nEOF\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "echo > ~/.npmrc then command exec",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc && command exec npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "echo > ~/.npmrc then eval trap - EXIT",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN echo \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc && eval 'trap - EXIT' && npm ci\n",
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
 }
 
 // npmrcContext is a build context with an .npmrc holding the token.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // Heredoc RUNs whose command is the document itself:
@@ -44,6 +45,12 @@ func (s *source) heredocScriptOf(c *instructions.RunCommand, l *logical, posix b
 	if h == nil || h.Chomp || f.Chomp || strings.HasPrefix(f.Data, "#!") || f.Data == "" {
 		return nil
 	}
+	// A carriage return (a Dockerfile saved with CRLF line ends): BuildKit
+	// keeps it in the document and the shell reads it as part of a word
+	// (> .npmrc\r writes another file), where the parser sees a blank.
+	if strings.ContainsRune(f.Data, '\r') {
+		return nil
+	}
 	// The document's lines follow the logical line, verbatim.
 	if l.lastLine >= s.numLines() {
 		return nil
@@ -68,13 +75,29 @@ func (a *analyzer) heredocEdits(n *parser.Node, hd *heredocScript, p *runPlan, s
 	// The document's lines stay where they are: a deletion keeps the
 	// line breaks it spans (the instructions after it are verified and
 	// reported by their line), and the script must still parse.
+	// A line break escaped by a backslash (a continued command) stays
+	// escaped: a bare one would end the command there.
 	kept := make([]span, len(spans))
 	for i, s := range spans {
 		kept[i] = s
-		kept[i].text = s.text + strings.Repeat("\n", strings.Count(hd.data[s.start:s.end], "\n"))
+		var b strings.Builder
+		b.WriteString(s.text)
+		for j := s.start; j < s.end; j++ {
+			if hd.data[j] != '\n' {
+				continue
+			}
+			if j > 0 && hd.data[j-1] == '\\' {
+				b.WriteString(" \\\n")
+			} else {
+				b.WriteString("\n")
+			}
+		}
+		kept[i].text = b.String()
 	}
 	script := execFinal(hd.data, p.prelude, kept)
-	if _, err := parseShell(script); err != nil || strings.Count(script, "\n") != strings.Count(hd.data, "\n") {
+	// The script must be the one the shell form's rewrite would run (the
+	// same commands, whatever the line breaks), and keep its lines.
+	if !sameScript(script, execFinal(hd.data, p.prelude, spans)) || strings.Count(script, "\n") != strings.Count(hd.data, "\n") {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"delete or change the credential file in a RUN of its own, or with a plain command on a line of its own",
 			"the heredoc's script would not read the same once rewritten")
@@ -122,6 +145,25 @@ func verifyHeredocRuns(out []byte, want map[int]string) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// sameScript reports whether two scripts parse to the same commands,
+// their layout and comments aside.
+func sameScript(a, b string) bool {
+	fa, err := parseShell(a)
+	if err != nil {
+		return false
+	}
+	fb, err := parseShell(b)
+	if err != nil {
+		return false
+	}
+	pr := syntax.NewPrinter(syntax.SingleLine(true))
+	var ba, bb bytes.Buffer
+	if pr.Print(&ba, fa) != nil || pr.Print(&bb, fb) != nil {
+		return false
+	}
+	return bytes.Equal(ba.Bytes(), bb.Bytes())
 }
 
 var errHeredocRun = errors.New("the rewritten heredoc RUN does not run the rewritten script")

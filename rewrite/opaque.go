@@ -370,21 +370,81 @@ func recursive(args []string) bool {
 
 // usesExecOrTrap reports whether a script runs exec with a command or sets
 // a trap: both would keep the EXIT trap that restores generated files from
-// running.
+// running. So does either run by command or builtin (command exec node
+// app), or by eval, whose words are read for them (eval "exec $@").
 func usesExecOrTrap(f *syntax.File) bool {
 	found := false
 	walk(f, func(n syntax.Node) bool {
-		if c, ok := n.(*syntax.CallExpr); ok && len(c.Args) > 0 {
-			switch c.Args[0].Lit() {
-			case "trap":
-				found = true
-			case "exec":
-				if len(c.Args) > 1 {
-					found = true
-				}
+		c, ok := n.(*syntax.CallExpr)
+		if !ok || len(c.Args) == 0 {
+			return true
+		}
+		args := c.Args
+		name := commandName(args[0])
+		for (name == "command" || name == "builtin") && len(args) > 1 {
+			args = args[1:]
+			for len(args) > 1 && strings.HasPrefix(commandName(args[0]), "-") {
+				args = args[1:] // command -p
 			}
+			name = commandName(args[0])
+		}
+		switch name {
+		case "trap":
+			found = true
+		case "exec":
+			if len(args) > 1 {
+				found = true
+			}
+		case "eval":
+			found = evalExecOrTrap(args[1:])
 		}
 		return !found
 	})
+	return found
+}
+
+// commandName is a command word as the shell runs it, quotes and
+// backslashes removed ("exec", \exec), or "" when it expands something.
+func commandName(w *syntax.Word) string {
+	l, ok := literalWord(w)
+	if !ok {
+		return ""
+	}
+	return strings.ReplaceAll(l, "\\", "")
+}
+
+// evalExecOrTrap reports whether eval's words may run exec or trap: their
+// literal text, parsed as the script eval runs, or any of their literal
+// pieces naming one where they expand something (eval "exec $CMD").
+func evalExecOrTrap(args []*syntax.Word) bool {
+	var script []string
+	literal := true
+	for _, w := range args {
+		l, ok := literalWord(w)
+		if !ok {
+			literal = false
+			break
+		}
+		script = append(script, l)
+	}
+	if literal {
+		f, err := parseShell(strings.Join(script, " "))
+		return err != nil || usesExecOrTrap(f)
+	}
+	found := false
+	for _, w := range args {
+		syntax.Walk(w, func(n syntax.Node) bool {
+			if l, ok := n.(*syntax.Lit); ok {
+				for _, word := range strings.FieldsFunc(l.Value, func(r rune) bool {
+					return !(r >= 'a' && r <= 'z' || r == '\\')
+				}) {
+					if w := strings.ReplaceAll(word, "\\", ""); w == "exec" || w == "trap" {
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+	}
 	return found
 }

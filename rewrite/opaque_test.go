@@ -96,6 +96,18 @@ func TestUsesExecOrTrap(t *testing.T) {
 		"npm ci && exec node app":   true,
 		"exec 3>&1; make":           false, // exec without a command only redirects
 		"make && echo exec trap":    false,
+		// exec and trap run by command, builtin or eval.
+		"command exec node app":          true,
+		"command -p exec node app":       true,
+		"builtin trap - EXIT":            true,
+		"\\exec node app":                true,
+		"'trap' '' EXIT":                 true,
+		`eval "exec npm ci"`:             true,
+		"eval 'trap - EXIT' && npm ci":   true,
+		`eval "exec $CMD"`:               true,
+		`eval "$(ssh-agent -s)" && make`: false,
+		"eval echo exec":                 false,
+		"command -v node && npm ci":      false,
 	} {
 		f, err := parseShell(script)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -172,7 +173,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		}
 		// A RUN that carries hushbuild's own save/replay/restore prelude
 		// was rewritten already: its flows are handled.
-		marked := strings.Contains(script, hushbuildBackup) || strings.Contains(script, "GIT_CONFIG_COUNT=")
+		marked := carriesOwnPrelude(script)
 		f, err := parseShell(script)
 		if err == nil && n.Next != nil && script == n.Next.Value {
 			// scanLiterals' question on this text, answered on this parse.
@@ -672,6 +673,23 @@ func secretNames(st *stageState, p *runPlan) map[string]bool {
 		names[name] = true
 	}
 	return names
+}
+
+// ownBackup and ownGitPrelude are the forms of hushbuild's own prelude
+// (flowPreludes): the EXIT trap that puts back what /tmp/.hushbuild-N
+// saved, and the count of git settings followed by its first key. A
+// script's own GIT_CONFIG_COUNT= (export GIT_CONFIG_COUNT=1
+// GIT_CONFIG_KEY_0=safe.directory ...) is no mark: its writes are
+// followed as any other.
+var (
+	ownBackup     = regexp.MustCompile(`trap 'if \[ -e ` + regexp.QuoteMeta(hushbuildBackup) + `[0-9]+(\.[0-9]+)? \]; then mv -f `)
+	ownGitPrelude = regexp.MustCompile(`(^|[;&|\s])GIT_CONFIG_COUNT=[0-9]+; GIT_CONFIG_KEY_0=\S.*; export GIT_CONFIG_COUNT GIT_CONFIG_KEY_0 GIT_CONFIG_VALUE_0[ ;]`)
+)
+
+// carriesOwnPrelude reports whether a RUN's script carries hushbuild's
+// own save/replay/restore or git prelude: it was rewritten already.
+func carriesOwnPrelude(script string) bool {
+	return ownBackup.MatchString(script) || ownGitPrelude.MatchString(script)
 }
 
 // withoutOwnPrelude drops the copies of hushbuild's own prelude from the

@@ -89,6 +89,11 @@ func TestDeviceWrites(t *testing.T) {
 		// Documents that are not the script's text verbatim stay refused.
 		{name: "heredoc chomped", src: arg + "RUN <<-EOF\n\techo \"$NPM_TOKEN\" > /tmp/token\nEOF", refused: "it writes a secret into a file"},
 		{name: "heredoc shebang", src: arg + "RUN <<EOF\n#!/bin/sh\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", refused: "it writes a secret into a file"},
+		// CRLF: the shell reads the \r as part of the path (/tmp/token\r).
+		{name: "heredoc CRLF", src: arg + "RUN <<EOF\r\necho \"$NPM_TOKEN\" > /tmp/token\r\nEOF\r", refused: "it writes a secret into a file"},
+		// A script's own GIT_CONFIG_COUNT= is not hushbuild's prelude.
+		{name: "own GIT_CONFIG_COUNT", src: arg + `RUN export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' && echo "$NPM_TOKEN" > /tmp/token`, file: "/tmp/token"},
+		{name: "heredoc own GIT_CONFIG_COUNT", src: arg + "RUN <<EOF\nGIT_CONFIG_COUNT=1; GIT_CONFIG_KEY_0=safe.directory; export GIT_CONFIG_COUNT GIT_CONFIG_KEY_0\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", file: "/tmp/token"},
 		{name: "unknown fd number", src: arg + `RUN echo "$NPM_TOKEN" > /proc/$$/fd/1`, refused: "not a plain path"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
