@@ -251,6 +251,11 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		name:       "sh <<EOS of a CRLF Dockerfile writes ~/.npmrc",
+		dockerfile: "FROM alpine\r\nARG NPM_TOKEN\r\nRUN sh <<EOS\r\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\r\nEOS\r\n",
+		secret:     "NPM_TOKEN",
+	},
+	{
 		// GIT_CONFIG_COUNT= in the user's own script is not hushbuild's
 		// prelude: the writes of the RUN must still be followed.
 		name:       "GIT_CONFIG_COUNT= of the script's own then echo > ~/.npmrc",

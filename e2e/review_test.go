@@ -1106,6 +1106,22 @@ var reviewCases = []reviewCase{
 		},
 		flags: func(string) []string { return []string{"--secret", "id=API_TOKEN,env=HF_SECRET_VALUE"} },
 	},
+	{
+		// CRLF line ends: the shell writes /root/.npmrc\r.
+		name:       "RUN <<EOF of a CRLF Dockerfile writes ~/.npmrc",
+		dockerfile: "FROM alpine\r\nARG NPM_TOKEN\r\nRUN <<EOF\r\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\r\nEOF\r\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "RUN <<EOF with GIT_CONFIG_COUNT= of its own writes ~/.npmrc",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\nexport GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\nnpm ci\nEOF\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "RUN <<EOF writes ~/.npmrc then eval exec",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\neval \"exec npm ci\"\nEOF\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.

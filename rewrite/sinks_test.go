@@ -91,6 +91,8 @@ func TestDeviceWrites(t *testing.T) {
 		{name: "heredoc shebang", src: arg + "RUN <<EOF\n#!/bin/sh\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", refused: "it writes a secret into a file"},
 		// CRLF: the shell reads the \r as part of the path (/tmp/token\r).
 		{name: "heredoc CRLF", src: arg + "RUN <<EOF\r\necho \"$NPM_TOKEN\" > /tmp/token\r\nEOF\r", refused: "it writes a secret into a file"},
+		{name: "sh heredoc CRLF", src: arg + "RUN sh <<EOS\r\necho \"$NPM_TOKEN\" > /tmp/token\r\nEOS\r", refused: "runs a script that hushbuild cannot parse"},
+		{name: "cat heredoc CRLF", src: arg + "RUN cat <<EOS > /tmp/token\r\n$NPM_TOKEN\r\nEOS\r", file: "/tmp/token"},
 		// A script's own GIT_CONFIG_COUNT= is not hushbuild's prelude.
 		{name: "own GIT_CONFIG_COUNT", src: arg + `RUN export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*' && echo "$NPM_TOKEN" > /tmp/token`, file: "/tmp/token"},
 		{name: "heredoc own GIT_CONFIG_COUNT", src: arg + "RUN <<EOF\nGIT_CONFIG_COUNT=1; GIT_CONFIG_KEY_0=safe.directory; export GIT_CONFIG_COUNT GIT_CONFIG_KEY_0\necho \"$NPM_TOKEN\" > /tmp/token\nEOF", file: "/tmp/token"},

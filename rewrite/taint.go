@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"errors"
 	"path"
 	"slices"
 	"sort"
@@ -1176,6 +1177,12 @@ func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, er
 			ns.changes = as.Name.Value + "= before it sets its " + as.Name.Value
 		}
 	}
+	// A carriage return (a heredoc of a CRLF Dockerfile): the shell reads
+	// it as part of a word (> .npmrc\r writes another file), the parser
+	// as a blank.
+	if strings.ContainsRune(ns.text, '\r') {
+		return ns, errCarriageReturn
+	}
 	f, err := parseShell(ns.text)
 	if err != nil {
 		return ns, err
@@ -1183,6 +1190,8 @@ func nestedOf(c *syntax.CallExpr, s *syntax.Stmt, src string) (*nestedScript, er
 	ns.file = f
 	return ns, nil
 }
+
+var errCarriageReturn = errors.New("the script holds a carriage return")
 
 // stdinScript fills ns with the script a shell reads on its standard
 // input from a heredoc or a here-string (sh <<'EOF' ... EOF, bash -e
