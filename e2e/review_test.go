@@ -1118,6 +1118,20 @@ var reviewCases = []reviewCase{
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
 	},
 	{
+		// set -eux at the top of a document: xtrace prints the write with
+		// the token expanded.
+		name:       "RUN <<EOF set -eux writes .npmrc and deletes it",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\nset -eux\necho \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > .npmrc\nnpm ci\nrm -f .npmrc\nEOF\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "RUN <<EOF chown -R over the context's .npmrc then cp -a",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN <<EOF\nchown -R 1000 /app\nnpm ci\ncp -a /app /srv/app\nEOF\n",
+		files: func(v string) map[string]string {
+			return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", "package.json": "{}\n"}
+		},
+	},
+	{
 		name:       "RUN <<EOF writes ~/.npmrc then eval exec",
 		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\neval \"exec npm ci\"\nEOF\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
