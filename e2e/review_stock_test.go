@@ -251,6 +251,21 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		// find hands the files of the mount's directory to cp.
+		name:       "find -exec cp over the context's mounted .npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /srv/conf && find /app -type f -exec cp {} /srv/conf/ \\; && npm ci\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
+		name:       "find | xargs cp over the context's mounted .npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /srv/conf && find . -maxdepth 1 -type f | xargs -I{} cp {} /srv/conf/ && npm ci\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
 		name:       "sh <<EOS of a CRLF Dockerfile writes ~/.npmrc",
 		dockerfile: "FROM alpine\r\nARG NPM_TOKEN\r\nRUN sh <<EOS\r\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\r\nEOS\r\n",
 		secret:     "NPM_TOKEN",
