@@ -159,6 +159,11 @@ func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
 			if strings.ContainsAny(v, "*?[") {
 				glob = true
 			}
+			// bash's brace expansion ({.npmrc,package.json}) names
+			// several files: read as a pattern matching any of them.
+			if bv, ok := braceGlob(v); ok {
+				v, glob = bv, true
+			}
 			v = strings.ReplaceAll(v, `\`, "")
 			b.WriteString(v)
 		case *syntax.SglQuoted:
@@ -187,6 +192,38 @@ func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
 		}
 	}
 	return b.String(), glob, true
+}
+
+// braceGlob replaces each brace expansion of an unquoted literal ({a,b},
+// {1..3}) with *, and reports whether there was one. Every shell but bash
+// keeps the braces as they are; the pattern matches what bash names, and
+// more.
+func braceGlob(v string) (string, bool) {
+	var b strings.Builder
+	found := false
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			b.WriteByte(v[i])
+			if i+1 < len(v) {
+				i++
+				b.WriteByte(v[i])
+			}
+			continue
+		case '{':
+			if end := strings.IndexByte(v[i:], '}'); end > 0 {
+				inner := v[i+1 : i+end]
+				if strings.Contains(inner, ",") || strings.Contains(inner, "..") {
+					b.WriteByte('*')
+					i += end
+					found = true
+					continue
+				}
+			}
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String(), found
 }
 
 func isPlainHome(p *syntax.ParamExp) bool {
