@@ -30,6 +30,9 @@ type stockCase struct {
 	// files, when set, are the build context's files, made from the
 	// value; the rewrite is told about the context as the CLI is.
 	files func(v string) map[string]string
+	// builds, when set, means the rewrite must neither refuse the file
+	// nor break its build: the pattern has a safe rewrite.
+	builds bool
 }
 
 var stockCases = []stockCase{
@@ -312,11 +315,110 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 		tool:       "npm",
 	},
+	// A loop, find or xargs whose files may include a credential file
+	// mounted from the context copies it onward: nothing names the file,
+	// the shell or the program finds it.
+	{
+		name:       "for loop over docker/* copies the mounted npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && for f in docker/*; do cp \"$f\" /opt/conf/; done\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "for loop over an absolute pattern copies the mounted npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && for f in /app/docker/*; do cp $f /opt/conf/; done\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "for loop over .np* copies the mounted .npmrc home",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN for f in .np*; do cp \"$f\" /root/; done\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "for loop over $(find docker) cats into files",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && for f in $(find docker -type f); do cat \"$f\" > /opt/conf/$(basename \"$f\"); done\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "find | while read copies the mounted npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && find docker -type f | while read -r f; do cp \"$f\" /opt/conf/; done\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "find docker -exec cp {}",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && find docker -type f -exec cp {} /opt/conf/ \\;\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "find . -name '*rc' -exec cp {} +",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && find . -name '*rc' -exec cp -t /opt/conf/ {} +\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "ls docker/* | xargs cp -t",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && ls docker/* | xargs cp -t /opt/conf/\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "find docker | xargs -I{} cp {}",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt/conf && find docker -type f | xargs -I{} cp {} /opt/conf/\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "cp -r of the directory holding the mounted npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp -r docker /opt/\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "cp -a of the working directory",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp -a . /dest\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "tar c docker | tar x",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN mkdir -p /opt && tar c docker | tar x -C /opt\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		// The copy is mounted read-only at its path: a command that then
+		// changes it in the same RUN must get a writable copy.
+		name:       "cp docker/npmrc ~/.npmrc then sed -i on it",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc ~/.npmrc && sed -i 's/^#.*//' ~/.npmrc && npm ci\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+		builds:     true,
+	},
+	{
+		name:       "cp docker/npmrc ~/.npmrc then chmod 600 and append",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp docker/npmrc ~/.npmrc && chmod 600 ~/.npmrc && echo 'fund=false' >> ~/.npmrc && npm ci\n",
+		files:      dockerDirContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+		builds:     true,
+	},
 }
 
 // npmrcContext is a build context with an .npmrc holding the token.
 func npmrcContext(v string) map[string]string {
 	return map[string]string{".npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", "package.json": "{}\n"}
+}
+
+// dockerDirContext is a build context with the token in docker/npmrc, a
+// file no name tells (its content does), beside a file of no secret.
+func dockerDirContext(v string) map[string]string {
+	return map[string]string{"docker/npmrc": "//registry.npmjs.org/:_authToken=" + v + "\n", "docker/nginx.conf": "server {}\n", "package.json": "{}\n"}
 }
 
 // nodeUser is a RUN that adds the user node (home /home/node, which holds
@@ -352,13 +454,20 @@ func TestReviewStockLeaks(t *testing.T) {
 				cfg.ContextKeys, cfg.ContextToolFiles = listing.ByContent(), listing.Tools
 			}
 			res, err := rewrite.Rewrite([]byte(dockerfile), cfg)
+			refused := func(format string, args ...any) {
+				if tc.builds {
+					t.Errorf("the rewrite refused a pattern it should rewrite: "+format, args...)
+				} else {
+					t.Logf("the rewrite refused it: "+format, args...)
+				}
+			}
 			if err != nil {
-				t.Logf("the rewrite refused it: %v", err)
+				refused("%v", err)
 				return
 			}
 			for _, f := range res.Findings {
 				if f.Severity == rewrite.SeverityError && !f.Fixed {
-					t.Logf("the rewrite refused it: line %d: [%s] %s", f.Range.Start, f.Rule, f.Message)
+					refused("line %d: [%s] %s", f.Range.Start, f.Rule, f.Message)
 					return
 				}
 			}
@@ -373,7 +482,11 @@ func TestReviewStockLeaks(t *testing.T) {
 				output: out, provenance: true, cacheTo: cacheDir(out)})
 			checkOutputClean(t, secrets, "the build output", build.out)
 			if build.err != nil {
-				t.Logf("the rewritten build failed: %v\n%s", build.err, secrets.redact(build.out))
+				if tc.builds {
+					t.Errorf("the rewritten build failed: %v\n%s\nrewritten:\n%s", build.err, secrets.redact(build.out), res.Output)
+				} else {
+					t.Logf("the rewritten build failed: %v\n%s", build.err, secrets.redact(build.out))
+				}
 				return
 			}
 			var where []string

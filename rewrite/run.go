@@ -201,6 +201,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					"this RUN runs a command hushbuild cannot follow: %s", why)
 				p.failed = true
 			}
+			a.setCopies(n, setCopies(f, script, env, mounted), p)
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
 			writes, mayLog := findWritesLog(f, script, env, names)
@@ -264,6 +265,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			// cp/mv/install of a mounted credential file: the copy would be
 			// a real file in the layer. The command goes, and the file is
 			// mounted at the destination too (from this RUN on).
+			copied := map[string]bool{}
 			if len(facts.transfers) > 0 {
 				for _, tr := range facts.transfers {
 					if tr.dest != "" && tr.problem == "" {
@@ -308,11 +310,25 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					nf.context = from.context && nf.uid == nil && nf.mode == nil
 					st.files = append(st.files, nf)
 					a.files = append(a.files, nf)
+					copied[nf.target] = true
 					flowRemovals = append(flowRemovals, &removal{stmt: tr.stmt})
 					if tr.cmd == "mv" {
 						ended[from] = true
 					}
 				}
+			}
+			// A command of this RUN that then changes the copy (sed -i,
+			// >>) cannot change a read-only mount: the copy is a copy of
+			// the mount, made at the start of the RUN and removed at its
+			// end, as for a change in a later RUN.
+			if len(copied) > 0 && !p.failed {
+				var changes []*flow
+				for _, w := range writes {
+					if w.kind == flowFile && copied[w.file] {
+						changes = append(changes, w)
+					}
+				}
+				a.fileWrites(st, n, changes, env)
 			}
 			// In order of the files: the findings of one line keep the
 			// order they are made in.

@@ -353,6 +353,9 @@ func (a *analyzer) secretHandling(st *stageState, script string, p *runPlan) (wh
 	}
 	prints = uniqueStrings(logWrites(writes))
 	why = append(why, opaqueWrites(f, script, env, names, mounted)...)
+	for _, u := range setCopies(f, script, env, mounted) {
+		why = append(why, u.why)
+	}
 	facts := analyzeShell(f, env, mounted)
 	if len(facts.transfers) > 0 || len(facts.removals) > 0 {
 		why = append(why, "it copies, moves or changes a file that is a secret mount")

@@ -1,0 +1,810 @@
+package rewrite
+
+// Commands that take files one by one from a set that no word names: a
+// for loop's variable, find's {}, xargs's arguments, a while-read loop's
+// variable. When the set may hold a credential file that is a mount now
+// (or a directory holding one), a copy of each of its files copies the
+// credential into the layer, and a change of each fails on the read-only
+// mount: neither can be rewritten as the copy of a named file is
+// (transferOf), so both stop. Pure functions of the syntax tree, tested
+// in sets_test.go.
+
+import (
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// fileSet is what a set of paths may hold of the mounted files.
+type fileSet struct {
+	file string // a mounted path the set may hold
+	dir  string // a directory holding a mounted path that the set may hold
+	from string // what makes the set, as written
+}
+
+func (s fileSet) empty() bool { return s.file == "" && s.dir == "" }
+
+// union keeps the first file and directory found.
+func (s fileSet) union(o fileSet) fileSet {
+	if s.file == "" && o.file != "" {
+		s.file = o.file
+	}
+	if s.dir == "" && o.dir != "" {
+		s.dir = o.dir
+	}
+	return s
+}
+
+// setUse is a command on the files of a set that may hold a mount.
+type setUse struct {
+	// change: the command changes the file in place (chmod, sed -i), which
+	// fails on a read-only mount; otherwise it copies it.
+	change bool
+	why    string
+}
+
+// setCopies finds the commands of f that copy or change, one by one, the
+// files of a set that may hold one of mounted (or a directory holding
+// one). It also reads the scripts of nested shells (sh -c), where a named
+// copy (cp /app/.npmrc /root/) is not rewritten either.
+func setCopies(f *syntax.File, src string, env shellEnv, mounted []string) []setUse {
+	if len(mounted) == 0 {
+		return nil
+	}
+	dotglob := strings.Contains(src, "dotglob") || strings.Contains(src, "GLOBIGNORE")
+	sc := &setScan{src: src, env: env, mounted: mounted, dotglob: dotglob}
+	sc.scan(f)
+	sort.Slice(sc.out, func(i, j int) bool { return sc.out[i].why < sc.out[j].why })
+	var out []setUse
+	for i, u := range sc.out {
+		if i == 0 || u != sc.out[i-1] {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+type setScan struct {
+	src     string
+	env     shellEnv
+	mounted []string
+	dotglob bool
+	// named: the script is a nested shell's, whose named copies are not
+	// rewritten: a word naming a mount is a set of its own.
+	named bool
+	out   []setUse
+}
+
+func (sc *setScan) scan(f *syntax.File) {
+	walk(f, func(n syntax.Node) bool {
+		s, ok := n.(*syntax.Stmt)
+		if !ok {
+			return true
+		}
+		env := sc.env.at(s)
+		switch x := s.Cmd.(type) {
+		case *syntax.ForClause:
+			it, ok := x.Loop.(*syntax.WordIter)
+			if !ok || it.Name == nil {
+				break
+			}
+			set := fileSet{}
+			for _, w := range it.Items {
+				set = set.union(sc.wordSet(w, env))
+			}
+			if !set.empty() {
+				set.from = "for " + it.Name.Value + " in " + sc.text(it.Items[0].Pos(), it.Items[len(it.Items)-1].End())
+				sc.body(x.Do, varUse(it.Name.Value), set)
+			}
+		case *syntax.WhileClause:
+			// while read -r f; do ...; done < <(find docker -type f)
+			if names := loopReadVars(x.Cond); len(names) > 0 {
+				for _, r := range s.Redirs {
+					if r.Op != syntax.RdrIn || r.Word == nil || len(r.Word.Parts) != 1 {
+						continue
+					}
+					if ps, ok := r.Word.Parts[0].(*syntax.ProcSubst); ok {
+						if set := sc.producedSet(ps.Stmts, env); !set.empty() {
+							set.from = "while read " + strings.Join(names, " ") + " < " + sc.text(ps.Pos(), ps.End())
+							sc.body(x.Do, varUse(names...), set)
+						}
+					}
+				}
+			}
+		case *syntax.BinaryCmd:
+			if x.Op != syntax.Pipe && x.Op != syntax.PipeAll {
+				break
+			}
+			stages := pipeStages(x)
+			for i := 1; i < len(stages); i++ {
+				st := stages[i]
+				var set fileSet
+				producer := func() fileSet {
+					set := sc.pipeSet(stages[:i], env)
+					set.from = sc.text(stages[0].Pos(), stages[i-1].End()) + " | "
+					return set
+				}
+				switch c := st.Cmd.(type) {
+				case *syntax.CallExpr:
+					if len(c.Args) == 0 || path.Base(c.Args[0].Lit()) != "xargs" {
+						continue
+					}
+					cmd, repl, ok := xargsCommand(c.Args[1:])
+					if !ok || len(cmd) == 0 {
+						continue
+					}
+					if set = producer(); set.empty() {
+						continue
+					}
+					set.from += "xargs"
+					isItem, appended := func(w *syntax.Word) bool { return repl != "" && strings.Contains(wordText(w), repl) }, repl == ""
+					sc.use(cmd, st, sc.env.at(st), isItem, appended, set)
+				case *syntax.WhileClause:
+					names := loopReadVars(c.Cond)
+					if len(names) == 0 {
+						continue
+					}
+					if set = producer(); set.empty() {
+						continue
+					}
+					set.from += "while read " + strings.Join(names, " ")
+					sc.body(c.Do, varUse(names...), set)
+				}
+			}
+		case *syntax.CallExpr:
+			if len(x.Args) == 0 {
+				break
+			}
+			name := path.Base(x.Args[0].Lit())
+			if name == "find" {
+				set, execs := sc.findSet(x.Args[1:], env)
+				if set.empty() {
+					break
+				}
+				set.from = sc.text(x.Args[0].Pos(), x.Args[len(x.Args)-1].End())
+				for _, ex := range execs {
+					sc.use(ex, s, env, func(w *syntax.Word) bool { return strings.Contains(wordText(w), "{}") }, false, set)
+				}
+			}
+			if sc.named {
+				for _, w := range x.Args[1:] {
+					if set := sc.wordSet(w, env); !set.empty() {
+						set.from = sc.text(w.Pos(), w.End())
+						sc.use(x.Args, s, env, func(v *syntax.Word) bool { return v == w }, false, set)
+					}
+				}
+			}
+			if ns, err := nestedOf(x, s, sc.src); ns != nil && err == nil && ns.file != nil {
+				inner := &setScan{src: ns.text, env: env, mounted: sc.mounted, dotglob: sc.dotglob, named: true}
+				inner.scan(ns.file)
+				for _, u := range inner.out {
+					u.why = ns.shell + " runs: " + u.why
+					sc.out = append(sc.out, u)
+				}
+			}
+		}
+		return true
+	})
+}
+
+// text is the script's text between two positions.
+func (sc *setScan) text(from, to syntax.Pos) string {
+	a, b := int(from.Offset()), int(to.Offset())
+	if a < 0 || b > len(sc.src) || a > b {
+		return "..."
+	}
+	return sc.src[a:b]
+}
+
+// body checks the commands of a loop's body on its variable.
+func (sc *setScan) body(stmts []*syntax.Stmt, isItem func(*syntax.Word) bool, set fileSet) {
+	for _, s := range stmts {
+		walk(s, func(n syntax.Node) bool {
+			st, ok := n.(*syntax.Stmt)
+			if !ok {
+				return true
+			}
+			if c, ok := st.Cmd.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+				sc.use(c.Args, st, sc.env.at(st), isItem, false, set)
+			}
+			return true
+		})
+	}
+}
+
+// varUse reports the words that expand one of the variables.
+func varUse(names ...string) func(*syntax.Word) bool {
+	return func(w *syntax.Word) bool {
+		found := false
+		walk(w, func(n syntax.Node) bool {
+			if p, ok := n.(*syntax.ParamExp); ok && p.Param != nil {
+				for _, name := range names {
+					if p.Param.Value == name {
+						found = true
+					}
+				}
+			}
+			return !found
+		})
+		return found
+	}
+}
+
+// wordText is a word's literal text, quotes removed, expansions left out.
+func wordText(w *syntax.Word) string {
+	var b strings.Builder
+	for _, part := range w.Parts {
+		switch x := part.(type) {
+		case *syntax.Lit:
+			b.WriteString(strings.ReplaceAll(x.Value, `\`, ""))
+		case *syntax.SglQuoted:
+			b.WriteString(x.Value)
+		case *syntax.DblQuoted:
+			for _, dp := range x.Parts {
+				if l, ok := dp.(*syntax.Lit); ok {
+					b.WriteString(l.Value)
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+// loopReadVars are the variables a while loop's condition reads lines into
+// (while read -r f, while IFS= read -r f).
+func loopReadVars(cond []*syntax.Stmt) []string {
+	if len(cond) == 0 {
+		return nil
+	}
+	c, ok := cond[len(cond)-1].Cmd.(*syntax.CallExpr)
+	if !ok || len(c.Args) < 2 || c.Args[0].Lit() != "read" {
+		return nil
+	}
+	var names []string
+	for i := 1; i < len(c.Args); i++ {
+		lit := c.Args[i].Lit()
+		switch {
+		case lit == "-d" || lit == "-n" || lit == "-N" || lit == "-p" || lit == "-t" || lit == "-u" || lit == "-a" || lit == "-i":
+			i++
+		case strings.HasPrefix(lit, "-"):
+		case isShellName(lit):
+			names = append(names, lit)
+		}
+	}
+	return names
+}
+
+// pipeStages are the commands of a pipeline, in order.
+func pipeStages(b *syntax.BinaryCmd) []*syntax.Stmt {
+	var out []*syntax.Stmt
+	for _, s := range []*syntax.Stmt{b.X, b.Y} {
+		if x, ok := s.Cmd.(*syntax.BinaryCmd); ok && (x.Op == syntax.Pipe || x.Op == syntax.PipeAll) && len(s.Redirs) == 0 {
+			out = append(out, pipeStages(x)...)
+		} else {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// filters pass on a subset of the lines they read (or all of them): the
+// set is the one of the command before them.
+var filters = map[string]bool{
+	"grep": true, "egrep": true, "fgrep": true, "sort": true, "uniq": true, "head": true, "tail": true,
+	"tr": true, "sed": true, "awk": true, "cut": true, "tee": true, "cat": true,
+}
+
+// pipeSet is the set of paths the last of stages prints: that of the
+// command before its filters.
+func (sc *setScan) pipeSet(stages []*syntax.Stmt, env shellEnv) fileSet {
+	for i := len(stages) - 1; i >= 0; i-- {
+		c, ok := stages[i].Cmd.(*syntax.CallExpr)
+		if ok && len(c.Args) > 0 && filters[path.Base(c.Args[0].Lit())] && (i > 0 || len(c.Args) == 1) {
+			if path.Base(c.Args[0].Lit()) == "cat" && len(c.Args) > 1 {
+				return fileSet{} // cat LIST: the list is not known
+			}
+			continue
+		}
+		return sc.producedSet([]*syntax.Stmt{stages[i]}, sc.env.at(stages[i]))
+	}
+	return fileSet{}
+}
+
+// producedSet is the set of paths the last statement of stmts prints (a
+// command substitution's, a process substitution's): find's, ls's,
+// echo's and printf's paths.
+func (sc *setScan) producedSet(stmts []*syntax.Stmt, env shellEnv) fileSet {
+	if len(stmts) == 0 {
+		return fileSet{}
+	}
+	s := stmts[len(stmts)-1]
+	switch x := s.Cmd.(type) {
+	case *syntax.BinaryCmd:
+		if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+			return sc.pipeSet(pipeStages(x), env)
+		}
+	case *syntax.CallExpr:
+		if len(x.Args) == 0 {
+			return fileSet{}
+		}
+		env := sc.env.at(s)
+		switch path.Base(x.Args[0].Lit()) {
+		case "find":
+			set, _ := sc.findSet(x.Args[1:], env)
+			return set
+		case "ls", "echo", "printf":
+			set := fileSet{}
+			operands := 0
+			for _, w := range x.Args[1:] {
+				if strings.HasPrefix(w.Lit(), "-") {
+					continue
+				}
+				operands++
+				ws := sc.wordSet(w, env)
+				if ws.dir != "" && x.Args[0].Lit() == "ls" {
+					// ls DIR prints the names in DIR.
+					ws.file = sc.fileUnder(ws.dir)
+				}
+				set = set.union(ws)
+			}
+			if operands == 0 && x.Args[0].Lit() == "ls" {
+				if d := sc.holding(absPath(".", env)); d != "" {
+					set = fileSet{file: sc.fileUnder(d), dir: d}
+				}
+			}
+			return set
+		}
+	}
+	return fileSet{}
+}
+
+// fileUnder is a mounted path under the directory d.
+func (sc *setScan) fileUnder(d string) string {
+	for _, m := range sc.mounted {
+		if strings.HasPrefix(m, strings.TrimSuffix(d, "/")+"/") {
+			return m
+		}
+	}
+	return ""
+}
+
+// holding is d when it holds a mounted path, else "".
+func (sc *setScan) holding(d string) string {
+	if sc.fileUnder(d) != "" {
+		return d
+	}
+	return ""
+}
+
+// wordSet is what a word may expand to of the mounted files: a path, a
+// pattern, or a command substitution that prints paths.
+func (sc *setScan) wordSet(w *syntax.Word, env shellEnv) fileSet {
+	p, glob, ok := wordPath(w, env)
+	if !ok {
+		set := fileSet{}
+		for _, part := range w.Parts {
+			if cs, ok := part.(*syntax.CmdSubst); ok {
+				set = set.union(sc.producedSet(cs.Stmts, env))
+			}
+			if dq, ok := part.(*syntax.DblQuoted); ok {
+				for _, dp := range dq.Parts {
+					if cs, ok := dp.(*syntax.CmdSubst); ok {
+						set = set.union(sc.producedSet(cs.Stmts, env))
+					}
+				}
+			}
+		}
+		return set
+	}
+	abs := absPath(p, env)
+	if glob {
+		set := fileSet{}
+		for _, m := range sc.mounted {
+			if set.file == "" && sc.globMatch(abs, m) {
+				set.file = m
+			}
+			for d := path.Dir(m); d != "/" && d != "." && set.dir == ""; d = path.Dir(d) {
+				if sc.globMatch(strings.TrimSuffix(abs, "/"), d) {
+					set.dir = d
+				}
+			}
+		}
+		return set
+	}
+	for _, m := range sc.mounted {
+		if m == abs {
+			return fileSet{file: m}
+		}
+	}
+	return fileSet{dir: sc.holding(abs)}
+}
+
+// globMatch matches a shell pattern against a path, component by
+// component; a * or ? does not match a leading dot (unless the script
+// sets dotglob or GLOBIGNORE).
+func (sc *setScan) globMatch(pattern, name string) bool {
+	pc, nc := strings.Split(pattern, "/"), strings.Split(name, "/")
+	if len(pc) != len(nc) {
+		return false
+	}
+	for i := range pc {
+		if !sc.dotglob && strings.HasPrefix(nc[i], ".") && !strings.HasPrefix(pc[i], ".") && pc[i] != nc[i] {
+			return false
+		}
+		if ok, err := path.Match(pc[i], nc[i]); err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// findSet reads find's arguments: the set of paths it finds among the
+// mounted ones (by its starting points, -name, -path and -type), and the
+// commands of its -exec, -execdir, -ok and -okdir actions.
+func (sc *setScan) findSet(args []*syntax.Word, env shellEnv) (fileSet, [][]*syntax.Word) {
+	i := 0
+	for i < len(args) {
+		lit := args[i].Lit()
+		if lit == "-H" || lit == "-L" || lit == "-P" || strings.HasPrefix(lit, "-O") {
+			i++
+			continue
+		}
+		if lit == "-D" {
+			i += 2
+			continue
+		}
+		break
+	}
+	type root struct{ abs, shown string }
+	var roots []root
+	for ; i < len(args); i++ {
+		lit := wordText(args[i])
+		if strings.HasPrefix(lit, "-") || lit == "(" || lit == "!" || lit == ")" {
+			break
+		}
+		p, _, ok := wordPath(args[i], env)
+		if !ok {
+			continue // not known: as any other unresolved path
+		}
+		roots = append(roots, root{abs: absPath(p, env), shown: p})
+	}
+	if len(roots) == 0 && (i == 0 || i == len(args) || strings.HasPrefix(wordText(args[i]), "-") || wordText(args[i]) == "(" || wordText(args[i]) == "!") {
+		roots = append(roots, root{abs: absPath(".", env), shown: "."})
+	}
+	var names, paths []*regexp.Regexp
+	unknown := false
+	types := ""
+	var execs [][]*syntax.Word
+	for ; i < len(args); i++ {
+		lit := wordText(args[i])
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return wordText(args[i])
+			}
+			return ""
+		}
+		switch lit {
+		case "!", "-not":
+			unknown = true
+		case "-name", "-iname":
+			if re := fnmatchRegexp(next(), lit == "-iname"); re != nil {
+				names = append(names, re)
+			} else {
+				unknown = true
+			}
+		case "-path", "-ipath", "-wholename", "-iwholename":
+			if re := fnmatchRegexp(next(), strings.HasPrefix(lit, "-i")); re != nil {
+				paths = append(paths, re)
+			} else {
+				unknown = true
+			}
+		case "-regex", "-iregex", "-lname", "-ilname":
+			next()
+			unknown = true
+		case "-type", "-xtype":
+			types += strings.ReplaceAll(next(), ",", "")
+		case "-exec", "-execdir", "-ok", "-okdir":
+			var cmd []*syntax.Word
+			for i++; i < len(args); i++ {
+				t := wordText(args[i])
+				if t == ";" || t == "+" && len(cmd) > 0 && strings.Contains(wordText(cmd[len(cmd)-1]), "{}") {
+					break
+				}
+				cmd = append(cmd, args[i])
+			}
+			if len(cmd) > 0 {
+				execs = append(execs, cmd)
+			}
+		}
+	}
+	admits := func(p string) bool {
+		if unknown {
+			return true
+		}
+		ok := len(names) == 0 && len(paths) == 0
+		for _, re := range names {
+			ok = ok || re.MatchString(path.Base(p))
+		}
+		for _, re := range paths {
+			ok = ok || re.MatchString(p)
+		}
+		return ok
+	}
+	set := fileSet{}
+	for _, r := range roots {
+		shown := func(p string) string {
+			if p == r.abs {
+				return r.shown
+			}
+			return strings.TrimSuffix(r.shown, "/") + "/" + strings.TrimPrefix(p, strings.TrimSuffix(r.abs, "/")+"/")
+		}
+		for _, m := range sc.mounted {
+			if m != r.abs && !strings.HasPrefix(m, strings.TrimSuffix(r.abs, "/")+"/") {
+				continue
+			}
+			if set.file == "" && (types == "" || strings.ContainsAny(types, "fl")) && admits(shown(m)) {
+				set.file = m
+			}
+			for d := path.Dir(m); set.dir == "" && (d == r.abs || strings.HasPrefix(d, strings.TrimSuffix(r.abs, "/")+"/")); d = path.Dir(d) {
+				if (types == "" || strings.Contains(types, "d")) && admits(shown(d)) {
+					set.dir = d
+				}
+				if d == r.abs || d == "/" {
+					break
+				}
+			}
+		}
+	}
+	return set, execs
+}
+
+// fnmatchRegexp is find's pattern (fnmatch without FNM_PATHNAME: * also
+// matches /) as a regular expression, or nil.
+func fnmatchRegexp(p string, fold bool) *regexp.Regexp {
+	if p == "" {
+		return nil
+	}
+	var b strings.Builder
+	if fold {
+		b.WriteString("(?i)")
+	}
+	b.WriteString("^")
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '[':
+			j := strings.IndexByte(p[i+1:], ']')
+			if j < 0 {
+				return nil
+			}
+			class := p[i+1 : i+1+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += j + 1
+		case '\\':
+			if i+1 < len(p) {
+				i++
+				b.WriteString(regexp.QuoteMeta(p[i : i+1]))
+			}
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString("$")
+	re, err := regexp.Compile(b.String())
+	if err != nil {
+		return nil
+	}
+	return re
+}
+
+// xargsCommand is the command xargs runs and its replacement string (-I,
+// -i), after xargs's options; ok is false when xargs reads its items from
+// a file (-a), not its standard input.
+func xargsCommand(args []*syntax.Word) (cmd []*syntax.Word, repl string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		lit := wordText(args[i])
+		switch {
+		case lit == "--":
+			return args[i+1:], repl, true
+		case lit == "-a" || strings.HasPrefix(lit, "--arg-file"):
+			return nil, "", false
+		case lit == "-I":
+			if i+1 < len(args) {
+				i++
+				repl = wordText(args[i])
+			}
+		case strings.HasPrefix(lit, "-I"):
+			repl = lit[2:]
+		case lit == "-i" || lit == "--replace":
+			repl = "{}"
+		case strings.HasPrefix(lit, "-i"):
+			repl = lit[2:]
+		case strings.HasPrefix(lit, "--replace="):
+			repl = strings.TrimPrefix(lit, "--replace=")
+		case lit == "-n" || lit == "-s" || lit == "-P" || lit == "-L" || lit == "-d" || lit == "-E":
+			i++
+		case strings.HasPrefix(lit, "-"):
+		default:
+			return args[i:], repl, true
+		}
+	}
+	return nil, repl, true
+}
+
+// nameOnly commands print or test a path's name, not its content.
+var nameOnly = map[string]bool{
+	"echo": true, "printf": true, "basename": true, "dirname": true, "realpath": true, "readlink": true,
+	"test": true, "[": true, "ls": true, "stat": true, "wc": true, "file": true, "du": true,
+	"md5sum": true, "sha1sum": true, "sha256sum": true, "sha512sum": true, "mkdir": true, "ln": true,
+}
+
+// shells run a script on the files they are given.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true}
+
+// changers change a file in place, which fails on a read-only mount.
+var changers = map[string]bool{
+	"chmod": true, "chown": true, "chgrp": true, "rm": true, "touch": true, "truncate": true,
+	"dos2unix": true, "unix2dos": true, "shred": true, "mv": true,
+}
+
+// use checks a command (words, its program first) that stmt runs on the
+// items of set: those of its words isItem reports, or words appended
+// after them (xargs without -I).
+func (sc *setScan) use(words []*syntax.Word, s *syntax.Stmt, env shellEnv, isItem func(*syntax.Word) bool, appended bool, set fileSet) {
+	if len(words) == 0 {
+		return
+	}
+	// A user switch or a wrapper (sudo cp, timeout 60 cp) runs the
+	// command after it.
+	for len(words) > 1 {
+		switch path.Base(words[0].Lit()) {
+		case "sudo", "gosu", "su-exec", "nice", "nohup", "timeout", "env", "command", "exec", "busybox", "stdbuf", "ionice":
+			words = words[1:]
+			for len(words) > 1 && (strings.HasPrefix(words[0].Lit(), "-") || strings.Contains(words[0].Lit(), "=") || isDuration(words[0].Lit())) {
+				words = words[1:]
+			}
+			continue
+		}
+		break
+	}
+	name := path.Base(words[0].Lit())
+	args := words[1:]
+	lits := make([]string, len(args))
+	for i, a := range args {
+		lits[i] = wordText(a)
+	}
+	var items []int
+	for i, a := range args {
+		if isItem(a) {
+			items = append(items, i)
+		}
+	}
+	if len(items) == 0 && !appended {
+		return
+	}
+	what := "the files of `" + set.from + "`"
+	holds := func() string {
+		if set.file != "" {
+			return ", which may be the credential file mounted at " + set.file
+		}
+		return ", which may be " + set.dir + ", a directory holding a credential file that is a mount now"
+	}
+	add := func(change bool, why string) {
+		sc.out = append(sc.out, setUse{change: change, why: why})
+	}
+	rec := recursive(lits)
+	switch {
+	case copiers[name]:
+		// The destination is the last operand, unless -t names it.
+		dest := -1
+		if !appended && !hasTargetDir(lits) {
+			for i := len(args) - 1; i >= 0; i-- {
+				if !strings.HasPrefix(lits[i], "-") {
+					dest = i
+					break
+				}
+			}
+		}
+		source := appended
+		for _, i := range items {
+			if i != dest {
+				source = true
+			}
+		}
+		if !source {
+			return
+		}
+		if set.file != "" {
+			add(false, name+" copies "+what+holds()+", into a file that would stay in the layer")
+		} else if rec && name == "cp" {
+			add(false, name+" -r copies "+what+holds()+", into a directory that would stay in the layer")
+		}
+	case archivers[name]:
+		if set.file != "" {
+			add(false, name+" copies "+what+holds()+", into a file that would stay in the layer")
+		} else if rec || recursesByDefault(name, lits) {
+			add(false, name+" copies "+what+holds()+", into a file or directory that would stay in the layer")
+		}
+	case changers[name] || (name == "sed" || name == "perl") && inPlace(lits):
+		if set.file != "" {
+			add(true, name+" changes "+what+holds()+", which is read-only: the build would fail")
+		} else if rec || name == "mv" {
+			add(true, name+" changes "+what+holds()+", which holds a read-only mount: the build would fail")
+		}
+	case shells[name]:
+		// sh -c 'cp "$1" /opt' _ {}: a script on each file, not read.
+		add(false, name+" runs a script that hushbuild does not follow on "+what+holds())
+	case nameOnly[name]:
+	case stdoutSink(s, env) == sinkFile && set.file != "":
+		add(false, name+" reads "+what+holds()+", into a file that would stay in the layer")
+	}
+}
+
+func hasTargetDir(lits []string) bool {
+	for _, l := range lits {
+		if l == "-t" || strings.HasPrefix(l, "--target-directory") {
+			return true
+		}
+	}
+	return false
+}
+
+// inPlace reports sed -i, perl -i (-pi).
+func inPlace(lits []string) bool {
+	for _, l := range lits {
+		if l == "--in-place" || strings.HasPrefix(l, "--in-place=") ||
+			strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "--") && strings.Contains(l, "i") {
+			return true
+		}
+	}
+	return false
+}
+
+func isDuration(s string) bool {
+	if s == "" {
+		return false
+	}
+	s = strings.TrimRight(s, "smhd")
+	for _, c := range s {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// setCopies reports the uses of sets that hold a mount: a copy, then a
+// change, each one finding for the RUN.
+func (a *analyzer) setCopies(n *parser.Node, uses []setUse, p *runPlan) {
+	var copies, changes []string
+	for _, u := range uses {
+		if u.change {
+			changes = append(changes, u.why)
+		} else {
+			copies = append(copies, u.why)
+		}
+	}
+	if len(copies) > 0 {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"copy the credential file by its own path (cp SOURCE DEST, which hushbuild turns into a mount at DEST), and leave it out of the files the loop, find or xargs copies (a pattern, -name or list that does not match it)",
+			"this RUN copies files one by one from a set that may hold a credential file, which is a mount now: %s", strings.Join(copies, "; "))
+		p.failed = true
+	}
+	if len(changes) > 0 {
+		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
+			"leave the credential file out of the files the loop, find or xargs changes (a pattern, -name or list that does not match it), or change it by its own path",
+			"this RUN changes files one by one from a set that may hold a credential file, which is a read-only mount now: %s", strings.Join(changes, "; "))
+		p.failed = true
+	}
+}

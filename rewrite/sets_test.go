@@ -1,0 +1,86 @@
+package rewrite
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSetCopies: a loop, find, xargs or while-read whose files may hold a
+// mounted credential file (or its directory) and that copies or changes
+// them is reported; one whose files cannot hold it is not.
+func TestSetCopies(t *testing.T) {
+	mounted := []string{"/app/.npmrc", "/app/docker/npmrc"}
+	env := shellEnv{workdir: "/app", home: "/root"}
+	tests := []struct {
+		script string
+		want   string // a part of the reason, "" for none
+		change bool
+	}{
+		{`for f in docker/*; do cp "$f" /opt/; done`, "cp copies the files of `for f in docker/*`", false},
+		{`for f in /app/docker/*; do cp $f /opt/; done`, "/app/docker/npmrc", false},
+		{`for f in .np*; do cp "$f" /root/; done`, "/app/.npmrc", false},
+		{`for f in docker/nginx.conf docker/npmrc; do install -m 600 "$f" /etc/; done`, "install copies", false},
+		{`for d in docker; do cp -r "$d" /opt/; done`, "cp -r copies", false},
+		{`for f in $(find docker -type f); do cat "$f" > /opt/$(basename "$f"); done`, "cat reads", false},
+		{`for f in $(ls docker); do cp docker/$f /opt/; done`, "cp copies", false},
+		{`find docker -type f | while read -r f; do cp "$f" /opt/; done`, "while read f", false},
+		{`while IFS= read -r f; do cp "$f" /opt/; done < <(find docker -type f)`, "cp copies", false},
+		{`find docker -type f -exec cp {} /opt/ \;`, "cp copies", false},
+		{`find . -name '*rc' -exec cp -t /root/ {} +`, "/app/.npmrc", false},
+		{`find . -path './docker/*' -exec cp {} /opt/ \;`, "/app/docker/npmrc", false},
+		{`find . -type f ! -name '*.go' -exec cp {} /opt/ \;`, "cp copies", false},
+		{`find docker -type f -exec sh -c 'cp "$1" /opt' _ {} \;`, "sh runs a script", false},
+		{`find . -name '*.sh' -exec sh {} \;`, "", false},
+		{`ls docker/* | xargs cp -t /opt/`, "xargs", false},
+		{`find docker -type f | xargs -I{} cp {} /opt/`, "cp copies", false},
+		{`find . -name '.npmrc' -print0 | xargs -0 tar czf /opt/rc.tgz`, "tar copies", false},
+		{`ls -A | grep rc | xargs -I{} cp {} /opt/`, "cp copies", false},
+		{`sh -c 'cp /app/.npmrc /root/'`, "sh runs: cp copies", false},
+		{`sh -c 'for f in docker/*; do cp "$f" /opt; done'`, "sh runs: cp copies", false},
+		{`find /app -type f -exec chmod 644 {} \;`, "chmod changes", true},
+		{`find /app -name .npmrc -exec sed -i 's/x/y/' {} +`, "sed changes", true},
+		{`for f in docker/*; do rm "$f"; done`, "rm changes", true},
+		// Sets that cannot hold it.
+		{`for f in src/*.js; do cp "$f" /opt/; done`, "", false},
+		{`for f in *; do cp "$f" /opt/; done`, "", false},
+		{`for f in *.json; do cat "$f" > "/opt/$f"; done`, "", false},
+		{`for f in docker/*; do echo "$f" >> /opt/list; done`, "", false},
+		{`for f in docker/*; do cp /etc/hosts /opt/; done`, "", false},
+		{`for f in docker/*; do cp /etc/hosts "$f.bak"; done`, "", false},
+		{`find . -name '*.go' -exec cp {} /opt/ \;`, "", false},
+		{`find src -type f | xargs -I{} cp {} /opt/`, "", false},
+		{`find docker -type d -exec mkdir -p /opt/{} \;`, "", false},
+		{`find . -name '*.pyc' -exec rm {} +`, "", false},
+		{`cat files.txt | xargs cp -t /opt/`, "", false},
+		{`ls docker/* | xargs echo`, "", false},
+		{`cp -r dist /usr/share/nginx/html`, "", false},
+		{`for f in docker/*; do sha256sum "$f"; done`, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.script, func(t *testing.T) {
+			f, err := parseShell(tc.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uses := setCopies(f, tc.script, env, mounted)
+			if tc.want == "" {
+				if len(uses) > 0 {
+					t.Fatalf("reported %q, want nothing", uses[0].why)
+				}
+				return
+			}
+			if len(uses) == 0 {
+				t.Fatalf("nothing reported, want %q", tc.want)
+			}
+			found := false
+			for _, u := range uses {
+				if strings.Contains(u.why, tc.want) && u.change == tc.change {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("reported %+v, want %q (change %v)", uses, tc.want, tc.change)
+			}
+		})
+	}
+}
