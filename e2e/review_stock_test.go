@@ -391,6 +391,14 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		// A named copy in a nested shell: only the RUN's own script's
+		// copies are rewritten.
+		name:       "sh -c cp of the mounted .npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN sh -c 'cp /app/.npmrc /root/.npmrc'\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
 		// The copy is mounted read-only at its path: a command that then
 		// changes it in the same RUN must get a writable copy.
 		name:       "cp docker/npmrc ~/.npmrc then sed -i on it",
