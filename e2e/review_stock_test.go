@@ -399,6 +399,26 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		// A source path the engine cannot resolve: ENV's value in $APP_HOME.
+		name:       "cp $APP_HOME/.npmrc with APP_HOME from ENV",
+		dockerfile: "FROM alpine\nENV APP_HOME=/app\nWORKDIR $APP_HOME\nCOPY . .\nRUN cp $APP_HOME/.npmrc /root/.npmrc\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		name:       "cat < .npmrc > ~/.npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cat < .npmrc > /root/.npmrc\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
+		// cpio takes the names of the files to archive on its input.
+		name:       "find | cpio -o into an archive",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN find . -name '.*rc' | cpio -o -H newc > /opt.cpio\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
 		// The copy is mounted read-only at its path: a command that then
 		// changes it in the same RUN must get a writable copy.
 		name:       "cp docker/npmrc ~/.npmrc then sed -i on it",

@@ -201,10 +201,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 					"this RUN runs a command hushbuild cannot follow: %s", why)
 				p.failed = true
 			}
-			a.setCopies(n, setCopies(f, script, env, mounted), p)
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
 			writes, mayLog := findWritesLog(f, script, env, names)
+			a.setCopies(n, setCopies(f, script, env, mounted), writes, p)
 			a.replayable(st, c, ti, script, writes)
 			a.fileWrites(st, n, writes, env)
 			a.genCopies(st, n, f, script, env, writes, p)

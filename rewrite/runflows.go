@@ -354,7 +354,11 @@ func (a *analyzer) secretHandling(st *stageState, script string, p *runPlan) (wh
 	prints = uniqueStrings(logWrites(writes))
 	why = append(why, opaqueWrites(f, script, env, names, mounted)...)
 	for _, u := range setCopies(f, script, env, mounted) {
-		why = append(why, u.why)
+		if u.kind == usePrint {
+			prints = append(prints, u.why)
+		} else {
+			why = append(why, u.why)
+		}
 	}
 	facts := analyzeShell(f, env, mounted)
 	if len(facts.transfers) > 0 || len(facts.removals) > 0 {

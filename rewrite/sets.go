@@ -41,11 +41,23 @@ func (s fileSet) union(o fileSet) fileSet {
 
 // setUse is a command on the files of a set that may hold a mount.
 type setUse struct {
-	// change: the command changes the file in place (chmod, sed -i), which
-	// fails on a read-only mount; otherwise it copies it.
-	change bool
-	why    string
+	kind useKind
+	why  string
+	stmt *syntax.Stmt
 }
+
+// useKind is what a command does with a mounted file it is given.
+type useKind int
+
+const (
+	// useCopy copies it into another file (cp, tar, cat > FILE).
+	useCopy useKind = iota
+	// useChange changes it in place (chmod, sed -i), which fails on a
+	// read-only mount.
+	useChange
+	// usePrint prints it into the build log (cat "$f").
+	usePrint
+)
 
 // setCopies finds the commands of f that copy or change, one by one, the
 // files of a set that may hold one of mounted (or a directory holding
@@ -58,10 +70,10 @@ func setCopies(f *syntax.File, src string, env shellEnv, mounted []string) []set
 	dotglob := strings.Contains(src, "dotglob") || strings.Contains(src, "GLOBIGNORE")
 	sc := &setScan{src: src, env: env, mounted: mounted, dotglob: dotglob}
 	sc.scan(f)
-	sort.Slice(sc.out, func(i, j int) bool { return sc.out[i].why < sc.out[j].why })
+	sort.SliceStable(sc.out, func(i, j int) bool { return sc.out[i].why < sc.out[j].why })
 	var out []setUse
 	for i, u := range sc.out {
-		if i == 0 || u != sc.out[i-1] {
+		if i == 0 || u.why != sc.out[i-1].why || u.kind != sc.out[i-1].kind {
 			out = append(out, u)
 		}
 	}
@@ -128,22 +140,28 @@ func (sc *setScan) scan(f *syntax.File) {
 					set.from = sc.text(stages[0].Pos(), stages[i-1].End()) + " | "
 					return set
 				}
-				switch c := st.Cmd.(type) {
-				case *syntax.CallExpr:
-					if len(c.Args) == 0 || path.Base(c.Args[0].Lit()) != "xargs" {
-						continue
+				if c, ok := st.Cmd.(*syntax.CallExpr); ok && len(c.Args) > 0 {
+					name := path.Base(c.Args[0].Lit())
+					if name == "xargs" {
+						cmd, repl, ok := xargsCommand(c.Args[1:])
+						if ok && len(cmd) > 0 {
+							if set = producer(); !set.empty() {
+								set.from += "xargs"
+								isItem := func(w *syntax.Word) bool { return repl != "" && strings.Contains(wordText(w), repl) }
+								sc.use(cmd, st, sc.env.at(st), isItem, repl == "", set)
+							}
+						}
+					} else if readsFileList(c) {
+						// find . | cpio -pdm DIR, | tar -cf X -T -: the
+						// names on standard input are the files to copy.
+						if set = producer(); !set.empty() {
+							sc.out = append(sc.out, setUse{kind: useCopy, stmt: st,
+								why: name + " copies the files that `" + strings.TrimSuffix(set.from, " | ") + "` prints" + set.holds() + ", into a file or directory that would stay in the layer"})
+						}
 					}
-					cmd, repl, ok := xargsCommand(c.Args[1:])
-					if !ok || len(cmd) == 0 {
-						continue
-					}
-					if set = producer(); set.empty() {
-						continue
-					}
-					set.from += "xargs"
-					isItem, appended := func(w *syntax.Word) bool { return repl != "" && strings.Contains(wordText(w), repl) }, repl == ""
-					sc.use(cmd, st, sc.env.at(st), isItem, appended, set)
-				case *syntax.WhileClause:
+					continue
+				}
+				if c, ok := st.Cmd.(*syntax.WhileClause); ok {
 					names := loopReadVars(c.Cond)
 					if len(names) == 0 {
 						continue
@@ -170,6 +188,8 @@ func (sc *setScan) scan(f *syntax.File) {
 					sc.use(ex, s, env, func(w *syntax.Word) bool { return strings.Contains(wordText(w), "{}") }, false, set)
 				}
 			}
+			sc.stdinCopy(s, x, name, env)
+			sc.unresolved(s, x, name, env)
 			if sc.named {
 				for _, w := range x.Args[1:] {
 					if set := sc.wordSet(w, env); !set.empty() {
@@ -652,6 +672,13 @@ var nameOnly = map[string]bool{
 // shells run a script on the files they are given.
 var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "zsh": true, "ksh": true}
 
+// printers print the content of the files they are given.
+var printers = map[string]bool{
+	"cat": true, "head": true, "tail": true, "nl": true, "tac": true, "od": true, "xxd": true, "hexdump": true,
+	"base64": true, "strings": true, "sed": true, "awk": true, "grep": true, "egrep": true, "fgrep": true,
+	"jq": true, "yq": true, "more": true, "less": true, "cut": true, "sort": true, "uniq": true, "diff": true,
+}
+
 // changers change a file in place, which fails on a read-only mount.
 var changers = map[string]bool{
 	"chmod": true, "chown": true, "chgrp": true, "rm": true, "touch": true, "truncate": true,
@@ -694,14 +721,9 @@ func (sc *setScan) use(words []*syntax.Word, s *syntax.Stmt, env shellEnv, isIte
 		return
 	}
 	what := "the files of `" + set.from + "`"
-	holds := func() string {
-		if set.file != "" {
-			return ", which may be the credential file mounted at " + set.file
-		}
-		return ", which may be " + set.dir + ", a directory holding a credential file that is a mount now"
-	}
-	add := func(change bool, why string) {
-		sc.out = append(sc.out, setUse{change: change, why: why})
+	holds := set.holds
+	add := func(kind useKind, why string) {
+		sc.out = append(sc.out, setUse{kind: kind, why: why, stmt: s})
 	}
 	rec := recursive(lits)
 	switch {
@@ -726,28 +748,30 @@ func (sc *setScan) use(words []*syntax.Word, s *syntax.Stmt, env shellEnv, isIte
 			return
 		}
 		if set.file != "" {
-			add(false, name+" copies "+what+holds()+", into a file that would stay in the layer")
+			add(useCopy, name+" copies "+what+holds()+", into a file that would stay in the layer")
 		} else if rec && name == "cp" {
-			add(false, name+" -r copies "+what+holds()+", into a directory that would stay in the layer")
+			add(useCopy, name+" -r copies "+what+holds()+", into a directory that would stay in the layer")
 		}
 	case archivers[name]:
 		if set.file != "" {
-			add(false, name+" copies "+what+holds()+", into a file that would stay in the layer")
+			add(useCopy, name+" copies "+what+holds()+", into a file that would stay in the layer")
 		} else if rec || recursesByDefault(name, lits) {
-			add(false, name+" copies "+what+holds()+", into a file or directory that would stay in the layer")
+			add(useCopy, name+" copies "+what+holds()+", into a file or directory that would stay in the layer")
 		}
 	case changers[name] || (name == "sed" || name == "perl") && inPlace(lits):
 		if set.file != "" {
-			add(true, name+" changes "+what+holds()+", which is read-only: the build would fail")
+			add(useChange, name+" changes "+what+holds()+", which is read-only")
 		} else if rec || name == "mv" {
-			add(true, name+" changes "+what+holds()+", which holds a read-only mount: the build would fail")
+			add(useChange, name+" changes "+what+holds()+", which holds a read-only mount")
 		}
 	case shells[name]:
 		// sh -c 'cp "$1" /opt' _ {}: a script on each file, not read.
-		add(false, name+" runs a script that hushbuild does not follow on "+what+holds())
+		add(useCopy, name+" runs a script that hushbuild does not follow on "+what+holds())
 	case nameOnly[name]:
 	case stdoutSink(s, env) == sinkFile && set.file != "":
-		add(false, name+" reads "+what+holds()+", into a file that would stay in the layer")
+		add(useCopy, name+" reads "+what+holds()+", into a file that would stay in the layer")
+	case printers[name] && stdoutSink(s, env) == sinkLog && set.file != "":
+		add(usePrint, name+" prints "+what+holds())
 	}
 }
 
@@ -786,25 +810,189 @@ func isDuration(s string) bool {
 
 // setCopies reports the uses of sets that hold a mount: a copy, then a
 // change, each one finding for the RUN.
-func (a *analyzer) setCopies(n *parser.Node, uses []setUse, p *runPlan) {
-	var copies, changes []string
+func (a *analyzer) setCopies(n *parser.Node, uses []setUse, writes []*flow, p *runPlan) {
+	// A write of a secret the engine follows is removed at the end of
+	// the RUN (envsubst < .npmrc > ~/.npmrc): no copy stays.
+	handled := map[*syntax.Stmt]bool{}
+	for _, fl := range filterFlows(writes) {
+		if fl.problem == "" {
+			handled[fl.stmt] = true
+		}
+	}
+	var copies, changes, prints []string
 	for _, u := range uses {
-		if u.change {
+		if handled[u.stmt] {
+			continue
+		}
+		switch u.kind {
+		case useChange:
 			changes = append(changes, u.why)
-		} else {
+		case usePrint:
+			prints = append(prints, u.why)
+		default:
 			copies = append(copies, u.why)
 		}
 	}
+	if len(prints) > 0 {
+		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
+			"remove the command that prints it, or leave the credential file out of its files; CI keeps build logs",
+			"this RUN prints files one by one from a set that may hold a credential file into the build log: %s", strings.Join(prints, "; "))
+	}
 	if len(copies) > 0 {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
-			"copy the credential file by its own path (cp SOURCE DEST, which hushbuild turns into a mount at DEST), and leave it out of the files the loop, find or xargs copies (a pattern, -name or list that does not match it)",
-			"this RUN copies files one by one from a set that may hold a credential file, which is a mount now: %s", strings.Join(copies, "; "))
+			"copy the credential file by its own literal path (cp SOURCE DEST, which hushbuild turns into a mount at DEST), and leave it out of the files a loop, find, xargs or cpio copies (a pattern, -name or list that does not match it)",
+			"this RUN may copy a credential file that is a mount now into a file of the layer, by a command hushbuild cannot rewrite as a copy of that file: %s", strings.Join(copies, "; "))
 		p.failed = true
 	}
 	if len(changes) > 0 {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 			"leave the credential file out of the files the loop, find or xargs changes (a pattern, -name or list that does not match it), or change it by its own path",
-			"this RUN changes files one by one from a set that may hold a credential file, which is a read-only mount now: %s", strings.Join(changes, "; "))
+			"this RUN changes files one by one from a set that may hold a credential file, which is a read-only mount now, so the build would fail: %s", strings.Join(changes, "; "))
 		p.failed = true
 	}
+}
+
+// holds says what of the mounted files the set may hold, for a message.
+func (s fileSet) holds() string {
+	if s.file != "" {
+		return ", which may be the credential file mounted at " + s.file
+	}
+	return ", which may be " + s.dir + ", a directory holding a credential file that is a mount now"
+}
+
+// readsFileList reports an archiver or copier that takes the names of
+// the files to copy on its standard input: cpio -o/-p, tar -T -, rsync
+// --files-from=-, zip -@.
+func readsFileList(c *syntax.CallExpr) bool {
+	name := path.Base(c.Args[0].Lit())
+	args := make([]string, 0, len(c.Args)-1)
+	for _, a := range c.Args[1:] {
+		args = append(args, wordText(a))
+	}
+	stdin := func(v string) bool { return v == "-" || v == "/dev/stdin" }
+	for i, a := range args {
+		next := ""
+		if i+1 < len(args) {
+			next = args[i+1]
+		}
+		switch name {
+		case "cpio":
+			if a == "--create" || a == "--pass-through" ||
+				strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "op") {
+				return true
+			}
+		case "tar", "bsdtar":
+			if (a == "-T" || a == "--files-from") && stdin(next) || a == "--files-from=-" || a == "--files-from=/dev/stdin" || a == "-T-" {
+				return true
+			}
+		case "rsync":
+			if a == "--files-from=-" || a == "--files-from" && stdin(next) {
+				return true
+			}
+		case "zip":
+			if a == "-@" || a == "--names-stdin" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isMounted is the mounted path p, or "".
+func (sc *setScan) isMounted(p string) string {
+	for _, m := range sc.mounted {
+		if m == p {
+			return m
+		}
+	}
+	return ""
+}
+
+// stdinCopy: cat < .npmrc > FILE, a mounted file on a command's standard
+// input and its output into a file. (A secret the engine follows there is
+// a write it removes at the end of the RUN: run drops those.)
+func (sc *setScan) stdinCopy(s *syntax.Stmt, c *syntax.CallExpr, name string, env shellEnv) {
+	if nameOnly[name] || stdoutSink(s, env) != sinkFile {
+		return
+	}
+	for _, r := range s.Redirs {
+		if (r.Op != syntax.RdrIn && r.Op != syntax.RdrInOut) || r.Word == nil {
+			continue
+		}
+		if p, glob, ok := wordPath(r.Word, env); ok && !glob {
+			if m := sc.isMounted(absPath(p, env)); m != "" {
+				sc.out = append(sc.out, setUse{kind: useCopy, stmt: s,
+					why: name + " reads the credential file mounted at " + m + " on its standard input into a file that would stay in the layer"})
+			}
+		}
+	}
+}
+
+// unresolved: cp $APP_HOME/.npmrc /root/, a copy of a path the engine
+// cannot resolve (a variable, a command substitution) that ends as a
+// mounted path does: it may be that file, which the copy would put in the
+// layer, unrewritten.
+func (sc *setScan) unresolved(s *syntax.Stmt, c *syntax.CallExpr, name string, env shellEnv) {
+	toFile := stdoutSink(s, env) == sinkFile
+	if !copiers[name] && !archivers[name] && !(printers[name] && toFile) {
+		return
+	}
+	args := c.Args[1:]
+	lits := make([]string, len(args))
+	for i, a := range args {
+		lits[i] = wordText(a)
+	}
+	dest := -1
+	if copiers[name] && !hasTargetDir(lits) {
+		for i := len(args) - 1; i >= 0; i-- {
+			if !strings.HasPrefix(lits[i], "-") {
+				dest = i
+				break
+			}
+		}
+	}
+	for i, w := range args {
+		if i == dest || strings.HasPrefix(lits[i], "-") {
+			continue
+		}
+		if _, _, ok := wordPath(w, env); ok {
+			continue
+		}
+		tail := trailingLit(w)
+		if len(tail) < 2 || tail[0] != '/' {
+			continue
+		}
+		for _, m := range sc.mounted {
+			if strings.HasSuffix(m, tail) {
+				sc.out = append(sc.out, setUse{kind: useCopy, stmt: s,
+					why: name + " copies " + sc.text(w.Pos(), w.End()) + ", a path hushbuild cannot resolve that may be the credential file mounted at " + m + ", into a file that would stay in the layer"})
+				break
+			}
+		}
+	}
+}
+
+// trailingLit is the literal text after a word's last expansion
+// (${D}/.npmrc: /.npmrc).
+func trailingLit(w *syntax.Word) string {
+	var parts []syntax.WordPart
+	for _, p := range w.Parts {
+		if dq, ok := p.(*syntax.DblQuoted); ok {
+			parts = append(parts, dq.Parts...)
+		} else {
+			parts = append(parts, p)
+		}
+	}
+	tail := ""
+	for i := len(parts) - 1; i >= 0; i-- {
+		switch x := parts[i].(type) {
+		case *syntax.Lit:
+			tail = strings.ReplaceAll(x.Value, `\`, "") + tail
+		case *syntax.SglQuoted:
+			tail = x.Value + tail
+		default:
+			return tail
+		}
+	}
+	return tail
 }

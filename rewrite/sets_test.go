@@ -40,7 +40,17 @@ func TestSetCopies(t *testing.T) {
 		{`find /app -type f -exec chmod 644 {} \;`, "chmod changes", true},
 		{`find /app -name .npmrc -exec sed -i 's/x/y/' {} +`, "sed changes", true},
 		{`for f in docker/*; do rm "$f"; done`, "rm changes", true},
+		{`for f in docker/*; do cat "$f"; done`, "cat prints", false},
+		{`find . | cpio -pdm /opt/`, "cpio copies the files that `find .` prints", false},
+		{`find docker -type f | tar -cf /opt/x.tar -T -`, "tar copies", false},
+		{`cat < .npmrc > /root/.npmrc`, "on its standard input", false},
+		{`cp $APP_HOME/.npmrc /root/`, "cannot resolve", false},
+		{`cp "$(pwd)/docker/npmrc" /root/.npmrc`, "/app/docker/npmrc", false},
 		// Sets that cannot hold it.
+		{`cp $APP_HOME/package.json /opt/`, "", false},
+		{`cp /root/x "$DEST/.npmrc"`, "", false},
+		{`find src | cpio -pdm /opt/`, "", false},
+		{`wc -l < .npmrc > /opt/lines`, "", false},
 		{`for f in src/*.js; do cp "$f" /opt/; done`, "", false},
 		{`for f in *; do cp "$f" /opt/; done`, "", false},
 		{`for f in *.json; do cat "$f" > "/opt/$f"; done`, "", false},
@@ -74,11 +84,11 @@ func TestSetCopies(t *testing.T) {
 			}
 			found := false
 			for _, u := range uses {
-				if strings.Contains(u.why, tc.want) && u.change == tc.change {
+				if strings.Contains(u.why, tc.want) && (u.kind == useChange) == tc.change {
 					found = true
 				}
 			}
-			if !found {
+			if !found || tc.want == "cat prints" && uses[0].kind != usePrint {
 				t.Fatalf("reported %+v, want %q (change %v)", uses, tc.want, tc.change)
 			}
 		})
