@@ -419,6 +419,13 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		// The paths a command substitution prints, as cp's operands.
+		name:       "cp $(find . -name '.*rc') /root/",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN cp $(find . -name '.*rc') /root/\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+	},
+	{
 		// The copy is mounted read-only at its path: a command that then
 		// changes it in the same RUN must get a writable copy.
 		name:       "cp docker/npmrc ~/.npmrc then sed -i on it",

@@ -190,12 +190,18 @@ func (sc *setScan) scan(f *syntax.File) {
 			}
 			sc.stdinCopy(s, x, name, env)
 			sc.unresolved(s, x, name, env)
-			if sc.named {
-				for _, w := range x.Args[1:] {
-					if set := sc.wordSet(w, env); !set.empty() {
-						set.from = sc.text(w.Pos(), w.End())
-						sc.use(x.Args, s, env, func(v *syntax.Word) bool { return v == w }, false, set)
-					}
+			sc.gitAdd(s, x, name, env)
+			sc.inlineScript(s, x, name)
+			for _, w := range x.Args[1:] {
+				// cp $(find . -name '*rc') DIR: the paths a command
+				// substitution prints. (A nested shell's named copies
+				// too: only the RUN's own script's are rewritten.)
+				if _, _, ok := wordPath(w, env); ok && !sc.named {
+					continue
+				}
+				if set := sc.wordSet(w, env); !set.empty() {
+					set.from = sc.text(w.Pos(), w.End())
+					sc.use(x.Args, s, env, func(v *syntax.Word) bool { return v == w }, false, set)
 				}
 			}
 			if ns, err := nestedOf(x, s, sc.src); ns != nil && err == nil && ns.file != nil {
@@ -995,4 +1001,83 @@ func trailingLit(w *syntax.Word) string {
 		}
 	}
 	return tail
+}
+
+// gitAdd: git add . (or -A, a directory, a pattern) takes the mounted
+// file into the repository's objects, which stay in the layer.
+func (sc *setScan) gitAdd(s *syntax.Stmt, c *syntax.CallExpr, name string, env shellEnv) {
+	if name != "git" {
+		return
+	}
+	args := c.Args[1:]
+	for len(args) > 1 {
+		switch l := args[0].Lit(); {
+		case l == "-C" || l == "-c" || l == "--git-dir" || l == "--work-tree":
+			args = args[2:]
+			continue
+		case strings.HasPrefix(l, "-"):
+			args = args[1:]
+			continue
+		}
+		break
+	}
+	if len(args) == 0 || args[0].Lit() != "add" {
+		return
+	}
+	set := fileSet{}
+	operands, all := 0, false
+	for _, w := range args[1:] {
+		l := wordText(w)
+		switch {
+		case l == "-A" || l == "--all" || l == "-f" || l == "--force":
+			all = all || l == "-A" || l == "--all"
+		case strings.HasPrefix(l, "-"):
+		default:
+			operands++
+			set = set.union(sc.wordSet(w, env))
+		}
+	}
+	if operands == 0 && all {
+		// The whole work tree, from wherever it starts.
+		for _, m := range sc.mounted {
+			if !strings.HasPrefix(m, "/run/secrets/") {
+				set.file = m
+				break
+			}
+		}
+	}
+	if set.empty() {
+		return
+	}
+	set.from = sc.text(c.Pos(), c.End())
+	sc.out = append(sc.out, setUse{kind: useCopy, stmt: s,
+		why: "git add takes the files of `" + set.from + "`" + set.holds() + ", into the repository's objects, which would stay in the layer"})
+}
+
+// interpreters run an inline script given with -c or -e.
+var interpreters = map[string]bool{
+	"python": true, "python3": true, "python2": true, "node": true, "nodejs": true, "perl": true, "ruby": true, "php": true,
+}
+
+// inlineScript: python -c "shutil.copy('.npmrc', ...)", an inline script
+// of another language that names a mounted file: what it does with it is
+// not followed.
+func (sc *setScan) inlineScript(s *syntax.Stmt, c *syntax.CallExpr, name string) {
+	if !interpreters[strings.TrimRight(name, "0123456789.")] && !interpreters[name] {
+		return
+	}
+	for i := 1; i+1 < len(c.Args); i++ {
+		l := c.Args[i].Lit()
+		if !(l == "-c" || l == "-e" || l == "-r" || l == "--eval" || strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "--") && strings.ContainsAny(l[len(l)-1:], "ce")) {
+			continue
+		}
+		code := wordText(c.Args[i+1])
+		for _, m := range sc.mounted {
+			if b := path.Base(m); len(b) > 3 && strings.Contains(code, b) {
+				sc.out = append(sc.out, setUse{kind: useCopy, stmt: s,
+					why: name + " runs an inline script that names the credential file mounted at " + m + ", which hushbuild cannot follow"})
+				return
+			}
+		}
+	}
 }
