@@ -89,9 +89,32 @@ type setScan struct {
 	// rewritten: a word naming a mount is a set of its own.
 	named bool
 	out   []setUse
+	// quiet are the statements whose output goes into a command
+	// substitution or a pipe, not the build log.
+	quiet map[*syntax.Stmt]bool
 }
 
 func (sc *setScan) scan(f *syntax.File) {
+	sc.quiet = map[*syntax.Stmt]bool{}
+	markAll := func(n syntax.Node) {
+		walk(n, func(m syntax.Node) bool {
+			if s, ok := m.(*syntax.Stmt); ok {
+				sc.quiet[s] = true
+			}
+			return true
+		})
+	}
+	walk(f, func(n syntax.Node) bool {
+		switch x := n.(type) {
+		case *syntax.CmdSubst:
+			markAll(x)
+		case *syntax.BinaryCmd:
+			if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
+				markAll(x.X)
+			}
+		}
+		return true
+	})
 	walk(f, func(n syntax.Node) bool {
 		s, ok := n.(*syntax.Stmt)
 		if !ok {
@@ -186,6 +209,12 @@ func (sc *setScan) scan(f *syntax.File) {
 				set.from = sc.text(x.Args[0].Pos(), x.Args[len(x.Args)-1].End())
 				for _, ex := range execs {
 					sc.use(ex, s, env, func(w *syntax.Word) bool { return strings.Contains(wordText(w), "{}") }, false, set)
+				}
+				for _, w := range x.Args[1:] {
+					if w.Lit() == "-delete" && set.file != "" {
+						sc.out = append(sc.out, setUse{kind: useChange, stmt: s,
+							why: "find -delete deletes the files of `" + set.from + "`" + set.holds() + ", which is read-only"})
+					}
 				}
 			}
 			sc.stdinCopy(s, x, name, env)
@@ -776,7 +805,7 @@ func (sc *setScan) use(words []*syntax.Word, s *syntax.Stmt, env shellEnv, isIte
 	case nameOnly[name]:
 	case stdoutSink(s, env) == sinkFile && set.file != "":
 		add(useCopy, name+" reads "+what+holds()+", into a file that would stay in the layer")
-	case printers[name] && stdoutSink(s, env) == sinkLog && set.file != "":
+	case printers[name] && stdoutSink(s, env) == sinkLog && set.file != "" && !sc.quiet[s]:
 		add(usePrint, name+" prints "+what+holds())
 	}
 }

@@ -52,7 +52,11 @@ func TestSetCopies(t *testing.T) {
 		{`git add . && git commit -qm init`, "git add", false},
 		{`python3 -c "import shutil; shutil.copy('.npmrc', '/root/.npmrc')"`, "inline script", false},
 		{`node -e "require('fs').copyFileSync('docker/npmrc', '/opt/npmrc')"`, "inline script", false},
+		{`find . -name '.*rc' -delete`, "find -delete", true},
 		// Sets that cannot hold it.
+		{`for f in docker/*; do export "$(basename "$f")=$(cat "$f")"; done`, "", false},
+		{`for f in docker/*; do cat "$f" | grep -q registry && echo found; done`, "", false},
+		{`find . -name '*.pyc' -delete`, "", false},
 		{`git add src/ && git commit -qm src`, "", false},
 		{`python3 -c "print('hello')"`, "", false},
 		{`cp $(find src -name '*.js') /opt/`, "", false},
