@@ -426,6 +426,16 @@ var stockCases = []stockCase{
 		secret:     "NPM_TOKEN",
 	},
 	{
+		// find -exec sed -i on the mounted file itself: a copy of the
+		// mount for the RUN, the find run again in the later RUN.
+		name:       "find -exec sed -i on the mounted .npmrc then npm ci here and later",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN find . -maxdepth 1 -name '.npmrc' -exec sed -i 's/\\r$//' {} + && npm ci\nRUN npm ci\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+		builds:     true,
+	},
+	{
 		// The copy is mounted read-only at its path: a command that then
 		// changes it in the same RUN must get a writable copy.
 		name:       "cp docker/npmrc ~/.npmrc then sed -i on it",

@@ -204,7 +204,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			var flowRemovals []*removal
 			keyStmts := map[*syntax.Stmt]bool{}
 			writes, mayLog := findWritesLog(f, script, env, names)
-			a.setCopies(n, setCopies(f, script, env, mounted), writes, p)
+			a.setCopies(st, n, setCopies(f, script, env, mounted), writes, script, env, p)
 			a.replayable(st, c, ti, script, writes)
 			a.fileWrites(st, n, writes, env)
 			a.genCopies(st, n, f, script, env, writes, p)
@@ -525,7 +525,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				// writable, on a copy BuildKit drops when the RUN ends.
 				m += ",rw"
 			}
-			p.mounts = append(p.mounts, m)
+			if !slices.Contains(p.mounts, m) {
+				p.mounts = append(p.mounts, m)
+			}
 			f.uses = append(f.uses, line)
 			continue
 		}
@@ -537,6 +539,12 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			m += fmt.Sprintf(",mode=0%o", *f.mode)
 		} else if f.uid == nil && !isRootUser(st.user) {
 			m += ",mode=0444"
+		}
+		if slices.Contains(p.mounts, m) {
+			// Two copies of one secret, each made from its mount at
+			// /run/secrets/ID (copyMode): one mount serves both.
+			f.uses = append(f.uses, line)
+			continue
 		}
 		p.mounts = append(p.mounts, m)
 		// The requirement names the context file, wherever it is mounted.

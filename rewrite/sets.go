@@ -24,6 +24,8 @@ type fileSet struct {
 	file string // a mounted path the set may hold
 	dir  string // a directory holding a mounted path that the set may hold
 	from string // what makes the set, as written
+	// all are the mounted paths the set may hold, when find made it.
+	all []string
 }
 
 func (s fileSet) empty() bool { return s.file == "" && s.dir == "" }
@@ -44,6 +46,10 @@ type setUse struct {
 	kind useKind
 	why  string
 	stmt *syntax.Stmt
+	// files, for a change find -exec makes of files (not a directory):
+	// the mounted files it may change, each of which can be a copy of
+	// its mount for the RUN instead (copyMode), the find replayed.
+	files []string
 }
 
 // useKind is what a command does with a mounted file it is given.
@@ -208,7 +214,17 @@ func (sc *setScan) scan(f *syntax.File) {
 				}
 				set.from = sc.text(x.Args[0].Pos(), x.Args[len(x.Args)-1].End())
 				for _, ex := range execs {
+					n := len(sc.out)
 					sc.use(ex, s, env, func(w *syntax.Word) bool { return strings.Contains(wordText(w), "{}") }, false, set)
+					// find -exec sed -i … {}: a change of the files
+					// themselves can be made on copies of their mounts.
+					if len(ex) > 0 && contentOrModeChangers[path.Base(ex[0].Lit())] && set.dir == "" && !recursive(litsOf(ex[1:])) {
+						for i := n; i < len(sc.out); i++ {
+							if sc.out[i].kind == useChange {
+								sc.out[i].files = set.all
+							}
+						}
+					}
 				}
 				for _, w := range x.Args[1:] {
 					if w.Lit() == "-delete" && set.file != "" {
@@ -602,8 +618,11 @@ func (sc *setScan) findSet(args []*syntax.Word, env shellEnv) (fileSet, [][]*syn
 			if m != r.abs && !strings.HasPrefix(m, strings.TrimSuffix(r.abs, "/")+"/") {
 				continue
 			}
-			if set.file == "" && (types == "" || strings.ContainsAny(types, "fl")) && admits(shown(m)) {
-				set.file = m
+			if (types == "" || strings.ContainsAny(types, "fl")) && admits(shown(m)) {
+				if set.file == "" {
+					set.file = m
+				}
+				set.all = append(set.all, m)
 			}
 			for d := path.Dir(m); set.dir == "" && (d == r.abs || strings.HasPrefix(d, strings.TrimSuffix(r.abs, "/")+"/")); d = path.Dir(d) {
 				if (types == "" || strings.Contains(types, "d")) && admits(shown(d)) {
@@ -712,6 +731,22 @@ var printers = map[string]bool{
 	"cat": true, "head": true, "tail": true, "nl": true, "tac": true, "od": true, "xxd": true, "hexdump": true,
 	"base64": true, "strings": true, "sed": true, "awk": true, "grep": true, "egrep": true, "fgrep": true,
 	"jq": true, "yq": true, "more": true, "less": true, "cut": true, "sort": true, "uniq": true, "diff": true,
+}
+
+// contentOrModeChangers change a file's content or mode in place, which a
+// copy of the mount for the RUN takes (not rm, mv: the file would come
+// back in the later RUNs).
+var contentOrModeChangers = map[string]bool{
+	"sed": true, "perl": true, "chmod": true, "chown": true, "chgrp": true, "touch": true,
+	"dos2unix": true, "unix2dos": true,
+}
+
+func litsOf(ws []*syntax.Word) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = wordText(w)
+	}
+	return out
 }
 
 // changers change a file in place, which fails on a read-only mount.
@@ -845,7 +880,7 @@ func isDuration(s string) bool {
 
 // setCopies reports the uses of sets that hold a mount: a copy, then a
 // change, each one finding for the RUN.
-func (a *analyzer) setCopies(n *parser.Node, uses []setUse, writes []*flow, p *runPlan) {
+func (a *analyzer) setCopies(st *stageState, n *parser.Node, uses []setUse, writes []*flow, script string, env shellEnv, p *runPlan) {
 	// A write of a secret the engine follows is removed at the end of
 	// the RUN (envsubst < .npmrc > ~/.npmrc): no copy stays.
 	handled := map[*syntax.Stmt]bool{}
@@ -857,6 +892,9 @@ func (a *analyzer) setCopies(n *parser.Node, uses []setUse, writes []*flow, p *r
 	var copies, changes, prints []string
 	for _, u := range uses {
 		if handled[u.stmt] {
+			continue
+		}
+		if u.kind == useChange && a.changeOnCopies(st, n, u, script, env) {
 			continue
 		}
 		switch u.kind {
@@ -1109,4 +1147,33 @@ func (sc *setScan) inlineScript(s *syntax.Stmt, c *syntax.CallExpr, name string)
 			}
 		}
 	}
+}
+
+// changeOnCopies makes a find -exec that changes mounted files in place
+// (sed -i, chmod) change copies of them: each file is a copy of its mount
+// from the start of this RUN to its end, and the find runs again after
+// the copy in the later RUNs that get the file (copyMode, as for a change
+// by the file's own path). It reports false when a file is not a
+// credential file of the stage (a secret mount of the RUN's own).
+func (a *analyzer) changeOnCopies(st *stageState, n *parser.Node, u setUse, script string, env shellEnv) bool {
+	if len(u.files) == 0 || u.stmt == nil {
+		return false
+	}
+	for _, m := range u.files {
+		found := false
+		for _, fs := range st.files {
+			if fs.target == m && fs.ended == 0 {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	var changes []*flow
+	for _, m := range u.files {
+		changes = append(changes, &flow{kind: flowFile, stmt: u.stmt, file: m, text: stmtText(script, u.stmt)})
+	}
+	a.fileWrites(st, n, changes, env)
+	return true
 }
