@@ -237,6 +237,18 @@ func (sc *setScan) scan(f *syntax.File) {
 			sc.unresolved(s, x, name, env)
 			sc.gitAdd(s, x, name, env)
 			sc.inlineScript(s, x, name)
+			if printers[name] && !sc.named && !sc.quiet[s] && stdoutSink(s, env) == sinkLog {
+				// cat .np*: a pattern that matches a mount prints it
+				// (a named one is printsSecret's).
+				for _, w := range x.Args[1:] {
+					if p, glob, ok := wordPath(w, env); ok && glob {
+						if set := sc.wordSet(w, env); set.file != "" {
+							sc.out = append(sc.out, setUse{kind: usePrint, stmt: s,
+								why: name + " prints the files of `" + p + "`" + set.holds()})
+						}
+					}
+				}
+			}
 			for _, w := range x.Args[1:] {
 				// cp $(find . -name '*rc') DIR: the paths a command
 				// substitution prints. (A nested shell's named copies
@@ -909,7 +921,7 @@ func (a *analyzer) setCopies(st *stageState, n *parser.Node, uses []setUse, writ
 	if len(prints) > 0 {
 		a.add(RuleSecretInLog, n.StartLine, n.EndLine, false,
 			"remove the command that prints it, or leave the credential file out of its files; CI keeps build logs",
-			"this RUN prints files one by one from a set that may hold a credential file into the build log: %s", strings.Join(prints, "; "))
+			"this RUN may print a credential file that is a mount now into the build log: %s", strings.Join(prints, "; "))
 	}
 	if len(copies) > 0 {
 		a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
