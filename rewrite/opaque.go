@@ -106,16 +106,6 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			return true
 		}
 		env := env.at(s)
-		// find or ls over a directory holding a mounted file, piped into
-		// a command that copies the files it names (| cpio -pdm /srv,
-		// | xargs cp -t /srv, | tar -cf x.tar -T -).
-		if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && b.Op == syntax.Pipe && len(mounted) > 0 {
-			if d := listsMountedDir(b.X, env, parentOfMounted, isMounted); d != "" {
-				if cmd := copiesNamedFiles(b.Y); cmd != "" {
-					out = append(out, cmd+" copies the files that "+d+" holds, a secret mount among them, into a file or directory that would stay in the layer")
-				}
-			}
-		}
 		c, ok := s.Cmd.(*syntax.CallExpr)
 		if !ok || len(c.Args) == 0 {
 			return true
@@ -128,20 +118,6 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 		// Output into the build log or a device is no file (printsSecret
 		// reports the log).
 		redirected := stdoutSink(s, env) == sinkFile
-		// find /app -exec cp {} /srv \; over a directory holding a
-		// mounted file.
-		if name == "find" && len(mounted) > 0 {
-			if d := findRoot(c, env, parentOfMounted, isMounted); d != "" {
-				for i, a := range args {
-					if (a == "-exec" || a == "-execdir" || a == "-ok" || a == "-okdir") && i+1 < len(args) {
-						if x := path.Base(args[i+1]); copiers[x] || archivers[x] || x == "mv" || x == "cpio" ||
-							(x == "cat" || x == "head" || x == "tail") && redirected {
-							out = append(out, "find -"+strings.TrimPrefix(a, "-")+" "+x+" copies the files that "+d+" holds, a secret mount among them, into a file or directory that would stay in the layer")
-						}
-					}
-				}
-			}
-		}
 		// A shell in the shell (sh -c, bash -lc, eval): findWrites follows
 		// its writes; what it cannot read, or cannot follow in it, stops.
 		if ns, err := nestedOf(c, s, src); ns != nil && len(shellNames) > 0 {
@@ -291,103 +267,6 @@ func captureNames(f *syntax.File, caps []capture) map[string]bool {
 	return taint(f, names)
 }
 
-// findRoot is the first starting point of a find (find /app -name x)
-// that is a mounted file or a directory holding one, or "".
-func findRoot(c *syntax.CallExpr, env shellEnv, parentOf, isMounted func(string) bool) string {
-	for _, a := range c.Args[1:] {
-		lit := a.Lit()
-		if strings.HasPrefix(lit, "-") || lit == "(" || lit == "!" {
-			break // the expression: no more starting points
-		}
-		if p, glob, ok := wordPath(a, env); ok && !glob {
-			if p = absPath(p, env); parentOf(p) || isMounted(p) {
-				return p
-			}
-		}
-	}
-	return ""
-}
-
-// listsMountedDir is the directory holding a mounted file whose files
-// the first command of a pipeline names (find /app, ls -A /app), or "".
-func listsMountedDir(s *syntax.Stmt, env shellEnv, parentOf, isMounted func(string) bool) string {
-	for {
-		b, ok := s.Cmd.(*syntax.BinaryCmd)
-		if !ok || b.Op != syntax.Pipe {
-			break
-		}
-		s = b.X
-	}
-	c, ok := s.Cmd.(*syntax.CallExpr)
-	if !ok || len(c.Args) == 0 {
-		return ""
-	}
-	switch path.Base(c.Args[0].Lit()) {
-	case "find":
-		return findRoot(c, env, parentOf, isMounted)
-	case "ls":
-		operands := false
-		for _, a := range c.Args[1:] {
-			if strings.HasPrefix(a.Lit(), "-") {
-				continue
-			}
-			operands = true
-			if p, glob, ok := wordPath(a, env); ok && !glob {
-				if p = absPath(p, env); parentOf(p) || isMounted(p) {
-					return p
-				}
-			}
-		}
-		if !operands && env.workdir != "" && parentOf(env.workdir) {
-			return env.workdir
-		}
-	}
-	return ""
-}
-
-// copiesNamedFiles is the command of a pipeline's later part that copies
-// the files named on its input (cpio -o/-p, xargs cp, tar -T -, zip -@,
-// rsync --files-from), or "".
-func copiesNamedFiles(s *syntax.Stmt) string {
-	found := ""
-	syntax.Walk(s, func(n syntax.Node) bool {
-		c, ok := n.(*syntax.CallExpr)
-		if !ok || len(c.Args) == 0 || found != "" {
-			return found == ""
-		}
-		name := path.Base(c.Args[0].Lit())
-		var args []string
-		for _, a := range c.Args[1:] {
-			args = append(args, a.Lit())
-		}
-		switch name {
-		case "cpio":
-			for _, a := range args {
-				if a == "--create" || a == "--pass-through" || strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "op") {
-					found = "cpio"
-				}
-			}
-		case "xargs", "parallel":
-			for _, a := range args {
-				if strings.HasPrefix(a, "-") {
-					continue
-				}
-				if x := path.Base(a); copiers[x] || archivers[x] || x == "mv" || x == "cpio" {
-					found = name + " " + x
-				}
-				break
-			}
-		case "tar", "bsdtar", "zip", "rsync", "7z":
-			for _, a := range args {
-				if a == "-T" || strings.HasPrefix(a, "--files-from") || a == "-@" || strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.HasSuffix(a, "T") {
-					found = name
-				}
-			}
-		}
-		return found == ""
-	})
-	return found
-}
 
 // archivers copy or encode a file into another.
 var archivers = map[string]bool{

@@ -40,18 +40,6 @@ func TestOpaqueWrites(t *testing.T) {
 		{name: "brace expansion naming the mount", script: `cp /root/{.npmrc,.bashrc} /srv/`, want: "cp copies the secret mounted at /root/.npmrc, which /root/{.npmrc,.bashrc} matches"},
 		{name: "brace expansion elsewhere", script: `cp /opt/{a,b}.json /srv/ && mkdir -p /srv/{x,y} && cp -r /root/{.npm,.cache} /srv/`},
 		{name: "brace range", script: `cat /root/.np{1..9}* > /srv/x`, want: "cat copies the secret mounted at /root/.npmrc"},
-		// find and ls hand the files of the mount's directory to a copy.
-		{name: "find -exec cp over the parent", script: `find /root -type f -exec cp {} /srv/ \;`, want: "find -exec cp copies the files that /root holds"},
-		{name: "find -exec cat into a file", script: `find /root -name '.*rc' -exec cat {} + > /srv/all`, want: "find -exec cat copies the files that /root holds"},
-		{name: "find -exec chmod", script: `find /root -type f -exec chmod 644 {} +`},
-		{name: "find elsewhere -exec cp", script: `find /opt -type f -exec cp {} /srv/ \;`},
-		{name: "find | cpio -pdm", script: `find /root | cpio -pdm /srv`, want: "cpio copies the files that /root holds"},
-		{name: "ls -A | cpio -o", script: `ls -A /root | cpio -o > /srv/x.cpio`, want: "cpio copies the files that /root holds"},
-		{name: "find | xargs cp", script: `find /root -maxdepth 1 -type f | xargs -I{} cp {} /srv/`, want: "xargs cp copies the files that /root holds"},
-		{name: "find | tar -T -", script: `find /root -type f | tar -czf /srv/x.tgz -T -`, want: "tar copies the files that /root holds"},
-		{name: "find | xargs rm", script: `find /root -name '*.log' | xargs rm -f`},
-		{name: "find elsewhere | cpio", script: `find /opt | cpio -pdm /srv`},
-		{name: "cpio extracting", script: `find /root | wc -l && cpio -idm < /opt/x.cpio`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := parseShell(tt.script)
