@@ -214,38 +214,9 @@ func usesPositional(f *syntax.File) bool {
 // exact exec form: a prelude or a deletion that changed the JSON array in
 // any other way must not be built.
 func verifyExecForms(out []byte, want map[int][]string) (int, error) {
-	if len(want) == 0 {
-		return 0, nil
-	}
-	lines := make([]int, 0, len(want))
-	for line := range want {
-		lines = append(lines, line)
-	}
-	slices.Sort(lines)
-	// The errors name no word of the text: it may hold a value.
-	res, err := parser.Parse(bytes.NewReader(out))
-	if err != nil {
-		return lines[0], errExecForm
-	}
-	got := map[int]*parser.Node{}
-	for _, n := range res.AST.Children {
-		got[n.StartLine] = n
-	}
-	for _, line := range lines {
-		n := got[line]
-		if n == nil || !strings.EqualFold(n.Value, "run") {
-			return line, errExecForm
-		}
-		cmd, err := instructions.ParseInstruction(n)
-		if err != nil {
-			return line, errExecForm
-		}
-		run, ok := cmd.(*instructions.RunCommand)
-		if !ok || run.PrependShell || len(run.Files) > 0 || !slices.Equal(run.CmdLine, want[line]) {
-			return line, errExecForm
-		}
-	}
-	return 0, nil
+	return verifyRuns(out, want, func(run *instructions.RunCommand, argv []string) bool {
+		return !run.PrependShell && len(run.Files) == 0 && slices.Equal(run.CmdLine, argv)
+	}, errExecForm)
 }
 
 var errExecForm = execFormError{}

@@ -111,40 +111,10 @@ func (a *analyzer) heredocEdits(n *parser.Node, hd *heredocScript, p *runPlan, s
 // verifyHeredocRuns checks that each RUN <<EOF whose document was
 // rewritten, by first line, runs the script want holds for it in out.
 func verifyHeredocRuns(out []byte, want map[int]string) (int, error) {
-	if len(want) == 0 {
-		return 0, nil
-	}
-	first := 0
-	for line := range want {
-		if first == 0 || line < first {
-			first = line
-		}
-	}
-	// The errors name no word of the text: it may hold a value.
-	res, err := parser.Parse(bytes.NewReader(out))
-	if err != nil {
-		return first, errHeredocRun
-	}
-	got := map[int]*parser.Node{}
-	for _, n := range res.AST.Children {
-		got[n.StartLine] = n
-	}
-	for line, script := range want {
-		n := got[line]
-		if n == nil || !strings.EqualFold(n.Value, "run") {
-			return line, errHeredocRun
-		}
-		cmd, err := instructions.ParseInstruction(n)
-		if err != nil {
-			return line, errHeredocRun
-		}
-		run, ok := cmd.(*instructions.RunCommand)
-		if !ok || !run.PrependShell || len(run.CmdLine) != 1 || len(run.Files) != 1 ||
-			parser.MustParseHeredoc(run.CmdLine[0]) == nil || run.Files[0].Chomp || run.Files[0].Data != script {
-			return line, errHeredocRun
-		}
-	}
-	return 0, nil
+	return verifyRuns(out, want, func(run *instructions.RunCommand, script string) bool {
+		return run.PrependShell && len(run.CmdLine) == 1 && len(run.Files) == 1 &&
+			parser.MustParseHeredoc(run.CmdLine[0]) != nil && !run.Files[0].Chomp && run.Files[0].Data == script
+	}, errHeredocRun)
 }
 
 // sameScript reports whether two scripts parse to the same commands,

@@ -267,7 +267,6 @@ func captureNames(f *syntax.File, caps []capture) map[string]bool {
 	return taint(f, names)
 }
 
-
 // archivers copy or encode a file into another.
 var archivers = map[string]bool{
 	"tar": true, "zip": true, "rsync": true, "dd": true, "base64": true, "xxd": true, "gzip": true,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -476,6 +477,39 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 		}
 	}
 	return starts[0], fmt.Errorf("the rewritten instructions do not parse together")
+}
+
+// verifyRuns checks that the instruction on each line of want parses, in
+// out, to a RUN that ok accepts with that line's value; else it returns the
+// first line that does not, and errWrong. The errors name no word of the
+// text: it may hold a value.
+func verifyRuns[T any](out []byte, want map[int]T, ok func(*instructions.RunCommand, T) bool, errWrong error) (int, error) {
+	if len(want) == 0 {
+		return 0, nil
+	}
+	lines := slices.Sorted(maps.Keys(want))
+	res, err := parser.Parse(bytes.NewReader(out))
+	if err != nil {
+		return lines[0], errWrong
+	}
+	got := map[int]*parser.Node{}
+	for _, n := range res.AST.Children {
+		got[n.StartLine] = n
+	}
+	for _, line := range lines {
+		n := got[line]
+		if n == nil || !strings.EqualFold(n.Value, "run") {
+			return line, errWrong
+		}
+		cmd, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return line, errWrong
+		}
+		if run, isRun := cmd.(*instructions.RunCommand); !isRun || !ok(run, want[line]) {
+			return line, errWrong
+		}
+	}
+	return 0, nil
 }
 
 // parseSnippet parses instructions after a FROM line and checks their count.
