@@ -286,12 +286,15 @@ func TestProofOddSecrets(t *testing.T) {
 	bin[10], bin[100] = 0, 0
 	copy(bin[64:], value.value)
 	for _, leak := range []bool{true, false} {
-		body := "FROM alpine\nRUN --mount=type=secret,id=team/api.key,target=/run/k sh -c 'wc -c < /run/k'\n"
+		// The copy is in a script of the context, which the rewrite
+		// cannot read: only the build-time check can stop it.
+		body := "FROM alpine\nCOPY copy.sh /copy.sh\nRUN --mount=type=secret,id=team/api.key,target=/run/k sh -c 'wc -c < /run/k'\n"
 		if leak {
-			body = "FROM alpine\nRUN --mount=type=secret,id=team/api.key,target=/run/k sh -c 'cp /run/k /etc/k.bin'\n"
+			body = "FROM alpine\nCOPY copy.sh /copy.sh\nRUN --mount=type=secret,id=team/api.key,target=/run/k sh /copy.sh\n"
 		}
 		dir := t.TempDir()
 		writeFile(t, dir, "Dockerfile", withSyntax(l.frontend, []byte(body)))
+		writeFile(t, dir, "copy.sh", []byte("cp /run/k /etc/k.bin\n"))
 		keyFile := writeFile(t, t.TempDir(), "key.bin", bin)
 		flags := append(l.baseImageFlags(t, []byte(body)), "--secret", "id=team/api.key,src="+keyFile)
 		build := l.buildx(t, buildSpec{dir: dir, flags: flags})
