@@ -453,6 +453,24 @@ var stockCases = []stockCase{
 		tool:       "npm",
 		builds:     true,
 	},
+	{
+		// A command named by its path is the command: /bin/cp of the
+		// mounted file was rewritten as if it were no copy.
+		name:       "cp named by its path copies the mounted .npmrc to ~/.npmrc",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN /bin/cp /app/.npmrc /root/.npmrc && npm ci\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+		builds:     true,
+	},
+	{
+		name:       "chown -R named by its path over the mounted .npmrc directory",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY .npmrc package.json ./\nRUN npm ci\nRUN /bin/chown -R 1000:1000 /app\n",
+		files:      npmrcContext,
+		secret:     "NPM_TOKEN",
+		tool:       "npm",
+		builds:     true,
+	},
 }
 
 // npmrcContext is a build context with an .npmrc holding the token.

@@ -613,7 +613,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			if len(x.Args) == 0 {
 				return true
 			}
+			// /bin/cp and /bin/rm are cp and rm.
 			name := x.Args[0].Lit()
+			if name != "" {
+				name = path.Base(name)
+			}
 			// env BASH_ENV=ci/vars.sh bash -c CMD
 			if path.Base(name) == "env" {
 				for _, a := range x.Args[1:] {
@@ -1075,7 +1079,7 @@ func onlyMetadata(f *syntax.File) bool {
 	walk(f, func(n syntax.Node) bool {
 		switch n := n.(type) {
 		case *syntax.CallExpr:
-			if len(n.Args) == 0 || !metadataCommands[n.Args[0].Lit()] {
+			if len(n.Args) == 0 || n.Args[0].Lit() == "" || !metadataCommands[path.Base(n.Args[0].Lit())] {
 				ok = false
 			}
 		case *syntax.Redirect, *syntax.CmdSubst, *syntax.ProcSubst, *syntax.FuncDecl,
