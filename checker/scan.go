@@ -610,12 +610,14 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 		if whole {
 			data := c.whole[:in.n]
 			j.lits = c.scanWhole(data)
-			j.lits = union(j.lits, c.joinedOf(data))
-			if lits := c.revealedOf(data); len(lits) > 0 {
-				j.parts = append(j.parts, part{obscuredSuffix, lits})
-			}
-			if lits := c.arraysOf(data); len(lits) > 0 {
-				j.parts = append(j.parts, part{arraySuffix, lits})
+			if !binaryData(data) {
+				j.lits = union(j.lits, c.decodedOf(&c.join, data, joinWrapped))
+				if lits := c.decodedOf(&c.reveal, data, obscure.Revealed); len(lits) > 0 {
+					j.parts = append(j.parts, part{obscuredSuffix, lits})
+				}
+				if lits := c.decodedOf(&c.arrays, data, hexarray.Decoded); len(lits) > 0 {
+					j.parts = append(j.parts, part{arraySuffix, lits})
+				}
 			}
 			headN = copy(head[:], data)
 		} else {
@@ -782,8 +784,8 @@ type contentScan struct {
 	keepOn bool
 	keep   []byte
 	join   []byte // joined's buffer
-	reveal []byte // revealedOf's buffer
-	arrays []byte // arraysOf's buffer
+	reveal []byte // the obscured values' buffer (decodedOf)
+	arrays []byte // the byte arrays' buffer (decodedOf)
 	whole  []byte // a small file, read whole (see fileInput.whole)
 
 	// inner scans an archive found inside this one's input (see
@@ -911,54 +913,34 @@ func (c *contentScan) joinedOf(data []byte) []int {
 	if binaryData(data) {
 		return nil
 	}
-	c.join = joinWrapped(c.join[:0], data)
-	if len(c.join) == 0 {
-		return nil
-	}
-	return c.scanWhole(c.join)
+	return c.decodedOf(&c.join, data, joinWrapped)
 }
 
-// obscuredKind names, in findings, a value found obscured (see
-// revealedOf).
+// obscuredKind names, in findings, a value found obscured: each run of
+// URL-safe base64 of a text input revealed as rclone reveals its
+// configuration's passwords (package obscure).
 const (
 	obscuredKind   = "rclone-obscured"
 	obscuredSuffix = " (" + obscuredKind + ")"
 )
 
-// revealedOf searches data, a whole input, again where it may hold a
-// value obscured, if it is text: each run of URL-safe base64 is revealed
-// as rclone reveals its configuration's passwords (package obscure), and
-// what they reveal to is searched. It resets c.
-func (c *contentScan) revealedOf(data []byte) []int {
-	if binaryData(data) {
-		return nil
-	}
-	c.reveal = obscure.Revealed(c.reveal[:0], data)
-	if len(c.reveal) == 0 {
-		return nil
-	}
-	return c.scanWhole(c.reveal)
-}
-
-// arrayKind names, in findings, a value found spelt out as a list of byte
-// literals (see arraysOf).
+// arrayKind names, in findings, a value found spelt out as a list of
+// hexadecimal byte literals in a text input: the C array `xxd -i` writes
+// (package hexarray).
 const (
 	arrayKind   = "byte-array"
 	arraySuffix = " (" + arrayKind + ")"
 )
 
-// arraysOf searches data, a whole input, again where it may spell out a
-// value as a list of hexadecimal byte literals, if it is text: the C
-// array `xxd -i` writes (package hexarray). It resets c.
-func (c *contentScan) arraysOf(data []byte) []int {
-	if binaryData(data) {
+// decodedOf searches data, a whole text input, again as decode spells it
+// out (joinWrapped, obscure.Revealed, hexarray.Decoded), into *buf, which
+// it keeps for the next input. It resets c.
+func (c *contentScan) decodedOf(buf *[]byte, data []byte, decode func(dst, src []byte) []byte) []int {
+	*buf = decode((*buf)[:0], data)
+	if len(*buf) == 0 {
 		return nil
 	}
-	c.arrays = hexarray.Decoded(c.arrays[:0], data)
-	if len(c.arrays) == 0 {
-		return nil
-	}
-	return c.scanWhole(c.arrays)
+	return c.scanWhole(*buf)
 }
 
 // scanWhole returns the literals in data, a whole input, searched where

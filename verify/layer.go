@@ -282,17 +282,13 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 				if seg.hdr != nil && seg.last {
 					// The whole file is here: opened in this goroutine.
 					deciding = false
-					if revealed = obscure.Revealed(revealed[:0], data); len(revealed) > 0 {
-						if revSt == nil {
-							revSt = m.sc.Stream("", nil)
+					for _, d := range wholeFileDecodings {
+						if revealed = d.decode(revealed[:0], data); len(revealed) > 0 {
+							if revSt == nil {
+								revSt = m.sc.Stream("", nil)
+							}
+							revSt.ScanAll("", revealed, onRevealed(d.enc))
 						}
-						revSt.ScanAll("", revealed, onRevealed(EncObscured))
-					}
-					if revealed = hexarray.Decoded(revealed[:0], data); len(revealed) > 0 {
-						if revSt == nil {
-							revSt = m.sc.Stream("", nil)
-						}
-						revSt.ScanAll("", revealed, onRevealed(EncByteArray))
 					}
 					if nestable(data[:min(len(data), nestHead)]) {
 						if nst == nil {
@@ -406,4 +402,15 @@ func (res *layerResult) hides(p string) (string, bool) {
 			return "", false
 		}
 	}
+}
+
+// wholeFileDecodings are what a whole file may spell a value out as, and
+// the encoding a finding names: passwords rclone keeps obscured, and the
+// byte arrays `xxd -i` writes.
+var wholeFileDecodings = []struct {
+	decode func(dst, src []byte) []byte
+	enc    string
+}{
+	{obscure.Revealed, EncObscured},
+	{hexarray.Decoded, EncByteArray},
 }
