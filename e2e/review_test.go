@@ -1082,6 +1082,14 @@ var reviewCases = []reviewCase{
 		flags: func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
 	},
 	{
+		// A RUN masked for the secret of the step before it has that
+		// secret on the wrapper's mount: what it copies from there into
+		// its layer is checked like any step's output.
+		name:       "a masked RUN copies the wrapper's secret mount into its layer",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=API_TOKEN,env=API_TOKEN test -n \"$API_TOKEN\"\nRUN cat /dev/.hushbuild-secrets/* > /all\n",
+		flags:      func(string) []string { return []string{"--secret", "id=API_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
 		// The same from a stage built FROM the first, whose RUN gets
 		// another secret: its output was masked for its own secret only.
 		name:       "log: a stage FROM it prints the file with another secret mounted",

@@ -115,7 +115,7 @@ func TestProofLeakStopsTheBuild(t *testing.T) {
 	t.Run("frontend files", func(t *testing.T) {
 		c := newFakeClient(nil)
 		c.files["local://dockerfile"] = map[string][]byte{"Dockerfile": []byte(proveDockerfile)}
-		c.reports = map[string]string{"report.json": `{"findings":[{"path":"/1/options.json","where":"content","secret":"NPM_TOKEN","encoding":"raw"}]}`}
+		c.reports = map[string]string{"report.json": `{"findings":[{"path":"/2/options.json","where":"content","secret":"NPM_TOKEN","encoding":"raw"}]}`}
 		_, err := Build(context.Background(), c)
 		if err == nil || !strings.Contains(err.Error(), "build options") {
 			t.Fatalf("err = %v, want the build options named", err)

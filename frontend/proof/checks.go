@@ -75,9 +75,6 @@ func (p *Plan) Checks(tool llb.State, extra map[string][]byte) (llb.State, *Chec
 	for _, steps := range [][]Step{p.Steps, p.Copies} {
 		for i := range steps {
 			s := &steps[i]
-			if s.MaskOnly {
-				continue
-			}
 			for _, o := range s.Outputs {
 				upper, err := p.state(&pb.Input{Digest: string(s.Digest), Index: o.Index})
 				if err != nil {

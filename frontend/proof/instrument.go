@@ -77,9 +77,9 @@ type Step struct {
 	// what a step that gets one made (a later RUN of its stage, a stage
 	// built FROM it or copying from it): it runs under the wrapper so
 	// that its output is masked for those secrets (it may print a file
-	// that holds one, before the check stops the build), and its outputs
-	// are not checked (whatever secret they hold came from the steps and
-	// copies that are).
+	// that holds one, before the check stops the build). Its outputs are
+	// checked as every wrapped step's are: the wrapper's mount of the
+	// secrets is in its file system too.
 	MaskOnly bool
 }
 

@@ -167,7 +167,9 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if len(check.Targets) != 2 || check.Targets[0].Step == nil || check.Targets[1].Step != nil {
+	// The secret step's layer, the later step's (masked; the wrapper's
+	// mount of the secrets is in it too), the frontend's files.
+	if len(check.Targets) != 3 || check.Targets[0].Step == nil || check.Targets[1].Step == nil || !check.Targets[1].Step.MaskOnly || check.Targets[2].Step != nil {
 		t.Fatalf("targets: %+v", check.Targets)
 	}
 	cdef := marshalState(t, st)
@@ -190,8 +192,8 @@ func TestInstrumentWrapsSecretSteps(t *testing.T) {
 			}
 		}
 	}
-	if diffs != 1 || checkExecs != 1 {
-		t.Errorf("diff ops %d, check execs %d; want 1 and 1", diffs, checkExecs)
+	if diffs != 2 || checkExecs != 1 {
+		t.Errorf("diff ops %d, check execs %d; want 2 (the two steps' layers) and 1", diffs, checkExecs)
 	}
 }
 
@@ -358,15 +360,20 @@ func TestInstrumentMasksLaterStages(t *testing.T) {
 			t.Errorf("a step made from no step with secrets is wrapped: %q", args)
 		}
 	}
-	// The masked step's outputs are not checked.
+	// The masked step's outputs are checked: the wrapper's mount of the
+	// secrets is in its file system too.
 	_, check, ok, err := plan.Checks(llb.Image("tool"), nil)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
+	maskedChecked := false
 	for _, tg := range check.Targets {
 		if tg.Step != nil && tg.Step.MaskOnly {
-			t.Error("a masked step's output is checked")
+			maskedChecked = true
 		}
+	}
+	if !maskedChecked {
+		t.Error("the masked step's output is not checked")
 	}
 	if _, err := llb.NewDefinitionOp(plan.Def); err != nil {
 		t.Fatal(err)
