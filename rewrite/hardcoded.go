@@ -325,13 +325,22 @@ func passwordFlagIn(f *syntax.File) string {
 		if !ok || len(c.Args) < 2 {
 			return true
 		}
+		// Each argument's literal value, read once for the checks below.
+		var valsBuf [16]string
+		var oksBuf [16]bool
+		vals, oks := valsBuf[:0], oksBuf[:0]
+		for _, a := range c.Args {
+			v, ok := literal(a)
+			vals, oks = append(vals, v), append(oks, ok)
+		}
+		arg := func(i int) (string, bool) { return vals[i], oks[i] }
 		// Any command: a secret-named setting given literally
 		// (-Dnexus.password=..., --api-key=..., "password=..." echoed into
 		// a file, a query string's token=, a signed URL's sig=), a
 		// secret-named flag followed by a credential (--password ...,
 		// --auth-token ...), a token as a URL's user name.
-		for i, a := range c.Args[1:] {
-			v, ok := literal(a)
+		for i := range c.Args[1:] {
+			v, ok := arg(i + 1)
 			if !ok {
 				continue
 			}
@@ -340,7 +349,7 @@ func passwordFlagIn(f *syntax.File) string {
 				return true
 			}
 			if strings.HasPrefix(v, "--") && !strings.Contains(v, "=") && i+2 < len(c.Args) {
-				if next, ok := literal(c.Args[i+2]); ok && secretFlag(v) && literalSecret(v, next) && !hostLike(next) && !strings.Contains(next, "://") {
+				if next, ok := arg(i + 2); ok && secretFlag(v) && literalSecret(v, next) && !hostLike(next) && !strings.Contains(next, "://") {
 					found = "password-flag"
 					return true
 				}
@@ -348,8 +357,8 @@ func passwordFlagIn(f *syntax.File) string {
 		}
 		name := path.Base(c.Args[0].Lit())
 		var words []string
-		for _, a := range c.Args[1:] {
-			if v, ok := literal(a); ok {
+		for i := range c.Args[1:] {
+			if v, ok := arg(i + 1); ok {
 				words = append(words, v)
 			} else {
 				words = append(words, "$")
@@ -416,13 +425,13 @@ func passwordFlagIn(f *syntax.File) string {
 			return true
 		}
 		for i := 1; i < len(c.Args); i++ {
-			v, ok := literal(c.Args[i])
+			v, ok := arg(i)
 			if !ok {
 				continue
 			}
 			next := func() (string, bool) {
 				if i+1 < len(c.Args) {
-					return literal(c.Args[i+1])
+					return arg(i + 1)
 				}
 				return "", false
 			}
@@ -486,8 +495,8 @@ func passwordFlagIn(f *syntax.File) string {
 				if name == "htpasswd" {
 					if strings.HasPrefix(v, "-") && strings.Contains(v, "b") && !strings.HasPrefix(v, "--") {
 						var rest []string
-						for _, a := range c.Args[i+1:] {
-							w, ok := literal(a)
+						for k := i + 1; k < len(c.Args); k++ {
+							w, ok := arg(k)
 							if !ok {
 								rest = nil
 								break

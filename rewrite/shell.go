@@ -141,6 +141,17 @@ var startupFileOptions = map[string]bool{"--rcfile": true, "--init-file": true}
 // wordPath resolves a shell word to a path when it is made only of
 // literals, quotes and $HOME. glob reports unquoted glob characters.
 func wordPath(w *syntax.Word, env shellEnv) (p string, glob bool, ok bool) {
+	// Most words are one literal: no builder.
+	if len(w.Parts) == 1 {
+		switch x := w.Parts[0].(type) {
+		case *syntax.Lit:
+			if v := x.Value; !strings.HasPrefix(v, "~") && strings.IndexByte(v, '\\') < 0 {
+				return v, strings.ContainsAny(v, "*?[") || hasBraces(v), true
+			}
+		case *syntax.SglQuoted:
+			return x.Value, false, true
+		}
+	}
 	var b strings.Builder
 	for i, part := range w.Parts {
 		switch x := part.(type) {
