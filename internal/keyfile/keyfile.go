@@ -212,6 +212,9 @@ const (
 	// configuration (ToolConfigHolds): an .npmrc, a .netrc, a
 	// .git-credentials or a Docker config.json under another name.
 	ToolConfig
+	// Token: the file is, as a whole, one token of a known format
+	// (TokenHolds): a GitHub, GitLab, npm, PyPI, Slack or Stripe token.
+	Token
 )
 
 // readerHolds is ReaderHolds with buf (chunk+window bytes) to read into.
@@ -242,6 +245,10 @@ func readerKind(r io.Reader, buf []byte) (Kind, error) {
 		// configuration under any name is a credential file too.
 		if keep == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) && ToolConfigHolds(data) {
 			return ToolConfig, nil
+		}
+		// So is a file that is one token and nothing else.
+		if keep == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) && TokenHolds(data) {
+			return Token, nil
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return NoCredential, nil
