@@ -69,6 +69,7 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 // stand-in tools print what they saw.
 func (l *labSetup) buildx(t *testing.T, spec buildSpec) buildResult {
 	t.Helper()
+	checkCSVPaths(t, spec)
 	args := []string{"buildx", "build", "--progress=plain"}
 	if !spec.useCache {
 		args = append(args, "--no-cache")
@@ -96,6 +97,7 @@ func (l *labSetup) buildx(t *testing.T, spec buildSpec) buildResult {
 // frontend options buildx does not expose (dockerfilekey, gateway.v0).
 func (l *labSetup) buildctl(t *testing.T, spec buildSpec) buildResult {
 	t.Helper()
+	checkCSVPaths(t, spec)
 	args := []string{"--addr", l.env.BuildkitHost, "build", "--progress=plain", "--no-cache"}
 	if spec.provenance {
 		args = append(args, "--opt", "attest:provenance=mode=max")
@@ -190,4 +192,37 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// checkCSVPaths stops a test whose build would be given a path with a
+// comma inside a comma-separated flag value (--output, --cache-to,
+// --secret src=): buildx refuses such a flag before any build, and a
+// test that takes a failed build for a refusal would pass on it.
+// t.TempDir is named after the test, commas included: tempDir is not.
+func checkCSVPaths(t *testing.T, spec buildSpec) {
+	t.Helper()
+	for _, p := range []string{spec.output, spec.cacheTo} {
+		if strings.Contains(p, ",") {
+			t.Fatalf("the build's output path %q holds a comma, which --output and --cache-to cannot take: make it with tempDir", p)
+		}
+	}
+	for i, f := range spec.flags {
+		if f == "--secret" && i+1 < len(spec.flags) {
+			if _, src, ok := strings.Cut(spec.flags[i+1], "src="); ok && strings.Contains(src, ",") {
+				t.Fatalf("a --secret file's path holds a comma, which the flag cannot take: make it with tempDir")
+			}
+		}
+	}
+}
+
+// tempDir is t.TempDir under a name without the test's: a path that
+// can go into a comma-separated flag value.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "hushbuild-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }

@@ -260,6 +260,31 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A token kept in a file of its own whose name says nothing
+		// (token, .gh-pat, ci/npm-auth): copied, read into a variable,
+		// deleted in the same RUN; the COPY's layer keeps it. Its
+		// content (one token of a known format) makes it a credential
+		// file.
+		name:       "GitHub token in a file named token, copied and deleted",
+		dockerfile: "FROM alpine\nCOPY token /tmp/token\nRUN GITHUB_TOKEN=$(cat /tmp/token) sh -c 'test -n \"$GITHUB_TOKEN\"' && rm /tmp/token\n",
+		value:      func(t *testing.T) string { return "ghp_" + longCanary(t, 18) },
+		files:      func(v string) map[string]string { return map[string]string{"token": v + "\n"} },
+	},
+	{
+		name:       "npm token in a file of the context copied whole, deleted in a later RUN",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN NPM_TOKEN=\"$(cat ci/npm-auth)\" sh -c 'test -n \"$NPM_TOKEN\"'\nRUN rm -f ci/npm-auth\n",
+		value:      func(t *testing.T) string { return "npm_" + longCanary(t, 18) },
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/npm-auth": v, "package.json": "{}\n"}
+		},
+	},
+	{
+		name:       "GitLab token in a dot file, copied to HOME and deleted",
+		dockerfile: "FROM alpine\nCOPY .gl-pat /root/.gl-pat\nRUN export CI_JOB_TOKEN=$(cat /root/.gl-pat) && test -n \"$CI_JOB_TOKEN\" && rm /root/.gl-pat\n",
+		value:      func(t *testing.T) string { return "glpat-" + longCanary(t, 10) },
+		files:      func(v string) map[string]string { return map[string]string{".gl-pat": v + "\n"} },
+	},
+	{
 		// HardcodedSecret reads instructions, not comments; provenance
 		// (mode=max) records the Dockerfile whole.
 		name:       "GitHub token in a commented-out line",
@@ -1227,10 +1252,10 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	}
 	if tc.secretFile != nil {
 		id, content := tc.secretFile(value)
-		src := writeFile(t, t.TempDir(), "secret", []byte(content))
+		src := writeFile(t, tempDir(t), "secret", []byte(content))
 		spec.flags = append(spec.flags, "--secret", "id="+id+",src="+src)
 	}
-	spec.output = filepath.Join(t.TempDir(), "image.tar")
+	spec.output = filepath.Join(tempDir(t), "image.tar")
 	spec.cacheTo = cacheDir(spec.output)
 	build := l.buildx(t, spec)
 
@@ -1249,6 +1274,11 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		t.Errorf("the build output shows the secret %s", pieces)
 	}
 	if build.err != nil {
+		// Only a build that ran and was stopped fails closed: a flag
+		// buildx refused stopped it before any frontend ran.
+		if !bytes.Contains(build.out, []byte("failed to solve")) {
+			t.Fatalf("the build failed before it was solved (%v): not a refusal", build.err)
+		}
 		// The output was checked clean above: its error lines say why.
 		why, leaks := "", false
 		for _, line := range strings.Split(string(build.out), "\n") {
