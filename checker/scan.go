@@ -104,7 +104,8 @@ const (
 //     bzip2, xz, zlib or zstd data is searched decompressed too (a
 //     .tar.gz's tar, as raw bytes: the files in it), reported at
 //     "PATH (gzip)"; each file of a zip archive (stored, deflated, bzip2
-//     or zstd) at "PATH:NAME". Archives inside are opened too: a member
+//     or zstd) at "PATH:NAME"; each member of a plain tar archive that is
+//     compressed or an archive itself at "PATH:MEMBER (gzip)". Archives inside are opened too: a member
 //     of a tar (or a file of a zip) that is compressed, a zip or a tar
 //     itself, at "PATH (gzip):MEMBER (gzip)", up to maxNest (4)
 //     compressed or archived levels; past them an archive is searched as
@@ -628,6 +629,8 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 			if err := w.decompress(j, f, c, kind, max(j.size, in.n)); err != nil {
 				return err
 			}
+		} else if err := w.plainTar(j, f, c, max(j.size, in.n)); err != nil {
+			return err
 		}
 	}
 	if max := w.opt.MaxBytes; max > 0 && w.readBytes.Add(in.n) > max {
@@ -1135,6 +1138,60 @@ func (w *walker) decompress(j *job, f *os.File, c *contentScan, kind string, siz
 	br := bufio.NewReaderSize(src, 64<<10)
 	var used int64
 	return w.decompressed(j, c, br, kind, suffix, 1, &used, limit, tooBig)
+}
+
+// plainTar opens the members of j's file f (size bytes) that are
+// compressed or archives themselves, when f is a tar archive: its raw
+// bytes were searched, which holds its plain members' contents, not what
+// a .tgz or a .gz member holds once decompressed (`tar cf bundle.tar
+// home.tgz`). The tar is a level as a decompressed content is (see
+// maxNest), and its members count against the same limits.
+func (w *walker) plainTar(j *job, f *os.File, c *contentScan, size int64) error {
+	var head [512]byte
+	if n, _ := f.ReadAt(head[:], 0); !isTar(head[:n]) {
+		return nil
+	}
+	limit := min(maxDecompressed, max(ratioFloor, maxRatio*size))
+	tooBig := func(suffix string) error {
+		return fmt.Errorf("checker: %s%s: decompresses to more than %d bytes, the limit for a file of %d bytes (2 GiB, and past 64 MiB %d times its size): not scanned", j.red, suffix, limit, size, maxRatio)
+	}
+	var used int64
+	tr := tar.NewReader(bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 64<<10))
+	mr := bufio.NewReaderSize(tr, 4096) // one for all members
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s: a tar archive that cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, err))
+			return nil
+		}
+		if hdr.Typeflag != tar.TypeReg || hdr.Size == 0 {
+			continue
+		}
+		mr.Reset(tr)
+		mh, _ := mr.Peek(512)
+		d := 1
+		switch {
+		case compression(mh) != "":
+		case isTar(mh):
+			d++
+		default:
+			continue // its bytes were searched with the file's
+		}
+		suffix := ":" + redactSpans(hdr.Name, w.s.matchAll([]byte(hdr.Name)))
+		_, ierr := w.nested(j, c.innerScan(), mr, suffix, d, &used, limit, tooBig)
+		if errors.Is(ierr, errTooBig) {
+			return tooBig(suffix)
+		}
+		if failed(ierr) {
+			return ierr
+		}
+		if ierr != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, suffix, ierr))
+		}
+	}
 }
 
 // maxNest bounds how deep archives inside archives are opened: a file's

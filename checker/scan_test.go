@@ -829,6 +829,20 @@ func TestScanTreeViews(t *testing.T) {
 			inner := tarGz(t, "./.npmrc", npmrc(v))
 			writeBytes(t, dir, "app/bundle.tgz", tarGz(t, "home.tgz", string(inner), "README", "bundle\n"))
 		}, want: []Finding{{Path: "/app/bundle.tgz (gzip):home.tgz (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "tgz in a plain tar", build: func(t *testing.T, dir, v string) {
+			inner := tarGz(t, "./.npmrc", npmrc(v))
+			writeBytes(t, dir, "app/bundle.tar", tarOf(t, "home.tgz", string(inner), "README", "bundle\n"))
+		}, want: []Finding{{Path: "/app/bundle.tar:home.tgz (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "gz in a plain tar", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "bundle.tar", tarOf(t, "README", strings.Repeat("bundle\n", 400), "npmrc.gz", string(gzipped(t, []byte(npmrc(v))))))
+		}, want: []Finding{{Path: "/bundle.tar:npmrc.gz (gzip)", Where: "content", Encoding: "raw"}}},
+		{name: "tar.bz2 in a tar in a plain tar", build: func(t *testing.T, dir, v string) {
+			inner := tarOf(t, "home.tar.bz2", string(bzipped(t, tarOf(t, ".npmrc", npmrc(v)))))
+			writeBytes(t, dir, "export.tar", tarOf(t, "layer.tar", string(inner)))
+		}, want: []Finding{{Path: "/export.tar:layer.tar:home.tar.bz2 (bzip2)", Where: "content", Encoding: "raw"}}},
+		{name: "clean plain tar", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "clean.tar", tarOf(t, "a.tgz", string(tarGz(t, "a.txt", "nothing here\n")), "b", "plain\n"))
+		}},
 		{name: "tar in a tar.gz in a zip", build: func(t *testing.T, dir, v string) {
 			inner := tarGz(t, "layer.tar", string(tarOf(t, "etc/app.env", "TOKEN="+v+"\n")))
 			writeBytes(t, dir, "export.zip", zipped(t, zipEntry{name: "image/layer.tgz", data: string(inner)}))

@@ -173,6 +173,18 @@ var reviewCases = []reviewCase{
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
 	},
 	{
+		// A plain tar is searched as raw bytes: a compressed member of
+		// it holds the value only once decompressed.
+		name:       ".npmrc inside a .tgz inside a plain .tar",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci && tar czf /tmp/home.tgz -C /root . && tar cf /app/bundle.tar -C /tmp home.tgz && rm /root/.npmrc /tmp/home.tgz\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		name:       "gzipped .npmrc inside a plain .tar",
+		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\" > /root/.npmrc && npm ci && gzip -c /root/.npmrc > /tmp/npmrc.gz && tar cf /app/bundle.tar -C /tmp npmrc.gz && rm /root/.npmrc /tmp/npmrc.gz\n",
+		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
 		// A fine-grained GitHub token is 93 bytes: its Basic header is
 		// 128 base64 characters, which base64 wraps at 76, and set -x
 		// prints the variable on two lines.
