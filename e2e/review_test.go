@@ -110,6 +110,22 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// curl's options in a CI variable, with the API token in a
+		// header, under a name that is no secret.
+		name:       "Bearer token in curl options in a build-arg",
+		dockerfile: "FROM alpine\nARG CURL_OPTS\nRUN curl -sSf $CURL_OPTS https://api.example.com/v1/artifacts || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "CURL_OPTS=-H 'Authorization: Bearer " + v + "'"}
+		},
+	},
+	{
+		name:       "password after a space in a tool's options build-arg",
+		dockerfile: "FROM alpine\nARG DEPLOY_ARGS\nRUN echo \"deploying with $DEPLOY_ARGS\" | wc -c\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "DEPLOY_ARGS=--user ci --password " + v + " --verbose"}
+		},
+	},
+	{
 		// A model or artifact fetched with a signed URL: the signature
 		// alone grants access.
 		name:       "Azure SAS URL in a build-arg",

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -182,6 +183,9 @@ func credentialIn(name, v string) string {
 	if key := secretSettingIn(v); key != "" {
 		return "the secret-named setting " + key
 	}
+	if kind := authCredentialIn(v); kind != "" {
+		return kind
+	}
 	if dec := base64Text(v); dec != "" {
 		if kind := credentialIn(name, dec); kind != "" {
 			return kind + ", base64-encoded"
@@ -218,6 +222,64 @@ func secretSettingIn(v string) string {
 		}
 		return len(val) >= verify.MinValueLen
 	})
+}
+
+// authScheme is an HTTP Authorization credential anywhere in a text: its
+// scheme and what follows it (Bearer TOKEN, Basic BASE64, GitHub's token
+// TOKEN), as curl -H and wget --header take it in an options string.
+var authScheme = regexp.MustCompile(`(?i)(?:^|[^A-Za-z0-9_-])(bearer|basic|token)[ \t]+([A-Za-z0-9._~+/=-]{16,})`)
+
+// headerFlag is a request header given to curl or wget in an options
+// string (-H "X-Api-Key: VALUE", --header=...): its name and value.
+var headerFlag = regexp.MustCompile(`(?:^|\s)(?:-H|--header)(?:=|\s+)["']?([A-Za-z0-9_-]{1,80}):[ \t]*([^"'\s]+)`)
+
+// authCredentialIn says which credential of a command line v holds, or
+// "": an HTTP Authorization credential (a Bearer token, a Basic
+// user:password), a secret-named header with a literal value, or a
+// secret-named long option followed by a literal value. A value that is
+// a variable ($TOKEN) is none.
+func authCredentialIn(v string) string {
+	for _, m := range authScheme.FindAllStringSubmatch(v, -1) {
+		cred := m[2]
+		if strings.EqualFold(m[1], "basic") {
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+				if dec, err := enc.DecodeString(cred); err == nil {
+					if _, pass, ok := strings.Cut(string(dec), ":"); ok && pass != "" && utf8.Valid(dec) {
+						return "an HTTP Basic credential"
+					}
+				}
+			}
+			continue
+		}
+		if credentialWord(cred) {
+			return "an HTTP " + strings.ToLower(m[1]) + " credential"
+		}
+	}
+	for _, m := range headerFlag.FindAllStringSubmatch(v, -1) {
+		if !strings.EqualFold(m[1], "authorization") && rewrite.IsSecretSettingKey(m[1]) && credentialWord(m[2]) {
+			return "the secret-named header " + m[1]
+		}
+	}
+	words := strings.Fields(v)
+	for i := 0; i+1 < len(words); i++ {
+		flag, val := strings.Trim(words[i], `"'`), strings.Trim(words[i+1], `"'`)
+		if strings.HasPrefix(flag, "--") && rewrite.IsSecretFlag(flag) && !strings.HasPrefix(val, "-") && credentialWord(val) {
+			return "the secret-named option " + flag
+		}
+	}
+	return ""
+}
+
+// credentialWord reports a word that can be a credential given literally:
+// at least verify.MinValueLen bytes, not a variable, a path or a file
+// name, with letters and digits.
+func credentialWord(w string) bool {
+	if len(w) < verify.MinValueLen || strings.ContainsAny(w, "$`") || strings.HasPrefix(w, "/") || strings.HasPrefix(w, "./") || strings.HasPrefix(w, "~") {
+		return false
+	}
+	letters := strings.IndexFunc(w, unicode.IsLetter) >= 0
+	digits := strings.IndexFunc(w, unicode.IsDigit) >= 0
+	return letters && digits
 }
 
 // base64Text is v decoded when all of it is base64 (wrapped or not) of

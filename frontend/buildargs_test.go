@@ -79,6 +79,23 @@ var credCases = []credCase{
 	{"base64 private key", "SSH_PRIV", "private-key, base64-encoded", func(r string) string {
 		return base64.StdEncoding.EncodeToString([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\n" + r + r + "\n-----END OPENSSH PRIVATE KEY-----\n"))
 	}},
+	// HTTP credentials and secret options of a command line
+	{"curl header with a Bearer token", "CURL_OPTS", "an HTTP bearer credential", func(r string) string { return "-sSf -H 'Authorization: Bearer " + r + "'" }},
+	{"Bearer token alone", "EXTRA_HEADER_VALUE", "an HTTP bearer credential", func(r string) string { return "Bearer " + r }},
+	{"GitHub's token scheme", "GH_HEADER", "an HTTP token credential", func(r string) string { return "Authorization: token " + r }},
+	{"Basic credential", "WGET_ARGS", "an HTTP Basic credential", func(r string) string {
+		return "--header=\"Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("ci:"+r)) + "\""
+	}},
+	{"secret-named header", "CURL_OPTS", "the secret-named header X-Api-Key", func(r string) string { return "-H \"X-Api-Key: " + r + "\" --retry 3" }},
+	{"password option with a space", "TOOL_ARGS", "the secret-named option --password", func(r string) string { return "--verbose --password " + r }},
+	{"api key option with a space", "CLI_FLAGS", "the secret-named option --api-key", func(r string) string { return "--api-key " + r + " --region eu" }},
+	{"Bearer from a variable", "CURL_OPTS", "", func(r string) string { return "-H 'Authorization: Bearer $API_TOKEN' -H 'X-Req: " + r + "'" }},
+	{"Basic of no user:password", "BANNER", "", func(r string) string { return "basic " + base64.StdEncoding.EncodeToString([]byte("plain "+r)) }},
+	{"token words", "DESCRIPTION", "", func(r string) string { return "token based authentication " + r[:8] }},
+	{"password from stdin", "LOGIN_ARGS", "", func(r string) string { return "--password-stdin --username ci-" + r[:6] }},
+	{"token file option", "CLI_FLAGS", "", func(r string) string { return "--token-file /run/secrets/" + r + " --verbose" }},
+	{"option followed by an option", "CLI_FLAGS", "", func(r string) string { return "--password --user ci" + r[:6] }},
+	{"header that is no secret", "CURL_OPTS", "", func(r string) string { return "-H 'X-Request-Id: " + r + "'" }},
 	// token formats
 	{"token as the user", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd@github.com/acme/app.git" }},
 	{"token with x-oauth-basic", "REPO", "github-token", func(r string) string { return "https://ghp_" + r + "abcd:x-oauth-basic@github.com/acme/app.git" }},

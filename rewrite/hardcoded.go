@@ -594,6 +594,11 @@ func secretFlag(flag string) bool {
 	return false
 }
 
+// IsSecretFlag reports a long option whose value is a credential (see
+// secretFlag): --password, --api-key, not --password-stdin or
+// --token-file.
+func IsSecretFlag(flag string) bool { return secretFlag(flag) }
+
 // hostLike reports a host name, a dotted version or a host:port: lower
 // case letters, digits, '.', '-' and ':', with a '.' or a ':'.
 func hostLike(v string) bool {
