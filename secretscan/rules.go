@@ -171,6 +171,37 @@ var builtin = []*Rule{
 		},
 	},
 	{
+		ID:          "huggingface-token",
+		Description: "A Hugging Face access token (hf_…).",
+		Keywords:    []string{"hf_"},
+		back:        1, ahead: 40,
+		check: func(w window) (int, int, bool) {
+			s, e, ok := tokenAfter(&w, isAlnum, 34, 34, isWord)
+			if !ok || !hasUpperLower(w.data[w.kw1:e]) {
+				return 0, 0, false
+			}
+			return s, e, true
+		},
+	},
+	{
+		ID:          "openai-api-key",
+		Description: "An OpenAI API key (sk-proj-…, sk-svcacct-…, sk-admin-…).",
+		Keywords:    []string{"sk-proj-", "sk-svcacct-", "sk-admin-"},
+		back:        1, ahead: 220,
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isKeyChar, 40, 200, isKeyChar)
+		},
+	},
+	{
+		ID:          "anthropic-api-key",
+		Description: "An Anthropic API key (sk-ant-api03-…, sk-ant-admin01-…).",
+		Keywords:    []string{"sk-ant-api", "sk-ant-admin"},
+		back:        1, ahead: 140,
+		check: func(w window) (int, int, bool) {
+			return tokenAfter(&w, isKeyChar, 80, 120, isKeyChar)
+		},
+	},
+	{
 		ID:          "jwt",
 		Description: "A signed JSON Web Token (header.payload.signature with a JSON header naming its alg).",
 		Keywords:    []string{"eyJ"},
@@ -246,8 +277,18 @@ func isAlnum(c byte) bool      { return isUpperDigit(c) || c >= 'a' && c <= 'z' 
 func isWord(c byte) bool       { return isAlnum(c) || c == '_' }
 func isAlnumDash(c byte) bool  { return isAlnum(c) || c == '-' }
 func isTokenChar(c byte) bool  { return isAlnum(c) || c == '-' || c == '_' || c == '.' }
-func isBase64URL(c byte) bool  { return isAlnum(c) || c == '-' || c == '_' }
-func isBase64Std(c byte) bool  { return isAlnum(c) || c == '+' || c == '/' }
+func isKeyChar(c byte) bool    { return isAlnum(c) || c == '-' || c == '_' }
+
+func isBase64URL(c byte) bool { return isAlnum(c) || c == '-' || c == '_' }
+func isBase64Std(c byte) bool { return isAlnum(c) || c == '+' || c == '/' }
+
+// hasUpperLower reports letters of both cases in b: a random token has
+// them, a word or a CONSTANT_NAME does not.
+func hasUpperLower(b []byte) bool {
+	return bytes.IndexFunc(b, func(r rune) bool { return r >= 'A' && r <= 'Z' }) >= 0 &&
+		bytes.IndexFunc(b, func(r rune) bool { return r >= 'a' && r <= 'z' }) >= 0
+}
+
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }

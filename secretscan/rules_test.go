@@ -95,6 +95,16 @@ func samples() []sample {
 		{"google-api-key", "", "key=AIza" + rnd(b64url, 35), true, "API key"},
 		{"google-api-key", "", "AIzaSyShort", false, "too short"},
 
+		{"huggingface-token", "", "HF_TOKEN=hf_" + rnd(alnum, 32) + "aB", true, "access token"},
+		{"huggingface-token", "", "hf_transfer_enabled_for_large_files_x", false, "a snake_case word"},
+		{"huggingface-token", "", "hf_" + rnd(alnum, 40), false, "too long"},
+
+		{"openai-api-key", "", "OPENAI_API_KEY=sk-proj-" + rnd(alnum+"-_", 120), true, "project key"},
+		{"openai-api-key", "", "OPENAI_API_KEY=sk-proj-xxxx", false, "too short"},
+
+		{"anthropic-api-key", "", "ANTHROPIC_API_KEY=sk-ant-api03-" + rnd(alnum+"-_", 93) + "AA", true, "API key"},
+		{"anthropic-api-key", "", "sk-ant-api03-...", false, "placeholder"},
+
 		{"stripe-secret-key", "", "STRIPE_KEY=sk_live_" + rnd(alnum, 24), true, "live key"},
 		{"stripe-secret-key", "", "STRIPE_KEY=sk_test_" + rnd(alnum, 24), false, "test key"},
 

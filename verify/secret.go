@@ -580,7 +580,7 @@ func filterValues(id string, in []candidate, strict bool, named func(string) boo
 // formatRules are the secretscan rules whose match says secret by the
 // value's format alone: a provider's token prefix and shape, a private key
 // block, a signed JWT.
-var formatRules = []string{"private-key", "aws-access-key-id", "github-token", "gitlab-token", "slack-token", "slack-webhook", "npm-token", "pypi-token", "google-api-key", "stripe-secret-key", "jwt"}
+var formatRules = []string{"private-key", "aws-access-key-id", "github-token", "gitlab-token", "slack-token", "slack-webhook", "npm-token", "pypi-token", "google-api-key", "stripe-secret-key", "huggingface-token", "openai-api-key", "anthropic-api-key", "jwt"}
 
 var formatScanner = sync.OnceValue(func() *secretscan.Scanner {
 	sc, err := secretscan.NewScanner(secretscan.Options{Rules: formatRules})

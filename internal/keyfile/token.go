@@ -15,7 +15,8 @@ const maxTokenFile = 4 << 10
 // nothing else, is a credential file whatever its name.
 var tokenRules = []string{
 	"github-token", "gitlab-token", "slack-token", "slack-webhook", "npm-token",
-	"pypi-token", "google-api-key", "stripe-secret-key", "jwt",
+	"pypi-token", "google-api-key", "stripe-secret-key", "huggingface-token",
+	"openai-api-key", "anthropic-api-key", "jwt",
 }
 
 var tokenScanner = func() *secretscan.Scanner {
