@@ -44,6 +44,13 @@ var secretFilePatterns = append([]string{
 	// Passwords kept in a file of their own, as Compose's secrets are in
 	// Docker's documentation (db/password.txt, db_root_password.txt).
 	"password.txt", "*_password.txt", "*-password.txt", "secret.txt", "*_secret.txt", "*-secret.txt",
+	// Command-line tools' logins, copied to HOME for a download or a
+	// deploy: Kaggle's API key (kaggle.json: a "key"), the Azure CLI's
+	// token caches, Maven's master password, Google Apps Script's
+	// clasp, the Firebase and Expo CLIs' sessions, Cloudflare's wrangler.
+	"kaggle.json", ".azure/accessTokens.json", ".azure/msal_token_cache.json", ".azure/msal_token_cache.bin",
+	".azure/service_principal_entries.json", "settings-security.xml", ".clasprc.json",
+	".config/configstore/firebase-tools.json", ".expo/state.json", ".wrangler/config/default.toml",
 }, toolFilePatterns(true)...)
 
 // toolConfigPatterns are credential files that build tools read (package
@@ -334,7 +341,12 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 	"appsettings*.json", "local.settings.json", "application*.properties", "application*.yml", "application*.yaml", "*.tfvars",
 	"database.yml", "wp-config.php",
 	// Android's signing settings (storePassword, keyPassword).
-	"keystore.properties", "signing.properties"}
+	"keystore.properties", "signing.properties",
+	// dbt's connection profiles (password:, token:), and the settings of
+	// command-line tools that keep a token next to plain options: ngrok's
+	// authtoken, DigitalOcean's doctl, GitHub's hub, the CircleCI and
+	// Fly.io CLIs.
+	"profiles.yml", "ngrok.yml", ".config/doctl/config.yaml", ".config/hub", ".circleci/cli.yml", ".fly/config.yml"}
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

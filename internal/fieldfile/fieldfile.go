@@ -46,7 +46,9 @@ func secretName(field string) bool {
 }
 
 // placeholder reports a value that is only references to the environment
-// the tool expands: ${env.X} or ${X} (Maven), %X% (NuGet), $X.
+// the tool expands: ${env.X} or ${X} (Maven), %X% (NuGet), $X, and dbt's
+// {{ env_var('X') }} (one with a default is not: the default is written
+// in the file).
 func placeholder(v string) bool {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -54,6 +56,12 @@ func placeholder(v string) bool {
 	}
 	for v != "" {
 		switch {
+		case strings.HasPrefix(v, "{{"):
+			end := strings.Index(v, "}}")
+			if end < 0 || !envVarCall(v[2:end]) {
+				return false
+			}
+			v = strings.TrimSpace(v[end+2:])
 		case strings.HasPrefix(v, "${"):
 			end := strings.IndexByte(v, '}')
 			if end < 0 || !isName(strings.TrimPrefix(v[2:end], "env.")) {
@@ -80,6 +88,21 @@ func placeholder(v string) bool {
 		}
 	}
 	return true
+}
+
+// envVarCall reports dbt's Jinja call env_var('NAME') (or with double
+// quotes), without a default.
+func envVarCall(s string) bool {
+	s = strings.TrimSpace(s)
+	arg, ok := strings.CutPrefix(s, "env_var(")
+	if !ok || !strings.HasSuffix(arg, ")") {
+		return false
+	}
+	arg = strings.TrimSpace(strings.TrimSuffix(arg, ")"))
+	if len(arg) < 3 || (arg[0] != '\'' && arg[0] != '"') || arg[len(arg)-1] != arg[0] {
+		return false
+	}
+	return isName(arg[1 : len(arg)-1])
 }
 
 func isName(s string) bool {

@@ -22,6 +22,10 @@ func TestHolds(t *testing.T) {
 		{"nuget env placeholder", "nuget.config", `<configuration><packageSourceCredentials><corp><add key="Username" value="%NUGET_USER%" /><add key="ClearTextPassword" value="%NUGET_PASSWORD%" /></corp></packageSourceCredentials></configuration>`, false},
 		{"nuget sources only", "nuget.config", `<configuration><packageSources><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources></configuration>`, false},
 		{"token.json refresh token", "token.json", `{"token": "SECRET", "refresh_token": "SECRET", "client_id": "x.apps.googleusercontent.com"}`, true},
+		{"dbt profile password", "profiles.yml", "jaffle:\n  target: prod\n  outputs:\n    prod:\n      type: postgres\n      host: db\n      user: dbt\n      password: SECRET\n      dbname: analytics\n", true},
+		{"dbt profile from the environment", "profiles.yml", "jaffle:\n  outputs:\n    prod:\n      type: postgres\n      user: dbt\n      password: \"{{ env_var('DBT_PASSWORD') }}\"\n", false},
+		{"dbt profile with a written default", "profiles.yml", "jaffle:\n  outputs:\n    prod:\n      password: \"{{ env_var('DBT_PASSWORD', 'SECRET') }}\"\n", true},
+		{"ngrok authtoken", "ngrok.yml", "version: 2\nauthtoken: SECRET\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,6 +41,7 @@ func TestPlaceholder(t *testing.T) {
 	for v, want := range map[string]bool{
 		"${env.X}": true, "%NUGET_PASSWORD%": true, "$TOKEN": true, "${A}${B}": true, "": true,
 		"hunter2": false, "${env.X}suffix": false, "%%": false, "50%": false, "$": false,
+		"{{ env_var('DBT_PASSWORD') }}": true, `{{env_var("X")}}`: true, "{{ env_var('X', 'dflt') }}": false, "{{ x }}": false, "{{ env_var('X') }}z": false,
 	} {
 		if got := placeholder(v); got != want {
 			t.Errorf("placeholder(%q) = %v, want %v", v, got, want)
