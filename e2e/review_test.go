@@ -1193,6 +1193,26 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// The header's value in a CI variable: AUTH_HEADER's last token
+		// names a header, which most often holds a header's name.
+		name:       "bearer credential in a build-arg named AUTH_HEADER",
+		dockerfile: "FROM alpine\nARG AUTH_HEADER\nRUN curl -fsSL -H \"Authorization: $AUTH_HEADER\" https://artifacts.example.com/lib.tgz -o /tmp/lib.tgz || true\n",
+		flags:      func(v string) []string { return []string{"--build-arg", "AUTH_HEADER=Bearer " + v} },
+	},
+	{
+		// GitHub's API takes "Authorization: token TOKEN".
+		name:       "GitHub token header in a build-arg",
+		dockerfile: "FROM alpine\nARG GH_HEADER\nRUN curl -fsSL -H \"$GH_HEADER\" https://api.github.com/repos/acme/lib/tarball -o /tmp/lib.tgz || true\n",
+		flags:      func(v string) []string { return []string{"--build-arg", "GH_HEADER=Authorization: token " + v} },
+	},
+	{
+		name:       "--token option with its value in a build-arg of CLI arguments",
+		dockerfile: "FROM alpine\nARG PUBLISH_ARGS\nRUN echo \"publishing with $PUBLISH_ARGS\" | wc -c\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "PUBLISH_ARGS=--registry https://npm.corp --token " + v}
+		},
+	},
+	{
 		name:       "RUN <<EOF writes ~/.npmrc then eval exec",
 		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\neval \"exec npm ci\"\nEOF\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
