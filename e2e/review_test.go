@@ -1213,6 +1213,37 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// Configuration files that hold a credential field next to plain
+		// settings, copied where their tool reads them.
+		name:       "Kaggle's kaggle.json copied to ~/.kaggle",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY kaggle.json /root/.kaggle/kaggle.json\nCOPY . .\nRUN echo download\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"kaggle.json": "{\"username\":\"acme\",\"key\":\"" + v + "\"}\n", "app.py": "print(1)\n"}
+		},
+	},
+	{
+		name:       "dbt profiles.yml with the warehouse password",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY profiles.yml /root/.dbt/profiles.yml\nCOPY . .\nRUN echo dbt deps\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"profiles.yml": "analytics:\n  target: prod\n  outputs:\n    prod:\n      type: postgres\n      host: db.corp\n      user: dbt\n      password: " + v + "\n      port: 5432\n", "dbt_project.yml": "name: analytics\n"}
+		},
+	},
+	{
+		name:       "node-config config/production.json with the database password",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY . .\nRUN echo npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"config/production.json": "{\n  \"db\": {\n    \"host\": \"db.corp\",\n    \"password\": \"" + v + "\"\n  }\n}\n", "config/default.json": "{\"port\": 3000}\n", "index.js": "1\n"}
+		},
+	},
+	{
+		// The ruby images set BUNDLE_APP_CONFIG=/usr/local/bundle.
+		name:       "Bundler config with a gem server credential copied to /usr/local/bundle/config",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/bundle-config /usr/local/bundle/config\nCOPY . .\nRUN echo bundle install\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/bundle-config": "---\nBUNDLE_RUBYGEMS__PKG__GITHUB__COM: \"ci:" + v + "\"\n", "Gemfile": "source 'https://rubygems.org'\n"}
+		},
+	},
+	{
 		name:       "RUN <<EOF writes ~/.npmrc then eval exec",
 		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\neval \"exec npm ci\"\nEOF\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },

@@ -342,11 +342,16 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 	"database.yml", "wp-config.php",
 	// Android's signing settings (storePassword, keyPassword).
 	"keystore.properties", "signing.properties",
-	// dbt's connection profiles (password:, token:), and the settings of
-	// command-line tools that keep a token next to plain options: ngrok's
+	// dbt's connection profiles (password:, token:), the settings of
+	// command-line tools that keep a token next to plain options (ngrok's
 	// authtoken, DigitalOcean's doctl, GitHub's hub, the CircleCI and
-	// Fly.io CLIs.
-	"profiles.yml", "ngrok.yml", ".config/doctl/config.yaml", ".config/hub", ".circleci/cli.yml", ".fly/config.yml"}
+	// Fly.io CLIs), and the per-environment files of node-config
+	// (config/production.json), which hold a database's password next to
+	// plain settings.
+	"profiles.yml", "profiles.yaml", "ngrok.yml", ".config/doctl/config.yaml", ".config/hub", ".circleci/cli.yml", ".fly/config.yml",
+	"config/production*.json", "config/production*.yml", "config/production*.yaml", "config/production*.json5",
+	"config/staging*.json", "config/staging*.yml", "config/staging*.yaml",
+	"config/local*.json", "config/local*.yml", "config/local*.yaml", "config/default*.json", "config/default*.yml", "config/default*.yaml"}
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

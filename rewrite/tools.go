@@ -256,7 +256,8 @@ var tools = []tool{
 	},
 	{
 		Name:  "bundler",
-		Files: []string{".bundle/config"},
+		// The official ruby images set BUNDLE_APP_CONFIG=/usr/local/bundle.
+		Files: []string{".bundle/config", "usr/local/bundle/config"},
 		Writes: []toolWrite{
 			// Bundler 2 writes the user's configuration by default, Bundler 3
 			// the application's: both are saved.
