@@ -116,8 +116,22 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), rewrite.Config{ContextFiles: listing.Files, ContextListed: true, ContextKeys: listing.ByContent()}); err != nil {
+	predictCfg := rewrite.Config{ContextFiles: listing.Files, ContextListed: true, ContextKeys: listing.ByContent()}
+	if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), predictCfg); err != nil {
 		t.Fatalf("the engine cannot read the Dockerfile: %v", err)
+	}
+	// The files the rewrite names to be read (sourced, copied to a
+	// configuration file's name) are read as the frontend reads them.
+	if found := buildcontext.ReadByContent(b.base, b.res.Sourced, b.res.FieldCopies); len(found) > 0 {
+		predictCfg.ContextKeys = append(predictCfg.ContextKeys, found...)
+		for _, f := range found {
+			if !slices.Contains(predictCfg.ContextFiles, f) {
+				predictCfg.ContextFiles = append(predictCfg.ContextFiles, f)
+			}
+		}
+		if b.res, err = rewrite.Rewrite(bytes.Clone(b.hushed), predictCfg); err != nil {
+			t.Fatalf("the engine cannot read the Dockerfile: %v", err)
+		}
 	}
 	if text, _, ok := rewrite.FindDirective(b.hushed); ok {
 		if b.cfg, err = rewrite.ParseConfig(rewrite.Config{}, text); err != nil {

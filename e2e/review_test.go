@@ -1236,6 +1236,22 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// A configuration file copied to the name its tool reads, from a
+		// name of its own: read as a file of the name it is copied to.
+		name:       "NuGet.Config with a ClearTextPassword copied from another name",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY ci/nuget.ci.config /root/.nuget/NuGet/NuGet.Config\nCOPY . .\nRUN echo dotnet restore\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/nuget.ci.config": "<configuration><packageSourceCredentials><feed><add key=\"Username\" value=\"ci\" /><add key=\"ClearTextPassword\" value=\"" + v + "\" /></feed></packageSourceCredentials></configuration>\n", "app.csproj": "<Project/>\n"}
+		},
+	},
+	{
+		name:       "Maven settings copied from another name to the image's global settings",
+		dockerfile: "FROM alpine\nWORKDIR /src\nCOPY ci/maven-ci.xml /usr/share/maven/conf/settings.xml\nCOPY . .\nRUN echo mvn -B package\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/maven-ci.xml": "<settings><servers><server><id>nexus</id><username>ci</username><password>" + v + "</password></server></servers></settings>\n", "pom.xml": "<project/>\n"}
+		},
+	},
+	{
 		// The ruby images set BUNDLE_APP_CONFIG=/usr/local/bundle.
 		name:       "Bundler config with a gem server credential copied to /usr/local/bundle/config",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/bundle-config /usr/local/bundle/config\nCOPY . .\nRUN echo bundle install\n",

@@ -77,10 +77,21 @@ type listing struct {
 // addSourcedEnvFiles reads the files of the build context that the
 // rewrite says a RUN sources (Result.Sourced) and makes those that assign
 // a secret-named variable credential files of the listing: a script like
-// build-secrets.sh is an env file whatever its name. Only those paths are
-// transferred; their names are kept, never their values.
-func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *dockerui.Client, paths []string) error {
-	paths = slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return slices.Contains(l.files, p) })
+// build-secrets.sh is an env file whatever its name. It reads the files
+// copied to a configuration file's name (Result.FieldCopies) too, and
+// makes those that hold a credential field, read as a file of that name,
+// credential files: COPY ci/nuget.ci.config /root/.nuget/NuGet/NuGet.Config.
+// Only those paths are transferred; their names are kept, never their
+// values.
+func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *dockerui.Client, sourced []string, fieldCopies map[string]string) error {
+	paths := slices.Clone(sourced)
+	for p := range fieldCopies {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	paths = slices.DeleteFunc(paths, func(p string) bool { return slices.Contains(l.files, p) })
 	if len(paths) == 0 {
 		return nil
 	}
@@ -109,7 +120,8 @@ func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *d
 			// Not in the context (or ignored): the build's COPY fails.
 			continue
 		}
-		if fieldfile.AssignsSecret(dt) {
+		name, copied := fieldCopies[p]
+		if slices.Contains(sourced, p) && fieldfile.AssignsSecret(dt) || copied && fieldfile.Holds(name, dt) {
 			l.sourced = append(l.sourced, p)
 			l.files = append(l.files, p)
 		}

@@ -27,9 +27,11 @@ type analyzer struct {
 	// sourced are the files of the build context copied by name that a
 	// RUN sources (sourcedCopies): Result.Sourced.
 	sourced []string
-	src     *source
-	lex     *shell.Lex
-	nodes   map[int]*parser.Node // by start line
+	// fieldCopies are Result.FieldCopies.
+	fieldCopies map[string]string
+	src         *source
+	lex         *shell.Lex
+	nodes       map[int]*parser.Node // by start line
 	// byLine is nodes as a slice indexed by start line, nil where no
 	// instruction starts: in line order, and found without a map.
 	byLine   []*parser.Node

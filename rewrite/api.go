@@ -123,6 +123,13 @@ type Result struct {
 	// that reads the context gives those that assign secret-named
 	// variables as Config.ContextKeys.
 	Sourced []string
+	// FieldCopies are the files of the build context, copied by name to a
+	// configuration file's name that may hold a credential field
+	// (IsFieldConfigFile: COPY ci/nuget.ci.config /root/.nuget/NuGet/NuGet.Config)
+	// when their own name is none: by context path, the name they are
+	// copied to. A caller that reads the context gives those that hold a
+	// credential field, read as a file of that name, as Config.ContextKeys.
+	FieldCopies map[string]string
 	// OnBuild are the rewritten ONBUILD triggers of base images
 	// (Config.BaseImages), by the FROM's base name as written, for the
 	// images whose triggers the rewrite changed: the build must run these

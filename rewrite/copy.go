@@ -152,6 +152,18 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			if !a.cfg.ContextListed && IsFieldConfigFile(clean, a.cfg) && !strings.ContainsAny(clean, "*?[") {
 				a.fieldConfigNote(n, clean)
 			}
+			// A file copied to a configuration file's name is read as
+			// one: COPY ci/nuget.ci.config /root/.nuget/NuGet/NuGet.Config.
+			if len(sd.SourcePaths) == 1 && !destDir && !strings.ContainsAny(clean, "*?[") && clean != "" && clean != "." &&
+				!strings.HasSuffix(src, "/") && !isTemplateName(clean) && !IsFieldConfigFile(clean, a.cfg) && IsFieldConfigFile(destFile, a.cfg) {
+				if a.fieldCopies == nil {
+					a.fieldCopies = map[string]string{}
+				}
+				a.fieldCopies[clean] = path.Base(destFile)
+				if !a.cfg.ContextListed {
+					a.fieldConfigNoteAs(n, clean, destFile)
+				}
+			}
 			if destAbs != "" && len(sd.SourcePaths) == 1 && strings.Contains(path.Base(clean), ".") && !strings.HasSuffix(src, "/") && !strings.ContainsAny(clean, "*?[") {
 				if st.copied == nil {
 					st.copied = map[string]copiedFile{}

@@ -364,8 +364,22 @@ func IsFieldConfigFile(p string, cfg Config) bool {
 // without --context): whether it is a credential file depends on its
 // content.
 func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
+	a.fieldConfigNoteAs(n, clean, "")
+}
+
+// fieldConfigNoteAs is fieldConfigNote for a file copied to dest, a
+// configuration file's name its own name is not (COPY ci/nuget.ci.config
+// /root/.nuget/NuGet/NuGet.Config): its fields are those of a file of
+// that name.
+func (a *analyzer) fieldConfigNoteAs(n *parser.Node, clean, dest string) {
+	as := clean
+	what := clean
+	if dest != "" {
+		as = dest
+		what = clean + " to " + dest
+	}
 	placeholder := ""
-	switch base := path.Base(clean); {
+	switch base := path.Base(as); {
 	case base == "settings.xml":
 		placeholder = "${env.NAME}"
 	case strings.EqualFold(base, "nuget.config"):
@@ -378,7 +392,7 @@ func (a *analyzer) fieldConfigNote(n *parser.Node, clean string) {
 		fix += ", or write the credential fields as " + placeholder + " and pass the values as secrets in the environment"
 	}
 	a.add(RuleSecretFile, n.StartLine, n.EndLine, false, fix,
-		"%s copies %s, a configuration file that may hold a credential (a password or token field); without the build context its fields are unknown: with a real credential field it is a credential file and would stay in a layer, with only placeholders it is an ordinary file", strings.ToUpper(n.Value), clean)
+		"%s copies %s, a configuration file that may hold a credential (a password or token field); without the build context its fields are unknown: with a real credential field it is a credential file and would stay in a layer, with only placeholders it is an ordinary file", strings.ToUpper(n.Value), what)
 }
 
 // sourcedCopies reports the files of the build context, copied by name and

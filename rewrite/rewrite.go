@@ -186,6 +186,9 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	if len(a.sourced) > 0 {
 		res.Sourced = slices.Sorted(slices.Values(a.sourced))
 	}
+	if len(a.fieldCopies) > 0 {
+		res.FieldCopies = a.fieldCopies
+	}
 	sortFindings(res.Findings)
 	return res, nil
 }

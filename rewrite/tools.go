@@ -255,7 +255,7 @@ var tools = []tool{
 		},
 	},
 	{
-		Name:  "bundler",
+		Name: "bundler",
 		// The official ruby images set BUNDLE_APP_CONFIG=/usr/local/bundle.
 		Files: []string{".bundle/config", "usr/local/bundle/config"},
 		Writes: []toolWrite{

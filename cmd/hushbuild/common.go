@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/hushbuild/hushbuild/internal/buildcontext"
-	"github.com/hushbuild/hushbuild/internal/fieldfile"
 	"github.com/hushbuild/hushbuild/rewrite"
 	"github.com/hushbuild/hushbuild/rewrite/report"
 	"github.com/spf13/pflag"
@@ -316,8 +315,10 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	// A file of the context that a RUN sources and that assigns
 	// secret-named variables is an env file whatever its name: read (its
 	// names, never printed), it is a credential file of the context.
-	if in.context != nil && in.Err == nil && in.Result != nil && len(in.Result.Sourced) > 0 {
-		if envs := sourcedEnvFiles(in.context.Dir, in.Result.Sourced); len(envs) > 0 {
+	// So is a file copied to a configuration file's name that holds a
+	// credential field read as a file of that name.
+	if in.context != nil && in.Err == nil && in.Result != nil && (len(in.Result.Sourced) > 0 || len(in.Result.FieldCopies) > 0) {
+		if envs := buildcontext.ReadByContent(in.context.Dir, in.Result.Sourced, in.Result.FieldCopies); len(envs) > 0 {
 			cfg.ContextKeys = append(cfg.ContextKeys, envs...)
 			for _, f := range envs {
 				if !slices.Contains(cfg.ContextFiles, f) {
@@ -340,30 +341,6 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 		in.Result, in.Err = runEngine(data, cfg)
 	}
 	return in
-}
-
-// sourcedEnvFiles are the files of the build context dir, of those that a
-// RUN sources, that assign a secret-named variable (fieldfile.AssignsSecret).
-// A file that cannot be read is left out: the build would fail to copy it.
-func sourcedEnvFiles(dir string, sourced []string) []string {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil
-	}
-	defer root.Close()
-	var out []string
-	for _, rel := range sourced {
-		f, err := root.Open(filepath.FromSlash(rel))
-		if err != nil {
-			continue
-		}
-		dt, err := io.ReadAll(io.LimitReader(f, fieldfile.MaxSize+1))
-		f.Close()
-		if err == nil && fieldfile.AssignsSecret(dt) {
-			out = append(out, rel)
-		}
-	}
-	return out
 }
 
 // dockerfileInputs is how the commands that read Dockerfiles start: the

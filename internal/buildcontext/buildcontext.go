@@ -471,3 +471,39 @@ func (w *walker) mayHoldExceptions(rel string) bool {
 func (w *walker) errorf(rel string, err error) error {
 	return fmt.Errorf("build context: %s: %w", path.Join(filepath.ToSlash(w.dir), rel), unwrapPath(err))
 }
+
+// ReadByContent returns the files of the build context dir that the
+// rewrite's Result names to be read (Sourced, FieldCopies) and that are
+// credential files by their content, as the frontend reads them: of those
+// that a RUN sources, that assign a secret-named variable (fieldfile.AssignsSecret),
+// and of those copied to a configuration file's name (fieldCopies), that
+// hold a credential field read as a file of that name (fieldfile.Holds).
+// A file that cannot be read is left out: the build would fail to copy it.
+func ReadByContent(dir string, sourced []string, fieldCopies map[string]string) []string {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	paths := slices.Clone(sourced)
+	for p := range fieldCopies {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	var out []string
+	for _, rel := range paths {
+		f, err := root.Open(filepath.FromSlash(rel))
+		if err != nil {
+			continue
+		}
+		dt, err := io.ReadAll(io.LimitReader(f, fieldfile.MaxSize+1))
+		f.Close()
+		name, copied := fieldCopies[rel]
+		if err == nil && (slices.Contains(sourced, rel) && fieldfile.AssignsSecret(dt) || copied && fieldfile.Holds(name, dt)) {
+			out = append(out, rel)
+		}
+	}
+	return out
+}
