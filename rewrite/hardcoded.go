@@ -73,6 +73,29 @@ func (a *analyzer) scanLiterals() {
 			if r != "" {
 				found(r)
 			}
+		} else {
+			// The commands the image keeps (CMD, ENTRYPOINT, HEALTHCHECK:
+			// its config and history), an exec-form RUN (its history),
+			// and the instruction an ONBUILD holds (the config's OnBuild
+			// list): a password given literally on one of them.
+			for _, text := range commandTexts(n) {
+				if r := literalPasswordFlag(text); r != "" {
+					found(r)
+				}
+			}
+		}
+		if inner := onbuildInstruction(n); inner != nil && strings.EqualFold(inner.Value, "env") {
+			// ONBUILD ENV NPM_TOKEN=literal: the trigger is in the
+			// image's config, the value with it.
+			for k := inner.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
+				key, val := k.Value, unquote(k.Next.Value)
+				if a.isSecret(key) && !strings.Contains(val, "$") && literalSecret(key, val) {
+					found("secret-assignment")
+				}
+				if k.Next.Next == nil {
+					break
+				}
+			}
 		}
 		for _, h := range n.Heredocs {
 			scan(h.Content)
@@ -85,12 +108,16 @@ func (a *analyzer) scanLiterals() {
 				found(r)
 			}
 		}
-		switch strings.ToLower(n.Value) {
+		inst := n
+		if inner := onbuildInstruction(n); inner != nil {
+			inst = inner
+		}
+		switch strings.ToLower(inst.Value) {
 		case "env", "label":
 			// KEY VALUE = triples.
-			for k := n.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
+			for k := inst.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
 				key, val := k.Value, unquote(k.Next.Value)
-				if strings.EqualFold(n.Value, "label") && literalSettingValue(key, val) {
+				if strings.EqualFold(inst.Value, "label") && literalSettingValue(key, val) {
 					found("secret-label")
 				}
 				if r := literalInText(val); r != "" {
@@ -101,7 +128,7 @@ func (a *analyzer) scanLiterals() {
 				}
 			}
 		case "arg":
-			for k := n.Next; k != nil; k = k.Next {
+			for k := inst.Next; k != nil; k = k.Next {
 				if _, val, ok := strings.Cut(k.Value, "="); ok {
 					if r := literalInText(unquote(val)); r != "" {
 						found(r)
@@ -123,6 +150,74 @@ func (a *analyzer) scanLiterals() {
 			strings.ToUpper(n.Value), strings.Join(ids, ", "))
 	}
 	a.scanComments(reported)
+}
+
+// onbuildInstruction is the instruction an ONBUILD holds, or nil.
+func onbuildInstruction(n *parser.Node) *parser.Node {
+	if !strings.EqualFold(n.Value, "onbuild") || n.Next == nil || len(n.Next.Children) == 0 {
+		return nil
+	}
+	return n.Next.Children[0]
+}
+
+// commandTexts are the command lines of a CMD, ENTRYPOINT, HEALTHCHECK
+// CMD or exec-form RUN (or of such an instruction an ONBUILD holds), as
+// shell text: a shell form as written, an exec form's arguments quoted
+// (an argument with a $ stays an expansion: an exec form expands nothing,
+// but such a word is a reference, not a value), and the script of an
+// exec form's `sh -c SCRIPT`. A shell-form RUN is not among them (its
+// check is passwordFlags').
+func commandTexts(n *parser.Node) []string {
+	if inner := onbuildInstruction(n); inner != nil {
+		if strings.EqualFold(inner.Value, "run") && !inner.Attributes["json"] && inner.Next != nil {
+			return []string{inner.Next.Value}
+		}
+		n = inner
+	}
+	cmd := n.Next
+	switch strings.ToLower(n.Value) {
+	case "cmd", "entrypoint":
+	case "run":
+		if !n.Attributes["json"] {
+			return nil
+		}
+	case "healthcheck":
+		if cmd == nil || !strings.EqualFold(cmd.Value, "cmd") {
+			return nil
+		}
+		cmd = cmd.Next
+	default:
+		return nil
+	}
+	if cmd == nil {
+		return nil
+	}
+	if !n.Attributes["json"] {
+		return []string{cmd.Value}
+	}
+	var words []string
+	for w := cmd; w != nil; w = w.Next {
+		words = append(words, w.Value)
+	}
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		if strings.Contains(w, "$") {
+			quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`").Replace(w) + `"`
+		} else {
+			quoted[i] = shellQuote(w)
+		}
+	}
+	texts := []string{strings.Join(quoted, " ")}
+	switch path.Base(words[0]) {
+	case "sh", "bash", "ash", "dash", "zsh", "ksh", "mksh":
+		for i := 1; i+1 < len(words); i++ {
+			if w := words[i]; strings.HasPrefix(w, "-") && !strings.HasPrefix(w, "--") && strings.Contains(w, "c") {
+				texts = append(texts, words[i+1])
+				break
+			}
+		}
+	}
+	return texts
 }
 
 // jsonWords are the decoded strings of an instruction's JSON arrays (RUN,

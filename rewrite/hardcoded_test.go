@@ -267,3 +267,50 @@ func TestSettingInForms(t *testing.T) {
 		}
 	}
 }
+
+// TestHardcodedOutsideRun: a password given literally to a command the
+// image keeps (CMD, ENTRYPOINT, HEALTHCHECK) or that an ONBUILD holds is in
+// the image's config; an exec form's is in its history too. The value is
+// no token of a known format: only where it stands says it is a secret.
+func TestHardcodedOutsideRun(t *testing.T) {
+	b := make([]byte, 20)
+	if _, err := crand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	v := "hfc_" + hex.EncodeToString(b)
+	for line, want := range map[string]bool{
+		`HEALTHCHECK CMD curl -fsS -H "Authorization: Bearer ` + v + `" http://localhost:8080/health || exit 1`: true,
+		`HEALTHCHECK --interval=30s CMD ["curl", "-H", "Authorization: Bearer ` + v + `", "http://localhost/"]`: true,
+		`CMD curl -H "X-Api-Key: ` + v + `" https://api.example.com/`:                                           true,
+		`CMD ["sh", "-c", "curl -u ci:` + v + ` https://pkg.acme.io/x"]`:                                        true,
+		`ENTRYPOINT ["app", "--db-password", "` + v + `"]`:                                                      true,
+		`ENTRYPOINT mysql -uroot -p` + v + ` app`:                                                               true,
+		`RUN ["mysql", "-uroot", "-p` + v + `", "-e", "select 1"]`:                                              true,
+		`ONBUILD RUN npm config set //registry.npmjs.org/:_authToken ` + v:                                      true,
+		`ONBUILD ENV NPM_TOKEN=` + v:                                                                            true,
+		`ONBUILD CMD ["app", "--api-token", "` + v + `"]`:                                                       true,
+		`ONBUILD LABEL com.acme.api_key="` + v + `"`:                                                            true,
+		// References and files, not values.
+		`CMD ["redis-server", "--requirepass", "$REDIS_PASSWORD"]`:                               false,
+		`CMD redis-server --requirepass "$REDIS_PASSWORD"`:                                       false,
+		`ENTRYPOINT ["app", "--password-file", "/run/secrets/db_password"]`:                      false,
+		`HEALTHCHECK CMD curl -H "Authorization: Bearer $API_TOKEN" http://localhost/ || exit 1`: false,
+		`HEALTHCHECK NONE`:                            false,
+		`ONBUILD ENV NPM_TOKEN=${NPM_TOKEN}`:          false,
+		`ONBUILD ENV NODE_ENV=production`:             false,
+		`CMD ["node", "server.js", "--port", "8080"]`: false,
+		`ENTRYPOINT ["docker-entrypoint.sh"]`:         false,
+	} {
+		res, err := Rewrite([]byte("FROM alpine\n"+line+"\n"), Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", strings.Fields(line)[0], err)
+		}
+		found := false
+		for _, f := range res.Findings {
+			found = found || f.Rule == RuleHardcodedSecret.Name && f.Range.Start == 2
+		}
+		if found != want {
+			t.Errorf("%s: HardcodedSecret %v, want %v", strings.ReplaceAll(line, v, "VALUE"), found, want)
+		}
+	}
+}
