@@ -267,6 +267,25 @@ func authCredentialIn(v string) string {
 			return "the secret-named option " + flag
 		}
 	}
+	// curl's and wget's USER:PASSWORD (-u ci:TOKEN, --user=ci:TOKEN,
+	// --proxy-user): an HTTP Basic credential, sent as such.
+	for i, w := range words {
+		w = strings.Trim(w, `"'`)
+		userpass := ""
+		switch {
+		case w == "-u" || w == "--user" || w == "--proxy-user" || w == "-U":
+			if i+1 < len(words) {
+				userpass = strings.Trim(words[i+1], `"'`)
+			}
+		case strings.HasPrefix(w, "--user=") || strings.HasPrefix(w, "--proxy-user="):
+			_, userpass, _ = strings.Cut(w, "=")
+		case strings.HasPrefix(w, "-u") && len(w) > 2 && !strings.HasPrefix(w, "--"):
+			userpass = w[2:]
+		}
+		if _, pass, ok := strings.Cut(userpass, ":"); ok && credentialWord(pass) {
+			return "an HTTP Basic credential (user:password)"
+		}
+	}
 	return ""
 }
 
