@@ -1264,6 +1264,38 @@ var reviewCases = []reviewCase{
 		dockerfile: "FROM alpine\nARG NPM_TOKEN\nWORKDIR /app\nRUN echo '{}' > package.json\nRUN <<EOF\necho \"//registry.npmjs.org/:_authToken=$NPM_TOKEN\" > /root/.npmrc\neval \"exec npm ci\"\nEOF\n",
 		flags:      func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
 	},
+	{
+		// GitLab's package registry takes the job token as curl's
+		// --user gitlab-ci-token:TOKEN, passed in an options build-arg.
+		name:       "curl --user with the job token in an options build-arg",
+		dockerfile: "FROM alpine\nARG CURL_OPTS\nRUN curl -sSf $CURL_OPTS https://gitlab.example.com/api/v4/projects/1/packages/generic/lib/1.0/lib.tgz -o /tmp/lib.tgz || true\n",
+		flags: func(v string) []string {
+			return []string{"--build-arg", "CURL_OPTS=--user gitlab-ci-token:" + v}
+		},
+	},
+	// Passwords written literally where only the command around them says
+	// they are secrets, in instructions the image keeps: the config (and
+	// the history) hold them.
+	{
+		name:       "hard-coded Bearer token in HEALTHCHECK",
+		dockerfile: "FROM alpine\nHEALTHCHECK CMD curl -fsS -H \"Authorization: Bearer {{VALUE}}\" http://localhost:8080/health || exit 1\n",
+	},
+	{
+		name:       "hard-coded API key header in a shell-form CMD",
+		dockerfile: "FROM alpine\nCMD curl -H \"X-Api-Key: {{VALUE}}\" https://api.example.com/\n",
+	},
+	{
+		name:       "hard-coded password flag in an exec-form ENTRYPOINT",
+		dockerfile: "FROM alpine\nENTRYPOINT [\"app\", \"--db-password\", \"{{VALUE}}\"]\n",
+	},
+	{
+		name:       "hard-coded token in ONBUILD ENV",
+		dockerfile: "FROM alpine\nONBUILD ENV NPM_TOKEN={{VALUE}}\n",
+	},
+	{
+		name:       "hard-coded token in ONBUILD RUN npm config set",
+		dockerfile: "FROM alpine\nONBUILD RUN npm config set //registry.npmjs.org/:_authToken {{VALUE}}\n",
+	},
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
