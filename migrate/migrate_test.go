@@ -192,6 +192,8 @@ func TestManualNotes(t *testing.T) {
 		{KindYAML, ".gitlab-ci.yml", "build:\n  script:\n    - docker buildx build --annotation \"org.opencontainers.image.source=$CI_REPOSITORY_URL\" .\n", 3, "$CI_PROJECT_URL"},
 		{KindShell, "b.sh", "docker build --label=org.opencontainers.image.source=${CI_REPOSITORY_URL} .\n", 1, "the image config"},
 		{KindShell, "b.sh", "docker build --label \"deploy.token=$DEPLOY_TOKEN\" .\n", 1, "$DEPLOY_TOKEN, a secret"},
+		{KindWorkflow, ".github/workflows/a.yml", "jobs:\n  a:\n    steps:\n      - run: docker build --build-arg CURL_OPTS=\"--user ci:${{ secrets.PKG }}\" .\n", 4, "${{ secrets.PKG }}, a secret"},
+		{KindShell, "b.sh", "docker build --build-arg REPO_URL=https://${GH_TOKEN}@github.com/acme/lib.git .\n", 1, "--build-arg REPO_URL takes $GH_TOKEN, a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind)+"/"+tt.want, func(t *testing.T) {

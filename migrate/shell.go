@@ -157,7 +157,13 @@ func rewriteShell(text string, d dialect, cwd string, sec *secrets) shellResult 
 				continue
 			}
 			v := parseBuildArg(value, d)
-			if v.name == "" || !sec.isSecret(v.name, dockerfile) {
+			if v.name != "" && !sec.isSecret(v.name, dockerfile) {
+				if msg := derivedLeak(v.name, value, dockerfile, sec); msg != "" {
+					res.notes = append(res.notes, shellNote{start, msg})
+				}
+				continue
+			}
+			if v.name == "" {
 				continue
 			}
 			res.handled = append(res.handled, start)
@@ -442,6 +448,35 @@ func migrateMakefile(src []byte, rel string, sec *secrets) ([]edit, []Note) {
 // referenced matches the variables a flag's value names: $VAR, ${VAR},
 // $(VAR) (make).
 var referenced = regexp.MustCompile(`\$[({]?([A-Za-z_][A-Za-z0-9_]*)`)
+
+// workflowSecret matches a GitHub Actions expression that reads a
+// repository secret: ${{ secrets.NAME }}.
+var workflowSecret = regexp.MustCompile(`\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_-]*)`)
+
+// derivedLeak returns a note for a build-arg whose name is no secret but
+// whose value takes one (REPO_URL=https://$GH_TOKEN@github.com/...,
+// CURL_OPTS="--user ci:${{ secrets.PKG }}"): the value, credential
+// included, lands in the provenance and the image history. It cannot be
+// rewritten as the secret itself (the Dockerfile builds with the whole
+// value); the hushbuild frontend refuses the build where it recognises the
+// credential in the value.
+func derivedLeak(name, raw, dockerfile string, sec *secrets) string {
+	secret := ""
+	if m := workflowSecret.FindStringSubmatch(raw); m != nil {
+		secret = "${{ secrets." + m[1] + " }}"
+	} else {
+		for _, m := range referenced.FindAllStringSubmatch(raw, -1) {
+			if m[1] != name && sec.isSecret(m[1], dockerfile) {
+				secret = "$" + m[1]
+				break
+			}
+		}
+	}
+	if secret == "" {
+		return ""
+	}
+	return fmt.Sprintf("--build-arg %s takes %s, a secret: the whole value would stay in the provenance and the image history; pass the secret with --secret id=...,env=... and build the value inside RUN --mount=type=secret", name, secret)
+}
 
 // metadataLeak returns a note for a --label or --annotation whose value
 // names a variable that holds a credential: GitLab's CI_REPOSITORY_URL
