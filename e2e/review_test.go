@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"archive/tar"
+	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"compress/zlib"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
@@ -25,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/hushbuild/hushbuild/internal/obscure"
@@ -68,6 +72,9 @@ type reviewCase struct {
 	// namedDir, when set, puts files in a directory of their own instead,
 	// given as the named context of that name (--build-context NAME=DIR).
 	namedDir string
+	// realTools builds on the lab's Debian image with the real tools
+	// (python3, git, dpkg-deb) instead of the busybox test base.
+	realTools bool
 }
 
 var reviewCases = []reviewCase{
@@ -1296,6 +1303,87 @@ var reviewCases = []reviewCase{
 		name:       "hard-coded token in ONBUILD RUN npm config set",
 		dockerfile: "FROM alpine\nONBUILD RUN npm config set //registry.npmjs.org/:_authToken {{VALUE}}\n",
 	},
+	{
+		// python -m zipapp -p writes a shebang line before the zip: the
+		// file starts as a script, its settings deflated inside.
+		name:       "python zipapp with a shebang holds a settings file",
+		dockerfile: "FROM python:3.12.2-slim\nARG DB_PASSWORD\nWORKDIR /src\nCOPY app/ app/\nRUN cp -r app /tmp/build && sed -i \"s/@DB_PASSWORD@/$DB_PASSWORD/\" /tmp/build/settings.ini && python3 -m zipapp /tmp/build -c -p '/usr/bin/env python3' -o /usr/local/bin/app.pyz && rm -rf /tmp/build\n",
+		files: func(string) map[string]string {
+			return map[string]string{"app/__main__.py": "print('app')\n", "app/settings.ini": settingsTemplate("@DB_PASSWORD@")}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+		realTools: true,
+	},
+	{
+		// A self-extracting installer (makeself's shape): a shell header
+		// with a .tar.gz appended.
+		name:       "self-extracting installer: a script with a .tar.gz appended",
+		dockerfile: "FROM alpine\nWORKDIR /build\nCOPY installer-header.sh app.conf.in make-installer.sh ./\nRUN --mount=type=secret,id=API_TOKEN,env=API_TOKEN sh make-installer.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{
+				"installer-header.sh": "#!/bin/sh\n# self-extracting installer\nset -e\nmkdir -p /opt/app\ntail -n +6 \"$0\" | tar xzf - -C /opt/app\nexit 0\n",
+				"app.conf.in":         settingsTemplate("@API_TOKEN@"),
+				"make-installer.sh":   "set -e\nmkdir -p /tmp/payload /opt\nsed \"s/@API_TOKEN@/$API_TOKEN/\" app.conf.in > /tmp/payload/app.conf\ntar czf /tmp/payload.tgz -C /tmp/payload .\ncat installer-header.sh /tmp/payload.tgz > /opt/app-installer.run\nchmod +x /opt/app-installer.run\nrm -rf /tmp/payload /tmp/payload.tgz\n",
+			}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=API_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// dpkg-deb --build: an ar archive whose data.tar.xz holds the
+		// package's files.
+		name:       "a .deb built with dpkg-deb holds a config file",
+		dockerfile: "FROM python:3.12.2-slim\nARG LICENSE_KEY\nWORKDIR /build\nCOPY pkg/ pkg/\nRUN mkdir -p /tmp/deb && cp -r pkg/. /tmp/deb/ && sed -i \"s/@LICENSE_KEY@/$LICENSE_KEY/\" /tmp/deb/etc/acme/agent.conf && dpkg-deb --build /tmp/deb /opt/acme-agent.deb && rm -rf /tmp/deb\n",
+		files: func(string) map[string]string {
+			return map[string]string{
+				"pkg/DEBIAN/control":      "Package: acme-agent\nVersion: 1.0\nArchitecture: all\nMaintainer: Acme <ops@example.com>\nDescription: the Acme agent\n",
+				"pkg/etc/acme/agent.conf": settingsTemplate("@LICENSE_KEY@"),
+			}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=LICENSE_KEY,env=HF_SECRET_VALUE"} },
+		realTools: true,
+	},
+	{
+		// The tree is put back with git stash after the build used the
+		// filled-in file, and git gc packs .git small: the stash's
+		// objects are zlib streams inside a packfile.
+		name:       "git stash then git gc: the filled-in file in a packfile",
+		dockerfile: "FROM python:3.12.2-slim\nARG SENTRY_AUTH_TOKEN\nWORKDIR /app\nCOPY . .\nRUN git init -q && git add -A && git -c user.email=ci@example.com -c user.name=ci commit -qm base && sed -i \"s/@SENTRY_AUTH_TOKEN@/$SENTRY_AUTH_TOKEN/\" sentry.properties && python3 -c 'print(open(\"sentry.properties\").read().count(\"=\"))' && git -c user.email=ci@example.com -c user.name=ci stash -q && git gc -q\n",
+		files: func(string) map[string]string {
+			return map[string]string{"sentry.properties": settingsTemplate("@SENTRY_AUTH_TOKEN@"), "main.py": "print(1)\n"}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=SENTRY_AUTH_TOKEN,env=HF_SECRET_VALUE"} },
+		realTools: true,
+	},
+	{
+		// cloud-init's write_files takes a file gzipped and base64'd.
+		name:       "cloud-init user-data with a gz+b64 env file",
+		dockerfile: "FROM alpine\nWORKDIR /build\nCOPY render-user-data.sh ./\nRUN --mount=type=secret,id=DB_PASSWORD,env=DB_PASSWORD sh render-user-data.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{"render-user-data.sh": "set -e\nprintf 'DB_HOST=db\\nDB_PASSWORD=%s\\n' \"$DB_PASSWORD\" > /tmp/app.env\nmkdir -p /etc/cloud\nprintf '#cloud-config\\nwrite_files:\\n- path: /etc/app.env\\n  encoding: gz+b64\\n  content: %s\\n' \"$(gzip -c /tmp/app.env | base64 -w0)\" > /etc/cloud/user-data\nrm /tmp/app.env\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+	},
+	{
+		// A Kubernetes Secret of type dockerconfigjson: the base64 of a
+		// config.json whose auth is itself base64.
+		name:       "registry password base64 twice in a dockerconfigjson Secret",
+		dockerfile: "FROM alpine\nWORKDIR /build\nCOPY render-manifests.sh ./\nRUN --mount=type=secret,id=REGISTRY_PASSWORD,env=REGISTRY_PASSWORD sh render-manifests.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{"render-manifests.sh": "set -e\nmkdir -p /deploy\nAUTH=$(printf 'ci:%s' \"$REGISTRY_PASSWORD\" | base64 -w0)\nprintf 'apiVersion: v1\\nkind: Secret\\ntype: kubernetes.io/dockerconfigjson\\nmetadata:\\n  name: regcred\\ndata:\\n  .dockerconfigjson: %s\\n' \"$(printf '{\"auths\":{\"registry.example.com\":{\"auth\":\"%s\"}}}' \"$AUTH\" | base64 -w0)\" > /deploy/regcred.yaml\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=REGISTRY_PASSWORD,env=HF_SECRET_VALUE"} },
+	},
+}
+
+// settingsTemplate is a settings file with a placeholder for the secret,
+// long and repetitive enough that deflate, xz and gzip compress it.
+func settingsTemplate(placeholder string) string {
+	var b strings.Builder
+	b.WriteString("[database]\nhost = db.internal\nuser = app\npassword = " + placeholder + "\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "[worker.%d]\nthreads = 4\ntimeout = 30\nretries = 3\n", i)
+	}
+	return b.String()
 }
 
 // TestReviewLeaks builds each case of reviewCases through the frontend.
@@ -1373,7 +1461,11 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 			imagesOf = strings.ReplaceAll(imagesOf, "from="+name+",", "")
 		}
 	}
-	spec.flags = append(l.baseImageFlags(t, []byte(imagesOf)), namedFlags...)
+	lab := l
+	if tc.realTools {
+		lab = l.realTools(t)
+	}
+	spec.flags = append(lab.baseImageFlags(t, []byte(imagesOf)), namedFlags...)
 	if tc.flags != nil {
 		spec.flags = append(spec.flags, tc.flags(value)...)
 	}
@@ -1677,12 +1769,19 @@ func searchNested(data, value []byte, where string, depth int, found *[]string) 
 		}
 	case bytes.HasPrefix(data, []byte("BZh")):
 		inner = bzip2.NewReader(bytes.NewReader(data))
+	case bytes.HasPrefix(data, []byte("\xfd7zXZ\x00")):
+		if xr, err := xz.NewReader(bytes.NewReader(data)); err == nil {
+			inner = xr
+		}
 	}
 	if inner != nil {
 		if dec, err := io.ReadAll(io.LimitReader(inner, 1<<30)); err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
 			searchNested(dec, value, where, depth+1, found)
 		}
 		return
+	}
+	if depth >= 2 {
+		searchEmbedded(data, value, where, depth, found)
 	}
 	if len(data) > 262 && string(data[257:262]) == "ustar" {
 		tr := tar.NewReader(bytes.NewReader(data))
@@ -1699,6 +1798,83 @@ func searchNested(data, value []byte, where string, depth int, found *[]string) 
 				return
 			}
 			searchNested(content, value, where+" "+hdr.Name, depth+1, found)
+		}
+	}
+}
+
+// searchEmbedded opens, for searchNested, what a file of a layer (or
+// something inside one) holds in forms searchNested does not open by its
+// first bytes: the files of a zip archive wherever it starts (a zip after
+// a launcher script), the members of an ar archive (a .deb), a gzip
+// stream after a script (a self-extracting installer), the objects of a
+// git packfile, and the runs of base64 in a text. Each is searched as
+// searchNested searches a level.
+func searchEmbedded(data, value []byte, where string, depth int, found *[]string) {
+	if bytes.Contains(data, []byte("PK\x05\x06")) && !bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		if zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err == nil {
+			for _, f := range zr.File {
+				if rc, err := f.Open(); err == nil {
+					content, _ := io.ReadAll(io.LimitReader(rc, 1<<30))
+					rc.Close()
+					searchNested(content, value, where+" (zip):"+f.Name, depth+1, found)
+				}
+			}
+		}
+	}
+	if rest, ok := bytes.CutPrefix(data, []byte("!<arch>\n")); ok {
+		for len(rest) >= 60 {
+			var size int
+			if _, err := fmt.Sscan(string(rest[48:58]), &size); err != nil || size < 0 || 60+size > len(rest) {
+				break
+			}
+			name := strings.TrimSpace(string(rest[:16]))
+			searchNested(rest[60:60+size], value, where+" (ar):"+name, depth+1, found)
+			rest = rest[60+size+size%2:]
+		}
+	}
+	if bytes.HasPrefix(data, []byte("#!")) {
+		if i := bytes.Index(data, []byte{0x1f, 0x8b, 8}); i > 0 {
+			searchNested(data[i:], value, where+" (after the script)", depth+1, found)
+		}
+	}
+	if bytes.HasPrefix(data, []byte("PACK\x00\x00\x00")) && len(data) > 12 {
+		br := bufio.NewReader(bytes.NewReader(data[12:]))
+		for n := 0; ; n++ {
+			c, err := br.ReadByte()
+			if err != nil {
+				break
+			}
+			typ := c >> 4 & 7
+			for c&0x80 != 0 {
+				if c, err = br.ReadByte(); err != nil {
+					return
+				}
+			}
+			switch typ {
+			case 6: // OFS_DELTA: a base offset
+				for c, err = br.ReadByte(); err == nil && c&0x80 != 0; c, err = br.ReadByte() {
+				}
+			case 7: // REF_DELTA: a base object name
+				if _, err := br.Discard(20); err != nil {
+					return
+				}
+			}
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return
+			}
+			content, err := io.ReadAll(zr)
+			if err != nil {
+				return
+			}
+			searchNested(content, value, fmt.Sprintf("%s (git pack): object %d", where, n), depth+1, found)
+		}
+	}
+	if !bytes.Contains(data[:min(len(data), 1024)], []byte{0}) {
+		for _, run := range regexp.MustCompile(`[A-Za-z0-9+/]{40,}={0,2}`).FindAll(data, -1) {
+			if dec, err := base64.StdEncoding.DecodeString(string(run)); err == nil {
+				searchNested(dec, value, where+" (base64)", depth+1, found)
+			}
 		}
 	}
 }
