@@ -619,17 +619,26 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 				if lits := c.decodedOf(&c.arrays, data, hexarray.Decoded); len(lits) > 0 {
 					j.parts = append(j.parts, part{arraySuffix, lits})
 				}
+				if err := w.base64View(j, c, data, max(j.size, in.n)); err != nil {
+					return err
+				}
 			}
 			headN = copy(head[:], data)
 		} else {
 			j.lits = append([]int(nil), c.close()...)
 			head, headN = c.head, c.headN
 		}
+		var data []byte
+		if whole {
+			data = c.whole[:in.n]
+		}
 		if kind := compression(head[:headN]); kind != "" {
 			if err := w.decompress(j, f, c, kind, max(j.size, in.n)); err != nil {
 				return err
 			}
 		} else if err := w.plainTar(j, f, c, max(j.size, in.n)); err != nil {
+			return err
+		} else if err := w.embedded(j, f, c, data, max(j.size, in.n)); err != nil {
 			return err
 		}
 	}
@@ -789,6 +798,8 @@ type contentScan struct {
 	join   []byte // joined's buffer
 	reveal []byte // the obscured values' buffer (decodedOf)
 	arrays []byte // the byte arrays' buffer (decodedOf)
+	b64    []byte // base64 runs decoded (base64View)
+	b64run []byte // one run decoded
 	whole  []byte // a small file, read whole (see fileInput.whole)
 
 	// inner scans an archive found inside this one's input (see

@@ -1,0 +1,235 @@
+package checker
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hushbuild/hushbuild/internal/nest"
+)
+
+// Suffixes of what embedded and base64View open.
+const (
+	packSuffix    = " (git pack)"
+	payloadSuffix = " (after the script)"
+	base64Suffix  = " (base64)"
+)
+
+// limits returns the most j's file (size bytes) may decompress to and the
+// error past it.
+func (w *walker) limits(j *job, size int64) (int64, func(string) error) {
+	limit := min(maxDecompressed, max(ratioFloor, maxRatio*size))
+	return limit, func(suffix string) error {
+		return fmt.Errorf("checker: %s%s: decompresses to more than %d bytes, the limit for a file of %d bytes (2 GiB, and past 64 MiB %d times its size): not scanned", j.red, suffix, limit, size, maxRatio)
+	}
+}
+
+// embedded opens what j's file f (size bytes; data, its content when it
+// was read whole, or nil) holds that its first bytes do not say: the
+// members of an ar archive (a .deb's data.tar.xz) that are compressed or
+// archives, the objects of a git packfile (zlib streams), the files of a
+// zip archive that starts after a launcher (python -m zipapp -p, an
+// executable jar, a self-extracting zip), and the compressed payload a
+// self-extracting installer appends to its script. Each counts against
+// the limits of decompress; what cannot be read is a note.
+func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size int64) error {
+	var head [512]byte
+	n, _ := f.ReadAt(head[:], 0)
+	h := head[:n]
+	limit, tooBig := w.limits(j, size)
+	var used int64
+	switch {
+	case nest.IsAr(h):
+		if err := w.arMembers(j, f, c, size, &used, limit, tooBig); err != nil {
+			return err
+		}
+	case nest.IsPack(h):
+		pr, err := nest.NewPackReader(io.NewSectionReader(f, 0, size))
+		if err == nil {
+			var k int64
+			k, err = w.nested(j, c.innerScan(), pr, packSuffix, 1, &used, limit, tooBig)
+			if errors.Is(err, errTooBig) {
+				return tooBig(packSuffix)
+			}
+			if failed(err) {
+				return err
+			}
+			if err != nil {
+				j.notes = append(j.notes, fmt.Sprintf("%s%s: a git packfile that cannot be read after %d bytes of objects (%v): the rest was searched as raw bytes only", j.red, packSuffix, k, err))
+			}
+		}
+	}
+	if size >= 22 && compression(h) != "zip" {
+		tail := make([]byte, min(size, nest.ZipTail))
+		if k, _ := f.ReadAt(tail, size-int64(len(tail))); k == len(tail) && nest.ZipAtEnd(tail) {
+			if err := w.unzip(j, io.NewSectionReader(f, 0, size), size, c, limit, tooBig); err != nil {
+				return err
+			}
+		}
+	}
+	if nest.IsScript(h) {
+		off, kind := payloadAt(f, data, size)
+		if off > 0 {
+			br := bufio.NewReaderSize(io.NewSectionReader(f, off, size-off), 64<<10)
+			if err := w.decompressed(j, c.innerScan(), br, kind, payloadSuffix+" ("+kind+")", 1, &used, limit, tooBig); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// payloadAt returns where the first compressed stream after a script's
+// first line is in f (size bytes; data, its content if read whole) and
+// its kind, or -1.
+func payloadAt(f *os.File, data []byte, size int64) (int64, string) {
+	if data != nil {
+		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+			if i, kind := nest.PayloadAt(data[nl+1:]); i >= 0 {
+				return int64(nl + 1 + i), kind
+			}
+		}
+		return -1, ""
+	}
+	const chunk, overlap = 1 << 20, 8
+	buf := make([]byte, chunk+overlap)
+	for off := int64(0); off < size; off += chunk {
+		k, _ := f.ReadAt(buf, off)
+		if k <= 0 {
+			break
+		}
+		b, skip := buf[:k], 0
+		if off == 0 {
+			// The script's first line is no payload.
+			if skip = bytes.IndexByte(b, '\n') + 1; skip == 0 {
+				continue
+			}
+		}
+		if i, kind := nest.PayloadAt(b[skip:]); i >= 0 {
+			return off + int64(skip+i), kind
+		}
+	}
+	return -1, ""
+}
+
+// arMembers opens the members of the ar archive f (size bytes) that are
+// compressed or archives themselves (a .deb's control.tar.gz and
+// data.tar.xz), as plainTar opens a tar's: the raw bytes were searched.
+func (w *walker) arMembers(j *job, f *os.File, c *contentScan, size int64, used *int64, limit int64, tooBig func(string) error) error {
+	ar := nest.NewArReader(io.NewSectionReader(f, 0, size))
+	mr := bufio.NewReaderSize(ar, 4096)
+	for {
+		m, err := ar.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s: an ar archive that cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, err))
+			return nil
+		}
+		if m.Size == 0 {
+			continue
+		}
+		mr.Reset(ar)
+		mh, _ := mr.Peek(512)
+		d := 1
+		switch {
+		case compression(mh) != "":
+		case isTar(mh):
+			d++
+		default:
+			continue
+		}
+		suffix := ":" + redactSpans(m.Name, w.s.matchAll([]byte(m.Name)))
+		_, ierr := w.nested(j, c.innerScan(), mr, suffix, d, used, limit, tooBig)
+		if errors.Is(ierr, errTooBig) {
+			return tooBig(suffix)
+		}
+		if failed(ierr) {
+			return ierr
+		}
+		if ierr != nil {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, suffix, ierr))
+		}
+	}
+}
+
+// base64View searches data, a whole text file of j (size bytes), again
+// where base64 is undone: each run of base64 in it (and in its wrapped
+// runs joined, c.join) is decoded, the decoded bytes searched (a value
+// base64'd twice: a config.json's auth inside a Kubernetes Secret), and
+// those that are compressed or an archive opened (`gzip -c | base64`,
+// cloud-init's gz+b64), reported at "PATH (base64)".
+func (w *walker) base64View(j *job, c *contentScan, data []byte, size int64) error {
+	limit, tooBig := w.limits(j, size)
+	var used int64
+	var ferr error
+	// A wrapped run's lines are runs of data too, each cut short: the
+	// whole run is decoded from c.join, and what the lines' parts cannot
+	// give is no note.
+	quiet := len(c.join) > 0
+	c.b64 = c.b64[:0]
+	each := func(dec []byte) {
+		if ferr != nil {
+			return
+		}
+		if kind := compression(dec); kind != "" || isTar(dec) {
+			_, err := w.nested(j, c.innerScan(), bytes.NewReader(dec), base64Suffix, 1, &used, limit, tooBig)
+			switch {
+			case errors.Is(err, errTooBig):
+				ferr = tooBig(base64Suffix)
+			case failed(err):
+				ferr = err
+			case err != nil && !quiet:
+				j.notes = append(j.notes, fmt.Sprintf("%s%s: %s data that cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, base64Suffix, kind, err))
+			}
+			return
+		}
+		c.b64 = append(append(c.b64, dec...), '\n')
+	}
+	notes := len(j.notes)
+	c.b64run = nest.Base64Runs(c.b64run, data, each)
+	if len(c.join) > 0 {
+		j.notes = j.notes[:notes]
+		quiet = false
+		c.b64run = nest.Base64Runs(c.b64run, c.join, each)
+	}
+	if ferr != nil {
+		return ferr
+	}
+	if len(c.b64) > 0 {
+		if lits := w.s.newValues(c.scanWhole(c.b64), j.lits); len(lits) > 0 {
+			j.parts = append(j.parts, part{base64Suffix, lits})
+		}
+	}
+	return nil
+}
+
+// newValues returns the literals of lits that stand for a value none of
+// the literals of found stands for: a value base64'd once is found in
+// the text as base64 already, and again, raw, once its runs are decoded;
+// it is reported once.
+func (s *Secrets) newValues(lits, found []int) []int {
+	if len(lits) == 0 || len(found) == 0 {
+		return lits
+	}
+	seen := map[int]bool{}
+	for _, l := range found {
+		for _, o := range s.origins[l] {
+			seen[o.value] = true
+		}
+	}
+	var out []int
+	for _, l := range lits {
+		for _, o := range s.origins[l] {
+			if !seen[o.value] {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
