@@ -36,9 +36,14 @@ func (w *walker) limits(j *job, size int64) (int64, func(string) error) {
 // self-extracting installer appends to its script. Each counts against
 // the limits of decompress; what cannot be read is a note.
 func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size int64) error {
-	var head [512]byte
-	n, _ := f.ReadAt(head[:], 0)
-	h := head[:n]
+	// A file read whole is looked at in memory: no more reads for the
+	// many small files.
+	h := data[:min(len(data), 512)]
+	if data == nil {
+		var head [512]byte
+		n, _ := f.ReadAt(head[:], 0)
+		h = head[:n]
+	}
 	limit, tooBig := w.limits(j, size)
 	var used int64
 	switch {
@@ -63,8 +68,16 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 		}
 	}
 	if size >= 22 && compression(h) != "zip" {
-		tail := make([]byte, min(size, nest.ZipTail))
-		if k, _ := f.ReadAt(tail, size-int64(len(tail))); k == len(tail) && nest.ZipAtEnd(tail) {
+		var tail []byte
+		if data != nil && int64(len(data)) == size {
+			tail = data[len(data)-int(min(size, nest.ZipTail)):]
+		} else {
+			tail = make([]byte, min(size, nest.ZipTail))
+			if k, _ := f.ReadAt(tail, size-int64(len(tail))); k != len(tail) {
+				tail = nil
+			}
+		}
+		if tail != nil && nest.ZipAtEnd(tail) {
 			if err := w.unzip(j, io.NewSectionReader(f, 0, size), size, c, limit, tooBig); err != nil {
 				return err
 			}
