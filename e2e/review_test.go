@@ -1373,6 +1373,16 @@ var reviewCases = []reviewCase{
 		},
 		flags: func(string) []string { return []string{"--secret", "id=REGISTRY_PASSWORD,env=HF_SECRET_VALUE"} },
 	},
+	{
+		// The check's notes name a secret file's fields by their JSON
+		// path: a key that is a registry URL with its password must not
+		// show it (the short password field makes such a note).
+		name:       "registry URL with a password as a key of a secret config.json",
+		dockerfile: "FROM alpine\nRUN --mount=type=secret,id=dockercfg,target=/root/.docker/config.json ls /root/.docker\n",
+		secretFile: func(v string) (string, string) {
+			return "dockercfg", `{"auths":{"https://ci:` + v + `@registry.example.com":{"username":"ci","password":"x"}}}`
+		},
+	},
 }
 
 // settingsTemplate is a settings file with a placeholder for the secret,

@@ -519,6 +519,7 @@ func filterValues(id string, in []candidate, strict bool, named func(string) boo
 	seen := map[string]bool{}
 	for _, c := range in {
 		s := c.Secret
+		s.Field = safeField(s.Field)
 		// Whether its key or place says secret: then FileSecrets searches
 		// even a plain-looking value.
 		secretKey := c.place || secretName(c.name)
@@ -574,7 +575,60 @@ func filterValues(id string, in []candidate, strict bool, named func(string) boo
 		}
 		notes = append(notes, fmt.Sprintf("secret %s: %d value(s) under names that do not say secret not searched%s (pass a value with its own --secret to search it)", id, n, list))
 	}
+	// A key may hold a value of the file itself (a token as a JSON key):
+	// fields and notes are reported, values never.
+	for _, v := range out {
+		t := strings.TrimSpace(v.Value)
+		if len(t) < MinValueLen {
+			continue
+		}
+		for i := range out {
+			out[i].Field = strings.ReplaceAll(out[i].Field, t, fieldMask)
+		}
+		for i := range notes {
+			notes[i] = strings.ReplaceAll(notes[i], t, fieldMask)
+		}
+	}
 	return out, notes
+}
+
+// fieldMask stands, in a reported field, for what may be a secret.
+const fieldMask = "****"
+
+// urlUserinfo is the user information of a URL (user, user:password).
+var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]+@`)
+
+// safeField returns the key of a field as it may be reported: the user
+// information of a URL in it (a JSON or YAML key that is a registry URL
+// with its credentials: auths."https://ci:TOKEN@host") and every token in
+// a known format (see formatRules) replaced by fieldMask.
+func safeField(f string) string {
+	if f == "" {
+		return f
+	}
+	f = urlUserinfo.ReplaceAllString(f, "${1}"+fieldMask+"@")
+	var spans [][2]int
+	formatScanner().Scan("", []byte(f), func(m secretscan.Match) {
+		spans = append(spans, [2]int{int(m.Offset), int(m.Offset) + m.Len})
+	})
+	if len(spans) == 0 {
+		return f
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	var b strings.Builder
+	at := 0
+	for _, sp := range spans {
+		if sp[1] <= at {
+			continue // inside the last one
+		}
+		if sp[0] >= at {
+			b.WriteString(f[at:sp[0]])
+			b.WriteString(fieldMask)
+		}
+		at = sp[1]
+	}
+	b.WriteString(f[at:])
+	return b.String()
 }
 
 // formatRules are the secretscan rules whose match says secret by the
