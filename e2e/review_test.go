@@ -1374,6 +1374,13 @@ var reviewCases = []reviewCase{
 		flags: func(string) []string { return []string{"--secret", "id=REGISTRY_PASSWORD,env=HF_SECRET_VALUE"} },
 	},
 	{
+		// The parser gives an ENV as name, value, separator: a value
+		// that reads like a secret name (it says pass) was named as
+		// one in the OnbuildSecret warning, which a build prints.
+		name:       "ONBUILD ENV with a password that says pass",
+		dockerfile: "FROM alpine\nONBUILD ENV NODE_ENV=production API_KEY=MyPass_{{VALUE}}\n",
+	},
+	{
 		// The check's notes name a secret file's fields by their JSON
 		// path: a key that is a registry URL with its password must not
 		// show it (the short password field makes such a note).

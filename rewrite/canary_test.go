@@ -84,6 +84,12 @@ var errorPaths = []string{
 	"FROM alpine\nARG NPM_TOKEN\nLABEL token=$NPM_TOKEN-V\n",
 	"FROM alpine\nCOPY --chown=V:V .npmrc /root/.npmrc\n",
 	"FROM alpine\nCOPY .npmrc /V/\"x\n",
+	// An ONBUILD ENV's values, which read like secret names when they
+	// say pass, key or token.
+	"FROM alpine\nONBUILD ENV API_KEY=MyPass_V\n",
+	"FROM alpine\nONBUILD ENV API_KEY MyPass_V\n",
+	"FROM alpine\nONBUILD ENV NODE_ENV=production DB_PASSWORD=token_V\n",
+	"FROM alpine\nONBUILD ARG API_KEY=MyPass_V\n",
 }
 
 // Paths of the image (a WORKDIR, a COPY destination) are named in
@@ -98,7 +104,8 @@ var errorPaths = []string{
 func TestNoErrorEchoesAValue(t *testing.T) {
 	for shape, value := range canaryShapes(t) {
 		for i, tmpl := range errorPaths {
-			df := strings.ReplaceAll(tmpl, "V", value)
+			// V stands for the value, but not inside ENV (NODE_ENV).
+			df := strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(tmpl, "ENV", "\x00"), "V", value), "\x00", "ENV")
 			for _, strict := range []bool{false, true} {
 				res, err := Rewrite([]byte(df), Config{Strict: strict})
 				if err != nil {

@@ -161,11 +161,26 @@ func (a *analyzer) onbuild(st *stageState, n *parser.Node) {
 		}
 	}
 	switch strings.ToLower(inner.Value) {
-	case "arg", "env":
+	case "arg":
 		for w := inner.Next; w != nil; w = w.Next {
 			key, _, _ := strings.Cut(w.Value, "=")
 			if a.isSecret(key) {
 				why = append(why, "declares the secret "+key)
+			}
+		}
+	case "env":
+		// The parser gives an ENV as triples: name, value, and the
+		// separator ("=", or "" for the legacy form). A value is never
+		// read as a name: a password that says pass would be named in
+		// the finding.
+		for w := inner.Next; w != nil; {
+			if a.isSecret(w.Value) {
+				why = append(why, "declares the secret "+w.Value)
+			}
+			for range 3 {
+				if w = w.Next; w == nil {
+					break
+				}
 			}
 		}
 	case "copy", "add":
