@@ -4,9 +4,11 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -234,5 +236,34 @@ func BenchmarkScanTarGz(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkScanSourceTree scans a tree of small text files, the Go
+// distribution's sources of package net (a layer of a language's
+// libraries: many source files, base64-looking runs in identifiers and
+// paths), for 10 values.
+func BenchmarkScanSourceTree(b *testing.B) {
+	dir := filepath.Join(runtime.GOROOT(), "src", "net")
+	vals := map[string]string{}
+	for i := 0; i < 10; i++ {
+		vals[fmt.Sprintf("S%d", i)] = canary(b)
+	}
+	s := mustSecrets(b, vals)
+	var size int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+		return nil
+	})
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ScanTree(dir, s, ScanOptions{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -6,14 +6,27 @@ import "encoding/base64"
 // 12 bytes, enough to hold the base64 of a value MinValueLen (8) long.
 const MinBase64Run = 16
 
+// b64Table classes each byte: 0 for none of base64's alphabets, else
+// b64Char with b64Std for + and /, b64URL for - and _, b64Digit for the
+// digits.
 var b64Table = func() (t [256]uint8) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") {
-		t[c] = 1
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+		t[c] = b64Char
 	}
-	t['+'], t['/'] = 2, 2
-	t['-'], t['_'] = 3, 3
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = b64Char | b64Digit
+	}
+	t['+'], t['/'] = b64Char|b64Std, b64Char|b64Std
+	t['-'], t['_'] = b64Char|b64URL, b64Char|b64URL
 	return t
 }()
+
+const (
+	b64Char = 1 << iota
+	b64Std
+	b64URL
+	b64Digit
+)
 
 // Base64Runs calls each with the decoded bytes of every run of base64
 // (standard or URL alphabet, with or without padding) of at least
@@ -28,20 +41,17 @@ func Base64Runs(buf, text []byte, each func(dec []byte)) []byte {
 			i++
 			continue
 		}
-		j, url, std, digit := i, false, false, false
+		// The run's classes, or'ed: one table read a byte.
+		j, class := i, uint8(0)
 		for j < len(text) {
-			switch b64Table[text[j]] {
-			case 0:
-				goto end
-			case 2:
-				std = true
-			case 3:
-				url = true
+			c := b64Table[text[j]]
+			if c == 0 {
+				break
 			}
-			digit = digit || text[j] <= '9'
+			class |= c
 			j++
 		}
-	end:
+		url, std, digit := class&b64URL != 0, class&b64Std != 0, class&b64Digit != 0
 		run := text[i:j]
 		for j < len(text) && text[j] == '=' {
 			j++

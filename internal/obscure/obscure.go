@@ -36,9 +36,16 @@ const (
 	maxRun   = 4096
 )
 
-func urlB64(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+func urlB64(c byte) bool { return urlB64Table[c] }
+
+// urlB64Table is urlB64 as a table: one read a byte of the text searched.
+var urlB64Table = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		t[c] = b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_'
+	}
+	return t
+}()
 
 // Revealed appends to out what each run of URL-safe base64 characters of
 // data (minRun to maxRun of them) reveals to as an rclone-obscured value,
