@@ -122,7 +122,11 @@ func (l *labSetup) testExample(t *testing.T, ex example) {
 	}
 	// The files the rewrite names to be read (sourced, copied to a
 	// configuration file's name) are read as the frontend reads them.
-	if found := buildcontext.ReadByContent(b.base, b.res.Sourced, b.res.FieldCopies); len(found) > 0 {
+	// So is a file copied to a credential file's name that the context
+	// holds (Result.NamedCopies): it is mounted from the context.
+	found := buildcontext.ReadByContent(b.base, b.res.Sourced, b.res.FieldCopies)
+	found = append(found, listing.Holding(b.res.NamedCopies)...)
+	if len(found) > 0 {
 		predictCfg.ContextKeys = append(predictCfg.ContextKeys, found...)
 		for _, f := range found {
 			if !slices.Contains(predictCfg.ContextFiles, f) {

@@ -140,8 +140,8 @@ func build(ctx context.Context, c client.Client, rw rewriteFunc) (res *client.Re
 		// A file of the context that a RUN sources and that assigns
 		// secret-named variables is an env file whatever its name: the
 		// rewrite says which files RUNs source, and those are read.
-		if res, rerr := runRewrite(rw, text, *cfg); rerr == nil && res != nil && (len(res.Sourced) > 0 || len(res.FieldCopies) > 0) {
-			if err := listed.addSourcedEnvFiles(ctx, c, bc, res.Sourced, res.FieldCopies); err != nil {
+		if res, rerr := runRewrite(rw, text, *cfg); rerr == nil && res != nil && (len(res.Sourced) > 0 || len(res.FieldCopies) > 0 || len(res.NamedCopies) > 0) {
+			if err := listed.addSourcedEnvFiles(ctx, c, bc, res.Sourced, res.FieldCopies, res.NamedCopies); err != nil {
 				return err
 			}
 			cfg.ContextFiles = listed.files

@@ -69,7 +69,9 @@ type listing struct {
 	tools []string
 	// sourced are the files (also in files) that a RUN sources and that
 	// assign secret-named variables (fieldfile.AssignsSecret): env files
-	// whatever their names, held by sourcedState.
+	// whatever their names; those copied to a configuration file's name
+	// that hold a credential field; and those copied to a credential
+	// file's name (Result.NamedCopies). All held by sourcedState.
 	sourced      []string
 	sourcedState *llb.State
 }
@@ -81,11 +83,21 @@ type listing struct {
 // copied to a configuration file's name (Result.FieldCopies) too, and
 // makes those that hold a credential field, read as a file of that name,
 // credential files: COPY ci/nuget.ci.config /root/.nuget/NuGet/NuGet.Config.
+// The files copied to a credential file's name under a name of their own
+// (Result.NamedCopies: COPY ci/cargo-credentials.toml
+// /root/.cargo/credentials.toml) that the context holds as regular files
+// are credential files whatever they hold: mounted from the context, as
+// a copy under the tool's own name is.
 // Only those paths are transferred; their names are kept, never their
 // values.
-func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *dockerui.Client, sourced []string, fieldCopies map[string]string) error {
+func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *dockerui.Client, sourced []string, fieldCopies map[string]string, named []string) error {
 	paths := slices.Clone(sourced)
 	for p := range fieldCopies {
+		if !slices.Contains(paths, p) {
+			paths = append(paths, p)
+		}
+	}
+	for _, p := range named {
 		if !slices.Contains(paths, p) {
 			paths = append(paths, p)
 		}
@@ -115,6 +127,14 @@ func (l *listing) addSourcedEnvFiles(ctx context.Context, c client.Client, bc *d
 		return err
 	}
 	for _, p := range paths {
+		if slices.Contains(named, p) {
+			st, err := ref.StatFile(ctx, client.StatRequest{Path: "/" + p})
+			if err == nil && st != nil && os.FileMode(st.Mode).IsRegular() {
+				l.sourced = append(l.sourced, p)
+				l.files = append(l.files, p)
+			}
+			continue
+		}
 		dt, err := ref.ReadFile(ctx, client.ReadRequest{Filename: "/" + p, Range: &client.FileRange{Length: fieldfile.MaxSize + 1}})
 		if err != nil {
 			// Not in the context (or ignored): the build's COPY fails.

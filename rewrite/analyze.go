@@ -29,6 +29,8 @@ type analyzer struct {
 	sourced []string
 	// fieldCopies are Result.FieldCopies.
 	fieldCopies map[string]string
+	// namedCopies are Result.NamedCopies.
+	namedCopies []string
 	src         *source
 	lex         *shell.Lex
 	nodes       map[int]*parser.Node // by start line

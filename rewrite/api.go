@@ -130,6 +130,16 @@ type Result struct {
 	// copied to. A caller that reads the context gives those that hold a
 	// credential field, read as a file of that name, as Config.ContextKeys.
 	FieldCopies map[string]string
+	// NamedCopies are the files of the build context, copied by name to a
+	// credential file's name when their own name is none and the build
+	// context's listing (Config.ContextFiles) does not hold them
+	// (COPY ci/cargo-credentials.toml /root/.cargo/credentials.toml),
+	// sorted. They are secret mounts the build passes with --secret; a
+	// caller that reads the context gives those it holds (regular files,
+	// after .dockerignore) as Config.ContextFiles and Config.ContextKeys,
+	// and they are mounted from the context, as a copy under the tool's
+	// own name is.
+	NamedCopies []string
 	// OnBuild are the rewritten ONBUILD triggers of base images
 	// (Config.BaseImages), by the FROM's base name as written, for the
 	// images whose triggers the rewrite changed: the build must run these

@@ -246,6 +246,13 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if f.uid == nil && f.mode == nil && contains(a.cfg.ContextFiles, clean) {
 			f.context = true
 		}
+		// A file copied to a credential file's name under a name of its
+		// own (COPY ci/cargo-credentials.toml /root/.cargo/credentials.toml)
+		// is in no listing of the context by its name: the caller that
+		// reads the context says whether it holds it (Result.NamedCopies).
+		if !f.context && f.uid == nil && f.mode == nil && destNamed && !isSecretFile(clean, a.cfg) && !slices.Contains(a.namedCopies, clean) {
+			a.namedCopies = append(a.namedCopies, clean)
+		}
 		if f.owner != "" && !f.context {
 			m := 0o444
 			f.mode = &m

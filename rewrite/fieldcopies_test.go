@@ -2,6 +2,8 @@ package rewrite
 
 import (
 	"maps"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +33,63 @@ func TestFieldCopies(t *testing.T) {
 		}
 		if !maps.Equal(res.FieldCopies, tt.want) {
 			t.Errorf("%s: FieldCopies = %q, want %q", tt.copy, res.FieldCopies, tt.want)
+		}
+	}
+}
+
+// TestNamedCopies checks which copies Result.NamedCopies names (a file of
+// the context copied by name to a credential file's name under a name of
+// its own), and that one the context holds (Config.ContextFiles, as the
+// caller that reads the context gives it) is mounted from the context,
+// while one it does not hold stays a secret the build passes.
+func TestNamedCopies(t *testing.T) {
+	for _, tt := range []struct {
+		copy, src, target string
+		named             bool
+	}{
+		{"COPY ci/cargo-credentials.toml /root/.cargo/credentials.toml", "ci/cargo-credentials.toml", "/root/.cargo/credentials.toml", true},
+		{"COPY ci/gem-credentials /root/.gem/credentials", "ci/gem-credentials", "/root/.gem/credentials", true},
+		{"COPY ci/hosts.yml /root/.config/gh/hosts.yml", "ci/hosts.yml", "/root/.config/gh/hosts.yml", true},
+		{"COPY ci/pip-ci.conf /etc/pip.conf", "ci/pip-ci.conf", "/etc/pip.conf", true},
+		{"COPY ci/pypirc /root/.pypirc", "ci/pypirc", "/root/.pypirc", true},
+		{"COPY ci/terraformrc /root/.terraformrc", "ci/terraformrc", "/root/.terraformrc", true},
+		{"COPY ci/yarnrc.yml .yarnrc.yml", "ci/yarnrc.yml", "/app/.yarnrc.yml", true},
+		{"COPY ci/maven-settings.xml /root/.m2/settings.xml", "ci/maven-settings.xml", "/root/.m2/settings.xml", true},
+		{"COPY ci/gradle.properties.ci /root/.gradle/gradle.properties", "ci/gradle.properties.ci", "/root/.gradle/gradle.properties", true},
+		{"COPY ci/deploy_key /root/.ssh/id_ed25519", "ci/deploy_key", "/root/.ssh/id_ed25519", true},
+		// Its own name says it already: the listing holds it when the
+		// context does.
+		{"COPY .npmrc /root/.npmrc", ".npmrc", "/root/.npmrc", false},
+		// An owner or a mode to carry makes it a secret mount anyway.
+		{"COPY --chmod=600 ci/pypirc /root/.pypirc", "ci/pypirc", "/root/.pypirc", false},
+	} {
+		df := "FROM alpine\nWORKDIR /app\n" + tt.copy + "\nRUN build\n"
+		res, err := Rewrite([]byte(df), Config{ContextListed: true, ContextFiles: []string{}})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.copy, err)
+		}
+		if got := slices.Contains(res.NamedCopies, tt.src); got != tt.named {
+			t.Errorf("%s: NamedCopies = %q, want %s in it: %v", tt.copy, res.NamedCopies, tt.src, tt.named)
+		}
+		if !strings.Contains(string(res.Output), "--mount=type=secret,id="+tt.src+",target="+tt.target) {
+			t.Errorf("%s: not held by the context, want a secret mount at %s:\n%s", tt.copy, tt.target, res.Output)
+		}
+		if !tt.named {
+			continue
+		}
+		// The caller found it in the context.
+		res, err = Rewrite([]byte(df), Config{ContextListed: true, ContextFiles: []string{tt.src}, ContextKeys: []string{tt.src}})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.copy, err)
+		}
+		if want := "--mount=type=bind,source=" + tt.src + ",target=" + tt.target + " "; !strings.Contains(string(res.Output), want) {
+			t.Errorf("%s: held by the context, want %q:\n%s", tt.copy, want, res.Output)
+		}
+		if len(res.Requirements) != 0 || len(res.NamedCopies) != 0 {
+			t.Errorf("%s: held by the context, the build needs %v, NamedCopies %q", tt.copy, res.Requirements, res.NamedCopies)
+		}
+		if strings.Contains(string(res.Output), "\nCOPY ") {
+			t.Errorf("%s: the copy stays:\n%s", tt.copy, res.Output)
 		}
 	}
 }

@@ -189,6 +189,9 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	if len(a.fieldCopies) > 0 {
 		res.FieldCopies = a.fieldCopies
 	}
+	if len(a.namedCopies) > 0 {
+		res.NamedCopies = slices.Sorted(slices.Values(a.namedCopies))
+	}
 	sortFindings(res.Findings)
 	return res, nil
 }

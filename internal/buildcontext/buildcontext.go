@@ -507,3 +507,42 @@ func ReadByContent(dir string, sourced []string, fieldCopies map[string]string) 
 	}
 	return out
 }
+
+// Holding returns the paths of named (Result.NamedCopies: files copied
+// to a credential file's name under a name of their own) that the build
+// context holds as regular files after its ignore file, as BuildKit
+// receives it: a copy of one mounts it from the context. A path that is
+// not there, a directory, a link or an ignored file is left out.
+func (l *Listing) Holding(named []string) []string {
+	if l == nil || len(named) == 0 {
+		return nil
+	}
+	root, err := os.OpenRoot(l.Dir)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	var pm *patternmatcher.PatternMatcher
+	if len(l.Excludes) > 0 {
+		if pm, err = patternmatcher.New(l.Excludes); err != nil {
+			return nil
+		}
+	}
+	var out []string
+	for _, rel := range named {
+		if rel == "" || path.IsAbs(rel) || rel != path.Clean(rel) || strings.HasPrefix(rel, "../") || rel == ".." {
+			continue
+		}
+		if pm != nil {
+			if ignored, err := pm.MatchesOrParentMatches(rel); err != nil || ignored {
+				continue
+			}
+		}
+		fi, err := root.Lstat(filepath.FromSlash(rel))
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, rel)
+	}
+	return out
+}

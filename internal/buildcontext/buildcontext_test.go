@@ -558,3 +558,29 @@ func TestListByContent(t *testing.T) {
 		})
 	}
 }
+
+// TestHolding checks which files copied to a credential file's name
+// (rewrite.Result.NamedCopies) the context holds: regular files after
+// the ignore file, nothing outside it.
+func TestHolding(t *testing.T) {
+	dir := t.TempDir()
+	makeTree(t, dir, map[string]string{
+		".dockerignore":             "ci/ignored.toml\nsecret/\n",
+		"ci/cargo-credentials.toml": "[registry]\ntoken = \"x\"\n",
+		"ci/ignored.toml":           "x",
+		"secret/pypirc":             "x",
+		"ci/dir/":                   "",
+		"ci/link":                   "->cargo-credentials.toml",
+	})
+	l, err := Scan(dir, "", rewrite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := []string{"ci/cargo-credentials.toml", "ci/ignored.toml", "secret/pypirc", "ci/dir", "ci/link", "ci/missing", "../outside", "/etc/passwd"}
+	if got, want := l.Holding(named), []string{"ci/cargo-credentials.toml"}; !slices.Equal(got, want) {
+		t.Errorf("Holding = %q, want %q", got, want)
+	}
+	if got := (*Listing)(nil).Holding(named); got != nil {
+		t.Errorf("nil listing: Holding = %q", got)
+	}
+}
