@@ -1259,6 +1259,29 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		// The rust images set CARGO_HOME=/usr/local/cargo: cargo reads
+		// $CARGO_HOME/credentials.toml, not ~/.cargo.
+		name:       "cargo credentials copied to $CARGO_HOME from another name",
+		dockerfile: "FROM alpine\nENV CARGO_HOME=/usr/local/cargo\nWORKDIR /src\nCOPY ci/cargo-credentials.toml $CARGO_HOME/credentials.toml\nRUN cargo fetch\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/cargo-credentials.toml": "[registries.acme]\ntoken = \"" + v + "\"\n"}
+		},
+	},
+	{
+		name:       "cargo credentials.toml copied into /usr/local/cargo/",
+		dockerfile: "FROM alpine\nCOPY credentials.toml /usr/local/cargo/\nRUN CARGO_HOME=/usr/local/cargo cargo fetch\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"credentials.toml": "[registry]\ntoken = \"" + v + "\"\n"}
+		},
+	},
+	{
+		name:       "an .npmrc copied to where NPM_CONFIG_USERCONFIG points",
+		dockerfile: "FROM alpine\nENV NPM_CONFIG_USERCONFIG=/etc/ci/npmrc\nWORKDIR /app\nCOPY ci/registry-auth $NPM_CONFIG_USERCONFIG\nRUN echo '{}' > package.json && npm ci\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/registry-auth": "//registry.npmjs.org/:_authToken=" + v + "\n"}
+		},
+	},
+	{
 		// The ruby images set BUNDLE_APP_CONFIG=/usr/local/bundle.
 		name:       "Bundler config with a gem server credential copied to /usr/local/bundle/config",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/bundle-config /usr/local/bundle/config\nCOPY . .\nRUN echo bundle install\n",

@@ -387,7 +387,7 @@ func (a *analyzer) endStage(st *stageState) {
 		// BuildOnly: ~/.gradle/gradle.properties, ~/.m2/settings.xml).
 		// allow-runtime-secret-files keeps it in the image.
 		if f.copied && !f.dir && !a.cfg.AllowRuntimeSecretFiles && len(f.uses) > 0 &&
-			(isBuildToolCredential(f.target) || matchPathPatterns(buildOnlyPatterns, f.target)) &&
+			(f.toolLoc || isBuildToolCredential(f.target) || matchPathPatterns(buildOnlyPatterns, f.target)) &&
 			st.reaches.all && !a.runtimeNames(f) && !a.readFromStage(st, f.target) {
 			a.addSettled(RuleSecretFileInImage, f.line, f.line, true, "if the container runs the tool itself, "+runtime,
 				"%s would stay to the end of a stage that reaches the image: a build tool's credential file that the RUN on %s had on a mount and that no CMD, ENTRYPOINT or HEALTHCHECK names, so it stays on mounts for the build and is left out of the image", f.id, linesText(f.uses))

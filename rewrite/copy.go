@@ -93,6 +93,18 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		if destDir {
 			destFile = path.Join(destPath, path.Base(clean))
 		}
+		// Where the stage's environment moves a tool's credential file
+		// (COPY ci/cargo-credentials.toml $CARGO_HOME/credentials.toml), or
+		// one of its own name into a directory (COPY credentials.toml
+		// /usr/local/cargo/).
+		toolLoc := false
+		if len(sd.SourcePaths) == 1 && !isTemplateName(clean) && !strings.HasSuffix(src, "/") && !strings.ContainsAny(clean, "*?[") && clean != "." {
+			if toolEnvFile(destFile, st.toolEnv()) {
+				destNamed, toolLoc = true, true
+			} else if destDir && isSecretFile(destFile, a.cfg) && !isSecretDir(clean) && strings.Contains(path.Base(clean), ".") {
+				destNamed = true
+			}
+		}
 		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" && !matchPathPatterns(publicInSecretDir, destFile) {
 			destNamed = true
 		}
@@ -210,7 +222,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 				"the path of %s cannot be written into a --mount flag safely", strings.ToUpper(n.Value))
 			continue
 		}
-		f := &fileSecret{id: clean, target: target, line: n.StartLine, rule: RuleSecretFile, copied: true}
+		f := &fileSecret{id: clean, target: target, line: n.StartLine, rule: RuleSecretFile, copied: true, toolLoc: toolLoc}
 		if chown != "" {
 			uid, gid, ok := parseChown(chown)
 			switch {

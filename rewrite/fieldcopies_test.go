@@ -93,3 +93,42 @@ func TestNamedCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestToolEnvFile checks that a copy to where the stage's environment
+// moves a tool's credential file, or of a file under its own name into the
+// directory that holds it, is a credential file whatever its name.
+func TestToolEnvFile(t *testing.T) {
+	for _, tt := range []struct {
+		df     string
+		target string // "" for an ordinary copy
+	}{
+		{"ENV CARGO_HOME=/usr/local/cargo\nCOPY ci/cargo.toml $CARGO_HOME/credentials.toml", "/usr/local/cargo/credentials.toml"},
+		{"ENV CARGO_HOME=/opt/cargo\nCOPY ci/cargo.toml /opt/cargo/credentials", "/opt/cargo/credentials"},
+		{"COPY credentials.toml /usr/local/cargo/", "/usr/local/cargo/credentials.toml"},
+		{"ENV NPM_CONFIG_USERCONFIG=/etc/ci/npmrc\nCOPY ci/registry-auth ${NPM_CONFIG_USERCONFIG}", "/etc/ci/npmrc"},
+		{"ENV PIP_CONFIG_FILE=/etc/ci/pip.ini\nCOPY ci/pip.ini /etc/ci/pip.ini", "/etc/ci/pip.ini"},
+		{"ENV DOCKER_CONFIG=/ci/docker\nCOPY ci/registry.json /ci/docker/config.json", "/ci/docker/config.json"},
+		// Not a credential file: another file of the directory, the
+		// variable unset, poetry's plain settings, a template.
+		{"ENV CARGO_HOME=/usr/local/cargo\nCOPY ci/config.toml $CARGO_HOME/config.toml", ""},
+		{"COPY ci/cargo.toml /opt/cargo/credentials.toml", ""},
+		{"ENV POETRY_CONFIG_DIR=/etc/poetry\nCOPY ci/poetry.toml /etc/poetry/config.toml", ""},
+		{"ENV CARGO_HOME=/usr/local/cargo\nCOPY ci/credentials.toml.template $CARGO_HOME/credentials.toml", ""},
+	} {
+		df := "FROM alpine\nWORKDIR /app\n" + tt.df + "\nRUN build\n"
+		res, err := Rewrite([]byte(df), Config{})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.df, err)
+		}
+		mounted := strings.Contains(string(res.Output), ",target="+tt.target+",")
+		if tt.target == "" {
+			if strings.Contains(string(res.Output), "--mount=type=secret") {
+				t.Errorf("%q: an ordinary copy became a mount:\n%s", tt.df, res.Output)
+			}
+			continue
+		}
+		if !mounted {
+			t.Errorf("%q: want a secret mount at %s:\n%s", tt.df, tt.target, res.Output)
+		}
+	}
+}

@@ -57,6 +57,9 @@ type fileSecret struct {
 	owner string
 	// dir marks a credential directory of the build context (.ssh).
 	dir bool
+	// toolLoc marks a file copied to where the stage's environment
+	// moves a build tool's credential file (toolEnvFile).
+	toolLoc bool
 }
 
 // mountPath is where the secret is mounted: the file's own path, or the

@@ -246,9 +246,10 @@ var tools = []tool{
 		},
 	},
 	{
-		Name:      "cargo",
-		Files:     []string{".cargo/credentials", ".cargo/credentials.toml"},
-		BuildOnly: []string{".cargo/credentials", ".cargo/credentials.toml"},
+		Name: "cargo",
+		// The official rust images set CARGO_HOME=/usr/local/cargo.
+		Files:     []string{".cargo/credentials", ".cargo/credentials.toml", "usr/local/cargo/credentials", "usr/local/cargo/credentials.toml"},
+		BuildOnly: []string{".cargo/credentials", ".cargo/credentials.toml", "usr/local/cargo/credentials", "usr/local/cargo/credentials.toml"},
 		Writes: []toolWrite{
 			{Cmds: []string{"cargo"}, Sub: []string{"login"}, Login: true, File: "$CARGO_HOME/credentials.toml | ~/.cargo/credentials.toml",
 				Also: []string{"$CARGO_HOME/credentials | ~/.cargo/credentials"}, ValueFlags: []string{"--registry"}},
@@ -447,6 +448,60 @@ var toolEnvNames = func() []string {
 	sort.Strings(out)
 	return out
 }()
+
+// toolEnvFile reports whether dest, an absolute path, is where a tool of
+// the table reads a credential file that the stage's environment (env:
+// stageState.toolEnv) moves, $CARGO_HOME/credentials.toml with CARGO_HOME
+// set: a file copied there is a credential file whatever its name, as one
+// copied to the default location (~/.cargo/credentials.toml) is. Only a
+// location whose home alternative is one of the tool's credential files
+// counts.
+func toolEnvFile(dest string, env map[string]string) bool {
+	if len(env) == 0 || !path.IsAbs(dest) {
+		return false
+	}
+	dest = path.Clean(dest)
+	check := func(t *tool, spec string) bool {
+		resolved, home := "", ""
+		for _, alt := range strings.Split(spec, "|") {
+			alt = strings.TrimSpace(alt)
+			switch {
+			case strings.HasPrefix(alt, "$"):
+				if resolved != "" {
+					continue
+				}
+				name, rest, _ := strings.Cut(alt[1:], "/")
+				v, ok := env[name]
+				if !ok {
+					continue
+				}
+				if !path.IsAbs(v) {
+					return false // the first that applies is unknown
+				}
+				resolved = path.Join(v, rest)
+			case strings.HasPrefix(alt, "~/"):
+				home = alt[2:]
+			}
+		}
+		return resolved == dest && home != "" && matchPathPatterns(append(slices.Clone(t.Files), t.RuntimeFiles...), home)
+	}
+	for i := range tools {
+		t := &tools[i]
+		for _, w := range t.Writes {
+			specs := append([]string{w.File}, w.Also...)
+			for _, f := range w.Flags {
+				specs = append(specs, f.File)
+				specs = append(specs, f.Also...)
+			}
+			for _, spec := range specs {
+				if strings.Contains(spec, "$") && check(t, spec) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
 
 // skippedVars are the variables of a location's alternatives before the
 // one that resolved that the stage does not set: a base image may.
