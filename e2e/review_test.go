@@ -1282,6 +1282,34 @@ var reviewCases = []reviewCase{
 		},
 	},
 	{
+		name:       "a .gemrc whose source URL has a password, copied from another name",
+		dockerfile: "FROM alpine\nCOPY ci/gemrc /root/.gemrc\nRUN gem install acme\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/gemrc": "---\n:sources:\n- https://ci:" + v + "@gems.example.com/\n"}
+		},
+	},
+	{
+		name:       "a .condarc whose channel URL has a password, copied from another name",
+		dockerfile: "FROM alpine\nCOPY ci/condarc /root/.condarc\nRUN conda install -y acme\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/condarc": "channels:\n  - https://ci:" + v + "@conda.example.com/acme\n"}
+		},
+	},
+	{
+		name:       "Go's environment file with a GOPROXY password, copied from another name",
+		dockerfile: "FROM alpine\nCOPY ci/goenv /root/.config/go/env\nRUN go mod download || true\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/goenv": "GOPROXY=https://ci:" + v + "@goproxy.example.com\n"}
+		},
+	},
+	{
+		name:       "uv's system uv.toml with an index password, copied from another name",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/uv-ci.toml /etc/uv/uv.toml\nRUN uv pip install acme || true\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/uv-ci.toml": "index-url = \"https://ci:" + v + "@pypi.example.com/simple\"\n"}
+		},
+	},
+	{
 		// The ruby images set BUNDLE_APP_CONFIG=/usr/local/bundle.
 		name:       "Bundler config with a gem server credential copied to /usr/local/bundle/config",
 		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/bundle-config /usr/local/bundle/config\nCOPY . .\nRUN echo bundle install\n",

@@ -18,6 +18,10 @@ func TestFieldCopies(t *testing.T) {
 		{"COPY ci/nuget.ci.config /root/.nuget/NuGet/NuGet.Config", map[string]string{"ci/nuget.ci.config": "NuGet.Config"}},
 		{"COPY ci/maven-ci.xml /usr/share/maven/conf/settings.xml", map[string]string{"ci/maven-ci.xml": "settings.xml"}},
 		{"COPY deploy/prod.json config/production.json", map[string]string{"deploy/prod.json": "production.json"}},
+		{"COPY ci/gemrc.ci /root/.gemrc", map[string]string{"ci/gemrc.ci": ".gemrc"}},
+		{"COPY ci/conda-ci.yml /opt/conda/.condarc", map[string]string{"ci/conda-ci.yml": ".condarc"}},
+		{"COPY ci/goenv /root/.config/go/env", map[string]string{"ci/goenv": "env"}},
+		{"COPY ci/uv-ci.toml /etc/uv/uv.toml", map[string]string{"ci/uv-ci.toml": "uv.toml"}},
 		// Its own name says it already, a directory or a pattern is not
 		// one file, a template is filled in later.
 		{"COPY NuGet.Config /root/.nuget/NuGet/NuGet.Config", nil},

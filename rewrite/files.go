@@ -351,7 +351,12 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 	"profiles.yml", "profiles.yaml", "ngrok.yml", ".config/doctl/config.yaml", ".config/hub", ".circleci/cli.yml", ".fly/config.yml",
 	"config/production*.json", "config/production*.yml", "config/production*.yaml", "config/production*.json5",
 	"config/staging*.json", "config/staging*.yml", "config/staging*.yaml",
-	"config/local*.json", "config/local*.yml", "config/local*.yaml", "config/default*.json", "config/default*.yml", "config/default*.yaml"}
+	"config/local*.json", "config/local*.yml", "config/local*.yaml", "config/default*.json", "config/default*.yml", "config/default*.yaml",
+	// Package managers' settings, whose index or channel URLs may carry
+	// a password next to plain options: conda's .condarc, RubyGems'
+	// .gemrc (and the system's gemrc), Go's environment file (GOPROXY)
+	// and uv's uv.toml.
+	".condarc", "condarc", ".gemrc", "gemrc", "go/env", "uv.toml"}
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

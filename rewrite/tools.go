@@ -215,6 +215,9 @@ var tools = []tool{
 	},
 	{
 		Name: "go",
+		// Its environment file is a configuration file that may hold a
+		// credential (fieldConfigPatterns).
+		BuildOnly: []string{"go/env"},
 		Writes: []toolWrite{
 			{Cmds: []string{"go"}, Sub: []string{"env"}, Need: []string{"-w"}, File: "$GOENV | $XDG_CONFIG_HOME/go/env | ~/.config/go/env"},
 		},
@@ -239,6 +242,9 @@ var tools = []tool{
 		// plain-text store, TextCredentialStore::default_file.
 		Name:  "uv",
 		Files: []string{"uv/credentials/credentials.toml"},
+		// Its settings (uv.toml, fieldConfigPatterns) may carry an
+		// index's password; the user's and the system's are the build's.
+		BuildOnly: []string{"uv/credentials/credentials.toml", "uv/uv.toml"},
 		Writes: []toolWrite{
 			{Cmds: []string{"uv"}, Sub: []string{"auth login"}, Login: true,
 				File:       "$UV_CREDENTIALS_DIR/credentials.toml | $XDG_DATA_HOME/uv/credentials/credentials.toml | ~/.local/share/uv/credentials/credentials.toml",
@@ -273,6 +279,8 @@ var tools = []tool{
 	{
 		Name:  "gem",
 		Files: []string{".gem/credentials", ".local/share/gem/credentials"},
+		// .gemrc holds plain settings as well (fieldConfigPatterns).
+		BuildOnly: []string{".gem/credentials", ".local/share/gem/credentials", ".gemrc", "etc/gemrc"},
 		Writes: []toolWrite{
 			{Cmds: []string{"gem"}, Sub: []string{"sources", "source"}, Need: []string{"--add", "-a"}, File: "$GEMRC | ~/.gemrc"},
 			{Cmds: []string{"gem"}, Sub: []string{"signin"}, Login: true, File: "~/.gem/credentials", Also: []string{"~/.local/share/gem/credentials"}},
@@ -298,6 +306,8 @@ var tools = []tool{
 	},
 	{
 		Name: "conda",
+		// .condarc holds plain settings as well (fieldConfigPatterns).
+		BuildOnly: []string{".condarc", "condarc"},
 		Writes: []toolWrite{
 			{Cmds: []string{"conda", "mamba", "micromamba"}, Sub: []string{"config"}, Need: []string{"--set", "--add", "--append", "--prepend"},
 				File: "$CONDARC | ~/.condarc", FileFlags: []string{"--file"},
