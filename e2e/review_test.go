@@ -320,6 +320,22 @@ var reviewCases = []reviewCase{
 		files:      func(v string) map[string]string { return map[string]string{".gl-pat": v + "\n"} },
 	},
 	{
+		// A pip configuration copied under a name of its own, which a
+		// later ENV (or the RUN itself) makes pip's: PIP_CONFIG_FILE.
+		name:       "pip config copied first and named by a later ENV PIP_CONFIG_FILE",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/pip-settings /etc/pip-settings.conf\nCOPY requirements.txt .\nENV PIP_CONFIG_FILE=/etc/pip-settings.conf\nRUN pip install -r requirements.txt\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/pip-settings": "[global]\nindex-url = https://ci:" + v + "@pypi.example.com/simple\n", "requirements.txt": "acme-lib==1.0\n"}
+		},
+	},
+	{
+		name:       "pip config copied first and named by the RUN's PIP_CONFIG_FILE assignment",
+		dockerfile: "FROM alpine\nWORKDIR /app\nCOPY ci/pip-settings /etc/pip-settings.conf\nCOPY requirements.txt .\nRUN PIP_CONFIG_FILE=/etc/pip-settings.conf pip install -r requirements.txt\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"ci/pip-settings": "[global]\nindex-url = https://ci:" + v + "@pypi.example.com/simple\n", "requirements.txt": "acme-lib==1.0\n"}
+		},
+	},
+	{
 		// HardcodedSecret reads instructions, not comments; provenance
 		// (mode=max) records the Dockerfile whole.
 		name:       "GitHub token in a commented-out line",

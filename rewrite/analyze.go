@@ -43,6 +43,18 @@ type analyzer struct {
 	findings []Finding
 	// promoted are non-secret-named ARGs that feed a secret-named ENV.
 	promoted map[string]bool
+	// toolEnvSeen are the values (absolute paths) that an ENV or a RUN's
+	// script gives anywhere to a variable that moves a tool's credential
+	// file (toolEnvNames: PIP_CONFIG_FILE, CARGO_HOME, ...): a COPY to the
+	// file such a value names is a credential file's copy even when the
+	// variable is set after it (COPY ci/pip-settings /etc/pip-settings.conf
+	// then ENV PIP_CONFIG_FILE=/etc/pip-settings.conf). Kept from pass to
+	// pass, as promoted is.
+	toolEnvSeen map[string]map[string]bool
+	// plainCopies are the files single-file COPYs of this pass made that
+	// were no credential files: a later value of toolEnvSeen that names
+	// one of them asks for another pass.
+	plainCopies []string
 	// newPromotions is set when the walk promoted a name it had already
 	// passed, so the walk must run again.
 	newPromotions bool
@@ -516,4 +528,43 @@ func quotedPlainWord(word string, escape byte) (string, bool) {
 	}
 	inner := word[1 : len(word)-1]
 	return inner, plainWord(inner, escape)
+}
+
+// seenToolFile reports whether dest is where a tool reads a credential
+// file under a value that the Dockerfile gives, anywhere, to a variable of
+// toolEnvNames (toolEnvSeen).
+func (a *analyzer) seenToolFile(dest string) bool {
+	for name, values := range a.toolEnvSeen {
+		for v := range values {
+			if toolEnvFile(dest, map[string]string{name: v}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sawToolEnv records that the Dockerfile gives value to name, one of
+// toolEnvNames; when it is new and names the destination of a plain copy
+// made earlier in this pass, the walk goes again (the copy is a
+// credential file's).
+func (a *analyzer) sawToolEnv(name, value string) {
+	if !path.IsAbs(value) || !isToolEnvName(name) {
+		return
+	}
+	if a.toolEnvSeen[name][value] {
+		return
+	}
+	if a.toolEnvSeen == nil {
+		a.toolEnvSeen = map[string]map[string]bool{}
+	}
+	if a.toolEnvSeen[name] == nil {
+		a.toolEnvSeen[name] = map[string]bool{}
+	}
+	a.toolEnvSeen[name][value] = true
+	for _, d := range a.plainCopies {
+		if toolEnvFile(d, map[string]string{name: value}) {
+			a.newPromotions = true
+		}
+	}
 }

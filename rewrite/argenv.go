@@ -188,6 +188,7 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 		st.declared[kv.Key] = true
 		if ev, ok := a.eval(kv.Value, st.vars); ok {
 			st.vars[kv.Key] = ev
+			a.sawToolEnv(kv.Key, ev)
 		} else {
 			delete(st.vars, kv.Key)
 		}

@@ -99,7 +99,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		// /usr/local/cargo/).
 		toolLoc := false
 		if len(sd.SourcePaths) == 1 && !isTemplateName(clean) && !strings.HasSuffix(src, "/") && !strings.ContainsAny(clean, "*?[") && clean != "." {
-			if toolEnvFile(destFile, st.toolEnv()) {
+			if toolEnvFile(destFile, st.toolEnv()) || a.seenToolFile(destFile) {
 				destNamed, toolLoc = true, true
 			} else if destDir && isSecretFile(destFile, a.cfg) && !isSecretDir(clean) && strings.Contains(path.Base(clean), ".") {
 				destNamed = true
@@ -107,6 +107,9 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		}
 		if inCredDir && !isTemplateName(clean) && !strings.HasSuffix(clean, ".pub") && path.Base(clean) != "known_hosts" && path.Base(clean) != "config" && !matchPathPatterns(publicInSecretDir, destFile) {
 			destNamed = true
+		}
+		if len(sd.SourcePaths) == 1 && !destNamed && path.IsAbs(destFile) {
+			a.plainCopies = append(a.plainCopies, path.Clean(destFile))
 		}
 		if strings.ContainsAny(path.Base(clean), "*?[") && !strings.ContainsAny(path.Dir(clean), "*?[") && destDir && path.IsAbs(destAbs) {
 			st.patterns = append(st.patterns, patternCopy{srcDir: path.Dir(clean), glob: path.Base(clean), destAbs: path.Clean(destAbs)})

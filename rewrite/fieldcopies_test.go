@@ -136,3 +136,53 @@ func TestToolEnvFile(t *testing.T) {
 		}
 	}
 }
+
+// TestToolEnvSetAfterCopy: a file copied to a path that a variable moving
+// a tool's credential file names later (an ENV after the COPY, a RUN's
+// export or prefix assignment) is a credential file's copy: the walk goes
+// again and mounts it.
+func TestToolEnvSetAfterCopy(t *testing.T) {
+	copyLine := "COPY ci/pip-settings /etc/pip-settings.conf\n"
+	for _, tt := range []struct {
+		name, after string
+		mounted     bool
+	}{
+		{"ENV after the copy", "ENV PIP_CONFIG_FILE=/etc/pip-settings.conf\nRUN pip install -r requirements.txt\n", true},
+		{"export in the RUN", "RUN export PIP_CONFIG_FILE=/etc/pip-settings.conf && pip install -r requirements.txt\n", true},
+		{"prefix assignment", "RUN PIP_CONFIG_FILE=/etc/pip-settings.conf pip install -r requirements.txt\n", true},
+		{"ENV naming another file", "ENV PIP_CONFIG_FILE=/etc/other.conf\nRUN pip install -r requirements.txt\n", false},
+		{"no variable", "RUN pip install -r requirements.txt\n", false},
+		{"a relative value", "RUN PIP_CONFIG_FILE=pip-settings.conf pip install -r requirements.txt\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			df := "FROM python:3.12\n" + copyLine + "COPY requirements.txt .\n" + tt.after
+			// The file holds no credential the listing would know of: the
+			// copy's destination alone makes it one. The engine names it
+			// (NamedCopies), and the caller, which finds it in the context,
+			// gives it back as a credential file.
+			cfg := Config{ContextListed: true, ContextFiles: []string{}}
+			res, err := Rewrite([]byte(df), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Contains(res.NamedCopies, "ci/pip-settings"); got != tt.mounted {
+				t.Fatalf("NamedCopies = %q, want ci/pip-settings in it: %v", res.NamedCopies, tt.mounted)
+			}
+			if tt.mounted {
+				cfg.ContextFiles, cfg.ContextKeys = []string{"ci/pip-settings"}, []string{"ci/pip-settings"}
+			}
+			res, err = Rewrite([]byte(df), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mounted := strings.Contains(string(res.Output), "--mount=type=bind,source=ci/pip-settings,target=/etc/pip-settings.conf ")
+			kept := strings.Contains(string(res.Output), copyLine)
+			if mounted != tt.mounted || kept == tt.mounted {
+				t.Errorf("mounted %v, COPY kept %v; want mounted %v:\n%s", mounted, kept, tt.mounted, res.Output)
+			}
+			if err := res.Err(); err != nil {
+				t.Errorf("refused: %v", err)
+			}
+		})
+	}
+}

@@ -124,6 +124,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			stages:       stages,
 			meta:         meta,
 			promoted:     a.promoted,
+			toolEnvSeen:  a.toolEnvSeen,
 			broadEnv:     a.broadEnv,
 			sshKeyVars:   a.sshKeyVars,
 			knownSecret:  a.knownSecret,

@@ -185,6 +185,14 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		if err == nil && scriptOK {
 			// Where each command runs: cd moves the relative paths.
 			env = env.withDirs(f, script, shell)
+			// PIP_CONFIG_FILE=/etc/x.conf pip install: a file copied
+			// there earlier is a credential file's copy.
+			for _, ds := range env.dirs.states {
+				for k, v := range ds.env {
+					a.sawToolEnv(k, v)
+				}
+			}
+			a.toolEnvAssigns(f, script)
 			// Secrets written into files, git config, clones, key files.
 			names := secretNames(st, p)
 			mounted := mountedPaths(st, p)
@@ -745,4 +753,28 @@ func execShellCall(c *instructions.RunCommand, ex *execScript, interesting bool)
 		return shellCall{}, false
 	}
 	return shellCallOf(c.CmdLine)
+}
+
+// toolEnvAssigns records the values a script gives to the variables of
+// toolEnvNames for one command (PIP_CONFIG_FILE=/etc/x.conf pip install):
+// sawToolEnv.
+func (a *analyzer) toolEnvAssigns(f *syntax.File, script string) {
+	named := false
+	for _, n := range toolEnvNames {
+		if strings.Contains(script, n+"=") {
+			named = true
+			break
+		}
+	}
+	if !named {
+		return
+	}
+	walk(f, func(n syntax.Node) bool {
+		if as, ok := n.(*syntax.Assign); ok && as.Name != nil && as.Value != nil && !as.Append {
+			if v, glob, ok := wordPath(as.Value, shellEnv{}); ok && !glob {
+				a.sawToolEnv(as.Name.Value, v)
+			}
+		}
+		return true
+	})
 }
