@@ -147,25 +147,8 @@ func (w *walker) arMembers(j *job, f *os.File, c *contentScan, size int64, used 
 			continue
 		}
 		mr.Reset(ar)
-		mh, _ := mr.Peek(512)
-		d := 1
-		switch {
-		case compression(mh) != "":
-		case isTar(mh):
-			d++
-		default:
-			continue
-		}
-		suffix := ":" + redactSpans(m.Name, w.s.matchAll([]byte(m.Name)))
-		_, ierr := w.nested(j, c.innerScan(), mr, suffix, d, used, limit, tooBig)
-		if errors.Is(ierr, errTooBig) {
-			return tooBig(suffix)
-		}
-		if failed(ierr) {
-			return ierr
-		}
-		if ierr != nil {
-			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, suffix, ierr))
+		if err := w.member(j, c, mr, m.Name, used, limit, tooBig); err != nil {
+			return err
 		}
 	}
 }

@@ -1182,27 +1182,40 @@ func (w *walker) plainTar(j *job, f *os.File, c *contentScan, size int64) error 
 			continue
 		}
 		mr.Reset(tr)
-		mh, _ := mr.Peek(512)
-		d := 1
-		switch {
-		case compression(mh) != "":
-		case isTar(mh):
-			d++
-		default:
-			continue // its bytes were searched with the file's
-		}
-		suffix := ":" + redactSpans(hdr.Name, w.s.matchAll([]byte(hdr.Name)))
-		_, ierr := w.nested(j, c.innerScan(), mr, suffix, d, &used, limit, tooBig)
-		if errors.Is(ierr, errTooBig) {
-			return tooBig(suffix)
-		}
-		if failed(ierr) {
-			return ierr
-		}
-		if ierr != nil {
-			j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, suffix, ierr))
+		if err := w.member(j, c, mr, hdr.Name, &used, limit, tooBig); err != nil {
+			return err
 		}
 	}
+}
+
+// member opens a member of an archive whose raw bytes were searched with
+// the archive's (a plain tar's, an ar's), read from mr, when it is
+// compressed or an archive itself: its content is searched at
+// "ARCHIVE:NAME". Other members are left: their bytes were searched. Only a
+// content beyond the limits, or a failed search, is an error; a member
+// that cannot be read to its end is a note.
+func (w *walker) member(j *job, c *contentScan, mr *bufio.Reader, name string, used *int64, limit int64, tooBig func(string) error) error {
+	mh, _ := mr.Peek(512)
+	d := 1
+	switch {
+	case compression(mh) != "":
+	case isTar(mh):
+		d++
+	default:
+		return nil
+	}
+	suffix := ":" + redactSpans(name, w.s.matchAll([]byte(name)))
+	_, ierr := w.nested(j, c.innerScan(), mr, suffix, d, used, limit, tooBig)
+	if errors.Is(ierr, errTooBig) {
+		return tooBig(suffix)
+	}
+	if failed(ierr) {
+		return ierr
+	}
+	if ierr != nil {
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: cannot be read to its end (%v): the rest was searched as raw bytes only", j.red, suffix, ierr))
+	}
+	return nil
 }
 
 // maxNest bounds how deep archives inside archives are opened: a file's
