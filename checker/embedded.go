@@ -13,9 +13,9 @@ import (
 
 // Suffixes of what embedded and base64View open.
 const (
-	packSuffix    = " (git pack)"
-	payloadSuffix = " (after the script)"
-	base64Suffix  = " (base64)"
+	packSuffix    = nest.PackSuffix
+	payloadSuffix = nest.PayloadSuffix
+	base64Suffix  = nest.Base64Suffix
 )
 
 // limits returns the most j's file (size bytes) may decompress to and the
@@ -100,32 +100,9 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 // its kind, or -1.
 func payloadAt(f *os.File, data []byte, size int64) (int64, string) {
 	if data != nil {
-		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
-			if i, kind := nest.PayloadAt(data[nl+1:]); i >= 0 {
-				return int64(nl + 1 + i), kind
-			}
-		}
-		return -1, ""
+		return nest.ScriptPayload(data)
 	}
-	const chunk, overlap = 1 << 20, 8
-	buf := make([]byte, chunk+overlap)
-	for off := int64(0); off < size; off += chunk {
-		k, _ := f.ReadAt(buf, off)
-		if k <= 0 {
-			break
-		}
-		b, skip := buf[:k], 0
-		if off == 0 {
-			// The script's first line is no payload.
-			if skip = bytes.IndexByte(b, '\n') + 1; skip == 0 {
-				continue
-			}
-		}
-		if i, kind := nest.PayloadAt(b[skip:]); i >= 0 {
-			return off + int64(skip+i), kind
-		}
-	}
-	return -1, ""
+	return nest.ScriptPayloadAt(f, size)
 }
 
 // arMembers opens the members of the ar archive f (size bytes) that are

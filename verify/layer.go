@@ -13,6 +13,7 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/archive/compression"
 	"github.com/hushbuild/hushbuild/internal/hexarray"
+	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
@@ -103,6 +104,13 @@ func readLayer(r io.Reader, next func() (*block, bool), emit func(*block) bool) 
 		size := int64(0)
 		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA || hdr.Typeflag == tar.TypeGNUSparse {
 			size = hdr.Size
+		}
+		if size <= blockSize && len(blk.buf)+int(size) > cap(blk.buf) {
+			// A file that fits in a block is kept whole in one, to be
+			// searched and opened as a whole (see scanLayer).
+			if !send() || !get() {
+				return
+			}
 		}
 		first := true
 		for first || size > 0 {
@@ -252,7 +260,9 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 	// nested.go), and the opening when it is opened.
 	var head []byte
 	var open *opening
-	var nst *nester // for the files opened in this goroutine
+	var nst *nester  // for the files opened in this goroutine
+	var whole []byte // the file, when it is whole in the block
+	var tail []byte  // a streamed file's last bytes (nest.ZipTail)
 	deciding := false
 	endFile := func(abort bool) error {
 		if open == nil {
@@ -280,8 +290,10 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 				res.bytes += int64(len(seg.data))
 				data := seg.data
 				if seg.hdr != nil && seg.last {
-					// The whole file is here: opened in this goroutine.
+					// The whole file is here: opened in this goroutine
+					// once its scan is closed.
 					deciding = false
+					whole = data
 					for _, d := range wholeFileDecodings {
 						if revealed = d.decode(revealed[:0], data); len(revealed) > 0 {
 							if revSt == nil {
@@ -290,15 +302,12 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 							revSt.ScanAll("", revealed, onRevealed(d.enc))
 						}
 					}
-					if nestable(data[:min(len(data), nestHead)]) {
-						if nst == nil {
-							nst = m.newNester()
-						}
-						notes, err := nst.nestBytes(c, cur.path, cur.real, data)
-						res.notes = append(res.notes, notes...)
-						if err != nil {
-							return err
-						}
+				} else {
+					// A file streamed: its last bytes, to tell whether
+					// it ends as a zip archive.
+					tail = append(tail, data[max(0, len(data)-nest.ZipTail):]...)
+					if len(tail) > nest.ZipTail {
+						tail = append(tail[:0], tail[len(tail)-nest.ZipTail:]...)
 					}
 				}
 				if deciding {
@@ -307,7 +316,7 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 					data = data[k:]
 					if len(head) == nestHead || seg.last {
 						deciding = false
-						if nestable(head) {
+						if nestable(head) || embeddable(head) {
 							open = m.openNested(cur.path, cur.real, cur.size)
 							open.write(head)
 						}
@@ -319,6 +328,20 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 			}
 			if seg.last {
 				st.Close()
+				if whole != nil {
+					if nst == nil {
+						nst = m.newNester()
+					}
+					notes, err := nst.nestBytes(c, cur.path, cur.real, whole)
+					res.notes = append(res.notes, notes...)
+					whole = nil
+					if err != nil {
+						return err
+					}
+				} else if open == nil && nest.ZipAtEnd(tail) {
+					res.notes = append(res.notes, cur.path+": ends as a zip archive that does not start the file, which is too large to be opened whole (over 1 MiB): searched as raw bytes only")
+				}
+				tail = tail[:0]
 				if err := endFile(false); err != nil {
 					return err
 				}

@@ -55,6 +55,8 @@ type nester struct {
 	bufs     []*bufio.Reader      // free ones, for reuse
 	notes    []string
 	tmpFiles []string
+	b64      []byte // a base64 run decoded (base64View)
+	join     []byte // a text's wrapped runs joined (base64View)
 }
 
 // newNester makes a nester; reset readies it for a file.
@@ -83,11 +85,11 @@ func (n *nester) putReader(b *bufio.Reader) {
 }
 
 // nestBytes opens a file whose whole content is data (already searched
-// as it is), in the caller's goroutine, adding its findings to c. It
-// returns the notes, and an error past the limits.
+// as it is, its findings in c), in the caller's goroutine, adding its
+// findings to c. It returns the notes, and an error past the limits.
 func (n *nester) nestBytes(c *collector, p, real string, data []byte) ([]string, error) {
 	n.reset(c, p, real, int64(len(data)))
-	err := n.open(bytes.NewReader(data), path.Base(real))
+	err := n.open(bytes.NewReader(data), path.Base(real), data)
 	n.cleanup()
 	return n.notes, err
 }
@@ -116,7 +118,7 @@ func (m *matcher) openNested(p, real string, size int64) *opening {
 	n.reset(newCollector(), p, real, size)
 	o := &opening{pw: pw, done: make(chan error, 1), n: n}
 	go func() {
-		err := n.open(pr, path.Base(real))
+		err := n.open(pr, path.Base(real), nil)
 		// Whatever it did not read is not needed: the layer's scan
 		// searched the file as it is.
 		pr.CloseWithError(io.ErrClosedPipe)
@@ -150,16 +152,27 @@ func (o *opening) finish(c *collector, abort bool) ([]string, error) {
 	return o.n.notes, err
 }
 
-// nestable tells whether a file starting with head is opened.
+// nestable tells whether a file starting with head is opened as
+// compressed data or an archive (see also embeddable).
 func nestable(head []byte) bool {
 	return nest.Kind(head) != "" || nest.IsTar(head)
 }
 
-// open opens the file's content (already searched as it is).
-func (n *nester) open(r io.Reader, name string) error {
+// open opens the file's content (already searched as it is); data is
+// that content when it is whole in memory (see embedded).
+func (n *nester) open(r io.Reader, name string, data []byte) error {
 	br := n.reader(r)
-	_, err := n.content(br, "", name, 0, true)
+	head, _ := br.Peek(nestHead)
+	var err error
+	if nestable(head) {
+		_, err = n.content(br, "", name, 0, true)
+	} else {
+		err = n.embedded(br, head, name, data)
+	}
 	n.putReader(br)
+	if !errors.Is(err, errTooBig) && data != nil && !nest.Binary(data) {
+		err = n.base64View(n.c, data)
+	}
 	if errors.Is(err, errTooBig) {
 		return fmt.Errorf("%s: decompresses to more than %d bytes, the limit for a file of %d bytes (2 GiB, and past 64 MiB %d times its size): not fully scanned", n.path, n.limit, n.size, nest.MaxRatio)
 	}

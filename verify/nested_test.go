@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/zlib"
+	"encoding/base64"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ulikunitz/xz"
 
+	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
@@ -54,11 +56,14 @@ func bzipped(t testing.TB, b []byte) []byte {
 
 // zipOf makes a zip archive of name, body pairs (deflated, so that the
 // bodies are not in it as they are).
-func zipOf(t testing.TB, kv ...string) []byte {
+func zipOf(t testing.TB, kv ...string) []byte { return zipWith(t, zip.Deflate, kv...) }
+
+// zipWith makes a zip archive of name, body pairs compressed by method.
+func zipWith(t testing.TB, method uint16, kv ...string) []byte {
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	for i := 0; i < len(kv); i += 2 {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: kv[i], Method: zip.Deflate})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: kv[i], Method: method})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +242,11 @@ func FuzzNested(f *testing.F) {
 	f.Add(zipOf(f, "a/.npmrc", string(npmrc), "b.gz", string(gz(f, npmrc))))
 	f.Add(tarOf(f, vt.File{Name: "x.tgz", Body: string(gz(f, tarOf(f, vt.File{Name: "y", Body: string(npmrc)})))}))
 	f.Add(truncated(gz(f, npmrc)))
+	f.Add(nesttest.Ar("debian-binary", "2.0\n", "data.tar.gz", string(gz(f, tarOf(f, vt.File{Name: "./.npmrc", Body: string(npmrc)})))))
+	f.Add(nesttest.Pack("x"+string(npmrc), "base blob\n", string(npmrc)))
+	f.Add(append([]byte("#!/bin/sh\nexit 0\n"), xzed(f, npmrc)...))
+	f.Add(append([]byte("#!/usr/bin/env python3\n"), zipOf(f, "a/.npmrc", string(npmrc))...))
+	f.Add([]byte("k: " + base64.StdEncoding.EncodeToString(gz(f, npmrc)) + "\n"))
 	m, err := newMatcher([]Secret{{ID: "S", Value: "hunter22hunter22"}}, true, nil)
 	if err != nil {
 		f.Fatal(err)
@@ -255,6 +265,13 @@ func FuzzNested(f *testing.F) {
 		}
 		if hits[0] != hits[1] || (errs[0] == nil) != (errs[1] == nil) {
 			t.Fatalf("run 1: %d hits, error %v; run 2: %d hits, error %v", hits[0], errs[0], hits[1], errs[1])
+		}
+		// Whole in memory (as a file within a read block), it ends too
+		// and finds what the stream found, or more (a zip at its end,
+		// base64 runs).
+		c := newCollector()
+		if _, err := m.newNester().nestBytes(c, "/f", "/f", data); err == nil && errs[0] == nil && len(c.list()) < hits[0] {
+			t.Fatalf("whole: %d hits, streamed: %d", len(c.list()), hits[0])
 		}
 	})
 }

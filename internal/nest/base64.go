@@ -6,27 +6,26 @@ import "encoding/base64"
 // 12 bytes, enough to hold the base64 of a value MinValueLen (8) long.
 const MinBase64Run = 16
 
-// b64Table classes each byte: 0 for none of base64's alphabets, else
-// b64Char with b64Std for + and /, b64URL for - and _, b64Digit for the
-// digits.
-var b64Table = func() (t [256]uint8) {
-	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
-		t[c] = b64Char
-	}
-	for c := byte('0'); c <= '9'; c++ {
-		t[c] = b64Char | b64Digit
-	}
-	t['+'], t['/'] = b64Char|b64Std, b64Char|b64Std
-	t['-'], t['_'] = b64Char|b64URL, b64Char|b64URL
-	return t
-}()
-
+// The classes of base64 bytes, as bits: letters, digits, the standard
+// alphabet's + and /, the URL alphabet's - and _.
 const (
-	b64Char = 1 << iota
+	b64Letter = 1 << iota
+	b64Digit
 	b64Std
 	b64URL
-	b64Digit
 )
+
+var b64Class = func() (t [256]uint8) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+		t[c] = b64Letter
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = b64Digit
+	}
+	t['+'], t['/'] = b64Std, b64Std
+	t['-'], t['_'] = b64URL, b64URL
+	return t
+}()
 
 // Base64Runs calls each with the decoded bytes of every run of base64
 // (standard or URL alphabet, with or without padding) of at least
@@ -36,32 +35,93 @@ const (
 // base64 decodes to bytes that mean nothing. buf is reused for the
 // decoded bytes, valid during each only; the buffer is returned.
 func Base64Runs(buf, text []byte, each func(dec []byte)) []byte {
-	for i := 0; i < len(text); {
-		if b64Table[text[i]] == 0 {
-			i++
+	return base64Runs(buf, text, false, each)
+}
+
+// Base64RunsOfNote is Base64Runs for the runs whose decoded bytes start
+// as what a search of them can find something in: compressed data or an
+// archive (Kind), a tar archive, or text (12 bytes of printable ASCII:
+// base64 inside base64, a JSON document). Other runs, the base64 of
+// random or binary data (all but about 1 in 6,000 of random runs), are
+// not decoded whole: the value base64'd once in them is found in the
+// text as it is.
+func Base64RunsOfNote(buf, text []byte, each func(dec []byte)) []byte {
+	return base64Runs(buf, text, true, each)
+}
+
+// ofNote reports whether run, base64 in enc, decodes to bytes that
+// start as Base64RunsOfNote says.
+func ofNote(run []byte, enc *base64.Encoding) bool {
+	var head [12]byte
+	if n, err := enc.Decode(head[:], run[:16]); err != nil || n != 12 {
+		return false
+	}
+	if Kind(head[:]) != "" {
+		return true
+	}
+	text := true
+	for _, c := range head {
+		if (c < 0x20 || c > 0x7e) && c != '\t' && c != '\n' && c != '\r' {
+			text = false
+			break
+		}
+	}
+	if text {
+		return true
+	}
+	// A tar archive's magic number, at 257: the base64 from 340 decodes
+	// the bytes from 255.
+	if len(run) >= 352 {
+		if n, err := enc.Decode(head[:], run[340:352]); err == nil && n == 9 && string(head[2:7]) == "ustar" {
+			return true
+		}
+	}
+	return false
+}
+
+// b64Bit is 1 for a base64 byte, 0 for others, to test 8 bytes without
+// branches.
+var b64Bit = func() (t [256]uint8) {
+	for c, k := range b64Class {
+		if k != 0 {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
+func base64Runs(buf, text []byte, noted bool, each func(dec []byte)) []byte {
+	// A run of MinBase64Run (16) bytes or more holds 8 bytes at a
+	// multiple of 8: only the runs through such words are looked at
+	// (words of text are shorter).
+	for w := 0; w+8 <= len(text); w += 8 {
+		b := text[w : w+8]
+		if b64Bit[b[0]]&b64Bit[b[1]]&b64Bit[b[2]]&b64Bit[b[3]]&b64Bit[b[4]]&b64Bit[b[5]]&b64Bit[b[6]]&b64Bit[b[7]] == 0 {
 			continue
 		}
-		// The run's classes, or'ed: one table read a byte.
+		i := w
+		for i > 0 && b64Class[text[i-1]] != 0 {
+			i--
+		}
 		j, class := i, uint8(0)
 		for j < len(text) {
-			c := b64Table[text[j]]
+			c := b64Class[text[j]]
 			if c == 0 {
 				break
 			}
 			class |= c
 			j++
 		}
-		url, std, digit := class&b64URL != 0, class&b64Std != 0, class&b64Digit != 0
+		// On to the word after the run's end (the word that holds it
+		// holds a byte that is not base64).
+		w = j &^ 7
 		run := text[i:j]
-		for j < len(text) && text[j] == '=' {
-			j++
-		}
-		i = j
 		// Words and identifiers (snake_case, CamelCase) are runs of the
 		// alphabet too: a run with no digit, '+' or '/' is one of those
 		// (base64 of 12 bytes or more has one but in about 4 runs in 100
 		// of 16 characters, 1 in 1000 of 40).
-		if len(run) < MinBase64Run || url && std || !digit && !std {
+		url, std := class&b64URL != 0, class&b64Std != 0
+		if len(run) < MinBase64Run || url && std || class&(b64Digit|b64Std) == 0 {
 			continue
 		}
 		enc := base64.RawStdEncoding
@@ -70,6 +130,9 @@ func Base64Runs(buf, text []byte, each func(dec []byte)) []byte {
 		}
 		if len(run)%4 == 1 {
 			run = run[:len(run)-1]
+		}
+		if noted && !ofNote(run, enc) {
+			continue
 		}
 		need := enc.DecodedLen(len(run))
 		if cap(buf) < need {

@@ -250,3 +250,121 @@ func (p *PackReader) Read(b []byte) (int, error) {
 		p.seen++
 	}
 }
+
+// How the build-time check and the verifier name what they find in the
+// embedded forms: PATH (git pack), PATH (after the script) (gzip),
+// PATH (base64), PATH (base64) (gzip); an ar member is PATH:MEMBER and a
+// zip after a launcher's file PATH:NAME, as any archive's.
+const (
+	PackSuffix    = " (git pack)"
+	PayloadSuffix = " (after the script)"
+	Base64Suffix  = " (base64)"
+)
+
+// Binary reports content that is not text, nor a tar of files (which
+// holds text files): a NUL in its first 1 KiB. Base64 runs are decoded
+// in text only.
+func Binary(data []byte) bool {
+	if bytes.IndexByte(data[:min(len(data), 1024)], 0) < 0 {
+		return false
+	}
+	return !IsTar(data)
+}
+
+// ScriptPayload returns where the first compressed stream past the first
+// line of data, a script's whole content, starts and its kind, or -1.
+func ScriptPayload(data []byte) (int64, string) {
+	if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+		if i, kind := PayloadAt(data[nl+1:]); i >= 0 {
+			return int64(nl + 1 + i), kind
+		}
+	}
+	return -1, ""
+}
+
+// ScriptPayloadAt is ScriptPayload for a script read from r (size
+// bytes), searched 1 MiB at a time.
+func ScriptPayloadAt(r io.ReaderAt, size int64) (int64, string) {
+	const chunk, overlap = 1 << 20, 8
+	buf := make([]byte, min(size, chunk+overlap))
+	for off := int64(0); off < size; off += chunk {
+		k, _ := r.ReadAt(buf, off)
+		if k <= 0 {
+			break
+		}
+		b, skip := buf[:k], 0
+		if off == 0 {
+			// The script's first line is no payload.
+			if skip = bytes.IndexByte(b, '\n') + 1; skip == 0 {
+				continue
+			}
+		}
+		if i, kind := PayloadAt(b[skip:]); i >= 0 {
+			return off + int64(skip+i), kind
+		}
+	}
+	return -1, ""
+}
+
+// SkipToPayload reads a script from br, which must hold at least 64 KiB
+// of buffer, up to the first compressed stream or zip archive (a local
+// file header, "PK\x03\x04") past its first line, and returns its kind
+// ("zip" for an archive), or "" at the end of the script. keep, when not
+// nil, is given every byte skipped, so that a zip archive whose offsets
+// count from the file's start can be read with what precedes it.
+// It is for a script read as a stream, whose end (where a zip archive's
+// directory is) is not known yet.
+func SkipToPayload(br *bufio.Reader, keep func([]byte)) (string, error) {
+	const overlap = 8
+	skip := func(k int) error {
+		b, _ := br.Peek(k)
+		if keep != nil {
+			keep(b)
+		}
+		_, err := br.Discard(k)
+		return err
+	}
+	first := true
+	for {
+		b, err := br.Peek(br.Size())
+		if len(b) == 0 {
+			if err == io.EOF {
+				err = nil
+			}
+			return "", err
+		}
+		from := 0
+		if first {
+			// The script's first line is no payload.
+			nl := bytes.IndexByte(b, '\n')
+			if nl < 0 && err == nil {
+				if err := skip(len(b)); err != nil {
+					return "", err
+				}
+				continue
+			}
+			first, from = nl < 0, nl+1
+			if nl < 0 {
+				from = len(b)
+			}
+		}
+		at, kind := PayloadAt(b[from:])
+		end := len(b[from:])
+		if at >= 0 {
+			end = at
+		}
+		if z := bytes.Index(b[from:from+min(len(b)-from, end+3)], []byte("PK\x03\x04")); z >= 0 && (at < 0 || z < at) {
+			at, kind = z, "zip"
+		}
+		if at >= 0 {
+			return kind, skip(from + at)
+		}
+		if err != nil {
+			// The end: what is left is no payload.
+			return "", skip(len(b))
+		}
+		if err := skip(max(from, len(b)-overlap)); err != nil {
+			return "", err
+		}
+	}
+}
