@@ -542,7 +542,8 @@ func maskPieces(v string) [][]byte {
 	}
 	for _, n := range verify.Encodings(v) {
 		switch {
-		case n.Encoding == verify.EncRaw:
+		case n.Encoding == verify.EncRaw, n.Encoding == verify.EncUTF16:
+			// UTF-16 is masked whole: a terminal shows no piece of it.
 		case long && n.Encoding == verify.EncBase64:
 			cut(string(n.Value), encPiece, longStride)
 		case !long:

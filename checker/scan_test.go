@@ -795,6 +795,18 @@ func TestScanTreeViews(t *testing.T) {
 			b.WriteString("};\n")
 			write(t, dir, "src/include/license_key.h", b.String())
 		}, want: []Finding{{Path: "/src/include/license_key.h (byte-array)", Where: "content", Encoding: "byte-array"}}},
+		{name: "UTF-16 string literals in a binary (a .NET assembly's user strings)", build: func(t *testing.T, dir, v string) {
+			var b []byte
+			b = append(b, "MZ\x90\x00\x03\x00\x00\x00#US\x00\x00\x00"...)
+			for _, c := range "LicenseKey=" + v {
+				b = append(b, byte(c), 0)
+			}
+			b = append(b, 0, 0, 0x2a, 0x01)
+			for _, c := range v {
+				b = append(b, 0, byte(c))
+			}
+			write(t, dir, "app/Acme.dll", string(b))
+		}, want: []Finding{{Path: "/app/Acme.dll", Where: "content", Encoding: "utf-16"}}},
 		{name: "base64, wrapped, in a file over 1 MiB: not joined", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "big.txt", strings.Repeat("filler line\n", (1<<20)/12+1)+b64wrap([]byte(long(v)), "\n"))
 		}},

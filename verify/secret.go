@@ -1176,6 +1176,10 @@ const (
 	// literals (`xxd -i`'s C array, cut over lines): found by reading a
 	// small file's lists, not by a needle.
 	EncByteArray = "byte-array"
+	// EncUTF16 is the value in UTF-16, little- and big-endian, without a
+	// byte order mark: a .NET assembly's string literals, Windows tools'
+	// text, Java's and JavaScript engines' strings in memory images.
+	EncUTF16 = "utf-16"
 )
 
 // Needle is one byte string that stands for a secret value: the value in
@@ -1200,7 +1204,8 @@ const MaxNeedleLen = 128
 // shell-quoted forms (see EncShell), its JSON form with every character
 // past ASCII escaped (Python's json.dumps) and, when it holds & < > " or
 // ', its XML-escaped forms (see EncXML) and its form with quotes doubled
-// (see EncQuoted). Each form is listed once, under the
+// (see EncQuoted), and its UTF-16 forms (see EncUTF16). Each form is
+// listed once, under the
 // first encoding that yields it; forms shorter than MinValueLen are left
 // out.
 //
@@ -1275,6 +1280,17 @@ func needles(v string) []Needle {
 		if strings.Contains(v, q) {
 			add([]byte(strings.ReplaceAll(v, q, q+q)), EncQuoted)
 		}
+	}
+	if utf8.ValidString(v) {
+		units := utf16.Encode([]rune(v))
+		le := make([]byte, 0, 2*len(units))
+		be := make([]byte, 0, 2*len(units))
+		for _, u := range units {
+			le = append(le, byte(u), byte(u>>8))
+			be = append(be, byte(u>>8), byte(u))
+		}
+		add(le, EncUTF16)
+		add(be, EncUTF16)
 	}
 	return out
 }

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/ssh"
@@ -259,6 +260,32 @@ func TestNeedlesHex(t *testing.T) {
 			if got := hasNeedle(ns, "0x"+text+"\n"); got != EncHex {
 				t.Errorf("hex with %d bytes before: found as %q", len(pre), got)
 			}
+		}
+	}
+}
+
+// TestNeedlesUTF16: a value is found in UTF-16, little- and big-endian,
+// inside a longer text, past ASCII too; a value that is not UTF-8 has no
+// UTF-16 form.
+func TestNeedlesUTF16(t *testing.T) {
+	v := vt.Canary(t) + "é€𝄞"
+	ns := Needles(v)
+	for _, big := range []bool{false, true} {
+		var b []byte
+		for _, u := range utf16.Encode([]rune("key=" + v + ";")) {
+			if big {
+				b = append(b, byte(u>>8), byte(u))
+			} else {
+				b = append(b, byte(u), byte(u>>8))
+			}
+		}
+		if got := hasNeedle(ns, "\xff\xfe"+string(b)); got != EncUTF16 {
+			t.Errorf("UTF-16 (big-endian %v): found as %q", big, got)
+		}
+	}
+	for _, n := range Needles(vt.Canary(t) + "\xff") {
+		if n.Encoding == EncUTF16 {
+			t.Errorf("a value that is not UTF-8 has a UTF-16 needle")
 		}
 	}
 }
