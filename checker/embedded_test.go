@@ -2,7 +2,6 @@ package checker
 
 import (
 	"encoding/base64"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -19,12 +18,7 @@ func packOf(t testing.TB, insert string, blobs ...string) []byte {
 // does, or that their first bytes do not open (an ar archive, a git
 // packfile), and base64 that holds compressed data or base64.
 func TestScanTreeEmbedded(t *testing.T) {
-	type tc struct {
-		name  string
-		build func(t *testing.T, dir, v string)
-		want  []Finding
-		notes []string
-	}
+	type tc = treeCase
 	settings := func(v string) string {
 		return "[db]\npassword = " + v + "\n" + strings.Repeat("[worker]\nthreads = 4\n", 40)
 	}
@@ -89,30 +83,5 @@ func TestScanTreeEmbedded(t *testing.T) {
 			write(t, dir, "logo.txt", "data:image/png;base64,"+base64.StdEncoding.EncodeToString(gzipped(t, []byte(strings.Repeat("pixels ", 100))))+"\n")
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			v := canary(t) + canary(t)[4:]
-			dir := t.TempDir()
-			tt.build(t, dir, v)
-			r := mustScan(t, dir, mustSecrets(t, map[string]string{"TOKEN": v}), ScanOptions{}, v)
-			want := []Finding{}
-			for _, f := range tt.want {
-				f.Secret = "TOKEN"
-				want = append(want, f)
-			}
-			if !reflect.DeepEqual(r.Findings, want) {
-				t.Errorf("findings:%s\nwant:%s", describe(r.Findings), describe(want))
-			}
-			notes := strings.Join(r.Notes, "\n")
-			for _, n := range tt.notes {
-				if !strings.Contains(notes, n) {
-					t.Errorf("no note %q in:\n%s", n, notes)
-				}
-			}
-			if len(tt.notes) == 0 && len(r.Notes) > 0 {
-				t.Errorf("notes: %q", r.Notes)
-			}
-		})
-	}
+	runTreeCases(t, tests)
 }

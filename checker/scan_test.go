@@ -722,12 +722,7 @@ func b64wrap(data []byte, eol string) string {
 // level), small contents with their wrapped lines joined; findings say
 // where (PATH (gzip), PATH:NAME), a value never shows in paths.
 func TestScanTreeViews(t *testing.T) {
-	type tc struct {
-		name  string
-		build func(t *testing.T, dir, v string)
-		want  []Finding // Secret "" means TOKEN
-		notes []string
-	}
+	type tc = treeCase
 	npmrc := func(v string) string { return "//registry.npmjs.org/:_authToken=" + v + "\n" }
 	long := func(v string) string { return "ci-deploy-bot:" + v + strings.Repeat("x", 30) + v } // > 57 bytes: base64 wraps
 	tests := []tc{
@@ -878,6 +873,21 @@ func TestScanTreeViews(t *testing.T) {
 			writeBytes(t, dir, "b.tgz", tarGz(t, "a.tgz", string(inner), "c.tar.bz2", string(bzipped(t, tarOf(t, "c", "clean\n")))))
 		}},
 	}
+	runTreeCases(t, tests)
+}
+
+// treeCase is a tree to scan for the secret TOKEN, with the findings and
+// notes the scan must give.
+type treeCase struct {
+	name  string
+	build func(t *testing.T, dir, v string)
+	want  []Finding // Secret "" means TOKEN
+	notes []string  // each is in the notes; none: there are no notes
+}
+
+// runTreeCases builds each case's tree with a fresh value of TOKEN (52
+// bytes) and scans it.
+func runTreeCases(t *testing.T, tests []treeCase) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
