@@ -239,12 +239,24 @@ func BenchmarkScanTarGz(b *testing.B) {
 	}
 }
 
+// BenchmarkScanBinaryTree scans a tree of large binaries, the Go
+// distribution's tools (compile, link, vet...: executables full of NUL
+// bytes, the input where the UTF-16 forms of values are looked for most
+// often), for 10 values.
+func BenchmarkScanBinaryTree(b *testing.B) {
+	benchScanDir(b, filepath.Join(runtime.GOROOT(), "pkg", "tool"))
+}
+
 // BenchmarkScanSourceTree scans a tree of small text files, the Go
 // distribution's sources of package net (a layer of a language's
 // libraries: many source files, base64-looking runs in identifiers and
 // paths), for 10 values.
 func BenchmarkScanSourceTree(b *testing.B) {
-	dir := filepath.Join(runtime.GOROOT(), "src", "net")
+	benchScanDir(b, filepath.Join(runtime.GOROOT(), "src", "net"))
+}
+
+// benchScanDir scans dir for 10 values.
+func benchScanDir(b *testing.B, dir string) {
 	vals := map[string]string{}
 	for i := 0; i < 10; i++ {
 		vals[fmt.Sprintf("S%d", i)] = canary(b)
