@@ -27,6 +27,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
@@ -1441,6 +1442,20 @@ var reviewCases = []reviewCase{
 		flags: func(string) []string { return []string{"--secret", "id=REGISTRY_PASSWORD,env=HF_SECRET_VALUE"} },
 	},
 	{
+		// .NET keeps a program's string literals as UTF-16 (an
+		// assembly's user strings), as Windows tools keep their text:
+		// iconv writes the same bytes, in a script the rewrite cannot
+		// read. The step's diff holds no other form of the value.
+		name:       "a license key written as UTF-16",
+		dockerfile: "FROM python:3.12.2-slim\nARG LICENSE_KEY\nWORKDIR /build\nCOPY gen-license.sh ./\nRUN sh gen-license.sh\n",
+		files: func(string) map[string]string {
+			return map[string]string{"gen-license.sh": "set -e\nmkdir -p /app\nprintf 'LicenseKey=%s' \"$LICENSE_KEY\" | iconv -f UTF-8 -t UTF-16LE > /app/license.dat\nprintf '%s' \"$LICENSE_KEY\" | iconv -f UTF-8 -t UTF-16BE > /app/license.be\n"}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=LICENSE_KEY,env=HF_SECRET_VALUE"} },
+		forms:     func(v string) []string { return []string{utf16Form(v, false), utf16Form(v, true)} },
+		realTools: true,
+	},
+	{
 		// The parser gives an ENV as name, value, separator: a value
 		// that reads like a secret name (it says pass) was named as
 		// one in the OnbuildSecret warning, which a build prints.
@@ -1457,6 +1472,20 @@ var reviewCases = []reviewCase{
 			return "dockercfg", `{"auths":{"https://ci:` + v + `@registry.example.com":{"username":"ci","password":"x"}}}`
 		},
 	},
+}
+
+// utf16Form is v in UTF-16, little- or big-endian, without a byte order
+// mark.
+func utf16Form(v string, bigEndian bool) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(v)) {
+		if bigEndian {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
 }
 
 // settingsTemplate is a settings file with a placeholder for the secret,
