@@ -3,6 +3,7 @@ module github.com/hushbuild/hushbuild
 go 1.26.8
 
 require (
+	github.com/andybalholm/brotli v1.2.0
 	github.com/containerd/containerd/v2 v2.4.2
 	github.com/containerd/log v0.2.0
 	github.com/containerd/platforms v1.0.0-rc.5

@@ -29,6 +29,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/andybalholm/brotli"
 	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
 
@@ -1472,6 +1473,97 @@ var reviewCases = []reviewCase{
 			return "dockercfg", `{"auths":{"https://ci:` + v + `@registry.example.com":{"username":"ci","password":"x"}}}`
 		},
 	},
+	{
+		// A .env kept by hand: the value quoted, a comment after it on
+		// the same line. The shell that sources it drops the quotes and
+		// the comment; the front-end build writes the token into the
+		// bundle it serves.
+		name:       ".env value in quotes followed by a comment, sourced with set -a",
+		dockerfile: "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN set -a && . ./.env && set +a && sh scripts/build.sh\n\nFROM alpine\nCOPY --from=build /app/dist /srv/www\n",
+		files: func(v string) map[string]string {
+			return map[string]string{
+				".env":             "# production settings\nAPI_BASE=https://api.acme.io\nAPI_TOKEN=\"" + v + "\"  # rotated quarterly, see RUNBOOK.md\n",
+				"scripts/build.sh": "set -e\nmkdir -p dist\nprintf \"window.CONFIG = { apiBase: '%s', apiToken: '%s' };\\n\" \"$API_BASE\" \"$API_TOKEN\" > dist/config.js\n",
+			}
+		},
+	},
+	{
+		// The same .env, single quotes, under `set -eux` (the official
+		// images' idiom): the shell traces each assignment it sources.
+		name:       "log: set -eux traces a .env value quoted with a comment after it",
+		dockerfile: "FROM node:20 AS deps\nWORKDIR /app\nCOPY . .\nRUN set -eux; set -a; . ./.env; set +a; echo '{}' > package.json; npm ci; mkdir -p node_modules\n\nFROM node:20\nWORKDIR /app\nCOPY --from=deps /app/node_modules ./node_modules\n",
+		files: func(v string) map[string]string {
+			return map[string]string{".env": "NODE_ENV=production\nNPM_TOKEN='" + v + "' # CI token (read-only)\n"}
+		},
+	},
+	{
+		// GitHub Actions' habit (GCP_SA_KEY, FIREBASE_SERVICE_ACCOUNT):
+		// the service account JSON kept base64 in one variable of the
+		// .env, decoded by the build that needs it (a Next.js build
+		// prerendering pages from Firestore).
+		name:       ".env field holding a base64 service account decoded by the build",
+		dockerfile: "FROM node:20 AS build\nWORKDIR /app\nCOPY . .\nRUN set -a && . ./.env.production && set +a && echo \"$GCP_SA_KEY\" | base64 -d > /app/service-account.json && GOOGLE_APPLICATION_CREDENTIALS=/app/service-account.json sh prerender.sh\n\nFROM node:20\nWORKDIR /app\nCOPY --from=build /app/.next ./.next\nCOPY server.js ./\nCMD [\"node\", \"server.js\"]\n",
+		value:      rsaKeyPEM,
+		files: func(v string) map[string]string {
+			sa, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "acme-web", "private_key_id": "5f0c3b1e9d", "private_key": v, "client_email": "web@acme-web.iam.gserviceaccount.com"})
+			return map[string]string{
+				".env.production": "NEXT_PUBLIC_SITE=https://acme.io\nGCP_SA_KEY=" + base64.StdEncoding.EncodeToString(sa) + "\n",
+				"prerender.sh":    "test -s \"$GOOGLE_APPLICATION_CREDENTIALS\" && mkdir -p .next && echo prerendered > .next/BUILD_ID\n",
+				"server.js":       "1\n",
+			}
+		},
+		forms: pemBodyLines,
+	},
+	{
+		// A front-end bundle that inlines a key from the environment,
+		// precompressed for nginx's brotli_static or Caddy's
+		// `precompressed br` (compression-webpack-plugin with
+		// deleteOriginalAssets, vite-plugin-compression with
+		// deleteOriginFile): only the .br files are kept.
+		name:       "key inlined into a bundle kept only brotli-compressed",
+		dockerfile: "FROM node:20 AS build\nARG MAPS_API_KEY\nWORKDIR /app\nCOPY . .\nRUN node build.js\n\nFROM alpine\nCOPY --from=build /app/dist /usr/share/nginx/html\n",
+		files: func(string) map[string]string {
+			var app strings.Builder
+			app.WriteString("const mapsKey = process.env.MAPS_API_KEY;\n")
+			for i := 0; i < 60; i++ {
+				fmt.Fprintf(&app, "export function layer%d(map) { return map.addLayer({ id: 'layer-%d', source: 'tiles', key: mapsKey, minzoom: %d }); }\n", i, i, i%20)
+			}
+			return map[string]string{
+				"src/app.js":     app.String(),
+				"src/index.html": "<!doctype html><script src=\"/app.js\"></script>\n",
+				"build.js": "const fs = require('fs'), zlib = require('zlib');\n" +
+					"// Inline the environment, as webpack's DefinePlugin does, then keep only\n" +
+					"// the precompressed assets (deleteOriginalAssets).\n" +
+					"fs.mkdirSync('dist', { recursive: true });\n" +
+					"for (const name of ['app.js', 'index.html']) {\n" +
+					"  const body = fs.readFileSync('src/' + name, 'utf8').replace('process.env.MAPS_API_KEY', JSON.stringify(process.env.MAPS_API_KEY));\n" +
+					"  fs.writeFileSync('dist/' + name + '.br', zlib.brotliCompressSync(body));\n" +
+					"}\n",
+			}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=MAPS_API_KEY,env=HF_SECRET_VALUE"} },
+		realTools: true,
+	},
+	{
+		// Prisma reads DATABASE_URL, whose password must be
+		// percent-encoded: a Node script builds it with
+		// encodeURIComponent, which leaves ! ' ( ) * as they are and
+		// escapes @ (Go's and Python's escapers escape all of them). A
+		// generated password with both is common.
+		name:       "password encodeURIComponent'd into the DATABASE_URL of a .env the build writes",
+		dockerfile: "FROM node:20\nARG DB_PASSWORD\nENV DB_USER=app DB_HOST=db.internal DB_NAME=shop\nWORKDIR /app\nCOPY . .\nRUN node scripts/write-env.js && npm run build\nCMD [\"node\", \"server.js\"]\n",
+		value:      func(t *testing.T) string { return "Zq7!" + longCanary(t, 10) + "@x*" + longCanary(t, 6) },
+		files: func(string) map[string]string {
+			return map[string]string{
+				"package.json":         `{"name":"shop","version":"1.0.0","private":true,"scripts":{"build":"node -e \"require('fs').mkdirSync('.next',{recursive:true})\""}}` + "\n",
+				"server.js":            "1\n",
+				"scripts/write-env.js": "const fs = require('fs');\nconst e = process.env;\nconst url = `postgresql://${e.DB_USER}:${encodeURIComponent(e.DB_PASSWORD)}@${e.DB_HOST}:5432/${e.DB_NAME}?schema=public`;\nfs.writeFileSync('.env', `DATABASE_URL=\"${url}\"\\n`);\n",
+			}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=DB_PASSWORD,env=HF_SECRET_VALUE"} },
+		forms:     func(v string) []string { return []string{encodeURIComponent(v)} },
+		realTools: true,
+	},
 }
 
 // utf16Form is v in UTF-16, little- or big-endian, without a byte order
@@ -1642,6 +1734,21 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	if len(where) > 0 {
 		t.Errorf("the build succeeded and the secret is in: %s", strings.Join(where, "\n"))
 	}
+}
+
+// encodeURIComponent is v as JavaScript's encodeURIComponent escapes it:
+// every byte of UTF-8 but letters, digits and - _ . ! ~ * ' ( ).
+func encodeURIComponent(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0) {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // jsonEscaped writes each character of v as a JSON \uXXXX escape: the
@@ -1909,6 +2016,13 @@ func searchNested(data, value []byte, where string, depth int, found *[]string) 
 			content, err := io.ReadAll(tr)
 			if err != nil {
 				return
+			}
+			if strings.HasSuffix(hdr.Name, ".br") {
+				// Brotli has no magic number: a web server's
+				// precompressed file is known by its name.
+				if dec, err := io.ReadAll(io.LimitReader(brotli.NewReader(bytes.NewReader(content)), 1<<30)); err == nil {
+					searchNested(dec, value, where+" "+hdr.Name+" (brotli)", depth+2, found)
+				}
 			}
 			searchNested(content, value, where+" "+hdr.Name, depth+1, found)
 		}
