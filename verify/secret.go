@@ -344,6 +344,20 @@ func fieldCandidates(id string, f field) []candidate {
 		}
 	} else if dec, ok := base64PEM(text); ok {
 		text = dec
+	} else if dec, ok := decodedBase64(text); ok {
+		// A file kept base64 in one field (a .env's GCP_SA_KEY holding a
+		// service account): the build decodes it, so what it decodes to is
+		// searched too, under the field's name, and the secrets inside it.
+		out := append([]candidate{c}, parts...)
+		for i, d := range analyze(id, name, dec).cands {
+			if i == 0 {
+				d.Field, d.name, d.place = f.key+" "+DecodedField, name, f.place
+			} else {
+				d.Field = f.key + " " + DecodedField + " " + d.Field
+			}
+			out = append(out, d)
+		}
+		return out
 	} else {
 		return append([]candidate{c}, parts...)
 	}
@@ -1069,10 +1083,41 @@ func keyValue(line string) (string, string, bool) {
 	}
 	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
 		v = v[1 : len(v)-1]
-	} else if j := strings.Index(v, " #"); j >= 0 {
+	} else if q, ok := quotedBeforeComment(v); ok {
+		v = q
+	} else if j := commentStart(v); j >= 0 {
 		v = strings.TrimSpace(v[:j])
 	}
 	return k, v, v != ""
+}
+
+// commentStart is where a comment after a value starts (a # after a space
+// or a tab), or -1.
+func commentStart(v string) int {
+	for i := 1; i < len(v); i++ {
+		if v[i] == '#' && (v[i-1] == ' ' || v[i-1] == '\t') {
+			return i - 1
+		}
+	}
+	return -1
+}
+
+// quotedBeforeComment reads a value quoted and followed by a comment
+// (`"VALUE"  # rotated monthly`), as a shell sourcing an env file or a
+// YAML or TOML parser reads it: what the quotes hold.
+func quotedBeforeComment(v string) (string, bool) {
+	if len(v) < 2 || v[0] != '"' && v[0] != '\'' {
+		return "", false
+	}
+	end := strings.IndexByte(v[1:], v[0])
+	if end < 0 {
+		return "", false
+	}
+	rest := v[end+2:]
+	if rest == "" || rest[0] != ' ' && rest[0] != '\t' || !strings.HasPrefix(strings.TrimSpace(rest), "#") {
+		return "", false
+	}
+	return v[1 : end+1], true
 }
 
 // urlPasswords returns the passwords of URLs with userinfo in s.
@@ -1248,9 +1293,10 @@ func needles(v string) []Needle {
 	}
 	// Go's query and path escaping, Python's urllib.parse.quote (which
 	// leaves / alone: a password in a database URL), and RFC 3986's
-	// unreserved-only escaping (git's credential store, JavaScript's
-	// encodeURIComponent, a space as %20).
-	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v), percentEscape(v, "/"), percentEscape(v, "")} {
+	// unreserved-only escaping (git's credential store, curl's
+	// --data-urlencode, a space as %20), and JavaScript's
+	// encodeURIComponent (jq 1.6's @uri too), which leaves ! ' ( ) * alone.
+	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v), percentEscape(v, "/"), percentEscape(v, ""), percentEscape(v, "!'()*")} {
 		add([]byte(u), EncURL)
 		add([]byte(lowerHexEscapes(u)), EncURL)
 	}

@@ -1036,3 +1036,70 @@ func TestFileSecretValuesSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotedValueBeforeComment: a value quoted and followed by a comment
+// (a hand-kept .env, YAML, TOML) is searched as the shell or the parser
+// reads it, without its quotes; a comment after a tab ends a value too.
+func TestQuotedValueBeforeComment(t *testing.T) {
+	for _, tc := range []struct{ name, line string }{
+		{"double quotes", `API_TOKEN="%s"  # rotated quarterly, see RUNBOOK.md`},
+		{"single quotes", `export NPM_TOKEN='%s' # CI token (read-only)`},
+		{"YAML", `password: "%s" # TODO: move to the vault`},
+		{"tab before the comment", "API_TOKEN=%s\t# prod"},
+		{"hash inside the value", "API_TOKEN=%s#x # prod"},
+	} {
+		v := vt.Canary(t)
+		want := v
+		if tc.name == "hash inside the value" {
+			want = v + "#x"
+		}
+		got, _ := FileSecretValues("dotenv", ".env", []byte("NODE_ENV=production\n"+fmt.Sprintf(tc.line, v)+"\n"))
+		found := false
+		for _, s := range got {
+			found = found || s.Field != "" && s.Value == want
+		}
+		if !found {
+			t.Errorf("%s: the value as the shell reads it is not searched", tc.name)
+		}
+	}
+}
+
+// TestNeedlesEncodeURIComponent: a password as JavaScript's
+// encodeURIComponent (and jq 1.6's @uri) escapes it: ! ' ( ) * kept,
+// @ and / escaped.
+func TestNeedlesEncodeURIComponent(t *testing.T) {
+	v := "Zq7!" + vt.Canary(t) + "@x*(/)"
+	want := "Zq7!" + strings.ReplaceAll(strings.ReplaceAll(v[4:], "@", "%40"), "/", "%2F")
+	for _, n := range Needles(v) {
+		if string(n.Value) == want && n.Encoding == EncURL {
+			return
+		}
+	}
+	t.Errorf("no URL needle is the value as encodeURIComponent escapes it")
+}
+
+// TestBase64Field: a field holding a file as base64 (a .env's GCP_SA_KEY
+// holding a service account's JSON) is searched decoded too, and so is
+// the private key inside what it decodes to.
+func TestBase64Field(t *testing.T) {
+	_, keyPEM, _ := testBundle(t)
+	sa := testServiceAccount(keyPEM, "0123456789abcdef0123456789abcdef01234567")
+	body := "NEXT_PUBLIC_SITE=https://acme.example\nGCP_SA_KEY=" + base64.StdEncoding.EncodeToString([]byte(sa)) + "\n"
+	got, _ := FileSecretValues("dotenv", ".env", []byte(body))
+	var whole, key bool
+	for _, s := range got {
+		whole = whole || s.Value == strings.TrimSpace(sa)
+		key = key || s.Value == pemBody(keyPEM)
+	}
+	if !whole || !key {
+		t.Errorf("decoded: the whole searched %v, the key's body %v", whole, key)
+	}
+	// A token made of base64 characters decodes to no text: only itself.
+	tok := vt.Canary(t)
+	got, _ = FileSecretValues("dotenv", ".env", []byte("API_TOKEN="+tok+"\n"))
+	for _, s := range got {
+		if strings.Contains(s.Field, DecodedField) {
+			t.Errorf("a token is searched decoded: field %s", s.Field)
+		}
+	}
+}
