@@ -630,7 +630,11 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 		if whole {
 			data = c.whole[:in.n]
 		}
-		if kind := compression(head[:headN]); kind != "" {
+		kind := compression(head[:headN])
+		if kind == "" {
+			kind = nest.KindByName(j.real)
+		}
+		if kind != "" {
 			if err := w.decompress(j, f, c, kind, max(j.size, in.n)); err != nil {
 				return err
 			}
@@ -1040,7 +1044,7 @@ func (w *walker) member(j *job, c *contentScan, mr *bufio.Reader, name string, u
 	mh, _ := mr.Peek(512)
 	d := 1
 	switch {
-	case compression(mh) != "":
+	case compression(mh) != "", nest.KindByName(name) != "":
 	case isTar(mh):
 		d++
 	default:
@@ -1094,9 +1098,10 @@ func (w *walker) decompressed(j *job, c *contentScan, br *bufio.Reader, kind, su
 	if failed(err) {
 		return err
 	}
-	if err != nil && !((kind == "zlib" || kind == "bzip2") && n == 0) {
-		// (A file that starts as zlib or bzip2 data by chance does not
-		// decompress at all: not a note.)
+	if err != nil && !((kind == "zlib" || kind == "bzip2" || kind == "brotli") && n == 0) {
+		// (A file that starts as zlib or bzip2 data by chance, or is
+		// called .br and is no brotli, does not decompress at all: not a
+		// note.)
 		j.notes = append(j.notes, fmt.Sprintf("%s%s: %s data that cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", j.red, strings.TrimSuffix(suffix, " ("+kind+")"), kind, n, err))
 	}
 	return nil
@@ -1113,6 +1118,10 @@ func (w *walker) nested(j *job, c *contentScan, r io.Reader, suffix string, dept
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(512)
 	kind := compression(head)
+	if kind == "" {
+		// A member of an archive: suffix ends with its name.
+		kind = nest.KindByName(suffix)
+	}
 	switch {
 	case kind != "" && depth >= maxNest:
 		j.notes = append(j.notes, fmt.Sprintf("%s%s: %s data nested more than %d archives deep: searched as raw bytes only", j.red, suffix, kind, maxNest))
@@ -1229,7 +1238,7 @@ func (w *walker) tarMembers(j *job, c *contentScan, br *bufio.Reader, suffix str
 		// deeper.
 		d := depth
 		switch {
-		case compression(mh) != "":
+		case compression(mh) != "", nest.KindByName(hdr.Name) != "":
 		case isTar(mh) && depth < maxNest:
 			d++
 		default:

@@ -316,7 +316,7 @@ func (m *matcher) scanLayer(ctx context.Context, r io.Reader, c *collector, over
 					data = data[k:]
 					if len(head) == nestHead || seg.last {
 						deciding = false
-						if nestable(head) || embeddable(head) {
+						if nestable(head, path.Base(cur.real)) || embeddable(head) {
 							open = m.openNested(cur.path, cur.real, cur.size)
 							open.write(head)
 						}

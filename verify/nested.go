@@ -152,10 +152,10 @@ func (o *opening) finish(c *collector, abort bool) ([]string, error) {
 	return o.n.notes, err
 }
 
-// nestable tells whether a file starting with head is opened as
-// compressed data or an archive (see also embeddable).
-func nestable(head []byte) bool {
-	return nest.Kind(head) != "" || nest.IsTar(head)
+// nestable tells whether a file called name starting with head is
+// opened as compressed data or an archive (see also embeddable).
+func nestable(head []byte, name string) bool {
+	return nest.Kind(head) != "" || nest.IsTar(head) || nest.KindByName(name) != ""
 }
 
 // open opens the file's content (already searched as it is); data is
@@ -164,7 +164,7 @@ func (n *nester) open(r io.Reader, name string, data []byte) error {
 	br := n.reader(r)
 	head, _ := br.Peek(nestHead)
 	var err error
-	if nestable(head) {
+	if nestable(head, name) {
 		_, err = n.content(br, "", name, 0, true)
 	} else {
 		err = n.embedded(br, head, name, data)
@@ -224,6 +224,9 @@ func (c *counted) Read(p []byte) (int, error) {
 func (n *nester) content(br *bufio.Reader, suffix, name string, depth int, scanned bool) (int64, error) {
 	head, _ := br.Peek(nestHead)
 	kind := nest.Kind(head)
+	if kind == "" {
+		kind = nest.KindByName(name)
+	}
 	switch {
 	case kind != "" && depth >= nest.MaxNest:
 		n.note(suffix, "%s data nested more than %d archives deep: searched as raw bytes only", kind, nest.MaxNest)
@@ -251,9 +254,10 @@ func (n *nester) content(br *bufio.Reader, suffix, name string, depth int, scann
 		if errors.Is(err, errTooBig) {
 			return src.k, err
 		}
-		if err != nil && !((kind == "zlib" || kind == "bzip2") && k == 0) {
-			// (Data that starts as zlib or bzip2 by chance does not
-			// decompress at all: not a note.)
+		if err != nil && !((kind == "zlib" || kind == "bzip2" || kind == "brotli") && k == 0) {
+			// (Data that starts as zlib or bzip2 by chance, or a file
+			// called .br that is no brotli, does not decompress at all:
+			// not a note.)
 			n.note(suffix, "%s data that cannot be decompressed after %d bytes (%v): the rest was searched as raw bytes only", kind, k, err)
 		}
 		if st == nil {

@@ -12,8 +12,10 @@ import (
 	"compress/zlib"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 
+	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -74,6 +76,17 @@ func Kind(head []byte) string {
 	return ""
 }
 
+// KindByName names the compressed format of a file called name whose
+// first bytes cannot tell: brotli, which has no magic number, is known by
+// its extension, as web servers know their precompressed files
+// (app.js.br); "" for other names.
+func KindByName(name string) string {
+	if len(name) > 3 && strings.EqualFold(name[len(name)-3:], ".br") {
+		return "brotli"
+	}
+	return ""
+}
+
 // IsTar reports whether head starts a POSIX or GNU tar archive.
 func IsTar(head []byte) bool {
 	return len(head) >= 262 && string(head[257:262]) == "ustar"
@@ -82,7 +95,7 @@ func IsTar(head []byte) bool {
 var gzipPool sync.Pool
 
 // Decompress returns the decompressed content of r, kind data (see
-// Kind; not zip), and a function to release the decompressor. Memory is
+// Kind and KindByName; not zip), and a function to release the decompressor. Memory is
 // bounded (MaxZstdWindow, MaxXZDict): a stream that asks for more fails.
 func Decompress(kind string, r io.Reader) (io.Reader, func(), error) {
 	none := func() {}
@@ -118,6 +131,9 @@ func Decompress(kind string, r io.Reader) (io.Reader, func(), error) {
 			return nil, none, err
 		}
 		return z, func() { z.Close() }, nil
+	case "brotli":
+		// A brotli stream's window is at most 16 MiB.
+		return brotli.NewReader(r), none, nil
 	case "zstd":
 		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true), zstd.WithDecoderMaxWindow(MaxZstdWindow))
 		if err != nil {

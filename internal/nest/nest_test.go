@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
 func TestKind(t *testing.T) {
@@ -44,6 +46,31 @@ func TestKind(t *testing.T) {
 		if got := IsTar(tc.head); got != tc.tar {
 			t.Errorf("%s: IsTar = %v, want %v", tc.name, got, tc.tar)
 		}
+	}
+}
+
+// TestKindByName: brotli, which has no magic number, is known by the
+// extension .br, in any case; no other name says a format.
+func TestKindByName(t *testing.T) {
+	for name, want := range map[string]string{
+		"app.js.br": "brotli", "/srv/www/STYLE.CSS.BR": "brotli", ":dist/a.br": "brotli",
+		".br": "", "app.js": "", "app.brotli": "", "br": "", "x.gz": "", "": "",
+	} {
+		if got := KindByName(name); got != want {
+			t.Errorf("KindByName(%q) = %q, want %q", name, got, want)
+		}
+	}
+	var b bytes.Buffer
+	w := brotli.NewWriter(&b)
+	w.Write([]byte("hello hello hello"))
+	w.Close()
+	r, release, err := Decompress("brotli", &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	if got, err := io.ReadAll(r); err != nil || string(got) != "hello hello hello" {
+		t.Fatalf("brotli: got %q, %v", got, err)
 	}
 }
 
