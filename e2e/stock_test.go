@@ -51,8 +51,17 @@ func TestSameImageAsStock(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: listing the context: %v", ex.name, err)
 		}
-		cfg := rewrite.Config{ContextFiles: listing.Files, ContextListed: true, ContextKeys: listing.ByContent()}
+		cfg := rewrite.Config{ContextFiles: listing.Files, ContextListed: true, ContextKeys: listing.ByContent(), ContextToolFiles: listing.Tools}
 		res, err := rewrite.Rewrite(bytes.Clone(original), cfg)
+		// And as the frontend reads them once the rewrite says which: the
+		// files a RUN sources, and those copied to a configuration or a
+		// credential file's name.
+		if err == nil && res.Err() == nil {
+			if more := listing.ReadFor(res.Sourced, res.FieldCopies, res.NamedCopies); len(more) > 0 {
+				cfg.ContextKeys = append(cfg.ContextKeys, more...)
+				res, err = rewrite.Rewrite(bytes.Clone(original), cfg)
+			}
+		}
 		if err != nil || res.Err() != nil || res.Changed || len(res.Requirements) > 0 || len(ex.legacy) > 0 && !onlyNeutralArgs(ex) {
 			continue
 		}

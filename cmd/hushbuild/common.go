@@ -318,10 +318,8 @@ func load(name string, cfg rewrite.Config, cx *contextFlags, s stdio) input {
 	// So is a file copied to a configuration file's name that holds a
 	// credential field read as a file of that name, and a file copied to
 	// a credential file's name that the context holds (mounted from it).
-	if in.context != nil && in.Err == nil && in.Result != nil && (len(in.Result.Sourced) > 0 || len(in.Result.FieldCopies) > 0 || len(in.Result.NamedCopies) > 0) {
-		envs := buildcontext.ReadByContent(in.context.Dir, in.Result.Sourced, in.Result.FieldCopies)
-		envs = append(envs, in.context.Holding(in.Result.NamedCopies)...)
-		if len(envs) > 0 {
+	if in.context != nil && in.Err == nil && in.Result != nil {
+		if envs := in.context.ReadFor(in.Result.Sourced, in.Result.FieldCopies, in.Result.NamedCopies); len(envs) > 0 {
 			cfg.ContextKeys = append(cfg.ContextKeys, envs...)
 			for _, f := range envs {
 				if !slices.Contains(cfg.ContextFiles, f) {

@@ -508,6 +508,19 @@ func ReadByContent(dir string, sourced []string, fieldCopies map[string]string) 
 	return out
 }
 
+// ReadFor returns the files of the listed context that a first rewrite's
+// result asks to be read and that are credential files (a second rewrite
+// takes them as rewrite.Config.ContextKeys): those it sources or copies
+// to a configuration file's name that hold a secret (ReadByContent), and
+// those copied to a credential file's name that the context holds
+// (Holding).
+func (l *Listing) ReadFor(sourced []string, fieldCopies map[string]string, namedCopies []string) []string {
+	if l == nil || len(sourced) == 0 && len(fieldCopies) == 0 && len(namedCopies) == 0 {
+		return nil
+	}
+	return append(ReadByContent(l.Dir, sourced, fieldCopies), l.Holding(namedCopies)...)
+}
+
 // Holding returns the paths of named (Result.NamedCopies: files copied
 // to a credential file's name under a name of their own) that the build
 // context holds as regular files after its ignore file, as BuildKit
