@@ -1701,7 +1701,7 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 		// Only a build that ran and was stopped fails closed: a flag
 		// buildx refused stopped it before any frontend ran.
 		if !bytes.Contains(build.out, []byte("failed to solve")) {
-			t.Fatalf("the build failed before it was solved (%v): not a refusal", build.err)
+			t.Fatalf("the build failed before it was solved (%v): not a refusal:\n%s", build.err, secrets.redact(build.out))
 		}
 		// The output was checked clean above: its error lines say why.
 		why, leaks := "", false
