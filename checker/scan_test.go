@@ -30,12 +30,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 
+	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
 	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
@@ -640,18 +640,6 @@ func xzed(t testing.TB, data []byte) []byte {
 	return b.Bytes()
 }
 
-func brotlied(t testing.TB, data []byte) []byte {
-	var buf bytes.Buffer
-	w := brotli.NewWriterLevel(&buf, 5)
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func gzipped(t testing.TB, data []byte) []byte {
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
@@ -804,10 +792,10 @@ func TestScanTreeViews(t *testing.T) {
 			write(t, dir, "src/include/license_key.h", b.String())
 		}, want: []Finding{{Path: "/src/include/license_key.h (byte-array)", Where: "content", Encoding: "byte-array"}}},
 		{name: "a bundle kept only brotli-compressed, known by its name", build: func(t *testing.T, dir, v string) {
-			writeBytes(t, dir, "srv/www/app.js.br", brotlied(t, []byte("const cfg={mapsKey:\""+v+"\"};"+strings.Repeat("render();", 200))))
+			writeBytes(t, dir, "srv/www/app.js.br", nesttest.Brotli([]byte("const cfg={mapsKey:\""+v+"\"};"+strings.Repeat("render();", 200))))
 		}, want: []Finding{{Path: "/srv/www/app.js.br (brotli)", Where: "content", Encoding: "raw"}}},
 		{name: "brotli member of a tar.gz", build: func(t *testing.T, dir, v string) {
-			writeBytes(t, dir, "dist.tgz", tarGz(t, "www/app.js.br", string(brotlied(t, []byte(npmrc(v))))))
+			writeBytes(t, dir, "dist.tgz", tarGz(t, "www/app.js.br", string(nesttest.Brotli([]byte(npmrc(v))))))
 		}, want: []Finding{{Path: "/dist.tgz (gzip):www/app.js.br (brotli)", Where: "content", Encoding: "raw"}}},
 		{name: "called .br, not brotli", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "po/messages.br", "msgid \"hello\"\nmsgstr \"olá\"\n")

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/andybalholm/brotli"
 	"github.com/ulikunitz/xz"
 
 	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
@@ -57,18 +56,6 @@ func bzipped(t testing.TB, b []byte) []byte {
 
 // zipOf makes a zip archive of name, body pairs (deflated, so that the
 // bodies are not in it as they are).
-func brotlied(t testing.TB, b []byte) []byte {
-	var buf bytes.Buffer
-	w := brotli.NewWriterLevel(&buf, 5)
-	if _, err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func zipOf(t testing.TB, kv ...string) []byte { return zipWith(t, zip.Deflate, kv...) }
 
 // zipWith makes a zip archive of name, body pairs compressed by method.
@@ -137,11 +124,11 @@ func TestNestedArchives(t *testing.T) {
 			want: []string{"/a.zip"}, note: "/a.zip: starts as a zip archive but cannot be read as one"},
 		{name: "nested too deep", layers: [][]vt.File{{{Name: "deep.gz", Body: string(gz(t, gz(t, gz(t, gz(t, gz(t, []byte(npmrc)))))))}}},
 			note: "/deep.gz (gzip) (gzip) (gzip) (gzip): gzip data nested more than 4 archives deep"},
-		{name: "brotli, known by its name", layers: [][]vt.File{{{Name: "srv/www/app.js.br", Body: string(brotlied(t, []byte(npmrc)))}}},
+		{name: "brotli, known by its name", layers: [][]vt.File{{{Name: "srv/www/app.js.br", Body: string(nesttest.Brotli([]byte(npmrc)))}}},
 			want: []string{"/srv/www/app.js.br (brotli)"}},
-		{name: "brotli, large, streamed", layers: [][]vt.File{{{Name: "srv/www/vendor.js.BR", Body: string(brotlied(t, []byte(noise(3<<20)+npmrc)))}}},
+		{name: "brotli, large, streamed", layers: [][]vt.File{{{Name: "srv/www/vendor.js.BR", Body: string(nesttest.Brotli([]byte(noise(3<<20) + npmrc)))}}},
 			want: []string{"/srv/www/vendor.js.BR", "/srv/www/vendor.js.BR (brotli)"}}, // noise: stored, the value as it is
-		{name: "brotli member of a tar.gz", layers: [][]vt.File{{{Name: "dist.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "www/app.js.br", Body: string(brotlied(t, []byte(npmrc)))})))}}},
+		{name: "brotli member of a tar.gz", layers: [][]vt.File{{{Name: "dist.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "www/app.js.br", Body: string(nesttest.Brotli([]byte(npmrc)))})))}}},
 			want: []string{"/dist.tgz (gzip):www/app.js.br (brotli)"}},
 		{name: "called .br, not brotli", layers: [][]vt.File{{{Name: "po/messages.br", Body: "msgid \"hello\"\nmsgstr \"olá\"\n"}}}},
 		{name: "not compressed", layers: [][]vt.File{{{Name: "etc/npmrc", Body: npmrc}, {Name: "HK", Body: "HK" + npmrc}}},

@@ -1,13 +1,25 @@
-// Package nesttest makes, for tests, the embedded forms package nest
-// opens that the standard library cannot write: ar archives (a .deb)
-// and git packfiles.
+// Package nesttest makes, for tests, the forms package nest opens that
+// the standard library cannot write: ar archives (a .deb), git packfiles
+// and brotli data.
 package nesttest
 
 import (
 	"bytes"
 	"compress/zlib"
 	"fmt"
+
+	"github.com/andybalholm/brotli"
 )
+
+// Brotli is data brotli-compressed (at level 5, as a build's
+// precompression step would).
+func Brotli(data []byte) []byte {
+	var b bytes.Buffer
+	w := brotli.NewWriterLevel(&b, 5)
+	w.Write(data) // a bytes.Buffer does not fail
+	w.Close()
+	return b.Bytes()
+}
 
 // Ar is an ar archive of members (name, content, ...), as dpkg-deb
 // writes a .deb.
