@@ -797,6 +797,9 @@ func TestScanTreeViews(t *testing.T) {
 		{name: "brotli member of a tar.gz", build: func(t *testing.T, dir, v string) {
 			writeBytes(t, dir, "dist.tgz", tarGz(t, "www/app.js.br", string(nesttest.Brotli([]byte(npmrc(v))))))
 		}, want: []Finding{{Path: "/dist.tgz (gzip):www/app.js.br (brotli)", Where: "content", Encoding: "raw"}}},
+		{name: "brotli member of a zip", build: func(t *testing.T, dir, v string) {
+			writeBytes(t, dir, "site.zip", zipped(t, zipEntry{name: "www/app.js.br", data: string(nesttest.Brotli([]byte(npmrc(v))))}))
+		}, want: []Finding{{Path: "/site.zip:www/app.js.br (brotli)", Where: "content", Encoding: "raw"}}},
 		{name: "called .br, not brotli", build: func(t *testing.T, dir, v string) {
 			write(t, dir, "po/messages.br", "msgid \"hello\"\nmsgstr \"olá\"\n")
 		}},
