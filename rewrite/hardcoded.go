@@ -369,6 +369,13 @@ func secretSettingKey(k string) bool {
 // mysql -psecret, sshpass -p secret, curl -u user:secret, unrar -psecret,
 // wget --password=secret. It returns a rule id, or "".
 func literalPasswordFlag(cmd string) string {
+	if !strings.ContainsAny(cmd, "=| \t\n\r\v\f") {
+		// passwordFlagIn looks at assignments, pipes and commands with
+		// arguments; a text with no =, | or blank parses to none of
+		// them (one word, or single words joined by ; & ( ) { }). Most
+		// exec-form CMDs and ENTRYPOINTs are such a word.
+		return ""
+	}
 	f, err := parseShell(cmd)
 	if err != nil {
 		return ""

@@ -314,3 +314,23 @@ func TestHardcodedOutsideRun(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLiteralPasswordFlagOneWord: literalPasswordFlag skips the parse of a
+// text with no '=', '|' or blank; the parse would find nothing there.
+func FuzzLiteralPasswordFlagOneWord(f *testing.F) {
+	for _, s := range []string{"python", "/app/server", "a;b&c", "(x)&&{y;}", "$(--password)", "`-pXk29fLq7Wz`", "'--password'\"x\"", "$'a\\x20-p\\x20b'", "mysql;-pXk29fLq7Wz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsAny(s, "=| \t\n\r\v\f") {
+			return
+		}
+		file, err := parseShell(s)
+		if err != nil {
+			return
+		}
+		if r := passwordFlagIn(file); r != "" {
+			t.Fatalf("passwordFlagIn found %s in a text with no '=', '|' or blank", r)
+		}
+	})
+}
