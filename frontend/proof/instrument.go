@@ -230,6 +230,17 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 				changed = true
 			}
 		}
+		if step == nil && contentKeyed(op) {
+			// BuildKit keys this op by the content of what it reads: the
+			// same COPY in a stock build of the legacy Dockerfile, running
+			// at the same time, would get the same key, BuildKit would
+			// merge the two, and a cache export of this build would carry
+			// the legacy build's layers (its secrets with them). The
+			// frontend image as one more input, used by nothing, keeps
+			// the keys apart.
+			addUnusedInput(op, toolHead)
+			changed = true
+		}
 		upstream[d] = up
 		nd, dt := d, g.raw[d]
 		if changed {
@@ -310,6 +321,85 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 	out.Def = newDef
 	out.Fingerprints = g.opts.Fingerprints
 	return out, nil
+}
+
+// contentKeyed reports whether BuildKit's cache key of op depends on the
+// content of one of its inputs rather than on that input's own key: a file
+// op that copies from an input (COPY --from, COPY and ADD from the
+// context), or whose owner is a name looked up in an input, and an exec
+// with a read-only mount or one whose changes are dropped (RUN
+// --mount=from=…). Two ops with the same body and inputs of the same
+// content then share a key, whatever made those inputs.
+func contentKeyed(op *pb.Op) bool {
+	n := int64(len(op.Inputs))
+	switch o := op.Op.(type) {
+	case *pb.Op_File:
+		for _, a := range o.File.Actions {
+			if c := a.GetCopy(); c != nil && a.SecondaryInput >= 0 && a.SecondaryInput < n {
+				return true
+			}
+			for _, in := range ownerInputs(a) {
+				if *in >= 0 && *in < n {
+					return true
+				}
+			}
+		}
+	case *pb.Op_Exec:
+		for _, m := range o.Exec.Mounts {
+			switch m.MountType {
+			case pb.MountType_SECRET, pb.MountType_SSH, pb.MountType_TMPFS:
+				continue
+			}
+			if m.Input >= 0 && m.Input < n && (m.Readonly || m.Output == int64(pb.SkipOutput)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ownerInputs are the indexes of the inputs (or earlier actions' outputs)
+// in whose /etc/passwd or /etc/group a file action looks up its owner.
+func ownerInputs(a *pb.FileAction) []*int64 {
+	var owner *pb.ChownOpt
+	switch {
+	case a.GetCopy() != nil:
+		owner = a.GetCopy().Owner
+	case a.GetMkdir() != nil:
+		owner = a.GetMkdir().Owner
+	case a.GetMkfile() != nil:
+		owner = a.GetMkfile().Owner
+	case a.GetSymlink() != nil:
+		owner = a.GetSymlink().Owner
+	}
+	if owner == nil {
+		return nil
+	}
+	var out []*int64
+	for _, u := range []*pb.UserOpt{owner.User, owner.Group} {
+		if b := u.GetByName(); b != nil {
+			out = append(out, &b.Input)
+		}
+	}
+	return out
+}
+
+// addUnusedInput appends in to op's inputs, used by none of its actions or
+// mounts. A file op's actions refer to the outputs of earlier actions by
+// indexes past its inputs: those move up by one.
+func addUnusedInput(op *pb.Op, in *pb.Input) {
+	n := int64(len(op.Inputs))
+	if f := op.GetFile(); f != nil {
+		for _, a := range f.Actions {
+			refs := append([]*int64{&a.Input, &a.SecondaryInput}, ownerInputs(a)...)
+			for _, r := range refs {
+				if *r >= n {
+					*r++
+				}
+			}
+		}
+	}
+	op.Inputs = append(op.Inputs, proto.Clone(in).(*pb.Input))
 }
 
 // bringsFiles reports whether a file op copies or makes files (rather

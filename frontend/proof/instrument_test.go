@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -407,4 +408,118 @@ func TestInstrumentMasksAfterCopies(t *testing.T) {
 			t.Errorf("%q masks %q, want API_TOKEN", cmd, masked[cmd])
 		}
 	}
+}
+
+// TestInstrumentKeysContentCopiesApart: a file op or exec that BuildKit
+// keys by the content of an input (COPY --from of a stage built with
+// secrets, RUN --mount=from=…) gets the frontend image as one more input,
+// used by nothing, so that a stock build of the legacy Dockerfile never
+// shares its key; the file op's references to its earlier actions and to
+// the inputs it looks owners up in still point at the same things.
+func TestInstrumentKeysContentCopiesApart(t *testing.T) {
+	base := llb.Image("busybox")
+	build := base.Run(llb.Args([]string{"/bin/sh", "-c", "npm run build"}),
+		llb.AddSecret("/run/secrets/npm", llb.SecretID("NPM_TOKEN"))).Root()
+	other := llb.Image("alpine")
+	// Three actions: the second and third build on the first's output
+	// (indexes past the inputs), the copy's owner is looked up by name in
+	// the base (input 0), and the mkfile's in the first action's output.
+	final := base.File(
+		llb.Copy(build, "/app/dist", "/app/dist", &llb.CopyInfo{CreateDestPath: true}, llb.WithUser("node:node")).
+			Mkdir("/app/logs", 0o755, llb.WithParents(true)).
+			Mkfile("/app/VERSION", 0o644, []byte("1"), llb.WithUser("node")),
+	)
+	final = final.Run(llb.Args([]string{"/bin/sh", "-c", "true"}),
+		llb.AddMount("/mnt", other, llb.Readonly)).Root()
+	def := marshalState(t, final)
+	orig, err := parse(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Instrument(def, toolDef(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := parse(must(t, toolDef(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	toolHead, _ := tool.head()
+	var files, execsSeen int
+	for _, d := range orig.order {
+		op := orig.ops[d]
+		var got *pb.Op
+		for _, o := range plan.Ops {
+			if sameKind(o, op) {
+				got = o
+			}
+		}
+		switch {
+		case op.GetFile() != nil:
+			files++
+			if got == nil {
+				t.Fatal("the file op is missing from the plan")
+			}
+			if n := len(got.Inputs); n != len(op.Inputs)+1 || got.Inputs[n-1].Digest != toolHead.Digest {
+				t.Fatalf("file op inputs: %d (last %s), want %d with the frontend image last", n, got.Inputs[n-1].Digest, len(op.Inputs)+1)
+			}
+			if want, have := resolveFileRefs(op), resolveFileRefs(got); !slices.Equal(want, have) {
+				t.Errorf("the file op's references moved:\n have %v\n want %v", have, want)
+			}
+		case op.GetExec() != nil && slices.ContainsFunc(op.GetExec().Mounts, func(m *pb.Mount) bool { return m.Dest == "/mnt" }):
+			execsSeen++
+		}
+	}
+	if files != 1 || execsSeen != 1 {
+		t.Fatalf("file ops %d, execs with a mount %d; want 1 and 1", files, execsSeen)
+	}
+	// The exec with a read-only mount from another image: keyed apart
+	// too (it is wrapped for masking, the frontend image mounted).
+	for _, o := range plan.Ops {
+		if ex := o.GetExec(); ex != nil && slices.ContainsFunc(ex.Mounts, func(m *pb.Mount) bool { return m.Dest == "/mnt" }) {
+			if !slices.ContainsFunc(o.Inputs, func(in *pb.Input) bool { return in.Digest == toolHead.Digest }) {
+				t.Error("the exec with a read-only mount does not have the frontend image among its inputs")
+			}
+		}
+	}
+}
+
+func must(t *testing.T, f func() (*pb.Definition, error)) *pb.Definition {
+	t.Helper()
+	def, err := f()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
+}
+
+func sameKind(a, b *pb.Op) bool {
+	if fa, fb := a.GetFile(), b.GetFile(); fa != nil && fb != nil {
+		return len(fa.Actions) == len(fb.Actions)
+	}
+	return false
+}
+
+// resolveFileRefs names what each index of a file op's actions refers to:
+// an input or an earlier action, by its position.
+func resolveFileRefs(op *pb.Op) []string {
+	n := int64(len(op.Inputs))
+	name := func(i int64) string {
+		switch {
+		case i < 0:
+			return "none"
+		case i < n:
+			return "input " + strconv.FormatInt(i, 10)
+		default:
+			return "action " + strconv.FormatInt(i-n, 10)
+		}
+	}
+	var out []string
+	for _, a := range op.GetFile().Actions {
+		out = append(out, name(a.Input), name(a.SecondaryInput))
+		for _, r := range ownerInputs(a) {
+			out = append(out, "owner "+name(*r))
+		}
+	}
+	return out
 }
