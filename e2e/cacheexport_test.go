@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -10,37 +11,67 @@ import (
 )
 
 // TestCacheExportBesideLegacyBuild: a team migrating builds the legacy
-// Dockerfile (the stock frontend, its .env copied into a layer) and the
-// same Dockerfile through hushbuild on one builder at the same time, two
-// branches of one repository in CI. The final stage's COPY --from=build is
-// keyed by BuildKit by the content it copies, the same in both builds, so
-// BuildKit merged the two steps, and the hushbuild build's exported cache
-// (mode=max) carried the legacy build's layers: the .env and its secret.
-// The frontend keys such steps apart (the frontend image as one more
-// input), and the exported cache holds no secret.
+// Dockerfile (the stock frontend, a credential file copied into a layer)
+// and the same Dockerfile through hushbuild on one builder at the same
+// time, two branches of one repository in CI. The final stage's COPY
+// --from=build is keyed by BuildKit by the content it copies, the same in
+// both builds, so BuildKit merged the two steps, and the hushbuild build's
+// exported cache (mode=max) carried the legacy build's layers: the
+// credential file and its secret. The frontend keys such steps apart (the
+// frontend image as one more input): in a build whose steps get secrets
+// (proof.Instrument) and in one where none does, whose copies it checks
+// (proof.KeyApart). The exported cache holds no secret.
 func TestCacheExportBesideLegacyBuild(t *testing.T) {
 	l := needLab(t)
+	for _, tc := range []struct {
+		name string
+		// stage is the build stage after its FROM and WORKDIR; file
+		// the credential file of the context, with the secret in it.
+		stage, file, content string
+	}{
+		{
+			name:    "a RUN reads the copied .env",
+			file:    ".env.production",
+			content: "API_KEY=%s\n",
+			stage: "COPY .env.production ./\n" +
+				"RUN mkdir -p dist && set -a && . ./.env.production && set +a && test -n \"$API_KEY\" && cat nonce > /dev/null && sleep 3 && echo built > dist/index.js\n",
+		},
+		{
+			name:    "no step gets a secret",
+			file:    ".npmrc",
+			content: "//registry.npmjs.org/:_authToken=%s\n",
+			stage:   "COPY .npmrc ./\nCOPY nonce dist/\n",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testCacheExportBesideLegacyBuild(t, l, tc.file, tc.content, tc.stage)
+		})
+	}
+}
+
+func testCacheExportBesideLegacyBuild(t *testing.T, l *labSetup, file, content, stage string) {
 	secrets := newSecretSet()
 	key := secrets.canary(t, "API_KEY")
-	// The legacy build's last step keeps it running while the hushbuild
-	// build reaches its COPY: the two builds are at that step together.
-	// A nonce per run keeps each step out of an earlier run's cache.
-	nonce := strconv.FormatInt(time.Now().UnixNano(), 36)
 	body := "FROM " + l.testbase + " AS build\n" +
 		"WORKDIR /app\n" +
-		"COPY .env.production ./\n" +
-		"RUN mkdir -p dist && set -a && . ./.env.production && set +a && test -n \"$API_KEY\" && echo " + nonce + " >/dev/null && sleep 3 && echo built > dist/index.js\n" +
+		"COPY nonce ./\n" +
+		stage +
 		"\n" +
 		"FROM " + l.testbase + "\n" +
 		"WORKDIR /app\n" +
 		"COPY --from=build /app/dist ./dist\n" +
-		"CMD [\"cat\", \"dist/index.js\"]\n"
+		"CMD [\"ls\", \"dist\"]\n"
 	res, err := rewrite.Rewrite([]byte(body), rewrite.Config{})
 	if err != nil || res.Err() != nil {
 		t.Fatalf("the CLI's rewrite: %v %v", err, res.Err())
 	}
 	ctx := t.TempDir()
-	writeFile(t, ctx, ".env.production", []byte("API_KEY="+key.value+"\n"))
+	writeFile(t, ctx, file, []byte(fmt.Sprintf(content, key.value)))
+	// A nonce per run keeps each step out of an earlier run's cache.
+	nonce := strconv.FormatInt(time.Now().UnixNano(), 36)
+	writeFile(t, ctx, "nonce", []byte(nonce))
+	// The legacy build's last step keeps it running while the others
+	// reach their COPY: the builds are at that step together.
 	writeFile(t, ctx, "Dockerfile.legacy", withSyntax(l.stock, []byte(body+"RUN echo "+nonce+" && sleep 40\n")))
 	writeFile(t, ctx, "Dockerfile.cli", withSyntax(l.stock, res.Output))
 	writeFile(t, ctx, "Dockerfile", withSyntax(l.frontend, []byte(body)))
@@ -56,7 +87,7 @@ func TestCacheExportBesideLegacyBuild(t *testing.T) {
 	}
 	legacyDone, legacyOut := build("legacy", "Dockerfile.legacy")
 	time.Sleep(time.Second)
-	cliDone, cliOut := build("cli-on-stock", "Dockerfile.cli", "--secret", "id=.env.production,src=.env.production")
+	cliDone, cliOut := build("cli-on-stock", "Dockerfile.cli", "--secret", "id="+file+",src="+file)
 	hushDone, hushOut := build("hushbuild", "Dockerfile")
 	results := map[string]buildResult{"the legacy build": <-legacyDone, "the CLI's rewrite on the stock frontend": <-cliDone, "the hushbuild build": <-hushDone}
 	for what, r := range results {

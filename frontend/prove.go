@@ -278,8 +278,16 @@ func (p *prover) solve(ctx context.Context, def *pb.Definition, image any, cache
 			return p.c.Solve(ctx, client.SolveRequest{Definition: def, CacheImports: cacheImports})
 		}
 		// No step gets a secret, but the context holds credential
-		// files: the copies are checked for them.
-		if plan, err = proof.Plain(def, p.options()); err != nil {
+		// files: the copies are checked for them, and kept apart from
+		// a stock build's (proof.KeyApart).
+		apart, opts, err := proof.KeyApart(def, func() (*pb.Definition, error) {
+			_, toolDef, err := p.toolImage(ctx)
+			return toolDef, err
+		}, p.options())
+		if err != nil {
+			return nil, err
+		}
+		if plan, err = proof.Plain(apart, opts); err != nil {
 			return nil, err
 		}
 	}
