@@ -1,14 +1,22 @@
 // Package nesttest makes, for tests, the forms package nest opens that
-// the standard library cannot write: ar archives (a .deb), git packfiles
-// and brotli data.
+// the standard library cannot write: ar archives (a .deb), git packfiles,
+// brotli data and PKCS #12 keystores.
 package nesttest
 
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"time"
 
 	"github.com/andybalholm/brotli"
+	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // Brotli is data brotli-compressed (at level 5, as a build's
@@ -77,4 +85,66 @@ func Pack(insert string, blobs ...string) []byte {
 	}
 	b.Write(make([]byte, 20)) // the checksum
 	return b.Bytes()
+}
+
+// Keystore is a private key and its certificate packed into a PKCS #12
+// keystore, with the key's other encodings to look for.
+type Keystore struct {
+	P12   []byte // the keystore
+	PEM   []byte // the key as a PKCS #8 PEM file (what a secret mount holds)
+	PKCS1 []byte // the key's PKCS #1 DER
+	PKCS8 []byte // the key's PKCS #8 DER
+	Cert  []byte // the certificate's DER
+}
+
+// PKCS12Encoders are the encodings PKCS12 writes: "legacy-rc2" (what
+// OpenSSL 1.x and Java 8 write: the key under 3DES, the certificates under
+// 40-bit RC2), "legacy-des" (all under 3DES) and "modern" (what OpenSSL 3
+// and Java 11 write: PBES2, AES-256-CBC, PBKDF2 with HMAC-SHA-256).
+var PKCS12Encoders = []string{"legacy-rc2", "legacy-des", "modern"}
+
+// NewKey is a fresh 2048-bit RSA key and a self-signed certificate for it.
+func NewKey() (*rsa.PrivateKey, *x509.Certificate, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "app.example.com"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		DNSNames:     []string{"app.example.com"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	return key, cert, err
+}
+
+// PKCS12 packs key and cert into a keystore under password with the
+// encoder enc (one of PKCS12Encoders), as `openssl pkcs12 -export` does.
+func PKCS12(key *rsa.PrivateKey, cert *x509.Certificate, enc, password string) (Keystore, error) {
+	encoders := map[string]*gopkcs12.Encoder{"legacy-rc2": gopkcs12.LegacyRC2, "legacy-des": gopkcs12.LegacyDES, "modern": gopkcs12.Modern}
+	e, ok := encoders[enc]
+	if !ok {
+		return Keystore{}, fmt.Errorf("no PKCS #12 encoder %q", enc)
+	}
+	p12, err := e.WithRand(rand.Reader).Encode(key, cert, nil, password)
+	if err != nil {
+		return Keystore{}, err
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return Keystore{}, err
+	}
+	return Keystore{
+		P12:   p12,
+		PEM:   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}),
+		PKCS1: x509.MarshalPKCS1PrivateKey(key),
+		PKCS8: p8,
+		Cert:  cert.Raw,
+	}, nil
 }
