@@ -1,0 +1,117 @@
+package verify
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/nest"
+	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
+	vt "github.com/hushbuild/hushbuild/verify/verifytest"
+)
+
+var (
+	p12KeyOnce sync.Once
+	p12Key     func(enc, password string) (nesttest.Keystore, error)
+)
+
+// keystore is a keystore of one fresh key (per test binary) under
+// password, written by enc.
+func keystore(t testing.TB, enc, password string) nesttest.Keystore {
+	t.Helper()
+	p12KeyOnce.Do(func() {
+		key, cert, err := nesttest.NewKey()
+		p12Key = func(enc, password string) (nesttest.Keystore, error) {
+			if err != nil {
+				return nesttest.Keystore{}, err
+			}
+			return nesttest.PKCS12(key, cert, enc, password)
+		}
+	})
+	ks, err := p12Key(enc, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// TestPKCS12: a TLS key packed into a PKCS #12 keystore under a
+// conventional password is found in the keystore's decrypted contents,
+// whatever the encoding, in a file of its own or in a jar; under another
+// password the keystore is searched as bytes only, without a note.
+func TestPKCS12(t *testing.T) {
+	type tcase struct {
+		name  string
+		ks    nesttest.Keystore
+		files func(p12 []byte) []vt.File
+		want  string // the path of the content hits
+		note  string
+	}
+	plain := func(p12 []byte) []vt.File { return []vt.File{{Name: "app/keystore.p12", Body: string(p12)}} }
+	var tests []tcase
+	for _, enc := range nesttest.PKCS12Encoders {
+		for _, pw := range nest.PKCS12Passwords {
+			tests = append(tests, tcase{name: enc + "/" + pw, ks: keystore(t, enc, pw), files: plain, want: "/app/keystore.p12" + nest.PKCS12Suffix(pw)})
+		}
+		tests = append(tests, tcase{name: enc + "/another password", ks: keystore(t, enc, "Xq7-not-a-default"), files: plain})
+	}
+	tests = append(tests,
+		tcase{name: "in a jar", ks: keystore(t, "modern", "changeit"),
+			files: func(p12 []byte) []vt.File {
+				return []vt.File{{Name: "app/app.jar", Body: string(zipOf(t, "BOOT-INF/classes/application.properties", "server.ssl.key-store=classpath:keystore.p12\n", "BOOT-INF/classes/keystore.p12", string(p12)))}}
+			},
+			want: "/app/app.jar:BOOT-INF/classes/keystore.p12" + nest.PKCS12Suffix("changeit")},
+		tcase{name: "in a jar, streamed", ks: keystore(t, "legacy-des", "password"),
+			files: func(p12 []byte) []vt.File {
+				return []vt.File{{Name: "app.jar", Body: string(storedZip(t, "BOOT-INF/lib/big.jar", noise(2<<20), "BOOT-INF/classes/keystore.p12", string(p12)))}}
+			},
+			want: "/app.jar:BOOT-INF/classes/keystore.p12" + nest.PKCS12Suffix("password")},
+		tcase{name: "in a tar.gz", ks: keystore(t, "legacy-rc2", ""),
+			files: func(p12 []byte) []vt.File {
+				return []vt.File{{Name: "certs.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "tls/server.pfx", Body: string(p12)})))}}
+			},
+			want: "/certs.tgz (gzip):tls/server.pfx" + nest.PKCS12Suffix("")},
+		tcase{name: "truncated", ks: keystore(t, "modern", "changeit"),
+			files: func(p12 []byte) []vt.File { return []vt.File{{Name: "keystore.p12", Body: string(p12[:len(p12)/2])}} },
+			note:  "/keystore.p12: a PKCS #12 keystore that cannot be opened"},
+	)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			files := append([]vt.File{{Name: "etc/hostname", Body: "box\n"}}, tc.files(tc.ks.P12)...)
+			l := vt.NewLayout(t).Write(vt.Image{Layers: []vt.Layer{{Files: files}}})
+			// The key as the build's secret mount holds it: its fields
+			// (its text, its lines, its private number).
+			secrets, _ := FileSecretValues("tls_key", "tls.key", tc.ks.PEM)
+			r, err := run(t, Options{Image: l.Dir, Secrets: secrets})
+			if err != nil {
+				t.Fatalf("Scan: %v", err)
+			}
+			seen := map[string]bool{}
+			for _, h := range find(r, secretHit("tls_key")) {
+				if h.In == InContent {
+					seen[h.Path] = true
+				}
+			}
+			var got []string
+			for p := range seen {
+				got = append(got, p)
+			}
+			sort.Strings(got)
+			want := []string{}
+			if tc.want != "" {
+				want = append(want, tc.want)
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("content hits at %q, want %q\n%s", got, want, dump(r))
+			}
+			notes := strings.Join(r.Notes, "\n")
+			if tc.note != "" && !strings.Contains(notes, tc.note) {
+				t.Errorf("notes %q, want one with %q", notes, tc.note)
+			}
+			if tc.note == "" && strings.Contains(notes, "raw bytes") {
+				t.Errorf("unexpected notes %q", notes)
+			}
+		})
+	}
+}
