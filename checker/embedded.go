@@ -47,6 +47,20 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 	limit, tooBig := w.limits(j, size)
 	var used int64
 	switch {
+	case nest.IsPKCS12(h):
+		if data == nil || int64(len(data)) != size {
+			if size > nest.MaxPKCS12 {
+				j.notes = append(j.notes, fmt.Sprintf("%s: a PKCS #12 keystore of more than %d bytes: searched as raw bytes only", j.red, nest.MaxPKCS12))
+				return nil
+			}
+			data = make([]byte, size)
+			if k, err := f.ReadAt(data, 0); int64(k) != size {
+				return pathError("reading", j.red, err)
+			}
+		}
+		if err := w.pkcs12(j, c.innerScan(), data, "", &used, limit); err != nil {
+			return tooBig("")
+		}
 	case nest.IsAr(h):
 		if err := w.arMembers(j, f, c, size, &used, limit, tooBig); err != nil {
 			return err
@@ -90,6 +104,28 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 			if err := w.decompressed(j, c.innerScan(), br, kind, payloadSuffix+" ("+kind+")", 1, &used, limit, tooBig); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// pkcs12 searches what the conventional passwords decrypt of data, a
+// PKCS #12 keystore of j's file found at suffix (its bytes were searched
+// as they are), through c, reported at suffix (PKCS #12, password
+// PASSWORD); used counts the bytes decrypted against limit (errTooBig).
+// A keystore that cannot be read is a note; one that no password opens
+// is not (see ScanTree).
+func (w *walker) pkcs12(j *job, c *contentScan, data []byte, suffix string, used *int64, limit int64) error {
+	parts, _, err := nest.OpenPKCS12(data)
+	if err != nil {
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: a PKCS #12 keystore that cannot be opened (%v): searched as raw bytes only", j.red, suffix, err))
+	}
+	for _, p := range parts {
+		if *used += int64(len(p.Data)); *used > limit {
+			return errTooBig
+		}
+		if lits := c.scanWhole(p.Data); len(lits) > 0 {
+			j.parts = append(j.parts, part{suffix + nest.PKCS12Suffix(p.Password), lits})
 		}
 	}
 	return nil
