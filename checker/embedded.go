@@ -47,10 +47,11 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 	limit, tooBig := w.limits(j, size)
 	var used int64
 	switch {
-	case nest.IsPKCS12(h):
+	case nest.KeystoreKind(h) != "":
+		kind := nest.KeystoreKind(h)
 		if data == nil || int64(len(data)) != size {
-			if size > nest.MaxPKCS12 {
-				j.notes = append(j.notes, fmt.Sprintf("%s: a PKCS #12 keystore of more than %d bytes: searched as raw bytes only", j.red, nest.MaxPKCS12))
+			if size > nest.MaxKeystore {
+				j.notes = append(j.notes, fmt.Sprintf("%s: a %s keystore of more than %d bytes: searched as raw bytes only", j.red, kind, nest.MaxKeystore))
 				return nil
 			}
 			data = make([]byte, size)
@@ -58,7 +59,7 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 				return pathError("reading", j.red, err)
 			}
 		}
-		if err := w.pkcs12(j, c.innerScan(), data, "", &used, limit); err != nil {
+		if err := w.keystore(j, c.innerScan(), kind, data, "", &used, limit); err != nil {
 			return tooBig("")
 		}
 	case nest.IsAr(h):
@@ -109,23 +110,23 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 	return nil
 }
 
-// pkcs12 searches what the conventional passwords decrypt of data, a
-// PKCS #12 keystore of j's file found at suffix (its bytes were searched
-// as they are), through c, reported at suffix (PKCS #12, password
-// PASSWORD); used counts the bytes decrypted against limit (errTooBig).
-// A keystore that cannot be read is a note; one that no password opens
-// is not (see ScanTree).
-func (w *walker) pkcs12(j *job, c *contentScan, data []byte, suffix string, used *int64, limit int64) error {
-	parts, _, err := nest.OpenPKCS12(data)
+// keystore searches what the conventional passwords decrypt of data, a
+// keystore of kind (see nest.KeystoreKind) of j's file found at suffix
+// (its bytes were searched as they are), through c, reported at suffix
+// (PKCS #12, password PASSWORD); used counts the bytes decrypted against
+// limit (errTooBig). A keystore that cannot be read is a note; one that
+// no password opens is not (see ScanTree).
+func (w *walker) keystore(j *job, c *contentScan, kind string, data []byte, suffix string, used *int64, limit int64) error {
+	parts, _, err := nest.OpenKeystore(kind, data)
 	if err != nil {
-		j.notes = append(j.notes, fmt.Sprintf("%s%s: a PKCS #12 keystore that cannot be opened (%v): searched as raw bytes only", j.red, suffix, err))
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: a %s keystore that cannot be opened (%v): searched as raw bytes only", j.red, suffix, kind, err))
 	}
 	for _, p := range parts {
 		if *used += int64(len(p.Data)); *used > limit {
 			return errTooBig
 		}
 		if lits := c.scanWhole(p.Data); len(lits) > 0 {
-			j.parts = append(j.parts, part{suffix + nest.PKCS12Suffix(p.Password), lits})
+			j.parts = append(j.parts, part{suffix + nest.KeystoreSuffix(kind, p.Password), lits})
 		}
 	}
 	return nil

@@ -116,13 +116,14 @@ const (
 //   - a content of at most 256 KiB (a file's, or a file's decompressed) is
 //     searched again with its line ends removed, for values written
 //     wrapped (base64 wraps at 76 columns);
-//   - a PKCS #12 keystore (a .p12, a .pfx, by its content; also as a
-//     member of an archive) is decrypted with each conventional password
-//     (nest.PKCS12Passwords: none, changeit, changeme, password, secret)
-//     and its decrypted contents searched (the private keys as PKCS #8
-//     DER, the certificates), reported at "PATH (PKCS #12, password
-//     changeit)". A keystore no such password opens cannot be proven
-//     either way: it is searched as bytes only, without a note;
+//   - a keystore (PKCS #12: a .p12, a .pfx; or Java's older JKS), known by
+//     its content, also as a member of an archive, is decrypted with each
+//     conventional password (nest.KeystorePasswords: none, changeit,
+//     changeme, password, secret) and its decrypted contents searched
+//     (the private keys as PKCS #8 DER, a PKCS #12 file's certificates),
+//     reported at "PATH (PKCS #12, password changeit)", "PATH (JKS,
+//     password changeit)". A keystore no such password opens cannot be
+//     proven either way: it is searched as bytes only, without a note;
 //   - a file of at most 256 KiB of text is searched for values kept
 //     obscured as rclone keeps its configuration's passwords (AES-CTR
 //     under a key anyone has), revealed, reported at "PATH
@@ -1043,7 +1044,7 @@ func (w *walker) plainTar(j *job, f *os.File, c *contentScan, size int64) error 
 
 // member opens a member of an archive whose raw bytes were searched with
 // the archive's (a plain tar's, an ar's), read from mr, when it is
-// compressed, an archive or a PKCS #12 keystore itself: its content is searched at
+// compressed, an archive or a keystore itself: its content is searched at
 // "ARCHIVE:NAME". Other members are left: their bytes were searched. Only a
 // content beyond the limits, or a failed search, is an error; a member
 // that cannot be read to its end is a note.
@@ -1051,7 +1052,7 @@ func (w *walker) member(j *job, c *contentScan, mr *bufio.Reader, name string, u
 	mh, _ := mr.Peek(512)
 	d := 1
 	switch {
-	case compression(mh) != "", nest.KindByName(name) != "", nest.IsPKCS12(mh):
+	case compression(mh) != "", nest.KindByName(name) != "", nest.KeystoreKind(mh) != "":
 	case isTar(mh):
 		d++
 	default:
@@ -1152,15 +1153,17 @@ func (w *walker) nested(j *job, c *contentScan, r io.Reader, suffix string, dept
 		return feed.n, nil
 	case isTar(head):
 		return w.tarMembers(j, c, br, suffix, depth, used, limit, tooBig)
-	case nest.IsPKCS12(head) && depth < maxNest:
-		// Searched as it is, and decrypted (see pkcs12).
-		data, err := io.ReadAll(io.LimitReader(br, nest.MaxPKCS12+1))
+	case nest.KeystoreKind(head) != "" && depth < maxNest:
+		// Searched as it is, and decrypted (see keystore).
+		data, err := io.ReadAll(io.LimitReader(br, nest.MaxKeystore+1))
 		lits, n, serr := w.stream(c, io.MultiReader(bytes.NewReader(data), br), used, limit)
 		if len(lits) > 0 {
 			j.parts = append(j.parts, part{suffix, lits})
 		}
-		if err == nil && serr == nil {
-			if err := w.pkcs12(j, c.innerScan(), data, suffix, used, limit); err != nil {
+		if err == nil && serr == nil && len(data) > nest.MaxKeystore {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: a %s keystore of more than %d bytes: searched as raw bytes only", j.red, suffix, nest.KeystoreKind(head), nest.MaxKeystore))
+		} else if err == nil && serr == nil {
+			if err := w.keystore(j, c.innerScan(), nest.KeystoreKind(head), data, suffix, used, limit); err != nil {
 				return n, &scanFailure{err}
 			}
 		}
@@ -1261,7 +1264,7 @@ func (w *walker) tarMembers(j *job, c *contentScan, br *bufio.Reader, suffix str
 		// deeper.
 		d := depth
 		switch {
-		case compression(mh) != "", nest.KindByName(hdr.Name) != "", nest.IsPKCS12(mh):
+		case compression(mh) != "", nest.KindByName(hdr.Name) != "", nest.KeystoreKind(mh) != "":
 		case isTar(mh) && depth < maxNest:
 			d++
 		default:

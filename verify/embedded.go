@@ -32,7 +32,7 @@ import (
 // embeddable tells whether a file starting with head, read as a stream,
 // is opened for an embedded form.
 func embeddable(head []byte) bool {
-	return nest.IsAr(head) || nest.IsPack(head) || nest.IsScript(head) || nest.IsPKCS12(head)
+	return nest.IsAr(head) || nest.IsPack(head) || nest.IsScript(head) || nest.KeystoreKind(head) != ""
 }
 
 // maxZipPrefix is how much of a script streamed before the zip archive
@@ -46,8 +46,8 @@ const maxZipPrefix = 1 << 20
 // when it is in memory, else nil.
 func (n *nester) embedded(br *bufio.Reader, head []byte, name string, data []byte) error {
 	switch {
-	case nest.IsPKCS12(head):
-		_, err := n.pkcs12(br, "", name, 0, true, data)
+	case nest.KeystoreKind(head) != "":
+		_, err := n.keystore(br, nest.KeystoreKind(head), "", name, 0, true, data)
 		return err
 	case nest.IsAr(head):
 		return n.arMembers(br)
@@ -111,14 +111,14 @@ func (n *nester) embedded(br *bufio.Reader, head []byte, name string, data []byt
 	return nil
 }
 
-// pkcs12 opens the PKCS #12 keystore br reads (data, when it is whole in
-// memory), found at suffix, depth levels in: it is searched as it is
-// (unless scanned says it was), and what the conventional passwords
-// decrypt of it is searched one level deeper, at suffix (PKCS #12,
-// password PASSWORD). A keystore larger than nest.MaxPKCS12, or that
-// cannot be read, is searched as bytes only, with a note; one that no
-// password opens, without one.
-func (n *nester) pkcs12(br *bufio.Reader, suffix, name string, depth int, scanned bool, data []byte) (int64, error) {
+// keystore opens the keystore of kind (see nest.KeystoreKind) br reads
+// (data, when it is whole in memory), found at suffix, depth levels in:
+// it is searched as it is (unless scanned says it was), and what the
+// conventional passwords decrypt of it is searched one level deeper, at
+// suffix (PKCS #12, password PASSWORD). A keystore larger than
+// nest.MaxKeystore, or that cannot be read, is searched as bytes only,
+// with a note; one that no password opens, without one.
+func (n *nester) keystore(br *bufio.Reader, kind, suffix, name string, depth int, scanned bool, data []byte) (int64, error) {
 	var st *secretscan.Stream
 	var in io.Reader = br
 	if !scanned {
@@ -127,11 +127,11 @@ func (n *nester) pkcs12(br *bufio.Reader, suffix, name string, depth int, scanne
 	}
 	var err error
 	if data == nil {
-		data, err = io.ReadAll(io.LimitReader(in, nest.MaxPKCS12+1))
+		data, err = io.ReadAll(io.LimitReader(in, nest.MaxKeystore+1))
 	}
 	k := int64(len(data))
-	if err == nil && k > nest.MaxPKCS12 {
-		n.note(suffix, "a PKCS #12 keystore of more than %d bytes: searched as raw bytes only", nest.MaxPKCS12)
+	if err == nil && k > nest.MaxKeystore {
+		n.note(suffix, "a %s keystore of more than %d bytes: searched as raw bytes only", kind, nest.MaxKeystore)
 		if st != nil {
 			var m int64
 			m, err = io.Copy(io.Discard, in)
@@ -145,15 +145,15 @@ func (n *nester) pkcs12(br *bufio.Reader, suffix, name string, depth int, scanne
 	if err != nil || data == nil {
 		return k, err
 	}
-	parts, _, perr := nest.OpenPKCS12(data)
+	parts, _, perr := nest.OpenKeystore(kind, data)
 	if perr != nil {
-		n.note(suffix, "a PKCS #12 keystore that cannot be opened (%v): searched as raw bytes only", perr)
+		n.note(suffix, "a %s keystore that cannot be opened (%v): searched as raw bytes only", kind, perr)
 	}
 	for _, p := range parts {
 		if n.used += int64(len(p.Data)); n.used > n.limit {
 			return k, errTooBig
 		}
-		ps := n.stream(depth+1, suffix+nest.PKCS12Suffix(p.Password), "")
+		ps := n.stream(depth+1, suffix+nest.KeystoreSuffix(kind, p.Password), "")
 		ps.Write(p.Data)
 		ps.Close()
 	}

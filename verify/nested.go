@@ -269,8 +269,8 @@ func (n *nester) content(br *bufio.Reader, suffix, name string, depth int, scann
 		return src.k, err
 	case nest.IsTar(head) && depth < nest.MaxNest:
 		return n.tar(br, suffix, depth, scanned)
-	case nest.IsPKCS12(head) && depth < nest.MaxNest:
-		return n.pkcs12(br, suffix, name, depth, scanned, nil)
+	case nest.KeystoreKind(head) != "" && depth < nest.MaxNest:
+		return n.keystore(br, nest.KeystoreKind(head), suffix, name, depth, scanned, nil)
 	}
 	if scanned {
 		return 0, nil

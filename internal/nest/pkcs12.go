@@ -17,42 +17,10 @@ import (
 )
 
 // A PKCS #12 keystore (.p12, .pfx: what `openssl pkcs12 -export` and
-// `keytool -storetype PKCS12` write, what Tomcat and Spring Boot read) holds
-// its private keys encrypted under a password. A build that packs a key
-// into one under a password anyone knows ("changeit") leaves the key in
-// its layer as surely as the key file: a keystore is opened with each of
-// PKCS12Passwords and its decrypted contents searched. The MAC is not
-// checked: a password is taken when the data it decrypts has a valid
-// padding and is one DER element.
-//
-// A keystore that none of them opens cannot be proven either way: it is
-// searched as bytes only, without a note (a keystore made from a key that
-// is no build secret, under a real password, is common and no leak).
-
-// PKCS12Passwords are the passwords a PKCS #12 keystore is tried with,
-// the conventional ones of the tools and of their documentation: none
-// (`openssl pkcs12 -export -passout pass:`), "changeit" (the JDK's cacerts,
-// Tomcat's and Spring Boot's examples), "changeme", "password" and
-// "secret" (tutorials' and charts' defaults).
-var PKCS12Passwords = []string{"", "changeit", "changeme", "password", "secret"}
-
-// PKCS12Kind names, in what is reported, the decrypted contents of a
-// PKCS #12 keystore.
-const PKCS12Kind = "PKCS #12"
-
-// PKCS12Suffix is how the decrypted contents of a PKCS #12 keystore opened
-// with password are reported: PATH (PKCS #12, password changeit).
-func PKCS12Suffix(password string) string {
-	if password == "" {
-		return " (" + PKCS12Kind + ", empty password)"
-	}
-	return " (" + PKCS12Kind + ", password " + password + ")"
-}
-
-// MaxPKCS12 bounds the size of a PKCS #12 file that is opened (read into
-// memory): keystores are kilobytes, a trust store of every public root a
-// few hundred. A larger one is searched as raw bytes only.
-const MaxPKCS12 = 16 << 20
+// `keytool -storetype PKCS12` write, what Tomcat and Spring Boot read)
+// holds its private keys encrypted under a password (see keystore.go).
+// The MAC is not checked: a password is taken when the data it decrypts
+// has a valid padding and is one DER element.
 
 // maxPKCS12Work bounds the key derivation iterations spent on one file,
 // all passwords and encrypted parts together (a keystore takes 2048 to
@@ -88,23 +56,15 @@ func derHeader(b []byte, tag byte) ([]byte, bool) {
 	return b[2+n-0x80:], true
 }
 
-// PKCS12Part is what one password opened in a PKCS #12 file: the
-// decrypted SafeContents and private keys (PKCS #8 DER: a PKCS #1 key's
-// DER is in it), one after another.
-type PKCS12Part struct {
-	Password string
-	Data     []byte
-}
-
 // OpenPKCS12 decrypts what the PKCS #12 file data holds under
-// PKCS12Passwords: the encrypted SafeContents (certificates and the bags
+// KeystorePasswords: the encrypted SafeContents (certificates and the bags
 // in them) and each shrouded private key, in its own bag or in a secret
 // bag (Java's secret keys), grouped by the password that opened them, in
-// the order of PKCS12Passwords. unopened counts the encrypted parts no
+// the order of KeystorePasswords. unopened counts the encrypted parts no
 // password opened (or whose cipher is not known). The error is for data
 // that is no PKCS #12 file that can be read, or that asks for too much
 // work; what was opened before is returned with it.
-func OpenPKCS12(data []byte) (parts []PKCS12Part, unopened int, err error) {
+func OpenPKCS12(data []byte) (parts []KeystorePart, unopened int, err error) {
 	var pfx struct {
 		Version  int
 		AuthSafe contentInfo
@@ -124,7 +84,7 @@ func OpenPKCS12(data []byte) (parts []PKCS12Part, unopened int, err error) {
 	if _, err := asn1.Unmarshal(safe, &infos); err != nil {
 		return nil, 0, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
 	}
-	o := &p12Opener{out: make([][]byte, len(PKCS12Passwords)), last: -1}
+	o := &p12Opener{out: make([][]byte, len(KeystorePasswords)), last: -1}
 	for _, ci := range infos {
 		var contents []byte
 		switch {
@@ -162,7 +122,7 @@ func OpenPKCS12(data []byte) (parts []PKCS12Part, unopened int, err error) {
 	}
 	for i, b := range o.out {
 		if len(b) > 0 {
-			parts = append(parts, PKCS12Part{PKCS12Passwords[i], b})
+			parts = append(parts, KeystorePart{KeystorePasswords[i], b})
 		}
 	}
 	return parts, o.unopened, o.err
@@ -269,17 +229,17 @@ func (o *p12Opener) bags(contents []byte, depth int) {
 // last part first), keeps what one opens in its part and returns it, or
 // nil.
 func (o *p12Opener) decrypt(alg pkix.AlgorithmIdentifier, encrypted []byte) []byte {
-	order := make([]int, 0, len(PKCS12Passwords))
+	order := make([]int, 0, len(KeystorePasswords))
 	if o.last >= 0 {
 		order = append(order, o.last)
 	}
-	for i := range PKCS12Passwords {
+	for i := range KeystorePasswords {
 		if i != o.last {
 			order = append(order, i)
 		}
 	}
 	for _, i := range order {
-		plain, err := o.decryptWith(alg, encrypted, PKCS12Passwords[i])
+		plain, err := o.decryptWith(alg, encrypted, KeystorePasswords[i])
 		if err != nil {
 			if errors.Is(err, errUnknownCipher) {
 				break

@@ -35,7 +35,7 @@ func keystore(t testing.TB, enc, password string) nesttest.Keystore {
 
 func TestOpenPKCS12(t *testing.T) {
 	for _, enc := range nesttest.PKCS12Encoders {
-		for _, pw := range PKCS12Passwords {
+		for _, pw := range KeystorePasswords {
 			t.Run(enc+"/"+pw, func(t *testing.T) {
 				ks := keystore(t, enc, pw)
 				if !IsPKCS12(ks.P12) {
@@ -147,22 +147,26 @@ func TestRC2(t *testing.T) {
 	}
 }
 
-func FuzzOpenPKCS12(f *testing.F) {
+func FuzzOpenKeystore(f *testing.F) {
 	for _, enc := range nesttest.PKCS12Encoders {
 		f.Add(keystore(f, enc, "changeit").P12)
 		f.Add(keystore(f, enc, "other").P12)
 	}
+	f.Add(jks(f, "changeit").P12)
+	f.Add(jks(f, "other").P12)
 	// Mutated iteration counts would make each run take up to the
 	// bound's time.
 	defer func(w int) { maxPKCS12Work = w }(maxPKCS12Work)
 	maxPKCS12Work = 1 << 16
 	f.Fuzz(func(t *testing.T, data []byte) {
-		parts, _, _ := OpenPKCS12(data)
-		for _, p := range parts {
-			if len(p.Data) == 0 {
-				t.Errorf("an empty part for password %q", p.Password)
+		for _, open := range []func([]byte) ([]KeystorePart, int, error){OpenPKCS12, OpenJKS} {
+			parts, _, _ := open(data)
+			for _, p := range parts {
+				if len(p.Data) == 0 {
+					t.Errorf("an empty part for password %q", p.Password)
+				}
 			}
 		}
-		IsPKCS12(data)
+		KeystoreKind(data)
 	})
 }

@@ -1,6 +1,6 @@
 // Package nesttest makes, for tests, the forms package nest opens that
 // the standard library cannot write: ar archives (a .deb), git packfiles,
-// brotli data and PKCS #12 keystores.
+// brotli data, PKCS #12 keystores and Java KeyStores.
 package nesttest
 
 import (
@@ -8,12 +8,16 @@ import (
 	"compress/zlib"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/binary"
 	"encoding/pem"
 	"fmt"
 	"math/big"
 	"time"
+	"unicode/utf16"
 
 	"github.com/andybalholm/brotli"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -90,7 +94,7 @@ func Pack(insert string, blobs ...string) []byte {
 // Keystore is a private key and its certificate packed into a PKCS #12
 // keystore, with the key's other encodings to look for.
 type Keystore struct {
-	P12   []byte // the keystore
+	P12   []byte // the keystore (PKCS #12, or JKS for JKS)
 	PEM   []byte // the key as a PKCS #8 PEM file (what a secret mount holds)
 	PKCS1 []byte // the key's PKCS #1 DER
 	PKCS8 []byte // the key's PKCS #8 DER
@@ -142,6 +146,66 @@ func PKCS12(key *rsa.PrivateKey, cert *x509.Certificate, enc, password string) (
 	}
 	return Keystore{
 		P12:   p12,
+		PEM:   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}),
+		PKCS1: x509.MarshalPKCS1PrivateKey(key),
+		PKCS8: p8,
+		Cert:  cert.Raw,
+	}, nil
+}
+
+// JKS packs key and cert into a Java KeyStore (version 2) under password,
+// as keytool -storetype JKS does: the key protected by the JDK's
+// KeyProtector (a SHA-1 keystream of the password), the store's digest
+// keyed with the password and "Mighty Aphrodite".
+func JKS(key *rsa.PrivateKey, cert *x509.Certificate, password string) (Keystore, error) {
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return Keystore{}, err
+	}
+	var pw []byte
+	for _, c := range utf16.Encode([]rune(password)) {
+		pw = append(pw, byte(c>>8), byte(c))
+	}
+	protected := make([]byte, 20, 20+len(p8)+20)
+	if _, err := rand.Read(protected); err != nil {
+		return Keystore{}, err
+	}
+	digest := protected[:20]
+	for off := 0; off < len(p8); off += 20 {
+		d := sha1.Sum(append(append([]byte(nil), pw...), digest...))
+		digest = d[:]
+		for k := 0; k < 20 && off+k < len(p8); k++ {
+			protected = append(protected, p8[off+k]^digest[k])
+		}
+	}
+	check := sha1.Sum(append(append([]byte(nil), pw...), p8...))
+	protected = append(protected, check[:]...)
+	epki, err := asn1.Marshal(struct {
+		Algorithm pkix.AlgorithmIdentifier
+		Encrypted []byte
+	}{pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 42, 2, 17, 1, 1}, Parameters: asn1.NullRawValue}, protected})
+	if err != nil {
+		return Keystore{}, err
+	}
+	var b bytes.Buffer
+	u32 := func(v int) { binary.Write(&b, binary.BigEndian, uint32(v)) }
+	utf := func(s string) { binary.Write(&b, binary.BigEndian, uint16(len(s))); b.WriteString(s) }
+	u32(0xfeedfeed)
+	u32(2)
+	u32(1)
+	u32(1) // a private key entry
+	utf("app")
+	binary.Write(&b, binary.BigEndian, time.Now().UnixMilli())
+	u32(len(epki))
+	b.Write(epki)
+	u32(1) // its chain: one certificate
+	utf("X.509")
+	u32(len(cert.Raw))
+	b.Write(cert.Raw)
+	sum := sha1.Sum(append(append(pw, "Mighty Aphrodite"...), b.Bytes()...))
+	b.Write(sum[:])
+	return Keystore{
+		P12:   b.Bytes(),
 		PEM:   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}),
 		PKCS1: x509.MarshalPKCS1PrivateKey(key),
 		PKCS8: p8,

@@ -33,12 +33,23 @@ func keystore(t testing.TB, enc, password string) nesttest.Keystore {
 	return ks
 }
 
-// TestScanTreePKCS12: a TLS key (a secret file) packed into a PKCS #12
-// keystore under a conventional password is found in the keystore's
+// jksOf is a Java KeyStore of the same key under password.
+func jksOf(t testing.TB, password string) nesttest.Keystore {
+	t.Helper()
+	keystore(t, "modern", "")
+	ks, err := nesttest.JKS(p12Key, p12Cert, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// TestScanTreeKeystores: a TLS key (a secret file) packed into a PKCS #12
+// keystore or a JKS under a conventional password is found in the keystore's
 // decrypted contents, whatever the encoding, in a file of its own or in
 // an archive; under another password the keystore is searched as bytes
 // only, without a note.
-func TestScanTreePKCS12(t *testing.T) {
+func TestScanTreeKeystores(t *testing.T) {
 	type tcase struct {
 		name  string
 		ks    nesttest.Keystore
@@ -49,34 +60,44 @@ func TestScanTreePKCS12(t *testing.T) {
 	plain := func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "app/keystore.p12", p12) }
 	var tests []tcase
 	for _, enc := range nesttest.PKCS12Encoders {
-		for _, pw := range nest.PKCS12Passwords {
-			tests = append(tests, tcase{name: enc + "/" + pw, ks: keystore(t, enc, pw), build: plain, want: "/app/keystore.p12" + nest.PKCS12Suffix(pw)})
+		for _, pw := range nest.KeystorePasswords {
+			tests = append(tests, tcase{name: enc + "/" + pw, ks: keystore(t, enc, pw), build: plain, want: "/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, pw)})
 		}
 		tests = append(tests, tcase{name: enc + "/another password", ks: keystore(t, enc, "Xq7-not-a-default"), build: plain})
 	}
+	for _, pw := range []string{"changeit", ""} {
+		tests = append(tests, tcase{name: "JKS/" + pw, ks: jksOf(t, pw), build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "app/keystore.jks", p12) },
+			want: "/app/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, pw)})
+	}
 	tests = append(tests,
+		tcase{name: "JKS/another password", ks: jksOf(t, "Xq7-not-a-default"), build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "app/keystore.jks", p12) }},
+		tcase{name: "JKS in a jar", ks: jksOf(t, "changeit"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				writeBytes(t, dir, "app.jar", zipped(t, zipEntry{name: "BOOT-INF/classes/keystore.jks", data: string(p12)}))
+			},
+			want: "/app.jar:BOOT-INF/classes/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "changeit")},
 		tcase{name: "over 256 KiB (a trust store's size)", ks: keystore(t, "modern", "changeit"),
 			build: func(t *testing.T, dir string, p12 []byte) {
 				// Trailing bytes after the PFX are left by no tool, but
 				// make a file read in pieces.
 				writeBytes(t, dir, "app/keystore.p12", append(p12, make([]byte, 300<<10)...))
 			},
-			want: "/app/keystore.p12" + nest.PKCS12Suffix("changeit")},
+			want: "/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
 		tcase{name: "in a jar", ks: keystore(t, "legacy-des", "password"),
 			build: func(t *testing.T, dir string, p12 []byte) {
 				writeBytes(t, dir, "app/app.jar", zipped(t, zipEntry{name: "BOOT-INF/classes/application.properties", data: "server.ssl.key-store=classpath:keystore.p12\n"}, zipEntry{name: "BOOT-INF/classes/keystore.p12", data: string(p12)}))
 			},
-			want: "/app/app.jar:BOOT-INF/classes/keystore.p12" + nest.PKCS12Suffix("password")},
+			want: "/app/app.jar:BOOT-INF/classes/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "password")},
 		tcase{name: "in a tar.gz", ks: keystore(t, "legacy-rc2", ""),
 			build: func(t *testing.T, dir string, p12 []byte) {
 				writeBytes(t, dir, "certs.tgz", tarGz(t, "tls/server.pfx", string(p12)))
 			},
-			want: "/certs.tgz (gzip):tls/server.pfx" + nest.PKCS12Suffix("")},
+			want: "/certs.tgz (gzip):tls/server.pfx" + nest.KeystoreSuffix(nest.PKCS12Kind, "")},
 		tcase{name: "in a plain tar", ks: keystore(t, "modern", "secret"),
 			build: func(t *testing.T, dir string, p12 []byte) {
 				writeBytes(t, dir, "bundle.tar", tarOf(t, "tls/keystore.p12", string(p12)))
 			},
-			want: "/bundle.tar:tls/keystore.p12" + nest.PKCS12Suffix("secret")},
+			want: "/bundle.tar:tls/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "secret")},
 		tcase{name: "truncated", ks: keystore(t, "modern", "changeit"),
 			build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "keystore.p12", p12[:len(p12)/2]) },
 			notes: []string{"/keystore.p12: a PKCS #12 keystore that cannot be opened"}},

@@ -16,6 +16,12 @@ var (
 	p12Key     func(enc, password string) (nesttest.Keystore, error)
 )
 
+// jksOf is a Java KeyStore of the same key under password.
+func jksOf(t testing.TB, password string) nesttest.Keystore {
+	t.Helper()
+	return keystore(t, "jks", password)
+}
+
 // keystore is a keystore of one fresh key (per test binary) under
 // password, written by enc.
 func keystore(t testing.TB, enc, password string) nesttest.Keystore {
@@ -25,6 +31,9 @@ func keystore(t testing.TB, enc, password string) nesttest.Keystore {
 		p12Key = func(enc, password string) (nesttest.Keystore, error) {
 			if err != nil {
 				return nesttest.Keystore{}, err
+			}
+			if enc == "jks" {
+				return nesttest.JKS(key, cert, password)
 			}
 			return nesttest.PKCS12(key, cert, enc, password)
 		}
@@ -36,11 +45,11 @@ func keystore(t testing.TB, enc, password string) nesttest.Keystore {
 	return ks
 }
 
-// TestPKCS12: a TLS key packed into a PKCS #12 keystore under a
-// conventional password is found in the keystore's decrypted contents,
+// TestKeystores: a TLS key packed into a PKCS #12 keystore or a JKS under
+// a conventional password is found in the keystore's decrypted contents,
 // whatever the encoding, in a file of its own or in a jar; under another
 // password the keystore is searched as bytes only, without a note.
-func TestPKCS12(t *testing.T) {
+func TestKeystores(t *testing.T) {
 	type tcase struct {
 		name  string
 		ks    nesttest.Keystore
@@ -51,27 +60,36 @@ func TestPKCS12(t *testing.T) {
 	plain := func(p12 []byte) []vt.File { return []vt.File{{Name: "app/keystore.p12", Body: string(p12)}} }
 	var tests []tcase
 	for _, enc := range nesttest.PKCS12Encoders {
-		for _, pw := range nest.PKCS12Passwords {
-			tests = append(tests, tcase{name: enc + "/" + pw, ks: keystore(t, enc, pw), files: plain, want: "/app/keystore.p12" + nest.PKCS12Suffix(pw)})
+		for _, pw := range nest.KeystorePasswords {
+			tests = append(tests, tcase{name: enc + "/" + pw, ks: keystore(t, enc, pw), files: plain, want: "/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, pw)})
 		}
 		tests = append(tests, tcase{name: enc + "/another password", ks: keystore(t, enc, "Xq7-not-a-default"), files: plain})
 	}
+	jksFile := func(p12 []byte) []vt.File { return []vt.File{{Name: "app/keystore.jks", Body: string(p12)}} }
 	tests = append(tests,
+		tcase{name: "JKS/changeit", ks: jksOf(t, "changeit"), files: jksFile, want: "/app/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "changeit")},
+		tcase{name: "JKS/empty", ks: jksOf(t, ""), files: jksFile, want: "/app/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "")},
+		tcase{name: "JKS/another password", ks: jksOf(t, "Xq7-not-a-default"), files: jksFile},
+		tcase{name: "JKS in a tar", ks: jksOf(t, "password"),
+			files: func(p12 []byte) []vt.File {
+				return []vt.File{{Name: "certs.tar", Body: string(tarOf(t, vt.File{Name: "tls/keystore.jks", Body: string(p12)}))}}
+			},
+			want: "/certs.tar:tls/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "password")},
 		tcase{name: "in a jar", ks: keystore(t, "modern", "changeit"),
 			files: func(p12 []byte) []vt.File {
 				return []vt.File{{Name: "app/app.jar", Body: string(zipOf(t, "BOOT-INF/classes/application.properties", "server.ssl.key-store=classpath:keystore.p12\n", "BOOT-INF/classes/keystore.p12", string(p12)))}}
 			},
-			want: "/app/app.jar:BOOT-INF/classes/keystore.p12" + nest.PKCS12Suffix("changeit")},
+			want: "/app/app.jar:BOOT-INF/classes/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
 		tcase{name: "in a jar, streamed", ks: keystore(t, "legacy-des", "password"),
 			files: func(p12 []byte) []vt.File {
 				return []vt.File{{Name: "app.jar", Body: string(storedZip(t, "BOOT-INF/lib/big.jar", noise(2<<20), "BOOT-INF/classes/keystore.p12", string(p12)))}}
 			},
-			want: "/app.jar:BOOT-INF/classes/keystore.p12" + nest.PKCS12Suffix("password")},
+			want: "/app.jar:BOOT-INF/classes/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "password")},
 		tcase{name: "in a tar.gz", ks: keystore(t, "legacy-rc2", ""),
 			files: func(p12 []byte) []vt.File {
 				return []vt.File{{Name: "certs.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "tls/server.pfx", Body: string(p12)})))}}
 			},
-			want: "/certs.tgz (gzip):tls/server.pfx" + nest.PKCS12Suffix("")},
+			want: "/certs.tgz (gzip):tls/server.pfx" + nest.KeystoreSuffix(nest.PKCS12Kind, "")},
 		tcase{name: "truncated", ks: keystore(t, "modern", "changeit"),
 			files: func(p12 []byte) []vt.File { return []vt.File{{Name: "keystore.p12", Body: string(p12[:len(p12)/2])}} },
 			note:  "/keystore.p12: a PKCS #12 keystore that cannot be opened"},
