@@ -171,8 +171,9 @@ func (w *walker) arMembers(j *job, f *os.File, c *contentScan, size int64, used 
 // where base64 is undone: each run of base64 in it (and in its wrapped
 // runs joined, c.join) is decoded, the decoded bytes searched (a value
 // base64'd twice: a config.json's auth inside a Kubernetes Secret), and
-// those that are compressed or an archive opened (`gzip -c | base64`,
-// cloud-init's gz+b64), reported at "PATH (base64)".
+// those that are compressed, an archive or a keystore opened (`gzip -c |
+// base64`, cloud-init's gz+b64, a keystore in a Kubernetes Secret),
+// reported at "PATH (base64)".
 func (w *walker) base64View(j *job, c *contentScan, data []byte, size int64) error {
 	limit, tooBig := w.limits(j, size)
 	var used int64
@@ -186,7 +187,7 @@ func (w *walker) base64View(j *job, c *contentScan, data []byte, size int64) err
 		if ferr != nil {
 			return
 		}
-		if kind := compression(dec); kind != "" || isTar(dec) {
+		if kind := compression(dec); kind != "" || isTar(dec) || nest.KeystoreKind(dec) != "" {
 			_, err := w.nested(j, c.innerScan(), bytes.NewReader(dec), base64Suffix, 1, &used, limit, tooBig)
 			switch {
 			case errors.Is(err, errTooBig):

@@ -3,6 +3,7 @@ package checker
 import (
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/base64"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +99,11 @@ func TestScanTreeKeystores(t *testing.T) {
 				writeBytes(t, dir, "bundle.tar", tarOf(t, "tls/keystore.p12", string(p12)))
 			},
 			want: "/bundle.tar:tls/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "secret")},
+		tcase{name: "in base64 (a Kubernetes Secret)", ks: keystore(t, "modern", "changeit"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				write(t, dir, "deploy/tls.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\ndata:\n  keystore.p12: "+base64.StdEncoding.EncodeToString(p12)+"\n")
+			},
+			want: "/deploy/tls.yaml (base64)" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
 		tcase{name: "truncated", ks: keystore(t, "modern", "changeit"),
 			build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "keystore.p12", p12[:len(p12)/2]) },
 			notes: []string{"/keystore.p12: a PKCS #12 keystore that cannot be opened"}},

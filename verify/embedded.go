@@ -231,7 +231,7 @@ func (n *nester) base64View(base *collector, data []byte) error {
 		if ferr != nil {
 			return
 		}
-		if nest.Kind(dec) == "" && !nest.IsTar(dec) {
+		if nest.Kind(dec) == "" && !nest.IsTar(dec) && nest.KeystoreKind(dec) == "" {
 			text = append(append(text, dec...), '\n')
 			return
 		}

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/base64"
 	"sort"
 	"strings"
 	"sync"
@@ -90,6 +91,16 @@ func TestKeystores(t *testing.T) {
 				return []vt.File{{Name: "certs.tgz", Body: string(gz(t, tarOf(t, vt.File{Name: "tls/server.pfx", Body: string(p12)})))}}
 			},
 			want: "/certs.tgz (gzip):tls/server.pfx" + nest.KeystoreSuffix(nest.PKCS12Kind, "")},
+		tcase{name: "in base64 (a Kubernetes Secret)", ks: keystore(t, "legacy-des", "changeit"),
+			files: func(p12 []byte) []vt.File {
+				return []vt.File{{Name: "deploy/tls.yaml", Body: "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\ndata:\n  keystore.p12: " + base64.StdEncoding.EncodeToString(p12) + "\n"}}
+			},
+			want: "/deploy/tls.yaml (base64)" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
+		tcase{name: "JKS in base64", ks: jksOf(t, "changeit"),
+			files: func(p12 []byte) []vt.File {
+				return []vt.File{{Name: "deploy/tls.yaml", Body: "data:\n  keystore.jks: " + base64.StdEncoding.EncodeToString(p12) + "\n"}}
+			},
+			want: "/deploy/tls.yaml (base64)" + nest.KeystoreSuffix(nest.JKSKind, "changeit")},
 		tcase{name: "truncated", ks: keystore(t, "modern", "changeit"),
 			files: func(p12 []byte) []vt.File { return []vt.File{{Name: "keystore.p12", Body: string(p12[:len(p12)/2])}} },
 			note:  "/keystore.p12: a PKCS #12 keystore that cannot be opened"},

@@ -1,5 +1,7 @@
 package nest
 
+import "bytes"
+
 // Keystores hold private keys encrypted under a password. A build that
 // packs a key into one under a password anyone knows ("changeit") leaves
 // the key in its layer as surely as the key file: a keystore (PKCS #12,
@@ -47,6 +49,15 @@ func KeystoreKind(head []byte) string {
 		return JKSKind
 	}
 	return ""
+}
+
+// keystoreHead reports whether head, the first 12 bytes of some data, may
+// start a keystore: JKS's magic number and version, or the SEQUENCE,
+// version 3 and SEQUENCE that start a PKCS #12 file (KeystoreKind needs
+// more bytes to tell).
+func keystoreHead(head []byte) bool {
+	rest, ok := derHeader(head, 0x30)
+	return IsJKS(head) || ok && bytes.HasPrefix(rest, []byte{0x02, 0x01, 0x03, 0x30})
 }
 
 // OpenKeystore decrypts what the keystore data, of kind (see
