@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/internal/canary"
 	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
 )
 
@@ -160,5 +161,36 @@ func TestOpenPKCS12OpenSSL(t *testing.T) {
 				t.Error("the decrypted contents do not hold the certificate")
 			}
 		})
+	}
+}
+
+// TestOpenPKCS12SecretBag: a secret that keytool -importpass stores in a
+// PKCS #12 keystore (a secret bag holding an encrypted key) is found in
+// what the keystore's password opens (where keytool is installed).
+func TestOpenPKCS12SecretBag(t *testing.T) {
+	keytool, err := exec.LookPath("keytool")
+	if err != nil || testing.Short() {
+		t.Skip("needs keytool (a JDK), and not -short")
+	}
+	v := canary.Random(t, canary.Lower+canary.Digits, 32)
+	ks := filepath.Join(t.TempDir(), "secrets.p12")
+	cmd := exec.Command(keytool, "-importpass", "-alias", "db", "-keystore", ks, "-storetype", "PKCS12", "-storepass", "changeit")
+	cmd.Stdin = strings.NewReader(v + "\n" + v + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("keytool -importpass: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(v)) {
+		t.Fatal("the keystore holds the secret in the clear: the test proves nothing")
+	}
+	parts, unopened, err := OpenKeystore(KeystoreKind(data), data)
+	if err != nil || unopened != 0 || len(parts) != 1 || parts[0].Password != "changeit" {
+		t.Fatalf("OpenKeystore: %d parts, %d unopened, %v; want one opened with changeit", len(parts), unopened, err)
+	}
+	if !bytes.Contains(parts[0].Data, []byte(v)) {
+		t.Error("the decrypted contents do not hold the secret")
 	}
 }
