@@ -25,6 +25,7 @@ require (
 	golang.org/x/mod v0.41.0
 	google.golang.org/grpc v1.84.0
 	mvdan.cc/sh/v3 v3.14.1
+	software.sslmate.com/src/go-pkcs12 v0.4.0
 )
 
 require (

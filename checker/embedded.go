@@ -47,6 +47,21 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 	limit, tooBig := w.limits(j, size)
 	var used int64
 	switch {
+	case nest.KeystoreKind(h) != "":
+		kind := nest.KeystoreKind(h)
+		if data == nil || int64(len(data)) != size {
+			if size > nest.MaxKeystore {
+				j.notes = append(j.notes, fmt.Sprintf("%s: a %s keystore of more than %d bytes: searched as raw bytes only", j.red, kind, nest.MaxKeystore))
+				return nil
+			}
+			data = make([]byte, size)
+			if k, err := f.ReadAt(data, 0); int64(k) != size {
+				return pathError("reading", j.red, err)
+			}
+		}
+		if err := w.keystore(j, c.innerScan(), kind, data, "", &used, limit); err != nil {
+			return tooBig("")
+		}
 	case nest.IsAr(h):
 		if err := w.arMembers(j, f, c, size, &used, limit, tooBig); err != nil {
 			return err
@@ -95,6 +110,28 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 	return nil
 }
 
+// keystore searches what the conventional passwords decrypt of data, a
+// keystore of kind (see nest.KeystoreKind) of j's file found at suffix
+// (its bytes were searched as they are), through c, reported at suffix
+// (PKCS #12, password PASSWORD); used counts the bytes decrypted against
+// limit (errTooBig). A keystore that cannot be read is a note; one that
+// no password opens is not (see ScanTree).
+func (w *walker) keystore(j *job, c *contentScan, kind string, data []byte, suffix string, used *int64, limit int64) error {
+	parts, _, err := nest.OpenKeystore(kind, data)
+	if err != nil {
+		j.notes = append(j.notes, fmt.Sprintf("%s%s: a %s keystore that cannot be opened (%v): searched as raw bytes only", j.red, suffix, kind, err))
+	}
+	for _, p := range parts {
+		if *used += int64(len(p.Data)); *used > limit {
+			return errTooBig
+		}
+		if lits := c.scanWhole(p.Data); len(lits) > 0 {
+			j.parts = append(j.parts, part{suffix + nest.KeystoreSuffix(kind, p.Password), lits})
+		}
+	}
+	return nil
+}
+
 // payloadAt returns where the first compressed stream after a script's
 // first line is in f (size bytes; data, its content if read whole) and
 // its kind, or -1.
@@ -134,8 +171,9 @@ func (w *walker) arMembers(j *job, f *os.File, c *contentScan, size int64, used 
 // where base64 is undone: each run of base64 in it (and in its wrapped
 // runs joined, c.join) is decoded, the decoded bytes searched (a value
 // base64'd twice: a config.json's auth inside a Kubernetes Secret), and
-// those that are compressed or an archive opened (`gzip -c | base64`,
-// cloud-init's gz+b64), reported at "PATH (base64)".
+// those that are compressed, an archive or a keystore opened (`gzip -c |
+// base64`, cloud-init's gz+b64, a keystore in a Kubernetes Secret),
+// reported at "PATH (base64)".
 func (w *walker) base64View(j *job, c *contentScan, data []byte, size int64) error {
 	limit, tooBig := w.limits(j, size)
 	var used int64
@@ -149,7 +187,7 @@ func (w *walker) base64View(j *job, c *contentScan, data []byte, size int64) err
 		if ferr != nil {
 			return
 		}
-		if kind := compression(dec); kind != "" || isTar(dec) {
+		if kind := compression(dec); kind != "" || isTar(dec) || nest.KeystoreKind(dec) != "" {
 			_, err := w.nested(j, c.innerScan(), bytes.NewReader(dec), base64Suffix, 1, &used, limit, tooBig)
 			switch {
 			case errors.Is(err, errTooBig):

@@ -97,7 +97,7 @@ const (
 // by its data regions only. A file with several hard links is read once
 // and its findings are reported at each of its paths.
 //
-// Four more views of a file's content are searched:
+// Five more views of a file's content are searched:
 //   - compressed content, decompressed: a file that starts as gzip,
 //     bzip2, xz, zlib or zstd data is searched decompressed too (a
 //     .tar.gz's tar, as raw bytes: the files in it), reported at
@@ -116,6 +116,14 @@ const (
 //   - a content of at most 256 KiB (a file's, or a file's decompressed) is
 //     searched again with its line ends removed, for values written
 //     wrapped (base64 wraps at 76 columns);
+//   - a keystore (PKCS #12: a .p12, a .pfx; or Java's older JKS), known by
+//     its content, also as a member of an archive, is decrypted with each
+//     conventional password (nest.KeystorePasswords: none, changeit,
+//     changeme, password, secret) and its decrypted contents searched
+//     (the private keys as PKCS #8 DER, a PKCS #12 file's certificates),
+//     reported at "PATH (PKCS #12, password changeit)", "PATH (JKS,
+//     password changeit)". A keystore no such password opens cannot be
+//     proven either way: it is searched as bytes only, without a note;
 //   - a file of at most 256 KiB of text is searched for values kept
 //     obscured as rclone keeps its configuration's passwords (AES-CTR
 //     under a key anyone has), revealed, reported at "PATH
@@ -1036,7 +1044,7 @@ func (w *walker) plainTar(j *job, f *os.File, c *contentScan, size int64) error 
 
 // member opens a member of an archive whose raw bytes were searched with
 // the archive's (a plain tar's, an ar's), read from mr, when it is
-// compressed or an archive itself: its content is searched at
+// compressed, an archive or a keystore itself: its content is searched at
 // "ARCHIVE:NAME". Other members are left: their bytes were searched. Only a
 // content beyond the limits, or a failed search, is an error; a member
 // that cannot be read to its end is a note.
@@ -1044,7 +1052,7 @@ func (w *walker) member(j *job, c *contentScan, mr *bufio.Reader, name string, u
 	mh, _ := mr.Peek(512)
 	d := 1
 	switch {
-	case compression(mh) != "", nest.KindByName(name) != "":
+	case compression(mh) != "", nest.KindByName(name) != "", nest.KeystoreKind(mh) != "":
 	case isTar(mh):
 		d++
 	default:
@@ -1145,6 +1153,24 @@ func (w *walker) nested(j *job, c *contentScan, r io.Reader, suffix string, dept
 		return feed.n, nil
 	case isTar(head):
 		return w.tarMembers(j, c, br, suffix, depth, used, limit, tooBig)
+	case nest.KeystoreKind(head) != "" && depth < maxNest:
+		// Searched as it is, and decrypted (see keystore).
+		data, err := io.ReadAll(io.LimitReader(br, nest.MaxKeystore+1))
+		lits, n, serr := w.stream(c, io.MultiReader(bytes.NewReader(data), br), used, limit)
+		if len(lits) > 0 {
+			j.parts = append(j.parts, part{suffix, lits})
+		}
+		if err == nil && serr == nil && len(data) > nest.MaxKeystore {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: a %s keystore of more than %d bytes: searched as raw bytes only", j.red, suffix, nest.KeystoreKind(head), nest.MaxKeystore))
+		} else if err == nil && serr == nil {
+			if err := w.keystore(j, c.innerScan(), nest.KeystoreKind(head), data, suffix, used, limit); err != nil {
+				return n, &scanFailure{err}
+			}
+		}
+		if err == nil {
+			err = serr
+		}
+		return n, err
 	}
 	lits, n, err := w.stream(c, br, used, limit)
 	if len(lits) > 0 {
@@ -1238,7 +1264,7 @@ func (w *walker) tarMembers(j *job, c *contentScan, br *bufio.Reader, suffix str
 		// deeper.
 		d := depth
 		switch {
-		case compression(mh) != "", nest.KindByName(hdr.Name) != "":
+		case compression(mh) != "", nest.KindByName(hdr.Name) != "", nest.KeystoreKind(mh) != "":
 		case isTar(mh) && depth < maxNest:
 			d++
 		default:

@@ -1564,6 +1564,25 @@ var reviewCases = []reviewCase{
 		forms:     func(v string) []string { return []string{encodeURIComponent(v)} },
 		realTools: true,
 	},
+	{
+		// Spring Boot and Tomcat read their TLS key from a PKCS #12
+		// keystore: the build's script packs the mounted key into one
+		// under the documented default password, which anyone can open
+		// (the key is in the layer, encrypted under "changeit"). A RUN
+		// that runs openssl on the mount itself is refused before the
+		// build; a script is not read. Real openssl 3: PBES2,
+		// AES-256-CBC.
+		name:       "TLS key packed into a PKCS #12 keystore under changeit by a script",
+		dockerfile: "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /app\nCOPY make-keystore.sh /usr/local/bin/\nRUN --mount=type=secret,id=tls_key sh /usr/local/bin/make-keystore.sh\nCMD [\"java\", \"-jar\", \"app.jar\"]\n",
+		value:      rsaKeyPEM,
+		files: func(string) map[string]string {
+			return map[string]string{"make-keystore.sh": "#!/bin/sh\nset -e\nkey=/run/secrets/tls_key\nopenssl req -x509 -new -key \"$key\" -subj /CN=app.example.com -days 365 -out /app/cert.pem\nopenssl pkcs12 -export -in /app/cert.pem -inkey \"$key\" -out /app/keystore.p12 -passout pass:changeit -name app\n"}
+		},
+		secretFile: func(v string) (string, string) { return "tls_key", v },
+		// The key's DER, which the keystore holds encrypted.
+		forms:     func(v string) []string { return []string{keyDER(v)} },
+		realTools: true,
+	},
 }
 
 // utf16Form is v in UTF-16, little- or big-endian, without a byte order
@@ -1784,6 +1803,15 @@ func rsaKeyPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// keyDER is the DER of the PEM private key v.
+func keyDER(v string) string {
+	b, _ := pem.Decode([]byte(v))
+	if b == nil {
+		return v
+	}
+	return string(b.Bytes)
 }
 
 // opensshKey is a fresh ed25519 private key in OpenSSH's format

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/hushbuild/hushbuild/internal/nest"
+	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // Besides what its first bytes say is compressed or an archive, a layer
@@ -31,7 +32,7 @@ import (
 // embeddable tells whether a file starting with head, read as a stream,
 // is opened for an embedded form.
 func embeddable(head []byte) bool {
-	return nest.IsAr(head) || nest.IsPack(head) || nest.IsScript(head)
+	return nest.IsAr(head) || nest.IsPack(head) || nest.IsScript(head) || nest.KeystoreKind(head) != ""
 }
 
 // maxZipPrefix is how much of a script streamed before the zip archive
@@ -45,6 +46,9 @@ const maxZipPrefix = 1 << 20
 // when it is in memory, else nil.
 func (n *nester) embedded(br *bufio.Reader, head []byte, name string, data []byte) error {
 	switch {
+	case nest.KeystoreKind(head) != "":
+		_, err := n.keystore(br, nest.KeystoreKind(head), "", name, 0, true, data)
+		return err
 	case nest.IsAr(head):
 		return n.arMembers(br)
 	case nest.IsPack(head):
@@ -105,6 +109,55 @@ func (n *nester) embedded(br *bufio.Reader, head []byte, name string, data []byt
 		return n.payload(br, name)
 	}
 	return nil
+}
+
+// keystore opens the keystore of kind (see nest.KeystoreKind) br reads
+// (data, when it is whole in memory), found at suffix, depth levels in:
+// it is searched as it is (unless scanned says it was), and what the
+// conventional passwords decrypt of it is searched one level deeper, at
+// suffix (PKCS #12, password PASSWORD). A keystore larger than
+// nest.MaxKeystore, or that cannot be read, is searched as bytes only,
+// with a note; one that no password opens, without one.
+func (n *nester) keystore(br *bufio.Reader, kind, suffix, name string, depth int, scanned bool, data []byte) (int64, error) {
+	var st *secretscan.Stream
+	var in io.Reader = br
+	if !scanned {
+		st = n.stream(depth, suffix, name)
+		in = io.TeeReader(br, streamWriter{st})
+	}
+	var err error
+	if data == nil {
+		data, err = io.ReadAll(io.LimitReader(in, nest.MaxKeystore+1))
+	}
+	k := int64(len(data))
+	if err == nil && k > nest.MaxKeystore {
+		n.note(suffix, "a %s keystore of more than %d bytes: searched as raw bytes only", kind, nest.MaxKeystore)
+		if st != nil {
+			var m int64
+			m, err = io.Copy(io.Discard, in)
+			k += m
+		}
+		data = nil
+	}
+	if st != nil {
+		st.Close()
+	}
+	if err != nil || data == nil {
+		return k, err
+	}
+	parts, _, perr := nest.OpenKeystore(kind, data)
+	if perr != nil {
+		n.note(suffix, "a %s keystore that cannot be opened (%v): searched as raw bytes only", kind, perr)
+	}
+	for _, p := range parts {
+		if n.used += int64(len(p.Data)); n.used > n.limit {
+			return k, errTooBig
+		}
+		ps := n.stream(depth+1, suffix+nest.KeystoreSuffix(kind, p.Password), "")
+		ps.Write(p.Data)
+		ps.Close()
+	}
+	return k, nil
 }
 
 // payload opens the compressed payload br reads (part of the file,
@@ -178,7 +231,7 @@ func (n *nester) base64View(base *collector, data []byte) error {
 		if ferr != nil {
 			return
 		}
-		if nest.Kind(dec) == "" && !nest.IsTar(dec) {
+		if nest.Kind(dec) == "" && !nest.IsTar(dec) && nest.KeystoreKind(dec) == "" {
 			text = append(append(text, dec...), '\n')
 			return
 		}

@@ -269,6 +269,8 @@ func (n *nester) content(br *bufio.Reader, suffix, name string, depth int, scann
 		return src.k, err
 	case nest.IsTar(head) && depth < nest.MaxNest:
 		return n.tar(br, suffix, depth, scanned)
+	case nest.KeystoreKind(head) != "" && depth < nest.MaxNest:
+		return n.keystore(br, nest.KeystoreKind(head), suffix, name, depth, scanned, nil)
 	}
 	if scanned {
 		return 0, nil

@@ -40,7 +40,7 @@ func Base64Runs(buf, text []byte, each func(dec []byte)) []byte {
 
 // Base64RunsOfNote is Base64Runs for the runs whose decoded bytes start
 // as what a search of them can find something in: compressed data or an
-// archive (Kind), a tar archive, or text (12 bytes of printable ASCII:
+// archive (Kind), a tar archive, a keystore (KeystoreKind), or text (12 bytes of printable ASCII:
 // base64 inside base64, a JSON document). Other runs, the base64 of
 // random or binary data (all but about 1 in 6,000 of random runs), are
 // not decoded whole: the value base64'd once in them is found in the
@@ -56,7 +56,7 @@ func ofNote(run []byte, enc *base64.Encoding) bool {
 	if n, err := enc.Decode(head[:], run[:16]); err != nil || n != 12 {
 		return false
 	}
-	if Kind(head[:]) != "" {
+	if Kind(head[:]) != "" || keystoreHead(head[:]) {
 		return true
 	}
 	text := true

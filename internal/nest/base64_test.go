@@ -98,6 +98,8 @@ func TestBase64RunsOfNote(t *testing.T) {
 		{"xz", append([]byte("\xfd7zXZ\x00\x00\x04"), random[:20]...), true},
 		{"tar", tarHead, true},
 		{"text", []byte(`{"auths":{"registry.example.com":{"auth":"Y2k6cGFzcw=="}}}`), true},
+		{"PKCS #12", keystore(t, "modern", "changeit").P12, true},
+		{"JKS", jks(t, "changeit").P12, true},
 		{"random", random, false},
 	} {
 		got := false

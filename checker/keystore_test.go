@@ -1,0 +1,142 @@
+package checker
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hushbuild/hushbuild/internal/nest"
+	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
+)
+
+var (
+	p12KeyOnce sync.Once
+	p12Key     *rsa.PrivateKey
+	p12Cert    *x509.Certificate
+	p12KeyErr  error
+)
+
+// keystore is a keystore of one fresh key (per test binary) under
+// password, written by enc.
+func keystore(t testing.TB, enc, password string) nesttest.Keystore {
+	t.Helper()
+	p12KeyOnce.Do(func() { p12Key, p12Cert, p12KeyErr = nesttest.NewKey() })
+	if p12KeyErr != nil {
+		t.Fatal(p12KeyErr)
+	}
+	ks, err := nesttest.PKCS12(p12Key, p12Cert, enc, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// jksOf is a Java KeyStore of the same key under password.
+func jksOf(t testing.TB, password string) nesttest.Keystore {
+	t.Helper()
+	keystore(t, "modern", "")
+	ks, err := nesttest.JKS(p12Key, p12Cert, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// TestScanTreeKeystores: a TLS key (a secret file) packed into a PKCS #12
+// keystore or a JKS under a conventional password is found in the keystore's
+// decrypted contents, whatever the encoding, in a file of its own or in
+// an archive; under another password the keystore is searched as bytes
+// only, without a note.
+func TestScanTreeKeystores(t *testing.T) {
+	type tcase struct {
+		name  string
+		ks    nesttest.Keystore
+		build func(t *testing.T, dir string, p12 []byte)
+		want  string // the path of the content findings
+		notes []string
+	}
+	plain := func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "app/keystore.p12", p12) }
+	var tests []tcase
+	for _, enc := range nesttest.PKCS12Encoders {
+		for _, pw := range nest.KeystorePasswords {
+			tests = append(tests, tcase{name: enc + "/" + pw, ks: keystore(t, enc, pw), build: plain, want: "/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, pw)})
+		}
+		tests = append(tests, tcase{name: enc + "/another password", ks: keystore(t, enc, "Xq7-not-a-default"), build: plain})
+	}
+	for _, pw := range []string{"changeit", ""} {
+		tests = append(tests, tcase{name: "JKS/" + pw, ks: jksOf(t, pw), build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "app/keystore.jks", p12) },
+			want: "/app/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, pw)})
+	}
+	tests = append(tests,
+		tcase{name: "JKS/another password", ks: jksOf(t, "Xq7-not-a-default"), build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "app/keystore.jks", p12) }},
+		tcase{name: "JKS in a jar", ks: jksOf(t, "changeit"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				writeBytes(t, dir, "app.jar", zipped(t, zipEntry{name: "BOOT-INF/classes/keystore.jks", data: string(p12)}))
+			},
+			want: "/app.jar:BOOT-INF/classes/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "changeit")},
+		tcase{name: "over 256 KiB (a trust store's size)", ks: keystore(t, "modern", "changeit"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				// Trailing bytes after the PFX are left by no tool, but
+				// make a file read in pieces.
+				writeBytes(t, dir, "app/keystore.p12", append(p12, make([]byte, 300<<10)...))
+			},
+			want: "/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
+		tcase{name: "in a jar", ks: keystore(t, "legacy-des", "password"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				writeBytes(t, dir, "app/app.jar", zipped(t, zipEntry{name: "BOOT-INF/classes/application.properties", data: "server.ssl.key-store=classpath:keystore.p12\n"}, zipEntry{name: "BOOT-INF/classes/keystore.p12", data: string(p12)}))
+			},
+			want: "/app/app.jar:BOOT-INF/classes/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "password")},
+		tcase{name: "in a tar.gz", ks: keystore(t, "legacy-rc2", ""),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				writeBytes(t, dir, "certs.tgz", tarGz(t, "tls/server.pfx", string(p12)))
+			},
+			want: "/certs.tgz (gzip):tls/server.pfx" + nest.KeystoreSuffix(nest.PKCS12Kind, "")},
+		tcase{name: "in a plain tar", ks: keystore(t, "modern", "secret"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				writeBytes(t, dir, "bundle.tar", tarOf(t, "tls/keystore.p12", string(p12)))
+			},
+			want: "/bundle.tar:tls/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "secret")},
+		tcase{name: "in base64 (a Kubernetes Secret)", ks: keystore(t, "modern", "changeit"),
+			build: func(t *testing.T, dir string, p12 []byte) {
+				write(t, dir, "deploy/tls.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\ndata:\n  keystore.p12: "+base64.StdEncoding.EncodeToString(p12)+"\n")
+			},
+			want: "/deploy/tls.yaml (base64)" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
+		tcase{name: "truncated", ks: keystore(t, "modern", "changeit"),
+			build: func(t *testing.T, dir string, p12 []byte) { writeBytes(t, dir, "keystore.p12", p12[:len(p12)/2]) },
+			notes: []string{"/keystore.p12: a PKCS #12 keystore that cannot be opened"}},
+	)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			tt.build(t, dir, tt.ks.P12)
+			pem := string(tt.ks.PEM)
+			r := mustScan(t, dir, mustSecrets(t, map[string]string{"tls_key": pem}), ScanOptions{}, pem)
+			var got []string
+			for _, f := range r.Findings {
+				if f.Secret != "tls_key" || f.Where != WhereContent {
+					t.Errorf("a finding of %s in the %s of %s", f.Secret, f.Where, f.Path)
+				}
+				if len(got) == 0 || got[len(got)-1] != f.Path {
+					got = append(got, f.Path)
+				}
+			}
+			if want := tt.want; strings.Join(got, "\n") != want {
+				t.Errorf("findings at %q, want at %q:%s", got, want, describe(r.Findings))
+			}
+			notes := strings.Join(r.Notes, "\n")
+			for _, n := range tt.notes {
+				if !strings.Contains(notes, n) {
+					t.Errorf("no note %q in:\n%s", n, notes)
+				}
+			}
+			// (The key's own notes, on its fields, are not the scan's.)
+			if len(tt.notes) == 0 && (strings.Contains(notes, "raw bytes") || strings.Contains(notes, "PKCS #12")) {
+				t.Errorf("notes: %q", r.Notes)
+			}
+		})
+	}
+}

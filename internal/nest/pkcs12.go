@@ -1,0 +1,465 @@
+package nest
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/des"
+	"crypto/pbkdf2"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"hash"
+	"unicode/utf16"
+)
+
+// A PKCS #12 keystore (.p12, .pfx: what `openssl pkcs12 -export` and
+// `keytool -storetype PKCS12` write, what Tomcat and Spring Boot read)
+// holds its private keys encrypted under a password (see keystore.go).
+// The MAC is not checked: a password is taken when the data it decrypts
+// has a valid padding and is one DER element.
+
+// maxPKCS12Work bounds the key derivation iterations spent on one file,
+// all passwords and encrypted parts together (a keystore takes 2048 to
+// 10000 per part and password; the bound is under a second of work). A
+// variable for the tests.
+var maxPKCS12Work = 1 << 22
+
+// IsPKCS12 reports whether head starts a PKCS #12 file: a DER (or BER)
+// SEQUENCE holding version 3 and an authSafe of content type pkcs7-data
+// (a password-protected PFX, RFC 7292).
+func IsPKCS12(head []byte) bool {
+	rest, ok := derHeader(head, 0x30)
+	if !ok || !bytes.HasPrefix(rest, []byte{0x02, 0x01, 0x03}) {
+		return false
+	}
+	rest, ok = derHeader(rest[3:], 0x30)
+	return ok && bytes.HasPrefix(rest, []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01})
+}
+
+// derHeader skips the tag and length of the element b starts with, which
+// must have tag; BER's indefinite length is taken.
+func derHeader(b []byte, tag byte) ([]byte, bool) {
+	if len(b) < 2 || b[0] != tag {
+		return nil, false
+	}
+	n := int(b[1])
+	switch {
+	case n < 0x80 || n == 0x80:
+		return b[2:], true
+	case n > 0x84 || len(b) < 2+n-0x80:
+		return nil, false
+	}
+	return b[2+n-0x80:], true
+}
+
+// OpenPKCS12 decrypts what the PKCS #12 file data holds under
+// KeystorePasswords: the encrypted SafeContents (certificates and the bags
+// in them) and each shrouded private key, in its own bag or in a secret
+// bag (Java's secret keys), grouped by the password that opened them, in
+// the order of KeystorePasswords. unopened counts the encrypted parts no
+// password opened (or whose cipher is not known). The error is for data
+// that is no PKCS #12 file that can be read, or that asks for too much
+// work; what was opened before is returned with it.
+func OpenPKCS12(data []byte) (parts []KeystorePart, unopened int, err error) {
+	var pfx struct {
+		Version  int
+		AuthSafe contentInfo
+		MacData  asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(data, &pfx); err != nil {
+		return nil, 0, errors.New("not a PKCS #12 file that can be read: " + err.Error())
+	}
+	if pfx.Version != 3 || !pfx.AuthSafe.ContentType.Equal(oidData) {
+		return nil, 0, errors.New("not a password-protected PKCS #12 file")
+	}
+	var safe []byte
+	if _, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &safe); err != nil {
+		return nil, 0, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
+	}
+	var infos []contentInfo
+	if _, err := asn1.Unmarshal(safe, &infos); err != nil {
+		return nil, 0, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
+	}
+	o := &p12Opener{out: make([][]byte, len(KeystorePasswords)), last: -1}
+	for _, ci := range infos {
+		var contents []byte
+		switch {
+		case ci.ContentType.Equal(oidData):
+			if _, err := asn1.Unmarshal(ci.Content.Bytes, &contents); err != nil {
+				o.err = errors.New("a PKCS #12 SafeContents that cannot be read: " + err.Error())
+			}
+		case ci.ContentType.Equal(oidEncryptedData):
+			var ed struct {
+				Version int
+				Info    struct {
+					ContentType asn1.ObjectIdentifier
+					Algorithm   pkix.AlgorithmIdentifier
+					Encrypted   []byte `asn1:"tag:0,optional"`
+				}
+			}
+			if _, err := asn1.Unmarshal(ci.Content.Bytes, &ed); err != nil {
+				o.err = errors.New("a PKCS #12 encryptedData that cannot be read: " + err.Error())
+				break
+			}
+			contents = o.decrypt(ed.Info.Algorithm, ed.Info.Encrypted)
+		default:
+			// An envelope (public-key privacy mode) cannot be opened.
+			o.unopened++
+		}
+		if o.err != nil {
+			break
+		}
+		if contents != nil {
+			o.bags(contents, 0)
+		}
+		if o.err != nil {
+			break
+		}
+	}
+	for i, b := range o.out {
+		if len(b) > 0 {
+			parts = append(parts, KeystorePart{KeystorePasswords[i], b})
+		}
+	}
+	return parts, o.unopened, o.err
+}
+
+var (
+	oidData            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidEncryptedData   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+	oidShroudedKeyBag  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
+	oidSecretBag       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 5}
+	oidSafeContentsBag = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 6}
+	oidPBES2           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidPBKDF2          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+	oidDESEDE3CBC      = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 7}
+	oidHMACWithSHA1    = asn1.ObjectIdentifier{1, 2, 840, 113549, 2, 7}
+	oidAES128CBC       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
+	oidAES192CBC       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
+	oidAES256CBC       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
+	// pkcs-12PbeIds: pbeWithSHAAnd... (RFC 7292, appendix C).
+	oidPBEPrefix = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1}
+)
+
+// The HMACs PBKDF2 is used with (RFC 8018, appendix B.1).
+var pbkdf2PRFs = map[string]func() hash.Hash{
+	"1.2.840.113549.2.7":  sha1.New,
+	"1.2.840.113549.2.8":  sha256.New224,
+	"1.2.840.113549.2.9":  sha256.New,
+	"1.2.840.113549.2.10": sha512.New384,
+	"1.2.840.113549.2.11": sha512.New,
+}
+
+type contentInfo struct {
+	ContentType asn1.ObjectIdentifier
+	Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
+}
+
+type safeBag struct {
+	ID         asn1.ObjectIdentifier
+	Value      asn1.RawValue `asn1:"tag:0,explicit"`
+	Attributes asn1.RawValue `asn1:"optional"`
+}
+
+type encryptedPrivateKeyInfo struct {
+	Algorithm pkix.AlgorithmIdentifier
+	Encrypted []byte
+}
+
+// p12Opener decrypts the parts of one PKCS #12 file.
+type p12Opener struct {
+	out      [][]byte // by password
+	last     int      // the password that opened the last part, tried first
+	work     int      // key derivation iterations spent
+	unopened int
+	err      error
+}
+
+// bags searches the SafeContents contents for shrouded keys (in their
+// own bags, in secret bags, in nested SafeContents) and decrypts them.
+func (o *p12Opener) bags(contents []byte, depth int) {
+	var bags []safeBag
+	if _, err := asn1.Unmarshal(contents, &bags); err != nil {
+		o.err = errors.New("a PKCS #12 SafeContents that cannot be read: " + err.Error())
+		return
+	}
+	for _, b := range bags {
+		var shrouded []byte
+		switch {
+		case b.ID.Equal(oidShroudedKeyBag):
+			shrouded = b.Value.Bytes
+		case b.ID.Equal(oidSecretBag):
+			// SecretBag: secretTypeId, secretValue [0] EXPLICIT; Java
+			// puts an OCTET STRING of an EncryptedPrivateKeyInfo there.
+			var sb struct {
+				Type  asn1.ObjectIdentifier
+				Value asn1.RawValue `asn1:"tag:0,explicit"`
+			}
+			var inner []byte
+			if _, err := asn1.Unmarshal(b.Value.Bytes, &sb); err == nil {
+				if _, err := asn1.Unmarshal(sb.Value.Bytes, &inner); err == nil {
+					var epki encryptedPrivateKeyInfo
+					if _, err := asn1.Unmarshal(inner, &epki); err == nil {
+						shrouded = inner
+					}
+				}
+			}
+		case b.ID.Equal(oidSafeContentsBag) && depth < 4:
+			o.bags(b.Value.Bytes, depth+1)
+		}
+		if shrouded != nil {
+			var epki encryptedPrivateKeyInfo
+			if _, err := asn1.Unmarshal(shrouded, &epki); err != nil {
+				o.unopened++
+				continue
+			}
+			o.decrypt(epki.Algorithm, epki.Encrypted)
+		}
+		if o.err != nil {
+			return
+		}
+	}
+}
+
+// decrypt tries the passwords on encrypted data (the one that opened the
+// last part first), keeps what one opens in its part and returns it, or
+// nil.
+func (o *p12Opener) decrypt(alg pkix.AlgorithmIdentifier, encrypted []byte) []byte {
+	order := make([]int, 0, len(KeystorePasswords))
+	if o.last >= 0 {
+		order = append(order, o.last)
+	}
+	for i := range KeystorePasswords {
+		if i != o.last {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		plain, err := o.decryptWith(alg, encrypted, KeystorePasswords[i])
+		if err != nil {
+			if errors.Is(err, errUnknownCipher) {
+				break
+			}
+			if o.err != nil {
+				return nil
+			}
+			continue
+		}
+		o.last = i
+		o.out[i] = append(o.out[i], plain...)
+		return plain
+	}
+	o.unopened++
+	return nil
+}
+
+var (
+	errUnknownCipher = errors.New("an unknown cipher")
+	errWrongPassword = errors.New("not this password")
+)
+
+// decryptWith decrypts encrypted under password with alg, a PKCS #12 PBE
+// or PBES2, and checks that it gives one DER element.
+func (o *p12Opener) decryptWith(alg pkix.AlgorithmIdentifier, encrypted []byte, password string) ([]byte, error) {
+	if len(alg.Algorithm) == len(oidPBEPrefix)+1 && alg.Algorithm[:len(oidPBEPrefix)].Equal(oidPBEPrefix) {
+		var params struct {
+			Salt       []byte
+			Iterations int
+		}
+		if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil {
+			return nil, errUnknownCipher
+		}
+		var keyLen, bits int
+		var newBlock func(key []byte) (cipher.Block, error)
+		switch alg.Algorithm[len(oidPBEPrefix)] {
+		case 3: // pbeWithSHAAnd3-KeyTripleDES-CBC
+			keyLen, newBlock = 24, des.NewTripleDESCipher
+		case 4: // pbeWithSHAAnd2-KeyTripleDES-CBC
+			keyLen, newBlock = 16, func(k []byte) (cipher.Block, error) { return des.NewTripleDESCipher(append(k[:16:16], k[:8]...)) }
+		case 5: // pbeWithSHAAnd128BitRC2-CBC
+			keyLen, bits = 16, 128
+		case 6: // pbeWithSHAAnd40BitRC2-CBC
+			keyLen, bits = 5, 40
+		default: // RC4
+			return nil, errUnknownCipher
+		}
+		if bits > 0 {
+			newBlock = func(k []byte) (cipher.Block, error) { return newRC2(k, bits) }
+		}
+		// The password as a BMPString with its terminating NUL; an empty
+		// one is also tried as no bytes at all, as some tools write it.
+		pws := [][]byte{bmpPassword(password)}
+		if password == "" {
+			pws = append(pws, nil)
+		}
+		for _, pw := range pws {
+			if err := o.spend(params.Iterations, 3); err != nil {
+				return nil, err
+			}
+			key := pkcs12KDF(params.Salt, pw, params.Iterations, 1, keyLen)
+			iv := pkcs12KDF(params.Salt, pw, params.Iterations, 2, 8)
+			block, err := newBlock(key)
+			if err != nil {
+				return nil, errUnknownCipher
+			}
+			if plain, ok := cbcDecrypt(block, iv, encrypted); ok {
+				return plain, nil
+			}
+		}
+		return nil, errWrongPassword
+	}
+	if !alg.Algorithm.Equal(oidPBES2) {
+		return nil, errUnknownCipher
+	}
+	var params struct {
+		KDF    pkix.AlgorithmIdentifier
+		Scheme pkix.AlgorithmIdentifier
+	}
+	if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil || !params.KDF.Algorithm.Equal(oidPBKDF2) {
+		return nil, errUnknownCipher
+	}
+	var kdf struct {
+		Salt       []byte
+		Iterations int
+		KeyLength  int                      `asn1:"optional"`
+		PRF        pkix.AlgorithmIdentifier `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &kdf); err != nil {
+		return nil, errUnknownCipher
+	}
+	if len(kdf.PRF.Algorithm) == 0 {
+		kdf.PRF.Algorithm = oidHMACWithSHA1
+	}
+	prf := pbkdf2PRFs[kdf.PRF.Algorithm.String()]
+	var keyLen int
+	var newBlock func(key []byte) (cipher.Block, error)
+	switch s := params.Scheme.Algorithm; {
+	case s.Equal(oidAES128CBC):
+		keyLen, newBlock = 16, aes.NewCipher
+	case s.Equal(oidAES192CBC):
+		keyLen, newBlock = 24, aes.NewCipher
+	case s.Equal(oidAES256CBC):
+		keyLen, newBlock = 32, aes.NewCipher
+	case s.Equal(oidDESEDE3CBC):
+		keyLen, newBlock = 24, des.NewTripleDESCipher
+	}
+	var iv []byte
+	if _, err := asn1.Unmarshal(params.Scheme.Parameters.FullBytes, &iv); err != nil || prf == nil || newBlock == nil || (kdf.KeyLength != 0 && kdf.KeyLength != keyLen) {
+		return nil, errUnknownCipher
+	}
+	if err := o.spend(kdf.Iterations, 1+(keyLen-1)/prf().Size()); err != nil {
+		return nil, err
+	}
+	key, err := pbkdf2.Key(prf, password, kdf.Salt, kdf.Iterations, keyLen)
+	if err != nil {
+		return nil, errUnknownCipher
+	}
+	block, err := newBlock(key)
+	if err != nil || len(iv) != block.BlockSize() {
+		return nil, errUnknownCipher
+	}
+	if plain, ok := cbcDecrypt(block, iv, encrypted); ok {
+		return plain, nil
+	}
+	return nil, errWrongPassword
+}
+
+// spend counts rounds of iterations against maxPKCS12Work.
+func (o *p12Opener) spend(iterations, rounds int) error {
+	if iterations < 1 || iterations > maxPKCS12Work {
+		o.err = errors.New("a PKCS #12 file that asks for too many key derivation iterations")
+		return o.err
+	}
+	if o.work += iterations * rounds; o.work > maxPKCS12Work {
+		o.err = errors.New("a PKCS #12 file that asks for too much key derivation work")
+		return o.err
+	}
+	return nil
+}
+
+// cbcDecrypt decrypts data in CBC mode and removes its padding: ok when
+// the padding is right and what remains is one DER SEQUENCE, as a PKCS #8
+// key or a SafeContents is (a wrong password gives neither).
+func cbcDecrypt(block cipher.Block, iv, data []byte) ([]byte, bool) {
+	bs := block.BlockSize()
+	if len(data) == 0 || len(data)%bs != 0 || len(iv) != bs {
+		return nil, false
+	}
+	plain := make([]byte, len(data))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, data)
+	pad := int(plain[len(plain)-1])
+	if pad < 1 || pad > bs {
+		return nil, false
+	}
+	for _, c := range plain[len(plain)-pad:] {
+		if int(c) != pad {
+			return nil, false
+		}
+	}
+	plain = plain[:len(plain)-pad]
+	var v asn1.RawValue
+	if rest, err := asn1.Unmarshal(plain, &v); err != nil || len(rest) != 0 || v.Tag != asn1.TagSequence || !v.IsCompound {
+		return nil, false
+	}
+	return plain, true
+}
+
+// bmpPassword is password as PKCS #12's key derivation takes it: UTF-16,
+// big-endian, with a terminating NUL.
+func bmpPassword(password string) []byte {
+	u := utf16.Encode([]rune(password))
+	b := make([]byte, 0, 2*len(u)+2)
+	for _, c := range u {
+		b = append(b, byte(c>>8), byte(c))
+	}
+	return append(b, 0, 0)
+}
+
+// pkcs12KDF derives size bytes of key material for id (1: a key, 2: an IV)
+// from salt and password, with SHA-1 (RFC 7292, appendix B.2).
+func pkcs12KDF(salt, password []byte, iterations int, id byte, size int) []byte {
+	const u, v = sha1.Size, 64
+	fill := func(b []byte) []byte { // b repeated to a multiple of v bytes
+		if len(b) == 0 {
+			return nil
+		}
+		out := make([]byte, v*((len(b)+v-1)/v))
+		for i := range out {
+			out[i] = b[i%len(b)]
+		}
+		return out
+	}
+	d := bytes.Repeat([]byte{id}, v)
+	in := append(fill(salt), fill(password)...)
+	var out []byte
+	h := sha1.New()
+	for len(out) < size {
+		h.Reset()
+		h.Write(d)
+		h.Write(in)
+		a := h.Sum(nil)
+		for i := 1; i < iterations; i++ {
+			s := sha1.Sum(a)
+			a = s[:]
+		}
+		out = append(out, a...)
+		if len(out) >= size {
+			break
+		}
+		// Each v-byte block of in becomes (block + b + 1) mod 2^(8v),
+		// b being a repeated to v bytes.
+		for j := 0; j < len(in); j += v {
+			carry := 1
+			for k := v - 1; k >= 0; k-- {
+				carry += int(in[j+k]) + int(a[k%u])
+				in[j+k] = byte(carry)
+				carry >>= 8
+			}
+		}
+	}
+	return out[:size]
+}
