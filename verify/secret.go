@@ -1245,7 +1245,8 @@ const MaxNeedleLen = 128
 // Needles returns the byte strings that stand for v in an image or a
 // file: v itself, its base64 forms (standard and URL alphabets, each at
 // the three alignments v can have inside a longer base64 text), its
-// URL-encoded (as Go, Python's quote and RFC 3986 escape), JSON-escaped, hexadecimal (lower and upper case) and
+// URL-encoded forms (see urlForms; hexadecimal escapes in upper and lower
+// case), its JSON-escaped, hexadecimal (lower and upper case) and
 // shell-quoted forms (see EncShell), its JSON form with every character
 // past ASCII escaped (Python's json.dumps) and, when it holds & < > " or
 // ', its XML-escaped forms (see EncXML) and its form with quotes doubled
@@ -1291,12 +1292,7 @@ func needles(v string) []Needle {
 			}
 		}
 	}
-	// Go's query and path escaping, Python's urllib.parse.quote (which
-	// leaves / alone: a password in a database URL), and RFC 3986's
-	// unreserved-only escaping (git's credential store, curl's
-	// --data-urlencode, a space as %20), and JavaScript's
-	// encodeURIComponent (jq 1.6's @uri too), which leaves ! ' ( ) * alone.
-	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v), percentEscape(v, "/"), percentEscape(v, ""), percentEscape(v, "!'()*")} {
+	for _, u := range urlForms(v) {
 		add([]byte(u), EncURL)
 		add([]byte(lowerHexEscapes(u)), EncURL)
 	}
@@ -1341,15 +1337,59 @@ func needles(v string) []Needle {
 	return out
 }
 
+// urlForms returns v as URL and form escapers write it, upper-case hex
+// (the caller adds the lower-case forms):
+//   - Go's url.QueryEscape (- . _ ~ kept, a space as +; also Python's
+//     quote_plus and Ruby's CGI.escape) and url.PathEscape;
+//   - Python's urllib.parse.quote, which leaves / alone (a password in
+//     a database URL);
+//   - RFC 3986's unreserved-only escaping (git's credential store,
+//     curl's --data-urlencode, PHP's rawurlencode, .NET's
+//     Uri.EscapeDataString: a space as %20);
+//   - JavaScript's encodeURIComponent (jq 1.6's @uri too), which leaves
+//     ! ' ( ) * alone;
+//   - PHP's urlencode: - . _ kept, ~ escaped, a space as +;
+//   - the form encoding of Java's URLEncoder.encode, Ruby's
+//     URI.encode_www_form_component and the WHATWG URLSearchParams
+//     (letters, digits and * - . _ kept, ~ escaped, a space as +), and
+//     Ruby's URI.encode_uri_component, the same with a space as %20;
+//   - .NET's WebUtility.UrlEncode and HttpUtility.UrlEncode (lower-case
+//     hex): - . _ ! * ( ) kept, ~ escaped, a space as +.
+//
+// Most are v itself, or one another, for a v of letters and digits: the
+// caller lists each form once.
+func urlForms(v string) []string {
+	return []string{
+		url.QueryEscape(v),
+		url.PathEscape(v),
+		percentEscape(v, "/"),
+		percentEscape(v, ""),
+		percentEscape(v, "!'()*"),
+		escapeBytes(v, "-._", true),
+		escapeBytes(v, "*-._", true),
+		escapeBytes(v, "*-._", false),
+		escapeBytes(v, "-._!*()", true),
+	}
+}
+
 // percentEscape escapes every byte of v as %XX but ASCII letters and
 // digits, - . _ ~ and the bytes of safe.
 func percentEscape(v, safe string) string {
+	return escapeBytes(v, "-._~"+safe, false)
+}
+
+// escapeBytes escapes every byte of v as %XX but ASCII letters and digits
+// and the bytes of keep; plus writes a space as +.
+func escapeBytes(v, keep string, plus bool) string {
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~"+safe, c) >= 0) {
+		switch {
+		case c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0):
 			b.WriteByte(c)
-		} else {
+		case c == ' ' && plus:
+			b.WriteByte('+')
+		default:
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
