@@ -1116,6 +1116,38 @@ func TestNeedlesURLWriters(t *testing.T) {
 	}
 }
 
+// TestNeedlesJSONWriters: a value is found as each JSON writer escapes it,
+// inside a longer JSON text. Each writer's form is spelt out here by the
+// replacements it makes in the value.
+func TestNeedlesJSONWriters(t *testing.T) {
+	c := vt.Canary(t)
+	v := c[:10] + "+<>&'\"=/\\" + c[10:20] + "é€𝄞\u2028\n" + c[20:]
+	tests := []struct {
+		name string
+		repl []string
+	}{
+		{"JavaScript JSON.stringify", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`}},
+		{"Go encoding/json", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "\u2028", `\u2028`}},
+		{"Python json.dumps", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "é", `\u00e9`, "€", `\u20ac`, "𝄞", `\ud834\udd1e`, "\u2028", `\u2028`}},
+		{"PHP json_encode", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "/", `\/`, "é", `\u00e9`, "€", `\u20ac`, "𝄞", `\ud834\udd1e`, "\u2028", `\u2028`}},
+		{".NET System.Text.Json", []string{`"`, `\u0022`, `\`, `\\`, "\n", `\n`, "+", `\u002B`, "<", `\u003C`, ">", `\u003E`, "&", `\u0026`, "'", `\u0027`, "é", `\u00E9`, "€", `\u20AC`, "𝄞", `\uD834\uDD1E`, "\u2028", `\u2028`}},
+		{".NET System.Text.Json, UnicodeRanges.All", []string{`"`, `\u0022`, `\`, `\\`, "\n", `\n`, "+", `\u002B`, "<", `\u003C`, ">", `\u003E`, "&", `\u0026`, "'", `\u0027`, "𝄞", `\uD834\uDD1E`, "\u2028", `\u2028`}},
+		{"Gson", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`, "=", `\u003d`, "\u2028", `\u2028`}},
+	}
+	ns := Needles(v)
+	for _, tt := range tests {
+		form := strings.NewReplacer(tt.repl...).Replace(v)
+		if got := hasNeedle(ns, `{"password": "`+form+`", "user": "app"}`); got != EncJSON {
+			t.Errorf("%s: found as %q", tt.name, got)
+		}
+	}
+	for _, n := range Needles(c) {
+		if n.Encoding == EncJSON {
+			t.Errorf("a value of letters and digits has a JSON needle")
+		}
+	}
+}
+
 // TestBase64Field: a field holding a file as base64 (a .env's GCP_SA_KEY
 // holding a service account's JSON) is searched decoded too, and so is
 // the private key inside what it decodes to.
