@@ -23,8 +23,9 @@ package checker
 type Finding struct {
 	// Path is the file's path inside the scanned tree, starting with "/".
 	Path string `json:"path"`
-	// Where is what of the file holds it: "content", "name" or "link"
-	// (a symlink's target).
+	// Where is what of the file holds it: "content", "name", "link"
+	// (a symlink's target) or "xattr" (an extended attribute, which
+	// Path names).
 	Where string `json:"where"`
 	// Secret is the secret's id; Field the key inside a secret file the
 	// value came from ("" for the whole secret).

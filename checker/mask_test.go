@@ -413,3 +413,19 @@ func TestMaskPiecesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskWriterForms: the step output masker masks a value as the URL,
+// form and JSON writers of other languages escape it (the forms the
+// checker finds in files: one list, verify.Needles), by the needles
+// alone (a value marked for pieces would have parts of it masked anyway).
+func TestMaskWriterForms(t *testing.T) {
+	for i, tt := range writerForms {
+		v := writerValue(t)
+		form := tt.text(v)
+		got := maskOutput(t, []execValue{{id: "S", value: v}}, "+ cat "+tt.file+"\n"+form+"\n", uint64(i))
+		inner := strings.TrimSuffix(strings.TrimPrefix(form, tt.pre), tt.post)
+		if strings.Contains(got, inner) || !strings.Contains(got, Replacement) {
+			t.Errorf("%s: the form is not masked", tt.name)
+		}
+	}
+}

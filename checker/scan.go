@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -53,8 +54,9 @@ type ScanOptions struct {
 	ChangedSince time.Time
 	// Remove deletes, after the scan, every entry whose content, name or
 	// link target holds a secret value (a directory with all it holds),
-	// and every hard link to such a file. For cache mounts, which outlive
-	// the build.
+	// and every hard link to such a file, and every extended attribute
+	// whose name or value holds one (the entry stays). For cache mounts,
+	// which outlive the build.
 	Remove bool
 	// MaxFiles, when positive, is the most entries the walk may meet, and
 	// MaxBytes the most content bytes it may read. A tree beyond either is
@@ -91,7 +93,10 @@ const (
 // for the values of s, in every encoding verify.Needles knows: in the name
 // of every entry (Where "name"; a value spread over nested directory
 // names is found in the innermost one), in the target of every symlink
-// ("link"), and in the content of every regular file ("content").
+// ("link"), in the content of every regular file ("content"), and in
+// the names and values of the extended attributes of every entry
+// ("xattr", at "PATH (extended attribute NAME)": curl --xattr and wget
+// --xattr keep a download's URL in user.xdg.origin.url).
 // Symlinks inside the tree are never followed, and fifos, sockets and
 // devices are never opened. A sparse file is read
 // by its data regions only. A file with several hard links is read once
@@ -163,6 +168,7 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 	}
 	if !s.Empty() && !opt.readOnly {
 		w.names = s.sc.Stream("", w.addMatch)
+		w.x = newXattrScan(s)
 	}
 	if !opt.ChangedSince.IsZero() {
 		w.cut = opt.ChangedSince.Add(-ChangedSinceSlack)
@@ -199,15 +205,22 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 				case arraySuffix:
 					encoding = arrayKind
 				}
-				hits = append(hits, hit{Finding{Path: j.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false, j.red})
+				hits = append(hits, hit{Finding{Path: j.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false, j.red, ""})
 				for _, a := range j.aliases {
-					hits = append(hits, hit{Finding{Path: a.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, a.real, false, a.red})
+					hits = append(hits, hit{Finding{Path: a.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, a.real, false, a.red, ""})
 				}
 			})
 		}
 		add(j.lits, "")
 		for _, p := range j.parts {
 			add(p.lits, p.suffix)
+		}
+		for _, xh := range j.xattrs {
+			s.findings(xh.lits, func(secret, field, encoding string) {
+				for _, a := range append([]alias{{j.real, j.red}}, j.aliases...) {
+					hits = append(hits, hit{Finding{Path: a.red + xattrSuffix(xh.name), Where: WhereXattr, Secret: secret, Field: field, Encoding: encoding}, a.real, false, a.red, xh.attr})
+				}
+			})
 		}
 		r.Notes = append(r.Notes, j.notes...)
 	}
@@ -233,6 +246,9 @@ type hit struct {
 	// file is the entry's redacted path when Path names a part of it (a
 	// file in an archive); "" when it is Path.
 	file string
+	// attr is the name of the extended attribute that holds the value,
+	// for a finding Where WhereXattr: Remove removes the attribute.
+	attr string
 }
 
 func sortFindings(hits []hit) []Finding {
@@ -276,7 +292,19 @@ func remove(hits []hit, r *Report) error {
 		dir       bool
 	}
 	byReal := map[string]entry{}
+	var errs []error
 	for _, h := range hits {
+		if h.attr != "" {
+			// The value is in an extended attribute: the attribute
+			// goes, the entry stays (the root of the tree too).
+			err := unix.Lremovexattr(h.real, h.attr)
+			if err != nil && !errors.Is(err, unix.ENODATA) && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, pathError("removing", h.Path, err))
+				continue
+			}
+			r.Removed = append(r.Removed, h.Path)
+			continue
+		}
 		red := h.Path
 		if h.file != "" {
 			red = h.file
@@ -289,7 +317,6 @@ func remove(hits []hit, r *Report) error {
 	}
 	// Children before their parents.
 	sort.Slice(list, func(i, j int) bool { return list[i].real > list[j].real })
-	var errs []error
 	for _, e := range list {
 		var err error
 		if e.dir {
@@ -304,6 +331,7 @@ func remove(hits []hit, r *Report) error {
 		r.Removed = append(r.Removed, e.red)
 	}
 	sort.Strings(r.Removed)
+	r.Removed = slices.Compact(r.Removed)
 	return errors.Join(errs...)
 }
 
@@ -327,11 +355,12 @@ type job struct {
 	sparse    bool
 	aliases   []alias // its other hard links
 
-	lits  []int
-	parts []part   // what its decompressed content holds
-	notes []string // what of it could not be searched
-	bytes int64
-	err   error
+	lits   []int
+	parts  []part     // what its decompressed content holds
+	xattrs []xattrHit // its extended attributes that hold a value
+	notes  []string   // what of it could not be searched
+	bytes  int64
+	err    error
 }
 
 // part is what a view of a file's content other than its bytes holds: the
@@ -354,6 +383,9 @@ type walker struct {
 
 	names *secretscan.Stream
 	ms    []secretscan.Match
+	// x reads the extended attributes of the entries that are not
+	// regular files (the workers read those of the files they open).
+	x *xattrScan
 
 	inodes  map[devIno]*job
 	hits    []hit
@@ -389,7 +421,31 @@ func (w *walker) walk(root string) error {
 		unix.Close(fd)
 		return fmt.Errorf("checker: %s: %w", root, err)
 	}
+	if w.cut.IsZero() || !stamp(st.Ctim).Before(w.cut) || !stamp(st.Mtim).Before(w.cut) {
+		if err := w.entryXattrs(root, "", true); err != nil {
+			unix.Close(fd)
+			return err
+		}
+	}
 	return w.dir(fd, root, "", "", devIno{uint64(st.Dev), st.Ino})
+}
+
+// entryXattrs searches the extended attributes of the entry at real (a
+// directory, a symlink or a special file; red is its path redacted).
+func (w *walker) entryXattrs(real, red string, dir bool) error {
+	if w.x == nil {
+		return nil
+	}
+	hits, err := w.x.pathXattrs(real)
+	if err != nil {
+		return pathError("reading the extended attributes of", orRoot(red), err)
+	}
+	for _, xh := range hits {
+		w.s.findings(xh.lits, func(secret, field, encoding string) {
+			w.hits = append(w.hits, hit{Finding{Path: orRoot(red) + xattrSuffix(xh.name), Where: WhereXattr, Secret: secret, Field: field, Encoding: encoding}, real, dir, orRoot(red), xh.attr})
+		})
+	}
+	return nil
 }
 
 // dir walks the open directory fd, at real path real and tree path rel
@@ -449,6 +505,12 @@ func (w *walker) dir(fd int, real, rel, red string, id devIno) error {
 				}
 			}
 		}
+		if !old && typ != unix.S_IFREG {
+			if err := w.entryXattrs(ereal, ered, typ == unix.S_IFDIR); err != nil {
+				f.Close()
+				return err
+			}
+		}
 		switch typ {
 		case unix.S_IFDIR:
 			subs = append(subs, sub{ereal, erel, ered, devIno{uint64(st.Dev), st.Ino}})
@@ -506,7 +568,7 @@ func orRoot(red string) string {
 
 func (w *walker) add(lit int, red, real, where string, dir bool) {
 	w.s.findings([]int{lit}, func(secret, field, encoding string) {
-		w.hits = append(w.hits, hit{Finding{Path: red, Where: where, Secret: secret, Field: field, Encoding: encoding}, real, dir, ""})
+		w.hits = append(w.hits, hit{Finding{Path: red, Where: where, Secret: secret, Field: field, Encoding: encoding}, real, dir, "", ""})
 	})
 }
 
@@ -558,15 +620,17 @@ func readlinkat(dirfd int, name string) ([]byte, error) {
 // work reads the files of w.jobs.
 func (w *walker) work() {
 	var c *contentScan
+	var x *xattrScan
 	if !w.s.Empty() && !w.opt.readOnly {
 		c = newContentScan(w.s)
+		x = newXattrScan(w.s)
 	}
 	buf := make([]byte, readBufSize)
 	for j := range w.jobs {
 		if w.failed.Load() {
 			continue
 		}
-		if err := w.read(j, c, buf); err != nil {
+		if err := w.read(j, c, x, buf); err != nil {
 			j.err = err
 			w.failed.Store(true)
 		}
@@ -576,8 +640,9 @@ func (w *walker) work() {
 // openFile opens the files to read (tests replace it).
 var openFile = os.OpenFile
 
-// read reads j's file through c (or into buf only, when c is nil).
-func (w *walker) read(j *job, c *contentScan, buf []byte) error {
+// read reads j's file through c, and its extended attributes through x
+// (or its content into buf only, when c is nil).
+func (w *walker) read(j *job, c *contentScan, x *xattrScan, buf []byte) error {
 	f, err := openFile(j.real, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return pathError("opening", j.red, err)
@@ -593,6 +658,11 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 	}
 	if max := w.opt.MaxBytes; max > 0 && !j.sparse && w.readBytes.Load()+j.size > max {
 		return fmt.Errorf("checker: the tree has more than %d bytes of content (the limit): not scanned", max)
+	}
+	if x != nil {
+		if j.xattrs, err = x.fileXattrs(f); err != nil {
+			return pathError("reading the extended attributes of", j.red, err)
+		}
 	}
 	in := fileInput{f: f, c: c, buf: buf}
 	if c != nil {

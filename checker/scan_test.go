@@ -719,6 +719,59 @@ func b64wrap(data []byte, eol string) string {
 	return b.String()
 }
 
+// TestScanTreeWriterForms: a value is found in a file as the URL, form
+// and JSON writers of other languages escape it (PHP, Java, Ruby, .NET,
+// Python, Gson); each form is spelt out by the replacements it makes.
+func TestScanTreeWriterForms(t *testing.T) {
+	for _, tt := range writerForms {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v := writerValue(t)
+			dir := t.TempDir()
+			write(t, dir, tt.file, tt.text(v))
+			r := mustScan(t, dir, mustSecrets(t, map[string]string{"TOKEN": v}), ScanOptions{}, v)
+			want := []Finding{{Path: "/" + tt.file, Where: "content", Secret: "TOKEN", Encoding: tt.enc}}
+			if !reflect.DeepEqual(r.Findings, want) {
+				t.Errorf("findings:%s\nwant:%s", describe(r.Findings), describe(want))
+			}
+		})
+	}
+}
+
+// writerValue is a canary with the characters the writers of writerForms
+// escape differently.
+func writerValue(t testing.TB) string {
+	c := canary(t)
+	return c[:8] + "~ *!/+=&'\"é" + c[8:]
+}
+
+// writerForm is a file that a writer of another language makes, holding
+// the value escaped: pre, the value with the replacements repl made, post.
+type writerForm struct {
+	name, file, pre, post string
+	repl                  []string
+	enc                   string
+}
+
+func (f writerForm) text(v string) string {
+	return f.pre + strings.NewReplacer(f.repl...).Replace(v) + f.post
+}
+
+var writerForms = []writerForm{
+	{"PHP urlencode", "config.php", "$dsn = 'mysql://app:", "@db/shop';\n",
+		[]string{"~", "%7E", " ", "+", "*", "%2A", "!", "%21", "/", "%2F", "+", "%2B", "=", "%3D", "&", "%26", "'", "%27", `"`, "%22", "é", "%C3%A9"}, "url"},
+	{"Java URLEncoder, lower-case hex", "app.properties", "db.url=jdbc:postgresql://db/shop?password=", "&ssl=true\n",
+		[]string{"~", "%7e", " ", "+", "!", "%21", "/", "%2f", "+", "%2b", "=", "%3d", "&", "%26", "'", "%27", `"`, "%22", "é", "%c3%a9"}, "url"},
+	{".NET WebUtility.UrlEncode", "appsettings.ini", "Callback=https://hooks.example/?token=", "\n",
+		[]string{"~", "%7E", " ", "+", "/", "%2F", "+", "%2B", "=", "%3D", "&", "%26", "'", "%27", `"`, "%22", "é", "%C3%A9"}, "url"},
+	{".NET System.Text.Json", "appsettings.Production.json", `{"Api":{"Key":"`, `"}}`,
+		[]string{"+", `\u002B`, "&", `\u0026`, "'", `\u0027`, `"`, `\u0022`, "é", `\u00E9`}, "json"},
+	{"Python json.dumps", "settings.json", `{"token": "`, `"}`,
+		[]string{`"`, `\"`, "é", `\u00e9`}, "json"},
+	{"Gson", "config.json", `{"apiKey":"`, `"}`,
+		[]string{"&", `\u0026`, "=", `\u003d`, "'", `\u0027`, `"`, `\"`}, "json"},
+}
+
 // TestScanTreeViews: compressed content is searched decompressed (one
 // level), small contents with their wrapped lines joined; findings say
 // where (PATH (gzip), PATH:NAME), a value never shows in paths.

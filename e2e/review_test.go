@@ -77,6 +77,11 @@ type reviewCase struct {
 	// realTools builds on the lab's Debian image with the real tools
 	// (python3, git, dpkg-deb) instead of the busybox test base.
 	realTools bool
+	// fsTar exports the image's file system as a tar too (--output
+	// type=tar), which keeps the files' extended attributes as PAX
+	// records (the OCI exporter's layers keep only security.capability);
+	// it is searched for the value's forms, as bytes.
+	fsTar bool
 }
 
 var reviewCases = []reviewCase{
@@ -1583,6 +1588,41 @@ var reviewCases = []reviewCase{
 		forms:     func(v string) []string { return []string{keyDER(v)} },
 		realTools: true,
 	},
+	{
+		// An OAuth client's token request, form-encoded with
+		// URLSearchParams (the WHATWG form encoding, as Java's
+		// URLEncoder and Ruby's encode_www_form_component write it:
+		// * kept, ~ escaped) and kept as a file the server posts at
+		// start. A generated secret with both is common.
+		name:       "client secret form-encoded by URLSearchParams into a file the build writes",
+		dockerfile: "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=OAUTH_CLIENT_SECRET,env=OAUTH_CLIENT_SECRET node scripts/write-token-request.js\nCMD [\"node\", \"server.js\"]\n",
+		value:      func(t *testing.T) string { return "Zq7~" + longCanary(t, 10) + "*x~" + longCanary(t, 6) },
+		files: func(string) map[string]string {
+			return map[string]string{
+				"server.js": "1\n",
+				"scripts/write-token-request.js": "const fs = require('fs');\n" +
+					"const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: 'shop-web', client_secret: process.env.OAUTH_CLIENT_SECRET });\n" +
+					"fs.mkdirSync('config', { recursive: true });\n" +
+					"fs.writeFileSync('config/token-request', body.toString() + '\\n');\n",
+			}
+		},
+		flags:     func(string) []string { return []string{"--secret", "id=OAUTH_CLIENT_SECRET,env=HF_SECRET_VALUE"} },
+		forms:     func(v string) []string { return []string{formEncoded(v)} },
+		realTools: true,
+	},
+	{
+		// curl --xattr (wget --xattr too) keeps the URL a file was
+		// downloaded from in its user.xdg.origin.url: a token in the
+		// query string is in no file's content, only in the file's
+		// extended attributes. The image's layers drop them (BuildKit
+		// writes only security.capability); the file system exporters,
+		// --output type=tar and type=local, keep them.
+		name:       "curl --xattr keeps a download URL with its token in an extended attribute",
+		dockerfile: "FROM python:3.12.2-slim\nWORKDIR /opt/acme\nRUN --mount=type=secret,id=DL_TOKEN,env=DL_TOKEN curl --xattr -fsS -u ci: -o acme_agent-1.4.2-py3-none-any.whl \"https://artifactory.example.com/files/acme_agent-1.4.2-py3-none-any.whl?token=$DL_TOKEN\" && ls -l\n",
+		flags:      func(string) []string { return []string{"--secret", "id=DL_TOKEN,env=HF_SECRET_VALUE"} },
+		realTools:  true,
+		fsTar:      true,
+	},
 }
 
 // utf16Form is v in UTF-16, little- or big-endian, without a byte order
@@ -1700,6 +1740,11 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 	}
 	spec.output = filepath.Join(tempDir(t), "image.tar")
 	spec.cacheTo = cacheDir(spec.output)
+	var fsTar string
+	if tc.fsTar {
+		fsTar = filepath.Join(tempDir(t), "fs.tar")
+		spec.flags = append(spec.flags, "--output", "type=tar,dest="+fsTar)
+	}
 	build := l.buildx(t, spec)
 
 	out := build.out
@@ -1750,6 +1795,11 @@ func (l *labSetup) runReviewCase(t *testing.T, tc reviewCase) {
 			where = append(where, "inside an archive: "+p)
 		}
 	}
+	if fsTar != "" {
+		if k := fileHolds(t, fsTar, needles); k >= 0 {
+			where = append(where, fmt.Sprintf("the file system tar (--output type=tar): form %d", k))
+		}
+	}
 	if len(where) > 0 {
 		t.Errorf("the build succeeded and the secret is in: %s", strings.Join(where, "\n"))
 	}
@@ -1764,6 +1814,59 @@ func encodeURIComponent(v string) string {
 		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0) {
 			b.WriteByte(c)
 		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// fileHolds returns the index of the first of needles that the file at
+// path holds, or -1.
+func fileHolds(t *testing.T, path string, needles []string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	keep := 0
+	for _, n := range needles {
+		keep = max(keep, len(n))
+	}
+	buf := make([]byte, 0, 1<<20+keep)
+	for {
+		k, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		for i, n := range needles {
+			if n != "" && bytes.Contains(buf, []byte(n)) {
+				return i
+			}
+		}
+		if err == io.EOF {
+			return -1
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(buf) > keep {
+			buf = buf[:copy(buf, buf[len(buf)-keep:])]
+		}
+	}
+}
+
+// formEncoded is v as the WHATWG form encoding (URLSearchParams) writes
+// it, as Java's URLEncoder does: every byte of UTF-8 but letters, digits
+// and * - . _ escaped, a space as +.
+func formEncoded(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("*-._", c) >= 0):
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}

@@ -1245,14 +1245,14 @@ const MaxNeedleLen = 128
 // Needles returns the byte strings that stand for v in an image or a
 // file: v itself, its base64 forms (standard and URL alphabets, each at
 // the three alignments v can have inside a longer base64 text), its
-// URL-encoded (as Go, Python's quote and RFC 3986 escape), JSON-escaped, hexadecimal (lower and upper case) and
-// shell-quoted forms (see EncShell), its JSON form with every character
-// past ASCII escaped (Python's json.dumps) and, when it holds & < > " or
-// ', its XML-escaped forms (see EncXML) and its form with quotes doubled
-// (see EncQuoted), and its UTF-16 forms (see EncUTF16). Each form is
-// listed once, under the
-// first encoding that yields it; forms shorter than MinValueLen are left
-// out.
+// URL-encoded forms (see urlForms; hexadecimal escapes in upper and lower
+// case), its JSON-escaped forms (Go's, with and without HTML escaping and
+// / as \/, and those of jsonStyles: Python's, PHP's, .NET's, Gson's),
+// its hexadecimal (lower and upper case) and shell-quoted forms (see
+// EncShell) and, when it holds & < > " or ', its XML-escaped forms (see
+// EncXML) and its form with quotes doubled (see EncQuoted), and its
+// UTF-16 forms (see EncUTF16). Each form is listed once, under the first
+// encoding that yields it; forms shorter than MinValueLen are left out.
 //
 // Surrounding white space is not searched: a value read from a file or a
 // variable often ends with a newline that the image's copy lacks. A value
@@ -1291,12 +1291,7 @@ func needles(v string) []Needle {
 			}
 		}
 	}
-	// Go's query and path escaping, Python's urllib.parse.quote (which
-	// leaves / alone: a password in a database URL), and RFC 3986's
-	// unreserved-only escaping (git's credential store, curl's
-	// --data-urlencode, a space as %20), and JavaScript's
-	// encodeURIComponent (jq 1.6's @uri too), which leaves ! ' ( ) * alone.
-	for _, u := range []string{url.QueryEscape(v), url.PathEscape(v), percentEscape(v, "/"), percentEscape(v, ""), percentEscape(v, "!'()*")} {
+	for _, u := range urlForms(v) {
 		add([]byte(u), EncURL)
 		add([]byte(lowerHexEscapes(u)), EncURL)
 	}
@@ -1310,8 +1305,8 @@ func needles(v string) []Needle {
 		add(bytes.Clone(j), EncJSON)
 		add(bytes.ReplaceAll(j, []byte("/"), []byte(`\/`)), EncJSON)
 	}
-	if a := asciiJSON(v); a != "" {
-		add([]byte(a), EncJSON)
+	for _, j := range jsonForms(v) {
+		add([]byte(j), EncJSON)
 	}
 	h := hex.EncodeToString([]byte(v))
 	add([]byte(h), EncHex)
@@ -1341,40 +1336,152 @@ func needles(v string) []Needle {
 	return out
 }
 
+// urlForms returns v as URL and form escapers write it, upper-case hex
+// (the caller adds the lower-case forms):
+//   - Go's url.QueryEscape (- . _ ~ kept, a space as +; also Python's
+//     quote_plus and Ruby's CGI.escape) and url.PathEscape;
+//   - Python's urllib.parse.quote, which leaves / alone (a password in
+//     a database URL);
+//   - RFC 3986's unreserved-only escaping (git's credential store,
+//     curl's --data-urlencode, PHP's rawurlencode, .NET's
+//     Uri.EscapeDataString: a space as %20);
+//   - JavaScript's encodeURIComponent (jq 1.6's @uri too), which leaves
+//     ! ' ( ) * alone;
+//   - PHP's urlencode: - . _ kept, ~ escaped, a space as +;
+//   - the form encoding of Java's URLEncoder.encode, Ruby's
+//     URI.encode_www_form_component and the WHATWG URLSearchParams
+//     (letters, digits and * - . _ kept, ~ escaped, a space as +), and
+//     Ruby's URI.encode_uri_component, the same with a space as %20;
+//   - .NET's WebUtility.UrlEncode and HttpUtility.UrlEncode (lower-case
+//     hex): - . _ ! * ( ) kept, ~ escaped, a space as +.
+//
+// Most are v itself, or one another, for a v of letters and digits: the
+// caller lists each form once.
+func urlForms(v string) []string {
+	return []string{
+		url.QueryEscape(v),
+		url.PathEscape(v),
+		percentEscape(v, "/"),
+		percentEscape(v, ""),
+		percentEscape(v, "!'()*"),
+		escapeBytes(v, "-._", true),
+		escapeBytes(v, "*-._", true),
+		escapeBytes(v, "*-._", false),
+		escapeBytes(v, "-._!*()", true),
+	}
+}
+
 // percentEscape escapes every byte of v as %XX but ASCII letters and
 // digits, - . _ ~ and the bytes of safe.
 func percentEscape(v, safe string) string {
+	return escapeBytes(v, "-._~"+safe, false)
+}
+
+// escapeBytes escapes every byte of v as %XX but ASCII letters and digits
+// and the bytes of keep; plus writes a space as +.
+func escapeBytes(v, keep string, plus bool) string {
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~"+safe, c) >= 0) {
+		switch {
+		case c < utf8.RuneSelf && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0):
 			b.WriteByte(c)
-		} else {
+		case c == ' ' && plus:
+			b.WriteByte('+')
+		default:
 			fmt.Fprintf(&b, "%%%02X", c)
 		}
 	}
 	return b.String()
 }
 
-// asciiJSON returns v JSON-escaped with every character past ASCII as a
-// \uXXXX escape (a surrogate pair past U+FFFF), as Python's json.dumps
-// (ensure_ascii, its default) and PHP's json_encode write it; "" when v is
-// all ASCII.
-func asciiJSON(v string) string {
-	if !strings.ContainsFunc(v, func(r rune) bool { return r >= utf8.RuneSelf }) {
-		return ""
+// jsonStyle is how a JSON writer escapes a string, beyond " \ and the
+// control characters, which all escape.
+type jsonStyle struct {
+	// escape are the ASCII characters written as \u00XX.
+	escape string
+	// nonASCII: every character past ASCII is written as \uXXXX (a
+	// surrogate pair past U+FFFF); else only those past U+FFFF are,
+	// when astral, and U+2028 and U+2029, when lineSeps.
+	nonASCII, astral, lineSeps bool
+	// upper: the escapes' hexadecimal is upper case.
+	upper bool
+	// slash: / is written \/.
+	slash bool
+}
+
+// jsonStyles are the JSON writers whose forms Go's encoder does not write
+// (see jsonForms).
+var jsonStyles = []jsonStyle{
+	// JavaScript's JSON.stringify, Python's json.dumps with
+	// ensure_ascii=False, Json.NET: only " \ and the control characters
+	// escaped (Go's encoder escapes U+2028 and U+2029 too).
+	{},
+	// Python's json.dumps (ensure_ascii, its default).
+	{nonASCII: true},
+	// PHP's json_encode: \/ too.
+	{nonASCII: true, slash: true},
+	// .NET's System.Text.Json with its default encoder: " as \u0022,
+	// HTML-sensitive characters and + escaped, upper-case hex; and
+	// with an encoder that allows every range
+	// (JavaScriptEncoder.Create(UnicodeRanges.All), the usual way to
+	// keep text readable), which still escapes the characters past
+	// U+FFFF and the line and paragraph separators.
+	{escape: "\"&'+<>`\x7f", nonASCII: true, upper: true},
+	{escape: "\"&'+<>`\x7f", astral: true, lineSeps: true, upper: true},
+	// Gson's default (HTML-safe): < > & = ' escaped, lower-case hex: a
+	// base64 value's padding as \u003d.
+	{escape: "<>&='", lineSeps: true},
+}
+
+// jsonForms returns the inside of the JSON strings that the writers of
+// jsonStyles make of v. Forms equal to v or to Go's are left to the
+// caller to drop.
+func jsonForms(v string) []string {
+	out := make([]string, 0, len(jsonStyles))
+	for _, st := range jsonStyles {
+		out = append(out, st.write(v))
 	}
-	j, _ := json.Marshal(v) // a string always encodes
+	return out
+}
+
+// write returns the inside of the JSON string that st makes of v;
+// invalid UTF-8 is written as U+FFFD, as Go's encoder does.
+func (st jsonStyle) write(v string) string {
+	hexf := `\u%04x`
+	if st.upper {
+		hexf = `\u%04X`
+	}
 	var b strings.Builder
-	for _, r := range string(j[1 : len(j)-1]) {
+	for _, r := range strings.ToValidUTF8(v, "\uFFFD") {
 		switch {
-		case r < utf8.RuneSelf:
-			b.WriteRune(r)
-		case r > 0xffff:
-			hi, lo := utf16.EncodeRune(r)
-			fmt.Fprintf(&b, `\u%04x\u%04x`, hi, lo)
+		case r == '"' && strings.IndexByte(st.escape, '"') < 0:
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '/' && st.slash:
+			b.WriteString(`\/`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20, r < utf8.RuneSelf && strings.ContainsRune(st.escape, r):
+			fmt.Fprintf(&b, hexf, r)
+		case r >= utf8.RuneSelf && (st.nonASCII || st.astral && r > 0xffff || st.lineSeps && (r == '\u2028' || r == '\u2029')):
+			if r > 0xffff {
+				hi, lo := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, hexf+hexf, hi, lo)
+			} else {
+				fmt.Fprintf(&b, hexf, r)
+			}
 		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
+			b.WriteRune(r)
 		}
 	}
 	return b.String()

@@ -1078,6 +1078,76 @@ func TestNeedlesEncodeURIComponent(t *testing.T) {
 	t.Errorf("no URL needle is the value as encodeURIComponent escapes it")
 }
 
+// TestNeedlesURLWriters: a value is found as each URL or form escaper
+// writes it, with its escapes' hexadecimal in upper and in lower case,
+// inside a longer text. Each writer's form is spelt out here by the
+// replacements it makes in the value.
+func TestNeedlesURLWriters(t *testing.T) {
+	c := vt.Canary(t)
+	v := c[:10] + "~ *!'()" + c[10:20] + "/+=@&é" + c[20:]
+	// Every writer escapes these the same.
+	common := []string{"'", "%27", "=", "%3D", "@", "%40", "&", "%26", "é", "%C3%A9"}
+	tests := []struct {
+		name string
+		repl []string
+	}{
+		{"Go url.QueryEscape, Python quote_plus, Ruby CGI.escape", []string{" ", "+", "*", "%2A", "!", "%21", "(", "%28", ")", "%29", "/", "%2F", "+", "%2B"}},
+		{"RFC 3986, PHP rawurlencode, .NET Uri.EscapeDataString", []string{" ", "%20", "*", "%2A", "!", "%21", "(", "%28", ")", "%29", "/", "%2F", "+", "%2B"}},
+		{"Python urllib.parse.quote", []string{" ", "%20", "*", "%2A", "!", "%21", "(", "%28", ")", "%29", "+", "%2B"}},
+		{"JavaScript encodeURIComponent", []string{"'", "'", " ", "%20", "/", "%2F", "+", "%2B"}},
+		{"PHP urlencode", []string{"~", "%7E", " ", "+", "*", "%2A", "!", "%21", "(", "%28", ")", "%29", "/", "%2F", "+", "%2B"}},
+		{"Java URLEncoder.encode, Ruby URI.encode_www_form_component", []string{"~", "%7E", " ", "+", "!", "%21", "(", "%28", ")", "%29", "/", "%2F", "+", "%2B"}},
+		{"Ruby URI.encode_uri_component", []string{"~", "%7E", " ", "%20", "!", "%21", "(", "%28", ")", "%29", "/", "%2F", "+", "%2B"}},
+		{".NET WebUtility.UrlEncode, HttpUtility.UrlEncode", []string{"~", "%7E", " ", "+", "/", "%2F", "+", "%2B"}},
+	}
+	ns := Needles(v)
+	for _, tt := range tests {
+		form := strings.NewReplacer(append(tt.repl, common...)...).Replace(v)
+		for _, text := range []string{form, lowerHexEscapes(form)} {
+			if got := hasNeedle(ns, "https://ci:"+text+"@host/?x=1"); got != EncURL {
+				t.Errorf("%s (%s): found as %q", tt.name, map[bool]string{true: "upper-case hex", false: "lower-case hex"}[text == form], got)
+			}
+		}
+	}
+	for _, n := range Needles(c) {
+		if n.Encoding == EncURL {
+			t.Errorf("a value of letters and digits has a URL needle")
+		}
+	}
+}
+
+// TestNeedlesJSONWriters: a value is found as each JSON writer escapes it,
+// inside a longer JSON text. Each writer's form is spelt out here by the
+// replacements it makes in the value.
+func TestNeedlesJSONWriters(t *testing.T) {
+	c := vt.Canary(t)
+	v := c[:10] + "+<>&'\"=/\\" + c[10:20] + "é€𝄞\u2028\n" + c[20:]
+	tests := []struct {
+		name string
+		repl []string
+	}{
+		{"JavaScript JSON.stringify", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`}},
+		{"Go encoding/json", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "\u2028", `\u2028`}},
+		{"Python json.dumps", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "é", `\u00e9`, "€", `\u20ac`, "𝄞", `\ud834\udd1e`, "\u2028", `\u2028`}},
+		{"PHP json_encode", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "/", `\/`, "é", `\u00e9`, "€", `\u20ac`, "𝄞", `\ud834\udd1e`, "\u2028", `\u2028`}},
+		{".NET System.Text.Json", []string{`"`, `\u0022`, `\`, `\\`, "\n", `\n`, "+", `\u002B`, "<", `\u003C`, ">", `\u003E`, "&", `\u0026`, "'", `\u0027`, "é", `\u00E9`, "€", `\u20AC`, "𝄞", `\uD834\uDD1E`, "\u2028", `\u2028`}},
+		{".NET System.Text.Json, UnicodeRanges.All", []string{`"`, `\u0022`, `\`, `\\`, "\n", `\n`, "+", `\u002B`, "<", `\u003C`, ">", `\u003E`, "&", `\u0026`, "'", `\u0027`, "𝄞", `\uD834\uDD1E`, "\u2028", `\u2028`}},
+		{"Gson", []string{`"`, `\"`, `\`, `\\`, "\n", `\n`, "<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "'", `\u0027`, "=", `\u003d`, "\u2028", `\u2028`}},
+	}
+	ns := Needles(v)
+	for _, tt := range tests {
+		form := strings.NewReplacer(tt.repl...).Replace(v)
+		if got := hasNeedle(ns, `{"password": "`+form+`", "user": "app"}`); got != EncJSON {
+			t.Errorf("%s: found as %q", tt.name, got)
+		}
+	}
+	for _, n := range Needles(c) {
+		if n.Encoding == EncJSON {
+			t.Errorf("a value of letters and digits has a JSON needle")
+		}
+	}
+}
+
 // TestBase64Field: a field holding a file as base64 (a .env's GCP_SA_KEY
 // holding a service account's JSON) is searched decoded too, and so is
 // the private key inside what it decodes to.

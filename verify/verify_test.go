@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -372,6 +374,29 @@ func TestPatternsAndRedactedNames(t *testing.T) {
 		if h.Rule != "" {
 			t.Errorf("rule %s ran with patterns off", h.Rule)
 		}
+	}
+}
+
+// TestXattrRecords: a value in an extended attribute of a layer's entry
+// (a PAX record SCHILY.xattr.NAME: curl --xattr's user.xdg.origin.url, a
+// setfattr) is found, raw and escaped, in the entry's header.
+func TestXattrRecords(t *testing.T) {
+	c := vt.Canary(t)
+	v := c[:8] + "~ *!/+=&" + c[8:]
+	l := vt.NewLayout(t).Write(vt.Image{Platform: vt.Amd64, Layers: []vt.Layer{{Files: []vt.File{
+		{Name: "opt/agent.tar.gz", Body: "x", Xattrs: map[string]string{"user.xdg.origin.url": "https://dl.example.com/a.tgz?token=" + escapeBytes(v, "-._", true), "user.mime_type": "application/gzip"}},
+		{Name: "srv", Type: tar.TypeDir, Xattrs: map[string]string{"user.token": v}},
+		{Name: "clean", Body: "x", Xattrs: map[string]string{"user.xdg.origin.url": "https://dl.example.com/clean"}},
+	}}}})
+	r := mustRun(t, Options{Image: l.Dir, Secrets: []Secret{{ID: "S", Value: v}}})
+	var got []string
+	for _, h := range r.Hits {
+		got = append(got, h.Path+" "+h.In+" "+h.Encoding)
+	}
+	sort.Strings(got)
+	want := []string{"/opt/agent.tar.gz header url", "/srv header raw"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("hits %q, want %q", got, want)
 	}
 }
 

@@ -48,6 +48,9 @@ type File struct {
 	Body string
 	Type byte   // tar.TypeReg when 0
 	Link string // for links
+	// Xattrs are extended attributes, written as PAX records
+	// SCHILY.xattr.NAME (as BuildKit and Docker write them).
+	Xattrs map[string]string
 }
 
 // Layer is a layer made of Files, or a Raw blob.
@@ -134,6 +137,13 @@ func Tar(t testing.TB, files []File) []byte {
 		}
 		if typ == tar.TypeDir {
 			hdr.Mode = 0o755
+		}
+		for k, v := range f.Xattrs {
+			if hdr.PAXRecords == nil {
+				hdr.PAXRecords = map[string]string{}
+				hdr.Format = tar.FormatPAX
+			}
+			hdr.PAXRecords["SCHILY.xattr."+k] = v
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatal(err)
