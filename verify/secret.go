@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -281,6 +282,9 @@ func analyze(id, name, text string) analysis {
 		}
 	}
 	fields, structured := extractFields(blankBlocks(text, a.blocks), len(a.blocks) == 0)
+	if dependencyList(name) {
+		fields = urlFields(text)
+	}
 	a.structured = structured
 	for _, f := range fields {
 		a.cands = append(a.cands, fieldCandidates(id, f)...)
@@ -1177,6 +1181,67 @@ func quotedBeforeComment(v string) (string, bool) {
 		return "", false
 	}
 	return v[1 : end+1], true
+}
+
+// dependencyList reports a package manager's list of dependencies, by
+// the name of its file (a path, or a secret id that starts with one): a
+// pip requirements or constraints file, a Gemfile, a Pipfile. Its lines
+// name packages and versions (keyring==24.3.0, secretstorage>=3.3), not
+// settings; only the URLs of its indexes and sources may hold a
+// credential (--extra-index-url https://ci:PASSWORD@host/simple, source
+// "https://user:pass@gems.example.com").
+func dependencyList(name string) bool {
+	if i := strings.Index(name, " ("); i >= 0 {
+		name = name[:i] // "PATH (build context)"
+	}
+	base := path.Base(name)
+	switch {
+	case base == "Gemfile" || base == "gems.rb" || base == "Pipfile":
+		return true
+	case !strings.HasSuffix(base, ".txt"):
+		return false
+	}
+	return strings.HasPrefix(base, "requirements") || strings.HasPrefix(base, "constraints") || path.Base(path.Dir(name)) == "requirements"
+}
+
+// urlFields returns the credentials of the URLs in text: each URL's
+// password, where its place says secret, and each user name without a
+// password, which is searched only when it is in a known token format
+// (https://ghp_...@github.com/acme/lib.git).
+func urlFields(text string) []field {
+	var out []field
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		for _, p := range urlPasswords(line) {
+			out = append(out, field{key: "url password", value: p, place: true})
+		}
+		for _, u := range urlUsers(line) {
+			out = append(out, field{key: "url user", value: u})
+		}
+	}
+	return out
+}
+
+// urlUsers returns the user names of URLs with userinfo and no password
+// in s.
+func urlUsers(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '"' || r == '\'' || r == '=' || r == ',' }) {
+		if !strings.Contains(w, "://") {
+			continue
+		}
+		u, err := url.Parse(w[strings.Index(w, "://")-schemeLen(w):])
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, ok := u.User.Password(); !ok && u.User.Username() != "" {
+			out = append(out, u.User.Username())
+		}
+	}
+	return out
 }
 
 // urlPasswords returns the passwords of URLs with userinfo in s.
