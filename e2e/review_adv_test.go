@@ -38,6 +38,14 @@ var advCases = []reviewCase{
 		},
 	},
 	{
+		// An artifact fetched with its token in the query string, as
+		// package registries' download URLs take it: ADD records the URL
+		// in the image history and the provenance's materials, and the
+		// build log prints it.
+		name:       "hard-coded access_token in the query string of an ADD URL",
+		dockerfile: "FROM alpine\nADD https://artifacts.acme.io/v1/projects/42/lib-1.0.tgz?access_token={{VALUE}} /tmp/lib.tgz\nRUN tar -xzf /tmp/lib.tgz -C /opt || true\n",
+	},
+	{
 		// A package repository (apt, rpm, Maven Central) signed in the
 		// build by a script: gpg --import of a key without a passphrase
 		// (a CI bot's) hands it to gpg-agent, which writes its numbers in
