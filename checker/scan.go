@@ -649,6 +649,9 @@ func (w *walker) read(j *job, c *contentScan, buf []byte) error {
 		} else if err := w.embedded(j, f, c, data, max(j.size, in.n)); err != nil {
 			return err
 		}
+		if err := w.pyinstaller(j, f, c, data, max(j.size, in.n)); err != nil {
+			return err
+		}
 	}
 	if max := w.opt.MaxBytes; max > 0 && w.readBytes.Add(in.n) > max {
 		return fmt.Errorf("checker: the tree has more than %d bytes of content (the limit): not scanned", max)
