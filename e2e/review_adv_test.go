@@ -61,7 +61,69 @@ var advCases = []reviewCase{
 		forms:      func(v string) []string { return []string{pgpSecretMiddle(v)} },
 		realTools:  true,
 	},
+	{
+		// A command-line client made one file with pyinstaller
+		// --onefile, its settings (the API key) from a secret mount
+		// bundled with --add-data: the settings are zlib-compressed in
+		// the CArchive appended to the bootloader, in the executable and
+		// in build/main/main.pkg, and nowhere as they are.
+		name:       "pyinstaller --onefile bundles settings from a secret mount",
+		dockerfile: "FROM python:3.12.2-slim AS build\nCOPY --chmod=755 tools/pyinstaller /usr/local/bin/pyinstaller\nWORKDIR /src\nCOPY main.py .\nRUN --mount=type=secret,id=app_settings,target=/src/settings.json pyinstaller --onefile --add-data settings.json:. main.py\nFROM python:3.12.2-slim\nCOPY --from=build /src/dist/main /usr/local/bin/acme\nCMD [\"acme\"]\n",
+		files: func(string) map[string]string {
+			return map[string]string{"tools/pyinstaller": pyinstallerStandIn, "main.py": "import json, os, sys\nbase = getattr(sys, \"_MEIPASS\", os.path.dirname(__file__))\ncfg = json.load(open(os.path.join(base, \"settings.json\")))\nprint(\"acme client for\", cfg[\"region\"])\n"}
+		},
+		secretFile: func(v string) (string, string) {
+			return "app_settings", `{"region": "eu-west-1", "api_key": "` + v + `"}` + "\n"
+		},
+		realTools: true,
+	},
 }
+
+// pyinstallerStandIn stands for PyInstaller, which the lab's images
+// lack: what pyinstaller --onefile writes, the ELF bootloader (here
+// /bin/true) followed by a CArchive of zlib-compressed entries, its table
+// of contents and its cookie.
+const pyinstallerStandIn = `#!/usr/bin/env python3
+# A stand-in for PyInstaller --onefile: the bootloader (an ELF program)
+# followed by a CArchive whose entries (the script, compiled; each
+# --add-data file) are zlib-compressed, its table of contents and its
+# cookie (MEI\014\013\012\013\016), as PyInstaller 5 and 6 write it;
+# build/NAME/NAME.pkg holds the same archive.
+import marshal, os, shutil, struct, sys, zlib
+args, data, script = sys.argv[1:], [], None
+i = 0
+while i < len(args):
+    a = args[i]
+    if a == "--add-data":
+        src, dest = args[i + 1].split(":", 1)
+        data.append((src, dest)); i += 2; continue
+    if a.startswith("--add-data="):
+        src, dest = a.split("=", 1)[1].split(":", 1); data.append((src, dest))
+    elif not a.startswith("-"):
+        script = a
+    i += 1
+name = os.path.splitext(os.path.basename(script))[0]
+entries = [(name, b"s", marshal.dumps(compile(open(script).read(), script, "exec")))]
+for src, dest in data:
+    entries.append((os.path.join(dest, os.path.basename(src)).lstrip("./"), b"x", open(src, "rb").read()))
+pkg, toc = b"", b""
+for ename, typ, raw in entries:
+    comp = zlib.compress(raw, 6)
+    nm = ename.encode() + b"\0"
+    nm += b"\0" * ((16 - (18 + len(nm)) % 16) % 16)
+    toc += struct.pack("!IIIIBc", 18 + len(nm), len(pkg), len(comp), len(raw), 1, typ) + nm
+    pkg += comp
+toc_off = len(pkg)
+pkg += toc
+cookie_len = 88
+pkg += struct.pack("!8sIIii64s", b"MEI\014\013\012\013\016", len(pkg) + cookie_len, toc_off, len(toc), 312, b"libpython3.12.so.1.0")
+os.makedirs("build/" + name, exist_ok=True); os.makedirs("dist", exist_ok=True)
+open("build/%s/%s.pkg" % (name, name), "wb").write(pkg)
+with open("dist/" + name, "wb") as f:
+    f.write(open("/bin/true", "rb").read() + pkg)
+os.chmod("dist/" + name, 0o755)
+print("INFO: Building EXE from EXE-00.toc completed successfully.")
+`
 
 // pgpKeyArmored is a fresh OpenPGP RSA key without a passphrase,
 // armoured as gpg --armor --export-secret-keys writes it.
