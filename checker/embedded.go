@@ -3,6 +3,7 @@ package checker
 import (
 	"bufio"
 	"bytes"
+	"compress/zlib"
 	"errors"
 	"fmt"
 	"io"
@@ -127,6 +128,74 @@ func (w *walker) keystore(j *job, c *contentScan, kind string, data []byte, suff
 		}
 		if lits := c.scanWhole(p.Data); len(lits) > 0 {
 			j.parts = append(j.parts, part{suffix + nest.KeystoreSuffix(kind, p.Password), lits})
+		}
+	}
+	return nil
+}
+
+// pyinstaller opens the entries of the PyInstaller archive that ends j's
+// file f (size bytes; data, its content when read whole): each
+// decompressed (a compressed entry) and searched, at PATH
+// (PyInstaller):NAME (zlib), and the modules of its PYZ archive, at PATH
+// (PyInstaller):NAME (PYZ).
+// Whatever the file starts as: build/NAME/NAME.pkg, the archive without
+// the bootloader, starts as the zlib stream of its first entry.
+func (w *walker) pyinstaller(j *job, f *os.File, c *contentScan, data []byte, size int64) error {
+	if size < 88 {
+		return nil
+	}
+	limit, tooBig := w.limits(j, size)
+	var n int64
+	used := &n
+	var tail []byte
+	if data != nil && int64(len(data)) == size {
+		tail = data[len(data)-int(min(size, nest.MEITail)):]
+	} else {
+		tail = make([]byte, min(size, nest.MEITail))
+		if k, _ := f.ReadAt(tail, size-int64(len(tail))); k != len(tail) {
+			return nil
+		}
+	}
+	for _, e := range nest.CArchive(f, size, tail) {
+		suffix := nest.PyInstallerSuffix + ":" + redactSpans(e.Name, w.s.matchAll([]byte(e.Name)))
+		sr := io.NewSectionReader(f, e.Offset, e.Length)
+		if !e.Compressed {
+			if _, err := w.nested(j, c.innerScan(), sr, suffix, 1, used, limit, tooBig); err != nil && (errors.Is(err, errTooBig) || failed(err)) {
+				if errors.Is(err, errTooBig) {
+					return tooBig(suffix)
+				}
+				return err
+			}
+			continue
+		}
+		if e.PYZ {
+			// The modules: zlib streams inside a compressed entry.
+			zr, err := zlib.NewReader(sr)
+			if err != nil {
+				continue
+			}
+			pyz, err := io.ReadAll(io.LimitReader(zr, max(0, limit-*used)+1))
+			zr.Close()
+			if err != nil {
+				continue
+			}
+			if *used += int64(len(pyz)); *used > limit {
+				return tooBig(suffix)
+			}
+			if pr := nest.NewPYZReader(pyz); pr != nil {
+				if _, err := w.nested(j, c.innerScan(), pr, suffix+" (PYZ)", 1, used, limit, tooBig); err != nil {
+					if errors.Is(err, errTooBig) {
+						return tooBig(suffix)
+					}
+					if failed(err) {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		if err := w.decompressed(j, c.innerScan(), bufio.NewReaderSize(sr, 64<<10), "zlib", suffix+" (zlib)", 1, used, limit, tooBig); err != nil {
+			return err
 		}
 	}
 	return nil

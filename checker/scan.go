@@ -26,6 +26,7 @@ import (
 	"github.com/hushbuild/hushbuild/internal/hexarray"
 	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/hushbuild/hushbuild/internal/obscure"
+	"github.com/hushbuild/hushbuild/internal/sexphex"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -204,6 +205,8 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 					encoding = obscuredKind
 				case arraySuffix:
 					encoding = arrayKind
+				case sexpSuffix:
+					encoding = sexpKind
 				}
 				hits = append(hits, hit{Finding{Path: j.red + suffix, Where: WhereContent, Secret: secret, Field: field, Encoding: encoding}, j.real, false, j.red, ""})
 				for _, a := range j.aliases {
@@ -695,6 +698,9 @@ func (w *walker) read(j *job, c *contentScan, x *xattrScan, buf []byte) error {
 				if lits := c.decodedOf(&c.arrays, data, hexarray.Decoded); len(lits) > 0 {
 					j.parts = append(j.parts, part{arraySuffix, lits})
 				}
+				if lits := c.decodedOf(&c.sexp, data, sexphex.Decoded); len(lits) > 0 {
+					j.parts = append(j.parts, part{sexpSuffix, lits})
+				}
 				if err := w.base64View(j, c, data, max(j.size, in.n)); err != nil {
 					return err
 				}
@@ -719,6 +725,9 @@ func (w *walker) read(j *job, c *contentScan, x *xattrScan, buf []byte) error {
 		} else if err := w.plainTar(j, f, c, max(j.size, in.n)); err != nil {
 			return err
 		} else if err := w.embedded(j, f, c, data, max(j.size, in.n)); err != nil {
+			return err
+		}
+		if err := w.pyinstaller(j, f, c, data, max(j.size, in.n)); err != nil {
 			return err
 		}
 	}
@@ -878,6 +887,7 @@ type contentScan struct {
 	join   []byte // joined's buffer
 	reveal []byte // the obscured values' buffer (decodedOf)
 	arrays []byte // the byte arrays' buffer (decodedOf)
+	sexp   []byte // the S-expressions' hex strings' buffer (decodedOf)
 	b64    []byte // base64 runs decoded (base64View)
 	b64run []byte // one run decoded
 	whole  []byte // a small file, read whole (see fileInput.whole)
@@ -1010,8 +1020,16 @@ const (
 	arraySuffix = " (" + arrayKind + ")"
 )
 
+// sexpKind names, in findings, a value found spelt out as the hex strings
+// of an S-expression, cut over lines: gpg-agent's private key files
+// (package sexphex).
+const (
+	sexpKind   = "s-expression"
+	sexpSuffix = " (" + sexpKind + ")"
+)
+
 // decodedOf searches data, a whole text input, again as decode spells it
-// out (joinWrapped, obscure.Revealed, hexarray.Decoded), into *buf, which
+// out (joinWrapped, obscure.Revealed, hexarray.Decoded, sexphex.Decoded), into *buf, which
 // it keeps for the next input. It resets c.
 func (c *contentScan) decodedOf(buf *[]byte, data []byte, decode func(dst, src []byte) []byte) []int {
 	*buf = decode((*buf)[:0], data)

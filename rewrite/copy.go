@@ -164,7 +164,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 			continue
 		}
 		if !isSecretFile(clean, a.cfg) && !destNamed {
-			if !a.cfg.ContextListed && IsFieldConfigFile(clean, a.cfg) && !strings.ContainsAny(clean, "*?[") {
+			if !a.cfg.ContextListed && IsFieldConfigFile(clean, a.cfg) && !isDependencyList(clean) && !strings.ContainsAny(clean, "*?[") {
 				a.fieldConfigNote(n, clean)
 			}
 			// A file copied to a configuration file's name is read as
@@ -175,7 +175,7 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 					a.fieldCopies = map[string]string{}
 				}
 				a.fieldCopies[clean] = path.Base(destFile)
-				if !a.cfg.ContextListed {
+				if !a.cfg.ContextListed && !isDependencyList(destFile) {
 					a.fieldConfigNoteAs(n, clean, destFile)
 				}
 			}

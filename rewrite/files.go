@@ -330,7 +330,7 @@ func secretID(src string) string {
 // field (a package feed's password) as well as plain settings: NuGet's and
 // Maven's, and token.json. They are no credential files by name; the
 // build-time check searches the secret fields they hold.
-var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config", "settings.xml",
+var fieldConfigPatterns = append([]string{"nuget.config", "NuGet.Config", "NuGet.config", "Nuget.Config", "settings.xml",
 	// Google's API quickstarts save the user's OAuth token (its
 	// refresh_token) here; other tools name other things token.json.
 	"token.json",
@@ -356,7 +356,21 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 	// a password next to plain options: conda's .condarc, RubyGems'
 	// .gemrc (and the system's gemrc), Go's environment file (GOPROXY)
 	// and uv's uv.toml.
-	".condarc", "condarc", ".gemrc", "gemrc", "go/env", "uv.toml"}
+	".condarc", "condarc", ".gemrc", "gemrc", "go/env", "uv.toml"}, dependencyListPatterns...)
+
+// dependencyListPatterns are lists of dependencies whose index or source
+// URLs may carry a password (pip's --extra-index-url
+// https://ci:PASSWORD@host/simple at the top of requirements.txt, a
+// Gemfile's or Pipfile's source): configuration files that may hold a
+// credential field (fieldConfigPatterns), of which only those URLs are
+// read as fields (verify's dependency lists). Nearly every Python or
+// Ruby Dockerfile copies one by name, and few hold a credential: one
+// copied while the build context is not read is no note.
+var dependencyListPatterns = []string{"requirements*.txt", "requirements/*.txt", "constraints*.txt", "Gemfile", "gems.rb", "Pipfile"}
+
+// isDependencyList reports whether a context path is one of
+// dependencyListPatterns.
+func isDependencyList(p string) bool { return matchPathPatterns(dependencyListPatterns, p) }
 
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).

@@ -127,6 +127,17 @@ func (a *analyzer) scanLiterals() {
 					break
 				}
 			}
+		case "add":
+			// ADD of a URL: BuildKit records the URL, query string
+			// included, in the provenance (its materials) and the image
+			// history (?access_token=..., ?apikey=...).
+			for k := inst.Next; k != nil; k = k.Next {
+				if strings.Contains(k.Value, "://") {
+					if r := literalInText(k.Value); r != "" {
+						found(r)
+					}
+				}
+			}
 		case "arg":
 			for k := inst.Next; k != nil; k = k.Next {
 				if _, val, ok := strings.Cut(k.Value, "="); ok {

@@ -290,6 +290,10 @@ func TestHardcodedOutsideRun(t *testing.T) {
 		`ONBUILD ENV NPM_TOKEN=` + v:                                                                            true,
 		`ONBUILD CMD ["app", "--api-token", "` + v + `"]`:                                                       true,
 		`ONBUILD LABEL com.acme.api_key="` + v + `"`:                                                            true,
+		`ADD https://api.acme.io/v1/artifacts/lib.tgz?access_token=` + v + ` /tmp/lib.tgz`:                      true,
+		`ADD --checksum=sha256:0123 https://acme.jfrog.io/libs/lib.tgz?apikey=` + v + ` /tmp/`:                  true,
+		`ADD https://github.com/acme/lib/archive/refs/tags/v1.0.tar.gz?raw=true /tmp/`:                          false,
+		`ADD https://example.com/dl?token=$DL_TOKEN /tmp/x`:                                                     false,
 		// References and files, not values.
 		`CMD ["redis-server", "--requirepass", "$REDIS_PASSWORD"]`:                               false,
 		`CMD redis-server --requirepass "$REDIS_PASSWORD"`:                                       false,

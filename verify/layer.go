@@ -15,6 +15,7 @@ import (
 	"github.com/hushbuild/hushbuild/internal/hexarray"
 	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/hushbuild/hushbuild/internal/obscure"
+	"github.com/hushbuild/hushbuild/internal/sexphex"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -428,12 +429,14 @@ func (res *layerResult) hides(p string) (string, bool) {
 }
 
 // wholeFileDecodings are what a whole file may spell a value out as, and
-// the encoding a finding names: passwords rclone keeps obscured, and the
-// byte arrays `xxd -i` writes.
+// the encoding a finding names: passwords rclone keeps obscured, the
+// byte arrays `xxd -i` writes, and the hex strings of gpg-agent's key
+// files.
 var wholeFileDecodings = []struct {
 	decode func(dst, src []byte) []byte
 	enc    string
 }{
 	{obscure.Revealed, EncObscured},
 	{hexarray.Decoded, EncByteArray},
+	{sexphex.Decoded, EncSexp},
 }

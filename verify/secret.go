@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -281,6 +282,9 @@ func analyze(id, name, text string) analysis {
 		}
 	}
 	fields, structured := extractFields(blankBlocks(text, a.blocks), len(a.blocks) == 0)
+	if dependencyList(name) {
+		fields = urlFields(text)
+	}
 	a.structured = structured
 	for _, f := range fields {
 		a.cands = append(a.cands, fieldCandidates(id, f)...)
@@ -461,11 +465,22 @@ func privatePart(b pemBlock) string {
 	if b.encrypted || !b.private() {
 		return ""
 	}
+	var d []byte
+	if strings.HasPrefix(b.typ, "PGP ") {
+		// An OpenPGP secret key: gpg --import hands it to gpg-agent,
+		// which keeps its numbers in a file of its own
+		// (private-keys-v1.d), as binary or as hex (package sexphex).
+		data, err := base64.StdEncoding.DecodeString(b.body)
+		if err != nil {
+			return ""
+		}
+		d = pgpSecretNumber(data)
+		return middlePart(d)
+	}
 	key, err := ssh.ParseRawPrivateKey([]byte(b.armoured + "\n"))
 	if err != nil {
 		return ""
 	}
-	var d []byte
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
 		d = k.D.Bytes()
@@ -478,6 +493,12 @@ func privatePart(b pemBlock) string {
 	case *dsa.PrivateKey:
 		d = k.X.Bytes()
 	}
+	return middlePart(d)
+}
+
+// middlePart is the middle privatePartLen bytes of a key's secret number
+// d, or "" when d is too short to stand for the key.
+func middlePart(d []byte) string {
 	if len(d) < 16 {
 		return ""
 	}
@@ -486,6 +507,48 @@ func privatePart(b pemBlock) string {
 		d = d[from : from+privatePartLen]
 	}
 	return string(d)
+}
+
+// pgpSecretNumber returns the first secret number of the first
+// unencrypted secret key packet of the OpenPGP data b (RFC 9580; version
+// 4 or 6): RSA's private exponent, the secret of an EdDSA, ECDSA, ECDH,
+// DSA or Elgamal key, the secret of an X25519 or Ed25519 key. It returns
+// nil for a key whose secret is encrypted, or data it cannot read.
+func pgpSecretNumber(b []byte) []byte {
+	var d []byte
+	pgpPackets(b, func(tag, _ int, p []byte) bool {
+		if tag != 5 && tag != 7 {
+			return true
+		}
+		k := pgpPublicLen(p)
+		if k == 0 || k >= len(p) || p[k] != 0 || p[0] != 4 && p[0] != 6 {
+			return true // unknown, or encrypted (a non-zero S2K usage)
+		}
+		k++
+		switch p[5] {
+		case 25, 27: // X25519, Ed25519
+			if k+32 <= len(p) {
+				d = p[k : k+32]
+			}
+		case 26: // X448
+			if k+56 <= len(p) {
+				d = p[k : k+56]
+			}
+		case 28: // Ed448
+			if k+57 <= len(p) {
+				d = p[k : k+57]
+			}
+		default: // an MPI
+			if k+2 <= len(p) {
+				bits := int(p[k])<<8 | int(p[k+1])
+				if n := (bits + 7) / 8; k+2+n <= len(p) {
+					d = p[k+2 : k+2+n]
+				}
+			}
+		}
+		return d == nil
+	})
+	return d
 }
 
 // minBodyLine is the shortest line of a private key's body searched on its
@@ -1120,6 +1183,67 @@ func quotedBeforeComment(v string) (string, bool) {
 	return v[1 : end+1], true
 }
 
+// dependencyList reports a package manager's list of dependencies, by
+// the name of its file (a path, or a secret id that starts with one): a
+// pip requirements or constraints file, a Gemfile, a Pipfile. Its lines
+// name packages and versions (keyring==24.3.0, secretstorage>=3.3), not
+// settings; only the URLs of its indexes and sources may hold a
+// credential (--extra-index-url https://ci:PASSWORD@host/simple, source
+// "https://user:pass@gems.example.com").
+func dependencyList(name string) bool {
+	if i := strings.Index(name, " ("); i >= 0 {
+		name = name[:i] // "PATH (build context)"
+	}
+	base := path.Base(name)
+	switch {
+	case base == "Gemfile" || base == "gems.rb" || base == "Pipfile":
+		return true
+	case !strings.HasSuffix(base, ".txt"):
+		return false
+	}
+	return strings.HasPrefix(base, "requirements") || strings.HasPrefix(base, "constraints") || path.Base(path.Dir(name)) == "requirements"
+}
+
+// urlFields returns the credentials of the URLs in text: each URL's
+// password, where its place says secret, and each user name without a
+// password, which is searched only when it is in a known token format
+// (https://ghp_...@github.com/acme/lib.git).
+func urlFields(text string) []field {
+	var out []field
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		for _, p := range urlPasswords(line) {
+			out = append(out, field{key: "url password", value: p, place: true})
+		}
+		for _, u := range urlUsers(line) {
+			out = append(out, field{key: "url user", value: u})
+		}
+	}
+	return out
+}
+
+// urlUsers returns the user names of URLs with userinfo and no password
+// in s.
+func urlUsers(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '"' || r == '\'' || r == '=' || r == ',' }) {
+		if !strings.Contains(w, "://") {
+			continue
+		}
+		u, err := url.Parse(w[strings.Index(w, "://")-schemeLen(w):])
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, ok := u.User.Password(); !ok && u.User.Username() != "" {
+			out = append(out, u.User.Username())
+		}
+	}
+	return out
+}
+
 // urlPasswords returns the passwords of URLs with userinfo in s.
 func urlPasswords(s string) []string {
 	var out []string
@@ -1221,6 +1345,11 @@ const (
 	// literals (`xxd -i`'s C array, cut over lines): found by reading a
 	// small file's lists, not by a needle.
 	EncByteArray = "byte-array"
+	// EncSexp is the value spelt out as the hexadecimal strings of an
+	// S-expression (`#0A1C...#`, cut over lines): gpg-agent's private key
+	// files, which hold an imported OpenPGP key's secret numbers so.
+	// Found by reading a small file's strings, not by a needle.
+	EncSexp = "s-expression"
 	// EncUTF16 is the value in UTF-16, little- and big-endian, without a
 	// byte order mark: a .NET assembly's string literals, Windows tools'
 	// text, Java's and JavaScript engines' strings in memory images.
@@ -2230,10 +2359,27 @@ func publicKeyBytes(pub crypto.PublicKey) []string {
 // user ids and signatures.
 func pgpPublicRuns(b []byte) []span {
 	var out []span
+	i := 0
+	pgpPackets(b, func(tag, hdr int, p []byte) bool {
+		if tag == 5 || tag == 7 {
+			out = append(out, span{i, i + hdr + pgpPublicLen(p)})
+		} else {
+			out = append(out, span{i, i + hdr + len(p)})
+		}
+		i += hdr + len(p)
+		return true
+	})
+	return out
+}
+
+// pgpPackets calls f with the tag, the header's length and the body of
+// each packet of the OpenPGP data b in turn (a body cut short at the end
+// of b), until f returns false or a packet cannot be read.
+func pgpPackets(b []byte, f func(tag, hdr int, body []byte) bool) {
 	for i := 0; i < len(b); {
 		t := b[i]
 		if t&0x80 == 0 || i+1 >= len(b) {
-			break
+			return
 		}
 		var tag, hdr, n int
 		if t&0x40 != 0 {
@@ -2246,7 +2392,7 @@ func pgpPublicRuns(b []byte) []span {
 			case l == 255 && i+5 < len(b):
 				n, hdr = int(binary.BigEndian.Uint32(b[i+2:])), 6
 			default:
-				return out // partial lengths are not in keys
+				return // partial lengths are not in keys
 			}
 		} else {
 			tag = int(t >> 2 & 0x0f)
@@ -2258,20 +2404,17 @@ func pgpPublicRuns(b []byte) []span {
 			case t&3 == 2 && i+4 < len(b):
 				n, hdr = int(binary.BigEndian.Uint32(b[i+1:])), 5
 			default:
-				return out
+				return
 			}
 		}
-		if i+hdr+n > len(b) {
+		if n < 0 || i+hdr+n > len(b) {
 			n = len(b) - i - hdr
 		}
-		if tag == 5 || tag == 7 {
-			out = append(out, span{i, i + hdr + pgpPublicLen(b[i+hdr:i+hdr+n])})
-		} else {
-			out = append(out, span{i, i + hdr + n})
+		if !f(tag, hdr, b[i+hdr:i+hdr+n]) {
+			return
 		}
 		i += hdr + n
 	}
-	return out
 }
 
 // pgpPublicLen returns the length of the public key part of a secret key

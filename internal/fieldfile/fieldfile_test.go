@@ -26,6 +26,15 @@ func TestHolds(t *testing.T) {
 		{"dbt profile from the environment", "profiles.yml", "jaffle:\n  outputs:\n    prod:\n      type: postgres\n      user: dbt\n      password: \"{{ env_var('DBT_PASSWORD') }}\"\n", false},
 		{"dbt profile with a written default", "profiles.yml", "jaffle:\n  outputs:\n    prod:\n      password: \"{{ env_var('DBT_PASSWORD', 'SECRET') }}\"\n", true},
 		{"ngrok authtoken", "ngrok.yml", "version: 2\nauthtoken: SECRET\n", true},
+		// Dependency lists: only the URLs of their indexes and sources.
+		{"requirements index password", "requirements.txt", "--extra-index-url https://ci:SECRET@pypi.example.com/simple\nacme-lib==1.0\n", true},
+		{"requirements under requirements/", "requirements/prod.txt", "lib @ git+https://oauth2:SECRET@gitlab.example.com/acme/lib.git\n", true},
+		{"requirements token as user", "requirements-dev.txt", "lib @ git+https://ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/acme/lib.git\n", true},
+		{"requirements of secret-named packages", "requirements.txt", "keyring==24.3.0\nsecretstorage==3.3.3\npasslib[bcrypt]==1.7.4\ntoken-bucket==0.3.0\npassword-strength==0.0.3\nlib @ git+https://git@github.com/acme/lib.git\n--index-url https://pypi.org/simple\n", false},
+		{"requirements index from the environment", "constraints.txt", "--extra-index-url https://${PIP_USER}:${PIP_PASSWORD}@pypi.example.com/simple\n", false},
+		{"Gemfile source password", "Gemfile", "source \"https://ci:SECRET@gems.example.com/\" do\n  gem \"sidekiq-pro\"\nend\n", true},
+		{"Gemfile source from the environment", "Gemfile", "source 'https://rubygems.org'\ngem 'bcrypt', '~> 3.1.7'\nsource \"https://#{ENV['GEM_USER']}:#{ENV['GEM_TOKEN']}@gems.example.com/\" do\n  gem 'sidekiq-pro'\nend\n", false},
+		{"Pipfile source password", "Pipfile", "[[source]]\nurl = \"https://ci:SECRET@pypi.example.com/simple\"\nname = \"acme\"\n[packages]\nkeyring = \"*\"\n", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
