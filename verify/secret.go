@@ -209,7 +209,10 @@ func (spec SecretSpec) read(lookupEnv func(string) (string, bool)) (SecretFile, 
 //   - each private key PEM block (any `-----BEGIN ... PRIVATE KEY-----`),
 //     as written and as its base64 body on one line; also inside a value
 //     (JSON `private_key`), or base64-encoded in one (a kubeconfig's
-//     `client-key-data`).
+//     `client-key-data`);
+//   - of a keystore (PKCS #12, JKS, Elasticsearch: see
+//     keystoreCandidates) that a conventional password opens, each
+//     private key, as a PEM block's values, and each secret value.
 //
 // Certificates and public keys are public: a file holding PEM blocks of
 // them is not searched as a whole (its private keys and credentials are),

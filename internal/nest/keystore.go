@@ -8,12 +8,16 @@ import (
 // Keystores hold private keys encrypted under a password. A build that
 // packs a key into one under a password anyone knows ("changeit") leaves
 // the key in its layer as surely as the key file: a keystore (PKCS #12,
-// or Java's older JKS) is opened with each of KeystorePasswords and its
-// decrypted contents searched.
+// Java's older JKS, an Elasticsearch keystore) is opened with each of
+// KeystorePasswords and its decrypted contents searched.
 //
 // A keystore that none of them opens cannot be proven either way: it is
 // searched as bytes only, without a note (a keystore made from a key that
 // is no build secret, under a real password, is common and no leak).
+//
+// A build secret that is itself a keystore is read entry by entry
+// (ReadKeystore) with these passwords and the values of the build's other
+// secrets: its keys and secrets are searched for, as values of their own.
 
 // KeystorePasswords are the passwords a keystore is tried with, the
 // conventional ones of the tools and of their documentation: none
