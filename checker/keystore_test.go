@@ -5,6 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -244,6 +247,74 @@ func TestScanTreeKeystoreSecret(t *testing.T) {
 			}
 			if len(tt.notes) == 0 && (strings.Contains(notes, "keystore that") || strings.Contains(notes, "raw bytes")) {
 				t.Errorf("notes: %q", r.Notes)
+			}
+		})
+	}
+}
+
+// TestScanTreeKeystoreSecretTools: a keystore secret that the real tools
+// re-pack is found (where keytool and openssl are installed): keytool
+// -importkeystore to a JKS under changeit, openssl pkcs12 -nodes to a PEM
+// file, openssl pkcs12 -export to a new keystore under the empty password.
+func TestScanTreeKeystoreSecretTools(t *testing.T) {
+	keytool, err1 := exec.LookPath("keytool")
+	openssl, err2 := exec.LookPath("openssl")
+	if err1 != nil || err2 != nil || testing.Short() {
+		t.Skip("needs keytool and openssl, and not -short")
+	}
+	ks := keystore(t, "modern", "changeit")
+	tmp := t.TempDir()
+	src := filepath.Join(tmp, "keystore.p12")
+	writeBytes(t, tmp, "keystore.p12", ks.P12)
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", filepath.Base(name), args[0], err, out)
+		}
+	}
+	tests := []struct {
+		name string
+		make func(dir string) string // makes the file and returns its path
+		want string
+	}{
+		{"keytool -importkeystore to JKS", func(dir string) string {
+			p := filepath.Join(dir, "app", "keystore.jks")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			run(keytool, "-importkeystore", "-srckeystore", src, "-srcstoretype", "PKCS12", "-srcstorepass", "changeit",
+				"-destkeystore", p, "-deststoretype", "JKS", "-deststorepass", "changeit", "-noprompt")
+			return p
+		}, "/app/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "changeit")},
+		{"openssl pkcs12 -nodes", func(dir string) string {
+			p := filepath.Join(dir, "app", "server.pem")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			run(openssl, "pkcs12", "-in", src, "-passin", "pass:changeit", "-nodes", "-out", p)
+			return p
+		}, "/app/server.pem"},
+		{"openssl pkcs12 -export under the empty password", func(dir string) string {
+			pemFile := filepath.Join(tmp, "all.pem")
+			run(openssl, "pkcs12", "-in", src, "-passin", "pass:changeit", "-nodes", "-out", pemFile)
+			p := filepath.Join(dir, "app", "server.pfx")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			run(openssl, "pkcs12", "-export", "-in", pemFile, "-out", p, "-passout", "pass:")
+			return p
+		}, "/app/server.pfx" + nest.KeystoreSuffix(nest.PKCS12Kind, "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := tt.make(dir)
+			if data, err := os.ReadFile(p); err != nil || strings.Contains(string(data), string(ks.P12)) {
+				t.Fatalf("the re-packed file: %v, or it holds the secret's bytes: the test proves nothing", err)
+			}
+			r := mustScan(t, dir, mustSecrets(t, map[string]string{"keystore": string(ks.P12)}), ScanOptions{}, string(ks.PEM))
+			var got []string
+			for _, f := range r.Findings {
+				if f.Where == WhereContent && (len(got) == 0 || got[len(got)-1] != f.Path) {
+					got = append(got, f.Path)
+				}
+			}
+			if strings.Join(got, "\n") != tt.want {
+				t.Errorf("findings at %q, want at %q:%s", got, tt.want, describe(r.Findings))
 			}
 		})
 	}
