@@ -405,7 +405,7 @@ func (z *analyzer) analyze(id, name, text string) analysis {
 		// A keystore: the keys and secrets in it are secrets too, which a
 		// build that re-packs it (keytool -importkeystore, openssl pkcs12
 		// -nodes) writes in other forms.
-		a.cands = append(a.cands, z.keystoreCandidates(id, "", kind, []byte(text))...)
+		a.cands = append(a.cands, z.keystoreCandidates(id, kind, []byte(text))...)
 		return a
 	}
 	if dec, ok := decodedBase64(text); ok {
@@ -438,16 +438,11 @@ func (z *analyzer) analyze(id, name, text string) analysis {
 // its DER holds), and each secret value (a secret bag's, an Elasticsearch
 // setting's). Their fields name the keystore and its password, never a
 // value: "(PKCS #12, password changeit) (PRIVATE KEY) line 3",
-// "(JKS, password of secret keystore_password) (PRIVATE KEY)". prefix is
-// the field the keystore is in.
+// "(JKS, password of secret keystore_password) (PRIVATE KEY)".
 //
 // A keystore none of the passwords opens (or that cannot be read) is
 // searched as its bytes only, with a note saying so, and sets z.locked.
-func (z *analyzer) keystoreCandidates(id, prefix, kind string, data []byte) []candidate {
-	label := prefix
-	if label != "" {
-		label += " "
-	}
+func (z *analyzer) keystoreCandidates(id, kind string, data []byte) []candidate {
 	if len(data) > nest.MaxKeystore {
 		z.notes = append(z.notes, fmt.Sprintf("secret %s: a %s keystore of more than %d bytes: the keys in it are not searched, only its bytes", id, kind, nest.MaxKeystore))
 		return nil
@@ -457,13 +452,14 @@ func (z *analyzer) keystoreCandidates(id, prefix, kind string, data []byte) []ca
 		pws = append(pws, p.Value)
 	}
 	c, err := nest.ReadKeystore(kind, data, pws)
+	var label string
 	switch {
 	case c.Password < 0:
-		label += "(" + kind + ")"
+		label = "(" + kind + ")"
 	case c.Password < len(nest.KeystorePasswords):
-		label += nest.KeystoreSuffix(kind, pws[c.Password])[1:]
+		label = nest.KeystoreSuffix(kind, pws[c.Password])[1:]
 	default:
-		label += "(" + kind + ", password of " + z.passwords[c.Password-len(nest.KeystorePasswords)].label() + ")"
+		label = "(" + kind + ", password of " + z.passwords[c.Password-len(nest.KeystorePasswords)].label() + ")"
 	}
 	if len(c.Keys)+len(c.Secrets) == 0 {
 		z.locked = true
