@@ -129,7 +129,11 @@ const (
 //     (the private keys as PKCS #8 DER, a PKCS #12 file's certificates),
 //     reported at "PATH (PKCS #12, password changeit)", "PATH (JKS,
 //     password changeit)". A keystore no such password opens cannot be
-//     proven either way: it is searched as bytes only, without a note;
+//     proven either way: it is searched as bytes only, without a note. An
+//     Elasticsearch keystore (elasticsearch.keystore) is opened the same
+//     way, its settings' values searched at "PATH (Elasticsearch, empty
+//     password)". (A secret that is itself a keystore is searched for
+//     the keys and secrets inside it: see verify.BuildSecretValues.);
 //   - a file of at most 256 KiB of text is searched for values kept
 //     obscured as rclone keeps its configuration's passwords (AES-CTR
 //     under a key anyone has), revealed, reported at "PATH

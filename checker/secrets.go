@@ -60,6 +60,7 @@ func LoadSecrets(dir string, ids []string) (*Secrets, error) {
 func LoadSecretsFields(dir string, ids []string, fieldsOnly map[string]bool) (*Secrets, error) {
 	var values []verify.Secret
 	var notes []string
+	var files []verify.SecretFile
 	for i, id := range ids {
 		data, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(i)))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -69,7 +70,13 @@ func LoadSecretsFields(dir string, ids []string, fieldsOnly map[string]bool) (*S
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", id, err)
 		}
-		v, n := verify.FileSecretValuesNamed(id, id, data, secretName)
+		files = append(files, verify.SecretFile{ID: id, Name: id, Data: data})
+	}
+	// Together: a secret that is a keystore may open with another's value
+	// as its password.
+	fileValues, fileNotes := verify.BuildSecretValues(files, true, secretName)
+	for i, f := range files {
+		id, v, n := f.ID, fileValues[i], fileNotes[i]
 		if fieldsOnly[id] {
 			// A field that only refers to the environment the tool fills
 			// it from (%NAME%, ${env.NAME}) holds no secret: the copy of
@@ -135,12 +142,16 @@ func SecretsFromValues(values map[string]string) (*Secrets, error) {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var files []verify.SecretFile
+	for _, id := range ids {
+		files = append(files, verify.SecretFile{ID: id, Name: id, Data: []byte(values[id])})
+	}
+	fileValues, fileNotes := verify.BuildSecretValues(files, true, nil)
 	var vs []verify.Secret
 	var notes []string
-	for _, id := range ids {
-		v, n := verify.FileSecretValues(id, id, []byte(values[id]))
-		vs = append(vs, v...)
-		notes = append(notes, n...)
+	for i := range files {
+		vs = append(vs, fileValues[i]...)
+		notes = append(notes, fileNotes[i]...)
 	}
 	return newSecrets(vs, notes)
 }

@@ -13,6 +13,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,6 +34,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
+	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/hushbuild/hushbuild/internal/obscure"
 	"github.com/hushbuild/hushbuild/verify"
@@ -1589,6 +1592,21 @@ var reviewCases = []reviewCase{
 		realTools: true,
 	},
 	{
+		// The TLS keystore is the secret (--secret id=keystore,src=
+		// keystore.p12, under changeit) and a script extracts its key to
+		// the PEM file a server reads (Quarkus', Netty's, nginx's) with
+		// openssl pkcs12 -nodes: the key is in the image in the clear,
+		// while the secret's own bytes are nowhere.
+		name:       "TLS key extracted from a PKCS #12 keystore secret by openssl pkcs12 -nodes",
+		dockerfile: "FROM maven:3.9-eclipse-temurin-21\nWORKDIR /app\nCOPY extract-key.sh /usr/local/bin/\nRUN --mount=type=secret,id=keystore sh /usr/local/bin/extract-key.sh\nCMD [\"java\", \"-jar\", \"app.jar\"]\n",
+		value:      rsaKeyPEM,
+		files: func(string) map[string]string {
+			return map[string]string{"extract-key.sh": "#!/bin/sh\nset -e\nmkdir -p /app/tls\nopenssl pkcs12 -in /run/secrets/keystore -passin pass:changeit -nodes -out /app/tls/server.pem\n"}
+		},
+		secretFile: func(v string) (string, string) { return "keystore", pkcs12Of(v, "changeit") },
+		realTools:  true,
+	},
+	{
 		// An OAuth client's token request, form-encoded with
 		// URLSearchParams (the WHATWG form encoding, as Java's
 		// URLEncoder and Ruby's encode_www_form_component write it:
@@ -1906,6 +1924,35 @@ func rsaKeyPEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// pkcs12Of is the PEM private key v (an RSA key) and a self-signed
+// certificate for it packed into a PKCS #12 keystore under password, as
+// OpenSSL 3 writes one (AES-256-CBC, PBKDF2).
+func pkcs12Of(v, password string) string {
+	b, _ := pem.Decode([]byte(v))
+	if b == nil {
+		panic("pkcs12Of: no PEM block")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	key := k.(*rsa.PrivateKey)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "app.example.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	p12, err := gopkcs12.Modern.Encode(key, cert, nil, password)
+	if err != nil {
+		panic(err)
+	}
+	return string(p12)
 }
 
 // keyDER is the DER of the PEM private key v.

@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/internal/nest/nesttest"
 	vt "github.com/hushbuild/hushbuild/verify/verifytest"
 )
 
@@ -65,6 +67,49 @@ func FuzzLayer(f *testing.F) {
 		}
 		if hits[0] != hits[1] || (errs[0] == nil) != (errs[1] == nil) {
 			t.Fatalf("one goroutine: %d hits, error %v; two: %d hits, error %v", hits[0], errs[0], hits[1], errs[1])
+		}
+	})
+}
+
+// FuzzKeystoreSecret: a secret that looks like a keystore, whatever
+// follows its head, is read without a panic, and no field names a value.
+func FuzzKeystoreSecret(f *testing.F) {
+	key, cert, err := nesttest.NewKeySize(1024)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, pw := range []string{"changeit", "pw-of-other"} {
+		ks, err := nesttest.PKCS12(key, cert, "legacy-des", pw)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(ks.P12)
+		if ks, err = nesttest.JKS(key, cert, pw); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(ks.P12)
+	}
+	es, err := nesttest.ESKeystore(4, "", "bootstrap.password", "an-es-password")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(es)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files := []SecretFile{{ID: "keystore", Name: "keystore.p12", Data: data}, {ID: "keystore_password", Data: []byte("pw-of-other\n")}}
+		values, notes := BuildSecretValues(files, true, nil)
+		for _, vs := range values {
+			for _, v := range vs {
+				if strings.Contains(v.Field, "pw-of-other") {
+					t.Errorf("field %q names the password", v.Field)
+				}
+			}
+		}
+		for _, ns := range notes {
+			for _, n := range ns {
+				if strings.Contains(n, "pw-of-other") {
+					t.Errorf("note %q names the password", n)
+				}
+			}
 		}
 	})
 }

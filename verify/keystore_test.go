@@ -2,6 +2,8 @@ package verify
 
 import (
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -140,6 +142,100 @@ func TestKeystores(t *testing.T) {
 			}
 			if tc.note == "" && strings.Contains(notes, "raw bytes") {
 				t.Errorf("unexpected notes %q", notes)
+			}
+		})
+	}
+}
+
+// TestKeystoreSecret: a secret that is itself a keystore is searched for
+// the keys and secrets inside it (as `hushbuild verify --secret
+// id=keystore,src=keystore.p12` loads it): re-packed as a JKS, extracted
+// to a PEM file, opened with another secret as its password; one no
+// password opens is searched as bytes only, with a note. An Elasticsearch
+// keystore in a layer is opened with the empty password.
+func TestKeystoreSecret(t *testing.T) {
+	const unknown = "Xq7-not-a-default"
+	ks := keystore(t, "modern", "changeit")
+	nodes := "Bag Attributes\n    friendlyName: app\n" + string(ks.PEM)
+	pass := vt.Canary(t)
+	esKS, err := nesttest.ESKeystore(6, "", "keystore.seed", "Q2x9Zp7Lm4Rt8Vw1Xy3B", "bootstrap.password", pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name  string
+		specs []string
+		env   map[string]string
+		files []vt.File
+		want  string // the path of the content hits; "": none
+		note  string
+	}{
+		{name: "re-packed as JKS", specs: []string{"id=keystore,src=" + file("a.p12", ks.P12)},
+			files: []vt.File{{Name: "app/keystore.jks", Body: string(jksOf(t, "changeit").P12)}},
+			want:  "/app/keystore.jks" + nest.KeystoreSuffix(nest.JKSKind, "changeit")},
+		{name: "key extracted", specs: []string{"id=keystore,src=" + file("b.p12", ks.P12)},
+			files: []vt.File{{Name: "app/key.pem", Body: nodes}}, want: "/app/key.pem"},
+		{name: "under another secret (env) as its password", specs: []string{"id=keystore,src=" + file("c.p12", keystore(t, "legacy-des", unknown).P12), "id=KS_PASS,env=KS_PASS"},
+			env:   map[string]string{"KS_PASS": unknown},
+			files: []vt.File{{Name: "app/key.pem", Body: nodes}}, want: "/app/key.pem"},
+		{name: "under an unknown password", specs: []string{"id=keystore,src=" + file("d.p12", keystore(t, "modern", unknown).P12), "id=other,src=" + file("other", []byte("not-the-password\n"))},
+			files: []vt.File{{Name: "app/key.pem", Body: nodes}},
+			note:  "secret keystore: a PKCS #12 keystore that none of the conventional passwords, nor the value of another secret of the build, opens"},
+		{name: "truncated", specs: []string{"id=keystore,src=" + file("e.p12", ks.P12[:len(ks.P12)/3])},
+			files: []vt.File{{Name: "app/key.pem", Body: nodes}},
+			note:  "secret keystore: a PKCS #12 keystore that cannot be opened"},
+		{name: "Elasticsearch keystore", specs: []string{"id=ELASTIC_PASSWORD,env=ELASTIC_PASSWORD"}, env: map[string]string{"ELASTIC_PASSWORD": pass},
+			files: []vt.File{{Name: "usr/share/elasticsearch/config/elasticsearch.keystore", Body: string(esKS)}},
+			want:  "/usr/share/elasticsearch/config/elasticsearch.keystore" + nest.KeystoreSuffix(nest.ESKind, "")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var specs []SecretSpec
+			for _, s := range tc.specs {
+				sp, err := ParseSecretSpec(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				specs = append(specs, sp)
+			}
+			secrets, notes, err := LoadSecretSpecs(specs, func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := append([]vt.File{{Name: "etc/hostname", Body: "box\n"}}, tc.files...)
+			l := vt.NewLayout(t).Write(vt.Image{Layers: []vt.Layer{{Files: files}}})
+			r, err := run(t, Options{Image: l.Dir, Secrets: secrets})
+			if err != nil {
+				t.Fatalf("Scan: %v", err)
+			}
+			seen := map[string]bool{}
+			for _, h := range r.Hits {
+				if h.In == InContent && h.SecretID != "" {
+					seen[h.Path] = true
+				}
+			}
+			var got []string
+			for p := range seen {
+				got = append(got, p)
+			}
+			sort.Strings(got)
+			if strings.Join(got, "\n") != tc.want {
+				t.Errorf("content hits at %q, want %q\n%s", got, tc.want, dump(r))
+			}
+			all := strings.Join(append(notes, r.Notes...), "\n")
+			if tc.note != "" && !strings.Contains(all, tc.note) {
+				t.Errorf("notes %q, want one with %q", all, tc.note)
+			}
+			if tc.note == "" && (strings.Contains(all, "keystore that") || strings.Contains(all, "raw bytes")) {
+				t.Errorf("unexpected notes %q", all)
 			}
 		})
 	}

@@ -32,6 +32,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/hushbuild/hushbuild/secretscan"
 )
 
@@ -135,6 +136,36 @@ func ParseSecretSpec(s string) (SecretSpec, error) {
 // os.LookupEnv) or from its file. A file yields its whole content and each
 // credential-like value inside it (see FileSecrets).
 func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Secret, notes []string, err error) {
+	f, err := spec.read(lookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, n := fileValues(f, false, nil, nil)
+	return s, n, nil
+}
+
+// LoadSecretSpecs is Load for each of the secrets of one build, together:
+// a secret that is a keystore none of the conventional passwords opens is
+// opened with the values of the others (see BuildSecretValues).
+func LoadSecretSpecs(specs []SecretSpec, lookupEnv func(string) (string, bool)) (secrets []Secret, notes []string, err error) {
+	var files []SecretFile
+	for _, spec := range specs {
+		f, err := spec.read(lookupEnv)
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, f)
+	}
+	values, fileNotes := BuildSecretValues(files, false, nil)
+	for i := range files {
+		secrets = append(secrets, values[i]...)
+		notes = append(notes, fileNotes[i]...)
+	}
+	return secrets, notes, nil
+}
+
+// read reads the secret's value (see Load).
+func (spec SecretSpec) read(lookupEnv func(string) (string, bool)) (SecretFile, error) {
 	env, src := spec.Env, spec.Src
 	if env == "" && src == "" {
 		if _, ok := lookupEnv(spec.ID); ok {
@@ -146,20 +177,18 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 	if env != "" {
 		v, ok := lookupEnv(env)
 		if !ok {
-			return nil, nil, fmt.Errorf("secret %s: environment variable %s is not set", spec.ID, env)
+			return SecretFile{}, fmt.Errorf("secret %s: environment variable %s is not set", spec.ID, env)
 		}
-		s, n := filterValues(spec.ID, []candidate{{Secret: Secret{ID: spec.ID, Value: v}}}, false, nil)
-		return s, n, nil
+		return SecretFile{ID: spec.ID, Data: []byte(v), Value: true}, nil
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {
 		if spec.Src == "" && os.IsNotExist(err) {
-			return nil, nil, fmt.Errorf("secret %s: no environment variable or file named %s", spec.ID, spec.ID)
+			return SecretFile{}, fmt.Errorf("secret %s: no environment variable or file named %s", spec.ID, spec.ID)
 		}
-		return nil, nil, fmt.Errorf("secret %s: %w", spec.ID, err)
+		return SecretFile{}, fmt.Errorf("secret %s: %w", spec.ID, err)
 	}
-	s, n := FileSecrets(spec.ID, filepath.Base(src), data)
-	return s, n, nil
+	return SecretFile{ID: spec.ID, Name: filepath.Base(src), Data: data}, nil
 }
 
 // FileSecrets returns the values to search for a secret file called name
@@ -181,7 +210,10 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 //   - each private key PEM block (any `-----BEGIN ... PRIVATE KEY-----`),
 //     as written and as its base64 body on one line; also inside a value
 //     (JSON `private_key`), or base64-encoded in one (a kubeconfig's
-//     `client-key-data`).
+//     `client-key-data`);
+//   - of a keystore (PKCS #12, JKS, Elasticsearch: see
+//     keystoreCandidates) that a conventional password opens, each
+//     private key, as a PEM block's values, and each secret value.
 //
 // Certificates and public keys are public: a file holding PEM blocks of
 // them is not searched as a whole (its private keys and credentials are),
@@ -191,7 +223,7 @@ func (spec SecretSpec) Load(lookupEnv func(string) (string, bool)) (secrets []Se
 // secret and that looks like plain configuration (a word, a number, a
 // path), is not searched; a note says so. Notes never hold values.
 func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
-	return filterValues(id, analyze(id, name, string(data)).cands, false, nil)
+	return fileValues(SecretFile{ID: id, Name: name, Data: data}, false, nil, nil)
 }
 
 // FileSecretValues is FileSecrets for a search whose findings fail a build
@@ -219,7 +251,7 @@ func FileSecrets(id, name string, data []byte) ([]Secret, []string) {
 // Values left out are noted (fields under other names together, by name
 // when it is an ordinary identifier); notes never hold values.
 func FileSecretValues(id, name string, data []byte) ([]Secret, []string) {
-	return filterValues(id, analyze(id, name, string(data)).cands, true, nil)
+	return fileValues(SecretFile{ID: id, Name: name, Data: data}, true, nil, nil)
 }
 
 // FileSecretValuesNamed is FileSecretValues where the fields whose key
@@ -228,7 +260,93 @@ func FileSecretValues(id, name string, data []byte) ([]Secret, []string) {
 // path). The frontend passes the rewrite engine's name rules, so that the
 // check and the engine agree on which names are secrets.
 func FileSecretValuesNamed(id, name string, data []byte, secretKey func(string) bool) ([]Secret, []string) {
-	return filterValues(id, analyze(id, name, string(data)).cands, true, secretKey)
+	return fileValues(SecretFile{ID: id, Name: name, Data: data}, true, secretKey, nil)
+}
+
+// SecretFile is one secret file of a build: its id, its file's name and
+// its content.
+type SecretFile struct {
+	ID, Name string
+	Data     []byte
+	// Value says Data is one value (an environment variable's), searched
+	// as it is rather than as a file's content.
+	Value bool
+}
+
+// BuildSecretValues is FileSecretValuesNamed (strict) or FileSecrets for
+// each of the secret files of one build, by file: a secret that is a
+// keystore none of the conventional passwords opens is opened with the
+// values of the build's other secrets (see keystoreCandidates).
+func BuildSecretValues(files []SecretFile, strict bool, secretKey func(string) bool) (values [][]Secret, notes [][]string) {
+	values, notes = make([][]Secret, len(files)), make([][]string, len(files))
+	var locked []int
+	for i, f := range files {
+		z := &analyzer{}
+		values[i], notes[i] = z.values(f, strict, secretKey)
+		if z.locked {
+			locked = append(locked, i)
+		}
+	}
+	for _, i := range locked {
+		if pws := passwordSecrets(files, values, i); len(pws) > 0 {
+			values[i], notes[i] = (&analyzer{passwords: pws}).values(files[i], strict, secretKey)
+		}
+	}
+	return values, notes
+}
+
+// fileValues is what FileSecrets (strict: FileSecretValuesNamed) finds in
+// the secret file f, a keystore being tried with passwords too.
+func fileValues(f SecretFile, strict bool, secretKey func(string) bool, passwords []Secret) ([]Secret, []string) {
+	return (&analyzer{passwords: passwords}).values(f, strict, secretKey)
+}
+
+// values analyzes the secret file f and keeps the values to search.
+func (z *analyzer) values(f SecretFile, strict bool, secretKey func(string) bool) ([]Secret, []string) {
+	if f.Value {
+		return filterValues(f.ID, []candidate{{Secret: Secret{ID: f.ID, Value: string(f.Data)}}}, strict, nil)
+	}
+	out, notes := filterValues(f.ID, z.analyze(f.ID, f.Name, string(f.Data)).cands, strict, secretKey)
+	return out, append(notes, z.notes...)
+}
+
+// Bounds of the values of a build's other secrets tried as a keystore
+// secret's password: one-line values of at most maxPasswordLen bytes, at
+// most maxPasswordSecrets of them (each try costs the keystore's key
+// derivation, which nest bounds too).
+const (
+	maxPasswordLen     = 128
+	maxPasswordSecrets = 16
+)
+
+// passwordSecrets returns the values, among those of the secret files
+// but files[skip], that may be a keystore's password: each whole value
+// of one line (a password file, `echo changeit > pw`: trimmed), then the
+// fields whose name says password (a .env's KEYSTORE_PASSWORD), of at
+// most maxPasswordLen bytes, at most maxPasswordSecrets of them.
+func passwordSecrets(files []SecretFile, values [][]Secret, skip int) []Secret {
+	var out []Secret
+	seen := map[string]bool{}
+	add := func(s Secret) {
+		v := s.Value
+		if len(out) < maxPasswordSecrets && v != "" && len(v) <= maxPasswordLen && !strings.ContainsAny(v, "\r\n") && utf8.ValidString(v) && !seen[v] {
+			seen[v] = true
+			out = append(out, s)
+		}
+	}
+	for i, f := range files {
+		if i != skip {
+			add(Secret{ID: f.ID, Value: strings.TrimSpace(string(f.Data))})
+		}
+	}
+	for i := range files {
+		for _, s := range values[i] {
+			if i != skip && s.Field != "" && strings.Contains(strings.ToLower(s.Field), "pass") {
+				add(s)
+			}
+		}
+	}
+	return out
 }
 
 // candidate is a value found in a secret, before filtering.
@@ -259,7 +377,24 @@ type analysis struct {
 	structured bool
 }
 
-func analyze(id, name, text string) analysis {
+// analyzer analyzes secret files: the values of other secrets it tries as
+// a keystore's password, and what it notes.
+type analyzer struct {
+	// passwords are the values of the build's other secrets tried as the
+	// password of a keystore after the conventional ones.
+	passwords []Secret
+	// noKeystores leaves keystores unopened (secretPlaces: only the
+	// places of text fields matter there).
+	noKeystores bool
+	// notes say what was not searched.
+	notes []string
+	// locked says a keystore none of the passwords opened was found.
+	locked bool
+}
+
+func analyze(id, name, text string) analysis { return (&analyzer{}).analyze(id, name, text) }
+
+func (z *analyzer) analyze(id, name, text string) analysis {
 	a := analysis{blocks: pemBlocks(text)}
 	whole := candidate{Secret: Secret{ID: id, Value: strings.TrimSpace(text)}}
 	for _, b := range a.blocks {
@@ -267,11 +402,18 @@ func analyze(id, name, text string) analysis {
 	}
 	a.cands = append(a.cands, whole)
 	a.cands = append(a.cands, pemCandidates(id, "", a.blocks)...)
+	if kind := nest.KeystoreKind([]byte(text[:min(len(text), 64)])); kind != "" && !z.noKeystores {
+		// A keystore: the keys and secrets in it are secrets too, which a
+		// build that re-packs it (keytool -importkeystore, openssl pkcs12
+		// -nodes) writes in other forms.
+		a.cands = append(a.cands, z.keystoreCandidates(id, kind, []byte(text))...)
+		return a
+	}
 	if dec, ok := decodedBase64(text); ok {
 		// A file kept as base64 (a CI variable holding a service
 		// account, a keystore): the build decodes it, so what it decodes
 		// to is searched too, and so are the secrets inside that.
-		for i, c := range analyze(id, name, dec).cands {
+		for i, c := range z.analyze(id, name, dec).cands {
 			if i == 0 {
 				// The whole: searched as a secret file's content is.
 				c.Field, c.place = DecodedField, true
@@ -287,9 +429,66 @@ func analyze(id, name, text string) analysis {
 	}
 	a.structured = structured
 	for _, f := range fields {
-		a.cands = append(a.cands, fieldCandidates(id, f)...)
+		a.cands = append(a.cands, z.fieldCandidates(id, f)...)
 	}
 	return a
+}
+
+// keystoreCandidates returns what the keystore data of kind (see
+// nest.KeystoreKind), a secret's value, holds, opened with the
+// conventional passwords (nest.KeystorePasswords) and then with z's: each
+// private key as the values of a PEM private key secret (see
+// pemCandidates: the block, its body, its lines, its private part, which
+// its DER holds), and each secret value (a secret bag's, an Elasticsearch
+// setting's). Their fields name the keystore and its password, never a
+// value: "(PKCS #12, password changeit) (PRIVATE KEY) line 3",
+// "(JKS, password of secret keystore_password) (PRIVATE KEY)".
+//
+// A keystore none of the passwords opens (or that cannot be read) is
+// searched as its bytes only, with a note saying so, and sets z.locked.
+func (z *analyzer) keystoreCandidates(id, kind string, data []byte) []candidate {
+	if len(data) > nest.MaxKeystore {
+		z.notes = append(z.notes, fmt.Sprintf("secret %s: a %s keystore of more than %d bytes: the keys in it are not searched, only its bytes", id, kind, nest.MaxKeystore))
+		return nil
+	}
+	pws := append([]string(nil), nest.KeystorePasswords...)
+	for _, p := range z.passwords {
+		pws = append(pws, p.Value)
+	}
+	c, err := nest.ReadKeystore(kind, data, pws)
+	var label string
+	switch {
+	case c.Password < 0:
+		label = "(" + kind + ")"
+	case c.Password < len(nest.KeystorePasswords):
+		label = nest.KeystoreSuffix(kind, pws[c.Password])[1:]
+	default:
+		label = "(" + kind + ", password of " + z.passwords[c.Password-len(nest.KeystorePasswords)].label() + ")"
+	}
+	if len(c.Keys)+len(c.Secrets) == 0 {
+		z.locked = true
+		why := "that none of the conventional passwords opens"
+		if len(z.passwords) > 0 {
+			why = "that none of the conventional passwords, nor the value of another secret of the build, opens"
+		}
+		if err != nil {
+			why = "that cannot be opened (" + err.Error() + ")"
+		}
+		z.notes = append(z.notes, fmt.Sprintf("secret %s: a %s keystore %s: the keys in it are not searched, only its bytes", id, kind, why))
+		return nil
+	}
+	var text strings.Builder
+	for _, k := range c.Keys {
+		text.Write(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k}))
+	}
+	out := pemCandidates(id, label, pemBlocks(text.String()))
+	for i, v := range c.Secrets {
+		out = append(out, candidate{Secret: Secret{ID: id, Field: label + " secret " + strconv.Itoa(i+1), Value: string(v)}, place: true})
+	}
+	if c.Unopened > 0 {
+		z.notes = append(z.notes, fmt.Sprintf("secret %s: %d encrypted part(s) of a %s keystore that its password does not open: not searched", id, c.Unopened, kind))
+	}
+	return out
 }
 
 // DecodedField is the field of the value a secret decodes to when it is
@@ -330,7 +529,7 @@ func decodedBase64(text string) (string, bool) {
 // fieldCandidates returns the values of field f: its value, unless that is
 // a certificate or public key, and the private keys in it (PEM text, or
 // base64 of PEM text).
-func fieldCandidates(id string, f field) []candidate {
+func (z *analyzer) fieldCandidates(id string, f field) []candidate {
 	name := f.name
 	if name == "" {
 		name = f.key
@@ -353,7 +552,7 @@ func fieldCandidates(id string, f field) []candidate {
 		// service account): the build decodes it, so what it decodes to is
 		// searched too, under the field's name, and the secrets inside it.
 		out := append([]candidate{c}, parts...)
-		for i, d := range analyze(id, name, dec).cands {
+		for i, d := range z.analyze(id, name, dec).cands {
 			if i == 0 {
 				d.Field, d.name, d.place = f.key+" "+DecodedField, name, f.place
 			} else {
@@ -1978,7 +2177,7 @@ func indexAll(s string, subs ...string) []span {
 // block); longest is the longest place of a value that the text holds as
 // it is.
 func secretPlaces(text string) (structured bool, escaped []span, longest span) {
-	a := analyze("", "", text)
+	a := (&analyzer{noKeystores: true}).analyze("", "", text)
 	if !a.structured {
 		return false, nil, span{}
 	}

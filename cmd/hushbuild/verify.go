@@ -150,19 +150,21 @@ func runVerify(ctx context.Context, cmd *cobra.Command, images []string, s stdio
 	if ruleIDs != nil {
 		opts.Rules = ruleIDs
 	}
-	var notes []string
+	var specs []verify.SecretSpec
 	for _, spec := range secretSpecs {
 		sp, err := verify.ParseSecretSpec(spec)
 		if err != nil {
 			return usageErrorf(cmd, s, "%v", err)
 		}
-		secrets, n, err := sp.Load(os.LookupEnv)
-		if err != nil {
-			return usageErrorf(cmd, s, "%v", err)
-		}
-		opts.Secrets = append(opts.Secrets, secrets...)
-		notes = append(notes, n...)
+		specs = append(specs, sp)
 	}
+	// Together: a secret that is a keystore may open with another's value
+	// as its password.
+	secrets, notes, lerr := verify.LoadSecretSpecs(specs, os.LookupEnv)
+	if lerr != nil {
+		return usageErrorf(cmd, s, "%v", lerr)
+	}
+	opts.Secrets = append(opts.Secrets, secrets...)
 	for _, f := range valueFiles {
 		secrets, err := readValueFile(f)
 		if err != nil {

@@ -31,14 +31,26 @@ var oidJKSKeyProtector = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 42, 2, 17, 1, 1
 // opened. The error is for data that is no JKS keystore that can be
 // read; what was opened before is returned with it.
 func OpenJKS(data []byte) (parts []KeystorePart, unopened int, err error) {
+	out, _, unopened, err := openJKS(data, KeystorePasswords)
+	for i, b := range out {
+		if len(b) > 0 {
+			parts = append(parts, KeystorePart{KeystorePasswords[i], b})
+		}
+	}
+	return parts, unopened, err
+}
+
+// openJKS decrypts the private keys of the Java KeyStore data under
+// passwords: out holds them by password, keys one by one (see OpenJKS).
+func openJKS(data []byte, passwords []string) (out, keys [][]byte, unopened int, err error) {
 	r := &jksReader{b: data}
 	if !IsJKS(data) {
-		return nil, 0, errors.New("not a JKS keystore")
+		return nil, nil, 0, errors.New("not a JKS keystore")
 	}
 	r.u32()
 	version := r.u32()
 	count := r.u32()
-	out := make([][]byte, len(KeystorePasswords))
+	out = make([][]byte, len(passwords))
 	last := 0
 	for i := uint32(0); i < count && r.err == nil; i++ {
 		tag := r.u32()
@@ -53,34 +65,30 @@ func OpenJKS(data []byte) (parts []KeystorePart, unopened int, err error) {
 			if r.err != nil {
 				break
 			}
-			pw, plain := jksKey(key, last)
+			pw, plain := jksKey(key, passwords, last)
 			if pw < 0 {
 				unopened++
 				continue
 			}
 			last = pw
 			out[pw] = append(out[pw], plain...)
+			keys = append(keys, plain)
 		case 2: // a trusted certificate, in the clear
 			r.cert(version)
 		default:
 			r.err = errors.New("an entry of an unknown kind")
 		}
 	}
-	for i, b := range out {
-		if len(b) > 0 {
-			parts = append(parts, KeystorePart{KeystorePasswords[i], b})
-		}
-	}
 	if r.err != nil {
 		err = errors.New("a JKS keystore that cannot be read: " + r.err.Error())
 	}
-	return parts, unopened, err
+	return out, keys, unopened, err
 }
 
 // jksKey recovers the protected private key key (an EncryptedPrivateKeyInfo)
-// with the passwords, first the one at first: the index of the one that
-// opens it and the PKCS #8 key, or -1.
-func jksKey(key []byte, first int) (int, []byte) {
+// with passwords, first the one at first: the index of the one that opens
+// it and the PKCS #8 key, or -1.
+func jksKey(key []byte, passwords []string, first int) (int, []byte) {
 	var epki encryptedPrivateKeyInfo
 	if _, err := asn1.Unmarshal(key, &epki); err != nil || !epki.Algorithm.Algorithm.Equal(oidJKSKeyProtector) {
 		return -1, nil
@@ -91,8 +99,11 @@ func jksKey(key []byte, first int) (int, []byte) {
 		return -1, nil
 	}
 	salt, enc, check := p[:saltLen], p[saltLen:len(p)-digestLen], p[len(p)-digestLen:]
+	if len(passwords) == 0 {
+		return -1, nil
+	}
 	order := []int{first}
-	for i := range KeystorePasswords {
+	for i := range passwords {
 		if i != first {
 			order = append(order, i)
 		}
@@ -101,7 +112,7 @@ func jksKey(key []byte, first int) (int, []byte) {
 	for _, i := range order {
 		// The password as Java's chars, big-endian, without a NUL.
 		var pw []byte
-		for _, c := range utf16.Encode([]rune(KeystorePasswords[i])) {
+		for _, c := range utf16.Encode([]rune(passwords[i])) {
 			pw = append(pw, byte(c>>8), byte(c))
 		}
 		digest := salt

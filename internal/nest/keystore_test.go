@@ -193,4 +193,8 @@ func TestOpenPKCS12SecretBag(t *testing.T) {
 	if !bytes.Contains(parts[0].Data, []byte(v)) {
 		t.Error("the decrypted contents do not hold the secret")
 	}
+	c, err := ReadKeystore(PKCS12Kind, data, KeystorePasswords)
+	if err != nil || len(c.Secrets) != 1 || string(c.Secrets[0]) != v || len(c.Keys) != 0 {
+		t.Errorf("ReadKeystore: %d secrets (the value: %v), %d keys, %v; want the secret alone", len(c.Secrets), len(c.Secrets) == 1 && string(c.Secrets[0]) == v, len(c.Keys), err)
+	}
 }

@@ -65,26 +65,41 @@ func derHeader(b []byte, tag byte) ([]byte, bool) {
 // that is no PKCS #12 file that can be read, or that asks for too much
 // work; what was opened before is returned with it.
 func OpenPKCS12(data []byte) (parts []KeystorePart, unopened int, err error) {
+	o, err := openPKCS12(data, KeystorePasswords)
+	if o == nil {
+		return nil, 0, err
+	}
+	for i, b := range o.out {
+		if len(b) > 0 {
+			parts = append(parts, KeystorePart{KeystorePasswords[i], b})
+		}
+	}
+	return parts, o.unopened, err
+}
+
+// openPKCS12 decrypts the PKCS #12 file data under passwords (see
+// OpenPKCS12); nil when data cannot be read at all.
+func openPKCS12(data []byte, passwords []string) (*p12Opener, error) {
 	var pfx struct {
 		Version  int
 		AuthSafe contentInfo
 		MacData  asn1.RawValue `asn1:"optional"`
 	}
 	if _, err := asn1.Unmarshal(data, &pfx); err != nil {
-		return nil, 0, errors.New("not a PKCS #12 file that can be read: " + err.Error())
+		return nil, errors.New("not a PKCS #12 file that can be read: " + err.Error())
 	}
 	if pfx.Version != 3 || !pfx.AuthSafe.ContentType.Equal(oidData) {
-		return nil, 0, errors.New("not a password-protected PKCS #12 file")
+		return nil, errors.New("not a password-protected PKCS #12 file")
 	}
 	var safe []byte
 	if _, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &safe); err != nil {
-		return nil, 0, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
+		return nil, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
 	}
 	var infos []contentInfo
 	if _, err := asn1.Unmarshal(safe, &infos); err != nil {
-		return nil, 0, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
+		return nil, errors.New("a PKCS #12 authSafe that cannot be read: " + err.Error())
 	}
-	o := &p12Opener{out: make([][]byte, len(KeystorePasswords)), last: -1}
+	o := &p12Opener{passwords: passwords, out: make([][]byte, len(passwords)), last: -1, first: -1}
 	for _, ci := range infos {
 		var contents []byte
 		switch {
@@ -120,17 +135,13 @@ func OpenPKCS12(data []byte) (parts []KeystorePart, unopened int, err error) {
 			break
 		}
 	}
-	for i, b := range o.out {
-		if len(b) > 0 {
-			parts = append(parts, KeystorePart{KeystorePasswords[i], b})
-		}
-	}
-	return parts, o.unopened, o.err
+	return o, o.err
 }
 
 var (
 	oidData            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidEncryptedData   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+	oidKeyBag          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
 	oidShroudedKeyBag  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
 	oidSecretBag       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 5}
 	oidSafeContentsBag = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 6}
@@ -172,11 +183,15 @@ type encryptedPrivateKeyInfo struct {
 
 // p12Opener decrypts the parts of one PKCS #12 file.
 type p12Opener struct {
-	out      [][]byte // by password
-	last     int      // the password that opened the last part, tried first
-	work     int      // key derivation iterations spent
-	unopened int
-	err      error
+	passwords []string
+	out       [][]byte // by password
+	last      int      // the password that opened the last part, tried first
+	first     int      // the password that opened the first part, or -1
+	keys      [][]byte // the private keys (PKCS #8), one by one
+	secrets   [][]byte // the secret bags' values, one by one
+	work      int      // key derivation iterations spent
+	unopened  int
+	err       error
 }
 
 // bags searches the SafeContents contents for shrouded keys (in their
@@ -189,7 +204,11 @@ func (o *p12Opener) bags(contents []byte, depth int) {
 	}
 	for _, b := range bags {
 		var shrouded []byte
+		secret := false
 		switch {
+		case b.ID.Equal(oidKeyBag):
+			// A key in the clear (openssl pkcs12 -keypbe NONE).
+			o.keys = append(o.keys, b.Value.Bytes)
 		case b.ID.Equal(oidShroudedKeyBag):
 			shrouded = b.Value.Bytes
 		case b.ID.Equal(oidSecretBag):
@@ -204,7 +223,7 @@ func (o *p12Opener) bags(contents []byte, depth int) {
 				if _, err := asn1.Unmarshal(sb.Value.Bytes, &inner); err == nil {
 					var epki encryptedPrivateKeyInfo
 					if _, err := asn1.Unmarshal(inner, &epki); err == nil {
-						shrouded = inner
+						shrouded, secret = inner, true
 					}
 				}
 			}
@@ -217,7 +236,24 @@ func (o *p12Opener) bags(contents []byte, depth int) {
 				o.unopened++
 				continue
 			}
-			o.decrypt(epki.Algorithm, epki.Encrypted)
+			plain := o.decrypt(epki.Algorithm, epki.Encrypted)
+			switch {
+			case plain == nil:
+			case !secret:
+				o.keys = append(o.keys, plain)
+			default:
+				// A secret key in a PKCS #8 PrivateKeyInfo: its
+				// privateKey is the secret's bytes (keytool -importpass:
+				// the password's).
+				var p8 struct {
+					Version   int
+					Algorithm pkix.AlgorithmIdentifier
+					Key       []byte
+				}
+				if _, err := asn1.Unmarshal(plain, &p8); err == nil && len(p8.Key) > 0 {
+					o.secrets = append(o.secrets, p8.Key)
+				}
+			}
 		}
 		if o.err != nil {
 			return
@@ -229,17 +265,17 @@ func (o *p12Opener) bags(contents []byte, depth int) {
 // last part first), keeps what one opens in its part and returns it, or
 // nil.
 func (o *p12Opener) decrypt(alg pkix.AlgorithmIdentifier, encrypted []byte) []byte {
-	order := make([]int, 0, len(KeystorePasswords))
+	order := make([]int, 0, len(o.passwords))
 	if o.last >= 0 {
 		order = append(order, o.last)
 	}
-	for i := range KeystorePasswords {
+	for i := range o.passwords {
 		if i != o.last {
 			order = append(order, i)
 		}
 	}
 	for _, i := range order {
-		plain, err := o.decryptWith(alg, encrypted, KeystorePasswords[i])
+		plain, err := o.decryptWith(alg, encrypted, o.passwords[i])
 		if err != nil {
 			if errors.Is(err, errUnknownCipher) {
 				break
@@ -250,6 +286,9 @@ func (o *p12Opener) decrypt(alg pkix.AlgorithmIdentifier, encrypted []byte) []by
 			continue
 		}
 		o.last = i
+		if o.first < 0 {
+			o.first = i
+		}
 		o.out[i] = append(o.out[i], plain...)
 		return plain
 	}

@@ -183,5 +183,13 @@ func FuzzOpenKeystore(f *testing.F) {
 			}
 		}
 		KeystoreKind(data)
+		for _, kind := range []string{PKCS12Kind, JKSKind} {
+			c, _ := ReadKeystore(kind, data, []string{"", "changeit", "another"})
+			for _, k := range c.Keys {
+				if len(k) == 0 {
+					t.Error("an empty key")
+				}
+			}
+		}
 	})
 }

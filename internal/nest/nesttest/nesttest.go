@@ -6,9 +6,13 @@ package nesttest
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha512"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -215,4 +219,66 @@ func JKS(key *rsa.PrivateKey, cert *x509.Certificate, password string) (Keystore
 		PKCS8: p8,
 		Cert:  cert.Raw,
 	}, nil
+}
+
+// ESKeystore is an Elasticsearch keystore of format version (3 to 6)
+// holding settings (name, value, ...) under password, as
+// elasticsearch-keystore writes it (see nest's es.go).
+func ESKeystore(version int, password string, settings ...string) ([]byte, error) {
+	iterations := 10000
+	if version >= 6 {
+		iterations = 210000
+	}
+	var plain bytes.Buffer
+	binary.Write(&plain, binary.BigEndian, uint32(len(settings)/2))
+	for i := 0; i+1 < len(settings); i += 2 {
+		binary.Write(&plain, binary.BigEndian, uint16(len(settings[i])))
+		plain.WriteString(settings[i])
+		if version == 3 {
+			binary.Write(&plain, binary.BigEndian, uint16(len("STRING")))
+			plain.WriteString("STRING")
+		}
+		binary.Write(&plain, binary.BigEndian, uint32(len(settings[i+1])))
+		plain.WriteString(settings[i+1])
+	}
+	salt := make([]byte, 64)
+	iv := make([]byte, 12)
+	rand.Read(salt)
+	rand.Read(iv)
+	key, err := pbkdf2.Key(sha512.New, password, salt, iterations, 16)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	enc := gcm.Seal(nil, iv, plain.Bytes(), salt)
+	var order binary.ByteOrder = binary.BigEndian
+	if version >= 5 {
+		order = binary.LittleEndian
+	}
+	var data bytes.Buffer
+	for _, f := range [][]byte{salt, iv, enc} {
+		binary.Write(&data, order, uint32(len(f)))
+		data.Write(f)
+	}
+	var b bytes.Buffer
+	b.Write([]byte{0x3f, 0xd7, 0x6c, 0x17, 22})
+	b.WriteString("elasticsearch.keystore")
+	binary.Write(&b, binary.BigEndian, uint32(version))
+	if password != "" {
+		b.WriteByte(1)
+	} else {
+		b.WriteByte(0)
+	}
+	binary.Write(&b, order, uint32(data.Len()))
+	b.Write(data.Bytes())
+	b.Write([]byte{0xc0, 0x28, 0x93, 0xe8, 0, 0, 0, 0}) // the footer's magic and algorithm
+	b.Write(make([]byte, 8))                            // its checksum
+	return b.Bytes(), nil
 }
