@@ -1424,10 +1424,9 @@ func urlFields(text string) []field {
 	return out
 }
 
-// urlUsers returns the user names of URLs with userinfo and no password
-// in s.
-func urlUsers(s string) []string {
-	var out []string
+// urlUserinfos returns the userinfo of each URL with one in s.
+func urlUserinfos(s string) []*url.Userinfo {
+	var out []*url.Userinfo
 	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '"' || r == '\'' || r == '=' || r == ',' }) {
 		if !strings.Contains(w, "://") {
 			continue
@@ -1436,8 +1435,18 @@ func urlUsers(s string) []string {
 		if err != nil || u.User == nil {
 			continue
 		}
-		if _, ok := u.User.Password(); !ok && u.User.Username() != "" {
-			out = append(out, u.User.Username())
+		out = append(out, u.User)
+	}
+	return out
+}
+
+// urlUsers returns the user names of URLs with userinfo and no password
+// in s.
+func urlUsers(s string) []string {
+	var out []string
+	for _, u := range urlUserinfos(s) {
+		if _, ok := u.Password(); !ok && u.Username() != "" {
+			out = append(out, u.Username())
 		}
 	}
 	return out
@@ -1446,15 +1455,8 @@ func urlUsers(s string) []string {
 // urlPasswords returns the passwords of URLs with userinfo in s.
 func urlPasswords(s string) []string {
 	var out []string
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '"' || r == '\'' || r == '=' || r == ',' }) {
-		if !strings.Contains(w, "://") {
-			continue
-		}
-		u, err := url.Parse(w[strings.Index(w, "://")-schemeLen(w):])
-		if err != nil || u.User == nil {
-			continue
-		}
-		if p, ok := u.User.Password(); ok && p != "" {
+	for _, u := range urlUserinfos(s) {
+		if p, ok := u.Password(); ok && p != "" {
 			out = append(out, p)
 		}
 	}

@@ -12,7 +12,8 @@ import "bytes"
 // no value worth searching.
 const MinRun = 6
 
-func hexDigit(c byte) (byte, bool) {
+// Digit is the value of the hexadecimal digit c, either case.
+func Digit(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
 		return c - '0', true
@@ -36,7 +37,7 @@ func literal(data []byte, i int) (byte, int, bool) {
 	var v byte
 	j := i + 2
 	for ; j < len(data) && j < i+4; j++ {
-		d, ok := hexDigit(data[j])
+		d, ok := Digit(data[j])
 		if !ok {
 			break
 		}
@@ -46,7 +47,7 @@ func literal(data []byte, i int) (byte, int, bool) {
 		return 0, i, false
 	}
 	if j < len(data) {
-		if _, ok := hexDigit(data[j]); ok {
+		if _, ok := Digit(data[j]); ok {
 			return 0, i, false // a wider literal
 		}
 	}

@@ -8,7 +8,11 @@
 // for.
 package sexphex
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/hushbuild/hushbuild/internal/hexarray"
+)
 
 // MinDigits is the fewest hex digits a string must have to be read: the
 // secret numbers of keys are longer, shorter strings are no value worth
@@ -19,18 +23,6 @@ const MinDigits = 32
 // `private-key`, `protected-private-key`, `shadowed-private-key`): only
 // a text that holds it is read.
 var marker = []byte("private-key")
-
-func hexDigit(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
 
 // Decoded appends to out the bytes of each hexadecimal string
 // (`#...#`, white space and line ends inside it skipped) of at least
@@ -62,7 +54,7 @@ func Decoded(out, data []byte) []byte {
 			case ' ', '\t', '\n', '\r':
 				continue
 			}
-			d, ok := hexDigit(c)
+			d, ok := hexarray.Digit(c)
 			if !ok {
 				break
 			}
