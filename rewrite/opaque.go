@@ -260,6 +260,10 @@ func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
 // captureNames are the variables that take a mounted secret, and those
 // assigned from them.
 func captureNames(f *syntax.File, caps []capture) map[string]bool {
+	if len(caps) == 0 {
+		// taint of no name is none: skip its map and walk.
+		return nil
+	}
 	names := map[string]bool{}
 	for _, c := range caps {
 		names[c.name] = true

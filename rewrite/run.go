@@ -340,7 +340,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			// In order of the files: the findings of one line keep the
 			// order they are made in.
-			for _, t := range slices.Sorted(maps.Keys(facts.parentRemoved)) {
+			for _, t := range sortedKeys(facts.parentRemoved) {
 				parent := facts.parentRemoved[t]
 				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"delete the credential file by its own path ("+t+") instead of its directory",
@@ -349,7 +349,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			// chown -R node /app over a mounted credential file: on a
 			// read-only mount the change would fail.
-			for _, t := range slices.Sorted(maps.Keys(facts.parentChanged)) {
+			for _, t := range sortedKeys(facts.parentChanged) {
 				for _, fs := range st.files {
 					if fs.target != t || fs.ended != 0 {
 						continue
@@ -603,6 +603,15 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		}
 		a.fixTrailing(l, cmdStart, spans, comments)
 	}
+}
+
+// sortedKeys is slices.Sorted(maps.Keys(m)), without the iterator's
+// allocations for an empty map (most RUNs have none).
+func sortedKeys(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 func isRootUser(u string) bool {
