@@ -768,14 +768,7 @@ func execShellCall(c *instructions.RunCommand, ex *execScript, interesting bool)
 // toolEnvNames for one command (PIP_CONFIG_FILE=/etc/x.conf pip install):
 // sawToolEnv.
 func (a *analyzer) toolEnvAssigns(f *syntax.File, script string) {
-	named := false
-	for _, n := range toolEnvNames {
-		if strings.Contains(script, n+"=") {
-			named = true
-			break
-		}
-	}
-	if !named {
+	if !namesToolEnv(script) {
 		return
 	}
 	walk(f, func(n syntax.Node) bool {
@@ -786,4 +779,25 @@ func (a *analyzer) toolEnvAssigns(f *syntax.File, script string) {
 		}
 		return true
 	})
+}
+
+// namesToolEnv reports whether script holds NAME= for a NAME of
+// toolEnvNames: whether some '=' of it follows such a name. It is the
+// search for each NAME+"=" in script, made from the '=' of the script
+// (most have few or none) rather than from each name.
+func namesToolEnv(script string) bool {
+	for i := strings.IndexByte(script, '='); i >= 0; {
+		before := script[:i]
+		for _, n := range toolEnvNames {
+			if strings.HasSuffix(before, n) {
+				return true
+			}
+		}
+		j := strings.IndexByte(script[i+1:], '=')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }

@@ -72,3 +72,45 @@ func TestWalkAsSyntaxWalk(t *testing.T) {
 		t.Fatalf("only %d scripts parsed", parsed)
 	}
 }
+
+// TestNamesToolEnvAsContains checks namesToolEnv against the search it
+// stands for: strings.Contains(script, NAME+"=") for each NAME of
+// toolEnvNames.
+func TestNamesToolEnvAsContains(t *testing.T) {
+	want := func(s string) bool {
+		for _, n := range toolEnvNames {
+			if strings.Contains(s, n+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	scripts := []string{"", "=", "==", "a=b", "echo hi", "PIP_CONFIG_FILE=/x pip install", "X=1 PIP_CONFIG_FILE=", "XPIP_CONFIG_FILE=1",
+		"PIP_CONFIG_FILE", "PIP_CONFIG_FILE =1", "a=b; CARGO_HOME=/c cargo build", "=CARGO_HOME"}
+	for _, n := range toolEnvNames {
+		scripts = append(scripts, n+"=", "x "+n+"=y", n, "="+n, n+" =", n[1:]+"=", "a=b "+n+"=c")
+	}
+	for _, s := range scripts {
+		if got := namesToolEnv(s); got != want(s) {
+			t.Errorf("namesToolEnv(%q) = %v, want %v", s, got, want(s))
+		}
+	}
+}
+
+// FuzzNamesToolEnv checks namesToolEnv against the search it stands for
+// on any text.
+func FuzzNamesToolEnv(f *testing.F) {
+	f.Add("PIP_CONFIG_FILE=/etc/pip.conf pip install x")
+	f.Add("a=b c=d")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := false
+		for _, n := range toolEnvNames {
+			if strings.Contains(s, n+"=") {
+				want = true
+			}
+		}
+		if got := namesToolEnv(s); got != want {
+			t.Fatalf("namesToolEnv(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
