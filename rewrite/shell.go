@@ -1028,27 +1028,46 @@ func isPOSIXShell(shell []string) bool {
 // in single quotes, or in double quotes without $ or `), and whether it
 // is one.
 func literalWord(w *syntax.Word) (string, bool) {
+	// The text is built only from a second piece on: a word of one
+	// piece (most) is that piece's value, without a copy.
 	var b strings.Builder
+	var first string
+	pieces := 0
+	write := func(s string) {
+		switch pieces {
+		case 0:
+			first = s
+		case 1:
+			b.WriteString(first)
+			fallthrough
+		default:
+			b.WriteString(s)
+		}
+		pieces++
+	}
 	for _, part := range w.Parts {
 		switch x := part.(type) {
 		case *syntax.Lit:
-			b.WriteString(x.Value)
+			write(x.Value)
 		case *syntax.SglQuoted:
 			if x.Dollar {
 				return "", false
 			}
-			b.WriteString(x.Value)
+			write(x.Value)
 		case *syntax.DblQuoted:
 			for _, dp := range x.Parts {
 				l, ok := dp.(*syntax.Lit)
 				if !ok {
 					return "", false
 				}
-				b.WriteString(l.Value)
+				write(l.Value)
 			}
 		default:
 			return "", false
 		}
+	}
+	if pieces <= 1 {
+		return first, true
 	}
 	return b.String(), true
 }
