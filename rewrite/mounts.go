@@ -83,11 +83,11 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 			required = true
 		}
 	}
-	m := "--mount=type=secret,id=" + mountValue(v.id) + ",env=" + v.name
+	req := ""
 	if required {
-		m += ",required=true"
+		req = ",required=true"
 	}
-	p.mounts = append(p.mounts, m)
+	p.mounts = append(p.mounts, "--mount=type=secret,id="+mountValue(v.id)+",env="+v.name+req)
 	env := v.name
 	p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
 	v.uses = append(v.uses, line)
