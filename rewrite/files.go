@@ -235,6 +235,7 @@ func (ps *patternSet) match(p string) bool {
 var (
 	secretFileSet    = newPatternSet(secretFilePatterns)
 	notSecretFileSet = newPatternSet(notSecretFilePatterns)
+	fieldConfigSet   = newPatternSet(fieldConfigPatterns)
 )
 
 // hasMeta reports a '/', '[' or '?' in a pattern (strings.ContainsAny
@@ -361,7 +362,7 @@ var fieldConfigPatterns = []string{"nuget.config", "NuGet.Config", "NuGet.config
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).
 func IsFieldConfigFile(p string, cfg Config) bool {
-	return matchPathPatterns(fieldConfigPatterns, p) && !isSecretFile(p, cfg)
+	return fieldConfigSet.match(p) && !isSecretFile(p, cfg)
 }
 
 // fieldConfigNote reports a configuration file that may hold a
