@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,6 +112,38 @@ func FuzzNamesToolEnv(f *testing.F) {
 		}
 		if got := namesToolEnv(s); got != want {
 			t.Fatalf("namesToolEnv(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzIsTemplateName checks isTemplateName, which reads ASCII names
+// without the regexp, against templateNameRe.
+func FuzzIsTemplateName(f *testing.F) {
+	for _, s := range []string{".npmrc.template", "x/.env.EXAMPLE", "a.in", "a.IN", "a.in.b", "Tmpl", "\u212askel", "sample\u017f", "dis\u017ft", "ok", "a/b/dist/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := isTemplateName(p), templateNameRe.MatchString(path.Base(p)); got != want {
+			t.Fatalf("isTemplateName(%q) = %v, templateNameRe says %v", p, got, want)
+		}
+	})
+}
+
+// FuzzUnderSecretDir checks underSecretDir against the split it stands
+// for.
+func FuzzUnderSecretDir(f *testing.F) {
+	for _, s := range []string{"/root/.ssh/id_rsa", ".aws", "a//.docker/", "", "/", "x/.kube/../y", ".gnupgx/a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		want := false
+		for _, part := range strings.Split(path.Clean(p), "/") {
+			if secretDirNames[part] {
+				want = true
+			}
+		}
+		if got := underSecretDir(p); got != want {
+			t.Fatalf("underSecretDir(%q) = %v, want %v", p, got, want)
 		}
 	})
 }
