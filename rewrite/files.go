@@ -273,8 +273,10 @@ func isSecretFile(p string, cfg Config) bool {
 	if notSecretFileSet.match(p) {
 		return false
 	}
-	return secretFileSet.match(p) || matchPathPatterns(cfg.SecretFiles, p) ||
-		slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./")) || inSecretDir(p) || gitModuleConfig(p)
+	// (The lists of the configuration are most often empty: their
+	// checks are skipped then.)
+	return secretFileSet.match(p) || len(cfg.SecretFiles) > 0 && matchPathPatterns(cfg.SecretFiles, p) ||
+		len(cfg.ContextSelf) > 0 && slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./")) || inSecretDir(p) || gitModuleConfig(p)
 }
 
 // publicInSecretDir are the files of credential directories that hold no
