@@ -679,21 +679,21 @@ func literalInText(text string) string {
 // --token-file) nor a public key (--recv-keys).
 func secretFlag(flag string) bool {
 	name := strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_")
-	if !IsSecretName(name, Config{}) {
-		return false
-	}
+	// Both conditions are asked, the cheaper first: the last token, then
+	// the name's classification.
 	toks := splitName(name)
 	if len(toks) == 0 {
 		return false
 	}
+	last := false
 	switch toks[len(toks)-1] {
 	case "password", "passwd", "pass", "pwd", "passphrase", "token", "secret", "apikey", "authtoken",
 		"accesstoken", "apitoken", "credential", "credentials", "creds":
-		return true
+		last = true
 	case "key":
-		return len(toks) > 1 && (toks[len(toks)-2] == "api" || toks[len(toks)-2] == "secret" || toks[len(toks)-2] == "access" || toks[len(toks)-2] == "license")
+		last = len(toks) > 1 && (toks[len(toks)-2] == "api" || toks[len(toks)-2] == "secret" || toks[len(toks)-2] == "access" || toks[len(toks)-2] == "license")
 	}
-	return false
+	return last && IsSecretName(name, Config{})
 }
 
 // IsSecretFlag reports a long option whose value is a credential (see
