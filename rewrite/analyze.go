@@ -474,7 +474,7 @@ func (a *analyzer) runtimeNames(f *fileSecret) bool {
 		if n == nil {
 			continue
 		}
-		switch strings.ToLower(n.Value) {
+		switch lowerKeyword(n.Value) {
 		case "cmd", "entrypoint", "healthcheck":
 		default:
 			continue

@@ -160,7 +160,7 @@ func (a *analyzer) onbuild(st *stageState, n *parser.Node) {
 			why = append(why, "uses the secret "+m[1])
 		}
 	}
-	switch strings.ToLower(inner.Value) {
+	switch lowerKeyword(inner.Value) {
 	case "arg":
 		for w := inner.Next; w != nil; w = w.Next {
 			key, _, _ := strings.Cut(w.Value, "=")

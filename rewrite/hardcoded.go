@@ -112,7 +112,7 @@ func (a *analyzer) scanLiterals() {
 		if inner := onbuildInstruction(n); inner != nil {
 			inst = inner
 		}
-		switch strings.ToLower(inst.Value) {
+		switch lowerKeyword(inst.Value) {
 		case "env", "label":
 			// KEY VALUE = triples.
 			for k := inst.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
@@ -175,7 +175,7 @@ func commandTexts(n *parser.Node) []string {
 		n = inner
 	}
 	cmd := n.Next
-	switch strings.ToLower(n.Value) {
+	switch lowerKeyword(n.Value) {
 	case "cmd", "entrypoint":
 	case "run":
 		if !n.Attributes["json"] {

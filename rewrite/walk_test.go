@@ -147,3 +147,15 @@ func FuzzUnderSecretDir(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLowerKeyword checks lowerKeyword against strings.ToLower.
+func FuzzLowerKeyword(f *testing.F) {
+	for _, s := range []string{"RUN", "run", "Run", "HEALTHCHEC\u212a", "ONBUILD", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := lowerKeyword(s), strings.ToLower(s); got != want {
+			t.Fatalf("lowerKeyword(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
