@@ -159,3 +159,22 @@ func FuzzLowerKeyword(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsPlaceholder checks isPlaceholder, which reads ASCII values
+// without the regexp, against placeholderRe.
+func FuzzIsPlaceholder(f *testing.F) {
+	for _, s := range []string{"", "xXx", "***", "--", "..", "None", "CHANGE_ME", "dummy-1", "Fake\nx", "your-token", "<tok>", "<\n>",
+		"{{ x }}", "{{}", "${A}", "${", "$A_1", "$1A", "$", "to\u212aen", "\u017fecret", "secretx", "y", "ROOT", "{{x}}\n"} {
+		f.Add(s)
+	}
+	for w := range placeholderWords {
+		for _, s := range []string{w, strings.ToUpper(w), w + "x", "x" + w, w[1:], w + "\n", strings.ToUpper(w[:1]) + w[1:]} {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := isPlaceholder(v), placeholderRe.MatchString(v); got != want {
+			t.Fatalf("isPlaceholder(%q) = %v, placeholderRe says %v", v, got, want)
+		}
+	})
+}
