@@ -120,14 +120,29 @@ func (a *analyzer) addFinding(rule Rule, sev Severity, start, end int, fixed boo
 	if a.cfg.disabled(rule.Name) {
 		return
 	}
+	var message string
+	if s, ok := onlyString(msg, args); ok {
+		message = s // fmt.Sprintf("%s", s) is s
+	} else {
+		message = fmt.Sprintf(msg, args...)
+	}
 	a.findings = append(a.findings, Finding{
 		Rule:     rule.Name,
 		Severity: sev,
 		Range:    Range{Start: start, End: end},
-		Message:  fmt.Sprintf(msg, args...),
+		Message:  message,
 		Fix:      fix,
 		Fixed:    fixed,
 	})
+}
+
+// onlyString returns the one string argument of the format "%s".
+func onlyString(format string, args []any) (string, bool) {
+	if format != "%s" || len(args) != 1 {
+		return "", false
+	}
+	s, ok := args[0].(string)
+	return s, ok
 }
 
 func (a *analyzer) isSecret(name string) bool {
