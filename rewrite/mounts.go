@@ -87,9 +87,9 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 	if required {
 		req = ",required=true"
 	}
-	p.mounts = append(p.mounts, "--mount=type=secret,id="+mountValue(v.id)+",env="+v.name+req)
 	env := v.name
-	p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
+	p.addMount("--mount=type=secret,id="+mountValue(v.id)+",env="+v.name+req,
+		instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
 	v.uses = append(v.uses, line)
 }
 
@@ -213,8 +213,7 @@ func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan
 	if m.Mode != nil {
 		flag += fmt.Sprintf(",mode=0%o", *m.Mode)
 	}
-	p.mounts = append(p.mounts, flag)
-	p.added = append(p.added, m)
+	p.addMount(flag, *m)
 }
 
 // mountsOf parses a RUN's --mount flags. BuildKit defers parsing them to

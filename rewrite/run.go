@@ -25,8 +25,9 @@ type runPlan struct {
 	targets   map[string]bool
 	canPre    bool
 	failed    bool
-	// added describes the mounts in mounts, for the requirements.
-	added []*instructions.Mount
+	// added describes the mounts in mounts, for the requirements (by
+	// value: one array holds a RUN's few).
+	added []instructions.Mount
 	// skip are secret variables this RUN does not need: private keys that
 	// were only written to key files.
 	skip   map[*secretVar]bool
@@ -45,6 +46,24 @@ func (p *runPlan) setTarget(t string) {
 		p.targets = map[string]bool{}
 	}
 	p.targets[t] = true
+}
+
+// addMount records a mount flag of the RUN and the mount it adds (added
+// has room for a RUN's few from its first entry on).
+func (p *runPlan) addMount(flag string, m instructions.Mount) {
+	p.addFlag(flag)
+	if p.added == nil {
+		p.added = make([]instructions.Mount, 0, 2)
+	}
+	p.added = append(p.added, m)
+}
+
+// addFlag records a mount flag of the RUN.
+func (p *runPlan) addFlag(flag string) {
+	if p.mounts == nil {
+		p.mounts = make([]string, 0, 4)
+	}
+	p.mounts = append(p.mounts, flag)
 }
 
 func (p *runPlan) setEnvMount(name string) {
@@ -534,7 +553,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				m += ",rw"
 			}
 			if !slices.Contains(p.mounts, m) {
-				p.mounts = append(p.mounts, m)
+				p.addFlag(m)
 			}
 			f.uses = append(f.uses, line)
 			continue
@@ -554,9 +573,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			f.uses = append(f.uses, line)
 			continue
 		}
-		p.mounts = append(p.mounts, m)
 		// The requirement names the context file, wherever it is mounted.
-		p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: f.id, Target: f.target, Required: true})
+		p.addMount(m, instructions.Mount{Type: instructions.MountTypeSecret, CacheID: f.id, Target: f.target, Required: true})
 		f.uses = append(f.uses, line)
 	}
 	for f := range ended {
@@ -576,8 +594,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	if len(spans) > 0 {
 		a.touchedLines[line] = true
 	}
-	for _, m := range p.added {
-		a.reqs.add(m, line)
+	for i := range p.added {
+		a.reqs.add(&p.added[i], line)
 	}
 	if len(p.mounts) > 0 {
 		ke := keywordEnd(l)
