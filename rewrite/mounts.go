@@ -24,13 +24,9 @@ func mountValue(s string) string {
 // ensure adds the mount (and, for defaults and derived values, the shell
 // prelude) that gives one secret variable to the RUN.
 func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPlan) {
-	if p.emitted[v] {
+	if p.markEmitted(v) {
 		return
 	}
-	if p.emitted == nil {
-		p.emitted = map[*secretVar]bool{}
-	}
-	p.emitted[v] = true
 	if p.envMounts[v.name] {
 		return
 	}

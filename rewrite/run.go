@@ -19,7 +19,11 @@ import (
 type runPlan struct {
 	mounts  []string
 	prelude []string
-	emitted map[*secretVar]bool
+	// emitted are the secret variables ensure handled: the first few in
+	// emittedFew (the plan is on run's stack), the rest in emittedMore.
+	emittedFew  [8]*secretVar
+	nEmitted    int
+	emittedMore map[*secretVar]bool
 	// envMounts are variables that existing secret mounts already set.
 	envMounts map[string]bool
 	targets   map[string]bool
@@ -64,6 +68,23 @@ func (p *runPlan) addFlag(flag string) {
 		p.mounts = make([]string, 0, 4)
 	}
 	p.mounts = append(p.mounts, flag)
+}
+
+// markEmitted records that ensure handled v, and reports whether it had.
+func (p *runPlan) markEmitted(v *secretVar) bool {
+	if slices.Contains(p.emittedFew[:p.nEmitted], v) || p.emittedMore[v] {
+		return true
+	}
+	if p.nEmitted < len(p.emittedFew) {
+		p.emittedFew[p.nEmitted] = v
+		p.nEmitted++
+		return false
+	}
+	if p.emittedMore == nil {
+		p.emittedMore = map[*secretVar]bool{}
+	}
+	p.emittedMore[v] = true
+	return false
 }
 
 func (p *runPlan) setEnvMount(name string) {
