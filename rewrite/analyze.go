@@ -62,7 +62,7 @@ type analyzer struct {
 	files         []*fileSecret
 	metaSecrets   map[string]*string // secret global ARGs and their defaults
 	metaVars      map[string]string
-	touchedLines  map[int]bool
+	touchedLines  map[int]bool // made on the first entry (touch)
 	// execForms are the exec-form RUNs whose script was rewritten in
 	// place, by first line: the argv each must run (verifyExecForms).
 	execForms map[int][]string
@@ -134,6 +134,15 @@ func (a *analyzer) addFinding(rule Rule, sev Severity, start, end int, fixed boo
 		Fix:      fix,
 		Fixed:    fixed,
 	})
+}
+
+// touch records that the rewrite changed the instruction starting on
+// line (verifyEdits).
+func (a *analyzer) touch(line int) {
+	if a.touchedLines == nil {
+		a.touchedLines = map[int]bool{}
+	}
+	a.touchedLines[line] = true
 }
 
 // onlyString returns the one string argument of the format "%s".

@@ -116,23 +116,20 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	reachable := computeReach(stages, cfg.Target)
 	for pass := 0; ; pass++ {
 		*a = analyzer{
-			cfg:          cfg,
-			src:          &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
-			lex:          shell.NewLex(ast.EscapeToken),
-			nodes:        nodes,
-			byLine:       byLine,
-			stages:       stages,
-			meta:         meta,
-			promoted:     a.promoted,
-			toolEnvSeen:  a.toolEnvSeen,
-			broadEnv:     a.broadEnv,
-			sshKeyVars:   a.sshKeyVars,
-			knownSecret:  a.knownSecret,
-			secretNames:  a.secretNames,
-			touchedLines: map[int]bool{},
-			execForms:    map[int][]string{},
-			heredocRuns:  map[int]string{},
-			reachable:    reachable,
+			cfg:         cfg,
+			src:         &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
+			lex:         shell.NewLex(ast.EscapeToken),
+			nodes:       nodes,
+			byLine:      byLine,
+			stages:      stages,
+			meta:        meta,
+			promoted:    a.promoted,
+			toolEnvSeen: a.toolEnvSeen,
+			broadEnv:    a.broadEnv,
+			sshKeyVars:  a.sshKeyVars,
+			knownSecret: a.knownSecret,
+			secretNames: a.secretNames,
+			reachable:   reachable,
 		}
 		a.walk()
 		if !a.newPromotions || pass+1 >= maxPasses {

@@ -548,7 +548,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		for f := range ended {
 			f.ended = line
 		}
-		a.touchedLines[line] = true
+		a.touch(line)
 		a.src.commentOut(n.StartLine, n.EndLine, "hushbuild: this RUN only handled credential files or settings; the RUNs that need them get them now")
 		a.dropEnded(st)
 		return
@@ -613,7 +613,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	// by construction (checked values, no line breaks); deletions and
 	// insertions inside the command are checked by verifyEdits.
 	if len(spans) > 0 {
-		a.touchedLines[line] = true
+		a.touch(line)
 	}
 	for i := range p.added {
 		a.reqs.add(&p.added[i], line)
