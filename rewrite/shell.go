@@ -566,11 +566,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			facts.sourcedUnknown = true
 		}
 	}
-	var stmts []*syntax.Stmt
+	var last *syntax.Stmt // the last statement the walk entered
 	walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {
 		case *syntax.Stmt:
-			stmts = append(stmts, x)
+			last = x
 			env := env.at(x)
 			for _, r := range x.Redirs {
 				if r.Op == syntax.RdrIn && r.Word != nil {
@@ -597,8 +597,8 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			// readonly and typeset as declarations.
 			var words []*syntax.Word
 			env := env
-			if len(stmts) > 0 {
-				env = env.at(stmts[len(stmts)-1])
+			if last != nil {
+				env = env.at(last)
 			}
 			for _, as := range x.Args {
 				if as.Naked && as.Value != nil {
@@ -613,8 +613,8 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			}
 		case *syntax.CallExpr:
 			env := env
-			if len(stmts) > 0 {
-				env = env.at(stmts[len(stmts)-1])
+			if last != nil {
+				env = env.at(last)
 			}
 			for _, as := range x.Assigns {
 				if as.Name != nil {
@@ -703,17 +703,17 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					}
 				}
 			}
-			if transferCommands[name] && len(stmts) > 0 {
+			if transferCommands[name] && last != nil {
 				if t := transferOf(x, name, env, targets); t != nil {
-					t.stmt = stmts[len(stmts)-1]
+					t.stmt = last
 					facts.transfers = append(facts.transfers, t)
 				}
 				return true
 			}
-			if !fileCommands[name] || len(stmts) == 0 {
+			if !fileCommands[name] || last == nil {
 				return true
 			}
-			stmt := stmts[len(stmts)-1]
+			stmt := last
 			recursive := false
 			endOfFlags := false
 			r := &removal{stmt: stmt, call: x, cmd: name}
