@@ -111,7 +111,8 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			return true
 		}
 		name := path.Base(c.Args[0].Lit())
-		args := make([]string, 0, len(c.Args)-1)
+		var argsBuf [8]string // on the stack for most commands
+		args := argsBuf[:0]
 		for _, a := range c.Args[1:] {
 			args = append(args, a.Lit())
 		}
