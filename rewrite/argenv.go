@@ -157,6 +157,9 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				}
 				for _, r := range args {
 					if !a.promoted[r] {
+						if a.promoted == nil {
+							a.promoted = map[string]bool{}
+						}
 						a.promoted[r] = true
 						a.newPromotions = true
 					}

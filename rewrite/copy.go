@@ -277,6 +277,9 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		removedSrc = append(removedSrc, srcRaw)
 		files = append(files, f)
 		if !a.knownSecret[clean] {
+			if a.knownSecret == nil {
+				a.knownSecret = map[string]bool{}
+			}
 			a.knownSecret[clean] = true
 			// Only a broad copy already passed needs another walk.
 			for _, b := range a.broadSeen {

@@ -76,7 +76,10 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			}}}, nil
 		}
 	}
-	if text, line, ok := FindDirective(src); ok {
+	// The source's lines, made once: the directive is looked for in them,
+	// and each pass records its own edits.
+	lines := newSource(src, ast.EscapeToken)
+	if text, line, ok := findDirective(lines); ok {
 		d, err := ParseConfig(Config{}, text)
 		if err != nil {
 			// A directive hushbuild cannot read stops the build: its
@@ -108,11 +111,11 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			byLine[l] = n
 		}
 	}
-	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}, secretNames: map[string]bool{}}
+	// promoted, broadEnv, sshKeyVars and knownSecret are made on their
+	// first entry; they go from pass to pass.
+	a := &analyzer{secretNames: map[string]bool{}}
 	// What does not change from pass to pass is made once: the source's
-	// lines (each pass records its own edits) and the stages that reach
-	// the image.
-	lines := newSource(src, ast.EscapeToken)
+	// lines (above) and the stages that reach the image.
 	reachable := computeReach(stages, cfg.Target)
 	for pass := 0; ; pass++ {
 		*a = analyzer{
@@ -356,7 +359,12 @@ var directiveRe = regexp.MustCompile(`(?i)^#\s*hushbuild\s*=\s*(.*?)\s*$`)
 // FindDirective returns the text and line of the `# hushbuild=...` comment
 // among the comments before the first instruction.
 func FindDirective(src []byte) (string, int, bool) {
-	s := newSource(src, '\\')
+	return findDirective(newSource(src, '\\'))
+}
+
+// findDirective is FindDirective on the source's lines (their escape
+// character does not matter).
+func findDirective(s *source) (string, int, bool) {
 	for n := 1; n <= s.numLines(); n++ {
 		c := bytes.TrimSpace(s.lineContent(n))
 		if n == 1 {

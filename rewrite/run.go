@@ -271,6 +271,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						if v != nil {
 							v.sshKey = true
 							if !a.sshKeyVars[name] {
+								if a.sshKeyVars == nil {
+									a.sshKeyVars = map[string]bool{}
+								}
 								a.sshKeyVars[name] = true
 								a.newPromotions = true
 							}
@@ -705,6 +708,9 @@ func (a *analyzer) envFilesRead(st *stageState, n *parser.Node, reads []string, 
 			rel := strings.TrimPrefix(r, prefix)
 			key := fmt.Sprintf("%d:%s", b.node.StartLine, rel)
 			if !a.broadEnv[key] {
+				if a.broadEnv == nil {
+					a.broadEnv = map[string]bool{}
+				}
 				a.broadEnv[key] = true
 				a.newPromotions = true
 			}
