@@ -33,9 +33,8 @@ type analyzer struct {
 	namedCopies []string
 	src         *source
 	lex         *shell.Lex
-	nodes       map[int]*parser.Node // by start line
-	// byLine is nodes as a slice indexed by start line, nil where no
-	// instruction starts: in line order, and found without a map.
+	// byLine are the instructions by start line, nil where none starts:
+	// in line order, and found without a map.
 	byLine   []*parser.Node
 	stages   []instructions.Stage
 	meta     []instructions.ArgCommand

@@ -99,17 +99,30 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		}
 		cfg = MergeConfig(d, cfg)
 	}
-	nodes := make(map[int]*parser.Node, len(ast.AST.Children))
+	// The instructions by start line (the last one of a line, if several
+	// start there): in a slice, and a map for lines below 0, which
+	// BuildKit, counting from 1, gives none.
 	last := 0
 	for _, n := range ast.AST.Children {
-		nodes[n.StartLine] = n
 		last = max(last, n.StartLine)
 	}
 	byLine := make([]*parser.Node, last+1)
-	for l, n := range nodes {
-		if l >= 0 {
-			byLine[l] = n
+	var below map[int]*parser.Node
+	for _, n := range ast.AST.Children {
+		if n.StartLine >= 0 {
+			byLine[n.StartLine] = n
+		} else {
+			if below == nil {
+				below = map[int]*parser.Node{}
+			}
+			below[n.StartLine] = n
 		}
+	}
+	nodeAt := func(l int) *parser.Node {
+		if l >= 0 && l < len(byLine) {
+			return byLine[l]
+		}
+		return below[l]
 	}
 	// promoted, broadEnv, sshKeyVars and knownSecret are made on their
 	// first entry; they go from pass to pass.
@@ -122,7 +135,6 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			cfg:         cfg,
 			src:         &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
 			lex:         shell.NewLex(ast.EscapeToken),
-			nodes:       nodes,
 			byLine:      byLine,
 			stages:      stages,
 			meta:        meta,
@@ -155,7 +167,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		return nil, err
 	}
 	res = &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
-	line, err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken)
+	line, err := verifyEdits(out, a.touchedLines, nodeAt, ast.EscapeToken)
 	if err == nil {
 		line, err = verifyExecForms(out, a.execForms)
 	}
@@ -438,14 +450,14 @@ func (e *Error) Error() string {
 // bug must not reach a build. The rewritten instructions are parsed
 // together in one small document, so the check stays cheap on large files;
 // when that fails, each is parsed alone to name the line.
-func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, escape rune) (int, error) {
+func verifyEdits(out []byte, touched map[int]bool, nodes func(int) *parser.Node, escape rune) (int, error) {
 	if len(touched) == 0 {
 		return 0, nil
 	}
 	s := newSource(out, escape)
 	var starts []int
 	for start := range touched {
-		if nodes[start] != nil {
+		if nodes(start) != nil {
 			starts = append(starts, start)
 		}
 	}
@@ -455,7 +467,7 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 	var regions [][]byte
 	var regionStarts []int
 	for _, start := range starts {
-		n := nodes[start]
+		n := nodes(start)
 		var region bytes.Buffer
 		last := 0
 		for l := n.StartLine; l <= n.EndLine; l++ {
