@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -130,11 +131,21 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 	// What does not change from pass to pass is made once: the source's
 	// lines (above) and the stages that reach the image.
 	reachable := computeReach(stages, cfg.Target)
+	// One lexer for every pass (the analysis reuses it word after word),
+	// from a pool: it carries a buffer of 1.4 kB. It goes back only when
+	// the rewrite ends normally.
+	lex := getLex(ast.EscapeToken)
+	done := false
+	defer func() {
+		if done {
+			putLex(ast.EscapeToken, lex)
+		}
+	}()
 	for pass := 0; ; pass++ {
 		*a = analyzer{
 			cfg:         cfg,
 			src:         &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
-			lex:         shell.NewLex(ast.EscapeToken),
+			lex:         lex,
 			byLine:      byLine,
 			stages:      stages,
 			meta:        meta,
@@ -206,7 +217,29 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		res.NamedCopies = slices.Sorted(slices.Values(a.namedCopies))
 	}
 	sortFindings(res.Findings)
+	done = true
 	return res, nil
+}
+
+// lexers reuses BuildKit's word lexers, one pool for each escape
+// character a Dockerfile may set.
+var lexers = map[rune]*sync.Pool{
+	'\\': {New: func() any { return shell.NewLex('\\') }},
+	'`':  {New: func() any { return shell.NewLex('`') }},
+}
+
+// getLex returns a lexer for escape; putLex gives it back.
+func getLex(escape rune) *shell.Lex {
+	if pool := lexers[escape]; pool != nil {
+		return pool.Get().(*shell.Lex)
+	}
+	return shell.NewLex(escape)
+}
+
+func putLex(escape rune, lex *shell.Lex) {
+	if pool := lexers[escape]; pool != nil {
+		pool.Put(lex)
+	}
 }
 
 // parse runs BuildKit's parser and instruction parser, as the stock
