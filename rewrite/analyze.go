@@ -33,9 +33,8 @@ type analyzer struct {
 	namedCopies []string
 	src         *source
 	lex         *shell.Lex
-	nodes       map[int]*parser.Node // by start line
-	// byLine is nodes as a slice indexed by start line, nil where no
-	// instruction starts: in line order, and found without a map.
+	// byLine are the instructions by start line, nil where none starts:
+	// in line order, and found without a map.
 	byLine   []*parser.Node
 	stages   []instructions.Stage
 	meta     []instructions.ArgCommand
@@ -62,7 +61,7 @@ type analyzer struct {
 	files         []*fileSecret
 	metaSecrets   map[string]*string // secret global ARGs and their defaults
 	metaVars      map[string]string
-	touchedLines  map[int]bool
+	touchedLines  map[int]bool // made on the first entry (touch)
 	// execForms are the exec-form RUNs whose script was rewritten in
 	// place, by first line: the argv each must run (verifyExecForms).
 	execForms map[int][]string
@@ -120,14 +119,38 @@ func (a *analyzer) addFinding(rule Rule, sev Severity, start, end int, fixed boo
 	if a.cfg.disabled(rule.Name) {
 		return
 	}
+	var message string
+	if s, ok := onlyString(msg, args); ok {
+		message = s // fmt.Sprintf("%s", s) is s
+	} else {
+		message = fmt.Sprintf(msg, args...)
+	}
 	a.findings = append(a.findings, Finding{
 		Rule:     rule.Name,
 		Severity: sev,
 		Range:    Range{Start: start, End: end},
-		Message:  fmt.Sprintf(msg, args...),
+		Message:  message,
 		Fix:      fix,
 		Fixed:    fixed,
 	})
+}
+
+// touch records that the rewrite changed the instruction starting on
+// line (verifyEdits).
+func (a *analyzer) touch(line int) {
+	if a.touchedLines == nil {
+		a.touchedLines = map[int]bool{}
+	}
+	a.touchedLines[line] = true
+}
+
+// onlyString returns the one string argument of the format "%s".
+func onlyString(format string, args []any) (string, bool) {
+	if format != "%s" || len(args) != 1 {
+		return "", false
+	}
+	s, ok := args[0].(string)
+	return s, ok
 }
 
 func (a *analyzer) isSecret(name string) bool {
@@ -474,7 +497,7 @@ func (a *analyzer) runtimeNames(f *fileSecret) bool {
 		if n == nil {
 			continue
 		}
-		switch strings.ToLower(n.Value) {
+		switch lowerKeyword(n.Value) {
 		case "cmd", "entrypoint", "healthcheck":
 		default:
 			continue

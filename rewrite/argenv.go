@@ -109,7 +109,7 @@ func (a *analyzer) rewriteArgs(n *parser.Node, c *instructions.ArgCommand, remov
 			kept = append(kept, w.Value)
 		}
 	}
-	note := fmt.Sprintf("hushbuild: ARG %s is a secret mount now", strings.Join(removed, " "))
+	note := "hushbuild: ARG " + strings.Join(removed, " ") + " is a secret mount now"
 	a.replaceInstruction(n, kept, note)
 }
 
@@ -157,6 +157,9 @@ func (a *analyzer) env(st *stageState, n *parser.Node, c *instructions.EnvComman
 				}
 				for _, r := range args {
 					if !a.promoted[r] {
+						if a.promoted == nil {
+							a.promoted = map[string]bool{}
+						}
 						a.promoted[r] = true
 						a.newPromotions = true
 					}

@@ -4,12 +4,14 @@ package rewrite
 // image become secret mounts of the RUNs that read them.
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
@@ -275,6 +277,9 @@ func (a *analyzer) copyCmd(st *stageState, n *parser.Node, excludes []string, fr
 		removedSrc = append(removedSrc, srcRaw)
 		files = append(files, f)
 		if !a.knownSecret[clean] {
+			if a.knownSecret == nil {
+				a.knownSecret = map[string]bool{}
+			}
 			a.knownSecret[clean] = true
 			// Only a broad copy already passed needs another walk.
 			for _, b := range a.broadSeen {
@@ -392,13 +397,40 @@ var templateNameRe = regexp.MustCompile(`(?i)(template|tmpl|tpl|example|sample|d
 // isTemplateName reports a source that is a template of a credential file
 // (npmrc.template, .env.example): what it holds is a placeholder.
 func isTemplateName(p string) bool {
-	return templateNameRe.MatchString(path.Base(p))
+	base := path.Base(p)
+	for i := 0; i < len(base); i++ {
+		if base[i] >= utf8.RuneSelf {
+			// Case folding beyond ASCII (the Kelvin sign is a k).
+			return templateNameRe.MatchString(base)
+		}
+	}
+	// An ASCII name: the regexp's words, in lower case.
+	var buf [64]byte
+	lower := buf[:0]
+	for i := 0; i < len(base); i++ {
+		c := base[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
+	for _, w := range templateWords {
+		if bytes.Contains(lower, []byte(w)) {
+			return true
+		}
+	}
+	return bytes.HasSuffix(lower, []byte(".in"))
 }
+
+// templateWords are templateNameRe's words.
+var templateWords = []string{"template", "tmpl", "tpl", "example", "sample", "dist", "skel"}
 
 // underSecretDir reports whether a path lies in a credential directory
 // (~/.ssh, ~/.aws, ~/.docker, ~/.kube, ~/.gnupg).
 func underSecretDir(p string) bool {
-	for _, part := range strings.Split(path.Clean(p), "/") {
+	for rest, more := path.Clean(p), true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, "/")
 		if secretDirNames[part] {
 			return true
 		}

@@ -484,13 +484,17 @@ func (t *dirTracker) assignTool(as *syntax.Assign, st dirState, export bool) dir
 
 // isToolEnvName reports whether name is one of toolEnvNames.
 func isToolEnvName(name string) bool {
-	for _, n := range toolEnvNames {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return toolEnvNameSet[name]
 }
+
+// toolEnvNameSet is toolEnvNames as a set.
+var toolEnvNameSet = func() map[string]bool {
+	m := make(map[string]bool, len(toolEnvNames))
+	for _, n := range toolEnvNames {
+		m[n] = true
+	}
+	return m
+}()
 
 // call applies cd, pushd, popd and HOME= to the state.
 func (t *dirTracker) call(c *syntax.CallExpr, st dirState) dirState {

@@ -88,7 +88,7 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		return
 	}
 	var names map[string]bool
-	seen := map[string]bool{}
+	var seen map[string]bool // made on the first secret found
 	_ = ex.Expand(func(word string) (string, error) {
 		if !strings.Contains(word, "$") {
 			return word, nil
@@ -98,6 +98,9 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		}
 		for _, r := range a.refs(word, names) {
 			if st.lookupSecret(r) != nil && !seen[r] {
+				if seen == nil {
+					seen = map[string]bool{}
+				}
 				seen[r] = true
 				a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 					"use the secret only inside RUN commands, where it arrives on a secret mount",
@@ -112,6 +115,9 @@ func (a *analyzer) checkExpansion(st *stageState, n *parser.Node, cmd instructio
 		_ = raw.ExpandRaw(func(word string) (string, error) {
 			for _, r := range a.refs(word, a.scopeNames(st)) {
 				if st.lookupSecret(r) != nil && !seen[r] {
+					if seen == nil {
+						seen = map[string]bool{}
+					}
 					seen[r] = true
 					a.add(RuleSecretExpanded, n.StartLine, n.EndLine, false,
 						"write the file in a RUN with the secret on a mount, or mount the whole file as a secret",
@@ -160,7 +166,7 @@ func (a *analyzer) onbuild(st *stageState, n *parser.Node) {
 			why = append(why, "uses the secret "+m[1])
 		}
 	}
-	switch strings.ToLower(inner.Value) {
+	switch lowerKeyword(inner.Value) {
 	case "arg":
 		for w := inner.Next; w != nil; w = w.Next {
 			key, _, _ := strings.Cut(w.Value, "=")

@@ -239,7 +239,10 @@ func (a *analyzer) execEdits(n *parser.Node, l *logical, ex *execScript, p *runP
 	argv[ex.index] = script
 	a.src.deleteText(l, ex.start, ex.end)
 	a.src.insert(l.srcOffset(ex.start), jsonString(script))
-	a.touchedLines[n.StartLine] = true
+	a.touch(n.StartLine)
+	if a.execForms == nil {
+		a.execForms = map[int][]string{}
+	}
 	a.execForms[n.StartLine] = argv
 }
 

@@ -235,6 +235,7 @@ func (ps *patternSet) match(p string) bool {
 var (
 	secretFileSet    = newPatternSet(secretFilePatterns)
 	notSecretFileSet = newPatternSet(notSecretFilePatterns)
+	fieldConfigSet   = newPatternSet(fieldConfigPatterns)
 )
 
 // hasMeta reports a '/', '[' or '?' in a pattern (strings.ContainsAny
@@ -272,8 +273,10 @@ func isSecretFile(p string, cfg Config) bool {
 	if notSecretFileSet.match(p) {
 		return false
 	}
-	return secretFileSet.match(p) || matchPathPatterns(cfg.SecretFiles, p) ||
-		slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./")) || inSecretDir(p) || gitModuleConfig(p)
+	// (The lists of the configuration are most often empty: their
+	// checks are skipped then.)
+	return secretFileSet.match(p) || len(cfg.SecretFiles) > 0 && matchPathPatterns(cfg.SecretFiles, p) ||
+		len(cfg.ContextSelf) > 0 && slices.Contains(cfg.ContextSelf, strings.TrimPrefix(path.Clean(p), "./")) || inSecretDir(p) || gitModuleConfig(p)
 }
 
 // publicInSecretDir are the files of credential directories that hold no
@@ -375,7 +378,7 @@ func isDependencyList(p string) bool { return matchPathPatterns(dependencyListPa
 // IsFieldConfigFile reports whether a context path is one of
 // fieldConfigPatterns (and no credential file).
 func IsFieldConfigFile(p string, cfg Config) bool {
-	return matchPathPatterns(fieldConfigPatterns, p) && !isSecretFile(p, cfg)
+	return fieldConfigSet.match(p) && !isSecretFile(p, cfg)
 }
 
 // fieldConfigNote reports a configuration file that may hold a

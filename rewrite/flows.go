@@ -281,7 +281,6 @@ func mayWriteLog(f *syntax.File, src string, env shellEnv) bool {
 // scanWrites is findWritesFed, mayWriteLog's with ws.probe.
 func scanWrites(f *syntax.File, src string, env shellEnv, names map[string]bool, stdin []string, ws *writeScan) []*flow {
 	var out []*flow
-	var stmts []*syntax.Stmt
 	// A command in a pipeline writes what the commands before it feed it:
 	// echo "$KEY" | base64 -d > id_rsa.
 	fed := map[*syntax.Stmt][]string{}
@@ -315,7 +314,6 @@ func scanWrites(f *syntax.File, src string, env shellEnv, names map[string]bool,
 		if !ok {
 			return true
 		}
-		stmts = append(stmts, s)
 		env := env.at(s)
 		// Redirections into a file.
 		for _, r := range s.Redirs {

@@ -112,7 +112,7 @@ func (a *analyzer) scanLiterals() {
 		if inner := onbuildInstruction(n); inner != nil {
 			inst = inner
 		}
-		switch strings.ToLower(inst.Value) {
+		switch lowerKeyword(inst.Value) {
 		case "env", "label":
 			// KEY VALUE = triples.
 			for k := inst.Next; k != nil && k.Next != nil; k = k.Next.Next.Next {
@@ -186,7 +186,7 @@ func commandTexts(n *parser.Node) []string {
 		n = inner
 	}
 	cmd := n.Next
-	switch strings.ToLower(n.Value) {
+	switch lowerKeyword(n.Value) {
 	case "cmd", "entrypoint":
 	case "run":
 		if !n.Attributes["json"] {
@@ -690,21 +690,21 @@ func literalInText(text string) string {
 // --token-file) nor a public key (--recv-keys).
 func secretFlag(flag string) bool {
 	name := strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_")
-	if !IsSecretName(name, Config{}) {
-		return false
-	}
+	// Both conditions are asked, the cheaper first: the last token, then
+	// the name's classification.
 	toks := splitName(name)
 	if len(toks) == 0 {
 		return false
 	}
+	last := false
 	switch toks[len(toks)-1] {
 	case "password", "passwd", "pass", "pwd", "passphrase", "token", "secret", "apikey", "authtoken",
 		"accesstoken", "apitoken", "credential", "credentials", "creds":
-		return true
+		last = true
 	case "key":
-		return len(toks) > 1 && (toks[len(toks)-2] == "api" || toks[len(toks)-2] == "secret" || toks[len(toks)-2] == "access" || toks[len(toks)-2] == "license")
+		last = len(toks) > 1 && (toks[len(toks)-2] == "api" || toks[len(toks)-2] == "secret" || toks[len(toks)-2] == "access" || toks[len(toks)-2] == "license")
 	}
-	return false
+	return last && IsSecretName(name, Config{})
 }
 
 // IsSecretFlag reports a long option whose value is a credential (see

@@ -104,7 +104,10 @@ func (a *analyzer) heredocEdits(n *parser.Node, hd *heredocScript, p *runPlan, s
 		return
 	}
 	a.src.replace(hd.off, hd.off+len(hd.data), script)
-	a.touchedLines[n.StartLine] = true
+	a.touch(n.StartLine)
+	if a.heredocRuns == nil {
+		a.heredocRuns = map[int]string{}
+	}
 	a.heredocRuns[n.StartLine] = script
 }
 

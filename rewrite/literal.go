@@ -1,14 +1,79 @@
 package rewrite
 
 import (
+	"bytes"
 	"math"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Heuristics over literal values of secret-named variables.
 
 var placeholderRe = regexp.MustCompile(`(?i)^(|x+|\*+|-+|\.+|none|null|nil|empty|changeme|change_me|change-me|replaceme|replace_me|placeholder|dummy|dummy.*|fake.*|test|testing|example|sample|secret|password|token|todo|tbd|default|unset|undefined|your.*|guest|admin|root|changeit|minioadmin|airflow|elastic|<.*>|\{\{.*\}\}|\$\{.*\}|\$[A-Za-z_][A-Za-z0-9_]*)$`)
+
+// isPlaceholder is placeholderRe.MatchString(v). An ASCII value is read
+// without the regexp (FuzzIsPlaceholder holds the two together); others
+// go to it, whose case folding goes beyond ASCII (ſ is an s).
+func isPlaceholder(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] >= utf8.RuneSelf {
+			return placeholderRe.MatchString(v)
+		}
+	}
+	if v == "" || allByte(v, 'x', 'X') || allByte(v, '*', '*') || allByte(v, '-', '-') || allByte(v, '.', '.') {
+		return true
+	}
+	// . is any character but a newline.
+	noNewline := func(s string) bool { return strings.IndexByte(s, '\n') < 0 }
+	switch n := len(v); {
+	case v[0] == '<' && n >= 2 && v[n-1] == '>' && noNewline(v):
+		return true
+	case strings.HasPrefix(v, "{{") && n >= 4 && strings.HasSuffix(v, "}}") && noNewline(v):
+		return true
+	case strings.HasPrefix(v, "${") && n >= 3 && v[n-1] == '}' && noNewline(v):
+		return true
+	case v[0] == '$' && n >= 2 && isShellName(v[1:]):
+		return true
+	}
+	var buf [32]byte
+	lower := buf[:0]
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
+	if placeholderWords[string(lower)] {
+		return true
+	}
+	for _, p := range []string{"dummy", "fake", "your"} {
+		if bytes.HasPrefix(lower, []byte(p)) && noNewline(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// allByte reports a value made only of the bytes a and b.
+func allByte(v string, a, b byte) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] != a && v[i] != b {
+			return false
+		}
+	}
+	return true
+}
+
+// placeholderWords are the whole words of placeholderRe.
+var placeholderWords = map[string]bool{
+	"none": true, "null": true, "nil": true, "empty": true, "changeme": true, "change_me": true, "change-me": true,
+	"replaceme": true, "replace_me": true, "placeholder": true, "dummy": true, "test": true, "testing": true,
+	"example": true, "sample": true, "secret": true, "password": true, "token": true, "todo": true, "tbd": true,
+	"default": true, "unset": true, "undefined": true, "guest": true, "admin": true, "root": true, "changeit": true,
+	"minioadmin": true, "airflow": true, "elastic": true,
+}
 
 // looksLikePlaceholder reports values that stand in for a credential:
 // dummy, changeme, <your-token>, the variable's own name, or a product's
@@ -16,7 +81,7 @@ var placeholderRe = regexp.MustCompile(`(?i)^(|x+|\*+|-+|\.+|none|null|nil|empty
 // changeit): reported, but not a secret of the build's.
 func looksLikePlaceholder(name, value string) bool {
 	v := strings.TrimSpace(value)
-	if placeholderRe.MatchString(v) {
+	if isPlaceholder(v) {
 		return true
 	}
 	lv := strings.ToLower(v)
@@ -33,7 +98,7 @@ func looksLikePlaceholder(name, value string) bool {
 			nameToks[t] = true
 		}
 		for _, t := range toks {
-			if !nameToks[t] && !placeholderRe.MatchString(t) {
+			if !nameToks[t] && !isPlaceholder(t) {
 				all = false
 			}
 		}

@@ -24,13 +24,9 @@ func mountValue(s string) string {
 // ensure adds the mount (and, for defaults and derived values, the shell
 // prelude) that gives one secret variable to the RUN.
 func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPlan) {
-	if p.emitted[v] {
+	if p.markEmitted(v) {
 		return
 	}
-	if p.emitted == nil {
-		p.emitted = map[*secretVar]bool{}
-	}
-	p.emitted[v] = true
 	if p.envMounts[v.name] {
 		return
 	}
@@ -83,13 +79,13 @@ func (a *analyzer) ensure(st *stageState, n *parser.Node, v *secretVar, p *runPl
 			required = true
 		}
 	}
-	m := "--mount=type=secret,id=" + mountValue(v.id) + ",env=" + v.name
+	req := ""
 	if required {
-		m += ",required=true"
+		req = ",required=true"
 	}
-	p.mounts = append(p.mounts, m)
 	env := v.name
-	p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
+	p.addMount("--mount=type=secret,id="+mountValue(v.id)+",env="+v.name+req,
+		instructions.Mount{Type: instructions.MountTypeSecret, CacheID: v.id, Env: &env, Required: required})
 	v.uses = append(v.uses, line)
 }
 
@@ -213,8 +209,7 @@ func (a *analyzer) replayMount(n *parser.Node, m *instructions.Mount, p *runPlan
 	if m.Mode != nil {
 		flag += fmt.Sprintf(",mode=0%o", *m.Mode)
 	}
-	p.mounts = append(p.mounts, flag)
-	p.added = append(p.added, m)
+	p.addMount(flag, *m)
 }
 
 // mountsOf parses a RUN's --mount flags. BuildKit defers parsing them to

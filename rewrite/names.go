@@ -138,14 +138,18 @@ func splitName(name string) []string {
 	// from the name itself.
 	isUpper := func(c byte) bool { return 'A' <= c && c <= 'Z' }
 	isLower := func(c byte) bool { return 'a' <= c && c <= 'z' }
-	var tokens []string
+	// The tokens are cut from the name lowered once: ASCII lowers byte
+	// for byte, so the offsets are the name's.
+	lower := strings.ToLower(name)
+	var buf [4]string
+	tokens := buf[:0]
 	start := -1 // of the current token
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		switch {
 		case c == '_' || c == '-' || c == '.':
 			if start >= 0 {
-				tokens = append(tokens, strings.ToLower(name[start:i]))
+				tokens = append(tokens, lower[start:i])
 				start = -1
 			}
 			continue
@@ -153,7 +157,7 @@ func splitName(name string) []string {
 			prev := name[i-1]
 			nextLower := i+1 < len(name) && isLower(name[i+1])
 			if isLower(prev) || '0' <= prev && prev <= '9' || isUpper(prev) && nextLower {
-				tokens = append(tokens, strings.ToLower(name[start:i]))
+				tokens = append(tokens, lower[start:i])
 				start = i
 			}
 		}
@@ -162,9 +166,12 @@ func splitName(name string) []string {
 		}
 	}
 	if start >= 0 {
-		tokens = append(tokens, strings.ToLower(name[start:]))
+		tokens = append(tokens, lower[start:])
 	}
-	return tokens
+	if len(tokens) == 0 {
+		return nil
+	}
+	return slices.Clone(tokens)
 }
 
 // splitNameRunes is splitName on any name.

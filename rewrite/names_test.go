@@ -133,3 +133,16 @@ func TestSplitNameASCII(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitNameASCII is TestSplitNameASCII on any name.
+func FuzzSplitNameASCII(f *testing.F) {
+	for _, n := range []string{"NPM_TOKEN", "myAPIKey2", "aB_cD-eF.gH", "--", "ORG_GRADLE_PROJECT_mavenPassword"} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		got, want := splitName(n), splitNameRunes(n)
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Fatalf("splitName(%q) = %#v, splitNameRunes %#v", n, got, want)
+		}
+	})
+}

@@ -111,7 +111,8 @@ func opaqueWrites(f *syntax.File, src string, env shellEnv, names map[string]boo
 			return true
 		}
 		name := path.Base(c.Args[0].Lit())
-		args := make([]string, 0, len(c.Args)-1)
+		var argsBuf [8]string // on the stack for most commands
+		args := argsBuf[:0]
 		for _, a := range c.Args[1:] {
 			args = append(args, a.Lit())
 		}
@@ -260,6 +261,10 @@ func captures(f *syntax.File, env shellEnv, mounted []string) []capture {
 // captureNames are the variables that take a mounted secret, and those
 // assigned from them.
 func captureNames(f *syntax.File, caps []capture) map[string]bool {
+	if len(caps) == 0 {
+		// taint of no name is none: skip its map and walk.
+		return nil
+	}
 	names := map[string]bool{}
 	for _, c := range caps {
 		names[c.name] = true

@@ -220,7 +220,7 @@ func (a *analyzer) addFlags(n *parser.Node, flags []string) {
 			"write the instruction without line continuations", "cannot edit this %s to exclude credential files", strings.ToUpper(n.Value))
 		return
 	}
-	a.touchedLines[n.StartLine] = true
+	a.touch(n.StartLine)
 	ke := keywordEnd(l)
 	a.src.insert(l.srcOffset(ke-1)+1, " "+strings.Join(flags, " "))
 }

@@ -112,13 +112,13 @@ func (a *analyzer) summarizeVar(v *secretVar) {
 		}
 		msg = fmt.Sprintf("%s %s is built from the secret %s: removed, and rebuilt inside each RUN from secret mounts%s", what, v.name, strings.Join(deps, ", "), uses)
 	case v.kind == fromEnv:
-		msg = fmt.Sprintf("ENV %s carries the secret %s: removed from the image config, so containers no longer get it at run time%s", v.name, v.id, uses)
+		msg = "ENV " + v.name + " carries the secret " + v.id + ": removed from the image config, so containers no longer get it at run time" + uses
 		fix = "build with --secret id=" + v.id + ",env=" + v.id
 	case len(v.uses) == 0 && a.sshKeyVars[v.name]:
 		msg = fmt.Sprintf("ARG %s is a private key: removed, so it no longer lands in the image history or provenance; the commands that used it get the ssh agent instead", v.name)
 		fix = "build with --ssh default instead of --build-arg " + v.name
 	default:
-		msg = fmt.Sprintf("ARG %s is a secret: removed, so it no longer lands in the image history or provenance%s", v.name, uses)
+		msg = "ARG " + v.name + " is a secret: removed, so it no longer lands in the image history or provenance" + uses
 		fix = "build with --secret id=" + v.id + ",env=" + v.id + " instead of --build-arg " + v.name
 		if v.def != nil && *v.def != "" {
 			msg += "; its default still applies when no secret is supplied"

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -76,7 +77,10 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 			}}}, nil
 		}
 	}
-	if text, line, ok := FindDirective(src); ok {
+	// The source's lines, made once: the directive is looked for in them,
+	// and each pass records its own edits.
+	lines := newSource(src, ast.EscapeToken)
+	if text, line, ok := findDirective(lines); ok {
 		d, err := ParseConfig(Config{}, text)
 		if err != nil {
 			// A directive hushbuild cannot read stops the build: its
@@ -96,43 +100,62 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		}
 		cfg = MergeConfig(d, cfg)
 	}
-	nodes := make(map[int]*parser.Node, len(ast.AST.Children))
+	// The instructions by start line (the last one of a line, if several
+	// start there): in a slice, and a map for lines below 0, which
+	// BuildKit, counting from 1, gives none.
 	last := 0
 	for _, n := range ast.AST.Children {
-		nodes[n.StartLine] = n
 		last = max(last, n.StartLine)
 	}
 	byLine := make([]*parser.Node, last+1)
-	for l, n := range nodes {
-		if l >= 0 {
-			byLine[l] = n
+	var below map[int]*parser.Node
+	for _, n := range ast.AST.Children {
+		if n.StartLine >= 0 {
+			byLine[n.StartLine] = n
+		} else {
+			if below == nil {
+				below = map[int]*parser.Node{}
+			}
+			below[n.StartLine] = n
 		}
 	}
-	a := &analyzer{promoted: map[string]bool{}, broadEnv: map[string]bool{}, sshKeyVars: map[string]bool{}, knownSecret: map[string]bool{}, secretNames: map[string]bool{}}
+	nodeAt := func(l int) *parser.Node {
+		if l >= 0 && l < len(byLine) {
+			return byLine[l]
+		}
+		return below[l]
+	}
+	// promoted, broadEnv, sshKeyVars and knownSecret are made on their
+	// first entry; they go from pass to pass.
+	a := &analyzer{secretNames: map[string]bool{}}
 	// What does not change from pass to pass is made once: the source's
-	// lines (each pass records its own edits) and the stages that reach
-	// the image.
-	lines := newSource(src, ast.EscapeToken)
+	// lines (above) and the stages that reach the image.
 	reachable := computeReach(stages, cfg.Target)
+	// One lexer for every pass (the analysis reuses it word after word),
+	// from a pool: it carries a buffer of 1.4 kB. It goes back only when
+	// the rewrite ends normally.
+	lex := getLex(ast.EscapeToken)
+	done := false
+	defer func() {
+		if done {
+			putLex(ast.EscapeToken, lex)
+		}
+	}()
 	for pass := 0; ; pass++ {
 		*a = analyzer{
-			cfg:          cfg,
-			src:          &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
-			lex:          shell.NewLex(ast.EscapeToken),
-			nodes:        nodes,
-			byLine:       byLine,
-			stages:       stages,
-			meta:         meta,
-			promoted:     a.promoted,
-			toolEnvSeen:  a.toolEnvSeen,
-			broadEnv:     a.broadEnv,
-			sshKeyVars:   a.sshKeyVars,
-			knownSecret:  a.knownSecret,
-			secretNames:  a.secretNames,
-			touchedLines: map[int]bool{},
-			execForms:    map[int][]string{},
-			heredocRuns:  map[int]string{},
-			reachable:    reachable,
+			cfg:         cfg,
+			src:         &source{data: lines.data, lineOff: lines.lineOff, escape: lines.escape},
+			lex:         lex,
+			byLine:      byLine,
+			stages:      stages,
+			meta:        meta,
+			promoted:    a.promoted,
+			toolEnvSeen: a.toolEnvSeen,
+			broadEnv:    a.broadEnv,
+			sshKeyVars:  a.sshKeyVars,
+			knownSecret: a.knownSecret,
+			secretNames: a.secretNames,
+			reachable:   reachable,
 		}
 		a.walk()
 		if !a.newPromotions || pass+1 >= maxPasses {
@@ -155,7 +178,7 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		return nil, err
 	}
 	res = &Result{Output: out, Changed: !bytes.Equal(out, src), Findings: a.findings}
-	line, err := verifyEdits(out, a.touchedLines, nodes, ast.EscapeToken)
+	line, err := verifyEdits(out, a.touchedLines, nodeAt, ast.EscapeToken)
 	if err == nil {
 		line, err = verifyExecForms(out, a.execForms)
 	}
@@ -194,7 +217,29 @@ func rewrite(src []byte, cfg Config, maxInstructions int) (res *Result, err erro
 		res.NamedCopies = slices.Sorted(slices.Values(a.namedCopies))
 	}
 	sortFindings(res.Findings)
+	done = true
 	return res, nil
+}
+
+// lexers reuses BuildKit's word lexers, one pool for each escape
+// character a Dockerfile may set.
+var lexers = map[rune]*sync.Pool{
+	'\\': {New: func() any { return shell.NewLex('\\') }},
+	'`':  {New: func() any { return shell.NewLex('`') }},
+}
+
+// getLex returns a lexer for escape; putLex gives it back.
+func getLex(escape rune) *shell.Lex {
+	if pool := lexers[escape]; pool != nil {
+		return pool.Get().(*shell.Lex)
+	}
+	return shell.NewLex(escape)
+}
+
+func putLex(escape rune, lex *shell.Lex) {
+	if pool := lexers[escape]; pool != nil {
+		pool.Put(lex)
+	}
 }
 
 // parse runs BuildKit's parser and instruction parser, as the stock
@@ -359,7 +404,12 @@ var directiveRe = regexp.MustCompile(`(?i)^#\s*hushbuild\s*=\s*(.*?)\s*$`)
 // FindDirective returns the text and line of the `# hushbuild=...` comment
 // among the comments before the first instruction.
 func FindDirective(src []byte) (string, int, bool) {
-	s := newSource(src, '\\')
+	return findDirective(newSource(src, '\\'))
+}
+
+// findDirective is FindDirective on the source's lines (their escape
+// character does not matter).
+func findDirective(s *source) (string, int, bool) {
 	for n := 1; n <= s.numLines(); n++ {
 		c := bytes.TrimSpace(s.lineContent(n))
 		if n == 1 {
@@ -433,14 +483,14 @@ func (e *Error) Error() string {
 // bug must not reach a build. The rewritten instructions are parsed
 // together in one small document, so the check stays cheap on large files;
 // when that fails, each is parsed alone to name the line.
-func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, escape rune) (int, error) {
+func verifyEdits(out []byte, touched map[int]bool, nodes func(int) *parser.Node, escape rune) (int, error) {
 	if len(touched) == 0 {
 		return 0, nil
 	}
 	s := newSource(out, escape)
 	var starts []int
 	for start := range touched {
-		if nodes[start] != nil {
+		if nodes(start) != nil {
 			starts = append(starts, start)
 		}
 	}
@@ -450,7 +500,7 @@ func verifyEdits(out []byte, touched map[int]bool, nodes map[int]*parser.Node, e
 	var regions [][]byte
 	var regionStarts []int
 	for _, start := range starts {
-		n := nodes[start]
+		n := nodes(start)
 		var region bytes.Buffer
 		last := 0
 		for l := n.StartLine; l <= n.EndLine; l++ {

@@ -19,14 +19,19 @@ import (
 type runPlan struct {
 	mounts  []string
 	prelude []string
-	emitted map[*secretVar]bool
+	// emitted are the secret variables ensure handled: the first few in
+	// emittedFew (the plan is on run's stack), the rest in emittedMore.
+	emittedFew  [8]*secretVar
+	nEmitted    int
+	emittedMore map[*secretVar]bool
 	// envMounts are variables that existing secret mounts already set.
 	envMounts map[string]bool
 	targets   map[string]bool
 	canPre    bool
 	failed    bool
-	// added describes the mounts in mounts, for the requirements.
-	added []*instructions.Mount
+	// added describes the mounts in mounts, for the requirements (by
+	// value: one array holds a RUN's few).
+	added []instructions.Mount
 	// skip are secret variables this RUN does not need: private keys that
 	// were only written to key files.
 	skip   map[*secretVar]bool
@@ -45,6 +50,41 @@ func (p *runPlan) setTarget(t string) {
 		p.targets = map[string]bool{}
 	}
 	p.targets[t] = true
+}
+
+// addMount records a mount flag of the RUN and the mount it adds (added
+// has room for a RUN's few from its first entry on).
+func (p *runPlan) addMount(flag string, m instructions.Mount) {
+	p.addFlag(flag)
+	if p.added == nil {
+		p.added = make([]instructions.Mount, 0, 2)
+	}
+	p.added = append(p.added, m)
+}
+
+// addFlag records a mount flag of the RUN.
+func (p *runPlan) addFlag(flag string) {
+	if p.mounts == nil {
+		p.mounts = make([]string, 0, 4)
+	}
+	p.mounts = append(p.mounts, flag)
+}
+
+// markEmitted records that ensure handled v, and reports whether it had.
+func (p *runPlan) markEmitted(v *secretVar) bool {
+	if slices.Contains(p.emittedFew[:p.nEmitted], v) || p.emittedMore[v] {
+		return true
+	}
+	if p.nEmitted < len(p.emittedFew) {
+		p.emittedFew[p.nEmitted] = v
+		p.nEmitted++
+		return false
+	}
+	if p.emittedMore == nil {
+		p.emittedMore = map[*secretVar]bool{}
+	}
+	p.emittedMore[v] = true
+	return false
 }
 
 func (p *runPlan) setEnvMount(name string) {
@@ -231,6 +271,9 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 						if v != nil {
 							v.sshKey = true
 							if !a.sshKeyVars[name] {
+								if a.sshKeyVars == nil {
+									a.sshKeyVars = map[string]bool{}
+								}
 								a.sshKeyVars[name] = true
 								a.newPromotions = true
 							}
@@ -340,7 +383,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			// In order of the files: the findings of one line keep the
 			// order they are made in.
-			for _, t := range slices.Sorted(maps.Keys(facts.parentRemoved)) {
+			for _, t := range sortedKeys(facts.parentRemoved) {
 				parent := facts.parentRemoved[t]
 				a.add(RuleCannotRewrite, n.StartLine, n.EndLine, false,
 					"delete the credential file by its own path ("+t+") instead of its directory",
@@ -349,7 +392,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			}
 			// chown -R node /app over a mounted credential file: on a
 			// read-only mount the change would fail.
-			for _, t := range slices.Sorted(maps.Keys(facts.parentChanged)) {
+			for _, t := range sortedKeys(facts.parentChanged) {
 				for _, fs := range st.files {
 					if fs.target != t || fs.ended != 0 {
 						continue
@@ -508,7 +551,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		for f := range ended {
 			f.ended = line
 		}
-		a.touchedLines[line] = true
+		a.touch(line)
 		a.src.commentOut(n.StartLine, n.EndLine, "hushbuild: this RUN only handled credential files or settings; the RUNs that need them get them now")
 		a.dropEnded(st)
 		return
@@ -534,7 +577,7 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 				m += ",rw"
 			}
 			if !slices.Contains(p.mounts, m) {
-				p.mounts = append(p.mounts, m)
+				p.addFlag(m)
 			}
 			f.uses = append(f.uses, line)
 			continue
@@ -554,9 +597,8 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 			f.uses = append(f.uses, line)
 			continue
 		}
-		p.mounts = append(p.mounts, m)
 		// The requirement names the context file, wherever it is mounted.
-		p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSecret, CacheID: f.id, Target: f.target, Required: true})
+		p.addMount(m, instructions.Mount{Type: instructions.MountTypeSecret, CacheID: f.id, Target: f.target, Required: true})
 		f.uses = append(f.uses, line)
 	}
 	for f := range ended {
@@ -574,10 +616,10 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 	// by construction (checked values, no line breaks); deletions and
 	// insertions inside the command are checked by verifyEdits.
 	if len(spans) > 0 {
-		a.touchedLines[line] = true
+		a.touch(line)
 	}
-	for _, m := range p.added {
-		a.reqs.add(m, line)
+	for i := range p.added {
+		a.reqs.add(&p.added[i], line)
 	}
 	if len(p.mounts) > 0 {
 		ke := keywordEnd(l)
@@ -603,6 +645,15 @@ func (a *analyzer) run(st *stageState, n *parser.Node, c *instructions.RunComman
 		}
 		a.fixTrailing(l, cmdStart, spans, comments)
 	}
+}
+
+// sortedKeys is slices.Sorted(maps.Keys(m)), without the iterator's
+// allocations for an empty map (most RUNs have none).
+func sortedKeys(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 func isRootUser(u string) bool {
@@ -657,6 +708,9 @@ func (a *analyzer) envFilesRead(st *stageState, n *parser.Node, reads []string, 
 			rel := strings.TrimPrefix(r, prefix)
 			key := fmt.Sprintf("%d:%s", b.node.StartLine, rel)
 			if !a.broadEnv[key] {
+				if a.broadEnv == nil {
+					a.broadEnv = map[string]bool{}
+				}
 				a.broadEnv[key] = true
 				a.newPromotions = true
 			}
@@ -759,14 +813,7 @@ func execShellCall(c *instructions.RunCommand, ex *execScript, interesting bool)
 // toolEnvNames for one command (PIP_CONFIG_FILE=/etc/x.conf pip install):
 // sawToolEnv.
 func (a *analyzer) toolEnvAssigns(f *syntax.File, script string) {
-	named := false
-	for _, n := range toolEnvNames {
-		if strings.Contains(script, n+"=") {
-			named = true
-			break
-		}
-	}
-	if !named {
+	if !namesToolEnv(script) {
 		return
 	}
 	walk(f, func(n syntax.Node) bool {
@@ -777,4 +824,25 @@ func (a *analyzer) toolEnvAssigns(f *syntax.File, script string) {
 		}
 		return true
 	})
+}
+
+// namesToolEnv reports whether script holds NAME= for a NAME of
+// toolEnvNames: whether some '=' of it follows such a name. It is the
+// search for each NAME+"=" in script, made from the '=' of the script
+// (most have few or none) rather than from each name.
+func namesToolEnv(script string) bool {
+	for i := strings.IndexByte(script, '='); i >= 0; {
+		before := script[:i]
+		for _, n := range toolEnvNames {
+			if strings.HasSuffix(before, n) {
+				return true
+			}
+		}
+		j := strings.IndexByte(script[i+1:], '=')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }

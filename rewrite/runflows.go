@@ -45,8 +45,7 @@ func (a *analyzer) flowPreludes(st *stageState, n *parser.Node, p *runPlan) {
 		}
 		if !p.hasSSH {
 			p.hasSSH = true
-			p.mounts = append(p.mounts, "--mount=type=ssh")
-			p.added = append(p.added, &instructions.Mount{Type: instructions.MountTypeSSH})
+			p.addMount("--mount=type=ssh", instructions.Mount{Type: instructions.MountTypeSSH})
 		}
 		k.uses = append(k.uses, line)
 	}

@@ -566,11 +566,11 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			facts.sourcedUnknown = true
 		}
 	}
-	var stmts []*syntax.Stmt
+	var last *syntax.Stmt // the last statement the walk entered
 	walk(f, func(n syntax.Node) bool {
 		switch x := n.(type) {
 		case *syntax.Stmt:
-			stmts = append(stmts, x)
+			last = x
 			env := env.at(x)
 			for _, r := range x.Redirs {
 				if r.Op == syntax.RdrIn && r.Word != nil {
@@ -597,8 +597,8 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			// readonly and typeset as declarations.
 			var words []*syntax.Word
 			env := env
-			if len(stmts) > 0 {
-				env = env.at(stmts[len(stmts)-1])
+			if last != nil {
+				env = env.at(last)
 			}
 			for _, as := range x.Args {
 				if as.Naked && as.Value != nil {
@@ -613,8 +613,8 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 			}
 		case *syntax.CallExpr:
 			env := env
-			if len(stmts) > 0 {
-				env = env.at(stmts[len(stmts)-1])
+			if last != nil {
+				env = env.at(last)
 			}
 			for _, as := range x.Assigns {
 				if as.Name != nil {
@@ -703,17 +703,17 @@ func analyzeShell(f *syntax.File, env shellEnv, targets []string) *shellFacts {
 					}
 				}
 			}
-			if transferCommands[name] && len(stmts) > 0 {
+			if transferCommands[name] && last != nil {
 				if t := transferOf(x, name, env, targets); t != nil {
-					t.stmt = stmts[len(stmts)-1]
+					t.stmt = last
 					facts.transfers = append(facts.transfers, t)
 				}
 				return true
 			}
-			if !fileCommands[name] || len(stmts) == 0 {
+			if !fileCommands[name] || last == nil {
 				return true
 			}
-			stmt := stmts[len(stmts)-1]
+			stmt := last
 			recursive := false
 			endOfFlags := false
 			r := &removal{stmt: stmt, call: x, cmd: name}
@@ -1028,27 +1028,46 @@ func isPOSIXShell(shell []string) bool {
 // in single quotes, or in double quotes without $ or `), and whether it
 // is one.
 func literalWord(w *syntax.Word) (string, bool) {
+	// The text is built only from a second piece on: a word of one
+	// piece (most) is that piece's value, without a copy.
 	var b strings.Builder
+	var first string
+	pieces := 0
+	write := func(s string) {
+		switch pieces {
+		case 0:
+			first = s
+		case 1:
+			b.WriteString(first)
+			fallthrough
+		default:
+			b.WriteString(s)
+		}
+		pieces++
+	}
 	for _, part := range w.Parts {
 		switch x := part.(type) {
 		case *syntax.Lit:
-			b.WriteString(x.Value)
+			write(x.Value)
 		case *syntax.SglQuoted:
 			if x.Dollar {
 				return "", false
 			}
-			b.WriteString(x.Value)
+			write(x.Value)
 		case *syntax.DblQuoted:
 			for _, dp := range x.Parts {
 				l, ok := dp.(*syntax.Lit)
 				if !ok {
 					return "", false
 				}
-				b.WriteString(l.Value)
+				write(l.Value)
 			}
 		default:
 			return "", false
 		}
+	}
+	if pieces <= 1 {
+		return first, true
 	}
 	return b.String(), true
 }

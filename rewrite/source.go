@@ -304,7 +304,7 @@ func keywordEnd(l *logical) int {
 // its first line and comments out its other lines; with nothing kept the
 // whole instruction becomes a comment.
 func (a *analyzer) replaceInstruction(n *parser.Node, kept []string, note string, extraFlags ...string) {
-	a.touchedLines[n.StartLine] = true
+	a.touch(n.StartLine)
 	if len(kept) == 0 {
 		a.src.commentOut(n.StartLine, n.EndLine, note)
 		return

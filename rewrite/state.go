@@ -269,6 +269,19 @@ func (st *stageState) genFile(p string) *genFile {
 // most stages.
 func (st *stageState) toolEnv() map[string]string {
 	var m map[string]string
+	if len(st.vars) < len(toolEnvNames) {
+		// The same, from the stage's variables (most stages have fewer
+		// than there are names).
+		for k, v := range st.vars {
+			if toolEnvNameSet[k] {
+				if m == nil {
+					m = map[string]string{}
+				}
+				m[k] = v
+			}
+		}
+		return m
+	}
 	for _, k := range toolEnvNames {
 		if v, ok := st.vars[k]; ok {
 			if m == nil {

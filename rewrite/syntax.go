@@ -189,3 +189,26 @@ func containsSyntax(b []byte) bool {
 	}
 	return false
 }
+
+// lowerKeyword is strings.ToLower(s) for an instruction's keyword (a
+// parser.Node's Value, in the Dockerfile's case): the keywords written in
+// upper or lower case, as most are, are looked up instead of copied.
+func lowerKeyword(s string) string {
+	if k, ok := lowerKeywords[s]; ok {
+		return k
+	}
+	return strings.ToLower(s)
+}
+
+// lowerKeywords maps the keywords, in upper and lower case, to
+// strings.ToLower of each.
+var lowerKeywords = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"add", "arg", "cmd", "copy", "entrypoint", "env", "expose", "from", "healthcheck", "label",
+		"maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir"} {
+		for _, s := range []string{k, strings.ToUpper(k)} {
+			m[s] = strings.ToLower(s)
+		}
+	}
+	return m
+}()

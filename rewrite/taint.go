@@ -40,9 +40,10 @@ type taintInfo struct {
 	opaque map[string]string
 }
 
-// pathKeys are the spellings of a secret file's path in a script.
-func pathKeys(p string, env shellEnv) []string {
-	out := []string{p}
+// pathKeys appends to out the spellings of a secret file's path in a
+// script.
+func pathKeys(out []string, p string, env shellEnv) []string {
+	out = append(out, p)
 	if env.home != "" && strings.HasPrefix(p, env.home+"/") {
 		rel := strings.TrimPrefix(p, env.home+"/")
 		out = append(out, "~/"+rel, "$HOME/"+rel)
@@ -291,10 +292,10 @@ func taintScript(f *syntax.File, names map[string]bool, env shellEnv, paths []st
 	}
 	var keys []string
 	for _, p := range paths {
-		for _, k := range pathKeys(p, env) {
-			t.names[k] = true
-			keys = append(keys, k)
-		}
+		keys = pathKeys(keys, p, env)
+	}
+	for _, k := range keys {
+		t.names[k] = true
 	}
 	if len(t.names) == 0 {
 		// No secret in sight (a RUN hushbuild rewrote already).

@@ -191,7 +191,7 @@ func singleTrigger(t string) bool {
 	if n.StartLine != 1 || n.EndLine != strings.Count(strings.TrimRight(t, "\n"), "\n")+1 {
 		return false
 	}
-	switch strings.ToLower(n.Value) {
+	switch lowerKeyword(n.Value) {
 	case "from", "onbuild", "maintainer":
 		return false
 	}

@@ -3,6 +3,7 @@ package rewrite
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,4 +72,109 @@ func TestWalkAsSyntaxWalk(t *testing.T) {
 	if parsed < 10 {
 		t.Fatalf("only %d scripts parsed", parsed)
 	}
+}
+
+// TestNamesToolEnvAsContains checks namesToolEnv against the search it
+// stands for: strings.Contains(script, NAME+"=") for each NAME of
+// toolEnvNames.
+func TestNamesToolEnvAsContains(t *testing.T) {
+	want := func(s string) bool {
+		for _, n := range toolEnvNames {
+			if strings.Contains(s, n+"=") {
+				return true
+			}
+		}
+		return false
+	}
+	scripts := []string{"", "=", "==", "a=b", "echo hi", "PIP_CONFIG_FILE=/x pip install", "X=1 PIP_CONFIG_FILE=", "XPIP_CONFIG_FILE=1",
+		"PIP_CONFIG_FILE", "PIP_CONFIG_FILE =1", "a=b; CARGO_HOME=/c cargo build", "=CARGO_HOME"}
+	for _, n := range toolEnvNames {
+		scripts = append(scripts, n+"=", "x "+n+"=y", n, "="+n, n+" =", n[1:]+"=", "a=b "+n+"=c")
+	}
+	for _, s := range scripts {
+		if got := namesToolEnv(s); got != want(s) {
+			t.Errorf("namesToolEnv(%q) = %v, want %v", s, got, want(s))
+		}
+	}
+}
+
+// FuzzNamesToolEnv checks namesToolEnv against the search it stands for
+// on any text.
+func FuzzNamesToolEnv(f *testing.F) {
+	f.Add("PIP_CONFIG_FILE=/etc/pip.conf pip install x")
+	f.Add("a=b c=d")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := false
+		for _, n := range toolEnvNames {
+			if strings.Contains(s, n+"=") {
+				want = true
+			}
+		}
+		if got := namesToolEnv(s); got != want {
+			t.Fatalf("namesToolEnv(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzIsTemplateName checks isTemplateName, which reads ASCII names
+// without the regexp, against templateNameRe.
+func FuzzIsTemplateName(f *testing.F) {
+	for _, s := range []string{".npmrc.template", "x/.env.EXAMPLE", "a.in", "a.IN", "a.in.b", "Tmpl", "\u212askel", "sample\u017f", "dis\u017ft", "ok", "a/b/dist/x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := isTemplateName(p), templateNameRe.MatchString(path.Base(p)); got != want {
+			t.Fatalf("isTemplateName(%q) = %v, templateNameRe says %v", p, got, want)
+		}
+	})
+}
+
+// FuzzUnderSecretDir checks underSecretDir against the split it stands
+// for.
+func FuzzUnderSecretDir(f *testing.F) {
+	for _, s := range []string{"/root/.ssh/id_rsa", ".aws", "a//.docker/", "", "/", "x/.kube/../y", ".gnupgx/a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		want := false
+		for _, part := range strings.Split(path.Clean(p), "/") {
+			if secretDirNames[part] {
+				want = true
+			}
+		}
+		if got := underSecretDir(p); got != want {
+			t.Fatalf("underSecretDir(%q) = %v, want %v", p, got, want)
+		}
+	})
+}
+
+// FuzzLowerKeyword checks lowerKeyword against strings.ToLower.
+func FuzzLowerKeyword(f *testing.F) {
+	for _, s := range []string{"RUN", "run", "Run", "HEALTHCHEC\u212a", "ONBUILD", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := lowerKeyword(s), strings.ToLower(s); got != want {
+			t.Fatalf("lowerKeyword(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// FuzzIsPlaceholder checks isPlaceholder, which reads ASCII values
+// without the regexp, against placeholderRe.
+func FuzzIsPlaceholder(f *testing.F) {
+	for _, s := range []string{"", "xXx", "***", "--", "..", "None", "CHANGE_ME", "dummy-1", "Fake\nx", "your-token", "<tok>", "<\n>",
+		"{{ x }}", "{{}", "${A}", "${", "$A_1", "$1A", "$", "to\u212aen", "\u017fecret", "secretx", "y", "ROOT", "{{x}}\n"} {
+		f.Add(s)
+	}
+	for w := range placeholderWords {
+		for _, s := range []string{w, strings.ToUpper(w), w + "x", "x" + w, w[1:], w + "\n", strings.ToUpper(w[:1]) + w[1:]} {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := isPlaceholder(v), placeholderRe.MatchString(v); got != want {
+			t.Fatalf("isPlaceholder(%q) = %v, placeholderRe says %v", v, got, want)
+		}
+	})
 }
