@@ -156,14 +156,24 @@ func (w *walker) pyinstaller(j *job, f *os.File, c *contentScan, data []byte, si
 			return nil
 		}
 	}
+	// nested searches what r reads at at, of entry: past the limit (said
+	// of entry) or on a failed read the scan stops; what is only
+	// unreadable is skipped.
+	nested := func(r io.Reader, at, entry string) error {
+		_, err := w.nested(j, c.innerScan(), r, at, 1, used, limit, tooBig)
+		switch {
+		case errors.Is(err, errTooBig):
+			return tooBig(entry)
+		case err != nil && failed(err):
+			return err
+		}
+		return nil
+	}
 	for _, e := range nest.CArchive(f, size, tail) {
 		suffix := nest.PyInstallerSuffix + ":" + redactSpans(e.Name, w.s.matchAll([]byte(e.Name)))
 		sr := io.NewSectionReader(f, e.Offset, e.Length)
 		if !e.Compressed {
-			if _, err := w.nested(j, c.innerScan(), sr, suffix, 1, used, limit, tooBig); err != nil && (errors.Is(err, errTooBig) || failed(err)) {
-				if errors.Is(err, errTooBig) {
-					return tooBig(suffix)
-				}
+			if err := nested(sr, suffix, suffix); err != nil {
 				return err
 			}
 			continue
@@ -183,13 +193,8 @@ func (w *walker) pyinstaller(j *job, f *os.File, c *contentScan, data []byte, si
 				return tooBig(suffix)
 			}
 			if pr := nest.NewPYZReader(pyz); pr != nil {
-				if _, err := w.nested(j, c.innerScan(), pr, suffix+" (PYZ)", 1, used, limit, tooBig); err != nil {
-					if errors.Is(err, errTooBig) {
-						return tooBig(suffix)
-					}
-					if failed(err) {
-						return err
-					}
+				if err := nested(pr, suffix+" (PYZ)", suffix); err != nil {
+					return err
 				}
 			}
 			continue

@@ -172,7 +172,7 @@ func ScanTree(root string, s *Secrets, opt ScanOptions) (*Report, error) {
 		inodes: map[devIno]*job{},
 	}
 	if !s.Empty() && !opt.readOnly {
-		w.names = s.sc.Stream("", w.addMatch)
+		w.names = newMatcher(s)
 		w.x = newXattrScan(s)
 	}
 	if !opt.ChangedSince.IsZero() {
@@ -388,8 +388,7 @@ type walker struct {
 	jobs chan *job
 	all  []*job
 
-	names *secretscan.Stream
-	ms    []secretscan.Match
+	names *matcher
 	// x reads the extended attributes of the entries that are not
 	// regular files (the workers read those of the files they open).
 	x *xattrScan
@@ -404,19 +403,8 @@ type walker struct {
 	failed    atomic.Bool
 }
 
-func (w *walker) addMatch(m secretscan.Match) { w.ms = append(w.ms, m) }
-
 // match returns the matches in b.
-func (w *walker) match(b []byte) []secretscan.Match {
-	w.ms = w.ms[:0]
-	if w.names == nil {
-		return nil
-	}
-	w.names.Reset("", w.addMatch)
-	w.names.Write(b)
-	w.names.Close()
-	return w.ms
-}
+func (w *walker) match(b []byte) []secretscan.Match { return w.names.match(b) }
 
 func (w *walker) walk(root string) error {
 	fd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

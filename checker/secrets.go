@@ -368,6 +368,34 @@ func nextBit(t *[tableWords]uint64, stride int, buf []byte, i, lim int) int {
 	return i
 }
 
+// matcher finds the values of a Secrets in short byte strings (names,
+// link targets, extended attributes) with one stream it reuses: one per
+// goroutine. The matches it returns are valid until its next match.
+type matcher struct {
+	st *secretscan.Stream
+	ms []secretscan.Match
+}
+
+func newMatcher(s *Secrets) *matcher {
+	m := &matcher{}
+	m.st = s.sc.Stream("", m.add)
+	return m
+}
+
+func (m *matcher) add(x secretscan.Match) { m.ms = append(m.ms, x) }
+
+// match returns the matches in b; none from a nil matcher.
+func (m *matcher) match(b []byte) []secretscan.Match {
+	if m == nil {
+		return nil
+	}
+	m.ms = m.ms[:0]
+	m.st.Reset("", m.add)
+	m.st.Write(b)
+	m.st.Close()
+	return m.ms
+}
+
 // matchAll returns the places of the values in b (a name: short).
 func (s *Secrets) matchAll(b []byte) []secretscan.Match {
 	var ms []secretscan.Match

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/hushbuild/hushbuild/secretscan"
 )
 
 // WhereXattr says a finding is in an extended attribute of an entry (its
@@ -34,26 +32,13 @@ type xattrHit struct {
 // xattrScan reads and searches the extended attributes of entries: one
 // per goroutine.
 type xattrScan struct {
-	st   *secretscan.Stream
-	ms   []secretscan.Match
+	*matcher
 	list []byte
 	val  []byte
 }
 
 func newXattrScan(s *Secrets) *xattrScan {
-	x := &xattrScan{list: make([]byte, 256), val: make([]byte, 256)}
-	x.st = s.sc.Stream("", x.addMatch)
-	return x
-}
-
-func (x *xattrScan) addMatch(m secretscan.Match) { x.ms = append(x.ms, m) }
-
-func (x *xattrScan) match(b []byte) []secretscan.Match {
-	x.ms = x.ms[:0]
-	x.st.Reset("", x.addMatch)
-	x.st.Write(b)
-	x.st.Close()
-	return x.ms
+	return &xattrScan{matcher: newMatcher(s), list: make([]byte, 256), val: make([]byte, 256)}
 }
 
 // scan lists the extended attributes of an entry with list and reads
