@@ -131,44 +131,12 @@ func Instrument(def *pb.Definition, tool func() (*pb.Definition, error), opts ..
 	if !g.hasSources() {
 		return &Plan{Def: def, Ops: g.ops}, nil
 	}
-	toolDef, err := tool()
+	w, err := newDefWriter(def, tool)
 	if err != nil {
 		return nil, err
 	}
-	tg, err := parse(toolDef)
-	if err != nil {
-		return nil, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
-	}
-	toolHead, err := tg.head()
-	if err != nil {
-		return nil, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
-	}
-
-	out := &Plan{Ops: map[digest.Digest]*pb.Op{}}
-	newDef := &pb.Definition{Metadata: map[string]*pb.OpMetadata{}}
-	if def.Source != nil {
-		newDef.Source = &pb.Source{Infos: def.Source.Infos, Locations: map[string]*pb.Locations{}}
-	}
-	add := func(dgst digest.Digest, dt []byte, op *pb.Op, meta *pb.OpMetadata, locs *pb.Locations) {
-		if _, ok := out.Ops[dgst]; ok {
-			return
-		}
-		out.Ops[dgst] = op
-		newDef.Def = append(newDef.Def, dt)
-		if meta != nil {
-			newDef.Metadata[string(dgst)] = meta
-		}
-		if locs != nil && newDef.Source != nil {
-			newDef.Source.Locations[string(dgst)] = locs
-		}
-	}
-	// The tool image's ops first.
-	for _, d := range tg.order {
-		if d == tg.terminal {
-			continue
-		}
-		add(d, tg.raw[d], tg.ops[d], tg.meta[d], nil)
-	}
+	toolHead, newDef, add := w.toolHead, w.def, w.add
+	out := &Plan{Ops: w.ops}
 
 	renamed := map[digest.Digest]digest.Digest{}
 	secretSet := map[string]Source{}

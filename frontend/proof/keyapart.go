@@ -28,79 +28,35 @@ func KeyApart(def *pb.Definition, tool func() (*pb.Definition, error), opts Opti
 	if !slices.ContainsFunc(g.order, func(d digest.Digest) bool { return d != g.terminal && contentKeyed(g.ops[d]) }) {
 		return def, opts, nil
 	}
-	toolDef, err := tool()
+	w, err := newDefWriter(def, tool)
 	if err != nil {
 		return nil, opts, err
 	}
-	tg, err := parse(toolDef)
-	if err != nil {
-		return nil, opts, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
-	}
-	toolHead, err := tg.head()
-	if err != nil {
-		return nil, opts, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
-	}
-	out := &pb.Definition{Metadata: map[string]*pb.OpMetadata{}}
-	if def.Source != nil {
-		out.Source = &pb.Source{Infos: def.Source.Infos, Locations: map[string]*pb.Locations{}}
-	}
-	seen := map[digest.Digest]bool{}
-	add := func(d digest.Digest, dt []byte, meta *pb.OpMetadata, locs *pb.Locations) {
-		if seen[d] {
-			return
-		}
-		seen[d] = true
-		out.Def = append(out.Def, dt)
-		if meta != nil {
-			out.Metadata[string(d)] = meta
-		}
-		if locs != nil && out.Source != nil {
-			out.Source.Locations[string(d)] = locs
-		}
-	}
-	for _, d := range tg.order {
-		if d != tg.terminal {
-			add(d, tg.raw[d], tg.meta[d], nil)
-		}
-	}
 	renamed := map[digest.Digest]digest.Digest{}
 	for _, d := range g.order {
-		op := g.ops[d]
-		changed := false
-		if d != g.terminal {
-			for _, in := range op.Inputs {
-				if _, ok := renamed[digest.Digest(in.Digest)]; ok {
-					changed = true
-				}
-			}
-			changed = changed || contentKeyed(op)
-		} else {
-			changed = true
-		}
-		nd, dt := d, g.raw[d]
-		if changed {
+		op, nd, dt := g.ops[d], d, g.raw[d]
+		keyed := d != g.terminal && contentKeyed(op)
+		if keyed || slices.ContainsFunc(op.Inputs, func(in *pb.Input) bool { _, ok := renamed[digest.Digest(in.Digest)]; return ok }) {
 			op = proto.Clone(op).(*pb.Op)
 			for _, in := range op.Inputs {
-				if nd, ok := renamed[digest.Digest(in.Digest)]; ok {
-					in.Digest = string(nd)
+				if r, ok := renamed[digest.Digest(in.Digest)]; ok {
+					in.Digest = string(r)
 				}
 			}
-			if d != g.terminal && contentKeyed(op) {
-				addUnusedInput(op, toolHead)
+			if keyed {
+				addUnusedInput(op, w.toolHead)
 			}
 			if dt, err = marshal(op); err != nil {
 				return nil, opts, err
 			}
 			nd = digest.FromBytes(dt)
-			if nd != d {
-				renamed[d] = nd
-			}
+			renamed[d] = nd
 		}
 		var locs *pb.Locations
 		if def.Source != nil {
 			locs = def.Source.Locations[string(d)]
 		}
-		add(nd, dt, g.meta[d], locs)
+		w.add(nd, dt, op, g.meta[d], locs)
 	}
 	if opts.ContextOps != nil {
 		ctxOps := map[string]bool{}
@@ -112,7 +68,57 @@ func KeyApart(def *pb.Definition, tool func() (*pb.Definition, error), opts Opti
 		}
 		opts.ContextOps = ctxOps
 	}
-	return out, opts, nil
+	return w.def, opts, nil
+}
+
+// defWriter writes a definition in place of src, op by op: the frontend
+// image's ops first (tool gives its definition), then src's, renamed where
+// they changed. ops holds every op written, by digest.
+type defWriter struct {
+	def      *pb.Definition
+	ops      map[digest.Digest]*pb.Op
+	toolHead *pb.Input
+}
+
+func newDefWriter(src *pb.Definition, tool func() (*pb.Definition, error)) (*defWriter, error) {
+	toolDef, err := tool()
+	if err != nil {
+		return nil, err
+	}
+	tg, err := parse(toolDef)
+	if err != nil {
+		return nil, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
+	}
+	head, err := tg.head()
+	if err != nil {
+		return nil, fmt.Errorf("hushbuild: the frontend image's definition: %w", err)
+	}
+	w := &defWriter{def: &pb.Definition{Metadata: map[string]*pb.OpMetadata{}}, ops: map[digest.Digest]*pb.Op{}, toolHead: head}
+	if src.Source != nil {
+		w.def.Source = &pb.Source{Infos: src.Source.Infos, Locations: map[string]*pb.Locations{}}
+	}
+	for _, d := range tg.order {
+		if d != tg.terminal {
+			w.add(d, tg.raw[d], tg.ops[d], tg.meta[d], nil)
+		}
+	}
+	return w, nil
+}
+
+// add writes op (dt, its bytes, digest d) with its metadata and source
+// locations, once.
+func (w *defWriter) add(d digest.Digest, dt []byte, op *pb.Op, meta *pb.OpMetadata, locs *pb.Locations) {
+	if _, ok := w.ops[d]; ok {
+		return
+	}
+	w.ops[d] = op
+	w.def.Def = append(w.def.Def, dt)
+	if meta != nil {
+		w.def.Metadata[string(d)] = meta
+	}
+	if locs != nil && w.def.Source != nil {
+		w.def.Source.Locations[string(d)] = locs
+	}
 }
 
 // contentKeyed reports whether BuildKit's cache key of op depends on the
