@@ -406,14 +406,7 @@ func isTemplateName(p string) bool {
 	}
 	// An ASCII name: the regexp's words, in lower case.
 	var buf [64]byte
-	lower := buf[:0]
-	for i := 0; i < len(base); i++ {
-		c := base[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower = append(lower, c)
-	}
+	lower := appendLowerASCII(buf[:0], base)
 	for _, w := range templateWords {
 		if bytes.Contains(lower, []byte(w)) {
 			return true

@@ -37,14 +37,7 @@ func isPlaceholder(v string) bool {
 		return true
 	}
 	var buf [32]byte
-	lower := buf[:0]
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower = append(lower, c)
-	}
+	lower := appendLowerASCII(buf[:0], v)
 	if placeholderWords[string(lower)] {
 		return true
 	}
@@ -188,4 +181,18 @@ var settingValueRe = regexp.MustCompile(`(?i)^(true|false|yes|no|on|off|enabled|
 // setting rather than a secret: booleans, numbers, durations.
 func isSettingValue(v string) bool {
 	return settingValueRe.MatchString(strings.Trim(strings.TrimSpace(v), `"'`))
+}
+
+// appendLowerASCII appends s to dst with its ASCII upper-case letters
+// lowered (other bytes as they are): into a buffer on the caller's stack,
+// no allocation for a short s.
+func appendLowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
