@@ -245,11 +245,27 @@ func (p *prover) state(ctx context.Context, st llb.State) (llb.State, error) {
 	if err != nil {
 		return llb.State{}, err
 	}
-	op, err := llb.NewDefinitionOp(plan.Def)
+	out := plan.Def
+	if len(plan.Steps) == 0 && len(p.contextSources) > 0 {
+		// As solve builds such a definition: keyed apart.
+		if out, _, err = p.keyApart(ctx, out); err != nil {
+			return llb.State{}, err
+		}
+	}
+	op, err := llb.NewDefinitionOp(out)
 	if err != nil {
 		return llb.State{}, err
 	}
 	return llb.NewState(op), nil
+}
+
+// keyApart is proof.KeyApart of def with the frontend image and the
+// build's options.
+func (p *prover) keyApart(ctx context.Context, def *pb.Definition) (*pb.Definition, proof.Options, error) {
+	return proof.KeyApart(def, func() (*pb.Definition, error) {
+		_, toolDef, err := p.toolImage(ctx)
+		return toolDef, err
+	}, p.options())
 }
 
 // solve instruments def, solves it, and checks the result: it returns the
@@ -280,10 +296,7 @@ func (p *prover) solve(ctx context.Context, def *pb.Definition, image any, cache
 		// No step gets a secret, but the context holds credential
 		// files: the copies are checked for them, and kept apart from
 		// a stock build's (proof.KeyApart).
-		apart, opts, err := proof.KeyApart(def, func() (*pb.Definition, error) {
-			_, toolDef, err := p.toolImage(ctx)
-			return toolDef, err
-		}, p.options())
+		apart, opts, err := p.keyApart(ctx, def)
 		if err != nil {
 			return nil, err
 		}

@@ -460,10 +460,10 @@ func TestInstrumentKeysContentCopiesApart(t *testing.T) {
 			if got == nil {
 				t.Fatal("the file op is missing from the plan")
 			}
-			if n := len(got.Inputs); n != len(op.Inputs)+1 || got.Inputs[n-1].Digest != toolHead.Digest {
-				t.Fatalf("file op inputs: %d (last %s), want %d with the frontend image last", n, got.Inputs[n-1].Digest, len(op.Inputs)+1)
+			if n := len(got.Inputs); n != len(op.Inputs)+1 || got.Inputs[0].Digest != toolHead.Digest {
+				t.Fatalf("file op inputs: %d (first %s), want %d with the frontend image first", n, got.Inputs[0].Digest, len(op.Inputs)+1)
 			}
-			if want, have := resolveFileRefs(op), resolveFileRefs(got); !slices.Equal(want, have) {
+			if want, have := resolveFileRefs(op, 0), resolveFileRefs(got, 1); !slices.Equal(want, have) {
 				t.Errorf("the file op's references moved:\n have %v\n want %v", have, want)
 			}
 		case op.GetExec() != nil && slices.ContainsFunc(op.GetExec().Mounts, func(m *pb.Mount) bool { return m.Dest == "/mnt" }):
@@ -501,15 +501,18 @@ func sameKind(a, b *pb.Op) bool {
 }
 
 // resolveFileRefs names what each index of a file op's actions refers to:
-// an input or an earlier action, by its position.
-func resolveFileRefs(op *pb.Op) []string {
+// an input or an earlier action, by its position, the first skip inputs
+// (added ones) not counted.
+func resolveFileRefs(op *pb.Op, skip int64) []string {
 	n := int64(len(op.Inputs))
 	name := func(i int64) string {
 		switch {
 		case i < 0:
 			return "none"
+		case i < skip:
+			return "added input"
 		case i < n:
-			return "input " + strconv.FormatInt(i, 10)
+			return "input " + strconv.FormatInt(i-skip, 10)
 		default:
 			return "action " + strconv.FormatInt(i-n, 10)
 		}

@@ -182,20 +182,34 @@ func ownerInputs(a *pb.FileAction) []*int64 {
 	return out
 }
 
-// addUnusedInput appends in to op's inputs, used by none of its actions or
-// mounts. A file op's actions refer to the outputs of earlier actions by
-// indexes past its inputs: those move up by one.
+// addUnusedInput puts in first among op's inputs, used by none of its
+// actions or mounts, and moves every index that refers to an input or to
+// an earlier action's output up by one. First, not last: BuildKit's cache
+// key of the op (CacheMap) does not count the inputs, only how the actions
+// and mounts refer to them, and its index matches a key against an
+// indexed one on the key's own inputs alone: an op with one input more at
+// the end would still share the stock op's key whenever it was indexed
+// first. Moved indexes change the key itself (a file op's action indexes
+// are hashed once they are not the default ones; an exec's mounts are).
 func addUnusedInput(op *pb.Op, in *pb.Input) {
-	n := int64(len(op.Inputs))
-	if f := op.GetFile(); f != nil {
-		for _, a := range f.Actions {
-			refs := append([]*int64{&a.Input, &a.SecondaryInput}, ownerInputs(a)...)
-			for _, r := range refs {
-				if *r >= n {
-					*r++
-				}
-			}
+	shift := func(r *int64) {
+		if *r >= 0 {
+			*r++
 		}
 	}
-	op.Inputs = append(op.Inputs, proto.Clone(in).(*pb.Input))
+	switch o := op.Op.(type) {
+	case *pb.Op_File:
+		for _, a := range o.File.Actions {
+			shift(&a.Input)
+			shift(&a.SecondaryInput)
+			for _, r := range ownerInputs(a) {
+				shift(r)
+			}
+		}
+	case *pb.Op_Exec:
+		for _, m := range o.Exec.Mounts {
+			shift(&m.Input)
+		}
+	}
+	op.Inputs = append([]*pb.Input{proto.Clone(in).(*pb.Input)}, op.Inputs...)
 }

@@ -2,11 +2,15 @@ package proof
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"testing"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver"
+	"github.com/moby/buildkit/solver/llbsolver/ops"
 	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
 )
 
 // TestKeyApart: a definition the frontend checks without instrumenting it
@@ -93,5 +97,69 @@ func TestKeyApart(t *testing.T) {
 	}
 	if !slices.EqualFunc(same.Def, plain.Def, bytes.Equal) {
 		t.Error("a definition with nothing keyed by content was changed")
+	}
+}
+
+// keyVertex is just enough of a solver.Vertex for ops.NewFileOp.
+type keyVertex struct{ inputs int }
+
+func (v keyVertex) Digest() digest.Digest         { return "" }
+func (v keyVertex) Sys() any                      { return nil }
+func (v keyVertex) Options() solver.VertexOptions { return solver.VertexOptions{} }
+func (v keyVertex) Inputs() []solver.Edge         { return make([]solver.Edge, v.inputs) }
+func (v keyVertex) Name() string                  { return "keyapart" }
+
+// TestKeyApartChangesBuildKitsKey: BuildKit's own cache map of each file
+// op keyed apart has another digest than the stock op's. A digest left
+// equal would let BuildKit's index match the stock op's key against ours
+// on the stock op's inputs alone (solver/index.go matches a key on its own
+// deps), and merge the two steps whichever was keyed first.
+func TestKeyApartChangesBuildKitsKey(t *testing.T) {
+	build := llb.Image("busybox").File(llb.Copy(llb.Local("context"), "dist", "/app/dist"))
+	final := llb.Image("alpine").
+		File(llb.Copy(build, "/app/dist", "/dist", llb.WithUser("app")).Mkdir("/logs", 0o755))
+	def := marshalState(t, final)
+	g, err := parse(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apart, _, err := KeyApart(def, toolDef(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag, err := parse(apart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheMap := func(op *pb.Op) digest.Digest {
+		fo, err := ops.NewFileOp(keyVertex{len(op.Inputs)}, op.Op.(*pb.Op_File), nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm, _, err := fo.CacheMap(context.Background(), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm.Digest
+	}
+	compared := 0
+	for _, d := range g.order {
+		stock := g.ops[d]
+		if stock.GetFile() == nil || !contentKeyed(stock) {
+			continue
+		}
+		for _, nd := range ag.order {
+			ours := ag.ops[nd]
+			if ours.GetFile() == nil || len(ours.Inputs) != len(stock.Inputs)+1 || len(ours.GetFile().Actions) != len(stock.GetFile().Actions) {
+				continue
+			}
+			compared++
+			if cacheMap(stock) == cacheMap(ours) {
+				t.Errorf("op %s keyed apart has BuildKit's cache map digest of the stock op", d)
+			}
+		}
+	}
+	if compared < 2 {
+		t.Fatalf("compared %d ops, want 2 at least: the test proves nothing", compared)
 	}
 }
