@@ -70,9 +70,10 @@ func testCacheExportBesideLegacyBuild(t *testing.T, l *labSetup, file, content, 
 	// A nonce per run keeps each step out of an earlier run's cache.
 	nonce := strconv.FormatInt(time.Now().UnixNano(), 36)
 	writeFile(t, ctx, "nonce", []byte(nonce))
-	// The legacy build's last step keeps it running while the others
-	// reach their COPY: the builds are at that step together.
-	writeFile(t, ctx, "Dockerfile.legacy", withSyntax(l.stock, []byte(body+"RUN echo "+nonce+" && sleep 40\n")))
+	// BuildKit merges two builds' steps when the second is keyed while
+	// the first is still running: the legacy build goes first, and its
+	// last step keeps it running while the others reach their COPY.
+	writeFile(t, ctx, "Dockerfile.legacy", withSyntax(l.stock, []byte(body+"RUN echo "+nonce+" && sleep 60\n")))
 	writeFile(t, ctx, "Dockerfile.cli", withSyntax(l.stock, res.Output))
 	writeFile(t, ctx, "Dockerfile", withSyntax(l.frontend, []byte(body)))
 
@@ -86,7 +87,10 @@ func testCacheExportBesideLegacyBuild(t *testing.T, l *labSetup, file, content, 
 		return done, out
 	}
 	legacyDone, legacyOut := build("legacy", "Dockerfile.legacy")
-	time.Sleep(time.Second)
+	// Time for the legacy build to key its COPY (a few seconds on an idle
+	// builder) before the others start: started together, one that
+	// finished before the legacy build keyed its COPY shared nothing.
+	time.Sleep(20 * time.Second)
 	cliDone, cliOut := build("cli-on-stock", "Dockerfile.cli", "--secret", "id="+file+",src="+file)
 	hushDone, hushOut := build("hushbuild", "Dockerfile")
 	results := map[string]buildResult{"the legacy build": <-legacyDone, "the CLI's rewrite on the stock frontend": <-cliDone, "the hushbuild build": <-hushDone}
