@@ -165,11 +165,22 @@ build_ssh_add() {
 # ---- processes -----------------------------------------------------------------
 
 # alive NAME PATTERN: whether the PID recorded for NAME runs a command line
-# containing PATTERN (so a reused PID is never taken for ours).
+# containing PATTERN (so a reused PID is never taken for ours). A daemon that
+# sets its process title (sshd's "[listener]") clears its command line for a
+# moment: an empty one is read again.
 alive() {
-	local pid
+	local pid cmdline i
 	pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
-	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
+	[ -n "$pid" ] || return 1
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		[ -r "/proc/$pid/cmdline" ] || return 1
+		cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+		[ -z "$cmdline" ] || break
+		exited "$1" && return 1
+		sleep 0.01
+	done
+	case $cmdline in *"$2"*) return 0 ;; esac
+	return 1
 }
 
 # start NAME CMD...: run CMD in its own session, detached, logging to
@@ -204,14 +215,24 @@ stop() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# exited NAME: whether the process just started for NAME has ended (gone, or
+# a zombie not yet reaped). Not "! alive": between fork and exec the child's
+# command line is still this script's, which no pattern matches.
+exited() {
+	local pid state
+	pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 0
+	state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || return 0
+	[ -z "$state" ] || [ "$state" = Z ] || [ "$state" = X ]
+}
+
 # wait_for NAME PATTERN SECONDS CMD...: wait until CMD succeeds, failing early
 # (with the log's tail) when the process dies.
 wait_for() {
 	local name=$1 pattern=$2 secs=$3 i
 	shift 3
 	for i in $(seq 1 $((secs * 10))); do
-		"$@" >/dev/null 2>&1 && return 0
-		if ! alive "$name" "$pattern"; then
+		"$@" >/dev/null 2>&1 && alive "$name" "$pattern" && return 0
+		if exited "$name"; then
 			tail -n 30 "$LOGS/$name.log" >&2 || true
 			die "$name exited; see $LOGS/$name.log"
 		fi
