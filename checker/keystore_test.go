@@ -319,3 +319,95 @@ func TestScanTreeKeystoreSecretTools(t *testing.T) {
 		})
 	}
 }
+
+// TestScanTreeKeystoreCiphers: keystores the real tools write with their
+// other ciphers are opened (where openssl and keytool are installed): a TLS
+// key packed by openssl pkcs12 -export -legacy under RC4 and PBES1 DES, a
+// key imported into a JCEKS keystore by keytool, and a password stored in
+// one by keytool -importpass, all under changeit.
+func TestScanTreeKeystoreCiphers(t *testing.T) {
+	keytool, err1 := exec.LookPath("keytool")
+	openssl, err2 := exec.LookPath("openssl")
+	if err1 != nil || err2 != nil || testing.Short() {
+		if os.Getenv("CI") != "" && !testing.Short() {
+			t.Fatalf("keytool or openssl is missing (CI's machines have both): %v %v", err1, err2)
+		}
+		t.Skip("needs keytool and openssl, and not -short")
+	}
+	ks := keystore(t, "modern", "")
+	tmp := t.TempDir()
+	keyFile, certFile := filepath.Join(tmp, "key.pem"), filepath.Join(tmp, "cert.pem")
+	writeBytes(t, tmp, "key.pem", ks.PEM)
+	writeBytes(t, tmp, "cert.pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ks.Cert}))
+	run := func(stdin, name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		if _, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v", filepath.Base(name), args[0], err)
+		}
+	}
+	password := execCanary(t)
+	p12 := func(dir, pbe string) string {
+		p := filepath.Join(dir, "app", "keystore.p12")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		run("", openssl, "pkcs12", "-export", "-legacy", "-inkey", keyFile, "-in", certFile, "-name", "app",
+			"-keypbe", pbe, "-certpbe", pbe, "-passout", "pass:changeit", "-out", p)
+		return p
+	}
+	tests := []struct {
+		name   string
+		secret map[string]string
+		make   func(dir string) string
+		want   string
+	}{
+		{"openssl pkcs12 -export -keypbe PBE-SHA1-RC4-128", map[string]string{"tls_key": string(ks.PEM)},
+			func(dir string) string { return p12(dir, "PBE-SHA1-RC4-128") },
+			"/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
+		{"openssl pkcs12 -export -keypbe PBE-MD5-DES", map[string]string{"tls_key": string(ks.PEM)},
+			func(dir string) string { return p12(dir, "PBE-MD5-DES") },
+			"/app/keystore.p12" + nest.KeystoreSuffix(nest.PKCS12Kind, "changeit")},
+		{"keytool -importkeystore to JCEKS", map[string]string{"tls_key": string(ks.PEM)}, func(dir string) string {
+			src := p12(t.TempDir(), "AES-256-CBC")
+			p := filepath.Join(dir, "app", "keystore.jceks")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			run("", keytool, "-importkeystore", "-srckeystore", src, "-srcstoretype", "PKCS12", "-srcstorepass", "changeit",
+				"-destkeystore", p, "-deststoretype", "JCEKS", "-deststorepass", "changeit", "-noprompt")
+			return p
+		}, "/app/keystore.jceks" + nest.KeystoreSuffix(nest.JCEKSKind, "changeit")},
+		{"keytool -importpass of the database password to JCEKS", map[string]string{"DB_PASSWORD": password}, func(dir string) string {
+			p := filepath.Join(dir, "app", "secrets.jceks")
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			run(password+"\n"+password+"\n", keytool, "-importpass", "-storetype", "JCEKS", "-keystore", p,
+				"-storepass", "changeit", "-keypass", "changeit", "-alias", "db")
+			return p
+		}, "/app/secrets.jceks" + nest.KeystoreSuffix(nest.JCEKSKind, "changeit")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := tt.make(dir)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var values []string
+			for _, v := range tt.secret {
+				values = append(values, v)
+				if strings.Contains(string(data), v) || strings.Contains(string(data), string(ks.PKCS8)) {
+					t.Fatal("the keystore holds the secret in the clear: the test proves nothing")
+				}
+			}
+			r := mustScan(t, dir, mustSecrets(t, tt.secret), ScanOptions{}, values...)
+			var got []string
+			for _, f := range r.Findings {
+				if f.Where == WhereContent && (len(got) == 0 || got[len(got)-1] != f.Path) {
+					got = append(got, f.Path)
+				}
+			}
+			if strings.Join(got, "\n") != tt.want {
+				t.Errorf("findings at %q, want at %q:%s", got, tt.want, describe(r.Findings))
+			}
+		})
+	}
+}

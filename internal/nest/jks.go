@@ -43,21 +43,37 @@ func OpenJKS(data []byte) (parts []KeystorePart, unopened int, err error) {
 // openJKS decrypts the private keys of the Java KeyStore data under
 // passwords: out holds them by password, keys one by one (see OpenJKS).
 func openJKS(data []byte, passwords []string) (out, keys [][]byte, unopened int, err error) {
-	r := &jksReader{b: data}
-	if !IsJKS(data) {
-		return nil, nil, 0, errors.New("not a JKS keystore")
+	out, keys, _, unopened, err = openJavaKeystore(data, passwords)
+	return out, keys, unopened, err
+}
+
+// openJavaKeystore decrypts the private keys and, of a JCEKS keystore, the
+// secret keys of the JKS or JCEKS keystore data under passwords: out holds
+// them by password, keys and secrets one by one (a secret as the
+// serialized key it was sealed as).
+func openJavaKeystore(data []byte, passwords []string) (out, keys, secrets [][]byte, unopened int, err error) {
+	kind := JKSKind
+	switch {
+	case IsJCEKS(data):
+		kind = JCEKSKind
+	case !IsJKS(data):
+		return nil, nil, nil, 0, errors.New("not a JKS keystore")
 	}
+	r := &jksReader{b: data}
 	r.u32()
 	version := r.u32()
 	count := r.u32()
 	out = make([][]byte, len(passwords))
+	jceks := &jceksOpener{passwords: passwords}
 	last := 0
-	for i := uint32(0); i < count && r.err == nil; i++ {
+	for i := uint32(0); i < count && r.err == nil && jceks.err == nil; i++ {
 		tag := r.u32()
 		r.utf()   // the alias
 		r.take(8) // the date
-		switch tag {
-		case 1: // a private key and its certificate chain
+		var pw int
+		var plain []byte
+		switch {
+		case tag == 1: // a private key and its certificate chain
 			key := r.take(r.u32())
 			for n, k := r.u32(), uint32(0); k < n && r.err == nil; k++ {
 				r.cert(version)
@@ -65,24 +81,47 @@ func openJKS(data []byte, passwords []string) (out, keys [][]byte, unopened int,
 			if r.err != nil {
 				break
 			}
-			pw, plain := jksKey(key, passwords, last)
-			if pw < 0 {
-				unopened++
-				continue
+			var epki encryptedPrivateKeyInfo
+			if _, err := asn1.Unmarshal(key, &epki); err == nil && kind == JCEKSKind && epki.Algorithm.Algorithm.Equal(oidJCEKSKeyProtector) {
+				pw, plain = jceks.decrypt(epki.Algorithm.Parameters.FullBytes, epki.Encrypted, oneSequence)
+			} else {
+				pw, plain = jksKey(key, passwords, last)
 			}
-			last = pw
-			out[pw] = append(out[pw], plain...)
-			keys = append(keys, plain)
-		case 2: // a trusted certificate, in the clear
+			if pw >= 0 {
+				keys = append(keys, plain)
+			}
+		case tag == 2: // a trusted certificate, in the clear
 			r.cert(version)
+			continue
+		case tag == 3 && kind == JCEKSKind: // a secret key, sealed
+			params, sealed := r.sealedKey()
+			if r.err != nil {
+				break
+			}
+			pw, plain = jceks.decrypt(params, sealed, isJavaStream)
+			if pw >= 0 {
+				secrets = append(secrets, plain)
+			}
 		default:
 			r.err = errors.New("an entry of an unknown kind")
 		}
+		if r.err != nil || jceks.err != nil {
+			break
+		}
+		if pw < 0 {
+			unopened++
+			continue
+		}
+		last, jceks.last = pw, pw
+		out[pw] = append(out[pw], plain...)
 	}
-	if r.err != nil {
-		err = errors.New("a JKS keystore that cannot be read: " + r.err.Error())
+	switch {
+	case r.err != nil:
+		err = errors.New("a " + kind + " keystore that cannot be read: " + r.err.Error())
+	case jceks.err != nil:
+		err = jceks.err
 	}
-	return out, keys, unopened, err
+	return out, keys, secrets, unopened, err
 }
 
 // jksKey recovers the protected private key key (an EncryptedPrivateKeyInfo)

@@ -8,7 +8,7 @@ import (
 // Keystores hold private keys encrypted under a password. A build that
 // packs a key into one under a password anyone knows ("changeit") leaves
 // the key in its layer as surely as the key file: a keystore (PKCS #12,
-// Java's older JKS, an Elasticsearch keystore) is opened with each of
+// Java's older JKS and JCEKS, an Elasticsearch keystore) is opened with each of
 // KeystorePasswords and its decrypted contents searched.
 //
 // A keystore that none of them opens cannot be proven either way: it is
@@ -30,6 +30,7 @@ var KeystorePasswords = []string{"", "changeit", "changeme", "password", "secret
 const (
 	PKCS12Kind = "PKCS #12"
 	JKSKind    = "JKS"
+	JCEKSKind  = "JCEKS"
 	ESKind     = "Elasticsearch"
 )
 
@@ -48,13 +49,15 @@ type KeystorePart struct {
 }
 
 // KeystoreKind names the kind of keystore data starting with head is
-// (PKCS12Kind, JKSKind, ESKind), or "".
+// (PKCS12Kind, JKSKind, JCEKSKind, ESKind), or "".
 func KeystoreKind(head []byte) string {
 	switch {
 	case IsPKCS12(head):
 		return PKCS12Kind
 	case IsJKS(head):
 		return JKSKind
+	case IsJCEKS(head):
+		return JCEKSKind
 	case IsESKeystore(head):
 		return ESKind
 	}
@@ -67,7 +70,7 @@ func KeystoreKind(head []byte) string {
 // Elasticsearch keystore's header (KeystoreKind needs more bytes to tell).
 func keystoreHead(head []byte) bool {
 	rest, ok := derHeader(head, 0x30)
-	return IsJKS(head) || ok && bytes.HasPrefix(rest, []byte{0x02, 0x01, 0x03, 0x30}) ||
+	return IsJKS(head) || IsJCEKS(head) || ok && bytes.HasPrefix(rest, []byte{0x02, 0x01, 0x03, 0x30}) ||
 		len(head) >= 12 && bytes.HasPrefix(esHeader, head[:12])
 }
 
@@ -76,7 +79,7 @@ func keystoreHead(head []byte) bool {
 // OpenESKeystore).
 func OpenKeystore(kind string, data []byte) (parts []KeystorePart, unopened int, err error) {
 	switch kind {
-	case JKSKind:
+	case JKSKind, JCEKSKind:
 		return OpenJKS(data)
 	case ESKind:
 		return OpenESKeystore(data)
@@ -109,8 +112,8 @@ type KeystoreContents struct {
 func ReadKeystore(kind string, data []byte, passwords []string) (KeystoreContents, error) {
 	c := KeystoreContents{Password: -1}
 	switch kind {
-	case JKSKind:
-		out, keys, unopened, err := openJKS(data, passwords)
+	case JKSKind, JCEKSKind:
+		out, keys, sealed, unopened, err := openJavaKeystore(data, passwords)
 		for i, b := range out {
 			if len(b) > 0 {
 				c.Password = i
@@ -118,6 +121,9 @@ func ReadKeystore(kind string, data []byte, passwords []string) (KeystoreContent
 			}
 		}
 		c.Keys, c.Unopened = keys, unopened
+		for _, s := range sealed {
+			c.Secrets = append(c.Secrets, serializedKeyBytes(s)...)
+		}
 		return c, err
 	case ESKind:
 		pw, values, err := openES(data, passwords)

@@ -5,7 +5,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
+	"crypto/md5"
 	"crypto/pbkdf2"
+	"crypto/rc4"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -152,8 +154,12 @@ var (
 	oidAES128CBC       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 2}
 	oidAES192CBC       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 22}
 	oidAES256CBC       = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 1, 42}
+	oidDESCBC          = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 7}
+	oidRC2CBC          = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}
 	// pkcs-12PbeIds: pbeWithSHAAnd... (RFC 7292, appendix C).
 	oidPBEPrefix = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1}
+	// pkcs-5: PBES1's pbeWith... and, as 13, PBES2 (RFC 8018, appendix C).
+	oidPBES1Prefix = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5}
 )
 
 // The HMACs PBKDF2 is used with (RFC 8018, appendix B.1).
@@ -301,64 +307,141 @@ var (
 	errWrongPassword = errors.New("not this password")
 )
 
-// decryptWith decrypts encrypted under password with alg, a PKCS #12 PBE
-// or PBES2, and checks that it gives one DER element.
+// decryptWith decrypts encrypted under password with alg, a PKCS #12 PBE,
+// a PBES1 or a PBES2 scheme, and checks that it gives one DER element.
 func (o *p12Opener) decryptWith(alg pkix.AlgorithmIdentifier, encrypted []byte, password string) ([]byte, error) {
-	if len(alg.Algorithm) == len(oidPBEPrefix)+1 && alg.Algorithm[:len(oidPBEPrefix)].Equal(oidPBEPrefix) {
-		var params struct {
-			Salt       []byte
-			Iterations int
-		}
-		if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil {
-			return nil, errUnknownCipher
-		}
-		var keyLen, bits int
-		var newBlock func(key []byte) (cipher.Block, error)
-		switch alg.Algorithm[len(oidPBEPrefix)] {
-		case 3: // pbeWithSHAAnd3-KeyTripleDES-CBC
-			keyLen, newBlock = 24, des.NewTripleDESCipher
-		case 4: // pbeWithSHAAnd2-KeyTripleDES-CBC
-			keyLen, newBlock = 16, func(k []byte) (cipher.Block, error) { return des.NewTripleDESCipher(append(k[:16:16], k[:8]...)) }
-		case 5: // pbeWithSHAAnd128BitRC2-CBC
-			keyLen, bits = 16, 128
-		case 6: // pbeWithSHAAnd40BitRC2-CBC
-			keyLen, bits = 5, 40
-		default: // RC4
-			return nil, errUnknownCipher
-		}
-		if bits > 0 {
-			newBlock = func(k []byte) (cipher.Block, error) { return newRC2(k, bits) }
-		}
-		// The password as a BMPString with its terminating NUL; an empty
-		// one is also tried as no bytes at all, as some tools write it.
-		pws := [][]byte{bmpPassword(password)}
-		if password == "" {
-			pws = append(pws, nil)
-		}
-		for _, pw := range pws {
-			if err := o.spend(params.Iterations, 3); err != nil {
-				return nil, err
-			}
-			key := pkcs12KDF(params.Salt, pw, params.Iterations, 1, keyLen)
-			iv := pkcs12KDF(params.Salt, pw, params.Iterations, 2, 8)
-			block, err := newBlock(key)
-			if err != nil {
-				return nil, errUnknownCipher
-			}
-			if plain, ok := cbcDecrypt(block, iv, encrypted); ok {
-				return plain, nil
-			}
-		}
-		return nil, errWrongPassword
+	switch a := alg.Algorithm; {
+	case len(a) == len(oidPBEPrefix)+1 && a[:len(oidPBEPrefix)].Equal(oidPBEPrefix):
+		return o.decryptPKCS12PBE(a[len(oidPBEPrefix)], alg.Parameters.FullBytes, encrypted, password)
+	case len(a) == len(oidPBES1Prefix)+1 && a[:len(oidPBES1Prefix)].Equal(oidPBES1Prefix) && a[len(oidPBES1Prefix)] != 13:
+		return o.decryptPBES1(a[len(oidPBES1Prefix)], alg.Parameters.FullBytes, encrypted, password)
+	case a.Equal(oidPBES2):
+		return o.decryptPBES2(alg.Parameters.FullBytes, encrypted, password)
 	}
-	if !alg.Algorithm.Equal(oidPBES2) {
+	return nil, errUnknownCipher
+}
+
+// pbeParameter is the parameters of a PKCS #12 PBE and of PBES1.
+type pbeParameter struct {
+	Salt       []byte
+	Iterations int
+}
+
+// decryptPKCS12PBE decrypts with pkcs-12PbeIds id (RFC 7292, appendix C):
+// the key and IV derived from the password by PKCS #12's own function.
+func (o *p12Opener) decryptPKCS12PBE(id int, params, encrypted []byte, password string) ([]byte, error) {
+	var p pbeParameter
+	if _, err := asn1.Unmarshal(params, &p); err != nil {
 		return nil, errUnknownCipher
 	}
-	var params struct {
+	var keyLen, bits int
+	var newBlock func(key []byte) (cipher.Block, error)
+	switch id {
+	case 1: // pbeWithSHAAnd128BitRC4
+		keyLen = 16
+	case 2: // pbeWithSHAAnd40BitRC4
+		keyLen = 5
+	case 3: // pbeWithSHAAnd3-KeyTripleDES-CBC
+		keyLen, newBlock = 24, des.NewTripleDESCipher
+	case 4: // pbeWithSHAAnd2-KeyTripleDES-CBC
+		keyLen, newBlock = 16, func(k []byte) (cipher.Block, error) { return des.NewTripleDESCipher(append(k[:16:16], k[:8]...)) }
+	case 5: // pbeWithSHAAnd128BitRC2-CBC
+		keyLen, bits = 16, 128
+	case 6: // pbeWithSHAAnd40BitRC2-CBC
+		keyLen, bits = 5, 40
+	default:
+		return nil, errUnknownCipher
+	}
+	if bits > 0 {
+		newBlock = func(k []byte) (cipher.Block, error) { return newRC2(k, bits) }
+	}
+	// The password as a BMPString with its terminating NUL; an empty
+	// one is also tried as no bytes at all, as some tools write it.
+	pws := [][]byte{bmpPassword(password)}
+	if password == "" {
+		pws = append(pws, nil)
+	}
+	for _, pw := range pws {
+		if err := o.spend(p.Iterations, 3); err != nil {
+			return nil, err
+		}
+		key := pkcs12KDF(p.Salt, pw, p.Iterations, 1, keyLen)
+		if newBlock == nil {
+			if plain, ok := rc4Decrypt(key, encrypted); ok {
+				return plain, nil
+			}
+			continue
+		}
+		iv := pkcs12KDF(p.Salt, pw, p.Iterations, 2, 8)
+		block, err := newBlock(key)
+		if err != nil {
+			return nil, errUnknownCipher
+		}
+		if plain, ok := cbcDecrypt(block, iv, encrypted); ok {
+			return plain, nil
+		}
+	}
+	return nil, errWrongPassword
+}
+
+// decryptPBES1 decrypts with PBES1 scheme id (RFC 8018, appendix A.3:
+// pbeWithMD5AndDES-CBC and the others but MD2's): the key and IV are the
+// two halves of PBKDF1 of the password's bytes.
+func (o *p12Opener) decryptPBES1(id int, params, encrypted []byte, password string) ([]byte, error) {
+	var p pbeParameter
+	if _, err := asn1.Unmarshal(params, &p); err != nil || len(p.Salt) != 8 {
+		return nil, errUnknownCipher
+	}
+	var h func() hash.Hash
+	rc2 := false
+	switch id {
+	case 3: // pbeWithMD5AndDES-CBC
+		h = md5.New
+	case 6: // pbeWithMD5AndRC2-CBC
+		h, rc2 = md5.New, true
+	case 10: // pbeWithSHA1AndDES-CBC
+		h = sha1.New
+	case 11: // pbeWithSHA1AndRC2-CBC
+		h, rc2 = sha1.New, true
+	default:
+		return nil, errUnknownCipher
+	}
+	if err := o.spend(p.Iterations, 1); err != nil {
+		return nil, err
+	}
+	d := h()
+	d.Write([]byte(password))
+	d.Write(p.Salt)
+	t := d.Sum(nil)
+	for i := 1; i < p.Iterations; i++ {
+		d.Reset()
+		d.Write(t)
+		t = d.Sum(t[:0])
+	}
+	var block cipher.Block
+	var err error
+	if rc2 {
+		block, err = newRC2(t[:8], 64)
+	} else {
+		block, err = des.NewCipher(t[:8])
+	}
+	if err != nil {
+		return nil, errUnknownCipher
+	}
+	if plain, ok := cbcDecrypt(block, t[8:16], encrypted); ok {
+		return plain, nil
+	}
+	return nil, errWrongPassword
+}
+
+// decryptPBES2 decrypts with PBES2 (RFC 8018, section 6.2): PBKDF2, then
+// AES, DES-EDE3, DES or RC2 in CBC mode.
+func (o *p12Opener) decryptPBES2(params, encrypted []byte, password string) ([]byte, error) {
+	var p struct {
 		KDF    pkix.AlgorithmIdentifier
 		Scheme pkix.AlgorithmIdentifier
 	}
-	if _, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil || !params.KDF.Algorithm.Equal(oidPBKDF2) {
+	if _, err := asn1.Unmarshal(params, &p); err != nil || !p.KDF.Algorithm.Equal(oidPBKDF2) {
 		return nil, errUnknownCipher
 	}
 	var kdf struct {
@@ -367,7 +450,7 @@ func (o *p12Opener) decryptWith(alg pkix.AlgorithmIdentifier, encrypted []byte, 
 		KeyLength  int                      `asn1:"optional"`
 		PRF        pkix.AlgorithmIdentifier `asn1:"optional"`
 	}
-	if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &kdf); err != nil {
+	if _, err := asn1.Unmarshal(p.KDF.Parameters.FullBytes, &kdf); err != nil {
 		return nil, errUnknownCipher
 	}
 	if len(kdf.PRF.Algorithm) == 0 {
@@ -376,7 +459,9 @@ func (o *p12Opener) decryptWith(alg pkix.AlgorithmIdentifier, encrypted []byte, 
 	prf := pbkdf2PRFs[kdf.PRF.Algorithm.String()]
 	var keyLen int
 	var newBlock func(key []byte) (cipher.Block, error)
-	switch s := params.Scheme.Algorithm; {
+	var iv []byte
+	ivErr := errUnknownCipher
+	switch s := p.Scheme.Algorithm; {
 	case s.Equal(oidAES128CBC):
 		keyLen, newBlock = 16, aes.NewCipher
 	case s.Equal(oidAES192CBC):
@@ -385,9 +470,33 @@ func (o *p12Opener) decryptWith(alg pkix.AlgorithmIdentifier, encrypted []byte, 
 		keyLen, newBlock = 32, aes.NewCipher
 	case s.Equal(oidDESEDE3CBC):
 		keyLen, newBlock = 24, des.NewTripleDESCipher
+	case s.Equal(oidDESCBC):
+		keyLen, newBlock = 8, des.NewCipher
+	case s.Equal(oidRC2CBC):
+		// RC2-CBC-Parameter: the effective key bits as a "version"
+		// (RFC 8018, appendix B.2.3), then the IV; the key's length is
+		// the KDF's.
+		var rp struct {
+			Version int `asn1:"optional"`
+			IV      []byte
+		}
+		if _, err := asn1.Unmarshal(p.Scheme.Parameters.FullBytes, &rp); err != nil || kdf.KeyLength < 1 || kdf.KeyLength > 128 {
+			return nil, errUnknownCipher
+		}
+		bits := map[int]int{0: 32, 160: 40, 120: 64, 58: 128}[rp.Version]
+		if rp.Version >= 256 {
+			bits = rp.Version
+		}
+		if bits == 0 || bits > 1024 {
+			return nil, errUnknownCipher
+		}
+		keyLen, iv, ivErr = kdf.KeyLength, rp.IV, nil
+		newBlock = func(k []byte) (cipher.Block, error) { return newRC2(k, bits) }
 	}
-	var iv []byte
-	if _, err := asn1.Unmarshal(params.Scheme.Parameters.FullBytes, &iv); err != nil || prf == nil || newBlock == nil || (kdf.KeyLength != 0 && kdf.KeyLength != keyLen) {
+	if ivErr != nil {
+		_, ivErr = asn1.Unmarshal(p.Scheme.Parameters.FullBytes, &iv)
+	}
+	if ivErr != nil || prf == nil || newBlock == nil || (kdf.KeyLength != 0 && kdf.KeyLength != keyLen) {
 		return nil, errUnknownCipher
 	}
 	if err := o.spend(kdf.Iterations, 1+(keyLen-1)/prf().Size()); err != nil {
@@ -424,27 +533,28 @@ func (o *p12Opener) spend(iterations, rounds int) error {
 // the padding is right and what remains is one DER SEQUENCE, as a PKCS #8
 // key or a SafeContents is (a wrong password gives neither).
 func cbcDecrypt(block cipher.Block, iv, data []byte) ([]byte, bool) {
-	bs := block.BlockSize()
-	if len(data) == 0 || len(data)%bs != 0 || len(iv) != bs {
+	plain, ok := unpadCBC(block, iv, data)
+	return plain, ok && oneSequence(plain)
+}
+
+// rc4Decrypt decrypts data with RC4 under key: ok when what it gives is
+// one DER SEQUENCE (a stream cipher has no padding to check).
+func rc4Decrypt(key, data []byte) ([]byte, bool) {
+	c, err := rc4.NewCipher(key)
+	if err != nil || len(data) == 0 {
 		return nil, false
 	}
 	plain := make([]byte, len(data))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, data)
-	pad := int(plain[len(plain)-1])
-	if pad < 1 || pad > bs {
-		return nil, false
-	}
-	for _, c := range plain[len(plain)-pad:] {
-		if int(c) != pad {
-			return nil, false
-		}
-	}
-	plain = plain[:len(plain)-pad]
+	c.XORKeyStream(plain, data)
+	return plain, oneSequence(plain)
+}
+
+// oneSequence reports whether b is one DER SEQUENCE and nothing more, as a
+// PKCS #8 key or a SafeContents is (what a wrong password gives is not).
+func oneSequence(b []byte) bool {
 	var v asn1.RawValue
-	if rest, err := asn1.Unmarshal(plain, &v); err != nil || len(rest) != 0 || v.Tag != asn1.TagSequence || !v.IsCompound {
-		return nil, false
-	}
-	return plain, true
+	rest, err := asn1.Unmarshal(b, &v)
+	return err == nil && len(rest) == 0 && v.Tag == asn1.TagSequence && v.IsCompound
 }
 
 // bmpPassword is password as PKCS #12's key derivation takes it: UTF-16,

@@ -169,10 +169,15 @@ func FuzzOpenKeystore(f *testing.F) {
 		}
 		f.Add(ks.P12)
 	}
+	// What the real tools write, where they are installed: PBES1 and RC4
+	// keystores, a JCEKS keystore with a key and a sealed password.
+	for _, seed := range toolSeeds(f) {
+		f.Add(seed)
+	}
 	// Mutated iteration counts would make each run take up to the
 	// bound's time.
-	defer func(w int) { maxPKCS12Work = w }(maxPKCS12Work)
-	maxPKCS12Work = 1 << 12
+	defer func(w, j int) { maxPKCS12Work, maxJCEKSWork = w, j }(maxPKCS12Work, maxJCEKSWork)
+	maxPKCS12Work, maxJCEKSWork = 1<<12, 1<<12
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, open := range []func([]byte) ([]KeystorePart, int, error){OpenPKCS12, OpenJKS} {
 			parts, _, _ := open(data)
