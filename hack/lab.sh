@@ -67,6 +67,9 @@ deps() {
 	[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 	[ -x /usr/lib/git-core/git-http-backend ] || missing+=(git)
 	command -v ssh-keygen >/dev/null || missing+=(openssh-client)
+	# The keystore tests make keystores with the real openssl and keytool.
+	command -v openssl >/dev/null || missing+=(openssl)
+	command -v keytool >/dev/null || missing+=(default-jre-headless)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them as root (apt-get install ${missing[*]})"
 	log "installing ${missing[*]}"

@@ -34,10 +34,11 @@ fi
 echo "== go vet"
 go vet ./...
 
-# The checker's tests make bzip2 archives with bzip2(1) and the diff tests
-# run patch(1); the lab's other Debian packages come with them (the e2e
-# suite brings the lab up itself).
-if ! command -v bzip2 >/dev/null || ! command -v patch >/dev/null; then
+# The checker's tests make bzip2 archives with bzip2(1), the diff tests
+# run patch(1), the keystore tests openssl(1) and keytool(1); the lab's
+# other Debian packages come with them (the e2e suite brings the lab up
+# itself).
+if ! command -v bzip2 >/dev/null || ! command -v patch >/dev/null || ! command -v openssl >/dev/null || ! command -v keytool >/dev/null; then
 	echo "== lab deps"
 	hack/lab.sh deps
 fi
