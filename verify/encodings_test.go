@@ -263,3 +263,29 @@ func TestPrivatePart(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertiesForms: a value is found as java.util.Properties.store
+// writes it (= : # ! \ behind a backslash, characters past ASCII as
+// \uXXXX or kept); a value of printable ASCII without those characters
+// has no such form.
+func TestPropertiesForms(t *testing.T) {
+	c := vt.Canary(t)
+	tests := []struct{ name, value, text string }{
+		{"base64 padding", c + "==", "jwt.secret=" + c + `\=\=`},
+		{"colon and bang", c[:20] + ":" + c[20:] + "!", "db.password=" + c[:20] + `\:` + c[20:] + `\!`},
+		{"hash and backslash", c[:10] + `#\` + c[10:], "key=" + c[:10] + `\#\\` + c[10:]},
+		{"tab, newline and colon", c[:10] + "\t" + c[10:20] + "\n:" + c[20:], "k=" + c[:10] + `\t` + c[10:20] + `\n\:` + c[20:]},
+		{"store(OutputStream): \\u escapes", c[:10] + "=\u00e9" + c[10:] + "\U0001F511", "k=" + c[:10] + `\=\u00E9` + c[10:] + `\uD83D\uDD11`},
+		{"store(Writer): kept", c[:10] + "=\u00e9" + c[10:], "k=" + c[:10] + `\=` + "\u00e9" + c[10:]},
+	}
+	for _, tt := range tests {
+		if got := hasNeedle(Needles(tt.value), "#Generated\n"+tt.text+"\n"); got != EncProperties {
+			t.Errorf("%s: found as %q, want %q", tt.name, got, EncProperties)
+		}
+	}
+	for _, n := range Needles(c + "-._~+/") {
+		if n.Encoding == EncProperties {
+			t.Errorf("a value of printable ASCII without = : # ! \\ has a %s needle", n.Encoding)
+		}
+	}
+}
