@@ -289,3 +289,87 @@ func TestPropertiesForms(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherContainer: an RSA key's PKCS #1 block is given as the PKCS #8
+// block OpenSSL writes for it, and back; other blocks have no other
+// container.
+func TestOtherContainer(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := x509.MarshalPKCS1PrivateKey(key)
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed8, err := x509.MarshalPKCS8PrivateKey(edKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(typ string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
+	tests := []struct {
+		name, in string
+		want     string // "" when there is none
+	}{
+		{"PKCS #1 as PKCS #8", block("RSA PRIVATE KEY", p1), block("PRIVATE KEY", p8)},
+		{"PKCS #8 as PKCS #1", block("PRIVATE KEY", p8), block("RSA PRIVATE KEY", p1)},
+		{"an Ed25519 PKCS #8 key", block("PRIVATE KEY", ed8), ""},
+		{"a PKCS #1 header on other DER", block("RSA PRIVATE KEY", ed8), ""},
+		{"a PKCS #8 header on PKCS #1 DER", block("PRIVATE KEY", p1), ""},
+		{"an encrypted key", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00112233445566778899AABBCCDDEEFF"}, Bytes: p1})), ""},
+	}
+	for _, tt := range tests {
+		bs := pemBlocks(tt.in)
+		if len(bs) != 1 {
+			t.Fatalf("%s: %d blocks", tt.name, len(bs))
+		}
+		got, ok := otherContainer(bs[0])
+		switch {
+		case tt.want == "" && ok:
+			t.Errorf("%s: given as a %s block", tt.name, got.typ)
+		case tt.want != "" && !ok:
+			t.Errorf("%s: none", tt.name)
+		case tt.want != "" && got.armoured != strings.TrimSpace(tt.want):
+			t.Errorf("%s: not the block OpenSSL writes", tt.name)
+		}
+	}
+}
+
+// FuzzOtherContainer: otherContainer never panics, and the other
+// container's other container is the block itself.
+func FuzzOtherContainer(f *testing.F) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(x509.MarshalPKCS1PrivateKey(key), true)
+	if p8, err := x509.MarshalPKCS8PrivateKey(key); err == nil {
+		f.Add(p8, false)
+	}
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x00}, false)
+	f.Fuzz(func(t *testing.T, der []byte, pkcs1 bool) {
+		typ := "PRIVATE KEY"
+		if pkcs1 {
+			typ = "RSA PRIVATE KEY"
+		}
+		bs := pemBlocks(string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})))
+		if len(bs) != 1 {
+			return
+		}
+		c, ok := otherContainer(bs[0])
+		if !ok {
+			return
+		}
+		back, ok := otherContainer(c)
+		if !ok || back.body != bs[0].body {
+			t.Fatalf("%s: the other container's other container is not the block", typ)
+		}
+	})
+}

@@ -9,6 +9,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -642,11 +644,67 @@ func pemCandidates(id, prefix string, blocks []pemBlock) []candidate {
 		for _, l := range bodyLines(b) {
 			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " line " + strconv.Itoa(l.n), Value: l.text}, place: true})
 		}
+		if c, ok := otherContainer(b); ok {
+			for _, l := range bodyLines(c) {
+				out = append(out, candidate{Secret: Secret{ID: id, Field: label + " as " + c.typ + " line " + strconv.Itoa(l.n), Value: l.text}, place: true})
+			}
+		}
 		if d := privatePart(b); d != "" {
 			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " private part", Value: d}, place: true})
 		}
 	}
 	return out
+}
+
+// pkcs8Key is a PKCS #8 PrivateKeyInfo (RFC 5208) without attributes.
+type pkcs8Key struct {
+	Version    int
+	Algorithm  pkix.AlgorithmIdentifier
+	PrivateKey []byte
+}
+
+var oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+
+// otherContainer returns the unencrypted RSA private key block b in the
+// other container OpenSSL converts it to: a PKCS #1 key ("RSA PRIVATE
+// KEY", as ssh-keygen -m PEM and older openssl genrsa write it) as PKCS #8
+// ("PRIVATE KEY", what OpenSSL 3's rsa and pkey commands print), and a
+// PKCS #8 RSA key as PKCS #1 (openssl rsa -traditional). The same DER
+// inside, so other base64 lines: a key printed so in a step's output is
+// masked by them, as its own lines mask it.
+func otherContainer(b pemBlock) (pemBlock, bool) {
+	if b.encrypted || (b.typ != "RSA PRIVATE KEY" && b.typ != "PRIVATE KEY") {
+		return pemBlock{}, false
+	}
+	der, err := base64.StdEncoding.DecodeString(b.body)
+	if err != nil {
+		return pemBlock{}, false
+	}
+	var out *pem.Block
+	if b.typ == "RSA PRIVATE KEY" {
+		if _, err := x509.ParsePKCS1PrivateKey(der); err != nil {
+			return pemBlock{}, false
+		}
+		p8, err := asn1.Marshal(pkcs8Key{Algorithm: pkix.AlgorithmIdentifier{Algorithm: oidRSAEncryption, Parameters: asn1.NullRawValue}, PrivateKey: der})
+		if err != nil {
+			return pemBlock{}, false
+		}
+		out = &pem.Block{Type: "PRIVATE KEY", Bytes: p8}
+	} else {
+		var k pkcs8Key
+		if rest, err := asn1.Unmarshal(der, &k); err != nil || len(rest) != 0 || !k.Algorithm.Algorithm.Equal(oidRSAEncryption) {
+			return pemBlock{}, false
+		}
+		if _, err := x509.ParsePKCS1PrivateKey(k.PrivateKey); err != nil {
+			return pemBlock{}, false
+		}
+		out = &pem.Block{Type: "RSA PRIVATE KEY", Bytes: k.PrivateKey}
+	}
+	blocks := pemBlocks(string(pem.EncodeToMemory(out)))
+	if len(blocks) != 1 {
+		return pemBlock{}, false
+	}
+	return blocks[0], true
 }
 
 // privatePartLen is how much of a private key's secret number is searched.
