@@ -1,0 +1,147 @@
+package nest
+
+import (
+	"encoding/binary"
+	"io"
+)
+
+// Executables with a payload appended: packers that make one executable
+// of a program and its files append them to a prebuilt binary, each
+// compressed: vercel/pkg (the node binary, then each file gzip-compressed
+// with --compress GZip), Nuitka's --onefile (its bootstrap, then one zstd
+// stream), warp (its runner, then a .tar.gz). The ELF file's own content
+// ends where its headers, segments and sections end; what follows is the
+// payload, searched for compressed streams. (PyInstaller's archive is
+// read by its table of contents instead: see CArchive.)
+
+// AppendedSuffix names, in findings, a compressed stream appended to an
+// executable: PATH (appended to the executable) at byte N (gzip).
+const AppendedSuffix = " (appended to the executable)"
+
+// MaxAppendedStreams bounds the compressed streams looked for in one
+// executable's payload (pkg writes one per file it packs).
+const MaxAppendedStreams = 1 << 14
+
+// IsELF reports whether head starts an ELF file.
+func IsELF(head []byte) bool { return len(head) >= 4 && string(head[:4]) == "\x7fELF" }
+
+// ELFEnd returns where the content of the ELF file r (size bytes) ends:
+// the furthest end of its ELF header, its program and section header
+// tables, its segments' file images and its sections (but those that
+// take no room in the file, SHT_NOBITS). What lies past it was appended.
+// It returns -1 for a file that is no ELF file it can read, or whose
+// headers point past its end.
+func ELFEnd(r io.ReaderAt, size int64) int64 {
+	var h [64]byte
+	n, _ := r.ReadAt(h[:], 0)
+	if n < 52 || !IsELF(h[:]) {
+		return -1
+	}
+	var bo binary.ByteOrder
+	switch h[5] {
+	case 1:
+		bo = binary.LittleEndian
+	case 2:
+		bo = binary.BigEndian
+	default:
+		return -1
+	}
+	wide := h[4] == 2
+	if h[4] != 1 && !wide || wide && n < 64 {
+		return -1
+	}
+	var phoff, shoff, ehsize uint64
+	var phent, phnum, shent, shnum uint64
+	if wide {
+		phoff, shoff = bo.Uint64(h[32:]), bo.Uint64(h[40:])
+		ehsize = 64
+		phent, phnum, shent, shnum = uint64(bo.Uint16(h[54:])), uint64(bo.Uint16(h[56:])), uint64(bo.Uint16(h[58:])), uint64(bo.Uint16(h[60:]))
+	} else {
+		phoff, shoff = uint64(bo.Uint32(h[28:])), uint64(bo.Uint32(h[32:]))
+		ehsize = 52
+		phent, phnum, shent, shnum = uint64(bo.Uint16(h[42:])), uint64(bo.Uint16(h[44:])), uint64(bo.Uint16(h[46:])), uint64(bo.Uint16(h[48:]))
+	}
+	minPh, minSh := uint64(32), uint64(40)
+	if wide {
+		minPh, minSh = 56, 64
+	}
+	end := ehsize
+	// extend takes [off, off+k) into the file's content, or says that it
+	// lies past the file's end.
+	extend := func(off, k uint64) bool {
+		if off > uint64(size) || k > uint64(size)-off {
+			return false
+		}
+		end = max(end, off+k)
+		return true
+	}
+	// table reads the header table at off of num entries of ent bytes.
+	table := func(off, num, ent, least uint64) ([]byte, bool) {
+		if num == 0 {
+			return nil, true
+		}
+		if ent < least || !extend(off, num*ent) {
+			return nil, false
+		}
+		b := make([]byte, num*ent)
+		if k, _ := r.ReadAt(b, int64(off)); uint64(k) != num*ent {
+			return nil, false
+		}
+		return b, true
+	}
+	ph, ok := table(phoff, phnum, phent, minPh)
+	if !ok {
+		return -1
+	}
+	for i := uint64(0); i < phnum; i++ {
+		e := ph[i*phent:]
+		var off, filesz uint64
+		if wide {
+			off, filesz = bo.Uint64(e[8:]), bo.Uint64(e[32:])
+		} else {
+			off, filesz = uint64(bo.Uint32(e[4:])), uint64(bo.Uint32(e[16:]))
+		}
+		if filesz > 0 && !extend(off, filesz) {
+			return -1
+		}
+	}
+	sh, ok := table(shoff, shnum, shent, minSh)
+	if !ok {
+		return -1
+	}
+	const shtNobits = 8
+	for i := uint64(0); i < shnum; i++ {
+		e := sh[i*shent:]
+		if bo.Uint32(e[4:]) == shtNobits {
+			continue
+		}
+		var off, sz uint64
+		if wide {
+			off, sz = bo.Uint64(e[24:]), bo.Uint64(e[32:])
+		} else {
+			off, sz = uint64(bo.Uint32(e[16:])), uint64(bo.Uint32(e[20:]))
+		}
+		if sz > 0 && !extend(off, sz) {
+			return -1
+		}
+	}
+	return int64(end)
+}
+
+// NextStream returns where in r (size bytes), at from or past it, the
+// next gzip, xz, zstd or bzip2 stream starts, and its kind, or -1: r is
+// searched 1 MiB at a time.
+func NextStream(r io.ReaderAt, from, size int64) (int64, string) {
+	const chunk, overlap = 1 << 20, 8
+	buf := make([]byte, min(max(size-from, 0), chunk+overlap))
+	for off := from; off < size; off += chunk {
+		k, _ := r.ReadAt(buf, off)
+		if k <= 0 {
+			break
+		}
+		if i, kind := PayloadAt(buf[:k]); i >= 0 {
+			return off + int64(i), kind
+		}
+	}
+	return -1, ""
+}
