@@ -29,8 +29,9 @@ func elfWithPayload(n int, payload []byte) []byte {
 
 // TestScanTreeAppended: a value in a file that a packer compressed into
 // the payload it appends to an executable (pkg --compress GZip: a gzip
-// stream per file; Nuitka --onefile: one zstd stream) is found; the same
-// streams inside the executable's own content are not opened.
+// stream per file; Nuitka --onefile: one zstd stream) or into an RPM
+// package's payload is found; the same streams inside the executable's
+// own content are not opened.
 func TestScanTreeAppended(t *testing.T) {
 	v := "hfc_0123456789abcdef0123456789abcdef01234567"
 	s := mustSecrets(t, map[string]string{"DB_PASSWORD": v})
@@ -48,6 +49,13 @@ func TestScanTreeAppended(t *testing.T) {
 	}
 	nuitka := append([]byte("KAY"), enc.EncodeAll(append([]byte("settings.json\x00\x40\x00\x00\x00\x00\x00\x00\x00"), config...), nil)...)
 	nuitka = append(nuitka, "\x40\x1f\x00\x00\x00\x00\x00\x00"...)
+	// An RPM package: its lead, its signature and header (index entries
+	// and data, where a stream's magic number may stand by chance), then
+	// its payload, a gzip-compressed cpio archive.
+	rpm := append([]byte("\xed\xab\xee\xdb\x03\x00\x00\x00"), make([]byte, 88)...)
+	rpm = append(rpm, "\x8e\xad\xe8\x01\x00\x00\x00\x00\x1f\x8b\x08\x00 header data"...)
+	rpmAt := len(rpm)
+	rpm = append(rpm, gzipped(t, append([]byte("070701000000010000816400000000000000000000000100000000000000430000000000000000000000000000001b00000000./etc/acme/settings.json\x00\x00"), config...))...)
 	inside := elfWithPayload(8000, nil)
 	copy(inside[4000:], gzipped(t, config))
 	for _, tt := range []struct {
@@ -57,6 +65,7 @@ func TestScanTreeAppended(t *testing.T) {
 	}{
 		{"pkg --compress GZip", elfWithPayload(8000, pkg), fmt.Sprintf("/usr/local/bin/acme (appended to the executable) at byte %d (gzip)", at)},
 		{"Nuitka --onefile", elfWithPayload(8000, nuitka), "/usr/local/bin/acme (appended to the executable) at byte 8003 (zstd)"},
+		{"an RPM package's payload", rpm, fmt.Sprintf("/usr/local/bin/acme (RPM payload) at byte %d (gzip)", rpmAt)},
 		{"clean", elfWithPayload(8000, gzipped(t, []byte(`{"region": "eu-west-1"}`))), ""},
 		{"a stream inside the executable's own content", inside, ""},
 	} {

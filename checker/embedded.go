@@ -101,8 +101,8 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 			}
 		}
 	}
-	if nest.IsELF(h) {
-		if err := w.appended(j, f, c, size, &used, limit, tooBig); err != nil {
+	if from, what := nest.PayloadStart(f, h, size); from >= 0 {
+		if err := w.appended(j, f, c, from, what, size, &used, limit, tooBig); err != nil {
 			return err
 		}
 	}
@@ -118,29 +118,26 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 	return nil
 }
 
-// appended searches the compressed streams appended to the ELF
-// executable j's file f (size bytes), past the end of its own content
-// (nest.ELFEnd): pkg's files (a gzip stream each), Nuitka's onefile
-// payload (zstd), warp's .tar.gz. Each stream is decompressed on its own
-// (a gzip stream is read to the end of its member) and searched at PATH
-// (appended to the executable) at byte N (KIND); what does not
-// decompress (bytes that only look like a stream's start) is skipped.
-func (w *walker) appended(j *job, f *os.File, c *contentScan, size int64, used *int64, limit int64, tooBig func(string) error) error {
-	end := nest.ELFEnd(f, size)
-	if end < 0 || end >= size {
-		return nil
-	}
-	for n, off := 0, end; off < size; n++ {
+// appended searches the compressed streams of j's file f (size bytes)
+// from offset from on, named by what (see nest.PayloadStart): those
+// appended to an ELF executable past the end of its own content (pkg's
+// files, a gzip stream each; Nuitka's onefile payload, zstd; warp's
+// .tar.gz) and an RPM package's payload. Each stream is decompressed on
+// its own (a gzip stream is read to the end of its member) and searched
+// at PATH WHAT at byte N (KIND); what does not decompress (bytes that
+// only look like a stream's start) is skipped.
+func (w *walker) appended(j *job, f *os.File, c *contentScan, from int64, what string, size int64, used *int64, limit int64, tooBig func(string) error) error {
+	for n, off := 0, from; off < size; n++ {
 		at, kind := nest.NextStream(f, off, size)
 		if at < 0 {
 			return nil
 		}
 		if n == nest.MaxAppendedStreams {
-			j.notes = append(j.notes, fmt.Sprintf("%s%s: more than %d compressed streams appended to the executable: those past byte %d were not decompressed (the file was searched as raw bytes)", j.red, nest.AppendedSuffix, nest.MaxAppendedStreams, at))
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: more than %d compressed streams: those past byte %d were not decompressed (the file was searched as raw bytes)", j.red, what, nest.MaxAppendedStreams, at))
 			return nil
 		}
 		off = at + 1
-		suffix := fmt.Sprintf("%s at byte %d (%s)", nest.AppendedSuffix, at, kind)
+		suffix := fmt.Sprintf("%s at byte %d (%s)", what, at, kind)
 		r, release, err := nest.Decompress(kind, bufio.NewReaderSize(io.NewSectionReader(f, at, size-at), 64<<10))
 		if err != nil {
 			release()

@@ -12,11 +12,43 @@ import (
 // stream), warp (its runner, then a .tar.gz). The ELF file's own content
 // ends where its headers, segments and sections end; what follows is the
 // payload, searched for compressed streams. (PyInstaller's archive is
-// read by its table of contents instead: see CArchive.)
+// read by its table of contents instead: see CArchive.) An RPM package
+// is opened so too: its payload, a compressed cpio archive, follows its
+// headers.
 
 // AppendedSuffix names, in findings, a compressed stream appended to an
-// executable: PATH (appended to the executable) at byte N (gzip).
-const AppendedSuffix = " (appended to the executable)"
+// executable: PATH (appended to the executable) at byte N (gzip);
+// RPMSuffix the payload of an RPM package: PATH (RPM payload) at byte N
+// (xz).
+const (
+	AppendedSuffix = " (appended to the executable)"
+	RPMSuffix      = " (RPM payload)"
+)
+
+// rpmLead is the size of an RPM package's lead, which starts with the
+// magic number \xed\xab\xee\xdb; its signature and header follow, then
+// its payload: a cpio archive, gzip-, xz- or zstd-compressed.
+const rpmLead = 96
+
+// IsRPM reports whether head starts an RPM package.
+func IsRPM(head []byte) bool { return len(head) >= 4 && string(head[:4]) == "\xed\xab\xee\xdb" }
+
+// PayloadStart returns where to look for the compressed streams that the
+// file r (size bytes, starting with head) carries past its own content,
+// and the suffix that names them: past an ELF executable's content (see
+// ELFEnd), past an RPM package's lead (its headers hold no stream, its
+// payload is one). -1 for other files, or nothing past their content.
+func PayloadStart(r io.ReaderAt, head []byte, size int64) (int64, string) {
+	switch {
+	case IsELF(head):
+		if end := ELFEnd(r, size); end >= 0 && end < size {
+			return end, AppendedSuffix
+		}
+	case IsRPM(head) && size > rpmLead:
+		return rpmLead, RPMSuffix
+	}
+	return -1, ""
+}
 
 // MaxAppendedStreams bounds the compressed streams looked for in one
 // executable's payload (pkg writes one per file it packs).

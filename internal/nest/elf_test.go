@@ -106,3 +106,28 @@ func FuzzELFEnd(f *testing.F) {
 		}
 	})
 }
+
+// TestPayloadStart: an ELF executable's payload starts past its own
+// content, an RPM package's past its lead; other files have none.
+func TestPayloadStart(t *testing.T) {
+	exe := elf64(5000, 0, 4000, 200, 2)
+	rpm := append([]byte("\xed\xab\xee\xdb\x03\x00\x00\x01"), make([]byte, 200)...)
+	tests := []struct {
+		name string
+		data []byte
+		from int64
+		what string
+	}{
+		{"an executable with a payload", exe, 4000, AppendedSuffix},
+		{"an executable without one", exe[:4000], -1, ""},
+		{"an RPM package", rpm, 96, RPMSuffix},
+		{"an RPM lead alone", rpm[:96], -1, ""},
+		{"a script", []byte("#!/bin/sh\n\x1f\x8b\x08"), -1, ""},
+	}
+	for _, tt := range tests {
+		from, what := PayloadStart(bytes.NewReader(tt.data), tt.data[:min(len(tt.data), 512)], int64(len(tt.data)))
+		if from != tt.from || what != tt.what {
+			t.Errorf("%s: %d %q, want %d %q", tt.name, from, what, tt.from, tt.what)
+		}
+	}
+}
