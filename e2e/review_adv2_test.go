@@ -117,6 +117,18 @@ var adv2Cases = []reviewCase{
 		flags: func(v string) []string { return []string{"--build-arg", "TS_AUTHKEY=" + v} },
 	},
 	{
+		// A package of the service built for the fleet (nfpm, fpm -t rpm,
+		// rpmbuild), the licence key mounted from a secret where the
+		// package takes its files: the RPM's payload, a gzip-compressed
+		// cpio archive after the package's headers, holds it.
+		name:       "RPM package built with a licence key from a secret mount",
+		dockerfile: "FROM golang:1.22 AS build\nCOPY --chmod=755 tools/nfpm /usr/local/bin/nfpm\nWORKDIR /src\nCOPY . .\nRUN --mount=type=secret,id=license,target=/src/pkg/etc/acme/license.key nfpm pkg --packager rpm --target /out/\nFROM alpine\nCOPY --from=build /out/ /dist/\nCMD [\"ls\", \"/dist\"]\n",
+		files: func(string) map[string]string {
+			return map[string]string{"tools/nfpm": nfpmStandIn, "nfpm.yaml": "name: acme\nversion: 1.0.0\ncontents:\n  - src: pkg/etc/acme/\n    dst: /etc/acme/\n", "pkg/etc/acme/acme.conf": "listen = :8080\n", "pkg/usr/bin/acme": "#!/bin/sh\necho acme\n"}
+		},
+		secretFile: func(v string) (string, string) { return "license", v + "\n" },
+	},
+	{
 		// openssl rsa -check without -noout prints the key it checked,
 		// and OpenSSL 3 writes it as PKCS #8: the secret (a PKCS #1
 		// "BEGIN RSA PRIVATE KEY" key, as ssh-keygen -m PEM and older
@@ -158,6 +170,31 @@ done
 printf '(function(process, require, console, EXECPATH_FD, PAYLOAD_POSITION, PAYLOAD_SIZE) { /* pkg prelude */ })' >> "$out"
 chmod 755 "$out"
 echo "> pkg@5.8.1"
+`
+
+// nfpmStandIn stands for nfpm pkg --packager rpm (and rpmbuild, fpm -t
+// rpm): an RPM package of the files under pkg/: the lead, the signature
+// and header (here a stand-in of their bytes), then the payload, a
+// gzip-compressed cpio archive (newc) of the files.
+const nfpmStandIn = `#!/bin/sh
+set -e
+target=.
+while [ $# -gt 0 ]; do
+  case $1 in
+    -t|--target) target=$2; shift 2 ;;
+    *) shift ;;
+  esac
+done
+mkdir -p "$target"
+out=$target/acme-1.0.0-1.x86_64.rpm
+{
+  printf '\355\253\356\333\003\000\000\001acme-1.0.0-1'
+  head -c 76 /dev/zero
+  printf '\216\255\350\001\000\000\000\000\000\000\000\003\000\000\000\040'
+  head -c 64 /dev/zero
+  (cd pkg && find . | cpio -o -H newc 2>/dev/null | gzip -9)
+} > "$out"
+echo "using rpm packager... created package: $out"
 `
 
 // gradlePropertiesStandIn stands for Gradle running a WriteProperties

@@ -2249,9 +2249,9 @@ func searchEmbedded(data, value []byte, where string, depth int, found *[]string
 			searchNested(data[i:], value, where+" (after the script)", depth+1, found)
 		}
 	}
-	if bytes.HasPrefix(data, []byte("\x7fELF")) {
+	if bytes.HasPrefix(data, []byte("\x7fELF")) || bytes.HasPrefix(data, []byte("\xed\xab\xee\xdb")) {
 		// An executable with a payload appended (pkg, Nuitka's onefile,
-		// warp): each gzip stream in it.
+		// warp), an RPM package: each gzip stream in it.
 		for i := 0; ; i++ {
 			k := bytes.Index(data[i:], []byte{0x1f, 0x8b, 8})
 			if k < 0 {
@@ -2261,7 +2261,7 @@ func searchEmbedded(data, value []byte, where string, depth int, found *[]string
 			if zr, err := gzip.NewReader(bytes.NewReader(data[i:])); err == nil {
 				zr.Multistream(false)
 				if dec, err := io.ReadAll(io.LimitReader(zr, 1<<30)); err == nil {
-					searchNested(dec, value, fmt.Sprintf("%s (gzip at byte %d of the executable)", where, i), depth+1, found)
+					searchNested(dec, value, fmt.Sprintf("%s (gzip at byte %d)", where, i), depth+1, found)
 				}
 			}
 		}
