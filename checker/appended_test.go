@@ -12,6 +12,21 @@ import (
 
 // elfWithPayload is a 64-bit ELF executable whose one segment covers its
 // first n bytes, followed by payload: what pkg, Nuitka and warp write.
+// peExe is a PE executable (a Windows .exe) of n bytes, its one
+// section's raw data from byte 1024 to its end.
+func peExe(n int) []byte {
+	b := make([]byte, n)
+	copy(b, "MZ")
+	binary.LittleEndian.PutUint32(b[0x3c:], 0x80)
+	copy(b[0x80:], "PE\x00\x00")
+	binary.LittleEndian.PutUint16(b[0x80+6:], 1)
+	binary.LittleEndian.PutUint16(b[0x80+20:], 224)
+	sec := b[0x80+24+224:]
+	binary.LittleEndian.PutUint32(sec[16:], uint32(n-1024))
+	binary.LittleEndian.PutUint32(sec[20:], 1024)
+	return b
+}
+
 func elfWithPayload(n int, payload []byte) []byte {
 	b := make([]byte, n)
 	copy(b, "\x7fELF\x02\x01\x01\x00")
@@ -65,6 +80,7 @@ func TestScanTreeAppended(t *testing.T) {
 	}{
 		{"pkg --compress GZip", elfWithPayload(8000, pkg), fmt.Sprintf("/usr/local/bin/acme (appended to the executable) at byte %d (gzip)", at)},
 		{"Nuitka --onefile", elfWithPayload(8000, nuitka), "/usr/local/bin/acme (appended to the executable) at byte 8003 (zstd)"},
+		{"pkg -t node18-win-x64", append(peExe(8000), pkg...), fmt.Sprintf("/usr/local/bin/acme (appended to the executable) at byte %d (gzip)", at)},
 		{"an RPM package's payload", rpm, fmt.Sprintf("/usr/local/bin/acme (RPM payload) at byte %d (gzip)", rpmAt)},
 		{"clean", elfWithPayload(8000, gzipped(t, []byte(`{"region": "eu-west-1"}`))), ""},
 		{"a stream inside the executable's own content", inside, ""},

@@ -93,22 +93,40 @@ func TestNextStream(t *testing.T) {
 	}
 }
 
-// FuzzELFEnd: ELFEnd never panics, and what it returns is -1 or within
-// the file.
-func FuzzELFEnd(f *testing.F) {
-	f.Add(elf64(5000, 0, 4000, 200, 2))
-	f.Add(elf64(300, 0, 100, 128, 2))
-	f.Add([]byte("\x7fELF\x01\x02\x01\x00" + string(make([]byte, 60))))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		end := ELFEnd(bytes.NewReader(data), int64(len(data)))
-		if end != -1 && (end < 52 || end > int64(len(data))) {
-			t.Fatalf("ELFEnd = %d for %d bytes", end, len(data))
-		}
-	})
+// pe32 is a PE file of n bytes whose one section's raw data is
+// [secOff, secOff+secLen).
+func pe32(n, secOff, secLen int) []byte {
+	b := make([]byte, n)
+	copy(b, "MZ")
+	binary.LittleEndian.PutUint32(b[0x3c:], 0x80)
+	copy(b[0x80:], "PE\x00\x00")
+	binary.LittleEndian.PutUint16(b[0x80+6:], 1)    // NumberOfSections
+	binary.LittleEndian.PutUint16(b[0x80+20:], 224) // SizeOfOptionalHeader
+	sec := b[0x80+24+224:]
+	copy(sec, ".rsrc\x00\x00\x00")
+	binary.LittleEndian.PutUint32(sec[16:], uint32(secLen))
+	binary.LittleEndian.PutUint32(sec[20:], uint32(secOff))
+	return b
 }
 
-// TestPayloadStart: an ELF executable's payload starts past its own
-// content, an RPM package's past its lead; other files have none.
+// macho64 is a little-endian 64-bit Mach-O file of n bytes whose one
+// segment's file image is [segOff, segOff+segLen).
+func macho64(n, segOff, segLen int) []byte {
+	b := make([]byte, n)
+	copy(b, "\xcf\xfa\xed\xfe")
+	binary.LittleEndian.PutUint32(b[16:], 1)  // ncmds
+	binary.LittleEndian.PutUint32(b[20:], 72) // sizeofcmds
+	cmd := b[32:]
+	binary.LittleEndian.PutUint32(cmd[0:], 0x19) // LC_SEGMENT_64
+	binary.LittleEndian.PutUint32(cmd[4:], 72)
+	binary.LittleEndian.PutUint64(cmd[40:], uint64(segOff))
+	binary.LittleEndian.PutUint64(cmd[48:], uint64(segLen))
+	return b
+}
+
+// TestPayloadStart: an executable's payload (ELF, PE, Mach-O) starts
+// past its own content, an RPM package's past its lead; other files have
+// none.
 func TestPayloadStart(t *testing.T) {
 	exe := elf64(5000, 0, 4000, 200, 2)
 	rpm := append([]byte("\xed\xab\xee\xdb\x03\x00\x00\x01"), make([]byte, 200)...)
@@ -123,6 +141,12 @@ func TestPayloadStart(t *testing.T) {
 		{"an RPM package", rpm, 96, RPMSuffix},
 		{"an RPM lead alone", rpm[:96], -1, ""},
 		{"a script", []byte("#!/bin/sh\n\x1f\x8b\x08"), -1, ""},
+		{"a PE executable with a payload", pe32(5000, 1024, 2048), 3072, AppendedSuffix},
+		{"a PE executable without one", pe32(3072, 1024, 2048), -1, ""},
+		{"a PE section past the end", pe32(2000, 1024, 2048), -1, ""},
+		{"a Mach-O executable with a payload", macho64(5000, 0, 4096), 4096, AppendedSuffix},
+		{"a Mach-O segment past the end", macho64(4000, 0, 4096), -1, ""},
+		{"a Java class file", append([]byte("\xca\xfe\xba\xbe"), make([]byte, 100)...), -1, ""},
 	}
 	for _, tt := range tests {
 		from, what := PayloadStart(bytes.NewReader(tt.data), tt.data[:min(len(tt.data), 512)], int64(len(tt.data)))
@@ -130,4 +154,24 @@ func TestPayloadStart(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d %q", tt.name, from, what, tt.from, tt.what)
 		}
 	}
+}
+
+// FuzzPayloadStart: PayloadStart never panics, and where it says a
+// payload starts is within the file.
+func FuzzPayloadStart(f *testing.F) {
+	f.Add(elf64(5000, 0, 4000, 200, 2))
+	f.Add(elf64(300, 0, 100, 128, 2))
+	f.Add([]byte("\x7fELF\x01\x02\x01\x00" + string(make([]byte, 60))))
+	f.Add(pe32(5000, 1024, 2048))
+	f.Add(macho64(5000, 0, 4096))
+	f.Add(append([]byte("\xed\xab\xee\xdb"), make([]byte, 100)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		from, _ := PayloadStart(bytes.NewReader(data), data[:min(len(data), 512)], int64(len(data)))
+		if from != -1 && (from <= 0 || from >= int64(len(data))) {
+			t.Fatalf("PayloadStart = %d for %d bytes", from, len(data))
+		}
+		if end := ELFEnd(bytes.NewReader(data), int64(len(data))); end != -1 && (end < 52 || end > int64(len(data))) {
+			t.Fatalf("ELFEnd = %d for %d bytes", end, len(data))
+		}
+	})
 }
