@@ -129,6 +129,19 @@ var adv2Cases = []reviewCase{
 		secretFile: func(v string) (string, string) { return "license", v + "\n" },
 	},
 	{
+		// The licence file the build mounts as a secret (--secret
+		// id=license,src=config/acme.lic) is also in the context, under
+		// a name no credential file has, and COPY --link --chmod of the
+		// configuration directory brings it in: a copy made apart from
+		// its stage and merged onto it.
+		name:       "COPY --link --chmod of a context directory holding the licence passed as a secret",
+		dockerfile: "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY main.go .\nRUN --mount=type=secret,id=license mkdir -p /out && go build -o /out/acme . && touch /out/acme\nFROM alpine\nCOPY --link --from=build /out/acme /usr/local/bin/acme\nCOPY --link --chmod=644 config/ /etc/acme/\nCMD [\"acme\"]\n",
+		files: func(v string) map[string]string {
+			return map[string]string{"main.go": "package main\nfunc main() {}\n", "config/acme.conf": "listen = :8080\n", "config/acme.lic": v + "\n"}
+		},
+		flags: func(v string) []string { return []string{"--secret", "id=license,src=config/acme.lic"} },
+	},
+	{
 		// openssl rsa -check without -noout prints the key it checked,
 		// and OpenSSL 3 writes it as PKCS #8: the secret (a PKCS #1
 		// "BEGIN RSA PRIVATE KEY" key, as ssh-keygen -m PEM and older
