@@ -142,6 +142,19 @@ var adv2Cases = []reviewCase{
 		flags: func(v string) []string { return []string{"--secret", "id=license,src=config/acme.lic"} },
 	},
 	{
+		// A stage that renders the registry credentials, and a later
+		// stage that reaches them only through a bind mount of that
+		// stage (kept out of its layers), printing the file while
+		// debugging the install: the build stops on the first stage's
+		// layer, but the later step has printed it by then.
+		name:       "log: a RUN --mount=from= of a stage that rendered the token prints it",
+		dockerfile: "FROM alpine AS creds\nCOPY render-npmrc.sh /\nRUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN sh /render-npmrc.sh\nFROM node:20\nWORKDIR /app\nCOPY package.json .\nRUN --mount=type=bind,from=creds,source=/out,target=/creds cat /creds/npmrc; npm ci --userconfig /creds/npmrc\nCMD [\"node\", \"server.js\"]\n",
+		files: func(string) map[string]string {
+			return map[string]string{"render-npmrc.sh": "#!/bin/sh\nmkdir -p /out\nprintf '//npm.pkg.github.com/:_authToken=%s\\n' \"$NPM_TOKEN\" > /out/npmrc\n", "package.json": `{"name": "api"}` + "\n"}
+		},
+		flags: func(string) []string { return []string{"--secret", "id=NPM_TOKEN,env=HF_SECRET_VALUE"} },
+	},
+	{
 		// openssl rsa -check without -noout prints the key it checked,
 		// and OpenSSL 3 writes it as PKCS #8: the secret (a PKCS #1
 		// "BEGIN RSA PRIVATE KEY" key, as ssh-keygen -m PEM and older
