@@ -81,9 +81,11 @@ var adv2Cases = []reviewCase{
 		name:       "release tarball made with zstd --long holds the mounted .env",
 		dockerfile: "FROM python:3.12.2-slim AS build\nCOPY --chmod=755 tools/zstd /usr/local/bin/zstd\nWORKDIR /app\nCOPY . .\nRUN --mount=type=secret,id=dotenv,target=/app/.env sh ci/package.sh\nFROM python:3.12.2-slim\nCOPY --from=build /artifacts/ /opt/releases/\nCMD [\"ls\", \"/opt/releases\"]\n",
 		files: func(string) map[string]string {
+			// The host's zstd(1): the lab's Debian image lacks it, and
+			// both are Debian bookworm (its libraries are in the image).
 			zstdBin, err := os.ReadFile("/usr/bin/zstd")
 			if err != nil {
-				panic(err)
+				panic("the zstd --long case needs zstd(1) on the host (Debian: apt-get install zstd): " + err.Error())
 			}
 			return map[string]string{"tools/zstd": string(zstdBin), "app.py": "print('hi')\n", "ci/package.sh": "#!/bin/sh\nset -e\nmkdir -p /artifacts\npython -c 'import compileall; compileall.compile_dir(\".\", quiet=1)'\ntar -I 'zstd -T0 --long' -cf /artifacts/app-1.0.tar.zst -C /app .\n"}
 		},
