@@ -3,6 +3,7 @@ package checker
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"compress/zlib"
 	"errors"
 	"fmt"
@@ -33,8 +34,9 @@ func (w *walker) limits(j *job, size int64) (int64, func(string) error) {
 // members of an ar archive (a .deb's data.tar.xz) that are compressed or
 // archives, the objects of a git packfile (zlib streams), the files of a
 // zip archive that starts after a launcher (python -m zipapp -p, an
-// executable jar, a self-extracting zip), and the compressed payload a
-// self-extracting installer appends to its script. Each counts against
+// executable jar, a self-extracting zip), the compressed payload a
+// self-extracting installer appends to its script, and the compressed
+// streams appended to an executable (see appended). Each counts against
 // the limits of decompress; what cannot be read is a note.
 func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size int64) error {
 	// A file read whole is looked at in memory: no more reads for the
@@ -99,6 +101,11 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 			}
 		}
 	}
+	if from, what := nest.PayloadStart(f, h, size); from >= 0 {
+		if err := w.appended(j, f, c, from, what, size, &used, limit, tooBig); err != nil {
+			return err
+		}
+	}
 	if nest.IsScript(h) {
 		off, kind := payloadAt(f, data, size)
 		if off > 0 {
@@ -106,6 +113,46 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 			if err := w.decompressed(j, c.innerScan(), br, kind, payloadSuffix+" ("+kind+")", 1, &used, limit, tooBig); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// appended searches the compressed streams of j's file f (size bytes)
+// from offset from on, named by what (see nest.PayloadStart): those
+// appended to an ELF executable past the end of its own content (pkg's
+// files, a gzip stream each; Nuitka's onefile payload, zstd; warp's
+// .tar.gz) and an RPM package's payload. Each stream is decompressed on
+// its own (a gzip stream is read to the end of its member) and searched
+// at PATH WHAT at byte N (KIND); what does not decompress (bytes that
+// only look like a stream's start) is skipped.
+func (w *walker) appended(j *job, f *os.File, c *contentScan, from int64, what string, size int64, used *int64, limit int64, tooBig func(string) error) error {
+	for n, off := 0, from; off < size; n++ {
+		at, kind := nest.NextStream(f, off, size)
+		if at < 0 {
+			return nil
+		}
+		if n == nest.MaxAppendedStreams {
+			j.notes = append(j.notes, fmt.Sprintf("%s%s: more than %d compressed streams: those past byte %d were not decompressed (the file was searched as raw bytes)", j.red, what, nest.MaxAppendedStreams, at))
+			return nil
+		}
+		off = at + 1
+		suffix := fmt.Sprintf("%s at byte %d (%s)", what, at, kind)
+		r, release, err := nest.Decompress(kind, bufio.NewReaderSize(io.NewSectionReader(f, at, size-at), 64<<10))
+		if err != nil {
+			release()
+			continue
+		}
+		if z, ok := r.(*gzip.Reader); ok {
+			z.Multistream(false)
+		}
+		_, err = w.nested(j, c.innerScan(), r, suffix, 1, used, limit, tooBig)
+		release()
+		switch {
+		case errors.Is(err, errTooBig):
+			return tooBig(suffix)
+		case err != nil && failed(err):
+			return err
 		}
 	}
 	return nil

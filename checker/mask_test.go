@@ -2,8 +2,12 @@ package checker
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -426,6 +430,44 @@ func TestMaskWriterForms(t *testing.T) {
 		inner := strings.TrimSuffix(strings.TrimPrefix(form, tt.pre), tt.post)
 		if strings.Contains(got, inner) || !strings.Contains(got, Replacement) {
 			t.Errorf("%s: the form is not masked", tt.name)
+		}
+	}
+}
+
+// TestMaskKeyInOtherContainer: an RSA key secret printed in the other
+// container OpenSSL converts it to (openssl rsa -check prints a PKCS #1
+// key as PKCS #8; -traditional prints a PKCS #8 key as PKCS #1) shows no
+// line of its body past the public modulus (its first 6 lines and a
+// half, which are public: not masked).
+func TestMaskKeyInOtherContainer(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs1 := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	pkcs8 := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8der}))
+	tests := []struct{ name, secret, printed string }{
+		{"PKCS #1 secret printed as PKCS #8", pkcs1, pkcs8},
+		{"PKCS #8 secret printed as PKCS #1", pkcs8, pkcs1},
+	}
+	for i, tt := range tests {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "0"), []byte(tt.secret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		es, err := loadExecSecrets(dir, []string{"tls_key"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := maskOutput(t, es.values, "RSA key ok\nwriting RSA key\n"+tt.printed, uint64(i))
+		for n, line := range strings.Split(tt.printed, "\n") {
+			if n >= 8 && len(line) == 64 && strings.Contains(got, line) {
+				t.Errorf("%s: line %d of the printed key is not masked", tt.name, n)
+			}
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 
 	"github.com/hushbuild/hushbuild/internal/hexarray"
@@ -1185,6 +1186,11 @@ func (w *walker) decompressed(j *job, c *contentScan, br *bufio.Reader, kind, su
 	}
 	if failed(err) {
 		return err
+	}
+	if errors.Is(err, zstd.ErrWindowSizeExceeded) {
+		// A valid stream the check will not open: what it holds is
+		// unknown, so the build cannot be proved clean.
+		return fmt.Errorf("checker: %s%s: a zstd stream whose window is larger than the %d MiB the check decompresses (zstd --long=28 or more): not scanned; compress it with a window of %d MiB at most (zstd --long, --long=27 or less)", j.red, suffix, nest.MaxZstdWindow>>20, nest.MaxZstdWindow>>20)
 	}
 	if err != nil && !((kind == "zlib" || kind == "bzip2" || kind == "brotli") && n == 0) {
 		// (A file that starts as zlib or bzip2 data by chance, or is

@@ -32,6 +32,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 	"golang.org/x/crypto/ssh"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
@@ -2171,6 +2172,12 @@ func searchNested(data, value []byte, where string, depth int, found *[]string) 
 		if xr, err := xz.NewReader(bytes.NewReader(data)); err == nil {
 			inner = xr
 		}
+	case bytes.HasPrefix(data, []byte("\x28\xb5\x2f\xfd")):
+		// Any window zstd may ask for (--long, --ultra).
+		if zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderMaxWindow(zstd.MaxWindowSize), zstd.WithDecoderConcurrency(1)); err == nil {
+			defer zr.Close()
+			inner = zr
+		}
 	}
 	if inner != nil {
 		if dec, err := io.ReadAll(io.LimitReader(inner, 1<<30)); err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -2240,6 +2247,23 @@ func searchEmbedded(data, value []byte, where string, depth int, found *[]string
 	if bytes.HasPrefix(data, []byte("#!")) {
 		if i := bytes.Index(data, []byte{0x1f, 0x8b, 8}); i > 0 {
 			searchNested(data[i:], value, where+" (after the script)", depth+1, found)
+		}
+	}
+	if bytes.HasPrefix(data, []byte("\x7fELF")) || bytes.HasPrefix(data, []byte("\xed\xab\xee\xdb")) {
+		// An executable with a payload appended (pkg, Nuitka's onefile,
+		// warp), an RPM package: each gzip stream in it.
+		for i := 0; ; i++ {
+			k := bytes.Index(data[i:], []byte{0x1f, 0x8b, 8})
+			if k < 0 {
+				break
+			}
+			i += k
+			if zr, err := gzip.NewReader(bytes.NewReader(data[i:])); err == nil {
+				zr.Multistream(false)
+				if dec, err := io.ReadAll(io.LimitReader(zr, 1<<30)); err == nil {
+					searchNested(dec, value, fmt.Sprintf("%s (gzip at byte %d)", where, i), depth+1, found)
+				}
+			}
 		}
 	}
 	if bytes.HasPrefix(data, []byte("PACK\x00\x00\x00")) && len(data) > 12 {

@@ -85,6 +85,15 @@ var passNotSecret = map[string]bool{
 	"overpass": true, "underpass": true, "impass": true, "carpass": true,
 }
 
+// keySuffixes make a token a secret when it ends with one: a kind of key
+// written as one word (TS_AUTHKEY, Tailscale's; HONEYCOMB_WRITEKEY; an
+// SDKKEY, LICENSEKEY or MASTERKEY), where a token that only ends in
+// "key" may be anything (MONKEY, HOTKEY, PUBKEY).
+var keySuffixes = []string{
+	"authkey", "writekey", "sdkkey", "licensekey", "masterkey", "accesskey", "secretkey",
+	"signingkey", "appkey", "clientkey", "serverkey", "encryptionkey", "privkey", "passkey",
+}
+
 // dataStores are the first words of connection URLs that usually carry a
 // password (POSTGRES_URL, MONGO_URI, REDIS_URI).
 var dataStores = map[string]bool{
@@ -263,6 +272,11 @@ func secretByTokens(name string, urls bool) bool {
 				if len(t) > len(suf) && strings.HasSuffix(t, suf) {
 					return true
 				}
+			}
+		}
+		for _, suf := range keySuffixes {
+			if strings.HasSuffix(t, suf) {
+				return true
 			}
 		}
 		if keyTokens[t] {

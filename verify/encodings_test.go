@@ -263,3 +263,113 @@ func TestPrivatePart(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertiesForms: a value is found as java.util.Properties.store
+// writes it (= : # ! \ behind a backslash, characters past ASCII as
+// \uXXXX or kept); a value of printable ASCII without those characters
+// has no such form.
+func TestPropertiesForms(t *testing.T) {
+	c := vt.Canary(t)
+	tests := []struct{ name, value, text string }{
+		{"base64 padding", c + "==", "jwt.secret=" + c + `\=\=`},
+		{"colon and bang", c[:20] + ":" + c[20:] + "!", "db.password=" + c[:20] + `\:` + c[20:] + `\!`},
+		{"hash and backslash", c[:10] + `#\` + c[10:], "key=" + c[:10] + `\#\\` + c[10:]},
+		{"tab, newline and colon", c[:10] + "\t" + c[10:20] + "\n:" + c[20:], "k=" + c[:10] + `\t` + c[10:20] + `\n\:` + c[20:]},
+		{"store(OutputStream): \\u escapes", c[:10] + "=\u00e9" + c[10:] + "\U0001F511", "k=" + c[:10] + `\=\u00E9` + c[10:] + `\uD83D\uDD11`},
+		{"store(Writer): kept", c[:10] + "=\u00e9" + c[10:], "k=" + c[:10] + `\=` + "\u00e9" + c[10:]},
+	}
+	for _, tt := range tests {
+		if got := hasNeedle(Needles(tt.value), "#Generated\n"+tt.text+"\n"); got != EncProperties {
+			t.Errorf("%s: found as %q, want %q", tt.name, got, EncProperties)
+		}
+	}
+	for _, n := range Needles(c + "-._~+/") {
+		if n.Encoding == EncProperties {
+			t.Errorf("a value of printable ASCII without = : # ! \\ has a %s needle", n.Encoding)
+		}
+	}
+}
+
+// TestOtherContainer: an RSA key's PKCS #1 block is given as the PKCS #8
+// block OpenSSL writes for it, and back; other blocks have no other
+// container.
+func TestOtherContainer(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := x509.MarshalPKCS1PrivateKey(key)
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed8, err := x509.MarshalPKCS8PrivateKey(edKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(typ string, der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
+	tests := []struct {
+		name, in string
+		want     string // "" when there is none
+	}{
+		{"PKCS #1 as PKCS #8", block("RSA PRIVATE KEY", p1), block("PRIVATE KEY", p8)},
+		{"PKCS #8 as PKCS #1", block("PRIVATE KEY", p8), block("RSA PRIVATE KEY", p1)},
+		{"an Ed25519 PKCS #8 key", block("PRIVATE KEY", ed8), ""},
+		{"a PKCS #1 header on other DER", block("RSA PRIVATE KEY", ed8), ""},
+		{"a PKCS #8 header on PKCS #1 DER", block("PRIVATE KEY", p1), ""},
+		{"an encrypted key", string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00112233445566778899AABBCCDDEEFF"}, Bytes: p1})), ""},
+	}
+	for _, tt := range tests {
+		bs := pemBlocks(tt.in)
+		if len(bs) != 1 {
+			t.Fatalf("%s: %d blocks", tt.name, len(bs))
+		}
+		got, ok := otherContainer(bs[0])
+		switch {
+		case tt.want == "" && ok:
+			t.Errorf("%s: given as a %s block", tt.name, got.typ)
+		case tt.want != "" && !ok:
+			t.Errorf("%s: none", tt.name)
+		case tt.want != "" && got.armoured != strings.TrimSpace(tt.want):
+			t.Errorf("%s: not the block OpenSSL writes", tt.name)
+		}
+	}
+}
+
+// FuzzOtherContainer: otherContainer never panics, and the other
+// container's other container is the block itself.
+func FuzzOtherContainer(f *testing.F) {
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(x509.MarshalPKCS1PrivateKey(key), true)
+	if p8, err := x509.MarshalPKCS8PrivateKey(key); err == nil {
+		f.Add(p8, false)
+	}
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x00}, false)
+	f.Fuzz(func(t *testing.T, der []byte, pkcs1 bool) {
+		typ := "PRIVATE KEY"
+		if pkcs1 {
+			typ = "RSA PRIVATE KEY"
+		}
+		bs := pemBlocks(string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})))
+		if len(bs) != 1 {
+			return
+		}
+		c, ok := otherContainer(bs[0])
+		if !ok {
+			return
+		}
+		back, ok := otherContainer(c)
+		if !ok || back.body != bs[0].body {
+			t.Fatalf("%s: the other container's other container is not the block", typ)
+		}
+	})
+}

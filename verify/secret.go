@@ -9,6 +9,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
@@ -642,11 +644,67 @@ func pemCandidates(id, prefix string, blocks []pemBlock) []candidate {
 		for _, l := range bodyLines(b) {
 			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " line " + strconv.Itoa(l.n), Value: l.text}, place: true})
 		}
+		if c, ok := otherContainer(b); ok {
+			for _, l := range bodyLines(c) {
+				out = append(out, candidate{Secret: Secret{ID: id, Field: label + " as " + c.typ + " line " + strconv.Itoa(l.n), Value: l.text}, place: true})
+			}
+		}
 		if d := privatePart(b); d != "" {
 			out = append(out, candidate{Secret: Secret{ID: id, Field: label + " private part", Value: d}, place: true})
 		}
 	}
 	return out
+}
+
+// pkcs8Key is a PKCS #8 PrivateKeyInfo (RFC 5208) without attributes.
+type pkcs8Key struct {
+	Version    int
+	Algorithm  pkix.AlgorithmIdentifier
+	PrivateKey []byte
+}
+
+var oidRSAEncryption = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+
+// otherContainer returns the unencrypted RSA private key block b in the
+// other container OpenSSL converts it to: a PKCS #1 key ("RSA PRIVATE
+// KEY", as ssh-keygen -m PEM and older openssl genrsa write it) as PKCS #8
+// ("PRIVATE KEY", what OpenSSL 3's rsa and pkey commands print), and a
+// PKCS #8 RSA key as PKCS #1 (openssl rsa -traditional). The same DER
+// inside, so other base64 lines: a key printed so in a step's output is
+// masked by them, as its own lines mask it.
+func otherContainer(b pemBlock) (pemBlock, bool) {
+	if b.encrypted || (b.typ != "RSA PRIVATE KEY" && b.typ != "PRIVATE KEY") {
+		return pemBlock{}, false
+	}
+	der, err := base64.StdEncoding.DecodeString(b.body)
+	if err != nil {
+		return pemBlock{}, false
+	}
+	var out *pem.Block
+	if b.typ == "RSA PRIVATE KEY" {
+		if _, err := x509.ParsePKCS1PrivateKey(der); err != nil {
+			return pemBlock{}, false
+		}
+		p8, err := asn1.Marshal(pkcs8Key{Algorithm: pkix.AlgorithmIdentifier{Algorithm: oidRSAEncryption, Parameters: asn1.NullRawValue}, PrivateKey: der})
+		if err != nil {
+			return pemBlock{}, false
+		}
+		out = &pem.Block{Type: "PRIVATE KEY", Bytes: p8}
+	} else {
+		var k pkcs8Key
+		if rest, err := asn1.Unmarshal(der, &k); err != nil || len(rest) != 0 || !k.Algorithm.Algorithm.Equal(oidRSAEncryption) {
+			return pemBlock{}, false
+		}
+		if _, err := x509.ParsePKCS1PrivateKey(k.PrivateKey); err != nil {
+			return pemBlock{}, false
+		}
+		out = &pem.Block{Type: "RSA PRIVATE KEY", Bytes: k.PrivateKey}
+	}
+	blocks := pemBlocks(string(pem.EncodeToMemory(out)))
+	if len(blocks) != 1 {
+		return pemBlock{}, false
+	}
+	return blocks[0], true
 }
 
 // privatePartLen is how much of a private key's secret number is searched.
@@ -1551,6 +1609,11 @@ const (
 	// files, which hold an imported OpenPGP key's secret numbers so.
 	// Found by reading a small file's strings, not by a needle.
 	EncSexp = "s-expression"
+	// EncProperties is the value as java.util.Properties.store writes it,
+	// where that differs from the value (see propertiesForms): = : # !
+	// and \ behind a backslash, as Gradle's WriteProperties task, Spring
+	// Boot's build-info and Maven plugins write a .properties file.
+	EncProperties = "java-properties"
 	// EncUTF16 is the value in UTF-16, little- and big-endian, without a
 	// byte order mark: a .NET assembly's string literals, Windows tools'
 	// text, Java's and JavaScript engines' strings in memory images.
@@ -1580,8 +1643,9 @@ const MaxNeedleLen = 128
 // / as \/, and those of jsonStyles: Python's, PHP's, .NET's, Gson's),
 // its hexadecimal (lower and upper case) and shell-quoted forms (see
 // EncShell) and, when it holds & < > " or ', its XML-escaped forms (see
-// EncXML) and its form with quotes doubled (see EncQuoted), and its
-// UTF-16 forms (see EncUTF16). Each form is listed once, under the first
+// EncXML) and its form with quotes doubled (see EncQuoted), its
+// .properties forms (see EncProperties) and its UTF-16 forms (see
+// EncUTF16). Each form is listed once, under the first
 // encoding that yields it; forms shorter than MinValueLen are left out.
 //
 // Surrounding white space is not searched: a value read from a file or a
@@ -1651,6 +1715,9 @@ func needles(v string) []Needle {
 		if strings.Contains(v, q) {
 			add([]byte(strings.ReplaceAll(v, q, q+q)), EncQuoted)
 		}
+	}
+	for _, p := range propertiesForms(v) {
+		add([]byte(p), EncProperties)
 	}
 	if utf8.ValidString(v) {
 		units := utf16.Encode([]rune(v))
@@ -1917,6 +1984,58 @@ func printableRune(r rune, n int) bool {
 		return false
 	}
 	return unicode.IsPrint(r) || unicode.IsSpace(r)
+}
+
+// propertiesForms returns v as java.util.Properties.store writes a value
+// (saveConvert in java/util/Properties.java), where that differs from v:
+// \ = : # ! behind a backslash, tab, newline, carriage return and form
+// feed as \t \n \r \f, and every other character outside printable
+// ASCII as store(OutputStream) writes it (\uXXXX, upper-case hex, a
+// UTF-16 code unit each, as Gradle's WriteProperties writes its ISO
+// 8859-1 files too) and as store(Writer) does (kept). A value of
+// printable ASCII without those characters is itself. (Properties.store
+// writes a leading space as "\ ": values are searched without their
+// surrounding white space.)
+func propertiesForms(v string) []string {
+	if !strings.ContainsAny(v, "\\=:#!\t\n\r\f") && printableASCII(v) {
+		return nil
+	}
+	write := func(escapeUnicode bool) string {
+		var b strings.Builder
+		for _, r := range strings.ToValidUTF8(v, "\uFFFD") {
+			switch {
+			case r == '\t':
+				b.WriteString(`\t`)
+			case r == '\n':
+				b.WriteString(`\n`)
+			case r == '\r':
+				b.WriteString(`\r`)
+			case r == '\f':
+				b.WriteString(`\f`)
+			case strings.ContainsRune("\\=:#!", r):
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			case (r < 0x20 || r > 0x7e) && escapeUnicode:
+				for _, u := range utf16.Encode([]rune{r}) {
+					fmt.Fprintf(&b, "\\u%04X", u)
+				}
+			default:
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	return []string{write(true), write(false)}
+}
+
+// printableASCII reports whether v holds only printable ASCII.
+func printableASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ansiCQuote writes the inside of bash's $'...' quoting of v

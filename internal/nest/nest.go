@@ -38,9 +38,12 @@ const (
 	MaxDecompressed = 2 << 30
 
 	// MaxZstdWindow bounds the memory a zstd stream may ask for (zstd
-	// uses up to 8 MiB up to level 19, 128 MiB with --long); a stream
-	// that asks for more is not decompressed.
-	MaxZstdWindow = 64 << 20
+	// uses up to 8 MiB up to level 19, 128 MiB with --long and with
+	// --ultra -22, more with --long=28 to 31); a stream that asks for
+	// more is not decompressed (zstd.ErrWindowSizeExceeded). A stream
+	// written to a pipe (tar -I 'zstd --long') asks for the whole window
+	// however little it holds, and the decoder allocates it.
+	MaxZstdWindow = 128 << 20
 	// MaxXZDict bounds the memory an xz stream may ask for (xz -9 uses
 	// 64 MiB).
 	MaxXZDict = 64 << 20
