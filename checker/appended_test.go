@@ -1,12 +1,14 @@
 package checker
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hushbuild/hushbuild/internal/nest"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -97,5 +99,21 @@ func TestScanTreeAppended(t *testing.T) {
 				t.Errorf("findings at %q, want one at %q (notes: %s)", got, tt.want, strings.Join(r.Notes, "; "))
 			}
 		})
+	}
+}
+
+// TestScanTreeAppendedTooMany: past nest.MaxAppendedStreams streams (lowered
+// here to 1,000), what
+// the others hold cannot be proven: the scan fails, naming the file.
+func TestScanTreeAppendedTooMany(t *testing.T) {
+	defer func(n int) { nest.MaxAppendedStreams = n }(nest.MaxAppendedStreams)
+	nest.MaxAppendedStreams = 1000
+	s := mustSecrets(t, map[string]string{"DB_PASSWORD": execCanary(t)})
+	one := gzipped(t, []byte(`{"region": "eu-west-1"}`))
+	dir := t.TempDir()
+	writeBytes(t, dir, "usr/local/bin/acme", elfWithPayload(8000, bytes.Repeat(one, nest.MaxAppendedStreams+1)))
+	_, err := scan(t, dir, s, ScanOptions{})
+	if err == nil || !strings.Contains(err.Error(), "/usr/local/bin/acme") || !strings.Contains(err.Error(), "compressed streams appended") {
+		t.Fatalf("ScanTree: %v; want an error naming the file and the streams past the bound", err)
 	}
 }

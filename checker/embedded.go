@@ -127,14 +127,16 @@ func (w *walker) embedded(j *job, f *os.File, c *contentScan, data []byte, size 
 // at PATH WHAT at byte N (KIND); what does not decompress (bytes that
 // only look like a stream's start) is skipped.
 func (w *walker) appended(j *job, f *os.File, c *contentScan, from int64, what string, size int64, used *int64, limit int64, tooBig func(string) error) error {
+	streams := nest.NewStreamFinder(f, size)
 	for n, off := 0, from; off < size; n++ {
-		at, kind := nest.NextStream(f, off, size)
+		at, kind := streams.Next(off)
 		if at < 0 {
 			return nil
 		}
 		if n == nest.MaxAppendedStreams {
-			j.notes = append(j.notes, fmt.Sprintf("%s%s: more than %d compressed streams: those past byte %d were not decompressed (the file was searched as raw bytes)", j.red, what, nest.MaxAppendedStreams, at))
-			return nil
+			// What the streams past the bound hold cannot be proven:
+			// the build stops, as past the decompression limits.
+			return fmt.Errorf("checker: %s%s: more than %d compressed streams appended (past byte %d): not scanned; pack fewer files into the executable, or build it in a stage whose files no secret reaches", j.red, what, nest.MaxAppendedStreams, at)
 		}
 		off = at + 1
 		suffix := fmt.Sprintf("%s at byte %d (%s)", what, at, kind)

@@ -172,8 +172,9 @@ func machoEnd(r io.ReaderAt, head []byte, size int64) int64 {
 }
 
 // MaxAppendedStreams bounds the compressed streams looked for in one
-// executable's payload (pkg writes one per file it packs).
-const MaxAppendedStreams = 1 << 14
+// executable's payload (pkg writes one per file it packs: a large
+// node_modules is tens of thousands); past it the check fails closed.
+var MaxAppendedStreams = 1 << 17
 
 // IsELF reports whether head starts an ELF file.
 func IsELF(head []byte) bool { return len(head) >= 4 && string(head[:4]) == "\x7fELF" }
@@ -281,20 +282,48 @@ func ELFEnd(r io.ReaderAt, size int64) int64 {
 	return int64(end)
 }
 
-// NextStream returns where in r (size bytes), at from or past it, the
-// next gzip, xz, zstd or bzip2 stream starts, and its kind, or -1: r is
-// searched 1 MiB at a time.
-func NextStream(r io.ReaderAt, from, size int64) (int64, string) {
+// StreamFinder finds the gzip, xz, zstd and bzip2 streams of r (size
+// bytes) one after another, reading r 1 MiB at a time and each part once
+// however many streams it holds (pkg appends one per file).
+type StreamFinder struct {
+	r    io.ReaderAt
+	size int64
+	buf  []byte
+	base int64 // the offset buf[:n] was read from
+	n    int
+}
+
+// NewStreamFinder returns a StreamFinder over r, of size bytes.
+func NewStreamFinder(r io.ReaderAt, size int64) *StreamFinder {
+	return &StreamFinder{r: r, size: size}
+}
+
+// Next returns where, at from or past it, the next stream starts, and its
+// kind, or -1.
+func (s *StreamFinder) Next(from int64) (int64, string) {
 	const chunk, overlap = 1 << 20, 8
-	buf := make([]byte, min(max(size-from, 0), chunk+overlap))
-	for off := from; off < size; off += chunk {
-		k, _ := r.ReadAt(buf, off)
-		if k <= 0 {
-			break
+	if s.buf == nil {
+		s.buf = make([]byte, min(max(s.size-from, 0), chunk+overlap))
+	}
+	for from >= 0 && from < s.size {
+		end := s.base + int64(s.n)
+		// Read again when from is out of what was read, or so close to
+		// its end that a magic number there may be cut.
+		if s.n == 0 || from < s.base || from >= end || (from >= end-overlap && end < s.size) {
+			k, _ := s.r.ReadAt(s.buf, from)
+			if k <= 0 {
+				return -1, ""
+			}
+			s.base, s.n = from, k
+			end = from + int64(k)
 		}
-		if i, kind := PayloadAt(buf[:k]); i >= 0 {
-			return off + int64(i), kind
+		if i, kind := PayloadAt(s.buf[from-s.base : s.n]); i >= 0 {
+			return from + int64(i), kind
 		}
+		if end >= s.size {
+			return -1, ""
+		}
+		from = end - overlap
 	}
 	return -1, ""
 }

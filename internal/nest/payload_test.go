@@ -3,7 +3,9 @@ package nest
 import (
 	"bytes"
 	"encoding/binary"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -68,14 +70,18 @@ func TestELFEnd(t *testing.T) {
 	}
 }
 
-// TestNextStream: the next compressed stream at or past an offset is
-// found, across the 1 MiB blocks NextStream reads.
-func TestNextStream(t *testing.T) {
+// TestStreamFinder: the next compressed stream at or past an offset is
+// found, across the 1 MiB blocks the finder reads, by a new finder and by
+// one asked in turn; one after another, the streams found are those a
+// search of the whole data finds, magic numbers cut by a block's end
+// included.
+func TestStreamFinder(t *testing.T) {
 	gz := []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+	zst := []byte("\x28\xb5\x2f\xfd\x04\x00")
 	data := make([]byte, 3<<20)
 	copy(data[100:], gz)
 	copy(data[1<<20-3:], gz)
-	copy(data[2<<20+5:], "\x28\xb5\x2f\xfd\x04\x00")
+	copy(data[2<<20+5:], zst)
 	tests := []struct {
 		from, at int64
 		kind     string
@@ -85,10 +91,44 @@ func TestNextStream(t *testing.T) {
 		{1<<20 - 2, 2<<20 + 5, "zstd"},
 		{2<<20 + 6, -1, ""},
 	}
+	shared := NewStreamFinder(bytes.NewReader(data), int64(len(data)))
 	for _, tt := range tests {
-		at, kind := NextStream(bytes.NewReader(data), tt.from, int64(len(data)))
-		if at != tt.at || kind != tt.kind {
-			t.Errorf("from %d: %d %q, want %d %q", tt.from, at, kind, tt.at, tt.kind)
+		for name, f := range map[string]*StreamFinder{"new": NewStreamFinder(bytes.NewReader(data), int64(len(data))), "shared": shared} {
+			if at, kind := f.Next(tt.from); at != tt.at || kind != tt.kind {
+				t.Errorf("%s finder, from %d: %d %q, want %d %q", name, tt.from, at, kind, tt.at, tt.kind)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 20; round++ {
+		data := make([]byte, 1<<20+rng.IntN(3<<20))
+		for k := 0; k < 40; k++ {
+			at := rng.IntN(len(data))
+			if k%4 == 0 { // at or around a block's end
+				at = min(len(data)-1, max(0, (1+rng.IntN(3))<<20-8+rng.IntN(16)))
+			}
+			copy(data[at:], [][]byte{gz, zst}[k%2])
+		}
+		var want, got []int64
+		for from := 0; from < len(data); {
+			i, _ := PayloadAt(data[from:])
+			if i < 0 {
+				break
+			}
+			want = append(want, int64(from+i))
+			from += i + 1
+		}
+		f := NewStreamFinder(bytes.NewReader(data), int64(len(data)))
+		for from := int64(0); ; {
+			at, _ := f.Next(from)
+			if at < 0 {
+				break
+			}
+			got = append(got, at)
+			from = at + 1
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: the finder found %d streams at %v, a whole search %d at %v", round, len(got), got, len(want), want)
 		}
 	}
 }
