@@ -50,7 +50,7 @@ func elfWithPayload(n int, payload []byte) []byte {
 // package's payload is found; the same streams inside the executable's
 // own content are not opened.
 func TestScanTreeAppended(t *testing.T) {
-	v := "hfc_0123456789abcdef0123456789abcdef01234567"
+	v := execCanary(t)
 	s := mustSecrets(t, map[string]string{"DB_PASSWORD": v})
 	config := []byte(`{"region": "eu-west-1", "db": {"password": "` + v + `"}}`)
 	var pkg []byte

@@ -72,7 +72,7 @@ func pyinstallerExe(t *testing.T, entries map[string][]byte, modules [][]byte) [
 // pyinstaller --onefile packed into an executable (zlib-compressed inside
 // its CArchive, or inside the PYZ archive of its modules) is found.
 func TestScanTreePyInstaller(t *testing.T) {
-	v := "hfc_0123456789abcdef0123456789abcdef01234567"
+	v := execCanary(t)
 	s := mustSecrets(t, map[string]string{"API_KEY": v})
 	module := []byte("\xe3\x00\x00\x00\x00\xfa\x07API_KEY\xda\x2c" + v + "\x4e\x29")
 	for _, tt := range []struct {

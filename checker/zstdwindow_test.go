@@ -32,7 +32,7 @@ func zstdWindow(windowLog int, data []byte) []byte {
 // proved clean, whatever it holds, and stops the check with the fix,
 // wherever it is.
 func TestScanTreeZstdWindow(t *testing.T) {
-	v := "hfc_0123456789abcdef0123456789abcdef01234567"
+	v := execCanary(t)
 	s := mustSecrets(t, map[string]string{"DATABASE_PASSWORD": v})
 	env := tarOf(t, "./app.py", "print(1)\n", "./.env", "DATABASE_PASSWORD="+v+"\n")
 	for _, tt := range []struct {

@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"debug/elf"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -2249,10 +2250,12 @@ func searchEmbedded(data, value []byte, where string, depth int, found *[]string
 			searchNested(data[i:], value, where+" (after the script)", depth+1, found)
 		}
 	}
-	if bytes.HasPrefix(data, []byte("\x7fELF")) || bytes.HasPrefix(data, []byte("\xed\xab\xee\xdb")) {
+	if from, ok := appendedFrom(data); ok {
 		// An executable with a payload appended (pkg, Nuitka's onefile,
-		// warp), an RPM package: each gzip stream in it.
-		for i := 0; ; i++ {
+		// warp), an RPM package: each gzip stream past the executable's
+		// own content (every file of an image is searched so: not the
+		// whole of each executable).
+		for i := from; i < len(data); i++ {
 			k := bytes.Index(data[i:], []byte{0x1f, 0x8b, 8})
 			if k < 0 {
 				break
@@ -2479,4 +2482,49 @@ func TestReviewConcurrentBuilds(t *testing.T) {
 			t.Errorf("build %d succeeded and its image holds:%s", i+1, hitLines(rep))
 		}
 	}
+}
+
+// appendedFrom is where what may be appended to data starts: past an ELF
+// executable's own content (its segments, sections and section headers,
+// as debug/elf reads them), or the start of an RPM package; ok is false
+// for other data.
+func appendedFrom(data []byte) (int, bool) {
+	if bytes.HasPrefix(data, []byte("\xed\xab\xee\xdb")) {
+		return 0, true
+	}
+	if !bytes.HasPrefix(data, []byte("\x7fELF")) {
+		return 0, false
+	}
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		return 0, true
+	}
+	end := uint64(0)
+	for _, p := range f.Progs {
+		end = max(end, p.Off+p.Filesz)
+	}
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOBITS {
+			end = max(end, s.Offset+s.FileSize)
+		}
+	}
+	var shoff uint64
+	var shnum, shentsize uint64
+	switch f.Class {
+	case elf.ELFCLASS64:
+		if len(data) >= 64 {
+			shoff = f.ByteOrder.Uint64(data[40:])
+			shentsize, shnum = uint64(f.ByteOrder.Uint16(data[58:])), uint64(f.ByteOrder.Uint16(data[60:]))
+		}
+	case elf.ELFCLASS32:
+		if len(data) >= 52 {
+			shoff = uint64(f.ByteOrder.Uint32(data[32:]))
+			shentsize, shnum = uint64(f.ByteOrder.Uint16(data[46:])), uint64(f.ByteOrder.Uint16(data[48:]))
+		}
+	}
+	end = max(end, shoff+shnum*shentsize)
+	if end > uint64(len(data)) {
+		return len(data), true
+	}
+	return int(end), true
 }

@@ -70,6 +70,8 @@ deps() {
 	# The keystore tests make keystores with the real openssl and keytool.
 	command -v openssl >/dev/null || missing+=(openssl)
 	command -v keytool >/dev/null || missing+=(default-jre-headless)
+	# An e2e case copies the host's zstd(1) into a build (the Debian image lacks it).
+	command -v zstd >/dev/null || missing+=(zstd)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	[ "$(id -u)" = 0 ] || die "missing ${missing[*]}; install them as root (apt-get install ${missing[*]})"
 	log "installing ${missing[*]}"
